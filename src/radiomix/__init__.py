@@ -1,0 +1,5 @@
+"""radiomix: radiomics from images to validated models."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

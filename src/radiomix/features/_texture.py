@@ -1,0 +1,181 @@
+"""Spatial aggregation shared by the texture families (IBSI 1, section "texture aggregation").
+
+Directional families (GLCM, GLRLM) build one matrix per direction; IBSI defines six ways
+to turn those into features:
+
+========== ======================================================================= ====
+suffix     method                                                                  IBSI
+========== ======================================================================= ====
+2D_avg     per slice and in-plane direction, features averaged over all matrices    BTW3
+2D_comb    per slice, directions merged, features averaged over slices              SUJT
+2_5D_avg   per in-plane direction merged over slices, averaged over directions      JJUI
+2_5D_comb  every in-plane matrix of every slice merged into one                     ZW7Z
+3D_avg     per 3D direction, features averaged over the 13 directions               ITBB
+3D_comb    the 13 directional 3D matrices merged into one                           IAZD
+========== ======================================================================= ====
+
+Non-directional families (GLSZM, GLDZM, NGTDM, NGLDM) have three:
+``2D`` (per slice, averaged: 8QNN), ``2_5D`` (slice matrices merged: 62GR) and
+``3D`` (one volume matrix: KOBO).
+
+Matrices are opaque to this module: the family passes functions that build, merge and
+evaluate them. Empty matrices (a slice with no voxel pair in some direction) give NaN
+features, and averages ignore them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+__all__ = [
+    "AGGREGATION_CODES",
+    "DIRECTIONAL_AGGREGATIONS",
+    "SPATIAL_METHODS",
+    "ZONE_AGGREGATIONS",
+    "aggregate_directional",
+    "aggregate_zone",
+    "directions",
+    "roi_slices",
+]
+
+M = TypeVar("M")
+
+SPATIAL_METHODS = ("2D", "2.5D", "3D")
+DIRECTIONAL_AGGREGATIONS = {
+    "2D": ("2D_avg", "2D_comb"),
+    "2.5D": ("2_5D_avg", "2_5D_comb"),
+    "3D": ("3D_avg", "3D_comb"),
+}
+ZONE_AGGREGATIONS = {"2D": "2D", "2.5D": "2_5D", "3D": "3D"}
+AGGREGATION_CODES = {
+    "2D_avg": "BTW3",
+    "2D_comb": "SUJT",
+    "2_5D_avg": "JJUI",
+    "2_5D_comb": "ZW7Z",
+    "3D_avg": "ITBB",
+    "3D_comb": "IAZD",
+    "2D": "8QNN",
+    "2_5D": "62GR",
+    "3D": "KOBO",
+}
+
+
+def directions(two_d: bool) -> np.ndarray:
+    """Unit direction offsets in (z, y, x), one per unique direction (no opposites).
+
+    4 in-plane directions when ``two_d`` (0, 45, 90, 135 degrees) and 13 in 3D.
+    """
+    offs = []
+    for dz in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                o = (dz, dy, dx)
+                # keep one of each +/- pair: first non-zero component positive
+                nz = [c for c in o if c != 0]
+                if not nz or nz[0] < 0:
+                    continue
+                if two_d and dz != 0:
+                    continue
+                offs.append(o)
+    return np.array(offs, dtype=np.int64)
+
+
+def roi_slices(mask: np.ndarray) -> list[int]:
+    """Indices of the planes (axis 0) that hold at least one ROI voxel."""
+    return [int(z) for z in np.flatnonzero(mask.reshape(mask.shape[0], -1).any(axis=1))]
+
+
+def _mean_dicts(dicts: list[dict[str, float]]) -> dict[str, float]:
+    if not dicts:
+        return {}
+    keys = dicts[0].keys()
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
+        for k in keys:
+            out[k] = float(np.nanmean([d[k] for d in dicts]))
+    return out
+
+
+def _check_spatial(spatial: Sequence[str]) -> None:
+    for s in spatial:
+        if s not in SPATIAL_METHODS:
+            raise ValueError(f"unknown spatial method {s!r}; use one of {SPATIAL_METHODS}")
+
+
+def aggregate_directional(
+    levels: np.ndarray,
+    spatial: Sequence[str],
+    build: Callable[[np.ndarray, np.ndarray], list[M]],
+    merge: Callable[[list[M]], M],
+    evaluate: Callable[[M], dict[str, float]],
+) -> dict[str, dict[str, float]]:
+    """Features of a directional family for each requested spatial method.
+
+    Parameters
+    ----------
+    levels : ndarray of int, (z, y, x)
+        Discretised grey levels, 0 outside the ROI.
+    spatial : sequence of {"2D", "2.5D", "3D"}
+    build : callable
+        ``build(levels_part, offsets) -> [matrix per offset]``. ``levels_part`` is the
+        whole volume (3D) or a single plane kept 3D with shape (1, y, x) (2D, 2.5D);
+        ``offsets`` are unit (z, y, x) directions from :func:`directions`.
+    merge : callable
+        Sum of several matrices (counts added, per-matrix totals kept consistent).
+    evaluate : callable
+        ``evaluate(matrix) -> {feature name: value}``; NaN values for an empty matrix.
+
+    Returns
+    -------
+    dict
+        ``{aggregation suffix: {feature name: value}}``.
+    """
+    _check_spatial(spatial)
+    out: dict[str, dict[str, float]] = {}
+    if "2D" in spatial or "2.5D" in spatial:
+        offs = directions(two_d=True)
+        per_slice = [build(levels[z : z + 1], offs) for z in roi_slices(levels > 0)]
+        if "2D" in spatial:
+            out["2D_avg"] = _mean_dicts([evaluate(m) for ms in per_slice for m in ms])
+            out["2D_comb"] = _mean_dicts([evaluate(merge(ms)) for ms in per_slice])
+        if "2.5D" in spatial:
+            by_dir = [merge([ms[k] for ms in per_slice]) for k in range(len(offs))]
+            out["2_5D_avg"] = _mean_dicts([evaluate(m) for m in by_dir])
+            out["2_5D_comb"] = evaluate(merge(by_dir))
+    if "3D" in spatial:
+        ms = build(levels, directions(two_d=False))
+        out["3D_avg"] = _mean_dicts([evaluate(m) for m in ms])
+        out["3D_comb"] = evaluate(merge(ms))
+    return out
+
+
+def aggregate_zone(
+    levels: np.ndarray,
+    spatial: Sequence[str],
+    build: Callable[[np.ndarray, bool, int], M],
+    merge: Callable[[list[M]], M],
+    evaluate: Callable[[M], dict[str, float]],
+) -> dict[str, dict[str, float]]:
+    """Features of a non-directional family for each requested spatial method.
+
+    ``build(levels_part, two_d, z)`` gets the whole volume (``two_d=False``, ``z=-1``) or one
+    plane of shape (1, y, x) (``two_d=True``, ``z`` its index, so that a family can pick the
+    matching plane of another array such as a distance map). Returns
+    ``{"2D" | "2_5D" | "3D": {feature name: value}}``.
+    """
+    _check_spatial(spatial)
+    out: dict[str, dict[str, float]] = {}
+    if "2D" in spatial or "2.5D" in spatial:
+        per_slice = [build(levels[z : z + 1], True, z) for z in roi_slices(levels > 0)]
+        if "2D" in spatial:
+            out["2D"] = _mean_dicts([evaluate(m) for m in per_slice])
+        if "2.5D" in spatial:
+            out["2_5D"] = evaluate(merge(per_slice))
+    if "3D" in spatial:
+        out["3D"] = evaluate(build(levels, False, -1))
+    return out
