@@ -1,0 +1,456 @@
+"""Extraction settings: one frozen dataclass per processing stage, built from YAML or dicts.
+
+A configuration is a YAML mapping with one section per stage::
+
+    resample:        {spacing: [2, 2, 2], interpolation: linear, rounding: 1}
+    resegment:       {range: [-1000, 400], outlier_sigma: 3}
+    discretisation:  {method: fixed_bin_size, bin_width: 25}
+    ivh:             {method: none}
+    texture:         {spatial: [3D], distance: [1]}
+    features:        {families: [morphology, statistics, glcm]}
+
+Every key is checked: an unknown key is a :class:`~radiomix.errors.ConfigError` that names
+the closest valid key. Values are validated when the dataclass is built, so a settings
+object that exists is a settings object that works. :func:`settings_to_dict` gives the
+resolved settings back as plain data (written with every output for provenance).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import math
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from radiomix.errors import ConfigError
+
+__all__ = [
+    "ALL_FAMILIES",
+    "DiagnosticsSettings",
+    "DiscretisationSettings",
+    "ExtractionSettings",
+    "FeatureSettings",
+    "IvhSettings",
+    "ResampleSettings",
+    "ResegmentSettings",
+    "TextureSettings",
+    "load_config",
+    "preset_names",
+    "settings_from_dict",
+    "settings_hash",
+    "settings_to_dict",
+    "settings_to_yaml",
+]
+
+ALL_FAMILIES = (
+    "morphology",
+    "local_intensity",
+    "statistics",
+    "histogram",
+    "ivh",
+    "glcm",
+    "glrlm",
+    "glszm",
+    "gldzm",
+    "ngtdm",
+    "ngldm",
+)
+INTERPOLATIONS = ("nearest", "linear", "cubic")
+DISCRETISATIONS = ("fixed_bin_size", "fixed_bin_number", "none")
+IVH_METHODS = ("none", "fixed_bin_size", "fixed_bin_number")
+SPATIAL = ("2D", "2.5D", "3D")
+
+PRESET_DIR = Path(__file__).with_name("presets")
+
+
+def _fail(msg: str) -> typing.NoReturn:
+    raise ConfigError(msg)
+
+
+@dataclass(frozen=True)
+class ResampleSettings:
+    """Interpolation to a new voxel grid (IBSI 1, "interpolation"; grid centres aligned).
+
+    Parameters
+    ----------
+    spacing : (z, y, x) mm or None
+        New voxel size; None switches resampling off. An axis given as None keeps its
+        spacing (``[null, 2, 2]`` resamples in-plane only, as IBSI 2D configurations do).
+    interpolation : {"nearest", "linear", "cubic"}
+        Image interpolation (cubic = cubic B-spline).
+    mask_interpolation : {"nearest", "linear", "cubic"}
+        Mask interpolation before the partial-volume threshold.
+    mask_threshold : float
+        Partial-volume threshold: interpolated mask values >= threshold are in the ROI.
+    rounding : float or None
+        Round interpolated intensities to multiples of this (1 for CT Hounsfield units).
+    """
+
+    spacing: tuple[float | None, float | None, float | None] | None = None
+    interpolation: str = "linear"
+    mask_interpolation: str = "linear"
+    mask_threshold: float = 0.5
+    rounding: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.spacing is not None:
+            sp = tuple(self.spacing)
+            if len(sp) != 3:
+                _fail(f"resample.spacing needs 3 values (z, y, x) in mm, got {list(sp)}")
+            for s in sp:
+                if s is not None and (not isinstance(s, int | float) or s <= 0):
+                    _fail(f"resample.spacing values must be positive numbers or null, got {s!r}")
+            object.__setattr__(
+                self, "spacing", tuple(None if s is None else float(s) for s in sp)
+            )
+        for key in ("interpolation", "mask_interpolation"):
+            if getattr(self, key) not in INTERPOLATIONS:
+                _fail(f"resample.{key} must be one of {INTERPOLATIONS}, got {getattr(self, key)!r}")
+        if not 0.0 < self.mask_threshold <= 1.0:
+            _fail(f"resample.mask_threshold must be in (0, 1], got {self.mask_threshold}")
+        if self.rounding is not None and self.rounding <= 0:
+            _fail(f"resample.rounding must be positive or null, got {self.rounding}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.spacing is not None and any(s is not None for s in self.spacing)
+
+
+@dataclass(frozen=True)
+class ResegmentSettings:
+    """Re-segmentation of the intensity mask (IBSI 1, "re-segmentation").
+
+    Parameters
+    ----------
+    range : [lower, upper] or None
+        Keep ROI voxels with lower <= intensity <= upper (either bound may be null).
+    outlier_sigma : float or None
+        Outlier filtering: keep ROI voxels within mean +- outlier_sigma x SD.
+    """
+
+    range: tuple[float | None, float | None] | None = None
+    outlier_sigma: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.range is not None:
+            r = tuple(self.range)
+            if len(r) != 2:
+                _fail(f"resegment.range needs [lower, upper], got {list(r)}")
+            lo, hi = (None if v is None else float(v) for v in r)
+            if lo is not None and hi is not None and lo > hi:
+                _fail(f"resegment.range lower bound {lo} is above upper bound {hi}")
+            object.__setattr__(self, "range", (lo, hi))
+        if self.outlier_sigma is not None and self.outlier_sigma <= 0:
+            _fail(f"resegment.outlier_sigma must be positive or null, got {self.outlier_sigma}")
+
+
+@dataclass(frozen=True)
+class DiscretisationSettings:
+    """Grey-level discretisation for the intensity histogram and texture families.
+
+    Parameters
+    ----------
+    method : {"fixed_bin_size", "fixed_bin_number", "none"}
+        ``none`` uses the intensities as grey levels (they must be positive integers, as
+        in the IBSI digital phantom).
+    bin_width : float
+        Bin width for fixed bin size, in intensity units.
+    bin_count : int
+        Number of bins for fixed bin number.
+    lower_bound : float or None
+        Lower edge of the first bin for fixed bin size; default: the re-segmentation
+        range's lower bound, else the ROI minimum (IBSI).
+    """
+
+    method: str = "fixed_bin_size"
+    bin_width: float = 25.0
+    bin_count: int = 32
+    lower_bound: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in DISCRETISATIONS:
+            _fail(f"discretisation.method must be one of {DISCRETISATIONS}, got {self.method!r}")
+        if not self.bin_width > 0:
+            _fail(f"discretisation.bin_width must be positive, got {self.bin_width}")
+        if int(self.bin_count) != self.bin_count or self.bin_count < 1:
+            _fail(f"discretisation.bin_count must be a positive integer, got {self.bin_count}")
+        object.__setattr__(self, "bin_count", int(self.bin_count))
+
+
+@dataclass(frozen=True)
+class IvhSettings:
+    """Discretisation used by the intensity-volume histogram (IBSI 1, "IVH").
+
+    Parameters
+    ----------
+    method : {"none", "fixed_bin_size", "fixed_bin_number"}
+        ``none``: intensities taken as they are, on a grid of ``step`` (CT HU: 1).
+    step : float
+        Intensity step of the IVH grid for ``none``.
+    bin_width : float
+        Bin width for fixed bin size (bin centres are used as intensities).
+    bin_count : int
+        Number of bins for fixed bin number (bin numbers are used as intensities).
+    """
+
+    method: str = "none"
+    step: float = 1.0
+    bin_width: float = 2.5
+    bin_count: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.method not in IVH_METHODS:
+            _fail(f"ivh.method must be one of {IVH_METHODS}, got {self.method!r}")
+        if not self.step > 0 or not self.bin_width > 0:
+            _fail("ivh.step and ivh.bin_width must be positive")
+        if int(self.bin_count) != self.bin_count or self.bin_count < 1:
+            _fail(f"ivh.bin_count must be a positive integer, got {self.bin_count}")
+        object.__setattr__(self, "bin_count", int(self.bin_count))
+
+
+@dataclass(frozen=True)
+class TextureSettings:
+    """Texture matrices: spatial aggregation and neighbourhood distances.
+
+    Parameters
+    ----------
+    spatial : list of {"2D", "2.5D", "3D"}
+        2D: per slice; 2.5D: slices merged; 3D: volume. GLCM/GLRLM report both the
+        averaged and the merged variant of each (IBSI aggregation methods).
+    distance : list of int
+        Chebyshev distances for GLCM, NGTDM and NGLDM.
+    ngldm_coarseness : int
+        NGLDM coarseness parameter alpha (grey levels within alpha are dependent).
+    """
+
+    spatial: tuple[str, ...] = ("3D",)
+    distance: tuple[int, ...] = (1,)
+    ngldm_coarseness: int = 0
+
+    def __post_init__(self) -> None:
+        sp = tuple(str(s).upper() if str(s).lower() != "2.5d" else "2.5D" for s in self.spatial)
+        for s in sp:
+            if s not in SPATIAL:
+                _fail(f"texture.spatial values must be among {SPATIAL}, got {s!r}")
+        if not sp:
+            _fail("texture.spatial must name at least one of 2D, 2.5D, 3D")
+        object.__setattr__(self, "spatial", sp)
+        ds = tuple(self.distance)
+        for d in ds:
+            if int(d) != d or d < 1:
+                _fail(f"texture.distance values must be positive integers, got {d!r}")
+        object.__setattr__(self, "distance", tuple(int(d) for d in ds))
+        if int(self.ngldm_coarseness) != self.ngldm_coarseness or self.ngldm_coarseness < 0:
+            _fail(f"texture.ngldm_coarseness must be a non-negative integer, got {self.ngldm_coarseness}")
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Which feature families to compute (default: all of them)."""
+
+    families: tuple[str, ...] = ALL_FAMILIES
+
+    def __post_init__(self) -> None:
+        fams = tuple(self.families)
+        for f in fams:
+            if f not in ALL_FAMILIES:
+                close = difflib.get_close_matches(str(f), ALL_FAMILIES, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                _fail(f"unknown feature family {f!r}{hint} (families: {', '.join(ALL_FAMILIES)})")
+        object.__setattr__(self, "families", fams)
+
+
+@dataclass(frozen=True)
+class DiagnosticsSettings:
+    """Processing diagnostics.
+
+    Parameters
+    ----------
+    full_image : bool
+        Also resample the whole image to report the ``*_interp_img`` statistics IBSI
+        tabulates. Off by default: the pipeline otherwise crops to the ROI first, which is
+        much faster on large images.
+    """
+
+    full_image: bool = False
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    """The complete, resolved settings of one feature extraction."""
+
+    name: str = "default"
+    description: str = ""
+    resample: ResampleSettings = field(default_factory=ResampleSettings)
+    resegment: ResegmentSettings = field(default_factory=ResegmentSettings)
+    discretisation: DiscretisationSettings = field(default_factory=DiscretisationSettings)
+    ivh: IvhSettings = field(default_factory=IvhSettings)
+    texture: TextureSettings = field(default_factory=TextureSettings)
+    features: FeatureSettings = field(default_factory=FeatureSettings)
+    diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
+
+
+def _closest(key: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.4)
+    return f"; did you mean {close[0]!r}?" if close else f" (valid keys: {', '.join(valid)})"
+
+
+def _convert(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _build(tp, value, where)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _convert(value, a, where)
+            except ConfigError:
+                continue
+        _fail(f"{where}: value {value!r} has the wrong type")
+    if origin is tuple:
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            _fail(f"{where}: expected a list, got {value!r}")
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(v, args[0], where) for v in value)
+        if len(value) != len(args):
+            _fail(f"{where}: expected {len(args)} values, got {list(value)}")
+        return tuple(_convert(v, a, where) for v, a in zip(value, args, strict=True))
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            _fail(f"{where}: expected a number, got {value!r}")
+        if not math.isfinite(float(value)):
+            _fail(f"{where}: expected a finite number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+            _fail(f"{where}: expected an integer, got {value!r}")
+        return int(value)
+    if tp is bool:
+        if not isinstance(value, bool):
+            _fail(f"{where}: expected true or false, got {value!r}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            _fail(f"{where}: expected text, got {value!r}")
+        return value
+    return value
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        _fail(f"{where or 'config'}: expected a mapping of settings, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in names:
+            _fail(f"unknown config key {path!r}{_closest(str(key), names)}")
+        kwargs[key] = _convert(value, hints[key], path)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # pragma: no cover - guarded by the key check above
+        _fail(f"{where or 'config'}: {exc}")
+
+
+def settings_from_dict(data: Mapping[str, Any] | None) -> ExtractionSettings:
+    """Build validated settings from a plain mapping (parsed YAML)."""
+    data = dict(data or {})
+    base = data.pop("extends", None)
+    if base is not None:
+        merged = _deep_merge(settings_to_dict(load_config(str(base))), data)
+        merged.pop("extends", None)
+        data = merged
+    return _build(ExtractionSettings, data, "")
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def preset_names() -> list[str]:
+    """Names of the built-in presets."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def load_config(config: str | Path | Mapping[str, Any] | ExtractionSettings | None) -> ExtractionSettings:
+    """Resolve a configuration: a preset name, a YAML path, a mapping, or settings.
+
+    ``None`` gives the documented default (3D, no resampling, fixed bin width 25, all
+    families).
+    """
+    if config is None:
+        return ExtractionSettings()
+    if isinstance(config, ExtractionSettings):
+        return config
+    if isinstance(config, Mapping):
+        return settings_from_dict(config)
+    text = str(config)
+    path = Path(text)
+    if text in preset_names():
+        path = PRESET_DIR / f"{text}.yaml"
+    elif not path.exists():
+        names = preset_names()
+        close = difflib.get_close_matches(text, names, n=1, cutoff=0.5)
+        hint = f"; did you mean the preset {close[0]!r}?" if close else ""
+        _fail(
+            f"config {text!r} is neither a YAML file nor a preset{hint} "
+            f"(presets: {', '.join(names)})"
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        _fail(f"cannot read config {path}: {exc}")
+    if data is not None and not isinstance(data, Mapping):
+        _fail(f"config {path} must be a YAML mapping of settings sections")
+    settings = settings_from_dict(data)
+    if settings.name == "default" and text in preset_names():
+        settings = dataclasses.replace(settings, name=text)
+    return settings
+
+
+def settings_to_dict(settings: ExtractionSettings) -> dict[str, Any]:
+    """Plain-data form of settings (lists instead of tuples), YAML/JSON ready."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, tuple | list):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return plain(dataclasses.asdict(settings))
+
+
+def settings_to_yaml(settings: ExtractionSettings) -> str:
+    return yaml.safe_dump(settings_to_dict(settings), sort_keys=False, default_flow_style=None)
+
+
+def settings_hash(settings: ExtractionSettings) -> str:
+    """Short stable hash of the resolved settings (for provenance and caching)."""
+    blob = json.dumps(settings_to_dict(settings), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
