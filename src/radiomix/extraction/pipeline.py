@@ -22,7 +22,7 @@ import numpy as np
 
 from radiomix.errors import EmptyMaskError, InvalidImageError, RoiTooSmallError
 from radiomix.extraction.settings import ExtractionSettings
-from radiomix.features import FAMILY_MODULES
+from radiomix.features import family_module
 from radiomix.features._base import FeatureValue
 from radiomix.io import Volume
 from radiomix.preprocess import (
@@ -303,7 +303,7 @@ def _texture_levels(p: PreparedRoi) -> np.ndarray:
 
 
 def _run_family(family: str, p: PreparedRoi, s: ExtractionSettings) -> list[FeatureValue]:
-    mod = FAMILY_MODULES[family]
+    mod = family_module(family)
     tx = s.texture
     if family == "morphology":
         return mod.compute(p.image, p.int_mask, p.morph_mask, p.spacing)

@@ -19,40 +19,37 @@ ngldm          :mod:`.ngldm`                neighbouring grey level dependence m
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
-from radiomix.features import (
-    gldzm,
-    glcm,
-    glrlm,
-    glszm,
-    histogram,
-    ivh,
-    local_intensity,
-    morphology,
-    ngldm,
-    ngtdm,
-    statistics,
-)
 from radiomix.features._base import FeatureSpec, FeatureValue
 
-__all__ = ["FAMILY_MODULES", "FeatureSpec", "FeatureValue", "all_features"]
+__all__ = ["FAMILIES", "FeatureSpec", "FeatureValue", "all_features", "family_module"]
 
-FAMILY_MODULES: dict[str, ModuleType] = {
-    "morphology": morphology,
-    "local_intensity": local_intensity,
-    "statistics": statistics,
-    "histogram": histogram,
-    "ivh": ivh,
-    "glcm": glcm,
-    "glrlm": glrlm,
-    "glszm": glszm,
-    "gldzm": gldzm,
-    "ngtdm": ngtdm,
-    "ngldm": ngldm,
-}
+#: family name -> module (imported on first use, so that one family's import cost or
+#: failure never affects another)
+FAMILIES: tuple[str, ...] = (
+    "morphology",
+    "local_intensity",
+    "statistics",
+    "histogram",
+    "ivh",
+    "glcm",
+    "glrlm",
+    "glszm",
+    "gldzm",
+    "ngtdm",
+    "ngldm",
+)
+
+
+def family_module(family: str) -> ModuleType:
+    """The module of a feature family (``FEATURES`` table and ``compute`` function)."""
+    if family not in FAMILIES:
+        raise KeyError(f"unknown feature family {family!r}; families: {', '.join(FAMILIES)}")
+    return importlib.import_module(f"radiomix.features.{family}")
 
 
 def all_features() -> list[FeatureSpec]:
     """Every registered feature, family by family, in registry order."""
-    return [spec for mod in FAMILY_MODULES.values() for spec in mod.FEATURES]
+    return [spec for fam in FAMILIES for spec in family_module(fam).FEATURES]
