@@ -312,13 +312,16 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
         args = typing.get_args(tp)
         if value is None and type(None) in args:
             return None
+        errors: list[ConfigError] = []
         for a in args:
             if a is type(None):
                 continue
             try:
                 return _convert(value, a, where)
-            except ConfigError:
-                continue
+            except ConfigError as exc:
+                errors.append(exc)
+        if len(errors) == 1:
+            raise errors[0]
         _fail(f"{where}: value {value!r} has the wrong type")
     if origin is tuple:
         if isinstance(value, str | int | float) and not isinstance(value, bool):
