@@ -152,8 +152,16 @@ def _margin_mm(settings: ExtractionSettings, spacing: tuple[float, float, float]
 
 
 def _discretise(
-    values: np.ndarray, settings: ExtractionSettings, range_lower: float | None
+    values: np.ndarray,
+    settings: ExtractionSettings,
+    range_bounds: tuple[float | None, float | None],
 ) -> tuple[np.ndarray, int]:
+    """Grey levels of the ROI values and the number of grey levels N_g.
+
+    With fixed bin size, N_g counts the bins from the lower bound up to the re-segmentation
+    range's upper bound when one is set (IBSI), else up to the ROI maximum.
+    """
+    range_lower, range_upper = range_bounds
     ds = settings.discretisation
     if ds.method == "none":
         if np.any(values != np.round(values)) or values.min() < 1:
@@ -171,7 +179,11 @@ def _discretise(
     if lower is None:
         lower = range_lower if range_lower is not None else float(values.min())
     levels = discretise_fixed_bin_size(values, ds.bin_width, lower)
-    return levels, int(levels.max())
+    n_levels = int(levels.max())
+    if range_upper is not None and ds.lower_bound is None:
+        top = discretise_fixed_bin_size(np.array([range_upper]), ds.bin_width, lower)
+        n_levels = max(n_levels, int(top[0]))
+    return levels, n_levels
 
 
 def prepare_roi(
@@ -267,7 +279,7 @@ def prepare_roi(
     texture = {"histogram", "glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm"}
     if fams & texture:
         vals = vol.array[int_c]
-        lv, n_levels = _discretise(vals, settings, lo)
+        lv, n_levels = _discretise(vals, settings, (lo, hi))
         levels = np.zeros(vol.shape, dtype=np.int32)
         levels[int_c] = lv
     return PreparedRoi(
@@ -287,13 +299,15 @@ def prepare_roi(
 def _ivh_values(p: PreparedRoi, settings: ExtractionSettings) -> list[FeatureValue]:
     from radiomix.features import ivh
 
-    return ivh.compute_from_settings(
+    lo, hi = p.range_bounds
+    iv = settings.ivh
+    return ivh.compute(
         p.image[p.int_mask],
-        method=settings.ivh.method,
-        step=settings.ivh.step,
-        bin_width=settings.ivh.bin_width,
-        bin_count=settings.ivh.bin_count,
-        range_bounds=p.range_bounds,
+        method=iv.method,
+        step=iv.step,
+        bin_width=iv.bin_width if iv.method == "fixed_bin_size" else None,
+        n_bins=iv.bin_count if iv.method == "fixed_bin_number" else None,
+        value_range=(lo, hi) if lo is not None and hi is not None else None,
     )
 
 

@@ -95,8 +95,7 @@ def _max_distance_kernel(points: np.ndarray) -> float:
             for k in range(points.shape[1]):
                 t = points[j, k] - points[i, k]
                 d += t * t
-            if d > best:
-                best = d
+            best = max(best, d)
     return np.sqrt(best)
 
 
@@ -119,3 +118,147 @@ def _reference_max_pairwise_distance(points: np.ndarray) -> float:
     if len(pts) < 2:
         return 0.0
     return float(np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(axis=-1)).max())
+
+
+# ---------------------------------------------------------------------------------------
+# minimum volume enclosing ellipsoid: Khachiyan's algorithm with Todd-Yildirim away steps
+# ---------------------------------------------------------------------------------------
+
+
+def _initial_weights(points: np.ndarray) -> np.ndarray:
+    """Kumar-Yildirim style start: weight on the extreme points along the principal axes."""
+    n, d = points.shape
+    c = points - points.mean(axis=0)
+    _, vecs = np.linalg.eigh(c.T @ c)
+    proj = c @ vecs
+    idx = np.unique(np.concatenate([proj.argmax(axis=0), proj.argmin(axis=0)]))
+    u = np.zeros(n)
+    u[idx] = 1.0 / len(idx)
+    lifted = np.hstack([points, np.ones((n, 1))])
+    x = (lifted.T * u) @ lifted
+    if len(idx) <= d or np.linalg.matrix_rank(x) < d + 1:
+        u[:] = 1.0 / n
+    return u
+
+
+@njit(cache=True, nogil=True)
+def _khachiyan_kernel(q: np.ndarray, u: np.ndarray, tol: float, max_iter: int) -> int:
+    n, dim = q.shape
+    big = float(dim)
+    xi = np.empty((dim, dim))
+    m = np.empty(n)
+    g = np.empty(n)
+    v = np.empty(dim)
+    it = 0
+    while it < max_iter:
+        if it % 256 == 0:  # refresh from scratch to stop rounding drift
+            x = np.zeros((dim, dim))
+            for i in range(n):
+                if u[i] > 0.0:
+                    for a in range(dim):
+                        for b in range(dim):
+                            x[a, b] += u[i] * q[i, a] * q[i, b]
+            xi[:, :] = np.linalg.inv(x)
+            for i in range(n):
+                s = 0.0
+                for a in range(dim):
+                    t = 0.0
+                    for b in range(dim):
+                        t += xi[a, b] * q[i, b]
+                    s += q[i, a] * t
+                m[i] = s
+        it += 1
+        jp = 0
+        jm = -1
+        for i in range(n):
+            if m[i] > m[jp]:
+                jp = i
+            if u[i] > 0.0 and (jm < 0 or m[i] < m[jm]):
+                jm = i
+        eps_plus = m[jp] / big - 1.0
+        eps_minus = 1.0 - m[jm] / big
+        if eps_plus <= tol and eps_minus <= tol:
+            break
+        if eps_plus >= eps_minus:
+            j = jp
+            beta = (m[j] - big) / (big * (m[j] - 1.0))
+        else:
+            j = jm
+            beta = (m[j] - big) / (big * (m[j] - 1.0))
+            floor = -u[j] / (1.0 - u[j])
+            beta = max(beta, floor)
+        for a in range(dim):
+            t = 0.0
+            for b in range(dim):
+                t += xi[a, b] * q[j, b]
+            v[a] = t
+        denom = (1.0 - beta) + beta * m[j]
+        for i in range(n):
+            t = 0.0
+            for a in range(dim):
+                t += q[i, a] * v[a]
+            g[i] = t
+        for i in range(n):
+            m[i] = (m[i] - beta * g[i] * g[i] / denom) / (1.0 - beta)
+        for a in range(dim):
+            for b in range(dim):
+                xi[a, b] = (xi[a, b] - beta * v[a] * v[b] / denom) / (1.0 - beta)
+        for i in range(n):
+            u[i] *= 1.0 - beta
+        u[j] += beta
+        if u[j] < 1e-300:
+            u[j] = 0.0
+    return it
+
+
+def khachiyan_weights(
+    points: np.ndarray, tol: float = 1e-7, max_iter: int = 1_000_000
+) -> np.ndarray:
+    """Optimal dual weights ``u`` (sum 1) of the minimum volume enclosing ellipsoid.
+
+    The ellipsoid is :math:`\\{x: (x-c)^T A (x-c) \\le 1\\}` with :math:`c = P u` and
+    :math:`A = \\frac1d (P\\,\\mathrm{diag}(u) P^T - c c^T)^{-1}`. Stops when every
+    :math:`M_i = q_i^T X^{-1} q_i \\le (d+1)(1+tol)` and every support point has
+    :math:`M_i \\ge (d+1)(1-tol)`. O(n d) per iteration (rank-one updates).
+
+    Parameters
+    ----------
+    points : ndarray, shape (N, d)
+        Affinely spanning point set (N > d), ideally convex hull vertices, centred and
+        scaled to about unit size.
+    """
+    p = np.ascontiguousarray(points, dtype=np.float64)
+    if p.ndim != 2 or p.shape[0] <= p.shape[1]:
+        raise ValueError(f"points must have shape (N, d) with N > d, got {p.shape}")
+    u = _initial_weights(p)
+    q = np.hstack([p, np.ones((len(p), 1))])
+    _khachiyan_kernel(q, u, float(tol), int(max_iter))
+    return u
+
+
+def _reference_khachiyan_weights(
+    points: np.ndarray, tol: float = 1e-7, max_iter: int = 1_000_000
+) -> np.ndarray:
+    """Plain NumPy version of :func:`khachiyan_weights` (recomputes X^-1 every step)."""
+    p = np.asarray(points, dtype=np.float64)
+    u = _initial_weights(p)
+    q = np.hstack([p, np.ones((len(p), 1))])
+    big = p.shape[1] + 1.0
+    for _ in range(max_iter):
+        x = (q.T * u) @ q
+        m = np.einsum("ij,jk,ik->i", q, np.linalg.inv(x), q)
+        jp = int(np.argmax(m))
+        sup = np.flatnonzero(u > 0)
+        jm = int(sup[np.argmin(m[sup])])
+        eps_plus, eps_minus = m[jp] / big - 1.0, 1.0 - m[jm] / big
+        if eps_plus <= tol and eps_minus <= tol:
+            break
+        j = jp if eps_plus >= eps_minus else jm
+        beta = (m[j] - big) / (big * (m[j] - 1.0))
+        if j == jm and eps_plus < eps_minus:
+            beta = max(beta, -u[j] / (1.0 - u[j]))
+        u = u * (1.0 - beta)
+        u[j] += beta
+        if u[j] < 1e-300:
+            u[j] = 0.0
+    return u

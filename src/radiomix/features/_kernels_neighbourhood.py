@@ -1,4 +1,4 @@
-"""Neighbourhood sums shared by the NGTDM and NGLDM families.
+"""Neighbourhood sums (and input checks) shared by the NGTDM and NGLDM families.
 
 Both families look, for every ROI voxel, at the voxels within Chebyshev distance ``distance``
 (in-plane only for 2D/2.5D) that are also in the ROI:
@@ -15,10 +15,68 @@ Arrays are (z, y, x) grey levels, 0 outside the ROI.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numba import njit
 
-__all__ = ["box_sum", "dependence_counts", "neighbourhood_size"]
+from radiomix.features._texture import SPATIAL_METHODS
+
+__all__ = [
+    "box_sum",
+    "check_inputs",
+    "crop_to_roi",
+    "dependence_counts",
+    "neighbourhood_size",
+]
+
+
+def check_inputs(
+    levels: np.ndarray, n_levels: int, spatial: Sequence[str] | str, distance: int
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Validate the common arguments of the NGTDM and NGLDM entry points.
+
+    Returns ``levels`` as an array and ``spatial`` as a tuple (a bare string is one method).
+    Raises ValueError with a message naming the offending argument.
+    """
+    levels = np.asarray(levels)
+    spatial = (spatial,) if isinstance(spatial, str) else tuple(spatial)
+    if levels.ndim != 3:
+        raise ValueError(
+            f"levels must be 3D (z, y, x), got shape {levels.shape}; "
+            "give a 2D image as shape (1, y, x)"
+        )
+    if not np.issubdtype(levels.dtype, np.integer):
+        raise ValueError(
+            f"levels must hold discretised integer grey levels, got dtype {levels.dtype}"
+        )
+    if isinstance(n_levels, bool) or not isinstance(n_levels, int | np.integer) or n_levels < 1:
+        raise ValueError(f"n_levels must be a positive integer, got {n_levels!r}")
+    if isinstance(distance, bool) or not isinstance(distance, int | np.integer) or distance < 1:
+        raise ValueError(f"distance must be an integer >= 1, got {distance!r}")
+    for s in spatial:
+        if s not in SPATIAL_METHODS:
+            raise ValueError(f"unknown spatial method {s!r}; use any of {SPATIAL_METHODS}")
+    if levels.size:
+        lo, hi = int(levels.min()), int(levels.max())
+        if lo < 0 or hi > n_levels:
+            raise ValueError(
+                f"levels must lie in 0..n_levels={n_levels} (0 outside the ROI), found {lo}..{hi}"
+            )
+    return levels, spatial
+
+
+def crop_to_roi(levels: np.ndarray) -> np.ndarray:
+    """Crop to the ROI bounding box (voxels outside the ROI never count as neighbours)."""
+    roi = levels > 0
+    box = []
+    for axis in range(3):
+        other = tuple(a for a in range(3) if a != axis)
+        hit = np.flatnonzero(roi.any(axis=other))
+        if hit.size == 0:
+            return np.zeros((0, 0, 0), dtype=np.int64)
+        box.append(slice(int(hit[0]), int(hit[-1]) + 1))
+    return np.ascontiguousarray(levels[tuple(box)], dtype=np.int64)
 
 
 def neighbourhood_size(distance: int, two_d: bool) -> int:
@@ -121,7 +179,9 @@ def dependence_counts(
         raise ValueError(f"coarseness must be >= 0, got {coarseness}")
     lv = np.ascontiguousarray(levels, dtype=np.int64)
     out = np.zeros(lv.shape, dtype=np.int32)
-    _dependence_counts_kernel(lv, 0 if two_d else int(distance), int(distance), int(coarseness), out)
+    _dependence_counts_kernel(
+        lv, 0 if two_d else int(distance), int(distance), int(coarseness), out
+    )
     return out
 
 

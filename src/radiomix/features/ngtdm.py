@@ -29,7 +29,7 @@ from functools import cached_property
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
-from radiomix.features._kernels_neighbourhood import box_sum
+from radiomix.features._kernels_neighbourhood import box_sum, check_inputs, crop_to_roi
 from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
 
 __all__ = ["FEATURES", "NGTDMatrix", "build_matrix", "compute"]
@@ -233,7 +233,9 @@ def strength(m: NGTDMatrix) -> float:
 
 
 def _spec(name: str, code: str, fn: Callable[[NGTDMatrix], float]) -> FeatureSpec:
-    return FeatureSpec(name=name, family="ngtdm", ibsi_code=code, ibsi_tag=f"ngt_{name}", compute=fn)
+    return FeatureSpec(
+        name=name, family="ngtdm", ibsi_code=code, ibsi_tag=f"ngt_{name}", compute=fn
+    )
 
 
 FEATURES: tuple[FeatureSpec, ...] = (
@@ -251,45 +253,6 @@ def evaluate(m: NGTDMatrix) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- entry point
-
-
-def _validate(levels: np.ndarray, n_levels: int, spatial: Sequence[str], distance: int) -> None:
-    if not isinstance(levels, np.ndarray):
-        raise ValueError(f"levels must be a NumPy array, got {type(levels).__name__}")
-    if levels.ndim != 3:
-        raise ValueError(
-            f"levels must be 3D (z, y, x), got shape {levels.shape}; "
-            "give a 2D image as shape (1, y, x)"
-        )
-    if not np.issubdtype(levels.dtype, np.integer):
-        raise ValueError(
-            f"levels must hold discretised integer grey levels, got dtype {levels.dtype}"
-        )
-    if isinstance(n_levels, bool) or not isinstance(n_levels, int | np.integer) or n_levels < 1:
-        raise ValueError(f"n_levels must be a positive integer, got {n_levels!r}")
-    if isinstance(distance, bool) or not isinstance(distance, int | np.integer) or distance < 1:
-        raise ValueError(f"distance must be an integer >= 1, got {distance!r}")
-    if isinstance(spatial, str):
-        raise ValueError(f"spatial must be a sequence of methods, e.g. ({spatial!r},)")
-    for s in spatial:
-        if s not in SPATIAL_METHODS:
-            raise ValueError(f"unknown spatial method {s!r}; use any of {SPATIAL_METHODS}")
-    if levels.size:
-        lo, hi = int(levels.min()), int(levels.max())
-        if lo < 0 or hi > n_levels:
-            raise ValueError(
-                f"levels must lie in 0..n_levels={n_levels} (0 outside the ROI), "
-                f"found {lo}..{hi}"
-            )
-
-
-def _crop(levels: np.ndarray) -> np.ndarray:
-    """Crop to the ROI bounding box (voxels outside the ROI never count as neighbours)."""
-    idx = np.nonzero(levels)
-    if idx[0].size == 0:
-        return np.zeros((0, 0, 0), dtype=np.int64)
-    box = tuple(slice(int(a.min()), int(a.max()) + 1) for a in idx)
-    return np.ascontiguousarray(levels[box], dtype=np.int64)
 
 
 def compute(
@@ -319,8 +282,8 @@ def compute(
         order; ``qualifier`` is ``"d<distance>"`` when ``distance != 1``. NaN where no
         voxel has a neighbour in the ROI.
     """
-    _validate(levels, n_levels, spatial, distance)
-    lv = _crop(levels)
+    levels, spatial = check_inputs(levels, n_levels, spatial, distance)
+    lv = crop_to_roi(levels)
     distance = int(distance)
     n_levels = int(n_levels)
 
@@ -340,7 +303,7 @@ def compute(
             out = out + m
         return out
 
-    results = aggregate_zone(lv, tuple(spatial), build, merge, evaluate) if lv.size else {}
+    results = aggregate_zone(lv, spatial, build, merge, evaluate) if lv.size else {}
     nan = evaluate(NGTDMatrix.empty(n_levels))
     qualifier = f"d{distance}" if distance != 1 else ""
     out: list[FeatureValue] = []

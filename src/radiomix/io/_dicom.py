@@ -9,6 +9,7 @@ applies RescaleSlope/RescaleIntercept (CT Hounsfield units). Nothing here builds
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from pydicom.errors import InvalidDicomError
 
 from radiomix.errors import ImageReadError
 
-__all__ = ["is_dicom_file", "read_dicom_file", "read_dicom_series"]
+__all__ = ["is_dicom_file", "read_dicom_file", "read_dicom_series", "sitk_message"]
 
 # header fields needed to group and order slices (reading only these is much faster)
 _TAGS = [
@@ -186,9 +187,14 @@ def _metadata(slices: list[_Slice], source: Path) -> dict[str, Any]:
     }
 
 
-def _sitk_message(exc: Exception) -> str:
+def sitk_message(exc: Exception) -> str:
+    """SimpleITK's error text without its source-file banner, on one line."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    keep = [ln.replace("sitk::ERROR:", "").strip() for ln in lines if "Exception thrown" not in ln]
+    keep = [
+        re.sub(r"^(sitk::ERROR:|ITK ERROR: \w+\(0x[0-9a-fA-F]+\):)\s*", "", ln)
+        for ln in lines
+        if "Exception thrown" not in ln and not ln.startswith("Reason:")
+    ]
     return " ".join(keep) or str(exc)
 
 
@@ -251,7 +257,7 @@ def read_dicom_series(
         image = reader.Execute()
     except RuntimeError as exc:
         raise ImageReadError(
-            f"could not read the pixel data of DICOM series {uid} in {folder}: {_sitk_message(exc)}"
+            f"could not read the pixel data of DICOM series {uid} in {folder}: {sitk_message(exc)}"
         ) from exc
     return image, _metadata(ordered, folder)
 
@@ -273,6 +279,6 @@ def read_dicom_file(path: Path) -> tuple[sitk.Image, dict[str, Any]]:
         reader.SetFileName(str(path))
         image = reader.Execute()
     except RuntimeError as exc:
-        raise ImageReadError(f"could not read {path} as DICOM: {_sitk_message(exc)}") from exc
+        raise ImageReadError(f"could not read {path} as DICOM: {sitk_message(exc)}") from exc
     meta = _metadata([rec], path)
     return image, meta

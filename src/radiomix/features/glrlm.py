@@ -1,0 +1,316 @@
+"""Grey level run length matrix (GLRLM) features (IBSI 1, matrix code TP0I).
+
+A run is a maximal sequence of ROI voxels with the same grey level, consecutive along one
+direction (one of the 13 unique 3D directions, or the 4 in-plane ones for 2D and 2.5D).
+The GLRLM element :math:`r_{ij}` counts the runs of grey level :math:`i` and length
+:math:`j` along the direction. With :math:`N_s = \\sum_{ij} r_{ij}` runs, the marginals
+:math:`r_{i.} = \\sum_j r_{ij}` and :math:`r_{.j} = \\sum_i r_{ij}`,
+:math:`p_{ij} = r_{ij} / N_s`, and :math:`N_v` the number of ROI voxels, the 16 features
+follow. When matrices are merged (``*_comb``, ``2_5D_*``), :math:`N_v` is the sum of the
+voxel counts of the merged matrices, as IBSI 1 specifies for the run percentage.
+
+The matrix is stored sparse, in the same (grey level, column, count) layout as the zone
+families (:class:`radiomix.features.glszm.ZoneMatrix`, with run length as column and runs
+as zones). Runs are counted by a numba kernel
+(:func:`radiomix.features._kernels_glrlm.run_length_counts`).
+
+Aggregation (see :mod:`radiomix.features._texture`): ``2D_avg``, ``2D_comb``, ``2_5D_avg``,
+``2_5D_comb``, ``3D_avg``, ``3D_comb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from radiomix.features._base import FeatureSpec, FeatureValue, values_from
+from radiomix.features._kernels_glrlm import run_length_counts
+from radiomix.features._texture import (
+    DIRECTIONAL_AGGREGATIONS,
+    SPATIAL_METHODS,
+    aggregate_directional,
+)
+from radiomix.features.glszm import ZoneMatrix, check_inputs, crop_box
+
+__all__ = ["FEATURES", "build_matrices", "compute", "evaluate"]
+
+RunMatrix = ZoneMatrix  # rows: grey level i, columns: run length j, n_zones: runs N_s
+
+
+def build_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> list[RunMatrix]:
+    """One GLRLM per direction of ``offsets``.
+
+    Parameters
+    ----------
+    levels : ndarray of int, (z, y, x)
+        Grey levels 1..``n_levels`` inside the ROI, 0 outside.
+    offsets : ndarray of int, (n, 3)
+        Unit directions in (z, y, x).
+    n_levels : int
+        Number of grey levels.
+
+    Returns
+    -------
+    list of ZoneMatrix
+        One sparse run length matrix per direction; each carries the ROI voxel count
+        :math:`N_v` of ``levels``.
+    """
+    n_voxels = float(np.count_nonzero(levels > 0))
+    counts = run_length_counts(levels, offsets, n_levels)
+    out = []
+    for c in counts:
+        gi, rj = np.nonzero(c)
+        out.append(ZoneMatrix.from_pairs(gi, rj, c[gi, rj].astype(np.float64), n_voxels))
+    return out
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+def short_runs_emphasis(m: RunMatrix) -> float:
+    """Short runs emphasis (IBSI 22OV).
+
+    .. math::
+
+        F_{rlm.sre} = \\frac{1}{N_s} \\sum_{j=1}^{N_r} \\frac{r_{.j}}{j^2}
+    """
+    return m.emphasis(0, -2)
+
+
+def long_runs_emphasis(m: RunMatrix) -> float:
+    """Long runs emphasis (IBSI W4KF).
+
+    .. math::
+
+        F_{rlm.lre} = \\frac{1}{N_s} \\sum_{j=1}^{N_r} j^2 r_{.j}
+    """
+    return m.emphasis(0, 2)
+
+
+def low_grey_level_run_emphasis(m: RunMatrix) -> float:
+    """Low grey level run emphasis (IBSI V3SW).
+
+    .. math::
+
+        F_{rlm.lgre} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} \\frac{r_{i.}}{i^2}
+    """
+    return m.emphasis(-2, 0)
+
+
+def high_grey_level_run_emphasis(m: RunMatrix) -> float:
+    """High grey level run emphasis (IBSI G3QZ).
+
+    .. math::
+
+        F_{rlm.hgre} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} i^2 r_{i.}
+    """
+    return m.emphasis(2, 0)
+
+
+def short_run_low_grey_level_emphasis(m: RunMatrix) -> float:
+    """Short run low grey level emphasis (IBSI HTZT).
+
+    .. math::
+
+        F_{rlm.srlge} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_r}
+        \\frac{r_{ij}}{i^2 j^2}
+    """
+    return m.emphasis(-2, -2)
+
+
+def short_run_high_grey_level_emphasis(m: RunMatrix) -> float:
+    """Short run high grey level emphasis (IBSI GD3A).
+
+    .. math::
+
+        F_{rlm.srhge} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_r}
+        \\frac{i^2 r_{ij}}{j^2}
+    """
+    return m.emphasis(2, -2)
+
+
+def long_run_low_grey_level_emphasis(m: RunMatrix) -> float:
+    """Long run low grey level emphasis (IBSI IVPO).
+
+    .. math::
+
+        F_{rlm.lrlge} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_r}
+        \\frac{j^2 r_{ij}}{i^2}
+    """
+    return m.emphasis(-2, 2)
+
+
+def long_run_high_grey_level_emphasis(m: RunMatrix) -> float:
+    """Long run high grey level emphasis (IBSI 3KUM).
+
+    .. math::
+
+        F_{rlm.lrhge} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_r} i^2 j^2 r_{ij}
+    """
+    return m.emphasis(2, 2)
+
+
+def grey_level_non_uniformity(m: RunMatrix) -> float:
+    """Grey level non-uniformity (IBSI R5YN).
+
+    .. math::
+
+        F_{rlm.glnu} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} r_{i.}^2
+    """
+    return m.row_non_uniformity(normalised=False)
+
+
+def grey_level_non_uniformity_norm(m: RunMatrix) -> float:
+    """Normalised grey level non-uniformity (IBSI OVBL).
+
+    .. math::
+
+        F_{rlm.glnu.norm} = \\frac{1}{N_s^2} \\sum_{i=1}^{N_g} r_{i.}^2
+    """
+    return m.row_non_uniformity(normalised=True)
+
+
+def run_length_non_uniformity(m: RunMatrix) -> float:
+    """Run length non-uniformity (IBSI W92Y).
+
+    .. math::
+
+        F_{rlm.rlnu} = \\frac{1}{N_s} \\sum_{j=1}^{N_r} r_{.j}^2
+    """
+    return m.col_non_uniformity(normalised=False)
+
+
+def run_length_non_uniformity_norm(m: RunMatrix) -> float:
+    """Normalised run length non-uniformity (IBSI IC23).
+
+    .. math::
+
+        F_{rlm.rlnu.norm} = \\frac{1}{N_s^2} \\sum_{j=1}^{N_r} r_{.j}^2
+    """
+    return m.col_non_uniformity(normalised=True)
+
+
+def run_percentage(m: RunMatrix) -> float:
+    """Run percentage (IBSI 9ZK5).
+
+    .. math::
+
+        F_{rlm.r.perc} = \\frac{N_s}{N_v}
+
+    For merged matrices :math:`N_v` is the sum of the voxel counts of the merged matrices.
+    """
+    return m.zone_percentage()
+
+
+def grey_level_variance(m: RunMatrix) -> float:
+    """Grey level variance (IBSI 8CE5).
+
+    .. math::
+
+        F_{rlm.gl.var} = \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_r} (i - \\mu)^2 p_{ij},
+        \\quad \\mu = \\sum_{i}\\sum_{j} i\\, p_{ij}
+    """
+    return m.row_variance()
+
+
+def run_length_variance(m: RunMatrix) -> float:
+    """Run length variance (IBSI SXLW).
+
+    .. math::
+
+        F_{rlm.rl.var} = \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_r} (j - \\mu)^2 p_{ij},
+        \\quad \\mu = \\sum_{i}\\sum_{j} j\\, p_{ij}
+    """
+    return m.col_variance()
+
+
+def run_entropy(m: RunMatrix) -> float:
+    """Run entropy (IBSI HJ9O).
+
+    .. math::
+
+        F_{rlm.rl.entr} = -\\sum_{i=1}^{N_g} \\sum_{j=1}^{N_r} p_{ij} \\log_2 p_{ij}
+    """
+    return m.entropy()
+
+
+def _spec(name: str, code: str, fn: Callable[[RunMatrix], float]) -> FeatureSpec:
+    return FeatureSpec(
+        name=name, family="glrlm", ibsi_code=code, ibsi_tag=f"rlm_{name}", compute=fn
+    )
+
+
+FEATURES: tuple[FeatureSpec, ...] = (
+    _spec("sre", "22OV", short_runs_emphasis),
+    _spec("lre", "W4KF", long_runs_emphasis),
+    _spec("lgre", "V3SW", low_grey_level_run_emphasis),
+    _spec("hgre", "G3QZ", high_grey_level_run_emphasis),
+    _spec("srlge", "HTZT", short_run_low_grey_level_emphasis),
+    _spec("srhge", "GD3A", short_run_high_grey_level_emphasis),
+    _spec("lrlge", "IVPO", long_run_low_grey_level_emphasis),
+    _spec("lrhge", "3KUM", long_run_high_grey_level_emphasis),
+    _spec("glnu", "R5YN", grey_level_non_uniformity),
+    _spec("glnu_norm", "OVBL", grey_level_non_uniformity_norm),
+    _spec("rlnu", "W92Y", run_length_non_uniformity),
+    _spec("rlnu_norm", "IC23", run_length_non_uniformity_norm),
+    _spec("r_perc", "9ZK5", run_percentage),
+    _spec("gl_var", "8CE5", grey_level_variance),
+    _spec("rl_var", "SXLW", run_length_variance),
+    _spec("rl_entr", "HJ9O", run_entropy),
+)
+
+
+def evaluate(m: RunMatrix) -> dict[str, float]:
+    """All features of one matrix, by name (NaN for an empty matrix)."""
+    return {spec.name: float(spec.compute(m)) for spec in FEATURES}
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def compute(
+    levels: np.ndarray, n_levels: int, *, spatial: Sequence[str] = ("3D",)
+) -> list[FeatureValue]:
+    """GLRLM features of a discretised ROI.
+
+    Parameters
+    ----------
+    levels : ndarray of int, (z, y, x)
+        Grey levels 1..``n_levels`` inside the ROI, 0 outside.
+    n_levels : int
+        Number of grey levels.
+    spatial : sequence of {"2D", "2.5D", "3D"}
+        Aggregations to compute: ``2D_avg``/``2D_comb``, ``2_5D_avg``/``2_5D_comb``,
+        ``3D_avg``/``3D_comb``.
+
+    Returns
+    -------
+    list of FeatureValue
+        Per requested aggregation (in the order 2D, 2.5D, 3D; average before combined), the
+        features in registry order. NaN for an empty ROI.
+    """
+    check_inputs(levels, n_levels, spatial)
+    n_levels = int(n_levels)
+    box = crop_box(levels > 0)
+    lv = (
+        np.ascontiguousarray(levels[box], dtype=np.int64)
+        if box is not None
+        else np.zeros((0, 0, 0), dtype=np.int64)
+    )
+
+    def build(part: np.ndarray, offsets: np.ndarray) -> list[RunMatrix]:
+        return build_matrices(part, offsets, n_levels)
+
+    results = (
+        aggregate_directional(lv, tuple(spatial), build, ZoneMatrix.merged, evaluate)
+        if lv.size
+        else {}
+    )
+    nan = evaluate(ZoneMatrix.empty())
+    out: list[FeatureValue] = []
+    for method in SPATIAL_METHODS:
+        if method in spatial:
+            for agg in DIRECTIONAL_AGGREGATIONS[method]:
+                out += values_from(FEATURES, results.get(agg) or nan, agg)
+    return out

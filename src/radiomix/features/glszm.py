@@ -1,0 +1,457 @@
+"""Grey level size zone matrix (GLSZM) features (IBSI 1, matrix code 9SAK).
+
+A zone is a set of connected voxels with the same grey level: 26-connected in 3D and
+8-connected in-plane for 2D and 2.5D. The GLSZM element :math:`s_{ij}` counts the zones of
+grey level :math:`i` and size :math:`j` (voxels). With :math:`N_s = \\sum_{ij} s_{ij}` zones,
+:math:`N_v` voxels in the ROI, the marginals :math:`s_{i.} = \\sum_j s_{ij}` and
+:math:`s_{.j} = \\sum_i s_{ij}`, and :math:`p_{ij} = s_{ij} / N_s`, the 16 features follow.
+
+The matrix is kept sparse (only the non-zero elements), as zone sizes can reach the ROI size.
+Zones of all grey levels are labelled in one linear pass
+(:func:`radiomix.features._kernels_zones.zone_table`).
+
+Aggregation (see :mod:`radiomix.features._texture`): ``2D`` per slice averaged, ``2_5D``
+slice matrices summed, ``3D`` one matrix of the volume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from radiomix.features._base import FeatureSpec, FeatureValue, values_from
+from radiomix.features._kernels_zones import ZoneTable, zone_table
+from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
+
+__all__ = ["FEATURES", "ZoneMatrix", "build_matrix", "check_inputs", "compute", "crop_box"]
+
+
+@dataclass(frozen=True, eq=False)
+class ZoneMatrix:
+    """A sparse zone matrix: the non-zero elements ``count`` at grey level ``i`` and column
+    ``j`` (zone size for the GLSZM, zone distance for the GLDZM), and the ROI voxel count.
+
+    ``i``, ``j`` and ``count`` are float64 arrays of equal length, each (i, j) pair once.
+    Shared intermediates (marginals, totals) are computed once, on first use.
+    """
+
+    i: np.ndarray
+    j: np.ndarray
+    count: np.ndarray
+    n_voxels: float
+
+    @classmethod
+    def empty(cls) -> ZoneMatrix:
+        z = np.zeros(0, dtype=np.float64)
+        return cls(z, z, z, 0.0)
+
+    @classmethod
+    def from_pairs(
+        cls, i: np.ndarray, j: np.ndarray, count: np.ndarray, n_voxels: float
+    ) -> ZoneMatrix:
+        """Matrix from (possibly repeated) (i, j, count) triples: repeats are added."""
+        i = np.asarray(i, dtype=np.int64)
+        j = np.asarray(j, dtype=np.int64)
+        if i.size == 0:
+            return cls(*(np.zeros(0, dtype=np.float64),) * 3, float(n_voxels))
+        width = int(j.max()) + 1
+        key = i * width + j
+        uniq, inv = np.unique(key, return_inverse=True)
+        cnt = np.bincount(inv, weights=np.asarray(count, dtype=np.float64))
+        return cls(
+            (uniq // width).astype(np.float64),
+            (uniq % width).astype(np.float64),
+            cnt,
+            float(n_voxels),
+        )
+
+    @classmethod
+    def from_zones(cls, zones: ZoneTable, column: np.ndarray, n_voxels: float) -> ZoneMatrix:
+        """Matrix counting zones by (grey level, ``column``) where ``column`` is per zone."""
+        return cls.from_pairs(zones.level, column, np.ones(zones.n_zones), n_voxels)
+
+    @classmethod
+    def merged(cls, matrices: Sequence[ZoneMatrix]) -> ZoneMatrix:
+        """Sum of matrices (counts and voxel numbers added)."""
+        if not matrices:
+            return cls.empty()
+        return cls.from_pairs(
+            np.concatenate([m.i for m in matrices]),
+            np.concatenate([m.j for m in matrices]),
+            np.concatenate([m.count for m in matrices]),
+            sum(m.n_voxels for m in matrices),
+        )
+
+    @cached_property
+    def n_zones(self) -> float:
+        """:math:`N_s`, the number of zones."""
+        return float(self.count.sum())
+
+    @cached_property
+    def is_empty(self) -> bool:
+        return self.n_zones == 0
+
+    @cached_property
+    def p(self) -> np.ndarray:
+        """:math:`p_{ij} = s_{ij} / N_s` of the non-zero elements."""
+        return self.count / self.n_zones
+
+    @cached_property
+    def row_levels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Grey levels present and the marginal :math:`s_{i.}` of each."""
+        u, inv = np.unique(self.i, return_inverse=True)
+        return u, np.bincount(inv, weights=self.count)
+
+    @cached_property
+    def col_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column values present and the marginal :math:`s_{.j}` of each."""
+        u, inv = np.unique(self.j, return_inverse=True)
+        return u, np.bincount(inv, weights=self.count)
+
+    @cached_property
+    def mu_i(self) -> float:
+        """:math:`\\mu_i = \\sum_{ij} i\\, p_{ij}`."""
+        return float(np.dot(self.i, self.p))
+
+    @cached_property
+    def mu_j(self) -> float:
+        """:math:`\\mu_j = \\sum_{ij} j\\, p_{ij}`."""
+        return float(np.dot(self.j, self.p))
+
+    # helpers shared by the formulas of both zone families
+
+    def emphasis(self, a: float, b: float) -> float:
+        """:math:`\\frac{1}{N_s}\\sum_{ij} s_{ij}\\, i^a j^b` (NaN when empty)."""
+        if self.is_empty:
+            return float("nan")
+        return float(np.sum(self.count * self.i**a * self.j**b)) / self.n_zones
+
+    def row_non_uniformity(self, normalised: bool) -> float:
+        if self.is_empty:
+            return float("nan")
+        s = float(np.sum(self.row_levels[1] ** 2)) / self.n_zones
+        return s / self.n_zones if normalised else s
+
+    def col_non_uniformity(self, normalised: bool) -> float:
+        if self.is_empty:
+            return float("nan")
+        s = float(np.sum(self.col_values[1] ** 2)) / self.n_zones
+        return s / self.n_zones if normalised else s
+
+    def zone_percentage(self) -> float:
+        if self.is_empty or self.n_voxels == 0:
+            return float("nan")
+        return self.n_zones / self.n_voxels
+
+    def row_variance(self) -> float:
+        if self.is_empty:
+            return float("nan")
+        return float(np.sum((self.i - self.mu_i) ** 2 * self.p))
+
+    def col_variance(self) -> float:
+        if self.is_empty:
+            return float("nan")
+        return float(np.sum((self.j - self.mu_j) ** 2 * self.p))
+
+    def entropy(self) -> float:
+        if self.is_empty:
+            return float("nan")
+        return float(-np.sum(self.p * np.log2(self.p)))
+
+
+def build_matrix(zones: ZoneTable, n_voxels: float) -> ZoneMatrix:
+    """GLSZM of a zone table: zones counted by (grey level, size)."""
+    return ZoneMatrix.from_zones(zones, zones.size, n_voxels)
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def check_inputs(levels: np.ndarray, n_levels: int, spatial: Sequence[str]) -> None:
+    """Validate the common arguments of the zone family entry points (ValueError)."""
+    if not isinstance(levels, np.ndarray) or levels.ndim != 3:
+        raise ValueError(
+            "levels must be a 3D NumPy array (z, y, x), got "
+            f"{getattr(levels, 'shape', type(levels).__name__)}; give a 2D image as shape (1, y, x)"
+        )
+    if not np.issubdtype(levels.dtype, np.integer):
+        raise ValueError(
+            f"levels must hold discretised integer grey levels, got dtype {levels.dtype}"
+        )
+    if isinstance(n_levels, bool) or not isinstance(n_levels, int | np.integer) or n_levels < 1:
+        raise ValueError(f"n_levels must be a positive integer, got {n_levels!r}")
+    if isinstance(spatial, str) or any(s not in SPATIAL_METHODS for s in spatial):
+        raise ValueError(
+            f"spatial must be a sequence of methods among {SPATIAL_METHODS}, got {spatial!r}"
+        )
+    if levels.size:
+        lo, hi = int(levels.min()), int(levels.max())
+        if lo < 0 or hi > n_levels:
+            raise ValueError(
+                f"levels must lie in 0..n_levels={n_levels} (0 outside the ROI), found {lo}..{hi}"
+            )
+
+
+def crop_box(mask: np.ndarray) -> tuple[slice, slice, slice] | None:
+    """Bounding box of a boolean mask (None when empty)."""
+    box = []
+    for axis in range(3):
+        other = tuple(a for a in range(3) if a != axis)
+        hit = np.flatnonzero(mask.any(axis=other))
+        if hit.size == 0:
+            return None
+        box.append(slice(int(hit[0]), int(hit[-1]) + 1))
+    return box[0], box[1], box[2]
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+def small_zone_emphasis(m: ZoneMatrix) -> float:
+    """Small zone emphasis (IBSI 5QRC).
+
+    .. math::
+
+        F_{szm.sze} = \\frac{1}{N_s} \\sum_{j=1}^{N_z} \\frac{s_{.j}}{j^2}
+    """
+    return m.emphasis(0, -2)
+
+
+def large_zone_emphasis(m: ZoneMatrix) -> float:
+    """Large zone emphasis (IBSI 48P8).
+
+    .. math::
+
+        F_{szm.lze} = \\frac{1}{N_s} \\sum_{j=1}^{N_z} j^2 s_{.j}
+    """
+    return m.emphasis(0, 2)
+
+
+def low_grey_level_zone_emphasis(m: ZoneMatrix) -> float:
+    """Low grey level zone emphasis (IBSI XMSY).
+
+    .. math::
+
+        F_{szm.lgze} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} \\frac{s_{i.}}{i^2}
+    """
+    return m.emphasis(-2, 0)
+
+
+def high_grey_level_zone_emphasis(m: ZoneMatrix) -> float:
+    """High grey level zone emphasis (IBSI 5GN9).
+
+    .. math::
+
+        F_{szm.hgze} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} i^2 s_{i.}
+    """
+    return m.emphasis(2, 0)
+
+
+def small_zone_low_grey_level_emphasis(m: ZoneMatrix) -> float:
+    """Small zone low grey level emphasis (IBSI 5RAI).
+
+    .. math::
+
+        F_{szm.szlge} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_z}
+        \\frac{s_{ij}}{i^2 j^2}
+    """
+    return m.emphasis(-2, -2)
+
+
+def small_zone_high_grey_level_emphasis(m: ZoneMatrix) -> float:
+    """Small zone high grey level emphasis (IBSI HW1V).
+
+    .. math::
+
+        F_{szm.szhge} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_z}
+        \\frac{i^2 s_{ij}}{j^2}
+    """
+    return m.emphasis(2, -2)
+
+
+def large_zone_low_grey_level_emphasis(m: ZoneMatrix) -> float:
+    """Large zone low grey level emphasis (IBSI YH51).
+
+    .. math::
+
+        F_{szm.lzlge} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_z}
+        \\frac{j^2 s_{ij}}{i^2}
+    """
+    return m.emphasis(-2, 2)
+
+
+def large_zone_high_grey_level_emphasis(m: ZoneMatrix) -> float:
+    """Large zone high grey level emphasis (IBSI J17V).
+
+    .. math::
+
+        F_{szm.lzhge} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_z} i^2 j^2 s_{ij}
+    """
+    return m.emphasis(2, 2)
+
+
+def grey_level_non_uniformity(m: ZoneMatrix) -> float:
+    """Grey level non-uniformity (IBSI JNSA).
+
+    .. math::
+
+        F_{szm.glnu} = \\frac{1}{N_s} \\sum_{i=1}^{N_g} s_{i.}^2
+    """
+    return m.row_non_uniformity(normalised=False)
+
+
+def grey_level_non_uniformity_norm(m: ZoneMatrix) -> float:
+    """Normalised grey level non-uniformity (IBSI Y1RO).
+
+    .. math::
+
+        F_{szm.glnu.norm} = \\frac{1}{N_s^2} \\sum_{i=1}^{N_g} s_{i.}^2
+    """
+    return m.row_non_uniformity(normalised=True)
+
+
+def zone_size_non_uniformity(m: ZoneMatrix) -> float:
+    """Zone size non-uniformity (IBSI 4JP3).
+
+    .. math::
+
+        F_{szm.zsnu} = \\frac{1}{N_s} \\sum_{j=1}^{N_z} s_{.j}^2
+    """
+    return m.col_non_uniformity(normalised=False)
+
+
+def zone_size_non_uniformity_norm(m: ZoneMatrix) -> float:
+    """Normalised zone size non-uniformity (IBSI VB3A).
+
+    .. math::
+
+        F_{szm.zsnu.norm} = \\frac{1}{N_s^2} \\sum_{j=1}^{N_z} s_{.j}^2
+    """
+    return m.col_non_uniformity(normalised=True)
+
+
+def zone_percentage(m: ZoneMatrix) -> float:
+    """Zone percentage (IBSI P30P).
+
+    .. math::
+
+        F_{szm.z.perc} = \\frac{N_s}{N_v}
+    """
+    return m.zone_percentage()
+
+
+def grey_level_variance(m: ZoneMatrix) -> float:
+    """Grey level variance (IBSI BYLV).
+
+    .. math::
+
+        F_{szm.gl.var} = \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_z} (i - \\mu)^2 p_{ij},
+        \\quad \\mu = \\sum_{i}\\sum_{j} i\\, p_{ij}
+    """
+    return m.row_variance()
+
+
+def zone_size_variance(m: ZoneMatrix) -> float:
+    """Zone size variance (IBSI 3NSA).
+
+    .. math::
+
+        F_{szm.zs.var} = \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_z} (j - \\mu)^2 p_{ij},
+        \\quad \\mu = \\sum_{i}\\sum_{j} j\\, p_{ij}
+    """
+    return m.col_variance()
+
+
+def zone_size_entropy(m: ZoneMatrix) -> float:
+    """Zone size entropy (IBSI GU8N).
+
+    .. math::
+
+        F_{szm.zs.entr} = -\\sum_{i=1}^{N_g} \\sum_{j=1}^{N_z} p_{ij} \\log_2 p_{ij}
+    """
+    return m.entropy()
+
+
+def _spec(name: str, code: str, fn: Callable[[ZoneMatrix], float]) -> FeatureSpec:
+    return FeatureSpec(
+        name=name, family="glszm", ibsi_code=code, ibsi_tag=f"szm_{name}", compute=fn
+    )
+
+
+FEATURES: tuple[FeatureSpec, ...] = (
+    _spec("sze", "5QRC", small_zone_emphasis),
+    _spec("lze", "48P8", large_zone_emphasis),
+    _spec("lgze", "XMSY", low_grey_level_zone_emphasis),
+    _spec("hgze", "5GN9", high_grey_level_zone_emphasis),
+    _spec("szlge", "5RAI", small_zone_low_grey_level_emphasis),
+    _spec("szhge", "HW1V", small_zone_high_grey_level_emphasis),
+    _spec("lzlge", "YH51", large_zone_low_grey_level_emphasis),
+    _spec("lzhge", "J17V", large_zone_high_grey_level_emphasis),
+    _spec("glnu", "JNSA", grey_level_non_uniformity),
+    _spec("glnu_norm", "Y1RO", grey_level_non_uniformity_norm),
+    _spec("zsnu", "4JP3", zone_size_non_uniformity),
+    _spec("zsnu_norm", "VB3A", zone_size_non_uniformity_norm),
+    _spec("z_perc", "P30P", zone_percentage),
+    _spec("gl_var", "BYLV", grey_level_variance),
+    _spec("zs_var", "3NSA", zone_size_variance),
+    _spec("zs_entr", "GU8N", zone_size_entropy),
+)
+
+
+def evaluate(m: ZoneMatrix) -> dict[str, float]:
+    """All features of one matrix, by name (NaN for an empty matrix)."""
+    return {spec.name: float(spec.compute(m)) for spec in FEATURES}
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def compute(
+    levels: np.ndarray, n_levels: int, *, spatial: Sequence[str] = ("3D",)
+) -> list[FeatureValue]:
+    """GLSZM features of a discretised ROI.
+
+    Parameters
+    ----------
+    levels : ndarray of int, (z, y, x)
+        Grey levels 1..``n_levels`` inside the ROI, 0 outside.
+    n_levels : int
+        Number of grey levels.
+    spatial : sequence of {"2D", "2.5D", "3D"}
+        Aggregations to compute; each value carries the suffix ``2D``, ``2_5D`` or ``3D``.
+
+    Returns
+    -------
+    list of FeatureValue
+        Per requested aggregation (in the order 2D, 2.5D, 3D), the features in registry
+        order. NaN for an empty ROI.
+    """
+    check_inputs(levels, n_levels, spatial)
+    box = crop_box(levels > 0)
+    lv = (
+        np.ascontiguousarray(levels[box], dtype=np.int64)
+        if box is not None
+        else np.zeros((0, 0, 0), dtype=np.int64)
+    )
+
+    tables: dict[bool, ZoneTable] = {}
+
+    def build(part: np.ndarray, two_d: bool, z: int) -> ZoneMatrix:
+        if two_d not in tables:
+            tables[two_d] = zone_table(lv, two_d)
+        zones = tables[two_d].in_plane(z) if two_d else tables[two_d]
+        return build_matrix(zones, float(np.count_nonzero(part)))
+
+    results = (
+        aggregate_zone(lv, tuple(spatial), build, ZoneMatrix.merged, evaluate) if lv.size else {}
+    )
+    nan = evaluate(ZoneMatrix.empty())
+    out: list[FeatureValue] = []
+    for method in SPATIAL_METHODS:
+        if method in spatial:
+            agg = ZONE_AGGREGATIONS[method]
+            out += values_from(FEATURES, results.get(agg) or nan, agg)
+    return out

@@ -1,0 +1,272 @@
+"""Masks: reading label maps, choosing a label, and checking ROI and geometry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from radiomix.errors import (
+    EmptyMaskError,
+    GeometryMismatchError,
+    InvalidImageError,
+    LabelNotFoundError,
+    RoiTooSmallError,
+)
+from radiomix.io._readers import ImageSource, read_source
+from radiomix.io._volume import Volume
+
+__all__ = ["check_geometry", "check_roi", "mask_labels", "read_mask", "select_label"]
+
+
+def _smallest_int_dtype(lo: int, hi: int) -> np.dtype:
+    for dtype in (np.uint8, np.uint16, np.int16, np.int32, np.int64):
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
+def _as_label_map(volume: Volume, what: str) -> Volume:
+    """An integer copy of a mask: booleans -> uint8, integral floats -> smallest integer type."""
+    array = volume.array
+    if array.dtype == np.bool_:
+        return volume.with_array(array.astype(np.uint8))
+    if np.issubdtype(array.dtype, np.integer):
+        return volume
+    if not np.issubdtype(array.dtype, np.floating):
+        raise InvalidImageError(f"{what} must hold integer labels, got {array.dtype}")
+    finite = np.isfinite(array)
+    if not finite.all():
+        first = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise InvalidImageError(
+            f"{what} holds {int(np.count_nonzero(~finite))} non-finite value(s), the first at "
+            f"(z, y, x) = {first}; a mask must be a label map"
+        )
+    rounded = np.rint(array)
+    if not np.array_equal(rounded, array):
+        odd = array[rounded != array]
+        raise InvalidImageError(
+            f"{what} holds {odd.size} non-integer value(s) (e.g. {float(odd[0]):g}); a mask must "
+            "be a label map: threshold or round it first (was it resampled with linear "
+            "interpolation?)"
+        )
+    lo, hi = (int(rounded.min()), int(rounded.max())) if rounded.size else (0, 0)
+    return volume.with_array(rounded.astype(_smallest_int_dtype(lo, hi)))
+
+
+def read_mask(
+    source: ImageSource,
+    *,
+    reference: Volume | None = None,
+    spacing: Sequence[float] | float | None = None,
+    series_uid: str | None = None,
+) -> Volume:
+    """Read a mask as an integer label map (same sources as :func:`~radiomix.io.read_image`).
+
+    Parameters
+    ----------
+    source : str, Path, Volume, SimpleITK.Image or ndarray
+        A label map. 2D masks (PNG with 0/255, possibly RGB with equal channels) work; colour
+        masks with differing channels become 1 wherever any channel is non-zero (with an
+        :class:`~radiomix.io.ImageConversionWarning`); palette PNGs keep their indices.
+    reference : Volume, optional
+        The image the mask belongs to. Masks without geometry of their own (2D image files,
+        arrays) take its spacing, origin and direction; masks with geometry must match it
+        (within :func:`check_geometry`'s tolerance) and are then given its exact geometry.
+    spacing : float or sequence of float, optional
+        Voxel size (z, y, x) or (y, x) in mm; replaces the source's (or the reference's).
+    series_uid : str, optional
+        The series to read from a DICOM folder with several.
+
+    Returns
+    -------
+    Volume
+        Integer array (booleans become uint8; float masks with integral values become the
+        smallest integer type that holds them).
+
+    Raises
+    ------
+    ImageReadError
+        As for :func:`~radiomix.io.read_image`.
+    InvalidImageError
+        Non-integer or non-finite values.
+    GeometryMismatchError
+        The mask does not lie on the reference's grid.
+    """
+    volume, has_geometry = read_source(
+        source, spacing=spacing, origin=None, for_mask=True, series_uid=series_uid, what="mask"
+    )
+    volume = _as_label_map(volume, "the mask" + _source_note(volume))
+    if reference is None:
+        return volume
+    if not has_geometry:
+        volume = volume.with_array(
+            volume.array,
+            spacing=reference.spacing if spacing is None else volume.spacing,
+            origin=reference.origin,
+            direction=reference.direction,
+        )
+    check_geometry(reference, volume)
+    return volume.with_array(
+        volume.array,
+        spacing=reference.spacing,
+        origin=reference.origin,
+        direction=reference.direction,
+    )
+
+
+def _source_note(volume: Volume) -> str:
+    src = volume.metadata.get("source")
+    return f" {src}" if src else ""
+
+
+def _nonzero_crop(array: np.ndarray) -> np.ndarray:
+    """The bounding box of the non-zero voxels (empty when there are none)."""
+    nonzero = array != 0
+    if array.ndim == 0:
+        return array.reshape(1)[nonzero.reshape(1)]
+    slices = []
+    for axis in range(array.ndim):
+        other = tuple(a for a in range(array.ndim) if a != axis)
+        hits = np.flatnonzero(nonzero.any(axis=other) if other else nonzero)
+        if hits.size == 0:
+            return array.ravel()[:0]
+        slices.append(slice(int(hits[0]), int(hits[-1]) + 1))
+    return array[tuple(slices)]
+
+
+def mask_labels(mask: Volume | np.ndarray) -> list[int]:
+    """Sorted non-zero label values present in ``mask``."""
+    array = mask.array if isinstance(mask, Volume) else np.asarray(mask)
+    if array.dtype == np.bool_:
+        return [1] if array.any() else []
+    crop = _nonzero_crop(array)  # ROIs are usually small: count inside their bounding box
+    if crop.size == 0:
+        return []
+    if np.issubdtype(crop.dtype, np.integer) and crop.dtype.itemsize <= 2:
+        lo = int(crop.min())
+        counts = np.bincount((crop.ravel().astype(np.int64) - lo) if lo < 0 else crop.ravel())
+        values = np.flatnonzero(counts) + min(lo, 0)
+    else:
+        values = np.unique(crop)
+    return [int(v) if float(v).is_integer() else float(v) for v in values if v != 0]  # type: ignore[misc]
+
+
+def select_label(mask: Volume, label: int | None) -> Volume:
+    """A boolean ROI mask from a label map.
+
+    Parameters
+    ----------
+    mask : Volume
+        A label map (see :func:`read_mask`).
+    label : int or None
+        The label to keep. ``None`` keeps every non-zero voxel. For a binary mask (one
+        non-zero value, e.g. 0/255 PNG masks), ``label=1`` selects that value.
+
+    Returns
+    -------
+    Volume
+        Boolean array on the same grid; ``metadata["label"]`` is the label value used.
+
+    Raises
+    ------
+    LabelNotFoundError
+        The label is absent; the message names the labels present.
+    """
+    array = mask.array
+    metadata = dict(mask.metadata)
+    if label is None:
+        selected = array != 0
+        metadata["label"] = None
+        return mask.with_array(selected, metadata=metadata)
+    if isinstance(label, bool) or not float(label).is_integer():
+        raise ValueError(f"label must be an integer or None, got {label!r}")
+    value = int(label)
+    selected = array == value
+    if not selected.any():
+        present = mask_labels(array)
+        if value == 1 and len(present) == 1:
+            value = present[0]  # binary mask stored as 0/255 (or another single value)
+        else:
+            where = f" of {mask.metadata['source']}" if mask.metadata.get("source") else ""
+            found = f"labels present: {present}" if present else "the mask is empty"
+            raise LabelNotFoundError(f"label {label} is not in the mask{where}; {found}")
+        selected = array == value
+    metadata["label"] = value
+    return mask.with_array(selected, metadata=metadata)
+
+
+def check_roi(mask: Volume | np.ndarray, *, min_voxels: int = 1) -> None:
+    """Raise when the ROI is empty (:class:`EmptyMaskError`) or has < ``min_voxels`` voxels."""
+    array = mask.array if isinstance(mask, Volume) else np.asarray(mask)
+    count = int(np.count_nonzero(array))
+    if count == 0:
+        raise EmptyMaskError(
+            "the region of interest is empty (no voxel in the mask): check the label and that "
+            "the mask belongs to this image"
+        )
+    if count < min_voxels:
+        raise RoiTooSmallError(
+            f"the region of interest has {count} voxel(s); at least {min_voxels} are needed"
+        )
+
+
+def _fmt(values: Sequence[float] | np.ndarray) -> str:
+    return "(" + ", ".join(f"{float(v):.6g}" for v in values) + ")"
+
+
+def check_geometry(image: Volume, mask: Volume, *, tolerance: float = 1e-4) -> None:
+    """Raise :class:`GeometryMismatchError` unless image and mask share one voxel grid.
+
+    Sizes must be equal. Spacing and origin may differ by ``tolerance`` times the image voxel
+    size (at least ``tolerance`` mm); direction cosines by ``tolerance``. The message names
+    every property that differs, with both values and the difference.
+    """
+    if image.is_2d != mask.is_2d:
+        kind = ("2D", "3D") if image.is_2d else ("3D", "2D")
+        raise GeometryMismatchError(
+            f"the image is {kind[0]} (size {_shape(image)}) but the mask is {kind[1]} "
+            f"(size {_shape(mask)}): a 2D image needs a 2D mask and a 3D image a 3D mask"
+        )
+    problems: list[str] = []
+    if image.shape != mask.shape:
+        problems.append(f"mask size {_shape(mask)} differs from image size {_shape(image)}")
+    scale = np.maximum(np.asarray(image.spacing), 1.0)
+    d_spacing = np.asarray(mask.spacing) - np.asarray(image.spacing)
+    if np.any(np.abs(d_spacing) > tolerance * scale):
+        problems.append(
+            f"mask spacing {_fmt(mask.spacing)} differs from image spacing "
+            f"{_fmt(image.spacing)} mm (by {_fmt(d_spacing)} mm)"
+        )
+    d_origin = np.asarray(mask.origin) - np.asarray(image.origin)
+    if np.any(np.abs(d_origin) > tolerance * float(scale.max())):
+        problems.append(
+            f"mask origin {_fmt(mask.origin)} differs from image origin {_fmt(image.origin)} mm "
+            f"(by {_fmt(d_origin)} mm, {float(np.linalg.norm(d_origin)):.6g} mm in all)"
+        )
+    d_direction = np.abs(mask.direction - image.direction)
+    if np.any(d_direction > tolerance):
+        cosines = np.clip(np.sum(mask.direction * image.direction, axis=0), -1.0, 1.0)
+        angles = np.degrees(np.arccos(cosines))
+        axes = ", ".join(f"{a} {ang:.3g}°" for a, ang in zip("zyx", angles, strict=True))
+        problems.append(
+            f"mask direction {_matrix(mask.direction)} differs from image direction "
+            f"{_matrix(image.direction)} (largest cosine difference {float(d_direction.max()):.3g};"
+            f" angle between the array axes: {axes})"
+        )
+    if problems:
+        raise GeometryMismatchError(
+            "image and mask do not share one voxel grid: "
+            + "; ".join(problems)
+            + ". Resample the mask onto the image grid (nearest neighbour) or check that they "
+            "belong to the same case"
+        )
+
+
+def _shape(volume: Volume) -> str:
+    return "(" + ", ".join(str(n) for n in volume.shape) + ") (z, y, x)"
+
+
+def _matrix(direction: np.ndarray) -> str:
+    return "[" + ", ".join(_fmt(row) for row in np.asarray(direction)) + "]"
