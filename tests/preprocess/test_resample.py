@@ -52,7 +52,7 @@ def test_grid_hand_example_values_linear():
     # 3 voxels of 3 mm -> 2 mm: positions -1/3, 1/3, 1, 5/3, 7/3 (index units)
     out = resample_image(_line([0.0, 3.0, 9.0], 3.0), (None, None, 2.0), order="linear")
     np.testing.assert_allclose(out.array[0, 0], [0.0, 1.0, 3.0, 7.0, 9.0])
-    assert out.origin == (0.0, 0.0, -1.0)
+    assert out.origin == pytest.approx((0.0, 0.0, -1.0))
 
 
 def test_ramp_linear_is_exact():
@@ -194,9 +194,9 @@ def _region(crop: Volume, whole: Volume) -> tuple[slice, ...]:
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("new_spacing", [(2.0, 2.0, 2.0), (None, 1.3, 0.7), (1.0, 1.0, 1.0)])
 def test_crop_matches_whole_image(order, new_spacing):
-    img = _smooth_image((14, 40, 44), (3.0, 0.977, 0.977))
+    img = _smooth_image((40, 60, 64), (3.0, 0.977, 0.977))
     whole = resample_image(img, new_spacing, order=order, rounding=None)
-    box = (slice(3, 11), slice(5, 33), slice(14, 40))
+    box = (slice(5, 35), slice(8, 52), slice(10, 56))
     crop = img.with_array(
         img.array[box],
         origin=tuple(img.index_to_physical(np.array([b.start for b in box]))),

@@ -68,7 +68,7 @@ def extract_results(
     out = []
     for lab in _labels(label, msk):
         roi = select_label(msk, lab)
-        check_finite(img.with_array(img.array[roi.array.astype(bool)]), what="image inside the ROI")
+        check_finite(img.array[roi.array.astype(bool)], what="image inside the ROI")
         out.append(
             extract_roi(img, roi, settings, case_id=cid, roi="1" if lab is None else str(lab))
         )

@@ -40,15 +40,17 @@ from radiomix.features.glszm import check_inputs, crop_box
 
 __all__ = ["FEATURES", "CooccurrenceMatrix", "build_matrices", "compute", "evaluate"]
 
-# dense counting (bincount) up to this many cells; sorting (np.unique) beyond
-_DENSE_CELLS = 1 << 22
+# dense counting (bincount) when the cells are few compared with the keys; sorting beyond
+_DENSE_MIN_CELLS = 1 << 16
 
 
-def _count_keys(keys: np.ndarray, weights: np.ndarray | None, n_cells: int) -> tuple:
+def _count_keys(
+    keys: np.ndarray, weights: np.ndarray | None, n_cells: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Unique keys and their summed weights (counts when ``weights`` is None)."""
     if keys.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    if n_cells <= _DENSE_CELLS:
+    if n_cells <= max(_DENSE_MIN_CELLS, 4 * keys.size):
         dense = np.bincount(keys, weights=weights, minlength=n_cells)
         uniq = np.flatnonzero(dense)
         return uniq, dense[uniq].astype(np.float64)
@@ -93,7 +95,12 @@ class CooccurrenceMatrix:
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
         width = n_levels + 1
-        return cls.from_keys(np.concatenate([a * width + b, b * width + a]), None, n_levels)
+        # count the ordered pairs once, then add the transpose on the (few) distinct cells
+        uniq, cnt = _count_keys(a * width + b, None, width * width)
+        swapped = (uniq % width) * width + uniq // width
+        return cls.from_keys(
+            np.concatenate([uniq, swapped]), np.concatenate([cnt, cnt]), n_levels
+        )
 
     @classmethod
     def merged(cls, matrices: Sequence[CooccurrenceMatrix]) -> CooccurrenceMatrix:

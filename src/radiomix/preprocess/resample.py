@@ -203,7 +203,8 @@ def _interp_axis(arr: np.ndarray, axis: int, u: np.ndarray, order: int) -> np.nd
     # positions beyond the edge voxels take the edge value (mode "nearest")
     u = np.clip(u, 0.0, n - 1.0)
     if order == 0:
-        idx = np.minimum(np.floor(u + 0.5).astype(np.intp), n - 1)
+        # halfway positions go to the upper voxel, also when round-off puts them just below
+        idx = np.minimum(np.floor(u + (0.5 + _EPS)).astype(np.intp), n - 1)
         return np.take(arr, idx, axis=axis)
     i0 = np.floor(u).astype(np.intp)
     t = u - i0
