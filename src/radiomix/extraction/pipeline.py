@@ -147,8 +147,10 @@ def _resampled_shape(volume: Volume, new_spacing: tuple[float, float, float]) ->
 
 def _margin_mm(settings: ExtractionSettings, spacing: tuple[float, float, float]) -> tuple[float, ...]:
     new = _target_spacing(settings, spacing)
-    # room for the local-intensity sphere, plus interpolation support on both grids
-    return tuple(_PEAK_RADIUS_MM + 2 * n + 3 * s for s, n in zip(spacing, new, strict=True))
+    # room for the local-intensity sphere, plus interpolation support on both grids; the
+    # cubic B-spline's prefilter reaches further (about 12 voxels to reach float precision)
+    reach = 12 if settings.resample.enabled and settings.resample.interpolation == "cubic" else 3
+    return tuple(_PEAK_RADIUS_MM + 2 * n + reach * s for s, n in zip(spacing, new, strict=True))
 
 
 def _discretise(

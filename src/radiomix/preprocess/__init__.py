@@ -1,0 +1,35 @@
+"""IBSI 1 image processing: interpolation, re-segmentation, discretisation, cropping.
+
+Pure functions on :class:`~radiomix.io.Volume` objects and arrays; no file access.
+"""
+
+from __future__ import annotations
+
+from radiomix.preprocess.crop import bounding_box, crop_to_roi
+from radiomix.preprocess.discretisation import (
+    discretise_fixed_bin_number,
+    discretise_fixed_bin_size,
+)
+from radiomix.preprocess.resample import (
+    INTERPOLATION_ORDERS,
+    Grid,
+    resample_image,
+    resample_mask,
+    resampled_grid,
+)
+from radiomix.preprocess.resegment import outlier_bounds, resegment_outliers, resegment_range
+
+__all__ = [
+    "INTERPOLATION_ORDERS",
+    "Grid",
+    "bounding_box",
+    "crop_to_roi",
+    "discretise_fixed_bin_number",
+    "discretise_fixed_bin_size",
+    "outlier_bounds",
+    "resample_image",
+    "resample_mask",
+    "resampled_grid",
+    "resegment_outliers",
+    "resegment_range",
+]

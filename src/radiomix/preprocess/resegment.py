@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-__all__ = ["resegment_outliers", "resegment_range"]
+__all__ = ["outlier_bounds", "resegment_outliers", "resegment_range"]
 
 
 def _check(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
