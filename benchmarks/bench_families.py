@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -44,7 +43,11 @@ def make_case(seed: int = 0) -> tuple[Volume, dict[int, np.ndarray]]:
     centres = {1: (30, 150, 150), 3: (30, 330, 170), 8: (30, 260, 350)}
     for cm, (cz, cy, cx) in centres.items():
         r = cm * 10 / 2  # radius mm
-        dist = np.sqrt(((zz - cz) * SPACING[0]) ** 2 + ((yy - cy) * SPACING[1]) ** 2 + ((xx - cx) * SPACING[2]) ** 2)
+        dist = np.sqrt(
+            ((zz - cz) * SPACING[0]) ** 2
+            + ((yy - cy) * SPACING[1]) ** 2
+            + ((xx - cx) * SPACING[2]) ** 2
+        )
         noise = ndimage.gaussian_filter(rng.normal(0, 1, SHAPE), sigma=(1, 8, 8))
         noise /= np.abs(noise).max()
         m = (dist / r + 0.35 * noise) < 1.0
@@ -58,7 +61,9 @@ def make_case(seed: int = 0) -> tuple[Volume, dict[int, np.ndarray]]:
     return Volume(img, spacing=SPACING), masks
 
 
-def measure(image: Volume, mask: np.ndarray, settings) -> tuple[dict[str, tuple[float, float]], int]:
+def measure(
+    image: Volume, mask: np.ndarray, settings
+) -> tuple[dict[str, tuple[float, float]], int]:
     out = {}
     diags: dict[str, float] = {}
     tracemalloc.start()
@@ -84,13 +89,17 @@ def cold_start() -> list[float]:
     )
     times = []
     for _ in range(2):
-        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        res = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         times.append(float(res.stdout.strip().splitlines()[-1]))
     return times
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--lesions", default="1,3,8", help="lesion diameters in cm")
     ap.add_argument("--no-cold-start", action="store_true")
     args = ap.parse_args()
@@ -118,7 +127,9 @@ def main() -> None:
                 print(f"  {step:<16} {t:8.3f} {mem:9.1f}")
     if not args.no_cold_start:
         t1, t2 = cold_start()
-        print(f"\ncold start (import + one small extraction, fresh process): run 1 {t1:.1f} s, run 2 {t2:.1f} s")
+        print(
+            f"\ncold start (import + one small extraction, fresh process): run 1 {t1:.1f} s, run 2 {t2:.1f} s"
+        )
     print(
         "\nPyRadiomics is not in this table: its releases do not install on Python 3.11 with "
         "numpy 2; the side-by-side comparison lives with the PyRadiomics drop-in work."

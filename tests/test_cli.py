@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,24 @@ def test_extract_wide_default(case, capsys):
 def test_extract_long_with_labels(case):
     img, msk, tmp = case
     out = tmp / "long.csv"
-    assert main(["extract", img, msk, "--label", "1", "--label", "2", "--format", "long", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "extract",
+                img,
+                msk,
+                "--label",
+                "1",
+                "--label",
+                "2",
+                "--format",
+                "long",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out, keep_default_na=False)
     assert list(table.columns) == LONG_COLUMNS
     assert set(table["roi"].astype(str)) == {"1", "2"}
@@ -62,15 +80,26 @@ def test_extract_long_with_labels(case):
     assert len(row) == 1 and row.iloc[0]["ibsi_code"] == "GYBY"
     feats = table[table["family"] != "diagnostics"]
     assert (feats["ibsi_code"] != "").all(), feats[feats["ibsi_code"] == ""]["feature"].unique()
-    vox = table[(table["roi"].astype(str) == "2") & (table["ibsi_tag"] == "int_mask_vox_count_init_roi")]
+    vox = table[
+        (table["roi"].astype(str) == "2") & (table["ibsi_tag"] == "int_mask_vox_count_init_roi")
+    ]
     assert float(vox.iloc[0]["value"]) == 4 * 6 * 6
 
 
 def test_extract_digital_phantom_matches_reference(tmp_path, digital_phantom_reference):
     out = tmp_path / "p.csv"
     rc = main(
-        ["extract", str(PHANTOM / "image.nii.gz"), str(PHANTOM / "mask.nii.gz"),
-         "--config", "ibsi1-phantom", "--format", "long", "--out", str(out)]
+        [
+            "extract",
+            str(PHANTOM / "image.nii.gz"),
+            str(PHANTOM / "mask.nii.gz"),
+            "--config",
+            "ibsi1-phantom",
+            "--format",
+            "long",
+            "--out",
+            str(out),
+        ]
     )
     assert rc == 0
     table = pd.read_csv(out)
@@ -78,7 +107,9 @@ def test_extract_digital_phantom_matches_reference(tmp_path, digital_phantom_ref
     from radiomix.extraction.reference import within_tolerance
 
     assert within_tolerance(values["morph_volume"], digital_phantom_reference["morph_volume"])
-    assert within_tolerance(values["cm_joint_max_2D_avg"], digital_phantom_reference["cm_joint_max_2D_avg"])
+    assert within_tolerance(
+        values["cm_joint_max_2D_avg"], digital_phantom_reference["cm_joint_max_2D_avg"]
+    )
 
 
 def test_config_show_prints_yaml(capsys):
@@ -156,14 +187,16 @@ def test_mask_with_other_direction(case, capsys):
     im.SetSpacing((0.8, 0.8, 2.0))
     im.SetDirection((0, 1, 0, 1, 0, 0, 0, 0, 1))
     sitk.WriteImage(im, str(tmp / "dir.nii.gz"))
-    assert "direction" in _run_error(["extract", img, str(tmp / "dir.nii.gz"), "--out", str(tmp / "x.csv")], capsys)
+    assert "direction" in _run_error(
+        ["extract", img, str(tmp / "dir.nii.gz"), "--out", str(tmp / "x.csv")], capsys
+    )
 
 
 def test_nan_voxels(case, capsys):
     _, msk, tmp = case
     arr = np.full((12, 24, 24), 50.0, np.float32)
     arr[5, 8, 8] = np.nan
-    bad = _write(arr, tmp / "nan.nii.gz", (2.0, 0.8, 0.8))
+    bad = _write(arr, tmp / "nan.nrrd", (2.0, 0.8, 0.8))  # NIfTI I/O in ITK turns NaN into 0
     msg = _run_error(["extract", bad, msk, "--out", str(tmp / "x.csv")], capsys)
     assert "NaN" in msg or "non-finite" in msg
 
@@ -178,28 +211,36 @@ def test_unknown_config_key(case, capsys):
     img, msk, tmp = case
     cfg = tmp / "bad.yaml"
     cfg.write_text("texture: {spatail: [3D]}\n")
-    msg = _run_error(["extract", img, msk, "--config", str(cfg), "--out", str(tmp / "x.csv")], capsys)
+    msg = _run_error(
+        ["extract", img, msk, "--config", str(cfg), "--out", str(tmp / "x.csv")], capsys
+    )
     assert "spatail" in msg and "spatial" in msg
 
 
 def test_truncated_file(case, capsys):
     img, msk, tmp = case
-    data = open(img, "rb").read()
+    data = Path(img).read_bytes()
     (tmp / "trunc.nii.gz").write_bytes(data[: len(data) // 2])
-    msg = _run_error(["extract", str(tmp / "trunc.nii.gz"), msk, "--out", str(tmp / "x.csv")], capsys)
+    msg = _run_error(
+        ["extract", str(tmp / "trunc.nii.gz"), msk, "--out", str(tmp / "x.csv")], capsys
+    )
     assert "trunc.nii.gz" in msg
 
 
 def test_unreadable_file(case, capsys):
     _, msk, tmp = case
     (tmp / "junk.nii.gz").write_bytes(gzip.compress(b"not an image at all"))
-    msg = _run_error(["extract", str(tmp / "junk.nii.gz"), msk, "--out", str(tmp / "x.csv")], capsys)
+    msg = _run_error(
+        ["extract", str(tmp / "junk.nii.gz"), msk, "--out", str(tmp / "x.csv")], capsys
+    )
     assert "junk.nii.gz" in msg
 
 
 def test_missing_file(case, capsys):
     _, msk, tmp = case
-    msg = _run_error(["extract", str(tmp / "nope.nii.gz"), msk, "--out", str(tmp / "x.csv")], capsys)
+    msg = _run_error(
+        ["extract", str(tmp / "nope.nii.gz"), msk, "--out", str(tmp / "x.csv")], capsys
+    )
     assert "nope.nii.gz" in msg
 
 

@@ -29,7 +29,9 @@ def _cases() -> list:
         if not path.exists():
             reason = f"needs {path} (the project's shared IBSI folder)"
             params.append(
-                pytest.param(config, None, id=f"{config}-absent", marks=pytest.mark.skip(reason=reason))
+                pytest.param(
+                    config, None, id=f"{config}-absent", marks=pytest.mark.skip(reason=reason)
+                )
             )
             continue
         for ref in load_reference_table(path):

@@ -25,7 +25,15 @@ def test_default_is_documented_general_purpose():
 
 def test_every_preset_loads_and_round_trips():
     names = preset_names()
-    for expected in ("default", "ibsi1-phantom", "ibsi1-A", "ibsi1-B", "ibsi1-C", "ibsi1-D", "ibsi1-E"):
+    for expected in (
+        "default",
+        "ibsi1-phantom",
+        "ibsi1-A",
+        "ibsi1-B",
+        "ibsi1-C",
+        "ibsi1-D",
+        "ibsi1-E",
+    ):
         assert expected in names
     for name in names:
         s = load_config(name)

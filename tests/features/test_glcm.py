@@ -99,7 +99,8 @@ def test_hand_computed_row():
 
 
 def test_hand_computed_matrix_5x5():
-    # a 5x5 image, horizontal neighbours (0 degrees), symmetric counts worked out by hand
+    # the 5x5 worked example of the PyRadiomics GLCM documentation: horizontal neighbours
+    # (0 degrees), symmetric counts
     image = np.array(
         [
             [1, 2, 5, 2, 3],

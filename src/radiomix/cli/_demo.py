@@ -19,9 +19,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     data = resources.files("radiomix") / "data"
-    with resources.as_file(data / "ibsi1_digital_phantom_image.nii.gz") as image, resources.as_file(
-        data / "ibsi1_digital_phantom_mask.nii.gz"
-    ) as mask:
+    with (
+        resources.as_file(data / "ibsi1_digital_phantom_image.nii.gz") as image,
+        resources.as_file(data / "ibsi1_digital_phantom_mask.nii.gz") as mask,
+    ):
         wide = extract(image, mask, config="ibsi1-phantom", case_id="ibsi1_digital_phantom")
         long = extract(
             image, mask, config="ibsi1-phantom", case_id="ibsi1_digital_phantom", format="long"
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     write_table_atomic(wide, str(out / "features_wide.csv"))
     write_table_atomic(long, str(out / "features_long.csv"))
     feats = long[long["family"] != "diagnostics"]
-    print(f"radiomix demo: IBSI 1 digital phantom, preset ibsi1-phantom")
+    print("radiomix demo: IBSI 1 digital phantom, preset ibsi1-phantom")
     print(f"  {len(feats)} feature values in {feats['family'].nunique()} families")
     for fam, n in feats.groupby("family", sort=False).size().items():
         print(f"    {fam:<16} {n}")

@@ -23,7 +23,16 @@ from radiomix.io import (
 
 __all__ = ["LONG_COLUMNS", "extract", "extract_results", "results_to_long", "results_to_wide"]
 
-LONG_COLUMNS = ["case_id", "roi", "image_type", "family", "feature", "ibsi_code", "ibsi_tag", "value"]
+LONG_COLUMNS = [
+    "case_id",
+    "roi",
+    "image_type",
+    "family",
+    "feature",
+    "ibsi_code",
+    "ibsi_tag",
+    "value",
+]
 
 ImageLike = str | Path | Volume | np.ndarray | Any  # Any: SimpleITK.Image
 

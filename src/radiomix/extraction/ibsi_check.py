@@ -19,7 +19,10 @@ from radiomix.extraction.reference import load_reference_table, within_tolerance
 
 __all__ = ["IBSI1_CASES", "CheckResult", "Mismatch", "family_of_tag", "run_ibsi1_case"]
 
-_DIGITAL = ("ibsi_1_digital_phantom/nifti/image/phantom.nii.gz", "ibsi_1_digital_phantom/nifti/mask/mask.nii.gz")
+_DIGITAL = (
+    "ibsi_1_digital_phantom/nifti/image/phantom.nii.gz",
+    "ibsi_1_digital_phantom/nifti/mask/mask.nii.gz",
+)
 _CT = (
     "ibsi_1_ct_radiomics_phantom/nifti/image/phantom.nii.gz",
     "ibsi_1_ct_radiomics_phantom/nifti/mask/mask.nii.gz",
@@ -109,6 +112,8 @@ def run_ibsi1_case(data_dir: str | Path, config: str) -> CheckResult:
             counts[0] += 1
         else:
             result.mismatches.append(
-                Mismatch(ref.tag, fam, None if value is None else float(value), ref.value, ref.tolerance)
+                Mismatch(
+                    ref.tag, fam, None if value is None else float(value), ref.value, ref.tolerance
+                )
             )
     return result

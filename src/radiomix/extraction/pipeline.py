@@ -140,12 +140,14 @@ def _target_spacing(
 
 def _resampled_shape(volume: Volume, new_spacing: tuple[float, float, float]) -> tuple[int, ...]:
     return tuple(
-        n if math.isclose(s, t) else int(math.ceil(n * s / t - 1e-9))
+        n if math.isclose(s, t) else math.ceil(n * s / t - 1e-9)
         for n, s, t in zip(volume.shape, volume.spacing, new_spacing, strict=True)
     )
 
 
-def _margin_mm(settings: ExtractionSettings, spacing: tuple[float, float, float]) -> tuple[float, ...]:
+def _margin_mm(
+    settings: ExtractionSettings, spacing: tuple[float, float, float]
+) -> tuple[float, ...]:
     new = _target_spacing(settings, spacing)
     # room for the local-intensity sphere, plus interpolation support on both grids; the
     # cubic B-spline's prefilter reaches further (about 12 voxels to reach float precision)
@@ -258,7 +260,7 @@ def prepare_roi(
 
     rg = settings.resegment
     int_mask = morph
-    lo, hi = (rg.range if rg.range is not None else (None, None))
+    lo, hi = rg.range if rg.range is not None else (None, None)
     if rg.range is not None:
         int_mask = resegment_range(image_arr, int_mask, lo, hi)
     if rg.outlier_sigma is not None:

@@ -38,7 +38,7 @@ def significant_digits(text: str) -> int:
 def _round_sig(x: float, digits: int) -> float:
     if x == 0 or not math.isfinite(x):
         return x
-    return round(x, digits - int(math.floor(math.log10(abs(x)))) - 1)
+    return round(x, digits - math.floor(math.log10(abs(x))) - 1)
 
 
 def within_tolerance(value: float, reference: ReferenceValue) -> bool:

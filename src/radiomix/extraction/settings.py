@@ -109,9 +109,7 @@ class ResampleSettings:
             for s in sp:
                 if s is not None and (not isinstance(s, int | float) or s <= 0):
                     _fail(f"resample.spacing values must be positive numbers or null, got {s!r}")
-            object.__setattr__(
-                self, "spacing", tuple(None if s is None else float(s) for s in sp)
-            )
+            object.__setattr__(self, "spacing", tuple(None if s is None else float(s) for s in sp))
         for key in ("interpolation", "mask_interpolation"):
             if getattr(self, key) not in INTERPOLATIONS:
                 _fail(f"resample.{key} must be one of {INTERPOLATIONS}, got {getattr(self, key)!r}")
@@ -250,7 +248,9 @@ class TextureSettings:
                 _fail(f"texture.distance values must be positive integers, got {d!r}")
         object.__setattr__(self, "distance", tuple(int(d) for d in ds))
         if int(self.ngldm_coarseness) != self.ngldm_coarseness or self.ngldm_coarseness < 0:
-            _fail(f"texture.ngldm_coarseness must be a non-negative integer, got {self.ngldm_coarseness}")
+            _fail(
+                f"texture.ngldm_coarseness must be a non-negative integer, got {self.ngldm_coarseness}"
+            )
 
 
 @dataclass(frozen=True)
@@ -400,7 +400,9 @@ def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
-def load_config(config: str | Path | Mapping[str, Any] | ExtractionSettings | None) -> ExtractionSettings:
+def load_config(
+    config: str | Path | Mapping[str, Any] | ExtractionSettings | None,
+) -> ExtractionSettings:
     """Resolve a configuration: a preset name, a YAML path, a mapping, or settings.
 
     ``None`` gives the documented default (3D, no resampling, fixed bin width 25, all

@@ -36,12 +36,7 @@ def _run_counts_kernel(
                     pz = z - dz
                     py = y - dy
                     px = x - dx
-                    if (
-                        0 <= pz < nz
-                        and 0 <= py < ny
-                        and 0 <= px < nx
-                        and levels[pz, py, px] == g
-                    ):
+                    if 0 <= pz < nz and 0 <= py < ny and 0 <= px < nx and levels[pz, py, px] == g:
                         continue
                     n = 1
                     qz = z + dz

@@ -98,9 +98,7 @@ class CooccurrenceMatrix:
         # count the ordered pairs once, then add the transpose on the (few) distinct cells
         uniq, cnt = _count_keys(a * width + b, None, width * width)
         swapped = (uniq % width) * width + uniq // width
-        return cls.from_keys(
-            np.concatenate([uniq, swapped]), np.concatenate([cnt, cnt]), n_levels
-        )
+        return cls.from_keys(np.concatenate([uniq, swapped]), np.concatenate([cnt, cnt]), n_levels)
 
     @classmethod
     def merged(cls, matrices: Sequence[CooccurrenceMatrix]) -> CooccurrenceMatrix:
@@ -146,9 +144,7 @@ class CooccurrenceMatrix:
     @cached_property
     def p_diff(self) -> np.ndarray:
         """:math:`p_{i-j,k}` for :math:`k = 0 .. N_g - 1`."""
-        return np.bincount(
-            self.abs_diff.astype(np.int64), weights=self.p, minlength=self.n_levels
-        )
+        return np.bincount(self.abs_diff.astype(np.int64), weights=self.p, minlength=self.n_levels)
 
     @cached_property
     def p_sum(self) -> np.ndarray:
