@@ -8,6 +8,12 @@ and 2D + 2.5D + 3D texture aggregation. Peak memory is the tracemalloc peak of t
 
     .venv/bin/python benchmarks/bench_families.py [--lesions 1,3,8] [--no-cold-start]
 
+PyRadiomics runs on the same case in the same run when benchmarks/.venv-pyradiomics exists
+(create it with benchmarks/setup_pyradiomics.sh): one feature class at a time, then all
+classes together, original image, bin width 25, with the matching radiomix family beside it.
+Its per-class time includes its own image preparation each time; compare totals for the
+whole picture.
+
 The first run in a fresh environment compiles the numba kernels and caches them on disk;
 the "cold start" line runs one extraction in two fresh processes, one after the other, to
 show that the second one does not pay the compilation again.
@@ -16,17 +22,34 @@ show that the second one does not pay the compilation again.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
 from radiomix.extraction.pipeline import _run_family, prepare_roi
 from radiomix.extraction.settings import load_config, settings_from_dict
-from radiomix.io import Volume
+from radiomix.io import Volume, write_volume
+
+HERE = Path(__file__).resolve().parent
+PYRAD_PYTHON = HERE / ".venv-pyradiomics" / "bin" / "python"
+#: PyRadiomics feature class -> the radiomix families that compute the same quantities
+PYRAD_CLASSES = {
+    "shape": ("morphology",),
+    "firstorder": ("statistics", "histogram"),
+    "glcm": ("glcm",),
+    "glrlm": ("glrlm",),
+    "glszm": ("glszm",),
+    "gldm": ("ngldm",),
+    "ngtdm": ("ngtdm",),
+}
 
 SPACING = (2.5, 0.7, 0.7)  # (z, y, x) mm
 SHAPE = (60, 512, 512)
@@ -88,12 +111,39 @@ def cold_start() -> list[float]:
         "print(time.perf_counter()-t)"
     )
     times = []
-    for _ in range(2):
-        res = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        )
-        times.append(float(res.stdout.strip().splitlines()[-1]))
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)  # an empty numba cache for run 1
+        for _ in range(2):
+            res = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+            )
+            times.append(float(res.stdout.strip().splitlines()[-1]))
     return times
+
+
+def run_pyradiomics(image: Volume, mask: np.ndarray, tmp: Path) -> dict[str, list[float]] | None:
+    if not PYRAD_PYTHON.exists():
+        return None
+    img_path, msk_path = tmp / "image.nii.gz", tmp / "mask.nii.gz"
+    if not img_path.exists():
+        write_volume(image, img_path)
+    write_volume(image.with_array(mask.astype(np.uint8)), msk_path)
+    res = subprocess.run(
+        [
+            str(PYRAD_PYTHON),
+            str(HERE / "_pyradiomics_runner.py"),
+            str(img_path),
+            str(msk_path),
+            "25",
+        ],
+        capture_output=True,
+        check=False,
+        text=True,
+    )
+    if res.returncode != 0:
+        print(f"  (PyRadiomics failed: {res.stderr.strip().splitlines()[-1:]})")
+        return None
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -102,6 +152,7 @@ def main() -> None:
     )
     ap.add_argument("--lesions", default="1,3,8", help="lesion diameters in cm")
     ap.add_argument("--no-cold-start", action="store_true")
+    ap.add_argument("--no-pyradiomics", action="store_true")
     args = ap.parse_args()
     image, masks = make_case()
     configs = {
@@ -117,23 +168,56 @@ def main() -> None:
     # warm-up (numba compilation / cache load) so that timings show steady state
     small = next(iter(masks.values()))
     measure(image, small, configs["default (3D, FBS 25)"])
-    for label, settings in configs.items():
-        for cm in [int(x) for x in args.lesions.split(",")]:
-            res, nvox = measure(image, masks[cm], settings)
-            total = sum(t for t, _ in res.values())
-            print(f"\n{label}: lesion ~{cm} cm, {nvox} ROI voxels, total {total:.2f} s")
-            print(f"  {'step':<16} {'seconds':>8} {'peak MiB':>9}")
-            for step, (t, mem) in res.items():
-                print(f"  {step:<16} {t:8.3f} {mem:9.1f}")
+    lesions = [int(x) for x in args.lesions.split(",")]
+    with tempfile.TemporaryDirectory() as tmpdir:
+        for label, settings in configs.items():
+            for cm in lesions:
+                res, nvox = measure(image, masks[cm], settings)
+                total = sum(t for t, _ in res.values())
+                print(
+                    f"\nradiomix, {label}: lesion ~{cm} cm, {nvox} ROI voxels, total {total:.2f} s"
+                )
+                print(f"  {'step':<16} {'seconds':>8} {'peak MiB':>9}")
+                for step, (t, mem) in res.items():
+                    print(f"  {step:<16} {t:8.3f} {mem:9.1f}")
+        if args.no_pyradiomics:
+            pass
+        elif not PYRAD_PYTHON.exists():
+            print("\nPyRadiomics: not installed; run benchmarks/setup_pyradiomics.sh to compare.")
+        else:
+            settings = configs["default (3D, FBS 25)"]
+            for cm in lesions:
+                pr = run_pyradiomics(image, masks[cm], Path(tmpdir))
+                if pr is None:
+                    continue
+                ours, _ = measure(image, masks[cm], settings)
+                print(f"\nside by side, original image, 3D, bin width 25: lesion ~{cm} cm")
+                print(
+                    f"  {'PyRadiomics class':<18} {'s':>8} {'MiB':>8}   "
+                    f"{'radiomix families':<22} {'s':>8} {'MiB':>8} {'speed-up':>9}"
+                )
+                for cls, fams in PYRAD_CLASSES.items():
+                    t_ours = sum(ours[f][0] for f in fams)
+                    m_ours = max(ours[f][1] for f in fams)
+                    t_pr, m_pr = pr[cls]
+                    print(
+                        f"  {cls:<18} {t_pr:8.3f} {m_pr:8.1f}   {'+'.join(fams):<22} "
+                        f"{t_ours:8.3f} {m_ours:8.1f} {t_pr / max(t_ours, 1e-9):8.1f}x"
+                    )
+                fams_all = [f for fs in PYRAD_CLASSES.values() for f in fs]
+                t_all = ours["preprocess"][0] + sum(ours[f][0] for f in fams_all)
+                m_all = max(ours[f][1] for f in ["preprocess", *fams_all])
+                t_pr, m_pr = pr["all"]
+                print(
+                    f"  {'all 7 classes':<18} {t_pr:8.3f} {m_pr:8.1f}   {'preprocess + same':<22} "
+                    f"{t_all:8.3f} {m_all:8.1f} {t_pr / max(t_all, 1e-9):8.1f}x"
+                )
     if not args.no_cold_start:
         t1, t2 = cold_start()
         print(
-            f"\ncold start (import + one small extraction, fresh process): run 1 {t1:.1f} s, run 2 {t2:.1f} s"
+            "\ncold start (fresh numba cache, import + one small extraction, fresh process): "
+            f"run 1 {t1:.1f} s, run 2 {t2:.1f} s"
         )
-    print(
-        "\nPyRadiomics is not in this table: its releases do not install on Python 3.11 with "
-        "numpy 2; the side-by-side comparison lives with the PyRadiomics drop-in work."
-    )
 
 
 if __name__ == "__main__":

@@ -95,10 +95,19 @@ class CooccurrenceMatrix:
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
         width = n_levels + 1
-        # count the ordered pairs once, then add the transpose on the (few) distinct cells
-        uniq, cnt = _count_keys(a * width + b, None, width * width)
-        swapped = (uniq % width) * width + uniq // width
-        return cls.from_keys(np.concatenate([uniq, swapped]), np.concatenate([cnt, cnt]), n_levels)
+        # count each unordered pair once (upper triangle), then mirror it
+        lo = np.minimum(a, b)
+        hi = np.maximum(a, b)
+        uniq, cnt = _count_keys(lo * width + hi, None, width * width)
+        i = uniq // width
+        j = uniq % width
+        off = i != j
+        return cls(
+            np.concatenate([i, j[off]]).astype(np.float64),
+            np.concatenate([j, i[off]]).astype(np.float64),
+            np.concatenate([np.where(off, cnt, 2.0 * cnt), cnt[off]]),
+            n_levels,
+        )
 
     @classmethod
     def merged(cls, matrices: Sequence[CooccurrenceMatrix]) -> CooccurrenceMatrix:
@@ -235,16 +244,17 @@ def build_matrices(
     list of CooccurrenceMatrix
         One per direction; pairs count only where both voxels are in the ROI.
     """
+    roi = levels > 0
     out = []
     for off in np.asarray(offsets, dtype=np.int64):
         sl = _pair_slices(levels.shape, distance * off)
         if sl is None:
             out.append(CooccurrenceMatrix.empty(n_levels))
             continue
-        a = levels[sl[0]]
-        b = levels[sl[1]]
-        both = (a > 0) & (b > 0)
-        out.append(CooccurrenceMatrix.from_pairs(a[both], b[both], n_levels))
+        both = roi[sl[0]] & roi[sl[1]]
+        out.append(
+            CooccurrenceMatrix.from_pairs(levels[sl[0]][both], levels[sl[1]][both], n_levels)
+        )
     return out
 
 

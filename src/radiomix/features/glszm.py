@@ -114,12 +114,12 @@ class ZoneMatrix:
     @cached_property
     def mu_i(self) -> float:
         """:math:`\\mu_i = \\sum_{ij} i\\, p_{ij}`."""
-        return float(np.dot(self.i, self.p))
+        return float((self.i * self.p).sum())
 
     @cached_property
     def mu_j(self) -> float:
         """:math:`\\mu_j = \\sum_{ij} j\\, p_{ij}`."""
-        return float(np.dot(self.j, self.p))
+        return float((self.j * self.p).sum())
 
     # helpers shared by the formulas of both zone families
 
