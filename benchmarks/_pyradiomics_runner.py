@@ -23,14 +23,15 @@ def main() -> None:
     resample = float(sys.argv[4]) if len(sys.argv) > 4 else None
     img, msk = sitk.ReadImage(image), sitk.ReadImage(mask)
     out = {}
-    for cls in CLASSES:
+    for cls in ["baseline", *CLASSES]:
         settings = {"binWidth": bin_width, "label": 1}
         if resample:
             settings["resampledPixelSpacing"] = [resample] * 3
             settings["interpolator"] = "sitkLinear"
         ext = featureextractor.RadiomicsFeatureExtractor(**settings)
         ext.disableAllFeatures()
-        ext.enableFeatureClassByName(cls)
+        if cls != "baseline":  # baseline: loading checks and cropping, no feature
+            ext.enableFeatureClassByName(cls)
         tracemalloc.start()
         t0 = time.perf_counter()
         ext.execute(img, msk)
