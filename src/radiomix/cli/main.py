@@ -8,12 +8,12 @@ import sys
 from collections.abc import Sequence
 
 from radiomix import __version__
-from radiomix.cli import _config, _demo, _extract, _ibsi
+from radiomix.cli import _config, _demo, _extract, _features, _ibsi
 from radiomix.errors import RadiomixError
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (_extract, _config, _ibsi, _demo)
+_COMMANDS = (_extract, _config, _features, _ibsi, _demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,8 @@ class FeatureSpec:
     Parameters
     ----------
     name : str
-        Stable machine name within the family, snake_case (``"joint_max"``).
+        Registry key within the family, snake_case and descriptive (``"joint_max"``,
+        ``"surface_to_volume_ratio"``). Output tables use :attr:`column_name` instead.
     family : str
         Family name (``"morphology"``, ``"local_intensity"``, ``"statistics"``,
         ``"histogram"``, ``"ivh"``, ``"glcm"``, ``"glrlm"``, ``"glszm"``, ``"gldzm"``,
@@ -41,6 +42,13 @@ class FeatureSpec:
     compute: Callable[..., Any]
     ibsi_compliant: bool = True
     note: str = ""
+
+    @property
+    def column_name(self) -> str:
+        """Name in output tables: the IBSI tag without its family prefix (``"joint_max"``,
+        ``"av"`` for ``morph_av``, ``"p10"`` for ``stat_p10``), so that every column maps to
+        the IBSI reference tables at a glance."""
+        return self.ibsi_tag.split("_", 1)[1]
 
     @property
     def doc(self) -> str:
@@ -73,8 +81,8 @@ class FeatureValue:
 
     @property
     def feature_name(self) -> str:
-        """Machine name within the family, with aggregation and qualifier."""
-        parts = [self.spec.name]
+        """Column name within the family, with aggregation and qualifier (``joint_max_3d_comb``)."""
+        parts = [self.spec.column_name]
         if self.aggregation:
             parts.append(self.aggregation.lower())
         if self.qualifier:
