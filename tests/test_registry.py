@@ -34,7 +34,9 @@ def test_feature_is_documented_with_its_code(spec):
         assert spec.note, f"{spec.ibsi_tag} has no IBSI code and no note saying why"
     else:
         assert re.fullmatch(r"[0-9A-Z]{4}", spec.ibsi_code), spec.ibsi_code
-        assert spec.ibsi_code in spec.doc, f"{spec.ibsi_tag}: docstring does not cite {spec.ibsi_code}"
+        assert spec.ibsi_code in spec.doc, (
+            f"{spec.ibsi_tag}: docstring does not cite {spec.ibsi_code}"
+        )
 
 
 def test_features_command_lists_codes(capsys):

@@ -138,8 +138,10 @@ def _target_spacing(
     return tuple(s if n is None else n for s, n in zip(spacing, rs.spacing, strict=True))  # type: ignore[return-value]
 
 
-def _resampled_shape(volume: Volume, new_spacing: tuple[float, float, float]) -> tuple[int, ...]:
-    return tuple(
+def _resampled_shape(
+    volume: Volume, new_spacing: tuple[float, float, float]
+) -> tuple[int, int, int]:
+    return tuple(  # type: ignore[return-value]
         n if math.isclose(s, t) else math.ceil(n * s / t - 1e-9)
         for n, s, t in zip(volume.shape, volume.spacing, new_spacing, strict=True)
     )

@@ -288,6 +288,7 @@ def compute(
         # the distance map needs the whole morphological mask, which may reach beyond the
         # intensity ROI's box: compute it on the mask's own box, then crop to the ROI's
         outer = crop_box(shape_mask)
+        assert outer is not None  # the mask holds the ROI, so it is not empty
         inner = tuple(
             slice(b.start - o.start, b.stop - o.start) for b, o in zip(box, outer, strict=True)
         )

@@ -380,6 +380,6 @@ def compute(
         hist = build_ivh(centres, step=w, lower=lo + 0.5 * w, upper=lo + (top - 0.5) * w)
     else:
         levels = discretise_fixed_bin_number(x, int(n_bins))  # type: ignore[arg-type]
-        hist = build_ivh(levels.astype(np.float64), step=1.0, lower=1.0, upper=float(n_bins))
+        hist = build_ivh(levels.astype(np.float64), step=1.0, lower=1.0, upper=float(n_bins or 1))
 
     return values_from(FEATURES, {spec.name: spec.compute(hist) for spec in FEATURES})

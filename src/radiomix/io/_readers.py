@@ -277,8 +277,9 @@ def _read_pillow(path: Path, fmt: str, *, for_mask: bool) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
-            img.load()
+        with Image.open(path) as opened:
+            opened.load()
+            img: Image.Image = opened
             mode = img.mode
             if mode == "P" and not for_mask:
                 img = img.convert("RGBA" if "transparency" in img.info else "RGB")
@@ -320,9 +321,9 @@ def _read_path(path: Path, *, for_mask: bool, series_uid: str | None) -> Volume:
     if not path.exists():
         raise ImageReadError(f"no such file or folder: {path}")
     if path.is_dir():
-        image, meta = read_dicom_series(path, series_uid)
+        image, dicom_meta = read_dicom_series(path, series_uid)
         vol = from_sitk(image, for_mask=for_mask, what=str(path))
-        return vol.with_array(vol.array, metadata=meta)
+        return vol.with_array(vol.array, metadata=dicom_meta)
     suffix = suffix_of(path)
     meta: dict[str, Any] = {"source": str(path)}
     if suffix in VOLUME_FORMATS:

@@ -259,16 +259,16 @@ def _interp_axis_cubic(arr: np.ndarray, axis: int, u: np.ndarray) -> np.ndarray:
                 plane += coef[base[j] + k] * weights[k + 1][j]
         return out
     wshape = _weights_shape(arr.ndim, axis, u.size)
-    out = None
+    total: np.ndarray | None = None
     for k, w in zip((-1, 0, 1, 2), weights, strict=True):
         term = np.take(coef, base + k, axis=axis)
         term *= w.reshape(wshape)
-        if out is None:
-            out = term
+        if total is None:
+            total = term
         else:
-            out += term
-    assert out is not None
-    return out
+            total += term
+    assert total is not None
+    return total
 
 
 def _sample(arr: np.ndarray, positions: list[np.ndarray | None], order: int) -> np.ndarray:
