@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from radiomix.errors import EmptyMaskError, InvalidImageError, RoiTooSmallError
+from radiomix.extraction.filtered import crop_for_filters, response_features
 from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features import family_module
 from radiomix.features._base import FeatureValue
@@ -31,6 +32,7 @@ from radiomix.preprocess import (
     discretise_fixed_bin_size,
     resample_image,
     resample_mask,
+    resampled_grid,
     resegment_outliers,
     resegment_range,
 )
@@ -72,6 +74,12 @@ class PreparedRoi:
     levels: np.ndarray | None  # int32, 1..n_levels inside int_mask, 0 outside
     n_levels: int
     range_bounds: tuple[float | None, float | None]
+    # filters (extraction.filtered): the interpolated image they read, where it sits in the
+    # whole interpolated grid, that grid's shape, and the box of ``image`` in that grid
+    filter_source: np.ndarray | None = None
+    filter_offset: tuple[int, int, int] = (0, 0, 0)
+    filter_grid: tuple[int, int, int] | None = None
+    filter_box: tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None = None
 
 
 # -- diagnostics --------------------------------------------------------------------------
@@ -214,7 +222,10 @@ def prepare_roi(
 
     new_spacing = _target_spacing(settings, image.spacing)
     margin = _margin_mm(settings, image.spacing)
-    cropped, crop_mask, _ = crop_to_roi(image, roi, margin)
+    if settings.filters:
+        cropped, crop_mask, crop_sl = crop_for_filters(image, roi, margin, settings, new_spacing)
+    else:
+        cropped, crop_mask, crop_sl = crop_to_roi(image, roi, margin)
     arr = cropped.array
     bad = ~np.isfinite(arr)
     if bad.any():
@@ -278,12 +289,15 @@ def prepare_roi(
     vol = work.with_array(image_arr)
     vol, morph_c, sl = crop_to_roi(vol, morph, _PEAK_RADIUS_MM + max(vol.spacing))
     int_c = int_mask[sl]
+    filter_args: dict[str, Any] = {}
+    if settings.filters:
+        filter_args = _filter_source(image, work, image_arr, crop_sl, sl, new_spacing, rs.enabled)
 
     levels = None
     n_levels = 0
     fams = set(settings.features.families)
     texture = {"histogram", "glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm"}
-    if fams & texture:
+    if settings.features.original and fams & texture:
         vals = vol.array[int_c]
         lv, n_levels = _discretise(vals, settings, (lo, hi))
         levels = np.zeros(vol.shape, dtype=np.int32)
@@ -296,7 +310,36 @@ def prepare_roi(
         levels=levels,
         n_levels=n_levels,
         range_bounds=(lo, hi),
+        **filter_args,
     )
+
+
+def _filter_source(
+    image: Volume,
+    work: Volume,
+    image_arr: np.ndarray,
+    crop_sl: tuple[slice, ...],
+    final_sl: tuple[slice, ...],
+    new_spacing: tuple[float, float, float],
+    resampled: bool,
+) -> dict[str, Any]:
+    """Where the interpolated crop ``work`` sits in the whole interpolated grid (for the
+    filters, which must see the whole image's boundary)."""
+    if resampled:
+        grid = resampled_grid(image, new_spacing)
+        pos = grid.direction.T @ (np.asarray(work.origin) - np.asarray(grid.origin))
+        offset = tuple(round(p / s) for p, s in zip(pos, grid.spacing, strict=True))
+        shape = grid.shape
+    else:
+        offset = tuple(int(s.start) for s in crop_sl)
+        shape = image.shape
+    box = tuple((o + s.start, o + s.stop) for o, s in zip(offset, final_sl, strict=True))
+    return {
+        "filter_source": image_arr,
+        "filter_offset": offset,
+        "filter_grid": tuple(int(n) for n in shape),
+        "filter_box": box,
+    }
 
 
 # -- feature families ---------------------------------------------------------------------
@@ -327,6 +370,8 @@ def _run_family(family: str, p: PreparedRoi, s: ExtractionSettings) -> list[Feat
     tx = s.texture
     if family == "morphology":
         return mod.compute(p.image, p.int_mask, p.morph_mask, p.spacing)
+    if family == "morphology_2d":
+        return mod.compute(p.morph_mask, p.spacing)
     if family == "local_intensity":
         return mod.compute(p.image, p.int_mask, p.spacing)
     if family == "statistics":
@@ -370,9 +415,15 @@ def extract_roi(
     prepared = prepare_roi(image, mask, settings, diagnostics)
     timings["preprocess"] = clock() - t0
     records: list[FeatureRecord] = []
-    for family in settings.features.families:
-        t0 = clock()
-        for v in _run_family(family, prepared, settings):
-            records.append(FeatureRecord("original", family, v))
-        timings[family] = clock() - t0
+    if settings.features.original:
+        for family in settings.features.families:
+            t0 = clock()
+            for v in _run_family(family, prepared, settings):
+                records.append(FeatureRecord("original", family, v))
+            timings[family] = clock() - t0
+    if settings.filters:
+        for image_type, family, v in response_features(
+            prepared, settings, _run_family, timings, clock
+        ):
+            records.append(FeatureRecord(image_type, family, v))
     return RoiResult(case_id, roi, records, diagnostics, timings)

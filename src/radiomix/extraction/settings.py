@@ -35,13 +35,17 @@ from radiomix.errors import ConfigError
 
 __all__ = [
     "ALL_FAMILIES",
+    "DEFAULT_FAMILIES",
     "DiagnosticsSettings",
     "DiscretisationSettings",
     "ExtractionSettings",
     "FeatureSettings",
+    "FilterSettings",
     "IvhSettings",
     "ResampleSettings",
     "ResegmentSettings",
+    "ResponseDiscretisationSettings",
+    "ResponseMapSettings",
     "TextureSettings",
     "load_config",
     "preset_names",
@@ -53,6 +57,7 @@ __all__ = [
 
 ALL_FAMILIES = (
     "morphology",
+    "morphology_2d",
     "local_intensity",
     "statistics",
     "histogram",
@@ -64,6 +69,9 @@ ALL_FAMILIES = (
     "ngtdm",
     "ngldm",
 )
+#: families computed when a configuration names none: every IBSI 1 family. The 2D shape
+#: family (``morphology_2d``, planar ROIs only) is opt-in, e.g. in the ``ultrasound-2d`` preset.
+DEFAULT_FAMILIES = tuple(f for f in ALL_FAMILIES if f != "morphology_2d")
 INTERPOLATIONS = ("nearest", "linear", "cubic")
 DISCRETISATIONS = ("fixed_bin_size", "fixed_bin_number", "none")
 IVH_METHODS = ("none", "fixed_bin_size", "fixed_bin_number")
@@ -255,9 +263,16 @@ class TextureSettings:
 
 @dataclass(frozen=True)
 class FeatureSettings:
-    """Which feature families to compute (default: all of them)."""
+    """Which feature families to compute (default: every IBSI 1 family).
 
-    families: tuple[str, ...] = ALL_FAMILIES
+    ``morphology_2d`` (2D shape) is computed only when named, and needs a planar ROI (all
+    voxels in one slice); on a ROI spanning several slices it is an error for that case.
+    ``original: false`` computes no feature of the original (unfiltered) image, only those
+    of the filter response maps (``filters`` and ``response_maps`` sections).
+    """
+
+    families: tuple[str, ...] = DEFAULT_FAMILIES
+    original: bool = True
 
     def __post_init__(self) -> None:
         fams = tuple(self.families)
@@ -284,6 +299,125 @@ class DiagnosticsSettings:
     full_image: bool = False
 
 
+#: families that can be computed on filter response maps (IBSI 2): morphology, local
+#: intensity and the IVH describe the ROI and the original intensities only
+RESPONSE_MAP_FAMILIES = (
+    "statistics",
+    "histogram",
+    "glcm",
+    "glrlm",
+    "glszm",
+    "gldzm",
+    "ngtdm",
+    "ngldm",
+)
+
+
+@dataclass(frozen=True)
+class FilterSettings:
+    """One entry of the ``filters`` section: a registered filter and its parameters.
+
+    In YAML an entry is a flat mapping, ``{filter: log, sigma: [1, 2, 3]}``; the parameters
+    are checked against the filter's table in :mod:`radiomix.filters.registry` (unknown key
+    -> closest valid key; defaults filled in). A list value expands to one response map per
+    value (several lists: every combination).
+
+    Parameters
+    ----------
+    filter : str
+        Registry name (``mean``, ``log``, ``laws``, ``gabor``, ``wavelet``, ``simoncelli``,
+        ...; ``radiomix filter --list`` shows them all).
+    params : tuple of (name, value)
+        Every parameter of the filter, lists as tuples.
+    """
+
+    filter: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat YAML form, ``{"filter": name, <param>: <value>, ...}``."""
+        out: dict[str, Any] = {"filter": self.filter}
+        for k, v in self.params:
+            out[k] = list(v) if isinstance(v, tuple) else v
+        return out
+
+
+@dataclass(frozen=True)
+class ResponseDiscretisationSettings:
+    """Discretisation of response maps for the intensity histogram and texture families.
+
+    Parameters
+    ----------
+    method : {"fixed_bin_number", "fixed_bin_size"}
+        Fixed bin number (default, IBSI 2's advice: response maps have no physical unit);
+        fixed bin size needs an explicit ``bin_width`` in response units.
+    bin_count : int
+        Number of bins for fixed bin number.
+    bin_width : float or None
+        Bin width for fixed bin size.
+    lower_bound : float or None
+        Lower edge of the first bin for fixed bin size (default: the ROI minimum of the map).
+    """
+
+    method: str = "fixed_bin_number"
+    bin_count: int = 32
+    bin_width: float | None = None
+    lower_bound: float | None = None
+
+    def __post_init__(self) -> None:
+        methods = ("fixed_bin_number", "fixed_bin_size")
+        if self.method not in methods:
+            _fail(
+                f"response_maps.discretisation.method must be one of {methods}, got {self.method!r}"
+            )
+        if int(self.bin_count) != self.bin_count or self.bin_count < 1:
+            _fail(
+                f"response_maps.discretisation.bin_count must be a positive integer, got {self.bin_count}"
+            )
+        object.__setattr__(self, "bin_count", int(self.bin_count))
+        if self.method == "fixed_bin_size" and (self.bin_width is None or not self.bin_width > 0):
+            _fail(
+                "response_maps.discretisation: fixed_bin_size needs a positive bin_width in "
+                "the response map's units (or use fixed_bin_number)"
+            )
+
+
+@dataclass(frozen=True)
+class ResponseMapSettings:
+    """Features of filter response maps (IBSI 2 rules).
+
+    Parameters
+    ----------
+    families : list of str
+        Families computed on every response map (default: intensity statistics). Allowed:
+        statistics, histogram and the texture families; morphology, local intensity and the
+        intensity-volume histogram are computed on the original image only.
+    discretisation : ResponseDiscretisationSettings
+        Grey levels of response maps for the histogram and texture families.
+    """
+
+    families: tuple[str, ...] = ("statistics",)
+    discretisation: ResponseDiscretisationSettings = field(
+        default_factory=ResponseDiscretisationSettings
+    )
+
+    def __post_init__(self) -> None:
+        fams = tuple(self.families)
+        for f in fams:
+            if f not in RESPONSE_MAP_FAMILIES:
+                hint = (
+                    " (it describes the ROI or the original intensities: IBSI 2 computes it on "
+                    "the original image only)"
+                    if f in ALL_FAMILIES
+                    else ""
+                )
+                _fail(
+                    f"response_maps.families: {f!r} cannot be computed on response maps{hint}; "
+                    f"choose among {', '.join(RESPONSE_MAP_FAMILIES)}"
+                )
+        object.__setattr__(self, "families", fams)
+
+
 @dataclass(frozen=True)
 class ExtractionSettings:
     """The complete, resolved settings of one feature extraction."""
@@ -297,6 +431,22 @@ class ExtractionSettings:
     texture: TextureSettings = field(default_factory=TextureSettings)
     features: FeatureSettings = field(default_factory=FeatureSettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
+    filters: tuple[FilterSettings, ...] = ()
+    response_maps: ResponseMapSettings = field(default_factory=ResponseMapSettings)
+
+    def __post_init__(self) -> None:
+        if self.filters:
+            from radiomix.filters.registry import resolve_filters
+
+            resolve_filters([(f.filter, dict(f.params)) for f in self.filters])
+
+
+def _parse_filter_entry(value: Any, where: str) -> FilterSettings:
+    from radiomix.filters.registry import expand_filter, parse_filter
+
+    name, params = parse_filter(value, where)
+    expand_filter(name, params)  # checks every combination of the parameters
+    return FilterSettings(name, tuple(params.items()))
 
 
 def _closest(key: str, valid: list[str]) -> str:
@@ -306,6 +456,8 @@ def _closest(key: str, valid: list[str]) -> str:
 
 def _convert(value: Any, tp: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
+    if tp is FilterSettings:
+        return _parse_filter_entry(value, where)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _build(tp, value, where)
     if origin in (typing.Union, types.UnionType):
@@ -448,7 +600,9 @@ def settings_to_dict(settings: ExtractionSettings) -> dict[str, Any]:
             return {k: plain(x) for k, x in v.items()}
         return v
 
-    return plain(dataclasses.asdict(settings))
+    out = plain(dataclasses.asdict(settings))
+    out["filters"] = [f.to_dict() for f in settings.filters]
+    return out  # type: ignore[no-any-return]
 
 
 def settings_to_yaml(settings: ExtractionSettings) -> str:

@@ -1,0 +1,912 @@
+"""PyRadiomics 3.0.1 image types, computed as PyRadiomics computes them.
+
+PyRadiomics derives "image types" from the (pre-processed) image with the generators
+``get<Type>Image`` of ``radiomics/imageoperations.py``. The functions here reproduce them on
+NumPy arrays in (z, y, x) order with spacing (z, y, x) in mm, to floating-point rounding, so
+that a PyRadiomics drop-in built on them gives the same feature values:
+
+=============  ===============================================  ==============================
+PyRadiomics    function                                         output names (PyRadiomics')
+=============  ===============================================  ==============================
+Original       :func:`original_image`                           ``original``
+LoG            :func:`log_images` / :func:`log_image`           ``log-sigma-<sigma>-mm-3D``
+Wavelet        :func:`wavelet_images`                           ``wavelet-LLH``, ..., ``wavelet-LLL``
+Square         :func:`square_image`                             ``square``
+SquareRoot     :func:`squareroot_image`                         ``squareroot``
+Logarithm      :func:`logarithm_image`                          ``logarithm``
+Exponential    :func:`exponential_image`                        ``exponential``
+Gradient       :func:`gradient_image`                           ``gradient``
+LBP2D          :func:`lbp2d_images`                             ``lbp-2D``
+LBP3D          :func:`lbp3d_images`                             ``lbp-3D-m1``, ..., ``lbp-3D-k``
+=============  ===============================================  ==============================
+
+:data:`PYRADIOMICS_IMAGE_TYPES` lists them with the PyRadiomics settings each reads and their
+defaults; :func:`pyradiomics_images` runs one by its PyRadiomics name with PyRadiomics'
+settings, returning ``{name: map}`` in the order PyRadiomics yields them.
+
+Arrays and dtypes
+-----------------
+A 3D array is a 3D image; a 2D array (y, x) is a genuine 2D image, which PyRadiomics treats
+differently (LoG is applied in 2D, Wavelet uses two axes, LBP3D is unavailable). The
+dtype matters, as it does in PyRadiomics, which filters the image in its stored pixel type
+(an int16 CT stays int16, also through its resampling): LoG and Gradient return float32
+(SimpleITK's output type), Wavelet float64 (float32 for a float32 image, as PyWavelets
+does), Square, SquareRoot, Logarithm, Exponential float64, LBP2D the input dtype for 3D
+images (PyRadiomics writes each slice's float64 LBP back into the image array) and float64
+for 2D images, LBP3D float64 (its samples are taken in the image dtype, so an integer image
+gives rounded samples). Pass the array in the dtype PyRadiomics would see to get its numbers.
+
+Domain: padding and cropping in PyRadiomics
+-------------------------------------------
+PyRadiomics pads nothing itself. Its filters run on the image as loaded, which is
+
+- the whole image, when neither resampling (``interpolator`` and ``resampledPixelSpacing``)
+  nor ``preCrop`` is set;
+- with ``preCrop`` (or resampling to the spacing the image already has) the image cropped to
+  the ROI's bounding box enlarged by ``padDistance`` voxels (default 5) on each side and
+  clipped to the image (:func:`pyradiomics_crop`);
+- with resampling, the resampled grid, which covers the ROI's bounding box plus
+  ``padDistance`` voxels of the new grid (``floor((lo - 0.5) r - pad)`` to
+  ``ceil((lo + size - 0.5) r + pad)`` with ``r`` = old/new spacing, clipped to
+  ``[0, ceil(n r) - 1]``).
+
+Each filter then uses its own boundary rule at the edges of that domain (LoG: ITK's
+recursive Gaussian, Wavelet: periodic, after wrap-padding odd axes by one voxel, Gradient:
+zero-flux Neumann, LBP2D: zero outside, LBP3D: the B-spline of the whole array with zero
+outside), and Square, SquareRoot, Logarithm and Exponential scale by the maximum absolute
+value *of the domain*. No type except Original is therefore local: to reproduce PyRadiomics
+a filter must see exactly its domain, no larger and no smaller (:func:`pyradiomics_margin`).
+Features are computed afterwards on the filtered image cropped to the ROI bounding box
+without padding.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import math
+import numbers
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pywt
+import SimpleITK as sitk
+from skimage.feature import local_binary_pattern
+
+from radiomix.errors import (
+    ConfigError,
+    EmptyMaskError,
+    GeometryMismatchError,
+    InvalidImageError,
+)
+from radiomix.filters._pyradiomics_lbp3d import lbp3d_roi_values
+
+__all__ = [
+    "LBP2D_METHODS",
+    "PYRADIOMICS_IMAGE_TYPES",
+    "PyRadiomicsImageType",
+    "exponential_image",
+    "gradient_image",
+    "lbp2d_images",
+    "lbp3d_images",
+    "log_image",
+    "log_image_name",
+    "log_images",
+    "log_sigma_fits",
+    "logarithm_image",
+    "original_image",
+    "pyradiomics_crop",
+    "pyradiomics_images",
+    "pyradiomics_margin",
+    "square_image",
+    "squareroot_image",
+    "wavelet_images",
+]
+
+logger = logging.getLogger(__name__)
+
+#: LBP2D methods PyRadiomics' parameter schema accepts (``lbp2DMethod``).
+LBP2D_METHODS = ("default", "ror", "uniform", "var")
+
+_DTYPES = frozenset(
+    np.dtype(t)
+    for t in (
+        np.int8,
+        np.uint8,
+        np.int16,
+        np.uint16,
+        np.int32,
+        np.uint32,
+        np.int64,
+        np.uint64,
+        np.float32,
+        np.float64,
+    )
+)
+
+
+# ---------------------------------------------------------------------------------------
+# validation helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _check_image(image: np.ndarray, ndims: tuple[int, ...] = (2, 3)) -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.ndim not in ndims:
+        shapes = " or ".join({2: "2D (y, x)", 3: "3D (z, y, x)"}[n] for n in ndims)
+        raise InvalidImageError(f"expected a {shapes} image array, got shape {arr.shape}")
+    if arr.dtype not in _DTYPES:
+        raise InvalidImageError(
+            f"image dtype {arr.dtype} is not supported; convert it to an integer type, "
+            "float32 or float64 (the pixel types SimpleITK and PyRadiomics work in)"
+        )
+    if arr.size == 0:
+        raise InvalidImageError(f"the image is empty (shape {arr.shape})")
+    return arr
+
+
+def _check_spacing(spacing: Sequence[float], ndim: int) -> tuple[float, ...]:
+    try:
+        values = tuple(float(s) for s in spacing)
+    except (TypeError, ValueError):
+        raise ConfigError(f"spacing must be {ndim} numbers in mm, got {spacing!r}") from None
+    if len(values) != ndim or not all(math.isfinite(s) and s > 0 for s in values):
+        raise ConfigError(
+            f"spacing must be {ndim} positive numbers in mm (one per array axis), got {spacing!r}"
+        )
+    return values
+
+
+def _positive_number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{name} must be a number > 0, got {value!r}")
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")
+    return number
+
+
+def _integer(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+    return bool(value)
+
+
+def _to_sitk(image: np.ndarray, spacing: Sequence[float]) -> sitk.Image:
+    img = sitk.GetImageFromArray(np.ascontiguousarray(image))
+    img.SetSpacing([float(s) for s in reversed(spacing)])
+    return img
+
+
+# ---------------------------------------------------------------------------------------
+# Original, Square, SquareRoot, Logarithm, Exponential
+# ---------------------------------------------------------------------------------------
+
+
+def original_image(image: np.ndarray) -> np.ndarray:
+    """PyRadiomics' ``Original`` image type: the image itself (a copy), name ``original``."""
+    return _check_image(image).copy()
+
+
+def _float_copy(image: np.ndarray) -> np.ndarray:
+    return _check_image(image).astype(np.float64)
+
+
+def square_image(image: np.ndarray) -> np.ndarray:
+    """PyRadiomics' ``Square`` image type (name ``square``).
+
+    .. math:: f(x) = (c\\,x)^2, \\qquad c = \\frac{1}{\\sqrt{\\max |x|}}
+
+    with the maximum over the whole array, so :math:`\\max f = \\max |x|`. Computed in
+    float64. An all-zero image gives NaN everywhere, as in PyRadiomics.
+    """
+    im = _float_copy(image)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coeff = 1.0 / np.sqrt(np.max(np.abs(im)))
+        return np.asarray((coeff * im) ** 2)
+
+
+def squareroot_image(image: np.ndarray) -> np.ndarray:
+    """PyRadiomics' ``SquareRoot`` image type (name ``squareroot``).
+
+    .. math::
+
+        f(x) = \\begin{cases} \\sqrt{c\\,x} & x > 0 \\\\ 0 & x = 0 \\\\
+        -\\sqrt{-c\\,x} & x < 0 \\end{cases}, \\qquad c = \\max |x|
+
+    Computed in float64; the sign of :math:`x` is kept and :math:`\\max |f| = \\max |x|`.
+    """
+    im = _float_copy(image)
+    coeff = np.max(np.abs(im))
+    pos, neg = im > 0, im < 0
+    im[pos] = np.sqrt(im[pos] * coeff)
+    im[neg] = -np.sqrt(-im[neg] * coeff)
+    return im
+
+
+def logarithm_image(image: np.ndarray) -> np.ndarray:
+    """PyRadiomics' ``Logarithm`` image type (name ``logarithm``).
+
+    .. math::
+
+        g(x) = \\operatorname{sgn}(x) \\log(|x| + 1), \\qquad
+        f(x) = g(x) \\frac{\\max |x|}{\\max |g|}
+
+    Computed in float64 (:math:`\\max |f| = \\max |x|`). An all-zero image gives NaN
+    everywhere, as in PyRadiomics.
+    """
+    im = _float_copy(image)
+    im_max = np.max(np.abs(im))
+    pos, neg = im > 0, im < 0
+    im[pos] = np.log(im[pos] + 1)
+    im[neg] = -np.log(-(im[neg] - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(im * (im_max / np.max(np.abs(im))))
+
+
+def exponential_image(image: np.ndarray) -> np.ndarray:
+    """PyRadiomics' ``Exponential`` image type (name ``exponential``).
+
+    .. math:: f(x) = e^{c\\,x}, \\qquad c = \\frac{\\log \\max |x|}{\\max |x|}
+
+    so that :math:`f = \\max |x|` where :math:`x = \\max |x|`. Computed in float64. An image
+    with :math:`\\max |x| = 1` gives 1 everywhere; an all-zero image gives NaN everywhere,
+    as in PyRadiomics.
+    """
+    im = _float_copy(image)
+    im_max = np.max(np.abs(im))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        coeff = np.log(im_max) / im_max
+        return np.asarray(np.exp(coeff * im))
+
+
+# ---------------------------------------------------------------------------------------
+# LoG and Gradient (SimpleITK)
+# ---------------------------------------------------------------------------------------
+
+
+def log_image_name(sigma: float) -> str:
+    """PyRadiomics' name of a LoG image: ``log-sigma-<sigma>-mm-3D``, dots as dashes.
+
+    The name follows Python's ``str`` of the value as given: ``1`` gives ``log-sigma-1-mm-3D``
+    and ``1.0`` gives ``log-sigma-1-0-mm-3D`` (the suffix is ``3D`` also for a 2D image).
+    """
+    return "log-sigma-{}-mm-3D".format(str(sigma).replace(".", "-"))
+
+
+def log_sigma_fits(shape: Sequence[int], spacing: Sequence[float], sigma: float) -> bool:
+    """Whether PyRadiomics applies LoG with ``sigma`` (mm) to an image of this size.
+
+    PyRadiomics requires every axis to have at least 4 voxels, and at least
+    :math:`\\lceil \\sigma / s \\rceil + 1` voxels along an axis of spacing :math:`s`;
+    otherwise it logs a warning and yields no image for that sigma.
+    """
+    size = np.asarray(shape)
+    if size.min() < 4:
+        return False
+    return bool(np.all(size >= np.ceil(float(sigma) / np.asarray(spacing, dtype=float)) + 1))
+
+
+def log_image(image: np.ndarray, spacing: Sequence[float], sigma: float) -> np.ndarray:
+    """Laplacian of Gaussian as PyRadiomics' ``LoG`` image type (one sigma).
+
+    SimpleITK's ``LaplacianRecursiveGaussianImageFilter`` with ``sigma`` in mm, the image's
+    spacing and ``NormalizeAcrossScale`` on, i.e. the scale-normalised response
+    :math:`\\sigma^2 \\nabla^2 (G_\\sigma * I)` computed with Deriche's recursive (IIR)
+    Gaussian. A 2D array is filtered in 2D. ``force2D`` does not change LoG in PyRadiomics.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        2D (y, x) or 3D (z, y, x) image.
+    spacing : sequence of float
+        Voxel spacing in mm, in the same axis order.
+    sigma : float
+        Gaussian width in mm, > 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 response (SimpleITK's output type), same shape as ``image``.
+
+    Raises
+    ------
+    ConfigError
+        ``sigma`` is not a positive number, or ``spacing`` is invalid.
+    InvalidImageError
+        The image is too small for ``sigma`` (see :func:`log_sigma_fits`); PyRadiomics skips
+        such a sigma, :func:`log_images` does the same.
+
+    References
+    ----------
+    R. Deriche, "Recursively implementing the Gaussian and its derivatives", INRIA RR-1893,
+    1993. PyRadiomics documentation, "Image types: LoG".
+    """
+    arr = _check_image(image)
+    sp = _check_spacing(spacing, arr.ndim)
+    s = _positive_number(sigma, "LoG sigma")
+    if not log_sigma_fits(arr.shape, sp, s):
+        raise InvalidImageError(
+            f"image of shape {arr.shape} (spacing {sp} mm) is too small for LoG sigma {sigma} mm: "
+            "PyRadiomics needs >= 4 voxels per axis and >= ceil(sigma/spacing) + 1; "
+            "use a smaller sigma or a larger crop"
+        )
+    return _log(arr, sp, s)
+
+
+def _log(arr: np.ndarray, spacing: Sequence[float], sigma: float) -> np.ndarray:
+    lrg = sitk.LaplacianRecursiveGaussianImageFilter()
+    lrg.SetNormalizeAcrossScale(True)
+    lrg.SetSigma(sigma)
+    return sitk.GetArrayFromImage(lrg.Execute(_to_sitk(arr, spacing)))
+
+
+def log_images(
+    image: np.ndarray, spacing: Sequence[float], sigmas: Sequence[float]
+) -> dict[str, np.ndarray]:
+    """PyRadiomics' ``LoG`` image type for several sigmas: ``{log-sigma-...: map}``.
+
+    Sigmas for which the image is too small (:func:`log_sigma_fits`) are skipped with a
+    logged warning, as PyRadiomics does; no sigma at all is applied to an image with an
+    axis shorter than 4 voxels. The order is that of ``sigmas``. An empty ``sigmas`` gives
+    an empty dict (PyRadiomics requires sigma to be set for LoG).
+
+    Raises
+    ------
+    ConfigError
+        A sigma is not a positive number (PyRadiomics' parameter schema rejects it).
+    """
+    arr = _check_image(image)
+    sp = _check_spacing(spacing, arr.ndim)
+    if isinstance(sigmas, str | bytes) or not isinstance(sigmas, Sequence | np.ndarray):
+        raise ConfigError(f"LoG sigma must be a list of numbers > 0 (mm), got {sigmas!r}")
+    values = [_positive_number(s, "LoG sigma") for s in sigmas]
+    out: dict[str, np.ndarray] = {}
+    if min(arr.shape) < 4:
+        logger.warning("image too small to apply LoG (shape %s); no LoG image", arr.shape)
+        return out
+    for given, s in zip(sigmas, values, strict=True):
+        if log_sigma_fits(arr.shape, sp, s):
+            out[log_image_name(given)] = _log(arr, sp, s)
+        else:
+            logger.warning("LoG sigma %g mm skipped: image %s too small", s, arr.shape)
+    return out
+
+
+def gradient_image(
+    image: np.ndarray, spacing: Sequence[float], use_spacing: bool = True
+) -> np.ndarray:
+    """PyRadiomics' ``Gradient`` image type (name ``gradient``).
+
+    SimpleITK's ``GradientMagnitudeImageFilter``: :math:`\\lVert \\nabla I \\rVert` with
+    central differences :math:`(I_{i+1} - I_{i-1}) / (2 s)` along every axis (:math:`s` the
+    spacing in mm when ``use_spacing``, PyRadiomics' ``gradientUseSpacing``, else 1) and
+    zero-flux Neumann boundaries. Returns float32 (SimpleITK's output type).
+    """
+    arr = _check_image(image)
+    sp = _check_spacing(spacing, arr.ndim)
+    gm = sitk.GradientMagnitudeImageFilter()
+    gm.SetUseImageSpacing(_boolean(use_spacing, "gradientUseSpacing"))
+    return sitk.GetArrayFromImage(gm.Execute(_to_sitk(arr, sp)))
+
+
+# ---------------------------------------------------------------------------------------
+# Wavelet (PyWavelets)
+# ---------------------------------------------------------------------------------------
+
+
+def _wavelet(value: Any) -> pywt.Wavelet:
+    if isinstance(value, pywt.Wavelet):
+        return value
+    valid = pywt.wavelist(kind="discrete")
+    if not isinstance(value, str) or value not in valid:
+        close = difflib.get_close_matches(str(value), valid, n=3)
+        hint = f" (closest: {', '.join(close)})" if close else ""
+        raise ConfigError(
+            f"unknown wavelet {value!r}{hint}; use a discrete PyWavelets wavelet such as "
+            "haar, db1-db38, sym2-sym20, coif1-coif17, bior*, rbio*, dmey"
+        )
+    return pywt.Wavelet(value)
+
+
+def wavelet_images(
+    image: np.ndarray,
+    *,
+    wavelet: str | pywt.Wavelet = "coif1",
+    level: int = 1,
+    start_level: int = 0,
+    force2d: bool = False,
+    force2d_dimension: int = 0,
+) -> dict[str, np.ndarray]:
+    """PyRadiomics' ``Wavelet`` image type: undecimated wavelet sub-bands.
+
+    Every array axis (or every axis but ``force2d_dimension`` when ``force2d``) is
+    transformed with one level of PyWavelets' stationary transform ``swtn`` (periodic
+    boundaries). An axis of odd length is first extended by one voxel, a copy of its first
+    one (``wrap``), and every output is cropped back. ``start_level`` times, the
+    approximation replaces the image first; then, ``level`` times, one more level-1 ``swtn``
+    of the previous approximation yields the detail bands. (Each level repeats the level-1
+    filters; PyRadiomics does not dilate them as a true multi-level SWT would.)
+
+    Names: letters per transformed axis in the order x, y, z (the array's last axis first),
+    ``L`` for the low-pass (approximation) and ``H`` for the high-pass filter, so
+    ``wavelet-LLH`` is low-pass along x and y and high-pass along z. Bands of the i-th level
+    (i >= 2) are ``wavelet<i>-...``; the final approximation, ``wavelet-LLL`` (or
+    ``wavelet<level>-LLL``), comes last. The dict is in PyRadiomics' order: for each level
+    LLH, LHL, LHH, HLL, HLH, HHL, HHH, then the approximation. A 2D image gives two letters
+    (``LH``, ``HL``, ``HH``, ``LL``); ``force2d`` on a 3D image also gives two.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        2D (y, x) or 3D (z, y, x) image.
+    wavelet : str or pywt.Wavelet
+        Discrete PyWavelets wavelet (PyRadiomics' ``wavelet``, default ``coif1``).
+    level : int
+        Number of levels yielded (``level``, >= 1).
+    start_level : int
+        Levels skipped first (``start_level``, >= 0).
+    force2d : bool
+        PyRadiomics' ``force2D``: leave the axis ``force2d_dimension`` untransformed.
+    force2d_dimension : int
+        PyRadiomics' ``force2Ddimension``, an array axis (0 = z, slices in the axial plane).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        float64 (float32 for a float32 image) maps of the image's shape.
+    """
+    arr = _check_image(image)
+    w = _wavelet(wavelet)
+    n_levels = _integer(level, "wavelet level", 1)
+    first = _integer(start_level, "wavelet start_level", 0)
+    axes = list(range(arr.ndim - 1, -1, -1))
+    if _boolean(force2d, "force2D"):
+        dim = _integer(force2d_dimension, "force2Ddimension", 0)
+        if dim not in axes:
+            raise ConfigError(
+                f"force2Ddimension must be an axis of the {arr.ndim}D image "
+                f"(0 to {arr.ndim - 1}), got {force2d_dimension!r}"
+            )
+        axes.remove(dim)
+    approx_key = "a" * len(axes)
+    data = np.pad(arr, [(0, n % 2) for n in arr.shape], mode="wrap")
+    keep = tuple(slice(0, n) for n in arr.shape)
+
+    def one_level(x: np.ndarray) -> dict[str, np.ndarray]:
+        bands: dict[str, np.ndarray] = pywt.swtn(x, w, level=1, start_level=0, axes=axes)[0]
+        return bands
+
+    for _ in range(first):
+        data = one_level(data)[approx_key]
+    out: dict[str, np.ndarray] = {}
+    for i in range(1, n_levels + 1):
+        bands = one_level(data)
+        data = bands[approx_key]
+        prefix = "wavelet-" if i == 1 else f"wavelet{i}-"
+        for key, band in bands.items():
+            if key != approx_key:
+                name = prefix + key.replace("a", "L").replace("d", "H")
+                out[name] = np.ascontiguousarray(band[keep])
+    prefix = "wavelet-" if n_levels == 1 else f"wavelet{n_levels}-"
+    out[prefix + "L" * len(axes)] = np.ascontiguousarray(data[keep])
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Local binary patterns
+# ---------------------------------------------------------------------------------------
+
+
+def lbp2d_images(
+    image: np.ndarray,
+    *,
+    radius: float = 1,
+    samples: int = 8,
+    method: str = "uniform",
+    force2d_dimension: int = 0,
+) -> dict[str, np.ndarray]:
+    """PyRadiomics' ``LBP2D`` image type (name ``lbp-2D``): scikit-image's 2D LBP by slice.
+
+    :func:`skimage.feature.local_binary_pattern` with ``P = samples`` neighbours on a circle
+    of ``radius`` pixels (bilinear interpolation, zero outside the slice), applied to every
+    slice of a 3D image across the axis ``force2d_dimension`` (PyRadiomics' ``force2Ddimension``;
+    slices are taken as ``swapaxes(0, d)[i]``, so for d = 2 a slice is (y, z), not (z, y)).
+    The float64 result of each slice is written back into a copy of the image, so a 3D
+    result has the image's dtype (an integer image truncates ``var`` values); a 2D image
+    gives float64. Defaults are PyRadiomics' (its documentation says 9 samples, its code uses
+    8). ``method`` is one of :data:`LBP2D_METHODS`.
+
+    References
+    ----------
+    T. Ojala, M. Pietikäinen, T. Mäenpää, "Multiresolution gray-scale and rotation invariant
+    texture classification with local binary patterns", IEEE TPAMI 24(7), 2002.
+    """
+    arr = _check_image(image)
+    r = _positive_number(radius, "lbp2DRadius")
+    p = _integer(samples, "lbp2DSamples", 1)
+    if method not in LBP2D_METHODS:
+        raise ConfigError(f"lbp2DMethod must be one of {', '.join(LBP2D_METHODS)}; got {method!r}")
+
+    def lbp(plane: np.ndarray) -> np.ndarray:
+        with warnings.catch_warnings():
+            # scikit-image warns about floating-point input; PyRadiomics applies it anyway
+            warnings.simplefilter("ignore", UserWarning)
+            result: np.ndarray = local_binary_pattern(plane, P=p, R=r, method=method)
+            return result
+
+    if arr.ndim == 2:
+        return {"lbp-2D": lbp(arr)}
+    dim = _integer(force2d_dimension, "force2Ddimension", 0)
+    if dim > 2:
+        raise ConfigError(f"force2Ddimension must be 0, 1 or 2, got {force2d_dimension!r}")
+    out = arr.copy()
+    view = np.swapaxes(out, 0, dim)
+    for i in range(view.shape[0]):
+        with np.errstate(invalid="ignore"):  # NaN ("var" of a flat patch) into an integer type
+            view[i] = lbp(view[i])
+    return {"lbp-2D": out}
+
+
+def lbp3d_images(
+    image: np.ndarray,
+    mask: np.ndarray | None = None,
+    *,
+    levels: int = 2,
+    icosphere_radius: float = 1,
+    icosphere_subdivision: int = 1,
+) -> dict[str, np.ndarray]:
+    """PyRadiomics' ``LBP3D`` image type: rotation-invariant LBP with spherical harmonics.
+
+    For each ROI voxel, the image is sampled at the vertices of an icosphere of radius
+    ``icosphere_radius`` *voxels* (spacing is ignored, as in PyRadiomics) and ``icosphere_subdivision``
+    subdivisions (42 vertices by default) by cubic B-spline interpolation; the samples
+    are thresholded at the centre value, expanded in spherical harmonics up to degree
+    ``levels - 1``, and the L2 norm of each degree's component is the map ``lbp-3D-m<n+1>``;
+    ``lbp-3D-k`` is the kurtosis of the samples (NaN where they are all equal). The formulas
+    are in :func:`radiomix.filters._pyradiomics_lbp3d.lbp3d_roi_values`.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        3D (z, y, x) image (PyRadiomics has no LBP3D for 2D images). Samples are taken in
+        its dtype (an integer image gives rounded samples, as in PyRadiomics).
+    mask : numpy.ndarray of bool, optional
+        ROI (non-zero voxels) of the image's shape. PyRadiomics computes only the voxels of
+        its label; elsewhere its maps hold uninitialised memory, here 0. None computes every
+        voxel.
+    levels : int
+        PyRadiomics' ``lbp3DLevels`` (>= 2; PyRadiomics 3.0.1 fails with 1).
+    icosphere_radius : float
+        ``lbp3DIcosphereRadius`` (> 0), in voxels.
+    icosphere_subdivision : int
+        ``lbp3DIcosphereSubdivision`` (>= 0).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``lbp-3D-m1`` ... ``lbp-3D-m<levels>`` and ``lbp-3D-k``, float64.
+
+    References
+    ----------
+    J. Banerjee, A. Moelker, W. J. Niessen, T. van Walsum, "3D LBP-based rotationally
+    invariant region description", ACCV 2012 Workshops, LNCS 7728, 2013.
+    """
+    arr = _check_image(image, ndims=(3,))
+    n_levels = _integer(levels, "lbp3DLevels", 1)
+    if n_levels < 2:
+        raise ConfigError(
+            "lbp3DLevels must be >= 2: PyRadiomics 3.0.1 accepts 1 in its schema but then fails "
+            "(IndexError in getLBP3DImage), so there is no PyRadiomics result to reproduce"
+        )
+    radius = _positive_number(icosphere_radius, "lbp3DIcosphereRadius")
+    subdivisions = _integer(icosphere_subdivision, "lbp3DIcosphereSubdivision", 0)
+    if mask is None:
+        roi = np.ones(arr.shape, dtype=bool)
+    else:
+        roi = np.asarray(mask)
+        if roi.shape != arr.shape:
+            raise GeometryMismatchError(
+                f"mask shape {roi.shape} differs from image shape {arr.shape}; "
+                "pass the mask on the image's grid"
+            )
+        roi = roi != 0
+    where = np.nonzero(roi)
+    lbp, kurt = lbp3d_roi_values(
+        arr, where, levels=n_levels, radius=radius, subdivisions=subdivisions
+    )
+    out: dict[str, np.ndarray] = {}
+    for n in range(n_levels):
+        m = np.zeros(arr.shape, dtype=np.float64)
+        m[where] = lbp[:, n]
+        out[f"lbp-3D-m{n + 1}"] = m
+    k = np.zeros(arr.shape, dtype=np.float64)
+    k[where] = kurt
+    out["lbp-3D-k"] = k
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# registry and PyRadiomics-style entry points
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PyRadiomicsImageType:
+    """One PyRadiomics image type.
+
+    Attributes
+    ----------
+    name : str
+        PyRadiomics' name, as in a parameter file's ``imageType`` (``LoG``, ``Wavelet``, ...).
+    parameters : Mapping
+        The PyRadiomics settings the type reads, with PyRadiomics' defaults (``sigma`` has
+        none: without it LoG yields nothing).
+    outputs : str
+        The names of the maps it yields.
+    uses_spacing : bool
+        Whether the voxel spacing changes the result.
+    uses_mask : bool
+        Whether the ROI mask is needed (only LBP3D).
+    compute : callable
+        ``compute(image, spacing, mask, settings) -> {name: map}`` with PyRadiomics-named
+        settings; use :func:`pyradiomics_images`, which validates them.
+    """
+
+    name: str
+    parameters: Mapping[str, Any]
+    outputs: str
+    uses_spacing: bool
+    uses_mask: bool
+    compute: Callable[
+        [np.ndarray, tuple[float, ...], np.ndarray | None, Mapping[str, Any]],
+        dict[str, np.ndarray],
+    ] = field(repr=False)
+
+
+def _run_log(img: np.ndarray, sp: tuple[float, ...], _m: Any, s: Mapping[str, Any]) -> dict:
+    return log_images(img, sp, s["sigma"])
+
+
+def _run_wavelet(img: np.ndarray, _sp: Any, _m: Any, s: Mapping[str, Any]) -> dict:
+    return wavelet_images(
+        img,
+        wavelet=s["wavelet"],
+        level=s["level"],
+        start_level=s["start_level"],
+        force2d=s["force2D"],
+        force2d_dimension=s["force2Ddimension"],
+    )
+
+
+def _run_gradient(img: np.ndarray, sp: tuple[float, ...], _m: Any, s: Mapping[str, Any]) -> dict:
+    return {"gradient": gradient_image(img, sp, s["gradientUseSpacing"])}
+
+
+def _run_lbp2d(img: np.ndarray, _sp: Any, _m: Any, s: Mapping[str, Any]) -> dict:
+    _boolean(s["force2D"], "force2D")
+    if img.ndim == 3 and not s["force2D"]:
+        logger.warning("LBP2D is computed by slice but features are extracted in 3D")
+    return lbp2d_images(
+        img,
+        radius=s["lbp2DRadius"],
+        samples=s["lbp2DSamples"],
+        method=s["lbp2DMethod"],
+        force2d_dimension=s["force2Ddimension"],
+    )
+
+
+def _run_lbp3d(img: np.ndarray, _sp: Any, mask: np.ndarray | None, s: Mapping[str, Any]) -> dict:
+    if _boolean(s["force2D"], "force2D"):
+        logger.warning("LBP3D is computed in 3D but features are extracted in 2D")
+    return lbp3d_images(
+        img,
+        mask,
+        levels=s["lbp3DLevels"],
+        icosphere_radius=s["lbp3DIcosphereRadius"],
+        icosphere_subdivision=s["lbp3DIcosphereSubdivision"],
+    )
+
+
+def _pointwise(name: str, fn: Callable[[np.ndarray], np.ndarray]) -> PyRadiomicsImageType:
+    return PyRadiomicsImageType(
+        name=name,
+        parameters={},
+        outputs=name.lower(),
+        uses_spacing=False,
+        uses_mask=False,
+        compute=lambda img, _sp, _m, _s: {name.lower(): fn(img)},
+    )
+
+
+#: The PyRadiomics 3.0.1 image types by PyRadiomics name, in PyRadiomics' alphabetical order.
+PYRADIOMICS_IMAGE_TYPES: Mapping[str, PyRadiomicsImageType] = {
+    t.name: t
+    for t in (
+        _pointwise("Exponential", exponential_image),
+        PyRadiomicsImageType(
+            "Gradient", {"gradientUseSpacing": True}, "gradient", True, False, _run_gradient
+        ),
+        PyRadiomicsImageType(
+            "LBP2D",
+            {
+                "lbp2DRadius": 1,
+                "lbp2DSamples": 8,
+                "lbp2DMethod": "uniform",
+                "force2D": False,
+                "force2Ddimension": 0,
+            },
+            "lbp-2D",
+            False,
+            False,
+            _run_lbp2d,
+        ),
+        PyRadiomicsImageType(
+            "LBP3D",
+            {
+                "lbp3DLevels": 2,
+                "lbp3DIcosphereRadius": 1,
+                "lbp3DIcosphereSubdivision": 1,
+                "force2D": False,
+            },
+            "lbp-3D-m1 ... lbp-3D-m<lbp3DLevels>, lbp-3D-k",
+            False,
+            True,
+            _run_lbp3d,
+        ),
+        PyRadiomicsImageType(
+            "LoG", {"sigma": ()}, "log-sigma-<sigma>-mm-3D per sigma", True, False, _run_log
+        ),
+        _pointwise("Logarithm", logarithm_image),
+        PyRadiomicsImageType(
+            "Original",
+            {},
+            "original",
+            False,
+            False,
+            lambda img, _sp, _m, _s: {"original": original_image(img)},
+        ),
+        _pointwise("Square", square_image),
+        _pointwise("SquareRoot", squareroot_image),
+        PyRadiomicsImageType(
+            "Wavelet",
+            {
+                "wavelet": "coif1",
+                "level": 1,
+                "start_level": 0,
+                "force2D": False,
+                "force2Ddimension": 0,
+            },
+            "wavelet[<level>]-<L|H per axis, x first>",
+            False,
+            False,
+            _run_wavelet,
+        ),
+    )
+}
+
+
+def _image_type(name: str) -> PyRadiomicsImageType:
+    try:
+        return PYRADIOMICS_IMAGE_TYPES[name]
+    except (KeyError, TypeError):
+        close = difflib.get_close_matches(str(name), list(PYRADIOMICS_IMAGE_TYPES), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(
+            f"unknown PyRadiomics image type {name!r}{hint}; "
+            f"valid: {', '.join(PYRADIOMICS_IMAGE_TYPES)}"
+        ) from None
+
+
+def pyradiomics_images(
+    image_type: str,
+    image: np.ndarray,
+    spacing: Sequence[float],
+    mask: np.ndarray | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> dict[str, np.ndarray]:
+    """Run one PyRadiomics image type with PyRadiomics-named settings.
+
+    Parameters
+    ----------
+    image_type : str
+        PyRadiomics' name (a key of :data:`PYRADIOMICS_IMAGE_TYPES`).
+    image : numpy.ndarray
+        2D (y, x) or 3D (z, y, x) image, the domain PyRadiomics would filter (see the module
+        notes).
+    spacing : sequence of float
+        Spacing in mm in the array's axis order.
+    mask : numpy.ndarray, optional
+        ROI of the image's shape; LBP3D computes its voxels only (None: every voxel).
+    settings : Mapping, optional
+        Settings among the type's ``parameters`` (others raise); missing ones take
+        PyRadiomics' defaults.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{PyRadiomics image name: map}`` in the order PyRadiomics yields them. Empty for
+        LoG when no sigma fits the image, as in PyRadiomics.
+
+    Raises
+    ------
+    ConfigError
+        Unknown type or setting, or an invalid value.
+    """
+    spec = _image_type(image_type)
+    given = dict(settings or {})
+    unknown = sorted(set(given) - set(spec.parameters))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(spec.parameters), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        valid = ", ".join(spec.parameters) or "none"
+        raise ConfigError(
+            f"{spec.name} does not take the setting(s) {', '.join(unknown)}{hint}; valid: {valid}"
+        )
+    arr = _check_image(image)
+    sp = _check_spacing(spacing, arr.ndim)
+    if spec.name == "LBP3D" and arr.ndim != 3:
+        raise InvalidImageError("LBP3D needs a 3D image; PyRadiomics yields nothing for 2D")
+    return spec.compute(arr, sp, mask, {**spec.parameters, **given})
+
+
+def pyradiomics_margin(image_type: str, settings: Mapping[str, Any] | None = None) -> int | None:
+    """Voxels PyRadiomics keeps around the ROI's bounding box before applying a type.
+
+    Returns ``padDistance`` (default 5) when PyRadiomics crops the image before filtering
+    (``preCrop``, or resampling: ``interpolator`` and ``resampledPixelSpacing`` both set),
+    ``None`` when it filters the whole image, and 0 for ``Original``, which is the identity.
+    Every other type depends on the whole domain it is given (scaling by the domain's
+    maximum, periodic or recursive filters, spline prefiltering), so to reproduce
+    PyRadiomics the filter must see exactly that domain: crop with :func:`pyradiomics_crop`
+    (or use PyRadiomics' resampled grid), not with a margin of one's own.
+
+    Parameters
+    ----------
+    image_type : str
+        PyRadiomics image type name.
+    settings : Mapping, optional
+        PyRadiomics' settings (``padDistance``, ``preCrop``, ``interpolator``,
+        ``resampledPixelSpacing``; other keys are ignored).
+    """
+    spec = _image_type(image_type)
+    s = dict(settings or {})
+    pad = _integer(s.get("padDistance", 5), "padDistance", 0)
+    if spec.name == "Original":
+        return 0
+    resampled = s.get("interpolator") is not None and s.get("resampledPixelSpacing") is not None
+    if resampled or _boolean(s.get("preCrop", False), "preCrop"):
+        return pad
+    return None
+
+
+def pyradiomics_crop(mask: np.ndarray, pad_distance: int = 5) -> tuple[slice, ...]:
+    """The region PyRadiomics' ``cropToTumorMask`` keeps: ROI bounding box +- ``pad_distance``.
+
+    Per axis, from ``max(lo - pad, 0)`` to ``min(hi + pad, n - 1)`` inclusive, with
+    ``lo``, ``hi`` the first and last index of the ROI (non-zero voxels of ``mask``).
+
+    Raises
+    ------
+    EmptyMaskError
+        The mask has no ROI voxel.
+    """
+    roi = np.asarray(mask) != 0
+    pad = _integer(pad_distance, "padDistance", 0)
+    if not roi.any():
+        raise EmptyMaskError("the mask holds no ROI voxel; nothing to crop to")
+    out = []
+    for axis in range(roi.ndim):
+        other = tuple(a for a in range(roi.ndim) if a != axis)
+        hit = np.flatnonzero(roi.any(axis=other))
+        out.append(slice(max(int(hit[0]) - pad, 0), min(int(hit[-1]) + pad + 1, roi.shape[axis])))
+    return tuple(out)
