@@ -9,11 +9,16 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DataError",
     "EmptyMaskError",
+    "ExecutorError",
     "GeometryMismatchError",
     "ImageReadError",
     "InvalidImageError",
     "LabelNotFoundError",
+    "ManifestError",
+    "ModelBundleError",
+    "PromptError",
     "RadiomixError",
     "RoiTooSmallError",
 ]
@@ -49,3 +54,25 @@ class LabelNotFoundError(RadiomixError):
 
 class ConfigError(RadiomixError):
     """A configuration is invalid: unknown key, bad value, or unknown preset."""
+
+
+class DataError(RadiomixError):
+    """A feature table cannot be used as given (missing column, one class, too few cases,
+    features that differ from a model's schema)."""
+
+
+class ModelBundleError(RadiomixError):
+    """A saved model or run directory is missing, unreadable or incomplete."""
+
+
+class ManifestError(RadiomixError):
+    """A batch manifest (CSV of cases) is unreadable or lacks a required column."""
+
+
+class ExecutorError(RadiomixError):
+    """The batch executor could not start: no Dask installed, or the scheduler unreachable."""
+
+
+class PromptError(RadiomixError):
+    """A segmentation prompt (seed point, bounding box, threshold) cannot be used: outside the
+    image, of zero size, or with the wrong number of coordinates."""

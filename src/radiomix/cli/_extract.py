@@ -1,4 +1,9 @@
-"""``radiomix extract IMAGE MASK``: features of one case into a CSV table."""
+"""``radiomix extract``: features of one case (IMAGE MASK) or of a cohort (--manifest).
+
+Exit status of a manifest run: 0 when every case succeeded, 3 when some failed (their
+errors are in ``<out stem>.errors.csv``), 2 for bad command-line input or an unreadable
+manifest, 130 when interrupted (rerun the same command to resume).
+"""
 
 from __future__ import annotations
 
@@ -10,35 +15,84 @@ from pathlib import Path
 
 import pandas as pd
 
+from radiomix.errors import ConfigError
 from radiomix.extraction.api import extract
+from radiomix.extraction.cache import file_mode
+
+#: exit status of a manifest run in which some cases failed
+EXIT_SOME_FAILED = 3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "extract",
-        help="extract features of an image and its mask",
-        description="Extract IBSI features of IMAGE inside MASK and write a CSV table.",
+        help="extract features of an image and its mask, or of every case of a manifest",
+        description=(
+            "Extract IBSI features of IMAGE inside MASK, or of every case listed in a "
+            "manifest (--manifest CASES.csv), and write a table (CSV, or Parquet for a "
+            ".parquet output). Exit status: 0 all cases succeeded, 3 some cases failed "
+            "(see <out stem>.errors.csv), 2 bad input."
+        ),
     )
-    p.add_argument("image", help="image file or DICOM series folder")
-    p.add_argument("mask", help="mask file (binary or label map) on the image grid")
-    p.add_argument("--config", help="preset name or YAML file (default: the 'default' preset)")
+    p.add_argument("image", nargs="?", help="image file or DICOM series folder")
+    p.add_argument("mask", nargs="?", help="mask file (binary or label map) on the image grid")
+    p.add_argument(
+        "--manifest",
+        metavar="CASES.csv",
+        help="CSV of cases: case_id,image,mask[,label] (or PyRadiomics' Image,Mask[,Label]); "
+        "other columns are carried into the output; relative paths are relative to the CSV",
+    )
+    src = p.add_argument_group("configuration (one source)")
+    cfg = src.add_mutually_exclusive_group()
+    cfg.add_argument("--config", help="preset name or YAML file (default: the 'default' preset)")
     p.add_argument(
         "--label",
         action="append",
-        help="ROI label value; repeat (or give 1,2) for one row per label; 'all' for every label",
+        help="ROI label value; repeat (or give 1,2) for one row per label; 'all' for every "
+        "label (with --manifest: the label of rows that give none)",
     )
-    p.add_argument("--out", required=True, help="output CSV file ('-' for standard output)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output table: .csv, or .parquet (with IMAGE MASK also '-' for standard output)",
+    )
     p.add_argument("--format", choices=("wide", "long"), default="wide", help="table layout")
     p.add_argument("--case-id", help="case identifier (default: the image file name)")
+    batch = p.add_argument_group("cohort runs (with --manifest)")
+    where = batch.add_mutually_exclusive_group()
+    where.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="local worker processes (default: all cores; 1 runs in this process)",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run the cases on an existing Dask cluster (needs radiomix[dask])",
+    )
+    batch.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache of finished cases, for resuming (default: <out stem>.cache beside the output)",
+    )
+    batch.add_argument(
+        "--no-cache", action="store_true", help="compute every case; read and write no cache"
+    )
+    batch.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar or per-case lines: only failures and the final summary",
+    )
     p.set_defaults(func=run)
 
 
-def _parse_labels(values: list[str] | None) -> list[int] | str | None:
+def _parse_labels(values: list[str] | None) -> list[int | str] | str | None:
     if not values:
         return None
     if values == ["all"]:
         return "all"
-    out = []
+    out: list[int | str] = []
     for v in values:
         for part in v.split(","):
             part = part.strip()
@@ -47,14 +101,20 @@ def _parse_labels(values: list[str] | None) -> list[int] | str | None:
             try:
                 out.append(int(part))
             except ValueError:
-                from radiomix.errors import ConfigError
-
-                raise ConfigError(f"--label takes integers or 'all', got {part!r}") from None
+                out.append(part)  # an RTSTRUCT ROI name or a SEG segment label
     return out
 
 
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
 def write_table_atomic(table: pd.DataFrame, out: str) -> None:
-    """Write a CSV so that the file is either complete or absent (temp file + rename)."""
+    """Write a table so that the file is either complete or absent (temp file + rename).
+
+    A ``.parquet`` (or ``.pq``) name gives Parquet (exact values), anything else CSV
+    (10 significant digits); ``-`` writes CSV to standard output.
+    """
     if out == "-":
         table.to_csv(sys.stdout, index=False)
         return
@@ -62,15 +122,102 @@ def write_table_atomic(table: pd.DataFrame, out: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            table.to_csv(fh, index=False, float_format="%.10g")
+        if _is_parquet(path):
+            os.close(fd)
+            table.to_parquet(tmp, index=False)
+        else:
+            with os.fdopen(fd, "w", newline="") as fh:
+                table.to_csv(fh, index=False, float_format="%.10g")
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def _sibling(out: Path, suffix: str) -> Path:
+    """``features.parquet`` -> ``features<suffix>`` in the same folder."""
+    return out.with_name(out.stem + suffix)
+
+
+def run_manifest(args: argparse.Namespace) -> int:
+    """``radiomix extract --manifest``: the cohort, its errors table and settings file."""
+    from radiomix.extraction.batch import (
+        LogProgress,
+        ProgressReporter,
+        RichProgress,
+        run_batch,
+    )
+    from radiomix.extraction.cache import ResultCache, atomic_write_text
+    from radiomix.extraction.executors import make_executor
+    from radiomix.extraction.manifest import read_manifest
+    from radiomix.extraction.settings import load_config, settings_to_yaml
+
+    if args.image is not None or args.mask is not None:
+        raise ConfigError("give either IMAGE MASK or --manifest, not both")
+    if args.out == "-":
+        raise ConfigError(
+            "--manifest needs a file for --out (the errors and settings go beside it)"
+        )
+    if args.format != "wide":
+        raise ConfigError("--manifest writes the wide table only; drop --format long")
+    if args.case_id is not None:
+        raise ConfigError("--case-id applies to IMAGE MASK; a manifest gives its own case ids")
+    if args.no_cache and args.cache_dir is not None:
+        raise ConfigError("give either --cache-dir or --no-cache")
+    labels = _parse_labels(args.label)
+    default_label = (
+        None
+        if labels is None
+        else labels
+        if isinstance(labels, str)
+        else ",".join(str(v) for v in labels)
+    )
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise ConfigError(f"--out {out}: use a .csv or .parquet file name")
+    settings = load_config(args.config)
+    manifest = read_manifest(args.manifest, default_label=default_label)
+    executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
+    cache = None
+    if not args.no_cache:
+        cache = ResultCache(args.cache_dir if args.cache_dir else _sibling(out, ".cache"))
+
+    progress: ProgressReporter
+    if args.quiet:
+        progress = LogProgress(sys.stderr, every_case=False)
+    elif sys.stderr.isatty():
+        progress = RichProgress(sys.stderr)
+    else:
+        progress = LogProgress(sys.stderr, every_case=True)
+
+    result = run_batch(manifest, settings, executor=executor, cache=cache, progress=progress)
+
+    atomic_write_text(_sibling(out, ".settings.yaml"), settings_to_yaml(settings))
+    write_table_atomic(result.table, str(out))
+    errors_path = _sibling(out, ".errors.csv")
+    if result.n_failed:
+        write_table_atomic(result.errors, str(errors_path))
+    else:
+        errors_path.unlink(missing_ok=True)  # a stale table from an earlier run would mislead
+    print(
+        f"radiomix: {result.n_cases} case(s): {result.n_cached} from cache, "
+        f"{result.n_computed} computed, {result.n_failed} failed; {len(result.table)} row(s) "
+        f"in {out} ({result.seconds:.1f} s)"
+        + (f"; errors in {errors_path}" if result.n_failed else ""),
+        file=sys.stderr,
+    )
+    return EXIT_SOME_FAILED if result.n_failed else 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.manifest is not None:
+        return run_manifest(args)
+    if args.image is None or args.mask is None:
+        raise ConfigError("give IMAGE and MASK, or --manifest CASES.csv")
+    for opt in ("jobs", "scheduler", "cache_dir"):
+        if getattr(args, opt) is not None:
+            raise ConfigError(f"--{opt.replace('_', '-')} applies to --manifest runs only")
     table = extract(
         args.image,
         args.mask,

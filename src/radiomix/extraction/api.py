@@ -9,15 +9,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from radiomix.errors import LabelNotFoundError
 from radiomix.extraction.pipeline import RoiResult, extract_roi
 from radiomix.extraction.settings import ExtractionSettings, load_config
 from radiomix.io import (
     Volume,
     check_finite,
     check_geometry,
+    dicom_roi_file,
     mask_labels,
     read_image,
     read_mask,
+    read_rois,
     select_label,
 )
 
@@ -47,16 +50,38 @@ def _case_id(image: ImageLike) -> str:
     return "case"
 
 
-def _labels(label: int | Sequence[int] | str | None, mask: Volume) -> list[int | None]:
+def _labels(label: int | Sequence[int | str] | str | None, mask: Volume) -> list[int | None]:
     if label is None:
         return [None]
     if isinstance(label, str):
         if label == "all":
             return list(mask_labels(mask))
-        return [int(x) for x in label.split(",") if x.strip()]
+        return [_int_label(x, mask) for x in label.split(",") if x.strip()]
     if isinstance(label, Iterable):
-        return [int(x) for x in label]
-    return [int(label)]
+        return [_int_label(x, mask) for x in label]
+    return [_int_label(label, mask)]
+
+
+def _int_label(value: Any, mask: Volume) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise LabelNotFoundError(
+            f"label {value!r}: a label-map mask is selected by integer labels (present: "
+            f"{mask_labels(mask)}); ROI names need an RTSTRUCT or SEG mask"
+        ) from None
+
+
+def _roi_select(label: int | str | Sequence[int | str] | None) -> list[int | str] | None:
+    """RTSTRUCT/SEG selection: None/"all" -> every ROI; "a,b" -> names; ints -> numbers."""
+    if label is None or label == "all":
+        return None
+    if isinstance(label, str):
+        return [part.strip() for part in label.replace(";", ",").split(",") if part.strip()]
+    if isinstance(label, Iterable):
+        items = list(label)
+        return None if items == ["all"] else items
+    return [label]
 
 
 def extract_results(
@@ -64,23 +89,31 @@ def extract_results(
     mask: ImageLike,
     config: str | Path | dict[str, Any] | ExtractionSettings | None = None,
     *,
-    label: int | Sequence[int] | str | None = None,
+    label: int | str | Sequence[int | str] | None = None,
     spacing: Sequence[float] | None = None,
     case_id: str | None = None,
 ) -> list[RoiResult]:
     """Like :func:`extract`, but returns the per-ROI records (features, diagnostics, timings)."""
     settings = load_config(config)
     img = read_image(image, spacing=tuple(spacing) if spacing is not None else None)
-    msk = read_mask(mask, reference=img, spacing=tuple(spacing) if spacing is not None else None)
-    check_geometry(img, msk)
     cid = case_id if case_id is not None else _case_id(image)
+    roi_file = dicom_roi_file(mask)
+    if roi_file is not None:  # RTSTRUCT / SEG: one ROI per name or segment
+        rois = list(read_rois(roi_file[0], img, select=_roi_select(label)).items())
+    else:
+        sp = tuple(spacing) if spacing is not None else None
+        msk = read_mask(mask, reference=img, spacing=sp)
+        check_geometry(img, msk)
+        rois = [
+            ("1" if lab is None else str(lab), select_label(msk, lab))
+            for lab in _labels(label, msk)
+        ]
     out = []
-    for lab in _labels(label, msk):
-        roi = select_label(msk, lab)
+    for name, roi in rois:
         check_finite(img.array[roi.array.astype(bool)], what="image inside the ROI")
-        out.append(
-            extract_roi(img, roi, settings, case_id=cid, roi="1" if lab is None else str(lab))
-        )
+        result = extract_roi(img, roi, settings, case_id=cid, roi=name)
+        result.diagnostics.update(img.metadata.get("diagnostics", {}))  # DICOM slice checks
+        out.append(result)
     return out
 
 
@@ -125,7 +158,7 @@ def extract(
     mask: ImageLike,
     config: str | Path | dict[str, Any] | ExtractionSettings | None = None,
     *,
-    label: int | Sequence[int] | str | None = None,
+    label: int | str | Sequence[int | str] | None = None,
     spacing: Sequence[float] | None = None,
     case_id: str | None = None,
     format: str = "wide",
@@ -136,11 +169,15 @@ def extract(
     ----------
     image, mask : path, SimpleITK.Image, Volume or ndarray
         The image and its mask (binary or label map) on the same grid. Arrays are taken
-        as (z, y, x) (or (y, x) for 2D) with ``spacing``.
+        as (z, y, x) (or (y, x) for 2D) with ``spacing``. The mask may also be a DICOM
+        RTSTRUCT or SEG file (or a folder holding one), rasterised onto the image grid
+        (see :func:`radiomix.io.read_rois`).
     config : preset name, YAML path, mapping or ExtractionSettings, optional
         Settings; None is the general-purpose default (see ``radiomix config show default``).
     label : int, list of int, "all" or None
         ROI label(s): one row per label. None takes every non-zero voxel as one ROI.
+        For RTSTRUCT/SEG masks: ROI names / segment labels (str, "A,B") or numbers (int);
+        None or "all" gives one row per ROI; the ``roi`` column holds the name.
     spacing : (z, y, x) mm, optional
         Voxel size for array inputs (default 1 mm).
     case_id : str, optional

@@ -6,7 +6,16 @@ Every array is in (z, y, x) order with spacing, origin and direction in the same
 
 from __future__ import annotations
 
-from radiomix.io._masks import check_geometry, check_roi, mask_labels, read_mask, select_label
+from radiomix.io._dicom import DicomSeriesInfo, SliceSpacingWarning, list_dicom_series
+from radiomix.io._masks import (
+    check_geometry,
+    check_roi,
+    dicom_roi_file,
+    mask_labels,
+    read_mask,
+    read_rois,
+    select_label,
+)
 from radiomix.io._readers import (
     ImageConversionWarning,
     check_finite,
@@ -14,19 +23,31 @@ from radiomix.io._readers import (
     read_image,
     to_sitk,
 )
+from radiomix.io._rtstruct import RoiConversionWarning, read_rtstruct, rtstruct_roi_names
+from radiomix.io._seg import read_seg, seg_segment_labels
 from radiomix.io._volume import Volume
 from radiomix.io._writers import write_volume
 
 __all__ = [
+    "DicomSeriesInfo",
     "ImageConversionWarning",
+    "RoiConversionWarning",
+    "SliceSpacingWarning",
     "Volume",
     "check_finite",
     "check_geometry",
     "check_roi",
+    "dicom_roi_file",
     "from_sitk",
+    "list_dicom_series",
     "mask_labels",
     "read_image",
     "read_mask",
+    "read_rois",
+    "read_rtstruct",
+    "read_seg",
+    "rtstruct_roi_names",
+    "seg_segment_labels",
     "select_label",
     "to_sitk",
     "write_volume",

@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+import pydicom
+from pydicom.errors import InvalidDicomError
 
 from radiomix.errors import (
     EmptyMaskError,
     GeometryMismatchError,
+    ImageReadError,
     InvalidImageError,
     LabelNotFoundError,
     RoiTooSmallError,
 )
+from radiomix.io._dicom import is_dicom_file, list_dicom_series
 from radiomix.io._readers import ImageSource, read_source
+from radiomix.io._rtstruct import RoiSelector, read_rtstruct
+from radiomix.io._seg import read_seg
 from radiomix.io._volume import Volume
 
-__all__ = ["check_geometry", "check_roi", "mask_labels", "read_mask", "select_label"]
+__all__ = [
+    "check_geometry",
+    "check_roi",
+    "dicom_roi_file",
+    "mask_labels",
+    "read_mask",
+    "read_rois",
+    "select_label",
+]
 
 
 def _smallest_int_dtype(lo: int, hi: int) -> np.dtype:
@@ -270,3 +285,117 @@ def _shape(volume: Volume) -> str:
 
 def _matrix(direction: np.ndarray) -> str:
     return "[" + ", ".join(_fmt(row) for row in np.asarray(direction)) + "]"
+
+
+# --------------------------------------------------------------------------- ROI objects
+
+_ROI_MODALITIES = ("RTSTRUCT", "SEG")
+
+
+def _roi_modality(path: Path) -> str | None:
+    if not is_dicom_file(path):
+        return None
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["Modality"])
+    except (InvalidDicomError, OSError, ValueError, EOFError, TypeError, AttributeError):
+        # unreadable: the label-map reader reports it
+        return None
+    modality = str(ds.get("Modality", "") or "")
+    return modality if modality in _ROI_MODALITIES else None
+
+
+def dicom_roi_file(source: object) -> tuple[Path, str] | None:
+    """The RTSTRUCT/SEG file behind a mask source, with its modality; None for label maps.
+
+    ``source`` is an RTSTRUCT or SEG file, or a folder holding exactly one such file (and no
+    image series is needed from it). Several RTSTRUCT/SEG files in one folder are an
+    :class:`~radiomix.errors.ImageReadError` listing them.
+    """
+    if not isinstance(source, str | Path):
+        return None
+    path = Path(source).expanduser()
+    if path.is_file():
+        modality = _roi_modality(path)
+        return (path, modality) if modality else None
+    if not path.is_dir():
+        return None
+    found = [
+        (file, s.modality)
+        for s in list_dicom_series(path)
+        if s.modality in _ROI_MODALITIES
+        for file in s.files
+    ]
+    if not found:
+        return None
+    if len(found) > 1:
+        listing = "; ".join(f"{f} ({m})" for f, m in found)
+        raise ImageReadError(
+            f"folder {path} holds {len(found)} RTSTRUCT/SEG files: {listing}. Pass the file "
+            "to use as the mask"
+        )
+    return found[0]
+
+
+def read_rois(
+    source: ImageSource, reference: Volume, select: RoiSelector = None
+) -> dict[str, Volume]:
+    """Boolean ROI masks on the grid of ``reference``, by ROI name, segment label or label.
+
+    Parameters
+    ----------
+    source : str, Path, Volume, SimpleITK.Image or ndarray
+        A DICOM RTSTRUCT file (contours rasterised, see :mod:`radiomix.io._rtstruct`), a DICOM
+        SEG file (see :mod:`radiomix.io._seg`), a folder holding one of them, or any label
+        map that :func:`read_mask` reads.
+    reference : Volume
+        The image the ROIs belong to.
+    select : str, int, sequence of them, "all" or None
+        RTSTRUCT: ROI names or numbers; SEG: segment labels or numbers; label maps: label
+        values. None (or "all") takes every ROI / segment / non-zero label.
+
+    Returns
+    -------
+    dict of str to Volume
+        Boolean masks on the reference grid, keyed by ROI name, segment label, or the label
+        value as text for label maps.
+
+    Raises
+    ------
+    LabelNotFoundError
+        A selected ROI, segment or label is absent.
+    GeometryMismatchError
+        Another frame of reference or another grid.
+    ImageReadError, EmptyMaskError
+        See the readers.
+    """
+    found = dicom_roi_file(source)
+    if found is not None:
+        path, modality = found
+        if modality == "RTSTRUCT":
+            return read_rtstruct(path, reference, select)
+        return read_seg(path, reference, select)
+    if isinstance(source, str | Path) and Path(source).is_dir():
+        series = [s for s in list_dicom_series(source) if s.is_image]
+        if not series:
+            raise ImageReadError(
+                f"folder {source} holds no RTSTRUCT, SEG or DICOM image series to read as a mask"
+            )
+    mask = read_mask(source, reference=reference)
+    if select is None or select == "all" or select == ["all"]:
+        labels: list[int] = [int(v) for v in mask_labels(mask)]
+    else:
+        items = [select] if isinstance(select, str | int) else list(select)
+        labels = []
+        for item in items:
+            try:
+                labels.append(int(item))
+            except (TypeError, ValueError):
+                raise LabelNotFoundError(
+                    f"label {item!r}: a label map is selected by integer label values "
+                    f"(present: {mask_labels(mask)}); ROI names need an RTSTRUCT or SEG mask"
+                ) from None
+    out: dict[str, Volume] = {}
+    for label in labels:
+        roi = select_label(mask, label)
+        out[str(label)] = roi
+    return out

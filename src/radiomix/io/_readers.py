@@ -19,7 +19,13 @@ import numpy as np
 import SimpleITK as sitk
 
 from radiomix.errors import ImageReadError, InvalidImageError
-from radiomix.io._dicom import is_dicom_file, read_dicom_file, read_dicom_series, sitk_message
+from radiomix.io._dicom import (
+    NonUniformPolicy,
+    is_dicom_file,
+    read_dicom_file,
+    read_dicom_series,
+    sitk_message,
+)
 from radiomix.io._volume import Volume
 
 __all__ = [
@@ -317,11 +323,13 @@ def _read_tiff(path: Path, *, for_mask: bool) -> np.ndarray:
     return array
 
 
-def _read_path(path: Path, *, for_mask: bool, series_uid: str | None) -> Volume:
+def _read_path(
+    path: Path, *, for_mask: bool, series_uid: str | None, nonuniform: NonUniformPolicy = "error"
+) -> Volume:
     if not path.exists():
         raise ImageReadError(f"no such file or folder: {path}")
     if path.is_dir():
-        image, dicom_meta = read_dicom_series(path, series_uid)
+        image, dicom_meta = read_dicom_series(path, series_uid, nonuniform=nonuniform)
         vol = from_sitk(image, for_mask=for_mask, what=str(path))
         return vol.with_array(vol.array, metadata=dicom_meta)
     suffix = suffix_of(path)
@@ -358,6 +366,7 @@ def read_source(
     for_mask: bool,
     series_uid: str | None = None,
     what: str = "image",
+    nonuniform: NonUniformPolicy = "error",
 ) -> tuple[Volume, bool]:
     """The reader behind :func:`read_image` and :func:`~radiomix.io.read_mask`.
 
@@ -383,7 +392,7 @@ def read_source(
         has_geometry = False
     elif isinstance(source, str | Path):
         path = Path(source).expanduser()
-        vol = _read_path(path, for_mask=for_mask, series_uid=series_uid)
+        vol = _read_path(path, for_mask=for_mask, series_uid=series_uid, nonuniform=nonuniform)
         has_geometry = vol.metadata.get("format") not in {"png", "jpeg", "tiff", "bmp"}
     else:
         raise TypeError(
@@ -406,6 +415,7 @@ def read_image(
     spacing: Sequence[float] | float | None = None,
     origin: Sequence[float] | float | None = None,
     series_uid: str | None = None,
+    nonuniform: NonUniformPolicy = "error",
 ) -> Volume:
     """Read an image into a :class:`Volume` with (z, y, x) array and geometry.
 
@@ -424,7 +434,13 @@ def read_image(
     origin : float or sequence of float, optional
         Physical position of voxel (0, 0, 0), (z, y, x) or (y, x); replaces the source's.
     series_uid : str, optional
-        The SeriesInstanceUID to read when a DICOM folder holds several series.
+        The SeriesInstanceUID to read when a DICOM folder holds several series (without it,
+        the only CT/MR/PT series is read when exactly one qualifies; otherwise the error
+        lists the series).
+    nonuniform : {"error", "resample"}
+        A DICOM series with non-uniform slice spacing (missing slices, variable thickness) is
+        refused by default; "resample" interpolates it linearly onto a uniform grid with a
+        :class:`~radiomix.io.SliceSpacingWarning` (see ``radiomix.io._dicom``).
 
     Returns
     -------
@@ -445,7 +461,12 @@ def read_image(
     Non-finite voxels are kept; use :func:`check_finite` to reject them.
     """
     volume, _ = read_source(
-        source, spacing=spacing, origin=origin, for_mask=False, series_uid=series_uid
+        source,
+        spacing=spacing,
+        origin=origin,
+        for_mask=False,
+        series_uid=series_uid,
+        nonuniform=nonuniform,
     )
     return volume
 

@@ -1,0 +1,592 @@
+"""Cohort extraction: a manifest of cases through an executor, with cache, errors and provenance.
+
+The flow of :func:`run_batch`::
+
+    manifest rows -> content hashes (threads, remembered by path/size/mtime)
+                  -> cache key per row -> cached rows are taken as they are
+                  -> the rest: CaseTask -> executor (in-process / local processes / Dask)
+                     -> run_case (pure) -> CaseOutcome -> cache (as each one completes)
+                  -> table in manifest order (+ carried and provenance columns), errors table
+
+:func:`run_case` is a pure function of its task: it reads the files, calls
+:func:`radiomix.extraction.api.extract_results` and returns plain Python values (str, int,
+float), never raising for a bad case (the error's type, message and a traceback summary go
+into the outcome). The same task therefore gives the same row, bit for bit, whichever
+executor ran it, and a row read back from the cache equals the one computed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import numpy as np
+import pandas as pd
+
+from radiomix.errors import RadiomixError
+from radiomix.extraction.cache import InputHasher, ResultCache, case_key
+from radiomix.extraction.executors import Executor, InProcessExecutor, make_executor
+from radiomix.extraction.manifest import Case, Manifest, read_manifest
+from radiomix.extraction.provenance import PROVENANCE_PREFIX, environment_versions
+from radiomix.extraction.settings import (
+    ExtractionSettings,
+    load_config,
+    settings_hash,
+    settings_to_dict,
+)
+
+__all__ = [
+    "ERROR_COLUMNS",
+    "BatchResult",
+    "CaseOutcome",
+    "CaseTask",
+    "LogProgress",
+    "ProgressReporter",
+    "RichProgress",
+    "extract_batch",
+    "label_argument",
+    "run_batch",
+    "run_case",
+]
+
+log = logging.getLogger(__name__)
+
+ERROR_COLUMNS = [
+    "case_id",
+    "label",
+    "image",
+    "mask",
+    "error_type",
+    "message",
+    "traceback",
+]
+
+
+# -- the per-case function ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseTask:
+    """Everything one case needs: picklable, sent to any executor."""
+
+    index: int
+    case_id: str
+    image: str
+    mask: str
+    label: str | None
+    settings: ExtractionSettings
+    provenance: tuple[tuple[str, str], ...]  # input hashes, settings hash
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """The result of one case: per-ROI rows, or an error.
+
+    ``rows`` hold ``roi``, the ``provenance_*`` columns, ``diagnostics_*`` and the features,
+    as plain Python values (no ``case_id``: the manifest gives it). ``seconds`` (wall),
+    ``cpu_seconds`` (CPU time of the process that ran the case), ``peak_rss_mib`` (the
+    peak resident memory of that process so far) and ``worker`` (``host:pid``) describe the
+    run and never enter the table.
+    """
+
+    index: int
+    case_id: str
+    rows: tuple[dict[str, Any], ...] = ()
+    error_type: str = ""
+    message: str = ""
+    traceback: str = ""
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    peak_rss_mib: float = 0.0
+    worker: str = ""
+    from_cache: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_type
+
+
+def label_argument(label: str | None) -> int | list[int] | str | None:
+    """Turn a manifest label cell into the ``label`` argument of ``extract_results``.
+
+    Empty -> None (all non-zero voxels, one ROI); ``all``; integers separated by ``,`` or
+    ``;`` -> a list; anything else is passed on as text (ROI names of RTSTRUCT/SEG masks).
+    """
+    if label is None or not label.strip():
+        return None
+    text = label.strip()
+    if text.lower() == "all":
+        return "all"
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    try:
+        values = [int(float(p)) if float(p).is_integer() else None for p in parts]
+    except ValueError:
+        return text
+    if any(v is None for v in values):
+        return text
+    return [int(v) for v in values if v is not None]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value)
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _peak_rss_mib() -> float:
+    """Peak resident memory of this process (MiB).
+
+    Linux: ``VmHWM`` of /proc/self/status, the high-water mark of this process's own memory
+    map (``ru_maxrss`` would carry over the parent's peak through fork + exec, which
+    inflates the figure of freshly started workers). Elsewhere ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return float("nan")
+    # macOS reports ru_maxrss in bytes, Linux in KiB
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _traceback_summary(exc: BaseException, frames: int = 6) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)[-frames:]
+    return " | ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in tb)
+
+
+def run_case(task: CaseTask) -> CaseOutcome:
+    """Extract one manifest row: every ROI of its label selection, or an error record.
+
+    Pure: depends only on the task (files, label, settings). Never raises for a bad case;
+    any exception (a :class:`~radiomix.errors.RadiomixError` from bad input, or an
+    unexpected one) is returned with its type, message and a traceback summary.
+    """
+    from radiomix.extraction.api import extract_results, results_to_wide
+
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    try:
+        results = extract_results(
+            task.image,
+            task.mask,
+            task.settings,
+            label=label_argument(task.label),
+            case_id=task.case_id,
+        )
+        wide = results_to_wide(results)
+        versions = environment_versions()
+        prov = {PROVENANCE_PREFIX + k: v for k, v in task.provenance}
+        prov.update({PROVENANCE_PREFIX + k: v for k, v in versions.items()})
+        rows = []
+        for rec in wide.to_dict(orient="records"):
+            row: dict[str, Any] = {"roi": str(rec.pop("roi"))}
+            rec.pop("case_id", None)
+            row.update(prov)
+            row.update({str(k): _plain(v) for k, v in rec.items()})
+            rows.append(row)
+        return CaseOutcome(
+            task.index,
+            task.case_id,
+            rows=tuple(rows),
+            seconds=time.perf_counter() - t0,
+            cpu_seconds=time.process_time() - c0,
+            peak_rss_mib=_peak_rss_mib(),
+            worker=_worker_name(),
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure of a case is recorded, by design
+        return CaseOutcome(
+            task.index,
+            task.case_id,
+            error_type=type(exc).__name__,
+            message=str(exc) or repr(exc),
+            traceback=_traceback_summary(exc),
+            seconds=time.perf_counter() - t0,
+            cpu_seconds=time.process_time() - c0,
+            peak_rss_mib=_peak_rss_mib(),
+            worker=_worker_name(),
+        )
+
+
+def _lost(task: CaseTask, exc: BaseException) -> CaseOutcome:
+    return CaseOutcome(
+        task.index,
+        task.case_id,
+        error_type=type(exc).__name__,
+        message=str(exc) or repr(exc),
+        traceback="(the worker running the case was lost)",
+    )
+
+
+# -- progress -------------------------------------------------------------------------------
+
+
+class ProgressReporter(Protocol):
+    """Receives the batch's progress: start, one call per finished case, close."""
+
+    def start(self, total: int, cached: int, description: str) -> None: ...
+
+    def advance(self, outcome: CaseOutcome) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _fmt_eta(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    s = round(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class LogProgress:
+    """Plain progress lines on a stream (stderr that is not a terminal, or ``--quiet``).
+
+    With ``every_case`` a line per finished case: position, status, case, time, failures,
+    rate (cases per minute) and time left; otherwise only failures and the summary.
+    """
+
+    def __init__(self, stream: TextIO | None = None, every_case: bool = True) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.every_case = every_case
+        self.total = self.done = self.failed = 0
+        self.t0 = time.perf_counter()
+
+    def _print(self, text: str) -> None:
+        print(f"radiomix: {text}", file=self.stream, flush=True)
+
+    def start(self, total: int, cached: int, description: str) -> None:
+        self.total, self.done, self.failed = total, 0, 0
+        self.t0 = time.perf_counter()
+        if self.every_case:
+            self._print(f"{total} case(s) to compute on {description} ({cached} from cache)")
+
+    def advance(self, outcome: CaseOutcome) -> None:
+        self.done += 1
+        self.failed += not outcome.ok
+        elapsed = time.perf_counter() - self.t0
+        rate = self.done / elapsed * 60 if elapsed > 0 else float("nan")
+        eta = (self.total - self.done) / (rate / 60) if rate > 0 else float("inf")
+        status = "ok" if outcome.ok else f"FAILED {outcome.error_type}: {outcome.message}"
+        if self.every_case or not outcome.ok:
+            self._print(
+                f"[{self.done}/{self.total}] {outcome.case_id}: {status} "
+                f"({outcome.seconds:.1f} s) | {self.failed} failed | {rate:.1f} cases/min | "
+                f"ETA {_fmt_eta(eta)}"
+            )
+
+    def close(self) -> None:
+        return None
+
+
+class RichProgress:
+    """A ``rich`` progress bar on a terminal: done/total, failed, cases per minute, time left."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        console = Console(file=stream if stream is not None else sys.stderr)
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            TextColumn("{task.fields[rate]} cases/min"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self._task: Any = None
+        self.failed = 0
+        self.t0 = time.perf_counter()
+        self.done = 0
+
+    def start(self, total: int, cached: int, description: str) -> None:
+        self._progress.start()
+        self.t0 = time.perf_counter()
+        self._task = self._progress.add_task(
+            f"extracting ({cached} cached)", total=total, failed=0, rate="-"
+        )
+
+    def advance(self, outcome: CaseOutcome) -> None:
+        self.done += 1
+        self.failed += not outcome.ok
+        elapsed = time.perf_counter() - self.t0
+        rate = f"{self.done / elapsed * 60:.1f}" if elapsed > 0 else "-"
+        if not outcome.ok:
+            self._progress.console.print(
+                f"[red]{outcome.case_id}: {outcome.error_type}: {outcome.message}"
+            )
+        self._progress.update(self._task, advance=1, failed=self.failed, rate=rate)
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+class _NoProgress:
+    def start(self, total: int, cached: int, description: str) -> None:
+        return None
+
+    def advance(self, outcome: CaseOutcome) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+# -- the batch ------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    """A finished batch: the feature table, the errors table and what happened."""
+
+    table: pd.DataFrame
+    errors: pd.DataFrame
+    settings: ExtractionSettings
+    outcomes: list[CaseOutcome] = field(default_factory=list)
+    n_cached: int = 0
+    n_computed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def n_failed(self) -> int:
+        return sum(not o.ok for o in self.outcomes)
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.outcomes)
+
+
+def _assemble(manifest: Manifest, outcomes: Sequence[CaseOutcome]) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    source: list[int] = []
+    for o in sorted(outcomes, key=lambda o: o.index):
+        for r in o.rows:
+            case = manifest.cases[o.index]
+            # paths come from this manifest, not the cache: a moved cohort keeps its hits
+            head = {
+                "case_id": case.case_id,
+                "roi": r["roi"],
+                PROVENANCE_PREFIX + "image": case.image_text,
+                PROVENANCE_PREFIX + "mask": case.mask_text,
+            }
+            rows.append({**head, **r})
+            source.append(o.index)
+    if not rows:
+        cols = ["case_id", "roi", *manifest.carried_columns]
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    feats = pd.DataFrame(rows)
+    carried = manifest.carried.iloc[source].reset_index(drop=True)
+    first = feats[["case_id", "roi"]]
+    prov = [c for c in feats.columns if str(c).startswith(PROVENANCE_PREFIX)]
+    rest = feats.drop(columns=["case_id", "roi", *prov])
+    return pd.concat([first, carried, feats[prov], rest], axis=1)
+
+
+def _errors_table(manifest: Manifest, outcomes: Sequence[CaseOutcome]) -> pd.DataFrame:
+    rows = []
+    for o in sorted(outcomes, key=lambda o: o.index):
+        if o.ok:
+            continue
+        c = manifest.cases[o.index]
+        rows.append(
+            (
+                c.case_id,
+                c.label or "",
+                c.image_text,
+                c.mask_text,
+                o.error_type,
+                o.message,
+                o.traceback,
+            )
+        )
+    return pd.DataFrame(rows, columns=ERROR_COLUMNS)
+
+
+def _input_error(case: Case, index: int, exc: RadiomixError) -> CaseOutcome:
+    return CaseOutcome(
+        index,
+        case.case_id,
+        error_type=type(exc).__name__,
+        message=str(exc),
+        traceback="(raised while hashing the inputs)",
+    )
+
+
+def run_batch(
+    manifest: Manifest,
+    settings: ExtractionSettings,
+    *,
+    executor: Executor | None = None,
+    cache: ResultCache | None = None,
+    progress: ProgressReporter | None = None,
+    hash_threads: int = 4,
+) -> BatchResult:
+    """Extract every case of a manifest; one bad case never stops the others.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The cases (see :func:`radiomix.extraction.manifest.read_manifest`).
+    settings : ExtractionSettings
+        Resolved settings, the same for every case.
+    executor : Executor, optional
+        Where the cases run (default: in this process).
+    cache : ResultCache, optional
+        Finished cases are read from and written to it; None computes everything.
+    progress : ProgressReporter, optional
+        Receives progress (default: none).
+    hash_threads : int
+        Threads that hash the input files.
+
+    Returns
+    -------
+    BatchResult
+        ``table``: one row per (case, ROI) in manifest order with ``case_id, roi``, the
+        carried manifest columns, the ``provenance_*`` columns, then the columns of the
+        single-case wide table; ``errors``: one row per failed case (:data:`ERROR_COLUMNS`).
+    """
+    executor = executor if executor is not None else InProcessExecutor()
+    progress = progress if progress is not None else _NoProgress()
+    t_start = time.perf_counter()
+    store = cache.folder / "input-hashes.json" if cache is not None else None
+    hasher = InputHasher(store)
+    paths = [p for c in manifest.cases for p in (c.image, c.mask)]
+    hashes = hasher.hash_many(paths, threads=hash_threads)
+    if cache is not None:
+        hasher.save()
+    log.info("hashed %d input path(s), %.1f MiB read", len(set(paths)), hasher.bytes_read / 2**20)
+
+    # the name and description of a configuration label it; they change no value
+    plain_settings = {
+        k: v for k, v in settings_to_dict(settings).items() if k not in ("name", "description")
+    }
+    version = environment_versions()["radiomix_version"]
+    s_hash = settings_hash(settings)
+    outcomes: list[CaseOutcome] = []
+    tasks: list[CaseTask] = []
+    keys: dict[int, str] = {}
+    for i, case in enumerate(manifest.cases):
+        h_img, h_msk = hashes[case.image], hashes[case.mask]
+        if isinstance(h_img, RadiomixError) or isinstance(h_msk, RadiomixError):
+            err = h_img if isinstance(h_img, RadiomixError) else h_msk
+            assert isinstance(err, RadiomixError)
+            outcomes.append(_input_error(case, i, err))
+            log.warning("case %s failed: %s: %s", case.case_id, type(err).__name__, err)
+            continue
+        key = case_key(h_img, h_msk, case.label, plain_settings, version)
+        keys[i] = key
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            outcomes.append(CaseOutcome(i, case.case_id, rows=tuple(cached), from_cache=True))
+            continue
+        prov = (
+            ("image_sha256", h_img),
+            ("mask_sha256", h_msk),
+            ("settings_hash", s_hash),
+        )
+        tasks.append(CaseTask(i, case.case_id, case.image, case.mask, case.label, settings, prov))
+    n_cached = sum(o.from_cache for o in outcomes)
+    log.info("%d case(s): %d from cache, %d to compute", len(manifest), n_cached, len(tasks))
+
+    progress.start(len(tasks), n_cached, executor.description)
+    try:
+        for outcome in executor.map_unordered(run_case, tasks, _lost):
+            if outcome.ok and cache is not None:
+                cache.put(keys[outcome.index], list(outcome.rows), outcome.case_id)
+            outcomes.append(outcome)
+            progress.advance(outcome)
+    finally:
+        progress.close()
+    outcomes.sort(key=lambda o: o.index)
+    return BatchResult(
+        table=_assemble(manifest, outcomes),
+        errors=_errors_table(manifest, outcomes),
+        settings=settings,
+        outcomes=outcomes,
+        n_cached=n_cached,
+        n_computed=len(tasks),
+        seconds=time.perf_counter() - t_start,
+    )
+
+
+def extract_batch(
+    manifest: str | Path | Manifest,
+    config: str | Path | dict[str, Any] | ExtractionSettings | None = None,
+    *,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
+    cache_dir: str | Path | None = None,
+    label: str | None = None,
+    progress: ProgressReporter | None = None,
+) -> BatchResult:
+    """Extract the features of every case of a manifest (the Python face of
+    ``radiomix extract --manifest``).
+
+    Parameters
+    ----------
+    manifest : path or Manifest
+        CSV with ``case_id,image,mask[,label]`` (or PyRadiomics' ``Image,Mask[,Label]``).
+    config : preset name, YAML path, mapping or ExtractionSettings, optional
+        Settings for every case (default: the ``default`` preset).
+    jobs : int or None
+        Local worker processes; 1 (default here) runs in this process, None uses all cores.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://HOST:PORT``); then ``jobs`` must be None.
+    cache_dir : path, optional
+        Cache of finished cases (resume); None computes everything.
+    label : str, optional
+        Label for rows without one (see :func:`label_argument`).
+    progress : ProgressReporter, optional
+        Progress receiver (default: none).
+
+    Returns
+    -------
+    BatchResult
+
+    Examples
+    --------
+    >>> from radiomix.extraction.batch import extract_batch
+    >>> result = extract_batch("cases.csv", "default", jobs=None)  # doctest: +SKIP
+    >>> result.table.to_parquet("features.parquet")  # doctest: +SKIP
+    """
+    settings = load_config(config)
+    m = manifest if isinstance(manifest, Manifest) else read_manifest(manifest, default_label=label)
+    executor = make_executor(jobs=jobs, scheduler=scheduler)
+    cache = ResultCache(cache_dir) if cache_dir is not None else None
+    return run_batch(m, settings, executor=executor, cache=cache, progress=progress)
