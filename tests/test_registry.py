@@ -14,7 +14,7 @@ SPECS = all_features()
 
 def test_every_family_registers_features():
     assert {s.family for s in SPECS} == set(FAMILIES)
-    assert len(SPECS) == 29 + 2 + 18 + 23 + 7 + 25 + 16 + 16 + 16 + 5 + 17
+    assert len(SPECS) == 29 + 19 + 2 + 18 + 23 + 7 + 25 + 16 + 16 + 16 + 5 + 17
 
 
 def test_tags_and_column_names_are_unique():

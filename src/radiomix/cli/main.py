@@ -8,12 +8,40 @@ import sys
 from collections.abc import Sequence
 
 from radiomix import __version__
-from radiomix.cli import _config, _demo, _extract, _features, _ibsi
+from radiomix.cli import (
+    _config,
+    _demo,
+    _evaluate,
+    _extract,
+    _features,
+    _filter,
+    _ibsi,
+    _predict,
+    _report,
+    _robustness,
+    _segment,
+    _study,
+    _train,
+)
 from radiomix.errors import RadiomixError
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (_extract, _config, _features, _ibsi, _demo)
+_COMMANDS = (
+    _extract,
+    _config,
+    _features,
+    _filter,
+    _ibsi,
+    _demo,
+    _segment,
+    _robustness,
+    _train,
+    _evaluate,
+    _predict,
+    _report,
+    _study,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

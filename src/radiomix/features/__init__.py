@@ -4,6 +4,7 @@
 family         module                       IBSI 1 chapter
 ============== ============================ =====================================
 morphology     :mod:`.morphology`           morphological features
+morphology_2d  :mod:`.morphology_2d`        (not in IBSI 1: 2D shape of planar ROIs)
 local_intensity :mod:`.local_intensity`     local intensity features
 statistics     :mod:`.statistics`           intensity-based statistical features
 histogram      :mod:`.histogram`            intensity histogram features
@@ -30,6 +31,7 @@ __all__ = ["FAMILIES", "FeatureSpec", "FeatureValue", "all_features", "family_mo
 #: failure never affects another)
 FAMILIES: tuple[str, ...] = (
     "morphology",
+    "morphology_2d",
     "local_intensity",
     "statistics",
     "histogram",

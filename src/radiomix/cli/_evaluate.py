@@ -1,0 +1,52 @@
+"""``radiomix evaluate RUN_DIR --external FEATURES --label COLUMN``: external validation."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="apply a run's frozen models to another cohort (external validation)",
+        description=(
+            "Apply the frozen models of RUN_DIR (pipeline, threshold, label mapping) to an "
+            "external feature table and write metrics.json and predictions.csv with the same "
+            "metrics as training (default folder: RUN_DIR/external-<table name>)."
+        ),
+    )
+    p.add_argument("run_dir", help="run directory written by radiomix train")
+    p.add_argument("--external", required=True, help="external feature table (CSV or Parquet)")
+    p.add_argument("--label", required=True, help="label column of the external table")
+    p.add_argument("--positive", help="positive value, when the labels are spelled differently")
+    p.add_argument("--group", help="group column (cluster bootstrap)")
+    p.add_argument("--out", help="folder to write (default: RUN_DIR/external-<table name>)")
+    p.add_argument(
+        "--allow-extra", action="store_true", help="ignore feature columns the model does not use"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from radiomix.learn.external import evaluate_external
+
+    m = evaluate_external(
+        args.run_dir,
+        args.external,
+        args.label,
+        positive=args.positive,
+        group=args.group,
+        out=args.out,
+        allow_extra=args.allow_extra,
+    )
+    for name, s in m["models"].items():
+        ci = s["auc_ci"]
+        print(
+            f"{name}: AUC {s['auc']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}], sensitivity "
+            f"{s['sensitivity']:.3f}, specificity {s['specificity']:.3f}, calibration slope "
+            f"{s['calibration_slope']:.2f} ({s['n_cases']} cases, {s['n_positive']} positive)"
+            if s["calibration_slope"] is not None
+            else f"{name}: AUC {s['auc']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+        )
+    print(f"written to {m.get('written_to')}")
+    return 0

@@ -1,0 +1,131 @@
+"""``radiomix predict RUN_DIR IMAGE MASK [...]``: apply a trained model to new cases.
+
+Features are re-extracted with the extraction settings stored in the model bundle, so a
+prediction sees exactly the features the model was trained on; ``--table`` predicts from an
+already extracted table instead (its feature columns are checked against the model's schema).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from radiomix.errors import ConfigError, ModelBundleError, RadiomixError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="predict new cases with a trained model (re-extracts features identically)",
+        description=(
+            "Predict with the final model of RUN_DIR. Give IMAGE MASK pairs, a --manifest "
+            "CSV (as radiomix extract --manifest reads it: case_id,image,mask[,label], paths "
+            "relative to the manifest), or an "
+            "extracted feature --table. Images are re-extracted with the extraction settings "
+            "stored in the model; a table must hold exactly the model's features."
+        ),
+    )
+    p.add_argument("run_dir", help="run directory written by radiomix train")
+    p.add_argument("inputs", nargs="*", metavar="IMAGE MASK", help="image and mask pairs")
+    p.add_argument(
+        "--manifest", help="cases CSV: case_id,image,mask[,label] (see radiomix extract)"
+    )
+    p.add_argument("--table", help="feature table (CSV or Parquet) instead of images")
+    p.add_argument("--label", type=int, help="ROI label value in the masks (default: all non-zero)")
+    p.add_argument("--model", help="a comparator's name instead of the primary model")
+    p.add_argument("--out", default="-", help="predictions CSV (default: standard output)")
+    p.add_argument(
+        "--allow-extra",
+        action="store_true",
+        help="with --table: ignore feature columns the model was not trained on",
+    )
+    p.set_defaults(func=run)
+
+
+def _bundle(run_dir: str, model: str | None) -> Any:
+    from radiomix.learn.bundle import ModelBundle
+
+    run = Path(run_dir)
+    if model is None:
+        return ModelBundle.load(run / "model.joblib")
+    primary = run / "model.joblib"
+    if primary.is_file():
+        b = ModelBundle.load(primary)
+        if b.name == model:
+            return b
+    path = run / "models" / f"{model}.joblib"
+    if not path.is_file():
+        names = sorted(q.stem for q in (run / "models").glob("*.joblib"))
+        raise ModelBundleError(
+            f"no model {model!r} in {run} (comparators: {', '.join(names) or 'none'})"
+        )
+    return ModelBundle.load(path)
+
+
+def _pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    if len(args.inputs) % 2:
+        raise ConfigError("give IMAGE MASK pairs: an even number of paths after RUN_DIR")
+    return list(zip(args.inputs[::2], args.inputs[1::2], strict=True))
+
+
+def run(args: argparse.Namespace) -> int:
+    from radiomix.cli._extract import write_table_atomic
+
+    bundle = _bundle(args.run_dir, args.model)
+    if args.table:
+        if args.inputs or args.manifest:
+            raise ConfigError("give either --table or images (IMAGE MASK pairs / --manifest)")
+        from radiomix.learn.table import read_table
+
+        out = bundle.predict_table(read_table(args.table), allow_extra=args.allow_extra)
+        write_table_atomic(out, args.out)
+        return 0
+    pairs = _pairs(args)
+    if not pairs and not args.manifest:
+        raise ConfigError("nothing to predict: give IMAGE MASK pairs, --manifest or --table")
+    if bundle.extraction_settings is None:
+        raise ModelBundleError(
+            f"the model {bundle.name!r} does not know how its features were extracted (the "
+            "training table had no settings file beside it and train got no "
+            "--extraction-config); extract the features yourself and use --table, or retrain "
+            "with --extraction-config"
+        )
+    from radiomix.extraction.api import extract
+    from radiomix.extraction.settings import load_config
+
+    settings = load_config(bundle.extraction_settings)
+    frames: list[pd.DataFrame] = []
+    failed: list[dict[str, Any]] = []
+    for image, mask in pairs:
+        try:
+            frames.append(extract(image, mask, config=settings, label=args.label))
+        except RadiomixError as exc:  # one bad case is recorded; the others go on
+            print(f"radiomix predict: {image}: {exc}", file=sys.stderr)
+            failed.append({"case_id": Path(image).name, "error": str(exc)})
+    if args.manifest:
+        from radiomix.extraction.batch import run_batch
+        from radiomix.extraction.manifest import read_manifest
+
+        manifest = read_manifest(
+            args.manifest, default_label=None if args.label is None else str(args.label)
+        )
+        batch = run_batch(manifest, settings)
+        if len(batch.table):
+            frames.append(batch.table)
+        for row in batch.errors.to_dict("records"):
+            msg = f"{row.get('error_type')}: {row.get('message')}"
+            print(f"radiomix predict: {row.get('case_id')}: {msg}", file=sys.stderr)
+            failed.append({"case_id": row.get("case_id"), "error": msg})
+    parts = []
+    if frames:
+        features = pd.concat(frames, ignore_index=True)
+        parts.append(bundle.predict_table(features, allow_extra=True))
+    if failed:
+        parts.append(pd.DataFrame(failed))
+    out = pd.concat(parts, ignore_index=True)
+    write_table_atomic(out, args.out)
+    return 2 if failed and not frames else 0

@@ -1,0 +1,29 @@
+"""``radiomix report RUN_DIR``: the self-contained HTML report of a study."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="HTML report (with PNG figures) of a run directory",
+        description=(
+            "Write RUN_DIR/report.html: one self-contained file (figures embedded) with the "
+            "cohort, metrics with CIs, ROC, PR, calibration, confusion matrix, decision curve, "
+            "feature selection, model comparison and permutation check; the figures also as "
+            "PNG files in RUN_DIR/figures."
+        ),
+    )
+    p.add_argument("run_dir", help="run directory written by radiomix train")
+    p.add_argument("--out", help="HTML file to write (default: RUN_DIR/report.html)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from radiomix.report import build_report
+
+    path = build_report(args.run_dir, args.out)
+    print(f"report: {path}")
+    return 0

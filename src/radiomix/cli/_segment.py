@@ -1,0 +1,146 @@
+"""``radiomix segment IMAGE``: a mask from seed points, a box, or a global threshold."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from radiomix.errors import ConfigError, PromptError
+from radiomix.io import Volume, read_image, write_volume
+from radiomix.segment import (
+    BOX_METHODS,
+    PREFILTERS,
+    SEED_METHODS,
+    parse_coordinates,
+    segment_from_box,
+    segment_from_seed,
+    threshold_segment,
+)
+
+_VOLUME_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
+_PLANAR_SUFFIXES = (".png",)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "segment",
+        help="outline a region from seed points, a box, or a threshold",
+        description=(
+            "Write a binary mask of IMAGE. Coordinates are voxel indices in x,y(,z) order -- "
+            "column, row (and slice) -- as read in a viewer, starting at 0. "
+            "--seed: semi-automatic outline around the point (method rays, default) or region "
+            "growing (confidence, connected, neighborhood). --box: inclusive corners; graph "
+            "cut with an elliptical prior (graphcut, default) or the baselines ellipse, box. "
+            "--threshold: otsu, multiotsu or a value, with clean-up."
+        ),
+    )
+    p.add_argument("image", help="image file or DICOM series folder")
+    prompt = p.add_mutually_exclusive_group(required=True)
+    prompt.add_argument(
+        "--seed", action="append", metavar="X,Y[,Z]", help="seed voxel; repeat for several"
+    )
+    prompt.add_argument("--box", metavar="X0,Y0[,Z0],X1,Y1[,Z1]", help="bounding box corners")
+    prompt.add_argument("--threshold", metavar="otsu|multiotsu|VALUE", help="global threshold")
+    p.add_argument(
+        "--method",
+        help=f"seed: {', '.join(SEED_METHODS)}; box: {', '.join(BOX_METHODS)}",
+    )
+    p.add_argument(
+        "--prefilter",
+        choices=PREFILTERS,
+        help="region growing: noise/speckle pre-filter (default curvature_flow)",
+    )
+    p.add_argument(
+        "--below", action="store_true", help="threshold: keep voxels below it (default: above)"
+    )
+    p.add_argument("--classes", type=int, default=3, help="multi-Otsu classes (default 3)")
+    p.add_argument(
+        "--min-size", type=int, default=0, help="threshold: drop components below N voxels"
+    )
+    p.add_argument(
+        "--largest", action="store_true", help="threshold: keep the largest component only"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="mask file: .nii.gz, .nii, .nrrd, .mha (image geometry kept) or .png (2D, 0/255)",
+    )
+    p.set_defaults(func=run)
+
+
+def _check_out(out: str) -> str:
+    low = out.lower()
+    for suffix in (*_VOLUME_SUFFIXES, *_PLANAR_SUFFIXES):
+        if low.endswith(suffix):
+            return suffix
+    raise ConfigError(f"--out {out!r}: use one of {', '.join(_VOLUME_SUFFIXES + _PLANAR_SUFFIXES)}")
+
+
+def _write_png(mask: Volume, out: Path) -> None:
+    from PIL import Image
+
+    if mask.shape[0] != 1:
+        raise ConfigError(
+            f"--out {out}: a PNG holds one slice, the mask has {mask.shape[0]}; use .nii.gz"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".png", dir=out.parent)
+    os.close(fd)
+    try:
+        Image.fromarray((mask.array[0] > 0).astype(np.uint8) * 255).save(tmp, format="PNG")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    suffix = _check_out(args.out)
+    image = read_image(args.image)
+    if args.seed:
+        seeds = [parse_coordinates(s, "--seed") for s in args.seed]
+        method = args.method or "rays"
+        options = {}
+        if args.prefilter:
+            if method == "rays":
+                raise PromptError("--prefilter applies to region growing, not to method rays")
+            options["prefilter_method"] = args.prefilter
+        mask = segment_from_seed(image, seeds, method=method, **options)
+    elif args.box:
+        mask = segment_from_box(
+            image, parse_coordinates(args.box, "--box"), method=args.method or "graphcut"
+        )
+    else:
+        if args.method:
+            raise PromptError("--method applies to --seed and --box, not to --threshold")
+        value: str | float = args.threshold
+        if str(value).strip().lower() not in ("otsu", "multiotsu", "multi-otsu"):
+            try:
+                value = float(value)
+            except ValueError:
+                raise PromptError(
+                    f"--threshold {args.threshold!r}: give otsu, multiotsu or a number"
+                ) from None
+        mask = threshold_segment(
+            image,
+            value,
+            side="below" if args.below else "above",
+            classes=args.classes,
+            min_size=args.min_size,
+            largest_component=args.largest,
+        )
+    out = Path(args.out)
+    mask = mask.with_array(mask.array.astype(np.uint8))
+    if suffix in _PLANAR_SUFFIXES:
+        _write_png(mask, out)
+    else:
+        write_volume(mask, out)
+    n = int(mask.array.sum())
+    size = n * float(np.prod(mask.spacing[1:] if mask.shape[0] == 1 else mask.spacing))
+    unit = "mm2" if mask.shape[0] == 1 else "mm3"
+    print(f"radiomix: wrote {out}: {n} voxels ({size:.6g} {unit})")
+    return 0

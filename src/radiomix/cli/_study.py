@@ -1,0 +1,101 @@
+"""``radiomix study busi --out RUN_DIR``: the BUSI breast-ultrasound study from one command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "study",
+        help="ready-made studies (busi: breast ultrasound, benign vs malignant)",
+        description="Run a ready-made study end to end.",
+    )
+    studies = p.add_subparsers(dest="study", metavar="STUDY", required=True)
+    b = studies.add_parser(
+        "busi",
+        help="BUSI breast ultrasound: cohort audit, extraction, validated models, report",
+        description=(
+            "Benign vs malignant on a BUSI-like folder (benign/, malignant/, normal/ with "
+            "NAME.png and NAME_mask*.png): reads and audits the cohort (merged masks, "
+            "duplicate clusters as groups, conflicting clusters dropped, bad input recorded), "
+            "extracts 2D features with the ultrasound-2d preset on all cores, runs repeated "
+            "nested group-aware cross-validation of the default model and its comparators, "
+            "and writes metrics.json and report.html into RUN_DIR. Data: --data, else the "
+            "BUSI_DIR environment variable, else the small sample bundled with radiomix."
+        ),
+    )
+    b.add_argument("--data", help="BUSI-like folder (default: $BUSI_DIR, else the bundled sample)")
+    b.add_argument("--out", required=True, help="run directory to write")
+    b.add_argument("--config", default="ultrasound-2d", help="extraction preset or YAML")
+    b.add_argument("--study", help="study settings YAML merged over the BUSI defaults")
+    b.add_argument("--jobs", type=int, help="extraction processes (default: all cores)")
+    b.add_argument("--positive", default="malignant", help="class folder of outcome 1")
+    b.add_argument("--negative", default="benign", help="class folder of outcome 0")
+    b.add_argument(
+        "--mask-policy",
+        choices=("merge", "largest", "first"),
+        default="merge",
+        help="several masks of one image: OR (default), largest component, or the first",
+    )
+    b.add_argument("--peritumoral-px", type=int, help="also extract a ring this wide (pixels)")
+    b.add_argument("--repeats", type=int, help="repeats of the outer cross-validation")
+    b.add_argument("--permutations", type=int, help="label permutations of the sanity check")
+    b.add_argument("--no-report", action="store_true", help="skip report.html")
+    b.add_argument("--force", action="store_true", help="overwrite a study in RUN_DIR")
+    b.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    b.set_defaults(func=run_busi)
+
+
+def run_busi(args: argparse.Namespace) -> int:
+    from radiomix.studies.runner import bundled_sample, run_busi_study
+
+    data = args.data or os.environ.get("BUSI_DIR") or str(bundled_sample())
+    source = "--data" if args.data else "BUSI_DIR" if os.environ.get("BUSI_DIR") else "sample"
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(f"radiomix study: {msg}", file=sys.stderr, flush=True)
+
+    if source == "sample":
+        progress(f"no --data and no BUSI_DIR: using the bundled BUSI sample ({data})")
+    rec = run_busi_study(
+        data,
+        args.out,
+        config=args.config,
+        study=args.study,
+        jobs=args.jobs,
+        positive=args.positive,
+        negative=args.negative,
+        mask_policy=args.mask_policy,
+        peritumoral_px=args.peritumoral_px,
+        repeats=args.repeats,
+        permutations=args.permutations,
+        report=not args.no_report,
+        overwrite=args.force,
+        progress=progress,
+    )
+    c = rec["cohort"]
+    print(
+        f"cohort: {c['n_included']} images {c['included']} in {c['n_groups']} groups; "
+        f"{rec['n_duplicate_clusters']} duplicate clusters, "
+        f"{rec['n_conflicting_clusters_dropped']} conflicting dropped; "
+        f"excluded: {c['exclusion_counts']}"
+    )
+    for name, s in rec["models"].items():
+        ci = s["auc_ci"] or [float("nan"), float("nan")]
+        tag = " (primary)" if name == rec["primary"]["model"] else ""
+        print(f"{name}{tag}: AUC {s['auc']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]")
+    if rec["permutation_auc"] is not None:
+        print(f"label permutation: AUC {rec['permutation_auc']:.3f}")
+    t = rec["timings_s"]
+    print(
+        f"time: preparation {t['prepare']:.0f} s, extraction {t['extraction']:.0f} s, "
+        f"learning {t['learning']:.0f} s, total {t['total']:.0f} s"
+    )
+    where = rec["report"] or str(Path(rec["run_dir"]) / "metrics.json")
+    print(f"report: {where}")
+    return 0

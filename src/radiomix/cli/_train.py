@@ -1,0 +1,95 @@
+"""``radiomix train FEATURES --label COLUMN --out RUN_DIR``: a validated study."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from radiomix.errors import ConfigError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="nested cross-validation study on a feature table; writes a run directory",
+        description=(
+            "Run a study on a feature table: repeated nested cross-validation (stratified, "
+            "group-aware; selection, tuning and the threshold inside the training folds) of "
+            "the primary model and the comparators, metrics with 95%% CIs, a label-permutation "
+            "check, and the final model bundles. Writes RUN_DIR with metrics.json, "
+            "predictions.csv, selection.csv, folds.csv, config.yaml and model.joblib."
+        ),
+    )
+    p.add_argument("features", help="feature table (CSV or Parquet) as radiomix extract writes it")
+    p.add_argument("--label", help="label column (two values)")
+    p.add_argument("--group", help="group column: cases with equal values stay in one fold")
+    p.add_argument(
+        "--positive",
+        help="positive class value (default: 1, else 'malignant'-like, else the minority)",
+    )
+    p.add_argument("--config", help="study settings (YAML); see docs/learn.md")
+    p.add_argument(
+        "--extraction-config",
+        help="extraction preset or YAML the table was made with (default: the "
+        "<table>.settings.yaml or settings.yaml beside the table); stored in the model so "
+        "that predict re-extracts identically",
+    )
+    p.add_argument("--out", required=True, help="run directory to write")
+    p.add_argument("--repeats", type=int, help="override validation.repeats")
+    p.add_argument("--permutations", type=int, help="override validation.permutations")
+    p.add_argument("--seed", type=int, help="override validation.random_state")
+    p.add_argument("--n-jobs", type=int, help="processes (default: all cores)")
+    p.add_argument("--force", action="store_true", help="overwrite a run in RUN_DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from radiomix.learn.config import load_study, study_to_dict
+    from radiomix.learn.study import run_study
+
+    overrides: dict[str, dict[str, int]] = {"validation": {}}
+    for opt, key in (
+        ("repeats", "repeats"),
+        ("permutations", "permutations"),
+        ("seed", "random_state"),
+        ("n_jobs", "n_jobs"),
+    ):
+        value = getattr(args, opt)
+        if value is not None:
+            overrides["validation"][key] = value
+    settings = load_study(args.config, overrides)
+    if args.label is None and settings.data.label is None:
+        raise ConfigError("give the label column: --label COLUMN (or data.label in --config)")
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(f"radiomix train: {msg}", file=sys.stderr, flush=True)
+
+    result = run_study(
+        args.features,
+        study_to_dict(settings),
+        out=args.out,
+        label=args.label,
+        group=args.group,
+        positive=args.positive,
+        extraction_settings=args.extraction_config,
+        overwrite=args.force,
+        progress=progress,
+    )
+    m = result.metrics["primary"]
+    ci = m["auc_ci"]
+    print(
+        f"{m['model']}: AUC {m['auc']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}], balanced accuracy "
+        f"{m['balanced_accuracy']:.3f}, sensitivity {m['sensitivity']:.3f}, specificity "
+        f"{m['specificity']:.3f} ({m['n_cases']} cases, {m['n_positive']} positive)"
+    )
+    for name, s in result.metrics["models"].items():
+        if name != m["model"]:
+            c = s["auc_ci"]
+            print(f"{name}: AUC {s['auc']:.3f} [{c[0]:.3f}, {c[1]:.3f}]")
+    perm = result.metrics.get("permutation")
+    if perm:
+        print(f"permutation check: null AUC {perm['auc']:.3f}, p = {perm['p_value']:.3g}")
+    print(f"run directory: {args.out} (radiomix report {args.out} writes the HTML report)")
+    return 0

@@ -1,0 +1,287 @@
+"""Model bundles: a fitted final pipeline with everything needed to use it again.
+
+A bundle holds
+
+- the fitted scikit-learn pipeline (persisted with joblib, scikit-learn's recommended
+  format for its estimators; loading one runs code from the file, so load only bundles you
+  trust);
+- the feature schema: the names and order of the feature columns it was trained on, and the
+  column rules (id columns, include/exclude patterns) that picked them;
+- the label mapping (column, negative and positive value) and the frozen decision
+  threshold with its rule;
+- the extraction settings of the training table when known, so that ``radiomix predict``
+  can re-extract features identically from images;
+- provenance: radiomix, scikit-learn, NumPy and Python versions, the training table's
+  SHA-256 and size, the creation time.
+
+``model.joblib`` is the bundle; ``model.json`` beside it repeats the metadata as plain JSON
+for people and tools that should not unpickle anything. Loading a bundle made with another
+radiomix or scikit-learn version emits a :class:`BundleVersionWarning`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+
+import radiomix
+from radiomix.errors import DataError, ModelBundleError
+from radiomix.learn.table import feature_columns, features_frame, filter_columns
+
+__all__ = ["BUNDLE_FORMAT", "BundleVersionWarning", "ModelBundle", "current_versions"]
+
+BUNDLE_FORMAT = "radiomix-model-bundle"
+BUNDLE_VERSION = 1
+
+
+class BundleVersionWarning(UserWarning):
+    """A bundle was saved by another radiomix or scikit-learn version than the running one."""
+
+
+def current_versions() -> dict[str, str]:
+    """Versions recorded in a bundle."""
+    return {
+        "radiomix": radiomix.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _names(items: list[str], limit: int = 10) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _atomic_write(path: Path, write: Any, mode: str = "w") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are ordinary files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class ModelBundle:
+    """A fitted model ready for prediction (see the module notes).
+
+    Attributes
+    ----------
+    name : str
+        Model name in the study (``lr_l2_mrmr``, ...).
+    pipeline : sklearn Pipeline
+        Fitted; ``predict_proba(X)[:, 1]`` is the probability of the positive class.
+    features : list of str
+        Feature columns, in the order the pipeline expects them.
+    label : dict
+        ``column``, ``negative``, ``positive`` and the ``rule`` that chose the positive class.
+    threshold : float
+        A case is called positive when its probability is at least this.
+    threshold_rule : str
+    best_params : dict
+        Hyper-parameters chosen by the inner cross-validation on all training cases.
+    column_rules : dict
+        ``id_columns``, ``label``, ``group``, ``include``, ``exclude`` (the study's column
+        patterns) and ``model_include``, ``model_exclude`` (the model's): how features were
+        picked from the training table (used to spot extra features in a new table).
+    extraction_settings : dict or None
+        Resolved extraction settings of the training table.
+    versions : dict
+    training : dict
+        Provenance of the training data (table path and SHA-256, cases, positives, created).
+    """
+
+    name: str
+    pipeline: Any
+    features: list[str]
+    label: dict[str, Any]
+    threshold: float
+    threshold_rule: str
+    best_params: dict[str, Any] = field(default_factory=dict)
+    column_rules: dict[str, Any] = field(default_factory=dict)
+    extraction_settings: dict[str, Any] | None = None
+    versions: dict[str, str] = field(default_factory=current_versions)
+    training: dict[str, Any] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- persistence
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the pipeline, as plain JSON-ready data."""
+        return {
+            "format": BUNDLE_FORMAT,
+            "format_version": BUNDLE_VERSION,
+            "name": self.name,
+            "features": list(self.features),
+            "label": dict(self.label),
+            "threshold": float(self.threshold),
+            "threshold_rule": self.threshold_rule,
+            "best_params": {k: _jsonable(v) for k, v in self.best_params.items()},
+            "column_rules": dict(self.column_rules),
+            "extraction_settings": self.extraction_settings,
+            "versions": dict(self.versions),
+            "training": dict(self.training),
+            "pipeline": repr(self.pipeline),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``path`` (joblib) and the metadata as JSON beside it (``.json``)."""
+        p = Path(path)
+        payload = {"metadata": self.metadata(), "pipeline": self.pipeline}
+        _atomic_write(p, lambda tmp: joblib.dump(payload, tmp, compress=3))
+        text = json.dumps(self.metadata(), indent=2, default=str)
+        _atomic_write(p.with_suffix(".json"), lambda tmp: Path(tmp).write_text(text + "\n"))
+        return p
+
+    @classmethod
+    def load(cls, path: str | Path) -> ModelBundle:
+        """Read a bundle written by :meth:`save`; warns when versions differ."""
+        p = Path(path)
+        if not p.is_file():
+            raise ModelBundleError(f"model bundle {p} does not exist")
+        try:
+            payload = joblib.load(p)
+        except Exception as exc:  # unpickling can fail in many ways; all mean "unusable"
+            raise ModelBundleError(f"cannot read model bundle {p}: {exc}") from exc
+        meta = payload.get("metadata") if isinstance(payload, dict) else None
+        if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
+            raise ModelBundleError(f"{p} is not a radiomix model bundle")
+        if int(meta.get("format_version", 0)) > BUNDLE_VERSION:
+            raise ModelBundleError(
+                f"{p} was written by a newer radiomix (bundle format "
+                f"{meta.get('format_version')}); upgrade radiomix to read it"
+            )
+        saved = meta.get("versions", {})
+        now = current_versions()
+        differ = [
+            f"{k} {saved.get(k)} (running {now[k]})"
+            for k in ("radiomix", "scikit-learn")
+            if saved.get(k) != now[k]
+        ]
+        if differ:
+            warnings.warn(
+                f"model bundle {p.name} was saved with {', '.join(differ)}; predictions may "
+                "differ or fail. Retrain with the running versions to be sure.",
+                BundleVersionWarning,
+                stacklevel=2,
+            )
+        return cls(
+            name=meta["name"],
+            pipeline=payload["pipeline"],
+            features=list(meta["features"]),
+            label=dict(meta["label"]),
+            threshold=float(meta["threshold"]),
+            threshold_rule=str(meta["threshold_rule"]),
+            best_params=dict(meta.get("best_params", {})),
+            column_rules=dict(meta.get("column_rules", {})),
+            extraction_settings=meta.get("extraction_settings"),
+            versions=dict(saved),
+            training=dict(meta.get("training", {})),
+        )
+
+    # ------------------------------------------------------------------- prediction
+
+    def check_features(self, table: pd.DataFrame, allow_extra: bool = False) -> pd.DataFrame:
+        """The schema's feature columns of ``table`` in training order, as float64.
+
+        Raises
+        ------
+        DataError
+            When features of the schema are missing or hold text, or (unless
+            ``allow_extra``) when the table has feature columns the model was not trained on;
+            the message names them.
+        """
+        missing = [f for f in self.features if f not in table.columns]
+        if missing:
+            raise DataError(
+                f"the table lacks {len(missing)} of the {len(self.features)} features the "
+                f"model {self.name!r} was trained on: {_names(missing)}. Extract them with "
+                "the model's extraction settings (radiomix predict RUN_DIR IMAGE MASK does)"
+            )
+        rules = self.column_rules
+        candidates, _ = feature_columns(
+            table,
+            label=rules.get("label"),
+            group=rules.get("group"),
+            id_columns=rules.get("id_columns", ("case_id", "roi")),
+            include=rules.get("include", ()),
+            exclude=rules.get("exclude", ()),
+        )
+        candidates = filter_columns(
+            candidates, rules.get("model_include", ()), rules.get("model_exclude", ())
+        )
+        known = set(self.features)
+        extra = [c for c in candidates if c not in known]
+        if extra and not allow_extra:
+            raise DataError(
+                f"the table has {len(extra)} feature columns the model {self.name!r} was not "
+                f"trained on: {_names(extra)}; they suggest other extraction settings. Drop "
+                "them, or allow extra columns (--allow-extra) if you are sure"
+            )
+        bad = [
+            f
+            for f in self.features
+            if not pd.api.types.is_numeric_dtype(table[f].dtype)
+            and not pd.api.types.is_bool_dtype(table[f].dtype)
+        ]
+        if bad:
+            raise DataError(f"feature columns hold text instead of numbers: {_names(bad)}")
+        X, _ = features_frame(table, self.features)
+        return X
+
+    def predict_proba(self, table: pd.DataFrame, allow_extra: bool = False) -> np.ndarray:
+        """Probability of the positive class for every row of a feature table."""
+        X = self.check_features(table, allow_extra=allow_extra)
+        return np.asarray(self.pipeline.predict_proba(X)[:, 1], dtype=np.float64)
+
+    def predict_table(self, table: pd.DataFrame, allow_extra: bool = False) -> pd.DataFrame:
+        """Predictions for a feature table: ids, probability, threshold, predicted class.
+
+        Columns: ``case_id`` and ``roi`` (when present), ``probability`` (of the positive
+        class), ``threshold``, ``predicted`` (1 = positive) and ``predicted_label`` (the
+        label value), plus ``model``.
+        """
+        prob = self.predict_proba(table, allow_extra=allow_extra)
+        ids = [c for c in ("case_id", "roi") if c in table.columns]
+        out = (
+            table[ids].reset_index(drop=True).copy()
+            if ids
+            else pd.DataFrame(index=range(len(table)))
+        )
+        out["model"] = self.name
+        out["probability"] = prob
+        out["threshold"] = self.threshold
+        out["predicted"] = (prob >= self.threshold).astype(np.int8)
+        pos, neg = self.label.get("positive"), self.label.get("negative")
+        out["predicted_label"] = np.where(out["predicted"] == 1, pos, neg)
+        return out
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, str | int | float | bool) or v is None:
+        return v
+    return repr(v)
+
+
+def created_now() -> str:
+    """Creation time stamp (UTC, ISO 8601)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

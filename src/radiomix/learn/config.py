@@ -1,0 +1,420 @@
+"""Study settings: frozen dataclasses built from YAML, every key checked.
+
+A study configuration (``radiomix train --config STUDY.yaml``) has up to five sections::
+
+    name: busi-benign-malignant
+    primary: lr_l2_mrmr                 # the pre-registered model
+    comparators: [shape_only_lr, random_forest]
+    data:
+      label: diagnosis                  # --label overrides
+      positive: malignant               # default: see radiomix.learn.table
+      group: family                     # --group overrides
+      id_columns: [case_id, roi]
+      include: []                       # fnmatch patterns of feature columns to use
+      exclude: ["*_ivh_*"]
+    validation:
+      outer_folds: 5
+      inner_folds: 5
+      repeats: 10
+      threshold: youden                 # or sens@0.95, spec@0.9, fixed:0.5
+      bootstrap: 2000
+      permutations: 10
+      permutation_repeats: 1
+      confidence: 0.95
+      random_state: 0
+      n_jobs: -1                        # all cores
+    robustness:
+      icc_table: ICC.csv                # relative to this file
+      threshold: 0.75
+      missing: keep                     # keep | drop | error
+    models:                             # new models, or overrides of built-in ones
+      - name: rf_small
+        base: random_forest
+        grid: {clf__max_features: [sqrt], clf__min_samples_leaf: [3]}
+        params: {clf__n_estimators: 200}
+
+An unknown key is a :class:`~radiomix.errors.ConfigError` naming the closest valid key (the
+same machinery as the extraction settings). :func:`study_to_dict` gives the resolved
+settings back as plain data; ``radiomix train`` writes them to ``config.yaml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from radiomix.errors import ConfigError
+from radiomix.extraction.settings import _build, _deep_merge
+from radiomix.learn.metrics import parse_threshold_rule
+from radiomix.learn.models import DEFAULT_MODEL, MODELS, ModelSpec
+from radiomix.learn.selectors import RobustnessFilter
+
+__all__ = [
+    "DataSettings",
+    "ModelSettings",
+    "RobustnessSettings",
+    "StudySettings",
+    "ValidationSettings",
+    "load_study",
+    "resolve_model",
+    "study_from_dict",
+    "study_to_dict",
+    "study_to_yaml",
+]
+
+
+def _fail(msg: str) -> Any:
+    raise ConfigError(msg)
+
+
+def _closest(word: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(word, valid, n=1, cutoff=0.4)
+    return f"; did you mean {close[0]!r}?" if close else f" (valid: {', '.join(valid)})"
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """Which columns are the label, the groups, the ids and the features.
+
+    Parameters
+    ----------
+    label : str or None
+        Label column (``--label`` overrides).
+    positive : str, number, bool or None
+        The positive class; None applies the rule of :mod:`radiomix.learn.table`.
+    group : str or None
+        Group column: cases with the same value stay in the same fold (patients,
+        near-duplicate clusters).
+    id_columns : list of str
+        Columns never used as features.
+    include, exclude : list of str
+        fnmatch patterns: use only matching feature columns / drop matching ones.
+    """
+
+    label: str | None = None
+    positive: str | int | float | bool | None = None
+    group: str | None = None
+    id_columns: tuple[str, ...] = ("case_id", "roi")
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """Repeated nested cross-validation, thresholds, intervals and the permutation check.
+
+    Parameters
+    ----------
+    outer_folds, inner_folds : int
+        Folds of the outer (performance) and inner (tuning and threshold) loops.
+    repeats : int
+        Repeats of the outer loop with different splits.
+    threshold : str
+        Threshold rule on inner out-of-fold probabilities: ``youden``, ``sens@X``,
+        ``spec@X`` or ``fixed:X``.
+    bootstrap : int
+        Bootstrap resamples for the confidence intervals (0: none).
+    permutations : int
+        Label permutations of the primary model's nested CV (0: none).
+    permutation_repeats : int
+        Repeats of the outer loop per permutation.
+    confidence : float
+        Confidence level of the intervals.
+    random_state : int
+        Seed of every split, resample and randomised model.
+    n_jobs : int
+        Parallel processes; -1 = all cores.
+    """
+
+    outer_folds: int = 5
+    inner_folds: int = 5
+    repeats: int = 10
+    threshold: str = "youden"
+    bootstrap: int = 2000
+    permutations: int = 10
+    permutation_repeats: int = 1
+    confidence: float = 0.95
+    random_state: int = 0
+    n_jobs: int = -1
+
+    def __post_init__(self) -> None:
+        for key in ("outer_folds", "inner_folds"):
+            if getattr(self, key) < 2:
+                _fail(f"validation.{key} must be at least 2, got {getattr(self, key)}")
+        if self.repeats < 1 or self.permutation_repeats < 1:
+            _fail("validation.repeats and validation.permutation_repeats must be at least 1")
+        if self.bootstrap < 0 or self.permutations < 0:
+            _fail("validation.bootstrap and validation.permutations must be 0 or more")
+        if 0 < self.bootstrap < 100:
+            _fail(f"validation.bootstrap needs at least 100 resamples (or 0), got {self.bootstrap}")
+        if not 0.5 <= self.confidence < 1.0:
+            _fail(f"validation.confidence must be in [0.5, 1), got {self.confidence}")
+        if self.n_jobs == 0:
+            _fail("validation.n_jobs must be a positive number of processes or -1 (all cores)")
+        if self.random_state < 0:
+            _fail("validation.random_state must be a non-negative integer")
+        try:
+            parse_threshold_rule(self.threshold)
+        except ValueError as exc:
+            _fail(f"validation.threshold: {exc}")
+
+
+@dataclass(frozen=True)
+class RobustnessSettings:
+    """The label-free robustness filter (ICC table from ``radiomix robustness``).
+
+    Parameters
+    ----------
+    icc_table : path or None
+        ICC table (CSV or Parquet); None switches the filter off. Relative paths are taken
+        from the folder of the study file.
+    threshold : float
+        Keep features with ICC >= threshold.
+    missing : {"keep", "drop", "error"}
+        Fate of features absent from the table.
+    """
+
+    icc_table: str | None = None
+    threshold: float = 0.75
+    missing: str = "keep"
+
+    def __post_init__(self) -> None:
+        if self.missing not in ("keep", "drop", "error"):
+            _fail(f"robustness.missing must be keep, drop or error, got {self.missing!r}")
+        if not self.threshold <= 1.0:
+            _fail(f"robustness.threshold must be at most 1, got {self.threshold}")
+
+
+def _pairs(value: Any, where: str, lists: bool) -> tuple[tuple[str, Any], ...]:
+    if value is None:
+        return ()
+    if isinstance(value, tuple):  # already converted
+        return value
+    if not isinstance(value, Mapping):
+        _fail(f"{where} must be a mapping of step__parameter to values, got {value!r}")
+    out = []
+    for k, v in value.items():
+        if not isinstance(k, str) or not k:
+            _fail(f"{where}: keys are step__parameter names, got {k!r}")
+        if lists:
+            vals = tuple(v) if isinstance(v, list | tuple) else (v,)
+            if not vals:
+                _fail(f"{where}.{k} needs at least one value")
+            out.append((k, vals))
+        else:
+            out.append((k, v))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """A model of the study: a built-in model (``base``) with optional overrides.
+
+    Parameters
+    ----------
+    name : str
+        Name used in outputs; naming a built-in model without ``base`` overrides it.
+    base : str or None
+        Built-in model to start from (default: ``name``).
+    grid : mapping of ``step__param`` -> list, optional
+        Replaces the built-in grid (an empty mapping means no search).
+    params : mapping of ``step__param`` -> value, optional
+        Fixed parameters set on the pipeline.
+    include, exclude : list of str or None
+        Feature-column patterns (None: those of the base model).
+    """
+
+    name: str = ""
+    base: str | None = None
+    grid: Any = None
+    params: Any = None
+    include: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            _fail("every entry of models needs a name")
+        base = self.base or self.name
+        if base not in MODELS:
+            _fail(f"models.{self.name}: unknown base model {base!r}{_closest(base, list(MODELS))}")
+        object.__setattr__(self, "base", base)
+        if self.grid is not None:
+            object.__setattr__(self, "grid", _pairs(self.grid, f"models.{self.name}.grid", True))
+        object.__setattr__(self, "params", _pairs(self.params, f"models.{self.name}.params", False))
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """The complete, resolved settings of a study."""
+
+    name: str = "study"
+    description: str = ""
+    primary: str = DEFAULT_MODEL
+    comparators: tuple[str, ...] = ("shape_only_lr",)
+    models: tuple[ModelSettings, ...] = ()
+    data: DataSettings = field(default_factory=DataSettings)
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
+    robustness: RobustnessSettings = field(default_factory=RobustnessSettings)
+
+    def __post_init__(self) -> None:
+        custom = [m.name for m in self.models]
+        if len(set(custom)) != len(custom):
+            _fail(f"models: names must be unique, got {custom}")
+        known = list(dict.fromkeys([*MODELS, *custom]))
+        for name in (self.primary, *self.comparators):
+            if name not in known:
+                _fail(f"unknown model {name!r}{_closest(name, known)}")
+        comps = tuple(dict.fromkeys(c for c in self.comparators if c != self.primary))
+        object.__setattr__(self, "comparators", comps)
+        for m in self.models:  # check parameter names now, not after an hour of training
+            resolve_model(self, m.name)
+
+    @property
+    def model_names(self) -> list[str]:
+        """The primary model, then the comparators."""
+        return [self.primary, *self.comparators]
+
+
+def _check_keys(pipe: Pipeline, keys: list[str], where: str) -> None:
+    valid = sorted(pipe.get_params(deep=True))
+    for key in keys:
+        if key not in valid:
+            _fail(f"{where}: {key!r} is not a parameter of the pipeline{_closest(key, valid)}")
+
+
+def resolve_model(settings: StudySettings, name: str) -> ModelSpec:
+    """The model ``name`` of a study: its built-in spec with the study's overrides applied.
+
+    Also adds the robustness filter in front of the pipeline when the study has an ICC table.
+    """
+    override = next((m for m in settings.models if m.name == name), None)
+    base = MODELS[override.base if override is not None and override.base else name]
+    grid: dict[str, list[Any]] = {k: list(v) for k, v in base.grid.items()}
+    params: dict[str, Any] = {}
+    include, exclude = base.include, base.exclude
+    if override is not None:
+        if override.grid is not None:
+            grid = {k: list(v) for k, v in override.grid}
+        params = dict(override.params)
+        if override.include is not None:
+            include = tuple(override.include)
+        if override.exclude is not None:
+            exclude = tuple(override.exclude)
+    probe = base.build()
+    _check_keys(probe, list(params), f"models.{name}.params")
+    _check_keys(probe, list(grid), f"models.{name}.grid")
+    rob = settings.robustness
+
+    def build() -> Pipeline:
+        pipe = base.build()
+        if params:
+            pipe.set_params(**params)
+        if rob.icc_table is not None:
+            filt = RobustnessFilter(
+                icc_table=rob.icc_table, threshold=rob.threshold, missing=rob.missing
+            )
+            pipe = Pipeline([("robust", filt), *((n, clone(s)) for n, s in pipe.steps)])
+        return pipe
+
+    return ModelSpec(
+        name=name,
+        description=base.description if override is None else f"{base.description} ({name})",
+        build=build,
+        grid=grid,
+        include=tuple(include),
+        exclude=tuple(exclude),
+    )
+
+
+def study_from_dict(data: Mapping[str, Any] | None, base_dir: Path | None = None) -> StudySettings:
+    """Build validated study settings from a plain mapping (parsed YAML)."""
+    data = dict(data or {})
+    settings: StudySettings = _build(StudySettings, data, "")
+    icc = settings.robustness.icc_table
+    if icc is not None and base_dir is not None and not Path(icc).is_absolute():
+        rob = dataclasses.replace(settings.robustness, icc_table=str((base_dir / icc).resolve()))
+        settings = dataclasses.replace(settings, robustness=rob)
+    return settings
+
+
+def load_study(
+    config: str | Path | Mapping[str, Any] | StudySettings | None,
+    overrides: Mapping[str, Any] | None = None,
+) -> StudySettings:
+    """Resolve study settings from a YAML path, a mapping, settings, or None (defaults).
+
+    ``overrides`` (a nested mapping, e.g. ``{"data": {"label": "y"}}``) is merged on top, the
+    way command-line options override the file.
+    """
+    base_dir: Path | None = None
+    if isinstance(config, StudySettings):
+        data = study_to_dict(config)
+    elif config is None:
+        data = {}
+    elif isinstance(config, Mapping):
+        data = dict(config)
+    else:
+        path = Path(config)
+        if not path.is_file():
+            _fail(f"study config {path} does not exist")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            _fail(f"cannot read study config {path}: {exc}")
+        if loaded is not None and not isinstance(loaded, Mapping):
+            _fail(f"study config {path} must be a YAML mapping")
+        data = dict(loaded or {})
+        base_dir = path.resolve().parent
+    if overrides:
+        data = _deep_merge(data, overrides)
+    return study_from_dict(data, base_dir)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, tuple | list):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, float) and math.isinf(v):
+        return str(v)
+    return v
+
+
+def study_to_dict(settings: StudySettings) -> dict[str, Any]:
+    """Plain-data form of study settings (YAML/JSON ready); round-trips through
+    :func:`study_from_dict`."""
+    out: dict[str, Any] = {
+        "name": settings.name,
+        "description": settings.description,
+        "primary": settings.primary,
+        "comparators": list(settings.comparators),
+        "data": _plain(dataclasses.asdict(settings.data)),
+        "validation": _plain(dataclasses.asdict(settings.validation)),
+        "robustness": _plain(dataclasses.asdict(settings.robustness)),
+        "models": [],
+    }
+    for m in settings.models:
+        entry: dict[str, Any] = {"name": m.name, "base": m.base}
+        if m.grid is not None:
+            entry["grid"] = {k: _plain(list(v)) for k, v in m.grid}
+        if m.params:
+            entry["params"] = {k: _plain(v) for k, v in m.params}
+        if m.include is not None:
+            entry["include"] = list(m.include)
+        if m.exclude is not None:
+            entry["exclude"] = list(m.exclude)
+        out["models"].append(entry)
+    return out
+
+
+def study_to_yaml(settings: StudySettings) -> str:
+    return yaml.safe_dump(study_to_dict(settings), sort_keys=False, default_flow_style=None)

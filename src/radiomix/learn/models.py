@@ -1,0 +1,205 @@
+"""The model zoo: named, unfitted pipelines with their hyper-parameter grids.
+
+Every entry is a scikit-learn :class:`~sklearn.pipeline.Pipeline` whose data-dependent steps
+(imputation, filters, selection, scaling, calibration) are refitted in every training fold,
+plus the grid searched in the inner loop of nested cross-validation. Grids are kept small on
+purpose: on a few hundred cases, large searches mostly fit noise (and cost time).
+
+===================  ==========================================================================
+name                 pipeline (grid)
+===================  ==========================================================================
+lr_l2_mrmr           impute, near-zero variance, scale, Spearman filter 0.9, mRMR k, L2 logistic
+                     regression (k in 5/10/20, C in 10^-3..10^2, 11 values); **the default**
+shape_only_lr        same without mRMR, on shape (morphology) features only (C grid): the
+                     interpretable baseline a radiomics signature has to beat
+lr_l1                impute, NZV, scale, Spearman filter, L1 logistic regression (C in 10^-2..10)
+lr_elasticnet        impute, NZV, scale, Spearman filter, elastic-net logistic regression
+                     (C in 0.01/0.1/1, l1_ratio in 0.2/0.5/0.8)
+random_forest        impute, random forest of 500 trees (max_features sqrt/0.1,
+                     min_samples_leaf 1/5)
+extra_trees          impute, extremely randomised trees, same grid
+svm_rbf              impute, NZV, scale, Spearman filter, RBF support vector machine with Platt
+                     (sigmoid) probabilities calibrated by 3-fold CV inside the training fold
+                     (C in 0.1/1/10)
+gradient_boosting    scikit-learn's histogram gradient boosting (native missing values;
+                     learning_rate 0.05/0.1, max_leaf_nodes 7/15, 200 iterations)
+===================  ==========================================================================
+
+The calibration folds of ``svm_rbf`` ignore groups (scikit-learn does not route them there
+without metadata routing); near-duplicates in one training fold can make its Platt scaling a
+little optimistic, never the outer estimate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from radiomix.learn.selectors import MRMR, CorrelationFilter, NearZeroVariance
+
+__all__ = ["DEFAULT_MODEL", "MODELS", "SHAPE_PATTERNS", "ModelSpec", "get_model", "model_names"]
+
+DEFAULT_MODEL = "lr_l2_mrmr"
+
+SHAPE_PATTERNS = ("*_morphology_*", "*_shape_*", "*_shape2D_*", "*_shape2d_*")
+"""Column patterns of shape features: radiomix (``morphology``) and PyRadiomics names."""
+
+_C_GRID = [float(c) for c in np.logspace(-3, 2, 11)]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model: how to build its unfitted pipeline and which grid to search.
+
+    Attributes
+    ----------
+    name : str
+    description : str
+    build : callable returning a new unfitted Pipeline
+    grid : mapping of ``step__param`` -> list of values
+    include, exclude : tuple of str
+        fnmatch patterns restricting the feature columns the model sees (e.g. shape only).
+    """
+
+    name: str
+    description: str
+    build: Callable[[], Pipeline]
+    grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+def _prep(decorrelate: bool = True) -> list[tuple[str, Any]]:
+    steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy="median")),
+        ("nzv", NearZeroVariance()),
+        ("scale", StandardScaler()),
+    ]
+    if decorrelate:
+        steps.append(("decorr", CorrelationFilter(threshold=0.9, method="spearman", keep="auc")))
+    return steps
+
+
+def _lr(**kw: Any) -> LogisticRegression:
+    return LogisticRegression(max_iter=5000, **kw)
+
+
+def _lr_l2_mrmr() -> Pipeline:
+    return Pipeline([*_prep(), ("select", MRMR(k=10)), ("clf", _lr(C=1.0))])
+
+
+def _shape_only_lr() -> Pipeline:
+    return Pipeline([*_prep(), ("clf", _lr(C=1.0))])
+
+
+def _lr_l1() -> Pipeline:
+    return Pipeline([*_prep(), ("clf", _lr(C=1.0, l1_ratio=1.0, solver="liblinear"))])
+
+
+def _lr_elasticnet() -> Pipeline:
+    return Pipeline([*_prep(), ("clf", _lr(C=0.1, l1_ratio=0.5, solver="saga", tol=1e-3))])
+
+
+def _random_forest() -> Pipeline:
+    forest = RandomForestClassifier(n_estimators=500, max_features="sqrt", n_jobs=1)
+    return Pipeline([("impute", SimpleImputer(strategy="median")), ("clf", forest)])
+
+
+def _extra_trees() -> Pipeline:
+    forest = ExtraTreesClassifier(n_estimators=500, max_features="sqrt", n_jobs=1)
+    return Pipeline([("impute", SimpleImputer(strategy="median")), ("clf", forest)])
+
+
+def _svm_rbf() -> Pipeline:
+    svm = CalibratedClassifierCV(SVC(kernel="rbf", C=1.0), method="sigmoid", cv=3)
+    return Pipeline([*_prep(), ("clf", svm)])
+
+
+def _gradient_boosting() -> Pipeline:
+    gb = HistGradientBoostingClassifier(max_iter=200, early_stopping=False)
+    return Pipeline([("clf", gb)])
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "lr_l2_mrmr",
+            "L2 logistic regression on the top-k mRMR features after a Spearman |rho| > 0.9 "
+            "filter (the default)",
+            _lr_l2_mrmr,
+            {"select__k": [5, 10, 20], "clf__C": _C_GRID},
+        ),
+        ModelSpec(
+            "shape_only_lr",
+            "L2 logistic regression on shape (morphology) features only: the baseline",
+            _shape_only_lr,
+            {"clf__C": _C_GRID},
+            include=SHAPE_PATTERNS,
+        ),
+        ModelSpec(
+            "lr_l1",
+            "L1 (lasso) logistic regression after the Spearman filter",
+            _lr_l1,
+            {"clf__C": [float(c) for c in np.logspace(-2, 1, 7)]},
+        ),
+        ModelSpec(
+            "lr_elasticnet",
+            "elastic-net logistic regression after the Spearman filter",
+            _lr_elasticnet,
+            {"clf__C": [0.01, 0.1, 1.0], "clf__l1_ratio": [0.2, 0.5, 0.8]},
+        ),
+        ModelSpec(
+            "random_forest",
+            "random forest, 500 trees",
+            _random_forest,
+            {"clf__max_features": ["sqrt", 0.1], "clf__min_samples_leaf": [1, 5]},
+        ),
+        ModelSpec(
+            "extra_trees",
+            "extremely randomised trees, 500 trees",
+            _extra_trees,
+            {"clf__max_features": ["sqrt", 0.1], "clf__min_samples_leaf": [1, 5]},
+        ),
+        ModelSpec(
+            "svm_rbf",
+            "RBF support vector machine, sigmoid-calibrated inside the training fold",
+            _svm_rbf,
+            {"clf__estimator__C": [0.1, 1.0, 10.0]},
+        ),
+        ModelSpec(
+            "gradient_boosting",
+            "histogram gradient boosting (scikit-learn)",
+            _gradient_boosting,
+            {"clf__learning_rate": [0.05, 0.1], "clf__max_leaf_nodes": [7, 15]},
+        ),
+    )
+}
+"""The built-in models by name."""
+
+
+def model_names() -> list[str]:
+    """Names of the built-in models."""
+    return list(MODELS)
+
+
+def get_model(name: str) -> ModelSpec:
+    """The built-in model ``name``; ``KeyError`` naming the valid ones otherwise."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise KeyError(f"unknown model {name!r}; built-in models: {', '.join(MODELS)}") from None

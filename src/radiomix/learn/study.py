@@ -1,0 +1,756 @@
+"""A whole study: nested CV of the primary model and comparators, statistics, run directory.
+
+:func:`run_study` is what ``radiomix train`` runs. It writes a run directory:
+
+==================  =============================================================================
+``metrics.json``    ``primary`` (the pre-registered model), ``models`` (every model), ``permutation``
+                    (label-permutation check of the primary model), ``comparison`` (primary vs
+                    each comparator), ``study`` (data, settings, versions, timings)
+``predictions.csv`` out-of-fold probability of every case, per model and repeat, with the fold,
+                    its threshold and the predicted class
+``selection.csv``   per model and input feature: how often it reached the classifier across the
+                    outer fits, its mean importance (coefficient or impurity), and whether the
+                    final model uses it
+``folds.csv``       per model, repeat and outer fold: class counts, chosen hyper-parameters,
+                    inner score, threshold, test AUC
+``comparison.csv``  paired DeLong test primary vs comparator, per repeat
+``permutation.csv`` the null AUCs of the permutation check
+``config.yaml``     the resolved study settings
+``model.joblib``    the final primary model bundle (``model.json``: its metadata)
+``models/``         final bundles of the comparators
+==================  =============================================================================
+
+How the summary numbers are made (``metrics.json``, every model):
+
+- each repeat pools its out-of-fold predictions; a metric is computed per repeat and the
+  **median over repeats** is reported (``auc_repeats`` lists them all);
+- its **confidence interval** is a percentile interval over bootstrap resamples of the cases
+  (stratified by class; whole groups are resampled when a group column is given): each
+  resample is applied to every repeat and the median over repeats taken, so the interval
+  covers the sampling of cases, not only the choice of splits;
+- ``auc_ci_delong`` is DeLong's interval on the repeat whose AUC is closest to the median;
+- ``auc_fold_mean`` / ``auc_fold_sd`` summarise the per-fold AUCs (the SD of fold AUCs is
+  not a standard error: folds overlap in training data);
+- threshold-based metrics use, for every case, the threshold chosen in the training part of
+  the fold that predicted it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from radiomix.errors import ConfigError, DataError
+from radiomix.learn.bundle import ModelBundle, _atomic_write, created_now, current_versions
+from radiomix.learn.config import StudySettings, load_study, resolve_model, study_to_dict
+from radiomix.learn.metrics import (
+    METRIC_NAMES,
+    bootstrap_weights,
+    corrected_resampled_ttest,
+    delong_ci,
+    delong_test,
+    percentile_ci,
+    weighted_metrics,
+)
+from radiomix.learn.models import ModelSpec
+from radiomix.learn.table import Dataset, file_sha256, filter_columns, prepare, read_table
+from radiomix.learn.validation import CVResult, fit_final, nested_cv, seed_for
+
+__all__ = [
+    "ModelRun",
+    "StudyResult",
+    "find_extraction_settings",
+    "holm",
+    "run_study",
+    "summarise_cv",
+    "summarise_predictions",
+]
+
+log = logging.getLogger(__name__)
+
+RUN_FILES = (
+    "metrics.json",
+    "predictions.csv",
+    "selection.csv",
+    "folds.csv",
+    "comparison.csv",
+    "permutation.csv",
+    "config.yaml",
+    "model.joblib",
+)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return [_jsonable(x) for x in v.tolist()]
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, str | int | float | bool) or v is None:
+        return v
+    return repr(v)
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm's step-down adjustment of p-values (NaN stays NaN)."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    out = np.full(p.size, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    if ok.size == 0:
+        return out.tolist()
+    order = ok[np.argsort(p[ok])]
+    m = ok.size
+    running = 0.0
+    for rank, idx in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[idx]))
+        out[idx] = running
+    return out.tolist()
+
+
+# ----------------------------------------------------------------------- summaries
+
+
+def summarise_predictions(
+    y: np.ndarray,
+    probability: np.ndarray,
+    predicted: np.ndarray,
+    groups: np.ndarray | None,
+    *,
+    n_boot: int = 2000,
+    level: float = 0.95,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """Metrics with confidence intervals for one or more repeats of predictions.
+
+    Parameters
+    ----------
+    y : ndarray of {0, 1}, shape (n,)
+    probability, predicted : ndarray, shape (R, n) or (n,)
+        R repeats of probabilities and predicted classes of the same cases.
+    groups : ndarray or None
+        Resampled as clusters by the bootstrap.
+
+    Returns
+    -------
+    dict
+        For every metric of :data:`~radiomix.learn.metrics.METRIC_NAMES`: the median over
+        repeats (``name``) and its bootstrap interval (``name_ci``); ``auc_repeats``;
+        ``auc_ci_delong``; ``n_cases``, ``n_positive``.
+    """
+    P = np.atleast_2d(probability)
+    D = np.atleast_2d(predicted)
+    ones = np.ones((1, y.size))
+    per_repeat = [weighted_metrics(ones, y, P[r], D[r]) for r in range(P.shape[0])]
+    out: dict[str, Any] = {}
+    for name in METRIC_NAMES:
+        vals = np.array([m[name][0] for m in per_repeat])
+        out[name] = float(np.nanmedian(vals)) if np.isfinite(vals).any() else math.nan
+    aucs = np.array([m["auc"][0] for m in per_repeat])
+    out["auc_repeats"] = aucs.tolist()
+    if n_boot > 0:
+        W = bootstrap_weights(y, groups, n_boot, random_state)
+        boot = [weighted_metrics(W, y, P[r], D[r]) for r in range(P.shape[0])]
+        for name in METRIC_NAMES:
+            stack = np.vstack([b[name] for b in boot])  # (R, B)
+            with warnings.catch_warnings():  # all-NaN columns (degenerate resamples)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                med = np.nanmedian(stack, axis=0)
+            out[f"{name}_ci"] = list(percentile_ci(med, level))
+    else:
+        for name in METRIC_NAMES:
+            out[f"{name}_ci"] = [math.nan, math.nan]
+    mid = int(np.argmin(np.abs(aucs - np.median(aucs))))
+    try:
+        _, lo, hi, se = delong_ci(y, P[mid], level)
+        out["auc_ci_delong"] = [lo, hi]
+        out["auc_se_delong"] = se
+    except ValueError:
+        out["auc_ci_delong"] = [math.nan, math.nan]
+        out["auc_se_delong"] = math.nan
+    out["n_cases"] = int(y.size)
+    out["n_positive"] = int(y.sum())
+    return out
+
+
+def summarise_cv(
+    cv: CVResult,
+    *,
+    n_boot: int,
+    level: float,
+    random_state: int,
+    use_groups: bool,
+) -> dict[str, Any]:
+    """Every summary statistic of a nested CV (see the module notes)."""
+    out = summarise_predictions(
+        cv.y,
+        cv.probability,
+        cv.predicted,
+        cv.groups if use_groups else None,
+        n_boot=n_boot,
+        level=level,
+        random_state=random_state,
+    )
+    fold_auc = cv.fold_auc()
+    finite = fold_auc[np.isfinite(fold_auc)]
+    out["auc_fold_mean"] = float(finite.mean()) if finite.size else math.nan
+    out["auc_fold_sd"] = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
+    thr = np.array([f.threshold for f in cv.folds])
+    out["threshold"] = float(np.median(thr))
+    out["threshold_range"] = [float(thr.min()), float(thr.max())]
+    params = Counter(json.dumps(_jsonable(f.best_params), sort_keys=True) for f in cv.folds)
+    out["best_params_counts"] = dict(params.most_common())
+    out["n_repeats"] = cv.repeats
+    out["n_outer_fits"] = len(cv.folds)
+    out["n_convergence_warnings"] = int(sum(f.n_convergence_warnings for f in cv.folds))
+    out["seconds"] = cv.seconds
+    out["cpu_seconds_folds"] = float(sum(f.cpu_seconds for f in cv.folds))
+    return out
+
+
+# ----------------------------------------------------------------------- the study
+
+
+@dataclass
+class ModelRun:
+    """Everything computed for one model of a study."""
+
+    spec: ModelSpec
+    features: list[str]
+    cv: CVResult
+    summary: dict[str, Any]
+    final: Any  # FittedModel
+    bundle: ModelBundle
+
+
+@dataclass
+class StudyResult:
+    """The outcome of :func:`run_study`."""
+
+    settings: StudySettings
+    data: Dataset
+    runs: dict[str, ModelRun]
+    metrics: dict[str, Any]
+    out: Path | None
+
+
+def find_extraction_settings(table_path: str | Path | None) -> dict[str, Any] | None:
+    """Extraction settings written beside a feature table, resolved.
+
+    Looks for ``<table stem>.settings.yaml`` (what ``radiomix extract --manifest`` writes
+    beside ``<table stem>.csv``), then ``settings.yaml`` in the same folder. Returns None
+    when there is none; a :class:`~radiomix.errors.ConfigError` when one exists but is
+    invalid.
+    """
+    if table_path is None:
+        return None
+    path = Path(table_path).resolve()
+    for cand in (path.with_name(path.stem + ".settings.yaml"), path.parent / "settings.yaml"):
+        if cand.is_file():
+            return load_extraction_settings(cand)
+    return None
+
+
+def load_extraction_settings(config: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """Validate extraction settings (preset, YAML or mapping) and return them as plain data."""
+    from radiomix.extraction.settings import load_config, settings_to_dict
+
+    return settings_to_dict(load_config(config if isinstance(config, Mapping) else str(config)))
+
+
+def _model_columns(data: Dataset, spec: ModelSpec) -> list[str]:
+    return filter_columns(data.features, spec.include, spec.exclude)
+
+
+def _selection_rows(run: ModelRun) -> list[dict[str, Any]]:
+    n_fits = len(run.cv.folds)
+    count: Counter[str] = Counter()
+    values: dict[str, list[float]] = {}
+    for f in run.cv.folds:
+        count.update(f.selected)
+        if f.importance is not None and f.importance.size == len(f.selected):
+            for name, v in zip(f.selected, f.importance, strict=True):
+                values.setdefault(name, []).append(float(v))
+    final_imp: dict[str, float] = {}
+    fin = run.final
+    if fin.importance is not None and fin.importance.size == len(fin.selected):
+        final_imp = {n: float(v) for n, v in zip(fin.selected, fin.importance, strict=True)}
+    final_sel = set(fin.selected)
+    rows: list[dict[str, Any]] = []
+    for name in run.features:
+        vals = np.asarray(values.get(name, []), dtype=np.float64)
+        rows.append(
+            {
+                "model": run.spec.name,
+                "feature": name,
+                "n_fits": n_fits,
+                "n_selected": int(count.get(name, 0)),
+                "frequency": count.get(name, 0) / n_fits if n_fits else math.nan,
+                "importance_kind": run.cv.folds[0].importance_kind if run.cv.folds else "none",
+                "mean_importance": float(vals.mean()) if vals.size else math.nan,
+                "sd_importance": float(vals.std(ddof=1)) if vals.size > 1 else math.nan,
+                "mean_abs_importance": float(np.abs(vals).mean()) if vals.size else math.nan,
+                "final_selected": name in final_sel,
+                "final_importance": final_imp.get(name, math.nan),
+            }
+        )
+    rows.sort(
+        key=lambda r: (-float(r["frequency"]), -float(np.nan_to_num(r["mean_abs_importance"])))
+    )
+    return rows
+
+
+def _fold_rows(run: ModelRun) -> list[dict[str, Any]]:
+    y = run.cv.y
+    fold_auc = run.cv.fold_auc()
+    rows = []
+    for f, auc in zip(run.cv.folds, fold_auc, strict=True):
+        yt = y[f.test_index]
+        rows.append(
+            {
+                "model": run.spec.name,
+                "repeat": f.repeat,
+                "fold": f.fold,
+                "n_train": f.n_train,
+                "n_positive_train": f.n_positive_train,
+                "n_test": int(yt.size),
+                "n_positive_test": int(yt.sum()),
+                "n_groups_test": int(np.unique(run.cv.groups[f.test_index]).size),
+                "inner_auc": f.inner_score,
+                "threshold": f.threshold,
+                "test_auc": auc,
+                "n_selected": len(f.selected),
+                "best_params": json.dumps(_jsonable(f.best_params), sort_keys=True),
+                "convergence_warnings": f.n_convergence_warnings,
+                "seconds": round(f.seconds, 3),
+                "cpu_seconds": round(f.cpu_seconds, 3),
+            }
+        )
+    return rows
+
+
+def _prediction_rows(run: ModelRun, data: Dataset) -> pd.DataFrame:
+    cv = run.cv
+    R = cv.probability.shape[0]
+    base = data.ids.copy()
+    if data.groups is not None:
+        base["group"] = data.groups
+    base["label"] = data.label_values
+    base["y"] = cv.y
+    frames = []
+    pos, neg = data.coding.positive, data.coding.negative
+    for r in range(R):
+        f = base.copy()
+        f["model"] = run.spec.name
+        f["repeat"] = r
+        f["fold"] = cv.fold[r]
+        f["probability"] = cv.probability[r]
+        f["threshold"] = cv.threshold[r]
+        pred = cv.predicted[r]
+        f["predicted"] = pred
+        f["predicted_label"] = np.where(pred == 1, pos, neg)
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _comparison(
+    primary: ModelRun, other: ModelRun, level: float
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    y = primary.cv.y
+    rows = []
+    for r in range(min(primary.cv.repeats, other.cv.repeats)):
+        t = delong_test(y, primary.cv.probability[r], other.cv.probability[r], level)
+        rows.append(
+            {
+                "model_a": primary.spec.name,
+                "model_b": other.spec.name,
+                "repeat": r,
+                "auc_a": t.auc1,
+                "auc_b": t.auc2,
+                "delta_auc": t.delta,
+                "delta_ci_low": t.ci_low,
+                "delta_ci_high": t.ci_high,
+                "z": t.z,
+                "p_value": t.p_value,
+            }
+        )
+    fa = primary.cv.fold_auc()
+    fb = other.cv.fold_auc()
+    m = min(fa.size, fb.size)
+    n_test = float(np.mean([f.test_index.size for f in primary.cv.folds]))
+    n_train = float(np.mean([f.n_train for f in primary.cv.folds]))
+    t_stat, t_p = corrected_resampled_ttest(fa[:m] - fb[:m], int(n_train), int(n_test))
+    deltas = np.array([r["delta_auc"] for r in rows])
+    pvals = np.array([r["p_value"] for r in rows])
+    summary = {
+        "model_a": primary.spec.name,
+        "model_b": other.spec.name,
+        "delta_auc": float(np.median(deltas)),
+        "delta_auc_repeats": deltas.tolist(),
+        "delong_p_median": float(np.median(pvals)),
+        "delong_p_first_repeat": float(pvals[0]),
+        "corrected_t": t_stat,
+        "corrected_t_p": t_p,
+    }
+    return summary, rows
+
+
+def _permutation(
+    spec: ModelSpec,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray | None,
+    settings: StudySettings,
+    observed: float,
+    progress: Callable[[str], None],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    v = settings.validation
+    rng = np.random.default_rng(seed_for(v.random_state, 4242))
+    aucs = []
+    cpu = 0.0
+    t0 = time.perf_counter()
+    for i in range(v.permutations):
+        y_perm = rng.permutation(y)
+        cv = nested_cv(
+            spec.build,
+            spec.grid,
+            X,
+            y_perm,
+            groups,
+            outer_folds=v.outer_folds,
+            inner_folds=v.inner_folds,
+            repeats=v.permutation_repeats,
+            threshold_rule=v.threshold,
+            random_state=v.random_state,
+            n_jobs=v.n_jobs,
+            label_seed=i,
+        )
+        aucs.append(float(np.median(cv.repeat_auc())))
+        cpu += sum(f.cpu_seconds for f in cv.folds)
+        progress(f"permutation {i + 1}/{v.permutations}: AUC {aucs[-1]:.3f}")
+    arr = np.asarray(aucs)
+    p_value = (1.0 + float((arr >= observed).sum())) / (1.0 + arr.size)
+    summary = {
+        "model": spec.name,
+        "auc": float(np.median(arr)),
+        "auc_mean": float(arr.mean()),
+        "auc_max": float(arr.max()),
+        "aucs": arr.tolist(),
+        "observed_auc": observed,
+        "p_value": p_value,
+        "n_permutations": int(arr.size),
+        "repeats_per_permutation": v.permutation_repeats,
+        "seconds": time.perf_counter() - t0,
+        "cpu_seconds_folds": cpu,
+    }
+    rows = [{"permutation": i, "auc": a} for i, a in enumerate(aucs)]
+    return summary, rows
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.10g"))
+
+
+def _write_text(path: Path, text: str) -> None:
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def run_study(
+    table: str | Path | pd.DataFrame,
+    config: str | Path | Mapping[str, Any] | StudySettings | None = None,
+    *,
+    out: str | Path | None = None,
+    label: str | None = None,
+    group: str | None = None,
+    positive: Any = None,
+    extraction_settings: str | Path | Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> StudyResult:
+    """Run a study on a feature table and (with ``out``) write its run directory.
+
+    Parameters
+    ----------
+    table : path or DataFrame
+        Feature table (CSV or Parquet), as ``radiomix extract`` writes it.
+    config : study YAML path, mapping, StudySettings or None
+        See :mod:`radiomix.learn.config`; None runs the defaults.
+    out : path, optional
+        Run directory to write (see the module notes).
+    label, group, positive : optional
+        Override ``data.label``, ``data.group`` and ``data.positive`` of the config.
+    extraction_settings : preset, YAML path or mapping, optional
+        Extraction settings of the table (stored in the bundles for ``radiomix predict``);
+        default: ``settings.yaml`` beside the table, when present.
+    overwrite : bool
+        Allow writing into a run directory that already holds a run.
+    progress : callable, optional
+        Receives one-line progress messages (default: the module logger).
+
+    Returns
+    -------
+    StudyResult
+    """
+    t_start = time.perf_counter()
+    say = progress or log.info
+    overrides: dict[str, Any] = {"data": {}}
+    if label is not None:
+        overrides["data"]["label"] = label
+    if group is not None:
+        overrides["data"]["group"] = group
+    if positive is not None:
+        overrides["data"]["positive"] = positive
+    settings = load_study(config, overrides)
+    d, v = settings.data, settings.validation
+    if d.label is None:
+        raise ConfigError("no label column: give --label COLUMN (or data.label in the config)")
+    out_dir = Path(out) if out is not None else None
+    if out_dir is not None and (out_dir / "metrics.json").exists() and not overwrite:
+        raise DataError(
+            f"{out_dir} already holds a run (metrics.json); choose another --out or --force"
+        )
+    table_path: Path | None = None
+    if isinstance(table, pd.DataFrame):
+        frame = table
+    else:
+        table_path = Path(table)
+        frame = read_table(table_path)
+    extraction: dict[str, Any] | None
+    if extraction_settings is not None:
+        extraction = load_extraction_settings(extraction_settings)
+    else:
+        extraction = find_extraction_settings(table_path)
+    data = prepare(
+        frame,
+        d.label,
+        positive=d.positive,
+        group=d.group,
+        id_columns=d.id_columns,
+        include=d.include,
+        exclude=d.exclude,
+    )
+    say(
+        f"{len(data.y)} cases ({int(data.y.sum())} positive = {data.coding.positive!r}), "
+        f"{len(data.features)} features"
+        + (f", {np.unique(data.groups).size} groups" if data.groups is not None else "")
+    )
+    runs: dict[str, ModelRun] = {}
+    skipped: dict[str, str] = {}
+    for name in settings.model_names:
+        spec = resolve_model(settings, name)
+        cols = _model_columns(data, spec)
+        if not cols:
+            if name == settings.primary:
+                raise DataError(
+                    f"the primary model {name!r} matches no feature column "
+                    f"(include={list(spec.include)}, exclude={list(spec.exclude)})"
+                )
+            skipped[name] = (
+                f"no feature column matches include={list(spec.include)} "
+                f"exclude={list(spec.exclude)}"
+            )
+            say(f"{name}: skipped ({skipped[name]})")
+            continue
+        say(
+            f"{name}: nested CV, {v.repeats} x {v.outer_folds} outer x {v.inner_folds} inner folds, {len(cols)} features"
+        )
+        X = data.X[cols]
+        cv = nested_cv(
+            spec.build,
+            spec.grid,
+            X,
+            data.y,
+            data.groups,
+            outer_folds=v.outer_folds,
+            inner_folds=v.inner_folds,
+            repeats=v.repeats,
+            threshold_rule=v.threshold,
+            random_state=v.random_state,
+            n_jobs=v.n_jobs,
+        )
+        summary = summarise_cv(
+            cv,
+            n_boot=v.bootstrap,
+            level=v.confidence,
+            random_state=seed_for(v.random_state, 99),
+            use_groups=data.groups is not None,
+        )
+        summary = {
+            "model": name,
+            "description": spec.description,
+            "n_features": len(cols),
+            **summary,
+        }
+        say(
+            f"{name}: AUC {summary['auc']:.3f} [{summary['auc_ci'][0]:.3f}, "
+            f"{summary['auc_ci'][1]:.3f}] in {cv.seconds:.0f} s"
+        )
+        final = fit_final(
+            spec.build,
+            spec.grid,
+            X,
+            data.y,
+            data.groups,
+            inner_folds=v.inner_folds,
+            threshold_rule=v.threshold,
+            random_state=v.random_state,
+        )
+        summary["final"] = {
+            "best_params": _jsonable(final.best_params),
+            "threshold": final.threshold,
+            "inner_auc": final.inner_score,
+            "n_features_used": len(final.selected),
+        }
+        bundle = ModelBundle(
+            name=name,
+            pipeline=final.pipeline,
+            features=cols,
+            label=data.coding.to_dict(),
+            threshold=final.threshold,
+            threshold_rule=v.threshold,
+            best_params=final.best_params,
+            column_rules={
+                "id_columns": list(d.id_columns),
+                "include": list(d.include),
+                "exclude": list(d.exclude),
+                "model_include": list(spec.include),
+                "model_exclude": list(spec.exclude),
+                "label": d.label,
+                "group": d.group,
+            },
+            extraction_settings=extraction,
+            versions=current_versions(),
+            training={
+                "table": str(table_path) if table_path else None,
+                "table_sha256": file_sha256(table_path) if table_path else None,
+                "n_cases": int(data.y.size),
+                "n_positive": int(data.y.sum()),
+                "created": created_now(),
+            },
+        )
+        runs[name] = ModelRun(spec, cols, cv, summary, final, bundle)
+
+    primary = runs[settings.primary]
+    comparison: dict[str, Any] = {}
+    comparison_rows: list[dict[str, Any]] = []
+    for name, run in runs.items():
+        if name == settings.primary:
+            continue
+        summ, rows = _comparison(primary, run, v.confidence)
+        comparison[name] = summ
+        comparison_rows.extend(rows)
+    adjusted = holm([c["corrected_t_p"] for c in comparison.values()])
+    for c, p_adj in zip(comparison.values(), adjusted, strict=True):
+        c["corrected_t_p_holm"] = p_adj
+
+    permutation: dict[str, Any] | None = None
+    perm_rows: list[dict[str, Any]] = []
+    if v.permutations > 0:
+        say(f"{settings.primary}: label-permutation check, {v.permutations} permutations")
+        permutation, perm_rows = _permutation(
+            primary.spec,
+            data.X[primary.features],
+            data.y,
+            data.groups,
+            settings,
+            primary.summary["auc"],
+            say,
+        )
+
+    metrics: dict[str, Any] = {
+        "primary": primary.summary,
+        "models": {name: run.summary for name, run in runs.items()},
+        "permutation": permutation,
+        "comparison": comparison,
+        "skipped": skipped,
+        "study": {
+            "name": settings.name,
+            "table": str(table_path) if table_path else None,
+            "table_sha256": file_sha256(table_path) if table_path else None,
+            "n_rows_dropped_missing_label": data.n_dropped,
+            "n_infinite_values": data.n_infinite,
+            "non_numeric_columns": data.non_numeric,
+            "label": data.coding.to_dict(),
+            "group": d.group,
+            "n_groups": int(np.unique(data.groups).size) if data.groups is not None else None,
+            "n_cases": int(data.y.size),
+            "n_positive": int(data.y.sum()),
+            "n_features": len(data.features),
+            "outer_folds": v.outer_folds,
+            "inner_folds": v.inner_folds,
+            "repeats": v.repeats,
+            "threshold_rule": v.threshold,
+            "bootstrap": v.bootstrap,
+            "confidence": v.confidence,
+            "random_state": v.random_state,
+            "extraction_settings": extraction is not None,
+            "robustness_table": settings.robustness.icc_table,
+            "versions": current_versions(),
+            "seconds": time.perf_counter() - t_start,
+            "created": created_now(),
+        },
+    }
+    metrics = _jsonable(metrics)
+    result = StudyResult(settings, data, runs, metrics, out_dir)
+    if out_dir is not None:
+        write_run(result, out_dir, comparison_rows, perm_rows)
+        say(f"run written to {out_dir}")
+    return result
+
+
+def write_run(
+    result: StudyResult,
+    out: Path,
+    comparison_rows: list[dict[str, Any]],
+    permutation_rows: list[dict[str, Any]],
+) -> None:
+    """Write the run directory of a study (see the module notes)."""
+    out.mkdir(parents=True, exist_ok=True)
+    runs = result.runs
+    preds = pd.concat([_prediction_rows(r, result.data) for r in runs.values()], ignore_index=True)
+    _write_csv(out / "predictions.csv", preds)
+    sel = pd.DataFrame([row for r in runs.values() for row in _selection_rows(r)])
+    _write_csv(out / "selection.csv", sel)
+    folds = pd.DataFrame([row for r in runs.values() for row in _fold_rows(r)])
+    _write_csv(out / "folds.csv", folds)
+    comp_cols = [
+        "model_a",
+        "model_b",
+        "repeat",
+        "auc_a",
+        "auc_b",
+        "delta_auc",
+        "delta_ci_low",
+        "delta_ci_high",
+        "z",
+        "p_value",
+    ]
+    _write_csv(out / "comparison.csv", pd.DataFrame(comparison_rows, columns=comp_cols))
+    _write_csv(
+        out / "permutation.csv", pd.DataFrame(permutation_rows, columns=["permutation", "auc"])
+    )
+    _write_text(
+        out / "config.yaml",
+        yaml.safe_dump(study_to_dict(result.settings), sort_keys=False, default_flow_style=None),
+    )
+    primary = result.settings.primary
+    for name, run in runs.items():
+        path = out / "model.joblib" if name == primary else out / "models" / f"{name}.joblib"
+        run.bundle.save(path)
+    _write_text(out / "metrics.json", json.dumps(result.metrics, indent=2) + "\n")

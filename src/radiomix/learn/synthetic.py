@@ -1,0 +1,170 @@
+"""Synthetic feature tables with a known answer, for tests, benchmarks and demonstrations.
+
+:func:`make_feature_table` draws a wide table shaped like ``radiomix extract`` output
+(``case_id``, ``roi``, ``diagnostics_*``, feature columns, plus a label and optionally a group
+column). A few *informative* features are Gaussian with a class-dependent mean,
+
+.. math:: x_{\\text{inf}} \\mid y \\sim \\mathcal N(y\\,\\delta, I),
+
+and the others are pure noise that is correlated in blocks (a shared latent factor per block
+with loading :math:`\\rho`, like families of redundant texture features) and on wildly
+different scales. The noise is independent of the label and of the informative features, so
+the best achievable ROC AUC is that of the Bayes rule on the informative features alone:
+
+.. math:: \\mathrm{AUC}^{*} = \\Phi\\left(\\frac{\\lVert\\delta\\rVert}{\\sqrt 2}\\right).
+
+With ``n_informative=0`` the table is pure noise: every honest estimate of the AUC must be
+close to 0.5.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["SyntheticTable", "make_feature_table"]
+
+_FAMILIES = ("statistics", "histogram", "glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm")
+
+
+@dataclass(frozen=True)
+class SyntheticTable:
+    """A synthetic feature table and its ground truth.
+
+    Attributes
+    ----------
+    table : DataFrame
+    informative : list of str
+        Columns that carry the signal.
+    optimal_auc : float
+        Bayes-optimal ROC AUC (0.5 for pure noise).
+    label : str
+        Name of the label column (values ``benign`` / ``malignant``).
+    group : str or None
+        Name of the group column, when near-duplicates were added.
+    """
+
+    table: pd.DataFrame
+    informative: list[str]
+    optimal_auc: float
+    label: str = "diagnosis"
+    group: str | None = None
+
+
+def make_feature_table(
+    n_cases: int = 200,
+    n_features: int = 100,
+    n_informative: int = 5,
+    effect: float = 0.8,
+    prevalence: float = 0.35,
+    n_shape: int = 10,
+    n_shape_informative: int = 0,
+    block_size: int = 10,
+    block_correlation: float = 0.8,
+    duplicates: int = 0,
+    random_state: int | None = 0,
+    case_seed: int | None = None,
+) -> SyntheticTable:
+    """Draw a synthetic radiomics feature table with a known optimal AUC.
+
+    Parameters
+    ----------
+    n_cases : int
+        Cases before near-duplicates are added.
+    n_features : int
+        Feature columns.
+    n_informative : int
+        Informative features in total (shape ones included), each with mean shift
+        ``effect`` (in SD units) between the classes.
+    effect : float
+    prevalence : float
+        Fraction of positive (``malignant``) cases.
+    n_shape : int
+        Columns named as shape features (``original_morphology_*``).
+    n_shape_informative : int
+        How many of the informative features are shape features.
+    block_size, block_correlation : int, float
+        Noise features come in blocks sharing a latent factor (pairwise correlation
+        ``block_correlation`` within a block).
+    duplicates : int
+        Near-duplicate copies (tiny noise added) of randomly chosen cases; each copy shares
+        the ``family`` group of its original, as near-duplicate images in BUSI do.
+    random_state : int or None
+        Seed of the table's layout (which features are informative, their scales) and, unless
+        ``case_seed`` is given, of the cases.
+    case_seed : int, optional
+        Seed of the cases alone: tables with the same ``random_state`` and different
+        ``case_seed`` are two cohorts from one population (e.g. an external validation set).
+
+    Returns
+    -------
+    SyntheticTable
+    """
+    if not 0 <= n_shape_informative <= min(n_shape, n_informative):
+        raise ValueError("n_shape_informative must be between 0 and min(n_shape, n_informative)")
+    if n_informative > n_features or n_shape > n_features:
+        raise ValueError("more informative or shape features than features")
+    layout = np.random.default_rng(random_state)
+    names = [f"original_morphology_shape{j}" for j in range(n_shape)]
+    names += [
+        f"original_{_FAMILIES[j % len(_FAMILIES)]}_feature{j}" for j in range(n_features - n_shape)
+    ]
+    shape_idx = np.arange(n_shape)
+    other_idx = np.arange(n_shape, n_features)
+    inf_idx = np.concatenate(
+        [
+            layout.choice(shape_idx, n_shape_informative, replace=False),
+            layout.choice(other_idx, n_informative - n_shape_informative, replace=False),
+        ]
+    ).astype(np.intp)
+    noise_idx = np.setdiff1d(np.arange(n_features), inf_idx)
+    skewed = noise_idx[layout.random(noise_idx.size) < 0.3]
+    scales = 10.0 ** layout.uniform(-3, 5, size=n_features)
+    # the cases come from their own stream, drawn after the layout
+    rng = np.random.default_rng(case_seed if case_seed is not None else layout.integers(2**32))
+    n_pos = round(prevalence * n_cases)
+    y = np.zeros(n_cases, dtype=np.int8)
+    y[rng.choice(n_cases, n_pos, replace=False)] = 1
+    X = np.empty((n_cases, n_features))
+    # noise: blocks sharing a latent factor
+    for start in range(0, noise_idx.size, max(block_size, 1)):
+        cols = noise_idx[start : start + block_size]
+        factor = rng.normal(size=(n_cases, 1))
+        X[:, cols] = math.sqrt(block_correlation) * factor + math.sqrt(
+            1.0 - block_correlation
+        ) * rng.normal(size=(n_cases, cols.size))
+    X[:, inf_idx] = rng.normal(size=(n_cases, inf_idx.size)) + effect * y[:, None]
+    # radiomics-like scales: every column gets its own unit; some noise is skewed
+    X[:, skewed] = np.exp(X[:, skewed])
+    X *= scales
+    ids = [f"case{i:04d}" for i in range(n_cases)]
+    groups = [f"g{i:04d}" for i in range(n_cases)]
+    if duplicates:
+        src = rng.choice(n_cases, duplicates, replace=True)
+        Xd = X[src] * (1.0 + 0.01 * rng.normal(size=(duplicates, n_features)))
+        X = np.vstack([X, Xd])
+        y = np.concatenate([y, y[src]])
+        ids += [f"case{s:04d}_dup{k}" for k, s in enumerate(src)]
+        groups += [groups[s] for s in src]
+    table = pd.DataFrame(X, columns=names)
+    table.insert(0, "case_id", ids)
+    table.insert(1, "roi", "1")
+    table.insert(2, "diagnostics_int_mask_vox_count_init_roi", rng.integers(50, 5000, len(ids)))
+    table["diagnosis"] = np.where(y == 1, "malignant", "benign")
+    group_col = None
+    if duplicates:
+        table["family"] = groups
+        group_col = "family"
+    optimal = float(stats.norm.cdf(effect * math.sqrt(n_informative) / math.sqrt(2.0)))
+    if n_informative == 0:
+        optimal = 0.5
+    return SyntheticTable(
+        table=table,
+        informative=[names[i] for i in inf_idx],
+        optimal_auc=optimal,
+        group=group_col,
+    )

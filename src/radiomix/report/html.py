@@ -1,0 +1,479 @@
+"""The study report: one self-contained HTML file (and the PNGs) from a run directory.
+
+:func:`build_report` reads what ``radiomix train`` wrote (``metrics.json``,
+``predictions.csv``, ``selection.csv``, ``folds.csv``, ``permutation.csv``, ``config.yaml``
+and any ``external-*/`` evaluations) and writes ``report.html`` with every figure embedded as
+a base64 PNG (no file beside it is needed to view it, nothing is fetched from the network),
+plus the same figures as PNG files in ``figures/``. It never trains anything.
+
+Sections: cohort summary; the primary model's metrics with 95% CIs; ROC with its bootstrap
+band and operating point; precision-recall; calibration; confusion matrix; decision curve;
+selection frequency and importance of the top features; model comparison table and plot;
+the label-permutation check; external validations; the resolved settings.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from radiomix.errors import ModelBundleError
+from radiomix.learn.bundle import _atomic_write
+from radiomix.report import plots
+
+__all__ = ["RunData", "build_report", "load_run"]
+
+FIGURES = (
+    "roc",
+    "pr",
+    "calibration",
+    "confusion",
+    "decision_curve",
+    "selection",
+    "model_comparison",
+    "permutation",
+)
+
+
+@dataclass
+class RunData:
+    """The files of a run directory, read."""
+
+    path: Path
+    metrics: dict[str, Any]
+    predictions: pd.DataFrame
+    selection: pd.DataFrame
+    folds: pd.DataFrame
+    permutation: pd.DataFrame
+    config_text: str
+    external: dict[str, dict[str, Any]]
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read a run directory written by ``radiomix train``."""
+    path = Path(run_dir)
+    if not (path / "metrics.json").is_file():
+        raise ModelBundleError(
+            f"{path} is not a run directory (no metrics.json); run radiomix train first"
+        )
+    need = ("predictions.csv", "selection.csv", "folds.csv")
+    missing = [n for n in need if not (path / n).is_file()]
+    if missing:
+        raise ModelBundleError(f"run directory {path} is incomplete: missing {', '.join(missing)}")
+    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    perm = path / "permutation.csv"
+    permutation = (
+        pd.read_csv(perm) if perm.is_file() and perm.stat().st_size > 0 else pd.DataFrame()
+    )
+    external = {}
+    for sub in sorted(path.glob("external*/metrics.json")):
+        external[sub.parent.name] = json.loads(sub.read_text(encoding="utf-8"))
+    cfg = path / "config.yaml"
+    return RunData(
+        path=path,
+        metrics=metrics,
+        predictions=pd.read_csv(path / "predictions.csv", low_memory=False),
+        selection=pd.read_csv(path / "selection.csv"),
+        folds=pd.read_csv(path / "folds.csv"),
+        permutation=permutation,
+        config_text=cfg.read_text(encoding="utf-8") if cfg.is_file() else "",
+        external=external,
+    )
+
+
+def _fmt(v: Any, digits: int = 3) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "-"
+        return f"{v:.{digits}f}"
+    return html.escape(str(v))
+
+
+def _ci(m: Mapping[str, Any], key: str, digits: int = 3) -> str:
+    ci = m.get(f"{key}_ci")
+    if not ci or ci[0] is None:
+        return _fmt(m.get(key), digits)
+    return f"{_fmt(m.get(key), digits)} <span class='ci'>[{_fmt(ci[0], digits)}, {_fmt(ci[1], digits)}]</span>"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table class='{cls}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+METRIC_LABELS = (
+    ("auc", "ROC AUC"),
+    ("pr_auc", "PR AUC (average precision)"),
+    ("balanced_accuracy", "balanced accuracy"),
+    ("sensitivity", "sensitivity"),
+    ("specificity", "specificity"),
+    ("ppv", "PPV"),
+    ("npv", "NPV"),
+    ("accuracy", "accuracy"),
+    ("f1", "F1"),
+    ("mcc", "MCC"),
+    ("brier", "Brier score"),
+    ("calibration_intercept", "calibration intercept"),
+    ("calibration_slope", "calibration slope"),
+)
+
+CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;
+color:#1d2733;line-height:1.45;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:0.2em} h2{border-bottom:2px solid #1f5fa8;padding-bottom:3px;margin-top:1.8em}
+table{border-collapse:collapse;margin:0.6em 0;font-size:0.92em} th,td{border:1px solid #c9d1da;padding:4px 9px;text-align:left}
+th{background:#eef3f8} .ci{color:#5a6775;font-size:0.9em} .muted{color:#5a6775}
+.figs{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start} figure{margin:0;flex:1 1 460px;max-width:540px}
+figure.wide{max-width:100%;flex-basis:100%} figure img{width:100%;height:auto;border:1px solid #e3e8ee}
+figcaption{font-size:0.85em;color:#5a6775}
+pre{background:#f5f7f9;padding:0.8em;overflow-x:auto;font-size:0.85em}
+.warn{background:#fff4e5;border-left:4px solid #d9731a;padding:0.5em 0.8em}
+"""
+
+
+def _img(name: str, data: bytes, caption: str) -> str:
+    b64 = base64.b64encode(data).decode("ascii")
+    wide = " class='wide'" if name == "selection" else ""
+    return (
+        f"<figure id='fig-{name}'{wide}><img alt='{html.escape(caption)}' "
+        f"src='data:image/png;base64,{b64}'><figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write ``report.html`` (self-contained) and ``figures/*.png`` for a run directory.
+
+    Parameters
+    ----------
+    run_dir : path
+        Run directory of ``radiomix train``.
+    out : path, optional
+        HTML file to write (default: ``RUN_DIR/report.html``); the PNGs go to a
+        ``figures`` folder beside it.
+
+    Returns
+    -------
+    Path
+        The HTML file.
+    """
+    run = load_run(run_dir)
+    out_path = Path(out) if out is not None else run.path / "report.html"
+    fig_dir = out_path.parent / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    m = run.metrics
+    study = m.get("study", {})
+    primary = m["primary"]["model"]
+    models: dict[str, dict[str, Any]] = m.get("models", {})
+    pred = run.predictions
+    by_model = dict(iter(pred.groupby("model", sort=False)))
+    if primary not in by_model:
+        raise ModelBundleError(f"predictions.csv of {run.path} has no rows for {primary!r}")
+    others = {n: g for n, g in by_model.items() if n != primary}
+    label = study.get("label", {})
+    neg, pos = str(label.get("negative", "0")), str(label.get("positive", "1"))
+
+    images: dict[str, tuple[bytes, str]] = {}
+
+    def add(name: str, fig: Any, caption: str) -> None:
+        images[name] = (plots.save_png(fig, fig_dir / f"{name}.png"), caption)
+
+    pm = models.get(primary, m["primary"])
+    add(
+        "roc",
+        plots.plot_roc(by_model[primary], primary, models, others),
+        "ROC of pooled out-of-fold predictions: thin lines one per repeat, bold the median "
+        "repeat with its 95% bootstrap band; circle: operating point at the thresholds chosen "
+        "inside the training folds; dashed: comparators.",
+    )
+    add(
+        "pr",
+        plots.plot_pr(by_model[primary], primary, models, others),
+        "Precision-recall of the median repeat; dotted: prevalence (a random model).",
+    )
+    add(
+        "calibration",
+        plots.plot_calibration(by_model[primary], primary, pm),
+        "Calibration of the out-of-fold probabilities (median repeat): ideal is the diagonal, "
+        "intercept 0 and slope 1; bottom: predicted probabilities by class.",
+    )
+    add(
+        "confusion",
+        plots.plot_confusion(by_model[primary], primary, neg, pos),
+        "Confusion matrix of the median repeat at the thresholds chosen inside the training folds "
+        "(counts and row percentages).",
+    )
+    add(
+        "decision_curve",
+        plots.plot_decision_curve(by_model[primary], primary, others),
+        "Decision curve: net benefit of acting on the model's prediction at each threshold "
+        "probability, against acting for all or for none.",
+    )
+    add(
+        "selection",
+        plots.plot_selection(run.selection, primary),
+        "How often each feature reached the classifier across all outer fits (selection is "
+        "refitted in every training fold), and its mean importance when selected.",
+    )
+    add(
+        "model_comparison",
+        plots.plot_model_comparison(models, primary),
+        "ROC AUC of every model in the same nested cross-validation (same splits).",
+    )
+    perm = m.get("permutation")
+    if perm and len(run.permutation):
+        add(
+            "permutation",
+            plots.plot_permutation(
+                run.permutation["auc"].tolist(),
+                float(perm.get("observed_auc", primary and pm.get("auc", 0.5))),
+                perm.get("p_value"),
+            ),
+            "Nested CV of the primary model with randomly permuted labels: the AUCs an "
+            "unrelated label reaches; the observed AUC should lie far to the right.",
+        )
+
+    parts: list[str] = []
+    title = html.escape(str(study.get("name", "study")))
+    parts.append(f"<h1>radiomix study report: {title}</h1>")
+    versions = study.get("versions", {})
+    parts.append(
+        "<p class='muted'>Created "
+        + _fmt(study.get("created"))
+        + " by radiomix "
+        + _fmt(versions.get("radiomix"))
+        + " (scikit-learn "
+        + _fmt(versions.get("scikit-learn"))
+        + "). Every number is out-of-fold: features, selection, tuning and the decision "
+        "threshold were fitted inside the training folds of a repeated nested cross-validation.</p>"
+    )
+    # cohort
+    folds = run.folds[run.folds["model"] == primary]
+    cohort = [
+        ("cases", _fmt(study.get("n_cases"))),
+        (f"positive ({html.escape(pos)})", _fmt(study.get("n_positive"))),
+        (
+            f"negative ({html.escape(neg)})",
+            _fmt((study.get("n_cases") or 0) - (study.get("n_positive") or 0)),
+        ),
+        ("positive class chosen by", _fmt(label.get("rule"))),
+        ("label column", _fmt(label.get("column"))),
+        (
+            "group column (kept within one fold)",
+            _fmt(study.get("group"))
+            + (f" ({study.get('n_groups')} groups)" if study.get("group") else ""),
+        ),
+        ("feature columns", _fmt(study.get("n_features"))),
+        ("rows dropped (missing label)", _fmt(study.get("n_rows_dropped_missing_label"))),
+        ("infinite values (treated as missing)", _fmt(study.get("n_infinite_values"))),
+        (
+            "validation",
+            f"{_fmt(study.get('repeats'))} repeats x {_fmt(study.get('outer_folds'))} outer folds x {_fmt(study.get('inner_folds'))} inner folds",
+        ),
+        ("threshold rule", _fmt(study.get("threshold_rule"))),
+        (
+            "confidence intervals",
+            f"{_fmt(study.get('confidence'), 2)}, {_fmt(study.get('bootstrap'))} bootstrap resamples",
+        ),
+        ("robustness (ICC) table", _fmt(study.get("robustness_table"))),
+        ("random state", _fmt(study.get("random_state"))),
+    ]
+    if len(folds):
+        cohort.append(
+            (
+                "positives per outer test fold",
+                f"{folds['n_positive_test'].min()} to {folds['n_positive_test'].max()} (of {folds['n_test'].min()} to {folds['n_test'].max()} cases)",
+            )
+        )
+    parts.append("<h2>Cohort and design</h2>" + _table(["", ""], cohort))
+    # primary metrics
+    rows = [[lab, _ci(pm, key)] for key, lab in METRIC_LABELS]
+    rows.insert(
+        1,
+        [
+            "ROC AUC, DeLong 95% CI (median repeat)",
+            f"[{_fmt((pm.get('auc_ci_delong') or [None])[0])}, {_fmt((pm.get('auc_ci_delong') or [None, None])[1])}]",
+        ],
+    )
+    rows.insert(
+        2,
+        [
+            "ROC AUC per outer fold, mean (SD)",
+            f"{_fmt(pm.get('auc_fold_mean'))} ({_fmt(pm.get('auc_fold_sd'))})",
+        ],
+    )
+    rows.append(
+        [
+            "decision threshold, median over folds (range)",
+            f"{_fmt(pm.get('threshold'))} ({_fmt((pm.get('threshold_range') or [None])[0])} to {_fmt((pm.get('threshold_range') or [None, None])[1])})",
+        ]
+    )
+    final = pm.get("final") or {}
+    rows.append(
+        ["final model: hyper-parameters", html.escape(json.dumps(final.get("best_params", {})))]
+    )
+    rows.append(["final model: features used", _fmt(final.get("n_features_used"))])
+    parts.append(
+        f"<h2>Primary model: {html.escape(primary)}</h2><p>{html.escape(str(pm.get('description', '')))}</p>"
+    )
+    parts.append(_table(["metric", "median over repeats [95% CI]"], rows))
+    slope = pm.get("calibration_slope")
+    if slope is not None and slope < 0.8:
+        parts.append(
+            "<p class='warn'>Calibration slope below 0.8: the predicted probabilities are too "
+            "extreme (overfitting); recalibrate before using them as risks.</p>"
+        )
+    elif slope is not None and slope > 1.25:
+        parts.append(
+            "<p class='warn'>Calibration slope above 1.25: the predicted probabilities are too "
+            "moderate (strong regularisation); the ranking (AUC) is unaffected, but recalibrate "
+            "before using them as risks.</p>"
+        )
+    parts.append(
+        "<div class='figs'>"
+        + "".join(_img(k, *images[k]) for k in ("roc", "pr") if k in images)
+        + "</div>"
+    )
+    parts.append(
+        "<h2>Calibration and clinical usefulness</h2><div class='figs'>"
+        + "".join(
+            _img(k, *images[k])
+            for k in ("calibration", "decision_curve", "confusion")
+            if k in images
+        )
+        + "</div>"
+    )
+    # selection
+    sel = run.selection[run.selection["model"] == primary].head(15)
+    srows = [
+        [
+            html.escape(str(r.feature)),
+            _fmt(r.frequency, 2),
+            _fmt(r.mean_importance),
+            _fmt(r.sd_importance),
+            "yes" if bool(r.final_selected) else "",
+        ]
+        for r in sel.itertuples()
+    ]
+    parts.append(
+        "<h2>Feature selection</h2>"
+        + "<div class='figs'>"
+        + _img("selection", *images["selection"])
+        + "</div>"
+    )
+    parts.append(
+        _table(["feature", "selection frequency", "mean importance", "SD", "in final model"], srows)
+    )
+    # comparison
+    comp = m.get("comparison", {})
+    crow = []
+    for name, mm in models.items():
+        c = comp.get(name, {})
+        crow.append(
+            [
+                html.escape(name) + (" (primary)" if name == primary else ""),
+                _ci(mm, "auc"),
+                _ci(mm, "pr_auc"),
+                _ci(mm, "balanced_accuracy"),
+                _ci(mm, "sensitivity"),
+                _ci(mm, "specificity"),
+                _ci(mm, "brier"),
+                _fmt(mm.get("calibration_slope"), 2),
+                ""
+                if name == primary
+                else f"{_fmt(c.get('delta_auc'))} (DeLong p {_fmt(c.get('delong_p_median'), 3)}; corrected t p {_fmt(c.get('corrected_t_p_holm'), 3)})",
+            ]
+        )
+    parts.append(
+        "<h2>Model comparison</h2>"
+        + _table(
+            [
+                "model",
+                "ROC AUC",
+                "PR AUC",
+                "balanced accuracy",
+                "sensitivity",
+                "specificity",
+                "Brier",
+                "cal. slope",
+                "primary minus model: AUC (p)",
+            ],
+            crow,
+        )
+    )
+    parts.append(
+        "<p class='muted'>DeLong p: median over repeats of the paired DeLong test on pooled out-of-fold predictions; corrected t p: Nadeau-Bengio corrected resampled t-test over the outer folds, Holm-adjusted over comparators. Choosing the best of several models by these numbers is itself optimistic; the primary model is the pre-registered one.</p>"
+    )
+    parts.append(
+        "<div class='figs'>" + _img("model_comparison", *images["model_comparison"]) + "</div>"
+    )
+    skipped = m.get("skipped") or {}
+    if skipped:
+        parts.append(
+            "<p>Skipped: "
+            + "; ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in skipped.items())
+            + "</p>"
+        )
+    # permutation
+    if "permutation" in images and perm:
+        parts.append(
+            "<h2>Label-permutation check</h2><p>Median null AUC "
+            f"{_fmt(perm.get('auc'))} over {_fmt(perm.get('n_permutations'))} permutations "
+            f"(p = {_fmt(perm.get('p_value'), 3)}).</p><div class='figs'>"
+            + _img("permutation", *images["permutation"])
+            + "</div>"
+        )
+    # external
+    if run.external:
+        erow = []
+        for name, em in run.external.items():
+            p_m = em.get("primary", {})
+            erow.append(
+                [
+                    html.escape(name),
+                    html.escape(str(em.get("study", {}).get("table", ""))),
+                    _fmt(p_m.get("n_cases")),
+                    _fmt(p_m.get("n_positive")),
+                    _ci(p_m, "auc"),
+                    _ci(p_m, "sensitivity"),
+                    _ci(p_m, "specificity"),
+                    _fmt(p_m.get("calibration_intercept"), 2),
+                    _fmt(p_m.get("calibration_slope"), 2),
+                ]
+            )
+        parts.append(
+            "<h2>External validation (frozen model)</h2>"
+            + _table(
+                [
+                    "evaluation",
+                    "table",
+                    "cases",
+                    "positive",
+                    "ROC AUC",
+                    "sensitivity",
+                    "specificity",
+                    "cal. intercept",
+                    "cal. slope",
+                ],
+                erow,
+            )
+        )
+    parts.append("<h2>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
+    doc = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>radiomix report: {title}</title><style>{CSS}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>\n"
+    )
+    _atomic_write(out_path, lambda tmp: Path(tmp).write_text(doc, encoding="utf-8"))
+    return out_path

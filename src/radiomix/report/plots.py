@@ -1,0 +1,451 @@
+"""Figures of a study run (matplotlib's object API: no pyplot, no display, no global state).
+
+Every function takes plain arrays or tables read from a run directory and returns a
+:class:`matplotlib.figure.Figure`; :func:`save_png` writes one and returns its bytes.
+
+The primary model's curves use the repeat whose pooled out-of-fold AUC is the median over
+repeats (the "median repeat"); the ROC band is a pointwise percentile band of the true
+positive rate at fixed false positive rates over stratified bootstrap resamples of that
+repeat's cases (vertical averaging, Fawcett 2006).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from radiomix.learn.metrics import (
+    bootstrap_weights,
+    logistic_recalibration,
+    net_benefit,
+    roc_auc,
+)
+
+__all__ = [
+    "median_repeat",
+    "plot_calibration",
+    "plot_confusion",
+    "plot_decision_curve",
+    "plot_model_comparison",
+    "plot_permutation",
+    "plot_pr",
+    "plot_roc",
+    "plot_selection",
+    "roc_points",
+    "save_png",
+]
+
+PRIMARY_COLOR = "#1f5fa8"
+OTHER_COLORS = ("#d9731a", "#2a9d55", "#b33a3a", "#7a4fb0", "#8c6d31", "#4aa3b5", "#c2469a")
+
+
+def _subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kw: Any) -> Any:
+    """A new figure and its axes (like ``pyplot.subplots``, without pyplot's global state)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kw)
+
+
+def save_png(fig: Figure, path: str | Path | None = None, dpi: int = 110) -> bytes:
+    """Render a figure to PNG bytes (and write them to ``path`` when given)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    data = buf.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
+
+
+def median_repeat(pred: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the repeat whose pooled AUC is closest to the median over repeats."""
+    aucs = {
+        int(r): roc_auc(g["y"].to_numpy(), g["probability"].to_numpy())
+        for r, g in pred.groupby("repeat")
+    }
+    med = float(np.median(list(aucs.values())))
+    best = min(aucs, key=lambda r: (abs(aucs[r] - med), r))
+    return pred[pred["repeat"] == best]
+
+
+def roc_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False and true positive rates at every distinct threshold (from (0, 0) to (1, 1))."""
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    ends = np.r_[ps[1:] != ps[:-1], True]
+    tp = np.cumsum(ys)[ends]
+    fp = np.cumsum(1 - ys)[ends]
+    n1, n0 = max(int(y.sum()), 1), max(int((1 - y).sum()), 1)
+    return np.r_[0.0, fp / n0], np.r_[0.0, tp / n1]
+
+
+def _pr_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    ends = np.r_[ps[1:] != ps[:-1], True]
+    tp = np.cumsum(ys)[ends]
+    called = (np.arange(1, y.size + 1))[ends]
+    recall = tp / max(int(y.sum()), 1)
+    precision = tp / called
+    return np.r_[0.0, recall], np.r_[precision[0] if precision.size else 1.0, precision]
+
+
+def _label(name: str, m: Mapping[str, Any] | None) -> str:
+    if not m or m.get("auc") is None:
+        return name
+    ci = m.get("auc_ci") or [None, None]
+    if ci[0] is None:
+        return f"{name} (AUC {m['auc']:.3f})"
+    return f"{name} (AUC {m['auc']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}])"
+
+
+def plot_roc(
+    primary: pd.DataFrame,
+    primary_name: str,
+    metrics: Mapping[str, Mapping[str, Any]],
+    others: Mapping[str, pd.DataFrame] | None = None,
+    n_boot: int = 200,
+    random_state: int = 0,
+) -> Figure:
+    """ROC: thin per-repeat curves, the median repeat with a bootstrap band, the operating
+    point at the fold thresholds, and comparators' median repeats (dashed)."""
+    fig, ax = _subplots(figsize=(5.6, 5.2))
+    for _, g in primary.groupby("repeat"):
+        fpr, tpr = roc_points(g["y"].to_numpy(), g["probability"].to_numpy())
+        ax.step(fpr, tpr, where="post", color=PRIMARY_COLOR, alpha=0.15, lw=0.8)
+    med = median_repeat(primary)
+    y, p = med["y"].to_numpy(), med["probability"].to_numpy()
+    grid = np.linspace(0, 1, 101)
+    if n_boot > 0 and 0 < y.sum() < y.size:
+        W = bootstrap_weights(y, None, n_boot, random_state).astype(np.int64)
+        curves = []
+        for w in W:
+            idx = np.repeat(np.arange(y.size), w)
+            fpr_b, tpr_b = roc_points(y[idx], p[idx])
+            curves.append(_step_interp(grid, fpr_b, tpr_b))
+        lo, hi = np.percentile(np.vstack(curves), [2.5, 97.5], axis=0)
+        ax.fill_between(
+            grid,
+            lo,
+            hi,
+            color=PRIMARY_COLOR,
+            alpha=0.18,
+            step="post",
+            lw=0,
+            label="95% bootstrap band",
+        )
+    fpr, tpr = roc_points(y, p)
+    ax.step(
+        fpr,
+        tpr,
+        where="post",
+        color=PRIMARY_COLOR,
+        lw=2.2,
+        label=_label(primary_name, metrics.get(primary_name)),
+    )
+    for i, (name, frame) in enumerate((others or {}).items()):
+        om = median_repeat(frame)
+        f2, t2 = roc_points(om["y"].to_numpy(), om["probability"].to_numpy())
+        ax.step(
+            f2,
+            t2,
+            where="post",
+            ls="--",
+            lw=1.4,
+            color=OTHER_COLORS[i % len(OTHER_COLORS)],
+            label=_label(name, metrics.get(name)),
+        )
+    pm = metrics.get(primary_name, {})
+    if pm.get("sensitivity") is not None and pm.get("specificity") is not None:
+        ax.plot(
+            [1 - pm["specificity"]],
+            [pm["sensitivity"]],
+            "o",
+            ms=9,
+            mfc="white",
+            mec="black",
+            mew=1.8,
+            zorder=5,
+            label=f"operating point (sens {pm['sensitivity']:.2f}, spec {pm['specificity']:.2f})",
+        )
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+    ax.set(
+        xlim=(-0.01, 1.01),
+        ylim=(-0.01, 1.01),
+        xlabel="1 - specificity (false positive rate)",
+        ylabel="sensitivity (true positive rate)",
+        title="ROC, out-of-fold",
+    )
+    ax.legend(loc="lower right", fontsize=7.5, frameon=True)
+    ax.set_aspect("equal")
+    return fig
+
+
+def _step_interp(grid: np.ndarray, fpr: np.ndarray, tpr: np.ndarray) -> np.ndarray:
+    """TPR of a step ROC curve at the given FPRs (the highest TPR reached at that FPR)."""
+    idx = np.searchsorted(fpr, grid, side="right") - 1
+    return tpr[np.clip(idx, 0, tpr.size - 1)]
+
+
+def plot_pr(
+    primary: pd.DataFrame,
+    primary_name: str,
+    metrics: Mapping[str, Mapping[str, Any]],
+    others: Mapping[str, pd.DataFrame] | None = None,
+) -> Figure:
+    """Precision-recall curves of the median repeats, with the prevalence as reference."""
+    fig, ax = _subplots(figsize=(5.6, 5.2))
+    series = [(primary_name, primary, PRIMARY_COLOR, "-")] + [
+        (n, f, OTHER_COLORS[i % len(OTHER_COLORS)], "--")
+        for i, (n, f) in enumerate((others or {}).items())
+    ]
+    prevalence = math.nan
+    for name, frame, color, ls in series:
+        med = median_repeat(frame)
+        y = med["y"].to_numpy()
+        prevalence = float(y.mean())
+        rec, prec = _pr_points(y, med["probability"].to_numpy())
+        m = metrics.get(name, {})
+        lab = f"{name} (PR AUC {m['pr_auc']:.3f})" if m.get("pr_auc") is not None else name
+        ax.step(
+            rec, prec, where="post", color=color, ls=ls, lw=2.0 if ls == "-" else 1.4, label=lab
+        )
+    ax.axhline(prevalence, color="grey", lw=0.8, ls=":", label=f"prevalence {prevalence:.2f}")
+    ax.set(
+        xlim=(-0.01, 1.01),
+        ylim=(0, 1.02),
+        xlabel="recall (sensitivity)",
+        ylabel="precision (PPV)",
+        title="Precision-recall, out-of-fold",
+    )
+    ax.legend(loc="lower left", fontsize=7.5)
+    return fig
+
+
+def plot_calibration(
+    frame: pd.DataFrame, name: str, m: Mapping[str, Any], n_bins: int = 10
+) -> Figure:
+    """Calibration: observed fraction vs mean predicted probability in quantile bins (with
+    Wilson 95% intervals), the logistic recalibration curve, and the distribution of
+    predictions by class."""
+    med = median_repeat(frame)
+    y, p = med["y"].to_numpy(), med["probability"].to_numpy()
+    fig, (ax, axh) = _subplots(
+        2, 1, figsize=(5.6, 6.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    bins = max(2, min(n_bins, y.size // 10))
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(edges.size - 2, 0))
+    xs, obs, lo, hi = [], [], [], []
+    for b in np.unique(which):
+        sel = which == b
+        k, n = float(y[sel].sum()), float(sel.sum())
+        xs.append(p[sel].mean())
+        ph = k / n
+        z = 1.959964
+        centre = (ph + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        obs.append(ph)
+        lo.append(ph - (centre - half))
+        hi.append((centre + half) - ph)
+    ax.errorbar(
+        xs,
+        obs,
+        yerr=[np.maximum(lo, 0), np.maximum(hi, 0)],
+        fmt="o",
+        color=PRIMARY_COLOR,
+        capsize=3,
+        label="observed (quantile bins, Wilson 95% CI)",
+    )
+    a2, b2 = logistic_recalibration(y, p)
+    if np.isfinite(a2) and np.isfinite(b2):
+        grid = np.linspace(max(p.min(), 1e-4), min(p.max(), 1 - 1e-4), 200)
+        lg = np.log(grid / (1 - grid))
+        ax.plot(
+            grid,
+            1 / (1 + np.exp(-(a2 + b2 * lg))),
+            color=PRIMARY_COLOR,
+            lw=1.5,
+            label="logistic recalibration",
+        )
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=0.9, label="ideal")
+    txt = []
+    if m.get("calibration_intercept") is not None:
+        txt.append(f"intercept {m['calibration_intercept']:.2f}")
+    if m.get("calibration_slope") is not None:
+        txt.append(f"slope {m['calibration_slope']:.2f}")
+    if m.get("brier") is not None:
+        txt.append(f"Brier {m['brier']:.3f}")
+    ax.text(
+        0.03,
+        0.97,
+        "\n".join(txt),
+        transform=ax.transAxes,
+        va="top",
+        fontsize=8.5,
+        bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"},
+    )
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        ylabel="observed fraction positive",
+        title=f"Calibration, {name}, out-of-fold",
+    )
+    ax.legend(loc="lower right", fontsize=7.5)
+    hb = np.linspace(0, 1, 26)
+    axh.hist(p[y == 0], bins=hb, color="0.55", alpha=0.7, label="negative")
+    axh.hist(p[y == 1], bins=hb, color=PRIMARY_COLOR, alpha=0.6, label="positive")
+    axh.set(xlabel="predicted probability", ylabel="cases")
+    axh.legend(fontsize=7.5)
+    return fig
+
+
+def plot_confusion(frame: pd.DataFrame, name: str, negative: str, positive: str) -> Figure:
+    """Confusion matrix of the median repeat at the fold thresholds: counts and row %."""
+    med = median_repeat(frame)
+    y = med["y"].to_numpy()
+    pred = med["predicted"].to_numpy()
+    cm = np.array([[np.sum((y == a) & (pred == b)) for b in (0, 1)] for a in (0, 1)])
+    rows = cm.sum(axis=1, keepdims=True)
+    frac = np.divide(cm, rows, out=np.zeros_like(cm, dtype=float), where=rows > 0)
+    fig, ax = _subplots(figsize=(4.8, 4.2))
+    ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    for i in range(2):
+        for j in range(2):
+            ax.text(
+                j,
+                i,
+                f"{cm[i, j]}\n{100 * frac[i, j]:.1f}%",
+                ha="center",
+                va="center",
+                fontsize=12,
+                color="white" if frac[i, j] > 0.6 else "black",
+            )
+    ticks = [f"{negative}\n(negative)", f"{positive}\n(positive)"]
+    ax.set_xticks([0, 1], ticks, fontsize=8.5)
+    ax.set_yticks([0, 1], ticks, fontsize=8.5)
+    ax.set(xlabel="predicted", ylabel="reference", title=f"Confusion matrix, {name}")
+    return fig
+
+
+def plot_decision_curve(
+    primary: pd.DataFrame, primary_name: str, others: Mapping[str, pd.DataFrame] | None = None
+) -> Figure:
+    """Decision curve (net benefit over threshold probabilities; Vickers & Elkin 2006)."""
+    t = np.linspace(0.01, 0.8, 80)
+    fig, ax = _subplots(figsize=(5.8, 4.6))
+    series = [(primary_name, primary, PRIMARY_COLOR, "-")] + [
+        (n, f, OTHER_COLORS[i % len(OTHER_COLORS)], "--")
+        for i, (n, f) in enumerate((others or {}).items())
+    ]
+    prev = 0.0
+    for name, frame, color, ls in series:
+        med = median_repeat(frame)
+        y, p = med["y"].to_numpy(), med["probability"].to_numpy()
+        nb, nb_all = net_benefit(y, p, t)
+        prev = float(y.mean())
+        ax.plot(t, nb, color=color, ls=ls, lw=2.0 if ls == "-" else 1.4, label=name)
+    ax.plot(t, nb_all, color="0.4", lw=1.0, label="treat all")
+    ax.axhline(0, color="black", lw=1.0, label="treat none")
+    ax.set(
+        xlim=(0, 0.8),
+        ylim=(-0.05, max(prev, 0.05) * 1.15),
+        xlabel="threshold probability",
+        ylabel="net benefit",
+        title="Decision curve, out-of-fold",
+    )
+    ax.legend(fontsize=7.5)
+    return fig
+
+
+def plot_selection(selection: pd.DataFrame, name: str, top: int = 20) -> Figure:
+    """Selection frequency across outer fits and mean importance of the top features."""
+    sel = selection[selection["model"] == name].copy()
+    sel = sel.sort_values(["frequency", "mean_abs_importance"], ascending=[False, False]).head(top)
+    sel = sel.iloc[::-1]
+    kind = str(sel["importance_kind"].iloc[0]) if len(sel) else "none"
+    has_imp = kind != "none" and np.isfinite(sel["mean_importance"].to_numpy(dtype=float)).any()
+    fig, axes = _subplots(
+        1,
+        2 if has_imp else 1,
+        figsize=(10.5 if has_imp else 6.5, 0.32 * max(len(sel), 4) + 1.4),
+        sharey=True,
+        squeeze=False,
+    )
+    labels = [str(f) for f in sel["feature"]]
+    pos = np.arange(len(sel))
+    ax = axes[0, 0]
+    ax.barh(pos, sel["frequency"], color=PRIMARY_COLOR)
+    ax.set_yticks(pos, labels, fontsize=7.5)
+    ax.set(
+        xlim=(0, 1.0),
+        xlabel="selection frequency (outer fits)",
+        title=f"Top {len(sel)} features, {name}",
+    )
+    if has_imp:
+        ax2 = axes[0, 1]
+        mean = sel["mean_importance"].to_numpy(dtype=float)
+        sd = np.nan_to_num(sel["sd_importance"].to_numpy(dtype=float))
+        colors = [PRIMARY_COLOR if v >= 0 else OTHER_COLORS[0] for v in np.nan_to_num(mean)]
+        ax2.barh(pos, np.nan_to_num(mean), xerr=sd, color=colors, capsize=2)
+        ax2.axvline(0, color="black", lw=0.8)
+        unit = " (standardised)" if kind == "coefficient" else ""
+        ax2.set(xlabel=f"mean {kind}{unit} when selected, +- SD", title="Importance")
+    return fig
+
+
+def plot_model_comparison(metrics: Mapping[str, Mapping[str, Any]], primary: str) -> Figure:
+    """Forest plot of every model's AUC with its bootstrap 95% CI."""
+    names = [primary] + [n for n in metrics if n != primary]
+    fig, ax = _subplots(figsize=(6.2, 0.5 * len(names) + 1.4))
+    for i, name in enumerate(names[::-1]):
+        m = metrics[name]
+        auc = m.get("auc")
+        ci = m.get("auc_ci") or [None, None]
+        color = PRIMARY_COLOR if name == primary else "0.35"
+        if auc is None:
+            continue
+        if ci[0] is not None:
+            ax.plot(ci, [i, i], color=color, lw=2)
+        ax.plot([auc], [i], "s", color=color, ms=8)
+    ax.axvline(0.5, color="grey", ls=":", lw=0.9)
+    ax.set_yticks(range(len(names)), names[::-1])
+    ax.set(xlabel="ROC AUC (median over repeats, bootstrap 95% CI)", title="Model comparison")
+    lows = [
+        metrics[n]["auc_ci"][0]
+        for n in names
+        if (metrics[n].get("auc_ci") or [None])[0] is not None
+    ]
+    ax.set_xlim(min([0.45, *lows]) - 0.02, 1.0)
+    return fig
+
+
+def plot_permutation(null_aucs: Sequence[float], observed: float, p_value: float | None) -> Figure:
+    """Label-permutation check: null AUC distribution and the observed AUC."""
+    fig, ax = _subplots(figsize=(5.6, 3.8))
+    arr = np.asarray(null_aucs, dtype=float)
+    ax.hist(
+        arr,
+        bins=max(5, min(30, arr.size)),
+        color="0.6",
+        edgecolor="white",
+        label=f"permuted labels (n = {arr.size})",
+    )
+    ax.axvline(observed, color=PRIMARY_COLOR, lw=2.2, label=f"observed AUC {observed:.3f}")
+    ax.axvline(0.5, color="black", ls=":", lw=0.9)
+    title = "Label-permutation check"
+    if p_value is not None:
+        title += f" (p = {p_value:.3g})"
+    ax.set(
+        xlabel="nested-CV ROC AUC",
+        ylabel="permutations",
+        title=title,
+        xlim=(min(0.3, arr.min(initial=0.5) - 0.05), 1.0),
+    )
+    ax.legend(fontsize=7.5)
+    return fig
