@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set everything up and run the main job: feature extraction on the bundled example.
+# Set everything up and run the main job: the BUSI breast-ultrasound study (benign vs
+# malignant), on the folder named by $BUSI_DIR when it is set, else on the bundled sample.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/radiomix demo --out out/demo
+.venv/bin/radiomix study busi --out out/busi-study --force
