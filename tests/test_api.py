@@ -109,3 +109,14 @@ def test_long_format_has_ibsi_codes():
     }  # fmt: skip
     with pytest.raises(ValueError, match="format"):
         radiomix.extract(image, mask, format="tall")
+
+
+def test_diagnostics_give_the_roi_bounding_box_position_and_size():
+    image = np.arange(8 * 20 * 30, dtype=float).reshape(8, 20, 30)
+    mask = np.zeros(image.shape, dtype=np.uint8)
+    mask[2:5, 7:11, 12:20] = 1  # z 2..4, y 7..10, x 12..19
+    row = radiomix.extract(image, mask, config={"features": {"families": ["statistics"]}}).iloc[0]
+    start = [row[f"diagnostics_mask_bb_start_{a}_init_roi"] for a in "xyz"]
+    size = [row[f"diagnostics_int_mask_bb_dim_{a}_init_roi"] for a in "xyz"]
+    assert start == [12, 7, 2]
+    assert size == [8, 4, 3]

@@ -91,13 +91,19 @@ def _axes_tags(prefix: str, values: tuple[Any, ...], suffix: str) -> dict[str, f
     return {f"{prefix}_x_{suffix}": x, f"{prefix}_y_{suffix}": y, f"{prefix}_z_{suffix}": z}
 
 
-def _bb_dims(mask: np.ndarray) -> tuple[int, int, int]:
-    dims = []
+def _bb_extent(mask: np.ndarray) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """First voxel index and size of the mask's bounding box, (z, y, x); zeros when empty."""
+    starts, dims = [], []
     for axis in range(3):
         other = tuple(a for a in range(3) if a != axis)
         idx = np.flatnonzero(mask.any(axis=other))
+        starts.append(int(idx[0]) if idx.size else 0)
         dims.append(int(idx[-1] - idx[0] + 1) if idx.size else 0)
-    return tuple(dims)  # type: ignore[return-value]
+    return tuple(starts), tuple(dims)  # type: ignore[return-value]
+
+
+def _bb_dims(mask: np.ndarray) -> tuple[int, int, int]:
+    return _bb_extent(mask)[1]
 
 
 def _roi_diagnostics(
@@ -219,6 +225,8 @@ def prepare_roi(
 
     diagnostics.update(_image_diagnostics(image, "init", with_values=True))
     diagnostics.update(_roi_diagnostics(image.array, roi, roi, image.shape, "init"))
+    # where the ROI lies in the image as read (voxel index of its bounding box's first corner)
+    diagnostics.update(_axes_tags("mask_bb_start", _bb_extent(roi)[0], "init_roi"))
 
     new_spacing = _target_spacing(settings, image.spacing)
     margin = _margin_mm(settings, image.spacing)
