@@ -45,7 +45,10 @@ def test_segment_box_writes_mask_on_image_geometry(
 ) -> None:
     path, obj = lesion
     out = tmp_path / "mask.nii.gz"
-    assert main(["segment", str(path), "--box", "25,15,55,45", "--out", str(out)]) == 0
+    assert (
+        main(["segment", str(path), "--box", "25,15,55,45", "--fill", "0.93", "--out", str(out)])
+        == 0
+    )
     image = read_image(path)
     mask = read_mask(out, reference=image)  # raises unless the geometry matches
     assert mask.spacing == image.spacing and mask.origin == image.origin
@@ -92,6 +95,7 @@ def test_segment_threshold(tmp_path: Path) -> None:
         (["--threshold", "1e9"], "no voxel"),
         (["--threshold", "otsu", "--method", "rays"], "--method applies"),
         (["--box", "25,15,55,45", "--method", "snake"], "unknown box method"),
+        (["--box", "25,15,55,45", "--fill", "1.5"], "fill must be in"),
     ],
 )
 def test_segment_bad_input_exits_2(

@@ -50,6 +50,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"seed: {', '.join(SEED_METHODS)}; box: {', '.join(BOX_METHODS)}",
     )
     p.add_argument(
+        "--fill",
+        type=float,
+        default=0.91,
+        help="box graphcut: lesion size / box size per direction (default 0.91: box 10%% larger)",
+    )
+    p.add_argument(
         "--prefilter",
         choices=PREFILTERS,
         help="region growing: noise/speckle pre-filter (default curvature_flow)",
@@ -112,7 +118,10 @@ def run(args: argparse.Namespace) -> int:
         mask = segment_from_seed(image, seeds, method=method, **options)
     elif args.box:
         mask = segment_from_box(
-            image, parse_coordinates(args.box, "--box"), method=args.method or "graphcut"
+            image,
+            parse_coordinates(args.box, "--box"),
+            method=args.method or "graphcut",
+            fill=args.fill,
         )
     else:
         if args.method:
