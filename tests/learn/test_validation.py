@@ -107,6 +107,7 @@ def test_recovers_a_known_signal_and_its_features():
         n_jobs=1,
     )
     auc = float(np.median(cv.repeat_auc()))
+    print(f"signal: nested CV AUC {auc:.3f}, optimum {synth.optimal_auc:.3f}")
     assert synth.optimal_auc - 0.05 <= auc <= synth.optimal_auc + 0.03, auc
     counts = pd.Series([f for fold in cv.folds for f in fold.selected]).value_counts()
     assert set(counts.index[:4]) == set(synth.informative)

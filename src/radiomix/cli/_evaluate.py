@@ -15,12 +15,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "metrics as training (default folder: RUN_DIR/external-<table name>)."
         ),
     )
-    p.add_argument("run_dir", help="run directory written by radiomix train")
-    p.add_argument("--external", required=True, help="external feature table (CSV or Parquet)")
-    p.add_argument("--label", required=True, help="label column of the external table")
-    p.add_argument("--positive", help="positive value, when the labels are spelled differently")
-    p.add_argument("--group", help="group column (cluster bootstrap)")
-    p.add_argument("--out", help="folder to write (default: RUN_DIR/external-<table name>)")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by radiomix train")
+    p.add_argument(
+        "--external",
+        required=True,
+        metavar="FEATURES",
+        help="external feature table (CSV or Parquet)",
+    )
+    p.add_argument(
+        "--label", required=True, metavar="COLUMN", help="label column of the external table"
+    )
+    p.add_argument(
+        "--positive",
+        metavar="VALUE",
+        help="positive value, when the labels are spelled differently",
+    )
+    p.add_argument("--group", metavar="COLUMN", help="group column (cluster bootstrap)")
+    p.add_argument(
+        "--out", metavar="DIR", help="folder to write (default: RUN_DIR/external-<table name>)"
+    )
     p.add_argument(
         "--allow-extra", action="store_true", help="ignore feature columns the model does not use"
     )

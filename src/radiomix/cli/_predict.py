@@ -29,15 +29,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "stored in the model; a table must hold exactly the model's features."
         ),
     )
-    p.add_argument("run_dir", help="run directory written by radiomix train")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by radiomix train")
     p.add_argument("inputs", nargs="*", metavar="IMAGE MASK", help="image and mask pairs")
     p.add_argument(
-        "--manifest", help="cases CSV: case_id,image,mask[,label] (see radiomix extract)"
+        "--manifest",
+        metavar="CASES.csv",
+        help="cases CSV: case_id,image,mask[,label] (see radiomix extract)",
     )
-    p.add_argument("--table", help="feature table (CSV or Parquet) instead of images")
-    p.add_argument("--label", type=int, help="ROI label value in the masks (default: all non-zero)")
-    p.add_argument("--model", help="a comparator's name instead of the primary model")
-    p.add_argument("--out", default="-", help="predictions CSV (default: standard output)")
+    p.add_argument(
+        "--table", metavar="FEATURES", help="feature table (CSV or Parquet) instead of images"
+    )
+    p.add_argument(
+        "--label",
+        type=int,
+        metavar="N",
+        help="ROI label value in the masks (default: all non-zero)",
+    )
+    p.add_argument(
+        "--model", metavar="NAME", help="a comparator's name instead of the primary model"
+    )
+    p.add_argument(
+        "--out", default="-", metavar="FILE", help="predictions CSV (default: standard output)"
+    )
     p.add_argument(
         "--allow-extra",
         action="store_true",

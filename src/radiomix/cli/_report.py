@@ -16,8 +16,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "PNG files in RUN_DIR/figures."
         ),
     )
-    p.add_argument("run_dir", help="run directory written by radiomix train")
-    p.add_argument("--out", help="HTML file to write (default: RUN_DIR/report.html)")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by radiomix train")
+    p.add_argument(
+        "--out", metavar="FILE", help="HTML file to write (default: RUN_DIR/report.html)"
+    )
     p.set_defaults(func=run)
 
 

@@ -15,30 +15,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=(
             "Run a study on a feature table: repeated nested cross-validation (stratified, "
             "group-aware; selection, tuning and the threshold inside the training folds) of "
-            "the primary model and the comparators, metrics with 95%% CIs, a label-permutation "
+            "the primary model and the comparators, metrics with 95% CIs, a label-permutation "
             "check, and the final model bundles. Writes RUN_DIR with metrics.json, "
             "predictions.csv, selection.csv, folds.csv, config.yaml and model.joblib."
         ),
     )
-    p.add_argument("features", help="feature table (CSV or Parquet) as radiomix extract writes it")
-    p.add_argument("--label", help="label column (two values)")
-    p.add_argument("--group", help="group column: cases with equal values stay in one fold")
+    p.add_argument(
+        "features",
+        metavar="FEATURES",
+        help="feature table (CSV or Parquet) as radiomix extract writes it",
+    )
+    p.add_argument("--label", metavar="COLUMN", help="label column (two values)")
+    p.add_argument(
+        "--group", metavar="COLUMN", help="group column: cases with equal values stay in one fold"
+    )
     p.add_argument(
         "--positive",
+        metavar="VALUE",
         help="positive class value (default: 1, else 'malignant'-like, else the minority)",
     )
-    p.add_argument("--config", help="study settings (YAML); see docs/learn.md")
+    p.add_argument("--config", metavar="STUDY.yaml", help="study settings; see docs/learn.md")
     p.add_argument(
         "--extraction-config",
+        metavar="CONFIG",
         help="extraction preset or YAML the table was made with (default: the "
         "<table>.settings.yaml or settings.yaml beside the table); stored in the model so "
         "that predict re-extracts identically",
     )
-    p.add_argument("--out", required=True, help="run directory to write")
-    p.add_argument("--repeats", type=int, help="override validation.repeats")
-    p.add_argument("--permutations", type=int, help="override validation.permutations")
-    p.add_argument("--seed", type=int, help="override validation.random_state")
-    p.add_argument("--n-jobs", type=int, help="processes (default: all cores)")
+    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory to write")
+    p.add_argument("--repeats", type=int, metavar="N", help="override validation.repeats")
+    p.add_argument("--permutations", type=int, metavar="N", help="override validation.permutations")
+    p.add_argument("--seed", type=int, metavar="N", help="override validation.random_state")
+    p.add_argument("--n-jobs", type=int, metavar="N", help="processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="overwrite a run in RUN_DIR")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)

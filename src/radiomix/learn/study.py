@@ -8,9 +8,10 @@
                     each comparator), ``study`` (data, settings, versions, timings)
 ``predictions.csv`` out-of-fold probability of every case, per model and repeat, with the fold,
                     its threshold and the predicted class
-``selection.csv``   per model and input feature: how often it reached the classifier across the
-                    outer fits, its mean importance (coefficient or impurity), and whether the
-                    final model uses it
+``selection.csv``   per model and input feature: how often the fitted model used it across the
+                    outer fits (it reached the classifier with a non-zero coefficient or
+                    impurity importance), its mean importance, and whether the final model
+                    uses it
 ``folds.csv``       per model, repeat and outer fold: class counts, chosen hyper-parameters,
                     inner score, threshold, test AUC
 ``comparison.csv``  paired DeLong test primary vs comparator, per repeat

@@ -5,10 +5,11 @@ pipeline and a grid. For every repeat ``r`` and outer fold ``f``:
 
 1. the outer split comes from ``StratifiedGroupKFold(outer_folds, shuffle=True)`` seeded by
    ``(random_state, r)``: the class balance is kept and a group (patient, near-duplicate
-   cluster) never straddles training and test;
+   cluster) never straddles training and test. Without groups every case is its own group
+   and plain ``StratifiedKFold`` is used (the same thing, faster);
 2. on the outer-training part only, every grid candidate is cross-validated with an inner
-   ``StratifiedGroupKFold(inner_folds)``; the candidate with the best mean inner ROC AUC wins
-   (ties: the first in grid order);
+   ``StratifiedGroupKFold(inner_folds)`` (``StratifiedKFold`` without groups); the candidate
+   with the best mean inner ROC AUC wins (ties: the first in grid order);
 3. the decision threshold is chosen by the threshold rule (Youden by default) on the pooled
    inner out-of-fold probabilities of the winning candidate: the test fold never sees it;
 4. the winning pipeline is refitted on the whole outer-training part and predicts the outer
@@ -253,7 +254,12 @@ def _search(
 
 @dataclass
 class FoldResult:
-    """One outer fold of one repeat."""
+    """One outer fold of one repeat.
+
+    ``selected`` and ``importance``: the features the refitted model uses and their weights
+    (see :func:`used_features`); ``threshold``: chosen on the inner out-of-fold
+    probabilities; ``inner_score``: mean inner ROC AUC of the chosen candidate.
+    """
 
     repeat: int
     fold: int
@@ -566,7 +572,10 @@ def nested_cv(
 
 @dataclass
 class FittedModel:
-    """The final model: tuned on all cases by the inner loop, then refitted on all of them."""
+    """The final model: tuned on all cases by the inner loop, then refitted on all of them.
+
+    ``selected`` and ``importance`` as in :class:`FoldResult`.
+    """
 
     pipeline: Pipeline
     best_params: dict[str, Any]

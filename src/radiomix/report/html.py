@@ -236,7 +236,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
             "permutation",
             plots.plot_permutation(
                 run.permutation["auc"].tolist(),
-                float(perm.get("observed_auc", primary and pm.get("auc", 0.5))),
+                float(perm.get("observed_auc", pm.get("auc", 0.5))),
                 perm.get("p_value"),
             ),
             "Nested CV of the primary model with randomly permuted labels: the AUCs an "
