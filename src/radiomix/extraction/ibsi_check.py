@@ -16,6 +16,7 @@ maps of the CT phantom with the consensus values and their tolerances.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,16 +111,10 @@ class CheckResult:
         }
 
 
-def run_ibsi1_case(data_dir: str | Path, config: str) -> CheckResult:
-    """Extract one IBSI 1 reference case with its preset and compare with the table."""
-    root = Path(data_dir)
-    image, mask, table = (root / p for p in IBSI1_CASES[config])
-    for p in (image, mask, table):
-        if not p.exists():
-            raise ImageReadError(f"IBSI data file missing: {p} (is --data the IBSI folder?)")
-    refs = load_reference_table(table)
-    long = extract(image, mask, config=config, format="long", case_id=config)
-    computed = dict(zip(long["ibsi_tag"], long["value"], strict=True))
+def compare_with_references(
+    config: str, refs: Iterable[ReferenceValue], computed: Mapping[str, float]
+) -> CheckResult:
+    """Count, per family, the reference values that ``computed`` (tag -> value) matches."""
     result = CheckResult(config)
     for ref in refs:
         if ref.value is None:
@@ -137,6 +132,19 @@ def run_ibsi1_case(data_dir: str | Path, config: str) -> CheckResult:
                 )
             )
     return result
+
+
+def run_ibsi1_case(data_dir: str | Path, config: str) -> CheckResult:
+    """Extract one IBSI 1 reference case with its preset and compare with the table."""
+    root = Path(data_dir)
+    image, mask, table = (root / p for p in IBSI1_CASES[config])
+    for p in (image, mask, table):
+        if not p.exists():
+            raise ImageReadError(f"IBSI data file missing: {p} (is --data the IBSI folder?)")
+    refs = load_reference_table(table)
+    long = extract(image, mask, config=config, format="long", case_id=config)
+    computed = dict(zip(long["ibsi_tag"], long["value"], strict=True))
+    return compare_with_references(config, refs, computed)
 
 
 # -- IBSI 2 ---------------------------------------------------------------------------------
@@ -243,20 +251,4 @@ def run_ibsi2_phase2_case(data_dir: str | Path, configuration: str) -> CheckResu
     long = extract(image, mask, config=config, format="long", case_id=config)
     stats = long[long["family"] == "statistics"]
     computed = dict(zip(stats["ibsi_tag"], stats["value"], strict=True))
-    result = CheckResult(config)
-    for ref in refs:
-        if ref.value is None:  # pragma: no cover - the phase 2 table has a value on every row
-            continue
-        fam = family_of_tag(ref.tag)
-        counts = result.counts.setdefault(fam, [0, 0])
-        counts[1] += 1
-        value = computed.get(ref.tag)
-        if value is not None and within_tolerance(float(value), ref):
-            counts[0] += 1
-        else:
-            result.mismatches.append(
-                Mismatch(
-                    ref.tag, fam, None if value is None else float(value), ref.value, ref.tolerance
-                )
-            )
-    return result
+    return compare_with_references(config, refs, computed)

@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 
 from radiomix.errors import ConfigError
+from radiomix.extraction.settings import _deep_merge
 from radiomix.studies.busi import PHASH_THRESHOLD, prepare_cohort, write_summary
 
 __all__ = ["BUSI_STUDY_DEFAULTS", "bundled_sample", "run_busi_study"]
@@ -47,6 +48,10 @@ BUSI_STUDY_DEFAULTS: dict[str, Any] = {
         # carried manifest columns that are bookkeeping, not image features
         "id_columns": ["case_id", "roi", "n_masks"],
     },
+    # comparators in the same harness: the interpretable shape-only baseline, a kernel model
+    # and a tree ensemble (gradient boosting: 2 min on the full set; random_forest, about
+    # twice that, and the others are opt-in through --study)
+    "comparators": ["shape_only_lr", "svm_rbf", "gradient_boosting"],
     "validation": {"repeats": 5, "permutations": 10},
 }
 
@@ -56,16 +61,6 @@ def bundled_sample() -> Path:
     from importlib import resources
 
     return Path(str(resources.files("radiomix") / "data" / "busi_sample"))
-
-
-def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = _deep_merge(out[k], v)
-        else:
-            out[k] = v
-    return out
 
 
 def _write_csv_atomic(table: pd.DataFrame, path: Path) -> None:
