@@ -18,6 +18,7 @@ import pandas as pd
 from radiomix.errors import ConfigError
 from radiomix.extraction.api import extract
 from radiomix.extraction.cache import file_mode
+from radiomix.extraction.settings import ExtractionSettings, load_config
 
 #: exit status of a manifest run in which some cases failed
 EXIT_SOME_FAILED = 3
@@ -45,6 +46,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src = p.add_argument_group("configuration (one source)")
     cfg = src.add_mutually_exclusive_group()
     cfg.add_argument("--config", help="preset name or YAML file (default: the 'default' preset)")
+    cfg.add_argument(
+        "--params",
+        metavar="PARAMS.yaml",
+        help="a PyRadiomics parameter file (YAML or JSON): PyRadiomics' definitions (the "
+        "'pyradiomics' profile) and column names; its 'label' setting is the default label",
+    )
     p.add_argument(
         "--label",
         action="append",
@@ -105,6 +112,26 @@ def _parse_labels(values: list[str] | None) -> list[int | str] | str | None:
     return out
 
 
+def _settings(args: argparse.Namespace) -> ExtractionSettings:
+    """The resolved settings of ``--config`` or ``--params``."""
+    if getattr(args, "params", None) is not None:
+        from radiomix.compat.params import settings_from_params
+
+        if args.format != "wide":
+            raise ConfigError("--params writes PyRadiomics' wide table; drop --format long")
+        return settings_from_params(args.params)
+    return load_config(args.config)
+
+
+def _default_labels(
+    labels: list[int | str] | str | None, settings: ExtractionSettings
+) -> list[int | str] | str | None:
+    """Without --label, a PyRadiomics parameter file's ``label`` (default 1) applies."""
+    if labels is None and settings.profile == "pyradiomics":
+        return [settings.pyradiomics.label]
+    return labels
+
+
 def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() in (".parquet", ".pq")
 
@@ -151,7 +178,7 @@ def run_manifest(args: argparse.Namespace) -> int:
     from radiomix.extraction.cache import ResultCache, atomic_write_text
     from radiomix.extraction.executors import make_executor
     from radiomix.extraction.manifest import read_manifest
-    from radiomix.extraction.settings import load_config, settings_to_yaml
+    from radiomix.extraction.settings import settings_to_yaml
 
     if args.image is not None or args.mask is not None:
         raise ConfigError("give either IMAGE MASK or --manifest, not both")
@@ -165,7 +192,8 @@ def run_manifest(args: argparse.Namespace) -> int:
         raise ConfigError("--case-id applies to IMAGE MASK; a manifest gives its own case ids")
     if args.no_cache and args.cache_dir is not None:
         raise ConfigError("give either --cache-dir or --no-cache")
-    labels = _parse_labels(args.label)
+    settings = _settings(args)
+    labels = _default_labels(_parse_labels(args.label), settings)
     default_label = (
         None
         if labels is None
@@ -176,7 +204,6 @@ def run_manifest(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise ConfigError(f"--out {out}: use a .csv or .parquet file name")
-    settings = load_config(args.config)
     manifest = read_manifest(args.manifest, default_label=default_label)
     executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
     cache = None
@@ -218,11 +245,12 @@ def run(args: argparse.Namespace) -> int:
     for opt in ("jobs", "scheduler", "cache_dir"):
         if getattr(args, opt) is not None:
             raise ConfigError(f"--{opt.replace('_', '-')} applies to --manifest runs only")
+    settings = _settings(args)
     table = extract(
         args.image,
         args.mask,
-        config=args.config,
-        label=_parse_labels(args.label),
+        config=settings,
+        label=_default_labels(_parse_labels(args.label), settings),
         case_id=args.case_id,
         format=args.format,
     )

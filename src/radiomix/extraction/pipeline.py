@@ -59,7 +59,7 @@ class RoiResult:
     case_id: str
     roi: str
     features: list[FeatureRecord]
-    diagnostics: dict[str, float]
+    diagnostics: dict[str, Any]  # numbers; text for the pyradiomics profile's diagnostics
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -415,8 +415,14 @@ def extract_roi(
 ) -> RoiResult:
     """Process one ROI and compute every configured feature family.
 
-    ``mask`` is a boolean volume on the image grid (geometry already checked).
+    ``mask`` is a boolean volume on the image grid (geometry already checked). With
+    ``settings.profile == "pyradiomics"`` the case runs PyRadiomics' pipeline
+    (:mod:`radiomix.extraction.profile_pyradiomics`).
     """
+    if settings.profile == "pyradiomics":
+        from radiomix.extraction.profile_pyradiomics import extract_roi_pyradiomics
+
+        return extract_roi_pyradiomics(image, mask, settings, case_id=case_id, roi=roi, clock=clock)
     diagnostics: dict[str, float] = {}
     timings: dict[str, float] = {}
     t0 = clock()

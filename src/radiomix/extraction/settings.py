@@ -42,6 +42,7 @@ __all__ = [
     "FeatureSettings",
     "FilterSettings",
     "IvhSettings",
+    "PyradiomicsSettings",
     "ResampleSettings",
     "ResegmentSettings",
     "ResponseDiscretisationSettings",
@@ -418,6 +419,119 @@ class ResponseMapSettings:
         object.__setattr__(self, "families", fams)
 
 
+#: engine profiles: ``ibsi`` (default) and ``pyradiomics`` (PyRadiomics 3.0.1's conventions,
+#: see docs/pyradiomics-profile.md)
+PROFILES = ("ibsi", "pyradiomics")
+PYRADIOMICS_CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape")
+PYRADIOMICS_IMAGE_TYPES = (
+    "Original",
+    "LoG",
+    "Wavelet",
+    "Square",
+    "SquareRoot",
+    "Logarithm",
+    "Exponential",
+    "Gradient",
+    "LBP2D",
+    "LBP3D",
+)
+WEIGHTING_NORMS = ("manhattan", "euclidean", "infinity", "no_weighting")
+
+
+@dataclass(frozen=True)
+class PyradiomicsSettings:
+    """Settings of the ``pyradiomics`` profile that the shared sections do not hold.
+
+    Used only with ``profile: pyradiomics``; the grey levels come from the shared
+    ``discretisation`` section (``fixed_bin_size`` = PyRadiomics' ``binWidth``,
+    ``fixed_bin_number`` = ``binCount``) with PyRadiomics' bin edges. Usually built from a
+    PyRadiomics parameter file by :mod:`radiomix.compat.params`.
+
+    Parameters
+    ----------
+    feature_classes : list of [class, [feature, ...]]
+        Feature classes in output order, each with the features wanted (empty list: every
+        non-deprecated feature of the class). Empty: every class (PyRadiomics' default).
+    image_types : list of [image type, [[setting, value], ...]]
+        PyRadiomics image types in output order (``Original``, ``LoG``, ``Wavelet``, ...),
+        each with its custom filter settings (``imageType: {LoG: {sigma: [1, 2]}}``).
+    filter_settings : list of [setting, value]
+        The filters' settings from the ``setting`` section (``sigma``, ``wavelet``,
+        ``padDistance``, ``preCrop``, ...).
+    resampled_spacing : [x, y, z] mm or None
+        ``resampledPixelSpacing`` (PyRadiomics' x, y, z order; 0 keeps an axis' spacing).
+    interpolator : str or None
+        ``interpolator``: a SimpleITK interpolator name (``sitkBSpline``, ``sitkLinear``,
+        ...); resampling needs both this and ``resampled_spacing``, as in PyRadiomics.
+    label : int
+        Label value of the ROI in the mask (``label``).
+    voxel_array_shift : float
+        ``voxelArrayShift``: added to intensities in Energy, TotalEnergy, RootMeanSquared.
+    weighting_norm : str or None
+        ``weightingNorm`` of GLCM/GLRLM: manhattan, euclidean, infinity, no_weighting.
+    gldm_a : float
+        ``gldm_a``: GLDM coarseness.
+    distances : list of int
+        ``distances``: Chebyshev distances of the texture neighbours.
+    force2d : bool
+        ``force2D``: in-plane texture (planes along z, ``force2Ddimension: 0``).
+    minimum_roi_dimensions : int
+        ``minimumROIDimensions``: the ROI must extend over this many axes (1..3).
+    minimum_roi_size : int or None
+        ``minimumROISize``: least number of ROI voxels.
+    additional_info : bool
+        ``additionalInfo``: write the ``diagnostics_*`` columns.
+    configuration : str
+        PyRadiomics' settings as its ``diagnostics_Configuration_Settings`` prints them.
+    """
+
+    feature_classes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    image_types: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (("Original", ()),)
+    filter_settings: tuple[tuple[str, Any], ...] = ()
+    resampled_spacing: tuple[float, float, float] | None = None
+    interpolator: str | None = "sitkBSpline"
+    label: int = 1
+    voxel_array_shift: float = 0.0
+    weighting_norm: str | None = None
+    gldm_a: float = 0.0
+    distances: tuple[int, ...] = (1,)
+    force2d: bool = False
+    minimum_roi_dimensions: int = 2
+    minimum_roi_size: int | None = None
+    additional_info: bool = True
+    configuration: str = ""
+
+    def __post_init__(self) -> None:
+        for entry in self.feature_classes:
+            if len(entry) != 2 or entry[0] not in PYRADIOMICS_CLASSES:
+                _fail(
+                    f"pyradiomics.feature_classes: {entry!r} is not [class, [features]] with a "
+                    f"class among {', '.join(PYRADIOMICS_CLASSES)}"
+                )
+        for it_entry in self.image_types:
+            if len(it_entry) != 2 or it_entry[0] not in PYRADIOMICS_IMAGE_TYPES:
+                _fail(
+                    f"pyradiomics.image_types: {it_entry!r} is not [image type, [[setting, "
+                    f"value], ...]] with a type among {', '.join(PYRADIOMICS_IMAGE_TYPES)}"
+                )
+        if self.weighting_norm is not None and self.weighting_norm not in WEIGHTING_NORMS:
+            _fail(
+                f"pyradiomics.weighting_norm must be one of {WEIGHTING_NORMS} or null, "
+                f"got {self.weighting_norm!r}"
+            )
+        if not self.distances or any(int(d) != d or d < 1 for d in self.distances):
+            _fail(f"pyradiomics.distances must be positive integers, got {list(self.distances)}")
+        if self.minimum_roi_dimensions not in (1, 2, 3):
+            _fail(
+                "pyradiomics.minimum_roi_dimensions must be 1, 2 or 3, got "
+                f"{self.minimum_roi_dimensions}"
+            )
+        if self.minimum_roi_size is not None and self.minimum_roi_size < 1:
+            _fail(f"pyradiomics.minimum_roi_size must be positive, got {self.minimum_roi_size}")
+        if self.gldm_a < 0:
+            _fail(f"pyradiomics.gldm_a must be non-negative, got {self.gldm_a}")
+
+
 @dataclass(frozen=True)
 class ExtractionSettings:
     """The complete, resolved settings of one feature extraction."""
@@ -433,8 +547,23 @@ class ExtractionSettings:
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
     filters: tuple[FilterSettings, ...] = ()
     response_maps: ResponseMapSettings = field(default_factory=ResponseMapSettings)
+    profile: str = "ibsi"
+    pyradiomics: PyradiomicsSettings = field(default_factory=PyradiomicsSettings)
 
     def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            _fail(f"profile must be one of {PROFILES}, got {self.profile!r}")
+        if self.profile == "pyradiomics":
+            if self.discretisation.method == "none":
+                _fail(
+                    "profile pyradiomics: discretisation.method must be fixed_bin_size or "
+                    "fixed_bin_number (PyRadiomics' binWidth / binCount)"
+                )
+            if self.filters:
+                _fail(
+                    "profile pyradiomics: image types come from pyradiomics.image_types, not "
+                    "from the filters section"
+                )
         if self.filters:
             from radiomix.filters.registry import resolve_filters
 
@@ -602,6 +731,8 @@ def settings_to_dict(settings: ExtractionSettings) -> dict[str, Any]:
 
     out = plain(dataclasses.asdict(settings))
     out["filters"] = [f.to_dict() for f in settings.filters]
+    if settings.profile == "ibsi":  # the ibsi profile's form (and hash) predate profiles
+        del out["profile"], out["pyradiomics"]
     return out  # type: ignore[no-any-return]
 
 
