@@ -1,0 +1,212 @@
+"""``RadiomicsFeatureExtractor``: PyRadiomics' entry point on radiomix's engine.
+
+Mirrors ``radiomics.featureextractor.RadiomicsFeatureExtractor`` (PyRadiomics 3.0.1) so that
+scripts port by changing the import: the constructor takes a parameter file path, a dict,
+or nothing (PyRadiomics' defaults), with keyword arguments overriding settings; ``execute``
+returns an ``OrderedDict`` with PyRadiomics' keys (``diagnostics_*``, then
+``original_shape_*``, then the other classes). What the ``pyradiomics`` profile does not
+support yet raises :class:`~radiomix.errors.ConfigError` naming it (see
+:mod:`radiomix.compat.params`).
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from radiomix.compat.params import (
+    IMAGE_TYPES,
+    load_params,
+    params_to_settings,
+)
+from radiomix.errors import ConfigError
+from radiomix.extraction.api import ImageLike, extract_results
+from radiomix.extraction.pipeline import RoiResult
+from radiomix.features import pyradiomics_profile as prof
+
+__all__ = ["RadiomicsFeatureExtractor", "result_to_dict"]
+
+
+def result_to_dict(result: RoiResult) -> collections.OrderedDict[str, Any]:
+    """PyRadiomics' ordered mapping of one ROI's result (``diagnostics_*`` first)."""
+    out: collections.OrderedDict[str, Any] = collections.OrderedDict()
+    for tag, v in result.diagnostics.items():
+        out[f"diagnostics_{tag}"] = v
+    for rec in result.features:
+        out[f"{rec.image_type}_{rec.family}_{rec.value.spec.name}"] = rec.value.value
+    return out
+
+
+class RadiomicsFeatureExtractor:
+    """Feature extractor with PyRadiomics' interface.
+
+    Parameters
+    ----------
+    *args : str, Path or dict, optional
+        A PyRadiomics parameter file (YAML/JSON) or its content as a dict. Without one,
+        PyRadiomics' defaults: the Original image and every feature class but shape2D.
+    **kwargs
+        Settings that override the file's ``setting`` section (``binWidth=10``, ...).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.settings: dict[str, Any] = {}
+        self.enabledImagetypes: dict[str, dict[str, Any]] = {"Original": {}}
+        self.enabledFeatures: dict[str, list[str] | None] = dict.fromkeys(prof.CLASSES)
+        self._voxel: dict[str, Any] = {}
+        if len(args) > 1:
+            raise ConfigError("RadiomicsFeatureExtractor takes one parameter file or dict")
+        if args:
+            src = args[0]
+            if isinstance(src, dict):
+                self._apply(src)
+            elif isinstance(src, str | Path):
+                if not Path(src).is_file():
+                    raise ConfigError(f"parameter file {src} does not exist")
+                self._apply(src)
+            else:
+                raise ConfigError(
+                    f"expected a parameter file path or dict, got {type(src).__name__}"
+                )
+        self.settings.update(kwargs)
+        self._resolve()  # fail early on anything unsupported
+
+    # -- parameters ------------------------------------------------------------------
+
+    def _apply(self, source: str | Path | dict[str, Any]) -> None:
+        params = load_params(source)
+        self.enabledImagetypes = dict(params.image_types)
+        if params.feature_classes:
+            self.enabledFeatures = dict(params.feature_classes)
+        else:
+            self.enabledFeatures = dict.fromkeys(prof.CLASSES)
+        self.settings = dict(params.setting)
+        self._voxel = dict(params.voxel_setting)
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "imageType": copy.deepcopy(self.enabledImagetypes),
+            "featureClass": copy.deepcopy(self.enabledFeatures),
+            "setting": dict(self.settings),
+            "voxelSetting": dict(self._voxel),
+        }
+
+    def _resolve(self) -> Any:
+        if not self.enabledFeatures:
+            raise ConfigError("no feature class is enabled: enable one (enableFeatureClassByName)")
+        return params_to_settings(load_params(self._params()))
+
+    def loadParams(self, paramsFile: str | Path) -> None:
+        """Replace image types, feature classes and settings with a parameter file's."""
+        self._apply(paramsFile)
+        self._resolve()
+
+    def loadJSONParams(self, JSON_configuration: str) -> None:
+        """Like :meth:`loadParams`, from a JSON string."""
+        try:
+            data = json.loads(JSON_configuration)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"invalid JSON parameters: {exc}") from None
+        self._apply(data)
+        self._resolve()
+
+    def addProvenance(self, provenance_on: bool = True) -> None:
+        """Switch the ``diagnostics_*`` entries on or off (``additionalInfo``)."""
+        self.settings["additionalInfo"] = bool(provenance_on)
+
+    # -- image types -----------------------------------------------------------------
+
+    def enableAllImageTypes(self) -> None:
+        """Every PyRadiomics image type with no custom settings (LoG then needs ``sigma``
+        in the settings to yield maps, as in PyRadiomics)."""
+        self.enabledImagetypes = {t: {} for t in IMAGE_TYPES}
+
+    def disableAllImageTypes(self) -> None:
+        self.enabledImagetypes = {}
+
+    def enableImageTypeByName(
+        self,
+        imageType: str,
+        enabled: bool = True,
+        customArgs: dict[str, Any] | None = None,
+    ) -> None:
+        """Enable or disable one image type, with its custom filter settings."""
+        if imageType not in IMAGE_TYPES:
+            raise ConfigError(
+                f"unknown image type {imageType!r}; PyRadiomics' types: {IMAGE_TYPES}"
+            )
+        if not enabled:
+            self.enabledImagetypes.pop(imageType, None)
+            return
+        self.enabledImagetypes[imageType] = dict(customArgs or {})
+        try:
+            self._resolve()
+        except ConfigError:
+            self.enabledImagetypes.pop(imageType, None)
+            raise
+
+    def enableImageTypes(self, **enabledImagetypes: dict[str, Any]) -> None:
+        for name, custom in enabledImagetypes.items():
+            self.enableImageTypeByName(name, True, custom)
+
+    # -- features --------------------------------------------------------------------
+
+    def enableAllFeatures(self) -> None:
+        """Every feature class (except shape2D, as in PyRadiomics) with all its features."""
+        self.enabledFeatures = dict.fromkeys(prof.CLASSES)
+
+    def disableAllFeatures(self) -> None:
+        self.enabledFeatures = {}
+
+    def enableFeatureClassByName(self, featureClass: str, enabled: bool = True) -> None:
+        if featureClass not in prof.CLASSES:
+            raise ConfigError(
+                f"feature class {featureClass!r} is not available; classes: {prof.CLASSES}"
+            )
+        if enabled:
+            self.enabledFeatures[featureClass] = None
+        else:
+            self.enabledFeatures.pop(featureClass, None)
+
+    def enableFeaturesByName(self, **enabledFeatures: list[str] | None) -> None:
+        """Enable features per class, ``enableFeaturesByName(glcm=["Contrast"])``."""
+        for cls, names in enabledFeatures.items():
+            if cls not in prof.CLASSES:
+                raise ConfigError(
+                    f"feature class {cls!r} is not available; classes: {prof.CLASSES}"
+                )
+            self.enabledFeatures[cls] = list(names) if names else None
+        self._resolve()
+
+    # -- extraction ------------------------------------------------------------------
+
+    def execute(
+        self,
+        imageFilepath: ImageLike,
+        maskFilepath: ImageLike,
+        label: int | None = None,
+        label_channel: int | None = None,
+        voxelBased: bool = False,
+    ) -> collections.OrderedDict[str, Any]:
+        """Features of one ROI as PyRadiomics' ``OrderedDict``.
+
+        ``imageFilepath`` / ``maskFilepath``: file paths, SimpleITK images, radiomix
+        volumes or arrays; ``label`` overrides the ``label`` setting (default 1).
+        """
+        if voxelBased:
+            raise ConfigError("voxel-based extraction is not supported yet by radiomix")
+        if label_channel not in (None, 0):
+            raise ConfigError("label_channel other than 0 is not supported (scalar masks only)")
+        settings = self._resolve()
+        lab = settings.pyradiomics.label if label is None else int(label)
+        if lab != settings.pyradiomics.label:
+            import dataclasses
+
+            settings = dataclasses.replace(
+                settings, pyradiomics=dataclasses.replace(settings.pyradiomics, label=lab)
+            )
+        (result,) = extract_results(imageFilepath, maskFilepath, settings, label=lab)
+        return result_to_dict(result)

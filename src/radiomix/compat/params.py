@@ -1,0 +1,432 @@
+"""PyRadiomics parameter files -> radiomix settings with the ``pyradiomics`` profile.
+
+A PyRadiomics parameter file (YAML or JSON) has up to four sections, as PyRadiomics 3.0.1
+documents them (``radiomics/schemas/paramSchema.yaml``)::
+
+    imageType:    {Original: {}}
+    featureClass: {shape: null, firstorder: [Mean, Median], glcm: []}
+    setting:      {binWidth: 25, label: 1, voxelArrayShift: 1000}
+    voxelSetting: {kernelRadius: 1}
+
+:func:`settings_from_params` checks every key and value. A setting that radiomix does not
+support yet in the given combination is a :class:`~radiomix.errors.ConfigError` naming it:
+nothing is silently ignored. Settings that have no effect in PyRadiomics itself for the
+given combination (``interpolator`` without resampling, ``voxelSetting`` in a segment-based
+extraction, filter parameters without that filter, ...) are accepted, as PyRadiomics
+accepts them; the table in ``docs/pyradiomics-profile.md`` lists each setting's status.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from radiomix.errors import ConfigError
+from radiomix.extraction.settings import (
+    DiscretisationSettings,
+    ExtractionSettings,
+    PyradiomicsSettings,
+)
+from radiomix.features import pyradiomics_profile as prof
+
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "IMAGE_TYPES",
+    "PyradiomicsParams",
+    "load_params",
+    "params_to_settings",
+    "settings_from_params",
+]
+
+SECTIONS = ("imageType", "featureClass", "setting", "voxelSetting")
+
+#: PyRadiomics' defaults (``RadiomicsFeatureExtractor._getDefaultSettings``), in its order
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "minimumROIDimensions": 2,
+    "minimumROISize": None,
+    "normalize": False,
+    "normalizeScale": 1,
+    "removeOutliers": None,
+    "resampledPixelSpacing": None,
+    "interpolator": "sitkBSpline",
+    "preCrop": False,
+    "padDistance": 5,
+    "distances": [1],
+    "force2D": False,
+    "force2Ddimension": 0,
+    "resegmentRange": None,
+    "label": 1,
+    "additionalInfo": True,
+}
+
+IMAGE_TYPES = (
+    "Original",
+    "LoG",
+    "Wavelet",
+    "Square",
+    "SquareRoot",
+    "Logarithm",
+    "Exponential",
+    "Gradient",
+    "LBP2D",
+    "LBP3D",
+)
+SUPPORTED_IMAGE_TYPES = IMAGE_TYPES
+#: settings the filters read (from ``setting`` or an image type's custom settings)
+FILTER_SETTINGS = (
+    "sigma",
+    "wavelet",
+    "level",
+    "start_level",
+    "gradientUseSpacing",
+    "lbp2DRadius",
+    "lbp2DSamples",
+    "lbp2DMethod",
+    "lbp3DLevels",
+    "lbp3DIcosphereRadius",
+    "lbp3DIcosphereSubdivision",
+)
+
+# setting -> what it is for; the keys are every setting PyRadiomics' schema knows
+_INTERPOLATOR_NAMES = (
+    "sitkNearestNeighbor",
+    "sitkLinear",
+    "sitkBSpline",
+    "sitkGaussian",
+    "sitkLabelGaussian",
+    "sitkHammingWindowedSinc",
+    "sitkCosineWindowedSinc",
+    "sitkWelchWindowedSinc",
+    "sitkLanczosWindowedSinc",
+    "sitkBlackmanWindowedSinc",
+)
+_SUPPORTED = {
+    "minimumROIDimensions",
+    "minimumROISize",
+    "additionalInfo",
+    "label",
+    "binWidth",
+    "binCount",
+    "voxelArrayShift",
+    "weightingNorm",
+    "gldm_a",
+    "distances",
+    "force2D",
+    "force2Ddimension",
+    "symmetricalGLCM",
+    "normalize",
+    "removeOutliers",
+    "resampledPixelSpacing",
+    "resegmentRange",
+    "correctMask",
+    "label_channel",
+    "padDistance",
+    "preCrop",
+    "interpolator",
+    *FILTER_SETTINGS,
+}
+# no effect in PyRadiomics unless another setting enables what they tune
+_NO_EFFECT_HERE = {
+    "normalizeScale": "normalize: true",
+    "resegmentMode": "resegmentRange",
+    "resegmentShape": "resegmentRange",
+}
+_UNSUPPORTED = {
+    "geometryTolerance": "radiomix checks the mask geometry with its own tolerance; remove "
+    "the setting (or resample the mask onto the image grid first)",
+    "enableCExtensions": "radiomix has no separate Python implementation; remove the setting",
+}
+_ALL_SETTINGS = sorted(_SUPPORTED | set(_NO_EFFECT_HERE) | set(_UNSUPPORTED))
+_VOXEL_SETTINGS = ("kernelRadius", "maskedKernel", "initValue", "voxelBatch")
+_WEIGHTING = ("manhattan", "euclidean", "infinity", "no_weighting")
+
+
+def _fail(msg: str) -> Any:
+    raise ConfigError(msg)
+
+
+def _closest(key: str, valid: Any) -> str:
+    close = difflib.get_close_matches(str(key), list(valid), n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PyradiomicsParams:
+    """A parsed PyRadiomics parameter file (sections as PyRadiomics names them)."""
+
+    image_types: dict[str, dict[str, Any]]
+    feature_classes: dict[str, list[str] | None]
+    setting: dict[str, Any]
+    voxel_setting: dict[str, Any]
+
+    @property
+    def effective_settings(self) -> dict[str, Any]:
+        """PyRadiomics' settings dictionary: its defaults updated with ``setting`` and
+        ``voxelSetting`` (what ``diagnostics_Configuration_Settings`` prints)."""
+        out = dict(DEFAULT_SETTINGS)
+        out.update(self.setting)
+        out.update(self.voxel_setting)
+        return out
+
+
+def load_params(source: str | Path | Mapping[str, Any]) -> PyradiomicsParams:
+    """Read a PyRadiomics parameter file (YAML or JSON path) or mapping and check its
+    structure (sections, image type names, feature classes and names, setting names)."""
+    if isinstance(source, Mapping):
+        data: Any = dict(source)
+        where = "parameters"
+    else:
+        path = Path(source)
+        where = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot read the PyRadiomics parameter file {path}: {exc}")
+        try:
+            data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        except (json.JSONDecodeError, yaml.YAMLError) as exc:
+            _fail(
+                f"{path} is not a valid {'JSON' if path.suffix == '.json' else 'YAML'} file: {exc}"
+            )
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        _fail(f"{where}: a PyRadiomics parameter file is a mapping with sections {SECTIONS}")
+    for key in data:
+        if key not in SECTIONS:
+            _fail(
+                f"{where}: unknown section {key!r}{_closest(key, SECTIONS)} (PyRadiomics "
+                f"parameter files have {', '.join(SECTIONS)})"
+            )
+    image_types = _image_types(data.get("imageType"), where)
+    classes = _feature_classes(data.get("featureClass"), where)
+    setting = _mapping(data.get("setting"), f"{where}: setting")
+    for key in setting:
+        if key not in _ALL_SETTINGS:
+            _fail(f"{where}: unknown PyRadiomics setting {key!r}{_closest(key, _ALL_SETTINGS)}")
+    voxel = _mapping(data.get("voxelSetting"), f"{where}: voxelSetting")
+    for key in voxel:
+        if key not in _VOXEL_SETTINGS:
+            _fail(
+                f"{where}: unknown voxelSetting {key!r}{_closest(key, _VOXEL_SETTINGS)} "
+                f"(valid: {', '.join(_VOXEL_SETTINGS)})"
+            )
+    return PyradiomicsParams(image_types, classes, setting, voxel)
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        _fail(f"{where} must be a mapping, got {value!r}")
+    return dict(value)
+
+
+def _image_types(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    types = _mapping(value, f"{where}: imageType")
+    out: dict[str, dict[str, Any]] = {}
+    for name, custom in types.items():
+        if name not in IMAGE_TYPES:
+            _fail(
+                f"{where}: unknown imageType {name!r}{_closest(name, IMAGE_TYPES)} "
+                f"(PyRadiomics image types: {', '.join(IMAGE_TYPES)})"
+            )
+        out[name] = _mapping(custom, f"{where}: imageType {name}")
+    return out or {"Original": {}}
+
+
+def _feature_classes(value: Any, where: str) -> dict[str, list[str] | None]:
+    classes = _mapping(value, f"{where}: featureClass")
+    known = (*prof.CLASSES, "shape2D")
+    out: dict[str, list[str] | None] = {}
+    for cls, names in classes.items():
+        if cls not in known:
+            _fail(
+                f"{where}: unknown featureClass {cls!r}{_closest(cls, known)} "
+                f"(PyRadiomics classes: {', '.join(known)})"
+            )
+        if names is None or names == []:
+            out[cls] = None
+            continue
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list):
+            _fail(f"{where}: featureClass {cls} must list feature names, got {names!r}")
+        if cls in prof.FEATURES:
+            valid = prof.class_features(cls)
+            for n in names:
+                if n in prof.DEPRECATED.get(cls, ()):
+                    _fail(
+                        f"{where}: {cls} feature {n!r} is deprecated in PyRadiomics (it raises "
+                        "or duplicates another feature); remove it from the parameter file"
+                    )
+                if n not in valid:
+                    _fail(f"{where}: unknown {cls} feature {n!r}{_closest(n, valid)}")
+        out[cls] = [str(n) for n in names]
+    return out
+
+
+def _number(settings: Mapping[str, Any], key: str, *, integer: bool, positive: bool) -> Any:
+    v = settings[key]
+    ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(float(v))
+    if ok and integer:
+        ok = float(v) == int(v)
+    if ok and positive:
+        ok = v > 0
+    if not ok:
+        kind = "integer" if integer else "number"
+        _fail(f"setting {key}: expected a {'positive ' if positive else ''}{kind}, got {v!r}")
+    return int(v) if integer else float(v)
+
+
+def _bool(settings: Mapping[str, Any], key: str) -> bool:
+    v = settings[key]
+    if not isinstance(v, bool):
+        _fail(f"setting {key}: expected true or false, got {v!r}")
+    return bool(v)
+
+
+def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> ExtractionSettings:
+    """Map parsed parameters onto :class:`ExtractionSettings` with ``profile: pyradiomics``.
+
+    Raises
+    ------
+    ConfigError
+        For every image type, feature class or setting value that radiomix does not support
+        yet, naming it.
+    """
+    from radiomix.filters.pyradiomics import PYRADIOMICS_IMAGE_TYPES
+
+    for it, custom in params.image_types.items():
+        valid = set(PYRADIOMICS_IMAGE_TYPES[it].parameters) - {"force2D", "force2Ddimension"}
+        extra = sorted(set(custom) - valid)
+        if extra:
+            _fail(
+                f"imageType {it}: custom setting(s) {', '.join(extra)} are not supported yet "
+                f"(an image type may set its filter's settings: {', '.join(sorted(valid)) or 'none'})"
+            )
+    if "shape2D" in params.feature_classes:
+        _fail(
+            "featureClass shape2D is not supported yet by radiomix's pyradiomics profile; "
+            "remove it (radiomix's own 2D shape family is 'morphology_2d')"
+        )
+    s = params.effective_settings
+    checks: list[tuple[str, bool, str]] = [
+        ("normalize", bool(s.get("normalize")), "normalize: true"),
+        ("removeOutliers", s.get("removeOutliers") is not None, "removeOutliers"),
+        ("resegmentRange", s.get("resegmentRange") is not None, "resegmentRange"),
+        ("correctMask", bool(s.get("correctMask", False)), "correctMask: true"),
+        ("symmetricalGLCM", s.get("symmetricalGLCM", True) is not True, "symmetricalGLCM: false"),
+        ("label_channel", s.get("label_channel", 0) != 0, "label_channel other than 0"),
+    ]
+    rps = s.get("resampledPixelSpacing")
+    interp = s.get("interpolator")
+    if rps is not None and (
+        not isinstance(rps, list)
+        or len(rps) != 3
+        or any(isinstance(v, bool) or not isinstance(v, int | float) or v < 0 for v in rps)
+    ):
+        _fail(f"setting resampledPixelSpacing must be 3 non-negative numbers, got {rps!r}")
+    if interp is not None and interp not in _INTERPOLATOR_NAMES:
+        _fail(
+            f"setting interpolator {interp!r} is not supported: give a SimpleITK interpolator "
+            f"name ({', '.join(_INTERPOLATOR_NAMES)})"
+        )
+    for key, bad, what in checks:
+        if bad:
+            _fail(
+                f"setting {what} is not supported yet by radiomix's pyradiomics profile "
+                f"(setting {key!r}); remove it or run PyRadiomics for this configuration"
+            )
+    for key, why in _UNSUPPORTED.items():
+        if key in s:
+            _fail(f"setting {key!r} is not supported: {why}")
+    force2d = _bool(s, "force2D")
+    if force2d and _number(s, "force2Ddimension", integer=True, positive=False) != 0:
+        _fail(
+            "setting force2Ddimension other than 0 is not supported yet (force2D works on axial "
+            "planes, force2Ddimension: 0)"
+        )
+    if "binCount" in s and s["binCount"] is not None:
+        disc = DiscretisationSettings(
+            method="fixed_bin_number",
+            bin_count=_number(s, "binCount", integer=True, positive=True),
+        )
+    else:
+        width = _number(s, "binWidth", integer=False, positive=True) if "binWidth" in s else 25.0
+        disc = DiscretisationSettings(method="fixed_bin_size", bin_width=width)
+    wn = s.get("weightingNorm")
+    if wn is not None and wn not in _WEIGHTING:
+        _fail(f"setting weightingNorm must be one of {_WEIGHTING} or null, got {wn!r}")
+    distances = s.get("distances", [1])
+    if not isinstance(distances, list) or not distances:
+        _fail(f"setting distances must be a list of positive integers, got {distances!r}")
+    for d in distances:
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+            _fail(f"setting distances must be a list of positive integers, got {distances!r}")
+    label = _number(s, "label", integer=True, positive=True)
+    shift = (
+        _number(s, "voxelArrayShift", integer=False, positive=False)
+        if "voxelArrayShift" in s
+        else 0.0
+    )
+    gldm_a = _number(s, "gldm_a", integer=False, positive=False) if "gldm_a" in s else 0.0
+    min_size = s.get("minimumROISize")
+    classes: list[tuple[str, tuple[str, ...]]] = [
+        (cls, tuple(names or ())) for cls, names in params.feature_classes.items()
+    ]
+    image_types = tuple(
+        (it, tuple((k, v) for k, v in custom.items())) for it, custom in params.image_types.items()
+    )
+    filter_settings = tuple(
+        (k, s[k]) for k in (*FILTER_SETTINGS, "padDistance", "preCrop") if k in s
+    )
+    py = PyradiomicsSettings(
+        resampled_spacing=None if rps is None else (float(rps[0]), float(rps[1]), float(rps[2])),
+        interpolator=interp,
+        feature_classes=tuple(classes),
+        image_types=image_types,
+        filter_settings=filter_settings,
+        label=label,
+        voxel_array_shift=shift,
+        weighting_norm=wn,
+        gldm_a=gldm_a,
+        distances=tuple(distances),
+        force2d=force2d,
+        minimum_roi_dimensions=_number(s, "minimumROIDimensions", integer=True, positive=True),
+        minimum_roi_size=None
+        if min_size is None
+        else _number(s, "minimumROISize", integer=True, positive=True),
+        additional_info=_bool(s, "additionalInfo"),
+        configuration=repr(s),
+    )
+    return ExtractionSettings(
+        name=name,
+        description="PyRadiomics parameter file, pyradiomics profile",
+        discretisation=disc,
+        profile="pyradiomics",
+        pyradiomics=py,
+    )
+
+
+def settings_from_params(
+    source: str | Path | Mapping[str, Any], **overrides: Any
+) -> ExtractionSettings:
+    """Settings from a PyRadiomics parameter file, dict, or (with no file) PyRadiomics'
+    defaults; keyword arguments override ``setting`` entries, as in PyRadiomics'
+    ``RadiomicsFeatureExtractor(params, **kwargs)``."""
+    params = load_params(source)
+    if overrides:
+        for key in overrides:
+            if key not in _ALL_SETTINGS and key not in _VOXEL_SETTINGS:
+                _fail(f"unknown PyRadiomics setting {key!r}{_closest(key, _ALL_SETTINGS)}")
+        params = dataclasses.replace(params, setting={**params.setting, **overrides})
+    name = "pyradiomics" if isinstance(source, Mapping) else Path(source).stem
+    return params_to_settings(params, name=name)

@@ -1,0 +1,1055 @@
+"""PyRadiomics' feature definitions: the feature side of the ``pyradiomics`` profile.
+
+PyRadiomics (van Griethuysen et al., Cancer Research 77(21), 2017; version 3.0.1) defines
+seven feature classes for 3D ROIs: ``firstorder``, ``shape``, ``glcm``, ``glrlm``,
+``glszm``, ``gldm`` and ``ngtdm``. Most of their features are IBSI features; the
+conventions that change the numbers are (see ``docs/pyradiomics-profile.md`` for the table
+beside the ``ibsi`` profile):
+
+* grey levels: fixed bin width edges start at a multiple of the bin width
+  (:func:`bin_edges`), and the grey levels absent from the ROI are removed from every
+  matrix, so the formulas read the grey levels *present* (``ivector``), while ``N_g`` in
+  IDMN/IDN is the highest grey level of the ROI;
+* GLCM and GLRLM: one symmetric matrix per direction (13 in 3D, 4 with force2D), empty
+  directions dropped, features computed per direction and averaged (IBSI ``3D_avg``);
+  ``weightingNorm`` instead sums the directional matrices with a distance weight first;
+* GLDM: the dependence count includes the centre voxel (:math:`j = 1 + \\#\\{\\text{dependent
+  neighbours}\\}`), neighbours outside the ROI ignored;
+* NGTDM: ``ivector`` are the grey levels present; voxels without neighbours count in
+  :math:`n_i` with :math:`s_i` unchanged;
+* firstorder: ``voxelArrayShift`` enters Energy, TotalEnergy and RootMeanSquared; kurtosis
+  is not excess kurtosis (:math:`m_4/m_2^2`); entropy and uniformity use the discretised
+  histogram; logarithms get :math:`\\epsilon` = ``np.spacing(1)`` added, as PyRadiomics does;
+* shape: marching cubes (classic Lorensen table) on the mask zero-padded by one voxel,
+  vertices on edge mid-points; axis lengths :math:`4\\sqrt{\\lambda}` from the population
+  covariance of the voxel centres; 2D diameters between vertices of one plane.
+
+Every function here receives arrays; nothing reads files or settings trees.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.spatial import ConvexHull, QhullError
+from skimage.measure import marching_cubes
+
+from radiomix.features._base import FeatureSpec, FeatureValue
+from radiomix.features._kernels_glrlm import run_length_counts
+from radiomix.features._kernels_zones import zone_table
+from radiomix.features.glcm import CooccurrenceMatrix, build_matrices
+
+__all__ = [
+    "CLASSES",
+    "FEATURES",
+    "PyradiomicsTextureOptions",
+    "bin_edges",
+    "class_features",
+    "compute_class",
+    "default_features",
+    "discretise",
+    "texture_offsets",
+]
+
+EPS = float(np.spacing(1))
+
+#: feature classes in PyRadiomics' order (``radiomics.getFeatureClasses()``: alphabetical)
+CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape")
+
+_NAMES: dict[str, list[str]] = {
+    "firstorder": [
+        "10Percentile",
+        "90Percentile",
+        "Energy",
+        "Entropy",
+        "InterquartileRange",
+        "Kurtosis",
+        "Maximum",
+        "Mean",
+        "MeanAbsoluteDeviation",
+        "Median",
+        "Minimum",
+        "Range",
+        "RobustMeanAbsoluteDeviation",
+        "RootMeanSquared",
+        "Skewness",
+        "TotalEnergy",
+        "Uniformity",
+        "Variance",
+    ],
+    "shape": [
+        "Elongation",
+        "Flatness",
+        "LeastAxisLength",
+        "MajorAxisLength",
+        "Maximum2DDiameterColumn",
+        "Maximum2DDiameterRow",
+        "Maximum2DDiameterSlice",
+        "Maximum3DDiameter",
+        "MeshVolume",
+        "MinorAxisLength",
+        "Sphericity",
+        "SurfaceArea",
+        "SurfaceVolumeRatio",
+        "VoxelVolume",
+    ],
+    "glcm": [
+        "Autocorrelation",
+        "ClusterProminence",
+        "ClusterShade",
+        "ClusterTendency",
+        "Contrast",
+        "Correlation",
+        "DifferenceAverage",
+        "DifferenceEntropy",
+        "DifferenceVariance",
+        "Id",
+        "Idm",
+        "Idmn",
+        "Idn",
+        "Imc1",
+        "Imc2",
+        "InverseVariance",
+        "JointAverage",
+        "JointEnergy",
+        "JointEntropy",
+        "MCC",
+        "MaximumProbability",
+        "SumAverage",
+        "SumEntropy",
+        "SumSquares",
+    ],
+    "glrlm": [
+        "GrayLevelNonUniformity",
+        "GrayLevelNonUniformityNormalized",
+        "GrayLevelVariance",
+        "HighGrayLevelRunEmphasis",
+        "LongRunEmphasis",
+        "LongRunHighGrayLevelEmphasis",
+        "LongRunLowGrayLevelEmphasis",
+        "LowGrayLevelRunEmphasis",
+        "RunEntropy",
+        "RunLengthNonUniformity",
+        "RunLengthNonUniformityNormalized",
+        "RunPercentage",
+        "RunVariance",
+        "ShortRunEmphasis",
+        "ShortRunHighGrayLevelEmphasis",
+        "ShortRunLowGrayLevelEmphasis",
+    ],
+    "glszm": [
+        "GrayLevelNonUniformity",
+        "GrayLevelNonUniformityNormalized",
+        "GrayLevelVariance",
+        "HighGrayLevelZoneEmphasis",
+        "LargeAreaEmphasis",
+        "LargeAreaHighGrayLevelEmphasis",
+        "LargeAreaLowGrayLevelEmphasis",
+        "LowGrayLevelZoneEmphasis",
+        "SizeZoneNonUniformity",
+        "SizeZoneNonUniformityNormalized",
+        "SmallAreaEmphasis",
+        "SmallAreaHighGrayLevelEmphasis",
+        "SmallAreaLowGrayLevelEmphasis",
+        "ZoneEntropy",
+        "ZonePercentage",
+        "ZoneVariance",
+    ],
+    "gldm": [
+        "DependenceEntropy",
+        "DependenceNonUniformity",
+        "DependenceNonUniformityNormalized",
+        "DependenceVariance",
+        "GrayLevelNonUniformity",
+        "GrayLevelVariance",
+        "HighGrayLevelEmphasis",
+        "LargeDependenceEmphasis",
+        "LargeDependenceHighGrayLevelEmphasis",
+        "LargeDependenceLowGrayLevelEmphasis",
+        "LowGrayLevelEmphasis",
+        "SmallDependenceEmphasis",
+        "SmallDependenceHighGrayLevelEmphasis",
+        "SmallDependenceLowGrayLevelEmphasis",
+    ],
+    "ngtdm": ["Busyness", "Coarseness", "Complexity", "Contrast", "Strength"],
+}
+
+#: deprecated PyRadiomics features: not computed by ``enableAllFeatures`` and not here;
+#: naming one in a parameter file is an error that says so
+DEPRECATED: dict[str, tuple[str, ...]] = {
+    "firstorder": ("StandardDeviation",),
+    "shape": ("Compactness1", "Compactness2", "SphericalDisproportion"),
+    "glcm": ("Dissimilarity", "Homogeneity1", "Homogeneity2", "SumVariance"),
+    "gldm": ("DependencePercentage", "GrayLevelNonUniformityNormalized"),
+}
+
+# IBSI codes of the features whose PyRadiomics definition equals the IBSI one (given the
+# profile's grey levels); the others carry ibsi_code None and a note
+_IBSI: dict[tuple[str, str], str] = {
+    ("firstorder", "10Percentile"): "QG58",
+    ("firstorder", "90Percentile"): "8DWT",
+    ("firstorder", "Energy"): "N8CA",
+    ("firstorder", "Entropy"): "TLU2",
+    ("firstorder", "InterquartileRange"): "SALO",
+    ("firstorder", "Maximum"): "84IY",
+    ("firstorder", "Mean"): "Q4LE",
+    ("firstorder", "MeanAbsoluteDeviation"): "4FUA",
+    ("firstorder", "Median"): "Y12H",
+    ("firstorder", "Minimum"): "1GSF",
+    ("firstorder", "Range"): "2OJQ",
+    ("firstorder", "RobustMeanAbsoluteDeviation"): "1128",
+    ("firstorder", "RootMeanSquared"): "5ZWQ",
+    ("firstorder", "Skewness"): "KE2A",
+    ("firstorder", "Uniformity"): "BJ5W",
+    ("firstorder", "Variance"): "ECT3",
+    ("shape", "MeshVolume"): "RNU0",
+    ("shape", "VoxelVolume"): "YEKZ",
+    ("shape", "SurfaceArea"): "C0JK",
+    ("shape", "SurfaceVolumeRatio"): "2PR5",
+    ("shape", "Sphericity"): "QCFX",
+    ("shape", "Maximum3DDiameter"): "L0JK",
+    ("shape", "MajorAxisLength"): "TDIC",
+    ("shape", "MinorAxisLength"): "P9VJ",
+    ("shape", "LeastAxisLength"): "7J51",
+    ("shape", "Elongation"): "Q3CK",
+    ("shape", "Flatness"): "N17B",
+    ("glcm", "Autocorrelation"): "QWB0",
+    ("glcm", "ClusterProminence"): "AE86",
+    ("glcm", "ClusterShade"): "7NFM",
+    ("glcm", "ClusterTendency"): "DG8W",
+    ("glcm", "Contrast"): "ACUI",
+    ("glcm", "Correlation"): "NI2N",
+    ("glcm", "DifferenceAverage"): "TF7R",
+    ("glcm", "DifferenceEntropy"): "NTRS",
+    ("glcm", "DifferenceVariance"): "D3YU",
+    ("glcm", "Id"): "IB1Z",
+    ("glcm", "Idm"): "WF0Z",
+    ("glcm", "Imc1"): "R8DG",
+    ("glcm", "Imc2"): "JN9H",
+    ("glcm", "InverseVariance"): "E8JP",
+    ("glcm", "JointAverage"): "60VM",
+    ("glcm", "JointEnergy"): "8ZQL",
+    ("glcm", "JointEntropy"): "TU9B",
+    ("glcm", "MaximumProbability"): "GYBY",
+    ("glcm", "SumAverage"): "ZGXS",
+    ("glcm", "SumEntropy"): "P6QZ",
+    ("glcm", "SumSquares"): "UR99",
+    ("glrlm", "ShortRunEmphasis"): "22OV",
+    ("glrlm", "LongRunEmphasis"): "W4KF",
+    ("glrlm", "LowGrayLevelRunEmphasis"): "V3SW",
+    ("glrlm", "HighGrayLevelRunEmphasis"): "G3QZ",
+    ("glrlm", "ShortRunLowGrayLevelEmphasis"): "HTZT",
+    ("glrlm", "ShortRunHighGrayLevelEmphasis"): "GD3A",
+    ("glrlm", "LongRunLowGrayLevelEmphasis"): "IVPO",
+    ("glrlm", "LongRunHighGrayLevelEmphasis"): "3KUM",
+    ("glrlm", "GrayLevelNonUniformity"): "R5YN",
+    ("glrlm", "GrayLevelNonUniformityNormalized"): "OVBL",
+    ("glrlm", "RunLengthNonUniformity"): "W92Y",
+    ("glrlm", "RunLengthNonUniformityNormalized"): "IC23",
+    ("glrlm", "RunPercentage"): "9ZK5",
+    ("glrlm", "GrayLevelVariance"): "8CE5",
+    ("glrlm", "RunVariance"): "SXLW",
+    ("glrlm", "RunEntropy"): "HJ9O",
+    ("glszm", "SmallAreaEmphasis"): "5QRC",
+    ("glszm", "LargeAreaEmphasis"): "48P8",
+    ("glszm", "LowGrayLevelZoneEmphasis"): "XMSY",
+    ("glszm", "HighGrayLevelZoneEmphasis"): "5GN9",
+    ("glszm", "SmallAreaLowGrayLevelEmphasis"): "5RAI",
+    ("glszm", "SmallAreaHighGrayLevelEmphasis"): "HW1V",
+    ("glszm", "LargeAreaLowGrayLevelEmphasis"): "YH51",
+    ("glszm", "LargeAreaHighGrayLevelEmphasis"): "J17V",
+    ("glszm", "GrayLevelNonUniformity"): "JNSA",
+    ("glszm", "GrayLevelNonUniformityNormalized"): "Y1RO",
+    ("glszm", "SizeZoneNonUniformity"): "4JP3",
+    ("glszm", "SizeZoneNonUniformityNormalized"): "VB3A",
+    ("glszm", "ZonePercentage"): "P30P",
+    ("glszm", "GrayLevelVariance"): "BYLV",
+    ("glszm", "ZoneVariance"): "3NSA",
+    ("glszm", "ZoneEntropy"): "GU8N",
+    ("ngtdm", "Coarseness"): "QCDE",
+    ("ngtdm", "Contrast"): "65HE",
+    ("ngtdm", "Busyness"): "NQ30",
+    ("ngtdm", "Complexity"): "HDEZ",
+    ("ngtdm", "Strength"): "1X9X",
+}
+
+_NOTES: dict[tuple[str, str], str] = {
+    ("firstorder", "TotalEnergy"): "not in IBSI: Energy times the voxel volume (mm^3)",
+    ("firstorder", "Kurtosis"): "IBSI IPH6 is excess kurtosis; PyRadiomics' is m4/m2^2 (3 more)",
+    ("shape", "Maximum2DDiameterSlice"): "not in IBSI: largest vertex distance in an axial plane",
+    ("shape", "Maximum2DDiameterColumn"): "not in IBSI: largest vertex distance in a coronal plane",
+    ("shape", "Maximum2DDiameterRow"): "not in IBSI: largest vertex distance in a sagittal plane",
+    ("glcm", "Idmn"): "IBSI 1QCO divides by N_g of the discretisation; PyRadiomics by the "
+    "highest grey level present",
+    ("glcm", "Idn"): "IBSI NDRX divides by N_g of the discretisation; PyRadiomics by the "
+    "highest grey level present",
+    ("glcm", "MCC"): "not in IBSI: maximal correlation coefficient (second largest eigenvalue)",
+}
+for _cls in ("gldm",):
+    for _n in _NAMES[_cls]:
+        _NOTES[(_cls, _n)] = (
+            "not in IBSI as such: the NGLDM feature with PyRadiomics' dependence count "
+            "(centre voxel included, so j starts at 1) and its normalisation"
+        )
+
+
+@dataclass(frozen=True)
+class PyradiomicsTextureOptions:
+    """Texture options of the ``pyradiomics`` profile (PyRadiomics setting names in brackets).
+
+    Parameters
+    ----------
+    distances : tuple of int
+        Chebyshev distances of the neighbours (``distances``).
+    weighting_norm : str or None
+        Directional weighting of GLCM/GLRLM (``weightingNorm``): ``manhattan``,
+        ``euclidean``, ``infinity`` or ``no_weighting``; None averages features over
+        directions.
+    gldm_a : float
+        GLDM coarseness :math:`\\alpha` (``gldm_a``).
+    force2d : bool
+        In-plane neighbours only (``force2D``), planes along axis 0 (z).
+    voxel_array_shift : float
+        Added to intensities in Energy, TotalEnergy, RootMeanSquared (``voxelArrayShift``).
+    """
+
+    distances: tuple[int, ...] = (1,)
+    weighting_norm: str | None = None
+    gldm_a: float = 0.0
+    force2d: bool = False
+    voxel_array_shift: float = 0.0
+
+
+def _sort_key(name: str) -> str:
+    # PyRadiomics lists features in the order of inspect.getmembers: by method name
+    return f"get{name}FeatureValue"
+
+
+def _spec(cls: str, name: str, fn: Callable[..., Any]) -> FeatureSpec:
+    code = _IBSI.get((cls, name))
+    note = _NOTES.get((cls, name), "")
+    if code is None and not note:
+        note = "not in IBSI"
+    return FeatureSpec(
+        name=name,
+        family=f"pyradiomics_{cls}",
+        ibsi_code=code,
+        ibsi_tag=f"{cls}_{name}",
+        compute=fn,
+        ibsi_compliant=code is not None,
+        note=note,
+    )
+
+
+def bin_edges(values: np.ndarray, bin_width: float | None, bin_count: int | None) -> np.ndarray:
+    """PyRadiomics' bin edges (``imageoperations.getBinEdges``).
+
+    Fixed bin width :math:`w`: edges :math:`l, l + w, \\ldots` below :math:`\\max + 2w` with
+    :math:`l = \\min - (\\min \\bmod w)`, i.e. edges on multiples of :math:`w` (IBSI starts
+    at the ROI minimum instead). A flat ROI gets the single bin :math:`[l - 0.5, l + 0.5)`.
+    Fixed bin count :math:`n`: ``numpy.histogram`` edges with the last edge raised by 1.
+    """
+    if bin_count is not None:
+        edges = np.histogram(values, bin_count)[1]
+        edges[-1] += 1
+        return edges
+    assert bin_width is not None
+    lo = float(values.min())
+    hi = float(values.max())
+    low = lo - (lo % bin_width)
+    edges = np.arange(low, hi + 2 * bin_width, bin_width)
+    if len(edges) == 1:
+        edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
+    return edges
+
+
+def discretise(values: np.ndarray, bin_width: float | None, bin_count: int | None) -> np.ndarray:
+    """Grey levels (1-based int64) of ``values`` with PyRadiomics' bin edges."""
+    return np.digitize(values, bin_edges(values, bin_width, bin_count)).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- firstorder
+
+
+def _firstorder(
+    values: np.ndarray, levels: np.ndarray, spacing: Sequence[float], shift: float
+) -> dict[str, float]:
+    """PyRadiomics' first order features.
+
+    With :math:`X` the ROI intensities, :math:`N_p` their number, :math:`c` the
+    ``voxelArrayShift`` and :math:`p_i` the discretised histogram:
+    Energy :math:`\\sum (X + c)^2`; TotalEnergy = Energy :math:`\\times V_{voxel}`;
+    Entropy :math:`-\\sum p_i \\log_2(p_i + \\epsilon)`; RootMeanSquared
+    :math:`\\sqrt{\\sum (X + c)^2 / N_p}`; Skewness :math:`m_3 / m_2^{3/2}` and Kurtosis
+    :math:`m_4 / m_2^2` with central moments :math:`m_k` (both 0 for a flat ROI);
+    Variance :math:`m_2`; Uniformity :math:`\\sum p_i^2`; percentiles by linear
+    interpolation (``numpy.percentile``); RobustMeanAbsoluteDeviation over the values
+    between the 10th and 90th percentiles.
+    """
+    x = values.astype(np.float64)
+    shifted = x + shift
+    energy = float(np.sum(shifted**2))
+    _, counts = np.unique(levels, return_counts=True)
+    p = counts / counts.sum()
+    mean = float(np.mean(x))
+    dev = x - mean
+    m2 = float(np.mean(dev**2))
+    m3 = float(np.mean(dev**3))
+    m4 = float(np.mean(dev**4))
+    if m2 == 0:
+        skew, kurt = 0.0, 0.0
+    else:
+        skew, kurt = m3 / m2**1.5, m4 / m2**2.0
+    p10, p25, p75, p90 = (float(v) for v in np.percentile(x, [10, 25, 75, 90]))
+    robust = x[(x >= p10) & (x <= p90)]
+    return {
+        "10Percentile": p10,
+        "90Percentile": p90,
+        "Energy": energy,
+        "Entropy": float(-np.sum(p * np.log2(p + EPS))),
+        "InterquartileRange": p75 - p25,
+        "Kurtosis": kurt,
+        "Maximum": float(x.max()),
+        "Mean": mean,
+        "MeanAbsoluteDeviation": float(np.mean(np.abs(dev))),
+        "Median": float(np.median(x)),
+        "Minimum": float(x.min()),
+        "Range": float(x.max() - x.min()),
+        "RobustMeanAbsoluteDeviation": float(np.mean(np.abs(robust - robust.mean()))),
+        "RootMeanSquared": math.sqrt(energy / x.size),
+        "Skewness": skew,
+        "TotalEnergy": energy * float(np.prod(spacing)),
+        "Uniformity": float(np.sum(p**2)),
+        "Variance": float(np.std(x) ** 2),
+    }
+
+
+# --------------------------------------------------------------------------- shape
+
+
+def _max_pair_distance(points: np.ndarray) -> float:
+    """Largest Euclidean distance between two of ``points`` (n, d), via the convex hull."""
+    if len(points) < 2:
+        return 0.0
+    pts = points
+    if len(points) > 64:
+        try:
+            pts = points[ConvexHull(points).vertices]
+        except (QhullError, ValueError):  # flat or degenerate: keep every point
+            pts = points
+    best = 0.0
+    for k in range(0, len(pts), 512):
+        d = pts[k : k + 512, None, :] - pts[None, :, :]
+        best = max(best, float(np.max(np.einsum("abk,abk->ab", d, d))))
+    return math.sqrt(best)
+
+
+def _plane_diameter(verts: np.ndarray, axis: int) -> float:
+    """Largest distance between two vertices with the same coordinate along ``axis``."""
+    best = 0.0
+    keys = verts[:, axis]
+    order = np.argsort(keys, kind="stable")
+    v = verts[order]
+    k = keys[order]
+    cuts = np.flatnonzero(np.diff(k)) + 1
+    other = [a for a in range(3) if a != axis]
+    for group in np.split(v, cuts):
+        if len(group) > 1:
+            best = max(best, _max_pair_distance(group[:, other]))
+    return best
+
+
+#: cube corners (z, y, x) in the order of the classic marching cubes table (x fastest)
+_CORNERS = np.array(
+    [(0, 0, 0), (0, 0, 1), (0, 1, 1), (0, 1, 0), (1, 0, 0), (1, 0, 1), (1, 1, 1), (1, 1, 0)]
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _triangle_table() -> tuple[np.ndarray, ...]:
+    """Triangles (local cube coordinates, shape (T, 3, 3)) of every cube configuration.
+
+    Configuration ``c`` has corner ``k`` of :data:`_CORNERS` inside when bit ``k`` is set.
+    The triangles come from the classic (Lorensen) table, read off scikit-image's
+    implementation one cube at a time; as in PyRadiomics, a configuration with corner 7
+    inside takes the triangles of its complement (``255 - c``), which resolves the
+    ambiguous faces the way PyRadiomics does.
+    """
+    table: list[np.ndarray] = [np.zeros((0, 3, 3))]
+    for c in range(1, 255):
+        cube = np.zeros((2, 2, 2), dtype=np.float32)
+        for k in range(8):
+            if c >> k & 1:
+                cube[tuple(_CORNERS[k])] = 1.0
+        verts, faces, _, _ = marching_cubes(cube, level=0.5, method="lorensen")
+        table.append(verts[faces].astype(np.float64))
+    table.append(np.zeros((0, 3, 3)))
+    return tuple(table)
+
+
+def _mesh(mask: np.ndarray, spacing: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(surface area, volume, unique vertices) of PyRadiomics' marching cubes mesh.
+
+    The mask is padded by one voxel; vertices sit at edge mid-points (in mm, from the padded
+    array's first voxel). Volume :math:`\\sum \\mathbf{a} \\cdot (\\mathbf{b} \\times
+    \\mathbf{c}) / 6` with the orientation of complemented configurations reversed.
+    """
+    m = np.pad(mask.astype(np.int64), 1)
+    nz, ny, nx = m.shape
+    code = np.zeros((nz - 1, ny - 1, nx - 1), dtype=np.int64)
+    for k, (dz, dy, dx) in enumerate(_CORNERS):
+        code |= m[dz : dz + nz - 1, dy : dy + ny - 1, dx : dx + nx - 1] << k
+    table = _triangle_table()
+    flat = code.ravel()
+    surf = np.flatnonzero((flat != 0) & (flat != 255))  # cubes the surface crosses
+    codes = flat[surf]
+    order = np.argsort(codes, kind="stable")
+    surf, codes = surf[order], codes[order]
+    bounds = np.searchsorted(codes, np.arange(257))
+    area = 0.0
+    volume = 0.0
+    keys: list[np.ndarray] = []
+    shape = code.shape
+    wy, wx = 2 * shape[1] + 3, 2 * shape[2] + 3  # vertex keys on the doubled index grid
+    for c in range(1, 255):
+        lo, hi = bounds[c], bounds[c + 1]
+        if lo == hi:
+            continue
+        flip = bool(c >> 7 & 1)
+        tris = table[255 - c if flip else c]
+        pos = np.stack(np.unravel_index(surf[lo:hi], shape), axis=1)
+        x = (pos[:, None, None, :] + tris[None]) * spacing  # (n, T, 3 vertices, 3)
+        a, b, cc = x[:, :, 0], x[:, :, 1], x[:, :, 2]
+        area += float(np.sum(np.linalg.norm(np.cross(b - a, cc - a), axis=-1))) / 2.0
+        vol = float(np.sum(np.einsum("ntk,ntk->nt", a, np.cross(b, cc)))) / 6.0
+        volume += -vol if flip else vol
+        k2 = (2 * pos[:, None, None, :] + np.rint(2 * tris).astype(np.int64)[None]).reshape(-1, 3)
+        keys.append((k2[:, 0] * wy + k2[:, 1]) * wx + k2[:, 2])
+    uniq = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    k2 = np.stack([uniq // (wy * wx), (uniq // wx) % wy, uniq % wx], axis=1)
+    return area, abs(volume), (k2 / 2.0) * spacing
+
+
+def _shape(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float]:
+    """PyRadiomics' shape features of a 3D mask.
+
+    Mesh (:func:`_mesh`): marching cubes on the mask padded by one voxel, PyRadiomics'
+    resolution of ambiguous cubes, vertices at edge mid-points. SurfaceArea :math:`A` =
+    sum of triangle areas; MeshVolume :math:`V`; VoxelVolume :math:`N_p V_{voxel}`;
+    Sphericity :math:`(36\\pi V^2)^{1/3} / A`; SurfaceVolumeRatio :math:`A / V`;
+    Maximum3DDiameter and the 2D diameters from the vertices (2D: vertices in one axial,
+    coronal or sagittal plane); axis lengths :math:`4\\sqrt{\\lambda_k}` of the population
+    covariance of the voxel centres (mm), Elongation
+    :math:`\\sqrt{\\lambda_{minor}/\\lambda_{major}}`, Flatness
+    :math:`\\sqrt{\\lambda_{least}/\\lambda_{major}}`.
+    """
+    sp = np.asarray(spacing, dtype=np.float64)
+    area, volume, uverts = _mesh(mask, sp)
+    coords = np.argwhere(mask).astype(np.float64) * sp
+    n_p = len(coords)
+    centred = (coords - coords.mean(axis=0)) / math.sqrt(n_p)
+    eig = np.sort(np.linalg.eigvals(centred.T @ centred).real)
+    eig[(eig < 0) & (eig > -1e-10)] = 0.0
+    axes = [4.0 * math.sqrt(e) if e >= 0 else math.nan for e in eig]
+    elong = math.sqrt(eig[1] / eig[2]) if eig[1] >= 0 and eig[2] > 0 else math.nan
+    flat = math.sqrt(eig[0] / eig[2]) if eig[0] >= 0 and eig[2] > 0 else math.nan
+    return {
+        "Elongation": elong,
+        "Flatness": flat,
+        "LeastAxisLength": axes[0],
+        "MajorAxisLength": axes[2],
+        "Maximum2DDiameterColumn": _plane_diameter(uverts, 1),
+        "Maximum2DDiameterRow": _plane_diameter(uverts, 2),
+        "Maximum2DDiameterSlice": _plane_diameter(uverts, 0),
+        "Maximum3DDiameter": _max_pair_distance(uverts),
+        "MeshVolume": volume,
+        "MinorAxisLength": axes[1],
+        "Sphericity": (36 * math.pi * volume**2) ** (1.0 / 3.0) / area,
+        "SurfaceArea": area,
+        "SurfaceVolumeRatio": area / volume,
+        "VoxelVolume": n_p * float(np.prod(sp)),
+    }
+
+
+# --------------------------------------------------------------------------- neighbours
+
+
+def texture_offsets(distances: Sequence[int], force2d: bool) -> np.ndarray:
+    """PyRadiomics' angles: every (z, y, x) offset whose Chebyshev norm is one of
+    ``distances``, one of each opposite pair (in-plane only with ``force2d``)."""
+    dmax = max(distances)
+    rng = np.arange(-dmax, dmax + 1)
+    grid = np.stack(np.meshgrid(rng, rng, rng, indexing="ij"), -1).reshape(-1, 3)
+    norm = np.abs(grid).max(axis=1)
+    keep = np.isin(norm, list(distances))
+    if force2d:
+        keep &= grid[:, 0] == 0
+    out = []
+    for off in grid[keep]:
+        nz = off[off != 0]
+        if nz[0] > 0:
+            out.append(off)
+    return np.array(out, dtype=np.int64).reshape(-1, 3)
+
+
+def _shift_pairs(shape: tuple[int, ...], off: np.ndarray) -> tuple[tuple, tuple] | None:
+    src, dst = [], []
+    for n, c in zip(shape, off, strict=True):
+        c = int(c)
+        if abs(c) >= n:
+            return None
+        src.append(slice(max(0, -c), n - max(0, c)))
+        dst.append(slice(max(0, c), n - max(0, -c)))
+    return tuple(src), tuple(dst)
+
+
+def _angle_weights(
+    offsets: np.ndarray, spacing: Sequence[float], norm: str, glcm: bool
+) -> np.ndarray:
+    d = np.abs(offsets) * np.asarray(spacing, dtype=np.float64)
+    if norm == "infinity":
+        w = d.max(axis=1)
+        return np.exp(-(w**2)) if glcm else w
+    if norm == "euclidean":
+        return np.exp(-np.sum(d**2, axis=1)) if glcm else np.sqrt(np.sum(d**2, axis=1))
+    if norm == "manhattan":
+        w = d.sum(axis=1)
+        return np.exp(-(w**2)) if glcm else w
+    return np.ones(len(offsets))
+
+
+# --------------------------------------------------------------------------- glcm
+
+
+def _glcm(
+    levels: np.ndarray,
+    present: np.ndarray,
+    opts: PyradiomicsTextureOptions,
+    spacing: Sequence[float],
+) -> dict[str, float]:
+    """PyRadiomics' GLCM features: per direction :math:`\\mathbf{P}` (symmetric, grey levels
+    present only, normalised to sum 1), features averaged over non-empty directions.
+
+    Idmn :math:`\\sum_k p_{x-y}(k) / (1 + k^2/N_g^2)` and Idn :math:`\\sum_k p_{x-y}(k) /
+    (1 + k/N_g)` with :math:`N_g` the highest grey level present; MCC
+    :math:`\\sqrt{\\lambda_2(Q)}` with :math:`Q_{ij} = \\sum_k p_{ik} p_{jk} / (p_x(i)
+    p_y(k))`; Imc2 :math:`\\sqrt{1 - e^{-2(HXY2 - HXY)}}`.
+    """
+    ng = int(present.max())
+    offsets = texture_offsets(opts.distances, opts.force2d)
+    mats = build_matrices(levels, offsets, ng, distance=1)
+    idx = present - 1
+    dense = np.stack([m.to_dense()[np.ix_(idx, idx)] for m in mats], axis=-1)  # (Ng', Ng', A)
+    if opts.weighting_norm is not None:
+        w = _angle_weights(offsets, spacing, opts.weighting_norm, glcm=True)
+        dense = np.sum(dense * w[None, None, :], axis=2, keepdims=True)
+    sums = dense.sum(axis=(0, 1))
+    if dense.shape[2] > 1:
+        dense = dense[:, :, sums > 0]
+        sums = sums[sums > 0]
+    p = dense / sums[None, None, :]
+    g = present.astype(np.float64)
+    i = g[:, None, None]
+    j = g[None, :, None]
+    px = p.sum(axis=1, keepdims=True)  # (Ng, 1, A)
+    py = p.sum(axis=0, keepdims=True)  # (1, Ng, A)
+    ux = np.sum(i * p, axis=(0, 1))
+    uy = np.sum(j * p, axis=(0, 1))
+    ksum = np.arange(2, 2 * ng + 1, dtype=np.float64)
+    kdiff = np.arange(0, ng, dtype=np.float64)
+    sum_ij = (g[:, None] + g[None, :]).astype(np.int64)
+    dif_ij = np.abs(g[:, None] - g[None, :]).astype(np.int64)
+    n_a = p.shape[2]
+    p_add = np.zeros((len(ksum), n_a))
+    p_sub = np.zeros((len(kdiff), n_a))
+    for a in range(n_a):
+        p_add[:, a] = np.bincount(sum_ij.ravel(), weights=p[:, :, a].ravel(), minlength=2 * ng + 1)[
+            2:
+        ]
+        p_sub[:, a] = np.bincount(dif_ij.ravel(), weights=p[:, :, a].ravel(), minlength=ng)[:ng]
+    hxy = -np.sum(p * np.log2(p + EPS), axis=(0, 1))
+    s = i + j - ux - uy
+    sigx = np.sqrt(np.sum(p * (i - ux) ** 2, axis=(0, 1)))
+    sigy = np.sqrt(np.sum(p * (j - uy) ** 2, axis=(0, 1)))
+    corm = np.sum(p * (i - ux) * (j - uy), axis=(0, 1))
+    corr = corm / (sigx * sigy + EPS)
+    corr[sigx * sigy == 0] = 1.0
+    diffavg = np.sum(kdiff[:, None] * p_sub, axis=0)
+    hx = -np.sum(px * np.log2(px + EPS), axis=(0, 1))
+    hy = -np.sum(py * np.log2(py + EPS), axis=(0, 1))
+    pxy = px * py
+    hxy1 = -np.sum(p * np.log2(pxy + EPS), axis=(0, 1))
+    hxy2 = -np.sum(pxy * np.log2(pxy + EPS), axis=(0, 1))
+    div = np.fmax(hx, hy)
+    imc1 = hxy - hxy1
+    imc1 = np.where(div != 0, imc1 / np.where(div != 0, div, 1.0), 0.0)
+    with np.errstate(invalid="ignore"):
+        imc2 = (1 - np.e ** (-2 * (hxy2 - hxy))) ** 0.5
+    imc2[hxy2 == hxy] = 0.0
+    # MCC: Q_ij = sum_k p_ik p_jk / (px_i py_k + eps), per direction
+    mcc = np.empty(n_a)
+    for a in range(n_a):
+        pa = p[:, :, a]
+        q = (
+            pa[:, None, :]
+            * pa[None, :, :]
+            / (px[:, 0, a][:, None, None] * py[0, :, a][None, None, :] + EPS)
+        ).sum(axis=2)
+        ev = np.sort(np.linalg.eigvals(q))
+        mcc[a] = np.sqrt(ev[-2]).real if len(ev) > 1 else 1.0
+    out = {
+        "Autocorrelation": np.sum(p * i * j, axis=(0, 1)),
+        "ClusterProminence": np.sum(p * s**4, axis=(0, 1)),
+        "ClusterShade": np.sum(p * s**3, axis=(0, 1)),
+        "ClusterTendency": np.sum(p * s**2, axis=(0, 1)),
+        "Contrast": np.sum(p * (i - j) ** 2, axis=(0, 1)),
+        "Correlation": corr,
+        "DifferenceAverage": diffavg,
+        "DifferenceEntropy": -np.sum(p_sub * np.log2(p_sub + EPS), axis=0),
+        "DifferenceVariance": np.sum(p_sub * (kdiff[:, None] - diffavg) ** 2, axis=0),
+        "Id": np.sum(p_sub / (1 + kdiff[:, None]), axis=0),
+        "Idm": np.sum(p_sub / (1 + kdiff[:, None] ** 2), axis=0),
+        "Idmn": np.sum(p_sub / (1 + kdiff[:, None] ** 2 / ng**2), axis=0),
+        "Idn": np.sum(p_sub / (1 + kdiff[:, None] / ng), axis=0),
+        "Imc1": imc1,
+        "Imc2": imc2,
+        "InverseVariance": np.sum(p_sub[1:] / kdiff[1:, None] ** 2, axis=0),
+        "JointAverage": ux,
+        "JointEnergy": np.sum(p**2, axis=(0, 1)),
+        "JointEntropy": hxy,
+        "MCC": mcc if len(present) > 1 else np.ones(1),
+        "MaximumProbability": p.max(axis=(0, 1)),
+        "SumAverage": np.sum(ksum[:, None] * p_add, axis=0),
+        "SumEntropy": -np.sum(p_add * np.log2(p_add + EPS), axis=0),
+        "SumSquares": np.sum(p * (i - ux) ** 2, axis=(0, 1)),
+    }
+    return {k: float(np.nanmean(v)) for k, v in out.items()}
+
+
+# --------------------------------------------------------------------------- run / zone matrices
+
+
+def _emphasis_set(
+    mat: np.ndarray, ivec: np.ndarray, jvec: np.ndarray, total: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Shared GLRLM/GLSZM/GLDM formulas on ``mat`` (Ng, Nj, A) with totals (A,)."""
+    pg = mat.sum(axis=1)  # (Ng, A)
+    pj = mat.sum(axis=0)  # (Nj, A)
+    i = ivec[:, None]
+    j = jvec[:, None]
+    i3 = ivec[:, None, None]
+    j3 = jvec[None, :, None]
+    pgn = pg / total
+    pjn = pj / total
+    ui = np.sum(pgn * i, axis=0)
+    uj = np.sum(pjn * j, axis=0)
+    pn = mat / total
+    return {
+        "SE": np.sum(pj / j**2, axis=0) / total,
+        "LE": np.sum(pj * j**2, axis=0) / total,
+        "GLN": np.sum(pg**2, axis=0) / total,
+        "GLNN": np.sum(pg**2, axis=0) / total**2,
+        "JN": np.sum(pj**2, axis=0) / total,
+        "JNN": np.sum(pj**2, axis=0) / total**2,
+        "GLV": np.sum(pgn * (i - ui) ** 2, axis=0),
+        "JV": np.sum(pjn * (j - uj) ** 2, axis=0),
+        "ENT": -np.sum(pn * np.log2(pn + EPS), axis=(0, 1)),
+        "LGE": np.sum(pg / i**2, axis=0) / total,
+        "HGE": np.sum(pg * i**2, axis=0) / total,
+        "SLG": np.sum(mat / (i3**2 * j3**2), axis=(0, 1)) / total,
+        "SHG": np.sum(mat * i3**2 / j3**2, axis=(0, 1)) / total,
+        "LLG": np.sum(mat * j3**2 / i3**2, axis=(0, 1)) / total,
+        "LHG": np.sum(mat * j3**2 * i3**2, axis=(0, 1)) / total,
+        "NP": np.sum(pj * j, axis=0),
+    }
+
+
+def _glrlm(
+    levels: np.ndarray,
+    present: np.ndarray,
+    opts: PyradiomicsTextureOptions,
+    spacing: Sequence[float],
+) -> dict[str, float]:
+    """PyRadiomics' GLRLM features: one run length matrix per direction (grey levels present
+    only), features per direction averaged; RunPercentage :math:`N_r / N_p` per direction."""
+    if opts.distances != (1,):
+        pass  # runs do not depend on the neighbour distance
+    ng = int(present.max())
+    offsets = texture_offsets((1,), opts.force2d)
+    counts = run_length_counts(levels, offsets, ng).astype(np.float64)  # (A, Ng+1, L+1)
+    mat = np.transpose(counts[:, present, 1:], (1, 2, 0))  # (Ng', L, A)
+    if opts.weighting_norm is not None:
+        w = _angle_weights(offsets, spacing, opts.weighting_norm, glcm=False)
+        mat = np.sum(mat * w[None, None, :], axis=2, keepdims=True)
+    nr = mat.sum(axis=(0, 1))
+    if mat.shape[2] > 1:
+        mat = mat[:, :, nr > 0]
+        nr = nr[nr > 0]
+    jvec = np.arange(1, mat.shape[1] + 1, dtype=np.float64)
+    e = _emphasis_set(mat, present.astype(np.float64), jvec, nr)
+    out = {
+        "GrayLevelNonUniformity": e["GLN"],
+        "GrayLevelNonUniformityNormalized": e["GLNN"],
+        "GrayLevelVariance": e["GLV"],
+        "HighGrayLevelRunEmphasis": e["HGE"],
+        "LongRunEmphasis": e["LE"],
+        "LongRunHighGrayLevelEmphasis": e["LHG"],
+        "LongRunLowGrayLevelEmphasis": e["LLG"],
+        "LowGrayLevelRunEmphasis": e["LGE"],
+        "RunEntropy": e["ENT"],
+        "RunLengthNonUniformity": e["JN"],
+        "RunLengthNonUniformityNormalized": e["JNN"],
+        "RunPercentage": nr / e["NP"],
+        "RunVariance": e["JV"],
+        "ShortRunEmphasis": e["SE"],
+        "ShortRunHighGrayLevelEmphasis": e["SHG"],
+        "ShortRunLowGrayLevelEmphasis": e["SLG"],
+    }
+    return {k: float(np.nanmean(v)) for k, v in out.items()}
+
+
+def _glszm(
+    levels: np.ndarray, present: np.ndarray, opts: PyradiomicsTextureOptions
+) -> dict[str, float]:
+    """PyRadiomics' GLSZM features: zones of equal grey level, 26-connected in 3D (8 with
+    force2D, per plane); ZonePercentage :math:`N_z / N_p`."""
+    lv = np.ascontiguousarray(levels, dtype=np.int64)
+    table = zone_table(lv, opts.force2d)
+    remap = np.zeros(int(present.max()) + 1, dtype=np.int64)
+    remap[present] = np.arange(len(present))
+    sizes = table.size.astype(np.int64)
+    mat = np.zeros((len(present), int(sizes.max())), dtype=np.float64)
+    np.add.at(mat, (remap[table.level], sizes - 1), 1.0)
+    jvec = np.arange(1, mat.shape[1] + 1, dtype=np.float64)
+    mat = mat[:, :, None]
+    nz = np.array([mat.sum()])
+    e = _emphasis_set(mat, present.astype(np.float64), jvec, nz)
+    out = {
+        "GrayLevelNonUniformity": e["GLN"],
+        "GrayLevelNonUniformityNormalized": e["GLNN"],
+        "GrayLevelVariance": e["GLV"],
+        "HighGrayLevelZoneEmphasis": e["HGE"],
+        "LargeAreaEmphasis": e["LE"],
+        "LargeAreaHighGrayLevelEmphasis": e["LHG"],
+        "LargeAreaLowGrayLevelEmphasis": e["LLG"],
+        "LowGrayLevelZoneEmphasis": e["LGE"],
+        "SizeZoneNonUniformity": e["JN"],
+        "SizeZoneNonUniformityNormalized": e["JNN"],
+        "SmallAreaEmphasis": e["SE"],
+        "SmallAreaHighGrayLevelEmphasis": e["SHG"],
+        "SmallAreaLowGrayLevelEmphasis": e["SLG"],
+        "ZoneEntropy": e["ENT"],
+        "ZonePercentage": nz / e["NP"],
+        "ZoneVariance": e["JV"],
+    }
+    return {k: float(v[0]) for k, v in out.items()}
+
+
+def _neighbour_sums(
+    levels: np.ndarray, opts: PyradiomicsTextureOptions, alpha: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per voxel: number of ROI neighbours (or, with ``alpha``, of dependent ones) and the
+    sum of their grey levels, over both directions of every offset."""
+    roi = levels > 0
+    cnt = np.zeros(levels.shape, dtype=np.int64)
+    tot = np.zeros(levels.shape, dtype=np.float64)
+    for off in texture_offsets(opts.distances, opts.force2d):
+        for o in (off, -off):
+            sl = _shift_pairs(levels.shape, o)
+            if sl is None:
+                continue
+            a, b = sl
+            ok = roi[a] & roi[b]
+            if alpha is not None:
+                ok &= np.abs(levels[a] - levels[b]) <= alpha
+            cnt[a] += ok
+            tot[a] += np.where(ok, levels[b], 0)
+    return cnt, tot
+
+
+def _gldm(
+    levels: np.ndarray, present: np.ndarray, opts: PyradiomicsTextureOptions
+) -> dict[str, float]:
+    """PyRadiomics' GLDM features: :math:`P(i, j)` counts ROI voxels of grey level :math:`i`
+    with :math:`j - 1` neighbours :math:`k` in the ROI and :math:`|i - k| \\le \\alpha`;
+    normalised by :math:`N_z = N_p`."""
+    cnt, _ = _neighbour_sums(levels, opts, alpha=opts.gldm_a)
+    roi = levels > 0
+    remap = np.zeros(int(present.max()) + 1, dtype=np.int64)
+    remap[present] = np.arange(len(present))
+    dep = cnt[roi]
+    mat = np.zeros((len(present), int(dep.max()) + 1), dtype=np.float64)
+    np.add.at(mat, (remap[levels[roi]], dep), 1.0)
+    jvec = np.arange(1, mat.shape[1] + 1, dtype=np.float64)
+    keep = mat.sum(axis=0) > 0
+    mat = mat[:, keep][:, :, None]
+    jvec = jvec[keep]
+    nz = np.array([mat.sum()])
+    e = _emphasis_set(mat, present.astype(np.float64), jvec, nz)
+    out = {
+        "DependenceEntropy": e["ENT"],
+        "DependenceNonUniformity": e["JN"],
+        "DependenceNonUniformityNormalized": e["JNN"],
+        "DependenceVariance": e["JV"],
+        "GrayLevelNonUniformity": e["GLN"],
+        "GrayLevelVariance": e["GLV"],
+        "HighGrayLevelEmphasis": e["HGE"],
+        "LargeDependenceEmphasis": e["LE"],
+        "LargeDependenceHighGrayLevelEmphasis": e["LHG"],
+        "LargeDependenceLowGrayLevelEmphasis": e["LLG"],
+        "LowGrayLevelEmphasis": e["LGE"],
+        "SmallDependenceEmphasis": e["SE"],
+        "SmallDependenceHighGrayLevelEmphasis": e["SHG"],
+        "SmallDependenceLowGrayLevelEmphasis": e["SLG"],
+    }
+    return {k: float(v[0]) for k, v in out.items()}
+
+
+def _ngtdm(
+    levels: np.ndarray, present: np.ndarray, opts: PyradiomicsTextureOptions
+) -> dict[str, float]:
+    """PyRadiomics' NGTDM features: :math:`s_i = \\sum |i - \\bar{A}_i|` over the voxels of
+    grey level :math:`i` that have ROI neighbours (:math:`\\bar{A}` their mean),
+    :math:`p_i = n_i / N_{v,p}` over every ROI voxel; Coarseness
+    :math:`1/\\sum p_i s_i` (1e6 when 0), Contrast, Busyness, Complexity, Strength as in
+    PyRadiomics (zero where their denominator vanishes)."""
+    cnt, tot = _neighbour_sums(levels, opts, alpha=None)
+    roi = levels > 0
+    lv = levels[roi]
+    c = cnt[roi]
+    diff = np.where(c > 0, np.abs(lv - tot[roi] / np.maximum(c, 1)), 0.0)
+    ng = int(present.max())
+    n_i = np.bincount(lv, minlength=ng + 1)[present].astype(np.float64)
+    s_i = np.bincount(lv, weights=diff, minlength=ng + 1)[present]
+    nvp = n_i.sum()
+    p = n_i / nvp
+    iv = present.astype(np.float64)
+    ngp = float(np.count_nonzero(n_i))
+    psi = p * s_i
+    sum_coarse = float(np.sum(psi))
+    coarse = 1.0 / sum_coarse if sum_coarse != 0 else 1e6
+    div = ngp * (ngp - 1)
+    contrast = (
+        float(np.sum(p[:, None] * p[None, :] * (iv[:, None] - iv[None, :]) ** 2))
+        * float(np.sum(s_i))
+        / nvp
+    )
+    contrast = contrast / div if div != 0 else 0.0
+    ipi = iv * p
+    absdiff = float(np.sum(np.abs(ipi[:, None] - ipi[None, :])))
+    busy = sum_coarse / absdiff if absdiff != 0 else 0.0
+    divisor = p[:, None] + p[None, :]
+    divisor[divisor == 0] = 1
+    complexity = float(
+        np.sum(np.abs(iv[:, None] - iv[None, :]) * (psi[:, None] + psi[None, :]) / divisor) / nvp
+    )
+    ssum = float(np.sum(s_i))
+    strength = float(np.sum((p[:, None] + p[None, :]) * (iv[:, None] - iv[None, :]) ** 2))
+    strength = strength / ssum if ssum != 0 else 0.0
+    return {
+        "Busyness": busy,
+        "Coarseness": coarse,
+        "Complexity": complexity,
+        "Contrast": contrast,
+        "Strength": strength,
+    }
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def _doc_fn(cls: str) -> Callable[..., Any]:
+    table: dict[str, Callable[..., Any]] = {
+        "firstorder": _firstorder,
+        "shape": _shape,
+        "glcm": _glcm,
+        "glrlm": _glrlm,
+        "glszm": _glszm,
+        "gldm": _gldm,
+        "ngtdm": _ngtdm,
+    }
+    return table[cls]
+
+
+#: every PyRadiomics feature of the profile, class by class in PyRadiomics' order
+FEATURES: dict[str, tuple[FeatureSpec, ...]] = {
+    cls: tuple(_spec(cls, n, _doc_fn(cls)) for n in sorted(_NAMES[cls], key=_sort_key))
+    for cls in CLASSES
+}
+
+
+def default_features(cls: str) -> tuple[str, ...]:
+    """Names PyRadiomics computes for a class when none is named (non-deprecated), in order."""
+    return tuple(s.name for s in FEATURES[cls])
+
+
+def class_features(cls: str) -> tuple[str, ...]:
+    """Every feature name of a class that the profile computes."""
+    return default_features(cls)
+
+
+def compute_class(
+    cls: str,
+    *,
+    values: np.ndarray,
+    levels: np.ndarray | None,
+    mask: np.ndarray,
+    spacing: Sequence[float],
+    options: PyradiomicsTextureOptions,
+    names: Sequence[str] | None = None,
+) -> list[FeatureValue]:
+    """Features of one PyRadiomics class on one (cropped) ROI.
+
+    Parameters
+    ----------
+    cls : str
+        One of :data:`CLASSES`.
+    values : ndarray of float
+        Intensities of the ROI voxels (firstorder).
+    levels : ndarray of int (z, y, x) or None
+        Grey levels (PyRadiomics' binning) inside ``mask``, 0 outside; None for shape.
+    mask : ndarray of bool (z, y, x)
+        The ROI, cropped to its bounding box.
+    spacing : (z, y, x) mm
+    options : PyradiomicsTextureOptions
+    names : sequence of str or None
+        Features wanted, in output order (default: every feature of the class).
+
+    Returns
+    -------
+    list of FeatureValue
+        In the order of ``names`` (PyRadiomics' order by default).
+    """
+    if cls not in FEATURES:
+        raise ValueError(
+            f"unknown PyRadiomics feature class {cls!r}; classes: {', '.join(CLASSES)}"
+        )
+    if cls == "shape":
+        res = _shape(mask, spacing)
+    else:
+        assert levels is not None
+        present = np.unique(levels[mask])
+        if cls == "firstorder":
+            res = _firstorder(values, levels[mask], spacing, options.voxel_array_shift)
+        elif cls == "glcm":
+            res = _glcm(levels, present, options, spacing)
+        elif cls == "glrlm":
+            res = _glrlm(levels, present, options, spacing)
+        elif cls == "glszm":
+            res = _glszm(levels, present, options)
+        elif cls == "gldm":
+            res = _gldm(levels, present, options)
+        else:
+            res = _ngtdm(levels, present, options)
+    specs = {s.name: s for s in FEATURES[cls]}
+    wanted = list(names) if names else [s.name for s in FEATURES[cls]]
+    return [FeatureValue(specs[n], float(res[n])) for n in wanted]
+
+
+# CooccurrenceMatrix is re-exported for type checkers reading build_matrices' result
+_ = CooccurrenceMatrix
