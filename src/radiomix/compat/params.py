@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from radiomix.errors import ConfigError
+from radiomix.extraction import settings as _settings
 from radiomix.extraction.settings import (
     DiscretisationSettings,
     ExtractionSettings,
@@ -66,18 +67,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "additionalInfo": True,
 }
 
-IMAGE_TYPES = (
-    "Original",
-    "LoG",
-    "Wavelet",
-    "Square",
-    "SquareRoot",
-    "Logarithm",
-    "Exponential",
-    "Gradient",
-    "LBP2D",
-    "LBP3D",
-)
+#: PyRadiomics image types (the engine's list: each maps to a ``pyradiomics_*`` filter)
+IMAGE_TYPES = _settings.PYRADIOMICS_IMAGE_TYPES
 SUPPORTED_IMAGE_TYPES = IMAGE_TYPES
 #: settings the filters read (from ``setting`` or an image type's custom settings)
 FILTER_SETTINGS = (

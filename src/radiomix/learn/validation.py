@@ -293,83 +293,53 @@ def _fit_fold(
     threshold_rule: str,
     random_state: int,
 ) -> FoldResult:
-    with threadpool_limits(limits=1):  # small BLAS problems: threads only spin and contend
-        return _fit_fold_inner(
-            build,
+    """One outer fold: inner search, threshold, test predictions (BLAS on one thread:
+    on these small problems its threads only spin and contend)."""
+    with threadpool_limits(limits=1):
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        pipe = _seed_pipeline(build(), seed_for(random_state, repeat, fold, 2))
+        Xtr: pd.DataFrame | np.ndarray = X[train]
+        Xte: pd.DataFrame | np.ndarray = X[test]
+        if _needs_names(pipe):  # wide DataFrames cost validation time: only when names matter
+            Xtr = pd.DataFrame(Xtr, columns=columns)
+            Xte = pd.DataFrame(Xte, columns=columns)
+        search = _search(
+            pipe,
             grid,
-            X,
-            columns,
-            y,
-            groups,
-            train,
-            test,
-            repeat,
-            fold,
+            Xtr,
+            y[train],
+            None if groups is None else groups[train],
             inner_folds,
+            seed_for(random_state, repeat, fold, 1),
             threshold_rule,
-            random_state,
         )
-
-
-def _fit_fold_inner(
-    build: Callable[[], Pipeline],
-    grid: Grid | None,
-    X: np.ndarray,
-    columns: list[str],
-    y: np.ndarray,
-    groups: np.ndarray | None,
-    train: np.ndarray,
-    test: np.ndarray,
-    repeat: int,
-    fold: int,
-    inner_folds: int,
-    threshold_rule: str,
-    random_state: int,
-) -> FoldResult:
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    pipe = _seed_pipeline(build(), seed_for(random_state, repeat, fold, 2))
-    Xtr: pd.DataFrame | np.ndarray = X[train]
-    Xte: pd.DataFrame | np.ndarray = X[test]
-    if _needs_names(pipe):  # wide DataFrames cost validation time: only when names matter
-        Xtr = pd.DataFrame(Xtr, columns=columns)
-        Xte = pd.DataFrame(Xte, columns=columns)
-    search = _search(
-        pipe,
-        grid,
-        Xtr,
-        y[train],
-        None if groups is None else groups[train],
-        inner_folds,
-        seed_for(random_state, repeat, fold, 1),
-        threshold_rule,
-    )
-    final = clone(pipe).set_params(**search.best_params)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        final.fit(Xtr, y[train])
-    n_conv = search.n_convergence_warnings + sum(
-        issubclass(w.category, ConvergenceWarning) for w in caught
-    )
-    prob = final.predict_proba(Xte)[:, 1]
-    selected, importance, kind = used_features(final, columns)
-    return FoldResult(
-        repeat=repeat,
-        fold=fold,
-        test_index=test,
-        probability=prob,
-        threshold=search.threshold,
-        best_params=search.best_params,
-        inner_score=search.best_score,
-        n_train=int(train.size),
-        n_positive_train=int(y[train].sum()),
-        selected=selected,
-        importance=importance,
-        importance_kind=kind,
-        n_convergence_warnings=n_conv,
-        seconds=time.perf_counter() - t0,
-        cpu_seconds=time.process_time() - c0,
-    )
+        final = clone(pipe).set_params(**search.best_params)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            final.fit(Xtr, y[train])
+        n_conv = search.n_convergence_warnings + sum(
+            issubclass(w.category, ConvergenceWarning) for w in caught
+        )
+        prob = final.predict_proba(Xte)[:, 1]
+        selected, importance, kind = used_features(final, columns)
+        return FoldResult(
+            repeat=repeat,
+            fold=fold,
+            test_index=test,
+            probability=prob,
+            threshold=search.threshold,
+            best_params=search.best_params,
+            inner_score=search.best_score,
+            n_train=int(train.size),
+            n_positive_train=int(y[train].sum()),
+            selected=selected,
+            importance=importance,
+            importance_kind=kind,
+            n_convergence_warnings=n_conv,
+            seconds=time.perf_counter() - t0,
+            cpu_seconds=time.process_time() - c0,
+        )
 
 
 @dataclass
