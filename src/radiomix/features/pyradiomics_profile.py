@@ -623,6 +623,29 @@ def _angle_weights(
     return np.ones(len(offsets))
 
 
+def _per_angle(
+    mat: np.ndarray,
+    offsets: np.ndarray,
+    spacing: Sequence[float],
+    weighting_norm: str | None,
+    glcm: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Matrices stacked along the last axis (one per angle), as PyRadiomics averages them.
+
+    With ``weighting_norm`` the angles are summed into one matrix with its distance
+    weights; otherwise angles whose matrix is empty are dropped (several angles only).
+    Returns the matrices and their sums.
+    """
+    if weighting_norm is not None:
+        w = _angle_weights(offsets, spacing, weighting_norm, glcm=glcm)
+        mat = np.sum(mat * w[None, None, :], axis=2, keepdims=True)
+    sums = mat.sum(axis=(0, 1))
+    if mat.shape[2] > 1:
+        mat = mat[:, :, sums > 0]
+        sums = sums[sums > 0]
+    return mat, sums
+
+
 # --------------------------------------------------------------------------- glcm
 
 
@@ -645,13 +668,7 @@ def _glcm(
     mats = build_matrices(levels, offsets, ng, distance=1)
     idx = present - 1
     dense = np.stack([m.to_dense()[np.ix_(idx, idx)] for m in mats], axis=-1)  # (Ng', Ng', A)
-    if opts.weighting_norm is not None:
-        w = _angle_weights(offsets, spacing, opts.weighting_norm, glcm=True)
-        dense = np.sum(dense * w[None, None, :], axis=2, keepdims=True)
-    sums = dense.sum(axis=(0, 1))
-    if dense.shape[2] > 1:
-        dense = dense[:, :, sums > 0]
-        sums = sums[sums > 0]
+    dense, sums = _per_angle(dense, offsets, spacing, opts.weighting_norm, glcm=True)
     p = dense / sums[None, None, :]
     g = present.astype(np.float64)
     i = g[:, None, None]
@@ -777,19 +794,12 @@ def _glrlm(
 ) -> dict[str, float]:
     """PyRadiomics' GLRLM features: one run length matrix per direction (grey levels present
     only), features per direction averaged; RunPercentage :math:`N_r / N_p` per direction."""
-    if opts.distances != (1,):
-        pass  # runs do not depend on the neighbour distance
+    # runs do not depend on the neighbour distance: opts.distances is not used here
     ng = int(present.max())
     offsets = texture_offsets((1,), opts.force2d)
     counts = run_length_counts(levels, offsets, ng).astype(np.float64)  # (A, Ng+1, L+1)
     mat = np.transpose(counts[:, present, 1:], (1, 2, 0))  # (Ng', L, A)
-    if opts.weighting_norm is not None:
-        w = _angle_weights(offsets, spacing, opts.weighting_norm, glcm=False)
-        mat = np.sum(mat * w[None, None, :], axis=2, keepdims=True)
-    nr = mat.sum(axis=(0, 1))
-    if mat.shape[2] > 1:
-        mat = mat[:, :, nr > 0]
-        nr = nr[nr > 0]
+    mat, nr = _per_angle(mat, offsets, spacing, opts.weighting_norm, glcm=False)
     jvec = np.arange(1, mat.shape[1] + 1, dtype=np.float64)
     e = _emphasis_set(mat, present.astype(np.float64), jvec, nr)
     out = {
