@@ -1,7 +1,7 @@
 """Run PyRadiomics 3.0.1 on cases and print its feature vectors as JSON (one line per case).
 
 Runs inside the PyRadiomics environment (benchmarks/.venv-pyradiomics, see
-setup_pyradiomics.sh); used by make_pyradiomics_fixtures.py, bench_pyradiomics_compat.py and
+setup_pyradiomics.sh); used by make_pyradiomics_fixtures.py, compare_pyradiomics.py and
 the live test in tests/compat. Usage:
 
     python pyradiomics_reference.py PARAMS.yaml IMAGE MASK [LABEL] [IMAGE MASK [LABEL] ...]
@@ -40,7 +40,17 @@ def peak_rss_mib() -> float:
     return float("nan")
 
 
+def rss_mib() -> float:
+    """Resident memory of this process now (VmRSS; Linux), in MiB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main() -> None:
+    import_rss = rss_mib()
     params, rest = sys.argv[1], sys.argv[2:]
     cases = []
     k = 0
@@ -65,6 +75,7 @@ def main() -> None:
             "seconds": wall,
             "peak_mib": peak,
             "peak_rss_mib": peak_rss_mib(),
+            "import_rss_mib": import_rss,
         }
         print(json.dumps(out))
 

@@ -39,7 +39,7 @@ def test_ct_sized_case_matches_live_pyradiomics(tmp_path: Path, params_name: str
         pytest.skip(f"needs PyRadiomics 3.0.1 in {PYRADIOMICS} (benchmarks/setup_pyradiomics.sh)")
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
-        from bench_pyradiomics_compat import make_ct_case, max_rel_diff
+        from compare_pyradiomics import make_ct_case, max_rel_diff
     finally:
         sys.path.pop(0)
     img, msk = make_ct_case(tmp_path)

@@ -1,0 +1,54 @@
+"""The neighbour count/sum kernel of PyRadiomics' GLDM and NGTDM against a plain loop."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from radiomix.features._kernels_pyradiomics import neighbour_sums
+
+
+def _reference(levels: np.ndarray, offsets: np.ndarray, alpha: float | None):
+    cnt = np.zeros(levels.shape, dtype=np.int64)
+    tot = np.zeros(levels.shape, dtype=np.float64)
+    for p in itertools.product(*(range(n) for n in levels.shape)):
+        g = levels[p]
+        if g <= 0:
+            continue
+        for off in offsets:
+            q = tuple(int(a + b) for a, b in zip(p, off, strict=True))
+            if any(c < 0 or c >= n for c, n in zip(q, levels.shape, strict=True)):
+                continue
+            h = levels[q]
+            if h <= 0 or (alpha is not None and abs(g - h) > alpha):
+                continue
+            cnt[p] += 1
+            tot[p] += h
+    return cnt, tot
+
+
+@pytest.mark.parametrize("alpha", [None, 0, 2])
+@pytest.mark.parametrize("distance", [1, 2])
+def test_neighbour_sums_match_a_plain_loop(alpha: float | None, distance: int) -> None:
+    rng = np.random.default_rng(distance)
+    levels = rng.integers(1, 6, size=(5, 7, 6))
+    levels[rng.random(levels.shape) < 0.3] = 0
+    rngs = range(-distance, distance + 1)
+    offsets = np.array(
+        [o for o in itertools.product(rngs, rngs, rngs) if max(map(abs, o)) == distance]
+    )
+    cnt, tot = neighbour_sums(levels, offsets, alpha)
+    ref_cnt, ref_tot = _reference(levels, offsets, alpha)
+    np.testing.assert_array_equal(cnt, ref_cnt)
+    np.testing.assert_array_equal(tot, ref_tot)
+    # a voxel of level 3 in the middle of a block of 3s has all 26 neighbours (distance 1)
+    block = np.full((3, 3, 3), 3)
+    c, t = neighbour_sums(block, offsets if distance == 1 else offsets[:0], alpha)
+    assert c[1, 1, 1] == (26 if distance == 1 else 0) and t[1, 1, 1] == 3 * c[1, 1, 1]
+
+
+def test_neighbour_sums_refuse_a_2d_array() -> None:
+    with pytest.raises(ValueError, match="3D"):
+        neighbour_sums(np.ones((3, 3), dtype=np.int64), np.zeros((1, 3), dtype=np.int64))
