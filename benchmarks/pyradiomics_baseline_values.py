@@ -25,8 +25,10 @@ logging.getLogger("radiomics").setLevel(logging.ERROR)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pyradiomics-cases"
 CLASSES = ["firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape"]
-#: configurations radiomix does not support yet (see docs/dev/issue-4-pyradiomics.md)
-UNSUPPORTED = ("normalization", "resegmentation", "flatRegion")
+#: column suffixes of configurations radiomix does not support yet (see
+#: docs/dev/issue-4-pyradiomics.md); every baseline configuration is supported now
+#: (normalization, resegmentation and flatRegion since normalize / resegmentRange)
+UNSUPPORTED: tuple[str, ...] = ()
 
 
 def main() -> None:

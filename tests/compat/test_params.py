@@ -67,21 +67,27 @@ def test_ibsi_settings_form_and_hash_unchanged_by_profiles() -> None:
     [
         ({"setting": {"binWidht": 25}}, "binWidth"),  # typo -> closest valid name
         ({"settings": {}}, "setting"),
-        ({"imageType": {"LoG": {"binWidth": 5}}}, "binWidth"),
+        ({"imageType": {"LoG": {"padDistance": 2}}}, "padDistance"),
+        ({"imageType": {"Original": {"binWidth": -5}}}, "binWidth"),
+        ({"imageType": {"Wavelet": {"force2D": True}}}, "force2D"),
         ({"imageType": {"Wavelt": {}}}, "Wavelet"),
         ({"featureClass": {"glmc": None}}, "glcm"),
         ({"featureClass": {"glcm": ["Contrst"]}}, "Contrast"),
         ({"featureClass": {"glcm": ["SumVariance"]}}, "deprecated"),
-        ({"featureClass": {"shape2D": None}}, "shape2D"),
+        ({"featureClass": {"shape2D": ["Perimiter"]}}, "Perimeter"),
         ({"setting": {"resampledPixelSpacing": [2, 2]}}, "resampledPixelSpacing"),
         ({"setting": {"interpolator": "sitkCubic"}}, "interpolator"),
-        ({"setting": {"normalize": True}}, "normalize"),
-        ({"setting": {"resegmentRange": [-3, 3]}}, "resegmentRange"),
-        ({"setting": {"removeOutliers": 3}}, "removeOutliers"),
-        ({"setting": {"correctMask": True}}, "correctMask"),
-        ({"setting": {"symmetricalGLCM": False}}, "symmetricalGLCM"),
-        ({"setting": {"geometryTolerance": 1e-4}}, "geometryTolerance"),
-        ({"setting": {"force2D": True, "force2Ddimension": 1}}, "force2Ddimension"),
+        ({"setting": {"interpolator": 11}}, "interpolator"),
+        ({"setting": {"interpolator": 3, "resampledPixelSpacing": [1, 1, 1]}}, "interpolator 3"),
+        ({"setting": {"normalize": "yes"}}, "normalize"),
+        ({"setting": {"normalizeScale": 0}}, "normalizeScale"),
+        ({"setting": {"resegmentRange": [-3, 0, 3]}}, "resegmentRange"),
+        ({"setting": {"resegmentRange": [1], "resegmentMode": "percent"}}, "resegmentMode"),
+        ({"setting": {"removeOutliers": -3}}, "removeOutliers"),
+        ({"setting": {"correctMask": 1}}, "correctMask"),
+        ({"setting": {"symmetricalGLCM": "no"}}, "symmetricalGLCM"),
+        ({"setting": {"geometryTolerance": 0}}, "geometryTolerance"),
+        ({"setting": {"force2D": True, "force2Ddimension": 3}}, "force2Ddimension"),
         ({"setting": {"weightingNorm": "chebyshev"}}, "weightingNorm"),
         ({"setting": {"binWidth": -1}}, "binWidth"),
         ({"setting": {"distances": [0]}}, "distances"),
@@ -137,7 +143,10 @@ def test_ibsi_codes_name_the_matching_engine_feature() -> None:
 
 
 def test_pyradiomics_feature_count_and_order() -> None:
-    assert sum(len(v) for v in prof.FEATURES.values()) == 107
+    # 107 features of the seven 3D classes; shape2D: 9 by default + SphericalDisproportion
+    assert sum(len(v) for c, v in prof.FEATURES.items() if c != "shape2D") == 107
+    assert len(prof.default_features("shape2D")) == 9
+    assert len(prof.class_features("shape2D")) == 10
     names = prof.default_features("firstorder")
     # inspect.getmembers order: getMeanAbsoluteDeviation... sorts before getMean...
     assert names.index("MeanAbsoluteDeviation") < names.index("Mean")
@@ -149,7 +158,7 @@ def test_extractor_api_mirrors_pyradiomics(tmp_path: Path) -> None:
     ext.disableAllFeatures()
     ext.enableFeaturesByName(firstorder=["Mean", "Median"])
     with pytest.raises(ConfigError, match="LoG"):
-        ext.enableImageTypeByName("LoG", customArgs={"binWidth": 5})
+        ext.enableImageTypeByName("LoG", customArgs={"label": 2})
     assert list(ext.enabledImagetypes) == ["Original"]
     ext.enableAllImageTypes()
     assert list(ext.enabledImagetypes)[:3] == ["Original", "LoG", "Wavelet"]

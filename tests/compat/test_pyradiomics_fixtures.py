@@ -31,7 +31,6 @@ NOT_REPRODUCED = {
     "diagnostics_Versions_SimpleITK",
     "diagnostics_Versions_PyWavelet",
     "diagnostics_Versions_Python",
-    "diagnostics_Mask-original_Hash",
     "diagnostics_Versions_radiomix",
 }
 

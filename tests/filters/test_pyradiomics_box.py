@@ -85,10 +85,10 @@ def test_log_box_keeps_the_whole_image_fit_rule() -> None:
 
 
 WAVELET_CASES = [
-    dict(wavelet="coif1"),
-    dict(wavelet="haar", level=2),
-    dict(wavelet="db3", start_level=1, force2d=True),
-    dict(wavelet="sym4", level=2, start_level=1),
+    {"wavelet": "coif1"},
+    {"wavelet": "haar", "level": 2},
+    {"wavelet": "db3", "start_level": 1, "force2d": True},
+    {"wavelet": "sym4", "level": 2, "start_level": 1},
 ]
 
 

@@ -12,13 +12,20 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from radiomix.errors import ConfigError
-from radiomix.extraction.api import extract
+from radiomix.extraction.api import PYRADIOMICS_LONG_COLUMNS, extract, pyradiomics_long
 from radiomix.extraction.cache import file_mode
+from radiomix.extraction.provenance import PROVENANCE_PREFIX
 from radiomix.extraction.settings import ExtractionSettings, load_config
+
+if TYPE_CHECKING:
+    from radiomix.extraction.batch import BatchResult
+    from radiomix.extraction.manifest import Manifest
 
 #: exit status of a manifest run in which some cases failed
 EXIT_SOME_FAILED = 3
@@ -63,7 +70,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="output table: .csv, or .parquet (with IMAGE MASK also '-' for standard output)",
     )
-    p.add_argument("--format", choices=("wide", "long"), default="wide", help="table layout")
+    p.add_argument(
+        "--format",
+        choices=("wide", "long"),
+        default="wide",
+        help="table layout: wide (one row per ROI) or long (one row per feature; with "
+        "--manifest only for --params)",
+    )
     p.add_argument("--case-id", help="case identifier (default: the image file name)")
     batch = p.add_argument_group("cohort runs (with --manifest)")
     where = batch.add_mutually_exclusive_group()
@@ -117,8 +130,6 @@ def _settings(args: argparse.Namespace) -> ExtractionSettings:
     if getattr(args, "params", None) is not None:
         from radiomix.compat.params import settings_from_params
 
-        if args.format != "wide":
-            raise ConfigError("--params writes PyRadiomics' wide table; drop --format long")
         return settings_from_params(args.params)
     return load_config(args.config)
 
@@ -167,6 +178,29 @@ def _sibling(out: Path, suffix: str) -> Path:
     return out.with_name(out.stem + suffix)
 
 
+def _manifest_long(manifest: Manifest, result: BatchResult) -> pd.DataFrame:
+    """The long table of a ``pyradiomics``-profile batch: ``case_id, roi``, the carried
+    manifest columns, then :func:`~radiomix.extraction.api.pyradiomics_long`'s columns;
+    the ``provenance_*`` values are rows of family ``provenance``."""
+    rows: list[tuple[str, str, dict[str, Any]]] = []
+    source: list[int] = []
+    for o in result.outcomes:
+        case = manifest.cases[o.index]
+        for r in o.rows:
+            paths = {
+                PROVENANCE_PREFIX + "image": case.image_text,
+                PROVENANCE_PREFIX + "mask": case.mask_text,
+            }
+            rest = {k: v for k, v in r.items() if k != "roi"}
+            rows.append((case.case_id, str(r["roi"]), {**paths, **rest}))
+            source.append(o.index)
+    long = pyradiomics_long(rows)
+    counts = [len(row) for _, _, row in rows]
+    at = np.repeat(np.asarray(source, dtype=np.intp), counts)
+    carried = manifest.carried.iloc[at].reset_index(drop=True)
+    return pd.concat([long[["case_id", "roi"]], carried, long.iloc[:, 2:]], axis=1)
+
+
 def run_manifest(args: argparse.Namespace) -> int:
     """``radiomix extract --manifest``: the cohort, its errors table and settings file."""
     from radiomix.extraction.batch import (
@@ -186,13 +220,16 @@ def run_manifest(args: argparse.Namespace) -> int:
         raise ConfigError(
             "--manifest needs a file for --out (the errors and settings go beside it)"
         )
-    if args.format != "wide":
-        raise ConfigError("--manifest writes the wide table only; drop --format long")
     if args.case_id is not None:
         raise ConfigError("--case-id applies to IMAGE MASK; a manifest gives its own case ids")
     if args.no_cache and args.cache_dir is not None:
         raise ConfigError("give either --cache-dir or --no-cache")
     settings = _settings(args)
+    if args.format != "wide" and settings.profile != "pyradiomics":
+        raise ConfigError(
+            "--manifest writes the wide table only (the long table needs --params); drop "
+            "--format long"
+        )
     labels = _default_labels(_parse_labels(args.label), settings)
     default_label = (
         None
@@ -205,6 +242,13 @@ def run_manifest(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise ConfigError(f"--out {out}: use a .csv or .parquet file name")
     manifest = read_manifest(args.manifest, default_label=default_label)
+    if args.format == "long":
+        clash = sorted(set(manifest.carried_columns) & set(PYRADIOMICS_LONG_COLUMNS))
+        if clash:
+            raise ConfigError(
+                f"manifest column(s) {clash} clash with the long table's columns: rename "
+                "them, or drop --format long"
+            )
     executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
     cache = None
     if not args.no_cache:
@@ -221,7 +265,8 @@ def run_manifest(args: argparse.Namespace) -> int:
     result = run_batch(manifest, settings, executor=executor, cache=cache, progress=progress)
 
     atomic_write_text(_sibling(out, ".settings.yaml"), settings_to_yaml(settings))
-    write_table_atomic(result.table, str(out))
+    table = _manifest_long(manifest, result) if args.format == "long" else result.table
+    write_table_atomic(table, str(out))
     errors_path = _sibling(out, ".errors.csv")
     if result.n_failed:
         write_table_atomic(result.errors, str(errors_path))
@@ -229,7 +274,7 @@ def run_manifest(args: argparse.Namespace) -> int:
         errors_path.unlink(missing_ok=True)  # a stale table from an earlier run would mislead
     print(
         f"radiomix: {result.n_cases} case(s): {result.n_cached} from cache, "
-        f"{result.n_computed} computed, {result.n_failed} failed; {len(result.table)} row(s) "
+        f"{result.n_computed} computed, {result.n_failed} failed; {len(table)} row(s) "
         f"in {out} ({result.seconds:.1f} s)"
         + (f"; errors in {errors_path}" if result.n_failed else ""),
         file=sys.stderr,

@@ -40,6 +40,26 @@ def result_to_dict(result: RoiResult) -> collections.OrderedDict[str, Any]:
     return out
 
 
+def _with_ndim(source: ImageLike) -> ImageLike:
+    """An in-memory image (SimpleITK image, array) read into a volume that records its
+    dimensionality: radiomix holds a 2D image as one plane, PyRadiomics treats a 2D image
+    and a 3D image of one slice differently (see ``profile_pyradiomics.input_ndim``)."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    from radiomix.extraction.profile_pyradiomics import IMAGE_NDIM_KEY
+    from radiomix.io import read_image
+
+    if isinstance(source, sitk.Image):
+        ndim = source.GetDimension()
+    elif isinstance(source, np.ndarray):
+        ndim = source.ndim
+    else:
+        return source
+    vol = read_image(source)
+    return vol.with_array(vol.array, metadata={**vol.metadata, IMAGE_NDIM_KEY: min(ndim, 3)})
+
+
 class RadiomicsFeatureExtractor:
     """Feature extractor with PyRadiomics' interface.
 
@@ -55,7 +75,11 @@ class RadiomicsFeatureExtractor:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.settings: dict[str, Any] = {}
         self.enabledImagetypes: dict[str, dict[str, Any]] = {"Original": {}}
-        self.enabledFeatures: dict[str, list[str] | None] = dict.fromkeys(prof.CLASSES)
+        # PyRadiomics' defaults leave shape2D out; a parameter file without featureClass and
+        # enableAllFeatures() enable it
+        self.enabledFeatures: dict[str, list[str] | None] = {
+            c: None for c in prof.CLASSES if c != "shape2D"
+        }
         self._voxel: dict[str, Any] = {}
         if len(args) > 1:
             raise ConfigError("RadiomicsFeatureExtractor takes one parameter file or dict")
@@ -155,7 +179,8 @@ class RadiomicsFeatureExtractor:
     # -- features --------------------------------------------------------------------
 
     def enableAllFeatures(self) -> None:
-        """Every feature class (except shape2D, as in PyRadiomics) with all its features."""
+        """Every feature class with all its features (shape2D included, as in PyRadiomics:
+        it is computed on 2D images and, with force2D, on one-slice masks)."""
         self.enabledFeatures = dict.fromkeys(prof.CLASSES)
 
     def disableAllFeatures(self) -> None:
@@ -202,11 +227,9 @@ class RadiomicsFeatureExtractor:
             raise ConfigError("label_channel other than 0 is not supported (scalar masks only)")
         settings = self._resolve()
         lab = settings.pyradiomics.label if label is None else int(label)
-        if lab != settings.pyradiomics.label:
-            import dataclasses
-
-            settings = dataclasses.replace(
-                settings, pyradiomics=dataclasses.replace(settings.pyradiomics, label=lab)
-            )
-        (result,) = extract_results(imageFilepath, maskFilepath, settings, label=lab)
+        if lab != settings.pyradiomics.label:  # PyRadiomics' settings then print this label
+            params = self._params()
+            params["setting"]["label"] = lab
+            settings = params_to_settings(load_params(params))
+        (result,) = extract_results(_with_ndim(imageFilepath), maskFilepath, settings, label=lab)
         return result_to_dict(result)

@@ -31,6 +31,7 @@ import yaml
 from radiomix.errors import ConfigError
 from radiomix.extraction import settings as _settings
 from radiomix.extraction.settings import (
+    RESEGMENT_MODES,
     DiscretisationSettings,
     ExtractionSettings,
     PyradiomicsSettings,
@@ -117,6 +118,7 @@ _SUPPORTED = {
     "resampledPixelSpacing",
     "resegmentRange",
     "correctMask",
+    "geometryTolerance",
     "label_channel",
     "padDistance",
     "preCrop",
@@ -130,9 +132,34 @@ _NO_EFFECT_HERE = {
     "resegmentShape": "resegmentRange",
 }
 _UNSUPPORTED = {
-    "geometryTolerance": "radiomix checks the mask geometry with its own tolerance; remove "
-    "the setting (or resample the mask onto the image grid first)",
     "enableCExtensions": "radiomix has no separate Python implementation; remove the setting",
+}
+#: settings an image type's custom settings may change for that type's features, as
+#: PyRadiomics passes them to the feature classes (binning, texture options; see
+#: ``radiomix.extraction.profile_pyradiomics.image_type_options``)
+FEATURE_OVERRIDES = (
+    "binWidth",
+    "binCount",
+    "voxelArrayShift",
+    "symmetricalGLCM",
+    "weightingNorm",
+    "distances",
+    "gldm_a",
+    "force2D",
+    "force2Ddimension",
+)
+#: SimpleITK interpolator numbers PyRadiomics' schema accepts (1-10) -> names; 3 was
+#: sitkBSpline before SimpleITK 2 and is no interpolator any more
+_INTERPOLATOR_NUMBERS = {
+    1: "sitkNearestNeighbor",
+    2: "sitkLinear",
+    4: "sitkGaussian",
+    5: "sitkLabelGaussian",
+    6: "sitkHammingWindowedSinc",
+    7: "sitkCosineWindowedSinc",
+    8: "sitkWelchWindowedSinc",
+    9: "sitkLanczosWindowedSinc",
+    10: "sitkBlackmanWindowedSinc",
 }
 _ALL_SETTINGS = sorted(_SUPPORTED | set(_NO_EFFECT_HERE) | set(_UNSUPPORTED))
 _VOXEL_SETTINGS = ("kernelRadius", "maskedKernel", "initValue", "voxelBatch")
@@ -235,7 +262,7 @@ def _image_types(value: Any, where: str) -> dict[str, dict[str, Any]]:
 
 def _feature_classes(value: Any, where: str) -> dict[str, list[str] | None]:
     classes = _mapping(value, f"{where}: featureClass")
-    known = (*prof.CLASSES, "shape2D")
+    known = prof.CLASSES
     out: dict[str, list[str] | None] = {}
     for cls, names in classes.items():
         if cls not in known:
@@ -284,6 +311,127 @@ def _bool(settings: Mapping[str, Any], key: str) -> bool:
     return bool(v)
 
 
+def _interpolator(value: Any, *, resampling: bool) -> str | None:
+    """PyRadiomics' ``interpolator``: a SimpleITK interpolator name or its enum number."""
+    if value is None or value in _INTERPOLATOR_NAMES:
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10:
+        if value in _INTERPOLATOR_NUMBERS:
+            return _INTERPOLATOR_NUMBERS[value]
+        if resampling:  # PyRadiomics 3.0.1 fails in SimpleITK's resampling
+            _fail(
+                "setting interpolator 3 is no SimpleITK interpolator (it was sitkBSpline before "
+                "SimpleITK 2; PyRadiomics 3.0.1 fails on it): give 'sitkBSpline'"
+            )
+        return None  # without resampling the interpolator is never used
+    numbers = ", ".join(f"{k} {v}" for k, v in _INTERPOLATOR_NUMBERS.items())
+    _fail(
+        f"setting interpolator {value!r} is not supported: give a SimpleITK interpolator name "
+        f"({', '.join(_INTERPOLATOR_NAMES)}) or its number ({numbers})"
+    )
+    return None
+
+
+def _check_custom(image_type: str, custom: Mapping[str, Any], general: Mapping[str, Any]) -> None:
+    """Check an image type's custom settings: its filter's settings, and the settings
+    PyRadiomics' feature classes read (:data:`FEATURE_OVERRIDES`), with valid values."""
+    from radiomix.filters.pyradiomics import PYRADIOMICS_IMAGE_TYPES
+
+    params = set(PYRADIOMICS_IMAGE_TYPES[image_type].parameters)
+    valid = (params - {"force2D", "force2Ddimension"}) | set(FEATURE_OVERRIDES)
+    for key in custom:
+        if key not in _ALL_SETTINGS:
+            _fail(
+                f"imageType {image_type}: unknown PyRadiomics setting {key!r}"
+                f"{_closest(key, _ALL_SETTINGS)}"
+            )
+    extra = sorted(set(custom) - valid)
+    if extra:
+        _fail(
+            f"imageType {image_type}: custom setting(s) {', '.join(extra)} are not supported "
+            "per image type (most apply to the whole extraction in PyRadiomics): set them in "
+            "the setting section. An image type may set its filter's settings and "
+            f"{', '.join(FEATURE_OVERRIDES)}"
+        )
+    for key in ("force2D", "force2Ddimension"):
+        if key in params and key in custom and custom[key] != general.get(key):
+            _fail(
+                f"imageType {image_type}: a custom {key} different from the setting section's "
+                f"is not supported yet (it changes the {image_type} filter itself); set it in "
+                "the setting section"
+            )
+    merged = dict(general)
+    merged.update(custom)
+    for key in FEATURE_OVERRIDES:
+        if key in custom and custom[key] is None and key != "weightingNorm":
+            _fail(f"imageType {image_type}: custom setting {key} must not be null")
+    try:
+        _check_feature_values(merged)
+    except ConfigError as exc:
+        raise ConfigError(f"imageType {image_type}: {exc}") from None
+
+
+def _preprocessing(s: Mapping[str, Any]) -> dict[str, Any]:
+    """:class:`PyradiomicsSettings` fields of normalisation, re-segmentation, mask
+    correction, geometry tolerance and GLCM symmetry, checked as PyRadiomics' schema does."""
+    out: dict[str, Any] = {
+        "normalize": _bool(s, "normalize"),
+        "normalize_scale": _number(s, "normalizeScale", integer=False, positive=True),
+        "symmetrical_glcm": _bool(s, "symmetricalGLCM") if "symmetricalGLCM" in s else True,
+        "correct_mask": _bool(s, "correctMask") if "correctMask" in s else False,
+    }
+    if s.get("removeOutliers") is not None:
+        out["remove_outliers"] = _number(s, "removeOutliers", integer=False, positive=True)
+    if s.get("geometryTolerance") is not None:
+        out["geometry_tolerance"] = _number(s, "geometryTolerance", integer=False, positive=True)
+    rr = s.get("resegmentRange")
+    if rr is not None:
+        if (
+            not isinstance(rr, list)
+            or len(rr) not in (1, 2)
+            or any(isinstance(v, bool) or not isinstance(v, int | float) for v in rr)
+        ):
+            _fail(
+                "setting resegmentRange must list 1 threshold (keep voxels >= it) or 2 "
+                f"(keep voxels within them), got {rr!r}"
+            )
+        out["resegment_range"] = tuple(float(v) for v in rr)
+    mode = s.get("resegmentMode", "absolute")
+    if mode not in RESEGMENT_MODES:
+        _fail(f"setting resegmentMode must be one of {RESEGMENT_MODES}, got {mode!r}")
+    out["resegment_mode"] = mode
+    if "resegmentShape" in s:
+        out["resegment_shape"] = _bool(s, "resegmentShape")
+    return out
+
+
+def _check_feature_values(s: Mapping[str, Any]) -> None:
+    """Check the values of the settings PyRadiomics' feature classes read."""
+    if s.get("binCount") is not None:
+        _number(s, "binCount", integer=True, positive=True)
+    if "binWidth" in s:
+        _number(s, "binWidth", integer=False, positive=True)
+    if "voxelArrayShift" in s:
+        _number(s, "voxelArrayShift", integer=False, positive=False)
+    if "gldm_a" in s and _number(s, "gldm_a", integer=False, positive=False) < 0:
+        _fail(f"setting gldm_a must be a non-negative number, got {s['gldm_a']!r}")
+    for key in ("symmetricalGLCM", "force2D"):
+        if key in s:
+            _bool(s, key)
+    if s.get("force2Ddimension", 0) not in (0, 1, 2):
+        _fail(f"setting force2Ddimension must be 0, 1 or 2, got {s['force2Ddimension']!r}")
+    wn = s.get("weightingNorm")
+    if wn is not None and wn not in _WEIGHTING:
+        _fail(f"setting weightingNorm must be one of {_WEIGHTING} or null, got {wn!r}")
+    distances = s.get("distances", [1])
+    if (
+        not isinstance(distances, list)
+        or not distances
+        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in distances)
+    ):
+        _fail(f"setting distances must be a list of positive integers, got {distances!r}")
+
+
 def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> ExtractionSettings:
     """Map parsed parameters onto :class:`ExtractionSettings` with ``profile: pyradiomics``.
 
@@ -293,43 +441,20 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
         For every image type, feature class or setting value that radiomix does not support
         yet, naming it.
     """
-    from radiomix.filters.pyradiomics import PYRADIOMICS_IMAGE_TYPES
-
-    for it, custom in params.image_types.items():
-        valid = set(PYRADIOMICS_IMAGE_TYPES[it].parameters) - {"force2D", "force2Ddimension"}
-        extra = sorted(set(custom) - valid)
-        if extra:
-            _fail(
-                f"imageType {it}: custom setting(s) {', '.join(extra)} are not supported yet "
-                f"(an image type may set its filter's settings: {', '.join(sorted(valid)) or 'none'})"
-            )
-    if "shape2D" in params.feature_classes:
-        _fail(
-            "featureClass shape2D is not supported yet by radiomix's pyradiomics profile; "
-            "remove it (radiomix's own 2D shape family is 'morphology_2d')"
-        )
     s = params.effective_settings
+    for it, custom in params.image_types.items():
+        _check_custom(it, custom, s)
     checks: list[tuple[str, bool, str]] = [
-        ("normalize", bool(s.get("normalize")), "normalize: true"),
-        ("removeOutliers", s.get("removeOutliers") is not None, "removeOutliers"),
-        ("resegmentRange", s.get("resegmentRange") is not None, "resegmentRange"),
-        ("correctMask", bool(s.get("correctMask", False)), "correctMask: true"),
-        ("symmetricalGLCM", s.get("symmetricalGLCM", True) is not True, "symmetricalGLCM: false"),
         ("label_channel", s.get("label_channel", 0) != 0, "label_channel other than 0"),
     ]
     rps = s.get("resampledPixelSpacing")
-    interp = s.get("interpolator")
     if rps is not None and (
         not isinstance(rps, list)
         or len(rps) != 3
         or any(isinstance(v, bool) or not isinstance(v, int | float) or v < 0 for v in rps)
     ):
         _fail(f"setting resampledPixelSpacing must be 3 non-negative numbers, got {rps!r}")
-    if interp is not None and interp not in _INTERPOLATOR_NAMES:
-        _fail(
-            f"setting interpolator {interp!r} is not supported: give a SimpleITK interpolator "
-            f"name ({', '.join(_INTERPOLATOR_NAMES)})"
-        )
+    interp = _interpolator(s.get("interpolator"), resampling=rps is not None)
     for key, bad, what in checks:
         if bad:
             _fail(
@@ -340,10 +465,13 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
         if key in s:
             _fail(f"setting {key!r} is not supported: {why}")
     force2d = _bool(s, "force2D")
-    if force2d and _number(s, "force2Ddimension", integer=True, positive=False) != 0:
+    # PyRadiomics counts force2Ddimension in NumPy's (z, y, x) order: 0 axial, 1 coronal,
+    # 2 sagittal planes (LBP2D slices along it even without force2D)
+    force2d_dim = _number(s, "force2Ddimension", integer=True, positive=False)
+    if force2d_dim not in (0, 1, 2):
         _fail(
-            "setting force2Ddimension other than 0 is not supported yet (force2D works on axial "
-            "planes, force2Ddimension: 0)"
+            f"setting force2Ddimension must be 0, 1 or 2 (the axis across the planes, in "
+            f"(z, y, x) order: 0 axial, 1 coronal, 2 sagittal), got {s['force2Ddimension']!r}"
         )
     if "binCount" in s and s["binCount"] is not None:
         disc = DiscretisationSettings(
@@ -391,12 +519,14 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
         gldm_a=gldm_a,
         distances=tuple(distances),
         force2d=force2d,
+        force2d_dimension=force2d_dim,
         minimum_roi_dimensions=_number(s, "minimumROIDimensions", integer=True, positive=True),
         minimum_roi_size=None
         if min_size is None
         else _number(s, "minimumROISize", integer=True, positive=True),
         additional_info=_bool(s, "additionalInfo"),
         configuration=repr(s),
+        **_preprocessing(s),
     )
     return ExtractionSettings(
         name=name,

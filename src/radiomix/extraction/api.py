@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from radiomix.errors import LabelNotFoundError
 from radiomix.extraction.pipeline import RoiResult, extract_roi
+from radiomix.extraction.provenance import PROVENANCE_PREFIX
 from radiomix.extraction.settings import ExtractionSettings, load_config
 from radiomix.io import (
     Volume,
@@ -24,7 +26,15 @@ from radiomix.io import (
     select_label,
 )
 
-__all__ = ["LONG_COLUMNS", "extract", "extract_results", "results_to_long", "results_to_wide"]
+__all__ = [
+    "LONG_COLUMNS",
+    "PYRADIOMICS_LONG_COLUMNS",
+    "extract",
+    "extract_results",
+    "pyradiomics_long",
+    "results_to_long",
+    "results_to_wide",
+]
 
 LONG_COLUMNS = [
     "case_id",
@@ -36,6 +46,10 @@ LONG_COLUMNS = [
     "ibsi_tag",
     "value",
 ]
+
+#: the long layout of the ``pyradiomics`` profile (:func:`pyradiomics_long`): the same
+#: columns plus ``text``, which holds PyRadiomics' text diagnostics
+PYRADIOMICS_LONG_COLUMNS = [*LONG_COLUMNS, "text"]
 
 ImageLike = str | Path | Volume | np.ndarray | Any  # Any: SimpleITK.Image
 
@@ -84,6 +98,16 @@ def _roi_select(label: int | str | Sequence[int | str] | None) -> list[int | str
     return [label]
 
 
+def _with_label_map_hash(mask: Volume) -> Volume:
+    """The label map with PyRadiomics' hash of it in its metadata: the ROIs selected from it
+    (:func:`~radiomix.io.select_label` copies the metadata) carry it to the ``pyradiomics``
+    profile's ``diagnostics_Mask-original_Hash``, which hashes the whole label map as read."""
+    from radiomix.extraction.profile_pyradiomics import MASK_HASH_KEY, label_map_hash
+
+    metadata = {**mask.metadata, MASK_HASH_KEY: label_map_hash(mask.array)}
+    return mask.with_array(mask.array, metadata=metadata)
+
+
 def extract_results(
     image: ImageLike,
     mask: ImageLike,
@@ -102,36 +126,67 @@ def extract_results(
         rois = list(read_rois(roi_file[0], img, select=_roi_select(label)).items())
     else:
         sp = tuple(spacing) if spacing is not None else None
-        msk = read_mask(mask, reference=img, spacing=sp)
-        check_geometry(img, msk)
+        if settings.profile == "pyradiomics":  # PyRadiomics' geometry rules: on its own grid
+            from radiomix.extraction.profile_pyradiomics import read_pyradiomics_mask
+
+            msk = read_pyradiomics_mask(mask, img, spacing=sp)
+        else:
+            msk = read_mask(mask, reference=img, spacing=sp)
+            check_geometry(img, msk)
+        if settings.profile == "pyradiomics" and settings.pyradiomics.additional_info:
+            msk = _with_label_map_hash(msk)
         rois = [
             ("1" if lab is None else str(lab), select_label(msk, lab))
             for lab in _labels(label, msk)
         ]
     out = []
     for name, roi in rois:
-        check_finite(img.array[roi.array.astype(bool)], what="image inside the ROI")
+        if roi.array.shape == img.array.shape:  # else checked once on the image grid
+            check_finite(img.array[roi.array.astype(bool)], what="image inside the ROI")
         result = extract_roi(img, roi, settings, case_id=cid, roi=name)
         result.diagnostics.update(img.metadata.get("diagnostics", {}))  # DICOM slice checks
         out.append(result)
     return out
 
 
+def _wide_row(r: RoiResult) -> dict[str, Any]:
+    """The wide columns of one ROI after ``case_id`` and ``roi``, in table order."""
+    row: dict[str, Any] = {}
+    for tag, v in r.diagnostics.items():
+        row[f"diagnostics_{tag}"] = v
+    for rec in r.features:
+        row[f"{rec.image_type}_{rec.family}_{rec.value.feature_name}"] = rec.value.value
+    return row
+
+
 def results_to_wide(results: Sequence[RoiResult]) -> pd.DataFrame:
     """One row per ROI; ``diagnostics_<tag>`` then ``<image_type>_<family>_<feature>`` columns."""
-    rows = []
-    for r in results:
-        row: dict[str, Any] = {"case_id": r.case_id, "roi": r.roi}
-        for tag, v in r.diagnostics.items():
-            row[f"diagnostics_{tag}"] = v
-        for rec in r.features:
-            row[f"{rec.image_type}_{rec.family}_{rec.value.feature_name}"] = rec.value.value
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"case_id": r.case_id, "roi": r.roi, **_wide_row(r)} for r in results])
 
 
-def results_to_long(results: Sequence[RoiResult]) -> pd.DataFrame:
-    """One row per (ROI, feature) with its IBSI code and reference-table tag."""
+def _is_pyradiomics(results: Sequence[RoiResult]) -> bool:
+    """True for records of the ``pyradiomics`` profile (its features' family is
+    ``pyradiomics_<class>``, see :mod:`radiomix.features.pyradiomics_profile`)."""
+    return any(
+        rec.value.spec.family.startswith("pyradiomics_") for r in results for rec in r.features
+    )
+
+
+def results_to_long(results: Sequence[RoiResult], *, profile: str | None = None) -> pd.DataFrame:
+    """One row per (ROI, feature) with its IBSI code and reference-table tag.
+
+    Parameters
+    ----------
+    results : sequence of RoiResult
+    profile : {"ibsi", "pyradiomics"} or None
+        The profile that made ``results`` (None: recognised from the records). ``ibsi``
+        gives :data:`LONG_COLUMNS`; ``pyradiomics`` gives :data:`PYRADIOMICS_LONG_COLUMNS`
+        (see :func:`pyradiomics_long`).
+    """
+    if profile is None:
+        profile = "pyradiomics" if _is_pyradiomics(results) else "ibsi"
+    if profile == "pyradiomics":
+        return pyradiomics_long((r.case_id, r.roi, _wide_row(r)) for r in results)
     rows = []
     for r in results:
         for tag, v in r.diagnostics.items():
@@ -151,6 +206,69 @@ def results_to_long(results: Sequence[RoiResult]) -> pd.DataFrame:
                 )
             )
     return pd.DataFrame(rows, columns=LONG_COLUMNS)
+
+
+def _value_and_text(value: Any) -> tuple[float, str | None]:
+    if isinstance(value, bool | np.bool_ | int | float | np.integer | np.floating):
+        return float(value), None
+    if value is None:
+        return math.nan, None
+    return math.nan, str(value)
+
+
+def pyradiomics_long(rows: Iterable[tuple[str, str, Mapping[str, Any]]]) -> pd.DataFrame:
+    """The long table of the ``pyradiomics`` profile, from its wide rows.
+
+    One row per wide column, in the wide table's order. ``feature`` holds PyRadiomics'
+    own key (``original_firstorder_Mean``, ``wavelet-LLH_glcm_Idm``,
+    ``diagnostics_Image-original_Hash``), so pivoting ``feature`` against ``value`` /
+    ``text`` gives back PyRadiomics' columns. PyRadiomics writes some diagnostics as text
+    (versions, settings, hashes, spacing and size tuples): their ``value`` is NaN and
+    ``text`` holds the text; numbers are in ``value`` and ``text`` is empty.
+
+    ===============  ===============================================================
+    ``image_type``   PyRadiomics' image type prefix (``original``, ``log-sigma-1-0-mm-3D``,
+                     ``wavelet-LLH``, ...); ``original`` for diagnostics, empty for
+                     ``provenance_*``
+    ``family``       the PyRadiomics class (``firstorder``, ``shape``, ``glcm``, ...),
+                     ``diagnostics`` or ``provenance``
+    ``feature``      the wide column name, PyRadiomics' key
+    ``ibsi_code``    the IBSI code where PyRadiomics' definition is the IBSI feature
+                     (``radiomix features --profile pyradiomics``), else empty
+    ``ibsi_tag``     empty: PyRadiomics' features and diagnostics have no IBSI table tag
+    ``value``        the number (float), NaN for text
+    ``text``         the text of a text entry, empty for numbers
+    ===============  ===============================================================
+
+    Parameters
+    ----------
+    rows : iterable of (case_id, roi, {column: value})
+        One wide row per ROI without ``case_id`` and ``roi``: ``diagnostics_*`` and
+        ``<image type>_<class>_<Feature>`` columns (a batch row's ``provenance_*`` too).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`PYRADIOMICS_LONG_COLUMNS`.
+    """
+    from radiomix.features.pyradiomics_profile import FEATURES
+
+    codes = {(cls, s.name): s.ibsi_code or "" for cls, specs in FEATURES.items() for s in specs}
+    out = []
+    for case_id, roi, row in rows:
+        for key, v in row.items():
+            if key.startswith("diagnostics_"):
+                image_type, family, code = "original", "diagnostics", ""
+            elif key.startswith(PROVENANCE_PREFIX):
+                image_type, family, code = "", "provenance", ""
+            else:  # PyRadiomics' classes and feature names hold no "_"
+                image_type, family, name = key.rsplit("_", 2)
+                code = codes.get((family, name), "")
+            value, text = _value_and_text(v)
+            out.append((case_id, roi, image_type, family, key, code, "", value, text))
+    table = pd.DataFrame(out, columns=PYRADIOMICS_LONG_COLUMNS)
+    table["value"] = table["value"].astype(np.float64)
+    return table
 
 
 def extract(
@@ -184,15 +302,18 @@ def extract(
         Identifier written in the ``case_id`` column (default: the image file name).
     format : {"wide", "long"}
         Wide: one row per ROI, one column per feature. Long: one row per feature with
-        columns ``case_id, roi, image_type, family, feature, ibsi_code, ibsi_tag, value``.
+        columns ``case_id, roi, image_type, family, feature, ibsi_code, ibsi_tag, value``;
+        with the ``pyradiomics`` profile also ``text`` (PyRadiomics' text diagnostics) and
+        ``feature`` holds PyRadiomics' key (see :func:`pyradiomics_long`).
 
     Returns
     -------
     pandas.DataFrame
     """
-    results = extract_results(image, mask, config, label=label, spacing=spacing, case_id=case_id)
+    settings = load_config(config)
+    results = extract_results(image, mask, settings, label=label, spacing=spacing, case_id=case_id)
     if format == "wide":
         return results_to_wide(results)
     if format == "long":
-        return results_to_long(results)
+        return results_to_long(results, profile=settings.profile)
     raise ValueError(f"format must be 'wide' or 'long', got {format!r}")

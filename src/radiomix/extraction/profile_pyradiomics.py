@@ -1,36 +1,71 @@
 """The per-case pipeline of the ``pyradiomics`` profile (PyRadiomics 3.0.1's extraction).
 
-    mask checks (label, minimumROIDimensions, minimumROISize) -> diagnostics
-        -> shape on the ROI's bounding box
+    label check -> diagnostics -> normalize (whole image)
+        -> resampling (grid from the mask), or the geometry check (geometryTolerance;
+           correctMask resamples a mask on another grid) and preCrop
+        -> mask checks (minimumROIDimensions, minimumROISize)
+        -> re-segmentation (resegmentRange / resegmentMode), mask checks again
+        -> shape (3D images) and shape2D (2D images; with force2D, one-voxel-thick ROIs)
+           on the ROI's bounding box
         -> per image type (parameter file's order): filter on PyRadiomics' domain
-           -> crop to the ROI box -> PyRadiomics binning
+           -> crop to the ROI box -> PyRadiomics binning (with the type's custom settings)
            -> firstorder and texture classes, in the parameter file's order
 
-Implemented: every PyRadiomics image type (through :mod:`radiomix.filters.pyradiomics`),
-without resampling, normalisation or re-segmentation (:mod:`radiomix.compat.params`
-refuses parameter files that need them). Feature definitions:
+Implemented: every PyRadiomics image type (through :mod:`radiomix.filters.pyradiomics`)
+and PyRadiomics' preprocessing settings (:mod:`radiomix.compat.params` refuses, naming
+it, what is not supported). Feature definitions:
 :mod:`radiomix.features.pyradiomics_profile`. Column names follow PyRadiomics
-(``<image type>_<class>_<Feature>``, ``diagnostics_*``).
+(``<image type>_<class>_<Feature>``, ``diagnostics_*``). A 2D image (:func:`input_ndim`)
+is extracted as PyRadiomics extracts 2D images: 2D filters, in-plane texture, no ``shape``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import ndimage
 
-from radiomix.errors import EmptyMaskError, RoiTooSmallError
+from radiomix.errors import (
+    ConfigError,
+    EmptyMaskError,
+    GeometryMismatchError,
+    RoiTooSmallError,
+)
 from radiomix.extraction.pipeline import FeatureRecord, RoiResult
 from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.io import Volume
 
-__all__ = ["diagnostics", "enabled_classes", "extract_roi_pyradiomics"]
+__all__ = [
+    "IMAGE_NDIM_KEY",
+    "MASK_HASH_KEY",
+    "diagnostics",
+    "enabled_classes",
+    "extract_roi_pyradiomics",
+    "image_type_options",
+    "input_ndim",
+    "label_map_hash",
+    "read_pyradiomics_mask",
+]
+
+logger = logging.getLogger(__name__)
+
+#: ``Volume.metadata`` key: 2 or 3, the dimensionality of the image as PyRadiomics would
+#: read it (set for in-memory inputs by ``RadiomicsFeatureExtractor.execute``; see
+#: :func:`input_ndim`)
+IMAGE_NDIM_KEY = "pyradiomics_image_ndim"
+_PLANAR_FORMATS = ("png", "jpeg", "tiff", "bmp")
+
+#: ``Volume.metadata`` key of a ROI mask that carries :func:`label_map_hash` of the label map
+#: it was selected from (set by :func:`radiomix.extraction.api.extract_results`)
+MASK_HASH_KEY = "pyradiomics_mask_hash"
 
 
 #: PyRadiomics' ``interpolator`` names -> SimpleITK interpolators (resolved on use)
@@ -48,12 +83,50 @@ def enabled_classes(settings: ExtractionSettings) -> list[tuple[str, tuple[str, 
     """(class, features) in PyRadiomics' output order: shape first, then the others in the
     parameter file's order (every class, in PyRadiomics' order, when none is named)."""
     fc = list(settings.pyradiomics.feature_classes) or [(c, ()) for c in prof.CLASSES]
-    shape = [e for e in fc if e[0] == "shape"]
-    return shape + [e for e in fc if e[0] != "shape"]
+    shapes = [e for c in ("shape", "shape2D") for e in fc if e[0] == c]
+    return shapes + [e for e in fc if not e[0].startswith("shape")]
 
 
-def _xyz(values: Any) -> tuple[Any, ...]:
-    return tuple(values)[::-1]
+def input_ndim(image: Volume) -> int:
+    """2 or 3: the image's dimensionality as PyRadiomics sees it.
+
+    radiomix keeps a 2D image as a volume of one plane; PyRadiomics treats a 2D image
+    (``Image-original_Dimensionality`` 2D: no ``shape`` class, 2D texture angles, 2D
+    filters) differently from a 3D image of one slice. A volume of several planes is 3D;
+    for one plane, in this order: the :data:`IMAGE_NDIM_KEY` metadata, a 2D file format
+    (PNG, JPEG, TIFF, BMP), the dimension in the header of the file it was read from
+    (``metadata["source"]``), and otherwise 2 (radiomix's convention for one plane).
+    """
+    known = image.metadata.get(IMAGE_NDIM_KEY)
+    if known in (2, 3):
+        return int(known)
+    if image.array.shape[0] != 1:
+        return 3
+    if image.metadata.get("format") in _PLANAR_FORMATS:
+        return 2
+    source = image.metadata.get("source")
+    if isinstance(source, str | Path) and Path(source).is_file():
+        import SimpleITK as sitk
+
+        reader = sitk.ImageFileReader()
+        reader.SetFileName(str(source))
+        try:
+            reader.ReadImageInformation()
+            return 2 if reader.GetDimension() == 2 else 3
+        except RuntimeError:
+            pass
+    return 2
+
+
+def _with_ndim(image: Volume, ndim: int) -> Volume:
+    if image.metadata.get(IMAGE_NDIM_KEY) == ndim:
+        return image
+    return image.with_array(image.array, metadata={**image.metadata, IMAGE_NDIM_KEY: ndim})
+
+
+def _xyz(values: Any, ndim: int = 3) -> tuple[Any, ...]:
+    """(z, y, x) values in PyRadiomics' (x, y, z) order; (x, y) for a 2D image."""
+    return tuple(values)[::-1][:ndim]
 
 
 def _versions() -> dict[str, Any]:
@@ -71,12 +144,30 @@ def _versions() -> dict[str, Any]:
     }
 
 
-def diagnostics(image: Volume, roi: np.ndarray, settings: ExtractionSettings) -> dict[str, Any]:
+def label_map_hash(label_map: np.ndarray) -> str:
+    """PyRadiomics' ``diagnostics_Mask-original_Hash`` of a mask as read.
+
+    PyRadiomics casts the whole label map to UInt32 (``imageoperations.getMask``, before
+    any label is chosen) and writes ``SimpleITK.Hash`` of it: the SHA-1 hex digest of the
+    pixel buffer, i.e. of the little-endian ``uint32`` values in (z, y, x) C order (x
+    fastest). Hashed plane by plane, so a large mask needs no full-size ``uint32`` copy.
+    """
+    arr = np.asarray(label_map)
+    digest = hashlib.sha1()
+    for plane in arr.reshape((-1, *arr.shape[-2:]) if arr.ndim >= 2 else (1, -1)):
+        digest.update(np.ascontiguousarray(plane, dtype="<u4").data)
+    return digest.hexdigest()
+
+
+def diagnostics(
+    image: Volume, roi: np.ndarray, settings: ExtractionSettings, *, mask_hash: str | None = None
+) -> dict[str, Any]:
     """PyRadiomics' ``diagnostics_*`` values (without the prefix), in its order.
 
-    Spacing, size and indices are in (x, y, z) order as PyRadiomics writes them. Not
-    written: ``Mask-original_Hash`` (the ROI arrives here as a boolean mask, not the label
-    map PyRadiomics hashes) and ``Versions_PyRadiomics`` (``Versions_radiomix`` instead).
+    Spacing, size and indices are in (x, y, z) order as PyRadiomics writes them.
+    ``mask_hash`` is :func:`label_map_hash` of the label map the ROI came from (the ROI
+    arrives here as a boolean mask): ``Mask-original_Hash`` is written only when it is
+    given. ``Versions_radiomix`` replaces ``Versions_PyRadiomics``.
     """
     arr = np.asarray(image.array)
     d: dict[str, Any] = _versions()
@@ -85,17 +176,20 @@ def diagnostics(image: Volume, roi: np.ndarray, settings: ExtractionSettings) ->
         {it: dict(custom) for it, custom in settings.pyradiomics.image_types}
     )
     d["Image-original_Hash"] = hashlib.sha1(np.ascontiguousarray(arr).data).hexdigest()
-    d["Image-original_Dimensionality"] = "2D" if arr.shape[0] == 1 else "3D"
+    d["Image-original_Dimensionality"] = f"{input_ndim(image)}D"
     d.update(_image_elements(image, "original"))
+    if mask_hash is not None:
+        d["Mask-original_Hash"] = mask_hash
     d.update(_mask_elements(image, roi, "original", with_intensities=False))
     return d
 
 
 def _image_elements(image: Volume, prefix: str) -> dict[str, Any]:
     arr = np.asarray(image.array)
+    nd = input_ndim(image)
     return {
-        f"Image-{prefix}_Spacing": str(_xyz(float(s) for s in image.spacing)),
-        f"Image-{prefix}_Size": str(_xyz(int(n) for n in arr.shape)),
+        f"Image-{prefix}_Spacing": str(_xyz((float(s) for s in image.spacing), nd)),
+        f"Image-{prefix}_Size": str(_xyz((int(n) for n in arr.shape), nd)),
         f"Image-{prefix}_Mean": float(np.mean(arr)),
         f"Image-{prefix}_Minimum": float(np.min(arr)),
         f"Image-{prefix}_Maximum": float(np.max(arr)),
@@ -106,9 +200,10 @@ def _mask_elements(
     image: Volume, roi: np.ndarray, prefix: str, *, with_intensities: bool
 ) -> dict[str, Any]:
     """PyRadiomics' ``Mask-<prefix>_*`` diagnostics (``generalinfo.addMaskElements``)."""
+    nd = input_ndim(image)
     d: dict[str, Any] = {
-        f"Mask-{prefix}_Spacing": str(_xyz(float(s) for s in image.spacing)),
-        f"Mask-{prefix}_Size": str(_xyz(int(n) for n in roi.shape)),
+        f"Mask-{prefix}_Spacing": str(_xyz((float(s) for s in image.spacing), nd)),
+        f"Mask-{prefix}_Size": str(_xyz((int(n) for n in roi.shape), nd)),
     }
     box = _box(roi)
     lo = np.array([b.start for b in box])
@@ -116,23 +211,37 @@ def _mask_elements(
     crop = roi[box]
     idx = np.argwhere(crop) + lo
     d[f"Mask-{prefix}_BoundingBox"] = str(
-        tuple(int(v) for v in _xyz(lo)) + tuple(int(v) for v in _xyz(size))
+        tuple(int(v) for v in _xyz(lo, nd)) + tuple(int(v) for v in _xyz(size, nd))
     )
     d[f"Mask-{prefix}_VoxelNum"] = len(idx)
     # ITK's ConnectedComponent with FullyConnectedOn: 26-connectivity
     d[f"Mask-{prefix}_VolumeNum"] = int(ndimage.label(crop, structure=np.ones((3, 3, 3)))[1])
     com = idx.mean(axis=0)  # (z, y, x) voxel index
-    d[f"Mask-{prefix}_CenterOfMassIndex"] = str(tuple(float(v) for v in _xyz(com)))
-    phys = np.asarray(image.origin) + np.asarray(image.direction) @ (
-        com * np.asarray(image.spacing)
-    )
-    d[f"Mask-{prefix}_CenterOfMass"] = str(tuple(float(v) for v in _xyz(phys)))
+    d[f"Mask-{prefix}_CenterOfMassIndex"] = str(tuple(float(v) for v in _xyz(com, nd)))
+    d[f"Mask-{prefix}_CenterOfMass"] = str(_physical_point(image, com, nd))
     if with_intensities:
         vals = np.asarray(image.array)[roi].astype(np.float64)
         d[f"Mask-{prefix}_Mean"] = float(np.mean(vals))
         d[f"Mask-{prefix}_Minimum"] = float(np.min(vals))
         d[f"Mask-{prefix}_Maximum"] = float(np.max(vals))
     return d
+
+
+def _physical_point(volume: Volume, index: np.ndarray, nd: int) -> tuple[float, ...]:
+    """ITK's ``TransformContinuousIndexToPhysicalPoint`` of a (z, y, x) continuous index,
+    in (x, y, z) order, with ITK's arithmetic: :math:`p_r = \\sum_c (D_{rc} s_c) i_c + o_r`
+    summed over x, y, z in that order (so text diagnostics match to the last digit)."""
+    direction = np.asarray(volume.direction, dtype=np.float64)[::-1, ::-1][:nd, :nd]
+    spacing = np.asarray(volume.spacing, dtype=np.float64)[::-1][:nd]
+    origin = np.asarray(volume.origin, dtype=np.float64)[::-1][:nd]
+    idx = np.asarray(index, dtype=np.float64)[::-1][:nd]
+    out = []
+    for r in range(nd):
+        acc = 0.0
+        for c in range(nd):
+            acc += float(direction[r, c] * spacing[c]) * float(idx[c])
+        out.append(acc + float(origin[r]))
+    return tuple(out)
 
 
 def _box(roi: np.ndarray) -> tuple[slice, slice, slice]:
@@ -159,15 +268,16 @@ def _check_roi(roi: np.ndarray, settings: ExtractionSettings) -> None:
             f"the ROI extends over {dims} dimension(s), fewer than minimumROIDimensions = "
             f"{ps.minimum_roi_dimensions}: check the mask or lower minimumROIDimensions"
         )
-    if ps.minimum_roi_size is not None and n < ps.minimum_roi_size:
+    if ps.minimum_roi_size is not None and n <= ps.minimum_roi_size:
+        # PyRadiomics' checkMask: "ROI size <= minimumROISize" is too small
         raise RoiTooSmallError(
-            f"the ROI holds {n} voxels, fewer than minimumROISize = {ps.minimum_roi_size}: "
-            "check the mask or lower minimumROISize"
+            f"the ROI holds {n} voxels, not more than minimumROISize = "
+            f"{ps.minimum_roi_size}: check the mask or lower minimumROISize"
         )
 
 
 def _resample(
-    image: Volume, roi: np.ndarray, settings: ExtractionSettings
+    image: Volume, mask: Volume, settings: ExtractionSettings
 ) -> tuple[Volume, np.ndarray]:
     """PyRadiomics' ``resampleImage``: the image and ROI on its resampled grid.
 
@@ -178,7 +288,10 @@ def _resample(
     is interpolated by SimpleITK with the ``interpolator`` (image, into its own pixel type:
     no rounding step of its own) and nearest neighbour (mask). Axes where the ROI is one
     voxel thick, and axes given as 0, keep their spacing. When the new spacing equals the
-    old one, PyRadiomics only crops to the ROI box plus ``padDistance``.
+    old one, PyRadiomics only crops to the ROI box plus ``padDistance`` (after resampling
+    the mask onto the image grid, nearest neighbour). ``mask`` is the boolean ROI on its
+    own grid (usually the image's): the new grid follows the mask's geometry, the image is
+    interpolated at its points wherever the image lies.
     """
     import SimpleITK as sitk
 
@@ -187,7 +300,9 @@ def _resample(
     ps = settings.pyradiomics
     assert ps.resampled_spacing is not None and ps.interpolator is not None
     img = to_sitk(image)
-    msk = to_sitk(image.with_array(roi.astype(np.uint8)))
+    roi = np.asarray(mask.array, dtype=bool)
+    msk = to_sitk(mask.with_array(roi.astype(np.uint8)))
+    _check_roi_inside(img, msk, roi)
     box = _box(roi)
     lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y, z
     size = np.array([b.stop - b.start for b in box][::-1], dtype=np.float64)
@@ -197,16 +312,14 @@ def _resample(
     new = np.where(size != 1, new, old)
     pad = int(dict(ps.filter_settings).get("padDistance", 5))
     if np.allclose(np.array(img.GetSpacing()), new):
-        crop = tuple(
-            slice(max(b.start - pad, 0), min(b.stop + pad, n))
-            for b, n in zip(box, roi.shape, strict=True)
-        )
-        arr = np.asarray(image.array)[crop]
-        origin = np.asarray(image.origin) + np.asarray(image.direction) @ (
-            np.array([c.start for c in crop]) * np.asarray(image.spacing)
-        )
-        out = Volume(arr, spacing=image.spacing, origin=tuple(origin), direction=image.direction)
-        return out, roi[crop]
+        if not _same_grid(image, mask, exact=True):
+            roi = _nearest_onto(img, msk)
+            if not roi.any():
+                raise EmptyMaskError(
+                    "the ROI vanished when its mask was resampled onto the image grid: check "
+                    "that image and mask belong to the same case"
+                )
+        return _crop_box(image, roi, pad)
     ratio = old / new
     lower = np.floor((lo - 0.5) * ratio - pad)
     upper = np.ceil((lo + size - 0.5) * ratio + pad)
@@ -230,13 +343,237 @@ def _resample(
     return from_sitk(out_img), sitk.GetArrayFromImage(out_msk).astype(bool)
 
 
-def _levels(values: np.ndarray, settings: ExtractionSettings) -> np.ndarray:
-    ds = settings.discretisation
-    return prof.discretise(
-        values,
-        ds.bin_width if ds.method == "fixed_bin_size" else None,
-        ds.bin_count if ds.method == "fixed_bin_number" else None,
+def _crop_box(image: Volume, roi: np.ndarray, pad: int) -> tuple[Volume, np.ndarray]:
+    """PyRadiomics' ``cropToTumorMask``: image and ROI cropped to the ROI's bounding box
+    plus ``pad`` voxels per side (clipped to the image); the origin moves to the first kept
+    voxel (ITK's arithmetic, as SimpleITK's crop computes it)."""
+    crop = tuple(
+        slice(max(b.start - pad, 0), min(b.stop + pad, n))
+        for b, n in zip(_box(roi), roi.shape, strict=True)
     )
+    start = np.array([c.start for c in crop], dtype=np.float64)
+    origin = _physical_point(image, start, 3)[::-1]
+    return image.with_array(np.asarray(image.array)[crop], origin=origin), roi[crop]
+
+
+def read_pyradiomics_mask(
+    source: Any, image: Volume, *, spacing: Sequence[float] | None = None
+) -> Volume:
+    """The label map as PyRadiomics loads it: on its own grid where the source has a
+    geometry (image files, SimpleITK images, volumes); with the image's geometry where it
+    has none (arrays, 2D image files). :func:`extract_roi_pyradiomics` then applies
+    PyRadiomics' geometry rules (``geometryTolerance``, ``correctMask``, resampling)."""
+    from radiomix.io import read_mask
+
+    if isinstance(source, np.ndarray):
+        return read_mask(source, reference=image, spacing=spacing)
+    vol = read_mask(source, spacing=spacing)
+    if vol.metadata.get("format") in _PLANAR_FORMATS:
+        return vol.with_array(
+            vol.array,
+            spacing=image.spacing if spacing is None else vol.spacing,
+            origin=image.origin,
+            direction=image.direction,
+        )
+    return vol
+
+
+def _same_grid(image: Volume, mask: Volume, *, exact: bool = False, tolerance: float = 0.0) -> bool:
+    """Whether the mask lies on the image grid, by ITK's rule (what PyRadiomics' checkMask
+    runs through ``LabelStatisticsImageFilter``): equal sizes; origin and spacing equal within
+    ``tolerance`` times the image's x spacing; direction cosines within ``tolerance``."""
+    if mask.array.shape != image.array.shape:
+        return False
+    if exact:
+        tolerance = 0.0
+    coord = abs(tolerance * float(image.spacing[-1]))
+    return bool(
+        np.all(np.abs(np.subtract(mask.origin, image.origin)) <= coord)
+        and np.all(np.abs(np.subtract(mask.spacing, image.spacing)) <= coord)
+        and np.all(np.abs(np.subtract(mask.direction, image.direction)) <= tolerance)
+    )
+
+
+def _nearest_onto(img: Any, msk: Any) -> np.ndarray:
+    """The mask (SimpleITK, 0/1) resampled onto the image's grid by nearest neighbour, as
+    PyRadiomics does (0 outside the mask), as a boolean (z, y, x) array."""
+    import SimpleITK as sitk
+
+    rif = sitk.ResampleImageFilter()
+    rif.SetReferenceImage(img)
+    rif.SetInterpolator(sitk.sitkNearestNeighbor)
+    return np.asarray(sitk.GetArrayFromImage(rif.Execute(msk)), dtype=bool)
+
+
+def _check_roi_inside(img: Any, msk: Any, roi: np.ndarray) -> None:
+    """PyRadiomics' ``_checkROI``: the ROI's bounding box (its first and last voxel corners,
+    through the mask's geometry) must lie in the image, within 1e-3 voxel."""
+    box = _box(roi)
+    lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y, z
+    size = np.array([b.stop - b.start for b in box][::-1], dtype=np.float64)
+    corners = [
+        img.TransformPhysicalPointToContinuousIndex(
+            msk.TransformContinuousIndexToPhysicalPoint([float(v) for v in c])
+        )
+        for c in (lo - 0.5, lo + size - 0.5)
+    ]
+    bounds = np.array(corners)
+    tol = 1e-3
+    if np.any(bounds.min(axis=0) < -0.5 - tol) or np.any(
+        bounds.max(axis=0) > np.array(img.GetSize()) - 0.5 + tol
+    ):
+        raise GeometryMismatchError(
+            "the ROI's bounding box reaches outside the image (ROI corners at image voxel "
+            f"indices {tuple(round(v, 3) for v in corners[0])} and "
+            f"{tuple(round(v, 3) for v in corners[1])} (x, y, z), image size "
+            f"{tuple(img.GetSize())}): check that image and mask belong to the same case"
+        )
+
+
+def _on_image_grid(
+    image: Volume, mask: Volume, settings: ExtractionSettings
+) -> tuple[np.ndarray, bool]:
+    """The ROI on the image grid, and whether PyRadiomics' mask correction made it.
+
+    A mask within PyRadiomics' geometry tolerance (``geometryTolerance``, default 1e-6:
+    :func:`_same_grid`) is used as it is. Another mask is resampled onto the image grid by
+    nearest neighbour when ``correctMask`` is set (after PyRadiomics' check that the ROI
+    lies inside the image), else it is an error, as in PyRadiomics' ``checkMask``.
+    """
+    from radiomix.io import check_geometry, to_sitk
+
+    ps = settings.pyradiomics
+    roi = np.asarray(mask.array, dtype=bool)
+    tol = 1e-6 if ps.geometry_tolerance is None else ps.geometry_tolerance
+    if _same_grid(image, mask, tolerance=tol):
+        return roi, False
+    if not ps.correct_mask:
+        hint = (
+            " (PyRadiomics' settings: correctMask: true resamples the mask onto the image grid; "
+            f"geometryTolerance, now {tol:g}, widens the comparison)"
+        )
+        try:
+            check_geometry(image, mask, tolerance=0.0)
+        except GeometryMismatchError as exc:
+            raise GeometryMismatchError(str(exc) + hint) from None
+        raise GeometryMismatchError(  # pragma: no cover - check_geometry finds the difference
+            "image and mask do not share one voxel grid" + hint
+        )
+    img = to_sitk(image)
+    msk = to_sitk(mask.with_array(roi.astype(np.uint8)))
+    _check_roi_inside(img, msk, roi)
+    return _nearest_onto(img, msk), True
+
+
+def _normalize(image: Volume, settings: ExtractionSettings) -> Volume:
+    """PyRadiomics' ``normalizeImage`` of the whole image (before resampling).
+
+    :math:`f(x) = s\\, \\mathrm{clip}((x - \\mu) / \\sigma, -n, n)` with :math:`\\mu` and
+    :math:`\\sigma` the mean and sample standard deviation of every voxel of the image
+    (SimpleITK's ``Normalize``, whose output is 64-bit float), :math:`n` =
+    ``removeOutliers`` (no clipping when unset) and :math:`s` = ``normalizeScale``.
+    """
+    import SimpleITK as sitk
+
+    from radiomix.io import from_sitk, to_sitk
+
+    ps = settings.pyradiomics
+    out = sitk.Normalize(to_sitk(image))
+    if ps.remove_outliers is not None:
+        arr = sitk.GetArrayFromImage(out)
+        n = ps.remove_outliers
+        arr[arr > n] = n
+        arr[arr < -n] = -n
+        clipped = sitk.GetImageFromArray(arr)
+        clipped.CopyInformation(out)
+        out = clipped
+    volume = from_sitk(sitk.Multiply(out, float(ps.normalize_scale)))
+    return volume.with_array(volume.array, metadata=image.metadata)
+
+
+def _resegment(image: Volume, roi: np.ndarray, settings: ExtractionSettings) -> np.ndarray:
+    """PyRadiomics' ``resegmentMask``: the ROI voxels within ``resegmentRange``.
+
+    Thresholds :math:`T_1 \\le T_2` (sorted; one threshold keeps :math:`x \\ge T_1`):
+    ``absolute`` as given, ``relative`` times the ROI maximum, ``sigma``
+    :math:`\\mu + T \\sigma` with the ROI mean and population standard deviation (in the
+    image's own precision, as NumPy computes them). Voxels with :math:`T_1 \\le x \\le T_2`
+    stay; the comparison runs in the image's float precision (float images) or in float64
+    (integer images), as NumPy does with a Python float.
+
+    Raises
+    ------
+    RoiTooSmallError
+        One voxel or none is left (PyRadiomics cannot extract features then).
+    """
+    ps = settings.pyradiomics
+    assert ps.resegment_range is not None
+    values = np.asarray(image.array)[roi]
+    if ps.resegment_mode == "relative":
+        top = float(np.max(values))
+        thresholds = [top * t for t in sorted(ps.resegment_range)]
+    elif ps.resegment_mode == "sigma":
+        mean, sd = float(np.mean(values)), float(np.std(values))
+        thresholds = [mean + sd * t for t in sorted(ps.resegment_range)]
+    else:
+        thresholds = sorted(ps.resegment_range)
+    keep = values >= thresholds[0]
+    if len(thresholds) == 2:
+        keep &= values <= thresholds[1]
+    if int(keep.sum()) <= 1:
+        raise RoiTooSmallError(
+            f"re-segmentation (resegmentRange {list(ps.resegment_range)}, resegmentMode "
+            f"{ps.resegment_mode}: thresholds {[float(t) for t in thresholds]}) kept "
+            f"{int(keep.sum())} voxel(s) of label {ps.label}; PyRadiomics cannot extract "
+            "features from that: widen resegmentRange or check the image"
+        )
+    out = np.zeros_like(roi)
+    out[roi] = keep
+    return out
+
+
+def image_type_options(
+    settings: ExtractionSettings, custom: Mapping[str, Any] | None = None, ndim: int = 3
+) -> tuple[float | None, int | None, prof.PyradiomicsTextureOptions]:
+    """Binning and texture options of one image type's features.
+
+    PyRadiomics updates its settings with the image type's custom settings
+    (``imageType: {LoG: {binWidth: 5}}``) for that type's feature classes: ``binWidth``,
+    ``binCount`` (which wins over ``binWidth`` whenever set), ``voxelArrayShift``,
+    ``symmetricalGLCM``, ``weightingNorm``, ``distances``, ``gldm_a``, ``force2D``,
+    ``force2Ddimension``. ``ndim`` is the image's dimensionality as PyRadiomics reads it
+    (:func:`input_ndim`). Returns ``(bin_width, bin_count, options)``, one of the first two
+    None.
+    """
+    import dataclasses
+
+    ps = settings.pyradiomics
+    ds = settings.discretisation
+    c = dict(custom or {})
+    if "force2D" in c or "force2Ddimension" in c:
+        ps = dataclasses.replace(
+            ps,
+            force2d=bool(c.get("force2D", ps.force2d)),
+            force2d_dimension=int(c.get("force2Ddimension", ps.force2d_dimension)),
+        )
+        settings = dataclasses.replace(settings, pyradiomics=ps)
+    plane_axis = _plane_axis(settings, ndim)
+    bin_count = ds.bin_count if ds.method == "fixed_bin_number" else None
+    bin_width = ds.bin_width if ds.method == "fixed_bin_size" else 25.0
+    if c.get("binCount") is not None:
+        bin_count = int(c["binCount"])
+    if "binWidth" in c:
+        bin_width = float(c["binWidth"])
+    options = prof.PyradiomicsTextureOptions(
+        distances=tuple(int(d) for d in c.get("distances", ps.distances)),
+        weighting_norm=c.get("weightingNorm", ps.weighting_norm),
+        gldm_a=float(c.get("gldm_a", ps.gldm_a)),
+        force2d=plane_axis is not None,
+        voxel_array_shift=float(c.get("voxelArrayShift", ps.voxel_array_shift)),
+        force2d_dimension=plane_axis or 0,
+        symmetrical_glcm=bool(c.get("symmetricalGLCM", ps.symmetrical_glcm)),
+    )
+    return (None if bin_count is not None else bin_width), bin_count, options
 
 
 def _filtered(
@@ -247,11 +584,13 @@ def _filtered(
     custom: dict[str, Any],
     settings: ExtractionSettings,
 ) -> tuple[dict[str, np.ndarray], tuple[slice, ...]]:
-    """PyRadiomics' maps of one image type, and where the ROI box lies in them.
+    """PyRadiomics' maps of one image type on the ROI box, and where the box lies in them.
 
-    The filter sees PyRadiomics' domain (the whole image, or with ``preCrop`` the ROI box
-    plus ``padDistance``), in the image's own dtype, with the ``setting`` section's filter
-    settings updated by the image type's custom ones.
+    The filter works as if on PyRadiomics' domain (the whole image, or with ``preCrop`` the
+    ROI box plus ``padDistance``), in the image's own dtype, with the ``setting`` section's
+    filter settings updated by the image type's custom ones; only the box's values are
+    computed where the type allows it (LoG, Wavelet and Gradient read a neighbourhood of the
+    box instead of the whole domain: ``pyradiomics_images(..., box=)``).
     """
     from radiomix.filters.pyradiomics import (
         PYRADIOMICS_IMAGE_TYPES,
@@ -266,7 +605,8 @@ def _filtered(
     general["force2D"] = ps.force2d
     if ps.resampled_spacing is not None and ps.interpolator is not None:
         general["preCrop"] = False  # the resampled grid is the domain (ROI box + padDistance)
-    general["force2Ddimension"] = 0
+    # an axis of the (2D or 3D) image; an image type's custom value wins, as in PyRadiomics
+    general.setdefault("force2Ddimension", ps.force2d_dimension)
     margin = pyradiomics_margin(image_type, general)
     domain: tuple[slice, ...] = (
         (slice(None),) * 3 if margin is None else pyradiomics_crop(roi, margin)
@@ -275,12 +615,85 @@ def _filtered(
     args = {k: v for k, v in general.items() if k in spec.parameters}
     arr = np.asarray(image.array)[domain]
     mask = roi[domain] if spec.uses_mask else None
-    maps = pyradiomics_images(image_type, arr, image.spacing, mask, args)
     sub = tuple(
         slice(b.start - (d.start or 0), b.stop - (d.start or 0))
         for b, d in zip(box, domain, strict=True)
     )
-    return maps, sub
+    if input_ndim(image) == 2:  # PyRadiomics filters a 2D image in 2D
+        if spec.name == "LBP3D":
+            return {}, sub  # and yields no LBP3D map for it
+        flat = None if mask is None else mask[0]
+        maps = pyradiomics_images(image_type, arr[0], image.spacing[1:], flat, args, box=sub[1:])
+        return {k: v[np.newaxis] for k, v in maps.items()}, (slice(None),) * len(sub)
+    maps = pyradiomics_images(image_type, arr, image.spacing, mask, args, box=sub)
+    return maps, (slice(None),) * len(sub)
+
+
+def _plane_axis(settings: ExtractionSettings, ndim: int) -> int | None:
+    """The volume axis across which the texture classes stay in plane, or None (3D).
+
+    ``force2Ddimension`` is an axis of the image as PyRadiomics reads it, in NumPy order:
+    (z, y, x) for a 3D image, (y, x) for a 2D one, which radiomix holds as a volume of one
+    plane (so axis ``d`` of a 2D image is the volume's axis ``d + 1``; PyRadiomics ignores
+    a dimension 2 there). A 2D image without ``force2D`` needs no plane axis: PyRadiomics
+    takes angles only along axes where the ROI is wider than one voxel, as the profile does.
+    """
+    ps = settings.pyradiomics
+    if not ps.force2d:
+        return None
+    if ndim == 3:
+        return ps.force2d_dimension
+    return ps.force2d_dimension + 1 if ps.force2d_dimension < 2 else None
+
+
+_AXIS_NAMES = ("z (axial planes)", "y (coronal planes)", "x (sagittal planes)")
+
+
+def _shape2d_plane(
+    crop_mask: np.ndarray, spacing: tuple[float, ...], settings: ExtractionSettings, ndim: int
+) -> tuple[np.ndarray, tuple[float, float]] | None:
+    """The planar ROI and its (row, column) spacing PyRadiomics computes shape2D on, or
+    None where PyRadiomics skips the class (logged: a warning where its bounding-box check
+    skips it, info for a 3D image without force2D).
+
+    PyRadiomics 3.0.1 (``RadiomicsFeatureExtractor.computeShape`` and ``RadiomicsShape2D``):
+    a 2D image always; a 3D image only with ``force2D``, and then its check is off by an
+    axis order: it skips shape2D where the ROI's bounding box, indexed in (x, y, z) order by
+    ``force2Ddimension`` d, is one voxel wide, and otherwise requires the mask to be one
+    voxel thick along NumPy axis d ((z, y, x) order), raising an error if it is not. So an
+    axial ROI works with d = 0 (unless one column wide), a sagittal one with d = 2 (unless
+    one slice high), and d = 1 never gives shape2D.
+
+    Raises
+    ------
+    ConfigError
+        force2D on a 3D ROI more than one voxel thick along ``force2Ddimension`` while
+        shape2D is enabled (PyRadiomics raises a ValueError there).
+    """
+    if ndim == 2:
+        return crop_mask[0], (float(spacing[1]), float(spacing[2]))
+    ps = settings.pyradiomics
+    if not ps.force2d:
+        # a warning in PyRadiomics; every 3D case with all classes enabled meets it
+        logger.info("shape2D needs force2D: true on a 3D image; skipped, as in PyRadiomics")
+        return None
+    d = ps.force2d_dimension
+    if crop_mask.shape[2 - d] == 1:
+        logger.warning(
+            "shape2D skipped, as PyRadiomics skips it: its check reads the ROI's bounding box "
+            "in (x, y, z) order, and the extent at index force2Ddimension = %d is 1",
+            d,
+        )
+        return None
+    if crop_mask.shape[d] > 1:
+        raise ConfigError(
+            f"shape2D with force2D needs a mask one voxel thick along force2Ddimension {d}, "
+            f"axis {_AXIS_NAMES[d]}; this ROI spans {crop_mask.shape[d]} voxels there "
+            "(PyRadiomics raises here too). Remove shape2D from featureClass (a parameter "
+            "file without featureClass enables it), or use a mask of one plane"
+        )
+    keep = [k for k in range(3) if k != d]
+    return np.squeeze(crop_mask, axis=d), (float(spacing[keep[0]]), float(spacing[keep[1]]))
 
 
 def extract_roi_pyradiomics(
@@ -294,66 +707,154 @@ def extract_roi_pyradiomics(
 ) -> RoiResult:
     """Extract one ROI the way PyRadiomics 3.0.1 does (``Original`` image type).
 
-    ``mask`` is the boolean ROI on the image grid. Returns records with ``image_type``
+    ``mask`` is the boolean ROI, on the image grid or (a mask file with its own geometry)
+    on its own grid: PyRadiomics' geometry check, ``correctMask`` and resampling decide
+    (:func:`_on_image_grid`, :func:`_resample`). Returns records with ``image_type``
     ``"original"`` and ``family`` the PyRadiomics class, so that table columns read
-    ``original_<class>_<Feature>``; diagnostics carry PyRadiomics' names.
+    ``original_<class>_<Feature>``; diagnostics carry PyRadiomics' names
+    (``Mask-original_Hash`` from ``mask.metadata[MASK_HASH_KEY]`` when it is set).
+
+    Preprocessing in PyRadiomics' order: label check; ``Image-original`` / ``Mask-original``
+    diagnostics (the mask's own geometry); ``normalize`` (whole image); resampling (grid
+    from the mask) or the geometry check with ``correctMask`` (``Mask-corrected_*``, not
+    written with ``preCrop``, where PyRadiomics corrects while cropping); ROI checks;
+    re-segmentation (``Mask-resegmented_*``, ROI checks again). Shape uses the ROI before
+    re-segmentation (unless ``resegmentShape``) cropped to the final ROI's bounding box, as
+    PyRadiomics does; the other classes the final ROI; the filters see PyRadiomics' domain
+    of the ROI before re-segmentation.
     """
+    from radiomix.io import check_finite
+
     ps = settings.pyradiomics
     roi_arr = np.asarray(mask.array, dtype=bool)
-    _check_roi(roi_arr, settings)
+    if not roi_arr.any():  # PyRadiomics' getMask
+        raise EmptyMaskError(
+            f"label {ps.label} is not present in the mask: check the label (PyRadiomics "
+            "setting 'label', or --label)"
+        )
+    ndim = input_ndim(image)
+    image = _with_ndim(image, ndim)
+    if ndim == 2 and ps.resampled_spacing is not None and ps.interpolator is not None:
+        raise ConfigError(
+            "resampledPixelSpacing has 3 values but the image is 2D: PyRadiomics wants (x, y) "
+            "for a 2D image and raises otherwise, and radiomix does not resample 2D images "
+            "in the pyradiomics profile yet; remove resampledPixelSpacing"
+        )
     timings: dict[str, float] = {}
     t0 = clock()
-    diag = diagnostics(image, roi_arr, settings) if ps.additional_info else {}
+    diag = (
+        diagnostics(image, roi_arr, settings, mask_hash=mask.metadata.get(MASK_HASH_KEY))
+        if ps.additional_info
+        else {}
+    )
+    on_grid = _same_grid(image, mask, exact=True)
+    if ps.additional_info and not on_grid:  # PyRadiomics describes the mask as loaded
+        diag.update(_mask_elements(mask, roi_arr, "original", with_intensities=False))
+    if ps.normalize:
+        image = _normalize(image, settings)
     if ps.resampled_spacing is not None and ps.interpolator is not None:
-        image, roi_arr = _resample(image, roi_arr, settings)
+        image, roi_arr = _resample(image, mask.with_array(roi_arr), settings)
+        image = _with_ndim(image, ndim)
         if ps.additional_info:
             diag.update(_image_elements(image, "interpolated"))
             diag.update(_mask_elements(image, roi_arr, "interpolated", with_intensities=True))
-        _check_roi(roi_arr, settings)
-    box = _box(roi_arr)
-    crop_mask = roi_arr[box]
+    else:
+        roi_arr, corrected = _on_image_grid(image, mask.with_array(roi_arr), settings)
+        pre_crop = bool(dict(ps.filter_settings).get("preCrop", False))
+        if corrected and ps.additional_info and not pre_crop:
+            diag.update(_mask_elements(image, roi_arr, "corrected", with_intensities=True))
+        if pre_crop:  # PyRadiomics crops here (loadImage): later diagnostics see the crop
+            _check_roi(roi_arr, settings)
+            pad = int(dict(ps.filter_settings).get("padDistance", 5))
+            image, roi_arr = _crop_box(image, roi_arr, pad)
+    _check_roi(roi_arr, settings)
+    if not on_grid:  # the caller could not check the intensities on another grid
+        check_finite(np.asarray(image.array)[roi_arr], what="image inside the ROI")
+    shape_roi = roi_arr  # PyRadiomics: shape of the ROI before re-segmentation ...
+    final_roi = roi_arr  # ... the other classes on the re-segmented one
+    if ps.resegment_range is not None:
+        final_roi = _resegment(image, roi_arr, settings)
+        _check_roi(final_roi, settings)
+        if ps.additional_info:
+            diag.update(_mask_elements(image, final_roi, "resegmented", with_intensities=True))
+        if ps.resegment_shape:
+            shape_roi = final_roi
+    # roi_arr (before re-segmentation) sets the filters' domain; box / crop_mask the features'
+    box = _box(final_roi)
+    crop_mask = final_roi[box]
+    shape_mask = shape_roi[box]  # cropped to the final box, as PyRadiomics crops it
+    plane_axis = _plane_axis(settings, ndim)
     options = prof.PyradiomicsTextureOptions(
         distances=ps.distances,
         weighting_norm=ps.weighting_norm,
         gldm_a=ps.gldm_a,
-        force2d=ps.force2d,
+        force2d=plane_axis is not None,
         voxel_array_shift=ps.voxel_array_shift,
+        force2d_dimension=plane_axis or 0,
     )
     classes = enabled_classes(settings)
     timings["preprocess"] = clock() - t0
     records: list[FeatureRecord] = []
 
     def features(
-        name: str, mapped: np.ndarray, cls_list: list[tuple[str, tuple[str, ...]]]
+        name: str,
+        mapped: np.ndarray,
+        cls_list: list[tuple[str, tuple[str, ...]]],
+        custom: Any = (),
+        *,
+        roi_mask: np.ndarray | None = None,
     ) -> None:
-        values = np.asarray(mapped, dtype=np.float64)[crop_mask]
-        levels = np.zeros(crop_mask.shape, dtype=np.int64)
-        levels[crop_mask] = _levels(values, settings)
+        """Features of one image (cropped to ``box``): ``custom`` = the image type's custom
+        settings ((key, value) pairs), ``roi_mask`` = the ROI (default ``crop_mask``)."""
+        m = crop_mask if roi_mask is None else roi_mask
+        bin_width, bin_count, opts = image_type_options(settings, dict(custom), ndim)
+        values = np.asarray(mapped, dtype=np.float64)[m]
+        levels = np.zeros(m.shape, dtype=np.int64)
+        levels[m] = prof.discretise(values, bin_width, bin_count)
         for cls, names in cls_list:
             t = clock()
             for v in prof.compute_class(
                 cls,
                 values=values,
                 levels=levels,
-                mask=crop_mask,
+                mask=m,
                 spacing=image.spacing,
-                options=options,
+                options=opts,
                 names=names or None,
             ):
                 records.append(FeatureRecord(name, cls, v))
             timings[f"{name}_{cls}"] = clock() - t
 
     shape = [e for e in classes if e[0] == "shape"]
-    others = [e for e in classes if e[0] != "shape"]
-    if shape:  # PyRadiomics: shape of the original mask whatever the image types
-        features("original", image.array[box], shape)
+    others = [e for e in classes if not e[0].startswith("shape")]
+    if shape and ndim == 3:  # PyRadiomics: shape of the original mask whatever the image types
+        features("original", image.array[box], shape, roi_mask=shape_mask)
+    elif shape:
+        # PyRadiomics logs this as a warning; every 2D case with all classes enabled meets it
+        logger.info("shape needs a 3D image; skipped for this 2D image (shape2D applies)")
+    for _, names in (e for e in classes if e[0] == "shape2D"):
+        planar = _shape2d_plane(shape_mask, image.spacing, settings, ndim)
+        if planar is None:
+            continue
+        t = clock()
+        for v in prof.compute_class(
+            "shape2D",
+            values=np.empty(0),
+            levels=None,
+            mask=planar[0],
+            spacing=planar[1],
+            options=options,
+            names=names or None,
+        ):
+            records.append(FeatureRecord("original", "shape2D", v))
+        timings["original_shape2D"] = clock() - t
     for image_type, custom in ps.image_types:
         if image_type == "Original":
-            features("original", image.array[box], others)
+            features("original", image.array[box], others, custom)
             continue
         t0 = clock()
         maps, sub = _filtered(image, roi_arr, box, image_type, dict(custom), settings)
         timings[f"filter_{image_type}"] = clock() - t0
         for name, mapped in maps.items():
-            features(name, mapped[sub], others)
+            features(name, mapped[sub], others, custom)
     return RoiResult(case_id, roi, records, diag, timings)

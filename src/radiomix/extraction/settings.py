@@ -422,7 +422,16 @@ class ResponseMapSettings:
 #: engine profiles: ``ibsi`` (default) and ``pyradiomics`` (PyRadiomics 3.0.1's conventions,
 #: see docs/pyradiomics-profile.md)
 PROFILES = ("ibsi", "pyradiomics")
-PYRADIOMICS_CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape")
+PYRADIOMICS_CLASSES = (
+    "firstorder",
+    "glcm",
+    "gldm",
+    "glrlm",
+    "glszm",
+    "ngtdm",
+    "shape",
+    "shape2D",
+)
 PYRADIOMICS_IMAGE_TYPES = (
     "Original",
     "LoG",
@@ -436,6 +445,7 @@ PYRADIOMICS_IMAGE_TYPES = (
     "LBP3D",
 )
 WEIGHTING_NORMS = ("manhattan", "euclidean", "infinity", "no_weighting")
+RESEGMENT_MODES = ("absolute", "relative", "sigma")
 
 
 @dataclass(frozen=True)
@@ -474,7 +484,11 @@ class PyradiomicsSettings:
     distances : list of int
         ``distances``: Chebyshev distances of the texture neighbours.
     force2d : bool
-        ``force2D``: in-plane texture (planes along z, ``force2Ddimension: 0``).
+        ``force2D``: in-plane texture (planes across the axis ``force2d_dimension``).
+    force2d_dimension : int
+        ``force2Ddimension``: 0, 1 or 2, an axis in NumPy's (z, y, x) order as PyRadiomics
+        counts it (0: axial planes, 1: coronal, 2: sagittal); also the slicing axis of
+        LBP2D and, with ``force2d``, the axis a ``shape2D`` mask must be one voxel thick on.
     minimum_roi_dimensions : int
         ``minimumROIDimensions``: the ROI must extend over this many axes (1..3).
     minimum_roi_size : int or None
@@ -483,6 +497,29 @@ class PyradiomicsSettings:
         ``additionalInfo``: write the ``diagnostics_*`` columns.
     configuration : str
         PyRadiomics' settings as its ``diagnostics_Configuration_Settings`` prints them.
+    normalize : bool
+        ``normalize``: z-score the whole image before resampling,
+        :math:`f(x) = s (x - \\mu) / \\sigma` (``sitk.Normalize``: sample standard deviation).
+    normalize_scale : float
+        ``normalizeScale``: :math:`s`.
+    remove_outliers : float or None
+        ``removeOutliers``: clip the z-scores to :math:`\\pm n` before scaling.
+    resegment_range : list of 1 or 2 numbers, or None
+        ``resegmentRange``: keep ROI voxels with :math:`T_1 \\le x` (and :math:`x \\le T_2`).
+    resegment_mode : str
+        ``resegmentMode``: ``absolute`` (thresholds are intensities), ``relative`` (times the
+        ROI maximum) or ``sigma`` (:math:`\\mu + T \\sigma` of the ROI).
+    resegment_shape : bool
+        ``resegmentShape``: shape features on the re-segmented ROI too.
+    correct_mask : bool
+        ``correctMask``: a mask on another grid is resampled onto the image grid (nearest
+        neighbour) instead of being an error.
+    geometry_tolerance : float or None
+        ``geometryTolerance``: tolerance of the image/mask geometry comparison (origin and
+        spacing: this times the image's x spacing; direction cosines: this); None: 1e-6,
+        SimpleITK's default, as in PyRadiomics.
+    symmetrical_glcm : bool
+        ``symmetricalGLCM``: count each GLCM pair in both directions.
     """
 
     feature_classes: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -496,12 +533,36 @@ class PyradiomicsSettings:
     gldm_a: float = 0.0
     distances: tuple[int, ...] = (1,)
     force2d: bool = False
+    force2d_dimension: int = 0
     minimum_roi_dimensions: int = 2
     minimum_roi_size: int | None = None
     additional_info: bool = True
     configuration: str = ""
+    normalize: bool = False
+    normalize_scale: float = 1.0
+    remove_outliers: float | None = None
+    resegment_range: tuple[float, ...] | None = None
+    resegment_mode: str = "absolute"
+    resegment_shape: bool = False
+    correct_mask: bool = False
+    geometry_tolerance: float | None = None
+    symmetrical_glcm: bool = True
 
     def __post_init__(self) -> None:
+        if self.resegment_range is not None and len(self.resegment_range) not in (1, 2):
+            _fail(
+                "pyradiomics.resegment_range must hold 1 (lower) or 2 (lower, upper) "
+                f"thresholds, got {list(self.resegment_range)}"
+            )
+        if self.resegment_mode not in RESEGMENT_MODES:
+            _fail(
+                f"pyradiomics.resegment_mode must be one of {RESEGMENT_MODES}, got "
+                f"{self.resegment_mode!r}"
+            )
+        for name in ("normalize_scale", "remove_outliers", "geometry_tolerance"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                _fail(f"pyradiomics.{name} must be positive, got {value}")
         for entry in self.feature_classes:
             if len(entry) != 2 or entry[0] not in PYRADIOMICS_CLASSES:
                 _fail(
@@ -521,6 +582,11 @@ class PyradiomicsSettings:
             )
         if not self.distances or any(int(d) != d or d < 1 for d in self.distances):
             _fail(f"pyradiomics.distances must be positive integers, got {list(self.distances)}")
+        if self.force2d_dimension not in (0, 1, 2):
+            _fail(
+                "pyradiomics.force2d_dimension must be 0, 1 or 2 (z, y, x), got "
+                f"{self.force2d_dimension!r}"
+            )
         if self.minimum_roi_dimensions not in (1, 2, 3):
             _fail(
                 "pyradiomics.minimum_roi_dimensions must be 1, 2 or 3, got "

@@ -2,9 +2,10 @@
 
 PyRadiomics (van Griethuysen et al., Cancer Research 77(21), 2017; version 3.0.1) defines
 seven feature classes for 3D ROIs: ``firstorder``, ``shape``, ``glcm``, ``glrlm``,
-``glszm``, ``gldm`` and ``ngtdm``. Most of their features are IBSI features; the
-conventions that change the numbers are (see ``docs/pyradiomics-profile.md`` for the table
-beside the ``ibsi`` profile):
+``glszm``, ``gldm`` and ``ngtdm``, and ``shape2D`` for planar ROIs (registered here,
+defined in :mod:`radiomix.features.pyradiomics_shape2d`). Most of their features are IBSI
+features; the conventions that change the numbers are (see ``docs/pyradiomics-profile.md``
+for the table beside the ``ibsi`` profile):
 
 * grey levels: fixed bin width edges start at a multiple of the bin width
   (:func:`bin_edges`), and the grey levels absent from the ROI are removed from every
@@ -41,8 +42,12 @@ from skimage.measure import marching_cubes
 
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_glrlm import run_length_counts
+from radiomix.features._kernels_pyradiomics import neighbour_sums
 from radiomix.features._kernels_zones import zone_table
 from radiomix.features.glcm import CooccurrenceMatrix, build_matrices
+from radiomix.features.pyradiomics_shape2d import DEFAULT_NAMES as _SHAPE2D_DEFAULT
+from radiomix.features.pyradiomics_shape2d import NAMES as _SHAPE2D_NAMES
+from radiomix.features.pyradiomics_shape2d import shape2d_features
 
 __all__ = [
     "CLASSES",
@@ -58,8 +63,9 @@ __all__ = [
 
 EPS = float(np.spacing(1))
 
-#: feature classes in PyRadiomics' order (``radiomics.getFeatureClasses()``: alphabetical)
-CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape")
+#: feature classes in PyRadiomics' order (``radiomics.getFeatureClasses()``: alphabetical);
+#: ``shape2D`` (:mod:`radiomix.features.pyradiomics_shape2d`) needs a planar ROI
+CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape", "shape2D")
 
 _NAMES: dict[str, list[str]] = {
     "firstorder": [
@@ -177,6 +183,7 @@ _NAMES: dict[str, list[str]] = {
         "SmallDependenceLowGrayLevelEmphasis",
     ],
     "ngtdm": ["Busyness", "Coarseness", "Complexity", "Contrast", "Strength"],
+    "shape2D": list(_SHAPE2D_NAMES),
 }
 
 #: deprecated PyRadiomics features: not computed by ``enableAllFeatures`` and not here;
@@ -290,6 +297,11 @@ _NOTES: dict[tuple[str, str], str] = {
     "highest grey level present",
     ("glcm", "MCC"): "not in IBSI: maximal correlation coefficient (second largest eigenvalue)",
 }
+for _n in _SHAPE2D_NAMES:
+    _NOTES[("shape2D", _n)] = (
+        "not in IBSI: IBSI 1 defines morphology in 3D only (PyRadiomics' 2D shape of a "
+        "planar ROI, marching-squares outline)"
+    )
 for _cls in ("gldm",):
     for _n in _NAMES[_cls]:
         _NOTES[(_cls, _n)] = (
@@ -313,9 +325,15 @@ class PyradiomicsTextureOptions:
     gldm_a : float
         GLDM coarseness :math:`\\alpha` (``gldm_a``).
     force2d : bool
-        In-plane neighbours only (``force2D``), planes along axis 0 (z).
+        In-plane neighbours only (``force2D``): no offset along the axis
+        ``force2d_dimension``, zones connected within its planes.
     voxel_array_shift : float
         Added to intensities in Energy, TotalEnergy, RootMeanSquared (``voxelArrayShift``).
+    force2d_dimension : int
+        The array axis (0 = z, 1 = y, 2 = x) across which the planes of ``force2d`` lie
+        (PyRadiomics' ``force2Ddimension``, an index in NumPy's (z, y, x) order).
+    symmetrical_glcm : bool
+        GLCM pairs counted in both directions of each angle (``symmetricalGLCM``).
     """
 
     distances: tuple[int, ...] = (1,)
@@ -323,6 +341,8 @@ class PyradiomicsTextureOptions:
     gldm_a: float = 0.0
     force2d: bool = False
     voxel_array_shift: float = 0.0
+    force2d_dimension: int = 0
+    symmetrical_glcm: bool = True
 
 
 def _sort_key(name: str) -> str:
@@ -649,6 +669,29 @@ def _per_angle(
 # --------------------------------------------------------------------------- glcm
 
 
+def directional_glcm(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> np.ndarray:
+    """One-way co-occurrence counts, one matrix per offset: shape (N_g, N_g, A).
+
+    Element ``[i - 1, j - 1, a]`` counts the voxels :math:`\\mathbf{x}` with
+    ``levels[x] == i`` whose neighbour :math:`\\mathbf{x} + \\mathbf{a}` (``offsets[a]``,
+    (z, y, x)) lies in the array with ``levels == j``; 0 marks voxels outside the ROI. The
+    symmetric GLCM of the offset is this matrix plus its transpose.
+    """
+    width = n_levels + 1
+    out = np.zeros((n_levels, n_levels, len(offsets)), dtype=np.float64)
+    for a, off in enumerate(np.asarray(offsets, dtype=np.int64)):
+        if np.any(np.abs(off) >= levels.shape):
+            continue  # no voxel has this neighbour inside the array
+        pairs = list(zip(levels.shape, (int(c) for c in off), strict=True))
+        src = levels[tuple(slice(max(0, -c), n - max(0, c)) for n, c in pairs)]
+        dst = levels[tuple(slice(max(0, c), n - max(0, -c)) for n, c in pairs)]
+        both = (src > 0) & (dst > 0)
+        keys = src[both].astype(np.int64) * width + dst[both]
+        counts = np.bincount(keys, minlength=width * width).reshape(width, width)
+        out[:, :, a] = counts[1:, 1:]
+    return out
+
+
 def _glcm(
     levels: np.ndarray,
     present: np.ndarray,
@@ -658,6 +701,11 @@ def _glcm(
     """PyRadiomics' GLCM features: per direction :math:`\\mathbf{P}` (symmetric, grey levels
     present only, normalised to sum 1), features averaged over non-empty directions.
 
+    With ``symmetrical_glcm`` False (``symmetricalGLCM: false``) each direction's matrix
+    counts the pairs one way only: :math:`P_{\\mathbf{a}}(i, j)` = number of ROI voxels
+    :math:`\\mathbf{x}` of grey level :math:`i` whose neighbour :math:`\\mathbf{x} +
+    \\mathbf{a}` is in the ROI with grey level :math:`j` (:func:`directional_glcm`).
+
     Idmn :math:`\\sum_k p_{x-y}(k) / (1 + k^2/N_g^2)` and Idn :math:`\\sum_k p_{x-y}(k) /
     (1 + k/N_g)` with :math:`N_g` the highest grey level present; MCC
     :math:`\\sqrt{\\lambda_2(Q)}` with :math:`Q_{ij} = \\sum_k p_{ik} p_{jk} / (p_x(i)
@@ -665,9 +713,12 @@ def _glcm(
     """
     ng = int(present.max())
     offsets = texture_offsets(opts.distances, opts.force2d)
-    mats = build_matrices(levels, offsets, ng, distance=1)
     idx = present - 1
-    dense = np.stack([m.to_dense()[np.ix_(idx, idx)] for m in mats], axis=-1)  # (Ng', Ng', A)
+    if opts.symmetrical_glcm:
+        mats = build_matrices(levels, offsets, ng, distance=1)
+        dense = np.stack([m.to_dense()[np.ix_(idx, idx)] for m in mats], axis=-1)  # (Ng', Ng', A)
+    else:
+        dense = directional_glcm(levels, offsets, ng)[np.ix_(idx, idx)]
     dense, sums = _per_angle(dense, offsets, spacing, opts.weighting_norm, glcm=True)
     p = dense / sums[None, None, :]
     g = present.astype(np.float64)
@@ -797,6 +848,9 @@ def _glrlm(
     # runs do not depend on the neighbour distance: opts.distances is not used here
     ng = int(present.max())
     offsets = texture_offsets((1,), opts.force2d)
+    # PyRadiomics' angles move only along axes where the ROI box is wider than one voxel:
+    # elsewhere every voxel would be a run of 1 (a planar ROI, a 2D image)
+    offsets = offsets[np.all((offsets == 0) | (np.array(levels.shape) > 1), axis=1)]
     counts = run_length_counts(levels, offsets, ng).astype(np.float64)  # (A, Ng+1, L+1)
     mat = np.transpose(counts[:, present, 1:], (1, 2, 0))  # (Ng', L, A)
     mat, nr = _per_angle(mat, offsets, spacing, opts.weighting_norm, glcm=False)
@@ -865,21 +919,9 @@ def _neighbour_sums(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per voxel: number of ROI neighbours (or, with ``alpha``, of dependent ones) and the
     sum of their grey levels, over both directions of every offset."""
-    roi = levels > 0
-    cnt = np.zeros(levels.shape, dtype=np.int64)
-    tot = np.zeros(levels.shape, dtype=np.float64)
-    for off in texture_offsets(opts.distances, opts.force2d):
-        for o in (off, -off):
-            sl = _shift_pairs(levels.shape, o)
-            if sl is None:
-                continue
-            a, b = sl
-            ok = roi[a] & roi[b]
-            if alpha is not None:
-                ok &= np.abs(levels[a] - levels[b]) <= alpha
-            cnt[a] += ok
-            tot[a] += np.where(ok, levels[b], 0)
-    return cnt, tot
+    offsets = texture_offsets(opts.distances, opts.force2d)
+    both = np.concatenate([offsets, -offsets]).astype(np.int64)
+    return neighbour_sums(levels, both, alpha)
 
 
 def _gldm(
@@ -982,6 +1024,7 @@ def _doc_fn(cls: str) -> Callable[..., Any]:
         "glszm": _glszm,
         "gldm": _gldm,
         "ngtdm": _ngtdm,
+        "shape2D": shape2d_features,
     }
     return table[cls]
 
@@ -995,12 +1038,15 @@ FEATURES: dict[str, tuple[FeatureSpec, ...]] = {
 
 def default_features(cls: str) -> tuple[str, ...]:
     """Names PyRadiomics computes for a class when none is named (non-deprecated), in order."""
+    if cls == "shape2D":  # SphericalDisproportion: deprecated, computed only when named
+        return tuple(s.name for s in FEATURES[cls] if s.name in _SHAPE2D_DEFAULT)
     return tuple(s.name for s in FEATURES[cls])
 
 
 def class_features(cls: str) -> tuple[str, ...]:
-    """Every feature name of a class that the profile computes."""
-    return default_features(cls)
+    """Every feature name of a class that the profile computes (also those computed only
+    when named, such as shape2D's SphericalDisproportion)."""
+    return tuple(s.name for s in FEATURES[cls])
 
 
 def compute_class(
@@ -1024,8 +1070,8 @@ def compute_class(
     levels : ndarray of int (z, y, x) or None
         Grey levels (PyRadiomics' binning) inside ``mask``, 0 outside; None for shape.
     mask : ndarray of bool (z, y, x)
-        The ROI, cropped to its bounding box.
-    spacing : (z, y, x) mm
+        The ROI, cropped to its bounding box; for ``shape2D`` the planar ROI (rows, cols).
+    spacing : (z, y, x) mm; for ``shape2D`` (rows, cols)
     options : PyradiomicsTextureOptions
     names : sequence of str or None
         Features wanted, in output order (default: every feature of the class).
@@ -1041,8 +1087,16 @@ def compute_class(
         )
     if cls == "shape":
         res = _shape(mask, spacing)
+    elif cls == "shape2D":
+        res = shape2d_features(mask, spacing)
     else:
         assert levels is not None
+        d = options.force2d_dimension
+        if options.force2d and d != 0 and cls != "firstorder":
+            # the texture code takes force2D's planes across axis 0: move axis d there
+            # (offsets, their weights and the in-plane zones map one to one)
+            levels, mask = np.moveaxis(levels, d, 0), np.moveaxis(mask, d, 0)
+            spacing = [spacing[d], *(s for k, s in enumerate(spacing) if k != d)]
         present = np.unique(levels[mask])
         if cls == "firstorder":
             res = _firstorder(values, levels[mask], spacing, options.voxel_array_shift)
@@ -1057,7 +1111,7 @@ def compute_class(
         else:
             res = _ngtdm(levels, present, options)
     specs = {s.name: s for s in FEATURES[cls]}
-    wanted = list(names) if names else [s.name for s in FEATURES[cls]]
+    wanted = list(names) if names else list(default_features(cls))
     return [FeatureValue(specs[n], float(res[n])) for n in wanted]
 
 
