@@ -14,6 +14,7 @@ from radiomix.errors import LabelNotFoundError
 from radiomix.extraction.pipeline import RoiResult, extract_roi
 from radiomix.extraction.provenance import PROVENANCE_PREFIX
 from radiomix.extraction.settings import ExtractionSettings, load_config
+from radiomix.features._warmup import warm_up_kernels
 from radiomix.io import (
     Volume,
     check_finite,
@@ -119,6 +120,7 @@ def extract_results(
 ) -> list[RoiResult]:
     """Like :func:`extract`, but returns the per-ROI records (features, diagnostics, timings)."""
     settings = load_config(config)
+    warm_up_kernels()  # numba loads its kernels while the files are read
     img = read_image(image, spacing=tuple(spacing) if spacing is not None else None)
     cid = case_id if case_id is not None else _case_id(image)
     roi_file = dicom_roi_file(mask)
