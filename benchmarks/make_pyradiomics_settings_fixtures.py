@@ -233,6 +233,18 @@ CONFIGS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
         },
         SAME_GRID,
     ),
+    "custom_force2d_filters": (
+        {
+            "imageType": {
+                "Original": {},
+                "Wavelet": {"force2D": True},
+                "LBP2D": {"force2D": True, "force2Ddimension": 1},
+            },
+            "setting": {"binWidth": 10},
+            "featureClass": {"firstorder": None, "glcm": None, "glrlm": None},
+        },
+        SAME_GRID,
+    ),
     "custom_bin_width_under_bin_count": (
         {
             "imageType": {"Original": {"binWidth": 3}, "Exponential": {"binCount": 12}},

@@ -69,7 +69,7 @@ def test_ibsi_settings_form_and_hash_unchanged_by_profiles() -> None:
         ({"settings": {}}, "setting"),
         ({"imageType": {"LoG": {"padDistance": 2}}}, "padDistance"),
         ({"imageType": {"Original": {"binWidth": -5}}}, "binWidth"),
-        ({"imageType": {"Wavelet": {"force2D": True}}}, "force2D"),
+        ({"imageType": {"Wavelet": {"force2D": "yes"}}}, "force2D"),
         ({"imageType": {"Wavelt": {}}}, "Wavelet"),
         ({"featureClass": {"glmc": None}}, "glcm"),
         ({"featureClass": {"glcm": ["Contrst"]}}, "Contrast"),

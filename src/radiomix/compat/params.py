@@ -338,7 +338,7 @@ def _check_custom(image_type: str, custom: Mapping[str, Any], general: Mapping[s
     from radiomix.filters.pyradiomics import PYRADIOMICS_IMAGE_TYPES
 
     params = set(PYRADIOMICS_IMAGE_TYPES[image_type].parameters)
-    valid = (params - {"force2D", "force2Ddimension"}) | set(FEATURE_OVERRIDES)
+    valid = params | set(FEATURE_OVERRIDES)
     for key in custom:
         if key not in _ALL_SETTINGS:
             _fail(
@@ -353,13 +353,6 @@ def _check_custom(image_type: str, custom: Mapping[str, Any], general: Mapping[s
             "the setting section. An image type may set its filter's settings and "
             f"{', '.join(FEATURE_OVERRIDES)}"
         )
-    for key in ("force2D", "force2Ddimension"):
-        if key in params and key in custom and custom[key] != general.get(key):
-            _fail(
-                f"imageType {image_type}: a custom {key} different from the setting section's "
-                f"is not supported yet (it changes the {image_type} filter itself); set it in "
-                "the setting section"
-            )
     merged = dict(general)
     merged.update(custom)
     for key in FEATURE_OVERRIDES:

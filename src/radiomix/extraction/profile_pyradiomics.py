@@ -601,12 +601,11 @@ def _filtered(
 
     ps = settings.pyradiomics
     general = dict(ps.filter_settings)
-    general.update(custom)
-    general["force2D"] = ps.force2d
+    general.update(custom)  # an image type's custom value wins, as in PyRadiomics
+    general.setdefault("force2D", ps.force2d)
     if ps.resampled_spacing is not None and ps.interpolator is not None:
         general["preCrop"] = False  # the resampled grid is the domain (ROI box + padDistance)
-    # an axis of the (2D or 3D) image; an image type's custom value wins, as in PyRadiomics
-    general.setdefault("force2Ddimension", ps.force2d_dimension)
+    general.setdefault("force2Ddimension", ps.force2d_dimension)  # an axis of the image
     margin = pyradiomics_margin(image_type, general)
     domain: tuple[slice, ...] = (
         (slice(None),) * 3 if margin is None else pyradiomics_crop(roi, margin)
