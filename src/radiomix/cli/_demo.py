@@ -7,7 +7,6 @@ from importlib import resources
 from pathlib import Path
 
 from radiomix.cli._extract import write_table_atomic
-from radiomix.extraction.api import extract
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,6 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from radiomix.extraction.api import extract  # imported here: --help stays fast
+
     out = Path(args.out)
     data = resources.files("radiomix") / "data"
     with (

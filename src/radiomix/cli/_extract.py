@@ -14,18 +14,19 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 from radiomix.errors import ConfigError
-from radiomix.extraction.api import PYRADIOMICS_LONG_COLUMNS, extract, pyradiomics_long
 from radiomix.extraction.cache import file_mode
 from radiomix.extraction.provenance import PROVENANCE_PREFIX
 from radiomix.extraction.settings import ExtractionSettings, load_config
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from radiomix.extraction.batch import BatchResult
     from radiomix.extraction.manifest import Manifest
+
+# the extraction machinery (numpy, pandas, SimpleITK, numba, ...) is imported inside the
+# functions that run a command: `radiomix --help` and the other commands start fast
 
 #: exit status of a manifest run in which some cases failed
 EXIT_SOME_FAILED = 3
@@ -182,6 +183,11 @@ def _manifest_long(manifest: Manifest, result: BatchResult) -> pd.DataFrame:
     """The long table of a ``pyradiomics``-profile batch: ``case_id, roi``, the carried
     manifest columns, then :func:`~radiomix.extraction.api.pyradiomics_long`'s columns;
     the ``provenance_*`` values are rows of family ``provenance``."""
+    import numpy as np
+    import pandas as pd
+
+    from radiomix.extraction.api import pyradiomics_long
+
     rows: list[tuple[str, str, dict[str, Any]]] = []
     source: list[int] = []
     for o in result.outcomes:
@@ -203,6 +209,7 @@ def _manifest_long(manifest: Manifest, result: BatchResult) -> pd.DataFrame:
 
 def run_manifest(args: argparse.Namespace) -> int:
     """``radiomix extract --manifest``: the cohort, its errors table and settings file."""
+    from radiomix.extraction.api import PYRADIOMICS_LONG_COLUMNS
     from radiomix.extraction.batch import (
         LogProgress,
         ProgressReporter,
@@ -285,6 +292,8 @@ def run_manifest(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.manifest is not None:
         return run_manifest(args)
+    from radiomix.extraction.api import extract
+
     if args.image is None or args.mask is None:
         raise ConfigError("give IMAGE and MASK, or --manifest CASES.csv")
     for opt in ("jobs", "scheduler", "cache_dir"):

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from radiomix.errors import ConfigError
-from radiomix.extraction.filtered import filter_image
 from radiomix.extraction.settings import load_config
-from radiomix.filters.registry import FILTERS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _list() -> int:
+    from radiomix.filters.registry import FILTERS  # imported here: --help stays fast
+
     for d in FILTERS.values():
         ibsi = f"IBSI 2 {d.ibsi_id}" if d.ibsi_id else "not in IBSI 2"
         print(f"{d.name}\t{d.title} ({ibsi}; {d.module})")
@@ -58,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
         return _list()
     if not args.image or not args.config or not args.out:
         raise ConfigError("radiomix filter needs IMAGE, --config and --out (or --list)")
+    import numpy as np
+
+    from radiomix.extraction.filtered import filter_image
     from radiomix.io import read_image, write_volume
 
     settings = load_config(args.config)

@@ -12,8 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from radiomix.errors import ConfigError, ModelBundleError, RadiomixError
 
 
@@ -107,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
             "--extraction-config); extract the features yourself and use --table, or retrain "
             "with --extraction-config"
         )
+    import pandas as pd
+
     from radiomix.extraction.api import extract
     from radiomix.extraction.settings import load_config
 

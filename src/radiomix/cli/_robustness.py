@@ -6,16 +6,12 @@ import argparse
 import os
 import tempfile
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from radiomix.errors import ConfigError
-from radiomix.segment.robustness import (
-    RobustnessCase,
-    load_robustness_config,
-    read_robustness_manifest,
-    robustness_table,
-)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -57,6 +53,13 @@ def _write_atomic(table: pd.DataFrame, out: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from radiomix.segment.robustness import (
+        RobustnessCase,
+        load_robustness_config,
+        read_robustness_manifest,
+        robustness_table,
+    )
+
     if args.manifest:
         if args.image or args.mask:
             raise ConfigError("give either IMAGE MASK or --manifest, not both")

@@ -6,20 +6,13 @@ import argparse
 import os
 import tempfile
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from radiomix.errors import ConfigError, PromptError
-from radiomix.io import Volume, read_image, write_volume
-from radiomix.segment import (
-    BOX_METHODS,
-    PREFILTERS,
-    SEED_METHODS,
-    parse_coordinates,
-    segment_from_box,
-    segment_from_seed,
-    threshold_segment,
-)
+from radiomix.segment._methods import BOX_METHODS, PREFILTERS, SEED_METHODS
+
+if TYPE_CHECKING:
+    from radiomix.io import Volume
 
 _VOLUME_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
 _PLANAR_SUFFIXES = (".png",)
@@ -87,6 +80,7 @@ def _check_out(out: str) -> str:
 
 
 def _write_png(mask: Volume, out: Path) -> None:
+    import numpy as np
     from PIL import Image
 
     if mask.shape[0] != 1:
@@ -105,6 +99,16 @@ def _write_png(mask: Volume, out: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np  # imported here (with the segmentation machinery): --help stays fast
+
+    from radiomix.io import read_image, write_volume
+    from radiomix.segment import (
+        parse_coordinates,
+        segment_from_box,
+        segment_from_seed,
+        threshold_segment,
+    )
+
     suffix = _check_out(args.out)
     image = read_image(args.image)
     if args.seed:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from radiomix.errors import LabelNotFoundError
 from radiomix.extraction.pipeline import RoiResult, extract_roi
@@ -26,6 +25,9 @@ from radiomix.io import (
     read_rois,
     select_label,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "LONG_COLUMNS",
@@ -163,6 +165,8 @@ def _wide_row(r: RoiResult) -> dict[str, Any]:
 
 def results_to_wide(results: Sequence[RoiResult]) -> pd.DataFrame:
     """One row per ROI; ``diagnostics_<tag>`` then ``<image_type>_<family>_<feature>`` columns."""
+    import pandas as pd  # imported here: extracting without a table needs no pandas
+
     return pd.DataFrame([{"case_id": r.case_id, "roi": r.roi, **_wide_row(r)} for r in results])
 
 
@@ -185,6 +189,8 @@ def results_to_long(results: Sequence[RoiResult], *, profile: str | None = None)
         gives :data:`LONG_COLUMNS`; ``pyradiomics`` gives :data:`PYRADIOMICS_LONG_COLUMNS`
         (see :func:`pyradiomics_long`).
     """
+    import pandas as pd
+
     if profile is None:
         profile = "pyradiomics" if _is_pyradiomics(results) else "ibsi"
     if profile == "pyradiomics":
@@ -253,6 +259,8 @@ def pyradiomics_long(rows: Iterable[tuple[str, str, Mapping[str, Any]]]) -> pd.D
     pandas.DataFrame
         Columns :data:`PYRADIOMICS_LONG_COLUMNS`.
     """
+    import pandas as pd
+
     from radiomix.features.pyradiomics_profile import FEATURES
 
     codes = {(cls, s.name): s.ibsi_code or "" for cls, specs in FEATURES.items() for s in specs}

@@ -26,6 +26,7 @@ import logging
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,14 @@ from radiomix.io import Volume
 __all__ = [
     "IMAGE_NDIM_KEY",
     "MASK_HASH_KEY",
+    "PreparedRoi",
     "diagnostics",
     "enabled_classes",
     "extract_roi_pyradiomics",
     "image_type_options",
     "input_ndim",
     "label_map_hash",
+    "prepare_roi",
     "read_pyradiomics_mask",
 ]
 
@@ -695,32 +698,34 @@ def _shape2d_plane(
     return np.squeeze(crop_mask, axis=d), (float(spacing[keep[0]]), float(spacing[keep[1]]))
 
 
-def extract_roi_pyradiomics(
-    image: Volume,
-    mask: Volume,
-    settings: ExtractionSettings,
-    *,
-    case_id: str = "case",
-    roi: str = "1",
-    clock: Callable[[], float] = time.perf_counter,
-) -> RoiResult:
-    """Extract one ROI the way PyRadiomics 3.0.1 does (``Original`` image type).
+@dataclass(frozen=True)
+class PreparedRoi:
+    """One ROI after PyRadiomics' preprocessing (:func:`prepare_roi`).
 
-    ``mask`` is the boolean ROI, on the image grid or (a mask file with its own geometry)
-    on its own grid: PyRadiomics' geometry check, ``correctMask`` and resampling decide
-    (:func:`_on_image_grid`, :func:`_resample`). Returns records with ``image_type``
-    ``"original"`` and ``family`` the PyRadiomics class, so that table columns read
-    ``original_<class>_<Feature>``; diagnostics carry PyRadiomics' names
-    (``Mask-original_Hash`` from ``mask.metadata[MASK_HASH_KEY]`` when it is set).
+    ``image`` is the image as the features and filters see it (normalised, resampled or
+    pre-cropped), ``roi`` the ROI on its grid before re-segmentation (it sets the filters'
+    domain), ``final_roi`` the ROI of the feature classes (re-segmented where asked),
+    ``shape_roi`` the ROI of the shape classes, ``diagnostics`` PyRadiomics'
+    ``diagnostics_*`` values so far (empty without ``additionalInfo``), ``ndim`` the image's
+    dimensionality as PyRadiomics reads it (:func:`input_ndim`).
+    """
 
-    Preprocessing in PyRadiomics' order: label check; ``Image-original`` / ``Mask-original``
-    diagnostics (the mask's own geometry); ``normalize`` (whole image); resampling (grid
-    from the mask) or the geometry check with ``correctMask`` (``Mask-corrected_*``, not
-    written with ``preCrop``, where PyRadiomics corrects while cropping); ROI checks;
-    re-segmentation (``Mask-resegmented_*``, ROI checks again). Shape uses the ROI before
-    re-segmentation (unless ``resegmentShape``) cropped to the final ROI's bounding box, as
-    PyRadiomics does; the other classes the final ROI; the filters see PyRadiomics' domain
-    of the ROI before re-segmentation.
+    image: Volume
+    roi: np.ndarray
+    final_roi: np.ndarray
+    shape_roi: np.ndarray
+    diagnostics: dict[str, Any]
+    ndim: int
+
+
+def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> PreparedRoi:
+    """PyRadiomics' preprocessing of one ROI, shared by segment- and voxel-based extraction.
+
+    In PyRadiomics' order: label check; ``Image-original`` / ``Mask-original`` diagnostics
+    (the mask's own geometry); ``normalize`` (whole image); resampling (grid from the mask)
+    or the geometry check with ``correctMask`` (``Mask-corrected_*``, not written with
+    ``preCrop``, where PyRadiomics corrects while cropping) and ``preCrop``; ROI checks;
+    re-segmentation (``Mask-resegmented_*``, ROI checks again).
     """
     from radiomix.io import check_finite
 
@@ -739,8 +744,6 @@ def extract_roi_pyradiomics(
             "for a 2D image and raises otherwise, and radiomix does not resample 2D images "
             "in the pyradiomics profile yet; remove resampledPixelSpacing"
         )
-    timings: dict[str, float] = {}
-    t0 = clock()
     diag = (
         diagnostics(image, roi_arr, settings, mask_hash=mask.metadata.get(MASK_HASH_KEY))
         if ps.additional_info
@@ -778,10 +781,51 @@ def extract_roi_pyradiomics(
             diag.update(_mask_elements(image, final_roi, "resegmented", with_intensities=True))
         if ps.resegment_shape:
             shape_roi = final_roi
+    return PreparedRoi(image, roi_arr, final_roi, shape_roi, diag, ndim)
+
+
+def extract_roi_pyradiomics(
+    image: Volume,
+    mask: Volume,
+    settings: ExtractionSettings,
+    *,
+    case_id: str = "case",
+    roi: str = "1",
+    clock: Callable[[], float] = time.perf_counter,
+) -> RoiResult:
+    """Extract one ROI the way PyRadiomics 3.0.1 does (``Original`` image type).
+
+    ``mask`` is the boolean ROI, on the image grid or (a mask file with its own geometry)
+    on its own grid: PyRadiomics' geometry check, ``correctMask`` and resampling decide
+    (:func:`_on_image_grid`, :func:`_resample`). Returns records with ``image_type``
+    ``"original"`` and ``family`` the PyRadiomics class, so that table columns read
+    ``original_<class>_<Feature>``; diagnostics carry PyRadiomics' names
+    (``Mask-original_Hash`` from ``mask.metadata[MASK_HASH_KEY]`` when it is set).
+
+    Preprocessing in PyRadiomics' order: label check; ``Image-original`` / ``Mask-original``
+    diagnostics (the mask's own geometry); ``normalize`` (whole image); resampling (grid
+    from the mask) or the geometry check with ``correctMask`` (``Mask-corrected_*``, not
+    written with ``preCrop``, where PyRadiomics corrects while cropping); ROI checks;
+    re-segmentation (``Mask-resegmented_*``, ROI checks again). Shape uses the ROI before
+    re-segmentation (unless ``resegmentShape``) cropped to the final ROI's bounding box, as
+    PyRadiomics does; the other classes the final ROI; the filters see PyRadiomics' domain
+    of the ROI before re-segmentation.
+    """
+    ps = settings.pyradiomics
+    timings: dict[str, float] = {}
+    t0 = clock()
+    prep = prepare_roi(image, mask, settings)
+    image, roi_arr, final_roi, diag, ndim = (
+        prep.image,
+        prep.roi,
+        prep.final_roi,
+        prep.diagnostics,
+        prep.ndim,
+    )
     # roi_arr (before re-segmentation) sets the filters' domain; box / crop_mask the features'
     box = _box(final_roi)
     crop_mask = final_roi[box]
-    shape_mask = shape_roi[box]  # cropped to the final box, as PyRadiomics crops it
+    shape_mask = prep.shape_roi[box]  # cropped to the final box, as PyRadiomics crops it
     plane_axis = _plane_axis(settings, ndim)
     options = prof.PyradiomicsTextureOptions(
         distances=ps.distances,

@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
-from skimage.measure import marching_cubes
 
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_glrlm import run_length_counts
@@ -458,6 +456,8 @@ def _max_pair_distance(points: np.ndarray) -> float:
         return 0.0
     pts = points
     if len(points) > 64:
+        from scipy.spatial import ConvexHull, QhullError  # imported here: ~0.3 s at start-up
+
         try:
             pts = points[ConvexHull(points).vertices]
         except (QhullError, ValueError):  # flat or degenerate: keep every point
@@ -500,6 +500,8 @@ def _triangle_table() -> tuple[np.ndarray, ...]:
     inside takes the triangles of its complement (``255 - c``), which resolves the
     ambiguous faces the way PyRadiomics does.
     """
+    from skimage.measure import marching_cubes
+
     table: list[np.ndarray] = [np.zeros((0, 3, 3))]
     for c in range(1, 255):
         cube = np.zeros((2, 2, 2), dtype=np.float32)

@@ -52,7 +52,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
 
 __all__ = ["DEFAULT_NAMES", "NAMES", "contour_segments", "shape2d_features"]
 
@@ -150,6 +149,8 @@ def _max_distance(points: np.ndarray) -> float:
         return 0.0
     pts = points
     if len(points) > 16:
+        from scipy.spatial import ConvexHull, QhullError  # imported here: ~0.3 s at start-up
+
         try:
             pts = points[ConvexHull(points).vertices]
         except (QhullError, ValueError):  # collinear points: keep them all

@@ -41,14 +41,15 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pydicom
 import SimpleITK as sitk
-from pydicom.errors import InvalidDicomError
 
 from radiomix.errors import ImageReadError
+
+if TYPE_CHECKING:
+    import pydicom
 
 __all__ = [
     "DicomSeriesInfo",
@@ -144,6 +145,9 @@ class DicomSeriesInfo:
 
 
 def _header(path: Path) -> pydicom.Dataset | None:
+    import pydicom  # imported here: reading DICOM is the only use
+    from pydicom.errors import InvalidDicomError
+
     try:
         return pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
     except (InvalidDicomError, OSError, ValueError, EOFError, TypeError, AttributeError):

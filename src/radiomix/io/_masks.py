@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pydicom
-from pydicom.errors import InvalidDicomError
 
 from radiomix.errors import (
     EmptyMaskError,
@@ -295,6 +293,9 @@ _ROI_MODALITIES = ("RTSTRUCT", "SEG")
 def _roi_modality(path: Path) -> str | None:
     if not is_dicom_file(path):
         return None
+    import pydicom  # imported here: only DICOM files need it
+    from pydicom.errors import InvalidDicomError
+
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["Modality"])
     except (InvalidDicomError, OSError, ValueError, EOFError, TypeError, AttributeError):

@@ -47,11 +47,9 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pydicom
-from pydicom.errors import InvalidDicomError
 
 from radiomix.errors import (
     EmptyMaskError,
@@ -60,6 +58,9 @@ from radiomix.errors import (
     LabelNotFoundError,
 )
 from radiomix.io._volume import Volume
+
+if TYPE_CHECKING:
+    import pydicom
 
 __all__ = ["RoiConversionWarning", "RoiSelector", "read_rtstruct", "rtstruct_roi_names"]
 
@@ -83,6 +84,9 @@ class _Roi:
 
 
 def _read_dataset(path: Path, modality: str) -> pydicom.Dataset:
+    import pydicom  # imported here: `import radiomix.io` stays light
+    from pydicom.errors import InvalidDicomError
+
     try:
         ds = pydicom.dcmread(path)
     except (InvalidDicomError, OSError, ValueError, EOFError, TypeError, AttributeError) as exc:

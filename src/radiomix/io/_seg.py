@@ -36,10 +36,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pydicom
 
 from radiomix.errors import (
     EmptyMaskError,
@@ -55,6 +54,9 @@ from radiomix.io._rtstruct import (
     physical_to_index,
 )
 from radiomix.io._volume import Volume
+
+if TYPE_CHECKING:
+    import pydicom
 
 __all__ = ["read_seg", "seg_segment_labels"]
 
@@ -99,6 +101,8 @@ def _segments(ds: pydicom.Dataset, path: Path) -> list[_Segment]:
 
 def seg_segment_labels(path: str | Path) -> dict[int, str]:
     """Segment numbers and labels of a DICOM SEG file."""
+    import pydicom  # imported here: `import radiomix.io` stays light
+
     path = Path(path)
     ds = pydicom.dcmread(path, stop_before_pixels=True)
     return {s.number: s.label for s in _segments(ds, path)}

@@ -7,28 +7,32 @@ are returned as boolean :class:`~radiomix.io.Volume` objects on the image grid.
 
 from __future__ import annotations
 
-from radiomix.segment._prompts import parse_coordinates, to_box, to_seeds
-from radiomix.segment.cleanup import (
-    clean_mask,
-    keep_largest_component,
-    remove_small_components,
-)
-from radiomix.segment.metrics import (
-    dice,
-    hausdorff_95,
-    jaccard,
-    mean_surface_distance,
-    segmentation_metrics,
-    surface_distances,
-)
-from radiomix.segment.region_growing import PREFILTERS, REGION_GROWING, prefilter, region_grow
-from radiomix.segment.semiauto import (
-    BOX_METHODS,
-    SEED_METHODS,
-    segment_from_box,
-    segment_from_seed,
-)
-from radiomix.segment.threshold import multi_otsu_labels, otsu_threshold, threshold_segment
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from radiomix.segment._prompts import parse_coordinates, to_box, to_seeds
+    from radiomix.segment.cleanup import (
+        clean_mask,
+        keep_largest_component,
+        remove_small_components,
+    )
+    from radiomix.segment.metrics import (
+        dice,
+        hausdorff_95,
+        jaccard,
+        mean_surface_distance,
+        segmentation_metrics,
+        surface_distances,
+    )
+    from radiomix.segment.region_growing import PREFILTERS, REGION_GROWING, prefilter, region_grow
+    from radiomix.segment.semiauto import (
+        BOX_METHODS,
+        SEED_METHODS,
+        segment_from_box,
+        segment_from_seed,
+    )
+    from radiomix.segment.threshold import multi_otsu_labels, otsu_threshold, threshold_segment
 
 __all__ = [
     "BOX_METHODS",
@@ -55,3 +59,45 @@ __all__ = [
     "to_box",
     "to_seeds",
 ]
+
+#: public name -> the module that defines it. The modules are imported on first use: they
+#: load SimpleITK, SciPy and scikit-image, which ``import radiomix.segment`` (and the
+#: command line's ``--help``) should not pay for.
+_HOME = {
+    **dict.fromkeys(("parse_coordinates", "to_box", "to_seeds"), "_prompts"),
+    **dict.fromkeys(("clean_mask", "keep_largest_component", "remove_small_components"), "cleanup"),
+    **dict.fromkeys(
+        (
+            "dice",
+            "hausdorff_95",
+            "jaccard",
+            "mean_surface_distance",
+            "segmentation_metrics",
+            "surface_distances",
+        ),
+        "metrics",
+    ),
+    **dict.fromkeys(("BOX_METHODS", "PREFILTERS", "REGION_GROWING", "SEED_METHODS"), "_methods"),
+    **dict.fromkeys(("prefilter", "region_grow"), "region_growing"),
+    **dict.fromkeys(("segment_from_box", "segment_from_seed"), "semiauto"),
+    **dict.fromkeys(("multi_otsu_labels", "otsu_threshold", "threshold_segment"), "threshold"),
+}
+#: the submodules this package imported eagerly before: still reachable as attributes
+_SUBMODULES = frozenset(
+    ("_graphcut", "_prompts", "cleanup", "metrics", "region_growing", "semiauto", "threshold")
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    elif name in _SUBMODULES:  # radiomix.segment.metrics, ... without importing them first
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

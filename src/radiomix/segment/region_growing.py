@@ -33,13 +33,11 @@ import SimpleITK as sitk
 
 from radiomix.errors import EmptyMaskError, PromptError
 from radiomix.io import Volume, check_finite
+from radiomix.segment._methods import PREFILTERS, REGION_GROWING
 from radiomix.segment._prompts import to_seeds
 from radiomix.segment.cleanup import clean_mask
 
 __all__ = ["PREFILTERS", "REGION_GROWING", "prefilter", "region_grow"]
-
-PREFILTERS = ("curvature_flow", "anisotropic", "median", "gaussian", "none")
-REGION_GROWING = ("confidence", "connected", "neighborhood")
 
 
 def _sitk(array: np.ndarray, spacing: Sequence[float]) -> sitk.Image:

@@ -58,14 +58,12 @@ from skimage.filters import threshold_otsu
 from radiomix.errors import EmptyMaskError, PromptError
 from radiomix.io import Volume, check_finite
 from radiomix.segment._graphcut import graph_cut
+from radiomix.segment._methods import BOX_METHODS, SEED_METHODS
 from radiomix.segment._prompts import Box, to_box, to_seeds
 from radiomix.segment.cleanup import keep_largest_component
-from radiomix.segment.region_growing import REGION_GROWING, region_grow
+from radiomix.segment.region_growing import region_grow
 
 __all__ = ["BOX_METHODS", "SEED_METHODS", "segment_from_box", "segment_from_seed"]
-
-BOX_METHODS = ("graphcut", "ellipse", "box")
-SEED_METHODS = ("rays", *REGION_GROWING)
 
 
 # --------------------------------------------------------------------------- box methods
