@@ -48,6 +48,12 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def _one_thread_per_case() -> None:
+    """Worker start-up: the processes share the CPUs, so one extraction uses one thread
+    (``RADIOMIX_THREADS``, read by the pyradiomics profile) unless the user set it."""
+    os.environ.setdefault("RADIOMIX_THREADS", "1")
+
+
 class WorkerLostError(RuntimeError):
     """The process running a case died (crash, out of memory, killed) too many times."""
 
@@ -124,7 +130,11 @@ class LocalProcessExecutor:
         todo = deque(range(len(tasks)))  # indices into tasks, in submission order
         suspects: deque[int] = deque()  # in flight when a worker died: rerun one at a time
         while todo or suspects:
-            pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
+            pool = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=ctx,
+                initializer=_one_thread_per_case if self.jobs > 1 else None,
+            )
             inflight: dict[Future[R], int] = {}
             isolated = False  # the only case in flight is a suspect running alone
             broken = False

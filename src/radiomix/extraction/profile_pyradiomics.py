@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -784,6 +786,47 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Pr
     return PreparedRoi(image, roi_arr, final_roi, shape_roi, diag, ndim)
 
 
+#: environment variable: threads one extraction of the profile uses (default: the CPUs this
+#: process may run on; the batch's worker processes set it to 1)
+THREADS_ENV = "RADIOMIX_THREADS"
+
+
+def extraction_threads() -> int:
+    """Threads for one ROI's image types and maps: ``RADIOMIX_THREADS`` or the usable CPUs."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if value:
+        try:
+            n = int(value)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ConfigError(f"{THREADS_ENV} must be a positive whole number, got {value!r}")
+        return n
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
+        return max(1, os.cpu_count() or 1)
+
+
+class _InlineExecutor(Executor):
+    """Runs each submitted call at once in the calling thread (one thread: no pool)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - re-raised by result(), as a pool does
+            fut.set_exception(exc)
+        return fut
+
+
+def _executor() -> Executor:
+    n = extraction_threads()
+    if n == 1:
+        return _InlineExecutor()
+    return ThreadPoolExecutor(max_workers=n, thread_name_prefix="radiomix-pyradiomics")
+
+
 def extract_roi_pyradiomics(
     image: Volume,
     mask: Volume,
@@ -837,7 +880,6 @@ def extract_roi_pyradiomics(
     )
     classes = enabled_classes(settings)
     timings["preprocess"] = clock() - t0
-    records: list[FeatureRecord] = []
 
     def features(
         name: str,
@@ -846,9 +888,11 @@ def extract_roi_pyradiomics(
         custom: Any = (),
         *,
         roi_mask: np.ndarray | None = None,
-    ) -> None:
+    ) -> tuple[list[FeatureRecord], dict[str, float]]:
         """Features of one image (cropped to ``box``): ``custom`` = the image type's custom
         settings ((key, value) pairs), ``roi_mask`` = the ROI (default ``crop_mask``)."""
+        out: list[FeatureRecord] = []
+        times: dict[str, float] = {}
         m = crop_mask if roi_mask is None else roi_mask
         bin_width, bin_count, opts = image_type_options(settings, dict(custom), ndim)
         values = np.asarray(mapped, dtype=np.float64)[m]
@@ -865,39 +909,75 @@ def extract_roi_pyradiomics(
                 options=opts,
                 names=names or None,
             ):
-                records.append(FeatureRecord(name, cls, v))
-            timings[f"{name}_{cls}"] = clock() - t
+                out.append(FeatureRecord(name, cls, v))
+            times[f"{name}_{cls}"] = clock() - t
+        return out, times
 
     shape = [e for e in classes if e[0] == "shape"]
     others = [e for e in classes if not e[0].startswith("shape")]
-    if shape and ndim == 3:  # PyRadiomics: shape of the original mask whatever the image types
-        features("original", image.array[box], shape, roi_mask=shape_mask)
-    elif shape:
-        # PyRadiomics logs this as a warning; every 2D case with all classes enabled meets it
-        logger.info("shape needs a 3D image; skipped for this 2D image (shape2D applies)")
-    for _, names in (e for e in classes if e[0] == "shape2D"):
-        planar = _shape2d_plane(shape_mask, image.spacing, settings, ndim)
-        if planar is None:
-            continue
-        t = clock()
-        for v in prof.compute_class(
-            "shape2D",
-            values=np.empty(0),
-            levels=None,
-            mask=planar[0],
-            spacing=planar[1],
-            options=options,
-            names=names or None,
-        ):
-            records.append(FeatureRecord("original", "shape2D", v))
-        timings["original_shape2D"] = clock() - t
-    for image_type, custom in ps.image_types:
+
+    def shape_task() -> tuple[list[FeatureRecord], dict[str, float]]:
+        """shape and shape2D of the original mask, whatever the image types."""
+        out: list[FeatureRecord] = []
+        times: dict[str, float] = {}
+        if shape and ndim == 3:
+            out, times = features("original", image.array[box], shape, roi_mask=shape_mask)
+        elif shape:
+            # PyRadiomics logs this as a warning; every 2D case with all classes meets it
+            logger.info("shape needs a 3D image; skipped for this 2D image (shape2D applies)")
+        for _, names in (e for e in classes if e[0] == "shape2D"):
+            planar = _shape2d_plane(shape_mask, image.spacing, settings, ndim)
+            if planar is None:
+                continue
+            t = clock()
+            for v in prof.compute_class(
+                "shape2D",
+                values=np.empty(0),
+                levels=None,
+                mask=planar[0],
+                spacing=planar[1],
+                options=options,
+                names=names or None,
+            ):
+                out.append(FeatureRecord("original", "shape2D", v))
+            times["original_shape2D"] = clock() - t
+        return out, times
+
+    def image_maps(image_type: str, custom: Any) -> tuple[list[tuple[str, np.ndarray]], float]:
+        """One image type's maps on the ROI box (copies: a whole-image map is freed) and the
+        filter's time."""
         if image_type == "Original":
-            features("original", image.array[box], others, custom)
-            continue
-        t0 = clock()
+            return [("original", image.array[box])], 0.0
+        t = clock()
         maps, sub = _filtered(image, roi_arr, box, image_type, dict(custom), settings)
-        timings[f"filter_{image_type}"] = clock() - t0
-        for name, mapped in maps.items():
-            features(name, mapped[sub], others, custom)
+        cut = [(name, np.ascontiguousarray(mapped[sub])) for name, mapped in maps.items()]
+        return cut, clock() - t
+
+    # shape, every image type's filter and every map's features run on a pool of threads
+    # (numba kernels, SimpleITK and NumPy's large-array work release the GIL); the records
+    # keep PyRadiomics' order: shape, shape2D, then the image types and their maps in order
+    with _executor() as pool:
+        shape_job = pool.submit(shape_task)
+        map_jobs = {pool.submit(image_maps, t, c): k for k, (t, c) in enumerate(ps.image_types)}
+        feature_jobs: list[list[Future[tuple[list[FeatureRecord], dict[str, float]]]]] = [
+            [] for _ in ps.image_types
+        ]
+        filter_times: dict[str, float] = {}
+        for job in as_completed(map_jobs):
+            k = map_jobs[job]
+            image_type, custom = ps.image_types[k]
+            maps, seconds = job.result()
+            if image_type != "Original":
+                filter_times[f"filter_{image_type}"] = seconds
+            feature_jobs[k] = [
+                pool.submit(features, name, mapped, others, custom) for name, mapped in maps
+            ]
+        records, shape_times = shape_job.result()
+        timings.update(shape_times)
+        timings.update(filter_times)
+        for jobs in feature_jobs:
+            for fj in jobs:
+                recs, tms = fj.result()
+                records += recs
+                timings.update(tms)
     return RoiResult(case_id, roi, records, diag, timings)

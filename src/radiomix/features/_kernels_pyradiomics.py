@@ -1,9 +1,10 @@
 """Neighbour counts and sums for PyRadiomics' GLDM and NGTDM: a numba kernel and its wrapper.
 
 For every ROI voxel (grey level > 0) and every offset (both signs), the neighbour at the
-offset is counted when it lies in the image and the ROI (and, with a dependence threshold
-:math:`\\alpha`, when :math:`|i - k| \\le \\alpha`), and its grey level is summed. One pass over
-the ROI voxels instead of one whole-array pass per offset.
+offset is counted when it lies in the image and the ROI, and its grey level is summed; it
+is also counted as *dependent* when :math:`|i - k| \\le \\alpha` (GLDM's threshold). One pass
+over the ROI voxels gives what both classes need, instead of one whole-array pass per offset
+and class.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["neighbour_sums"]
+__all__ = ["neighbour_stats"]
 
 
 @njit(cache=True, nogil=True)
-def _neighbour_sums_kernel(
-    levels: np.ndarray, offsets: np.ndarray, alpha: float, use_alpha: bool
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled; checked in the tests
+def _neighbour_stats_kernel(
+    levels: np.ndarray, offsets: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled; in the tests
     nz, ny, nx = levels.shape
+    dep = np.zeros(levels.shape, dtype=np.int64)
     cnt = np.zeros(levels.shape, dtype=np.int64)
     tot = np.zeros(levels.shape, dtype=np.float64)
     n_off = offsets.shape[0]
@@ -28,6 +30,7 @@ def _neighbour_sums_kernel(
                 g = levels[z, y, x]
                 if g <= 0:
                     continue
+                d = 0
                 c = 0
                 t = 0.0
                 for k in range(n_off):
@@ -39,19 +42,20 @@ def _neighbour_sums_kernel(
                     h = levels[qz, qy, qx]
                     if h <= 0:
                         continue
-                    if use_alpha and abs(g - h) > alpha:
-                        continue
                     c += 1
                     t += h
+                    if abs(g - h) <= alpha:
+                        d += 1
+                dep[z, y, x] = d
                 cnt[z, y, x] = c
                 tot[z, y, x] = t
-    return cnt, tot
+    return dep, cnt, tot
 
 
-def neighbour_sums(
-    levels: np.ndarray, offsets: np.ndarray, alpha: float | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per ROI voxel: the number of its ROI neighbours and the sum of their grey levels.
+def neighbour_stats(
+    levels: np.ndarray, offsets: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per ROI voxel, in one pass: dependent neighbours, ROI neighbours, their level sum.
 
     Parameters
     ----------
@@ -60,18 +64,18 @@ def neighbour_sums(
     offsets : numpy.ndarray
         (n, 3) integer (z, y, x) offsets; give both signs of each direction to count both
         neighbours.
-    alpha : float, optional
-        Dependence threshold: count only neighbours with :math:`|i - k| \\le \\alpha`
-        (PyRadiomics' ``gldm_a``); None counts every ROI neighbour.
+    alpha : float
+        Dependence threshold (PyRadiomics' ``gldm_a``): a neighbour of level :math:`k` is
+        dependent on a voxel of level :math:`i` when :math:`|i - k| \\le \\alpha`.
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray)
-        int64 counts and float64 sums, of the shape of ``levels`` (0 outside the ROI).
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        int64 counts of the ROI neighbours with :math:`|i - k| \\le \\alpha`, int64 counts
+        of all ROI neighbours, float64 sums of the latter's grey levels (0 outside the ROI).
     """
     lv = np.ascontiguousarray(levels, dtype=np.int64)
     off = np.ascontiguousarray(offsets, dtype=np.int64).reshape(-1, 3)
     if lv.ndim != 3:
         raise ValueError(f"levels must be 3D, got {lv.ndim}D")
-    a = -1.0 if alpha is None else float(alpha)
-    return _neighbour_sums_kernel(lv, off, a, alpha is not None)
+    return _neighbour_stats_kernel(lv, off, float(alpha))

@@ -25,14 +25,14 @@ _started = False
 
 def _load() -> None:
     from radiomix.features._kernels_glrlm import run_length_counts
-    from radiomix.features._kernels_pyradiomics import neighbour_sums
+    from radiomix.features._kernels_pyradiomics import neighbour_stats
     from radiomix.features._kernels_zones import zone_table
 
     levels = np.ones((2, 2, 2), dtype=np.int64)
     offsets = np.array([[0, 0, 1]], dtype=np.int64)
     run_length_counts(levels, offsets, 1)
     zone_table(levels, False)
-    neighbour_sums(levels, offsets, None)
+    neighbour_stats(levels, offsets, 0.0)
 
 
 def _run() -> None:

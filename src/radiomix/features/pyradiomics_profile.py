@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,7 @@ import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_glrlm import run_length_counts
-from radiomix.features._kernels_pyradiomics import neighbour_sums
+from radiomix.features._kernels_pyradiomics import neighbour_stats
 from radiomix.features._kernels_zones import zone_table
 from radiomix.features.glcm import CooccurrenceMatrix, build_matrices
 from radiomix.features.pyradiomics_shape2d import DEFAULT_NAMES as _SHAPE2D_DEFAULT
@@ -916,14 +917,30 @@ def _glszm(
     return {k: float(v[0]) for k, v in out.items()}
 
 
+#: the last neighbour statistics of this thread: GLDM and NGTDM of one image share one pass
+_last_stats = threading.local()
+
+
 def _neighbour_sums(
     levels: np.ndarray, opts: PyradiomicsTextureOptions, alpha: float | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per voxel: number of ROI neighbours (or, with ``alpha``, of dependent ones) and the
-    sum of their grey levels, over both directions of every offset."""
+    sum of the ROI neighbours' grey levels, over both directions of every offset.
+
+    One kernel pass yields both counts (:func:`neighbour_stats`); each thread keeps its last
+    pass with a copy of its levels, and a call with equal levels, offsets and ``gldm_a``
+    reuses it, so that GLDM and NGTDM of an image count once."""
     offsets = texture_offsets(opts.distances, opts.force2d)
     both = np.concatenate([offsets, -offsets]).astype(np.int64)
-    return neighbour_sums(levels, both, alpha)
+    key = (both.tobytes(), float(opts.gldm_a))
+    lv = np.ascontiguousarray(levels, dtype=np.int64)
+    cached = getattr(_last_stats, "entry", None)
+    if cached is not None and cached[0] == key and np.array_equal(cached[1], lv):
+        dep, cnt, tot = cached[2]
+    else:
+        dep, cnt, tot = neighbour_stats(lv, both, float(opts.gldm_a))
+        _last_stats.entry = (key, lv if lv is not levels else lv.copy(), (dep, cnt, tot))
+    return (cnt if alpha is None else dep), tot
 
 
 def _gldm(
@@ -1099,7 +1116,7 @@ def compute_class(
             # (offsets, their weights and the in-plane zones map one to one)
             levels, mask = np.moveaxis(levels, d, 0), np.moveaxis(mask, d, 0)
             spacing = [spacing[d], *(s for k, s in enumerate(spacing) if k != d)]
-        present = np.unique(levels[mask])
+        present = np.flatnonzero(np.bincount(levels[mask].ravel()))  # sorted levels
         if cls == "firstorder":
             res = _firstorder(values, levels[mask], spacing, options.voxel_array_shift)
         elif cls == "glcm":
