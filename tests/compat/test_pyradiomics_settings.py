@@ -20,7 +20,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from radiomix.compat import featureextractor
@@ -202,18 +201,3 @@ def test_custom_settings_per_image_type() -> None:
         {"imageType": {"Original": {"binWidth": 3}}, "setting": {"binCount": 5}}
     )
     assert image_type_options(s, {"binWidth": 3})[:2] == (None, 5)
-
-
-def test_directional_glcm_is_half_of_the_symmetric_one() -> None:
-    levels = np.array([[[1, 2, 2], [3, 1, 0], [2, 3, 3]]], dtype=np.int64)
-    offsets = np.array([[0, 0, 1], [0, 1, 0], [0, 1, 1]])
-    one_way = prof.directional_glcm(levels, offsets, 3)
-    # along x (+1): pairs (1,2) (2,2) (3,1) (2,3) (3,3); the (1, 0) pair leaves the ROI
-    want = np.zeros((3, 3))
-    for i, j in [(1, 2), (2, 2), (3, 1), (2, 3), (3, 3)]:
-        want[i - 1, j - 1] += 1
-    np.testing.assert_array_equal(one_way[:, :, 0], want)
-    from radiomix.features.glcm import build_matrices
-
-    for a, m in enumerate(build_matrices(levels, offsets, 3)):
-        np.testing.assert_array_equal(one_way[:, :, a] + one_way[:, :, a].T, m.to_dense())

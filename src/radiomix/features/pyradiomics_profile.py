@@ -41,9 +41,8 @@ import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_glrlm import run_length_counts
-from radiomix.features._kernels_pyradiomics import neighbour_stats
+from radiomix.features._kernels_pyradiomics import cooccurrence_counts, neighbour_stats
 from radiomix.features._kernels_zones import zone_table
-from radiomix.features.glcm import CooccurrenceMatrix, build_matrices
 from radiomix.features.pyradiomics_shape2d import DEFAULT_NAMES as _SHAPE2D_DEFAULT
 from radiomix.features.pyradiomics_shape2d import NAMES as _SHAPE2D_NAMES
 from radiomix.features.pyradiomics_shape2d import shape2d_features
@@ -413,13 +412,15 @@ def _firstorder(
     x = values.astype(np.float64)
     shifted = x + shift
     energy = float(np.sum(shifted**2))
-    _, counts = np.unique(levels, return_counts=True)
+    counts = np.bincount(levels.ravel())  # levels >= 1: p over the levels present
+    counts = counts[counts > 0]
     p = counts / counts.sum()
     mean = float(np.mean(x))
     dev = x - mean
-    m2 = float(np.mean(dev**2))
-    m3 = float(np.mean(dev**3))
-    m4 = float(np.mean(dev**4))
+    dev2 = dev * dev
+    m2 = float(np.mean(dev2))
+    m3 = float(np.mean(dev2 * dev))
+    m4 = float(np.mean(dev2 * dev2))
     if m2 == 0:
         skew, kurt = 0.0, 0.0
     else:
@@ -672,29 +673,6 @@ def _per_angle(
 # --------------------------------------------------------------------------- glcm
 
 
-def directional_glcm(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> np.ndarray:
-    """One-way co-occurrence counts, one matrix per offset: shape (N_g, N_g, A).
-
-    Element ``[i - 1, j - 1, a]`` counts the voxels :math:`\\mathbf{x}` with
-    ``levels[x] == i`` whose neighbour :math:`\\mathbf{x} + \\mathbf{a}` (``offsets[a]``,
-    (z, y, x)) lies in the array with ``levels == j``; 0 marks voxels outside the ROI. The
-    symmetric GLCM of the offset is this matrix plus its transpose.
-    """
-    width = n_levels + 1
-    out = np.zeros((n_levels, n_levels, len(offsets)), dtype=np.float64)
-    for a, off in enumerate(np.asarray(offsets, dtype=np.int64)):
-        if np.any(np.abs(off) >= levels.shape):
-            continue  # no voxel has this neighbour inside the array
-        pairs = list(zip(levels.shape, (int(c) for c in off), strict=True))
-        src = levels[tuple(slice(max(0, -c), n - max(0, c)) for n, c in pairs)]
-        dst = levels[tuple(slice(max(0, c), n - max(0, -c)) for n, c in pairs)]
-        both = (src > 0) & (dst > 0)
-        keys = src[both].astype(np.int64) * width + dst[both]
-        counts = np.bincount(keys, minlength=width * width).reshape(width, width)
-        out[:, :, a] = counts[1:, 1:]
-    return out
-
-
 def _glcm(
     levels: np.ndarray,
     present: np.ndarray,
@@ -707,7 +685,7 @@ def _glcm(
     With ``symmetrical_glcm`` False (``symmetricalGLCM: false``) each direction's matrix
     counts the pairs one way only: :math:`P_{\\mathbf{a}}(i, j)` = number of ROI voxels
     :math:`\\mathbf{x}` of grey level :math:`i` whose neighbour :math:`\\mathbf{x} +
-    \\mathbf{a}` is in the ROI with grey level :math:`j` (:func:`directional_glcm`).
+    \\mathbf{a}` is in the ROI with grey level :math:`j` (:func:`cooccurrence_counts`).
 
     Idmn :math:`\\sum_k p_{x-y}(k) / (1 + k^2/N_g^2)` and Idn :math:`\\sum_k p_{x-y}(k) /
     (1 + k/N_g)` with :math:`N_g` the highest grey level present; MCC
@@ -716,12 +694,8 @@ def _glcm(
     """
     ng = int(present.max())
     offsets = texture_offsets(opts.distances, opts.force2d)
-    idx = present - 1
-    if opts.symmetrical_glcm:
-        mats = build_matrices(levels, offsets, ng, distance=1)
-        dense = np.stack([m.to_dense()[np.ix_(idx, idx)] for m in mats], axis=-1)  # (Ng', Ng', A)
-    else:
-        dense = directional_glcm(levels, offsets, ng)[np.ix_(idx, idx)]
+    # (Ng', Ng', A) counts over the levels present
+    dense = cooccurrence_counts(levels, offsets, present, opts.symmetrical_glcm)
     dense, sums = _per_angle(dense, offsets, spacing, opts.weighting_norm, glcm=True)
     p = dense / sums[None, None, :]
     g = present.astype(np.float64)
@@ -1132,7 +1106,3 @@ def compute_class(
     specs = {s.name: s for s in FEATURES[cls]}
     wanted = list(names) if names else list(default_features(cls))
     return [FeatureValue(specs[n], float(res[n])) for n in wanted]
-
-
-# CooccurrenceMatrix is re-exported for type checkers reading build_matrices' result
-_ = CooccurrenceMatrix
