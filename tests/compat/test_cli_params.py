@@ -90,7 +90,7 @@ def test_unsupported_setting_exits_2_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     params = tmp_path / "p.yaml"
-    params.write_text("setting:\n  label_channel: 1\n")
+    params.write_text("setting:\n  enableCExtensions: true\n")
     rc = main(
         [
             "extract",
@@ -103,7 +103,7 @@ def test_unsupported_setting_exits_2_naming_it(
         ]
     )
     assert rc == 2
-    assert "label_channel" in capsys.readouterr().err
+    assert "enableCExtensions" in capsys.readouterr().err
 
 
 def test_params_and_config_are_exclusive(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def test_ibsi_settings_form_and_hash_unchanged_by_profiles() -> None:
         ({"featureClass": {"glcm": ["Contrst"]}}, "Contrast"),
         ({"featureClass": {"glcm": ["SumVariance"]}}, "deprecated"),
         ({"featureClass": {"shape2D": ["Perimiter"]}}, "Perimeter"),
-        ({"setting": {"resampledPixelSpacing": [2, 2]}}, "resampledPixelSpacing"),
+        ({"setting": {"resampledPixelSpacing": [2]}}, "resampledPixelSpacing"),
         ({"setting": {"interpolator": "sitkCubic"}}, "interpolator"),
         ({"setting": {"interpolator": 11}}, "interpolator"),
         ({"setting": {"interpolator": 3, "resampledPixelSpacing": [1, 1, 1]}}, "interpolator 3"),

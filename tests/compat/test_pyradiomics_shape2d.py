@@ -184,10 +184,11 @@ def test_force2d_dimension_must_be_an_axis(dim: float) -> None:
         settings_from_params({"setting": {"force2D": True, "force2Ddimension": dim}})
 
 
-def test_resampling_a_2d_image_is_an_error() -> None:
-    # PyRadiomics asserts a 2-value resampledPixelSpacing for a 2D image; radiomix takes 3
+def test_resampling_a_2d_image_with_3_spacings_is_an_error() -> None:
+    # PyRadiomics asserts a 2-value resampledPixelSpacing for a 2D image (the 2-value case
+    # is checked against PyRadiomics in test_pyradiomics_resample2d_channels.py)
     ext = featureextractor.RadiomicsFeatureExtractor(resampledPixelSpacing=[0.4, 0.4, 1.0])
-    with pytest.raises(ConfigError, match="2D"):
+    with pytest.raises(ConfigError, match="3 values but the mask is 2D"):
         ext.execute(str(DATA / "us2d_image.nrrd"), str(DATA / "us2d_label.nrrd"))
 
 

@@ -219,17 +219,19 @@ class RadiomicsFeatureExtractor:
         """Features of one ROI as PyRadiomics' ``OrderedDict``.
 
         ``imageFilepath`` / ``maskFilepath``: file paths, SimpleITK images, radiomix
-        volumes or arrays; ``label`` overrides the ``label`` setting (default 1).
+        volumes or arrays; ``label`` overrides the ``label`` setting (default 1),
+        ``label_channel`` the ``label_channel`` setting (the component of a multi-component
+        mask to read the label map from; default 0, ignored for a scalar mask).
         """
         if voxelBased:
             raise ConfigError("voxel-based extraction is not supported yet by radiomix")
-        if label_channel not in (None, 0):
-            raise ConfigError("label_channel other than 0 is not supported (scalar masks only)")
         settings = self._resolve()
         lab = settings.pyradiomics.label if label is None else int(label)
-        if lab != settings.pyradiomics.label:  # PyRadiomics' settings then print this label
-            params = self._params()
+        if lab != settings.pyradiomics.label or label_channel is not None:
+            params = self._params()  # PyRadiomics' settings then print this label / channel
             params["setting"]["label"] = lab
+            if label_channel is not None:
+                params["setting"]["label_channel"] = label_channel
             settings = params_to_settings(load_params(params))
         (result,) = extract_results(_with_ndim(imageFilepath), maskFilepath, settings, label=lab)
         return result_to_dict(result)

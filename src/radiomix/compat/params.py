@@ -437,23 +437,24 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
     s = params.effective_settings
     for it, custom in params.image_types.items():
         _check_custom(it, custom, s)
-    checks: list[tuple[str, bool, str]] = [
-        ("label_channel", s.get("label_channel", 0) != 0, "label_channel other than 0"),
-    ]
     rps = s.get("resampledPixelSpacing")
     if rps is not None and (
         not isinstance(rps, list)
-        or len(rps) != 3
+        or len(rps) not in (2, 3)
         or any(isinstance(v, bool) or not isinstance(v, int | float) or v < 0 for v in rps)
     ):
-        _fail(f"setting resampledPixelSpacing must be 3 non-negative numbers, got {rps!r}")
+        _fail(
+            "setting resampledPixelSpacing must be non-negative numbers, one per dimension of "
+            f"the mask: 3 (x, y, z) for a 3D image, 2 (x, y) for a 2D one; got {rps!r}"
+        )
     interp = _interpolator(s.get("interpolator"), resampling=rps is not None)
-    for key, bad, what in checks:
-        if bad:
-            _fail(
-                f"setting {what} is not supported yet by radiomix's pyradiomics profile "
-                f"(setting {key!r}); remove it or run PyRadiomics for this configuration"
-            )
+    channel = s.get("label_channel", 0)
+    if isinstance(channel, bool) or not isinstance(channel, int) or channel < 0:
+        # PyRadiomics' parameter schema: an integer >= 0
+        _fail(
+            "setting label_channel must be a non-negative integer (the component of a "
+            f"multi-component mask that holds the label map), got {channel!r}"
+        )
     for key, why in _UNSUPPORTED.items():
         if key in s:
             _fail(f"setting {key!r} is not supported: {why}")
@@ -501,12 +502,13 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
         (k, s[k]) for k in (*FILTER_SETTINGS, "padDistance", "preCrop") if k in s
     )
     py = PyradiomicsSettings(
-        resampled_spacing=None if rps is None else (float(rps[0]), float(rps[1]), float(rps[2])),
+        resampled_spacing=None if rps is None else tuple(float(v) for v in rps),
         interpolator=interp,
         feature_classes=tuple(classes),
         image_types=image_types,
         filter_settings=filter_settings,
         label=label,
+        label_channel=channel,
         voxel_array_shift=shift,
         weighting_norm=wn,
         gldm_a=gldm_a,

@@ -133,7 +133,9 @@ def extract_results(
         if settings.profile == "pyradiomics":  # PyRadiomics' geometry rules: on its own grid
             from radiomix.extraction.profile_pyradiomics import read_pyradiomics_mask
 
-            msk = read_pyradiomics_mask(mask, img, spacing=sp)
+            msk = read_pyradiomics_mask(
+                mask, img, spacing=sp, label_channel=settings.pyradiomics.label_channel
+            )
         else:
             msk = read_mask(mask, reference=img, spacing=sp)
             check_geometry(img, msk)

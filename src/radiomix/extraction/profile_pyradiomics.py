@@ -297,6 +297,16 @@ def _resample(
     the mask onto the image grid, nearest neighbour). ``mask`` is the boolean ROI on its
     own grid (usually the image's): the new grid follows the mask's geometry, the image is
     interpolated at its points wherever the image lies.
+
+    ``resampledPixelSpacing`` holds one value per dimension of the mask as PyRadiomics reads
+    it (:func:`input_ndim`): a 2D image (one plane here) is resampled in 2D, with (x, y)
+    spacings, by 2D SimpleITK images, as PyRadiomics does; the plane keeps its z geometry.
+
+    Raises
+    ------
+    ConfigError
+        The number of spacings differs from the mask's dimensionality (PyRadiomics asserts
+        this too).
     """
     import SimpleITK as sitk
 
@@ -304,12 +314,26 @@ def _resample(
 
     ps = settings.pyradiomics
     assert ps.resampled_spacing is not None and ps.interpolator is not None
-    img = to_sitk(image)
+    nd = _mask_ndim(mask, image)
+    if len(ps.resampled_spacing) != nd:
+        raise ConfigError(
+            f"resampledPixelSpacing has {len(ps.resampled_spacing)} values but the mask is "
+            f"{nd}D: PyRadiomics wants one spacing per dimension, (x, y, z) for a 3D image and "
+            f"(x, y) for a 2D one, and raises otherwise; give {nd} values"
+        )
+    if input_ndim(image) != nd:
+        raise GeometryMismatchError(
+            f"the image is {input_ndim(image)}D but the mask {nd}D: PyRadiomics resamples "
+            "image and mask of one dimensionality only"
+        )
+    img3 = to_sitk(image)
     roi = np.asarray(mask.array, dtype=bool)
-    msk = to_sitk(mask.with_array(roi.astype(np.uint8)))
-    _check_roi_inside(img, msk, roi)
-    box = _box(roi)
-    lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y, z
+    mask_u8 = mask.with_array(roi.astype(np.uint8))
+    msk3 = to_sitk(mask_u8)
+    _check_roi_inside(img3, msk3, roi)
+    img, msk = (img3, msk3) if nd == 3 else (_planar_sitk(image), _planar_sitk(mask_u8))
+    box = _box(roi)[3 - nd :]
+    lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y[, z]
     size = np.array([b.stop - b.start for b in box][::-1], dtype=np.float64)
     old = np.array(msk.GetSpacing())
     new = np.array(ps.resampled_spacing, dtype=np.float64)
@@ -318,7 +342,7 @@ def _resample(
     pad = int(dict(ps.filter_settings).get("padDistance", 5))
     if np.allclose(np.array(img.GetSpacing()), new):
         if not _same_grid(image, mask, exact=True):
-            roi = _nearest_onto(img, msk)
+            roi = _nearest_onto(img3, msk3)
             if not roi.any():
                 raise EmptyMaskError(
                     "the ROI vanished when its mask was resampled onto the image grid: check "
@@ -344,8 +368,42 @@ def _resample(
     out_img = rif.Execute(img)
     rif.SetOutputPixelType(msk.GetPixelID())
     rif.SetInterpolator(sitk.sitkNearestNeighbor)
-    out_msk = rif.Execute(msk)
-    return from_sitk(out_img), sitk.GetArrayFromImage(out_msk).astype(bool)
+    out_roi = sitk.GetArrayFromImage(rif.Execute(msk)).astype(bool)
+    out = from_sitk(out_img)
+    if nd == 2:  # back to one plane with the image's z spacing and origin
+        out_roi = out_roi[np.newaxis]
+        out = out.with_array(
+            out.array,
+            spacing=(image.spacing[0], *out.spacing[1:]),
+            origin=(image.origin[0], *out.origin[1:]),
+        )
+    return out, out_roi
+
+
+def _mask_ndim(mask: Volume, image: Volume) -> int:
+    """The mask's dimensionality as PyRadiomics reads it: recorded by
+    :func:`read_pyradiomics_mask` (or found from its file, :func:`input_ndim`); a mask of
+    unknown origin counts as the image's."""
+    known = mask.metadata.get(IMAGE_NDIM_KEY)
+    if known in (2, 3):
+        return int(known)
+    if mask.array.shape[0] != 1 or "source" in mask.metadata or "format" in mask.metadata:
+        return input_ndim(mask)
+    return input_ndim(image)
+
+
+def _planar_sitk(volume: Volume) -> Any:
+    """A 2D SimpleITK image of a one-plane volume, with its in-plane geometry (the image
+    PyRadiomics reads from a 2D file)."""
+    import SimpleITK as sitk
+
+    array = np.asarray(volume.array)
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array[0]))
+    image.SetSpacing([float(v) for v in volume.spacing[1:][::-1]])
+    image.SetOrigin([float(v) for v in volume.origin[1:][::-1]])
+    direction = np.asarray(volume.direction, dtype=np.float64)[1:, 1:][::-1, ::-1]
+    image.SetDirection([float(v) for v in direction.ravel()])
+    return image
 
 
 def _crop_box(image: Volume, roi: np.ndarray, pad: int) -> tuple[Volume, np.ndarray]:
@@ -362,17 +420,47 @@ def _crop_box(image: Volume, roi: np.ndarray, pad: int) -> tuple[Volume, np.ndar
 
 
 def read_pyradiomics_mask(
-    source: Any, image: Volume, *, spacing: Sequence[float] | None = None
+    source: Any,
+    image: Volume,
+    *,
+    spacing: Sequence[float] | None = None,
+    label_channel: int = 0,
 ) -> Volume:
     """The label map as PyRadiomics loads it: on its own grid where the source has a
     geometry (image files, SimpleITK images, volumes); with the image's geometry where it
     has none (arrays, 2D image files). :func:`extract_roi_pyradiomics` then applies
-    PyRadiomics' geometry rules (``geometryTolerance``, ``correctMask``, resampling)."""
+    PyRadiomics' geometry rules (``geometryTolerance``, ``correctMask``, resampling).
+
+    A multi-component (vector) mask -- a SimpleITK image or a file SimpleITK reads with
+    several components per pixel, such as a segmentation with overlapping segments or a
+    colour PNG -- gives its component ``label_channel`` (PyRadiomics' ``getMask``); a scalar
+    mask ignores ``label_channel``. The volume records the mask's dimensionality as
+    PyRadiomics reads it (:data:`IMAGE_NDIM_KEY`).
+
+    Raises
+    ------
+    ConfigError
+        ``label_channel`` is not a component of a vector mask (PyRadiomics asserts this).
+    """
+    import SimpleITK as sitk
+
     from radiomix.io import read_mask
 
     if isinstance(source, np.ndarray):
-        return read_mask(source, reference=image, spacing=spacing)
-    vol = read_mask(source, spacing=spacing)
+        vol = read_mask(source, reference=image, spacing=spacing)
+        return _with_ndim(vol, input_ndim(image))
+    vector, meta = _vector_mask(source)
+    if vector is not None:
+        vol = read_mask(_mask_channel(vector, label_channel, source), spacing=spacing)
+        vol = vol.with_array(vol.array, metadata={**vol.metadata, **meta})
+    else:
+        vol = read_mask(source, spacing=spacing)
+    if isinstance(source, sitk.Image):
+        vol = _with_ndim(vol, min(source.GetDimension(), 3))
+    elif vol.array.shape[0] != 1 or "source" in vol.metadata or "format" in vol.metadata:
+        vol = _with_ndim(vol, input_ndim(vol))
+    else:  # a volume of one plane with no file behind it: as the image
+        vol = _with_ndim(vol, input_ndim(image))
     if vol.metadata.get("format") in _PLANAR_FORMATS:
         return vol.with_array(
             vol.array,
@@ -381,6 +469,53 @@ def read_pyradiomics_mask(
             direction=image.direction,
         )
     return vol
+
+
+def _vector_mask(source: Any) -> tuple[Any, dict[str, Any]]:
+    """The source as a SimpleITK vector image when PyRadiomics would read it as one
+    (a vector pixel type; a file SimpleITK reads with several components), else None;
+    with the metadata radiomix's readers give the file."""
+    import SimpleITK as sitk
+
+    from radiomix.io._readers import PLANAR_FORMATS, VOLUME_FORMATS, suffix_of
+
+    if isinstance(source, sitk.Image):
+        vector = "vector" in source.GetPixelIDTypeAsString().lower()
+        return (source if vector else None), {}
+    if not isinstance(source, str | Path) or not Path(source).expanduser().is_file():
+        return None, {}
+    path = Path(source).expanduser()
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+        if reader.GetNumberOfComponents() <= 1:
+            return None, {}
+        vector_image = reader.Execute()
+    except RuntimeError:  # not for SimpleITK: radiomix's own readers decide
+        return None, {}
+    suffix = suffix_of(path)
+    fmt = {**VOLUME_FORMATS, **PLANAR_FORMATS}.get(suffix)
+    meta: dict[str, Any] = {"source": str(path)}
+    if fmt is not None:
+        meta["format"] = fmt.lower()
+    return vector_image, meta
+
+
+def _mask_channel(vector: Any, channel: int, source: Any) -> Any:
+    """Component ``channel`` of a SimpleITK vector mask, as PyRadiomics' ``getMask`` takes
+    it (``VectorIndexSelectionCast`` into the component type)."""
+    import SimpleITK as sitk
+
+    n = int(vector.GetNumberOfComponentsPerPixel())
+    if not 0 <= channel < n:
+        what = f"{source}" if isinstance(source, str | Path) else "the SimpleITK mask"
+        raise ConfigError(
+            f"label_channel {channel} asked for, but {what} has {n} component(s) per "
+            f"voxel (channels 0 to {n - 1}); PyRadiomics fails here too: choose an existing "
+            "channel (setting label_channel, or execute(..., label_channel=))"
+        )
+    return sitk.VectorIndexSelectionCast(vector, int(channel))
 
 
 def _same_grid(image: Volume, mask: Volume, *, exact: bool = False, tolerance: float = 0.0) -> bool:
@@ -740,12 +875,6 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Pr
         )
     ndim = input_ndim(image)
     image = _with_ndim(image, ndim)
-    if ndim == 2 and ps.resampled_spacing is not None and ps.interpolator is not None:
-        raise ConfigError(
-            "resampledPixelSpacing has 3 values but the image is 2D: PyRadiomics wants (x, y) "
-            "for a 2D image and raises otherwise, and radiomix does not resample 2D images "
-            "in the pyradiomics profile yet; remove resampledPixelSpacing"
-        )
     diag = (
         diagnostics(image, roi_arr, settings, mask_hash=mask.metadata.get(MASK_HASH_KEY))
         if ps.additional_info

@@ -468,13 +468,17 @@ class PyradiomicsSettings:
     filter_settings : list of [setting, value]
         The filters' settings from the ``setting`` section (``sigma``, ``wavelet``,
         ``padDistance``, ``preCrop``, ...).
-    resampled_spacing : [x, y, z] mm or None
-        ``resampledPixelSpacing`` (PyRadiomics' x, y, z order; 0 keeps an axis' spacing).
+    resampled_spacing : [x, y, z] or [x, y] mm, or None
+        ``resampledPixelSpacing`` (PyRadiomics' x, y, z order; 0 keeps an axis' spacing):
+        one value per dimension of the mask as PyRadiomics reads it, (x, y) for a 2D one.
     interpolator : str or None
         ``interpolator``: a SimpleITK interpolator name (``sitkBSpline``, ``sitkLinear``,
         ...); resampling needs both this and ``resampled_spacing``, as in PyRadiomics.
     label : int
         Label value of the ROI in the mask (``label``).
+    label_channel : int
+        ``label_channel``: the component of a multi-component (vector) mask that holds the
+        label map; ignored for a scalar mask, as in PyRadiomics.
     voxel_array_shift : float
         ``voxelArrayShift``: added to intensities in Energy, TotalEnergy, RootMeanSquared.
     weighting_norm : str or None
@@ -525,9 +529,10 @@ class PyradiomicsSettings:
     feature_classes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     image_types: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (("Original", ()),)
     filter_settings: tuple[tuple[str, Any], ...] = ()
-    resampled_spacing: tuple[float, float, float] | None = None
+    resampled_spacing: tuple[float, ...] | None = None
     interpolator: str | None = "sitkBSpline"
     label: int = 1
+    label_channel: int = 0
     voxel_array_shift: float = 0.0
     weighting_norm: str | None = None
     gldm_a: float = 0.0
@@ -549,6 +554,13 @@ class PyradiomicsSettings:
     symmetrical_glcm: bool = True
 
     def __post_init__(self) -> None:
+        if self.resampled_spacing is not None and len(self.resampled_spacing) not in (2, 3):
+            _fail(
+                "pyradiomics.resampled_spacing must hold 3 (x, y, z) or, for 2D images, 2 "
+                f"(x, y) spacings, got {list(self.resampled_spacing)}"
+            )
+        if self.label_channel < 0:
+            _fail(f"pyradiomics.label_channel must be non-negative, got {self.label_channel}")
         if self.resegment_range is not None and len(self.resegment_range) not in (1, 2):
             _fail(
                 "pyradiomics.resegment_range must hold 1 (lower) or 2 (lower, upper) "
