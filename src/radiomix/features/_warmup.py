@@ -25,7 +25,7 @@ _started = False
 
 def _load() -> None:
     from radiomix.features._kernels_glrlm import run_length_counts
-    from radiomix.features._kernels_pyradiomics import neighbour_stats
+    from radiomix.features._kernels_pyradiomics import cooccurrence_counts, neighbour_stats
     from radiomix.features._kernels_zones import zone_table
 
     levels = np.ones((2, 2, 2), dtype=np.int64)
@@ -33,6 +33,7 @@ def _load() -> None:
     run_length_counts(levels, offsets, 1)
     zone_table(levels, False)
     neighbour_stats(levels, offsets, 0.0)
+    cooccurrence_counts(levels, offsets, np.array([1]))
 
 
 def _run() -> None:
