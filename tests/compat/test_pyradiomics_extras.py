@@ -321,3 +321,20 @@ def test_features_class_without_profile_says_what_to_do(
     assert "--profile pyradiomics" in capsys.readouterr().err
     assert main(["features", "--profile", "pyradiomics", "--family", "ivh"]) == 2
     assert "classes: firstorder" in capsys.readouterr().err
+
+
+def test_binary_255_mask_needs_its_label_as_in_pyradiomics() -> None:
+    """PyRadiomics 3.0.1: ``ValueError: Label (1) not present in mask. Choose from [255]``;
+    the ibsi profile's 0/255 fallback does not apply to the drop-in."""
+    from radiomix.errors import LabelNotFoundError
+
+    rng = np.random.default_rng(0)
+    img = sitk.GetImageFromArray(rng.integers(0, 100, (8, 20, 20)).astype(np.int16))
+    arr = np.zeros((8, 20, 20), dtype=np.uint8)
+    arr[2:6, 5:15, 5:15] = 255
+    msk = sitk.GetImageFromArray(arr)
+    ext = featureextractor.RadiomicsFeatureExtractor()
+    with pytest.raises(LabelNotFoundError, match=r"labels present: \[255\].*label: 255"):
+        ext.execute(img, msk)
+    out = ext.execute(img, msk, label=255)
+    assert out["diagnostics_Mask-original_VoxelNum"] == 400

@@ -141,8 +141,9 @@ def extract_results(
             check_geometry(img, msk)
         if settings.profile == "pyradiomics" and settings.pyradiomics.additional_info:
             msk = _with_label_map_hash(msk)
+        strict = settings.profile == "pyradiomics"  # PyRadiomics: the label given, or error
         rois = [
-            ("1" if lab is None else str(lab), select_label(msk, lab))
+            ("1" if lab is None else str(lab), select_label(msk, lab, strict=strict))
             for lab in _labels(label, msk)
         ]
     out = []

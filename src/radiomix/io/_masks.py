@@ -166,7 +166,7 @@ def mask_labels(mask: Volume | np.ndarray) -> list[int]:
     return [int(v) if float(v).is_integer() else float(v) for v in values if v != 0]  # type: ignore[misc]
 
 
-def select_label(mask: Volume, label: int | None) -> Volume:
+def select_label(mask: Volume, label: int | None, *, strict: bool = False) -> Volume:
     """A boolean ROI mask from a label map.
 
     Parameters
@@ -176,6 +176,9 @@ def select_label(mask: Volume, label: int | None) -> Volume:
     label : int or None
         The label to keep. ``None`` keeps every non-zero voxel. For a binary mask (one
         non-zero value, e.g. 0/255 PNG masks), ``label=1`` selects that value.
+    strict : bool
+        Keep exactly ``label``: no binary-mask fallback (PyRadiomics' rule, used by the
+        ``pyradiomics`` profile, where a 0/255 mask needs ``label: 255``).
 
     Returns
     -------
@@ -199,12 +202,18 @@ def select_label(mask: Volume, label: int | None) -> Volume:
     selected = array == value
     if not selected.any():
         present = mask_labels(array)
-        if value == 1 and len(present) == 1:
+        if value == 1 and len(present) == 1 and not strict:
             value = present[0]  # binary mask stored as 0/255 (or another single value)
         else:
             where = f" of {mask.metadata['source']}" if mask.metadata.get("source") else ""
             found = f"labels present: {present}" if present else "the mask is empty"
-            raise LabelNotFoundError(f"label {label} is not in the mask{where}; {found}")
+            hint = (
+                f" (the pyradiomics profile, like PyRadiomics, takes the label as stored: "
+                f"set label: {present[0]})"
+                if strict and value == 1 and len(present) == 1
+                else ""
+            )
+            raise LabelNotFoundError(f"label {label} is not in the mask{where}; {found}{hint}")
         selected = array == value
     metadata["label"] = value
     return mask.with_array(selected, metadata=metadata)
