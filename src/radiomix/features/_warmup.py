@@ -4,7 +4,8 @@ The first call of a numba kernel in a process costs a few tenths of a second, ev
 on-disk cache: numba sets up its compiler context (it imports some 70 modules) and loads
 the machine code. Reading the image and mask takes about as long and runs in SimpleITK's C++
 code without Python's global lock. :func:`warm_up_kernels` therefore starts, once per
-process, a thread that calls the kernels on tiny inputs, so that both happen at once. The
+process, a thread that calls the kernels on tiny inputs (and imports ``scipy.spatial``, which
+the shape diameters need), so that both happen at once. The
 kernels' results do not depend on it; a failure there is left for the real call to report.
 """
 
@@ -24,6 +25,8 @@ _started = False
 
 
 def _load() -> None:
+    import scipy.spatial  # noqa: F401 - the shape diameters' convex hulls (~0.07 s to import)
+
     from radiomix.features._kernels_glrlm import run_length_counts
     from radiomix.features._kernels_pyradiomics import cooccurrence_counts, neighbour_stats
     from radiomix.features._kernels_zones import zone_table
