@@ -17,39 +17,28 @@ __all__ = ["max_run_length", "run_length_counts"]
 
 @njit(cache=True, nogil=True)
 def _run_counts_kernel(
-    levels: np.ndarray, offsets: np.ndarray, n_levels: int, max_len: int
+    flat: np.ndarray, steps: np.ndarray, n_levels: int, max_len: int
 ) -> np.ndarray:  # pragma: no cover - compiled; checked against _reference_run_counts
-    nz, ny, nx = levels.shape
-    n_dir = offsets.shape[0]
+    """``flat``: the levels zero-padded by one voxel per side and raveled; ``steps``: the
+    directions as steps in it. A step off the ROI's array lands in the padding (level 0),
+    which ends every run: no bounds checks."""
+    n_dir = steps.shape[0]
     out = np.zeros((n_dir, n_levels + 1, max_len + 1), dtype=np.int64)
     for d in range(n_dir):
-        dz = offsets[d, 0]
-        dy = offsets[d, 1]
-        dx = offsets[d, 2]
-        for z in range(nz):
-            for y in range(ny):
-                for x in range(nx):
-                    g = levels[z, y, x]
-                    if g <= 0:
-                        continue
-                    # a run starts here unless the previous voxel along d has the same level
-                    pz = z - dz
-                    py = y - dy
-                    px = x - dx
-                    if 0 <= pz < nz and 0 <= py < ny and 0 <= px < nx and levels[pz, py, px] == g:
-                        continue
-                    n = 1
-                    qz = z + dz
-                    qy = y + dy
-                    qx = x + dx
-                    while (
-                        0 <= qz < nz and 0 <= qy < ny and 0 <= qx < nx and levels[qz, qy, qx] == g
-                    ):
-                        n += 1
-                        qz += dz
-                        qy += dy
-                        qx += dx
-                    out[d, g, n] += 1
+        s = steps[d]
+        for i in range(flat.shape[0]):
+            g = flat[i]
+            if g <= 0:
+                continue
+            # a run starts here unless the previous voxel along d has the same level
+            if flat[i - s] == g:
+                continue
+            n = 1
+            q = i + s
+            while flat[q] == g:
+                n += 1
+                q += s
+            out[d, g, n] += 1
     return out
 
 
@@ -92,8 +81,11 @@ def run_length_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) ->
     n_levels = int(n_levels)
     if levels.size and (int(levels.min()) < 0 or int(levels.max()) > n_levels):
         raise ValueError(f"levels must lie in 0..{n_levels}")
-    lv = np.ascontiguousarray(levels, dtype=np.int64)
-    return _run_counts_kernel(lv, offs, n_levels, max_run_length(lv.shape, offs))
+    padded = np.zeros(tuple(n + 2 for n in levels.shape), dtype=np.int64)
+    padded[1:-1, 1:-1, 1:-1] = levels
+    strides = np.array([padded.shape[1] * padded.shape[2], padded.shape[2], 1], dtype=np.int64)
+    steps = np.ascontiguousarray(offs @ strides)
+    return _run_counts_kernel(padded.ravel(), steps, n_levels, max_run_length(levels.shape, offs))
 
 
 def _reference_run_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> np.ndarray:
