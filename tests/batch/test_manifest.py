@@ -108,3 +108,12 @@ def test_same_case_with_two_labels_is_allowed(tmp_path):
 )
 def test_label_argument(cell, expected):
     assert label_argument(cell) == expected
+
+
+def test_pyradiomics_label_channel_column_is_refused_not_ignored(tmp_path):
+    """PyRadiomics' batch CLI reads a Label_channel column; radiomix does not, so it says so."""
+    m = _write(tmp_path / "b.csv", "Image,Mask,Label_channel\ni.nrrd,m.nrrd,1\nj.nrrd,n.nrrd,\n")
+    with pytest.raises(ManifestError, match=r"Label_channel column \(1\).*label_channel"):
+        read_manifest(m)
+    empty = _write(tmp_path / "c.csv", "Image,Mask,Label_channel\ni.nrrd,m.nrrd,\n")
+    assert read_manifest(empty).carried_columns == ("Label_channel",)

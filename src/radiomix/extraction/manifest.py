@@ -139,7 +139,17 @@ def read_manifest(
         cell, duplicate (case, label) rows, or a carried column named like an output column.
     """
     path = Path(path).expanduser().resolve()
-    text_cols = ["case_id", "image", "mask", "label", "ID", "Image", "Mask", "Label"]
+    text_cols = [
+        "case_id",
+        "image",
+        "mask",
+        "label",
+        "ID",
+        "Image",
+        "Mask",
+        "Label",
+        "Label_channel",
+    ]
     df = _read_csv(path, text_cols)
     cols = [str(c) for c in df.columns]
     if {"image", "mask"} <= set(cols) or "case_id" in cols:
@@ -155,6 +165,14 @@ def read_manifest(
             f"manifest {path} has columns {cols}: expected case_id,image,mask[,label] "
             "(or PyRadiomics' Image,Mask[,Label])"
         )
+    if layout == "pyradiomics" and "Label_channel" in cols:
+        used = sorted({_cell(v).strip() for v in df["Label_channel"]} - {""})
+        if used:
+            raise ManifestError(
+                f"manifest {path}: its Label_channel column ({', '.join(used)}) is not read by "
+                "radiomix's batch runs; set label_channel in the parameter file's setting "
+                "section instead (one channel per run: split the batch by channel)"
+            )
     missing = [c for c in need if c not in cols]
     if missing:
         raise ManifestError(
