@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import SimpleITK as sitk
 
 from radiomix.compat import featureextractor
 from radiomix.compat.params import load_params, settings_from_params
@@ -171,6 +172,10 @@ def test_extractor_api_mirrors_pyradiomics(tmp_path: Path) -> None:
     res = ext.execute(img, mask)
     assert list(res) == ["original_firstorder_Mean", "original_firstorder_Median"]
     assert res["original_firstorder_Mean"] == pytest.approx(float(img[mask == 1].mean()))
-    with pytest.raises(ConfigError, match="voxel-based"):
-        ext.execute(img, mask, voxelBased=True)
+    vox = ext.execute(img, mask, voxelBased=True)  # maps on the ROI box + kernelRadius 1
+    assert list(vox) == ["original_firstorder_Mean", "original_firstorder_Median"]
+    mean_map = sitk.GetArrayFromImage(vox["original_firstorder_Mean"])
+    assert mean_map.shape == (4, 5, 5)
+    assert mean_map[1, 2, 2] == pytest.approx(float(img[1:3, 1:4, 2:5].mean()))
+    assert mean_map[0, 0, 0] == 0.0  # initValue outside the ROI
     assert load_params({}).image_types == {"Original": {}}

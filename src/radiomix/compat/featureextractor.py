@@ -19,6 +19,7 @@ from typing import Any
 
 from radiomix.compat.params import (
     IMAGE_TYPES,
+    VOXEL_SETTINGS,
     load_params,
     params_to_settings,
 )
@@ -95,6 +96,9 @@ class RadiomicsFeatureExtractor:
                 raise ConfigError(
                     f"expected a parameter file path or dict, got {type(src).__name__}"
                 )
+        for key in VOXEL_SETTINGS:  # PyRadiomics merges them into its settings too
+            if key in kwargs:
+                self._voxel[key] = kwargs.pop(key)
         self.settings.update(kwargs)
         self._resolve()  # fail early on anything unsupported
 
@@ -223,8 +227,6 @@ class RadiomicsFeatureExtractor:
         ``label_channel`` the ``label_channel`` setting (the component of a multi-component
         mask to read the label map from; default 0, ignored for a scalar mask).
         """
-        if voxelBased:
-            raise ConfigError("voxel-based extraction is not supported yet by radiomix")
         settings = self._resolve()
         lab = settings.pyradiomics.label if label is None else int(label)
         if lab != settings.pyradiomics.label or label_channel is not None:
@@ -233,5 +235,30 @@ class RadiomicsFeatureExtractor:
             if label_channel is not None:
                 params["setting"]["label_channel"] = label_channel
             settings = params_to_settings(load_params(params))
+        if voxelBased:
+            return self._execute_voxel(imageFilepath, maskFilepath, settings, lab)
         (result,) = extract_results(_with_ndim(imageFilepath), maskFilepath, settings, label=lab)
         return result_to_dict(result)
+
+    def _execute_voxel(
+        self, image: ImageLike, mask: ImageLike, settings: Any, label: int
+    ) -> collections.OrderedDict[str, Any]:
+        """``execute(..., voxelBased=True)``: diagnostics, then one SimpleITK image per
+        feature (float64 maps on the ROI box padded by ``kernelRadius``; ``initValue``
+        outside the ROI), as PyRadiomics returns them. No shape features (PyRadiomics
+        computes none voxel by voxel)."""
+        from radiomix.extraction.profile_pyradiomics import _planar_sitk
+        from radiomix.extraction.profile_pyradiomics_voxel import (
+            VoxelSettings,
+            extract_voxel_results,
+        )
+        from radiomix.io import to_sitk
+
+        voxel = VoxelSettings.from_mapping(self._voxel)
+        res = extract_voxel_results(_with_ndim(image), mask, settings, voxel, label=label)
+        out: collections.OrderedDict[str, Any] = collections.OrderedDict()
+        for tag, v in res.diagnostics.items():
+            out[f"diagnostics_{tag}"] = v
+        for key, vol in res.maps.items():
+            out[key] = _planar_sitk(vol) if res.ndim == 2 else to_sitk(vol)
+        return out

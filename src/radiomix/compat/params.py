@@ -41,6 +41,7 @@ from radiomix.features import pyradiomics_profile as prof
 __all__ = [
     "DEFAULT_SETTINGS",
     "IMAGE_TYPES",
+    "VOXEL_SETTINGS",
     "PyradiomicsParams",
     "load_params",
     "params_to_settings",
@@ -163,6 +164,8 @@ _INTERPOLATOR_NUMBERS = {
 }
 _ALL_SETTINGS = sorted(_SUPPORTED | set(_NO_EFFECT_HERE) | set(_UNSUPPORTED))
 _VOXEL_SETTINGS = ("kernelRadius", "maskedKernel", "initValue", "voxelBatch")
+#: the ``voxelSetting`` section's keys (voxel-based extraction)
+VOXEL_SETTINGS = _VOXEL_SETTINGS
 _WEIGHTING = ("manhattan", "euclidean", "infinity", "no_weighting")
 
 
@@ -236,7 +239,23 @@ def load_params(source: str | Path | Mapping[str, Any]) -> PyradiomicsParams:
                 f"{where}: unknown voxelSetting {key!r}{_closest(key, _VOXEL_SETTINGS)} "
                 f"(valid: {', '.join(_VOXEL_SETTINGS)})"
             )
+    _check_voxel_values(voxel, where)
     return PyradiomicsParams(image_types, classes, setting, voxel)
+
+
+def _check_voxel_values(voxel: Mapping[str, Any], where: str) -> None:
+    """PyRadiomics' schema for ``voxelSetting``: kernelRadius and voxelBatch integers > 0,
+    maskedKernel a boolean, initValue a number."""
+    for key in ("kernelRadius", "voxelBatch"):
+        v = voxel.get(key)
+        if key in voxel and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
+            _fail(f"{where}: voxelSetting {key} must be an integer > 0, got {v!r}")
+    if "maskedKernel" in voxel and not isinstance(voxel["maskedKernel"], bool):
+        got = voxel["maskedKernel"]
+        _fail(f"{where}: voxelSetting maskedKernel must be true or false, got {got!r}")
+    v = voxel.get("initValue")
+    if "initValue" in voxel and (isinstance(v, bool) or not isinstance(v, int | float)):
+        _fail(f"{where}: voxelSetting initValue must be a number, got {v!r}")
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:

@@ -1,0 +1,730 @@
+"""PyRadiomics' voxel-based features: one value per ROI voxel, from the kernel around it.
+
+PyRadiomics 3.0.1 (``execute(..., voxelBased=True)``) computes the first order and texture
+classes once per ROI voxel :math:`\\mathbf{c}` on its *kernel*: the box
+:math:`[\\mathbf{c} - R, \\mathbf{c} + R]` (``kernelRadius`` :math:`R`) clipped to the
+cropped image, one plane thick along the ``force2D`` axis. The voxels of the kernel that take
+part are those of the ROI (``maskedKernel: true``) or all of them (``false``); grey levels
+are binned once, on the ROI (or on the whole cropped image), before the kernels. The
+matrices of each kernel come from :mod:`radiomix.features._kernels_voxel`; the formulas here
+are PyRadiomics' class formulas, batched over the kernels (axis 0), with the same handling of
+grey levels, sizes and directions absent from a kernel:
+
+- the matrices keep every grey level of the binned region (rows of zeros where a kernel lacks
+  a level), so :math:`N_g` (Idmn, Idn) is the highest level of the region, not of the kernel;
+- a direction with no pair (GLCM) or no run longer than one voxel along any line of the
+  kernel (GLRLM) is NaN for that kernel and left out of its mean over directions;
+- PyRadiomics processes the voxels in batches (``voxelBatch``, default: all at once) and
+  drops a direction only where it is empty for every kernel of the batch. Two GLCM features
+  see the difference: JointAverage (a plain mean over the directions kept) is NaN for a
+  kernel that lacks one of them, and MCC (eigenvalues of matrices holding NaN) fails for the
+  whole batch, whose voxels then keep ``initValue``. Both are reproduced here.
+
+A feature that PyRadiomics cannot compute for a batch is returned as None for it (its voxels
+keep ``initValue``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from radiomix.features import pyradiomics_profile as prof
+from radiomix.features._kernels_voxel import (
+    kernel_glcm,
+    kernel_gldm,
+    kernel_glrlm,
+    kernel_glszm,
+    kernel_ngtdm,
+)
+
+__all__ = [
+    "VOXEL_CLASSES",
+    "KernelGrid",
+    "angles",
+    "class_maps",
+    "firstorder_batch",
+    "glcm_batch",
+    "gldm_batch",
+    "glrlm_batch",
+    "glszm_batch",
+    "ngtdm_batch",
+]
+
+EPS = prof.EPS
+
+#: the classes PyRadiomics computes voxel by voxel (shape and shape2D are segment-based only)
+VOXEL_CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm")
+
+#: work chunk: about this many float64 elements per per-kernel matrix stack
+_CHUNK_ELEMENTS = 4_000_000
+
+
+@dataclass(frozen=True)
+class KernelGrid:
+    """The binned crop the kernels read.
+
+    Parameters
+    ----------
+    values : ndarray of float (z, y, x)
+        Intensities; NaN where a voxel takes no part in the kernels.
+    levels : ndarray of int (z, y, x)
+        PyRadiomics' grey levels (1-based) of the voxels that take part, 0 elsewhere.
+    gray_levels : ndarray of int
+        The sorted levels present in ``levels`` (the matrices' rows).
+    radius : int
+        ``kernelRadius``.
+    plane : int
+        The ``force2D`` axis (kernels one voxel thick along it), or -1.
+    spacing : (z, y, x) mm
+    """
+
+    values: np.ndarray
+    levels: np.ndarray
+    gray_levels: np.ndarray
+    radius: int
+    plane: int
+    spacing: tuple[float, float, float]
+
+    @property
+    def remap(self) -> np.ndarray:
+        out = np.zeros(int(self.gray_levels.max()) + 1, dtype=np.int64)
+        out[self.gray_levels] = np.arange(len(self.gray_levels))
+        return out
+
+
+def angles(
+    distances: Sequence[int], plane: int, shape: Sequence[int], *, bidirectional: bool
+) -> np.ndarray:
+    """PyRadiomics' angles (``cMatrices.generate_angles``) for an array of ``shape``: the
+    offsets whose Chebyshev norm is one of ``distances``, none along ``plane``, none longer
+    than the array; one of each opposite pair unless ``bidirectional``."""
+    off = prof.texture_offsets(tuple(int(d) for d in distances), False)
+    if plane >= 0:
+        off = off[off[:, plane] == 0]
+    off = off[np.all(np.abs(off) < np.asarray(shape), axis=1)]
+    return np.concatenate([off, -off]) if bidirectional else off
+
+
+def _kernel_box(grid: KernelGrid, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values (NaN outside) and levels (0 outside) of each kernel's box: shape (n, K)."""
+    r = grid.radius
+    rng = [np.arange(-r, r + 1) if d != grid.plane else np.zeros(1, np.int64) for d in range(3)]
+    off = np.stack(np.meshgrid(*rng, indexing="ij"), -1).reshape(-1, 3)
+    vals = np.pad(grid.values, r, constant_values=np.nan)
+    lv = np.pad(grid.levels, r, constant_values=0)
+    idx = centres[:, None, :] + r + off[None, :, :]
+    return vals[idx[..., 0], idx[..., 1], idx[..., 2]], lv[idx[..., 0], idx[..., 1], idx[..., 2]]
+
+
+# --------------------------------------------------------------------------- firstorder
+
+
+def firstorder_batch(
+    x: np.ndarray,
+    lv: np.ndarray,
+    gray_levels: np.ndarray,
+    spacing: Sequence[float],
+    shift: float,
+    names: Sequence[str],
+) -> dict[str, np.ndarray | None]:
+    """PyRadiomics' first order features of kernels: ``x`` (n, K) intensities (NaN = not in
+    the kernel), ``lv`` (n, K) their grey levels (0 = not in it); the histogram
+    :math:`p_i` runs over ``gray_levels``. Formulas as :func:`pyradiomics_profile._firstorder`
+    (NaN-aware: RootMeanSquared divides by the kernel's voxel count)."""
+    p = np.stack([np.sum(lv == g, axis=1) for g in gray_levels], axis=1).astype(np.float64)
+    tot = p.sum(axis=1, keepdims=True)
+    tot[tot == 0] = 1
+    p /= tot
+    shifted = x + shift
+    out: dict[str, np.ndarray | None] = {}
+    cache: dict[str, np.ndarray] = {}
+
+    def pct(q: float) -> np.ndarray:
+        key = f"p{q}"
+        if key not in cache:
+            cache[key] = np.nanpercentile(x, q, axis=1)
+        return cache[key]
+
+    def moment(k: int) -> np.ndarray:
+        mn = np.nanmean(x, axis=1, keepdims=True)
+        return np.nanmean((x - mn) ** k, axis=1)
+
+    for name in names:
+        if name == "Energy":
+            v = np.nansum(shifted**2, axis=1)
+        elif name == "TotalEnergy":
+            v = np.nansum(shifted**2, axis=1) * float(np.prod(spacing))
+        elif name == "Entropy":
+            v = -np.sum(p * np.log2(p + EPS), axis=1)
+        elif name == "Minimum":
+            v = np.nanmin(x, axis=1)
+        elif name == "10Percentile":
+            v = pct(10)
+        elif name == "90Percentile":
+            v = pct(90)
+        elif name == "Maximum":
+            v = np.nanmax(x, axis=1)
+        elif name == "Mean":
+            v = np.nanmean(x, axis=1)
+        elif name == "Median":
+            v = np.nanmedian(x, axis=1)
+        elif name == "InterquartileRange":
+            v = pct(75) - pct(25)
+        elif name == "Range":
+            v = np.nanmax(x, axis=1) - np.nanmin(x, axis=1)
+        elif name == "MeanAbsoluteDeviation":
+            v = np.nanmean(np.abs(x - np.nanmean(x, axis=1, keepdims=True)), axis=1)
+        elif name == "RobustMeanAbsoluteDeviation":
+            lo, hi = pct(10)[:, None], pct(90)[:, None]
+            sub = np.where((x >= lo) & (x <= hi), x, np.nan)  # NaN compares False
+            v = np.nanmean(np.abs(sub - np.nanmean(sub, axis=1, keepdims=True)), axis=1)
+        elif name == "RootMeanSquared":
+            count = np.sum(~np.isnan(x), axis=1).astype(np.float64)
+            v = np.sqrt(np.nansum(shifted**2, axis=1) / count)
+        elif name == "Skewness":
+            m2, m3 = moment(2), moment(3)
+            m2[m2 == 0] = 1
+            v = m3 / m2**1.5
+        elif name == "Kurtosis":
+            m2, m4 = moment(2), moment(4)
+            m2[m2 == 0] = 1
+            v = m4 / m2**2.0
+        elif name == "Variance":
+            v = np.nanstd(x, axis=1) ** 2
+        elif name == "Uniformity":
+            v = np.nansum(p**2, axis=1)
+        else:  # pragma: no cover - names come from the profile's table
+            raise ValueError(f"unknown firstorder feature {name!r}")
+        out[name] = v
+    return out
+
+
+# --------------------------------------------------------------------------- glcm
+
+
+@dataclass
+class _GlcmExtras:
+    """Per-kernel pieces of the two batch-sensitive GLCM features (see the module notes)."""
+
+    nonempty: np.ndarray  # (n, A) direction has pairs in the kernel
+    ux: np.ndarray  # (n, A) mu_x per direction (NaN where empty)
+    eig: np.ndarray | None  # (n, A, G) eigenvalues of Q (complex; NaN where empty)
+    eig_complex: bool
+
+
+def glcm_batch(
+    counts: np.ndarray,
+    gray_levels: np.ndarray,
+    offsets: np.ndarray,
+    spacing: Sequence[float],
+    *,
+    symmetrical: bool,
+    weighting_norm: str | None,
+    names: Sequence[str],
+) -> tuple[dict[str, np.ndarray], _GlcmExtras]:
+    """GLCM features of kernels from one-way counts ``counts`` (n, G, G, A) over
+    ``gray_levels``; each direction normalised to sum 1 (NaN where empty), features averaged
+    over the directions with ``nanmean``. JointAverage and MCC come back as their per-kernel
+    pieces (:func:`_glcm_finish` completes them over PyRadiomics' batch)."""
+    p = counts + np.transpose(counts, (0, 2, 1, 3)) if symmetrical else counts.copy()
+    if weighting_norm is not None:
+        w = prof._angle_weights(offsets, spacing, weighting_norm, glcm=True)
+        p = np.sum(p * w[None, None, None, :], axis=3, keepdims=True)
+    sums = p.sum(axis=(1, 2))  # (n, A)
+    nonempty = sums > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = p / np.where(nonempty, sums, np.nan)[:, None, None, :]
+    n, g, _, a = p.shape
+    ng = int(gray_levels.max())
+    gv = gray_levels.astype(np.float64)
+    i = gv[None, :, None, None]
+    j = gv[None, None, :, None]
+    px = p.sum(axis=2, keepdims=True)  # (n, G, 1, A)
+    py = p.sum(axis=1, keepdims=True)  # (n, 1, G, A)
+    ux = np.sum(i * p, axis=(1, 2), keepdims=True)
+    uy = np.sum(j * p, axis=(1, 2), keepdims=True)
+    gi = gray_levels.astype(np.int64)
+    sum_idx = (gi[:, None] + gi[None, :] - 2).ravel()  # k = i + j, from 2
+    dif_idx = np.abs(gi[:, None] - gi[None, :]).ravel()
+    flat = p.reshape(n, g * g, a)
+    onehot_sum = np.zeros((g * g, 2 * ng - 1))
+    onehot_sum[np.arange(g * g), sum_idx] = 1.0
+    onehot_dif = np.zeros((g * g, ng))
+    onehot_dif[np.arange(g * g), dif_idx] = 1.0
+    p_add = np.einsum("nqa,qk->nka", flat, onehot_sum)  # (n, 2Ng-1, A)
+    p_sub = np.einsum("nqa,qk->nka", flat, onehot_dif)  # (n, Ng, A)
+    ksum = np.arange(2, 2 * ng + 1, dtype=np.float64)[None, :, None]
+    kdiff = np.arange(0, ng, dtype=np.float64)[None, :, None]
+    hxy = -np.sum(p * np.log2(p + EPS), axis=(1, 2))
+    out: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name in names:
+            if name == "Autocorrelation":
+                v = np.sum(p * i * j, axis=(1, 2))
+            elif name in ("ClusterProminence", "ClusterShade", "ClusterTendency"):
+                k = {"ClusterProminence": 4, "ClusterShade": 3, "ClusterTendency": 2}[name]
+                v = np.sum(p * (i + j - ux - uy) ** k, axis=(1, 2))
+            elif name == "Contrast":
+                v = np.sum(p * (i - j) ** 2, axis=(1, 2))
+            elif name == "Correlation":
+                sigx = np.sum(p * (i - ux) ** 2, axis=(1, 2), keepdims=True) ** 0.5
+                sigy = np.sum(p * (j - uy) ** 2, axis=(1, 2), keepdims=True) ** 0.5
+                corm = np.sum(p * (i - ux) * (j - uy), axis=(1, 2), keepdims=True)
+                corr = corm / (sigx * sigy + EPS)
+                corr[sigx * sigy == 0] = 1
+                v = corr[:, 0, 0, :]
+            elif name == "DifferenceAverage":
+                v = np.sum(kdiff * p_sub, axis=1)
+            elif name == "DifferenceEntropy":
+                v = -np.sum(p_sub * np.log2(p_sub + EPS), axis=1)
+            elif name == "DifferenceVariance":
+                avg = np.sum(kdiff * p_sub, axis=1, keepdims=True)
+                v = np.sum(p_sub * (kdiff - avg) ** 2, axis=1)
+            elif name == "JointEnergy":
+                v = np.sum(p**2, axis=(1, 2))
+            elif name == "JointEntropy":
+                v = hxy
+            elif name in ("Imc1", "Imc2"):
+                pxy = px * py
+                if name == "Imc1":
+                    hx = -np.sum(px * np.log2(px + EPS), axis=(1, 2))
+                    hy = -np.sum(py * np.log2(py + EPS), axis=(1, 2))
+                    hxy1 = -np.sum(p * np.log2(pxy + EPS), axis=(1, 2))
+                    div = np.fmax(hx, hy)
+                    v = hxy - hxy1
+                    nz = div != 0
+                    v[nz] /= div[nz]
+                    v[div == 0] = 0
+                else:
+                    hxy2 = -np.sum(pxy * np.log2(pxy + EPS), axis=(1, 2))
+                    v = (1 - np.e ** (-2 * (hxy2 - hxy))) ** 0.5
+                    v[hxy2 == hxy] = 0
+            elif name == "Idm":
+                v = np.sum(p_sub / (1 + kdiff**2), axis=1)
+            elif name == "Idmn":
+                v = np.sum(p_sub / (1 + kdiff**2 / ng**2), axis=1)
+            elif name == "Id":
+                v = np.sum(p_sub / (1 + kdiff), axis=1)
+            elif name == "Idn":
+                v = np.sum(p_sub / (1 + kdiff / ng), axis=1)
+            elif name == "InverseVariance":
+                v = np.sum(p_sub[:, 1:, :] / kdiff[:, 1:, :] ** 2, axis=1)
+            elif name == "MaximumProbability":
+                v = np.max(p, axis=(1, 2))
+            elif name == "SumAverage":
+                v = np.sum(ksum * p_add, axis=1)
+            elif name == "SumEntropy":
+                v = -np.sum(p_add * np.log2(p_add + EPS), axis=1)
+            elif name == "SumSquares":
+                v = np.sum(p * (i - ux) ** 2, axis=(1, 2))
+            elif name in ("JointAverage", "MCC"):
+                continue  # batch-sensitive: _glcm_finish
+            else:  # pragma: no cover - names come from the profile's table
+                raise ValueError(f"unknown glcm feature {name!r}")
+            out[name] = _nanmean_angles(v)
+    eig = None
+    eig_complex = False
+    if "MCC" in names and g >= 2:
+        eig, eig_complex = _q_eigenvalues(p, px, py, nonempty)
+    return out, _GlcmExtras(nonempty, ux[:, 0, 0, :], eig, eig_complex)
+
+
+def _nanmean_angles(v: np.ndarray) -> np.ndarray:
+    """Mean over the directions (last axis) that are not NaN; NaN where none is."""
+    ok = ~np.isnan(v)
+    cnt = ok.sum(axis=-1)
+    tot = np.where(ok, v, 0.0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+
+def _q_eigenvalues(
+    p: np.ndarray, px: np.ndarray, py: np.ndarray, nonempty: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """Eigenvalues of MCC's :math:`Q_{ij} = \\sum_k p_{ik} p_{jk} / (p_x(i) p_y(k) + \\epsilon)`
+    per kernel and direction, (n, A, G) complex (NaN where the direction is empty), and
+    whether NumPy would return them as complex numbers (some eigenvalue not real)."""
+    n, g, _, a = p.shape
+    q = (
+        p[:, :, None, 0, :]
+        * p[:, None, :, 0, :]
+        / (px[:, :, None, 0, :] * py[:, None, :, 0, :] + EPS)
+    )
+    for k in range(1, g):
+        q += (
+            p[:, :, None, k, :]
+            * p[:, None, :, k, :]
+            / (px[:, :, None, 0, :] * py[:, None, :, k, :] + EPS)
+        )
+    q = np.transpose(q, (0, 3, 1, 2))  # (n, A, G, G)
+    eig = np.full((n, a, g), np.nan, dtype=np.complex128)
+    is_complex = False
+    if nonempty.any():
+        w = np.linalg.eigvals(q[nonempty])
+        is_complex = bool(np.iscomplexobj(w))
+        eig[nonempty] = w
+    return eig, is_complex
+
+
+def _glcm_finish(
+    parts: Sequence[_GlcmExtras], names: Sequence[str]
+) -> dict[str, np.ndarray | None]:
+    """JointAverage and MCC of one PyRadiomics batch (its kernels' pieces, in order)."""
+    out: dict[str, np.ndarray | None] = {}
+    nonempty = np.concatenate([pt.nonempty for pt in parts])
+    n_a = nonempty.shape[1]
+    keep = nonempty.any(axis=0) if n_a > 1 else np.ones(n_a, dtype=bool)  # PyRadiomics' deletion
+    if "JointAverage" in names:
+        ux = np.concatenate([pt.ux for pt in parts])[:, keep]
+        with np.errstate(invalid="ignore"):
+            out["JointAverage"] = ux.mean(axis=1) if ux.shape[1] else np.full(len(ux), np.nan)
+    if "MCC" in names:
+        if parts[0].eig is None:  # one grey level: PyRadiomics returns 1
+            out["MCC"] = np.ones(len(nonempty))
+        elif not np.all(nonempty[:, keep]):
+            out["MCC"] = None  # NaN in a matrix: numpy's eigvals raises, the batch fails
+        else:
+            eig = np.concatenate([pt.eig for pt in parts if pt.eig is not None])[:, keep]
+            if any(pt.eig_complex for pt in parts):
+                ev = np.sort(eig, axis=2)
+                with np.errstate(invalid="ignore"):
+                    mcc = np.sqrt(ev[:, :, -2])
+                    out["MCC"] = np.nanmean(mcc, axis=1).real if mcc.shape[1] else mcc.real[:, 0]
+            else:
+                ev = np.sort(eig.real, axis=2)
+                with np.errstate(invalid="ignore"):
+                    mcc = np.sqrt(ev[:, :, -2])
+                out["MCC"] = _nanmean_angles(mcc)
+    return out
+
+
+# --------------------------------------------------------------------------- run / zone classes
+
+
+def _emphasis(
+    mat: np.ndarray, ivec: np.ndarray, jvec: np.ndarray, total: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Shared GLRLM/GLSZM/GLDM formulas on ``mat`` (n, G, J, A) with totals (n, A)."""
+    pg = mat.sum(axis=2)  # (n, G, A)
+    pj = mat.sum(axis=1)  # (n, J, A)
+    i = ivec[None, :, None]
+    j = jvec[None, :, None]
+    i4 = ivec[None, :, None, None]
+    j4 = jvec[None, None, :, None]
+    pgn = pg / total[:, None, :]
+    pjn = pj / total[:, None, :]
+    ui = np.sum(pgn * i, axis=1, keepdims=True)
+    uj = np.sum(pjn * j, axis=1, keepdims=True)
+    pn = mat / total[:, None, None, :]
+    return {
+        "SE": np.sum(pj / j**2, axis=1) / total,
+        "LE": np.sum(pj * j**2, axis=1) / total,
+        "GLN": np.sum(pg**2, axis=1) / total,
+        "GLNN": np.sum(pg**2, axis=1) / total**2,
+        "JN": np.sum(pj**2, axis=1) / total,
+        "JNN": np.sum(pj**2, axis=1) / total**2,
+        "GLV": np.sum(pgn * (i - ui) ** 2, axis=1),
+        "JV": np.sum(pjn * (j - uj) ** 2, axis=1),
+        "ENT": -np.sum(pn * np.log2(pn + EPS), axis=(1, 2)),
+        "LGE": np.sum(pg / i**2, axis=1) / total,
+        "HGE": np.sum(pg * i**2, axis=1) / total,
+        "SLG": np.sum(mat / (i4**2 * j4**2), axis=(1, 2)) / total,
+        "SHG": np.sum(mat * i4**2 / j4**2, axis=(1, 2)) / total,
+        "LLG": np.sum(mat * j4**2 / i4**2, axis=(1, 2)) / total,
+        "LHG": np.sum(mat * j4**2 * i4**2, axis=(1, 2)) / total,
+        "NP": np.sum(pj * j, axis=1),
+    }
+
+
+_GLRLM = {
+    "GrayLevelNonUniformity": "GLN",
+    "GrayLevelNonUniformityNormalized": "GLNN",
+    "GrayLevelVariance": "GLV",
+    "HighGrayLevelRunEmphasis": "HGE",
+    "LongRunEmphasis": "LE",
+    "LongRunHighGrayLevelEmphasis": "LHG",
+    "LongRunLowGrayLevelEmphasis": "LLG",
+    "LowGrayLevelRunEmphasis": "LGE",
+    "RunEntropy": "ENT",
+    "RunLengthNonUniformity": "JN",
+    "RunLengthNonUniformityNormalized": "JNN",
+    "RunVariance": "JV",
+    "ShortRunEmphasis": "SE",
+    "ShortRunHighGrayLevelEmphasis": "SHG",
+    "ShortRunLowGrayLevelEmphasis": "SLG",
+}
+_GLSZM = {
+    "GrayLevelNonUniformity": "GLN",
+    "GrayLevelNonUniformityNormalized": "GLNN",
+    "GrayLevelVariance": "GLV",
+    "HighGrayLevelZoneEmphasis": "HGE",
+    "LargeAreaEmphasis": "LE",
+    "LargeAreaHighGrayLevelEmphasis": "LHG",
+    "LargeAreaLowGrayLevelEmphasis": "LLG",
+    "LowGrayLevelZoneEmphasis": "LGE",
+    "SizeZoneNonUniformity": "JN",
+    "SizeZoneNonUniformityNormalized": "JNN",
+    "SmallAreaEmphasis": "SE",
+    "SmallAreaHighGrayLevelEmphasis": "SHG",
+    "SmallAreaLowGrayLevelEmphasis": "SLG",
+    "ZoneEntropy": "ENT",
+    "ZoneVariance": "JV",
+}
+_GLDM = {
+    "DependenceEntropy": "ENT",
+    "DependenceNonUniformity": "JN",
+    "DependenceNonUniformityNormalized": "JNN",
+    "DependenceVariance": "JV",
+    "GrayLevelNonUniformity": "GLN",
+    "GrayLevelVariance": "GLV",
+    "HighGrayLevelEmphasis": "HGE",
+    "LargeDependenceEmphasis": "LE",
+    "LargeDependenceHighGrayLevelEmphasis": "LHG",
+    "LargeDependenceLowGrayLevelEmphasis": "LLG",
+    "LowGrayLevelEmphasis": "LGE",
+    "SmallDependenceEmphasis": "SE",
+    "SmallDependenceHighGrayLevelEmphasis": "SHG",
+    "SmallDependenceLowGrayLevelEmphasis": "SLG",
+}
+
+
+def _drop_empty_columns(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns (axis 2) empty in every kernel removed, with the 1-based sizes kept."""
+    jvec = np.arange(1, mat.shape[2] + 1, dtype=np.float64)
+    used = mat.sum(axis=tuple(k for k in range(mat.ndim) if k != 2)) > 0
+    if not used.any():
+        used[0] = True
+    return mat[:, :, used], jvec[used]
+
+
+def glrlm_batch(
+    counts: np.ndarray,
+    gray_levels: np.ndarray,
+    offsets: np.ndarray,
+    spacing: Sequence[float],
+    *,
+    weighting_norm: str | None,
+    names: Sequence[str],
+) -> dict[str, np.ndarray]:
+    """GLRLM features of kernels from run counts (n, G, Nr, A); per direction, averaged with
+    ``nanmean`` over the directions that have runs in the kernel."""
+    mat = counts
+    if weighting_norm is not None:
+        w = prof._angle_weights(offsets, spacing, weighting_norm, glcm=False)
+        mat = np.sum(mat * w[None, None, None, :], axis=3, keepdims=True)
+    mat, jvec = _drop_empty_columns(mat)
+    nr = mat.sum(axis=(1, 2))
+    nr = np.where(nr == 0, np.nan, nr)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = _emphasis(mat, gray_levels.astype(np.float64), jvec, nr)
+        out = {}
+        for name in names:
+            v = nr / e["NP"] if name == "RunPercentage" else e[_GLRLM[name]]
+            out[name] = _nanmean_angles(v)
+    return out
+
+
+def glszm_batch(
+    counts: np.ndarray, gray_levels: np.ndarray, names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """GLSZM features of kernels from zone counts (n, G, S); ZonePercentage
+    :math:`N_z / N_p` (both set to 1 where 0, as PyRadiomics does)."""
+    mat, jvec = _drop_empty_columns(counts)
+    mat = mat[..., None]
+    nz = mat.sum(axis=(1, 2))
+    nz[nz == 0] = 1
+    e = _emphasis(mat, gray_levels.astype(np.float64), jvec, nz)
+    npx = e["NP"].copy()
+    npx[npx == 0] = 1
+    return {
+        name: (nz / npx if name == "ZonePercentage" else e[_GLSZM[name]])[:, 0] for name in names
+    }
+
+
+def gldm_batch(
+    counts: np.ndarray, gray_levels: np.ndarray, names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """GLDM features of kernels from dependence counts (n, G, D), column k = dependence
+    :math:`k + 1`; normalised by the kernel's voxel count."""
+    mat, jvec = _drop_empty_columns(counts)
+    mat = mat[..., None]
+    nz = mat.sum(axis=(1, 2))
+    nz[nz == 0] = 1
+    e = _emphasis(mat, gray_levels.astype(np.float64), jvec, nz)
+    return {name: e[_GLDM[name]][:, 0] for name in names}
+
+
+def ngtdm_batch(
+    counts: np.ndarray, gray_levels: np.ndarray, names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """NGTDM features of kernels from (n, G, 2) = (:math:`n_i`, :math:`s_i`): as
+    :func:`pyradiomics_profile._ngtdm` on each kernel's grey levels (pairs with a level absent
+    from the kernel left out, as PyRadiomics' ``p_zero`` does)."""
+    n_i = counts[:, :, 0]
+    s_i = counts[:, :, 1]
+    nvp = n_i.sum(axis=1)
+    p = n_i / nvp[:, None]
+    iv = gray_levels.astype(np.float64)[None, :]
+    present = p > 0
+    both = present[:, :, None] & present[:, None, :]
+    ngp = present.sum(axis=1).astype(np.float64)
+    d2 = (iv[:, :, None] - iv[:, None, :]) ** 2
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        if name == "Coarseness":
+            sc = np.sum(p * s_i, axis=1)
+            v = np.where(sc != 0, 1.0 / np.where(sc != 0, sc, 1.0), 1e6)
+        elif name == "Contrast":
+            div = ngp * (ngp - 1)
+            c = np.sum(p[:, :, None] * p[:, None, :] * d2, axis=(1, 2)) * np.sum(s_i, axis=1) / nvp
+            v = np.where(div != 0, c / np.where(div != 0, div, 1.0), 0.0)
+        elif name == "Busyness":
+            ipi = iv * p
+            absdiff = np.sum(np.abs(ipi[:, :, None] - ipi[:, None, :]) * both, axis=(1, 2))
+            b = np.sum(p * s_i, axis=1)
+            v = np.where(absdiff != 0, b / np.where(absdiff != 0, absdiff, 1.0), 0.0)
+        elif name == "Complexity":
+            psi = p * s_i
+            num = (psi[:, :, None] + psi[:, None, :]) * both
+            den = p[:, :, None] + p[:, None, :]
+            den[den == 0] = 1
+            v = np.sum(np.sqrt(d2) * num / den, axis=(1, 2)) / nvp
+        elif name == "Strength":
+            ssum = np.sum(s_i, axis=1)
+            st = np.sum((p[:, :, None] + p[:, None, :]) * d2 * both, axis=(1, 2))
+            v = np.where(ssum != 0, st / np.where(ssum != 0, ssum, 1.0), 0.0)
+        else:  # pragma: no cover - names come from the profile's table
+            raise ValueError(f"unknown ngtdm feature {name!r}")
+        out[name] = v
+    return out
+
+
+# --------------------------------------------------------------------------- one class, all kernels
+
+
+def class_maps(
+    cls: str,
+    grid: KernelGrid,
+    centres: np.ndarray,
+    options: prof.PyradiomicsTextureOptions,
+    names: Sequence[str],
+    *,
+    batch: int = -1,
+    init_value: float = 0.0,
+) -> dict[str, np.ndarray]:
+    """Feature maps of one class: for each name, an array of the crop's shape holding the
+    feature of the kernel around each of ``centres`` (n, 3) and ``init_value`` elsewhere (and
+    wherever PyRadiomics' computation fails for a batch).
+
+    ``batch`` is PyRadiomics' ``voxelBatch`` (-1: all centres at once); it matters only to
+    the GLCM's JointAverage and MCC (module notes). The work itself runs in chunks small
+    enough for memory, whatever the batch.
+    """
+    if cls not in VOXEL_CLASSES:
+        raise ValueError(f"{cls!r} is not computed voxel by voxel; classes: {VOXEL_CLASSES}")
+    shape = grid.levels.shape
+    maps = {n: np.full(shape, float(init_value)) for n in names}
+    n_c = len(centres)
+    if n_c == 0 or not names:
+        return maps
+    size = n_c if batch is None or batch < 0 else int(batch)
+    g = len(grid.gray_levels)
+    k = (2 * grid.radius + 1) ** (2 if grid.plane >= 0 else 3)
+    mono = angles(options.distances, grid.plane, shape, bidirectional=False)
+    if cls == "glcm":
+        per = g * g * max(len(mono), 1)
+    elif cls == "glrlm":
+        per = g * (2 * grid.radius + 1) * 13
+    else:
+        per = g * max(k, 27)
+    chunk = max(1, _CHUNK_ELEMENTS // max(per, 1))
+    with warnings.catch_warnings():  # NumPy's empty-slice warnings: NaN, as in PyRadiomics
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _fill(cls, grid, centres, options, names, maps, size, chunk, mono)
+    return maps
+
+
+def _fill(
+    cls: str,
+    grid: KernelGrid,
+    centres: np.ndarray,
+    options: prof.PyradiomicsTextureOptions,
+    names: Sequence[str],
+    maps: dict[str, np.ndarray],
+    size: int,
+    chunk: int,
+    mono: np.ndarray,
+) -> None:
+    """:func:`class_maps`' loop over PyRadiomics' batches and the work chunks in them."""
+    n_c = len(centres)
+    shape = grid.levels.shape
+    g = len(grid.gray_levels)
+    remap = grid.remap
+    for b0 in range(0, n_c, size):
+        bc = centres[b0 : b0 + size]
+        values: dict[str, list[np.ndarray | None]] = {n: [] for n in names}
+        extras: list[_GlcmExtras] = []
+        for c0 in range(0, len(bc), chunk):
+            cc = bc[c0 : c0 + chunk]
+            res: dict[str, np.ndarray | None]
+            if cls == "firstorder":
+                x, lv = _kernel_box(grid, cc)
+                res = firstorder_batch(
+                    x, lv, grid.gray_levels, grid.spacing, options.voxel_array_shift, names
+                )
+            elif cls == "glcm":
+                counts = kernel_glcm(grid.levels, remap, cc, grid.radius, grid.plane, mono, g)
+                r_glcm, ex = glcm_batch(
+                    counts,
+                    grid.gray_levels,
+                    mono,
+                    grid.spacing,
+                    symmetrical=options.symmetrical_glcm,
+                    weighting_norm=options.weighting_norm,
+                    names=names,
+                )
+                res = dict(r_glcm)
+                extras.append(ex)
+            elif cls == "glrlm":
+                runs = angles((1,), grid.plane, shape, bidirectional=False)
+                counts = kernel_glrlm(grid.levels, remap, cc, grid.radius, grid.plane, runs, g)
+                res = dict(
+                    glrlm_batch(
+                        counts,
+                        grid.gray_levels,
+                        runs,
+                        grid.spacing,
+                        weighting_norm=options.weighting_norm,
+                        names=names,
+                    )
+                )
+            elif cls == "glszm":
+                nb = angles((1,), grid.plane, shape, bidirectional=True)
+                counts = kernel_glszm(grid.levels, remap, cc, grid.radius, grid.plane, nb, g)
+                res = dict(glszm_batch(counts, grid.gray_levels, names))
+            elif cls == "gldm":
+                both = angles(options.distances, grid.plane, shape, bidirectional=True)
+                counts = kernel_gldm(
+                    grid.levels, remap, cc, grid.radius, grid.plane, both, options.gldm_a, g
+                )
+                res = dict(gldm_batch(counts, grid.gray_levels, names))
+            else:
+                both = angles(options.distances, grid.plane, shape, bidirectional=True)
+                counts = kernel_ngtdm(grid.levels, remap, cc, grid.radius, grid.plane, both, g)
+                res = dict(ngtdm_batch(counts, grid.gray_levels, names))
+            for n in names:
+                if n in res:
+                    values[n].append(res[n])
+        if cls == "glcm":
+            for n, v in _glcm_finish(extras, names).items():
+                values[n] = [v]
+        idx = (bc[:, 0], bc[:, 1], bc[:, 2])
+        for n in names:
+            parts = values[n]
+            if not parts or any(p is None for p in parts):
+                continue  # failed for this batch: the voxels keep init_value
+            maps[n][idx] = np.concatenate([p for p in parts if p is not None])
