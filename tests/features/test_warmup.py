@@ -18,3 +18,25 @@ def test_warm_up_starts_once_and_loads_the_kernels() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1"
+
+
+def test_voxel_warm_up_compiles_the_signatures_a_real_extraction_uses() -> None:
+    code = (
+        "import numpy as np\n"
+        "from radiomix.features._warmup import warm_up_voxel_kernels\n"
+        "from radiomix.features import _kernels_voxel as kv\n"
+        "from radiomix.compat.featureextractor import RadiomicsFeatureExtractor\n"
+        "t = warm_up_voxel_kernels()\n"
+        "assert t is not None and warm_up_voxel_kernels() is None\n"
+        "t.join(120)\n"
+        "ks = [kv._glcm_kernel, kv._glrlm_kernel, kv._glszm_kernel, kv._gldm_kernel,"
+        " kv._ngtdm_kernel]\n"
+        "print([len(k.signatures) for k in ks])\n"
+        "rng = np.random.default_rng(0)\n"
+        "img = rng.integers(0, 100, (6, 7, 8)).astype(np.float64)\n"
+        "mask = np.zeros(img.shape, np.uint8); mask[2:4, 2:5, 3:6] = 1\n"
+        "RadiomicsFeatureExtractor(binWidth=20).execute(img, mask, voxelBased=True)\n"
+        "print([len(k.signatures) for k in ks])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[1, 1, 1, 1, 1]", "[1, 1, 1, 1, 1]"]

@@ -18,6 +18,7 @@ the ``voxelSetting`` section are :class:`VoxelSettings`.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,40 +122,48 @@ def extract_voxel_pyradiomics(
     if not classes:
         return VoxelResult(diag, maps, ndim)
     centres = np.argwhere(roi_crop)
-    for image_type, custom in ps.image_types:
-        if image_type == "Original":
-            images = {"original": np.asarray(img.array)[crop]}
-        else:
-            filtered, sub = pp._filtered(img, roi_arr, crop, image_type, dict(custom), settings)
-            images = {name: np.asarray(m)[sub] for name, m in filtered.items()}
-        bin_width, bin_count, opts = pp.image_type_options(settings, dict(custom), ndim)
-        plane = opts.force2d_dimension if opts.force2d else -1
-        for name, mapped in images.items():
-            values = np.asarray(mapped, dtype=np.float64)
-            part = roi_crop if voxel.masked_kernel else np.ones(roi_crop.shape, dtype=bool)
-            levels = np.zeros(part.shape, dtype=np.int64)
-            levels[part] = prof.discretise(values[part], bin_width, bin_count)
-            grid = pv.KernelGrid(
-                values=np.where(part, values, np.nan),
-                levels=levels,
-                gray_levels=np.unique(levels[part]),
-                radius=r,
-                plane=plane,
-                spacing=tuple(float(s) for s in img.spacing),  # type: ignore[arg-type]
-            )
-            for cls, names in classes:
-                wanted = list(names) if names else list(prof.default_features(cls))
-                out = pv.class_maps(
-                    cls,
-                    grid,
-                    centres,
-                    opts,
-                    wanted,
-                    batch=voxel.voxel_batch,
-                    init_value=voxel.init_value,
+    # the classes of every (filtered) image run in a thread pool (NumPy and the numba
+    # kernels release the GIL; RADIOMIX_THREADS, 1 in batch workers); results kept in order
+    jobs: list[tuple[str, str, list[str], Future[dict[str, np.ndarray]]]] = []
+    with pp._executor() as pool:
+        for image_type, custom in ps.image_types:
+            if image_type == "Original":
+                images = {"original": np.asarray(img.array)[crop]}
+            else:
+                filtered, sub = pp._filtered(img, roi_arr, crop, image_type, dict(custom), settings)
+                images = {name: np.asarray(m)[sub] for name, m in filtered.items()}
+            bin_width, bin_count, opts = pp.image_type_options(settings, dict(custom), ndim)
+            plane = opts.force2d_dimension if opts.force2d else -1
+            for name, mapped in images.items():
+                values = np.asarray(mapped, dtype=np.float64)
+                part = roi_crop if voxel.masked_kernel else np.ones(roi_crop.shape, dtype=bool)
+                levels = np.zeros(part.shape, dtype=np.int64)
+                levels[part] = prof.discretise(values[part], bin_width, bin_count)
+                grid = pv.KernelGrid(
+                    values=np.where(part, values, np.nan),
+                    levels=levels,
+                    gray_levels=np.unique(levels[part]),
+                    radius=r,
+                    plane=plane,
+                    spacing=tuple(float(s) for s in img.spacing),  # type: ignore[arg-type]
                 )
-                for feature in wanted:
-                    maps[f"{name}_{cls}_{feature}"] = geometry.with_array(out[feature])
+                for cls, names in classes:
+                    wanted = list(names) if names else list(prof.default_features(cls))
+                    fut = pool.submit(
+                        pv.class_maps,
+                        cls,
+                        grid,
+                        centres,
+                        opts,
+                        wanted,
+                        batch=voxel.voxel_batch,
+                        init_value=voxel.init_value,
+                    )
+                    jobs.append((name, cls, wanted, fut))
+        for name, cls, wanted, fut in jobs:
+            out = fut.result()
+            for feature in wanted:
+                maps[f"{name}_{cls}_{feature}"] = geometry.with_array(out[feature])
     return VoxelResult(diag, maps, ndim)
 
 
@@ -172,10 +181,10 @@ def extract_voxel_results(
         An RTSTRUCT / SEG mask: voxel-based extraction reads label maps, as PyRadiomics does.
     """
     from radiomix.extraction.api import _with_label_map_hash
-    from radiomix.features._warmup import warm_up_kernels
+    from radiomix.features._warmup import warm_up_voxel_kernels
     from radiomix.io import check_finite, dicom_roi_file, read_image, select_label
 
-    warm_up_kernels()
+    warm_up_voxel_kernels()
     img = read_image(image)
     if dicom_roi_file(mask) is not None:
         raise ConfigError(

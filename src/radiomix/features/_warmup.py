@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["warm_up_kernels"]
+__all__ = ["warm_up_kernels", "warm_up_voxel_kernels"]
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_started = False
+_started: set[str] = set()
 
 
 def _load() -> None:
@@ -39,23 +40,49 @@ def _load() -> None:
     cooccurrence_counts(levels, offsets, np.array([1]))
 
 
-def _run() -> None:
+def _load_voxel() -> None:
+    from radiomix.features import _kernels_voxel as kv
+
+    levels = np.ones((3, 3, 3), dtype=np.int64)
+    remap = np.zeros(2, dtype=np.int64)
+    centres = np.array([[1, 1, 1]], dtype=np.int64)
+    offsets = np.array([[0, 0, 1]], dtype=np.int64)
+    kv.kernel_glcm(levels, remap, centres, 1, -1, offsets, 1)
+    kv.kernel_glrlm(levels, remap, centres, 1, -1, offsets, 1)
+    kv.kernel_glszm(levels, remap, centres, 1, -1, offsets, 1)
+    kv.kernel_gldm(levels, remap, centres, 1, -1, offsets, 0.0, 1)
+    kv.kernel_ngtdm(levels, remap, centres, 1, -1, offsets, 1)
+
+
+def _run(load: Callable[[], None]) -> None:
     try:
-        _load()
+        load()
     except Exception:  # pragma: no cover - the real call raises it again, with context
         logger.debug("kernel warm-up failed", exc_info=True)
 
 
+def _start(kind: str, load: Callable[[], None]) -> threading.Thread | None:
+    with _lock:
+        if kind in _started:
+            return None
+        _started.add(kind)
+    thread = threading.Thread(
+        target=_run, args=(load,), name=f"radiomix-{kind}-warm-up", daemon=True
+    )
+    thread.start()
+    return thread
+
+
 def warm_up_kernels() -> threading.Thread | None:
-    """Start loading the numba kernels in a daemon thread, once per process.
+    """Start loading the numba kernels of segment-based extraction in a daemon thread, once
+    per process.
 
     Returns the thread when this call started it, None when a previous call did.
     """
-    global _started
-    with _lock:
-        if _started:
-            return None
-        _started = True
-    thread = threading.Thread(target=_run, name="radiomix-kernel-warm-up", daemon=True)
-    thread.start()
-    return thread
+    return _start("kernel", _load)
+
+
+def warm_up_voxel_kernels() -> threading.Thread | None:
+    """The same for the kernels of voxel-based extraction
+    (:mod:`radiomix.features._kernels_voxel`)."""
+    return _start("voxel-kernel", _load_voxel)

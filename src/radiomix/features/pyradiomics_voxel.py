@@ -142,11 +142,13 @@ def firstorder_batch(
     shifted = x + shift
     out: dict[str, np.ndarray | None] = {}
     cache: dict[str, np.ndarray] = {}
+    ordered = np.sort(x, axis=1)  # NaN last
+    count = np.sum(~np.isnan(x), axis=1)
 
     def pct(q: float) -> np.ndarray:
         key = f"p{q}"
         if key not in cache:
-            cache[key] = np.nanpercentile(x, q, axis=1)
+            cache[key] = _sorted_percentile(ordered, count, q)
         return cache[key]
 
     def moment(k: int) -> np.ndarray:
@@ -171,7 +173,7 @@ def firstorder_batch(
         elif name == "Mean":
             v = np.nanmean(x, axis=1)
         elif name == "Median":
-            v = np.nanmedian(x, axis=1)
+            v = _sorted_median(ordered, count)
         elif name == "InterquartileRange":
             v = pct(75) - pct(25)
         elif name == "Range":
@@ -203,6 +205,32 @@ def firstorder_batch(
     return out
 
 
+def _sorted_percentile(ordered: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
+    """``np.nanpercentile(x, q, axis=1)`` (linear method, NumPy's interpolation step for
+    step) of rows sorted with NaN last holding ``count`` numbers each; NaN for empty rows."""
+    pos = q / 100.0 * (count - 1).astype(np.float64)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, count - 1)
+    rows = np.arange(len(ordered))
+    a = ordered[rows, np.clip(lo, 0, None)]
+    b = ordered[rows, np.clip(hi, 0, None)]
+    t = pos - lo
+    diff = b - a
+    v = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)  # NumPy's _lerp
+    return np.where(count > 0, v, np.nan)
+
+
+def _sorted_median(ordered: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(x, axis=1)`` of rows sorted with NaN last holding ``count`` numbers
+    each: the middle number, or the mean of the two middle ones; NaN for empty rows."""
+    rows = np.arange(len(ordered))
+    half = count // 2
+    a = ordered[rows, np.clip(half - 1, 0, None)]
+    b = ordered[rows, np.clip(half, 0, None)]
+    v = np.where(count % 2 == 1, b, (a + b) / 2)
+    return np.where(count > 0, v, np.nan)
+
+
 # --------------------------------------------------------------------------- glcm
 
 
@@ -231,22 +259,21 @@ def glcm_batch(
     over the directions with ``nanmean``. JointAverage and MCC come back as their per-kernel
     pieces (:func:`_glcm_finish` completes them over PyRadiomics' batch)."""
     p = counts + np.transpose(counts, (0, 2, 1, 3)) if symmetrical else counts.copy()
+    p = p.astype(np.float64, copy=False)
     if weighting_norm is not None:
         w = prof._angle_weights(offsets, spacing, weighting_norm, glcm=True)
         p = np.sum(p * w[None, None, None, :], axis=3, keepdims=True)
     sums = p.sum(axis=(1, 2))  # (n, A)
     nonempty = sums > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = p / np.where(nonempty, sums, np.nan)[:, None, None, :]
+    # empty directions: zeros here (cheap sparse sums), NaN in every feature at the end
+    p /= np.where(nonempty, sums, 1.0)[:, None, None, :]
     n, g, _, a = p.shape
     ng = int(gray_levels.max())
     gv = gray_levels.astype(np.float64)
-    i = gv[None, :, None, None]
-    j = gv[None, None, :, None]
     px = p.sum(axis=2, keepdims=True)  # (n, G, 1, A)
     py = p.sum(axis=1, keepdims=True)  # (n, 1, G, A)
-    ux = np.sum(i * p, axis=(1, 2), keepdims=True)
-    uy = np.sum(j * p, axis=(1, 2), keepdims=True)
+    ux = np.sum(gv[None, :, None] * px[:, :, 0, :], axis=1)[:, None, None, :]  # (n, 1, 1, A)
+    uy = np.sum(gv[None, :, None] * py[:, 0, :, :], axis=1)[:, None, None, :]
     gi = gray_levels.astype(np.int64)
     sum_idx = (gi[:, None] + gi[None, :] - 2).ravel()  # k = i + j, from 2
     dif_idx = np.abs(gi[:, None] - gi[None, :]).ravel()
@@ -255,28 +282,48 @@ def glcm_batch(
     onehot_sum[np.arange(g * g), sum_idx] = 1.0
     onehot_dif = np.zeros((g * g, ng))
     onehot_dif[np.arange(g * g), dif_idx] = 1.0
-    p_add = np.einsum("nqa,qk->nka", flat, onehot_sum)  # (n, 2Ng-1, A)
-    p_sub = np.einsum("nqa,qk->nka", flat, onehot_dif)  # (n, Ng, A)
+    p_add = np.einsum("nqa,qk->nka", flat, onehot_sum, optimize=True)  # (n, 2Ng-1, A)
+    p_sub = np.einsum("nqa,qk->nka", flat, onehot_dif, optimize=True)  # (n, Ng, A)
     ksum = np.arange(2, 2 * ng + 1, dtype=np.float64)[None, :, None]
     kdiff = np.arange(0, ng, dtype=np.float64)[None, :, None]
-    hxy = -np.sum(p * np.log2(p + EPS), axis=(1, 2))
+    mx = px[:, :, 0, :]  # (n, G, A)
+    my = py[:, 0, :, :]
+    dev_x = gv[None, :, None] - ux[:, 0]  # (n, G, A): i - mu_x
+    dev_y = gv[None, :, None] - uy[:, 0]
+
+    def plogp(q: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        """-sum q log2(inside + eps) over (i, j), the log taken where q > 0 only (q = 0
+        adds nothing)."""
+        lg = np.zeros(q.shape)
+        np.log2(inside + EPS, out=lg, where=q > 0)
+        return -np.sum(q * lg, axis=(1, 2))
+
+    cache: dict[str, np.ndarray] = {}
+
+    def hxy() -> np.ndarray:
+        if "hxy" not in cache:
+            cache["hxy"] = plogp(p, p)
+        return cache["hxy"]
+
     out: dict[str, np.ndarray] = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for name in names:
             if name == "Autocorrelation":
-                v = np.sum(p * i * j, axis=(1, 2))
+                v = np.einsum("nqa,q->na", flat, np.outer(gv, gv).ravel(), optimize=True)
             elif name in ("ClusterProminence", "ClusterShade", "ClusterTendency"):
                 k = {"ClusterProminence": 4, "ClusterShade": 3, "ClusterTendency": 2}[name]
-                v = np.sum(p * (i + j - ux - uy) ** k, axis=(1, 2))
+                # sum over (i, j) of p (i + j - mu_x - mu_y)^k, grouped by k = i + j
+                v = np.sum(p_add * (ksum - ux[:, 0] - uy[:, 0]) ** k, axis=1)
             elif name == "Contrast":
-                v = np.sum(p * (i - j) ** 2, axis=(1, 2))
+                v = np.sum(p_sub * kdiff**2, axis=1)
             elif name == "Correlation":
-                sigx = np.sum(p * (i - ux) ** 2, axis=(1, 2), keepdims=True) ** 0.5
-                sigy = np.sum(p * (j - uy) ** 2, axis=(1, 2), keepdims=True) ** 0.5
-                corm = np.sum(p * (i - ux) * (j - uy), axis=(1, 2), keepdims=True)
-                corr = corm / (sigx * sigy + EPS)
-                corr[sigx * sigy == 0] = 1
-                v = corr[:, 0, 0, :]
+                sigx = np.sum(mx * dev_x**2, axis=1) ** 0.5
+                sigy = np.sum(my * dev_y**2, axis=1) ** 0.5
+                # sum_ij p (i - mu_x)(j - mu_y) = sum_i (i - mu_x) sum_j p_ij (j - mu_y)
+                inner = np.einsum("nija,nja->nia", p, dev_y, optimize=True)
+                corm = np.sum(dev_x * inner, axis=1)
+                v = corm / (sigx * sigy + EPS)
+                v[sigx * sigy == 0] = 1
             elif name == "DifferenceAverage":
                 v = np.sum(kdiff * p_sub, axis=1)
             elif name == "DifferenceEntropy":
@@ -285,24 +332,24 @@ def glcm_batch(
                 avg = np.sum(kdiff * p_sub, axis=1, keepdims=True)
                 v = np.sum(p_sub * (kdiff - avg) ** 2, axis=1)
             elif name == "JointEnergy":
-                v = np.sum(p**2, axis=(1, 2))
+                v = np.einsum("nqa,nqa->na", flat, flat, optimize=True)
             elif name == "JointEntropy":
-                v = hxy
+                v = hxy()
             elif name in ("Imc1", "Imc2"):
                 pxy = px * py
                 if name == "Imc1":
-                    hx = -np.sum(px * np.log2(px + EPS), axis=(1, 2))
-                    hy = -np.sum(py * np.log2(py + EPS), axis=(1, 2))
-                    hxy1 = -np.sum(p * np.log2(pxy + EPS), axis=(1, 2))
+                    hx = -np.sum(mx * np.log2(mx + EPS), axis=1)
+                    hy = -np.sum(my * np.log2(my + EPS), axis=1)
+                    hxy1 = plogp(p, pxy)
                     div = np.fmax(hx, hy)
-                    v = hxy - hxy1
+                    v = hxy() - hxy1
                     nz = div != 0
                     v[nz] /= div[nz]
                     v[div == 0] = 0
                 else:
-                    hxy2 = -np.sum(pxy * np.log2(pxy + EPS), axis=(1, 2))
-                    v = (1 - np.e ** (-2 * (hxy2 - hxy))) ** 0.5
-                    v[hxy2 == hxy] = 0
+                    hxy2 = plogp(pxy, pxy)
+                    v = (1 - np.e ** (-2 * (hxy2 - hxy()))) ** 0.5
+                    v[hxy2 == hxy()] = 0
             elif name == "Idm":
                 v = np.sum(p_sub / (1 + kdiff**2), axis=1)
             elif name == "Idmn":
@@ -314,18 +361,19 @@ def glcm_batch(
             elif name == "InverseVariance":
                 v = np.sum(p_sub[:, 1:, :] / kdiff[:, 1:, :] ** 2, axis=1)
             elif name == "MaximumProbability":
-                v = np.max(p, axis=(1, 2))
+                v = np.max(flat, axis=1)
             elif name == "SumAverage":
                 v = np.sum(ksum * p_add, axis=1)
             elif name == "SumEntropy":
                 v = -np.sum(p_add * np.log2(p_add + EPS), axis=1)
             elif name == "SumSquares":
-                v = np.sum(p * (i - ux) ** 2, axis=(1, 2))
+                v = np.sum(mx * dev_x**2, axis=1)
             elif name in ("JointAverage", "MCC"):
                 continue  # batch-sensitive: _glcm_finish
             else:  # pragma: no cover - names come from the profile's table
                 raise ValueError(f"unknown glcm feature {name!r}")
-            out[name] = _nanmean_angles(v)
+            out[name] = _nanmean_angles(np.where(nonempty, v, np.nan))
+    ux = np.where(nonempty[:, None, None, :], ux, np.nan)
     eig = None
     eig_complex = False
     if "MCC" in names and g >= 2:
@@ -349,18 +397,10 @@ def _q_eigenvalues(
     per kernel and direction, (n, A, G) complex (NaN where the direction is empty), and
     whether NumPy would return them as complex numbers (some eigenvalue not real)."""
     n, g, _, a = p.shape
-    q = (
-        p[:, :, None, 0, :]
-        * p[:, None, :, 0, :]
-        / (px[:, :, None, 0, :] * py[:, None, :, 0, :] + EPS)
-    )
-    for k in range(1, g):
-        q += (
-            p[:, :, None, k, :]
-            * p[:, None, :, k, :]
-            / (px[:, :, None, 0, :] * py[:, None, :, k, :] + EPS)
-        )
-    q = np.transpose(q, (0, 3, 1, 2))  # (n, A, G, G)
+    pt = np.transpose(p, (0, 3, 1, 2))  # (n, A, G, G)
+    # D_ik = p_ik / (p_x(i) p_y(k) + eps); Q = D P^T
+    d = pt / (np.transpose(px, (0, 3, 1, 2)) * np.transpose(py, (0, 3, 1, 2)) + EPS)
+    q = np.matmul(d, np.swapaxes(pt, 2, 3))
     eig = np.full((n, a, g), np.nan, dtype=np.complex128)
     is_complex = False
     if nonempty.any():
