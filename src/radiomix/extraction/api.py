@@ -105,9 +105,14 @@ def _with_label_map_hash(mask: Volume) -> Volume:
     """The label map with PyRadiomics' hash of it in its metadata: the ROIs selected from it
     (:func:`~radiomix.io.select_label` copies the metadata) carry it to the ``pyradiomics``
     profile's ``diagnostics_Mask-original_Hash``, which hashes the whole label map as read."""
-    from radiomix.extraction.profile_pyradiomics import MASK_HASH_KEY, label_map_hash
+    from radiomix.extraction.profile_pyradiomics import (
+        MASK_HASH_KEY,
+        in_background,
+        label_map_hash,
+    )
 
-    metadata = {**mask.metadata, MASK_HASH_KEY: label_map_hash(mask.array)}
+    # hashed in the background while the features are computed (resolved with diagnostics)
+    metadata = {**mask.metadata, MASK_HASH_KEY: in_background(label_map_hash, mask.array)}
     return mask.with_array(mask.array, metadata=metadata)
 
 
@@ -148,8 +153,10 @@ def extract_results(
         ]
     out = []
     for name, roi in rois:
-        if roi.array.shape == img.array.shape:  # else checked once on the image grid
-            check_finite(img.array[roi.array.astype(bool)], what="image inside the ROI")
+        if roi.array.shape == img.array.shape and np.issubdtype(img.array.dtype, np.inexact):
+            # (integer images are finite; else checked once on the image grid)
+            inside = img.array[np.asarray(roi.array, dtype=bool)]
+            check_finite(inside, what="image inside the ROI")
         result = extract_roi(img, roi, settings, case_id=cid, roi=name)
         result.diagnostics.update(img.metadata.get("diagnostics", {}))  # DICOM slice checks
         out.append(result)

@@ -25,6 +25,7 @@ import hashlib
 import logging
 import os
 import platform
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
@@ -54,10 +55,12 @@ __all__ = [
     "enabled_classes",
     "extract_roi_pyradiomics",
     "image_type_options",
+    "in_background",
     "input_ndim",
     "label_map_hash",
     "prepare_roi",
     "read_pyradiomics_mask",
+    "resolve_diagnostics",
 ]
 
 logger = logging.getLogger(__name__)
@@ -164,15 +167,53 @@ def label_map_hash(label_map: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+_hash_pool: ThreadPoolExecutor | None = None
+_hash_pool_lock = threading.Lock()
+
+
+def in_background(fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``fn(*args)`` on a small pool of background threads (hashing whole images: hashlib
+    releases the GIL), so that it overlaps the features; at once in this thread where
+    :func:`extraction_threads` is 1 (batch workers). Diagnostics hold the future until
+    :func:`resolve_diagnostics`."""
+    global _hash_pool
+    if extraction_threads() == 1:
+        return _InlineExecutor().submit(fn, *args)
+    with _hash_pool_lock:
+        if _hash_pool is None:
+            _hash_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="radiomix-hash")
+    return _hash_pool.submit(fn, *args)
+
+
+def resolve_diagnostics(diag: dict[str, Any]) -> dict[str, Any]:
+    """``diag`` with every value computed in the background (:func:`in_background`) in
+    place of its future."""
+    for key, value in diag.items():
+        if isinstance(value, Future):
+            diag[key] = value.result()
+    return diag
+
+
+def _image_hash(arr: np.ndarray) -> str:
+    """PyRadiomics' ``Image-original_Hash``: SHA-1 of the pixel buffer as read."""
+    return hashlib.sha1(np.ascontiguousarray(arr).data).hexdigest()
+
+
 def diagnostics(
-    image: Volume, roi: np.ndarray, settings: ExtractionSettings, *, mask_hash: str | None = None
+    image: Volume,
+    roi: np.ndarray,
+    settings: ExtractionSettings,
+    *,
+    mask_hash: str | Future[str] | None = None,
 ) -> dict[str, Any]:
     """PyRadiomics' ``diagnostics_*`` values (without the prefix), in its order.
 
     Spacing, size and indices are in (x, y, z) order as PyRadiomics writes them.
     ``mask_hash`` is :func:`label_map_hash` of the label map the ROI came from (the ROI
     arrives here as a boolean mask): ``Mask-original_Hash`` is written only when it is
-    given. ``Versions_radiomix`` replaces ``Versions_PyRadiomics``.
+    given (a future of it too). ``Versions_radiomix`` replaces ``Versions_PyRadiomics``.
+    The image hash is computed in the background (:func:`in_background`): the caller
+    completes the dictionary with :func:`resolve_diagnostics`.
     """
     arr = np.asarray(image.array)
     d: dict[str, Any] = _versions()
@@ -180,7 +221,7 @@ def diagnostics(
     d["Configuration_EnabledImageTypes"] = str(
         {it: dict(custom) for it, custom in settings.pyradiomics.image_types}
     )
-    d["Image-original_Hash"] = hashlib.sha1(np.ascontiguousarray(arr).data).hexdigest()
+    d["Image-original_Hash"] = in_background(_image_hash, arr)
     d["Image-original_Dimensionality"] = f"{input_ndim(image)}D"
     d.update(_image_elements(image, "original"))
     if mask_hash is not None:
@@ -1109,4 +1150,4 @@ def extract_roi_pyradiomics(
                 recs, tms = fj.result()
                 records += recs
                 timings.update(tms)
-    return RoiResult(case_id, roi, records, diag, timings)
+    return RoiResult(case_id, roi, records, resolve_diagnostics(diag), timings)

@@ -120,7 +120,7 @@ def extract_voxel_pyradiomics(
         )
     maps: dict[str, Volume] = {}
     if not classes:
-        return VoxelResult(diag, maps, ndim)
+        return VoxelResult(pp.resolve_diagnostics(diag), maps, ndim)
     centres = np.argwhere(roi_crop)
     # the classes of every (filtered) image run in a thread pool (NumPy and the numba
     # kernels release the GIL; RADIOMIX_THREADS, 1 in batch workers); results kept in order
@@ -164,7 +164,7 @@ def extract_voxel_pyradiomics(
             out = fut.result()
             for feature in wanted:
                 maps[f"{name}_{cls}_{feature}"] = geometry.with_array(out[feature])
-    return VoxelResult(diag, maps, ndim)
+    return VoxelResult(pp.resolve_diagnostics(diag), maps, ndim)
 
 
 def extract_voxel_results(
@@ -195,8 +195,9 @@ def extract_voxel_results(
     if settings.pyradiomics.additional_info:
         msk = _with_label_map_hash(msk)
     roi = select_label(msk, label)
-    if roi.array.shape == img.array.shape:  # else checked once on the image grid
-        check_finite(img.array[roi.array.astype(bool)], what="image inside the ROI")
+    if roi.array.shape == img.array.shape and np.issubdtype(img.array.dtype, np.inexact):
+        # (integer images are finite; else checked once on the image grid)
+        check_finite(img.array[np.asarray(roi.array, dtype=bool)], what="image inside the ROI")
     result = extract_voxel_pyradiomics(img, roi, settings, voxel)
     result.diagnostics.update(img.metadata.get("diagnostics", {}))  # DICOM slice checks
     return result
