@@ -79,6 +79,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--manifest only for --params)",
     )
     p.add_argument("--case-id", help="case identifier (default: the image file name)")
+    p.add_argument(
+        "--mode",
+        choices=("segment", "voxel"),
+        default="segment",
+        help="with --params: segment (one value per feature and ROI, the default) or voxel "
+        "(PyRadiomics' feature maps, written as NRRD files; the table holds their paths)",
+    )
+    p.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        help="--mode voxel: folder of the feature maps (default: <out stem>.maps beside --out)",
+    )
     batch = p.add_argument_group("cohort runs (with --manifest)")
     where = batch.add_mutually_exclusive_group()
     where.add_argument(
@@ -290,6 +302,12 @@ def run_manifest(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.mode == "voxel":
+        from radiomix.cli._voxel import run_voxel
+
+        return run_voxel(args)
+    if args.out_dir is not None:
+        raise ConfigError("--out-dir applies to --mode voxel (feature maps)")
     if args.manifest is not None:
         return run_manifest(args)
     from radiomix.extraction.api import extract

@@ -1,0 +1,145 @@
+"""``radiomix extract ... --params P.yaml --mode voxel``: PyRadiomics' voxel mode.
+
+As PyRadiomics' command line (``pyradiomics IMAGE MASK --mode voxel --out-dir DIR``) does,
+each case's feature maps (:meth:`RadiomicsFeatureExtractor.execute` with
+``voxelBased=True``) are written as compressed NRRD files named
+``Case-<row>_<feature>.nrrd`` in the maps folder (``<row>``: the manifest's 1-based data row,
+1 for IMAGE MASK), and the table (``--out``) holds one row per case: ``case_id``, ``roi``,
+the manifest's carried columns, the ``diagnostics_*`` values, then one column per feature
+holding the path of its map. A manifest's cases run one after the other in this process
+(each case uses the extraction threads); a failed case is recorded in
+``<out stem>.errors.csv`` and the others go on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from radiomix.errors import ConfigError, RadiomixError
+
+__all__ = ["run_voxel"]
+
+
+def _maps_dir(args: argparse.Namespace, out: Path) -> Path:
+    return Path(args.out_dir) if args.out_dir else out.with_name(out.stem + ".maps")
+
+
+def _one_label(label: str | int | None, default: int) -> int:
+    """The single integer label of a voxel-mode case (PyRadiomics reads one per row)."""
+    if label is None or str(label).strip() == "":
+        return default
+    try:
+        return int(str(label).strip())
+    except ValueError:
+        raise ConfigError(
+            f"voxel mode extracts one integer label per case, got {label!r}: give one "
+            "label per manifest row (repeat the row for another label)"
+        ) from None
+
+
+def _case(
+    extractor: Any, image: str, mask: str, label: int, row: int, maps: Path
+) -> dict[str, Any]:
+    """Diagnostics and map paths of one case; the maps are written to ``maps``."""
+    import SimpleITK as sitk
+
+    result = extractor.execute(image, mask, label=label, voxelBased=True)
+    out: dict[str, Any] = {}
+    maps.mkdir(parents=True, exist_ok=True)
+    for key, value in result.items():
+        if isinstance(value, sitk.Image):
+            target = maps / f"Case-{row}_{key}.nrrd"
+            sitk.WriteImage(value, str(target), True)
+            out[key] = str(target)
+        else:
+            out[key] = value
+    return out
+
+
+def run_voxel(args: argparse.Namespace) -> int:
+    """Voxel mode for IMAGE MASK or --manifest (see the module notes)."""
+    import pandas as pd
+
+    from radiomix.cli._extract import EXIT_SOME_FAILED, _sibling, write_table_atomic
+    from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
+    from radiomix.extraction.batch import ERROR_COLUMNS
+
+    if args.params is None:
+        raise ConfigError("--mode voxel needs a PyRadiomics parameter file (--params)")
+    for opt in ("jobs", "scheduler", "cache_dir"):
+        if getattr(args, opt) is not None:
+            flag = f"--{opt.replace('_', '-')}"
+            raise ConfigError(f"{flag} applies to segment-based runs; drop it with --mode voxel")
+    if args.no_cache:
+        raise ConfigError("--no-cache applies to segment-based runs; drop it with --mode voxel")
+    if args.format != "wide":
+        raise ConfigError("--mode voxel writes the wide table (map paths); drop --format long")
+    if args.out == "-":
+        raise ConfigError("--mode voxel needs a file for --out (the maps go beside it)")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise ConfigError(f"--out {out}: use a .csv or .parquet file name")
+    extractor = RadiomicsFeatureExtractor(args.params)
+    default = int(extractor.settings.get("label", 1))
+    labels = args.label or []
+    if len(labels) > 1 or (labels and "," in labels[0]):
+        raise ConfigError("--mode voxel extracts one label: give --label once")
+    maps = _maps_dir(args, out)
+
+    if args.manifest is None:
+        if args.image is None or args.mask is None:
+            raise ConfigError("give IMAGE and MASK, or --manifest CASES.csv")
+        label = _one_label(labels[0] if labels else None, default)
+        case_id = args.case_id or Path(args.image).name
+        row = {"case_id": case_id, "roi": str(label)}
+        row.update(_case(extractor, args.image, args.mask, label, 1, maps))
+        write_table_atomic(pd.DataFrame([row]), str(out))
+        print(f"radiomix: maps in {maps}, table in {out}", file=sys.stderr)
+        return 0
+
+    from radiomix.extraction.manifest import read_manifest
+
+    if args.image is not None or args.mask is not None:
+        raise ConfigError("give either IMAGE MASK or --manifest, not both")
+    if args.case_id is not None:
+        raise ConfigError("--case-id applies to IMAGE MASK; a manifest gives its own case ids")
+    manifest = read_manifest(args.manifest, default_label=labels[0] if labels else None)
+    rows: list[dict[str, Any]] = []
+    errors: list[tuple[Any, ...]] = []
+    for k, case in enumerate(manifest.cases):
+        carried = manifest.carried.iloc[k].to_dict() if manifest.carried_columns else {}
+        try:
+            label = _one_label(case.label, default)
+            values = _case(extractor, case.image, case.mask, label, case.row, maps)
+        except (RadiomixError, RuntimeError, ValueError, OSError) as exc:
+            errors.append(
+                (
+                    case.case_id,
+                    case.label or "",
+                    case.image_text,
+                    case.mask_text,
+                    type(exc).__name__,
+                    str(exc),
+                    traceback.format_exc(),
+                )
+            )
+            print(f"radiomix: case {case.case_id} failed: {exc}", file=sys.stderr)
+            continue
+        rows.append({"case_id": case.case_id, "roi": str(label), **carried, **values})
+    table = pd.DataFrame(rows)
+    write_table_atomic(table, str(out))
+    errors_path = _sibling(out, ".errors.csv")
+    if errors:
+        write_table_atomic(pd.DataFrame(errors, columns=ERROR_COLUMNS), str(errors_path))
+    else:
+        errors_path.unlink(missing_ok=True)
+    print(
+        f"radiomix: {len(manifest)} case(s), {len(errors)} failed; maps in {maps}, table in {out}"
+        + (f"; errors in {errors_path}" if errors else ""),
+        file=sys.stderr,
+    )
+    return EXIT_SOME_FAILED if errors else 0
