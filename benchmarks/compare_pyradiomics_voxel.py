@@ -9,7 +9,7 @@ every ROI voxel (1e-9 absolute near zero, NaN equal to NaN), with the ratios
 PyRadiomics / radiomix.
 
 Cases: a CT-like volume (160 x 160 x 40 voxels, 0.7 x 0.7 x 2.5 mm) with lesions of about
-1 cm and 2 cm; the parameter set is the default one (firstorder and the five texture
+1, 2 and 3 cm; the parameter set is the default one (firstorder and the five texture
 classes, 93 maps, binWidth 25) with kernelRadius 1, and with ``--radius 2`` a 5-voxel kernel.
 
     .venv/bin/python benchmarks/compare_pyradiomics_voxel.py [--radius R] [--repeat N]
@@ -62,14 +62,15 @@ print(json.dumps({"maps": maps, "seconds": wall, "peak_rss_mib": int(hwm) / 1024
 
 
 def make_case(folder: Path, seed: int = 11) -> tuple[Path, Path]:
-    """160 x 160 x 40 CT-like volume with a 1 cm (label 1) and a 2 cm (label 2) lesion."""
+    """160 x 160 x 40 CT-like volume with lesions of 1, 2 and 3 cm (labels 1, 2, 3)."""
     rng = np.random.default_rng(seed)
     shape = (40, 160, 160)
     sp = np.array([2.5, 0.7, 0.7])
     img = ndimage.gaussian_filter(rng.normal(40, 20, shape), 1.0) + rng.normal(0, 15, shape)
     z, y, x = np.ogrid[: shape[0], : shape[1], : shape[2]]
     lab = np.zeros(shape, dtype=np.uint8)
-    for label, (cz, cy, cx), diam in ((1, (12, 50, 50), 10.0), (2, (25, 100, 105), 20.0)):
+    lesions = ((1, (12, 50, 50), 10.0), (2, (25, 100, 105), 20.0), (3, (20, 112, 42), 30.0))
+    for label, (cz, cy, cx), diam in lesions:
         d = ((z - cz) * sp[0]) ** 2 + ((y - cy) * sp[1]) ** 2 + ((x - cx) * sp[2]) ** 2
         inside = d < (diam / 2 * (1 + 0.15 * np.sin(x / 4.0) * np.cos(y / 3.0))) ** 2
         lab[inside] = label
@@ -141,7 +142,7 @@ def main() -> None:
         print(f"voxel-based, kernelRadius {args.radius}, default classes")
         print(head)
         print("-" * len(head))
-        for label, name in ((1, "1 cm"), (2, "2 cm")):
+        for label, name in ((1, "1 cm"), (2, "2 cm"), (3, "3 cm")):
             case = f"{name} ({int((lab == label).sum())} vox)"
             tail = [str(img), str(msk), str(label)]
             ref, ref_wall = _run(
