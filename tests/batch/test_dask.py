@@ -117,3 +117,29 @@ def test_a_worker_killed_mid_run_loses_no_case(fresh_cluster, tmp_path):
     assert sorted(o.case_id for o in res.outcomes) == [f"case{i:02d}" for i in range(10)]
     local = run_batch(man, SETTINGS, executor=InProcessExecutor())
     assert_tables_identical(res.table, local.table)
+
+
+def test_voxel_mode_runs_on_the_cluster(cluster, tmp_path):
+    """``--mode voxel`` sends its cases to the Dask workers, which write the maps."""
+    import pandas as pd
+    import SimpleITK as sitk
+
+    from tests.compat.test_cli_voxel import DATA, _check_maps, _params
+
+    manifest = tmp_path / "batch.csv"
+    manifest.write_text(
+        "Image,Mask,Label\n"
+        f"{DATA / 'ct_c_image.nrrd'},{DATA / 'ct_c_label.nrrd'},2\n"
+        f"{DATA / 'ct_c_image.nrrd'},{tmp_path / 'missing.nrrd'},2\n"
+    )
+    out = tmp_path / "maps.csv"
+    args = ["extract", "--manifest", str(manifest), "--params", str(_params(tmp_path))]
+    rc = main([*args, "--mode", "voxel", "--scheduler", cluster.address, "--out", str(out)])
+    assert rc == 3
+    table = pd.read_csv(out)
+    assert len(table) == 1
+    _check_maps(table.iloc[0])
+    assert sitk.ReadImage(table.loc[0, "original_glcm_Contrast"]).GetPixelID() == sitk.sitkFloat64
+    assert pd.read_csv(tmp_path / "maps.errors.csv")["image"].tolist() == [
+        str(DATA / "ct_c_image.nrrd")
+    ]

@@ -53,7 +53,10 @@ def test_single_case_writes_maps_and_their_paths(tmp_path: Path) -> None:
     _check_maps(table.iloc[0])
 
 
-def test_manifest_records_a_bad_case_and_goes_on(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "jobs", [["--jobs", "1"], ["--jobs", "2"]], ids=["in-process", "processes"]
+)
+def test_manifest_records_a_bad_case_and_goes_on(tmp_path: Path, jobs: list[str]) -> None:
     manifest = tmp_path / "batch.csv"
     manifest.write_text(
         "Image,Mask,Label,site\n"
@@ -63,7 +66,9 @@ def test_manifest_records_a_bad_case_and_goes_on(tmp_path: Path) -> None:
     )
     out = tmp_path / "run" / "maps.parquet"
     run = ["extract", "--manifest", str(manifest), "--params", str(_params(tmp_path))]
-    rc = main([*run, "--mode", "voxel", "--out", str(out), "--out-dir", str(tmp_path / "fm")])
+    rc = main(
+        [*run, *jobs, "--mode", "voxel", "--out", str(out), "--out-dir", str(tmp_path / "fm")]
+    )
     assert rc == 3
     table = pd.read_parquet(out)
     assert list(table["site"]) == ["a", "c"]
@@ -81,7 +86,8 @@ def test_manifest_records_a_bad_case_and_goes_on(tmp_path: Path) -> None:
     ("extra", "message"),
     [
         (["--mode", "voxel"], "needs a PyRadiomics parameter file"),
-        (["--params", "P", "--mode", "voxel", "--jobs", "2"], "--jobs applies"),
+        (["--params", "P", "--mode", "voxel", "--jobs", "2"], "--jobs applies to --manifest"),
+        (["--params", "P", "--mode", "voxel", "--no-cache"], "keeps no cache"),
         (["--params", "P", "--mode", "voxel", "--format", "long"], "drop --format long"),
         (["--params", "P", "--mode", "voxel", "--label", "1,2"], "one label"),
         (["--params", "P", "--out-dir", "D"], "--out-dir applies to --mode voxel"),

@@ -6,9 +6,11 @@ each case's feature maps (:meth:`RadiomicsFeatureExtractor.execute` with
 ``Case-<row>_<feature>.nrrd`` in the maps folder (``<row>``: the manifest's 1-based data row,
 1 for IMAGE MASK), and the table (``--out``) holds one row per case: ``case_id``, ``roi``,
 the manifest's carried columns, the ``diagnostics_*`` values, then one column per feature
-holding the path of its map. A manifest's cases run one after the other in this process
-(each case uses the extraction threads); a failed case is recorded in
-``<out stem>.errors.csv`` and the others go on.
+holding the path of its map. A manifest's cases run on the executor of segment-based runs
+(``--jobs`` local worker processes, all cores by default, one thread each; ``--jobs 1`` in
+this process with the extraction threads; ``--scheduler`` a Dask cluster, whose workers
+must see the maps folder); a failed case is recorded in ``<out stem>.errors.csv`` and the
+others go on.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radiomix.errors import ConfigError, RadiomixError
+from radiomix.errors import ConfigError
 
-__all__ = ["run_voxel"]
+__all__ = ["VoxelOutcome", "VoxelTask", "run_voxel", "run_voxel_task"]
 
 
 def _maps_dir(args: argparse.Namespace, out: Path) -> Path:
@@ -60,6 +63,54 @@ def _case(
     return out
 
 
+@dataclass(frozen=True)
+class VoxelTask:
+    """One manifest case of a voxel-mode run (picklable: sent to worker processes)."""
+
+    index: int
+    params: dict[str, Any]
+    image: str
+    mask: str
+    label: str | None
+    row: int
+    maps: str
+
+
+@dataclass(frozen=True)
+class VoxelOutcome:
+    """A case's values (``diagnostics_*`` and map paths), or its error."""
+
+    index: int
+    label: int | None = None
+    values: dict[str, Any] | None = None
+    error_type: str = ""
+    message: str = ""
+    traceback: str = ""
+
+
+def run_voxel_task(task: VoxelTask) -> VoxelOutcome:
+    """Run one case; any error is returned, not raised (the batch goes on)."""
+    from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
+
+    try:
+        extractor = RadiomicsFeatureExtractor(task.params)
+        label = _one_label(task.label, int(extractor.settings.get("label", 1)))
+        values = _case(extractor, task.image, task.mask, label, task.row, Path(task.maps))
+    except Exception as exc:  # noqa: BLE001 - recorded per case, the others go on
+        return VoxelOutcome(
+            task.index,
+            error_type=type(exc).__name__,
+            message=str(exc),
+            traceback=traceback.format_exc(),
+        )
+    return VoxelOutcome(task.index, label=label, values=values)
+
+
+def _lost(task: VoxelTask, exc: BaseException) -> VoxelOutcome:
+    """The outcome of a case whose worker process died."""
+    return VoxelOutcome(task.index, error_type=type(exc).__name__, message=str(exc))
+
+
 def run_voxel(args: argparse.Namespace) -> int:
     """Voxel mode for IMAGE MASK or --manifest (see the module notes)."""
     import pandas as pd
@@ -70,12 +121,10 @@ def run_voxel(args: argparse.Namespace) -> int:
 
     if args.params is None:
         raise ConfigError("--mode voxel needs a PyRadiomics parameter file (--params)")
-    for opt in ("jobs", "scheduler", "cache_dir"):
-        if getattr(args, opt) is not None:
-            flag = f"--{opt.replace('_', '-')}"
-            raise ConfigError(f"{flag} applies to segment-based runs; drop it with --mode voxel")
-    if args.no_cache:
-        raise ConfigError("--no-cache applies to segment-based runs; drop it with --mode voxel")
+    if args.cache_dir is not None or args.no_cache:
+        raise ConfigError(
+            "--mode voxel keeps no cache (the maps are files): drop --cache-dir / --no-cache"
+        )
     if args.format != "wide":
         raise ConfigError("--mode voxel writes the wide table (map paths); drop --format long")
     if args.out == "-":
@@ -93,6 +142,9 @@ def run_voxel(args: argparse.Namespace) -> int:
     if args.manifest is None:
         if args.image is None or args.mask is None:
             raise ConfigError("give IMAGE and MASK, or --manifest CASES.csv")
+        for opt in ("jobs", "scheduler"):
+            if getattr(args, opt) is not None:
+                raise ConfigError(f"--{opt} applies to --manifest runs only")
         label = _one_label(labels[0] if labels else None, default)
         case_id = args.case_id or Path(args.image).name
         row = {"case_id": case_id, "roi": str(label)}
@@ -101,6 +153,7 @@ def run_voxel(args: argparse.Namespace) -> int:
         print(f"radiomix: maps in {maps}, table in {out}", file=sys.stderr)
         return 0
 
+    from radiomix.extraction.executors import make_executor
     from radiomix.extraction.manifest import read_manifest
 
     if args.image is not None or args.mask is not None:
@@ -108,28 +161,39 @@ def run_voxel(args: argparse.Namespace) -> int:
     if args.case_id is not None:
         raise ConfigError("--case-id applies to IMAGE MASK; a manifest gives its own case ids")
     manifest = read_manifest(args.manifest, default_label=labels[0] if labels else None)
+    executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
+    params = extractor._params()
+    tasks = [
+        VoxelTask(k, params, c.image, c.mask, c.label, c.row, str(maps.resolve()))
+        for k, c in enumerate(manifest.cases)
+    ]
+    outcomes: dict[int, VoxelOutcome] = {}
+    for outcome in executor.map_unordered(run_voxel_task, tasks, _lost):
+        outcomes[outcome.index] = outcome
+        case = manifest.cases[outcome.index]
+        if outcome.values is None:
+            print(f"radiomix: case {case.case_id} failed: {outcome.message}", file=sys.stderr)
+        elif not args.quiet:
+            print(f"radiomix: case {case.case_id} done", file=sys.stderr)
     rows: list[dict[str, Any]] = []
     errors: list[tuple[Any, ...]] = []
     for k, case in enumerate(manifest.cases):
-        carried = manifest.carried.iloc[k].to_dict() if manifest.carried_columns else {}
-        try:
-            label = _one_label(case.label, default)
-            values = _case(extractor, case.image, case.mask, label, case.row, maps)
-        except (RadiomixError, RuntimeError, ValueError, OSError) as exc:
+        o = outcomes[k]
+        if o.values is None:
             errors.append(
                 (
                     case.case_id,
                     case.label or "",
                     case.image_text,
                     case.mask_text,
-                    type(exc).__name__,
-                    str(exc),
-                    traceback.format_exc(),
+                    o.error_type,
+                    o.message,
+                    o.traceback,
                 )
             )
-            print(f"radiomix: case {case.case_id} failed: {exc}", file=sys.stderr)
             continue
-        rows.append({"case_id": case.case_id, "roi": str(label), **carried, **values})
+        carried = manifest.carried.iloc[k].to_dict() if manifest.carried_columns else {}
+        rows.append({"case_id": case.case_id, "roi": str(o.label), **carried, **o.values})
     table = pd.DataFrame(rows)
     write_table_atomic(table, str(out))
     errors_path = _sibling(out, ".errors.csv")
