@@ -2,9 +2,10 @@
 
 Runs only where benchmarks/.venv-pyradiomics exists (benchmarks/setup_pyradiomics.sh; CI
 may create it); skips with the reason otherwise. A CT-sized synthetic case (512 x 512 x 60
-voxels) with a 3 cm and an 8 cm lesion, PyRadiomics' default parameters plus a second file
-with fixed bin count, weighting and force2D: every feature within 1e-6 relative (1e-9
-absolute near zero).
+voxels) with a 3 cm and an 8 cm lesion, PyRadiomics' default parameters, a second file
+with fixed bin count, weighting and force2D, and every image type with force2D: every
+feature within 1e-6 relative (1e-9 absolute near zero), LBP3D's within PyRadiomics' 3 %
+(its maps are machine-dependent in the last bit, see ``LBP3D_TOLERANCE``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,19 @@ PARAMS = {
     "fbn_2d": "setting:\n  binCount: 32\n  force2D: true\n  weightingNorm: infinity\n"
     "  voxelArrayShift: 1000\nfeatureClass:\n  firstorder:\n  glcm:\n  glrlm:\n  glszm:\n"
     "  gldm:\n  ngtdm:\n  shape:\n",
+    # every image type on the CT-sized case, force2D
+    "all_types_2d": "imageType:\n  Original: {}\n  LoG: {sigma: [1.0, 3.0]}\n  Wavelet: {}\n"
+    "  Square: {}\n  SquareRoot: {}\n  Logarithm: {}\n  Exponential: {}\n  Gradient: {}\n"
+    "  LBP2D: {}\n  LBP3D: {}\nsetting:\n  binCount: 32\n  force2D: true\nfeatureClass:\n"
+    "  shape:\n  firstorder:\n  glcm:\n  glrlm:\n  glszm:\n  gldm:\n  ngtdm:\n",
 }
+
+#: PyRadiomics' LBP3D maps depend on the machine in the last bit (trimesh's icosphere
+#: vertices are normalised with a BLAS dot whose rounding follows the CPU; see
+#: docs/pyradiomics-profile.md), which moves features that test a value against a
+#: percentile or a bin edge (RobustMeanAbsoluteDeviation of lbp-3D-m2 here): the lbp-3D
+#: features are held to PyRadiomics' own 3 % tolerance, every other to 1e-6
+LBP3D_PREFIX, LBP3D_TOLERANCE = "lbp-3D-", 0.03
 
 
 @pytest.mark.slow
@@ -63,8 +76,13 @@ def test_ct_sized_case_matches_live_pyradiomics(tmp_path: Path, params_name: str
     ).stdout.splitlines()
     ext = featureextractor.RadiomicsFeatureExtractor(str(params))
     for label, line in zip((1, 2), out, strict=True):
-        ref = {k: v for k, v in json.loads(line)["features"].items() if k.startswith("original_")}
+        feats = json.loads(line)["features"]
+        ref = {k: v for k, v in feats.items() if not k.startswith("diagnostics_")}
         ours = ext.execute(str(img), str(msk), label=label)
-        got = {k: v for k, v in ours.items() if k.startswith("original_")}
+        got = {k: v for k, v in ours.items() if not k.startswith("diagnostics_")}
         assert list(got) == list(ref)
-        assert max_rel_diff(got, ref) <= 1e-6
+        lbp3d = {k for k in ref if k.startswith(LBP3D_PREFIX)}
+        exact = {k: v for k, v in ref.items() if k not in lbp3d}
+        assert max_rel_diff(got, exact) <= 1e-6
+        if lbp3d:
+            assert max_rel_diff(got, {k: ref[k] for k in lbp3d}) <= LBP3D_TOLERANCE
