@@ -30,7 +30,6 @@ Every function here receives arrays; nothing reads files or settings trees.
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -40,9 +39,7 @@ from typing import Any
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue
-from radiomix.features._kernels_glrlm import run_length_counts
-from radiomix.features._kernels_pyradiomics import cooccurrence_counts, neighbour_stats
-from radiomix.features._kernels_zones import zone_table
+from radiomix.features._marching_cubes_table import triangle_table
 from radiomix.features.pyradiomics_shape2d import DEFAULT_NAMES as _SHAPE2D_DEFAULT
 from radiomix.features.pyradiomics_shape2d import NAMES as _SHAPE2D_NAMES
 from radiomix.features.pyradiomics_shape2d import shape2d_features
@@ -452,38 +449,118 @@ def _firstorder(
 # --------------------------------------------------------------------------- shape
 
 
+#: the 13 lattice directions (z, y, x) of a voxel's neighbours, one of each opposite pair
+_LINE_DIRECTIONS = np.array(
+    [
+        (0, 0, 1), (0, 1, 0), (1, 0, 0), (0, 1, 1), (0, 1, -1), (1, 0, 1), (1, 0, -1),
+        (1, 1, 0), (1, -1, 0), (1, 1, 1), (1, 1, -1), (1, -1, 1), (1, -1, -1),
+    ],
+    dtype=np.int64,
+)  # fmt: skip
+
+#: above this many candidate points the farthest pair is searched on their convex hull
+_HULL_ABOVE = 1500
+
+
+def _line_ends(grid: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Whether each integer point of ``grid`` (n, 3) is the first or last of the points on
+    its lattice line along ``direction`` (components in {-1, 0, 1})."""
+    a = int(np.flatnonzero(direction)[0])
+    t = grid[:, a] * int(direction[a])  # position along the line
+    base = grid - t[:, None] * direction[None, :]  # the line's point with t = 0
+    base = base - base.min(axis=0)
+    span = base.max(axis=0) + 1
+    key = (base[:, 0] * span[1] + base[:, 1]) * span[2] + base[:, 2]
+    order = np.lexsort((t, key))
+    sk = key[order]
+    change = sk[1:] != sk[:-1]
+    ends = np.ones(len(sk), dtype=bool)
+    ends[1:-1] = change[:-1] | change[1:]
+    out = np.zeros(len(sk), dtype=bool)
+    out[order] = ends
+    return out
+
+
+def _extreme_candidates(grid: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Indices of the points of ``grid`` that remain after dropping, direction by direction,
+    every point lying strictly between two others on a lattice line.
+
+    A dropped point is inside a segment of the set, so it is not a vertex of the set's
+    convex hull; the convex hull of what remains is the same, and so is the largest
+    distance between two points (a pair of hull vertices attains it). On a marching cubes
+    mesh this keeps about one vertex in six to ten.
+    """
+    idx = np.arange(len(grid))
+    for d in directions:
+        if len(idx) < 3:
+            break
+        idx = idx[_line_ends(grid[idx], d)]
+    return idx
+
+
+def _farthest_squared(points: np.ndarray) -> float:
+    """Largest squared distance between two of ``points`` (n, d), n >= 2: candidates from
+    the Gram matrix of the centred points, then each candidate pair's
+    :math:`\\sum_k (p_k - q_k)^2` from the points as given, so the value does not depend
+    on the shortcut."""
+    centred = points - points.mean(axis=0)
+    sq = np.einsum("ak,ak->a", centred, centred)
+    tol = 1e-9 * (float(sq.max()) + 1e-300)  # far above the Gram form's rounding error
+    best = -1.0
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    for k in range(0, len(points), 256):
+        approx = sq[k : k + 256, None] + sq[None, :] - 2.0 * (centred[k : k + 256] @ centred.T)
+        top = float(approx.max())
+        if top < best - 4 * tol:
+            continue
+        best = max(best, top)
+        i, j = np.nonzero(approx >= top - 4 * tol)
+        pairs.append((i + k, j))
+    i = np.concatenate([p[0] for p in pairs])
+    j = np.concatenate([p[1] for p in pairs])
+    d = points[i] - points[j]
+    return float(np.max(np.einsum("ak,ak->a", d, d)))
+
+
 def _max_pair_distance(points: np.ndarray) -> float:
-    """Largest Euclidean distance between two of ``points`` (n, d), via the convex hull."""
+    """Largest Euclidean distance between two of ``points`` (n, d)."""
     if len(points) < 2:
         return 0.0
     pts = points
-    if len(points) > 64:
-        from scipy.spatial import ConvexHull, QhullError  # imported here: ~0.3 s at start-up
+    if len(points) > _HULL_ABOVE:
+        from scipy.spatial import ConvexHull, QhullError  # ~0.07 s to import: large sets only
 
         try:
             pts = points[ConvexHull(points).vertices]
         except (QhullError, ValueError):  # flat or degenerate: keep every point
             pts = points
-    best = 0.0
-    for k in range(0, len(pts), 512):
-        d = pts[k : k + 512, None, :] - pts[None, :, :]
-        best = max(best, float(np.max(np.einsum("abk,abk->ab", d, d))))
-    return math.sqrt(best)
+    return math.sqrt(_farthest_squared(pts))
 
 
-def _plane_diameter(verts: np.ndarray, axis: int) -> float:
-    """Largest distance between two vertices with the same coordinate along ``axis``."""
-    best = 0.0
-    keys = verts[:, axis]
-    order = np.argsort(keys, kind="stable")
-    v = verts[order]
-    k = keys[order]
-    cuts = np.flatnonzero(np.diff(k)) + 1
-    other = [a for a in range(3) if a != axis]
-    for group in np.split(v, cuts):
-        if len(group) > 1:
-            best = max(best, _max_pair_distance(group[:, other]))
-    return best
+def _diameters(grid: np.ndarray, spacing: np.ndarray) -> dict[str, float]:
+    """PyRadiomics' Maximum3DDiameter and the three Maximum2DDiameters of mesh vertices
+    given on the doubled index grid (``grid / 2 * spacing`` in mm): the largest distance
+    between two vertices, and between two vertices of one axial (Slice), coronal (Column)
+    or sagittal (Row) plane. Only candidates of :func:`_extreme_candidates` are compared
+    (every lattice direction for 3D, the plane's four for 2D)."""
+
+    def mm(g: np.ndarray) -> np.ndarray:
+        return (g / 2.0) * spacing
+
+    candidates = grid[_extreme_candidates(grid, _LINE_DIRECTIONS)]
+    out = {"Maximum3DDiameter": _max_pair_distance(mm(candidates))}
+    for axis, name in ((0, "Slice"), (1, "Column"), (2, "Row")):
+        in_plane = _LINE_DIRECTIONS[_LINE_DIRECTIONS[:, axis] == 0]
+        sub = grid[_extreme_candidates(grid, in_plane)]
+        sub = sub[np.argsort(sub[:, axis], kind="stable")]
+        cuts = np.flatnonzero(np.diff(sub[:, axis])) + 1
+        other = [a for a in range(3) if a != axis]
+        best = 0.0
+        for group in np.split(mm(sub), cuts):
+            if len(group) > 1:
+                best = max(best, _max_pair_distance(group[:, other]))
+        out[f"Maximum2DDiameter{name}"] = best
+    return out
 
 
 #: cube corners (z, y, x) in the order of the classic marching cubes table (x fastest)
@@ -492,35 +569,12 @@ _CORNERS = np.array(
 )
 
 
-@functools.lru_cache(maxsize=1)
-def _triangle_table() -> tuple[np.ndarray, ...]:
-    """Triangles (local cube coordinates, shape (T, 3, 3)) of every cube configuration.
-
-    Configuration ``c`` has corner ``k`` of :data:`_CORNERS` inside when bit ``k`` is set.
-    The triangles come from the classic (Lorensen) table, read off scikit-image's
-    implementation one cube at a time; as in PyRadiomics, a configuration with corner 7
-    inside takes the triangles of its complement (``255 - c``), which resolves the
-    ambiguous faces the way PyRadiomics does.
-    """
-    from skimage.measure import marching_cubes
-
-    table: list[np.ndarray] = [np.zeros((0, 3, 3))]
-    for c in range(1, 255):
-        cube = np.zeros((2, 2, 2), dtype=np.float32)
-        for k in range(8):
-            if c >> k & 1:
-                cube[tuple(_CORNERS[k])] = 1.0
-        verts, faces, _, _ = marching_cubes(cube, level=0.5, method="lorensen")
-        table.append(verts[faces].astype(np.float64))
-    table.append(np.zeros((0, 3, 3)))
-    return tuple(table)
-
-
 def _mesh(mask: np.ndarray, spacing: np.ndarray) -> tuple[float, float, np.ndarray]:
     """(surface area, volume, unique vertices) of PyRadiomics' marching cubes mesh.
 
-    The mask is padded by one voxel; vertices sit at edge mid-points (in mm, from the padded
-    array's first voxel). Volume :math:`\\sum \\mathbf{a} \\cdot (\\mathbf{b} \\times
+    The mask is padded by one voxel; vertices sit at edge mid-points, given as integer
+    (z, y, x) coordinates on the doubled index grid of the padded array (``/ 2 * spacing``
+    is mm from its first voxel); triangles from :func:`triangle_table`. Volume :math:`\\sum \\mathbf{a} \\cdot (\\mathbf{b} \\times
     \\mathbf{c}) / 6` with the orientation of complemented configurations reversed.
     """
     m = np.pad(mask.astype(np.int64), 1)
@@ -528,7 +582,7 @@ def _mesh(mask: np.ndarray, spacing: np.ndarray) -> tuple[float, float, np.ndarr
     code = np.zeros((nz - 1, ny - 1, nx - 1), dtype=np.int64)
     for k, (dz, dy, dx) in enumerate(_CORNERS):
         code |= m[dz : dz + nz - 1, dy : dy + ny - 1, dx : dx + nx - 1] << k
-    table = _triangle_table()
+    table = triangle_table()
     flat = code.ravel()
     surf = np.flatnonzero((flat != 0) & (flat != 255))  # cubes the surface crosses
     codes = flat[surf]
@@ -556,7 +610,7 @@ def _mesh(mask: np.ndarray, spacing: np.ndarray) -> tuple[float, float, np.ndarr
         keys.append((k2[:, 0] * wy + k2[:, 1]) * wx + k2[:, 2])
     uniq = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
     k2 = np.stack([uniq // (wy * wx), (uniq // wx) % wy, uniq % wx], axis=1)
-    return area, abs(volume), (k2 / 2.0) * spacing
+    return area, abs(volume), k2
 
 
 def _shape(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float]:
@@ -573,7 +627,7 @@ def _shape(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float]:
     :math:`\\sqrt{\\lambda_{least}/\\lambda_{major}}`.
     """
     sp = np.asarray(spacing, dtype=np.float64)
-    area, volume, uverts = _mesh(mask, sp)
+    area, volume, grid = _mesh(mask, sp)
     coords = np.argwhere(mask).astype(np.float64) * sp
     n_p = len(coords)
     centred = (coords - coords.mean(axis=0)) / math.sqrt(n_p)
@@ -587,10 +641,7 @@ def _shape(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float]:
         "Flatness": flat,
         "LeastAxisLength": axes[0],
         "MajorAxisLength": axes[2],
-        "Maximum2DDiameterColumn": _plane_diameter(uverts, 1),
-        "Maximum2DDiameterRow": _plane_diameter(uverts, 2),
-        "Maximum2DDiameterSlice": _plane_diameter(uverts, 0),
-        "Maximum3DDiameter": _max_pair_distance(uverts),
+        **_diameters(grid, sp),
         "MeshVolume": volume,
         "MinorAxisLength": axes[1],
         "Sphericity": (36 * math.pi * volume**2) ** (1.0 / 3.0) / area,
@@ -601,6 +652,66 @@ def _shape(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- neighbours
+
+
+#: ROI boxes of up to this many voxels take the NumPy kernels (:mod:`._kernels_numpy`),
+#: larger ones the numba kernels: both give the same counts, bit for bit (tested), but
+#: numba's start in a fresh process (~0.1-0.2 s to import it and load its cached kernels)
+#: costs more than its kernels save on a small ROI
+NUMPY_KERNELS_MAX_VOXELS = 150_000
+
+
+def _numba_kernels(levels: np.ndarray) -> bool:
+    """Whether the texture matrices of ``levels`` (the ROI box) take the numba kernels."""
+    return levels.size > NUMPY_KERNELS_MAX_VOXELS
+
+
+def cooccurrence_counts(
+    levels: np.ndarray, offsets: np.ndarray, present: np.ndarray, symmetric: bool = True
+) -> np.ndarray:
+    """GLCM counts per offset (NumPy or numba kernel by the box size; see
+    :func:`radiomix.features._kernels_pyradiomics.cooccurrence_counts`)."""
+    if _numba_kernels(levels):
+        from radiomix.features import _kernels_pyradiomics as kernels
+    else:
+        from radiomix.features import _kernels_numpy as kernels  # type: ignore[no-redef]
+    return kernels.cooccurrence_counts(levels, offsets, present, symmetric)
+
+
+def neighbour_stats(
+    levels: np.ndarray, offsets: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dependent neighbours, ROI neighbours and their level sums per voxel (see
+    :func:`radiomix.features._kernels_pyradiomics.neighbour_stats`)."""
+    if _numba_kernels(levels):
+        from radiomix.features import _kernels_pyradiomics as kernels
+    else:
+        from radiomix.features import _kernels_numpy as kernels  # type: ignore[no-redef]
+    return kernels.neighbour_stats(levels, offsets, alpha)
+
+
+def run_length_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> np.ndarray:
+    """Run counts per direction, level and length (see
+    :func:`radiomix.features._kernels_glrlm.run_length_counts`)."""
+    if _numba_kernels(levels):
+        from radiomix.features import _kernels_glrlm as kernels
+    else:
+        from radiomix.features import _kernels_numpy as kernels  # type: ignore[no-redef]
+    return kernels.run_length_counts(levels, offsets, n_levels)
+
+
+def zone_level_sizes(levels: np.ndarray, two_d: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Grey level and size of every zone (26-connected; 8-connected per plane with
+    ``two_d``), in no particular order (see
+    :func:`radiomix.features._kernels_zones.zone_table`)."""
+    if _numba_kernels(levels):
+        from radiomix.features._kernels_zones import zone_table
+
+        table = zone_table(levels, two_d)
+        return table.level, table.size
+    from radiomix.features._kernels_numpy import zone_level_sizes as numpy_zones
+
+    return numpy_zones(levels, two_d)
 
 
 def texture_offsets(distances: Sequence[int], force2d: bool) -> np.ndarray:
@@ -860,12 +971,12 @@ def _glszm(
     """PyRadiomics' GLSZM features: zones of equal grey level, 26-connected in 3D (8 with
     force2D, per plane); ZonePercentage :math:`N_z / N_p`."""
     lv = np.ascontiguousarray(levels, dtype=np.int64)
-    table = zone_table(lv, opts.force2d)
+    zone_levels, sizes = zone_level_sizes(lv, opts.force2d)
     remap = np.zeros(int(present.max()) + 1, dtype=np.int64)
     remap[present] = np.arange(len(present))
-    sizes = table.size.astype(np.int64)
+    sizes = sizes.astype(np.int64)
     mat = np.zeros((len(present), int(sizes.max())), dtype=np.float64)
-    np.add.at(mat, (remap[table.level], sizes - 1), 1.0)
+    np.add.at(mat, (remap[zone_levels], sizes - 1), 1.0)
     jvec = np.arange(1, mat.shape[1] + 1, dtype=np.float64)
     mat = mat[:, :, None]
     nz = np.array([mat.sum()])

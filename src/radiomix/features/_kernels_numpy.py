@@ -1,0 +1,355 @@
+"""NumPy twins of the numba texture kernels, for small ROIs.
+
+The PyRadiomics-compatible feature path (:mod:`.pyradiomics_profile`) builds its texture
+matrices with numba kernels (:mod:`._kernels_pyradiomics`, :mod:`._kernels_glrlm`,
+:mod:`._kernels_zones`). In a fresh process numba costs ~0.1-0.2 s just to import and to load
+its cached kernels: more than the kernels save on a small ROI (a 3 cm lesion is a box of some
+40k voxels). The functions here give the same results, bit for bit (same dtype, shape and
+values; tested against the numba kernels), with NumPy alone (and scikit-image's labelling for
+the zones), so that a small ROI never imports numba:
+
+* :func:`cooccurrence_counts` and :func:`neighbour_stats` take, per offset, the neighbours of
+  the ROI voxels from the levels padded by the largest offset and raveled (the padding
+  stands for outside the ROI), and count them with one ``bincount`` or a few additions;
+* :func:`run_length_counts` finds, per direction, the ROI voxels where runs start and end,
+  pairs them up along their lines and counts (level, length) with one ``bincount``;
+* :func:`zone_level_sizes` labels the zones of all grey levels in one call of
+  :func:`skimage.measure.label`.
+
+Sums of grey levels are formed in integers (int32 where they fit, else int64) and converted
+to float64 at the end: exact, so equal to the numba kernels' float64 sums in offset order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["cooccurrence_counts", "max_run_length", "neighbour_stats", "run_length_counts"]
+__all__ += ["zone_level_sizes"]
+
+
+# --------------------------------------------------------------------------- neighbours
+
+
+def _padded_roi(
+    levels: np.ndarray, offsets: np.ndarray, values: np.ndarray, outside: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-voxel ``values`` padded by the largest offset with ``outside`` and raveled; the
+    ROI voxels' (level > 0) indices in it, in raveled order; the offsets as steps in it;
+    the ROI voxels' raveled indices in ``levels``.
+
+    Every neighbour of a ROI voxel at one of the offsets lies at ``index + step`` inside
+    the padded array: in the padding when it is outside ``levels``."""
+    off = np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
+    pad = int(np.abs(off).max()) if off.size else 0
+    padded = np.pad(values, pad, constant_values=outside)
+    roi = levels > 0
+    idx = np.flatnonzero(np.pad(roi, pad))
+    steps = off @ np.array([padded.shape[1] * padded.shape[2], padded.shape[2], 1])
+    return padded.ravel(), idx, steps, np.flatnonzero(roi)
+
+
+def _as_levels(levels: np.ndarray) -> np.ndarray:
+    """``levels`` as a 3D int64 array (as the numba kernels read them)."""
+    lv = np.asarray(levels)
+    if lv.ndim != 3:
+        raise ValueError(f"levels must be 3D, got {lv.ndim}D")
+    return lv.astype(np.int64, copy=False)
+
+
+def cooccurrence_counts(
+    levels: np.ndarray, offsets: np.ndarray, present: np.ndarray, symmetric: bool = True
+) -> np.ndarray:
+    """Grey-level co-occurrence counts per offset, over the grey levels present.
+
+    NumPy twin of :func:`radiomix.features._kernels_pyradiomics.cooccurrence_counts`: the
+    same result, bit for bit.
+
+    Parameters
+    ----------
+    levels : numpy.ndarray
+        3D integer grey levels, 0 outside the ROI.
+    offsets : numpy.ndarray
+        (A, 3) integer (z, y, x) offsets, one matrix each.
+    present : numpy.ndarray
+        The sorted grey levels present in the ROI: the matrices' rows and columns.
+    symmetric : bool
+        Count each pair both ways (PyRadiomics' ``symmetricalGLCM``, the default): element
+        ``[i, j, a]`` then holds the ROI voxel pairs at offset ``a`` with levels
+        ``present[i]`` and ``present[j]`` in either order (a pair of equal levels twice).
+        Without it, only the voxels of level ``present[i]`` whose neighbour at ``+a`` has
+        level ``present[j]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 counts, shape (len(present), len(present), A).
+    """
+    lv = _as_levels(levels)
+    pres = np.asarray(present, dtype=np.int64)
+    n = len(pres)
+    n_off = np.asarray(offsets).reshape(-1, 3).shape[0]
+    # codes 0..n-1 for the levels (as the numba kernel: a level missing from `present` counts
+    # as present[0]); n for outside the ROI: an extra row and column, dropped at the end
+    top = int(lv.max()) if lv.size else 0
+    remap = np.zeros(max(top, 0) + 1, dtype=np.int64)
+    remap[pres] = np.arange(n)
+    remap[0] = n
+    m = n + 1
+    code, idx, steps, _ = _padded_roi(lv, offsets, remap.take(np.maximum(lv, 0)), n)
+    if n == 0 or idx.size == 0 or n_off == 0:
+        return np.zeros((n, n, n_off), dtype=np.float64)
+    row = code[idx] * m
+    counts = np.empty((n_off, m * m), dtype=np.int64)
+    for k, step in enumerate(steps):  # one offset at a time: small arrays, in cache
+        pair = code.take(idx + step)
+        pair += row
+        counts[k] = np.bincount(pair, minlength=m * m)
+    mats = counts.reshape(n_off, m, m)[:, :n, :n]
+    if symmetric:
+        mats = mats + mats.transpose(0, 2, 1)
+    return np.ascontiguousarray(mats.transpose(1, 2, 0), dtype=np.float64)
+
+
+def neighbour_stats(
+    levels: np.ndarray, offsets: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per ROI voxel: dependent neighbours, ROI neighbours, their level sum.
+
+    NumPy twin of :func:`radiomix.features._kernels_pyradiomics.neighbour_stats`: the same
+    result, bit for bit.
+
+    Parameters
+    ----------
+    levels : numpy.ndarray
+        3D integer grey levels, 0 outside the ROI.
+    offsets : numpy.ndarray
+        (n, 3) integer (z, y, x) offsets; give both signs of each direction to count both
+        neighbours.
+    alpha : float
+        Dependence threshold (PyRadiomics' ``gldm_a``): a neighbour of level :math:`k` is
+        dependent on a voxel of level :math:`i` when :math:`|i - k| \\le \\alpha`.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        int64 counts of the ROI neighbours with :math:`|i - k| \\le \\alpha`, int64 counts
+        of all ROI neighbours, float64 sums of the latter's grey levels (0 outside the ROI).
+    """
+    lv = _as_levels(levels)
+    n_off = np.asarray(offsets).reshape(-1, 3).shape[0]
+    top = max(int(lv.max()), 0) if lv.size else 0
+    # level sums in int32 where the sum of all offsets' levels fits (exact either way)
+    dtype = np.int32 if top * max(n_off, 1) < 2**31 else np.int64
+    flat, idx, steps, inner = _padded_roi(lv, offsets, np.maximum(lv, 0).astype(dtype), 0)
+    dep = np.zeros(lv.shape, dtype=np.int64)
+    cnt = np.zeros(lv.shape, dtype=np.int64)
+    tot = np.zeros(lv.shape, dtype=np.float64)
+    if idx.size == 0 or n_off == 0:
+        return dep, cnt, tot
+    g = flat[idx]
+    count_type = np.uint8 if n_off < 256 else np.int64
+    c: np.ndarray = np.zeros(idx.size, dtype=count_type)
+    d: np.ndarray = np.zeros(idx.size, dtype=count_type)
+    t: np.ndarray = np.zeros(idx.size, dtype=dtype)
+    # which neighbours h of a voxel g are dependent, |g - h| <= alpha, for levels 1..top:
+    alpha = float(alpha)
+    if not alpha >= 0:
+        rule = "none"  # (NaN too, as the kernel's comparison)
+    elif alpha >= top:
+        rule = "all"
+    elif alpha < 1:
+        rule = "equal"
+    else:
+        rule = "range"  # g - floor(alpha) <= h <= g + floor(alpha), and h > 0
+        lo = np.maximum(g.astype(np.int64) - math.floor(alpha), 1)
+        hi = g.astype(np.int64) + math.floor(alpha)
+    for step in steps:  # one offset at a time: small arrays, in cache
+        h = flat.take(idx + step)  # 0 outside the ROI
+        c += h > 0
+        t += h
+        if rule == "equal":
+            d += h == g
+        elif rule == "range":
+            d += (h >= lo) & (h <= hi)
+    cnt.ravel()[inner] = c
+    tot.ravel()[inner] = t
+    if rule != "none":
+        dep.ravel()[inner] = c if rule == "all" else d
+    return dep, cnt, tot
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def max_run_length(shape: tuple[int, ...], offsets: np.ndarray) -> int:
+    """Longest run any of ``offsets`` can hold inside an array of ``shape``.
+
+    Same as :func:`radiomix.features._kernels_glrlm.max_run_length` (which module imports
+    numba)."""
+    best = 0
+    for off in np.asarray(offsets).reshape(-1, 3):
+        dims = [n for n, c in zip(shape, off, strict=True) if c != 0]
+        if dims:
+            best = max(best, min(dims))
+    return best
+
+
+def run_length_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> np.ndarray:
+    """Dense run length counts per direction.
+
+    NumPy twin of :func:`radiomix.features._kernels_glrlm.run_length_counts`: the same
+    result, bit for bit, and the same errors.
+
+    Parameters
+    ----------
+    levels : ndarray of int, (z, y, x)
+        Grey levels 1..``n_levels`` inside the ROI, 0 outside.
+    offsets : ndarray of int, (n, 3)
+        Unit directions (components in {-1, 0, 1}, not all zero).
+    n_levels : int
+        Number of grey levels.
+
+    Returns
+    -------
+    ndarray of int64, (n, n_levels + 1, L + 1)
+        ``out[d, g, r]`` = number of runs of grey level ``g`` and length ``r`` along
+        direction ``d``; ``L`` is :func:`max_run_length`. Row and column 0 stay zero.
+    """
+    levels = np.asarray(levels)
+    if levels.ndim != 3 or not np.issubdtype(levels.dtype, np.integer):
+        raise ValueError(f"levels must be a 3D integer array, got {levels.dtype} {levels.shape}")
+    offs = np.asarray(offsets, dtype=np.int64)
+    if offs.ndim != 2 or offs.shape[1] != 3:
+        raise ValueError(f"offsets must have shape (n, 3), got {offs.shape}")
+    if np.any(np.abs(offs) > 1) or np.any(np.all(offs == 0, axis=1)):
+        raise ValueError("offsets must be unit directions: components in {-1, 0, 1}, not all 0")
+    n_levels = int(n_levels)
+    if levels.size and (int(levels.min()) < 0 or int(levels.max()) > n_levels):
+        raise ValueError(f"levels must lie in 0..{n_levels}")
+    max_len = max_run_length(levels.shape, offs)
+    out = np.zeros((len(offs), n_levels + 1, max_len + 1), dtype=np.int64)
+    # levels padded by one voxel, which ends every run: the neighbour along any direction of
+    # a voxel of `levels` lies at index +- step in the raveled array
+    small = np.int16 if n_levels < 2**15 else np.int64
+    padded = np.pad(levels.astype(small), 1)
+    shape = padded.shape
+    flat = padded.ravel()
+    idx = np.flatnonzero(flat)  # the ROI voxels, in raveled order
+    if idx.size == 0:
+        return out
+    g = flat[idx]
+    coords = np.unravel_index(idx, shape)
+    strides = np.array([shape[1] * shape[2], shape[2], 1], dtype=np.int64)
+    keys: dict[int, tuple[np.ndarray, tuple[int, int], int]] = {}
+    for k, off in enumerate(offs):
+        # a run along -d is a run along d: take the sign whose first nonzero component is
+        # positive, so that the raveled order of a line's voxels is their order along it
+        axis = int(np.flatnonzero(off)[0])
+        d = off if off[axis] > 0 else -off
+        step = int(d @ strides)
+        starts = np.flatnonzero(flat.take(idx - step) != g)  # the previous voxel differs
+        ends = np.flatnonzero(flat.take(idx + step) != g)  # the next one differs
+        t = coords[axis]  # position along the line
+        if axis < 2:  # (along the last axis, raveled order is line by line already)
+            # the i-th start and the i-th end of a line delimit its i-th run: group both by
+            # line (a stable sort keeps each line's voxels in order), then pair them up
+            if axis not in keys:
+                keys[axis] = _line_key_base(coords, axis, shape)
+            key = _line_key(keys[axis], t, d, axis)
+            starts = starts[_stable_order(key[starts])]
+            ends = ends[_stable_order(key[ends])]
+        code = g[starts].astype(np.int64) * (max_len + 1)
+        code += t[ends]
+        code -= t[starts] - 1
+        out[k] = np.bincount(code, minlength=out[k].size).reshape(out[k].shape)
+    return out
+
+
+def _line_key_base(
+    coords: tuple[np.ndarray, ...], axis: int, shape: tuple[int, ...]
+) -> tuple[np.ndarray, tuple[int, int], int]:
+    """The direction-independent part of :func:`_line_key` for the directions whose first
+    nonzero component is ``axis``: the two other coordinates, shifted and raveled; their
+    widths; the key range.
+
+    A line's coordinate ``b`` (that of a voxel's position minus ``t * d``, ``t`` its
+    coordinate along ``axis``) is the voxel's where ``b < axis`` (``d[b] == 0`` there), else
+    in ``-(n_axis - 1) .. n_b + n_axis - 2``: shifted by ``n_axis - 1``, within a width of
+    ``n_b + 2 (n_axis - 1)``."""
+    b1, b2 = (b for b in range(3) if b != axis)
+    s1, s2 = ((shape[axis] - 1) * (b > axis) for b in (b1, b2))
+    w1, w2 = shape[b1] + 2 * s1, shape[b2] + 2 * s2
+    base = coords[b1] * w2 + coords[b2] + (s1 * w2 + s2)
+    return base, (w1, w2), w1 * w2
+
+
+def _line_key(
+    base: tuple[np.ndarray, tuple[int, int], int], t: np.ndarray, d: np.ndarray, axis: int
+) -> np.ndarray:
+    """Per voxel, its line along ``d``: 0 .. the key range - 1, as uint16 where it fits."""
+    offset, (_, w2), width = base
+    b1, b2 = (b for b in range(3) if b != axis)
+    key = offset - t * int(d[b1] * w2 + d[b2])
+    if width <= 1 << 16:
+        return key.astype(np.uint16)
+    return key
+
+
+def _stable_order(key: np.ndarray) -> np.ndarray:
+    """The stable sort order of ``key``: a radix sort of 16-bit keys (two for wider ones)."""
+    if key.dtype == np.uint16 or int(key.max(initial=0)) >= 1 << 32:
+        return np.argsort(key, kind="stable")
+    # least significant half first, then stably by the other half
+    order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    return order[np.argsort((key[order] >> 16).astype(np.uint16), kind="stable")]
+
+
+# --------------------------------------------------------------------------- zones
+
+
+def zone_level_sizes(levels: np.ndarray, two_d: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Grey level and size of every zone (connected voxels of one grey level > 0).
+
+    NumPy twin of the ``level`` and ``size`` fields of
+    :func:`radiomix.features._kernels_zones.zone_table`: the same (level, size) pairs, in
+    another order. One call of :func:`skimage.measure.label`, which labels the connected
+    regions of equal value of all grey levels at once (full connectivity); with ``two_d``,
+    of one 2D image: the planes one below the other, an empty row between each two, which
+    no zone crosses.
+
+    Parameters
+    ----------
+    levels : ndarray of int, (z, y, x)
+        Grey levels, 0 (or less) outside the ROI.
+    two_d : bool
+        In-plane zones (8-connected in each plane) instead of 3D zones (26-connected).
+
+    Returns
+    -------
+    (ndarray of int64, ndarray of int64)
+        Per zone, its grey level and its number of voxels.
+    """
+    from skimage.measure import label  # a lazy loader: imports the labelling module only
+
+    levels = np.asarray(levels)
+    if levels.ndim != 3:
+        raise ValueError(f"levels must be 3D (z, y, x), got shape {levels.shape}")
+    if not np.issubdtype(levels.dtype, np.integer):
+        raise ValueError(f"levels must be integer grey levels, got dtype {levels.dtype}")
+    lv = np.where(levels > 0, levels, 0).astype(np.int64, copy=False)
+    if two_d:  # the planes stacked into one image, an empty row after each
+        nz, ny, nx = lv.shape
+        stacked = np.zeros((nz, ny + 1, nx), dtype=np.int64)
+        stacked[:, :ny] = lv
+        lv = stacked.reshape(nz * (ny + 1), nx)
+    lab = label(lv, background=0, connectivity=lv.ndim).ravel()
+    roi = np.flatnonzero(lv)
+    zones = lab[roi]
+    n = int(lab.max()) if lab.size else 0
+    size = np.bincount(zones, minlength=n + 1)[1:].astype(np.int64, copy=False)
+    level = np.zeros(n + 1, dtype=np.int64)
+    level[zones] = lv.ravel()[roi]
+    return level[1:], size

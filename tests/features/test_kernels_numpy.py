@@ -1,0 +1,234 @@
+"""The NumPy texture kernels (:mod:`radiomix.features._kernels_numpy`) against the numba ones:
+bit for bit the same arrays (dtype, shape, values), and zones as the same (level, size)
+pairs; importing them does not import numba."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+from radiomix.features import _kernels_glrlm, _kernels_numpy, _kernels_pyradiomics
+from radiomix.features._kernels_zones import zone_table
+from radiomix.features.pyradiomics_profile import texture_offsets
+
+SHAPES = [(1, 7, 9), (5, 1, 6), (4, 6, 1), (8, 9, 10), (6, 17, 23)]
+LEVEL_COUNTS = [1, 2, 5, 12]
+#: random levels 1..k, or the same upsampled by 2 (long runs, large zones)
+PATTERNS = ["random", "blocky"]
+
+OFFSET_SETS = {
+    "3d-d1": texture_offsets((1,), False),
+    "3d-d2": texture_offsets((2,), False),
+    "3d-d12": texture_offsets((1, 2), False),
+    "2d-d1": texture_offsets((1,), True),
+    "2d-d12": texture_offsets((1, 2), True),
+}
+UNIT_DIRECTIONS = np.array(
+    [d for d in itertools.product((-1, 0, 1), repeat=3) if any(d)], dtype=np.int64
+)
+DIRECTION_SETS = {
+    "3d": texture_offsets((1,), False),
+    "2d": texture_offsets((1,), True),
+    "3d-negated": -texture_offsets((1,), False),
+    "all-26": UNIT_DIRECTIONS,
+}
+
+
+def _levels(shape: tuple[int, ...], k: int, pattern: str) -> np.ndarray:
+    """Levels 1..k, some 0 (outside the ROI), seeded by the case."""
+    rng = np.random.default_rng(zlib.crc32(repr((shape, k, pattern)).encode()))
+    if pattern == "blocky":
+        small = rng.integers(1, k + 1, size=tuple((n + 1) // 2 for n in shape))
+        lv = np.repeat(np.repeat(np.repeat(small, 2, 0), 2, 1), 2, 2)
+        lv = lv[: shape[0], : shape[1], : shape[2]].copy()
+    else:
+        lv = rng.integers(1, k + 1, size=shape)
+    lv[rng.random(shape) < rng.uniform(0.05, 0.5)] = 0
+    return lv.astype(np.int64)
+
+
+def _assert_identical(got: np.ndarray, want: np.ndarray) -> None:
+    assert got.dtype == want.dtype
+    assert got.shape == want.shape
+    assert np.array_equal(got, want)
+
+
+def _level_cases() -> list:
+    return [
+        pytest.param(shape, k, pattern, id=f"{'x'.join(map(str, shape))}-k{k}-{pattern}")
+        for shape in SHAPES
+        for k in LEVEL_COUNTS
+        for pattern in PATTERNS
+    ]
+
+
+@pytest.mark.parametrize("symmetric", [True, False], ids=["sym", "asym"])
+@pytest.mark.parametrize("offsets_name", list(OFFSET_SETS))
+@pytest.mark.parametrize(("shape", "k", "pattern"), _level_cases())
+def test_cooccurrence_counts_match_numba(
+    shape: tuple[int, ...], k: int, pattern: str, offsets_name: str, symmetric: bool
+) -> None:
+    levels = _levels(shape, k, pattern)
+    offsets = OFFSET_SETS[offsets_name]
+    present = np.unique(levels[levels > 0])
+    got = _kernels_numpy.cooccurrence_counts(levels, offsets, present, symmetric)
+    want = _kernels_pyradiomics.cooccurrence_counts(levels, offsets, present, symmetric)
+    _assert_identical(got, want)
+
+
+@pytest.mark.parametrize("alpha", [0, 1, 0.5, 2.5], ids=lambda a: f"alpha{a}")
+@pytest.mark.parametrize("offsets_name", list(OFFSET_SETS))
+@pytest.mark.parametrize(("shape", "k", "pattern"), _level_cases())
+def test_neighbour_stats_match_numba(
+    shape: tuple[int, ...], k: int, pattern: str, offsets_name: str, alpha: float
+) -> None:
+    levels = _levels(shape, k, pattern)
+    off = OFFSET_SETS[offsets_name]
+    both = np.concatenate([off, -off])  # as the profile counts both neighbours
+    got = _kernels_numpy.neighbour_stats(levels, both, alpha)
+    want = _kernels_pyradiomics.neighbour_stats(levels, both, alpha)
+    assert len(got) == len(want) == 3
+    for g, w in zip(got, want, strict=True):
+        _assert_identical(g, w)
+
+
+@pytest.mark.parametrize("alpha", [-1.0, float("nan"), float("inf"), 1e300, 3.0])
+def test_neighbour_stats_extreme_alphas_match_numba(alpha: float) -> None:
+    levels = _levels((6, 17, 23), 5, "blocky")
+    off = OFFSET_SETS["3d-d12"]
+    both = np.concatenate([off, -off])
+    got = _kernels_numpy.neighbour_stats(levels, both, alpha)
+    want = _kernels_pyradiomics.neighbour_stats(levels, both, alpha)
+    for g, w in zip(got, want, strict=True):
+        _assert_identical(g, w)
+
+
+@pytest.mark.parametrize("directions_name", list(DIRECTION_SETS))
+@pytest.mark.parametrize(("shape", "k", "pattern"), _level_cases())
+def test_run_length_counts_match_numba(
+    shape: tuple[int, ...], k: int, pattern: str, directions_name: str
+) -> None:
+    levels = _levels(shape, k, pattern)
+    offsets = DIRECTION_SETS[directions_name]
+    for n_levels in (k, k + 3):
+        got = _kernels_numpy.run_length_counts(levels, offsets, n_levels)
+        want = _kernels_glrlm.run_length_counts(levels, offsets, n_levels)
+        _assert_identical(got, want)
+
+
+def test_run_length_counts_match_numba_with_wide_line_keys() -> None:
+    """A box whose diagonal lines need more than 16 bits of line key (two-pass sort)."""
+    levels = _levels((3, 260, 262), 3, "blocky")
+    got = _kernels_numpy.run_length_counts(levels, UNIT_DIRECTIONS, 3)
+    want = _kernels_glrlm.run_length_counts(levels, UNIT_DIRECTIONS, 3)
+    _assert_identical(got, want)
+
+
+def test_run_length_counts_match_a_plain_walk() -> None:
+    levels = _levels((4, 5, 6), 3, "blocky")
+    got = _kernels_numpy.run_length_counts(levels, UNIT_DIRECTIONS, 3)
+    _assert_identical(got, _kernels_glrlm._reference_run_counts(levels, UNIT_DIRECTIONS, 3))
+
+
+@pytest.mark.parametrize(
+    ("levels", "offsets", "n_levels"),
+    [
+        (np.ones((3, 3), dtype=np.int64), np.array([[0, 0, 1]]), 1),
+        (np.ones((3, 3, 3)), np.array([[0, 0, 1]]), 1),
+        (np.ones((3, 3, 3), dtype=np.int64), np.array([0, 0, 1]), 1),
+        (np.ones((3, 3, 3), dtype=np.int64), np.array([[0, 0, 2]]), 1),
+        (np.ones((3, 3, 3), dtype=np.int64), np.array([[0, 0, 0]]), 1),
+        (np.full((3, 3, 3), 4, dtype=np.int64), np.array([[0, 0, 1]]), 3),
+        (np.full((3, 3, 3), -1, dtype=np.int64), np.array([[0, 0, 1]]), 3),
+    ],
+    ids=["2d", "float", "1d-offsets", "step-2", "zero-offset", "level-too-high", "negative"],
+)
+def test_run_length_counts_refuse_what_numba_refuses(
+    levels: np.ndarray, offsets: np.ndarray, n_levels: int
+) -> None:
+    with pytest.raises(ValueError) as want:
+        _kernels_glrlm.run_length_counts(levels, offsets, n_levels)
+    with pytest.raises(ValueError) as got:
+        _kernels_numpy.run_length_counts(levels, offsets, n_levels)
+    assert str(got.value) == str(want.value)
+
+
+def test_max_run_length_matches_numba_module() -> None:
+    for shape in SHAPES:
+        for offsets in DIRECTION_SETS.values():
+            assert _kernels_numpy.max_run_length(shape, offsets) == (
+                _kernels_glrlm.max_run_length(shape, offsets)
+            )
+
+
+@pytest.mark.parametrize("two_d", [False, True], ids=["3d", "2d"])
+@pytest.mark.parametrize(("shape", "k", "pattern"), _level_cases())
+def test_zone_level_sizes_match_zone_table(
+    shape: tuple[int, ...], k: int, pattern: str, two_d: bool
+) -> None:
+    levels = _levels(shape, k, pattern)
+    level, size = _kernels_numpy.zone_level_sizes(levels, two_d)
+    assert level.dtype == size.dtype == np.int64
+    table = zone_table(levels, two_d)
+    got = sorted(zip(level.tolist(), size.tolist(), strict=True))
+    want = sorted(zip(table.level.tolist(), table.size.tolist(), strict=True))
+    assert got == want
+
+
+def test_empty_roi_matches_numba() -> None:
+    levels = np.zeros((3, 4, 5), dtype=np.int64)
+    off = OFFSET_SETS["3d-d1"]
+    present = np.zeros(0, dtype=np.int64)
+    _assert_identical(
+        _kernels_numpy.cooccurrence_counts(levels, off, present),
+        _kernels_pyradiomics.cooccurrence_counts(levels, off, present),
+    )
+    both = np.concatenate([off, -off])
+    for g, w in zip(
+        _kernels_numpy.neighbour_stats(levels, both, 0),
+        _kernels_pyradiomics.neighbour_stats(levels, both, 0),
+        strict=True,
+    ):
+        _assert_identical(g, w)
+    _assert_identical(
+        _kernels_numpy.run_length_counts(levels, off, 4),
+        _kernels_glrlm.run_length_counts(levels, off, 4),
+    )
+    level, size = _kernels_numpy.zone_level_sizes(levels, False)
+    assert level.size == size.size == 0
+
+
+def test_neighbour_kernels_refuse_a_2d_array() -> None:
+    flat = np.ones((3, 3), dtype=np.int64)
+    off = np.zeros((1, 3), dtype=np.int64)
+    with pytest.raises(ValueError, match="3D"):
+        _kernels_numpy.neighbour_stats(flat, off, 0)
+    with pytest.raises(ValueError, match="3D"):
+        _kernels_numpy.cooccurrence_counts(flat, off, np.array([1]))
+    with pytest.raises(ValueError, match="3D"):
+        _kernels_numpy.zone_level_sizes(flat, False)
+
+
+def test_import_does_not_import_numba() -> None:
+    code = (
+        "import sys\n"
+        "import radiomix.features._kernels_numpy as k\n"
+        "import numpy as np\n"
+        "lv = np.arange(60).reshape(3, 4, 5) % 4\n"
+        "off = np.array([[0, 0, 1], [1, 1, 1]])\n"
+        "k.cooccurrence_counts(lv, off, np.array([1, 2, 3]))\n"
+        "k.neighbour_stats(lv, np.concatenate([off, -off]), 0)\n"
+        "k.run_length_counts(lv, off, 3)\n"
+        "k.zone_level_sizes(lv, False)\n"
+        "k.zone_level_sizes(lv, True)\n"
+        "sys.exit(1 if 'numba' in sys.modules else 0)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr or "numba was imported"

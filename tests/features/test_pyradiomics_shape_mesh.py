@@ -1,0 +1,122 @@
+"""PyRadiomics-profile mesh: the stored marching cubes table and the diameter shortcuts.
+
+The table (:mod:`radiomix.features._marching_cubes_table`) is rebuilt here from
+scikit-image's Lorensen marching cubes, one cube at a time; the diameters, which compare
+only the vertices :func:`_extreme_candidates` keeps (and, for large sets, their convex
+hull), are checked against every pair of mesh vertices.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from radiomix.features import pyradiomics_profile as prof
+from radiomix.features._marching_cubes_table import triangle_table
+
+
+def _skimage_table() -> list[np.ndarray]:
+    from skimage.measure import marching_cubes
+
+    table = [np.zeros((0, 3, 3))]
+    for c in range(1, 255):
+        cube = np.zeros((2, 2, 2), dtype=np.float32)
+        for k in range(8):
+            if c >> k & 1:
+                cube[tuple(prof._CORNERS[k])] = 1.0
+        verts, faces, _, _ = marching_cubes(cube, level=0.5, method="lorensen")
+        table.append(verts[faces].astype(np.float64))
+    table.append(np.zeros((0, 3, 3)))
+    return table
+
+
+def test_stored_table_is_scikit_image_lorensen_table() -> None:
+    stored = triangle_table()
+    assert len(stored) == 256
+    for c, (ours, ref) in enumerate(zip(stored, _skimage_table(), strict=True)):
+        assert ours.shape == ref.shape, c
+        assert np.array_equal(ours, ref), c
+
+
+def test_meshing_imports_neither_scikit_image_nor_scipy_spatial() -> None:
+    code = (
+        "import sys, numpy as np\n"
+        "from radiomix.features import pyradiomics_profile as p\n"
+        "m = np.zeros((6, 7, 8), bool); m[1:5, 2:6, 2:7] = True\n"
+        "p._shape(m, (2.0, 0.7, 0.7))\n"
+        "print(sorted(k for k in sys.modules if k.startswith(('skimage', 'scipy.spatial'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def _brute(points: np.ndarray) -> float:
+    if len(points) < 2:
+        return 0.0
+    d = points[:, None, :] - points[None, :, :]
+    return math.sqrt(float(np.max(np.einsum("abk,abk->ab", d, d))))
+
+
+def _brute_plane(points: np.ndarray, axis: int) -> float:
+    other = [a for a in range(3) if a != axis]
+    best = 0.0
+    for value in np.unique(points[:, axis]):
+        best = max(best, _brute(points[points[:, axis] == value][:, other]))
+    return best
+
+
+def _masks() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(11)
+    out = []
+    for k in range(24):
+        shape = tuple(int(n) for n in rng.integers(1, 16, 3))
+        field = rng.random(shape)
+        if k % 3 == 0:
+            mask = field > 0.55  # scattered voxels: many components
+        else:
+            mask = ndimage.gaussian_filter(field, 1.2) > 0.5
+        if not mask.any():
+            mask[tuple(n // 2 for n in shape)] = True
+        spacing = rng.uniform(0.3, 3.0, 3)
+        out.append((f"random-{k}-{'x'.join(map(str, shape))}", mask, spacing))
+    z, y, x = np.ogrid[:14, :40, :40]
+    ball = ((z - 6.5) * 2.5) ** 2 + ((y - 19.5) * 0.7) ** 2 + ((x - 19.5) * 0.7) ** 2 < 13.0**2
+    out.append(("ball", ball, np.array([2.5, 0.7, 0.7])))
+    out.append(("one voxel", np.ones((1, 1, 1), bool), np.array([1.0, 1.0, 1.0])))
+    line = np.zeros((3, 9, 3), bool)
+    line[1, :, 1] = True
+    out.append(("line", line, np.array([1.0, 0.5, 2.0])))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "mask", "spacing"), _masks(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_diameters_equal_every_pair(name: str, mask: np.ndarray, spacing: np.ndarray) -> None:
+    _, _, grid = prof._mesh(mask, spacing)
+    verts = (grid / 2.0) * spacing
+    got = prof._diameters(grid, spacing)
+    assert got["Maximum3DDiameter"] == _brute(verts)
+    assert got["Maximum2DDiameterSlice"] == _brute_plane(verts, 0)
+    assert got["Maximum2DDiameterColumn"] == _brute_plane(verts, 1)
+    assert got["Maximum2DDiameterRow"] == _brute_plane(verts, 2)
+
+
+def test_large_vertex_sets_take_the_hull_and_agree() -> None:
+    rng = np.random.default_rng(5)
+    pts = rng.normal(size=(prof._HULL_ABOVE + 400, 3)) * [10.0, 4.0, 7.0]
+    assert prof._max_pair_distance(pts) == _brute(pts)
+    flat = np.c_[rng.normal(size=(prof._HULL_ABOVE + 10, 2)), np.zeros(prof._HULL_ABOVE + 10)]
+    assert prof._max_pair_distance(flat) == _brute(flat)  # degenerate for the hull
+
+
+@pytest.mark.parametrize("n", [2, 3, 17, 300])
+def test_farthest_squared_gram_shortcut_is_exact(n: int) -> None:
+    rng = np.random.default_rng(n)
+    pts = rng.normal(size=(n, 3)) * 0.01 + [350.0, -120.0, 80.0]  # far from the origin
+    assert math.sqrt(prof._farthest_squared(pts)) == _brute(pts)
