@@ -46,12 +46,12 @@ def _with_ndim(source: ImageLike) -> ImageLike:
     dimensionality: radiomix holds a 2D image as one plane, PyRadiomics treats a 2D image
     and a 3D image of one slice differently (see ``profile_pyradiomics.input_ndim``)."""
     import numpy as np
-    import SimpleITK as sitk
 
+    from radiomix._lazy import is_sitk_image
     from radiomix.extraction.profile_pyradiomics import IMAGE_NDIM_KEY
     from radiomix.io import read_image
 
-    if isinstance(source, sitk.Image):
+    if is_sitk_image(source):
         ndim = source.GetDimension()
     elif isinstance(source, np.ndarray):
         ndim = source.ndim

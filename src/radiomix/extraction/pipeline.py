@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from radiomix.errors import EmptyMaskError, InvalidImageError, RoiTooSmallError
-from radiomix.extraction.filtered import crop_for_filters, response_features
 from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features import family_module
 from radiomix.features._base import FeatureValue
@@ -231,6 +230,8 @@ def prepare_roi(
     new_spacing = _target_spacing(settings, image.spacing)
     margin = _margin_mm(settings, image.spacing)
     if settings.filters:
+        from radiomix.extraction.filtered import crop_for_filters  # the filters: on use
+
         cropped, crop_mask, crop_sl = crop_for_filters(image, roi, margin, settings, new_spacing)
     else:
         cropped, crop_mask, crop_sl = crop_to_roi(image, roi, margin)
@@ -436,6 +437,8 @@ def extract_roi(
                 records.append(FeatureRecord("original", family, v))
             timings[family] = clock() - t0
     if settings.filters:
+        from radiomix.extraction.filtered import response_features
+
         for image_type, family, v in response_features(
             prepared, settings, _run_family, timings, clock
         ):

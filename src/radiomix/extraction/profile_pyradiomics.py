@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from radiomix._lazy import is_sitk_image
 from radiomix.errors import (
     ConfigError,
     EmptyMaskError,
@@ -112,6 +113,9 @@ def input_ndim(image: Volume) -> int:
         return 3
     if image.metadata.get("format") in _PLANAR_FORMATS:
         return 2
+    file_ndim = image.metadata.get("file_ndim")  # set by the NRRD readers
+    if file_ndim in (2, 3):
+        return int(file_ndim)
     source = image.metadata.get("source")
     if isinstance(source, str | Path) and Path(source).is_file():
         import SimpleITK as sitk
@@ -137,16 +141,27 @@ def _xyz(values: Any, ndim: int = 3) -> tuple[Any, ...]:
     return tuple(values)[::-1][:ndim]
 
 
+def _simpleitk_version() -> str:
+    """SimpleITK's version string, from the installed distribution while SimpleITK is not
+    imported (importing it only for this costs ~100 MiB); the two agree for its releases."""
+    import sys
+
+    if "SimpleITK" in sys.modules:
+        return str(sys.modules["SimpleITK"].Version_VersionString())
+    from importlib.metadata import version
+
+    return version("SimpleITK")
+
+
 def _versions() -> dict[str, Any]:
     import pywt
-    import SimpleITK as sitk
 
     from radiomix import __version__
 
     return {
         "Versions_radiomix": __version__,
         "Versions_Numpy": np.__version__,
-        "Versions_SimpleITK": sitk.Version_VersionString(),
+        "Versions_SimpleITK": _simpleitk_version(),
         "Versions_PyWavelet": pywt.__version__,
         "Versions_Python": platform.python_version(),
     }
@@ -483,8 +498,6 @@ def read_pyradiomics_mask(
     ConfigError
         ``label_channel`` is not a component of a vector mask (PyRadiomics asserts this).
     """
-    import SimpleITK as sitk
-
     from radiomix.io import read_mask
 
     if isinstance(source, np.ndarray):
@@ -496,7 +509,7 @@ def read_pyradiomics_mask(
         vol = vol.with_array(vol.array, metadata={**vol.metadata, **meta})
     else:
         vol = read_mask(source, spacing=spacing)
-    if isinstance(source, sitk.Image):
+    if is_sitk_image(source):
         vol = _with_ndim(vol, min(source.GetDimension(), 3))
     elif vol.array.shape[0] != 1 or "source" in vol.metadata or "format" in vol.metadata:
         vol = _with_ndim(vol, input_ndim(vol))
@@ -516,16 +529,19 @@ def _vector_mask(source: Any) -> tuple[Any, dict[str, Any]]:
     """The source as a SimpleITK vector image when PyRadiomics would read it as one
     (a vector pixel type; a file SimpleITK reads with several components), else None;
     with the metadata radiomix's readers give the file."""
-    import SimpleITK as sitk
-
+    from radiomix.io._nrrd import nrrd_supported
     from radiomix.io._readers import PLANAR_FORMATS, VOLUME_FORMATS, suffix_of
 
-    if isinstance(source, sitk.Image):
+    if is_sitk_image(source):
         vector = "vector" in source.GetPixelIDTypeAsString().lower()
         return (source if vector else None), {}
     if not isinstance(source, str | Path) or not Path(source).expanduser().is_file():
         return None, {}
     path = Path(source).expanduser()
+    if nrrd_supported(path):  # a scalar NRRD radiomix reads itself: no SimpleITK needed
+        return None, {}
+    import SimpleITK as sitk
+
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:

@@ -44,12 +44,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import SimpleITK as sitk
 
+from radiomix._lazy import lazy_module
 from radiomix.errors import ImageReadError
+
+sitk = lazy_module("SimpleITK")  # imported on first use (see radiomix._lazy)
 
 if TYPE_CHECKING:
     import pydicom
+    import SimpleITK
 
 __all__ = [
     "DicomSeriesInfo",
@@ -404,7 +407,7 @@ def read_dicom_series(
     series_uid: str | None = None,
     *,
     nonuniform: NonUniformPolicy = "error",
-) -> tuple[sitk.Image, dict[str, Any]]:
+) -> tuple[SimpleITK.Image, dict[str, Any]]:
     """Read one image series in ``folder`` (searched recursively) as a SimpleITK image.
 
     Parameters
@@ -500,7 +503,7 @@ def read_dicom_series(
 
 def _resampled(
     ordered: list[_Slice], spacing: _Spacing, folder: Path, uid: str
-) -> tuple[sitk.Image, int]:
+) -> tuple[SimpleITK.Image, int]:
     """Slices linearly interpolated along the normal onto a uniform grid; interpolated count."""
     planes = []
     for s in ordered:
@@ -538,7 +541,7 @@ def _resampled(
     return out, interpolated
 
 
-def read_dicom_file(path: Path) -> tuple[sitk.Image, dict[str, Any]]:
+def read_dicom_file(path: Path) -> tuple[SimpleITK.Image, dict[str, Any]]:
     """Read one DICOM file (a single slice or a multi-frame object) as a SimpleITK image."""
     ds = _header(path)
     if ds is None:

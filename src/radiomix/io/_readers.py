@@ -13,11 +13,11 @@ import warnings
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import SimpleITK as sitk
 
+from radiomix._lazy import is_sitk_image, lazy_module
 from radiomix.errors import ImageReadError, InvalidImageError
 from radiomix.io._dicom import (
     NonUniformPolicy,
@@ -26,7 +26,13 @@ from radiomix.io._dicom import (
     read_dicom_series,
     sitk_message,
 )
+from radiomix.io._nrrd import read_nrrd
 from radiomix.io._volume import Volume
+
+sitk = lazy_module("SimpleITK")  # imported on first use (see radiomix._lazy)
+
+if TYPE_CHECKING:
+    import SimpleITK
 
 __all__ = [
     "ImageConversionWarning",
@@ -56,7 +62,7 @@ PLANAR_FORMATS = {
 DICOM_SUFFIXES = (".dcm", ".dicom", ".ima")
 _LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601
 
-ImageSource = str | Path | Volume | np.ndarray | sitk.Image
+ImageSource = str | Path | Volume | np.ndarray | Any  # Any: a SimpleITK.Image
 
 
 class ImageConversionWarning(UserWarning):
@@ -72,7 +78,7 @@ def _reverse_direction(direction: np.ndarray) -> np.ndarray:
 
 
 def from_sitk(
-    image: sitk.Image, *, for_mask: bool = False, what: str = "SimpleITK image"
+    image: SimpleITK.Image, *, for_mask: bool = False, what: str = "SimpleITK image"
 ) -> Volume:
     """A :class:`Volume` from a SimpleITK image (2D or 3D; a 4D image with one volume).
 
@@ -80,7 +86,7 @@ def from_sitk(
     image becomes one plane with spacing 1 mm and origin 0 along z. Multi-component
     (colour) pixels are collapsed to one channel as for 2D image files.
     """
-    if not isinstance(image, sitk.Image):
+    if not is_sitk_image(image):
         raise TypeError(f"expected a SimpleITK.Image, got {type(image).__name__}")
     dim = image.GetDimension()
     if dim == 4:
@@ -110,7 +116,7 @@ def from_sitk(
     return Volume(array, spacing=spacing, origin=origin, direction=direction)  # type: ignore[arg-type]
 
 
-def to_sitk(volume: Volume) -> sitk.Image:
+def to_sitk(volume: Volume) -> SimpleITK.Image:
     """A 3D SimpleITK image from a :class:`Volume` (booleans become uint8)."""
     array = volume.array
     if array.dtype == np.bool_:
@@ -270,13 +276,31 @@ def _gzip_decompressed_size(path: Path) -> int:
 
 
 def _read_volume_file(path: Path, fmt: str, *, for_mask: bool) -> Volume:
+    if fmt == "NRRD":
+        # radiomix's own reader (no SimpleITK) for the common subset; None: use SimpleITK
+        try:
+            fast = read_nrrd(path)
+        except OSError as exc:
+            raise ImageReadError(f"could not read {path} as NRRD: {exc}") from exc
+        if fast is not None:
+            array, geometry = fast
+            return Volume(
+                array,
+                spacing=geometry["spacing"],
+                origin=geometry["origin"],
+                direction=geometry["direction"],
+                metadata={"file_ndim": geometry["ndim"]},
+            )
     if fmt == "NIfTI":
         _check_nifti_complete(path)
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as exc:
         raise ImageReadError(f"could not read {path} as {fmt}: {sitk_message(exc)}") from exc
-    return from_sitk(image, for_mask=for_mask, what=str(path))
+    vol = from_sitk(image, for_mask=for_mask, what=str(path))
+    if fmt == "NRRD":
+        vol = vol.with_array(vol.array, metadata={"file_ndim": image.GetDimension()})
+    return vol
 
 
 def _read_pillow(path: Path, fmt: str, *, for_mask: bool) -> np.ndarray:
@@ -338,7 +362,7 @@ def _read_path(
         fmt = VOLUME_FORMATS[suffix]
         vol = _read_volume_file(path, fmt, for_mask=for_mask)
         meta["format"] = fmt.lower()
-        return vol.with_array(vol.array, metadata=meta)
+        return vol.with_array(vol.array, metadata={**vol.metadata, **meta})
     if suffix in PLANAR_FORMATS:
         fmt = PLANAR_FORMATS[suffix]
         if fmt == "TIFF":
@@ -376,7 +400,7 @@ def read_source(
     if isinstance(source, Volume):
         vol = source
         has_geometry = True
-    elif isinstance(source, sitk.Image):
+    elif is_sitk_image(source):
         vol = from_sitk(source, for_mask=for_mask, what=f"SimpleITK {what}")
         has_geometry = True
     elif isinstance(source, np.ndarray):
