@@ -165,3 +165,41 @@ def test_segment_names_are_importable_lazily() -> None:
     )
     # the probe itself reports scipy.spatial: the segmentation code really needs it
     assert _loaded_after(code, ("scipy.spatial",))["loaded"] == ["scipy.spatial"]
+
+
+#: what the PyRadiomics drop-in loads only when the case needs it (issue 4's light start)
+ON_USE = ("SimpleITK", "scipy", "numba", "skimage.feature", "pandas")
+
+
+def test_compat_import_loads_no_simpleitk_scipy_or_numba() -> None:
+    loaded = _loaded_after("from radiomix.compat import featureextractor", ON_USE)["loaded"]
+    assert loaded == [], f"the drop-in's import loads {loaded}"
+
+
+def test_original_extraction_of_nrrd_files_needs_no_simpleitk_scipy_or_numba(tmp_path) -> None:
+    """A CT-like NRRD pair, all seven classes on the Original image (PyRadiomics' default
+    settings): radiomix's own NRRD reader and NumPy kernels do it all."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    rng = np.random.default_rng(3)
+    image = sitk.GetImageFromArray(rng.integers(-100, 200, (12, 40, 40)).astype(np.int16))
+    image.SetSpacing((0.7, 0.7, 2.5))
+    lab = np.zeros((12, 40, 40), np.uint8)
+    lab[3:9, 10:30, 12:28] = 1
+    mask = sitk.GetImageFromArray(lab)
+    mask.CopyInformation(image)
+    sitk.WriteImage(image, str(tmp_path / "ct.nrrd"), useCompression=True)
+    sitk.WriteImage(mask, str(tmp_path / "label.nrrd"), useCompression=True)
+    code = (
+        "from radiomix.compat import featureextractor\n"
+        "ext = featureextractor.RadiomicsFeatureExtractor()\n"
+        f"res = ext.execute({str(tmp_path / 'ct.nrrd')!r}, {str(tmp_path / 'label.nrrd')!r})\n"
+        "print(len([k for k in res if not k.startswith('diagnostics_')]))\n"
+        "print(res['diagnostics_Versions_SimpleITK'])\n"
+    )
+    result = _loaded_after(code, ON_USE)
+    assert result["loaded"] == [], f"the extraction loads {result['loaded']}"
+    count, sitk_version = str(result["stdout"]).split()
+    assert int(count) == 107  # PyRadiomics' default: every class but shape2D
+    assert sitk_version == sitk.Version_VersionString()

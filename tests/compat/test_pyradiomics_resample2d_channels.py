@@ -276,3 +276,22 @@ def test_cli_reads_the_channel_of_the_parameter_file(tmp_path: Path) -> None:
         row["diagnostics_Mask-original_Hash"]
         == (entry["cases"]["vec3d/4"]["features"]["diagnostics_Mask-original_Hash"])
     )
+
+
+def test_mask_read_without_the_image_only_for_volume_files(tmp_path) -> None:
+    """The mask is read while the image is (``image=None``) only for NIfTI / NRRD /
+    MetaImage files, which never need the image; other sources say so."""
+    from radiomix.extraction.profile_pyradiomics import IMAGE_NDIM_KEY, read_pyradiomics_mask
+    from radiomix.io import Volume, write_volume
+
+    lab = np.zeros((3, 5, 6), np.uint8)
+    lab[1, 1:4, 2:5] = 2
+    path = tmp_path / "label.nrrd"
+    write_volume(Volume(lab, spacing=(2.0, 0.5, 0.5)), path)
+    vol = read_pyradiomics_mask(path, None)
+    assert np.array_equal(vol.array, lab) and vol.spacing == (2.0, 0.5, 0.5)
+    assert vol.metadata[IMAGE_NDIM_KEY] == 3
+    with pytest.raises(TypeError, match="needs the image"):
+        read_pyradiomics_mask(lab, None)
+    with pytest.raises(TypeError, match="needs the image"):
+        read_pyradiomics_mask(tmp_path / "label.png", None)

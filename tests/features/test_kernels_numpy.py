@@ -232,3 +232,18 @@ def test_import_does_not_import_numba() -> None:
         [sys.executable, "-c", code], check=False, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr or "numba was imported"
+
+
+def test_numba_only_where_the_work_pays() -> None:
+    from radiomix.extraction.profile_pyradiomics import _map_count
+    from radiomix.features import pyradiomics_profile as prof
+
+    assert not prof.use_numba_kernels(635_000)  # an 8 cm lesion's box, Original only
+    assert prof.use_numba_kernels(635_000, 14)  # ... with LoG x 5 and 8 wavelet bands
+    assert not prof.use_numba_kernels(34_000, 14)  # a 3 cm lesion's box
+    assert prof.use_numba_kernels(prof.NUMBA_MIN_VOXELS + 1)
+    types = [("Original", {}), ("LoG", {"sigma": [1.0, 2.0, 3.0]}), ("Wavelet", {})]
+    assert _map_count(types, {}) == 1 + 3 + 8
+    assert _map_count([("Wavelet", {})], {"level": 2}) == 15
+    assert _map_count([("LBP3D", {})], {}) == 3
+    assert _map_count([], {}) == 1

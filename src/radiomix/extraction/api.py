@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +117,48 @@ def _with_label_map_hash(mask: Volume) -> Volume:
     return mask.with_array(mask.array, metadata=metadata)
 
 
+def _mask_read_ahead(
+    mask: ImageLike, settings: ExtractionSettings, spacing: Sequence[float] | None
+) -> Future[Volume] | None:
+    """For the ``pyradiomics`` profile and a NIfTI / NRRD / MetaImage label map file (read
+    on its own grid, whatever the image), the mask's reading started in a thread, to run
+    while the image is read (the inflaters and SimpleITK release the GIL); else None."""
+    if settings.profile != "pyradiomics" or not isinstance(mask, str | Path):
+        return None
+    from radiomix.io._readers import VOLUME_FORMATS, suffix_of
+
+    path = Path(mask).expanduser()
+    if suffix_of(path) not in VOLUME_FORMATS or not path.is_file():
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    from radiomix.extraction.profile_pyradiomics import read_pyradiomics_mask
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="radiomix-mask")
+    job = pool.submit(
+        read_pyradiomics_mask,
+        mask,
+        None,
+        spacing=tuple(spacing) if spacing is not None else None,
+        label_channel=settings.pyradiomics.label_channel,
+    )
+    pool.shutdown(wait=False)  # the thread ends with the read
+    return job
+
+
+def _label_rois(
+    mask: Volume, labels: Sequence[int | None], *, strict: bool
+) -> Iterator[tuple[str, Volume]]:
+    """(name, ROI) of each label, one at a time: only one boolean ROI exists at once, and
+    the label map is released before the last ROI is extracted."""
+    labels = list(labels)
+    for k, lab in enumerate(labels):
+        roi = select_label(mask, lab, strict=strict)
+        if k == len(labels) - 1:
+            del mask
+        yield ("1" if lab is None else str(lab)), roi
+
+
 def extract_results(
     image: ImageLike,
     mask: ImageLike,
@@ -127,19 +170,27 @@ def extract_results(
 ) -> list[RoiResult]:
     """Like :func:`extract`, but returns the per-ROI records (features, diagnostics, timings)."""
     settings = load_config(config)
-    warm_up_kernels()  # numba loads its kernels while the files are read
+    if settings.profile != "pyradiomics":  # (that profile starts it for large ROIs only)
+        warm_up_kernels()  # numba loads its kernels while the files are read
+    mask_job = _mask_read_ahead(mask, settings, spacing)
     img = read_image(image, spacing=tuple(spacing) if spacing is not None else None)
     cid = case_id if case_id is not None else _case_id(image)
     roi_file = dicom_roi_file(mask)
     if roi_file is not None:  # RTSTRUCT / SEG: one ROI per name or segment
-        rois = list(read_rois(roi_file[0], img, select=_roi_select(label)).items())
+        rois: Iterable[tuple[str, Volume]] = list(
+            read_rois(roi_file[0], img, select=_roi_select(label)).items()
+        )
     else:
         sp = tuple(spacing) if spacing is not None else None
         if settings.profile == "pyradiomics":  # PyRadiomics' geometry rules: on its own grid
             from radiomix.extraction.profile_pyradiomics import read_pyradiomics_mask
 
-            msk = read_pyradiomics_mask(
-                mask, img, spacing=sp, label_channel=settings.pyradiomics.label_channel
+            msk = (
+                mask_job.result()
+                if mask_job is not None
+                else read_pyradiomics_mask(
+                    mask, img, spacing=sp, label_channel=settings.pyradiomics.label_channel
+                )
             )
         else:
             msk = read_mask(mask, reference=img, spacing=sp)
@@ -147,10 +198,8 @@ def extract_results(
         if settings.profile == "pyradiomics" and settings.pyradiomics.additional_info:
             msk = _with_label_map_hash(msk)
         strict = settings.profile == "pyradiomics"  # PyRadiomics: the label given, or error
-        rois = [
-            ("1" if lab is None else str(lab), select_label(msk, lab, strict=strict))
-            for lab in _labels(label, msk)
-        ]
+        rois = _label_rois(msk, _labels(label, msk), strict=strict)
+        del msk, mask_job  # the label map goes once the last ROI is taken from it (memory)
     out = []
     for name, roi in rois:
         if roi.array.shape == img.array.shape and np.issubdtype(img.array.dtype, np.inexact):

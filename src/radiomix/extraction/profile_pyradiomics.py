@@ -21,8 +21,10 @@ is extracted as PyRadiomics extracts 2D images: 2D filters, in-plane texture, no
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import math
 import os
 import platform
 import threading
@@ -34,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 from radiomix._lazy import is_sitk_image
 from radiomix.errors import (
@@ -148,7 +149,14 @@ def _simpleitk_version() -> str:
 
     if "SimpleITK" in sys.modules:
         return str(sys.modules["SimpleITK"].Version_VersionString())
-    from importlib.metadata import version
+    from importlib.util import find_spec
+
+    spec = find_spec("SimpleITK")  # (finds the package without importing it)
+    if spec is not None and spec.origin:  # the wheel's dist-info folder beside it: fast
+        site = Path(spec.origin).parent.parent
+        for info in sorted(site.glob("[Ss]imple[Ii][Tt][Kk]-*.dist-info")):
+            return info.name[len("SimpleITK-") : -len(".dist-info")]
+    from importlib.metadata import version  # (scans every installed distribution)
 
     return version("SimpleITK")
 
@@ -276,7 +284,10 @@ def _mask_elements(
     )
     d[f"Mask-{prefix}_VoxelNum"] = len(idx)
     # ITK's ConnectedComponent with FullyConnectedOn: 26-connectivity
-    d[f"Mask-{prefix}_VolumeNum"] = int(ndimage.label(crop, structure=np.ones((3, 3, 3)))[1])
+    import cc3d  # (scipy.ndimage / skimage.measure would cost ~26 MiB to import)
+
+    _, volumes = cc3d.connected_components(crop.view(np.uint8), connectivity=26, return_N=True)
+    d[f"Mask-{prefix}_VolumeNum"] = int(volumes)
     com = idx.mean(axis=0)  # (z, y, x) voxel index
     d[f"Mask-{prefix}_CenterOfMassIndex"] = str(tuple(float(v) for v in _xyz(com, nd)))
     d[f"Mask-{prefix}_CenterOfMass"] = str(_physical_point(image, com, nd))
@@ -477,7 +488,7 @@ def _crop_box(image: Volume, roi: np.ndarray, pad: int) -> tuple[Volume, np.ndar
 
 def read_pyradiomics_mask(
     source: Any,
-    image: Volume,
+    image: Volume | None,
     *,
     spacing: Sequence[float] | None = None,
     label_channel: int = 0,
@@ -491,7 +502,8 @@ def read_pyradiomics_mask(
     several components per pixel, such as a segmentation with overlapping segments or a
     colour PNG -- gives its component ``label_channel`` (PyRadiomics' ``getMask``); a scalar
     mask ignores ``label_channel``. The volume records the mask's dimensionality as
-    PyRadiomics reads it (:data:`IMAGE_NDIM_KEY`).
+    PyRadiomics reads it (:data:`IMAGE_NDIM_KEY`). ``image`` may be None for a NIfTI, NRRD
+    or MetaImage file, which never needs it (the mask is then read while the image is).
 
     Raises
     ------
@@ -500,7 +512,13 @@ def read_pyradiomics_mask(
     """
     from radiomix.io import read_mask
 
+    if image is None:
+        from radiomix.io._readers import VOLUME_FORMATS, suffix_of
+
+        if not isinstance(source, str | Path) or suffix_of(Path(source)) not in VOLUME_FORMATS:
+            raise TypeError("read_pyradiomics_mask needs the image for this mask source")
     if isinstance(source, np.ndarray):
+        assert image is not None  # (checked above)
         vol = read_mask(source, reference=image, spacing=spacing)
         return _with_ndim(vol, input_ndim(image))
     vector, meta = _vector_mask(source)
@@ -514,8 +532,10 @@ def read_pyradiomics_mask(
     elif vol.array.shape[0] != 1 or "source" in vol.metadata or "format" in vol.metadata:
         vol = _with_ndim(vol, input_ndim(vol))
     else:  # a volume of one plane with no file behind it: as the image
+        assert image is not None  # (a file sets "source")
         vol = _with_ndim(vol, input_ndim(image))
     if vol.metadata.get("format") in _PLANAR_FORMATS:
+        assert image is not None  # (not a volume format)
         return vol.with_array(
             vol.array,
             spacing=image.spacing if spacing is None else vol.spacing,
@@ -1013,6 +1033,28 @@ def _executor() -> Executor:
     return ThreadPoolExecutor(max_workers=n, thread_name_prefix="radiomix-pyradiomics")
 
 
+def _map_count(
+    image_types: Sequence[tuple[str, Any]], general: Sequence[tuple[str, Any]] | Mapping[str, Any]
+) -> int:
+    """About how many maps the image types give (LoG: one per sigma, Wavelet: 7 per level
+    and the approximation, LBP3D: one per level and the kurtosis; else one), to weigh the
+    texture kernels' start-up (:func:`radiomix.features.pyradiomics_profile.use_numba_kernels`)."""
+    base = dict(general)
+    count = 0
+    for image_type, custom in image_types:
+        cfg = {**base, **dict(custom)}
+        if image_type == "LoG":
+            sigma = cfg.get("sigma", [])
+            count += len(sigma) if isinstance(sigma, list | tuple) else 1
+        elif image_type == "Wavelet":
+            count += 7 * int(cfg.get("level", 1)) + 1
+        elif image_type == "LBP3D":
+            count += int(cfg.get("lbp3DLevels", 2)) + 1
+        else:
+            count += 1
+    return max(count, 1)
+
+
 def extract_roi_pyradiomics(
     image: Volume,
     mask: Volume,
@@ -1053,6 +1095,12 @@ def extract_roi_pyradiomics(
     )
     # roi_arr (before re-segmentation) sets the filters' domain; box / crop_mask the features'
     box = _box(final_roi)
+    box_voxels = math.prod(b.stop - b.start for b in box)
+    numba = prof.use_numba_kernels(box_voxels, _map_count(ps.image_types, ps.filter_settings))
+    if numba:
+        from radiomix.features._warmup import warm_up_pyradiomics_kernels
+
+        warm_up_pyradiomics_kernels()  # numba's kernels load while shape etc. run
     crop_mask = final_roi[box]
     shape_mask = prep.shape_roi[box]  # cropped to the final box, as PyRadiomics crops it
     plane_axis = _plane_axis(settings, ndim)
@@ -1081,6 +1129,7 @@ def extract_roi_pyradiomics(
         times: dict[str, float] = {}
         m = crop_mask if roi_mask is None else roi_mask
         bin_width, bin_count, opts = image_type_options(settings, dict(custom), ndim)
+        opts = dataclasses.replace(opts, numba_kernels=numba)
         values = np.asarray(mapped, dtype=np.float64)[m]
         levels = np.zeros(m.shape, dtype=np.int64)
         levels[m] = prof.discretise(values, bin_width, bin_count)

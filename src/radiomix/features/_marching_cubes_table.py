@@ -289,9 +289,9 @@ _TRIANGLES = (
 def triangle_table() -> tuple[np.ndarray, ...]:
     """Triangles of each configuration, ``table[c]`` of shape (T, 3 vertices, 3) in local
     (z, y, x) cube coordinates (float64)."""
-    out = []
-    for letters in _TRIANGLES:
-        k = np.array([_ALPHABET.index(ch) for ch in letters], dtype=np.int64)
-        doubled = np.stack([k // 9, k // 3 % 3, k % 3], axis=1)
-        out.append((doubled / 2.0).reshape(-1, 3, 3))
-    return tuple(out)
+    code = np.full(128, -1, dtype=np.int64)  # letter -> its index in the alphabet
+    code[np.frombuffer(_ALPHABET.encode("ascii"), dtype=np.uint8)] = np.arange(len(_ALPHABET))
+    k = code[np.frombuffer("".join(_TRIANGLES).encode("ascii"), dtype=np.uint8)]
+    points = np.stack([k // 9, k // 3 % 3, k % 3], axis=1) / 2.0  # every vertex, in order
+    ends = np.cumsum([len(t) for t in _TRIANGLES])
+    return tuple(p.reshape(-1, 3, 3) for p in np.split(points, ends[:-1]))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["warm_up_kernels", "warm_up_voxel_kernels"]
+__all__ = ["warm_up_kernels", "warm_up_pyradiomics_kernels", "warm_up_voxel_kernels"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,16 @@ def _load() -> None:
     run_length_counts(levels, offsets, 1)
     zone_table(levels, False)
     neighbour_stats(levels, offsets, 0.0)
+    cooccurrence_counts(levels, offsets, np.array([1]))
+
+
+def _load_pyradiomics() -> None:
+    from radiomix.features._kernels_glrlm import run_length_counts
+    from radiomix.features._kernels_pyradiomics import cooccurrence_counts
+
+    levels = np.ones((2, 2, 2), dtype=np.int64)
+    offsets = np.array([[0, 0, 1]], dtype=np.int64)
+    run_length_counts(levels, offsets, 1)
     cooccurrence_counts(levels, offsets, np.array([1]))
 
 
@@ -80,6 +90,12 @@ def warm_up_kernels() -> threading.Thread | None:
     Returns the thread when this call started it, None when a previous call did.
     """
     return _start("kernel", _load)
+
+
+def warm_up_pyradiomics_kernels() -> threading.Thread | None:
+    """The same for the numba kernels the ``pyradiomics`` profile takes on large ROI boxes
+    (GLCM and GLRLM counts, see ``pyradiomics_profile.use_numba_kernels``)."""
+    return _start("pyradiomics-kernel", _load_pyradiomics)
 
 
 def warm_up_voxel_kernels() -> threading.Thread | None:

@@ -30,6 +30,7 @@ Every function here receives arrays; nothing reads files or settings trees.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -329,6 +330,10 @@ class PyradiomicsTextureOptions:
         (PyRadiomics' ``force2Ddimension``, an index in NumPy's (z, y, x) order).
     symmetrical_glcm : bool
         GLCM pairs counted in both directions of each angle (``symmetricalGLCM``).
+    numba_kernels : bool or None
+        GLCM and GLRLM counts by the numba kernels (True) or the NumPy ones (False); both
+        give the same counts bit for bit, only the time differs. None: by the ROI box's
+        size (:func:`use_numba_kernels`).
     """
 
     distances: tuple[int, ...] = (1,)
@@ -338,6 +343,7 @@ class PyradiomicsTextureOptions:
     voxel_array_shift: float = 0.0
     force2d_dimension: int = 0
     symmetrical_glcm: bool = True
+    numba_kernels: bool | None = None
 
 
 def _sort_key(name: str) -> str:
@@ -459,7 +465,9 @@ _LINE_DIRECTIONS = np.array(
 )  # fmt: skip
 
 #: above this many candidate points the farthest pair is searched on their convex hull
-_HULL_ABOVE = 1500
+#: (scipy.spatial: ~0.15 s to import); below, the blocked Gram search of all pairs is faster
+#: (3,700 candidates of an 8 cm lesion: 0.05 s)
+_HULL_ABOVE = 6000
 
 
 def _line_ends(grid: np.ndarray, direction: np.ndarray) -> np.ndarray:
@@ -508,8 +516,9 @@ def _farthest_squared(points: np.ndarray) -> float:
     tol = 1e-9 * (float(sq.max()) + 1e-300)  # far above the Gram form's rounding error
     best = -1.0
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
-    for k in range(0, len(points), 256):
-        approx = sq[k : k + 256, None] + sq[None, :] - 2.0 * (centred[k : k + 256] @ centred.T)
+    step = 64  # rows per block: three (64, n) temporaries
+    for k in range(0, len(points), step):
+        approx = sq[k : k + step, None] + sq[None, :] - 2.0 * (centred[k : k + step] @ centred.T)
         top = float(approx.max())
         if top < best - 4 * tol:
             continue
@@ -528,7 +537,7 @@ def _max_pair_distance(points: np.ndarray) -> float:
         return 0.0
     pts = points
     if len(points) > _HULL_ABOVE:
-        from scipy.spatial import ConvexHull, QhullError  # ~0.07 s to import: large sets only
+        from scipy.spatial import ConvexHull, QhullError  # large sets only
 
         try:
             pts = points[ConvexHull(points).vertices]
@@ -577,15 +586,17 @@ def _mesh(mask: np.ndarray, spacing: np.ndarray) -> tuple[float, float, np.ndarr
     is mm from its first voxel); triangles from :func:`triangle_table`. Volume :math:`\\sum \\mathbf{a} \\cdot (\\mathbf{b} \\times
     \\mathbf{c}) / 6` with the orientation of complemented configurations reversed.
     """
-    m = np.pad(mask.astype(np.int64), 1)
+    m = np.pad(mask.astype(np.uint8), 1)  # one byte per voxel and cube code: a large box
     nz, ny, nx = m.shape
-    code = np.zeros((nz - 1, ny - 1, nx - 1), dtype=np.int64)
+    code = np.zeros((nz - 1, ny - 1, nx - 1), dtype=np.uint8)
+    shifted = np.empty_like(code)
     for k, (dz, dy, dx) in enumerate(_CORNERS):
-        code |= m[dz : dz + nz - 1, dy : dy + ny - 1, dx : dx + nx - 1] << k
+        np.left_shift(m[dz : dz + nz - 1, dy : dy + ny - 1, dx : dx + nx - 1], k, out=shifted)
+        code |= shifted
     table = triangle_table()
     flat = code.ravel()
     surf = np.flatnonzero((flat != 0) & (flat != 255))  # cubes the surface crosses
-    codes = flat[surf]
+    codes = flat[surf].astype(np.int64)
     order = np.argsort(codes, kind="stable")
     surf, codes = surf[order], codes[order]
     bounds = np.searchsorted(codes, np.arange(257))
@@ -632,6 +643,7 @@ def _shape(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float]:
     n_p = len(coords)
     centred = (coords - coords.mean(axis=0)) / math.sqrt(n_p)
     eig = np.sort(np.linalg.eigvals(centred.T @ centred).real)
+    del coords, centred  # (n_p, 3) each: freed before the diameters' search
     eig[(eig < 0) & (eig > -1e-10)] = 0.0
     axes = [4.0 * math.sqrt(e) if e >= 0 else math.nan for e in eig]
     elong = math.sqrt(eig[1] / eig[2]) if eig[1] >= 0 and eig[2] > 0 else math.nan
@@ -654,24 +666,40 @@ def _shape(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float]:
 # --------------------------------------------------------------------------- neighbours
 
 
-#: ROI boxes of up to this many voxels take the NumPy kernels (:mod:`._kernels_numpy`),
-#: larger ones the numba kernels: both give the same counts, bit for bit (tested), but
-#: numba's start in a fresh process (~0.1-0.2 s to import it and load its cached kernels)
-#: costs more than its kernels save on a small ROI
-NUMPY_KERNELS_MAX_VOXELS = 150_000
+#: The GLCM and GLRLM counts come from the NumPy kernels (:mod:`._kernels_numpy`) or the
+#: numba ones; both give the same counts, bit for bit (tested). numba's kernels are 2-4x
+#: faster on large boxes, but its start in a fresh process (~0.25 s and ~50 MiB to import it
+#: and load its cached kernels) costs more than they save unless the work is large: a box
+#: of more than :data:`NUMBA_MIN_VOXELS` voxels, or more than :data:`NUMBA_MIN_WORK` box
+#: voxels summed over the maps of all image types (measured with the CT case of
+#: ``benchmarks/compare_pyradiomics.py``). The GLDM/NGTDM neighbour counts and the GLSZM
+#: zones always take the NumPy kernels, faster at every size (the numba twin of the former
+#: is kept as their test reference).
+NUMBA_MIN_VOXELS = 2_000_000
+NUMBA_MIN_WORK = 3_000_000
 
 
-def _numba_kernels(levels: np.ndarray) -> bool:
-    """Whether the texture matrices of ``levels`` (the ROI box) take the numba kernels."""
-    return levels.size > NUMPY_KERNELS_MAX_VOXELS
+def use_numba_kernels(box_voxels: int, n_maps: int = 1) -> bool:
+    """Whether ``n_maps`` images on a ROI box of ``box_voxels`` voxels are worth numba's
+    start-up (see :data:`NUMBA_MIN_VOXELS`)."""
+    return box_voxels > NUMBA_MIN_VOXELS or box_voxels * n_maps > NUMBA_MIN_WORK
+
+
+def _numba_kernels(levels: np.ndarray, numba: bool | None) -> bool:
+    return use_numba_kernels(levels.size) if numba is None else numba
 
 
 def cooccurrence_counts(
-    levels: np.ndarray, offsets: np.ndarray, present: np.ndarray, symmetric: bool = True
+    levels: np.ndarray,
+    offsets: np.ndarray,
+    present: np.ndarray,
+    symmetric: bool = True,
+    *,
+    numba: bool | None = None,
 ) -> np.ndarray:
-    """GLCM counts per offset (NumPy or numba kernel by the box size; see
-    :func:`radiomix.features._kernels_pyradiomics.cooccurrence_counts`)."""
-    if _numba_kernels(levels):
+    """GLCM counts per offset (the NumPy or the numba kernel, ``numba`` None: by the box
+    size; see :func:`radiomix.features._kernels_pyradiomics.cooccurrence_counts`)."""
+    if _numba_kernels(levels, numba):
         from radiomix.features import _kernels_pyradiomics as kernels
     else:
         from radiomix.features import _kernels_numpy as kernels  # type: ignore[no-redef]
@@ -682,18 +710,18 @@ def neighbour_stats(
     levels: np.ndarray, offsets: np.ndarray, alpha: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dependent neighbours, ROI neighbours and their level sums per voxel (see
-    :func:`radiomix.features._kernels_pyradiomics.neighbour_stats`)."""
-    if _numba_kernels(levels):
-        from radiomix.features import _kernels_pyradiomics as kernels
-    else:
-        from radiomix.features import _kernels_numpy as kernels  # type: ignore[no-redef]
-    return kernels.neighbour_stats(levels, offsets, alpha)
+    :func:`radiomix.features._kernels_numpy.neighbour_stats`)."""
+    from radiomix.features import _kernels_numpy
+
+    return _kernels_numpy.neighbour_stats(levels, offsets, alpha)
 
 
-def run_length_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> np.ndarray:
-    """Run counts per direction, level and length (see
-    :func:`radiomix.features._kernels_glrlm.run_length_counts`)."""
-    if _numba_kernels(levels):
+def run_length_counts(
+    levels: np.ndarray, offsets: np.ndarray, n_levels: int, *, numba: bool | None = None
+) -> np.ndarray:
+    """Run counts per direction, level and length (NumPy or numba kernel as for
+    :func:`cooccurrence_counts`; see :func:`radiomix.features._kernels_glrlm.run_length_counts`)."""
+    if _numba_kernels(levels, numba):
         from radiomix.features import _kernels_glrlm as kernels
     else:
         from radiomix.features import _kernels_numpy as kernels  # type: ignore[no-redef]
@@ -703,12 +731,7 @@ def run_length_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) ->
 def zone_level_sizes(levels: np.ndarray, two_d: bool) -> tuple[np.ndarray, np.ndarray]:
     """Grey level and size of every zone (26-connected; 8-connected per plane with
     ``two_d``), in no particular order (see
-    :func:`radiomix.features._kernels_zones.zone_table`)."""
-    if _numba_kernels(levels):
-        from radiomix.features._kernels_zones import zone_table
-
-        table = zone_table(levels, two_d)
-        return table.level, table.size
+    :func:`radiomix.features._kernels_numpy.zone_level_sizes`)."""
     from radiomix.features._kernels_numpy import zone_level_sizes as numpy_zones
 
     return numpy_zones(levels, two_d)
@@ -806,7 +829,9 @@ def _glcm(
     ng = int(present.max())
     offsets = texture_offsets(opts.distances, opts.force2d)
     # (Ng', Ng', A) counts over the levels present
-    dense = cooccurrence_counts(levels, offsets, present, opts.symmetrical_glcm)
+    dense = cooccurrence_counts(
+        levels, offsets, present, opts.symmetrical_glcm, numba=opts.numba_kernels
+    )
     dense, sums = _per_angle(dense, offsets, spacing, opts.weighting_norm, glcm=True)
     p = dense / sums[None, None, :]
     g = present.astype(np.float64)
@@ -939,7 +964,8 @@ def _glrlm(
     # PyRadiomics' angles move only along axes where the ROI box is wider than one voxel:
     # elsewhere every voxel would be a run of 1 (a planar ROI, a 2D image)
     offsets = offsets[np.all((offsets == 0) | (np.array(levels.shape) > 1), axis=1)]
-    counts = run_length_counts(levels, offsets, ng).astype(np.float64)  # (A, Ng+1, L+1)
+    counts = run_length_counts(levels, offsets, ng, numba=opts.numba_kernels)
+    counts = counts.astype(np.float64)  # (A, Ng+1, L+1)
     mat = np.transpose(counts[:, present, 1:], (1, 2, 0))  # (Ng', L, A)
     mat, nr = _per_angle(mat, offsets, spacing, opts.weighting_norm, glcm=False)
     jvec = np.arange(1, mat.shape[1] + 1, dtype=np.float64)
@@ -1009,22 +1035,30 @@ _last_stats = threading.local()
 def _neighbour_sums(
     levels: np.ndarray, opts: PyradiomicsTextureOptions, alpha: float | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per voxel: number of ROI neighbours (or, with ``alpha``, of dependent ones) and the
-    sum of the ROI neighbours' grey levels, over both directions of every offset.
+    """Per ROI voxel (in the C order of ``levels > 0``): number of ROI neighbours (or, with
+    ``alpha``, of dependent ones) and the sum of the ROI neighbours' grey levels, over both
+    directions of every offset.
 
     One kernel pass yields both counts (:func:`neighbour_stats`); each thread keeps its last
-    pass with a copy of its levels, and a call with equal levels, offsets and ``gldm_a``
-    reuses it, so that GLDM and NGTDM of an image count once."""
+    pass (the ROI voxels' values only, with a SHA-1 digest of the levels), and a call with
+    equal levels, offsets and ``gldm_a`` reuses it, so that GLDM and NGTDM of an image
+    count once."""
     offsets = texture_offsets(opts.distances, opts.force2d)
     both = np.concatenate([offsets, -offsets]).astype(np.int64)
-    key = (both.tobytes(), float(opts.gldm_a))
     lv = np.ascontiguousarray(levels, dtype=np.int64)
+    key = (
+        both.tobytes(),
+        float(opts.gldm_a),
+        lv.shape,
+        hashlib.sha1(lv.data.cast("B")).digest(),
+    )
     cached = getattr(_last_stats, "entry", None)
-    if cached is not None and cached[0] == key and np.array_equal(cached[1], lv):
-        dep, cnt, tot = cached[2]
+    if cached is not None and cached[0] == key:
+        dep, cnt, tot = cached[1]
     else:
-        dep, cnt, tot = neighbour_stats(lv, both, float(opts.gldm_a))
-        _last_stats.entry = (key, lv if lv is not levels else lv.copy(), (dep, cnt, tot))
+        roi = lv > 0
+        dep, cnt, tot = (a[roi] for a in neighbour_stats(lv, both, float(opts.gldm_a)))
+        _last_stats.entry = (key, (dep, cnt, tot))
     return (cnt if alpha is None else dep), tot
 
 
@@ -1034,11 +1068,10 @@ def _gldm(
     """PyRadiomics' GLDM features: :math:`P(i, j)` counts ROI voxels of grey level :math:`i`
     with :math:`j - 1` neighbours :math:`k` in the ROI and :math:`|i - k| \\le \\alpha`;
     normalised by :math:`N_z = N_p`."""
-    cnt, _ = _neighbour_sums(levels, opts, alpha=opts.gldm_a)
+    dep, _ = _neighbour_sums(levels, opts, alpha=opts.gldm_a)  # per ROI voxel
     roi = levels > 0
     remap = np.zeros(int(present.max()) + 1, dtype=np.int64)
     remap[present] = np.arange(len(present))
-    dep = cnt[roi]
     mat = np.zeros((len(present), int(dep.max()) + 1), dtype=np.float64)
     np.add.at(mat, (remap[levels[roi]], dep), 1.0)
     jvec = np.arange(1, mat.shape[1] + 1, dtype=np.float64)
@@ -1074,11 +1107,9 @@ def _ngtdm(
     :math:`p_i = n_i / N_{v,p}` over every ROI voxel; Coarseness
     :math:`1/\\sum p_i s_i` (1e6 when 0), Contrast, Busyness, Complexity, Strength as in
     PyRadiomics (zero where their denominator vanishes)."""
-    cnt, tot = _neighbour_sums(levels, opts, alpha=None)
-    roi = levels > 0
-    lv = levels[roi]
-    c = cnt[roi]
-    diff = np.where(c > 0, np.abs(lv - tot[roi] / np.maximum(c, 1)), 0.0)
+    c, tot = _neighbour_sums(levels, opts, alpha=None)  # per ROI voxel
+    lv = levels[levels > 0]
+    diff = np.where(c > 0, np.abs(lv - tot / np.maximum(c, 1)), 0.0)
     ng = int(present.max())
     n_i = np.bincount(lv, minlength=ng + 1)[present].astype(np.float64)
     s_i = np.bincount(lv, weights=diff, minlength=ng + 1)[present]

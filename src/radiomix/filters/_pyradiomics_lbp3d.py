@@ -21,8 +21,6 @@ import math
 from itertools import combinations
 
 import numpy as np
-from scipy.ndimage import map_coordinates, spline_filter
-from scipy.special import lpmv, poch
 
 __all__ = [
     "harmonic_basis",
@@ -154,6 +152,8 @@ def spherical_harmonic(m: int, n: int, azimuth: np.ndarray, polar: np.ndarray) -
     # (SciPy <= 1.12 rounded differently, by an ulp): P_n^|m|, times (-1)^m (n-|m|)!/(n+|m|)!
     # for m < 0, times sqrt((2n+1) (n-m)!/(n+m)! / 4 pi), times exp(i m theta); the factorial
     # ratios are Pochhammer symbols, as there
+    from scipy.special import lpmv, poch  # (imported on use)
+
     value = lpmv(am, n, np.cos(polar)).astype(np.complex128)
     if m < 0:
         value = value * ((-1.0) ** am * poch(n + am + 1, -2 * am))
@@ -239,6 +239,8 @@ def lbp3d_roi_values(
     vertices = icosphere_vertices(subdivisions, radius)
     basis, degree = harmonic_basis(vertices, radius, levels)
     n_vertices, n_coef = basis.shape
+    from scipy.ndimage import map_coordinates, spline_filter  # (imported on use)
+
     coefficients = spline_filter(image, 3, output=np.float64, mode="constant")
     index = np.stack(roi, axis=1)  # (N_p, 3) int
     n_voxels = index.shape[0]

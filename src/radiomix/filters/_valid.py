@@ -10,8 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-from scipy import fft as sp_fft
-from scipy import ndimage
+
+from radiomix._lazy import lazy_module
+
+# scipy (~26 MiB) imported on first use: importing the filters costs nothing then
+sp_fft = lazy_module("scipy.fft")
+ndimage = lazy_module("scipy.ndimage")
 
 __all__ = [
     "convolve_planes",

@@ -69,13 +69,12 @@ import numbers
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pywt
-import SimpleITK as sitk
-from skimage.feature import local_binary_pattern
 
+from radiomix._lazy import lazy_module
 from radiomix.errors import (
     ConfigError,
     EmptyMaskError,
@@ -83,6 +82,11 @@ from radiomix.errors import (
     InvalidImageError,
 )
 from radiomix.filters._pyradiomics_lbp3d import lbp3d_roi_values
+
+sitk = lazy_module("SimpleITK")  # imported on first use (see radiomix._lazy)
+
+if TYPE_CHECKING:
+    import SimpleITK
 
 __all__ = [
     "LBP2D_METHODS",
@@ -181,7 +185,7 @@ def _boolean(value: Any, name: str) -> bool:
     return bool(value)
 
 
-def _to_sitk(image: np.ndarray, spacing: Sequence[float]) -> sitk.Image:
+def _to_sitk(image: np.ndarray, spacing: Sequence[float]) -> SimpleITK.Image:
     img = sitk.GetImageFromArray(np.ascontiguousarray(image))
     img.SetSpacing([float(s) for s in reversed(spacing)])
     return img
@@ -370,8 +374,8 @@ def _check_box(box: Sequence[slice], shape: tuple[int, ...]) -> tuple[slice, ...
 
 
 def _recursive_gaussian(
-    image: sitk.Image, sigma: float, direction: int, second_order: bool
-) -> sitk.Image:
+    image: SimpleITK.Image, sigma: float, direction: int, second_order: bool
+) -> SimpleITK.Image:
     f = sitk.RecursiveGaussianImageFilter()
     f.SetSigma(sigma)
     f.SetDirection(direction)
@@ -413,7 +417,7 @@ def _log_box(
     src = _to_sitk(arr[tuple(domain)], spacing)
     itk_spacing = spacing[::-1]
 
-    def cut(image: sitk.Image, itk_axis: int) -> sitk.Image:
+    def cut(image: SimpleITK.Image, itk_axis: int) -> SimpleITK.Image:
         lo, hi = local[nd - 1 - itk_axis]
         index = [0] * nd
         size = list(image.GetSize())
@@ -678,6 +682,8 @@ def lbp2d_images(
     T. Ojala, M. Pietikäinen, T. Mäenpää, "Multiresolution gray-scale and rotation invariant
     texture classification with local binary patterns", IEEE TPAMI 24(7), 2002.
     """
+    from skimage.feature import local_binary_pattern  # (skimage.feature: heavy import)
+
     arr = _check_image(image)
     r = _positive_number(radius, "lbp2DRadius")
     p = _integer(samples, "lbp2DSamples", 1)

@@ -43,7 +43,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from radiomix.io import Volume
 
@@ -243,6 +242,8 @@ def _interp_axis_cubic(arr: np.ndarray, axis: int, u: np.ndarray) -> np.ndarray:
     pad = [(0, 0)] * arr.ndim
     pad[axis] = (_SPLINE_PAD, _SPLINE_PAD)
     coef = np.pad(arr, pad, mode="edge")
+    from scipy import ndimage  # imported on use: ~26 MiB, not needed to read or extract
+
     coef = ndimage.spline_filter1d(coef, order=3, axis=axis, output=dtype, mode="mirror")
     # keep the four taps inside the padded line (far beyond the image: edge value)
     u = np.clip(u, 1.0 - _SPLINE_PAD, n - 2.0 + _SPLINE_PAD)
