@@ -247,3 +247,16 @@ def test_numba_only_where_the_work_pays() -> None:
     assert _map_count([("Wavelet", {})], {"level": 2}) == 15
     assert _map_count([("LBP3D", {})], {}) == 3
     assert _map_count([], {}) == 1
+
+
+def test_neighbour_stats_roi_are_the_roi_values() -> None:
+    rng = np.random.default_rng(5)
+    levels = rng.integers(0, 7, size=(5, 6, 7))
+    off = texture_offsets([1], False)
+    both = np.concatenate([off, -off])
+    for alpha in (0.0, 1.5, 10.0, -1.0):
+        full = _kernels_numpy.neighbour_stats(levels, both, alpha)
+        roi = _kernels_numpy.neighbour_stats_roi(levels, both, alpha)
+        for f, r in zip(full, roi, strict=True):
+            assert np.array_equal(f[levels > 0], r)
+        assert roi[0].dtype == np.uint8 and roi[2].dtype == np.int32

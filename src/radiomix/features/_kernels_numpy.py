@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 __all__ = ["cooccurrence_counts", "max_run_length", "neighbour_stats", "run_length_counts"]
-__all__ += ["zone_level_sizes"]
+__all__ += ["neighbour_stats_roi", "zone_level_sizes"]
 
 
 # --------------------------------------------------------------------------- neighbours
@@ -119,7 +119,8 @@ def neighbour_stats(
     """Per ROI voxel: dependent neighbours, ROI neighbours, their level sum.
 
     NumPy twin of :func:`radiomix.features._kernels_pyradiomics.neighbour_stats`: the same
-    result, bit for bit.
+    result, bit for bit (arrays the shape of ``levels``; :func:`neighbour_stats_roi` gives
+    the ROI voxels' values only, in compact types).
 
     Parameters
     ----------
@@ -139,21 +140,37 @@ def neighbour_stats(
         of all ROI neighbours, float64 sums of the latter's grey levels (0 outside the ROI).
     """
     lv = _as_levels(levels)
+    d, c, t = neighbour_stats_roi(lv, offsets, alpha)
+    inner = np.flatnonzero(lv > 0)
+    out = (
+        np.zeros(lv.shape, dtype=np.int64),
+        np.zeros(lv.shape, dtype=np.int64),
+        np.zeros(lv.shape, dtype=np.float64),
+    )
+    for full, part in zip(out, (d, c, t), strict=True):
+        full.ravel()[inner] = part
+    return out
+
+
+def neighbour_stats_roi(
+    levels: np.ndarray, offsets: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`neighbour_stats` for the ROI voxels only (level > 0, in C order): dependent
+    and ROI neighbour counts (uint8 below 256 offsets, else int64) and the level sums
+    (int32 where they fit, else int64) -- exact integers, a few bytes per ROI voxel."""
+    lv = _as_levels(levels)
     n_off = np.asarray(offsets).reshape(-1, 3).shape[0]
     top = max(int(lv.max()), 0) if lv.size else 0
     # level sums in int32 where the sum of all offsets' levels fits (exact either way)
     dtype = np.int32 if top * max(n_off, 1) < 2**31 else np.int64
-    flat, idx, steps, inner = _padded_roi(lv, offsets, np.maximum(lv, 0).astype(dtype), 0)
-    dep = np.zeros(lv.shape, dtype=np.int64)
-    cnt = np.zeros(lv.shape, dtype=np.int64)
-    tot = np.zeros(lv.shape, dtype=np.float64)
-    if idx.size == 0 or n_off == 0:
-        return dep, cnt, tot
-    g = flat[idx]
+    flat, idx, steps, _ = _padded_roi(lv, offsets, np.maximum(lv, 0).astype(dtype), 0)
     count_type = np.uint8 if n_off < 256 else np.int64
     c: np.ndarray = np.zeros(idx.size, dtype=count_type)
     d: np.ndarray = np.zeros(idx.size, dtype=count_type)
     t: np.ndarray = np.zeros(idx.size, dtype=dtype)
+    if idx.size == 0 or n_off == 0:
+        return d, c, t
+    g = flat[idx]
     # which neighbours h of a voxel g are dependent, |g - h| <= alpha, for levels 1..top:
     alpha = float(alpha)
     if not alpha >= 0:
@@ -174,11 +191,9 @@ def neighbour_stats(
             d += h == g
         elif rule == "range":
             d += (h >= lo) & (h <= hi)
-    cnt.ravel()[inner] = c
-    tot.ravel()[inner] = t
-    if rule != "none":
-        dep.ravel()[inner] = c if rule == "all" else d
-    return dep, cnt, tot
+    if rule == "all":
+        d = c.copy()
+    return d, c, t
 
 
 # --------------------------------------------------------------------------- runs
@@ -340,10 +355,13 @@ def zone_level_sizes(levels: np.ndarray, two_d: bool) -> tuple[np.ndarray, np.nd
         raise ValueError(f"levels must be 3D (z, y, x), got shape {levels.shape}")
     if not np.issubdtype(levels.dtype, np.integer):
         raise ValueError(f"levels must be integer grey levels, got dtype {levels.dtype}")
-    lv = np.where(levels > 0, levels, 0).astype(np.int64, copy=False)
+    top = int(levels.max()) if levels.size else 0
+    small = np.uint16 if top < 2**16 else np.int64  # two bytes per voxel for cc3d
+    lv = levels.astype(small)
+    lv[levels <= 0] = 0
     if two_d:  # the planes stacked into one image, an empty row after each
         nz, ny, nx = lv.shape
-        stacked = np.zeros((nz, ny + 1, nx), dtype=np.int64)
+        stacked = np.zeros((nz, ny + 1, nx), dtype=small)
         stacked[:, :ny] = lv
         lv = stacked.reshape(nz * (ny + 1), nx)
     lab = cc3d.connected_components(lv, connectivity=26 if lv.ndim == 3 else 8).ravel()

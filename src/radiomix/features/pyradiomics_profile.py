@@ -624,6 +624,37 @@ def _mesh(mask: np.ndarray, spacing: np.ndarray) -> tuple[float, float, np.ndarr
     return area, abs(volume), k2
 
 
+def _voxel_covariance(mask: np.ndarray, sp: np.ndarray) -> tuple[int, np.ndarray]:
+    """The number of ROI voxels and the population covariance (mm^2) of their centres.
+
+    Exact integer moments from the mask's projections (no (n, 3) coordinate arrays): with
+    :math:`S_a = \\sum a`, :math:`S_{ab} = \\sum ab` over the voxel indices,
+    :math:`\\mathrm{cov}_{ab} = (n S_{ab} - S_a S_b) / n^2 \\; s_a s_b`, the integer part
+    in Python's unbounded integers, so one rounding per entry."""
+    m = mask.astype(bool, copy=False)
+    axes_idx = [np.arange(k, dtype=np.int64) for k in m.shape]
+    pair_counts = {  # counts over the two axes a < b (sums over the third)
+        (0, 1): m.sum(axis=2, dtype=np.int64),
+        (0, 2): m.sum(axis=1, dtype=np.int64),
+        (1, 2): m.sum(axis=0, dtype=np.int64),
+    }
+    line = [pair_counts[(0, 1)].sum(axis=1), pair_counts[(0, 1)].sum(axis=0)]
+    line.append(pair_counts[(0, 2)].sum(axis=0))
+    n = int(line[0].sum())
+    first = [int(line[a] @ axes_idx[a]) for a in range(3)]
+    second = np.zeros((3, 3), dtype=object)
+    for a in range(3):
+        second[a, a] = int(line[a] @ (axes_idx[a] * axes_idx[a]))
+    for (a, b), counts in pair_counts.items():
+        second[a, b] = second[b, a] = int(axes_idx[a] @ counts @ axes_idx[b])
+    cov = np.empty((3, 3), dtype=np.float64)
+    for a in range(3):
+        for b in range(3):
+            exact = n * second[a, b] - first[a] * first[b]  # Python ints: exact
+            cov[a, b] = exact / (n * n) * (sp[a] * sp[b])
+    return n, cov
+
+
 def _shape(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float]:
     """PyRadiomics' shape features of a 3D mask.
 
@@ -639,11 +670,8 @@ def _shape(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float]:
     """
     sp = np.asarray(spacing, dtype=np.float64)
     area, volume, grid = _mesh(mask, sp)
-    coords = np.argwhere(mask).astype(np.float64) * sp
-    n_p = len(coords)
-    centred = (coords - coords.mean(axis=0)) / math.sqrt(n_p)
-    eig = np.sort(np.linalg.eigvals(centred.T @ centred).real)
-    del coords, centred  # (n_p, 3) each: freed before the diameters' search
+    n_p, cov = _voxel_covariance(mask, sp)
+    eig = np.sort(np.linalg.eigvals(cov).real)
     eig[(eig < 0) & (eig > -1e-10)] = 0.0
     axes = [4.0 * math.sqrt(e) if e >= 0 else math.nan for e in eig]
     elong = math.sqrt(eig[1] / eig[2]) if eig[1] >= 0 and eig[2] > 0 else math.nan
@@ -704,16 +732,6 @@ def cooccurrence_counts(
     else:
         from radiomix.features import _kernels_numpy as kernels  # type: ignore[no-redef]
     return kernels.cooccurrence_counts(levels, offsets, present, symmetric)
-
-
-def neighbour_stats(
-    levels: np.ndarray, offsets: np.ndarray, alpha: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Dependent neighbours, ROI neighbours and their level sums per voxel (see
-    :func:`radiomix.features._kernels_numpy.neighbour_stats`)."""
-    from radiomix.features import _kernels_numpy
-
-    return _kernels_numpy.neighbour_stats(levels, offsets, alpha)
 
 
 def run_length_counts(
@@ -1000,10 +1018,12 @@ def _glszm(
     zone_levels, sizes = zone_level_sizes(lv, opts.force2d)
     remap = np.zeros(int(present.max()) + 1, dtype=np.int64)
     remap[present] = np.arange(len(present))
-    sizes = sizes.astype(np.int64)
-    mat = np.zeros((len(present), int(sizes.max())), dtype=np.float64)
-    np.add.at(mat, (remap[zone_levels], sizes - 1), 1.0)
-    jvec = np.arange(1, mat.shape[1] + 1, dtype=np.float64)
+    # one column per zone size that occurs (the other columns are 0 and add nothing): a
+    # large zone no longer makes an (Ng, largest size) matrix
+    size_values, column = np.unique(sizes.astype(np.int64), return_inverse=True)
+    mat = np.zeros((len(present), len(size_values)), dtype=np.float64)
+    np.add.at(mat, (remap[zone_levels], column.ravel()), 1.0)
+    jvec = size_values.astype(np.float64)
     mat = mat[:, :, None]
     nz = np.array([mat.sum()])
     e = _emphasis_set(mat, present.astype(np.float64), jvec, nz)
@@ -1039,7 +1059,8 @@ def _neighbour_sums(
     ``alpha``, of dependent ones) and the sum of the ROI neighbours' grey levels, over both
     directions of every offset.
 
-    One kernel pass yields both counts (:func:`neighbour_stats`); each thread keeps its last
+    One kernel pass yields both counts
+    (:func:`radiomix.features._kernels_numpy.neighbour_stats_roi`); each thread keeps its last
     pass (the ROI voxels' values only, with a SHA-1 digest of the levels), and a call with
     equal levels, offsets and ``gldm_a`` reuses it, so that GLDM and NGTDM of an image
     count once."""
@@ -1056,8 +1077,9 @@ def _neighbour_sums(
     if cached is not None and cached[0] == key:
         dep, cnt, tot = cached[1]
     else:
-        roi = lv > 0
-        dep, cnt, tot = (a[roi] for a in neighbour_stats(lv, both, float(opts.gldm_a)))
+        from radiomix.features._kernels_numpy import neighbour_stats_roi
+
+        dep, cnt, tot = neighbour_stats_roi(lv, both, float(opts.gldm_a))
         _last_stats.entry = (key, (dep, cnt, tot))
     return (cnt if alpha is None else dep), tot
 
