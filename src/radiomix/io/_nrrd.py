@@ -250,8 +250,9 @@ def read_nrrd(path: Path) -> tuple[np.ndarray, dict[str, Any]] | None:
 
 
 def nrrd_supported(path: Path) -> bool:
-    """Whether :func:`read_nrrd` reads the file itself (a scalar image: it never falls back
-    to SimpleITK for it), judged from the header alone; False for anything unreadable."""
+    """Whether the header is one :func:`read_nrrd` reads itself -- hence a scalar image --
+    judged from the header alone (the data are not checked: :func:`read_nrrd` may still
+    hand unusual gzip data to SimpleITK); False for anything unreadable."""
     path = Path(path)
     if path.suffix.lower() != ".nrrd":
         return False
