@@ -148,15 +148,17 @@ def _mask_read_ahead(
 
 def _label_rois(
     mask: Volume, labels: Sequence[int | None], *, strict: bool
-) -> Iterator[tuple[str, Volume]]:
-    """(name, ROI) of each label, one at a time: only one boolean ROI exists at once, and
-    the label map is released before the last ROI is extracted."""
+) -> Iterator[tuple[str, Volume, bool]]:
+    """(name, ROI, is the last) of each label, one at a time: only one boolean ROI exists at
+    once (this generator keeps no reference to the one it yields), and the label map is
+    released before the last ROI is extracted."""
     labels = list(labels)
     for k, lab in enumerate(labels):
-        roi = select_label(mask, lab, strict=strict)
-        if k == len(labels) - 1:
+        last = k == len(labels) - 1
+        taken = [select_label(mask, lab, strict=strict)]
+        if last:
             del mask
-        yield ("1" if lab is None else str(lab)), roi
+        yield ("1" if lab is None else str(lab)), taken.pop(), last
 
 
 def extract_results(
@@ -177,9 +179,11 @@ def extract_results(
     cid = case_id if case_id is not None else _case_id(image)
     roi_file = dicom_roi_file(mask)
     if roi_file is not None:  # RTSTRUCT / SEG: one ROI per name or segment
-        rois: Iterable[tuple[str, Volume]] = list(
-            read_rois(roi_file[0], img, select=_roi_select(label)).items()
-        )
+        named = list(read_rois(roi_file[0], img, select=_roi_select(label)).items())
+        rois: Iterable[tuple[str, Volume, bool]] = [
+            (name, roi, k == len(named) - 1) for k, (name, roi) in enumerate(named)
+        ]
+        del named
     else:
         sp = tuple(spacing) if spacing is not None else None
         if settings.profile == "pyradiomics":  # PyRadiomics' geometry rules: on its own grid
@@ -201,13 +205,23 @@ def extract_results(
         rois = _label_rois(msk, _labels(label, msk), strict=strict)
         del msk, mask_job  # the label map goes once the last ROI is taken from it (memory)
     out = []
-    for name, roi in rois:
+    slice_checks = dict(img.metadata.get("diagnostics", {}))  # DICOM slice checks
+    for name, roi, last in rois:
         if roi.array.shape == img.array.shape and np.issubdtype(img.array.dtype, np.inexact):
             # (integer images are finite; else checked once on the image grid)
             inside = img.array[np.asarray(roi.array, dtype=bool)]
             check_finite(inside, what="image inside the ROI")
-        result = extract_roi(img, roi, settings, case_id=cid, roi=name)
-        result.diagnostics.update(img.metadata.get("diagnostics", {}))  # DICOM slice checks
+            del inside
+        if last and settings.profile == "pyradiomics":
+            from radiomix.extraction.profile_pyradiomics import Handover, extract_handed_over
+
+            # handed over: the extraction frees the whole image once the ROI's box is cut
+            case = Handover(img, roi)
+            del img, roi
+            result = extract_handed_over(case, settings, case_id=cid, roi=name)
+        else:
+            result = extract_roi(img, roi, settings, case_id=cid, roi=name)
+        result.diagnostics.update(slice_checks)
         out.append(result)
     return out
 

@@ -52,9 +52,11 @@ from radiomix.io import Volume
 __all__ = [
     "IMAGE_NDIM_KEY",
     "MASK_HASH_KEY",
+    "Handover",
     "PreparedRoi",
     "diagnostics",
     "enabled_classes",
+    "extract_handed_over",
     "extract_roi_pyradiomics",
     "image_type_options",
     "in_background",
@@ -1055,6 +1057,25 @@ def _map_count(
     return max(count, 1)
 
 
+@dataclass(eq=False)
+class Handover:
+    """A case's image and boolean ROI, given to :func:`extract_handed_over` by a caller that
+    keeps no other reference to them: the extraction then frees the whole image and ROI as
+    soon as the ROI's box is cut from them and its maps are made (on a 512 x 512 x 60 CT,
+    45 MiB less at the peak of the features). :meth:`take` hands them over once."""
+
+    image: Volume | None
+    mask: Volume | None
+
+    def take(self) -> tuple[Volume, Volume]:
+        """The image and ROI; the handover keeps no reference to them."""
+        image, mask = self.image, self.mask
+        if image is None or mask is None:
+            raise RuntimeError("this case's image and ROI were taken already")
+        self.image = self.mask = None
+        return image, mask
+
+
 def extract_roi_pyradiomics(
     image: Volume,
     mask: Volume,
@@ -1082,27 +1103,41 @@ def extract_roi_pyradiomics(
     PyRadiomics does; the other classes the final ROI; the filters see PyRadiomics' domain
     of the ROI before re-segmentation.
     """
+    return extract_handed_over(
+        Handover(image, mask), settings, case_id=case_id, roi=roi, clock=clock
+    )
+
+
+def extract_handed_over(
+    case: Handover,
+    settings: ExtractionSettings,
+    *,
+    case_id: str = "case",
+    roi: str = "1",
+    clock: Callable[[], float] = time.perf_counter,
+) -> RoiResult:
+    """:func:`extract_roi_pyradiomics` of a handed-over image and ROI (:class:`Handover`):
+    the whole image and ROI are released once the ROI's box and maps are cut from them."""
     ps = settings.pyradiomics
     timings: dict[str, float] = {}
     t0 = clock()
-    prep = prepare_roi(image, mask, settings)
-    image, roi_arr, final_roi, diag, ndim = (
-        prep.image,
-        prep.roi,
-        prep.final_roi,
-        prep.diagnostics,
-        prep.ndim,
-    )
-    # roi_arr (before re-segmentation) sets the filters' domain; box / crop_mask the features'
-    box = _box(final_roi)
+    prep = prepare_roi(*case.take(), settings)
+    diag, ndim, spacing = prep.diagnostics, prep.ndim, prep.image.spacing
+    # prep.roi (before re-segmentation) sets the filters' domain; box / crop_mask the
+    # features'. Copies of the box: nothing here refers to the whole image and ROI.
+    box = _box(prep.final_roi)
     box_voxels = math.prod(b.stop - b.start for b in box)
     numba = prof.use_numba_kernels(box_voxels, _map_count(ps.image_types, ps.filter_settings))
     if numba:
         from radiomix.features._warmup import warm_up_pyradiomics_kernels
 
         warm_up_pyradiomics_kernels()  # numba's kernels load while shape etc. run
-    crop_mask = final_roi[box]
-    shape_mask = prep.shape_roi[box]  # cropped to the final box, as PyRadiomics crops it
+    crop_mask = prep.final_roi[box].copy()
+    shape_mask = prep.shape_roi[box].copy()  # cropped to the final box, as PyRadiomics does
+    original = prep.image.array[box].copy()
+    # the whole image and ROI, for the filters; dropped once every image type's maps exist
+    whole: dict[str, Any] = {"image": prep.image, "roi": prep.roi}
+    del prep
     plane_axis = _plane_axis(settings, ndim)
     options = prof.PyradiomicsTextureOptions(
         distances=ps.distances,
@@ -1140,7 +1175,7 @@ def extract_roi_pyradiomics(
                 values=values,
                 levels=levels,
                 mask=m,
-                spacing=image.spacing,
+                spacing=spacing,
                 options=opts,
                 names=names or None,
             ):
@@ -1156,12 +1191,12 @@ def extract_roi_pyradiomics(
         out: list[FeatureRecord] = []
         times: dict[str, float] = {}
         if shape and ndim == 3:
-            out, times = features("original", image.array[box], shape, roi_mask=shape_mask)
+            out, times = features("original", original, shape, roi_mask=shape_mask)
         elif shape:
             # PyRadiomics logs this as a warning; every 2D case with all classes meets it
             logger.info("shape needs a 3D image; skipped for this 2D image (shape2D applies)")
         for _, names in (e for e in classes if e[0] == "shape2D"):
-            planar = _shape2d_plane(shape_mask, image.spacing, settings, ndim)
+            planar = _shape2d_plane(shape_mask, spacing, settings, ndim)
             if planar is None:
                 continue
             t = clock()
@@ -1182,9 +1217,9 @@ def extract_roi_pyradiomics(
         """One image type's maps on the ROI box (copies: a whole-image map is freed) and the
         filter's time."""
         if image_type == "Original":
-            return [("original", image.array[box])], 0.0
+            return [("original", original)], 0.0
         t = clock()
-        maps, sub = _filtered(image, roi_arr, box, image_type, dict(custom), settings)
+        maps, sub = _filtered(whole["image"], whole["roi"], box, image_type, dict(custom), settings)
         cut = [(name, np.ascontiguousarray(mapped[sub])) for name, mapped in maps.items()]
         return cut, clock() - t
 
@@ -1198,10 +1233,12 @@ def extract_roi_pyradiomics(
             [] for _ in ps.image_types
         ]
         filter_times: dict[str, float] = {}
-        for job in as_completed(map_jobs):
+        for n_done, job in enumerate(as_completed(map_jobs), start=1):
             k = map_jobs[job]
             image_type, custom = ps.image_types[k]
             maps, seconds = job.result()
+            if n_done == len(map_jobs) or all(j.done() for j in map_jobs):
+                whole.clear()  # every map is made: the whole image goes
             if image_type != "Original":
                 filter_times[f"filter_{image_type}"] = seconds
             feature_jobs[k] = [
