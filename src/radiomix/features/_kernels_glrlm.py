@@ -12,6 +12,8 @@ import itertools
 import numpy as np
 from numba import njit
 
+from radiomix.features._kernels_numpy import max_run_length, run_length_arguments
+
 __all__ = ["max_run_length", "run_length_counts"]
 
 
@@ -42,16 +44,6 @@ def _run_counts_kernel(
     return out
 
 
-def max_run_length(shape: tuple[int, ...], offsets: np.ndarray) -> int:
-    """Longest run any of ``offsets`` can hold inside an array of ``shape``."""
-    best = 0
-    for off in np.asarray(offsets).reshape(-1, 3):
-        dims = [n for n, c in zip(shape, off, strict=True) if c != 0]
-        if dims:
-            best = max(best, min(dims))
-    return best
-
-
 def run_length_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> np.ndarray:
     """Dense run length counts per direction.
 
@@ -70,17 +62,7 @@ def run_length_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) ->
         ``out[d, g, r]`` = number of runs of grey level ``g`` and length ``r`` along
         direction ``d``; ``L`` is :func:`max_run_length`. Row and column 0 stay zero.
     """
-    levels = np.asarray(levels)
-    if levels.ndim != 3 or not np.issubdtype(levels.dtype, np.integer):
-        raise ValueError(f"levels must be a 3D integer array, got {levels.dtype} {levels.shape}")
-    offs = np.asarray(offsets, dtype=np.int64)
-    if offs.ndim != 2 or offs.shape[1] != 3:
-        raise ValueError(f"offsets must have shape (n, 3), got {offs.shape}")
-    if np.any(np.abs(offs) > 1) or np.any(np.all(offs == 0, axis=1)):
-        raise ValueError("offsets must be unit directions: components in {-1, 0, 1}, not all 0")
-    n_levels = int(n_levels)
-    if levels.size and (int(levels.min()) < 0 or int(levels.max()) > n_levels):
-        raise ValueError(f"levels must lie in 0..{n_levels}")
+    levels, offs, n_levels = run_length_arguments(levels, offsets, n_levels)
     padded = np.zeros(tuple(n + 2 for n in levels.shape), dtype=np.int64)
     padded[1:-1, 1:-1, 1:-1] = levels
     strides = np.array([padded.shape[1] * padded.shape[2], padded.shape[2], 1], dtype=np.int64)

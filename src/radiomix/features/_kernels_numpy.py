@@ -5,8 +5,8 @@ matrices with numba kernels (:mod:`._kernels_pyradiomics`, :mod:`._kernels_glrlm
 :mod:`._kernels_zones`). In a fresh process numba costs ~0.1-0.2 s just to import and to load
 its cached kernels: more than the kernels save on a small ROI (a 3 cm lesion is a box of some
 40k voxels). The functions here give the same results, bit for bit (same dtype, shape and
-values; tested against the numba kernels), with NumPy alone (and scikit-image's labelling for
-the zones), so that a small ROI never imports numba:
+values; tested against the numba kernels), with NumPy alone (and connected-components-3d's
+labelling for the zones), so that a small ROI never imports numba:
 
 * :func:`cooccurrence_counts` and :func:`neighbour_stats` take, per offset, the neighbours of
   the ROI voxels from the levels padded by the largest offset and raveled (the padding
@@ -14,7 +14,7 @@ the zones), so that a small ROI never imports numba:
 * :func:`run_length_counts` finds, per direction, the ROI voxels where runs start and end,
   pairs them up along their lines and counts (level, length) with one ``bincount``;
 * :func:`zone_level_sizes` labels the zones of all grey levels in one call of
-  :func:`skimage.measure.label`.
+  ``cc3d.connected_components`` (connected-components-3d).
 
 Sums of grey levels are formed in integers (int32 where they fit, else int64) and converted
 to float64 at the end: exact, so equal to the numba kernels' float64 sums in offset order.
@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 __all__ = ["cooccurrence_counts", "max_run_length", "neighbour_stats", "run_length_counts"]
-__all__ += ["neighbour_stats_roi", "zone_level_sizes"]
+__all__ += ["neighbour_stats_roi", "run_length_arguments", "zone_level_sizes"]
 
 
 # --------------------------------------------------------------------------- neighbours
@@ -64,28 +64,8 @@ def cooccurrence_counts(
 ) -> np.ndarray:
     """Grey-level co-occurrence counts per offset, over the grey levels present.
 
-    NumPy twin of :func:`radiomix.features._kernels_pyradiomics.cooccurrence_counts`: the
-    same result, bit for bit.
-
-    Parameters
-    ----------
-    levels : numpy.ndarray
-        3D integer grey levels, 0 outside the ROI.
-    offsets : numpy.ndarray
-        (A, 3) integer (z, y, x) offsets, one matrix each.
-    present : numpy.ndarray
-        The sorted grey levels present in the ROI: the matrices' rows and columns.
-    symmetric : bool
-        Count each pair both ways (PyRadiomics' ``symmetricalGLCM``, the default): element
-        ``[i, j, a]`` then holds the ROI voxel pairs at offset ``a`` with levels
-        ``present[i]`` and ``present[j]`` in either order (a pair of equal levels twice).
-        Without it, only the voxels of level ``present[i]`` whose neighbour at ``+a`` has
-        level ``present[j]``.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 counts, shape (len(present), len(present), A).
+    NumPy twin of :func:`radiomix.features._kernels_pyradiomics.cooccurrence_counts`
+    (parameters and result are documented there): the same result, bit for bit.
     """
     lv = _as_levels(levels)
     pres = np.asarray(present, dtype=np.int64)
@@ -200,10 +180,8 @@ def neighbour_stats_roi(
 
 
 def max_run_length(shape: tuple[int, ...], offsets: np.ndarray) -> int:
-    """Longest run any of ``offsets`` can hold inside an array of ``shape``.
-
-    Same as :func:`radiomix.features._kernels_glrlm.max_run_length` (which module imports
-    numba)."""
+    """Longest run any of ``offsets`` can hold inside an array of ``shape`` (also the numba
+    kernel's, :mod:`radiomix.features._kernels_glrlm`)."""
     best = 0
     for off in np.asarray(offsets).reshape(-1, 3):
         dims = [n for n, c in zip(shape, off, strict=True) if c != 0]
@@ -212,27 +190,12 @@ def max_run_length(shape: tuple[int, ...], offsets: np.ndarray) -> int:
     return best
 
 
-def run_length_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> np.ndarray:
-    """Dense run length counts per direction.
-
-    NumPy twin of :func:`radiomix.features._kernels_glrlm.run_length_counts`: the same
-    result, bit for bit, and the same errors.
-
-    Parameters
-    ----------
-    levels : ndarray of int, (z, y, x)
-        Grey levels 1..``n_levels`` inside the ROI, 0 outside.
-    offsets : ndarray of int, (n, 3)
-        Unit directions (components in {-1, 0, 1}, not all zero).
-    n_levels : int
-        Number of grey levels.
-
-    Returns
-    -------
-    ndarray of int64, (n, n_levels + 1, L + 1)
-        ``out[d, g, r]`` = number of runs of grey level ``g`` and length ``r`` along
-        direction ``d``; ``L`` is :func:`max_run_length`. Row and column 0 stay zero.
-    """
+def run_length_arguments(
+    levels: np.ndarray, offsets: np.ndarray, n_levels: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The checked arguments of both run length kernels (this one and the numba one,
+    :func:`radiomix.features._kernels_glrlm.run_length_counts`): levels, int64 offsets,
+    ``n_levels``; a ``ValueError`` naming what is wrong."""
     levels = np.asarray(levels)
     if levels.ndim != 3 or not np.issubdtype(levels.dtype, np.integer):
         raise ValueError(f"levels must be a 3D integer array, got {levels.dtype} {levels.shape}")
@@ -244,6 +207,16 @@ def run_length_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) ->
     n_levels = int(n_levels)
     if levels.size and (int(levels.min()) < 0 or int(levels.max()) > n_levels):
         raise ValueError(f"levels must lie in 0..{n_levels}")
+    return levels, offs, n_levels
+
+
+def run_length_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> np.ndarray:
+    """Dense run length counts per direction.
+
+    NumPy twin of :func:`radiomix.features._kernels_glrlm.run_length_counts` (parameters
+    and result are documented there): the same result, bit for bit, and the same errors.
+    """
+    levels, offs, n_levels = run_length_arguments(levels, offsets, n_levels)
     max_len = max_run_length(levels.shape, offs)
     out = np.zeros((len(offs), n_levels + 1, max_len + 1), dtype=np.int64)
     # levels padded by one voxel, which ends every run: the neighbour along any direction of
@@ -330,23 +303,12 @@ def zone_level_sizes(levels: np.ndarray, two_d: bool) -> tuple[np.ndarray, np.nd
 
     NumPy twin of the ``level`` and ``size`` fields of
     :func:`radiomix.features._kernels_zones.zone_table`: the same (level, size) pairs, in
-    another order. One call of ``cc3d.connected_components`` (connected-components-3d),
-    which labels the connected regions of equal value of all grey levels at once (full
-    connectivity, a 0.6 MiB import where scikit-image's labelling pulls in SciPy); with ``two_d``,
-    of one 2D image: the planes one below the other, an empty row between each two, which
-    no zone crosses.
-
-    Parameters
-    ----------
-    levels : ndarray of int, (z, y, x)
-        Grey levels, 0 (or less) outside the ROI.
-    two_d : bool
-        In-plane zones (8-connected in each plane) instead of 3D zones (26-connected).
-
-    Returns
-    -------
-    (ndarray of int64, ndarray of int64)
-        Per zone, its grey level and its number of voxels.
+    another order (``levels`` and ``two_d`` as there; returns two int64 arrays: per zone,
+    its grey level and its number of voxels). One call of ``cc3d.connected_components``
+    (connected-components-3d), which labels the connected regions of equal value of all
+    grey levels at once (full connectivity, a 0.6 MiB import where scikit-image's labelling
+    pulls in SciPy); with ``two_d``, of one 2D image: the planes one below the other, an
+    empty row between each two, which no zone crosses.
     """
     import cc3d
 

@@ -234,11 +234,10 @@ def read_nrrd(path: Path) -> tuple[np.ndarray, dict[str, Any]] | None:
         return None
     try:
         with open(path, "rb") as fh:
-            header = _read_header(fh)
+            header = _header(fh, path)
             if header is None:
                 return None
-            lines, data_offset = header
-            spec = _parse_header(lines, path)
+            spec, data_offset = header
             fh.seek(data_offset)
             file_size = path.stat().st_size
             array = _read_data(fh, spec, file_size - data_offset, path)
@@ -258,13 +257,18 @@ def nrrd_supported(path: Path) -> bool:
         return False
     try:
         with open(path, "rb") as fh:
-            header = _read_header(fh)
-            if header is None:
-                return False
-            _parse_header(header[0], path)
+            return _header(fh, path) is not None
     except (_Fallback, ImageReadError, OSError):
         return False
-    return True
+
+
+def _header(fh: Any, path: Path) -> tuple[dict[str, Any], int] | None:
+    """The parsed header (:func:`_parse_header`) and the offset of the data, or None."""
+    header = _read_header(fh)
+    if header is None:
+        return None
+    lines, data_offset = header
+    return _parse_header(lines, path), data_offset
 
 
 # --------------------------------------------------------------------------- header
