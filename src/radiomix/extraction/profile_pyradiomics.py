@@ -1233,11 +1233,11 @@ def extract_handed_over(
             [] for _ in ps.image_types
         ]
         filter_times: dict[str, float] = {}
-        for n_done, job in enumerate(as_completed(map_jobs), start=1):
+        for job in as_completed(map_jobs):
             k = map_jobs[job]
             image_type, custom = ps.image_types[k]
             maps, seconds = job.result()
-            if n_done == len(map_jobs) or all(j.done() for j in map_jobs):
+            if all(j.done() for j in map_jobs):
                 whole.clear()  # every map is made: the whole image goes
             if image_type != "Original":
                 filter_times[f"filter_{image_type}"] = seconds

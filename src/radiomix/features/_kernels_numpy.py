@@ -35,20 +35,18 @@ __all__ += ["neighbour_stats_roi", "run_length_arguments", "zone_level_sizes"]
 
 def _padded_roi(
     levels: np.ndarray, offsets: np.ndarray, values: np.ndarray, outside: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-voxel ``values`` padded by the largest offset with ``outside`` and raveled; the
-    ROI voxels' (level > 0) indices in it, in raveled order; the offsets as steps in it;
-    the ROI voxels' raveled indices in ``levels``.
+    ROI voxels' (level > 0) indices in it, in raveled order; the offsets as steps in it.
 
     Every neighbour of a ROI voxel at one of the offsets lies at ``index + step`` inside
     the padded array: in the padding when it is outside ``levels``."""
     off = np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
     pad = int(np.abs(off).max()) if off.size else 0
     padded = np.pad(values, pad, constant_values=outside)
-    roi = levels > 0
-    idx = np.flatnonzero(np.pad(roi, pad))
+    idx = np.flatnonzero(np.pad(levels > 0, pad))
     steps = off @ np.array([padded.shape[1] * padded.shape[2], padded.shape[2], 1])
-    return padded.ravel(), idx, steps, np.flatnonzero(roi)
+    return padded.ravel(), idx, steps
 
 
 def _as_levels(levels: np.ndarray) -> np.ndarray:
@@ -78,7 +76,7 @@ def cooccurrence_counts(
     remap[pres] = np.arange(n)
     remap[0] = n
     m = n + 1
-    code, idx, steps, _ = _padded_roi(lv, offsets, remap.take(np.maximum(lv, 0)), n)
+    code, idx, steps = _padded_roi(lv, offsets, remap.take(np.maximum(lv, 0)), n)
     if n == 0 or idx.size == 0 or n_off == 0:
         return np.zeros((n, n, n_off), dtype=np.float64)
     row = code[idx] * m
@@ -143,7 +141,7 @@ def neighbour_stats_roi(
     top = max(int(lv.max()), 0) if lv.size else 0
     # level sums in int32 where the sum of all offsets' levels fits (exact either way)
     dtype = np.int32 if top * max(n_off, 1) < 2**31 else np.int64
-    flat, idx, steps, _ = _padded_roi(lv, offsets, np.maximum(lv, 0).astype(dtype), 0)
+    flat, idx, steps = _padded_roi(lv, offsets, np.maximum(lv, 0).astype(dtype), 0)
     count_type = np.uint8 if n_off < 256 else np.int64
     c: np.ndarray = np.zeros(idx.size, dtype=count_type)
     d: np.ndarray = np.zeros(idx.size, dtype=count_type)

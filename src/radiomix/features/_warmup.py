@@ -25,29 +25,27 @@ _lock = threading.Lock()
 _started: set[str] = set()
 
 
-def _load() -> None:
-    import scipy.spatial  # noqa: F401 - the shape diameters' convex hulls (~0.07 s to import)
-
-    from radiomix.features._kernels_glrlm import run_length_counts
-    from radiomix.features._kernels_pyradiomics import cooccurrence_counts, neighbour_stats
-    from radiomix.features._kernels_zones import zone_table
-
-    levels = np.ones((2, 2, 2), dtype=np.int64)
-    offsets = np.array([[0, 0, 1]], dtype=np.int64)
-    run_length_counts(levels, offsets, 1)
-    zone_table(levels, False)
-    neighbour_stats(levels, offsets, 0.0)
-    cooccurrence_counts(levels, offsets, np.array([1]))
+_LEVELS = np.ones((2, 2, 2), dtype=np.int64)  # tiny inputs, one signature each
+_OFFSETS = np.array([[0, 0, 1]], dtype=np.int64)
 
 
 def _load_pyradiomics() -> None:
     from radiomix.features._kernels_glrlm import run_length_counts
     from radiomix.features._kernels_pyradiomics import cooccurrence_counts
 
-    levels = np.ones((2, 2, 2), dtype=np.int64)
-    offsets = np.array([[0, 0, 1]], dtype=np.int64)
-    run_length_counts(levels, offsets, 1)
-    cooccurrence_counts(levels, offsets, np.array([1]))
+    run_length_counts(_LEVELS, _OFFSETS, 1)
+    cooccurrence_counts(_LEVELS, _OFFSETS, np.array([1]))
+
+
+def _load() -> None:
+    import scipy.spatial  # noqa: F401 - the shape diameters' convex hulls (~0.07 s to import)
+
+    from radiomix.features._kernels_pyradiomics import neighbour_stats
+    from radiomix.features._kernels_zones import zone_table
+
+    _load_pyradiomics()
+    zone_table(_LEVELS, False)
+    neighbour_stats(_LEVELS, _OFFSETS, 0.0)
 
 
 def _load_voxel() -> None:

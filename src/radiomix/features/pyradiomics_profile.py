@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue
+from radiomix.features._kernels_numpy import zone_level_sizes
 from radiomix.features._marching_cubes_table import triangle_table
 from radiomix.features.pyradiomics_shape2d import DEFAULT_NAMES as _SHAPE2D_DEFAULT
 from radiomix.features.pyradiomics_shape2d import NAMES as _SHAPE2D_NAMES
@@ -744,15 +745,6 @@ def run_length_counts(
     else:
         from radiomix.features import _kernels_numpy as kernels  # type: ignore[no-redef]
     return kernels.run_length_counts(levels, offsets, n_levels)
-
-
-def zone_level_sizes(levels: np.ndarray, two_d: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Grey level and size of every zone (26-connected; 8-connected per plane with
-    ``two_d``), in no particular order (see
-    :func:`radiomix.features._kernels_numpy.zone_level_sizes`)."""
-    from radiomix.features._kernels_numpy import zone_level_sizes as numpy_zones
-
-    return numpy_zones(levels, two_d)
 
 
 def texture_offsets(distances: Sequence[int], force2d: bool) -> np.ndarray:

@@ -454,10 +454,7 @@ def _space_dim(seen: dict[str, str]) -> tuple[int, tuple[bool, bool]]:
             raise _Fallback
         return 3, flip
     if "space dimension" in seen:
-        text = seen["space dimension"].strip(_FIELD_SEP)
-        if not _UINT.fullmatch(text) or int(text) not in (2, 3):
-            raise _Fallback
-        return int(text), (False, False)
+        return _dimension(seen["space dimension"]), (False, False)
     return 0, (False, False)
 
 
@@ -514,21 +511,12 @@ def _geometry(seen: dict[str, str], ndim: int) -> dict[str, Any]:
                 if not (norm > 0.0 and math.isfinite(norm)):
                     raise _Fallback
                 scale = 1.0 / norm  # nrrdSpacingCalculate scales by 1/|v| (not v/|v|)
-                unit = [scale * c for c in vec]
-                if flip_x:
-                    unit[0] = -unit[0]
-                if flip_y:
-                    unit[1] = -unit[1]
                 spacing[axis] = norm
-                columns[axis] = unit
+                columns[axis] = _to_lps([scale * c for c in vec], flip_x, flip_y)
         if "space origin" in seen:
             (vec,) = _vectors(seen["space origin"], 1, space_dim)
             if vec is not None:
-                origin = list(vec)
-                if flip_x:
-                    origin[0] = -origin[0]
-                if flip_y:
-                    origin[1] = -origin[1]
+                origin = _to_lps(vec, flip_x, flip_y)
     elif "spacings" in seen:
         values = _split(seen["spacings"])
         if len(values) != ndim:
@@ -558,6 +546,16 @@ def _geometry(seen: dict[str, str], ndim: int) -> dict[str, Any]:
         "direction": direction,
         "ndim": 2,
     }
+
+
+def _to_lps(vec: list[float], flip_x: bool, flip_y: bool) -> list[float]:
+    """``vec`` in LPS: x and / or y negated (RAS, LAS), as ITK converts them."""
+    out = list(vec)
+    if flip_x:
+        out[0] = -out[0]
+    if flip_y:
+        out[1] = -out[1]
+    return out
 
 
 def _header_error(path: Path, what: str) -> ImageReadError:
