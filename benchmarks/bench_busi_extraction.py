@@ -58,7 +58,7 @@ def main() -> None:
     if out.suffix == ".parquet":
         result.table.to_parquet(out, index=False)
     else:
-        result.table.to_csv(out, index=False, float_format="%.10g")
+        result.table.to_csv(out, index=False)
 
     n = len(manifest)
     features = [c for c in result.table.columns if c.startswith("original_")]

@@ -18,6 +18,7 @@ __all__ = [
     "LabelNotFoundError",
     "ManifestError",
     "ModelBundleError",
+    "OutputError",
     "PromptError",
     "RadiomixError",
     "RoiTooSmallError",
@@ -59,6 +60,11 @@ class ConfigError(RadiomixError):
 class DataError(RadiomixError):
     """A feature table cannot be used as given (missing column, one class, too few cases,
     features that differ from a model's schema)."""
+
+
+class OutputError(RadiomixError):
+    """An output (file or folder) cannot be written: a parent is a file, the folder is
+    read-only or not ours, or the name is a folder. Found before any computation."""
 
 
 class ModelBundleError(RadiomixError):

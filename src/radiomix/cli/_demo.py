@@ -6,7 +6,7 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
-from radiomix.cli._extract import write_table_atomic
+from radiomix._outputs import write_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,8 +28,8 @@ def run(args: argparse.Namespace) -> int:
         long = extract(
             image, mask, config="ibsi1-phantom", case_id="ibsi1_digital_phantom", format="long"
         )
-    write_table_atomic(wide, str(out / "features_wide.csv"))
-    write_table_atomic(long, str(out / "features_long.csv"))
+    write_table(wide, out / "features_wide.csv")
+    write_table(long, out / "features_long.csv")
     feats = long[long["family"] != "diagnostics"]
     print("radiomix demo: IBSI 1 digital phantom, preset ibsi1-phantom")
     print(f"  {len(feats)} feature values in {feats['family'].nunique()} families")

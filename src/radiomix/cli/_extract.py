@@ -8,14 +8,12 @@ manifest, 130 when interrupted (rerun the same command to resume).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from radiomix._outputs import atomic_write_text, write_table
 from radiomix.errors import ConfigError
-from radiomix.extraction.cache import file_mode
 from radiomix.extraction.provenance import PROVENANCE_PREFIX
 from radiomix.extraction.settings import ExtractionSettings, load_config
 
@@ -156,36 +154,6 @@ def _default_labels(
     return labels
 
 
-def _is_parquet(path: Path) -> bool:
-    return path.suffix.lower() in (".parquet", ".pq")
-
-
-def write_table_atomic(table: pd.DataFrame, out: str) -> None:
-    """Write a table so that the file is either complete or absent (temp file + rename).
-
-    A ``.parquet`` (or ``.pq``) name gives Parquet (exact values), anything else CSV
-    (10 significant digits); ``-`` writes CSV to standard output.
-    """
-    if out == "-":
-        table.to_csv(sys.stdout, index=False)
-        return
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        if _is_parquet(path):
-            os.close(fd)
-            table.to_parquet(tmp, index=False)
-        else:
-            with os.fdopen(fd, "w", newline="") as fh:
-                table.to_csv(fh, index=False, float_format="%.10g")
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _sibling(out: Path, suffix: str) -> Path:
     """``features.parquet`` -> ``features<suffix>`` in the same folder."""
     return out.with_name(out.stem + suffix)
@@ -228,7 +196,7 @@ def run_manifest(args: argparse.Namespace) -> int:
         RichProgress,
         run_batch,
     )
-    from radiomix.extraction.cache import ResultCache, atomic_write_text
+    from radiomix.extraction.cache import ResultCache
     from radiomix.extraction.executors import make_executor
     from radiomix.extraction.manifest import read_manifest
     from radiomix.extraction.settings import settings_to_yaml
@@ -285,10 +253,10 @@ def run_manifest(args: argparse.Namespace) -> int:
 
     atomic_write_text(_sibling(out, ".settings.yaml"), settings_to_yaml(settings))
     table = _manifest_long(manifest, result) if args.format == "long" else result.table
-    write_table_atomic(table, str(out))
+    write_table(table, out)
     errors_path = _sibling(out, ".errors.csv")
     if result.n_failed:
-        write_table_atomic(result.errors, str(errors_path))
+        write_table(result.errors, errors_path)
     else:
         errors_path.unlink(missing_ok=True)  # a stale table from an earlier run would mislead
     print(
@@ -326,5 +294,5 @@ def run(args: argparse.Namespace) -> int:
         case_id=args.case_id,
         format=args.format,
     )
-    write_table_atomic(table, args.out)
+    write_table(table, args.out)
     return 0

@@ -84,7 +84,7 @@ def _pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from radiomix.cli._extract import write_table_atomic
+    from radiomix._outputs import write_table
 
     bundle = _bundle(args.run_dir, args.model)
     if args.table:
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         from radiomix.learn.table import read_table
 
         out = bundle.predict_table(read_table(args.table), allow_extra=args.allow_extra)
-        write_table_atomic(out, args.out)
+        write_table(out, args.out)
         return 0
     pairs = _pairs(args)
     if not pairs and not args.manifest:
@@ -140,5 +140,5 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         parts.append(pd.DataFrame(failed))
     out = pd.concat(parts, ignore_index=True)
-    write_table_atomic(out, args.out)
+    write_table(out, args.out)
     return 2 if failed and not frames else 0

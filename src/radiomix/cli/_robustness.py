@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from radiomix._outputs import write_table
 from radiomix.errors import ConfigError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,19 +32,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--out", required=True, help="output CSV (ICC table)")
     p.set_defaults(func=run)
-
-
-def _write_atomic(table: pd.DataFrame, out: str) -> None:
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            table.to_csv(fh, index=False, float_format="%.10g")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
         pert = perturbation_settings({**asdict(pert), **changes})
     table = robustness_table(cases, settings, perturbation=pert, n_jobs=args.jobs)
-    _write_atomic(table, args.out)
+    write_table(table, args.out)
     errors = table.attrs.get("errors", {})
     robust = int((table["icc"] >= 0.75).sum())
     print(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from radiomix._outputs import atomic_write
 from radiomix.errors import ConfigError, PromptError
 from radiomix.segment._methods import BOX_METHODS, PREFILTERS, SEED_METHODS
 
@@ -87,15 +86,8 @@ def _write_png(mask: Volume, out: Path) -> None:
         raise ConfigError(
             f"--out {out}: a PNG holds one slice, the mask has {mask.shape[0]}; use .nii.gz"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".png", dir=out.parent)
-    os.close(fd)
-    try:
-        Image.fromarray((mask.array[0] > 0).astype(np.uint8) * 255).save(tmp, format="PNG")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    image = Image.fromarray((mask.array[0] > 0).astype(np.uint8) * 255)
+    atomic_write(out, lambda tmp: image.save(tmp, format="PNG"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -115,7 +115,8 @@ def run_voxel(args: argparse.Namespace) -> int:
     """Voxel mode for IMAGE MASK or --manifest (see the module notes)."""
     import pandas as pd
 
-    from radiomix.cli._extract import EXIT_SOME_FAILED, _sibling, write_table_atomic
+    from radiomix._outputs import write_table
+    from radiomix.cli._extract import EXIT_SOME_FAILED, _sibling
     from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
     from radiomix.extraction.batch import ERROR_COLUMNS
 
@@ -149,7 +150,7 @@ def run_voxel(args: argparse.Namespace) -> int:
         case_id = args.case_id or Path(args.image).name
         row = {"case_id": case_id, "roi": str(label)}
         row.update(_case(extractor, args.image, args.mask, label, 1, maps))
-        write_table_atomic(pd.DataFrame([row]), str(out))
+        write_table(pd.DataFrame([row]), out)
         print(f"radiomix: maps in {maps}, table in {out}", file=sys.stderr)
         return 0
 
@@ -195,10 +196,10 @@ def run_voxel(args: argparse.Namespace) -> int:
         carried = manifest.carried.iloc[k].to_dict() if manifest.carried_columns else {}
         rows.append({"case_id": case.case_id, "roi": str(o.label), **carried, **o.values})
     table = pd.DataFrame(rows)
-    write_table_atomic(table, str(out))
+    write_table(table, out)
     errors_path = _sibling(out, ".errors.csv")
     if errors:
-        write_table_atomic(pd.DataFrame(errors, columns=ERROR_COLUMNS), str(errors_path))
+        write_table(pd.DataFrame(errors, columns=ERROR_COLUMNS), str(errors_path))
     else:
         errors_path.unlink(missing_ok=True)
     print(

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from radiomix._outputs import atomic_write_text, file_mode
 from radiomix.errors import ImageReadError
 
 __all__ = [
@@ -44,29 +43,6 @@ __all__ = [
 #: bump when the layout of cached records changes: old entries are then ignored
 CACHE_FORMAT = 1
 _CHUNK = 1 << 20
-
-
-def file_mode() -> int:
-    """Permissions of a new regular file under the current umask (``mkstemp`` uses 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that the file is either complete or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _sha256_file(path: Path) -> str:

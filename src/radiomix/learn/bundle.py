@@ -22,9 +22,7 @@ radiomix or scikit-learn version emits a :class:`BundleVersionWarning`.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +35,7 @@ import pandas as pd
 import sklearn
 
 import radiomix
+from radiomix._outputs import atomic_write, atomic_write_text
 from radiomix.errors import DataError, ModelBundleError
 from radiomix.learn.table import feature_columns, features_frame, filter_columns
 
@@ -64,19 +63,6 @@ def current_versions() -> dict[str, str]:
 def _names(items: list[str], limit: int = 10) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
-
-
-def _atomic_write(path: Path, write: Any, mode: str = "w") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -145,9 +131,9 @@ class ModelBundle:
         """Write ``path`` (joblib) and the metadata as JSON beside it (``.json``)."""
         p = Path(path)
         payload = {"metadata": self.metadata(), "pipeline": self.pipeline}
-        _atomic_write(p, lambda tmp: joblib.dump(payload, tmp, compress=3))
+        atomic_write(p, lambda tmp: joblib.dump(payload, tmp, compress=3))
         text = json.dumps(self.metadata(), indent=2, default=str)
-        _atomic_write(p.with_suffix(".json"), lambda tmp: Path(tmp).write_text(text + "\n"))
+        atomic_write_text(p.with_suffix(".json"), text + "\n")
         return p
 
     @classmethod

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from radiomix._outputs import atomic_write_text, write_table
 from radiomix.errors import DataError, ModelBundleError
-from radiomix.learn.bundle import ModelBundle, _atomic_write, created_now, current_versions
+from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.metrics import roc_auc
 from radiomix.learn.study import _jsonable, summarise_predictions
 from radiomix.learn.table import file_sha256, read_table
@@ -221,14 +222,8 @@ def evaluate_external(
     if dest is not None:
         dest.mkdir(parents=True, exist_ok=True)
         allp = pd.concat(frames, ignore_index=True)
-        _atomic_write(
-            dest / "predictions.csv",
-            lambda tmp: allp.to_csv(tmp, index=False, float_format="%.10g"),
-        )
-        text = json.dumps(metrics, indent=2) + "\n"
-        _atomic_write(
-            dest / "metrics.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8")
-        )
+        write_table(allp, dest / "predictions.csv")
+        atomic_write_text(dest / "metrics.json", json.dumps(metrics, indent=2) + "\n")
         metrics["written_to"] = str(dest)
     if not math.isfinite(models[primary]["auc"]):  # pragma: no cover - both classes checked
         raise DataError("the external AUC is undefined")

@@ -53,8 +53,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from radiomix._outputs import atomic_write_text, write_table
 from radiomix.errors import ConfigError, DataError
-from radiomix.learn.bundle import ModelBundle, _atomic_write, created_now, current_versions
+from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.config import StudySettings, load_study, resolve_model, study_to_dict
 from radiomix.learn.metrics import (
     METRIC_NAMES,
@@ -465,11 +466,11 @@ def _permutation(
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.10g"))
+    write_table(frame, path)
 
 
 def _write_text(path: Path, text: str) -> None:
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write_text(path, text)
 
 
 def run_study(

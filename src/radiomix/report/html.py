@@ -25,8 +25,8 @@ from typing import Any
 
 import pandas as pd
 
+from radiomix._outputs import atomic_write_text
 from radiomix.errors import ModelBundleError
-from radiomix.learn.bundle import _atomic_write
 from radiomix.report import plots
 
 __all__ = ["RunData", "build_report", "load_run"]
@@ -475,5 +475,5 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         + "\n".join(parts)
         + "</body></html>\n"
     )
-    _atomic_write(out_path, lambda tmp: Path(tmp).write_text(doc, encoding="utf-8"))
+    atomic_write_text(out_path, doc)
     return out_path

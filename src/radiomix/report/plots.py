@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from radiomix._outputs import atomic_write_bytes
 from radiomix.learn.metrics import (
     bootstrap_weights,
     logistic_recalibration,
@@ -58,7 +59,7 @@ def save_png(fig: Figure, path: str | Path | None = None, dpi: int = 110) -> byt
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     data = buf.getvalue()
     if path is not None:
-        Path(path).write_bytes(data)
+        atomic_write_bytes(path, data)
     return data
 
 

@@ -45,9 +45,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -57,6 +55,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from radiomix._outputs import atomic_write, atomic_write_text, write_table
 from radiomix.errors import ConfigError, RadiomixError
 from radiomix.io import ImageConversionWarning, read_image, read_mask
 
@@ -464,27 +463,8 @@ def peritumoral_ring(mask: np.ndarray, width_px: int) -> np.ndarray:
 def _write_png_atomic(array: np.ndarray, path: Path) -> None:
     from PIL import Image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        Image.fromarray(np.asarray(array, dtype=np.uint8), mode="L").save(tmp, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_text_atomic(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    image = Image.fromarray(np.asarray(array, dtype=np.uint8), mode="L")
+    atomic_write(path, lambda tmp: image.save(tmp, format="PNG"))
 
 
 def _safe_name(case_id: str) -> str:
@@ -595,7 +575,7 @@ def prepare_cohort(
                 "flags",
             ]
         )
-    _write_text_atomic(manifest.to_csv(index=False), out / "manifest.csv")
+    write_table(manifest, out / "manifest.csv")
 
     included: dict[str, int] = {}
     for r in rows:
@@ -657,7 +637,7 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]
 def write_summary(summary: dict[str, Any], out: str | Path) -> None:
     """Write ``cohort_summary.json`` and a readable ``cohort_summary.md`` into ``out``."""
     out = Path(out)
-    _write_text_atomic(json.dumps(summary, indent=2) + "\n", out / "cohort_summary.json")
+    atomic_write_text(out / "cohort_summary.json", json.dumps(summary, indent=2) + "\n")
     pos, neg = summary["task"]["positive"], summary["task"]["negative"]
     lines = [f"# Cohort summary: {pos} (1) vs {neg} (0)", "", f"Data: `{summary['data']}`", ""]
     lines += _md_table(
@@ -710,4 +690,4 @@ def write_summary(summary: dict[str, Any], out: str | Path) -> None:
         ],
     )
     lines += ["", f"Note: {summary['note']}.", ""]
-    _write_text_atomic("\n".join(lines), out / "cohort_summary.md")
+    atomic_write_text(out / "cohort_summary.md", "\n".join(lines))

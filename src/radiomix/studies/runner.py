@@ -20,8 +20,6 @@ duplicate clusters as groups) and :func:`radiomix.report.build_report`.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from radiomix._outputs import atomic_write_text, write_table
 from radiomix.errors import ConfigError
 from radiomix.extraction.settings import _deep_merge
 from radiomix.studies.busi import PHASH_THRESHOLD, prepare_cohort, write_summary
@@ -63,18 +62,6 @@ def bundled_sample() -> Path:
     return Path(str(resources.files("radiomix") / "data" / "busi_sample"))
 
 
-def _write_csv_atomic(table: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            table.to_csv(fh, index=False, float_format="%.10g")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _ring_features(
     manifest: pd.DataFrame, run: Path, config: Any, jobs: int | None, width: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -89,7 +76,7 @@ def _ring_features(
         columns={"peritumoral_mask": "mask"}
     )
     path = run / "cohort" / f"manifest_peritumoral_{width}px.csv"
-    _write_csv_atomic(ring, path)
+    write_table(ring, path)
     res = extract_batch(path, config, jobs=jobs)
     feats = [
         c
@@ -229,9 +216,9 @@ def run_busi_study(
         ]
         summary["exclusion_counts"]["extraction failed"] = len(failed)
         write_summary(summary, run / "cohort")
-    _write_csv_atomic(errors, run / "extraction_errors.csv")
-    _write_csv_atomic(table, run / "features.csv")
-    (run / "settings.yaml").write_text(settings_to_yaml(settings), encoding="utf-8")
+    write_table(errors, run / "extraction_errors.csv")
+    write_table(table, run / "features.csv")
+    atomic_write_text(run / "settings.yaml", settings_to_yaml(settings))
     say(f"extraction: {len(table)} rows in {timings['extraction']:.0f} s, {len(errors)} failed")
 
     t0 = time.perf_counter()
@@ -273,7 +260,5 @@ def run_busi_study(
         "report": str(report_path) if report_path else None,
         "run_dir": str(run.resolve()),
     }
-    (run / "study.json").write_text(
-        json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8"
-    )
+    atomic_write_text(run / "study.json", json.dumps(record, indent=2, default=str) + "\n")
     return record
