@@ -69,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RadiomixError as exc:
         print(f"radiomix: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # disk full, permissions changed mid-run: the system's words
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"radiomix: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("radiomix: interrupted", file=sys.stderr)
         return 130
