@@ -220,9 +220,63 @@ def test_nan_is_not_a_read_error_but_check_finite_reports_it(tmp_path: Path) -> 
     write_volume(Volume(array), tmp_path / "nan.nrrd")
     vol = read_image(tmp_path / "nan.nrrd")
     assert np.isnan(vol.array[1, 2, 0])
-    with pytest.raises(InvalidImageError, match=r"2 non-finite.*\(1, 2, 0\)"):
+    with pytest.raises(
+        InvalidImageError, match=r"2 non-finite.*voxel \(0-based, x, y, z\) = \(0, 2, 1\)"
+    ):
         check_finite(vol)
-    with pytest.raises(InvalidImageError, match=r"^image inside the ROI has 1 non-finite"):
-        check_finite(np.array([1.0, np.nan]), what="image inside the ROI")
+    roi = np.zeros(array.shape, dtype=bool)
+    roi[1, 2, 3] = True  # the infinite voxel only: the NaN is outside the ROI
+    with pytest.raises(
+        InvalidImageError, match=r"^image inside the ROI has 1 non-finite.*= \(3, 2, 1\)"
+    ):
+        check_finite(vol, what="image inside the ROI", within=roi)
+    check_finite(vol, within=np.zeros(array.shape, dtype=bool))  # no voxel checked
+    with pytest.raises(InvalidImageError, match=r"voxel \(0-based, x, y, z\) = \(5, 4, 2\)"):
+        check_finite(vol, offset=(1, 2, 5))  # a crop's index in the whole image
+    plane = np.ones((1, 3, 4))
+    plane[0, 1, 2] = -np.inf
+    with pytest.raises(InvalidImageError, match=r"voxel \(0-based, x, y\) = \(2, 1\)"):
+        check_finite(Volume(plane))
     check_finite(Volume(np.zeros((2, 2), dtype=np.int16)))
     check_finite(Volume(np.ones((2, 2))))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ext", [".nii", ".nii.gz", ".nrrd", ".mha"])
+def test_non_finite_voxels_are_read_as_stored(tmp_path: Path, ext: str, dtype: type) -> None:
+    """ITK's NIfTI reader turns NaN and infinite voxels into 0: every reader must keep them."""
+    rng = np.random.default_rng(3)
+    array = rng.normal(size=(4, 5, 6)).astype(dtype)
+    array[3, 1, 2] = np.nan
+    array[0, 4, 5] = np.inf
+    array[2, 0, 0] = -np.inf
+    path = tmp_path / f"img{ext}"
+    write_volume(Volume(array, spacing=(2.0, 0.5, 0.7)), path)
+    back = read_image(path).array
+    assert back.dtype == dtype
+    np.testing.assert_array_equal(back, array)  # NaN at the same places, infinities signed
+
+
+def test_non_finite_nifti_with_scaling_and_big_endian(tmp_path: Path) -> None:
+    """The scan reads the header's byte order and applies scl_slope / scl_inter as ITK does."""
+    import struct
+
+    array = np.arange(24, dtype=">f4").reshape(2, 3, 4)
+    array[1, 2, 3] = np.nan
+    array[0, 0, 1] = -np.inf
+    header = bytearray(348)
+    struct.pack_into(">i", header, 0, 348)
+    struct.pack_into(">8h", header, 40, 3, 4, 3, 2, 1, 1, 1, 1)
+    struct.pack_into(">2h", header, 70, 16, 32)  # float32, 32 bits
+    struct.pack_into(">8f", header, 76, 1, 1, 1, 1, 1, 1, 1, 1)
+    struct.pack_into(">f", header, 108, 352)  # vox_offset
+    struct.pack_into(">2f", header, 112, -2.0, 1.0)  # scl_slope, scl_inter
+    header[344:348] = b"n+1\0"
+    path = tmp_path / "be.nii"
+    path.write_bytes(bytes(header) + b"\0" * 4 + array.tobytes())
+    back = read_image(path).array
+    expected = array.astype(np.float64) * -2.0 + 1.0
+    assert np.isnan(back[1, 2, 3])
+    assert back[0, 0, 1] == np.inf  # -inf scaled by -2
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(back[finite], expected[finite])

@@ -209,9 +209,7 @@ def extract_results(
     for name, roi, last in rois:
         if roi.array.shape == img.array.shape and np.issubdtype(img.array.dtype, np.inexact):
             # (integer images are finite; else checked once on the image grid)
-            inside = img.array[np.asarray(roi.array, dtype=bool)]
-            check_finite(inside, what="image inside the ROI")
-            del inside
+            check_finite(img, what="image inside the ROI", within=np.asarray(roi.array, bool))
         if last and settings.profile == "pyradiomics":
             from radiomix.extraction.profile_pyradiomics import Handover, extract_handed_over
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from radiomix.errors import ImageReadError
 from radiomix.extraction.reference import ReferenceValue, load_reference_table, within_tolerance
+from radiomix.io._readers import voxel_index_text
 
 __all__ = [
     "IBSI1_CASES",
@@ -206,7 +207,7 @@ def run_ibsi2_phase1(data_dir: str | Path, test: str) -> CheckResult:
         worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
         result.mismatches.append(
             Mismatch(
-                f"voxel {tuple(int(i) for i in worst)} (z, y, x)",
+                voxel_index_text(worst),
                 "response_map",
                 float(response.array[worst]),
                 float(reference.array[worst]),

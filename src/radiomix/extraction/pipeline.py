@@ -24,7 +24,7 @@ from radiomix.errors import EmptyMaskError, InvalidImageError, RoiTooSmallError
 from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features import family_module
 from radiomix.features._base import FeatureValue
-from radiomix.io import Volume
+from radiomix.io import Volume, check_finite
 from radiomix.preprocess import (
     crop_to_roi,
     discretise_fixed_bin_number,
@@ -235,14 +235,12 @@ def prepare_roi(
         cropped, crop_mask, crop_sl = crop_for_filters(image, roi, margin, settings, new_spacing)
     else:
         cropped, crop_mask, crop_sl = crop_to_roi(image, roi, margin)
-    arr = cropped.array
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InvalidImageError(
-            f"the image has {int(bad.sum())} non-finite (NaN/inf) voxels in or around the ROI "
-            f"(first at crop index (z, y, x) = {first}); fill or mask them before extraction"
-        )
+    check_finite(
+        cropped,
+        what="the image in or around the ROI (the filters' margin)",
+        offset=[s.start or 0 for s in crop_sl],
+        plane=image.is_2d,
+    )
 
     rs = settings.resample
     if rs.enabled:

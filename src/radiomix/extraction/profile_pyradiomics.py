@@ -981,7 +981,7 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Pr
             image, roi_arr = _crop_box(image, roi_arr, pad)
     _check_roi(roi_arr, settings)
     if not on_grid:  # the caller could not check the intensities on another grid
-        check_finite(np.asarray(image.array)[roi_arr], what="image inside the ROI")
+        check_finite(image, what="image inside the ROI", within=roi_arr)
     shape_roi = roi_arr  # PyRadiomics: shape of the ROI before re-segmentation ...
     final_roi = roi_arr  # ... the other classes on the re-segmented one
     if ps.resegment_range is not None:

@@ -197,7 +197,7 @@ def extract_voxel_results(
     roi = select_label(msk, label)
     if roi.array.shape == img.array.shape and np.issubdtype(img.array.dtype, np.inexact):
         # (integer images are finite; else checked once on the image grid)
-        check_finite(img.array[np.asarray(roi.array, dtype=bool)], what="image inside the ROI")
+        check_finite(img, what="image inside the ROI", within=np.asarray(roi.array, dtype=bool))
     result = extract_voxel_pyradiomics(img, roi, settings, voxel)
     result.diagnostics.update(img.metadata.get("diagnostics", {}))  # DICOM slice checks
     return result

@@ -16,7 +16,7 @@ from radiomix.errors import (
     RoiTooSmallError,
 )
 from radiomix.io._dicom import is_dicom_file, list_dicom_series
-from radiomix.io._readers import ImageSource, read_source
+from radiomix.io._readers import ImageSource, read_source, voxel_index_text
 from radiomix.io._rtstruct import RoiSelector, read_rtstruct
 from radiomix.io._seg import read_seg
 from radiomix.io._volume import Volume
@@ -51,10 +51,10 @@ def _as_label_map(volume: Volume, what: str) -> Volume:
         raise InvalidImageError(f"{what} must hold integer labels, got {array.dtype}")
     finite = np.isfinite(array)
     if not finite.all():
-        first = tuple(int(i) for i in np.argwhere(~finite)[0])
+        first = voxel_index_text(np.argwhere(~finite)[0], plane=volume.is_2d)
         raise InvalidImageError(
             f"{what} holds {int(np.count_nonzero(~finite))} non-finite value(s), the first at "
-            f"(z, y, x) = {first}; a mask must be a label map"
+            f"{first}; a mask must be a label map"
         )
     rounded = np.rint(array)
     if not np.array_equal(rounded, array):
@@ -243,55 +243,58 @@ def check_geometry(image: Volume, mask: Volume, *, tolerance: float = 1e-4) -> N
 
     Sizes must be equal. Spacing and origin may differ by ``tolerance`` times the image voxel
     size (at least ``tolerance`` mm); direction cosines by ``tolerance``. The message names
-    every property that differs, with both values and the difference.
+    every property that differs, with both values and the difference, in ITK's and the
+    viewers' axis order (x, y, z), which it states.
     """
     if image.is_2d != mask.is_2d:
         kind = ("2D", "3D") if image.is_2d else ("3D", "2D")
         raise GeometryMismatchError(
-            f"the image is {kind[0]} (size {_shape(image)}) but the mask is {kind[1]} "
-            f"(size {_shape(mask)}): a 2D image needs a 2D mask and a 3D image a 3D mask"
+            f"the image is {kind[0]} (size {_xyz(image.shape)}) but the mask is {kind[1]} "
+            f"(size {_xyz(mask.shape)}): a 2D image needs a 2D mask and a 3D image a 3D mask"
         )
     problems: list[str] = []
     if image.shape != mask.shape:
-        problems.append(f"mask size {_shape(mask)} differs from image size {_shape(image)}")
+        problems.append(f"mask size {_xyz(mask.shape)} differs from image size {_xyz(image.shape)}")
     scale = np.maximum(np.asarray(image.spacing), 1.0)
     d_spacing = np.asarray(mask.spacing) - np.asarray(image.spacing)
     if np.any(np.abs(d_spacing) > tolerance * scale):
         problems.append(
-            f"mask spacing {_fmt(mask.spacing)} differs from image spacing "
-            f"{_fmt(image.spacing)} mm (by {_fmt(d_spacing)} mm)"
+            f"mask spacing {_xyz(mask.spacing)} differs from image spacing "
+            f"{_xyz(image.spacing)} mm (by {_xyz(d_spacing)} mm)"
         )
     d_origin = np.asarray(mask.origin) - np.asarray(image.origin)
     if np.any(np.abs(d_origin) > tolerance * float(scale.max())):
         problems.append(
-            f"mask origin {_fmt(mask.origin)} differs from image origin {_fmt(image.origin)} mm "
-            f"(by {_fmt(d_origin)} mm, {float(np.linalg.norm(d_origin)):.6g} mm in all)"
+            f"mask origin {_xyz(mask.origin)} differs from image origin {_xyz(image.origin)} mm "
+            f"(by {_xyz(d_origin)} mm, {float(np.linalg.norm(d_origin)):.6g} mm in all)"
         )
     d_direction = np.abs(mask.direction - image.direction)
     if np.any(d_direction > tolerance):
         cosines = np.clip(np.sum(mask.direction * image.direction, axis=0), -1.0, 1.0)
-        angles = np.degrees(np.arccos(cosines))
-        axes = ", ".join(f"{a} {ang:.3g}°" for a, ang in zip("zyx", angles, strict=True))
+        angles = np.degrees(np.arccos(cosines))[::-1]  # (x, y, z)
+        axes = ", ".join(f"{a} {ang:.3g}°" for a, ang in zip("xyz", angles, strict=True))
         problems.append(
             f"mask direction {_matrix(mask.direction)} differs from image direction "
-            f"{_matrix(image.direction)} (largest cosine difference {float(d_direction.max()):.3g};"
-            f" angle between the array axes: {axes})"
+            f"{_matrix(image.direction)} (ITK's row-major matrix, x, y, z; largest cosine "
+            f"difference {float(d_direction.max()):.3g}; angle between the array axes: {axes})"
         )
     if problems:
         raise GeometryMismatchError(
-            "image and mask do not share one voxel grid: "
+            "image and mask do not share one voxel grid (values in x, y, z order): "
             + "; ".join(problems)
             + ". Resample the mask onto the image grid (nearest neighbour) or check that they "
             "belong to the same case"
         )
 
 
-def _shape(volume: Volume) -> str:
-    return "(" + ", ".join(str(n) for n in volume.shape) + ") (z, y, x)"
+def _xyz(values: Sequence[float] | np.ndarray) -> str:
+    """A (z, y, x) triple written in (x, y, z) order, the order of ITK and the viewers."""
+    return _fmt(list(values)[::-1])
 
 
 def _matrix(direction: np.ndarray) -> str:
-    return "[" + ", ".join(_fmt(row) for row in np.asarray(direction)) + "]"
+    """A (z, y, x) direction matrix as ITK writes it (x, y, z rows and columns)."""
+    return "[" + ", ".join(_fmt(row) for row in np.asarray(direction)[::-1, ::-1]) + "]"
 
 
 # --------------------------------------------------------------------------- ROI objects

@@ -8,12 +8,13 @@ matrix (``D_zyx[a, b] = D_xyz[2 - a, 2 - b]``).
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import warnings
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -41,6 +42,7 @@ __all__ = [
     "read_image",
     "read_source",
     "to_sitk",
+    "voxel_index_text",
 ]
 
 VOLUME_FORMATS = {
@@ -191,8 +193,24 @@ def suffix_of(path: Path) -> str:
     return path.suffix.lower()
 
 
-def _check_nifti_complete(path: Path) -> None:
-    """Raise when a NIfTI file is shorter than its header says (ITK reads those silently)."""
+class _NiftiHeader(NamedTuple):
+    """What the finiteness scan needs of a NIfTI header (see :func:`_check_nifti_complete`)."""
+
+    endian: str
+    shape: tuple[int, ...]  # (i, j, k, ...) as stored, i fastest
+    datatype: int
+    vox_offset: int
+    slope: float
+    inter: float
+
+
+#: NIfTI datatype codes of floating-point voxels (float32, float64) and their dtypes
+_NIFTI_FLOATS = {16: "f4", 64: "f8"}
+
+
+def _check_nifti_complete(path: Path) -> _NiftiHeader:
+    """Raise when a NIfTI file is shorter than its header says (ITK reads those silently);
+    return the header fields the finiteness scan needs."""
     gz = path.name.lower().endswith(".gz")
     try:
         opener = gzip.open if gz else open
@@ -214,18 +232,21 @@ def _check_nifti_complete(path: Path) -> None:
         (sizeof_hdr,) = struct.unpack(endian + "i", head[:4])
         if sizeof_hdr == 348:
             dims = struct.unpack(endian + "8h", head[40:56])
-            bitpix = struct.unpack(endian + "h", head[72:74])[0]
+            datatype, bitpix = struct.unpack(endian + "2h", head[70:74])
             vox_offset = int(struct.unpack(endian + "f", head[108:112])[0])
+            slope, inter = struct.unpack(endian + "2f", head[112:120])
             break
         if sizeof_hdr == 540 and len(head) >= 540:
             dims = struct.unpack(endian + "8q", head[16:80])
-            bitpix = struct.unpack(endian + "h", head[14:16])[0]
+            datatype, bitpix = struct.unpack(endian + "2h", head[12:16])
             vox_offset = struct.unpack(endian + "q", head[168:176])[0]
+            slope, inter = struct.unpack(endian + "2d", head[176:192])
             break
     else:
         raise ImageReadError(f"could not read {path} as NIfTI: not a NIfTI header")
     ndim = max(0, min(int(dims[0]), 7))
-    n_voxels = int(np.prod([max(int(d), 1) for d in dims[1 : ndim + 1]], dtype=np.int64))
+    shape = tuple(max(int(d), 1) for d in dims[1 : ndim + 1])
+    n_voxels = int(np.prod(shape, dtype=np.int64))
     expected = max(vox_offset, 348) + n_voxels * max(int(bitpix), 8) // 8
     if not gz:
         actual = path.stat().st_size
@@ -238,6 +259,62 @@ def _check_nifti_complete(path: Path) -> None:
             f"could not read {path} as NIfTI: the file is truncated (the header announces "
             f"{expected} bytes of data, the file holds {actual})"
         )
+    return _NiftiHeader(
+        endian, shape, int(datatype), max(vox_offset, 348), float(slope), float(inter)
+    )
+
+
+def _nifti_nonfinite(path: Path, header: _NiftiHeader) -> tuple[np.ndarray, np.ndarray]:
+    """Flat (storage-order) indices and values of the non-finite voxels of a float NIfTI.
+
+    ITK's NIfTI reader turns NaN and infinite voxels into 0, which would make a wrong number
+    out of a missing one; this reads the voxels as stored, in chunks (bounded memory), so the
+    reader can put them back. Values are scaled by ``scl_slope`` / ``scl_inter`` as ITK does.
+    """
+    dtype = np.dtype(header.endian + _NIFTI_FLOATS[header.datatype])
+    n_total = int(np.prod(header.shape, dtype=np.int64))
+    chunk = (1 << 24) // dtype.itemsize
+    idx: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    opener = _open_gzip if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        fh.seek(header.vox_offset)
+        done = 0
+        while done < n_total:
+            want = min(chunk, n_total - done)
+            data = np.frombuffer(fh.read(want * dtype.itemsize), dtype=dtype)
+            bad = np.flatnonzero(~np.isfinite(data))
+            if bad.size:
+                idx.append(bad + done)
+                vals.append(data[bad].astype(np.float64))
+            done += want
+    if not idx:
+        return np.empty(0, np.int64), np.empty(0)
+    values = np.concatenate(vals)
+    if header.slope != 0.0 and math.isfinite(header.slope):  # 0: no scaling (NIfTI rule)
+        values = values * header.slope + header.inter
+    return np.concatenate(idx), values
+
+
+def _open_gzip(path: Path, mode: str) -> Any:
+    try:
+        from isal import igzip  # about twice as fast as the standard library
+
+        return igzip.open(path, mode)
+    except ImportError:  # pragma: no cover - isal is a dependency
+        return gzip.open(path, mode)
+
+
+def _restore_nonfinite(vol: Volume, path: Path, header: _NiftiHeader) -> Volume:
+    """``vol`` (as ITK read it) with the stored non-finite voxels put back."""
+    if header.datatype not in _NIFTI_FLOATS or not np.issubdtype(vol.array.dtype, np.inexact):
+        return vol  # integer voxels are finite (a scaled integer image: ITK keeps them)
+    flat, values = _nifti_nonfinite(path, header)
+    if flat.size == 0 or vol.array.size != int(np.prod(header.shape)):
+        return vol
+    array = np.array(vol.array, copy=True)
+    array.reshape(-1)[flat] = values.astype(array.dtype)  # storage order = C order of (z, y, x)
+    return vol.with_array(array)
 
 
 def _gzip_size_hint(path: Path) -> int:
@@ -291,13 +368,14 @@ def _read_volume_file(path: Path, fmt: str, *, for_mask: bool) -> Volume:
                 direction=geometry["direction"],
                 metadata={"file_ndim": geometry["ndim"]},
             )
-    if fmt == "NIfTI":
-        _check_nifti_complete(path)
+    nifti = _check_nifti_complete(path) if fmt == "NIfTI" else None
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as exc:
         raise ImageReadError(f"could not read {path} as {fmt}: {sitk_message(exc)}") from exc
     vol = from_sitk(image, for_mask=for_mask, what=str(path))
+    if nifti is not None:
+        vol = _restore_nonfinite(vol, path, nifti)
     if fmt == "NRRD":
         vol = vol.with_array(vol.array, metadata={"file_ndim": image.GetDimension()})
     return vol
@@ -495,22 +573,63 @@ def read_image(
     return volume
 
 
-def check_finite(volume: Volume | np.ndarray, what: str = "image") -> None:
+def voxel_index_text(zyx: Sequence[Any] | np.ndarray, *, plane: bool = False) -> str:
+    """A (z, y, x) array index as users read it: ``voxel (0-based, x, y, z) = (4, 3, 5)``.
+
+    Viewers (3D Slicer's IJK, ITK-SNAP) and ITK list the fastest axis first, so messages do
+    too, and say which order they use; ``plane`` (a 2D image) gives ``(x, y)``.
+    """
+    index = [int(i) for i in zyx]
+    if plane:
+        index = index[-2:]
+    axes = ("x", "y", "z")[: len(index)]
+    return f"voxel (0-based, {', '.join(axes)}) = ({', '.join(str(i) for i in reversed(index))})"
+
+
+def check_finite(
+    volume: Volume | np.ndarray,
+    what: str = "image",
+    *,
+    within: np.ndarray | None = None,
+    offset: Sequence[int] | None = None,
+    plane: bool | None = None,
+) -> None:
     """Raise :class:`InvalidImageError` when ``volume`` holds NaN or infinite voxels.
 
-    The message gives the number of non-finite voxels and the (z, y, x) index of the first.
+    Parameters
+    ----------
+    volume : Volume or ndarray
+        (z, y, x) or (y, x) voxels; integer data passes at once.
+    what : str
+        How the message names the data (``"image inside the ROI"``).
+    within : bool ndarray, optional
+        Only these voxels are checked (e.g. the ROI: NaN outside it is allowed).
+    offset : (z, y, x) ints, optional
+        Position of ``volume``'s first voxel in the image it was cut from, so that the
+        message gives the index in the whole image.
+    plane : bool, optional
+        The image is 2D (the index is given as (x, y)); default: one slice or a 2D array.
+
+    The message gives the number of non-finite voxels and the first one's index, fastest
+    axis first as viewers show it (see :func:`voxel_index_text`).
     """
     array = volume.array if isinstance(volume, Volume) else np.asarray(volume)
     if not np.issubdtype(array.dtype, np.inexact):
         return
-    finite = np.isfinite(array)
-    if finite.all():
+    values = array if within is None else array[within]
+    if np.isfinite(values).all():
         return
-    bad = ~finite
+    bad = ~np.isfinite(array)
+    if within is not None:
+        bad &= within
     count = int(np.count_nonzero(bad))
-    first = tuple(int(i) for i in np.argwhere(bad)[0])
-    axes = "(z, y, x)" if array.ndim == 3 else "index"
+    first = np.argwhere(bad)[0]
+    if offset is not None:
+        first = first + np.asarray(offset, dtype=np.intp)[-first.size :]
+    if plane is None:
+        plane = array.ndim == 2 or array.shape[0] == 1
+    where = voxel_index_text(first, plane=plane)
     raise InvalidImageError(
-        f"{what} has {count} non-finite voxel(s) (NaN or infinite), the first at {axes} = "
-        f"{first}; replace them (or exclude them from the mask) before extraction"
+        f"{what} has {count} non-finite voxel(s) (NaN or infinite), the first at {where}; "
+        "replace them (or leave them out of the mask) before extraction"
     )
