@@ -8,7 +8,7 @@ import pytest
 import SimpleITK as sitk
 
 import radiomix
-from radiomix.errors import LabelNotFoundError, RoiTooSmallError
+from radiomix.errors import ConfigError, InvalidImageError, LabelNotFoundError, RoiTooSmallError
 
 
 def _lesion(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +47,71 @@ def test_one_row_per_label_and_missing_label():
     assert table.loc[1, "diagnostics_int_mask_vox_count_init_roi"] == 4 * 5 * 6
     with pytest.raises(LabelNotFoundError, match="3"):
         radiomix.extract(image, labels, label=3)
+
+
+def test_a_label_map_without_a_label_is_never_merged():
+    """No label: one row per distinct non-zero label (the roi column holds its value); the
+    union only when asked; label 0 only with the opt-in."""
+    image, mask = _lesion()
+    labels = mask.astype(np.uint8) * 2
+    labels[5:9, 5:10, 30:36] = 7
+    n2, n7 = int(np.count_nonzero(labels == 2)), 4 * 5 * 6
+    per_label = radiomix.extract(image, labels)
+    assert list(per_label["roi"]) == ["2", "7"]
+    assert per_label["diagnostics_int_mask_vox_count_init_roi"].tolist() == [n2, n7]
+    pd.testing.assert_frame_equal(per_label, radiomix.extract(image, labels, label="all"))
+    pd.testing.assert_series_equal(
+        _features(per_label.iloc[[1]].reset_index(drop=True)),
+        _features(radiomix.extract(image, labels, label=7)),
+    )
+    union = radiomix.extract(image, labels, label="union")
+    assert list(union["roi"]) == ["union"]
+    assert union.loc[0, "diagnostics_int_mask_vox_count_init_roi"] == n2 + n7
+    with pytest.raises(ConfigError, match="background"):
+        radiomix.extract(image, labels, label=0)
+    with pytest.raises(ConfigError, match="allow_background"):
+        radiomix.extract(image, labels, label=[2, 0])
+    background = radiomix.extract(image, labels, label=0, allow_background=True)
+    assert background.loc[0, "diagnostics_int_mask_vox_count_init_roi"] == labels.size - n2 - n7
+
+
+def test_a_binary_mask_stored_as_255_is_one_roi_named_by_its_value():
+    image, mask = _lesion()
+    table = radiomix.extract(image, mask.astype(np.uint8) * 255)
+    assert list(table["roi"]) == ["255"]
+    by_one = radiomix.extract(image, mask.astype(np.uint8) * 255, label=1)  # binary fallback
+    pd.testing.assert_series_equal(_features(table), _features(by_one))
+
+
+def test_the_pyradiomics_profile_takes_its_label_setting_without_a_label():
+    image, mask = _lesion()
+    labels = mask.astype(np.uint8)
+    labels[5:9, 5:10, 30:36] = 2
+    from radiomix.compat.params import settings_from_params
+
+    table = radiomix.extract(image, labels, config=settings_from_params({}))
+    assert list(table["roi"]) == ["1"]  # PyRadiomics' default label, not the union
+    table = radiomix.extract(image, labels, config=settings_from_params({}, label=2))
+    assert list(table["roi"]) == ["2"]
+
+
+def test_non_finite_voxels_inside_the_roi_are_refused_with_their_viewer_index(tmp_path):
+    image, mask = _lesion()
+    image = np.pad(image, ((0, 0), (0, 0), (0, 80)), mode="edge").astype(np.float32)
+    mask = np.pad(mask, ((0, 0), (0, 0), (0, 80)))
+    image[7, 20, 19] = np.nan  # inside the ROI; (x, y, z) = (19, 20, 7)
+    image[0, 0, 119] = np.inf  # far outside it (and the filters' margin): allowed
+    path = tmp_path / "nan.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(image), str(path))
+    msk = tmp_path / "m.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(mask.astype(np.uint8)), str(msk))
+    with pytest.raises(
+        InvalidImageError, match=r"1 non-finite .*\(0-based, x, y, z\) = \(19, 20, 7\)"
+    ):
+        radiomix.extract(path, msk)
+    image[7, 20, 19] = 5.0
+    sitk.WriteImage(sitk.GetImageFromArray(image), str(path))
+    assert len(radiomix.extract(path, msk)) == 1  # the infinite voxel far away is no obstacle
 
 
 def test_one_voxel_roi_is_rejected():

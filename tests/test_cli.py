@@ -44,12 +44,70 @@ def test_extract_wide_default(case, capsys):
     img, msk, tmp = case
     out = tmp / "f.csv"
     assert main(["extract", img, msk, "--out", str(out)]) == 0
-    table = pd.read_csv(out)
-    assert len(table) == 1
-    assert table.loc[0, "case_id"] == "img"
+    table = pd.read_csv(out, dtype={"roi": str})
+    # a label map without --label: each label is its own ROI, never silently merged
+    assert list(table["roi"]) == ["1", "2"]
+    assert list(table["case_id"]) == ["img", "img"]
     assert "original_glcm_joint_max_3d_comb" in table.columns
     assert "original_morphology_volume" in table.columns
+    counts = table["diagnostics_int_mask_vox_count_init_roi"].tolist()
+    assert counts == [6 * 10 * 10, 4 * 6 * 6]
+
+
+def test_extract_union_only_when_asked(case):
+    img, msk, tmp = case
+    out = tmp / "u.csv"
+    assert main(["extract", img, msk, "--label", "union", "--out", str(out)]) == 0
+    table = pd.read_csv(out, dtype={"roi": str})
+    assert list(table["roi"]) == ["union"]
     assert table.loc[0, "diagnostics_int_mask_vox_count_init_roi"] == 6 * 10 * 10 + 4 * 6 * 6
+
+
+def test_extract_label_0_needs_the_opt_in(case, capsys):
+    img, msk, tmp = case
+    out = tmp / "bg.csv"
+    assert main(["extract", img, msk, "--label", "0", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--allow-background" in err[0]
+    assert not out.exists()
+    assert main(["extract", img, msk, "--label", "0", "--allow-background", "--out", str(out)]) == 0
+    table = pd.read_csv(out, dtype={"roi": str})
+    assert list(table["roi"]) == ["0"]
+    n_background = 12 * 24 * 24 - 6 * 10 * 10 - 4 * 6 * 6
+    assert table.loc[0, "diagnostics_int_mask_vox_count_init_roi"] == n_background
+
+
+@pytest.mark.parametrize("ext", [".csv", ".json", ".parquet"])
+def test_extract_writes_what_the_extension_says_with_exact_values(case, ext):
+    """Every float reads back bit for bit, in each table format (no 10-digit rounding)."""
+    from radiomix.extraction.api import extract
+
+    img, msk, tmp = case
+    out = tmp / f"f{ext}"
+    assert main(["extract", img, msk, "--label", "1", "--out", str(out)]) == 0
+    expected = extract(img, msk, label=1)
+    if ext == ".csv":
+        back = pd.read_csv(out, dtype={"roi": str})
+    elif ext == ".json":
+        back = pd.DataFrame(json.loads(out.read_text()))
+        assert out.read_text().lstrip().startswith("[")
+    else:
+        back = pd.read_parquet(out)
+    assert list(back.columns) == list(expected.columns)
+    values = expected.select_dtypes("number").columns
+    assert len(values) > 200
+    got = back[values].to_numpy(dtype=float)
+    want = expected[values].to_numpy(dtype=float)
+    assert np.array_equal(got, want, equal_nan=True)  # exact, not approximately
+
+
+@pytest.mark.parametrize("name", ["f.xlsx", "f", "f.txt"])
+def test_extract_refuses_an_extension_it_does_not_write(case, capsys, name):
+    img, msk, tmp = case
+    assert main(["extract", img, msk, "--out", str(tmp / name)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and ".csv, .parquet (.pq) or .json" in err[0]
+    assert not (tmp / name).exists()
 
 
 def test_extract_long_with_labels(case):

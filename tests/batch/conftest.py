@@ -66,14 +66,14 @@ def write_cohort(
 ) -> Cohort:
     """``n`` cases in ``folder/data`` and ``folder/cases.csv`` with relative paths.
 
-    Odd cases ask for labels 1 and 2 (two rows), even ones for every non-zero voxel; an
+    Odd cases ask for labels 1 and 2 (two rows), even ones for the union of the labels; an
     ``age`` column (integers) and a ``site`` column (text) are carried. With ``bad``, a
     last case points at a missing image.
     """
     rows = []
     for i in range(n):
         img, msk = write_case(folder / subfolder, f"case{i:02d}", seed=i, shape=shape)
-        label = "1,2" if i % 2 else ""
+        label = "1,2" if i % 2 else "union"
         rows.append(
             {
                 "case_id": f"case{i:02d}",

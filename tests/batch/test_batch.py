@@ -39,12 +39,12 @@ def test_rows_per_case_and_roi_with_carried_and_provenance_columns(cohort):
     man = read_manifest(cohort.manifest)
     res = run_batch(man, SETTINGS)
     t = res.table
-    # cases 0 and 2: one ROI (all non-zero voxels); cases 1 and 3: labels 1 and 2
+    # cases 0 and 2: one ROI (the union of the labels); cases 1 and 3: labels 1 and 2
     assert list(zip(t["case_id"], t["roi"], strict=True)) == [
-        ("case00", "1"),
+        ("case00", "union"),
         ("case01", "1"),
         ("case01", "2"),
-        ("case02", "1"),
+        ("case02", "union"),
         ("case03", "1"),
         ("case03", "2"),
     ]
@@ -239,10 +239,15 @@ def test_make_executor_choices():
 def test_extract_batch_python_api(cohort, tmp_path):
     from radiomix.extraction.batch import extract_batch
 
-    res = extract_batch(cohort.manifest, "default", cache_dir=tmp_path / "c", label="all")
-    # rows without a label take "all": labels 1 and 2 of cases 0 and 2 as well
-    assert len(res.table) == 8 and res.n_failed == 0
-    assert (
-        extract_batch(cohort.manifest, "default", cache_dir=tmp_path / "c", label="all").n_cached
-        == 4
-    )
+    cases = pd.read_csv(cohort.manifest, dtype=str, keep_default_na=False)
+    cases.loc[cases["label"] == "union", "label"] = ""  # cases 0 and 2 give no label
+    manifest = cohort.folder / "no-label.csv"
+    cases.to_csv(manifest, index=False)
+    res = extract_batch(manifest, "default", cache_dir=tmp_path / "c", label="union")
+    # rows without a label take the default given here: the union for cases 0 and 2
+    assert res.n_failed == 0
+    assert list(res.table["roi"]) == ["union", "1", "2", "union", "1", "2"]
+    assert extract_batch(manifest, "default", cache_dir=tmp_path / "c", label="union").n_cached == 4
+    # without a default, a label map's labels are each their own ROI
+    res = extract_batch(manifest, "default")
+    assert list(res.table["roi"]) == ["1", "2"] * 4

@@ -99,6 +99,7 @@ def test_same_case_with_two_labels_is_allowed(tmp_path):
         ("", None),
         ("all", "all"),
         ("ALL", "all"),
+        ("Union", "union"),
         ("2", [2]),
         ("1,2", [1, 2]),
         ("1; 3", [1, 3]),

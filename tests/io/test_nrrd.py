@@ -144,9 +144,11 @@ def test_repository_files_match_simpleitk(path: Path) -> None:
             assert read_image(path).array.size > 0
 
 
-@pytest.mark.skipif(not CASE_FILES, reason=f"{CASES} not available")
+@pytest.mark.skipif(not CASE_FILES, reason=f"needs {CASES} (the shared data beside the checkout)")
 @pytest.mark.parametrize(
-    "path", CASE_FILES or [Path("missing.nrrd")], ids=lambda p: p.relative_to(CASES).as_posix()
+    "path",
+    CASE_FILES or [CASES / "missing.nrrd"],
+    ids=[p.relative_to(CASES).as_posix() for p in CASE_FILES] or ["missing"],
 )
 def test_pyradiomics_cases_match_simpleitk(path: Path) -> None:
     _assert_fast_equals_sitk(path)

@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from radiomix._outputs import atomic_write_text, write_table
+from radiomix._outputs import (
+    atomic_write_text,
+    check_table_path,
+    ensure_writable,
+    ensure_writable_dir,
+    write_table,
+)
 from radiomix.errors import ConfigError
 from radiomix.extraction.provenance import PROVENANCE_PREFIX
 from radiomix.extraction.settings import ExtractionSettings, load_config
@@ -61,13 +67,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--label",
         action="append",
-        help="ROI label value; repeat (or give 1,2) for one row per label; 'all' for every "
-        "label (with --manifest: the label of rows that give none)",
+        help="ROI label value; repeat (or give 1,2) for one row per label; without it (or "
+        "with 'all') every non-zero label of a label map is its own ROI (the roi column "
+        "holds the label); 'union' takes every non-zero voxel as one ROI (with --manifest: "
+        "the label of rows that give none)",
+    )
+    p.add_argument(
+        "--allow-background",
+        action="store_true",
+        help="accept label 0 (the background) as an ROI; without it --label 0 is an error",
     )
     p.add_argument(
         "--out",
         required=True,
-        help="output table: .csv, or .parquet (with IMAGE MASK also '-' for standard output)",
+        help="output table: .csv, .parquet or .json (with IMAGE MASK also '-' for standard output)",
     )
     p.add_argument(
         "--format",
@@ -118,11 +131,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _parse_labels(values: list[str] | None) -> list[int | str] | str | None:
+def _parse_labels(
+    values: list[str] | None, allow_background: bool = False
+) -> list[int | str] | str | None:
+    """``--label`` values as the ``label`` argument of the extraction; label 0 is refused
+    here, before anything is read, unless ``--allow-background`` says it is meant."""
     if not values:
         return None
-    if values == ["all"]:
-        return "all"
+    if [v.strip().lower() for v in values] in (["all"], ["union"]):
+        return values[0].strip().lower()
     out: list[int | str] = []
     for v in values:
         for part in v.split(","):
@@ -133,6 +150,11 @@ def _parse_labels(values: list[str] | None) -> list[int | str] | str | None:
                 out.append(int(part))
             except ValueError:
                 out.append(part)  # an RTSTRUCT ROI name or a SEG segment label
+    if 0 in out and not allow_background:
+        raise ConfigError(
+            "--label 0 is the background of a label map, not a region of interest: give the "
+            "lesion's label, or add --allow-background if the background is meant"
+        )
     return out
 
 
@@ -152,6 +174,18 @@ def _default_labels(
     if labels is None and settings.profile == "pyradiomics":
         return [settings.pyradiomics.label]
     return labels
+
+
+def check_outputs(out: str | Path, *, folders: dict[str, Path | None] | None = None) -> None:
+    """Before any work: ``out`` is a table name radiomix writes (``-`` is standard output)
+    and can be written, and each named folder (``--cache-dir``, ``--out-dir``) can be made
+    or written in; else one clear error (exit 2)."""
+    if str(out) != "-":
+        check_table_path(out)
+        ensure_writable(out)
+    for what, folder in (folders or {}).items():
+        if folder is not None:
+            ensure_writable_dir(folder, what)
 
 
 def _sibling(out: Path, suffix: str) -> Path:
@@ -217,7 +251,7 @@ def run_manifest(args: argparse.Namespace) -> int:
             "--manifest writes the wide table only (the long table needs --params); drop "
             "--format long"
         )
-    labels = _default_labels(_parse_labels(args.label), settings)
+    labels = _default_labels(_parse_labels(args.label, args.allow_background), settings)
     default_label = (
         None
         if labels is None
@@ -226,8 +260,8 @@ def run_manifest(args: argparse.Namespace) -> int:
         else ",".join(str(v) for v in labels)
     )
     out = Path(args.out)
-    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise ConfigError(f"--out {out}: use a .csv or .parquet file name")
+    cache_dir = None if args.no_cache else Path(args.cache_dir or _sibling(out, ".cache"))
+    check_outputs(out, folders={"--cache-dir": cache_dir})
     manifest = read_manifest(args.manifest, default_label=default_label)
     if args.format == "long":
         clash = sorted(set(manifest.carried_columns) & set(PYRADIOMICS_LONG_COLUMNS))
@@ -237,9 +271,7 @@ def run_manifest(args: argparse.Namespace) -> int:
                 "them, or drop --format long"
             )
     executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
-    cache = None
-    if not args.no_cache:
-        cache = ResultCache(args.cache_dir if args.cache_dir else _sibling(out, ".cache"))
+    cache = ResultCache(cache_dir) if cache_dir is not None else None
 
     progress: ProgressReporter
     if args.quiet:
@@ -249,7 +281,14 @@ def run_manifest(args: argparse.Namespace) -> int:
     else:
         progress = LogProgress(sys.stderr, every_case=True)
 
-    result = run_batch(manifest, settings, executor=executor, cache=cache, progress=progress)
+    result = run_batch(
+        manifest,
+        settings,
+        executor=executor,
+        cache=cache,
+        progress=progress,
+        allow_background=args.allow_background,
+    )
 
     atomic_write_text(_sibling(out, ".settings.yaml"), settings_to_yaml(settings))
     table = _manifest_long(manifest, result) if args.format == "long" else result.table
@@ -285,14 +324,17 @@ def run(args: argparse.Namespace) -> int:
     for opt in ("jobs", "scheduler", "cache_dir"):
         if getattr(args, opt) is not None:
             raise ConfigError(f"--{opt.replace('_', '-')} applies to --manifest runs only")
+    labels = _parse_labels(args.label, args.allow_background)
+    check_outputs(args.out)
     settings = _settings(args)
     table = extract(
         args.image,
         args.mask,
         config=settings,
-        label=_default_labels(_parse_labels(args.label), settings),
+        label=_default_labels(labels, settings),
         case_id=args.case_id,
         format=args.format,
+        allow_background=args.allow_background,
     )
     write_table(table, args.out)
     return 0

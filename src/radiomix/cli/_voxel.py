@@ -116,7 +116,7 @@ def run_voxel(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from radiomix._outputs import write_table
-    from radiomix.cli._extract import EXIT_SOME_FAILED, _sibling
+    from radiomix.cli._extract import EXIT_SOME_FAILED, _parse_labels, _sibling, check_outputs
     from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
     from radiomix.extraction.batch import ERROR_COLUMNS
 
@@ -131,14 +131,14 @@ def run_voxel(args: argparse.Namespace) -> int:
     if args.out == "-":
         raise ConfigError("--mode voxel needs a file for --out (the maps go beside it)")
     out = Path(args.out)
-    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise ConfigError(f"--out {out}: use a .csv or .parquet file name")
+    maps = _maps_dir(args, out)
+    check_outputs(out, folders={"--out-dir": maps})
+    _parse_labels(args.label, args.allow_background)  # label 0 needs --allow-background
     extractor = RadiomicsFeatureExtractor(args.params)
     default = int(extractor.settings.get("label", 1))
     labels = args.label or []
     if len(labels) > 1 or (labels and "," in labels[0]):
         raise ConfigError("--mode voxel extracts one label: give --label once")
-    maps = _maps_dir(args, out)
 
     if args.manifest is None:
         if args.image is None or args.mask is None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from radiomix.errors import LabelNotFoundError
+from radiomix.errors import ConfigError, LabelNotFoundError
 from radiomix.extraction.pipeline import RoiResult, extract_roi
 from radiomix.extraction.provenance import PROVENANCE_PREFIX
 from radiomix.extraction.settings import ExtractionSettings, load_config
@@ -68,16 +68,48 @@ def _case_id(image: ImageLike) -> str:
     return "case"
 
 
-def _labels(label: int | Sequence[int | str] | str | None, mask: Volume) -> list[int | None]:
+#: the ``label`` value that asks for every non-zero voxel as one ROI (the union of labels)
+UNION = "union"
+
+
+def _labels(
+    label: int | Sequence[int | str] | str | None,
+    mask: Volume,
+    settings: ExtractionSettings,
+    *,
+    allow_background: bool = False,
+) -> list[int | None]:
+    """The label values to extract from a label map, one ROI each (None: the union).
+
+    Without a label, every distinct non-zero label is its own ROI (the ``pyradiomics``
+    profile: its ``label`` setting, 1 by default, as PyRadiomics). Label 0 (the background)
+    needs ``allow_background``: a slip such as ``--label 0`` must not pass as an ROI.
+    """
     if label is None:
+        if settings.profile == "pyradiomics":
+            labels: list[int | None] = [settings.pyradiomics.label]
+        else:
+            labels = list(mask_labels(mask))
+            if not labels:
+                return [None]  # an empty mask: the ROI check names the problem
+    elif isinstance(label, str) and label.strip().lower() == UNION:
         return [None]
-    if isinstance(label, str):
-        if label == "all":
-            return list(mask_labels(mask))
-        return [_int_label(x, mask) for x in label.split(",") if x.strip()]
-    if isinstance(label, Iterable):
-        return [_int_label(x, mask) for x in label]
-    return [_int_label(label, mask)]
+    elif isinstance(label, str) and label.strip().lower() == "all":
+        labels = list(mask_labels(mask))
+    elif isinstance(label, str):
+        labels = [_int_label(x, mask) for x in label.split(",") if x.strip()]
+    elif isinstance(label, Iterable):
+        labels = [_int_label(x, mask) for x in label]
+    else:
+        labels = [_int_label(label, mask)]
+    if 0 in labels and not allow_background:
+        raise ConfigError(
+            "label 0 is the background of a label map, not a region of interest; give the "
+            "lesion's label (present: "
+            f"{mask_labels(mask)}), or allow_background=True (--allow-background) if the "
+            "background is meant"
+        )
+    return labels
 
 
 def _int_label(value: Any, mask: Volume) -> int:
@@ -86,7 +118,7 @@ def _int_label(value: Any, mask: Volume) -> int:
     except (TypeError, ValueError):
         raise LabelNotFoundError(
             f"label {value!r}: a label-map mask is selected by integer labels (present: "
-            f"{mask_labels(mask)}); ROI names need an RTSTRUCT or SEG mask"
+            f"{mask_labels(mask)}), 'all' or 'union'; ROI names need an RTSTRUCT or SEG mask"
         ) from None
 
 
@@ -94,6 +126,11 @@ def _roi_select(label: int | str | Sequence[int | str] | None) -> list[int | str
     """RTSTRUCT/SEG selection: None/"all" -> every ROI; "a,b" -> names; ints -> numbers."""
     if label is None or label == "all":
         return None
+    if isinstance(label, str) and label.strip().lower() == UNION:
+        raise ConfigError(
+            "label 'union' joins the labels of a label map; an RTSTRUCT / SEG mask gives one "
+            "ROI per name: select the names, or convert the ROIs to one label map first"
+        )
     if isinstance(label, str):
         return [part.strip() for part in label.replace(";", ",").split(",") if part.strip()]
     if isinstance(label, Iterable):
@@ -158,7 +195,7 @@ def _label_rois(
         taken = [select_label(mask, lab, strict=strict)]
         if last:
             del mask
-        yield ("1" if lab is None else str(lab)), taken.pop(), last
+        yield (UNION if lab is None else str(lab)), taken.pop(), last
 
 
 def extract_results(
@@ -169,6 +206,7 @@ def extract_results(
     label: int | str | Sequence[int | str] | None = None,
     spacing: Sequence[float] | None = None,
     case_id: str | None = None,
+    allow_background: bool = False,
 ) -> list[RoiResult]:
     """Like :func:`extract`, but returns the per-ROI records (features, diagnostics, timings)."""
     settings = load_config(config)
@@ -202,7 +240,8 @@ def extract_results(
         if settings.profile == "pyradiomics" and settings.pyradiomics.additional_info:
             msk = _with_label_map_hash(msk)
         strict = settings.profile == "pyradiomics"  # PyRadiomics: the label given, or error
-        rois = _label_rois(msk, _labels(label, msk), strict=strict)
+        labels = _labels(label, msk, settings, allow_background=allow_background)
+        rois = _label_rois(msk, labels, strict=strict)
         del msk, mask_job  # the label map goes once the last ROI is taken from it (memory)
     out = []
     slice_checks = dict(img.metadata.get("diagnostics", {}))  # DICOM slice checks
@@ -361,6 +400,7 @@ def extract(
     spacing: Sequence[float] | None = None,
     case_id: str | None = None,
     format: str = "wide",
+    allow_background: bool = False,
 ) -> pd.DataFrame:
     """Extract radiomics features of one image and its ROI(s).
 
@@ -373,10 +413,13 @@ def extract(
         (see :func:`radiomix.io.read_rois`).
     config : preset name, YAML path, mapping or ExtractionSettings, optional
         Settings; None is the general-purpose default (see ``radiomix config show default``).
-    label : int, list of int, "all" or None
-        ROI label(s): one row per label. None takes every non-zero voxel as one ROI.
-        For RTSTRUCT/SEG masks: ROI names / segment labels (str, "A,B") or numbers (int);
-        None or "all" gives one row per ROI; the ``roi`` column holds the name.
+    label : int, list of int, "all", "union" or None
+        ROI label(s) of a label map: one row per label, the ``roi`` column holding the label
+        value. None or "all": every distinct non-zero label is its own ROI (with the
+        ``pyradiomics`` profile None is its ``label`` setting, 1 by default, as in
+        PyRadiomics). "union": every non-zero voxel as one ROI (``roi`` = ``union``). For
+        RTSTRUCT/SEG masks: ROI names / segment labels (str, "A,B") or numbers (int); None
+        or "all" gives one row per ROI; the ``roi`` column holds the name.
     spacing : (z, y, x) mm, optional
         Voxel size for array inputs (default 1 mm).
     case_id : str, optional
@@ -386,13 +429,24 @@ def extract(
         columns ``case_id, roi, image_type, family, feature, ibsi_code, ibsi_tag, value``;
         with the ``pyradiomics`` profile also ``text`` (PyRadiomics' text diagnostics) and
         ``feature`` holds PyRadiomics' key (see :func:`pyradiomics_long`).
+    allow_background : bool
+        Accept label 0 (the background) as an ROI; without it label 0 is a
+        :class:`~radiomix.errors.ConfigError`.
 
     Returns
     -------
     pandas.DataFrame
     """
     settings = load_config(config)
-    results = extract_results(image, mask, settings, label=label, spacing=spacing, case_id=case_id)
+    results = extract_results(
+        image,
+        mask,
+        settings,
+        label=label,
+        spacing=spacing,
+        case_id=case_id,
+        allow_background=allow_background,
+    )
     if format == "wide":
         return results_to_wide(results)
     if format == "long":

@@ -85,6 +85,7 @@ class CaseTask:
     label: str | None
     settings: ExtractionSettings
     provenance: tuple[tuple[str, str], ...]  # input hashes, settings hash
+    allow_background: bool = False  # label 0 accepted as an ROI (see extract_results)
 
 
 @dataclass(frozen=True)
@@ -118,14 +119,15 @@ class CaseOutcome:
 def label_argument(label: str | None) -> int | list[int] | str | None:
     """Turn a manifest label cell into the ``label`` argument of ``extract_results``.
 
-    Empty -> None (all non-zero voxels, one ROI); ``all``; integers separated by ``,`` or
+    Empty -> None (every distinct non-zero label its own ROI); ``all`` (the same, said
+    explicitly); ``union`` (every non-zero voxel as one ROI); integers separated by ``,`` or
     ``;`` -> a list; anything else is passed on as text (ROI names of RTSTRUCT/SEG masks).
     """
     if label is None or not label.strip():
         return None
     text = label.strip()
-    if text.lower() == "all":
-        return "all"
+    if text.lower() in ("all", "union"):
+        return text.lower()
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
     try:
         values = [int(float(p)) if float(p).is_integer() else None for p in parts]
@@ -198,6 +200,7 @@ def run_case(task: CaseTask) -> CaseOutcome:
             task.settings,
             label=label_argument(task.label),
             case_id=task.case_id,
+            allow_background=task.allow_background,
         )
         wide = results_to_wide(results)
         versions = environment_versions()
@@ -456,6 +459,7 @@ def run_batch(
     cache: ResultCache | None = None,
     progress: ProgressReporter | None = None,
     hash_threads: int = 4,
+    allow_background: bool = False,
 ) -> BatchResult:
     """Extract every case of a manifest; one bad case never stops the others.
 
@@ -473,6 +477,8 @@ def run_batch(
         Receives progress (default: none).
     hash_threads : int
         Threads that hash the input files.
+    allow_background : bool
+        Accept label 0 (the background) as an ROI; without it a row with label 0 fails.
 
     Returns
     -------
@@ -520,7 +526,18 @@ def run_batch(
             ("mask_sha256", h_msk),
             ("settings_hash", s_hash),
         )
-        tasks.append(CaseTask(i, case.case_id, case.image, case.mask, case.label, settings, prov))
+        tasks.append(
+            CaseTask(
+                i,
+                case.case_id,
+                case.image,
+                case.mask,
+                case.label,
+                settings,
+                prov,
+                allow_background,
+            )
+        )
     n_cached = sum(o.from_cache for o in outcomes)
     log.info("%d case(s): %d from cache, %d to compute", len(manifest), n_cached, len(tasks))
 
@@ -554,6 +571,7 @@ def extract_batch(
     cache_dir: str | Path | None = None,
     label: str | None = None,
     progress: ProgressReporter | None = None,
+    allow_background: bool = False,
 ) -> BatchResult:
     """Extract the features of every case of a manifest (the Python face of
     ``radiomix extract --manifest``).
@@ -574,6 +592,8 @@ def extract_batch(
         Label for rows without one (see :func:`label_argument`).
     progress : ProgressReporter, optional
         Progress receiver (default: none).
+    allow_background : bool
+        Accept label 0 (the background) as an ROI (see :func:`run_batch`).
 
     Returns
     -------
@@ -589,4 +609,11 @@ def extract_batch(
     m = manifest if isinstance(manifest, Manifest) else read_manifest(manifest, default_label=label)
     executor = make_executor(jobs=jobs, scheduler=scheduler)
     cache = ResultCache(cache_dir) if cache_dir is not None else None
-    return run_batch(m, settings, executor=executor, cache=cache, progress=progress)
+    return run_batch(
+        m,
+        settings,
+        executor=executor,
+        cache=cache,
+        progress=progress,
+        allow_background=allow_background,
+    )

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: bump when the layout of cached records changes: old entries are then ignored
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: a label map read without a label gives one ROI per label
 _CHUNK = 1 << 20
 
 
