@@ -58,13 +58,14 @@ def atomic_write(path: str | Path, write: Callable[[str], Any]) -> None:
     """Write ``path`` so that it is either complete or absent.
 
     ``write(tmp)`` writes the content to the temporary file name ``tmp`` (in the same
-    folder, so the final rename is atomic); the file then gets :func:`file_mode` and
+    folder, so the final rename is atomic; hidden, and ending in ``path``'s own name, so
+    writers that choose the format by extension work); the file then gets :func:`file_mode` and
     replaces ``path``. On any error the temporary file is removed and ``path`` is left
     as it was. Missing parent folders are created.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=f"-{target.name}", dir=target.parent)
     os.close(fd)
     try:
         write(tmp)

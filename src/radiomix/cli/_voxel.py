@@ -19,9 +19,11 @@ import argparse
 import sys
 import traceback
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from radiomix._outputs import atomic_write, write_table
 from radiomix.errors import ConfigError
 
 __all__ = ["VoxelOutcome", "VoxelTask", "run_voxel", "run_voxel_task"]
@@ -56,11 +58,17 @@ def _case(
     for key, value in result.items():
         if isinstance(value, sitk.Image):
             target = maps / f"Case-{row}_{key}.nrrd"
-            sitk.WriteImage(value, str(target), True)
+            atomic_write(target, partial(_write_map, value))
             out[key] = str(target)
         else:
             out[key] = value
     return out
+
+
+def _write_map(image: Any, path: str) -> None:
+    import SimpleITK as sitk
+
+    sitk.WriteImage(image, path, True)
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,6 @@ def run_voxel(args: argparse.Namespace) -> int:
     """Voxel mode for IMAGE MASK or --manifest (see the module notes)."""
     import pandas as pd
 
-    from radiomix._outputs import write_table
     from radiomix.cli._extract import EXIT_SOME_FAILED, _parse_labels, _sibling, check_outputs
     from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
     from radiomix.extraction.batch import ERROR_COLUMNS
