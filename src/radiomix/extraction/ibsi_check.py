@@ -23,7 +23,6 @@ from typing import Any
 
 from radiomix.errors import ImageReadError
 from radiomix.extraction.reference import ReferenceValue, load_reference_table, within_tolerance
-from radiomix.io._readers import voxel_index_text
 
 __all__ = [
     "IBSI1_CASES",
@@ -204,6 +203,8 @@ def run_ibsi2_phase1(data_dir: str | Path, test: str) -> CheckResult:
     within = int(np.count_nonzero(diff <= IBSI2_MAP_TOLERANCE))
     result.counts["response_map"] = [within, int(diff.size)]
     if within < diff.size:
+        from radiomix.io._readers import voxel_index_text  # io loads on use: lean --help
+
         worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
         result.mismatches.append(
             Mismatch(
