@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,14 @@ models:
   - {name: shape_only_lr, grid: {clf__C: [1.0]}}
 validation: {outer_folds: 3, inner_folds: 3, repeats: 1, bootstrap: 200, permutations: 1}
 """
+
+
+def _report_text(path: Path) -> str:
+    """The report's text: tags and embedded images stripped, whitespace squashed."""
+    page = re.sub(r"<(style|script)>.*?</\1>", " ", path.read_text(), flags=re.DOTALL)
+    page = re.sub(r"<img[^>]*>", " ", page)
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    return re.sub(r"\s+", " ", text)
 
 
 def _check_run(run: Path, n_cases: int) -> dict:
@@ -72,6 +82,21 @@ def test_study_busi_on_the_bundled_sample(tmp_path: Path, capsys, monkeypatch):
         features["peritumoral5px_statistics_mean"] == features["original_statistics_mean"]
     ).any()
     assert (run / "cohort" / "masks" / "malignant_(3)_peritumoral_5px.png").is_file()
+    # the report says what was done and found, in words, from its first screen
+    text = _report_text(run / "report.html")
+    assert "Task: malignant vs benign breast ultrasound lesions" in text
+    assert "the small sample of the BUSI data set (Al-Dhabyani et al. 2020) bundled" in text
+    assert "Cohort: 34 images read (20 benign, 12 malignant, 2 normal)." in text
+    assert "1 image had several masks (2 masks)" in text
+    assert "Excluded 2 (class outside the task: 2)." in text
+    assert "32 images (12 malignant, 20 benign) in 32 groups entered the study." in text
+    assert "the ultrasound-2d extraction preset, a fixed number of 32 grey-level bins" in text
+    auc = json.loads((run / "metrics.json").read_text())["primary"]["auc"]
+    assert f"reaches a pooled out-of-fold ROC AUC of {auc:.3f}" in text
+    assert "What this allows one to claim:" in text
+    assert "A cohort this small cannot estimate performance." in text
+    assert "id='fig-examples'" in (run / "report.html").read_text()
+    assert study["small_cohort"] and study["data_source"] == "bundled sample"
     # a second run into the same folder needs --force
     assert main(["study", "busi", "--out", str(run), "--study", str(cfg), "--quiet"]) == 2
 

@@ -71,6 +71,7 @@ from radiomix.learn.table import Dataset, file_sha256, filter_columns, prepare, 
 from radiomix.learn.validation import CVResult, fit_final, nested_cv, seed_for
 
 __all__ = [
+    "SMALL_COHORT_CASES",
     "ModelRun",
     "StudyResult",
     "find_extraction_settings",
@@ -81,6 +82,12 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: a cohort whose smaller class has fewer cases than this cannot estimate performance: the
+#: AUC's 95% interval is then about 0.2 wide or more, and models that select among many
+#: features or need many cases per leaf cannot be judged (the report says so; the BUSI study
+#: switches to its small-cohort settings)
+SMALL_COHORT_CASES = 50
 
 RUN_FILES = (
     "metrics.json",

@@ -6,10 +6,14 @@ and any ``external-*/`` evaluations) and writes ``report.html`` with every figur
 a base64 PNG (no file beside it is needed to view it, nothing is fetched from the network),
 plus the same figures as PNG files in ``figures/``. It never trains anything.
 
-Sections: cohort summary; the primary model's metrics with 95% CIs; ROC with its bootstrap
-band and operating point; precision-recall; calibration; confusion matrix; decision curve;
-selection frequency and importance of the top features; model comparison table and plot;
-the label-permutation check; external validations; the resolved settings.
+Sections: what the study found (task, data, cohort flow, extraction preset and bins, the
+conclusion in sentences: :mod:`radiomix.report.findings`); cohort and design; the primary
+model's metrics with 95% CIs and its headline AUC explained; ROC with its bootstrap band and
+the operating point on the curve it lies on; precision-recall; calibration; confusion matrix;
+decision curve; for a BUSI study, example images with their outlines (the most confident
+errors first); selection frequency and importance of the top features under readable names;
+model comparison table and plot (a comparator that failed is flagged, not listed as a
+result); the label-permutation check; external validations; the resolved settings.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import pandas as pd
 
 from radiomix._outputs import atomic_write_text
 from radiomix.errors import ModelBundleError
-from radiomix.report import plots
+from radiomix.report import findings, plots
 
 __all__ = ["RunData", "build_report", "load_run"]
 
@@ -139,12 +143,14 @@ figure.wide{max-width:100%;flex-basis:100%} figure img{width:100%;height:auto;bo
 figcaption{font-size:0.85em;color:#5a6775}
 pre{background:#f5f7f9;padding:0.8em;overflow-x:auto;font-size:0.85em}
 .warn{background:#fff4e5;border-left:4px solid #d9731a;padding:0.5em 0.8em}
+.found{background:#f2f6fb;border-left:4px solid #1f5fa8;padding:0.3em 1em;margin:0.8em 0}
+.found p{margin:0.45em 0} code{font-size:0.88em;color:#3a4654}
 """
 
 
 def _img(name: str, data: bytes, caption: str) -> str:
     b64 = base64.b64encode(data).decode("ascii")
-    wide = " class='wide'" if name == "selection" else ""
+    wide = " class='wide'" if name in ("selection", "examples") else ""
     return (
         f"<figure id='fig-{name}'{wide}><img alt='{html.escape(caption)}' "
         f"src='data:image/png;base64,{b64}'><figcaption>{html.escape(caption)}</figcaption></figure>"
@@ -179,9 +185,12 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     by_model = dict(iter(pred.groupby("model", sort=False)))
     if primary not in by_model:
         raise ModelBundleError(f"predictions.csv of {run.path} has no rows for {primary!r}")
-    others = {n: g for n, g in by_model.items() if n != primary}
+    failed = findings.failed_models(pred)
+    # a comparator that failed is flagged in the text, not drawn as a result
+    others = {n: g for n, g in by_model.items() if n != primary and n not in failed}
     label = study.get("label", {})
-    neg, pos = str(label.get("negative", "0")), str(label.get("positive", "1"))
+    context = findings.load_context(run.path, m)
+    neg, pos = context.negative_name, context.positive_name
 
     images: dict[str, tuple[bytes, str]] = {}
 
@@ -193,8 +202,13 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         "roc",
         plots.plot_roc(by_model[primary], primary, models, others),
         "ROC of pooled out-of-fold predictions: thin lines one per repeat, bold the median "
-        "repeat with its 95% bootstrap band; circle: operating point at the thresholds chosen "
-        "inside the training folds; dashed: comparators.",
+        "repeat (its AUC is the headline, median over repeats) with its 95% bootstrap band; "
+        "dashed: comparators. Circle: the operating point of the median repeat, each case "
+        "called at the threshold chosen inside the training part of its fold. As the folds' "
+        "thresholds differ, the point lies on the dotted curve (the same predictions as every "
+        "fold's threshold is moved by the same amount), which coincides with the bold one "
+        "when all folds chose the same threshold. The metrics table gives the median over "
+        "repeats instead of this one repeat.",
     )
     add(
         "pr",
@@ -227,7 +241,9 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     )
     add(
         "model_comparison",
-        plots.plot_model_comparison(models, primary),
+        plots.plot_model_comparison(
+            {n: mm for n, mm in models.items() if n not in failed or n == primary}, primary
+        ),
         "ROC AUC of every model in the same nested cross-validation (same splits).",
     )
     perm = m.get("permutation")
@@ -241,6 +257,19 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
             ),
             "Nested CV of the primary model with randomly permuted labels: the AUCs an "
             "unrelated label reaches; the observed AUC should lie far to the right.",
+        )
+    examples: list[dict[str, Any]] = []
+    if context.manifest is not None and {"image", "mask"} <= set(context.manifest.columns):
+        examples = findings.example_cases(by_model[primary], context.manifest, pos, neg)
+        examples = [e for e in examples if Path(e["image"]).is_file() and Path(e["mask"]).is_file()]
+    if examples:
+        add(
+            "examples",
+            plots.plot_examples(examples),
+            "Cases of the median repeat with their lesion outlines: the most confident errors "
+            "first (red; probability furthest on the wrong side of its fold's threshold), "
+            "then the most confident correct calls (green). p: out-of-fold "
+            "probability of the positive class; t: the threshold of the fold that predicted it.",
         )
 
     parts: list[str] = []
@@ -257,6 +286,32 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         + "). Every number is out-of-fold: features, selection, tuning and the decision "
         "threshold were fitted inside the training folds of a repeated nested cross-validation.</p>"
     )
+    # what the study found, in sentences
+    found = [
+        f"<p id='task'>{context.task}</p>",
+        f"<p id='data'>{context.data}</p>",
+        "<p id='cohort-flow'>Cohort: " + " ".join(context.cohort_flow) + "</p>",
+    ]
+    if context.extraction:
+        found.append(f"<p id='extraction'>{context.extraction}</p>")
+    found.append(
+        "<div id='conclusion'>"
+        + "".join(f"<p>{t}</p>" for t in findings.conclusion(m, failed, pos, neg))
+        + "</div>"
+    )
+    found.append(
+        f"<p id='headline'>{findings.headline_note(pm, run.folds[run.folds['model'] == primary], int(study.get('n_cases') or 0))}</p>"
+    )
+    parts.append("<h2>What this study found</h2><div class='found'>" + "".join(found) + "</div>")
+    small = findings.small_cohort_note(m, context.adjustments)
+    if small:
+        parts.append(f"<p class='warn' id='small-cohort'>{small}</p>")
+    for name, why in failed.items():
+        parts.append(
+            f"<p class='warn failed-model'>{html.escape(name)} failed: {html.escape(why)}. It "
+            "is left out of the figures, and its numbers in the comparison table are not a "
+            "result.</p>"
+        )
     # cohort
     folds = run.folds[run.folds["model"] == primary]
     cohort = [
@@ -308,7 +363,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     rows.insert(
         2,
         [
-            "ROC AUC per outer fold, mean (SD)",
+            "ROC AUC per outer fold, mean (SD): not the headline (see the summary)",
             f"{_fmt(pm.get('auc_fold_mean'))} ({_fmt(pm.get('auc_fold_sd'))})",
         ],
     )
@@ -353,18 +408,30 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         )
         + "</div>"
     )
+    if "examples" in images:
+        parts.append(
+            "<h2>Example images</h2><div class='figs'>"
+            + _img("examples", *images["examples"])
+            + "</div>"
+        )
     # selection
     sel = run.selection[run.selection["model"] == primary].head(15)
-    srows = [
-        [
-            html.escape(str(r.feature)),
-            _fmt(r.frequency, 2),
-            _fmt(r.mean_importance),
-            _fmt(r.sd_importance),
-            "yes" if bool(r.final_selected) else "",
-        ]
-        for r in sel.itertuples()
-    ]
+    from radiomix.features.names import describe_column
+
+    srows = []
+    for r in sel.itertuples():
+        desc = describe_column(str(r.feature))
+        srows.append(
+            [
+                html.escape(desc.readable if desc else str(r.feature)),
+                f"<code>{html.escape(str(r.feature))}</code>",
+                html.escape((desc.spec.ibsi_code or "not in IBSI") if desc else "-"),
+                _fmt(r.frequency, 2),
+                _fmt(r.mean_importance),
+                _fmt(r.sd_importance),
+                "yes" if bool(r.final_selected) else "",
+            ]
+        )
     parts.append(
         "<h2>Feature selection</h2>"
         + "<div class='figs'>"
@@ -372,13 +439,33 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         + "</div>"
     )
     parts.append(
-        _table(["feature", "selection frequency", "mean importance", "SD", "in final model"], srows)
+        _table(
+            [
+                "feature",
+                "column",
+                "IBSI code",
+                "selection frequency",
+                "mean importance",
+                "SD",
+                "in final model",
+            ],
+            srows,
+        )
     )
     # comparison
     comp = m.get("comparison", {})
     crow = []
     for name, mm in models.items():
         c = comp.get(name, {})
+        if name in failed:
+            crow.append(
+                [
+                    html.escape(name) + (" (primary)" if name == primary else ""),
+                    f"<span class='failed'>failed: {html.escape(failed[name])}</span>",
+                    *([""] * 7),
+                ]
+            )
+            continue
         crow.append(
             [
                 html.escape(name) + (" (primary)" if name == primary else ""),

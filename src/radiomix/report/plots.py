@@ -31,9 +31,11 @@ from radiomix.learn.metrics import (
 
 __all__ = [
     "median_repeat",
+    "operating_point",
     "plot_calibration",
     "plot_confusion",
     "plot_decision_curve",
+    "plot_examples",
     "plot_model_comparison",
     "plot_permutation",
     "plot_pr",
@@ -83,6 +85,39 @@ def roc_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     fp = np.cumsum(1 - ys)[ends]
     n1, n0 = max(int(y.sum()), 1), max(int((1 - y).sum()), 1)
     return np.r_[0.0, fp / n0], np.r_[0.0, tp / n1]
+
+
+def operating_point(
+    frame: pd.DataFrame,
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """The operating point of the median repeat and the ROC curve it lies on.
+
+    Every case was called positive when its probability reached the threshold of the fold
+    that predicted it (chosen inside that fold's training part), so the operating point
+    (false and true positive rate of those calls) need not lie on the ROC curve of the pooled
+    probabilities: the folds' thresholds differ. It lies on the ROC curve of the scores
+    ``probability - threshold of its fold``: the curve traced when every fold's threshold is
+    moved by the same amount. That curve is returned with the point (it coincides with the
+    pooled curve when all folds chose the same threshold).
+
+    Returns
+    -------
+    fpr, tpr : float
+        The operating point.
+    curve_fpr, curve_tpr : ndarray
+        Vertices of the ROC curve of the threshold-relative scores (the point is one of them).
+    """
+    med = median_repeat(frame)
+    y = med["y"].to_numpy().astype(np.int64)
+    called = med["predicted"].to_numpy().astype(np.int64)
+    score = med["probability"].to_numpy(dtype=float) - med["threshold"].to_numpy(dtype=float)
+    # the recorded calls decide the side of zero (no rounding can move a case across)
+    score = np.where(called == 1, np.maximum(score, 0.0), np.minimum(score, -np.finfo(float).tiny))
+    n1, n0 = max(int(y.sum()), 1), max(int((1 - y).sum()), 1)
+    fpr = float(called[y == 0].sum()) / n0
+    tpr = float(called[y == 1].sum()) / n1
+    curve_fpr, curve_tpr = roc_points(y, score)
+    return fpr, tpr, curve_fpr, curve_tpr
 
 
 def _pr_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,18 +196,30 @@ def plot_roc(
             color=OTHER_COLORS[i % len(OTHER_COLORS)],
             label=_label(name, metrics.get(name)),
         )
-    pm = metrics.get(primary_name, {})
-    if pm.get("sensitivity") is not None and pm.get("specificity") is not None:
+    if "threshold" in primary.columns and "predicted" in primary.columns:
+        op_fpr, op_tpr, c_fpr, c_tpr = operating_point(primary)
+        ax.step(
+            c_fpr,
+            c_tpr,
+            where="post",
+            color="black",
+            lw=0.9,
+            ls=":",
+            gid="operating-curve",
+            label="median repeat, every fold's threshold moved together",
+        )
         ax.plot(
-            [1 - pm["specificity"]],
-            [pm["sensitivity"]],
+            [op_fpr],
+            [op_tpr],
             "o",
             ms=9,
             mfc="white",
             mec="black",
             mew=1.8,
             zorder=5,
-            label=f"operating point (sens {pm['sensitivity']:.2f}, spec {pm['specificity']:.2f})",
+            gid="operating-point",
+            label=f"operating point of the median repeat (sens {op_tpr:.2f}, "
+            f"spec {1 - op_fpr:.2f})",
         )
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
     ax.set(
@@ -378,7 +425,9 @@ def plot_selection(selection: pd.DataFrame, name: str, top: int = 20) -> Figure:
         sharey=True,
         squeeze=False,
     )
-    labels = [str(f) for f in sel["feature"]]
+    from radiomix.features.names import readable_name
+
+    labels = [readable_name(str(f)) for f in sel["feature"]]
     pos = np.arange(len(sel))
     ax = axes[0, 0]
     ax.barh(pos, sel["frequency"], color=PRIMARY_COLOR)
@@ -449,4 +498,36 @@ def plot_permutation(null_aucs: Sequence[float], observed: float, p_value: float
         xlim=(min(0.3, arr.min(initial=0.5) - 0.05), 1.0),
     )
     ax.legend(fontsize=7.5)
+    return fig
+
+
+def plot_examples(cases: Sequence[Mapping[str, Any]], columns: int = 4) -> Figure:
+    """Thumbnails of cases with the lesion outline, titled with the outcome of the model.
+
+    Parameters
+    ----------
+    cases : sequence of mapping
+        Each with ``image`` and ``mask`` (paths of 2D images readable by
+        :func:`radiomix.io.read_image`), ``title`` (text above the thumbnail) and
+        ``correct`` (bool: green outline and title when right, red when wrong).
+    columns : int
+        Thumbnails per row.
+    """
+    from radiomix.io import read_image
+
+    n = max(len(cases), 1)
+    rows = math.ceil(n / columns)
+    fig, axes = _subplots(rows, columns, figsize=(2.7 * columns, 2.9 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, case in zip(axes.ravel(), cases, strict=False):
+        image = np.asarray(read_image(str(case["image"])).array, dtype=float)
+        mask = np.asarray(read_image(str(case["mask"])).array) > 0
+        image, mask = image.reshape(image.shape[-2:]), mask.reshape(mask.shape[-2:])
+        color = "#2a9d55" if case.get("correct") else "#c0392b"
+        ax.imshow(image, cmap="gray", interpolation="antialiased")
+        if mask.any() and mask.shape == image.shape:
+            ax.contour(mask.astype(float), levels=[0.5], colors=[color], linewidths=1.4)
+        ax.set_title(str(case.get("title", "")), fontsize=7.5, color=color)
+    fig.subplots_adjust(wspace=0.05, hspace=0.3)
     return fig

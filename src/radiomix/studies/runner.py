@@ -55,6 +55,43 @@ BUSI_STUDY_DEFAULTS: dict[str, Any] = {
 }
 
 
+#: settings merged over :data:`BUSI_STUDY_DEFAULTS` when the smaller class has fewer than
+#: :data:`~radiomix.learn.study.SMALL_COHORT_CASES` images (the bundled sample: 12 malignant):
+#: a simpler primary model and the shape-only baseline only; a user's ``--study`` file and
+#: ``--repeats``/``--permutations`` still come on top
+SMALL_COHORT_STUDY: dict[str, Any] = {
+    "comparators": ["shape_only_lr"],
+    "models": [{"name": "lr_l2_mrmr", "grid": {"select__k": [3, 5]}}],
+    "validation": {"inner_folds": 3, "repeats": 10, "permutations": 19},
+}
+
+
+def _small_cohort_notes(cfg: Mapping[str, Any]) -> list[str]:
+    """What the small-cohort settings changed, as far as the final settings still hold them."""
+    notes = []
+    val = cfg.get("validation", {})
+    if val.get("inner_folds") == 3:
+        notes.append("3 inner folds, so that each inner test fold holds a few cases of each class")
+    models = {m.get("name"): m for m in cfg.get("models", []) if isinstance(m, Mapping)}
+    if models.get("lr_l2_mrmr", {}).get("grid") == {"select__k": [3, 5]}:
+        notes.append(
+            "the primary model picks 3 or 5 features by mRMR with a fixed L2 penalty (C = 1): "
+            "too few cases to tune the penalty or to choose among 20 features"
+        )
+    if list(cfg.get("comparators", [])) == ["shape_only_lr"]:
+        notes.append(
+            "only the shape-only baseline as comparator (gradient boosting cannot split "
+            "training folds smaller than twice its minimum leaf of 20 cases, and the SVM's "
+            "inner calibration folds would hold two or three malignant cases)"
+        )
+    if val.get("repeats") == 10 and val.get("permutations") == 19:
+        notes.append(
+            "10 repeats and 19 label permutations (cheap on so few cases; 19 permutations can "
+            "reach p = 0.05)"
+        )
+    return notes
+
+
 def bundled_sample() -> Path:
     """Folder of the BUSI sample shipped with radiomix (34 images, see its README)."""
     from importlib import resources
@@ -145,7 +182,7 @@ def run_busi_study(
     """
     from radiomix.extraction.batch import extract_batch
     from radiomix.extraction.settings import load_config, settings_to_yaml
-    from radiomix.learn.study import run_study
+    from radiomix.learn.study import SMALL_COHORT_CASES, run_study
 
     say = progress or (lambda msg: None)
     run = Path(out)
@@ -162,14 +199,6 @@ def run_busi_study(
         if not isinstance(loaded, Mapping):
             raise ConfigError(f"study config {path} must be a YAML mapping")
         study = loaded
-    cfg = _deep_merge(BUSI_STUDY_DEFAULTS, study or {})
-    over: dict[str, Any] = {}
-    if repeats is not None:
-        over["repeats"] = repeats
-    if permutations is not None:
-        over["permutations"] = permutations
-    if over:
-        cfg = _deep_merge(cfg, {"validation": over})
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
 
@@ -185,6 +214,23 @@ def run_busi_study(
         peritumoral_px=peritumoral_px,
     )
     timings["prepare"] = time.perf_counter() - t0
+    smaller = min(summary["included"].values(), default=0)
+    small = smaller < SMALL_COHORT_CASES
+    cfg = _deep_merge(BUSI_STUDY_DEFAULTS, SMALL_COHORT_STUDY) if small else BUSI_STUDY_DEFAULTS
+    cfg = _deep_merge(cfg, study or {})
+    over: dict[str, Any] = {}
+    if repeats is not None:
+        over["repeats"] = repeats
+    if permutations is not None:
+        over["permutations"] = permutations
+    if over:
+        cfg = _deep_merge(cfg, {"validation": over})
+    notes = _small_cohort_notes(cfg) if small else []
+    if small:
+        say(
+            f"cohort: the smaller class has {smaller} images (< {SMALL_COHORT_CASES}): "
+            "small-cohort settings (the report says what they change)"
+        )
     say(
         f"cohort: {summary['n_included']} images included {summary['included']}, "
         f"{summary['n_groups']} groups, {len(summary['exclusions'])} excluded "
@@ -231,18 +277,18 @@ def run_busi_study(
         progress=say,
     )
     timings["learning"] = time.perf_counter() - t0
-    report_path = None
-    if report:
-        from radiomix.report import build_report
-
-        t0 = time.perf_counter()
-        report_path = build_report(run)
-        timings["report"] = time.perf_counter() - t0
-    timings["total"] = time.perf_counter() - t_all
 
     m = result.metrics
+    try:
+        bundled = Path(summary["data"]).resolve() == bundled_sample().resolve()
+    except OSError:
+        bundled = False
     record: dict[str, Any] = {
         "data": summary["data"],
+        "data_source": "bundled sample" if bundled else "folder",
+        "task": f"{positive} vs {negative} breast ultrasound lesions",
+        "small_cohort": small,
+        "small_cohort_settings": notes,
         "cohort": {
             k: summary[k]
             for k in ("images_found", "included", "n_included", "n_groups", "exclusion_counts")
@@ -256,9 +302,20 @@ def run_busi_study(
             n: {"auc": s.get("auc"), "auc_ci": s.get("auc_ci")} for n, s in m["models"].items()
         },
         "permutation_auc": (m.get("permutation") or {}).get("auc"),
-        "timings_s": {k: round(v, 2) for k, v in timings.items()},
-        "report": str(report_path) if report_path else None,
+        "permutation_p": (m.get("permutation") or {}).get("p_value"),
         "run_dir": str(run.resolve()),
     }
+    # written before the report, which reads the data source, task and settings from it
+    atomic_write_text(run / "study.json", json.dumps(record, indent=2, default=str) + "\n")
+    report_path = None
+    if report:
+        from radiomix.report import build_report
+
+        t0 = time.perf_counter()
+        report_path = build_report(run)
+        timings["report"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_all
+    record["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
+    record["report"] = str(report_path) if report_path else None
     atomic_write_text(run / "study.json", json.dumps(record, indent=2, default=str) + "\n")
     return record
