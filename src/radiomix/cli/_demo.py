@@ -6,7 +6,7 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
-from radiomix._outputs import write_table
+from radiomix._outputs import ensure_writable_dir, write_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from radiomix.extraction.api import extract  # imported here: --help stays fast
 
     out = Path(args.out)
+    ensure_writable_dir(out)
     data = resources.files("radiomix") / "data"
     with (
         resources.as_file(data / "ibsi1_digital_phantom_image.nii.gz") as image,

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from radiomix.cli._checks import ensure_writable_dir
+from radiomix.errors import ModelBundleError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +45,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "model.joblib").is_file():
+        raise ModelBundleError(
+            f"{run_dir} holds no model bundle (model.joblib); give the run directory of "
+            "radiomix train"
+        )
+    out = Path(args.out) if args.out else run_dir / f"external-{Path(args.external).stem}"
+    ensure_writable_dir(out, "--out" if args.out else "the output folder")
     from radiomix.learn.external import evaluate_external
 
     m = evaluate_external(

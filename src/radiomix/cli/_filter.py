@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from radiomix.cli._checks import check_volume_out
 from radiomix.errors import ConfigError
 from radiomix.extraction.settings import load_config
 
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         return _list()
     if not args.image or not args.config or not args.out:
         raise ConfigError("radiomix filter needs IMAGE, --config and --out (or --list)")
+    check_volume_out(args.out)
     import numpy as np
 
     from radiomix.extraction.filtered import filter_image

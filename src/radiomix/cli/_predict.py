@@ -12,7 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from radiomix.cli._checks import check_table_out
 from radiomix.errors import ConfigError, ModelBundleError, RadiomixError
+
+#: exit status when some cases failed (they are rows with an ``error`` in the output)
+EXIT_SOME_FAILED = 3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "CSV (as radiomix extract --manifest reads it: case_id,image,mask[,label], paths "
             "relative to the manifest), or an "
             "extracted feature --table. Images are re-extracted with the extraction settings "
-            "stored in the model; a table must hold exactly the model's features."
+            "stored in the model; a table must hold exactly the model's features. A case that "
+            "cannot be extracted gets a row with its error. Exit status: 0 every case "
+            "predicted, 3 some cases failed, 2 bad input or no case predicted."
         ),
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by radiomix train")
@@ -47,7 +53,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--model", metavar="NAME", help="a comparator's name instead of the primary model"
     )
     p.add_argument(
-        "--out", default="-", metavar="FILE", help="predictions CSV (default: standard output)"
+        "--out",
+        default="-",
+        metavar="FILE",
+        help="predictions table: .csv, .parquet or .json (default: CSV on standard output)",
     )
     p.add_argument(
         "--allow-extra",
@@ -86,6 +95,7 @@ def _pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
 def run(args: argparse.Namespace) -> int:
     from radiomix._outputs import write_table
 
+    check_table_out(args.out)  # before the model is loaded and the cases extracted
     bundle = _bundle(args.run_dir, args.model)
     if args.table:
         if args.inputs or args.manifest:
@@ -111,28 +121,37 @@ def run(args: argparse.Namespace) -> int:
     from radiomix.extraction.settings import load_config
 
     settings = load_config(bundle.extraction_settings)
+    manifest = None
+    if args.manifest:  # read (and checked) before any case is extracted
+        from radiomix.extraction.manifest import read_manifest
+
+        manifest = read_manifest(
+            args.manifest, default_label=None if args.label is None else str(args.label)
+        )
     frames: list[pd.DataFrame] = []
     failed: list[dict[str, Any]] = []
     for image, mask in pairs:
         try:
             frames.append(extract(image, mask, config=settings, label=args.label))
         except RadiomixError as exc:  # one bad case is recorded; the others go on
-            print(f"radiomix predict: {image}: {exc}", file=sys.stderr)
             failed.append({"case_id": Path(image).name, "error": str(exc)})
-    if args.manifest:
+    if manifest is not None:
         from radiomix.extraction.batch import run_batch
-        from radiomix.extraction.manifest import read_manifest
 
-        manifest = read_manifest(
-            args.manifest, default_label=None if args.label is None else str(args.label)
-        )
         batch = run_batch(manifest, settings)
         if len(batch.table):
             frames.append(batch.table)
         for row in batch.errors.to_dict("records"):
             msg = f"{row.get('error_type')}: {row.get('message')}"
-            print(f"radiomix predict: {row.get('case_id')}: {msg}", file=sys.stderr)
             failed.append({"case_id": row.get("case_id"), "error": msg})
+    if failed and not frames:  # nothing predicted: one line, exit status 2, nothing written
+        first = failed[0]
+        more = f" ({len(failed)} cases failed, the first shown)" if len(failed) > 1 else ""
+        raise RadiomixError(
+            f"no case could be predicted{more}: {first['case_id']}: {first['error']}"
+        )
+    for row in failed:
+        print(f"radiomix predict: {row['case_id']}: {row['error']}", file=sys.stderr)
     parts = []
     if frames:
         features = pd.concat(frames, ignore_index=True)
@@ -141,4 +160,4 @@ def run(args: argparse.Namespace) -> int:
         parts.append(pd.DataFrame(failed))
     out = pd.concat(parts, ignore_index=True)
     write_table(out, args.out)
-    return 2 if failed and not frames else 0
+    return EXIT_SOME_FAILED if failed else 0

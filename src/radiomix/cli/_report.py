@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from radiomix.cli._checks import ensure_writable, ensure_writable_dir
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # before the figures are drawn: the report and the figures folder beside it
+    out = Path(args.out) if args.out else Path(args.run_dir) / "report.html"
+    what = "--out" if args.out else "the report"
+    ensure_writable(out, what)
+    ensure_writable_dir(out.parent / "figures", what)
     from radiomix.report import build_report
 
     path = build_report(args.run_dir, args.out)

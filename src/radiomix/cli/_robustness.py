@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from radiomix._outputs import write_table
+from radiomix.cli._checks import check_table_out, errors_table_path
 from radiomix.errors import ConfigError
+
+#: exit status when some cases failed (their errors are in ``<out stem>.errors.csv``)
+EXIT_SOME_FAILED = 3
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "the ICC(1,1) over cases with its 95%% CI and the coefficient of variation. Give "
             "IMAGE MASK for one case (ICC undefined: read the cv column) or --manifest "
             "CASES.csv (columns case_id,image,mask[,label]; paths relative to its folder). "
-            "The config is an extraction config with an optional 'perturbation:' section."
+            "The config is an extraction config with an optional 'perturbation:' section. "
+            "Exit status: 0 every case used, 3 some cases failed (see <out stem>.errors.csv), "
+            "2 bad input."
         ),
     )
     p.add_argument("image", nargs="?", help="image file (single-case form)")
@@ -30,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-perturbations", type=int, help="copies per case (overrides the config)")
     p.add_argument("--seed", type=int, help="random seed (overrides the config)")
     p.add_argument("--jobs", type=int, default=None, help="processes (default: all cores)")
-    p.add_argument("--out", required=True, help="output CSV (ICC table)")
+    p.add_argument("--out", required=True, help="output table (ICC): .csv, .parquet or .json")
     p.set_defaults(func=run)
 
 
@@ -42,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         robustness_table,
     )
 
+    to_file = check_table_out(args.out) is not None  # "-": standard output
     if args.manifest:
         if args.image or args.mask:
             raise ConfigError("give either IMAGE MASK or --manifest, not both")
@@ -63,12 +74,41 @@ def run(args: argparse.Namespace) -> int:
 
         pert = perturbation_settings({**asdict(pert), **changes})
     table = robustness_table(cases, settings, perturbation=pert, n_jobs=args.jobs)
-    write_table(table, args.out)
     errors = table.attrs.get("errors", {})
+    write_table(table, args.out)
+    errors_path = errors_table_path(args.out) if to_file else None
+    if errors_path is not None and errors:
+        write_table(_errors_table(cases, errors), errors_path)
+    elif errors_path is not None:
+        errors_path.unlink(missing_ok=True)  # a stale table from an earlier run would mislead
     robust = int((table["icc"] >= 0.75).sum())
     print(
         f"radiomix: wrote {args.out}: {len(table)} features, {len(cases) - len(errors)} case(s), "
         f"{pert.n_perturbations} perturbations each; ICC >= 0.75: {robust}"
-        + (f"; {len(errors)} case(s) left out (see the log)" if errors else "")
+        + (f"; {len(errors)} case(s) left out (see {errors_path or 'the log'})" if errors else "")
     )
-    return 0
+    return EXIT_SOME_FAILED if errors else 0
+
+
+def _errors_table(cases: list[Any], errors: dict[str, str]) -> pd.DataFrame:
+    """The failed cases as ``radiomix extract --manifest`` lists them (``ERROR_COLUMNS``)."""
+    import pandas as pd
+
+    from radiomix.extraction.batch import ERROR_COLUMNS
+
+    rows = []
+    for case in cases:
+        if case.case_id in errors:
+            kind, _, message = errors[case.case_id].partition(": ")
+            rows.append(
+                {
+                    "case_id": case.case_id,
+                    "label": "" if case.label is None else str(case.label),
+                    "image": str(case.image),
+                    "mask": str(case.mask),
+                    "error_type": kind,
+                    "message": message,
+                    "traceback": "",
+                }
+            )
+    return pd.DataFrame(rows, columns=ERROR_COLUMNS)

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from radiomix._outputs import atomic_write
+from radiomix.cli._checks import check_volume_out
 from radiomix.errors import ConfigError, PromptError
 from radiomix.segment._methods import BOX_METHODS, PREFILTERS, SEED_METHODS
 
 if TYPE_CHECKING:
     from radiomix.io import Volume
 
-_VOLUME_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
 _PLANAR_SUFFIXES = (".png",)
 
 
@@ -70,14 +70,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _check_out(out: str) -> str:
-    low = out.lower()
-    for suffix in (*_VOLUME_SUFFIXES, *_PLANAR_SUFFIXES):
-        if low.endswith(suffix):
-            return suffix
-    raise ConfigError(f"--out {out!r}: use one of {', '.join(_VOLUME_SUFFIXES + _PLANAR_SUFFIXES)}")
-
-
 def _write_png(mask: Volume, out: Path) -> None:
     import numpy as np
     from PIL import Image
@@ -101,10 +93,16 @@ def run(args: argparse.Namespace) -> int:
         threshold_segment,
     )
 
-    suffix = _check_out(args.out)
+    suffix = check_volume_out(args.out, also=_PLANAR_SUFFIXES)
+    # the prompt's syntax is checked before the image is read
+    seeds = [parse_coordinates(s, "--seed") for s in args.seed or ()]
+    box = parse_coordinates(args.box, "--box") if args.box else None
     image = read_image(args.image)
-    if args.seed:
-        seeds = [parse_coordinates(s, "--seed") for s in args.seed]
+    if suffix in _PLANAR_SUFFIXES and image.shape[0] != 1:  # before the segmentation runs
+        raise ConfigError(
+            f"--out {args.out}: a PNG holds one slice, the image has {image.shape[0]}; use .nii.gz"
+        )
+    if seeds:
         method = args.method or "rays"
         options = {}
         if args.prefilter:
@@ -112,10 +110,10 @@ def run(args: argparse.Namespace) -> int:
                 raise PromptError("--prefilter applies to region growing, not to method rays")
             options["prefilter_method"] = args.prefilter
         mask = segment_from_seed(image, seeds, method=method, **options)
-    elif args.box:
+    elif box is not None:
         mask = segment_from_box(
             image,
-            parse_coordinates(args.box, "--box"),
+            box,
             method=args.method or "graphcut",
             fill=args.fill,
         )

@@ -7,6 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+from radiomix.cli._checks import ensure_writable_dir
+from radiomix.errors import ConfigError
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -50,11 +53,44 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=run_busi)
 
 
+def _check_study_yaml(path: Path) -> None:
+    """An unreadable ``--study`` file is one line before any work (a YAML syntax error
+    names its line and column)."""
+    import yaml
+
+    if not path.is_file():
+        raise ConfigError(f"study config {path} does not exist")
+    try:
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read study config {path}: {exc}") from exc
+
+
+def _check_data(root: Path, what: str, positive: str, negative: str) -> None:
+    """The data folder exists and holds both class folders (checked before any work)."""
+    if not root.is_dir():
+        raise ConfigError(
+            f"{what}: data folder {root} does not exist: give the folder that holds "
+            f"'{negative}/' and '{positive}/'"
+        )
+    missing = [c for c in (positive, negative) if not (root / c).is_dir()]
+    if missing:
+        raise ConfigError(
+            f"{what} {root} has no class folder {', '.join(repr(m) for m in missing)}; lay "
+            "the data out as DATA/<class>/NAME.png with masks NAME_mask.png, or name the "
+            "classes with --positive/--negative"
+        )
+
+
 def run_busi(args: argparse.Namespace) -> int:
+    ensure_writable_dir(args.out)  # before the cohort is read: not after minutes of work
+    if args.study:
+        _check_study_yaml(Path(args.study))
     from radiomix.studies.runner import bundled_sample, run_busi_study
 
     data = args.data or os.environ.get("BUSI_DIR") or str(bundled_sample())
     source = "--data" if args.data else "BUSI_DIR" if os.environ.get("BUSI_DIR") else "sample"
+    _check_data(Path(data), "--data" if args.data else source, args.positive, args.negative)
 
     def progress(msg: str) -> None:
         if not args.quiet:

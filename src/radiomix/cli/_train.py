@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from radiomix.cli._checks import ensure_writable_dir
 from radiomix.errors import ConfigError
 
 
@@ -53,6 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    ensure_writable_dir(args.out)  # before the study: not after minutes of work
     from radiomix.learn.config import load_study, study_to_dict
     from radiomix.learn.study import run_study
 

@@ -25,7 +25,7 @@ from radiomix.cli import (
 )
 from radiomix.errors import RadiomixError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "error_line", "main"]
 
 _COMMANDS = (
     _extract,
@@ -57,6 +57,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _yaml_problem(err: BaseException) -> str | None:
+    """A YAML parser error in one line (``problem (line L, column C)``), None for another error.
+
+    PyYAML's own message spans several lines (the context, the offending line, a caret).
+    """
+    if not type(err).__module__.startswith("yaml"):
+        return None
+    parts = [p for p in (getattr(err, "context", None), getattr(err, "problem", None)) if p]
+    if not parts:
+        return None
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return ": ".join(parts) + where
+
+
+def error_line(exc: BaseException) -> str:
+    """The message of ``exc`` as one line: ``radiomix: error: ...`` never spans lines.
+
+    A YAML syntax error quoted in the message is shortened to its problem and position;
+    any other line break becomes a space.
+    """
+    msg = str(exc)
+    seen: set[int] = set()
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        short = _yaml_problem(cause)
+        if short is not None and str(cause) in msg:
+            msg = msg.replace(str(cause), short)
+        cause = cause.__cause__ or cause.__context__
+    return " ".join(line.strip() for line in msg.splitlines() if line.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -67,11 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except RadiomixError as exc:
-        print(f"radiomix: error: {exc}", file=sys.stderr)
+        print(f"radiomix: error: {error_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:  # disk full, permissions changed mid-run: the system's words
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"radiomix: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        what = exc.strerror or error_line(exc)
+        print(f"radiomix: error: {what}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("radiomix: interrupted", file=sys.stderr)
