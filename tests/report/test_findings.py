@@ -349,3 +349,67 @@ def test_busi_report_shows_example_images_most_confident_errors_first(busi_like)
     med = plots.median_repeat(pred[pred["model"] == "lr_l2_mrmr"])
     n_err = int((med["predicted"] != med["y"]).sum())
     assert len(wrong) == min(8, n_err)
+
+
+# ------------------------------------------------------------------ the conclusion's logic
+
+
+def _metrics(auc_ci, perm_auc, perm_p, delta, delong_p, n_perm=10):
+    return {
+        "primary": {"model": "lr_l2_mrmr"},
+        "models": {
+            "lr_l2_mrmr": {"auc": sum(auc_ci) / 2, "auc_ci": list(auc_ci)},
+            "shape_only_lr": {"auc": sum(auc_ci) / 2 - delta, "auc_ci": list(auc_ci)},
+        },
+        "comparison": {
+            "shape_only_lr": {
+                "delta_auc": delta,
+                "delong_p_median": delong_p,
+                "corrected_t_p_holm": 0.5,
+            }
+        },
+        "permutation": {
+            "auc": perm_auc,
+            "auc_max": perm_auc + 0.05,
+            "p_value": perm_p,
+            "n_permutations": n_perm,
+        },
+        "study": {"group": "group", "repeats": 5},
+    }
+
+
+def _claim(metrics, failed=None):
+    from radiomix.report.findings import conclusion
+
+    return " ".join(conclusion(metrics, failed or {}, "malignant", "benign"))
+
+
+def test_conclusion_claims_what_the_numbers_allow():
+    # the full BUSI set: narrow interval far above 0.5, no permuted run reaches it (10 of them)
+    text = _claim(_metrics((0.964, 0.989), 0.49, 1 / 11, -0.009, 0.14))
+    assert "better than chance, with an AUC plausibly between 0.964 and 0.989" in text
+    assert "but not better than the lesion outline's shape alone" in text
+    assert "cannot give a p below 0.091" in text
+    # the permuted labels reach the observed AUC: no claim, whatever the interval
+    text = _claim(_metrics((0.6, 0.8), 0.5, 0.3, 0.0, 0.9))
+    assert "nothing about performance" in text and "as high as the observed one" in text
+    # permuted labels far above 0.5: leakage, no claim
+    text = _claim(_metrics((0.9, 0.99), 0.72, 1 / 11, 0.0, 0.9))
+    assert "leaking" in text and "nothing about performance" in text
+    # a significant paired difference either way is said in words
+    assert "The primary model is better than the shape-only baseline." in _claim(
+        _metrics((0.9, 0.99), 0.5, 0.01, 0.05, 0.01, n_perm=99)
+    )
+    text = _claim(_metrics((0.7, 0.8), 0.5, 0.01, -0.1, 0.001, n_perm=99))
+    assert "The shape-only baseline is better than the primary model" in text
+    assert "but worse than the lesion outline's shape alone" in text
+    # an interval that reaches 0.5
+    assert "nothing about performance" in _claim(_metrics((0.45, 0.75), 0.5, 0.2, 0.0, 0.9))
+    # a failed primary model is not a result at all
+    text = _claim(
+        _metrics((0.9, 0.99), 0.5, 0.01, 0.0, 0.9), {"lr_l2_mrmr": "it called every case negative"}
+    )
+    assert "failed: it called every case negative" in text and "plausibly" not in text
+    # a failed baseline cannot be compared with
+    text = _claim(_metrics((0.9, 0.99), 0.5, 0.01, 0.0, 0.9), {"shape_only_lr": "constant"})
+    assert "could not be compared" in text and "Primary minus baseline" not in text

@@ -421,13 +421,28 @@ def conclusion(
             f"permutation p {_p(p_perm)} (the smallest p that {n} permutations can give is "
             f"{1 / (n + 1):.3f})."
         )
-        if p_perm is not None and float(p_perm) > 0.05 and above_chance:
+        smallest = 1 / (n + 1) if n else 1.0
+        if perm.get("auc") is not None and float(perm["auc"]) > 0.6:
             above_chance = False
             out.append(
-                f"The bootstrap interval lies above 0.5, but {n} permutations cannot confirm "
-                "it at the 5% level: raise validation.permutations (e.g. --permutations 99) "
-                "for a firmer test."
+                "The permuted labels reach a median AUC well above 0.5: something other than "
+                "the label carries the outcome (information leaking into the features or the "
+                "groups); no result of this run can be trusted until that is found."
             )
+        elif p_perm is not None and float(p_perm) > 0.05:
+            if float(p_perm) <= smallest + 1e-12:
+                out.append(
+                    f"Every permuted run stayed below the observed AUC; {n} permutations "
+                    f"cannot give a p below {smallest:.3f}, so for a formal test at the 5% "
+                    "level raise validation.permutations (--permutations 19 or more)."
+                )
+            elif above_chance:
+                above_chance = False
+                out.append(
+                    "Permuted labels reach AUCs as high as the observed one: the data do not "
+                    "show that the model is better than chance, whatever the bootstrap "
+                    "interval says."
+                )
     claim = "<b>What this allows one to claim:</b> "
     if above_chance:
         claim += (

@@ -8,13 +8,17 @@
     RUN_DIR/extraction_errors.csv   cases whose extraction failed (recorded, the study goes on)
     RUN_DIR/metrics.json, predictions.csv, ... model.joblib   the learning run (radiomix train)
     RUN_DIR/report.html    the HTML report (figures in RUN_DIR/figures)
-    RUN_DIR/study.json     data source, counts, timings (preparation, extraction, learning)
+    RUN_DIR/study.json     data source, task, counts, small-cohort settings, timings (written
+                           before the report, which reads it, and again with the timings)
 
 Stages: :func:`radiomix.studies.busi.prepare_cohort` (reading, mask merging, duplicate audit,
 groups), :func:`radiomix.extraction.batch.extract_batch` (the ``ultrasound-2d`` preset over
 local processes, all cores by default), :func:`radiomix.learn.study.run_study` (repeated
 nested group-aware cross-validation of the default model and its comparators, with the
-duplicate clusters as groups) and :func:`radiomix.report.build_report`.
+duplicate clusters as groups) and :func:`radiomix.report.build_report`. A cohort whose
+smaller class has fewer than :data:`~radiomix.learn.study.SMALL_COHORT_CASES` images gets
+:data:`SMALL_COHORT_STUDY` under the user's settings (a simpler primary model, the shape-only
+baseline only, 3 inner folds), and the report says what that changed.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from radiomix.errors import ConfigError
 from radiomix.extraction.settings import _deep_merge
 from radiomix.studies.busi import PHASH_THRESHOLD, prepare_cohort, write_summary
 
-__all__ = ["BUSI_STUDY_DEFAULTS", "bundled_sample", "run_busi_study"]
+__all__ = ["BUSI_STUDY_DEFAULTS", "SMALL_COHORT_STUDY", "bundled_sample", "run_busi_study"]
 
 #: study settings of the BUSI study (radiomix.learn.config keys); a user file is merged on top
 BUSI_STUDY_DEFAULTS: dict[str, Any] = {
