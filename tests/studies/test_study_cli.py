@@ -15,7 +15,7 @@ from tests.conftest import require_shared
 
 # small folds and resamples: the point is the wiring and the outputs, not the estimate
 _FAST_STUDY = """\
-comparators: [shape_only_lr]
+comparators: [shape_only_lr, gradient_boosting]
 models:
   - {name: lr_l2_mrmr, grid: {select__k: [5], clf__C: [0.1, 1.0]}}
   - {name: shape_only_lr, grid: {clf__C: [1.0]}}
@@ -94,6 +94,11 @@ def test_study_busi_on_the_bundled_sample(tmp_path: Path, capsys, monkeypatch):
     auc = json.loads((run / "metrics.json").read_text())["primary"]["auc"]
     assert f"reaches a pooled out-of-fold ROC AUC of {auc:.3f}" in text
     assert "What this allows one to claim:" in text
+    # gradient boosting's minimum leaf (20) exceeds a training fold of ~21 cases: it predicts
+    # one constant per fold, and both the command and the report say it failed
+    assert "gradient_boosting: failed, not a result: its predicted probability" in out
+    assert "gradient_boosting failed: its predicted probability was the same" in text
+    assert set(study["failed_models"]) == {"gradient_boosting"}
     assert "A cohort this small cannot estimate performance." in text
     assert "id='fig-examples'" in (run / "report.html").read_text()
     assert study["small_cohort"] and study["data_source"] == "bundled sample"

@@ -13,8 +13,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "report",
         help="HTML report (with PNG figures) of a run directory",
         description=(
-            "Write RUN_DIR/report.html: one self-contained file (figures embedded) with the "
-            "cohort, metrics with CIs, ROC, PR, calibration, confusion matrix, decision curve, "
+            "Write RUN_DIR/report.html: one self-contained file (figures embedded) that opens "
+            "with what the study found in sentences (task, data, cohort flow, features, the "
+            "primary model's AUC against the shape-only baseline and chance, what that allows "
+            "one to claim), then the cohort, metrics with CIs, ROC, PR, calibration, confusion matrix, decision curve, "
             "feature selection, model comparison and permutation check; the figures also as "
             "PNG files in RUN_DIR/figures."
         ),

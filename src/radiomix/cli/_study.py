@@ -121,12 +121,25 @@ def run_busi(args: argparse.Namespace) -> int:
         f"{rec['n_conflicting_clusters_dropped']} conflicting dropped; "
         f"excluded: {c['exclusion_counts']}"
     )
+    failed = rec.get("failed_models") or {}
     for name, s in rec["models"].items():
         ci = s["auc_ci"] or [float("nan"), float("nan")]
         tag = " (primary)" if name == rec["primary"]["model"] else ""
+        if name in failed:
+            print(f"{name}{tag}: failed, not a result: {failed[name]}")
+            continue
         print(f"{name}{tag}: AUC {s['auc']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]")
     if rec["permutation_auc"] is not None:
-        print(f"label permutation: AUC {rec['permutation_auc']:.3f}")
+        p = rec.get("permutation_p")
+        print(
+            f"label permutation: AUC {rec['permutation_auc']:.3f}"
+            + (f" (p = {p:.3f})" if p is not None else "")
+        )
+    if rec.get("small_cohort"):
+        print(
+            "note: a cohort this small cannot estimate performance (small-cohort settings "
+            "used; the report says which)"
+        )
     t = rec["timings_s"]
     print(
         f"time: preparation {t['prepare']:.0f} s, extraction {t['extraction']:.0f} s, "

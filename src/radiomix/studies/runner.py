@@ -282,7 +282,10 @@ def run_busi_study(
     )
     timings["learning"] = time.perf_counter() - t0
 
+    from radiomix.report.findings import failed_models
+
     m = result.metrics
+    failed = failed_models(pd.read_csv(run / "predictions.csv", dtype={"case_id": str}))
     try:
         bundled = Path(summary["data"]).resolve() == bundled_sample().resolve()
     except OSError:
@@ -307,6 +310,8 @@ def run_busi_study(
         },
         "permutation_auc": (m.get("permutation") or {}).get("auc"),
         "permutation_p": (m.get("permutation") or {}).get("p_value"),
+        # models that learned nothing (constant or one-class predictions): not results
+        "failed_models": failed,
         "run_dir": str(run.resolve()),
     }
     # written before the report, which reads the data source, task and settings from it
