@@ -212,9 +212,13 @@ def test_failed_models_flags_constant_predictions_and_one_class_calls():
     good = base.assign(model="good", probability=rng.uniform(size=2 * n))
     good["predicted"] = (good["probability"] > 0.5).astype(int)
     constant = base.assign(model="constant", probability=0.3 + 0.01 * base["fold"], predicted=1)
+    # near-constant: a spread of 1e-5 within each fold is no ranking either
+    jitter = rng.uniform(0, 1e-5, size=2 * n)
+    nearly = base.assign(model="nearly", probability=0.3 + 0.01 * base["fold"] + jitter)
+    nearly["predicted"] = (nearly["probability"] > 0.315).astype(int)
     one_class = base.assign(model="one_class", probability=rng.uniform(size=2 * n), predicted=0)
-    out = failed_models(pd.concat([good, constant, one_class], ignore_index=True))
-    assert set(out) == {"constant", "one_class"}
+    out = failed_models(pd.concat([good, constant, nearly, one_class], ignore_index=True))
+    assert set(out) == {"constant", "nearly", "one_class"}
     assert "8 of 8 outer test folds" in out["constant"]
     assert "called every case negative" in out["one_class"]
 
@@ -413,3 +417,30 @@ def test_conclusion_claims_what_the_numbers_allow():
     # a failed baseline cannot be compared with
     text = _claim(_metrics((0.9, 0.99), 0.5, 0.01, 0.0, 0.9), {"shape_only_lr": "constant"})
     assert "could not be compared" in text and "Primary minus baseline" not in text
+
+
+@pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+)
+def test_busi_report_renders_with_its_example_images_in_chromium(busi_like):
+    from playwright.sync_api import sync_playwright
+
+    from tests.report.test_report import CHROMIUM, CHROMIUM_ARGS
+
+    _, report = busi_like
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(report.resolve().as_uri(), wait_until="load")
+            state = page.evaluate(
+                "() => Array.from(document.images).map(i => "
+                "({complete: i.complete, width: i.naturalWidth}))"
+            )
+            first = page.eval_on_selector("h2", "e => e.textContent")
+            task = page.eval_on_selector("#task", "e => e.innerText")
+        finally:
+            browser.close()
+    assert len(state) == 9 and all(s["complete"] and s["width"] > 0 for s in state), state
+    assert first == "What this study found"
+    assert task.startswith("Task: malignant vs benign breast ultrasound lesions")
