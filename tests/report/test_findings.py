@@ -423,24 +423,11 @@ def test_conclusion_claims_what_the_numbers_allow():
     not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium at /usr/bin/chromium"
 )
 def test_busi_report_renders_with_its_example_images_in_chromium(busi_like):
-    from playwright.sync_api import sync_playwright
-
-    from tests.report.test_report import CHROMIUM, CHROMIUM_ARGS
+    from tests.report.conftest import render_in_chromium
 
     _, report = busi_like
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(report.resolve().as_uri(), wait_until="load")
-            state = page.evaluate(
-                "() => Array.from(document.images).map(i => "
-                "({complete: i.complete, width: i.naturalWidth}))"
-            )
-            first = page.eval_on_selector("h2", "e => e.textContent")
-            task = page.eval_on_selector("#task", "e => e.innerText")
-        finally:
-            browser.close()
+    seen = render_in_chromium(report)
+    state = seen["images"]
     assert len(state) == 9 and all(s["complete"] and s["width"] > 0 for s in state), state
-    assert first == "What this study found"
-    assert task.startswith("Task: malignant vs benign breast ultrasound lesions")
+    assert seen["headings"][0] == "What this study found"
+    assert seen["task"].startswith("Task: malignant vs benign breast ultrasound lesions")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -13,17 +12,7 @@ from PIL import Image
 from radiomix.errors import ModelBundleError
 from radiomix.report import build_report
 from radiomix.report.html import FIGURES
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.report.conftest import render_in_chromium
 
 
 @pytest.fixture(scope="module")
@@ -63,24 +52,10 @@ def test_report_needs_a_run_directory(tmp_path):
         build_report(tmp_path)
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 def test_report_renders_every_image_in_chromium(report):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(report.resolve().as_uri(), wait_until="load")
-            state = page.evaluate(
-                "() => Array.from(document.images).map(i => "
-                "({complete: i.complete, width: i.naturalWidth, height: i.naturalHeight}))"
-            )
-            title = page.title()
-            headings = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
-        finally:
-            browser.close()
+    seen = render_in_chromium(report)
+    state = seen["images"]
     assert len(state) == 8
     assert all(s["complete"] and s["width"] > 0 and s["height"] > 0 for s in state), state
-    assert title.startswith("radiomix report")
-    assert "Model comparison" in headings
+    assert seen["title"].startswith("radiomix report")
+    assert "Model comparison" in seen["headings"]
