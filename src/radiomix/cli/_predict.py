@@ -47,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--label",
         type=int,
         metavar="N",
-        help="ROI label value in the masks (default: all non-zero)",
+        help="ROI label value in the masks (default: each non-zero label its own ROI)",
     )
     p.add_argument(
         "--model", metavar="NAME", help="a comparator's name instead of the primary model"
