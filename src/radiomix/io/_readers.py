@@ -309,6 +309,11 @@ def _restore_nonfinite(vol: Volume, path: Path, header: _NiftiHeader) -> Volume:
     """``vol`` (as ITK read it) with the stored non-finite voxels put back."""
     if header.datatype not in _NIFTI_FLOATS or not np.issubdtype(vol.array.dtype, np.inexact):
         return vol  # integer voxels are finite (a scaled integer image: ITK keeps them)
+    # ITK writes 0 (scaled: scl_inter) where a voxel is not finite: without that value in the
+    # image, nothing was replaced and the stored voxels need no second reading
+    arr = vol.array
+    if not (np.any(arr == 0) or np.any(arr == arr.dtype.type(header.inter))):
+        return vol
     flat, values = _nifti_nonfinite(path, header)
     if flat.size == 0 or vol.array.size != int(np.prod(header.shape)):
         return vol
