@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from pathlib import Path
 
@@ -102,6 +103,17 @@ def test_study_busi_on_the_bundled_sample(tmp_path: Path, capsys, monkeypatch):
     assert "A cohort this small cannot estimate performance." in text
     assert "id='fig-examples'" in (run / "report.html").read_text()
     assert study["small_cohort"] and study["data_source"] == "bundled sample"
+    # every file the study wrote has the permissions of the umask (0644 under 022), none the
+    # 0600 of a bare temporary file: tables, cohort files, merged masks, model, report
+    mask = os.umask(0)
+    os.umask(mask)
+    modes = {p.relative_to(run).as_posix(): p.stat().st_mode & 0o777 for p in run.rglob("*")}
+    files = {k: m for k, m in modes.items() if (run / k).is_file()}
+    assert {"features.csv", "extraction_errors.csv", "cohort/manifest.csv", "model.joblib"} <= set(
+        files
+    )
+    assert any(k.startswith("cohort/masks/") for k in files)
+    assert {k: m for k, m in files.items() if m != 0o666 & ~mask} == {}
     # a second run into the same folder needs --force
     assert main(["study", "busi", "--out", str(run), "--study", str(cfg), "--quiet"]) == 2
 
