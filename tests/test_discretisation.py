@@ -91,3 +91,19 @@ def test_fbs_errors():
     with pytest.raises(ValueError, match="n_bins"):
         discretise_fixed_bin_number(np.array([1.0]), 0)
     assert discretise_fixed_bin_size(np.array([]), 1.0, 0.0).shape == (0,)
+
+
+def test_fixed_bin_size_grey_level_count_follows_the_resegmentation_range():
+    """IBSI: a range of [-500, 400] HU in bins of 25 HU has ceil(900 / 25) = 36 grey levels
+    (the normalised GLCM features divide by it; 37 missed IBSI configuration A's inverse
+    difference normalised by 0.001); a voxel exactly at 400 HU opens level 37 itself."""
+    from radiomix.extraction.pipeline import _discretise
+    from radiomix.extraction.settings import load_config
+
+    settings = load_config("ibsi1-A")
+    levels, n_levels = _discretise(np.array([-500.0, -12.0, 399.0]), settings, (-500.0, 400.0))
+    assert levels.tolist() == [1, 20, 36] and n_levels == 36
+    levels, n_levels = _discretise(np.array([-500.0, 400.0]), settings, (-500.0, 400.0))
+    assert levels.tolist() == [1, 37] and n_levels == 37
+    _, n_levels = _discretise(np.array([-480.0, 0.0]), settings, (-500.0, 390.0))
+    assert n_levels == 36  # ceil(890 / 25): the level holding 390 HU

@@ -177,8 +177,10 @@ def _discretise(
 ) -> tuple[np.ndarray, int]:
     """Grey levels of the ROI values and the number of grey levels N_g.
 
-    With fixed bin size, N_g counts the bins from the lower bound up to the re-segmentation
-    range's upper bound when one is set (IBSI), else up to the ROI maximum.
+    With fixed bin size, N_g counts the bins of width w from the lower bound X_min up to the
+    re-segmentation range's upper bound X_max when one is set, ``ceil((X_max - X_min) / w)``
+    (IBSI: a range of 900 HU in bins of 25 HU has 36 grey levels; an intensity exactly at
+    X_max opens a 37th only if it occurs), else up to the ROI maximum.
     """
     range_lower, range_upper = range_bounds
     ds = settings.discretisation
@@ -200,8 +202,8 @@ def _discretise(
     levels = discretise_fixed_bin_size(values, ds.bin_width, lower)
     n_levels = int(levels.max())
     if range_upper is not None and ds.lower_bound is None:
-        top = discretise_fixed_bin_size(np.array([range_upper]), ds.bin_width, lower)
-        n_levels = max(n_levels, int(top[0]))
+        n_range = math.ceil((range_upper - lower) / ds.bin_width - 1e-9)
+        n_levels = max(n_levels, n_range)
     return levels, n_levels
 
 

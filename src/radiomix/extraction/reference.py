@@ -44,15 +44,18 @@ def _round_sig(x: float, digits: int) -> float:
 def within_tolerance(value: float, reference: ReferenceValue) -> bool:
     """True when ``value`` matches the reference within its tolerance.
 
-    As IBSI reports values to (at least) 3 significant digits, ``value`` is first rounded to
-    ``max(3, significant digits of the reference)`` significant digits; it then matches when
-    ``|value - reference| <= tolerance`` (up to machine epsilon).
+    The rule of the IBSI tables: ``|value - reference| <= tolerance`` (up to machine
+    epsilon), the computed value taken as it is. Only where the tolerance is 0 (values IBSI
+    prints to a few digits, such as a mean of -266 HU or a spacing of 0.977 mm) is ``value``
+    first rounded to the digits of the printed reference (at least 3 significant digits).
     """
     if reference.value is None:
         raise ValueError(f"{reference.tag} has no reference value")
     if value is None or not math.isfinite(value):
         return False
-    x = _round_sig(float(value), max(3, significant_digits(reference.text)))
+    x = float(value)
+    if reference.tolerance == 0:
+        x = _round_sig(x, max(3, significant_digits(reference.text)))
     return abs(x - reference.value) - reference.tolerance <= 1e3 * sys.float_info.epsilon * max(
         1.0, abs(reference.value)
     )
