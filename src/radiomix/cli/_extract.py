@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from radiomix._outputs import (
-    atomic_write_text,
-    check_table_path,
-    ensure_writable,
-    ensure_writable_dir,
-    write_table,
+from radiomix._outputs import atomic_write_text, write_table
+from radiomix.cli._checks import (
+    EXIT_SOME_FAILED,
+    check_outputs,
+    errors_table_path,
+    parse_labels,
+    sibling,
 )
 from radiomix.errors import ConfigError
 from radiomix.extraction.provenance import PROVENANCE_PREFIX
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
 
 # the extraction machinery (numpy, pandas, SimpleITK, numba, ...) is imported inside the
 # functions that run a command: `radiomix --help` and the other commands start fast
-
-#: exit status of a manifest run in which some cases failed
-EXIT_SOME_FAILED = 3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -131,33 +129,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _parse_labels(
-    values: list[str] | None, allow_background: bool = False
-) -> list[int | str] | str | None:
-    """``--label`` values as the ``label`` argument of the extraction; label 0 is refused
-    here, before anything is read, unless ``--allow-background`` says it is meant."""
-    if not values:
-        return None
-    if [v.strip().lower() for v in values] in (["all"], ["union"]):
-        return values[0].strip().lower()
-    out: list[int | str] = []
-    for v in values:
-        for part in v.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            try:
-                out.append(int(part))
-            except ValueError:
-                out.append(part)  # an RTSTRUCT ROI name or a SEG segment label
-    if 0 in out and not allow_background:
-        raise ConfigError(
-            "--label 0 is the background of a label map, not a region of interest: give the "
-            "lesion's label, or add --allow-background if the background is meant"
-        )
-    return out
-
-
 def _settings(args: argparse.Namespace) -> ExtractionSettings:
     """The resolved settings of ``--config`` or ``--params``."""
     if getattr(args, "params", None) is not None:
@@ -174,23 +145,6 @@ def _default_labels(
     if labels is None and settings.profile == "pyradiomics":
         return [settings.pyradiomics.label]
     return labels
-
-
-def check_outputs(out: str | Path, *, folders: dict[str, Path | None] | None = None) -> None:
-    """Before any work: ``out`` is a table name radiomix writes (``-`` is standard output)
-    and can be written, and each named folder (``--cache-dir``, ``--out-dir``) can be made
-    or written in; else one clear error (exit 2)."""
-    if str(out) != "-":
-        check_table_path(out)
-        ensure_writable(out)
-    for what, folder in (folders or {}).items():
-        if folder is not None:
-            ensure_writable_dir(folder, what)
-
-
-def _sibling(out: Path, suffix: str) -> Path:
-    """``features.parquet`` -> ``features<suffix>`` in the same folder."""
-    return out.with_name(out.stem + suffix)
 
 
 def _manifest_long(manifest: Manifest, result: BatchResult) -> pd.DataFrame:
@@ -251,7 +205,7 @@ def run_manifest(args: argparse.Namespace) -> int:
             "--manifest writes the wide table only (the long table needs --params); drop "
             "--format long"
         )
-    labels = _default_labels(_parse_labels(args.label, args.allow_background), settings)
+    labels = _default_labels(parse_labels(args.label, args.allow_background), settings)
     default_label = (
         None
         if labels is None
@@ -260,7 +214,7 @@ def run_manifest(args: argparse.Namespace) -> int:
         else ",".join(str(v) for v in labels)
     )
     out = Path(args.out)
-    cache_dir = None if args.no_cache else Path(args.cache_dir or _sibling(out, ".cache"))
+    cache_dir = None if args.no_cache else Path(args.cache_dir or sibling(out, ".cache"))
     check_outputs(out, folders={"--cache-dir": cache_dir})
     manifest = read_manifest(args.manifest, default_label=default_label)
     if args.format == "long":
@@ -290,10 +244,10 @@ def run_manifest(args: argparse.Namespace) -> int:
         allow_background=args.allow_background,
     )
 
-    atomic_write_text(_sibling(out, ".settings.yaml"), settings_to_yaml(settings))
+    atomic_write_text(sibling(out, ".settings.yaml"), settings_to_yaml(settings))
     table = _manifest_long(manifest, result) if args.format == "long" else result.table
     write_table(table, out)
-    errors_path = _sibling(out, ".errors.csv")
+    errors_path = errors_table_path(out)
     if result.n_failed:
         write_table(result.errors, errors_path)
     else:
@@ -324,7 +278,7 @@ def run(args: argparse.Namespace) -> int:
     for opt in ("jobs", "scheduler", "cache_dir"):
         if getattr(args, opt) is not None:
             raise ConfigError(f"--{opt.replace('_', '-')} applies to --manifest runs only")
-    labels = _parse_labels(args.label, args.allow_background)
+    labels = parse_labels(args.label, args.allow_background)
     check_outputs(args.out)
     settings = _settings(args)
     table = extract(

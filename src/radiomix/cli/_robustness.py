@@ -7,11 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from radiomix._outputs import write_table
-from radiomix.cli._checks import check_table_out, errors_table_path
+from radiomix.cli._checks import EXIT_SOME_FAILED, check_table_out, errors_table_path
 from radiomix.errors import ConfigError
-
-#: exit status when some cases failed (their errors are in ``<out stem>.errors.csv``)
-EXIT_SOME_FAILED = 3
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -24,6 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from radiomix._outputs import atomic_write, write_table
+from radiomix.cli._checks import (
+    EXIT_SOME_FAILED,
+    check_outputs,
+    errors_table_path,
+    parse_labels,
+)
 from radiomix.errors import ConfigError
 
 __all__ = ["VoxelOutcome", "VoxelTask", "run_voxel", "run_voxel_task"]
@@ -123,7 +129,6 @@ def run_voxel(args: argparse.Namespace) -> int:
     """Voxel mode for IMAGE MASK or --manifest (see the module notes)."""
     import pandas as pd
 
-    from radiomix.cli._extract import EXIT_SOME_FAILED, _parse_labels, _sibling, check_outputs
     from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
     from radiomix.extraction.batch import ERROR_COLUMNS
 
@@ -140,7 +145,7 @@ def run_voxel(args: argparse.Namespace) -> int:
     out = Path(args.out)
     maps = _maps_dir(args, out)
     check_outputs(out, folders={"--out-dir": maps})
-    _parse_labels(args.label, args.allow_background)  # label 0 needs --allow-background
+    parse_labels(args.label, args.allow_background)  # label 0 needs --allow-background
     extractor = RadiomicsFeatureExtractor(args.params)
     default = int(extractor.settings.get("label", 1))
     labels = args.label or []
@@ -204,7 +209,7 @@ def run_voxel(args: argparse.Namespace) -> int:
         rows.append({"case_id": case.case_id, "roi": str(o.label), **carried, **o.values})
     table = pd.DataFrame(rows)
     write_table(table, out)
-    errors_path = _sibling(out, ".errors.csv")
+    errors_path = errors_table_path(out)
     if errors:
         write_table(pd.DataFrame(errors, columns=ERROR_COLUMNS), str(errors_path))
     else:
