@@ -19,7 +19,6 @@ accepts them; the table in ``docs/pyradiomics-profile.md`` lists each setting's 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import math
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from radiomix._config import did_you_mean, fail
 from radiomix.errors import ConfigError
 from radiomix.extraction import settings as _settings
 from radiomix.extraction.settings import (
@@ -169,13 +169,9 @@ VOXEL_SETTINGS = _VOXEL_SETTINGS
 _WEIGHTING = ("manhattan", "euclidean", "infinity", "no_weighting")
 
 
-def _fail(msg: str) -> Any:
-    raise ConfigError(msg)
-
-
 def _closest(key: str, valid: Any) -> str:
-    close = difflib.get_close_matches(str(key), list(valid), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    """PyRadiomics' names: a suggestion only (its lists are too long to print)."""
+    return did_you_mean(key, valid, list_valid=False, cutoff=0.5)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,20 +205,20 @@ def load_params(source: str | Path | Mapping[str, Any]) -> PyradiomicsParams:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            _fail(f"cannot read the PyRadiomics parameter file {path}: {exc}")
+            fail(f"cannot read the PyRadiomics parameter file {path}: {exc}")
         try:
             data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
         except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            _fail(
+            fail(
                 f"{path} is not a valid {'JSON' if path.suffix == '.json' else 'YAML'} file: {exc}"
             )
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        _fail(f"{where}: a PyRadiomics parameter file is a mapping with sections {SECTIONS}")
+        fail(f"{where}: a PyRadiomics parameter file is a mapping with sections {SECTIONS}")
     for key in data:
         if key not in SECTIONS:
-            _fail(
+            fail(
                 f"{where}: unknown section {key!r}{_closest(key, SECTIONS)} (PyRadiomics "
                 f"parameter files have {', '.join(SECTIONS)})"
             )
@@ -231,11 +227,11 @@ def load_params(source: str | Path | Mapping[str, Any]) -> PyradiomicsParams:
     setting = _mapping(data.get("setting"), f"{where}: setting")
     for key in setting:
         if key not in _ALL_SETTINGS:
-            _fail(f"{where}: unknown PyRadiomics setting {key!r}{_closest(key, _ALL_SETTINGS)}")
+            fail(f"{where}: unknown PyRadiomics setting {key!r}{_closest(key, _ALL_SETTINGS)}")
     voxel = _mapping(data.get("voxelSetting"), f"{where}: voxelSetting")
     for key in voxel:
         if key not in _VOXEL_SETTINGS:
-            _fail(
+            fail(
                 f"{where}: unknown voxelSetting {key!r}{_closest(key, _VOXEL_SETTINGS)} "
                 f"(valid: {', '.join(_VOXEL_SETTINGS)})"
             )
@@ -249,20 +245,20 @@ def _check_voxel_values(voxel: Mapping[str, Any], where: str) -> None:
     for key in ("kernelRadius", "voxelBatch"):
         v = voxel.get(key)
         if key in voxel and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
-            _fail(f"{where}: voxelSetting {key} must be an integer > 0, got {v!r}")
+            fail(f"{where}: voxelSetting {key} must be an integer > 0, got {v!r}")
     if "maskedKernel" in voxel and not isinstance(voxel["maskedKernel"], bool):
         got = voxel["maskedKernel"]
-        _fail(f"{where}: voxelSetting maskedKernel must be true or false, got {got!r}")
+        fail(f"{where}: voxelSetting maskedKernel must be true or false, got {got!r}")
     v = voxel.get("initValue")
     if "initValue" in voxel and (isinstance(v, bool) or not isinstance(v, int | float)):
-        _fail(f"{where}: voxelSetting initValue must be a number, got {v!r}")
+        fail(f"{where}: voxelSetting initValue must be a number, got {v!r}")
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        _fail(f"{where} must be a mapping, got {value!r}")
+        fail(f"{where} must be a mapping, got {value!r}")
     return dict(value)
 
 
@@ -271,7 +267,7 @@ def _image_types(value: Any, where: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, custom in types.items():
         if name not in IMAGE_TYPES:
-            _fail(
+            fail(
                 f"{where}: unknown imageType {name!r}{_closest(name, IMAGE_TYPES)} "
                 f"(PyRadiomics image types: {', '.join(IMAGE_TYPES)})"
             )
@@ -285,7 +281,7 @@ def _feature_classes(value: Any, where: str) -> dict[str, list[str] | None]:
     out: dict[str, list[str] | None] = {}
     for cls, names in classes.items():
         if cls not in known:
-            _fail(
+            fail(
                 f"{where}: unknown featureClass {cls!r}{_closest(cls, known)} "
                 f"(PyRadiomics classes: {', '.join(known)})"
             )
@@ -295,17 +291,17 @@ def _feature_classes(value: Any, where: str) -> dict[str, list[str] | None]:
         if isinstance(names, str):
             names = [names]
         if not isinstance(names, list):
-            _fail(f"{where}: featureClass {cls} must list feature names, got {names!r}")
+            fail(f"{where}: featureClass {cls} must list feature names, got {names!r}")
         if cls in prof.FEATURES:
             valid = prof.class_features(cls)
             for n in names:
                 if n in prof.DEPRECATED.get(cls, ()):
-                    _fail(
+                    fail(
                         f"{where}: {cls} feature {n!r} is deprecated in PyRadiomics (it raises "
                         "or duplicates another feature); remove it from the parameter file"
                     )
                 if n not in valid:
-                    _fail(f"{where}: unknown {cls} feature {n!r}{_closest(n, valid)}")
+                    fail(f"{where}: unknown {cls} feature {n!r}{_closest(n, valid)}")
         out[cls] = [str(n) for n in names]
     return out
 
@@ -319,14 +315,14 @@ def _number(settings: Mapping[str, Any], key: str, *, integer: bool, positive: b
         ok = v > 0
     if not ok:
         kind = "integer" if integer else "number"
-        _fail(f"setting {key}: expected a {'positive ' if positive else ''}{kind}, got {v!r}")
+        fail(f"setting {key}: expected a {'positive ' if positive else ''}{kind}, got {v!r}")
     return int(v) if integer else float(v)
 
 
 def _bool(settings: Mapping[str, Any], key: str) -> bool:
     v = settings[key]
     if not isinstance(v, bool):
-        _fail(f"setting {key}: expected true or false, got {v!r}")
+        fail(f"setting {key}: expected true or false, got {v!r}")
     return bool(v)
 
 
@@ -338,13 +334,13 @@ def _interpolator(value: Any, *, resampling: bool) -> str | None:
         if value in _INTERPOLATOR_NUMBERS:
             return _INTERPOLATOR_NUMBERS[value]
         if resampling:  # PyRadiomics 3.0.1 fails in SimpleITK's resampling
-            _fail(
+            fail(
                 "setting interpolator 3 is no SimpleITK interpolator (it was sitkBSpline before "
                 "SimpleITK 2; PyRadiomics 3.0.1 fails on it): give 'sitkBSpline'"
             )
         return None  # without resampling the interpolator is never used
     numbers = ", ".join(f"{k} {v}" for k, v in _INTERPOLATOR_NUMBERS.items())
-    _fail(
+    fail(
         f"setting interpolator {value!r} is not supported: give a SimpleITK interpolator name "
         f"({', '.join(_INTERPOLATOR_NAMES)}) or its number ({numbers})"
     )
@@ -360,13 +356,13 @@ def _check_custom(image_type: str, custom: Mapping[str, Any], general: Mapping[s
     valid = params | set(FEATURE_OVERRIDES)
     for key in custom:
         if key not in _ALL_SETTINGS:
-            _fail(
+            fail(
                 f"imageType {image_type}: unknown PyRadiomics setting {key!r}"
                 f"{_closest(key, _ALL_SETTINGS)}"
             )
     extra = sorted(set(custom) - valid)
     if extra:
-        _fail(
+        fail(
             f"imageType {image_type}: custom setting(s) {', '.join(extra)} are not supported "
             "per image type (most apply to the whole extraction in PyRadiomics): set them in "
             "the setting section. An image type may set its filter's settings and "
@@ -376,7 +372,7 @@ def _check_custom(image_type: str, custom: Mapping[str, Any], general: Mapping[s
     merged.update(custom)
     for key in FEATURE_OVERRIDES:
         if key in custom and custom[key] is None and key != "weightingNorm":
-            _fail(f"imageType {image_type}: custom setting {key} must not be null")
+            fail(f"imageType {image_type}: custom setting {key} must not be null")
     try:
         _check_feature_values(merged)
     except ConfigError as exc:
@@ -403,14 +399,14 @@ def _preprocessing(s: Mapping[str, Any]) -> dict[str, Any]:
             or len(rr) not in (1, 2)
             or any(isinstance(v, bool) or not isinstance(v, int | float) for v in rr)
         ):
-            _fail(
+            fail(
                 "setting resegmentRange must list 1 threshold (keep voxels >= it) or 2 "
                 f"(keep voxels within them), got {rr!r}"
             )
         out["resegment_range"] = tuple(float(v) for v in rr)
     mode = s.get("resegmentMode", "absolute")
     if mode not in RESEGMENT_MODES:
-        _fail(f"setting resegmentMode must be one of {RESEGMENT_MODES}, got {mode!r}")
+        fail(f"setting resegmentMode must be one of {RESEGMENT_MODES}, got {mode!r}")
     out["resegment_mode"] = mode
     if "resegmentShape" in s:
         out["resegment_shape"] = _bool(s, "resegmentShape")
@@ -426,22 +422,22 @@ def _check_feature_values(s: Mapping[str, Any]) -> None:
     if "voxelArrayShift" in s:
         _number(s, "voxelArrayShift", integer=False, positive=False)
     if "gldm_a" in s and _number(s, "gldm_a", integer=False, positive=False) < 0:
-        _fail(f"setting gldm_a must be a non-negative number, got {s['gldm_a']!r}")
+        fail(f"setting gldm_a must be a non-negative number, got {s['gldm_a']!r}")
     for key in ("symmetricalGLCM", "force2D"):
         if key in s:
             _bool(s, key)
     if s.get("force2Ddimension", 0) not in (0, 1, 2):
-        _fail(f"setting force2Ddimension must be 0, 1 or 2, got {s['force2Ddimension']!r}")
+        fail(f"setting force2Ddimension must be 0, 1 or 2, got {s['force2Ddimension']!r}")
     wn = s.get("weightingNorm")
     if wn is not None and wn not in _WEIGHTING:
-        _fail(f"setting weightingNorm must be one of {_WEIGHTING} or null, got {wn!r}")
+        fail(f"setting weightingNorm must be one of {_WEIGHTING} or null, got {wn!r}")
     distances = s.get("distances", [1])
     if (
         not isinstance(distances, list)
         or not distances
         or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in distances)
     ):
-        _fail(f"setting distances must be a list of positive integers, got {distances!r}")
+        fail(f"setting distances must be a list of positive integers, got {distances!r}")
 
 
 def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> ExtractionSettings:
@@ -462,7 +458,7 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
         or len(rps) not in (2, 3)
         or any(isinstance(v, bool) or not isinstance(v, int | float) or v < 0 for v in rps)
     ):
-        _fail(
+        fail(
             "setting resampledPixelSpacing must be non-negative numbers, one per dimension of "
             f"the mask: 3 (x, y, z) for a 3D image, 2 (x, y) for a 2D one; got {rps!r}"
         )
@@ -470,19 +466,19 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
     channel = s.get("label_channel", 0)
     if isinstance(channel, bool) or not isinstance(channel, int) or channel < 0:
         # PyRadiomics' parameter schema: an integer >= 0
-        _fail(
+        fail(
             "setting label_channel must be a non-negative integer (the component of a "
             f"multi-component mask that holds the label map), got {channel!r}"
         )
     for key, why in _UNSUPPORTED.items():
         if key in s:
-            _fail(f"setting {key!r} is not supported: {why}")
+            fail(f"setting {key!r} is not supported: {why}")
     force2d = _bool(s, "force2D")
     # PyRadiomics counts force2Ddimension in NumPy's (z, y, x) order: 0 axial, 1 coronal,
     # 2 sagittal planes (LBP2D slices along it even without force2D)
     force2d_dim = _number(s, "force2Ddimension", integer=True, positive=False)
     if force2d_dim not in (0, 1, 2):
-        _fail(
+        fail(
             f"setting force2Ddimension must be 0, 1 or 2 (the axis across the planes, in "
             f"(z, y, x) order: 0 axial, 1 coronal, 2 sagittal), got {s['force2Ddimension']!r}"
         )
@@ -496,13 +492,13 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
         disc = DiscretisationSettings(method="fixed_bin_size", bin_width=width)
     wn = s.get("weightingNorm")
     if wn is not None and wn not in _WEIGHTING:
-        _fail(f"setting weightingNorm must be one of {_WEIGHTING} or null, got {wn!r}")
+        fail(f"setting weightingNorm must be one of {_WEIGHTING} or null, got {wn!r}")
     distances = s.get("distances", [1])
     if not isinstance(distances, list) or not distances:
-        _fail(f"setting distances must be a list of positive integers, got {distances!r}")
+        fail(f"setting distances must be a list of positive integers, got {distances!r}")
     for d in distances:
         if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-            _fail(f"setting distances must be a list of positive integers, got {distances!r}")
+            fail(f"setting distances must be a list of positive integers, got {distances!r}")
     label = _number(s, "label", integer=True, positive=True)
     shift = (
         _number(s, "voxelArrayShift", integer=False, positive=False)
@@ -561,7 +557,7 @@ def settings_from_params(
     if overrides:
         for key in overrides:
             if key not in _ALL_SETTINGS and key not in _VOXEL_SETTINGS:
-                _fail(f"unknown PyRadiomics setting {key!r}{_closest(key, _ALL_SETTINGS)}")
+                fail(f"unknown PyRadiomics setting {key!r}{_closest(key, _ALL_SETTINGS)}")
         params = dataclasses.replace(params, setting={**params.setting, **overrides})
     name = "pyradiomics" if isinstance(source, Mapping) else Path(source).stem
     return params_to_settings(params, name=name)

@@ -21,9 +21,6 @@ import dataclasses
 import difflib
 import hashlib
 import json
-import math
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from radiomix.errors import ConfigError
+from radiomix._config import build, deep_merge, fail
 
 __all__ = [
     "ALL_FAMILIES",
@@ -81,10 +78,6 @@ SPATIAL = ("2D", "2.5D", "3D")
 PRESET_DIR = Path(__file__).with_name("presets")
 
 
-def _fail(msg: str) -> typing.NoReturn:
-    raise ConfigError(msg)
-
-
 @dataclass(frozen=True)
 class ResampleSettings:
     """Interpolation to a new voxel grid (IBSI 1, "interpolation"; grid centres aligned).
@@ -114,18 +107,18 @@ class ResampleSettings:
         if self.spacing is not None:
             sp = tuple(self.spacing)
             if len(sp) != 3:
-                _fail(f"resample.spacing needs 3 values (z, y, x) in mm, got {list(sp)}")
+                fail(f"resample.spacing needs 3 values (z, y, x) in mm, got {list(sp)}")
             for s in sp:
                 if s is not None and (not isinstance(s, int | float) or s <= 0):
-                    _fail(f"resample.spacing values must be positive numbers or null, got {s!r}")
+                    fail(f"resample.spacing values must be positive numbers or null, got {s!r}")
             object.__setattr__(self, "spacing", tuple(None if s is None else float(s) for s in sp))
         for key in ("interpolation", "mask_interpolation"):
             if getattr(self, key) not in INTERPOLATIONS:
-                _fail(f"resample.{key} must be one of {INTERPOLATIONS}, got {getattr(self, key)!r}")
+                fail(f"resample.{key} must be one of {INTERPOLATIONS}, got {getattr(self, key)!r}")
         if not 0.0 < self.mask_threshold <= 1.0:
-            _fail(f"resample.mask_threshold must be in (0, 1], got {self.mask_threshold}")
+            fail(f"resample.mask_threshold must be in (0, 1], got {self.mask_threshold}")
         if self.rounding is not None and self.rounding <= 0:
-            _fail(f"resample.rounding must be positive or null, got {self.rounding}")
+            fail(f"resample.rounding must be positive or null, got {self.rounding}")
 
     @property
     def enabled(self) -> bool:
@@ -151,13 +144,13 @@ class ResegmentSettings:
         if self.range is not None:
             r = tuple(self.range)
             if len(r) != 2:
-                _fail(f"resegment.range needs [lower, upper], got {list(r)}")
+                fail(f"resegment.range needs [lower, upper], got {list(r)}")
             lo, hi = (None if v is None else float(v) for v in r)
             if lo is not None and hi is not None and lo > hi:
-                _fail(f"resegment.range lower bound {lo} is above upper bound {hi}")
+                fail(f"resegment.range lower bound {lo} is above upper bound {hi}")
             object.__setattr__(self, "range", (lo, hi))
         if self.outlier_sigma is not None and self.outlier_sigma <= 0:
-            _fail(f"resegment.outlier_sigma must be positive or null, got {self.outlier_sigma}")
+            fail(f"resegment.outlier_sigma must be positive or null, got {self.outlier_sigma}")
 
 
 @dataclass(frozen=True)
@@ -185,11 +178,11 @@ class DiscretisationSettings:
 
     def __post_init__(self) -> None:
         if self.method not in DISCRETISATIONS:
-            _fail(f"discretisation.method must be one of {DISCRETISATIONS}, got {self.method!r}")
+            fail(f"discretisation.method must be one of {DISCRETISATIONS}, got {self.method!r}")
         if not self.bin_width > 0:
-            _fail(f"discretisation.bin_width must be positive, got {self.bin_width}")
+            fail(f"discretisation.bin_width must be positive, got {self.bin_width}")
         if int(self.bin_count) != self.bin_count or self.bin_count < 1:
-            _fail(f"discretisation.bin_count must be a positive integer, got {self.bin_count}")
+            fail(f"discretisation.bin_count must be a positive integer, got {self.bin_count}")
         object.__setattr__(self, "bin_count", int(self.bin_count))
 
 
@@ -216,11 +209,11 @@ class IvhSettings:
 
     def __post_init__(self) -> None:
         if self.method not in IVH_METHODS:
-            _fail(f"ivh.method must be one of {IVH_METHODS}, got {self.method!r}")
+            fail(f"ivh.method must be one of {IVH_METHODS}, got {self.method!r}")
         if not self.step > 0 or not self.bin_width > 0:
-            _fail("ivh.step and ivh.bin_width must be positive")
+            fail("ivh.step and ivh.bin_width must be positive")
         if int(self.bin_count) != self.bin_count or self.bin_count < 1:
-            _fail(f"ivh.bin_count must be a positive integer, got {self.bin_count}")
+            fail(f"ivh.bin_count must be a positive integer, got {self.bin_count}")
         object.__setattr__(self, "bin_count", int(self.bin_count))
 
 
@@ -247,17 +240,17 @@ class TextureSettings:
         sp = tuple(str(s).upper() if str(s).lower() != "2.5d" else "2.5D" for s in self.spatial)
         for s in sp:
             if s not in SPATIAL:
-                _fail(f"texture.spatial values must be among {SPATIAL}, got {s!r}")
+                fail(f"texture.spatial values must be among {SPATIAL}, got {s!r}")
         if not sp:
-            _fail("texture.spatial must name at least one of 2D, 2.5D, 3D")
+            fail("texture.spatial must name at least one of 2D, 2.5D, 3D")
         object.__setattr__(self, "spatial", sp)
         ds = tuple(self.distance)
         for d in ds:
             if int(d) != d or d < 1:
-                _fail(f"texture.distance values must be positive integers, got {d!r}")
+                fail(f"texture.distance values must be positive integers, got {d!r}")
         object.__setattr__(self, "distance", tuple(int(d) for d in ds))
         if int(self.ngldm_coarseness) != self.ngldm_coarseness or self.ngldm_coarseness < 0:
-            _fail(
+            fail(
                 f"texture.ngldm_coarseness must be a non-negative integer, got {self.ngldm_coarseness}"
             )
 
@@ -281,7 +274,7 @@ class FeatureSettings:
             if f not in ALL_FAMILIES:
                 close = difflib.get_close_matches(str(f), ALL_FAMILIES, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                _fail(f"unknown feature family {f!r}{hint} (families: {', '.join(ALL_FAMILIES)})")
+                fail(f"unknown feature family {f!r}{hint} (families: {', '.join(ALL_FAMILIES)})")
         object.__setattr__(self, "families", fams)
 
 
@@ -368,16 +361,16 @@ class ResponseDiscretisationSettings:
     def __post_init__(self) -> None:
         methods = ("fixed_bin_number", "fixed_bin_size")
         if self.method not in methods:
-            _fail(
+            fail(
                 f"response_maps.discretisation.method must be one of {methods}, got {self.method!r}"
             )
         if int(self.bin_count) != self.bin_count or self.bin_count < 1:
-            _fail(
+            fail(
                 f"response_maps.discretisation.bin_count must be a positive integer, got {self.bin_count}"
             )
         object.__setattr__(self, "bin_count", int(self.bin_count))
         if self.method == "fixed_bin_size" and (self.bin_width is None or not self.bin_width > 0):
-            _fail(
+            fail(
                 "response_maps.discretisation: fixed_bin_size needs a positive bin_width in "
                 "the response map's units (or use fixed_bin_number)"
             )
@@ -412,7 +405,7 @@ class ResponseMapSettings:
                     if f in ALL_FAMILIES
                     else ""
                 )
-                _fail(
+                fail(
                     f"response_maps.families: {f!r} cannot be computed on response maps{hint}; "
                     f"choose among {', '.join(RESPONSE_MAP_FAMILIES)}"
                 )
@@ -555,59 +548,59 @@ class PyradiomicsSettings:
 
     def __post_init__(self) -> None:
         if self.resampled_spacing is not None and len(self.resampled_spacing) not in (2, 3):
-            _fail(
+            fail(
                 "pyradiomics.resampled_spacing must hold 3 (x, y, z) or, for 2D images, 2 "
                 f"(x, y) spacings, got {list(self.resampled_spacing)}"
             )
         if self.label_channel < 0:
-            _fail(f"pyradiomics.label_channel must be non-negative, got {self.label_channel}")
+            fail(f"pyradiomics.label_channel must be non-negative, got {self.label_channel}")
         if self.resegment_range is not None and len(self.resegment_range) not in (1, 2):
-            _fail(
+            fail(
                 "pyradiomics.resegment_range must hold 1 (lower) or 2 (lower, upper) "
                 f"thresholds, got {list(self.resegment_range)}"
             )
         if self.resegment_mode not in RESEGMENT_MODES:
-            _fail(
+            fail(
                 f"pyradiomics.resegment_mode must be one of {RESEGMENT_MODES}, got "
                 f"{self.resegment_mode!r}"
             )
         for name in ("normalize_scale", "remove_outliers", "geometry_tolerance"):
             value = getattr(self, name)
             if value is not None and not value > 0:
-                _fail(f"pyradiomics.{name} must be positive, got {value}")
+                fail(f"pyradiomics.{name} must be positive, got {value}")
         for entry in self.feature_classes:
             if len(entry) != 2 or entry[0] not in PYRADIOMICS_CLASSES:
-                _fail(
+                fail(
                     f"pyradiomics.feature_classes: {entry!r} is not [class, [features]] with a "
                     f"class among {', '.join(PYRADIOMICS_CLASSES)}"
                 )
         for it_entry in self.image_types:
             if len(it_entry) != 2 or it_entry[0] not in PYRADIOMICS_IMAGE_TYPES:
-                _fail(
+                fail(
                     f"pyradiomics.image_types: {it_entry!r} is not [image type, [[setting, "
                     f"value], ...]] with a type among {', '.join(PYRADIOMICS_IMAGE_TYPES)}"
                 )
         if self.weighting_norm is not None and self.weighting_norm not in WEIGHTING_NORMS:
-            _fail(
+            fail(
                 f"pyradiomics.weighting_norm must be one of {WEIGHTING_NORMS} or null, "
                 f"got {self.weighting_norm!r}"
             )
         if not self.distances or any(int(d) != d or d < 1 for d in self.distances):
-            _fail(f"pyradiomics.distances must be positive integers, got {list(self.distances)}")
+            fail(f"pyradiomics.distances must be positive integers, got {list(self.distances)}")
         if self.force2d_dimension not in (0, 1, 2):
-            _fail(
+            fail(
                 "pyradiomics.force2d_dimension must be 0, 1 or 2 (z, y, x), got "
                 f"{self.force2d_dimension!r}"
             )
         if self.minimum_roi_dimensions not in (1, 2, 3):
-            _fail(
+            fail(
                 "pyradiomics.minimum_roi_dimensions must be 1, 2 or 3, got "
                 f"{self.minimum_roi_dimensions}"
             )
         if self.minimum_roi_size is not None and self.minimum_roi_size < 1:
-            _fail(f"pyradiomics.minimum_roi_size must be positive, got {self.minimum_roi_size}")
+            fail(f"pyradiomics.minimum_roi_size must be positive, got {self.minimum_roi_size}")
         if self.gldm_a < 0:
-            _fail(f"pyradiomics.gldm_a must be non-negative, got {self.gldm_a}")
+            fail(f"pyradiomics.gldm_a must be non-negative, got {self.gldm_a}")
 
 
 @dataclass(frozen=True)
@@ -630,15 +623,15 @@ class ExtractionSettings:
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
-            _fail(f"profile must be one of {PROFILES}, got {self.profile!r}")
+            fail(f"profile must be one of {PROFILES}, got {self.profile!r}")
         if self.profile == "pyradiomics":
             if self.discretisation.method == "none":
-                _fail(
+                fail(
                     "profile pyradiomics: discretisation.method must be fixed_bin_size or "
                     "fixed_bin_number (PyRadiomics' binWidth / binCount)"
                 )
             if self.filters:
-                _fail(
+                fail(
                     "profile pyradiomics: image types come from pyradiomics.image_types, not "
                     "from the filters section"
                 )
@@ -656,102 +649,15 @@ def _parse_filter_entry(value: Any, where: str) -> FilterSettings:
     return FilterSettings(name, tuple(params.items()))
 
 
-def _closest(key: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.4)
-    return f"; did you mean {close[0]!r}?" if close else f" (valid keys: {', '.join(valid)})"
-
-
-def _convert(value: Any, tp: Any, where: str) -> Any:
-    origin = typing.get_origin(tp)
-    if tp is FilterSettings:
-        return _parse_filter_entry(value, where)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return _build(tp, value, where)
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        errors: list[ConfigError] = []
-        for a in args:
-            if a is type(None):
-                continue
-            try:
-                return _convert(value, a, where)
-            except ConfigError as exc:
-                errors.append(exc)
-        if len(errors) == 1:
-            raise errors[0]
-        _fail(f"{where}: value {value!r} has the wrong type")
-    if origin is tuple:
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            value = [value]
-        if not isinstance(value, list | tuple):
-            _fail(f"{where}: expected a list, got {value!r}")
-        args = typing.get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(v, args[0], where) for v in value)
-        if len(value) != len(args):
-            _fail(f"{where}: expected {len(args)} values, got {list(value)}")
-        return tuple(_convert(v, a, where) for v, a in zip(value, args, strict=True))
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            _fail(f"{where}: expected a number, got {value!r}")
-        if not math.isfinite(float(value)):
-            _fail(f"{where}: expected a finite number, got {value!r}")
-        return float(value)
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-            _fail(f"{where}: expected an integer, got {value!r}")
-        return int(value)
-    if tp is bool:
-        if not isinstance(value, bool):
-            _fail(f"{where}: expected true or false, got {value!r}")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            _fail(f"{where}: expected text, got {value!r}")
-        return value
-    return value
-
-
-def _build(cls: type, data: Any, where: str) -> Any:
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        _fail(f"{where or 'config'}: expected a mapping of settings, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    kwargs = {}
-    for key, value in data.items():
-        path = f"{where}.{key}" if where else str(key)
-        if key not in names:
-            _fail(f"unknown config key {path!r}{_closest(str(key), names)}")
-        kwargs[key] = _convert(value, hints[key], path)
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:  # pragma: no cover - guarded by the key check above
-        _fail(f"{where or 'config'}: {exc}")
-
-
 def settings_from_dict(data: Mapping[str, Any] | None) -> ExtractionSettings:
     """Build validated settings from a plain mapping (parsed YAML)."""
     data = dict(data or {})
     base = data.pop("extends", None)
     if base is not None:
-        merged = _deep_merge(settings_to_dict(load_config(str(base))), data)
+        merged = deep_merge(settings_to_dict(load_config(str(base))), data)
         merged.pop("extends", None)
         data = merged
-    return _build(ExtractionSettings, data, "")
-
-
-def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
-            out[k] = _deep_merge(out[k], v)
-        else:
-            out[k] = v
-    return out
+    return build(ExtractionSettings, data, "", {FilterSettings: _parse_filter_entry})
 
 
 def preset_names() -> list[str]:
@@ -781,16 +687,16 @@ def load_config(
         names = preset_names()
         close = difflib.get_close_matches(text, names, n=1, cutoff=0.5)
         hint = f"; did you mean the preset {close[0]!r}?" if close else ""
-        _fail(
+        fail(
             f"config {text!r} is neither a YAML file nor a preset{hint} "
             f"(presets: {', '.join(names)})"
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        _fail(f"cannot read config {path}: {exc}")
+        fail(f"cannot read config {path}: {exc}")
     if data is not None and not isinstance(data, Mapping):
-        _fail(f"config {path} must be a YAML mapping of settings sections")
+        fail(f"config {path} must be a YAML mapping of settings sections")
     settings = settings_from_dict(data)
     if settings.name == "default" and text in preset_names():
         settings = dataclasses.replace(settings, name=text)

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from radiomix._config import fail
 from radiomix.errors import ConfigError
 from radiomix.filters._boundary import canonical_boundary
 from radiomix.filters._common import POOLINGS, canonical_spatial, spacing3
@@ -162,34 +163,30 @@ class ResolvedFilter:
 # -- value checks -------------------------------------------------------------------------
 
 
-def _fail(msg: str) -> Any:
-    raise ConfigError(msg)
-
-
 def _scalar(p: Param, value: Any, where: str) -> Any:
     if value is None:
         if p.nullable:
             return None
-        return _fail(f"{where}: {p.name} cannot be null")
+        return fail(f"{where}: {p.name} cannot be null")
     if p.kind == "bool":
         if not isinstance(value, bool | np.bool_):
-            return _fail(f"{where}: {p.name} must be true or false, got {value!r}")
+            return fail(f"{where}: {p.name} must be true or false, got {value!r}")
         out: Any = bool(value)
     elif p.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | float | np.integer):
-            return _fail(f"{where}: {p.name} must be an integer, got {value!r}")
+            return fail(f"{where}: {p.name} must be an integer, got {value!r}")
         if int(value) != value:
-            return _fail(f"{where}: {p.name} must be an integer, got {value!r}")
+            return fail(f"{where}: {p.name} must be an integer, got {value!r}")
         out = int(value)
     elif p.kind == "float":
         if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-            return _fail(f"{where}: {p.name} must be a number, got {value!r}")
+            return fail(f"{where}: {p.name} must be a number, got {value!r}")
         if not math.isfinite(float(value)):
-            return _fail(f"{where}: {p.name} must be a finite number, got {value!r}")
+            return fail(f"{where}: {p.name} must be a finite number, got {value!r}")
         out = float(value)
     else:
         if not isinstance(value, str):
-            return _fail(f"{where}: {p.name} must be text, got {value!r}")
+            return fail(f"{where}: {p.name} must be text, got {value!r}")
         out = value.strip()
         if p.choices:
             low = out.lower()
@@ -197,7 +194,7 @@ def _scalar(p: Param, value: Any, where: str) -> Any:
             if not match:
                 close = difflib.get_close_matches(low, list(p.choices), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                return _fail(
+                return fail(
                     f"{where}: {p.name} must be one of {', '.join(p.choices)}, got {value!r}{hint}"
                 )
             out = match[0]
@@ -212,9 +209,9 @@ def _scalar(p: Param, value: Any, where: str) -> Any:
 def _value(p: Param, value: Any, where: str) -> Any:
     if isinstance(value, list | tuple):
         if not p.expand:
-            return _fail(f"{where}: {p.name} takes a single value, got the list {list(value)}")
+            return fail(f"{where}: {p.name} takes a single value, got the list {list(value)}")
         if not value:
-            return _fail(f"{where}: {p.name} is an empty list")
+            return fail(f"{where}: {p.name} is an empty list")
         vals = tuple(_scalar(p, v, where) for v in value)
         return vals[0] if len(vals) == 1 else vals
     return _scalar(p, value, where)
@@ -241,7 +238,7 @@ def get_filter(name: str) -> FilterDefinition:
         return FILTERS[key]
     close = difflib.get_close_matches(key, list(FILTERS), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return _fail(f"unknown filter {name!r}{hint} (filters: {', '.join(FILTERS)})")  # type: ignore[no-any-return]
+    return fail(f"unknown filter {name!r}{hint} (filters: {', '.join(FILTERS)})")  # type: ignore[no-any-return]
 
 
 def parse_filter(entry: Mapping[str, Any], where: str = "filters") -> tuple[str, dict[str, Any]]:
@@ -256,11 +253,11 @@ def parse_filter(entry: Mapping[str, Any], where: str = "filters") -> tuple[str,
         key), missing required parameter, or a bad value.
     """
     if not isinstance(entry, Mapping):
-        return _fail(
+        return fail(
             f"{where}: each filter is a mapping like {{filter: log, sigma: 1.5}}, got {entry!r}"
         )  # type: ignore[no-any-return]
     if "filter" not in entry:
-        return _fail(f"{where}: missing 'filter' (the filter's name: {', '.join(FILTERS)})")  # type: ignore[no-any-return]
+        return fail(f"{where}: missing 'filter' (the filter's name: {', '.join(FILTERS)})")  # type: ignore[no-any-return]
     defn = get_filter(entry["filter"])
     here = f"{where} ({defn.name})"
     names = [p.name for p in defn.params]
@@ -268,13 +265,13 @@ def parse_filter(entry: Mapping[str, Any], where: str = "filters") -> tuple[str,
         if key != "filter" and key not in names:
             close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.4)
             hint = f"; did you mean {close[0]!r}?" if close else f" (valid: {', '.join(names)})"
-            _fail(f"{here}: unknown parameter {key!r}{hint}")
+            fail(f"{here}: unknown parameter {key!r}{hint}")
     params: dict[str, Any] = {}
     for p in defn.params:
         if p.name in entry:
             params[p.name] = _value(p, entry[p.name], here)
         elif p.required:
-            _fail(f"{here}: parameter {p.name!r} is required ({p.doc})")
+            fail(f"{here}: parameter {p.name!r} is required ({p.doc})")
         else:
             params[p.name] = p.default
     return defn.name, params
@@ -309,7 +306,7 @@ def resolve_filters(entries: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Re
     for name, params in entries:
         for rf in expand_filter(name, params):
             if rf.image_type in seen:
-                _fail(f"filters: the image {rf.image_type!r} is configured twice")
+                fail(f"filters: the image {rf.image_type!r} is configured twice")
             seen.add(rf.image_type)
             out.append(rf)
     return out

@@ -41,7 +41,6 @@ settings back as plain data; ``radiomix train`` writes them to ``config.yaml``.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -52,8 +51,7 @@ import yaml
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from radiomix.errors import ConfigError
-from radiomix.extraction.settings import _build, _deep_merge
+from radiomix._config import build, deep_merge, did_you_mean, fail
 from radiomix.learn.metrics import parse_threshold_rule
 from radiomix.learn.models import DEFAULT_MODEL, MODELS, ModelSpec
 from radiomix.learn.selectors import RobustnessFilter
@@ -70,15 +68,6 @@ __all__ = [
     "study_to_dict",
     "study_to_yaml",
 ]
-
-
-def _fail(msg: str) -> Any:
-    raise ConfigError(msg)
-
-
-def _closest(word: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(word, valid, n=1, cutoff=0.4)
-    return f"; did you mean {close[0]!r}?" if close else f" (valid: {', '.join(valid)})"
 
 
 @dataclass(frozen=True)
@@ -149,23 +138,23 @@ class ValidationSettings:
     def __post_init__(self) -> None:
         for key in ("outer_folds", "inner_folds"):
             if getattr(self, key) < 2:
-                _fail(f"validation.{key} must be at least 2, got {getattr(self, key)}")
+                fail(f"validation.{key} must be at least 2, got {getattr(self, key)}")
         if self.repeats < 1 or self.permutation_repeats < 1:
-            _fail("validation.repeats and validation.permutation_repeats must be at least 1")
+            fail("validation.repeats and validation.permutation_repeats must be at least 1")
         if self.bootstrap < 0 or self.permutations < 0:
-            _fail("validation.bootstrap and validation.permutations must be 0 or more")
+            fail("validation.bootstrap and validation.permutations must be 0 or more")
         if 0 < self.bootstrap < 100:
-            _fail(f"validation.bootstrap needs at least 100 resamples (or 0), got {self.bootstrap}")
+            fail(f"validation.bootstrap needs at least 100 resamples (or 0), got {self.bootstrap}")
         if not 0.5 <= self.confidence < 1.0:
-            _fail(f"validation.confidence must be in [0.5, 1), got {self.confidence}")
+            fail(f"validation.confidence must be in [0.5, 1), got {self.confidence}")
         if self.n_jobs == 0:
-            _fail("validation.n_jobs must be a positive number of processes or -1 (all cores)")
+            fail("validation.n_jobs must be a positive number of processes or -1 (all cores)")
         if self.random_state < 0:
-            _fail("validation.random_state must be a non-negative integer")
+            fail("validation.random_state must be a non-negative integer")
         try:
             parse_threshold_rule(self.threshold)
         except ValueError as exc:
-            _fail(f"validation.threshold: {exc}")
+            fail(f"validation.threshold: {exc}")
 
 
 @dataclass(frozen=True)
@@ -189,9 +178,9 @@ class RobustnessSettings:
 
     def __post_init__(self) -> None:
         if self.missing not in ("keep", "drop", "error"):
-            _fail(f"robustness.missing must be keep, drop or error, got {self.missing!r}")
+            fail(f"robustness.missing must be keep, drop or error, got {self.missing!r}")
         if not self.threshold <= 1.0:
-            _fail(f"robustness.threshold must be at most 1, got {self.threshold}")
+            fail(f"robustness.threshold must be at most 1, got {self.threshold}")
 
 
 def _pairs(value: Any, where: str, lists: bool) -> tuple[tuple[str, Any], ...]:
@@ -200,15 +189,15 @@ def _pairs(value: Any, where: str, lists: bool) -> tuple[tuple[str, Any], ...]:
     if isinstance(value, tuple):  # already converted
         return value
     if not isinstance(value, Mapping):
-        _fail(f"{where} must be a mapping of step__parameter to values, got {value!r}")
+        fail(f"{where} must be a mapping of step__parameter to values, got {value!r}")
     out = []
     for k, v in value.items():
         if not isinstance(k, str) or not k:
-            _fail(f"{where}: keys are step__parameter names, got {k!r}")
+            fail(f"{where}: keys are step__parameter names, got {k!r}")
         if lists:
             vals = tuple(v) if isinstance(v, list | tuple) else (v,)
             if not vals:
-                _fail(f"{where}.{k} needs at least one value")
+                fail(f"{where}.{k} needs at least one value")
             out.append((k, vals))
         else:
             out.append((k, v))
@@ -242,10 +231,12 @@ class ModelSettings:
 
     def __post_init__(self) -> None:
         if not self.name:
-            _fail("every entry of models needs a name")
+            fail("every entry of models needs a name")
         base = self.base or self.name
         if base not in MODELS:
-            _fail(f"models.{self.name}: unknown base model {base!r}{_closest(base, list(MODELS))}")
+            fail(
+                f"models.{self.name}: unknown base model {base!r}{did_you_mean(base, list(MODELS))}"
+            )
         object.__setattr__(self, "base", base)
         if self.grid is not None:
             object.__setattr__(self, "grid", _pairs(self.grid, f"models.{self.name}.grid", True))
@@ -268,11 +259,11 @@ class StudySettings:
     def __post_init__(self) -> None:
         custom = [m.name for m in self.models]
         if len(set(custom)) != len(custom):
-            _fail(f"models: names must be unique, got {custom}")
+            fail(f"models: names must be unique, got {custom}")
         known = list(dict.fromkeys([*MODELS, *custom]))
         for name in (self.primary, *self.comparators):
             if name not in known:
-                _fail(f"unknown model {name!r}{_closest(name, known)}")
+                fail(f"unknown model {name!r}{did_you_mean(name, known)}")
         comps = tuple(dict.fromkeys(c for c in self.comparators if c != self.primary))
         object.__setattr__(self, "comparators", comps)
         for m in self.models:  # check parameter names now, not after an hour of training
@@ -288,7 +279,7 @@ def _check_keys(pipe: Pipeline, keys: list[str], where: str) -> None:
     valid = sorted(pipe.get_params(deep=True))
     for key in keys:
         if key not in valid:
-            _fail(f"{where}: {key!r} is not a parameter of the pipeline{_closest(key, valid)}")
+            fail(f"{where}: {key!r} is not a parameter of the pipeline{did_you_mean(key, valid)}")
 
 
 def resolve_model(settings: StudySettings, name: str) -> ModelSpec:
@@ -338,7 +329,7 @@ def resolve_model(settings: StudySettings, name: str) -> ModelSpec:
 def study_from_dict(data: Mapping[str, Any] | None, base_dir: Path | None = None) -> StudySettings:
     """Build validated study settings from a plain mapping (parsed YAML)."""
     data = dict(data or {})
-    settings: StudySettings = _build(StudySettings, data, "")
+    settings: StudySettings = build(StudySettings, data, "")
     icc = settings.robustness.icc_table
     if icc is not None and base_dir is not None and not Path(icc).is_absolute():
         rob = dataclasses.replace(settings.robustness, icc_table=str((base_dir / icc).resolve()))
@@ -365,17 +356,17 @@ def load_study(
     else:
         path = Path(config)
         if not path.is_file():
-            _fail(f"study config {path} does not exist")
+            fail(f"study config {path} does not exist")
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
-            _fail(f"cannot read study config {path}: {exc}")
+            fail(f"cannot read study config {path}: {exc}")
         if loaded is not None and not isinstance(loaded, Mapping):
-            _fail(f"study config {path} must be a YAML mapping")
+            fail(f"study config {path} must be a YAML mapping")
         data = dict(loaded or {})
         base_dir = path.resolve().parent
     if overrides:
-        data = _deep_merge(data, overrides)
+        data = deep_merge(data, overrides)
     return study_from_dict(data, base_dir)
 
 

@@ -32,9 +32,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from radiomix._config import deep_merge
 from radiomix._outputs import atomic_write_text, write_table
 from radiomix.errors import ConfigError
-from radiomix.extraction.settings import _deep_merge
 from radiomix.studies.busi import PHASH_THRESHOLD, prepare_cohort, write_summary
 
 __all__ = ["BUSI_STUDY_DEFAULTS", "SMALL_COHORT_STUDY", "bundled_sample", "run_busi_study"]
@@ -220,15 +220,15 @@ def run_busi_study(
     timings["prepare"] = time.perf_counter() - t0
     smaller = min(summary["included"].values(), default=0)
     small = smaller < SMALL_COHORT_CASES
-    cfg = _deep_merge(BUSI_STUDY_DEFAULTS, SMALL_COHORT_STUDY) if small else BUSI_STUDY_DEFAULTS
-    cfg = _deep_merge(cfg, study or {})
+    cfg = deep_merge(BUSI_STUDY_DEFAULTS, SMALL_COHORT_STUDY) if small else BUSI_STUDY_DEFAULTS
+    cfg = deep_merge(cfg, study or {})
     over: dict[str, Any] = {}
     if repeats is not None:
         over["repeats"] = repeats
     if permutations is not None:
         over["permutations"] = permutations
     if over:
-        cfg = _deep_merge(cfg, {"validation": over})
+        cfg = deep_merge(cfg, {"validation": over})
     notes = _small_cohort_notes(cfg) if small else []
     if small:
         say(
