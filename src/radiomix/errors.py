@@ -21,6 +21,7 @@ __all__ = [
     "OutputError",
     "PromptError",
     "RadiomixError",
+    "RequestError",
     "RoiTooSmallError",
 ]
 
@@ -82,3 +83,18 @@ class ExecutorError(RadiomixError):
 class PromptError(RadiomixError):
     """A segmentation prompt (seed point, bounding box, threshold) cannot be used: outside the
     image, of zero size, or with the wrong number of coordinates."""
+
+
+class RequestError(RadiomixError):
+    """A request to the web app (``radiomix app``) cannot be served as sent: no image, an
+    empty or unsupported file, a malformed prompt, an upload over the limit.
+
+    Attributes
+    ----------
+    status : int
+        The HTTP status the app answers with (400, 401, 413, 415, ...).
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = int(status)

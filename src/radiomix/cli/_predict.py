@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from radiomix.cli._checks import check_table_out
-from radiomix.errors import ConfigError, ModelBundleError, RadiomixError
+from radiomix.errors import ConfigError, RadiomixError
 
 #: exit status when some cases failed (they are rows with an ``error`` in the output)
 EXIT_SOME_FAILED = 3
@@ -67,23 +67,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _bundle(run_dir: str, model: str | None) -> Any:
-    from radiomix.learn.bundle import ModelBundle
+    from radiomix.learn.apply import load_run_bundle
 
-    run = Path(run_dir)
-    if model is None:
-        return ModelBundle.load(run / "model.joblib")
-    primary = run / "model.joblib"
-    if primary.is_file():
-        b = ModelBundle.load(primary)
-        if b.name == model:
-            return b
-    path = run / "models" / f"{model}.joblib"
-    if not path.is_file():
-        names = sorted(q.stem for q in (run / "models").glob("*.joblib"))
-        raise ModelBundleError(
-            f"no model {model!r} in {run} (comparators: {', '.join(names) or 'none'})"
-        )
-    return ModelBundle.load(path)
+    return load_run_bundle(run_dir, model)
 
 
 def _pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -108,19 +94,11 @@ def run(args: argparse.Namespace) -> int:
     pairs = _pairs(args)
     if not pairs and not args.manifest:
         raise ConfigError("nothing to predict: give IMAGE MASK pairs, --manifest or --table")
-    if bundle.extraction_settings is None:
-        raise ModelBundleError(
-            f"the model {bundle.name!r} does not know how its features were extracted (the "
-            "training table had no settings file beside it and train got no "
-            "--extraction-config); extract the features yourself and use --table, or retrain "
-            "with --extraction-config"
-        )
     import pandas as pd
 
-    from radiomix.extraction.api import extract
-    from radiomix.extraction.settings import load_config
+    from radiomix.learn.apply import bundle_settings, extract_case
 
-    settings = load_config(bundle.extraction_settings)
+    settings = bundle_settings(bundle)
     manifest = None
     if args.manifest:  # read (and checked) before any case is extracted
         from radiomix.extraction.manifest import read_manifest
@@ -132,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     failed: list[dict[str, Any]] = []
     for image, mask in pairs:
         try:
-            frames.append(extract(image, mask, config=settings, label=args.label))
+            frames.append(extract_case(settings, image, mask, label=args.label))
         except RadiomixError as exc:  # one bad case is recorded; the others go on
             failed.append({"case_id": Path(image).name, "error": str(exc)})
     if manifest is not None:

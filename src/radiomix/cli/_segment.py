@@ -88,8 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from radiomix.io import read_image, write_volume
     from radiomix.segment import (
         parse_coordinates,
-        segment_from_box,
-        segment_from_seed,
+        segment_prompt,
         threshold_segment,
     )
 
@@ -102,20 +101,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--out {args.out}: a PNG holds one slice, the image has {image.shape[0]}; use .nii.gz"
         )
-    if seeds:
-        method = args.method or "rays"
-        options = {}
-        if args.prefilter:
-            if method == "rays":
-                raise PromptError("--prefilter applies to region growing, not to method rays")
-            options["prefilter_method"] = args.prefilter
-        mask = segment_from_seed(image, seeds, method=method, **options)
-    elif box is not None:
-        mask = segment_from_box(
+    if seeds or box is not None:
+        mask = segment_prompt(
             image,
-            box,
-            method=args.method or "graphcut",
+            seeds=seeds or None,
+            box=box,
+            method=args.method,
             fill=args.fill,
+            prefilter=args.prefilter,
         )
     else:
         if args.method:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from radiomix import __version__
 from radiomix.cli import (
+    _app,
     _config,
     _demo,
     _evaluate,
@@ -41,6 +42,7 @@ _COMMANDS = (
     _predict,
     _report,
     _study,
+    _app,
 )
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         SEED_METHODS,
         segment_from_box,
         segment_from_seed,
+        segment_prompt,
     )
     from radiomix.segment.threshold import multi_otsu_labels, otsu_threshold, threshold_segment
 
@@ -53,6 +54,7 @@ __all__ = [
     "remove_small_components",
     "segment_from_box",
     "segment_from_seed",
+    "segment_prompt",
     "segmentation_metrics",
     "surface_distances",
     "threshold_segment",
@@ -79,7 +81,7 @@ _HOME = {
     ),
     **dict.fromkeys(("BOX_METHODS", "PREFILTERS", "REGION_GROWING", "SEED_METHODS"), "_methods"),
     **dict.fromkeys(("prefilter", "region_grow"), "region_growing"),
-    **dict.fromkeys(("segment_from_box", "segment_from_seed"), "semiauto"),
+    **dict.fromkeys(("segment_from_box", "segment_from_seed", "segment_prompt"), "semiauto"),
     **dict.fromkeys(("multi_otsu_labels", "otsu_threshold", "threshold_segment"), "threshold"),
 }
 #: the submodules this package imported eagerly before: still reachable as attributes

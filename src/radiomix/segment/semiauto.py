@@ -63,7 +63,13 @@ from radiomix.segment._prompts import Box, to_box, to_seeds
 from radiomix.segment.cleanup import keep_largest_component
 from radiomix.segment.region_growing import region_grow
 
-__all__ = ["BOX_METHODS", "SEED_METHODS", "segment_from_box", "segment_from_seed"]
+__all__ = [
+    "BOX_METHODS",
+    "SEED_METHODS",
+    "segment_from_box",
+    "segment_from_seed",
+    "segment_prompt",
+]
 
 
 # --------------------------------------------------------------------------- box methods
@@ -394,3 +400,56 @@ def segment_from_seed(
     meta = dict(out.metadata)
     meta["method"] = method
     return out.with_array(out.array, metadata=meta)
+
+
+def segment_prompt(
+    image: Volume,
+    *,
+    seeds: Sequence[Sequence[float]] | None = None,
+    box: Sequence[float] | None = None,
+    method: str | None = None,
+    fill: float = 0.91,
+    prefilter: str | None = None,
+) -> Volume:
+    """Outline from one prompt, seed points or a box, with the defaults of ``radiomix segment``.
+
+    The one code path behind ``radiomix segment --seed/--box`` and the web app's
+    ``/api/segment``: seeds use ``rays`` unless ``method`` names a region-growing criterion;
+    a box uses the ``graphcut`` method with ``fill`` unless ``method`` names a baseline.
+
+    Parameters
+    ----------
+    image : Volume
+    seeds : sequence of (x, y[, z]), optional
+        Voxel indices (column, row[, slice]).
+    box : (x0, y0, x1, y1) or (x0, y0, z0, x1, y1, z1), optional
+        Inclusive corner voxel indices.
+    method : str, optional
+        A name of :data:`SEED_METHODS` or :data:`BOX_METHODS`.
+    fill : float
+        Box graph cut: expected object size relative to the box.
+    prefilter : str, optional
+        Region growing only: the noise pre-filter.
+
+    Returns
+    -------
+    Volume
+        Boolean mask on the image grid.
+
+    Raises
+    ------
+    PromptError
+        Neither or both prompts, a prompt outside the image, a pre-filter for ``rays``.
+    """
+    if (seeds is None) == (box is None):
+        raise PromptError("give exactly one prompt: seed points or a box")
+    if seeds is not None:
+        name = method or "rays"
+        options: dict[str, float | str] = {}
+        if prefilter:
+            if name == "rays":
+                raise PromptError("--prefilter applies to region growing, not to method rays")
+            options["prefilter_method"] = prefilter
+        return segment_from_seed(image, seeds, method=name, **options)
+    assert box is not None
+    return segment_from_box(image, box, method=method or "graphcut", fill=fill)

@@ -1,0 +1,393 @@
+"""Per-case explanations, training statistics and uncertainty for a fitted model.
+
+What a single prediction rests on, computed from the fitted pipeline of a
+:class:`~radiomix.learn.bundle.ModelBundle` and (where needed) the training feature table:
+
+- :func:`contributions`: per-feature contributions to one case's prediction. For a pipeline
+  ending in a logistic regression they are **exact**: coefficient x the value the classifier
+  sees (after imputation, scaling and selection), in log-odds, and they add up with the
+  intercept to the case's logit. For any other classifier they are **occlusion**
+  attributions: the drop of the predicted probability when one feature at a time is replaced
+  by the values of background (training) cases, averaged over them -- an interventional
+  one-feature-out attribution, model-agnostic and without extra dependencies.
+- :func:`training_statistics` and :func:`compare_to_training`: per-feature percentiles of the
+  training cases, where a new case's values fall among them, and a Mahalanobis distance of
+  the classifier's inputs (Ledoit-Wolf shrunk covariance) against the training cases'
+  own distances: how far the case lies from what the model was trained on.
+- :func:`calibration_interval`: an uncertainty interval for a probability from the run's
+  out-of-fold predictions: the positive rate among the training cases whose out-of-fold
+  probabilities lie nearest (logit scale), with its Wilson interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "PERCENTILES",
+    "TrainingStatistics",
+    "calibration_interval",
+    "compare_to_training",
+    "contributions",
+    "is_linear",
+    "training_statistics",
+]
+
+#: the percentiles stored per feature (0, 1, ..., 100)
+PERCENTILES = np.arange(101, dtype=float)
+
+
+def _split(pipeline: Any) -> tuple[Any | None, Any]:
+    """(the steps before the classifier or None, the classifier)."""
+    steps = getattr(pipeline, "steps", None)
+    if not steps:
+        return None, pipeline
+    if len(steps) == 1:
+        return None, steps[-1][1]
+    return pipeline[:-1], steps[-1][1]
+
+
+def is_linear(pipeline: Any) -> bool:
+    """True when the classifier is a binary linear model with ``coef_`` (logistic regression):
+    its contributions are exact."""
+    _, clf = _split(pipeline)
+    coef = getattr(clf, "coef_", None)
+    return coef is not None and np.ndim(coef) == 2 and np.shape(coef)[0] == 1
+
+
+def _classifier_inputs(pipeline: Any, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """The values the classifier sees for rows ``X`` and the names of its input features."""
+    pre, _ = _split(pipeline)
+    if pre is None:
+        return np.asarray(X, dtype=np.float64), [str(c) for c in X.columns]
+    Z = np.asarray(pre.transform(X), dtype=np.float64)
+    try:
+        names = [str(n) for n in pre.get_feature_names_out()]
+    except (AttributeError, ValueError, TypeError):
+        names = [f"input_{i}" for i in range(Z.shape[1])]
+    return Z, names
+
+
+def contributions(
+    pipeline: Any,
+    X: pd.DataFrame,
+    *,
+    background: pd.DataFrame | None = None,
+    max_background: int = 50,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-feature contributions to the prediction of the one case in ``X``.
+
+    Parameters
+    ----------
+    pipeline : fitted scikit-learn Pipeline (or classifier)
+        ``predict_proba(X)[:, 1]`` is the positive class.
+    X : DataFrame, one row
+        The case's features, in the columns the pipeline was fitted on.
+    background : DataFrame, optional
+        Reference cases (training features) for the occlusion attribution of non-linear
+        models; at most ``max_background`` rows are used (evenly spaced).
+    max_background : int
+
+    Returns
+    -------
+    table : DataFrame
+        ``feature``, ``value`` (the case's raw value), ``model_input`` (the value the
+        classifier sees: standardised for the linear models), ``contribution``; sorted by
+        decreasing absolute contribution.
+    info : dict
+        ``explanation_method``, ``explanation_scale`` (``log-odds`` or ``probability``),
+        and for linear models ``intercept`` (the contributions plus it give the logit).
+
+    Raises
+    ------
+    ValueError
+        A non-linear model and no background cases.
+    """
+    if len(X) != 1:
+        raise ValueError(f"contributions explain one case, got {len(X)} rows")
+    raw = X.iloc[0]
+    if is_linear(pipeline):
+        Z, names = _classifier_inputs(pipeline, X)
+        _, clf = _split(pipeline)
+        coef = np.asarray(clf.coef_, dtype=np.float64)[0]
+        contrib = coef * Z[0]
+        values = [float(raw[n]) if n in raw.index else float("nan") for n in names]
+        table = pd.DataFrame(
+            {"feature": names, "value": values, "model_input": Z[0], "contribution": contrib}
+        )
+        info = {
+            "explanation_method": (
+                "exact: coefficient x the standardised value the logistic regression sees; "
+                "the contributions plus the intercept give the case's log-odds"
+            ),
+            "explanation_scale": "log-odds",
+            "intercept": float(np.asarray(clf.intercept_).ravel()[0]),
+        }
+    else:
+        if background is None or len(background) == 0:
+            raise ValueError("a non-linear model needs background cases for its attribution")
+        bg = background[list(X.columns)]
+        if len(bg) > max_background:
+            idx = np.linspace(0, len(bg) - 1, max_background).round().astype(int)
+            bg = bg.iloc[idx]
+        base = float(pipeline.predict_proba(X)[0, 1])
+        p, nb = X.shape[1], len(bg)
+        case = np.asarray(X, dtype=np.float64)[0]
+        ref = np.asarray(bg, dtype=np.float64)
+        grid = np.tile(case, (p * nb, 1))
+        for j in range(p):
+            grid[j * nb : (j + 1) * nb, j] = ref[:, j]
+        probs = pipeline.predict_proba(pd.DataFrame(grid, columns=X.columns))[:, 1]
+        contrib = base - probs.reshape(p, nb).mean(axis=1)
+        table = pd.DataFrame(
+            {
+                "feature": [str(c) for c in X.columns],
+                "value": case,
+                "model_input": case,
+                "contribution": contrib,
+            }
+        )
+        info = {
+            "explanation_method": (
+                f"occlusion: the drop of the probability when the feature is replaced by "
+                f"its value in each of {nb} training cases, averaged"
+            ),
+            "explanation_scale": "probability",
+        }
+    order = np.argsort(-np.abs(table["contribution"].to_numpy()), kind="stable")
+    return table.iloc[order].reset_index(drop=True), info
+
+
+@dataclass
+class TrainingStatistics:
+    """What a model's training cases looked like (JSON-ready with :meth:`to_dict`).
+
+    Attributes
+    ----------
+    features : list of str
+    percentiles : ndarray, shape (n_features, 101)
+        The 0th..100th percentiles of each feature over the training cases (NaN ignored).
+    n_cases : int
+    input_names : list of str
+        The classifier's inputs (after the pipeline's selection).
+    input_mean : ndarray
+    input_precision : ndarray
+        Inverse of the Ledoit-Wolf covariance of the classifier's inputs.
+    train_distances : ndarray
+        Squared Mahalanobis distances of the training cases themselves, sorted.
+    extra : dict
+        Anything else the caller stores (image sizes, ROI sizes, ...).
+    """
+
+    features: list[str]
+    percentiles: np.ndarray
+    n_cases: int
+    input_names: list[str]
+    input_mean: np.ndarray
+    input_precision: np.ndarray
+    train_distances: np.ndarray
+    extra: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": self.features,
+            "percentiles": self.percentiles.tolist(),
+            "n_cases": self.n_cases,
+            "input_names": self.input_names,
+            "input_mean": self.input_mean.tolist(),
+            "input_precision": self.input_precision.tolist(),
+            "train_distances": self.train_distances.tolist(),
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainingStatistics:
+        return cls(
+            features=list(d["features"]),
+            percentiles=np.asarray(d["percentiles"], dtype=np.float64),
+            n_cases=int(d["n_cases"]),
+            input_names=list(d["input_names"]),
+            input_mean=np.asarray(d["input_mean"], dtype=np.float64),
+            input_precision=np.asarray(d["input_precision"], dtype=np.float64),
+            train_distances=np.asarray(d["train_distances"], dtype=np.float64),
+            extra=dict(d.get("extra", {})),
+        )
+
+
+def training_statistics(
+    pipeline: Any, X: pd.DataFrame, extra: dict[str, Any] | None = None
+) -> TrainingStatistics:
+    """Percentiles of every feature and the Mahalanobis reference of the classifier's inputs.
+
+    Parameters
+    ----------
+    pipeline : fitted Pipeline
+    X : DataFrame
+        The training cases' features, in the pipeline's columns.
+    extra : dict, optional
+        Stored as is.
+    """
+    from sklearn.covariance import LedoitWolf
+
+    values = np.asarray(X, dtype=np.float64)
+    values = np.where(np.isfinite(values), values, np.nan)
+    with np.errstate(all="ignore"):
+        pct = np.nanpercentile(values, PERCENTILES, axis=0).T if len(values) else None
+    if pct is None:
+        raise ValueError("no training cases")
+    Z, names = _classifier_inputs(pipeline, X)
+    Z = np.where(np.isfinite(Z), Z, np.nan)
+    mean = np.nanmean(Z, axis=0)
+    Zc = np.where(np.isnan(Z), mean, Z)
+    cov = LedoitWolf().fit(Zc).covariance_
+    precision = np.linalg.pinv(cov)
+    d = Zc - mean
+    d2 = np.einsum("ij,jk,ik->i", d, precision, d)
+    return TrainingStatistics(
+        features=[str(c) for c in X.columns],
+        percentiles=np.asarray(pct, dtype=np.float64),
+        n_cases=len(values),
+        input_names=names,
+        input_mean=mean,
+        input_precision=precision,
+        train_distances=np.sort(d2),
+        extra=dict(extra or {}),
+    )
+
+
+def percentile_of(value: float, percentiles: np.ndarray) -> float | None:
+    """Where ``value`` falls among a feature's training percentiles (0..100), or None."""
+    if not np.isfinite(value) or not np.all(np.isfinite(percentiles)):
+        return None
+    if value < percentiles[0]:
+        return 0.0
+    if value > percentiles[-1]:
+        return 100.0
+    lo = np.searchsorted(percentiles, value, side="left")
+    hi = np.searchsorted(percentiles, value, side="right")
+    return float((lo + hi - 1) / 2.0) if hi > lo else float(lo)
+
+
+def compare_to_training(
+    stats: TrainingStatistics, pipeline: Any, X: pd.DataFrame
+) -> dict[str, Any]:
+    """Where the one case of ``X`` lies against the training cases.
+
+    Returns
+    -------
+    dict
+        ``features``: {name: {``percentile``, ``min``, ``median``, ``max``, ``outside``}}
+        (``outside`` is ``"below"``, ``"above"`` or None: beyond the training range);
+        ``n_outside`` (features beyond their training range); ``mahalanobis_d2`` (squared
+        distance of the classifier's inputs), ``mahalanobis_train_max`` and
+        ``mahalanobis_percentile`` (the share of training cases nearer the centre, in %),
+        ``mahalanobis_method``.
+    """
+    row = X.iloc[0]
+    out: dict[str, dict[str, Any]] = {}
+    n_outside = 0
+    for j, name in enumerate(stats.features):
+        p = stats.percentiles[j]
+        v = float(row[name]) if name in row.index else float("nan")
+        outside = None
+        if np.isfinite(v) and np.isfinite(p[0]) and np.isfinite(p[-1]):
+            if v < p[0]:
+                outside = "below"
+            elif v > p[-1]:
+                outside = "above"
+        n_outside += outside is not None
+        out[name] = {
+            "percentile": percentile_of(v, p),
+            "min": float(p[0]),
+            "median": float(p[50]),
+            "max": float(p[-1]),
+            "outside": outside,
+        }
+    Z, _ = _classifier_inputs(pipeline, X)
+    z = np.where(np.isfinite(Z[0]), Z[0], stats.input_mean)
+    d = z - stats.input_mean
+    d2 = float(d @ stats.input_precision @ d)
+    ref = stats.train_distances
+    share = float(np.searchsorted(ref, d2, side="right") / len(ref) * 100) if len(ref) else None
+    return {
+        "features": out,
+        "n_outside": int(n_outside),
+        "mahalanobis_d2": d2,
+        "mahalanobis_train_max": float(ref[-1]) if len(ref) else None,
+        "mahalanobis_percentile": share,
+        "mahalanobis_method": (
+            "squared Mahalanobis distance of the classifier's inputs from the training "
+            f"cases' mean (Ledoit-Wolf covariance, {len(stats.input_names)} inputs), against "
+            "the training cases' own distances"
+        ),
+    }
+
+
+def _wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
+    from scipy.stats import norm
+
+    if n == 0:
+        return 0.0, 1.0
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def calibration_interval(
+    probability: float,
+    oof_probability: Sequence[float] | np.ndarray,
+    oof_label: Sequence[int] | np.ndarray,
+    *,
+    k: int | None = None,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Uncertainty of a probability from out-of-fold predictions of the training cases.
+
+    The ``k`` training cases whose out-of-fold probabilities are nearest ``probability`` on
+    the logit scale are taken (default ``max(10, n / 5)``); their observed positive rate and
+    its Wilson interval say what such a probability has meant on cases the model had not
+    seen. A wide interval means few comparable cases; an interval away from the probability
+    means the model is miscalibrated there.
+
+    Parameters
+    ----------
+    probability : float
+    oof_probability, oof_label : arrays, one value per training case
+        Out-of-fold probability (e.g. the median over repeats) and label (1 = positive).
+    k : int, optional
+    confidence : float
+
+    Returns
+    -------
+    dict
+        ``interval`` [low, high], ``observed_rate``, ``k``, ``interval_method``.
+    """
+    p = np.clip(np.asarray(oof_probability, dtype=np.float64), 1e-6, 1 - 1e-6)
+    y = np.asarray(oof_label, dtype=np.int64)
+    n = len(p)
+    if n == 0:
+        raise ValueError("no out-of-fold predictions")
+    kk = min(n, k if k is not None else max(10, round(n / 5)))
+    q = float(np.clip(probability, 1e-6, 1 - 1e-6))
+    dist = np.abs(np.log(p / (1 - p)) - np.log(q / (1 - q)))
+    near = np.argsort(dist, kind="stable")[:kk]
+    pos = int(y[near].sum())
+    lo, hi = _wilson(pos, kk, confidence)
+    return {
+        "interval": [lo, hi],
+        "observed_rate": pos / kk,
+        "k": int(kk),
+        "interval_method": (
+            f"local calibration: Wilson {confidence:.0%} interval of the positive rate among "
+            f"the {kk} training cases whose out-of-fold probabilities (nested CV, median over "
+            "repeats) are nearest this one on the logit scale"
+        ),
+    }

@@ -1,0 +1,148 @@
+"""Fixtures of the web app's tests: a small trained run directory and a real app process.
+
+``app_run_dir`` trains a fast BUSI study on the bundled sample once per session (about 8 s
+on 2 cores). ``app_server`` starts ``radiomix app`` on it (no token) on a free port and
+stops it at the end of the session; ``app_server_token`` is the same with a token. Both
+yield an :class:`AppServer`: ``.url`` opens the page (with ``?token=`` when there is one),
+``.base`` is the address without it, ``.headers`` authorise API calls, ``.run_dir`` is the
+run directory. The page's browser tests use them too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web app needs the [app] extra")
+
+#: small folds and resamples: these tests need a real model, not a good estimate
+FAST_STUDY = """\
+comparators: [shape_only_lr]
+models:
+  - {name: lr_l2_mrmr, grid: {select__k: [5], clf__C: [1.0]}}
+  - {name: shape_only_lr, grid: {clf__C: [1.0]}}
+validation: {outer_folds: 3, inner_folds: 3, repeats: 1, bootstrap: 200, permutations: 1}
+"""
+
+#: the bundled BUSI sample the run is trained on (images and masks)
+SAMPLE = Path(__file__).resolve().parents[2] / "src" / "radiomix" / "data" / "busi_sample"
+TOKEN = "test-token-0123456789"
+
+
+@dataclass
+class AppServer:
+    """A running ``radiomix app`` process."""
+
+    base: str
+    token: str | None
+    run_dir: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+    audit_log: Path
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        """Where a browser opens the page (``/?token=TOKEN`` when there is a token)."""
+        return self.base + "/" + (f"?token={self.token}" if self.token else "")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def start_app(
+    run_dir: Path, folder: Path, *, token: str | None = None, args: tuple[str, ...] = ()
+) -> Iterator[AppServer]:
+    """Start ``radiomix app RUN_DIR`` on a free port, wait until it answers, stop it after."""
+    port = free_port()
+    log = folder / f"app-{port}.log"
+    audit = folder / f"audit-{port}.jsonl"
+    cmd = [sys.executable, "-m", "radiomix.cli.main", "app", str(run_dir), "--port", str(port)]
+    cmd += ["--audit-log", str(audit), *args]
+    if token:
+        cmd += ["--token", token]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    server = AppServer(f"http://127.0.0.1:{port}", token, run_dir, proc, log, audit, headers)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"radiomix app exited ({proc.returncode}): {log.read_text()}")
+            try:
+                req = urllib.request.Request(server.base + "/api/health", headers=headers)
+                with urllib.request.urlopen(req, timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"radiomix app did not answer in 90 s: {log.read_text()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A BUSI run directory (bundled sample, fast study settings), trained once."""
+    from radiomix.cli.main import main
+
+    folder = tmp_path_factory.mktemp("app-run")
+    cfg = folder / "fast.yaml"
+    cfg.write_text(FAST_STUDY)
+    run = folder / "run"
+    mp = pytest.MonkeyPatch()
+    mp.delenv("BUSI_DIR", raising=False)
+    try:
+        args = ["study", "busi", "--out", str(run), "--study", str(cfg), "--jobs", "2", "--quiet"]
+        assert main(args) == 0
+    finally:
+        mp.undo()
+    return run
+
+
+@pytest.fixture(scope="session")
+def app_server(app_run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """``radiomix app`` on :func:`app_run_dir`, no token (loopback only)."""
+    with start_app(app_run_dir, tmp_path_factory.mktemp("app-server")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_server_token(
+    app_run_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppServer]:
+    """``radiomix app`` on :func:`app_run_dir` with ``--token``."""
+    with start_app(app_run_dir, tmp_path_factory.mktemp("app-token"), token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def busi_case() -> tuple[Path, Path]:
+    """A malignant sample image and its mask."""
+    image = SAMPLE / "malignant" / "malignant (11).png"
+    return image, image.with_name("malignant (11)_mask.png")
