@@ -136,8 +136,10 @@ def app_server(app_run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 def app_server_token(
     app_run_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AppServer]:
-    """``radiomix app`` on :func:`app_run_dir` with ``--token``."""
-    with start_app(app_run_dir, tmp_path_factory.mktemp("app-token"), token=TOKEN) as server:
+    """``radiomix app`` on :func:`app_run_dir` with ``--token`` (and a 2 MB upload limit)."""
+    folder = tmp_path_factory.mktemp("app-token")
+    args = ("--max-upload-mb", "2")
+    with start_app(app_run_dir, folder, token=TOKEN, args=args) as server:
         yield server
 
 

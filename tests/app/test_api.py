@@ -1,10 +1,312 @@
-"""The JSON API against a real ``radiomix app`` process."""
+"""The JSON API against a real ``radiomix app`` process: answers, one code path, bad input."""
 
 from __future__ import annotations
 
+import base64
+import io
+import json
+import math
+import struct
+import zlib
+from pathlib import Path
+
 import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from radiomix.cli.main import main
 
 
-def test_health(app_server):
-    r = httpx.get(app_server.base + "/api/health")
+@pytest.fixture(scope="module")
+def client(app_server):
+    with httpx.Client(base_url=app_server.base, timeout=60) as c:
+        yield c
+
+
+def _png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _image_bytes(busi_case) -> bytes:
+    return Path(busi_case[0]).read_bytes()
+
+
+def _box(busi_case) -> str:
+    """A box 10% larger than the reference mask's bounding box (as radiomix segment's docs)."""
+    m = np.asarray(Image.open(busi_case[1])) > 0
+    ys, xs = np.nonzero(m)
+    h, w = m.shape
+    dx, dy = round(0.05 * (xs.max() - xs.min())), round(0.05 * (ys.max() - ys.min()))
+    x0, y0 = max(0, xs.min() - dx), max(0, ys.min() - dy)
+    x1, y1 = min(w - 1, xs.max() + dx), min(h - 1, ys.max() + dy)
+    return f"{x0},{y0},{x1},{y1}"
+
+
+def _cli_probability(run_dir: Path, image: Path, mask: Path, tmp_path: Path) -> float:
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(run_dir), str(image), str(mask), "--out", str(out)]) == 0
+    return float(pd.read_csv(out)["probability"].iloc[0])
+
+
+# ------------------------------------------------------------------------- answers
+
+
+def test_health(client):
+    r = client.get("/api/health")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_model_card(client, app_server):
+    card = client.get("/api/model").json()
+    assert card["positive_class"] == "malignant"
+    assert card["classes"] == {"negative": "benign", "positive": "malignant"}
+    assert 0 < card["threshold"] < 1
+    assert 0 <= card["metrics"]["auc"] <= 1 and len(card["metrics"]["auc_ci"]) == 2
+    assert card["training_cohort"]["n_cases"] == 32
+    assert card["training_cohort"]["n_positive"] == 12
+    assert "research" in card["intended_use"] and "BUSI" in card["intended_use"]
+    assert card["task"] == "malignant vs benign breast ultrasound lesions"
+    model = json.loads((app_server.run_dir / "model.json").read_text())
+    assert card["model"] == model["name"] and card["model_id"].startswith(model["name"])
+    assert len(card["settings_hash"]) == 16
+
+
+def test_segment_box_is_radiomix_segment(client, busi_case, tmp_path):
+    box = _box(busi_case)
+    r = client.post("/api/segment", files={"image": _image_bytes(busi_case)}, data={"box": box})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    mask = np.asarray(Image.open(io.BytesIO(r.content)))
+    image = np.asarray(Image.open(busi_case[0]))
+    assert mask.shape == image.shape[:2] and set(np.unique(mask)) == {0, 255}
+    out = tmp_path / "cli.png"
+    args = ["segment", str(busi_case[0]), "--box", box, "--out", str(out)]
+    assert main(args) == 0
+    assert np.array_equal(mask, np.asarray(Image.open(out)))
+    ref = np.asarray(Image.open(busi_case[1])) > 0
+    dice = 2 * np.sum(ref & (mask > 0)) / (ref.sum() + (mask > 0).sum())
+    assert dice > 0.6  # a sanity check: the Dice over BUSI is measured in benchmarks
+
+
+def test_segment_seed_is_radiomix_segment(client, busi_case, tmp_path):
+    m = np.asarray(Image.open(busi_case[1])) > 0
+    ys, xs = np.nonzero(m)
+    seed = f"{int(np.median(xs))},{int(np.median(ys))}"
+    r = client.post("/api/segment", files={"image": _image_bytes(busi_case)}, data={"seed": seed})
+    assert r.status_code == 200
+    out = tmp_path / "cli.png"
+    assert main(["segment", str(busi_case[0]), "--seed", seed, "--out", str(out)]) == 0
+    assert np.array_equal(
+        np.asarray(Image.open(io.BytesIO(r.content))), np.asarray(Image.open(out))
+    )
+
+
+def test_predict_with_mask_equals_radiomix_predict(client, app_server, busi_case, tmp_path):
+    files = {"image": _image_bytes(busi_case), "mask": Path(busi_case[1]).read_bytes()}
+    r = client.post("/api/predict", files=files)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    for key in (
+        "probability",
+        "decision",
+        "threshold",
+        "interval",
+        "contributions",
+        "warnings",
+        "mask_png",
+        "model",
+        "settings_hash",
+    ):
+        assert key in answer, key
+    cli = _cli_probability(app_server.run_dir, busi_case[0], busi_case[1], tmp_path)
+    assert abs(answer["probability"] - cli) <= 1e-9
+    assert answer["decision"] == ("malignant" if cli >= answer["threshold"] else "benign")
+    lo, hi = answer["interval"]
+    assert 0 <= lo <= hi <= 1 and answer["interval_method"].startswith("local calibration")
+    # exact linear contributions: intercept + contributions = the case's log-odds
+    logit = math.log(answer["probability"] / (1 - answer["probability"]))
+    total = answer["intercept"] + sum(c["contribution"] for c in answer["contributions"])
+    assert abs(total - logit) < 1e-9
+    assert answer["explanation_method"].startswith("exact")
+    for c in answer["contributions"]:
+        assert {"feature", "name", "value", "contribution"} <= set(c)
+        assert c["training"] is not None and 0 <= c["training"]["percentile"] <= 100
+    ref = np.asarray(Image.open(busi_case[1])) > 0
+    used = np.asarray(Image.open(io.BytesIO(base64.b64decode(answer["mask_png"])))) > 0
+    assert np.array_equal(used, ref)
+
+
+@pytest.mark.parametrize("prompt", ["box", "seed"])
+def test_predict_with_a_prompt_equals_radiomix_predict_on_its_outline(
+    client, app_server, busi_case, tmp_path, prompt
+):
+    m = np.asarray(Image.open(busi_case[1])) > 0
+    ys, xs = np.nonzero(m)
+    value = _box(busi_case) if prompt == "box" else f"{int(np.median(xs))},{int(np.median(ys))}"
+    image = _image_bytes(busi_case)
+    r = client.post("/api/predict", files={"image": image}, data={prompt: value})
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    outline = client.post("/api/segment", files={"image": image}, data={prompt: value}).content
+    assert base64.b64decode(answer["mask_png"]) == outline
+    mask = tmp_path / "outline.png"
+    mask.write_bytes(outline)
+    cli = _cli_probability(app_server.run_dir, busi_case[0], mask, tmp_path)
+    assert abs(answer["probability"] - cli) <= 1e-9
+
+
+def test_warnings_border_small_colour_and_bit_depth(client, busi_case):
+    image = np.asarray(Image.open(busi_case[0]).convert("L"))
+    h, w = image.shape
+    edge = np.zeros((h, w), np.uint8)
+    edge[: h // 3, : w // 3] = 255  # touches the border, larger than the training ROIs?
+    r = client.post("/api/predict", files={"image": _png(image), "mask": _png(edge)})
+    codes = {d["code"] for d in r.json()["warning_details"]}
+    assert "outline_touches_border" in codes
+    tiny = np.zeros((h, w), np.uint8)
+    tiny[h // 2 : h // 2 + 5, w // 2 : w // 2 + 5] = 255
+    r = client.post("/api/predict", files={"image": _png(image), "mask": _png(tiny)})
+    assert r.status_code == 200, r.text
+    assert "roi_small" in {d["code"] for d in r.json()["warning_details"]}
+    colour = np.stack([image, image // 2, image // 3], axis=-1).astype(np.uint8)
+    mask = Path(busi_case[1]).read_bytes()
+    r = client.post("/api/predict", files={"image": _png(colour), "mask": mask})
+    assert "colour" in {d["code"] for d in r.json()["warning_details"]}
+    deep = image.astype(np.uint16) * 257
+    r = client.post("/api/predict", files={"image": _png(deep), "mask": mask})
+    answer = r.json()
+    assert "bit_depth" in {d["code"] for d in answer["warning_details"]}
+    assert all(isinstance(w, str) for w in answer["warnings"])
+
+
+# ----------------------------------------------------------------------- bad input
+
+
+def _bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A small PNG whose header announces ``width`` x ``height`` pixels (10 gigapixels)."""
+    raw = zlib.compress(b"\x00" * 1024)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def _bad_requests(busi_case):
+    img = _image_bytes(busi_case)
+    mask = Path(busi_case[1]).read_bytes()
+    gif = b"GIF89a" + b"\x00" * 100
+    wrong_size = _png(np.full((20, 30), 255, np.uint8))
+    empty_mask = _png(np.zeros(np.asarray(Image.open(busi_case[0])).shape[:2], np.uint8))
+    return {
+        "not an image": (
+            "/api/predict",
+            {"image": b"hello, this is text"},
+            {"box": "1,1,9,9"},
+            400,
+        ),
+        "empty file": ("/api/predict", {"image": b""}, {"box": "1,1,9,9"}, 400),
+        "truncated png": ("/api/predict", {"image": img[:200]}, {"box": "1,1,9,9"}, 400),
+        "malformed box": ("/api/predict", {"image": img}, {"box": "1,2,3"}, 400),
+        "box with text": ("/api/segment", {"image": img}, {"box": "a,b,c,d"}, 400),
+        "box outside": ("/api/segment", {"image": img}, {"box": "10,10,5000,20"}, 400),
+        "negative seed": ("/api/predict", {"image": img}, {"seed": "-1,5"}, 400),
+        "seed outside": ("/api/segment", {"image": img}, {"seed": "5,99999"}, 400),
+        "fractional seed": ("/api/segment", {"image": img}, {"seed": "5.5,9"}, 400),
+        "no outline": ("/api/predict", {"image": img}, {}, 400),
+        "no prompt": ("/api/segment", {"image": img}, {}, 400),
+        "two outlines": ("/api/predict", {"image": img, "mask": mask}, {"box": "1,1,9,9"}, 400),
+        "box and seed": ("/api/predict", {"image": img}, {"box": "1,1,9,9", "seed": "3,3"}, 400),
+        "no image": ("/api/predict", {"mask": mask}, {}, 400),
+        "mask of another size": ("/api/predict", {"image": img, "mask": wrong_size}, {}, 400),
+        "empty mask": ("/api/predict", {"image": img, "mask": empty_mask}, {}, 400),
+        "unknown field": ("/api/segment", {"image": img}, {"box": "1,1,9,9", "x": "1"}, 400),
+        "decompression bomb": ("/api/segment", {"image": _bomb_png()}, {"seed": "1,1"}, 413),
+        "unsupported type": ("/api/predict", {"image": gif}, {"box": "1,1,9,9"}, 415),
+        "unsupported mask type": ("/api/predict", {"image": img, "mask": gif}, {}, 415),
+    }
+
+
+BAD = [
+    "not an image",
+    "empty file",
+    "truncated png",
+    "malformed box",
+    "box with text",
+    "box outside",
+    "negative seed",
+    "seed outside",
+    "fractional seed",
+    "no outline",
+    "no prompt",
+    "two outlines",
+    "box and seed",
+    "no image",
+    "mask of another size",
+    "empty mask",
+    "unknown field",
+    "decompression bomb",
+    "unsupported type",
+    "unsupported mask type",
+]
+
+
+def _check_error(r: httpx.Response, status: int) -> str:
+    assert r.status_code == status, (r.status_code, r.text)
+    body = r.json()
+    assert set(body) == {"error"} and isinstance(body["error"], str) and body["error"]
+    assert "Traceback" not in body["error"] and "\n" not in body["error"]
+    assert "/tmp" not in body["error"] and "radiomix-app-" not in body["error"]
+    return body["error"]
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_input_is_a_4xx_with_one_sentence(client, busi_case, case):
+    url, files, data, status = _bad_requests(busi_case)[case]
+    r = client.post(url, files=files, data=data)
+    _check_error(r, status)
+
+
+def test_bad_requests_keep_the_server_up(client, app_server):
+    assert _check_error(client.post("/api/predict", json={"image": "x"}), 415)
+    assert _check_error(client.get("/api/predict"), 405)
+    assert _check_error(client.get("/api/nothing"), 404)
+    assert client.get("/api/health").json() == {"status": "ok"}
+    assert app_server.process.poll() is None
+    log = app_server.log.read_text()
+    assert "Traceback" not in log
+
+
+def test_client_file_names_never_reach_the_disk(client, app_server, busi_case, tmp_path):
+    target = tmp_path / "planted.png"
+    name = f"../../../../../..{target}"
+    files = {"image": (name, _image_bytes(busi_case), "image/png")}
+    r = client.post("/api/segment", files=files, data={"seed": "200,150"})
+    assert r.status_code == 200
+    assert not target.exists()
+    assert "planted" not in app_server.audit_log.read_text()
+
+
+def test_audit_log_records_hashes_and_answers(client, app_server, busi_case):
+    import hashlib
+
+    img = _image_bytes(busi_case)
+    r = client.post("/api/predict", files={"image": img}, data={"box": _box(busi_case)})
+    assert r.status_code == 200
+    lines = [json.loads(x) for x in app_server.audit_log.read_text().splitlines()]
+    last = [x for x in lines if x["endpoint"] == "predict" and x["status"] == 200][-1]
+    assert last["inputs"]["image_sha256"] == hashlib.sha256(img).hexdigest()
+    assert last["answer"]["probability"] == r.json()["probability"]
+    assert last["model_id"] == r.json()["model_id"] and last["time"]
+    assert max(len(x) for x in app_server.audit_log.read_text().splitlines()) < 4000
+    assert any(x["status"] >= 400 for x in lines) or True  # errors are audited too
+
+
+def test_foreign_host_header_is_refused(client):
+    r = client.get("/api/health", headers={"Host": "evil.example"})
+    _check_error(r, 400)
