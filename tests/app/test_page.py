@@ -327,7 +327,18 @@ def test_polygon_freehand_clicked_and_brush(page, app_server, busi_case, referen
     expected = MplPath(poly).contains_points(centres).reshape(h, w)
     drawn = png_mask(download_mask(page, tmp_path).read_bytes())
     assert np.sum(drawn != expected) <= 2  # only centres on an edge may differ
-    area = int(drawn.sum())
+
+    # move a corner outwards: the outline follows
+    first = st["editPolygon"][0]
+    drag(page, [tuple(first), (first[0] + 15, first[1])])
+    st = wait_mask(page)
+    poly = np.array(st["editPolygon"])
+    assert poly[0][0] == pytest.approx(first[0] + 15, abs=1)
+    expected = MplPath(poly).contains_points(centres).reshape(h, w)
+    moved = png_mask(download_mask(page, tmp_path, "moved.png").read_bytes())
+    assert moved.sum() > drawn.sum()
+    assert np.sum(moved != expected) <= 2
+    area = int(moved.sum())
 
     # brush: add outside the polygon, erase inside, undo
     page.keyboard.press("a")
@@ -466,6 +477,13 @@ def test_keyboard_only(page, app_server, busi_case, reference, tmp_path):
     st = wait_mask(page)
     assert st["maskOrigin"] == "seed"
 
+    # window/level sliders with the arrow keys
+    page.focus("#window")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("PageDown")
+    assert float(page.input_value("#window")) < 255
+    page.focus("#view")
+
     # zoom from the keyboard
     scale = state(page)["view"]["scale"]
     page.keyboard.press("+")
@@ -498,3 +516,28 @@ def test_token_page(page, app_server_token):
     assert "AUC" in page.inner_text("#model-body")
     assert "token" not in page.url
     assert page.inner_text("#message") == ""
+
+
+def test_volume_formats_without_preview(page, app_server, busi_case, tmp_path):
+    """A NIfTI image and mask: the browser cannot show them and the server has no preview;
+    the page says so, sends both files as they are, and shows the answer, which is
+    ``radiomix predict``'s on the same files."""
+    import SimpleITK as sitk
+
+    image, mask = busi_case
+    nii, nii_mask = tmp_path / "case.nii.gz", tmp_path / "case_mask.nii.gz"
+    grey = np.asarray(Image.open(image).convert("L"))
+    sitk.WriteImage(sitk.GetImageFromArray(grey[None].astype(np.float32)), str(nii))
+    ref = (np.asarray(Image.open(mask).convert("L")) > 0).astype(np.uint8)
+    sitk.WriteImage(sitk.GetImageFromArray(ref[None]), str(nii_mask))
+    open_page(page, app_server)
+    page.set_input_files("#image-input", str(nii))
+    page.wait_for_function("document.getElementById('status').textContent.includes('case.nii.gz')")
+    wait_idle(page)
+    assert "load its mask file" in page.inner_text("#empty")
+    assert page.is_disabled("#predict")
+    page.set_input_files("#mask-input", str(nii_mask))
+    answer = predict(page)
+    assert shown_probability(page) == f"{answer['probability']:.6f}"
+    cli = cli_probability(app_server.run_dir, nii, nii_mask)
+    assert abs(answer["probability"] - cli) <= 1e-9

@@ -15,7 +15,7 @@
     box: "Drag a box around the lesion (keyboard: Enter at one corner, then at the other).",
     seed: "Click inside the lesion (keyboard: move the cursor with the arrows, then Enter).",
     polygon:
-      "Draw around the lesion holding the button down, or click its corners and close with a double click, the first point, C or Enter on it.",
+      "Draw around the lesion holding the button down, or click its corners and close with a double click, the first point, C or Enter on it; then drag a corner to move it.",
     add: "Paint to add to the outline ([ and ] change the brush).",
     erase: "Paint to remove from the outline ([ and ] change the brush).",
   };
@@ -48,6 +48,8 @@
     drag: null,
     poly: [],
     lastPolygon: null,
+    editPoly: null, // the closed polygon's corners while its outline is unedited
+    fitted: true,
     cursor: null,
     boxAnchor: null,
     brushAt: null,
@@ -274,6 +276,8 @@
     S.maskOrigin = "";
     S.undo = [];
     S.poly = [];
+    S.editPoly = null;
+    S.lastPolygon = null;
     S.boxAnchor = null;
     S.drag = null;
     S.result = null;
@@ -489,6 +493,7 @@
     ctx.fillStyle = "#111";
     ctx.fillRect(0, 0, cw, ch);
     if (!S.viewable) return;
+    if (S.fitted) fitView(cw, ch); // the window changed size: the image still fits
     const v = S.view;
     ctx.save();
     ctx.imageSmoothingEnabled = v.scale < 1;
@@ -530,6 +535,18 @@
       ctx.fillStyle = "#ff5ad1";
       ctx.fillRect(fx - 4, fy - 4, 8, 8);
     }
+    // corners of the closed polygon, to be moved
+    if (S.mode === "polygon" && !S.poly.length && S.editPoly) {
+      ctx.fillStyle = "#ff5ad1";
+      ctx.strokeStyle = "#fff";
+      ctx.lineWidth = 1;
+      for (const q of S.editPoly) {
+        const [x, y] = toScreen(q[0], q[1]);
+        ctx.fillRect(x - 3.5, y - 3.5, 7, 7);
+        ctx.strokeRect(x - 3.5, y - 3.5, 7, 7);
+      }
+      ctx.lineWidth = 2;
+    }
     // brush outline
     if ((S.mode === "add" || S.mode === "erase") && S.brushAt) {
       const [x, y] = toScreen(S.brushAt[0], S.brushAt[1]);
@@ -558,18 +575,24 @@
 
   /* ---------- view: zoom, pan, window/level ---------- */
 
-  function fit() {
-    const { cw, ch } = sizeCanvas();
-    if (!S.w) return;
+  function fitView(cw, ch) {
     const s = Math.min(cw / S.w, ch / S.h) * 0.96;
     S.view.scale = s;
     S.view.ox = (cw - S.w * s) / 2;
     S.view.oy = (ch - S.h * s) / 2;
+  }
+
+  function fit() {
+    const { cw, ch } = sizeCanvas();
+    if (!S.w) return;
+    S.fitted = true;
+    fitView(cw, ch);
     requestRender();
   }
 
   function zoomAt(factor, sx, sy) {
     const v = S.view;
+    S.fitted = false;
     const ns = Math.min(64, Math.max(0.05, v.scale * factor));
     v.ox = sx - ((sx - v.ox) * ns) / v.scale;
     v.oy = sy - ((sy - v.oy) * ns) / v.scale;
@@ -616,6 +639,7 @@
   }
 
   function setMask(mask, origin) {
+    S.editPoly = null;
     S.mask = mask;
     S.maskFile = null;
     S.maskOrigin = origin;
@@ -722,6 +746,7 @@
     clearError();
     pushUndo();
     setMask(m, "polygon");
+    S.editPoly = S.lastPolygon.map((p) => p.slice());
     setStatus("Polygon outline: " + n + " pixels.");
   }
 
@@ -810,6 +835,13 @@
     } else if (S.mode === "seed") {
       S.drag = { kind: "seed", sx: p.sx, sy: p.sy };
     } else if (S.mode === "polygon") {
+      const corner = S.poly.length ? -1 : nearCorner(p);
+      if (corner >= 0) {
+        // move a corner of the closed polygon: its outline follows
+        pushUndo();
+        S.drag = { kind: "corner", i: corner };
+        return;
+      }
       S.drag = { kind: "poly", sx: p.sx, sy: p.sy, moved: false, start: S.poly.length };
       if (S.poly.length >= 3 && nearFirstVertex(p)) {
         S.drag = null;
@@ -823,6 +855,7 @@
       paintDisc(p.x, p.y, S.mode === "add" ? 1 : 0);
       S.maskOrigin = S.maskOrigin ? S.maskOrigin.replace(/ \(edited\)$/, "") + " (edited)" : "brush";
       S.maskFile = null;
+      S.editPoly = null;
       rebuildOverlay();
     }
     requestRender();
@@ -834,6 +867,21 @@
 
   function clampY(y) {
     return Math.max(0, Math.min(S.h, y));
+  }
+
+  function nearCorner(p) {
+    if (!S.editPoly) return -1;
+    let best = -1;
+    let bestD = 8;
+    S.editPoly.forEach((q, i) => {
+      const [x, y] = toScreen(q[0], q[1]);
+      const d = Math.hypot(x - p.sx, y - p.sy);
+      if (d <= bestD) {
+        best = i;
+        bestD = d;
+      }
+    });
+    return best;
   }
 
   function nearFirstVertex(p) {
@@ -850,10 +898,15 @@
     const d = S.drag;
     if (d) {
       if (d.kind === "pan") {
+        S.fitted = false;
         S.view.ox = d.ox + p.sx - d.sx;
         S.view.oy = d.oy + p.sy - d.sy;
       } else if (d.kind === "wl") {
         setWL(d.window + (p.sx - d.sx), d.level - (p.sy - d.sy) / 2);
+      } else if (d.kind === "corner") {
+        S.editPoly[d.i] = [clampX(p.x), clampY(p.y)];
+        S.mask = rasterisePolygon(S.editPoly, S.w, S.h);
+        rebuildOverlay();
       } else if (d.kind === "box") {
         d.x1 = p.x;
         d.y1 = p.y;
@@ -892,6 +945,11 @@
       else showError("The seed must lie inside the image.");
     } else if (d.kind === "freehand") {
       if (S.poly.length - d.start >= 3) closePolygon();
+    } else if (d.kind === "corner") {
+      S.lastPolygon = S.editPoly.map((q) => q.slice());
+      S.maskOrigin = "polygon";
+      maskChanged(true);
+      setStatus("Polygon outline: " + maskArea() + " pixels.");
     } else if (d.kind === "brush") {
       maskChanged(true);
     }
@@ -934,6 +992,7 @@
       const [dx, dy] = arrows[ev.key];
       const step = ev.shiftKey ? 10 : 1;
       if (S.mode === "pan") {
+        S.fitted = false;
         S.view.ox -= dx * step * 10;
         S.view.oy -= dy * step * 10;
       } else {
@@ -971,6 +1030,7 @@
     const { cw, ch } = sizeCanvas();
     const [x, y] = toScreen(S.cursor.x + 0.5, S.cursor.y + 0.5);
     const m = 20;
+    if (x < m || y < m || x > cw - m || y > ch - m) S.fitted = false;
     if (x < m) S.view.ox += m - x;
     if (x > cw - m) S.view.ox -= x - (cw - m);
     if (y < m) S.view.oy += m - y;
@@ -1004,6 +1064,7 @@
       paintDisc(c.x + 0.5, c.y + 0.5, S.mode === "add" ? 1 : 0);
       S.maskOrigin = S.maskOrigin ? S.maskOrigin.replace(/ \(edited\)$/, "") + " (edited)" : "brush";
       S.maskFile = null;
+      S.editPoly = null;
       maskChanged(true);
     }
     updateControls();
@@ -1065,6 +1126,7 @@
 
   function undo() {
     if (!S.undo.length) return;
+    S.editPoly = null;
     S.mask = S.undo.pop();
     S.maskFile = null;
     S.maskOrigin = S.mask ? (S.maskOrigin || "outline").replace(/ \(edited\)$/, "") + " (edited)" : "";
@@ -1112,6 +1174,7 @@
     // the server checks it and its answer or error is shown.
     pushUndo();
     S.mask = null;
+    S.editPoly = null;
     S.maskFile = file;
     S.maskOrigin = "uploaded mask " + file.name;
     maskChanged(true);
@@ -1657,6 +1720,7 @@
       S.maskFile = null;
       S.maskOrigin = "";
       S.poly = [];
+      S.editPoly = null;
       maskChanged(true);
       setStatus("Outline cleared.");
     });
@@ -1725,6 +1789,7 @@
       maskOrigin: S.maskOrigin,
       polygon: S.poly.map((p) => p.slice()),
       lastPolygon: S.lastPolygon,
+      editPolygon: S.editPoly,
       cursor: S.cursor ? { x: S.cursor.x, y: S.cursor.y } : null,
       busy: S.busy,
       result: S.result,
