@@ -5,3 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/radiomix study busi --out out/busi-study --force
+echo "open the model in the browser (outline a lesion, get its prediction):"
+echo "  .venv/bin/radiomix app out/busi-study"
