@@ -460,22 +460,38 @@ def test_keyboard_only(page, app_server, busi_case, reference, tmp_path):
     # the cursor on the image: arrows (Shift for 10 pixels), Enter places the seed
     tab_to("view")
     assert focus_ring("#view") != "none"
+
+    def move_cursor(tx: int, ty: int) -> None:
+        cur = state(page)["cursor"]
+        for delta, plus, minus in (
+            (tx - cur["x"], "ArrowRight", "ArrowLeft"),
+            (ty - cur["y"], "ArrowDown", "ArrowUp"),
+        ):
+            key = plus if delta > 0 else minus
+            for _ in range(abs(delta) // 10):
+                page.keyboard.press("Shift+" + key)
+            for _ in range(abs(delta) % 10):
+                page.keyboard.press(key)
+        assert state(page)["cursor"] == {"x": tx, "y": ty}
+
     rows, cols = np.nonzero(reference)
-    tx, ty = int(np.median(cols)), int(np.median(rows))
-    cur = state(page)["cursor"]
-    for delta, plus, minus in (
-        (tx - cur["x"], "ArrowRight", "ArrowLeft"),
-        (ty - cur["y"], "ArrowDown", "ArrowUp"),
-    ):
-        key = plus if delta > 0 else minus
-        for _ in range(abs(delta) // 10):
-            page.keyboard.press("Shift+" + key)
-        for _ in range(abs(delta) % 10):
-            page.keyboard.press(key)
-    assert state(page)["cursor"] == {"x": tx, "y": ty}
+    move_cursor(int(np.median(cols)), int(np.median(rows)))
     page.keyboard.press("Enter")
     st = wait_mask(page)
     assert st["maskOrigin"] == "seed"
+
+    # a box: Enter at one corner, Enter at the other
+    page.keyboard.press("b")
+    x0, y0, x1, y1 = bounds(reference)
+    move_cursor(x0 - 2, y0 - 2)
+    page.keyboard.press("Enter")
+    move_cursor(x1 + 2, y1 + 2)
+    with page.expect_response("**/api/segment"):
+        page.keyboard.press("Enter")
+    st = wait_mask(page)
+    assert st["maskOrigin"] == "box"
+    bx0, by0, bx1, by1 = st["maskBounds"]
+    assert x0 - 2 <= bx0 and by0 >= y0 - 2 and bx1 <= x1 + 2 and by1 <= y1 + 2
 
     # window/level sliders with the arrow keys
     page.focus("#window")

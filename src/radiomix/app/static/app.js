@@ -429,36 +429,55 @@
     requestRender();
   }
 
-  function rebuildOverlay() {
+  let overlayData = null;
+
+  /** Redraw the outline overlay, all of it or only the pixels of [x0, y0, x1, y1]
+   * (inclusive; a brush stroke changes little of a large image). */
+  function rebuildOverlay(rect) {
     if (!S.w || !S.viewable) return;
-    const img = new ImageData(S.w, S.h);
-    const d = img.data;
+    const w = S.w;
+    const h = S.h;
+    if (!overlayData || overlayData.width !== w || overlayData.height !== h) {
+      overlayData = new ImageData(w, h);
+      rect = null;
+    }
+    let c0 = 0;
+    let r0 = 0;
+    let c1 = w - 1;
+    let r1 = h - 1;
+    if (rect) {
+      // one more pixel around: the edge of its neighbours may change too
+      c0 = Math.max(0, Math.floor(rect[0]) - 1);
+      r0 = Math.max(0, Math.floor(rect[1]) - 1);
+      c1 = Math.min(w - 1, Math.ceil(rect[2]) + 1);
+      r1 = Math.min(h - 1, Math.ceil(rect[3]) + 1);
+      if (c1 < c0 || r1 < r0) return;
+    }
+    const d = overlayData.data;
     const m = S.mask;
-    if (m) {
-      const w = S.w;
-      const h = S.h;
-      for (let r = 0; r < h; r++) {
-        for (let c = 0; c < w; c++) {
-          const i = r * w + c;
-          if (!m[i]) continue;
-          const edge =
-            c === 0 || r === 0 || c === w - 1 || r === h - 1 || !m[i - 1] || !m[i + 1] || !m[i - w] || !m[i + w];
-          const j = 4 * i;
-          if (edge) {
-            d[j] = 255;
-            d[j + 1] = 214;
-            d[j + 2] = 0;
-            d[j + 3] = 255;
-          } else {
-            d[j] = 0;
-            d[j + 1] = 190;
-            d[j + 2] = 255;
-            d[j + 3] = 56;
-          }
+    for (let r = r0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++) {
+        const i = r * w + c;
+        const j = 4 * i;
+        if (!m || !m[i]) {
+          d[j + 3] = 0;
+          continue;
+        }
+        const edge = c === 0 || r === 0 || c === w - 1 || r === h - 1 || !m[i - 1] || !m[i + 1] || !m[i - w] || !m[i + w];
+        if (edge) {
+          d[j] = 255;
+          d[j + 1] = 214;
+          d[j + 2] = 0;
+          d[j + 3] = 255;
+        } else {
+          d[j] = 0;
+          d[j + 1] = 190;
+          d[j + 2] = 255;
+          d[j + 3] = 56;
         }
       }
     }
-    overlay.getContext("2d").putImageData(img, 0, 0);
+    overlay.getContext("2d").putImageData(overlayData, 0, 0, c0, r0, c1 - c0 + 1, r1 - r0 + 1);
     requestRender();
   }
 
@@ -721,6 +740,11 @@
     }
   }
 
+  function brushRect(a, b) {
+    const R = brushRadius() + 1;
+    return [Math.min(a[0], b[0]) - R, Math.min(a[1], b[1]) - R, Math.max(a[0], b[0]) + R, Math.max(a[1], b[1]) + R];
+  }
+
   function paintSegment(a, b, value) {
     const step = Math.max(0.5, brushRadius() / 2);
     const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
@@ -852,12 +876,14 @@
     } else if (S.mode === "add" || S.mode === "erase") {
       pushUndo();
       S.drag = { kind: "brush", last: [p.x, p.y] };
+      const hadMask = !!S.mask;
       paintDisc(p.x, p.y, S.mode === "add" ? 1 : 0);
       S.maskOrigin = S.maskOrigin ? S.maskOrigin.replace(/ \(edited\)$/, "") + " (edited)" : "brush";
       S.maskFile = null;
       S.editPoly = null;
-      rebuildOverlay();
+      rebuildOverlay(hadMask ? brushRect([p.x, p.y], [p.x, p.y]) : null);
     }
+    updateControls();
     requestRender();
   });
 
@@ -920,8 +946,8 @@
         }
       } else if (d.kind === "brush") {
         paintSegment(d.last, [p.x, p.y], S.mode === "add" ? 1 : 0);
+        rebuildOverlay(brushRect(d.last, [p.x, p.y]));
         d.last = [p.x, p.y];
-        rebuildOverlay();
       }
     }
     requestRender();
@@ -953,6 +979,7 @@
     } else if (d.kind === "brush") {
       maskChanged(true);
     }
+    updateControls();
     requestRender();
   });
 
