@@ -310,3 +310,52 @@ def test_audit_log_records_hashes_and_answers(client, app_server, busi_case):
 def test_foreign_host_header_is_refused(client):
     r = client.get("/api/health", headers={"Host": "evil.example"})
     _check_error(r, 400)
+
+
+# ------------------------------------------------------------------ preview and 3D
+
+
+def _nifti_3d(tmp_path: Path) -> bytes:
+    import SimpleITK as sitk
+
+    z, y, x = np.mgrid[:5, :64, :64]
+    vol = (100 + 900 * (((y - 32) ** 2 + (x - 30) ** 2) < 12**2) * (z >= 1) * (z <= 3)).astype(
+        np.int16
+    )
+    vol += np.random.default_rng(0).integers(0, 40, vol.shape).astype(np.int16)
+    path = tmp_path / "v.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(vol), str(path))
+    return path.read_bytes()
+
+
+def test_preview_of_a_3d_volume_and_its_slices(client, tmp_path):
+    data = _nifti_3d(tmp_path)
+    r = client.post("/api/preview", files={"image": data}, data={"slice": "2"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["width"], body["height"], body["slices"], body["slice"]) == (64, 64, 5, 2)
+    grey = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["png"]))))
+    assert grey.shape == (64, 64) and grey.dtype == np.uint8 and grey.max() > 200
+    assert client.post("/api/preview", files={"image": data}).json()["slice"] == 2  # middle
+    _check_error(client.post("/api/preview", files={"image": data}, data={"slice": "9"}), 400)
+    _check_error(client.post("/api/preview", files={"image": data}, data={"slice": "x"}), 400)
+    # a box on slice 2 outlines the disc there
+    r = client.post(
+        "/api/segment", files={"image": data}, data={"box": "16,18,44,46", "slice": "2"}
+    )
+    assert r.status_code == 200, r.text
+    mask = np.asarray(Image.open(io.BytesIO(r.content))) > 0
+    disc = ((np.mgrid[:64, :64][0] - 32) ** 2 + (np.mgrid[:64, :64][1] - 30) ** 2) < 12**2
+    assert 2 * np.sum(mask & disc) / (mask.sum() + disc.sum()) > 0.8
+    msg = _check_error(
+        client.post("/api/segment", files={"image": data}, data={"seed": "30,32"}), 400
+    )
+    assert "slice" in msg
+
+
+def test_preview_of_an_8_bit_image_is_unchanged(client, busi_case):
+    r = client.post("/api/preview", files={"image": _image_bytes(busi_case)})
+    body = r.json()
+    grey = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["png"]))))
+    assert np.array_equal(grey, np.asarray(Image.open(busi_case[0]).convert("L")))
+    assert body["scaling"] == {"low": 0.0, "high": 255.0} and body["slices"] == 1

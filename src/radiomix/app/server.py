@@ -8,6 +8,9 @@ Routes
 ``GET /api/model``        the model card
 ``POST /api/segment``     multipart ``image`` + ``box`` or ``seed`` -> PNG mask (0/255)
 ``POST /api/predict``     multipart ``image`` + one of ``mask`` / ``box`` / ``seed`` -> JSON
+``POST /api/preview``     multipart ``image`` [+ ``slice``] -> one slice as an 8-bit PNG (JSON)
+
+``box`` and ``seed`` on a 3D image need ``slice=K`` (0-based): the outline is drawn on it.
 
 Every error is ``{"error": "one sentence"}`` with a 4xx status; an unexpected failure is a
 500 with the same form and no traceback (the traceback goes to the server log, without any
@@ -275,7 +278,7 @@ def create_app(
             if isinstance(v, Upload):
                 out[f"{k}_sha256"] = v.sha256
                 out[f"{k}_bytes"] = len(v.data)
-            elif k in ("box", "seed"):
+            elif k in ("box", "seed", "slice"):
                 out[k] = v[:64]
         return out
 
@@ -300,9 +303,12 @@ def create_app(
             image = file_field(fields, "image")
             if image is None:
                 raise RequestError("no image: send the image file in the field 'image'")
-            _check_fields(fields, {"image", "box", "seed"})
+            _check_fields(fields, {"image", "box", "seed", "slice"})
             mask, _ = service.segment(
-                image, box=text_field(fields, "box"), seed=text_field(fields, "seed")
+                image,
+                box=text_field(fields, "box"),
+                seed=text_field(fields, "seed"),
+                slice_index=text_field(fields, "slice"),
             )
             return mask_png(mask)
 
@@ -310,18 +316,32 @@ def create_app(
         audit.write("segment", inputs_of(fields), 200, {"mask_png_sha256": _sha(png)})
         return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
+    @app.post("/api/preview")
+    async def preview(request: Request) -> JSONResponse:
+        def work(fields: dict[str, Any]) -> dict[str, Any]:
+            image = file_field(fields, "image")
+            if image is None:
+                raise RequestError("no image: send the image file in the field 'image'")
+            _check_fields(fields, {"image", "slice"})
+            return service.preview(image, slice_index=text_field(fields, "slice"))
+
+        answer, fields = await compute("preview", request, work)
+        audit.write("preview", inputs_of(fields), 200, {"slice": answer.get("slice")})
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
     @app.post("/api/predict")
     async def predict(request: Request) -> JSONResponse:
         def work(fields: dict[str, Any]) -> dict[str, Any]:
             image = file_field(fields, "image")
             if image is None:
                 raise RequestError("no image: send the image file in the field 'image'")
-            _check_fields(fields, {"image", "mask", "box", "seed"})
+            _check_fields(fields, {"image", "mask", "box", "seed", "slice"})
             return service.predict(
                 image,
                 mask=file_field(fields, "mask"),
                 box=text_field(fields, "box"),
                 seed=text_field(fields, "seed"),
+                slice_index=text_field(fields, "slice"),
             )
 
         answer, fields = await compute("predict", request, work)

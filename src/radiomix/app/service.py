@@ -243,13 +243,28 @@ def _check_in_image(values: tuple[float, ...], what: str, shape: tuple[int, int,
             )
 
 
-def mask_png(mask: np.ndarray) -> bytes:
-    """A 2D boolean mask as a PNG with 0 and 255."""
+def _png_bytes(array: np.ndarray) -> bytes:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray((np.asarray(mask) > 0).astype(np.uint8) * 255).save(buf, format="PNG")
+    Image.fromarray(array).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def mask_png(mask: np.ndarray) -> bytes:
+    """A 2D boolean mask as a PNG with 0 and 255."""
+    return _png_bytes((np.asarray(mask) > 0).astype(np.uint8) * 255)
+
+
+def _slice_of(text: str | None, n: int) -> int:
+    """The slice index of a ``slice`` field (0-based), checked against ``n`` slices."""
+    try:
+        k = int(str(text).strip())
+    except ValueError:
+        raise RequestError(f"slice {text!r}: give a whole number from 0 to {n - 1}") from None
+    if not 0 <= k < n:
+        raise RequestError(f"slice {k} is outside the image, whose slices run from 0 to {n - 1}")
+    return k
 
 
 def _jsonable(value: Any) -> Any:
@@ -546,29 +561,82 @@ class AppService:
     # ---------------------------------------------------------------- endpoints
 
     def segment(
-        self, image: Upload, *, box: str | None = None, seed: str | None = None
+        self,
+        image: Upload,
+        *,
+        box: str | None = None,
+        seed: str | None = None,
+        slice_index: str | None = None,
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """The outline of one prompt: (2D boolean mask, information)."""
+        """The outline of one prompt: (2D boolean mask of the image or its slice, information)."""
         if (box is None) == (seed is None):
             raise RequestError("give exactly one prompt: box=x0,y0,x1,y1 or seed=x,y")
         with private_folder() as folder:
             path, fmt = self._write(folder, image, "image", "image")
             vol, _ = self._read_image(path, fmt)
-        mask = self._outline(vol, box=box, seed=seed)
-        return mask.array[0] if mask.shape[0] == 1 else mask.array, {"format": fmt}
+        mask = self._outline(vol, box=box, seed=seed, slice_index=slice_index)
+        k = _slice_of(slice_index, vol.shape[0]) if vol.shape[0] > 1 else 0
+        return np.asarray(mask.array[k]), {"format": fmt, "slice": k, "slices": vol.shape[0]}
 
-    def _outline(self, image: Volume, *, box: str | None, seed: str | None) -> Volume:
+    def preview(self, image: Upload, *, slice_index: str | None = None) -> dict[str, Any]:
+        """One slice of an image as an 8-bit grey PNG, for a page that cannot decode it.
+
+        8-bit data is shown as it is; other data is mapped linearly from the volume's
+        minimum to its maximum (``scaling`` gives both).
+        """
+        with private_folder() as folder:
+            path, fmt = self._write(folder, image, "image", "image")
+            vol, notes = self._read_image(path, fmt)
+        nz, ny, nx = vol.shape
+        k = _slice_of(slice_index, nz) if slice_index is not None else nz // 2
+        arr = np.asarray(vol.array, dtype=np.float64)
+        finite = arr[np.isfinite(arr)]
+        lo = float(finite.min()) if finite.size else 0.0
+        hi = float(finite.max()) if finite.size else 0.0
+        if vol.array.dtype == np.uint8 or (
+            lo >= 0 and hi <= 255 and np.all(finite == np.round(finite))
+        ):
+            low, high = 0.0, 255.0
+        else:
+            low, high = lo, hi if hi > lo else lo + 1.0
+        plane = np.nan_to_num(arr[k], nan=low, posinf=high, neginf=low)
+        grey = np.clip(np.round((plane - low) / (high - low) * 255), 0, 255).astype(np.uint8)
+        return {
+            "png": base64.b64encode(_png_bytes(grey)).decode("ascii"),
+            "width": nx,
+            "height": ny,
+            "slices": nz,
+            "slice": k,
+            "format": fmt,
+            "scaling": {"low": low, "high": high},
+            "warnings": notes,
+        }
+
+    def _outline(
+        self,
+        image: Volume,
+        *,
+        box: str | None,
+        seed: str | None,
+        slice_index: str | None = None,
+    ) -> Volume:
         from radiomix.segment import segment_prompt
 
-        if image.shape[0] != 1:
-            raise RequestError(
-                "box and seed outline 2D images; for a 3D image upload a mask instead"
-            )
         b = _parse_prompt(box, "box", 4)
         s = _parse_prompt(seed, "seed", 2)
         for values, what in ((b, "box"), (s, "seed")):
             if values is not None:
                 _check_in_image(values, what, image.shape)
+        if image.shape[0] > 1:  # a 3D image: the prompt lies on one slice
+            if slice_index is None:
+                raise RequestError(
+                    f"the image has {image.shape[0]} slices: send slice=K with the box or seed"
+                )
+            k = float(_slice_of(slice_index, image.shape[0]))
+            if b is not None:
+                b = (b[0], b[1], k, b[2], b[3], k)
+            if s is not None:
+                s = (s[0], s[1], k)
         try:
             mask = segment_prompt(image, seeds=[s] if s is not None else None, box=b)
         except RadiomixError as exc:
@@ -584,6 +652,7 @@ class AppService:
         mask: Upload | None = None,
         box: str | None = None,
         seed: str | None = None,
+        slice_index: str | None = None,
     ) -> dict[str, Any]:
         """The answer of ``/api/predict`` for one image and one outline."""
         from radiomix.learn.apply import predict_case
@@ -604,7 +673,7 @@ class AppService:
                 img_in: Any = image_path  # the files, read as radiomix predict reads them
                 mask_in: Any = mask_path
             else:
-                outline = self._outline(vol, box=box, seed=seed)
+                outline = self._outline(vol, box=box, seed=seed, slice_index=slice_index)
                 roi = np.asarray(outline.array, bool)
                 source = "box (graph cut)" if box is not None else "seed (rays)"
                 img_in, mask_in = vol, outline.with_array(roi.astype(np.uint8))
