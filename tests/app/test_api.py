@@ -328,7 +328,27 @@ def _nifti_3d(tmp_path: Path) -> bytes:
     return path.read_bytes()
 
 
-def test_preview_of_a_3d_volume_and_its_slices(client, tmp_path):
+def test_a_box_or_seed_on_a_3d_volume_needs_its_slice(client, tmp_path):
+    data = _nifti_3d(tmp_path)
+    r = client.post(
+        "/api/segment", files={"image": data}, data={"box": "16,18,44,46", "slice": "2"}
+    )
+    assert r.status_code == 200, r.text
+    mask = np.asarray(Image.open(io.BytesIO(r.content))) > 0
+    yy, xx = np.mgrid[:64, :64]
+    disc = ((yy - 32) ** 2 + (xx - 30) ** 2) < 12**2
+    assert 2 * np.sum(mask & disc) / (mask.sum() + disc.sum()) > 0.8
+    msg = _check_error(
+        client.post("/api/segment", files={"image": data}, data={"seed": "30,32"}), 400
+    )
+    assert "slice" in msg
+    _check_error(
+        client.post("/api/segment", files={"image": data}, data={"seed": "30,32", "slice": "9"}),
+        400,
+    )
+
+
+def test_preview_of_a_3d_volume_and_of_an_8_bit_image(client, busi_case, tmp_path):
     data = _nifti_3d(tmp_path)
     r = client.post("/api/preview", files={"image": data}, data={"slice": "2"})
     assert r.status_code == 200, r.text
@@ -337,25 +357,11 @@ def test_preview_of_a_3d_volume_and_its_slices(client, tmp_path):
     grey = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["png"]))))
     assert grey.shape == (64, 64) and grey.dtype == np.uint8 and grey.max() > 200
     assert client.post("/api/preview", files={"image": data}).json()["slice"] == 2  # middle
-    _check_error(client.post("/api/preview", files={"image": data}, data={"slice": "9"}), 400)
-    _check_error(client.post("/api/preview", files={"image": data}, data={"slice": "x"}), 400)
-    # a box on slice 2 outlines the disc there
-    r = client.post(
-        "/api/segment", files={"image": data}, data={"box": "16,18,44,46", "slice": "2"}
-    )
-    assert r.status_code == 200, r.text
-    mask = np.asarray(Image.open(io.BytesIO(r.content))) > 0
-    disc = ((np.mgrid[:64, :64][0] - 32) ** 2 + (np.mgrid[:64, :64][1] - 30) ** 2) < 12**2
-    assert 2 * np.sum(mask & disc) / (mask.sum() + disc.sum()) > 0.8
-    msg = _check_error(
-        client.post("/api/segment", files={"image": data}, data={"seed": "30,32"}), 400
-    )
-    assert "slice" in msg
-
-
-def test_preview_of_an_8_bit_image_is_unchanged(client, busi_case):
-    r = client.post("/api/preview", files={"image": _image_bytes(busi_case)})
-    body = r.json()
+    for bad in ("9", "x"):
+        r = client.post("/api/preview", files={"image": data}, data={"slice": bad})
+        assert "slice" in _check_error(r, 400)
+    body = client.post("/api/preview", files={"image": _image_bytes(busi_case)}).json()
     grey = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["png"]))))
     assert np.array_equal(grey, np.asarray(Image.open(busi_case[0]).convert("L")))
     assert body["scaling"] == {"low": 0.0, "high": 255.0} and body["slices"] == 1
+    _check_error(client.post("/api/preview", files={"image": b"GIF89a" + bytes(50)}), 415)
