@@ -406,10 +406,13 @@ def test_bad_upload_shows_its_message(page, app_server, busi_case, tmp_path):
     bad = tmp_path / "x.png"
     bad.write_text("hello, I am not an image\n")
     open_page(page, app_server)
-    page.set_input_files("#image-input", str(bad))
+    with page.expect_response("**/api/preview") as resp:  # the browser failed: the server says why
+        page.set_input_files("#image-input", str(bad))
+    assert resp.value.status in (400, 415)
+    error = resp.value.json()["error"]
     page.wait_for_function("document.getElementById('message').textContent.length > 0")
     message = page.inner_text("#message")
-    assert "x.png" in message and "image" in message
+    assert "x.png" in message and error.rstrip(".").lower() in message.lower()
     assert page.get_attribute("#message", "role") == "alert"
     assert state(page)["width"] == 0
     assert page.is_disabled("#predict")
@@ -534,26 +537,87 @@ def test_token_page(page, app_server_token):
     assert page.inner_text("#message") == ""
 
 
-def test_volume_formats_without_preview(page, app_server, busi_case, tmp_path):
-    """A NIfTI image and mask: the browser cannot show them and the server has no preview;
-    the page says so, sends both files as they are, and shows the answer, which is
-    ``radiomix predict``'s on the same files."""
+def write_nifti(array: np.ndarray, path: Path) -> Path:
     import SimpleITK as sitk
 
+    sitk.WriteImage(sitk.GetImageFromArray(array), str(path))
+    return path
+
+
+def test_nifti_2d_previewed_outlined_and_predicted(page, app_server, busi_case, tmp_path):
+    """A 2D NIfTI image: the server renders it, the page outlines it like a PNG and sends its
+    own PNG mask; the answer is ``radiomix predict``'s on the NIfTI image and that mask."""
     image, mask = busi_case
-    nii, nii_mask = tmp_path / "case.nii.gz", tmp_path / "case_mask.nii.gz"
     grey = np.asarray(Image.open(image).convert("L"))
-    sitk.WriteImage(sitk.GetImageFromArray(grey[None].astype(np.float32)), str(nii))
-    ref = (np.asarray(Image.open(mask).convert("L")) > 0).astype(np.uint8)
-    sitk.WriteImage(sitk.GetImageFromArray(ref[None]), str(nii_mask))
+    nii = write_nifti(grey[None].astype(np.float32), tmp_path / "case.nii.gz")
     open_page(page, app_server)
-    page.set_input_files("#image-input", str(nii))
-    page.wait_for_function("document.getElementById('status').textContent.includes('case.nii.gz')")
-    wait_idle(page)
-    assert "load its mask file" in page.inner_text("#empty")
-    assert page.is_disabled("#predict")
-    page.set_input_files("#mask-input", str(nii_mask))
+    open_image(page, nii)
+    st = state(page)
+    assert (st["width"], st["height"], st["slices"]) == (grey.shape[1], grey.shape[0], 1)
+    assert page.is_hidden("#slice-bar")
+    reference = np.asarray(Image.open(mask).convert("L")) > 0
+    x0, y0, x1, y1 = bounds(reference)
+    drag(page, [(x0 - 1.5, y0 - 1.5), (x1 + 2.5, y1 + 2.5)])
+    wait_mask(page)
     answer = predict(page)
-    assert shown_probability(page) == f"{answer['probability']:.6f}"
-    cli = cli_probability(app_server.run_dir, nii, nii_mask)
+    check_answer_shown(page, answer)
+    used = download_mask(page, tmp_path)
+    cli = cli_probability(app_server.run_dir, nii, used)
     assert abs(answer["probability"] - cli) <= 1e-9
+
+
+def test_nifti_3d_slices(page, app_server, busi_case, tmp_path):
+    """A 3D NIfTI image: a slice slider (mouse and PageUp/PageDown), a box on one slice
+    outlined by the server on that slice, the prediction from the same box and slice equal
+    to ``radiomix predict`` with that outline as a volume; a mask volume is sent as it is."""
+    image, mask = busi_case
+    grey = np.asarray(Image.open(image).convert("L")).astype(np.float32)
+    volume = np.stack([np.flipud(grey), grey, grey[:, ::-1]])
+    nii = write_nifti(volume, tmp_path / "volume.nii.gz")
+    open_page(page, app_server)
+    page.keyboard.press("p")
+    open_image(page, nii)
+    st = state(page)
+    assert (st["slices"], st["slice"]) == (3, 1)  # the middle slice first
+    assert st["mode"] == "box"  # drawn outlines are 2D: the tool fell back to the box
+    assert page.is_disabled("input[value=polygon]") and page.is_disabled("input[value=add]")
+    assert "of 3" in page.inner_text("#slice-bar")
+    page.focus("#slice")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "window.radiomixApp.state().slice === 2 && !document.body.classList.contains('busy')"
+    )
+    page.locator("#view").focus()
+    page.keyboard.press("PageDown")
+    page.keyboard.press("PageDown")
+    page.wait_for_function(
+        "window.radiomixApp.state().slice === 0 && !document.body.classList.contains('busy')"
+    )
+    # the slice shown is the volume's slice 0 (flipped upside down)
+    for x, y in ((10, 20), (200, 100), (400, 350)):
+        assert page.evaluate(f"window.radiomixApp.pixel({x}, {y})") == volume[0, y, x]
+    reference = np.flipud(np.asarray(Image.open(mask).convert("L")) > 0)
+    x0, y0, x1, y1 = bounds(reference)
+    # (the server refuses a box on a volume without its slice: this one is sent with it)
+    drag(page, [(x0 - 1.5, y0 - 1.5), (x1 + 2.5, y1 + 2.5)])
+    st = wait_mask(page)
+    assert st["maskSlice"] == 0 and st["prompt"]["slice"] == 0
+    outline = png_mask(download_mask(page, tmp_path).read_bytes())
+    assert dice(outline, reference) > 0.6
+    answer = predict(page)
+    check_answer_shown(page, answer)
+    # the same outline as a volume, given to radiomix predict
+    vol_mask = np.zeros(volume.shape, np.uint8)
+    vol_mask[0] = outline
+    cli = cli_probability(app_server.run_dir, nii, write_nifti(vol_mask, tmp_path / "m.nii.gz"))
+    assert abs(answer["probability"] - cli) <= 1e-9
+    # another slice: the outline is not drawn there
+    page.keyboard.press("PageUp")
+    page.wait_for_function(
+        "window.radiomixApp.state().slice === 1 && !document.body.classList.contains('busy')"
+    )
+    # a mask volume goes as it is
+    page.set_input_files("#mask-input", str(tmp_path / "m.nii.gz"))
+    answer2 = predict(page)
+    assert answer2["probability"] == pytest.approx(cli, abs=1e-9)
+    assert shown_probability(page) == f"{cli:.6f}"

@@ -49,6 +49,10 @@
     poly: [],
     lastPolygon: null,
     editPoly: null, // the closed polygon's corners while its outline is unedited
+    maskSlice: 0, // the slice of a 3D image that the outline lies on
+    prompt: null, // the box or seed of an unedited server outline: sent again for 3D images
+    sliceWanted: null,
+    sliceLoading: false,
     fitted: true,
     cursor: null,
     boxAnchor: null,
@@ -277,6 +281,7 @@
     S.undo = [];
     S.poly = [];
     S.editPoly = null;
+    S.prompt = null;
     S.lastPolygon = null;
     S.boxAnchor = null;
     S.drag = null;
@@ -317,10 +322,11 @@
         setPixels(decoded);
         setStatus("Opened " + file.name + " (" + S.w + " × " + S.h + ").");
       } else {
-        await openViaServer(file, 0, browserError !== null || BROWSER_TYPES.test(file.name));
+        await openViaServer(file, null, browserError !== null || BROWSER_TYPES.test(file.name));
       }
     } catch (err) {
-      failOpen(file, err instanceof ApiError ? err.message : "“" + file.name + "” could not be opened.");
+      const why = err instanceof ApiError ? err.message : "";
+      failOpen(file, why.includes(file.name) ? why : "“" + file.name + "” could not be opened" + (why ? ": " + why : "."));
     } finally {
       busy(-1);
       updateControls();
@@ -347,7 +353,7 @@
   async function openViaServer(file, slice, browserFailed) {
     const form = new FormData();
     form.append("image", file, "upload");
-    form.append("slice", String(slice));
+    if (slice !== null) form.append("slice", String(slice)); // else the server's middle slice
     let resp;
     try {
       resp = await api("/api/preview", { method: "POST", body: form });
@@ -376,13 +382,14 @@
     S.file = file;
     S.slices = Math.max(1, body.slices || body.depth || 1);
     S.slice = body.slice || 0;
-    setPixels(decoded, slice !== 0 || S.slices > 1);
+    setPixels(decoded, slice !== null);
     const bar = $("slice-bar");
     bar.hidden = S.slices <= 1;
     $("slice").max = String(S.slices - 1);
     $("slice").value = String(S.slice);
     $("slice-out").textContent = String(S.slice + 1);
     $("slice-count").textContent = String(S.slices);
+    if (S.slices > 1 && !["pan", "box", "seed"].includes(S.mode)) setMode("box");
     setStatus("Opened " + file.name + " (" + S.w + " × " + S.h + (S.slices > 1 ? " × " + S.slices : "") + ").");
   }
 
@@ -454,7 +461,7 @@
       if (c1 < c0 || r1 < r0) return;
     }
     const d = overlayData.data;
-    const m = S.mask;
+    const m = S.slices > 1 && S.maskSlice !== S.slice ? null : S.mask;
     for (let r = r0; r <= r1; r++) {
       for (let c = c0; c <= c1; c++) {
         const i = r * w + c;
@@ -659,6 +666,8 @@
 
   function setMask(mask, origin) {
     S.editPoly = null;
+    S.prompt = null;
+    S.maskSlice = S.slice;
     S.mask = mask;
     S.maskFile = null;
     S.maskOrigin = origin;
@@ -785,6 +794,8 @@
     const form = new FormData();
     form.append("image", S.file, "upload");
     for (const k in params) form.append(k, params[k]);
+    const slice = S.slice;
+    if (S.slices > 1) form.append("slice", String(slice));
     busy(+1, "Outlining from the " + label + "…");
     try {
       const resp = await api("/api/segment", { method: "POST", body: form, signal: abort.signal });
@@ -792,6 +803,8 @@
       if (decoded.w !== S.w || decoded.h !== S.h) throw new ApiError("The server's outline is not of the image's size.");
       pushUndo();
       setMask(rgbaToMask(decoded.data, decoded.w, decoded.h), label);
+      S.prompt = Object.assign({ slice: slice }, params);
+      S.maskSlice = slice;
       setStatus("Outline from the " + label + ": " + maskArea() + " pixels. Correct it with the brush if needed, then predict.");
     } catch (err) {
       if (err.name === "AbortError") return;
@@ -881,6 +894,7 @@
       S.maskOrigin = S.maskOrigin ? S.maskOrigin.replace(/ \(edited\)$/, "") + " (edited)" : "brush";
       S.maskFile = null;
       S.editPoly = null;
+      S.prompt = null;
       rebuildOverlay(hadMask ? brushRect([p.x, p.y], [p.x, p.y]) : null);
     }
     updateControls();
@@ -1092,6 +1106,7 @@
       S.maskOrigin = S.maskOrigin ? S.maskOrigin.replace(/ \(edited\)$/, "") + " (edited)" : "brush";
       S.maskFile = null;
       S.editPoly = null;
+      S.prompt = null;
       maskChanged(true);
     }
     updateControls();
@@ -1128,7 +1143,7 @@
     else if (k === "]") stepBrush(+1);
     else if ((k === "PageUp" || k === "PageDown") && S.slices > 1) {
       ev.preventDefault();
-      changeSlice(S.slice + (k === "PageUp" ? 1 : -1));
+      changeSlice((S.sliceWanted !== null ? S.sliceWanted : S.slice) + (k === "PageUp" ? 1 : -1));
     }
   });
 
@@ -1154,6 +1169,7 @@
   function undo() {
     if (!S.undo.length) return;
     S.editPoly = null;
+    S.prompt = null;
     S.mask = S.undo.pop();
     S.maskFile = null;
     S.maskOrigin = S.mask ? (S.maskOrigin || "outline").replace(/ \(edited\)$/, "") + " (edited)" : "";
@@ -1175,7 +1191,7 @@
       return;
     }
     let decoded = null;
-    if (S.viewable && !SERVER_TYPES.test(file.name)) {
+    if (S.viewable && S.slices === 1 && !SERVER_TYPES.test(file.name)) {
       try {
         decoded = await decodeBlob(file);
       } catch (_) {
@@ -1202,6 +1218,7 @@
     pushUndo();
     S.mask = null;
     S.editPoly = null;
+    S.prompt = null;
     S.maskFile = file;
     S.maskOrigin = "uploaded mask " + file.name;
     maskChanged(true);
@@ -1224,8 +1241,19 @@
     const form = new FormData();
     form.append("image", S.file, "upload");
     const sentMask = S.mask ? S.mask.slice() : null;
-    if (S.mask) form.append("mask", await maskToPng(S.mask, S.w, S.h), "mask.png");
-    else form.append("mask", S.maskFile, "mask");
+    if (S.slices > 1 && !S.maskFile) {
+      // a 3D image: the server outlines the slice again from the same box or seed (a drawn
+      // 2D outline cannot be sent for a volume)
+      if (!S.prompt) {
+        showError("On a 3D image, outline with a box or a seed, or load a mask file of the whole volume.");
+        return;
+      }
+      for (const k in S.prompt) form.append(k, String(S.prompt[k]));
+    } else if (S.mask) {
+      form.append("mask", await maskToPng(S.mask, S.w, S.h), "mask.png");
+    } else {
+      form.append("mask", S.maskFile, "mask");
+    }
     busy(+1, "Predicting…");
     try {
       const resp = await api("/api/predict", { method: "POST", body: form });
@@ -1237,7 +1265,7 @@
           const d = await decodeBlob(base64ToBlob(result.mask_png, "image/png"));
           if (d.w === S.w && d.h === S.h) {
             S.resultMask = rgbaToMask(d.data, d.w, d.h);
-            if (!S.mask) {
+            if (!S.mask && S.slices === 1) {
               S.mask = S.resultMask.slice();
               S.maskFile = null;
               rebuildOverlay();
@@ -1585,8 +1613,9 @@
   async function downloadMask() {
     const m = S.mask;
     if (!m) return;
-    download(await maskToPng(m, S.w, S.h), stem() + "_mask.png");
-    setStatus("Mask saved as " + stem() + "_mask.png.");
+    const name = stem() + (S.slices > 1 ? "_slice" + S.maskSlice : "") + "_mask.png";
+    download(await maskToPng(m, S.w, S.h), name);
+    setStatus("Mask saved as " + name + ".");
   }
 
   function esc(s) {
@@ -1692,15 +1721,25 @@
 
   async function changeSlice(k) {
     if (!S.file || S.slices <= 1) return;
-    k = Math.max(0, Math.min(S.slices - 1, k));
-    if (k === S.slice) return;
-    busy(+1, "Slice " + (k + 1) + "…");
+    S.sliceWanted = Math.max(0, Math.min(S.slices - 1, k));
+    $("slice").value = String(S.sliceWanted);
+    $("slice-out").textContent = String(S.sliceWanted + 1);
+    if (S.sliceLoading) return; // the loop below fetches the latest wanted slice
+    S.sliceLoading = true;
+    busy(+1);
     try {
-      await openViaServer(S.file, k, false);
+      while (S.sliceWanted !== null && S.sliceWanted !== S.slice) {
+        const want = S.sliceWanted;
+        setStatus("Slice " + (want + 1) + " of " + S.slices + "…");
+        await openViaServer(S.file, want, false);
+      }
     } catch (err) {
       showError(err instanceof ApiError ? err.message : "The slice could not be shown.");
     } finally {
+      S.sliceLoading = false;
+      S.sliceWanted = null;
       busy(-1);
+      setStatus("Slice " + (S.slice + 1) + " of " + S.slices + (S.mask && S.maskSlice === S.slice ? " (outlined)." : "."));
     }
   }
 
@@ -1715,10 +1754,12 @@
     $("undo").disabled = !S.undo.length;
     $("clear-mask").disabled = !hasMask;
     $("close-polygon").disabled = !(S.mode === "polygon" && S.poly.length >= 3);
-    const drawable = S.viewable && S.slices <= 1;
+    // a 3D image: box and seed on a slice; drawn outlines are 2D only
     for (const r of document.querySelectorAll('input[name="mode"]')) {
-      r.disabled = !drawable && r.value !== "pan";
+      const ok = r.value === "pan" || (S.viewable && (S.slices <= 1 || r.value === "box" || r.value === "seed"));
+      r.disabled = !ok;
     }
+    $("brush-size").disabled = S.slices > 1;
   }
 
   function wire() {
@@ -1748,6 +1789,7 @@
       S.maskOrigin = "";
       S.poly = [];
       S.editPoly = null;
+      S.prompt = null;
       maskChanged(true);
       setStatus("Outline cleared.");
     });
@@ -1758,10 +1800,7 @@
     $("level").addEventListener("input", (ev) => setWL(S.wl.window, Number(ev.target.value)));
     $("wl-auto").addEventListener("click", autoWL);
     $("wl-reset").addEventListener("click", () => setWL(255, 127.5));
-    $("slice").addEventListener("change", (ev) => changeSlice(Number(ev.target.value)));
-    $("slice").addEventListener("input", (ev) => {
-      $("slice-out").textContent = String(Number(ev.target.value) + 1);
-    });
+    $("slice").addEventListener("input", (ev) => changeSlice(Number(ev.target.value)));
     $("predict").addEventListener("click", predict);
     $("mask-download").addEventListener("click", downloadMask);
     $("report-open").addEventListener("click", openReport);
@@ -1818,11 +1857,16 @@
       lastPolygon: S.lastPolygon,
       editPolygon: S.editPoly,
       cursor: S.cursor ? { x: S.cursor.x, y: S.cursor.y } : null,
+      slices: S.slices,
+      slice: S.slice,
+      maskSlice: S.maskSlice,
+      prompt: S.prompt,
       busy: S.busy,
       result: S.result,
       view: Object.assign({}, S.view),
     }),
     toScreen: (x, y) => toScreen(x, y),
+    pixel: (x, y) => (S.pixels ? S.pixels[4 * (y * S.w + x)] : null),
   };
 
   readToken();
