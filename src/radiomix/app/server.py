@@ -121,6 +121,7 @@ def create_app(
     import os
 
     service = AppService(run_dir, model=model)
+    threading.Thread(target=service.warm_up, name="radiomix-warm-up", daemon=True).start()
     limit = int(max_upload_mb * 1024 * 1024)
     audit = _Audit(
         Path(audit_log) if audit_log else Path(run_dir) / "app-audit.jsonl", service.model_id
