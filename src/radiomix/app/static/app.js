@@ -1688,10 +1688,10 @@
       "<p>" + (iv ? "Interval: " + iv.lo.toFixed(3) + " – " + iv.hi.toFixed(3) + " (" + esc(iv.method || "method not stated") + ")" : "No uncertainty interval.") + "</p>" +
       "</div></div>" +
       "<h2>Warnings</h2><ul>" + warnings + "</ul>" +
-      "<h2>What moved this prediction" + (r.explanation_method ? " (" + esc(r.explanation_method) + ")" : "") + "</h2>" +
+      "<h2>What moved this prediction</h2>" + (r.explanation_method ? "<p><small>" + esc(r.explanation_method) + "</small></p>" : "") +
       "<table><thead><tr><th>Feature</th><th>Value</th><th>Training</th><th>Contribution</th></tr></thead><tbody>" + rows + "</tbody></table>" +
       "<h2>Model</h2><p>Model: <code>" + esc(modelId(r)) + "</code><br>Settings hash: <code>" + esc(r.settings_hash || "–") + "</code>" +
-      (m.task ? "<br>Task: " + esc(valueText(m.task)) : "") + (auc ? "<br>AUC (" + esc(m.metrics_source || "validation") + "): " + esc(auc[1]) : "") +
+      (m.task ? "<br>Task: " + esc(valueText(m.task)) : "") + (auc ? "<br>AUC: " + esc(auc[1]) + (m.metrics_source ? "; " + esc(m.metrics_source) : "") : "") +
       (m.intended_use ? "<br>Intended use: " + esc(valueText(m.intended_use)) : "") + "</p>" +
       "<footer>Made by the radiomix app on " + esc(when) + ". Research use only.</footer>" +
       '<p><button onclick="window.print()">Print</button></p>' +
