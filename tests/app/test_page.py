@@ -272,11 +272,27 @@ def test_seed_outline_and_prediction(page, app_server, busi_case, reference):
     image, _ = busi_case
     open_page(page, app_server)
     open_image(page, image)
-    page.click("label:has(input[value=seed])")
-    assert state(page)["mode"] == "seed"
     rows, cols = np.nonzero(reference)
     cx, cy = int(np.median(cols)), int(np.median(rows))
     assert reference[cy, cx]
+    # zoom in with the wheel, move the image (Move tool), change window/level by a right drag
+    before = state(page)["view"]
+    page.mouse.move(*screen(page, cx, cy))
+    page.mouse.wheel(0, -240)
+    page.wait_for_function(f"window.radiomixApp.state().view.scale > {before['scale'] * 1.1}")
+    page.click("label:has(input[value=pan])")
+    view = state(page)["view"]
+    drag(page, [(cx, cy), (cx - 20, cy - 10)])
+    moved = state(page)["view"]
+    assert moved["ox"] < view["ox"] and moved["oy"] < view["oy"]
+    x, y = screen(page, cx, cy)
+    page.mouse.move(x, y)
+    page.mouse.down(button="right")
+    page.mouse.move(x - 40, y + 20, steps=3)
+    page.mouse.up(button="right")
+    assert float(page.input_value("#window")) < 255
+    page.click("label:has(input[value=seed])")
+    assert state(page)["mode"] == "seed"
     page.mouse.click(*screen(page, cx + 0.5, cy + 0.5))
     st = wait_mask(page)
     assert st["maskOrigin"] == "seed"
@@ -503,6 +519,18 @@ def test_keyboard_only(page, app_server, busi_case, reference, tmp_path):
     page.keyboard.press("PageDown")
     assert float(page.input_value("#window")) < 255
     page.focus("#view")
+
+    # a polygon: Enter at each corner, C closes it
+    page.keyboard.press("p")
+    for tx, ty in ((x0, y0), (x1, y0), (x1, y1), (x0, y1)):
+        move_cursor(tx, ty)
+        page.keyboard.press("Enter")
+    page.keyboard.press("c")
+    st = wait_mask(page)
+    assert st["maskOrigin"] == "polygon"
+    # corners at pixel centres; a centre on the right or bottom edge is outside (half-open)
+    assert st["maskBounds"] == [x0, y0, x1 - 1, y1 - 1]
+    page.keyboard.press("b")
 
     # zoom from the keyboard
     scale = state(page)["view"]["scale"]
