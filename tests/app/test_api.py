@@ -365,3 +365,20 @@ def test_preview_of_a_3d_volume_and_of_an_8_bit_image(client, busi_case, tmp_pat
     assert np.array_equal(grey, np.asarray(Image.open(busi_case[0]).convert("L")))
     assert body["scaling"] == {"low": 0.0, "high": 255.0} and body["slices"] == 1
     _check_error(client.post("/api/preview", files={"image": b"GIF89a" + bytes(50)}), 415)
+
+
+def test_a_tiff_of_many_pages_is_measured_before_decoding(monkeypatch):
+    """Many small compressed pages can expand to gigavoxels: the pages' headers are counted."""
+    import tifffile
+
+    from radiomix.app import service
+    from radiomix.errors import RequestError
+
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, np.zeros((5, 20, 20), np.uint8), compression="zlib")
+    monkeypatch.setattr(service, "MAX_VOXELS", 1999)
+    with pytest.raises(RequestError, match="2,000 values") as info:
+        service._check_tiff_pages(buf.getvalue(), "image")
+    assert info.value.status == 413
+    monkeypatch.setattr(service, "MAX_VOXELS", 2000)
+    service._check_tiff_pages(buf.getvalue(), "image")

@@ -185,6 +185,24 @@ def _check_planar_size(data: bytes, fmt: str, what: str) -> None:
         )
 
 
+def _check_tiff_pages(data: bytes, what: str) -> None:
+    """Refuse a TIFF whose pages hold more than :data:`MAX_VOXELS` in all (read from the
+    headers: many small compressed pages can expand to gigavoxels)."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(io.BytesIO(data)) as tif:
+            shape = tif.series[0].shape
+    except (tifffile.TiffFileError, OSError, ValueError, IndexError) as exc:
+        raise RequestError(f"the {what} could not be read as TIFF: {exc}") from None
+    n = int(np.prod([int(s) for s in shape], dtype=np.float64))
+    if n > MAX_VOXELS:
+        raise RequestError(
+            f"the {what} holds {n:,} values, more than the {MAX_VOXELS:,} the app decodes",
+            status=413,
+        )
+
+
 def _check_volume_size(path: Path, fmt: str, what: str) -> None:
     """Refuse a NIfTI / NRRD / MetaImage / DICOM file whose header announces too many voxels."""
     import SimpleITK as sitk
@@ -548,6 +566,8 @@ class AppService:
         fmt = FORMATS[suffix]
         if suffix in _PLANAR:
             _check_planar_size(upload.data, fmt, what)
+        if suffix == ".tif":
+            _check_tiff_pages(upload.data, what)
         path = folder / f"{stem}{suffix}"  # fixed names: nothing of the client's
         path.write_bytes(upload.data)
         if suffix not in _PLANAR:
