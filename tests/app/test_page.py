@@ -554,7 +554,7 @@ def test_keyboard_only(page, app_server, busi_case, reference, tmp_path):
     assert png_mask((tmp_path / "kb.png").read_bytes()).sum() == st["maskArea"]
 
 
-def test_token_page(page, app_server_token):
+def test_token_page(page, app_server_token, busi_case, reference):
     """Opened without its token the server says how to open it; with ``/?token=`` the
     cookie lets the page's API calls through."""
     resp = page.goto(app_server_token.base + "/")
@@ -563,6 +563,13 @@ def test_token_page(page, app_server_token):
     open_page(page, app_server_token)
     assert "AUC" in page.inner_text("#model-body")
     assert "token" not in page.url
+    assert page.inner_text("#message") == ""
+    # the page's uploads go through with the cookie too
+    open_image(page, busi_case[0])
+    page.keyboard.press("s")
+    rows, cols = np.nonzero(reference)
+    page.mouse.click(*screen(page, float(np.median(cols)) + 0.5, float(np.median(rows)) + 0.5))
+    wait_mask(page)
     assert page.inner_text("#message") == ""
 
 
