@@ -26,12 +26,14 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the web app needs the [app] extra")
 
-#: small folds and resamples: these tests need a real model, not a good estimate
+#: small folds and resamples: these tests need a real model, not a good estimate (the
+#: forest gives the app a non-linear comparator to explain)
 FAST_STUDY = """\
-comparators: [shape_only_lr]
+comparators: [shape_only_lr, random_forest]
 models:
   - {name: lr_l2_mrmr, grid: {select__k: [5], clf__C: [1.0]}}
   - {name: shape_only_lr, grid: {clf__C: [1.0]}}
+  - {name: random_forest, grid: {clf__min_samples_leaf: [3]}, params: {clf__n_estimators: 30}}
 validation: {outer_folds: 3, inner_folds: 3, repeats: 1, bootstrap: 200, permutations: 1}
 """
 

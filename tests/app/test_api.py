@@ -382,3 +382,28 @@ def test_a_tiff_of_many_pages_is_measured_before_decoding(monkeypatch):
     assert info.value.status == 413
     monkeypatch.setattr(service, "MAX_VOXELS", 2000)
     service._check_tiff_pages(buf.getvalue(), "image")
+
+
+def test_a_forest_is_explained_by_occlusion_on_the_same_path(app_run_dir, busi_case, tmp_path):
+    """``radiomix app --model random_forest``: occlusion contributions; the probability is
+    ``radiomix predict --model random_forest``'s."""
+    from radiomix.app.service import AppService, Upload
+
+    service = AppService(app_run_dir, model="random_forest", cache=False)
+    assert service.model_card()["model"] == "random_forest"
+    image, mask = busi_case
+    answer = service.predict(Upload(image.read_bytes()), mask=Upload(mask.read_bytes()))
+    assert answer["explanation_method"].startswith("occlusion")
+    assert answer["explanation_scale"] == "probability"
+    assert len(answer["contributions"]) == 15
+    sizes = [abs(c["contribution"]) for c in answer["contributions"]]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 0
+    out = tmp_path / "p.csv"
+    args = ["predict", str(app_run_dir), str(image), str(mask), "--model", "random_forest"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert abs(answer["probability"] - float(pd.read_csv(out)["probability"].iloc[0])) <= 1e-9
+
+
+def test_the_app_prints_its_url(app_server, app_server_token):
+    assert f"open {app_server.base}/ " in app_server.log.read_text()
+    assert f"open {app_server_token.url} " in app_server_token.log.read_text()
