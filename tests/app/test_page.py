@@ -396,6 +396,13 @@ def test_mask_upload_matches_cli(page, app_server, busi_case, reference, tmp_pat
     assert abs(answer["probability"] - cli) <= 1e-9
     assert abs(float(shown_probability(page)) - cli) <= 5e-7
 
+    # a 16-bit mask of 0/1 (all zero once the browser scales it to 8 bits) goes as it is
+    mask16 = tmp_path / "mask16.png"
+    Image.fromarray(reference.astype(np.uint16)).save(mask16)
+    page.set_input_files("#mask-input", str(mask16))
+    page.wait_for_function("document.getElementById('status').textContent.includes('as it is')")
+    assert predict(page)["probability"] == pytest.approx(cli, abs=1e-9)
+
     # a mask of another size: refused in the page
     small = tmp_path / "small.png"
     Image.fromarray(np.full((10, 12), 255, np.uint8)).save(small)

@@ -661,7 +661,9 @@
 
   function pushUndo() {
     S.undo.push(S.mask ? S.mask.slice() : null);
-    if (S.undo.length > UNDO_DEPTH) S.undo.shift();
+    // at most UNDO_DEPTH steps and about 64 MB of copies (large images keep fewer)
+    const depth = Math.max(3, Math.min(UNDO_DEPTH, Math.floor((64 << 20) / Math.max(1, S.w * S.h))));
+    while (S.undo.length > depth) S.undo.shift();
   }
 
   function setMask(mask, origin) {
@@ -1206,12 +1208,16 @@
         return;
       }
       const m = rgbaToMask(decoded.data, decoded.w, decoded.h);
-      pushUndo();
-      setMask(m, "uploaded mask");
-      const n = maskArea();
-      if (!n) showError("The mask has no lesion pixel (all zero).");
-      setStatus("Mask " + file.name + ": " + n + " pixels.");
-      return;
+      let n = 0;
+      for (let i = 0; i < m.length; i++) n += m[i];
+      if (n) {
+        pushUndo();
+        setMask(m, "uploaded mask");
+        setStatus("Mask " + file.name + ": " + n + " pixels.");
+        return;
+      }
+      // all zero as the browser decodes it (e.g. a 16-bit mask of 0/1, which the browser
+      // scales to 8 bits): the server reads the values as stored
     }
     // A file the page cannot read (NIfTI, NRRD, DICOM SEG, or a broken file): sent as it is;
     // the server checks it and its answer or error is shown.
