@@ -70,3 +70,17 @@ def test_binding_beyond_loopback_needs_a_token(app_run_dir, capsys):
     err = capsys.readouterr().err
     assert "--token" in err and "network" in err
     assert main(["app", str(app_run_dir), "--host", "0.0.0.0", "--token", "short"]) == 2
+
+
+def test_a_port_in_use_or_a_missing_run_is_exit_status_2(app_run_dir, app_server, capsys, tmp_path):
+    port = app_server.base.rsplit(":", 1)[1]
+    assert main(["app", str(app_run_dir), "--port", port]) == 2
+    assert "could not serve" in capsys.readouterr().err
+    assert main(["app", str(tmp_path / "no-run")]) == 2
+    assert "model.joblib" in capsys.readouterr().err
+
+
+def test_the_token_may_come_from_the_environment(app_run_dir, monkeypatch, capsys):
+    monkeypatch.setenv("RADIOMIX_APP_TOKEN", "short")
+    assert main(["app", str(app_run_dir), "--host", "0.0.0.0"]) == 2  # taken, then checked
+    assert "8 characters" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from radiomix.errors import ConfigError
@@ -26,7 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory of radiomix train / study")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--token", help="access token (required for addresses other than loopback)")
+    p.add_argument(
+        "--token",
+        help="access token, required for addresses other than loopback (or set "
+        "RADIOMIX_APP_TOKEN: a command line is visible to other users of the machine)",
+    )
     p.add_argument(
         "--max-upload-mb", type=float, default=50, help="largest upload in MB (default 50)"
     )
@@ -40,6 +45,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    if args.token is None and os.environ.get("RADIOMIX_APP_TOKEN"):
+        args.token = os.environ["RADIOMIX_APP_TOKEN"]
     host = str(args.host).strip()
     if host not in LOOPBACK and not args.token:
         raise ConfigError(
@@ -79,8 +88,12 @@ def run(args: argparse.Namespace) -> int:
         app, host=host, port=args.port, access_log=False, log_level="warning", lifespan="off"
     )
     server = uvicorn.Server(config)
-    server.run()
+    with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind (it logs why)
+        server.run()
     if not server.started:
-        print(f"radiomix: error: could not serve on {host}:{args.port}", file=sys.stderr)
+        print(
+            f"radiomix: error: could not serve on {host}:{args.port} (in use? try --port)",
+            file=sys.stderr,
+        )
         return 2
     return 0
