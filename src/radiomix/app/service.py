@@ -372,7 +372,9 @@ class AppService:
         for path in candidates:
             if path.is_file() and (want is None or _sha256_file(path) == want):
                 try:
-                    return read_table(path), str(path)
+                    inside = path.parent.resolve() == self.run_dir.resolve()
+                    shown = f"{path.name} of the run directory" if inside else path.name
+                    return read_table(path), shown
                 except (RadiomixError, OSError, ValueError):
                     continue
         return None, (
@@ -540,7 +542,7 @@ class AppService:
                     "n_cases": n_cases,
                     "n_positive": n_pos,
                     "n_negative": None if n_cases is None or n_pos is None else n_cases - n_pos,
-                    "data": self._study.get("data") or b.training.get("table"),
+                    "data": _data_name(self._study, b.training),
                 },
                 "n_features": len(b.features),
                 "best_params": b.best_params,
@@ -961,6 +963,17 @@ class AppService:
             else:
                 add("image_read", note)
         return out
+
+
+def _data_name(study: dict[str, Any], training: dict[str, Any]) -> str | None:
+    """The training data in words, without the server's paths."""
+    source = study.get("data_source")
+    folder = study.get("data")
+    if folder:
+        name = Path(str(folder)).name
+        return f"{name} ({source})" if source else name
+    table = training.get("table")
+    return Path(str(table)).name if table else None
 
 
 def _clean(exc: BaseException, path: Path) -> str:
