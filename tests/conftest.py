@@ -11,6 +11,19 @@ import SimpleITK as sitk
 
 from radiomix.extraction.reference import ReferenceValue, load_reference_table
 
+#: Debian's Chromium, driven by Playwright in the browser tests (the report, the app's page)
+CHROMIUM = Path("/usr/bin/chromium")
+#: its headless flags on a machine without a network (no background connections)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
 SHARED = TESTS.parent.parent / "shared"

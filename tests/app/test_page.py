@@ -27,18 +27,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
 pytest.importorskip("playwright.sync_api", reason="the page tests need playwright")
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "app-screenshot.png"
 VIEWPORT = {"width": 1280, "height": 860}

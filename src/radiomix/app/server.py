@@ -273,6 +273,13 @@ def create_app(
             raise RequestError(f"the field {key!r} must be a file upload")
         return v
 
+    def image_field(fields: dict[str, Any]) -> Upload:
+        """The uploaded image (every endpoint that reads one needs it)."""
+        image = file_field(fields, "image")
+        if image is None:
+            raise RequestError("no image: send the image file in the field 'image'")
+        return image
+
     def inputs_of(fields: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in fields.items():
@@ -301,9 +308,7 @@ def create_app(
         def work(fields: dict[str, Any]) -> bytes:
             from radiomix.app.service import mask_png
 
-            image = file_field(fields, "image")
-            if image is None:
-                raise RequestError("no image: send the image file in the field 'image'")
+            image = image_field(fields)
             _check_fields(fields, {"image", "box", "seed", "slice"})
             mask, _ = service.segment(
                 image,
@@ -320,9 +325,7 @@ def create_app(
     @app.post("/api/preview")
     async def preview(request: Request) -> JSONResponse:
         def work(fields: dict[str, Any]) -> dict[str, Any]:
-            image = file_field(fields, "image")
-            if image is None:
-                raise RequestError("no image: send the image file in the field 'image'")
+            image = image_field(fields)
             _check_fields(fields, {"image", "slice"})
             return service.preview(image, slice_index=text_field(fields, "slice"))
 
@@ -333,9 +336,7 @@ def create_app(
     @app.post("/api/predict")
     async def predict(request: Request) -> JSONResponse:
         def work(fields: dict[str, Any]) -> dict[str, Any]:
-            image = file_field(fields, "image")
-            if image is None:
-                raise RequestError("no image: send the image file in the field 'image'")
+            image = image_field(fields)
             _check_fields(fields, {"image", "mask", "box", "seed", "slice"})
             return service.predict(
                 image,
