@@ -407,3 +407,214 @@ def test_a_forest_is_explained_by_occlusion_on_the_same_path(app_run_dir, busi_c
 def test_the_app_prints_its_url(app_server, app_server_token):
     assert f"open {app_server.base}/ " in app_server.log.read_text()
     assert f"open {app_server_token.url} " in app_server_token.log.read_text()
+
+
+# ------------------------------------------------------------- export and one-slice masks
+
+
+def _nifti_3d_geometry(tmp_path: Path) -> tuple[bytes, np.ndarray]:
+    """A 5-slice NIfTI volume with non-trivial spacing, origin and direction, and its disc."""
+    import SimpleITK as sitk
+
+    z, y, x = np.mgrid[:5, :64, :64]
+    disc = ((y - 32) ** 2 + (x - 30) ** 2) < 12**2
+    vol = (100 + 900 * disc * (z >= 1) * (z <= 3)).astype(np.int16)
+    vol += np.random.default_rng(1).integers(0, 40, vol.shape).astype(np.int16)
+    image = sitk.GetImageFromArray(vol)
+    image.SetSpacing((0.7, 0.8, 2.5))
+    image.SetOrigin((-12.0, 30.5, 7.0))
+    image.SetDirection((0.0, -1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0))
+    path = tmp_path / "g.nii.gz"
+    sitk.WriteImage(image, str(path))
+    return path.read_bytes(), disc[0]
+
+
+def _dicom_single_frame(path: Path, pixels: np.ndarray, *, geometry: bool = True) -> Path:
+    """One DICOM image file (CT with plane geometry, or ultrasound without)."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+    sop_class = CTImageStorage if geometry else "1.2.840.10008.5.1.4.1.1.6.1"
+    sop = generate_uid()
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPInstanceUID = sop
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = "Ph^R", "P", "", "O"
+    ds.StudyInstanceUID, ds.StudyDate, ds.StudyTime = generate_uid(), "20260101", "120000"
+    ds.ReferringPhysicianName, ds.AccessionNumber, ds.StudyID = "", "A1", "1"
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, sop
+    ds.SeriesInstanceUID, ds.SeriesNumber, ds.InstanceNumber = generate_uid(), 1, 1
+    ds.Modality = "CT" if geometry else "US"
+    ds.Manufacturer = "radiomix tests"
+    if geometry:
+        ds.FrameOfReferenceUID, ds.PositionReferenceIndicator = generate_uid(), ""
+        ds.ImagePositionPatient = [-10.0, 5.0, 20.0]
+        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        ds.PixelSpacing, ds.SliceThickness = [0.7, 0.6], 2.0
+        ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+        ds.RescaleSlope, ds.RescaleIntercept = 1, 0
+    ds.Rows, ds.Columns = pixels.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.PixelData = pixels.astype(np.uint16).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def _download_name(r: httpx.Response) -> str:
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith("attachment; filename=")
+    return disposition.split("filename=", 1)[1].strip('"')
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("nifti", "outline.nii.gz"), ("nrrd", "outline.nrrd")])
+def test_export_a_slice_mask_of_a_volume_keeps_its_geometry(client, tmp_path, fmt, name):
+    from radiomix.io import read_image, read_mask
+
+    data, disc = _nifti_3d_geometry(tmp_path)
+    files = {"image": ("../../x/evil name.nii.gz", data), "mask": _png(disc.astype(np.uint8) * 255)}
+    r = client.post("/api/export/mask", files=files, data={"format": fmt, "slice": "2"})
+    assert r.status_code == 200, r.text
+    assert _download_name(r) == name and "evil" not in r.headers["content-disposition"]
+    out = tmp_path / name
+    out.write_bytes(r.content)
+    (tmp_path / "g.nii.gz").write_bytes(data)
+    image = read_image(tmp_path / "g.nii.gz")
+    mask = read_mask(out, reference=image)  # raises when the geometry differs
+    m = read_image(out)
+    assert np.allclose(m.spacing, image.spacing) and np.allclose(m.origin, image.origin)
+    assert np.allclose(m.direction, image.direction)
+    expected = np.zeros(image.shape, bool)
+    expected[2] = disc
+    assert np.array_equal(np.asarray(mask.array) != 0, expected)
+
+
+def test_export_png_of_a_2d_image_and_of_one_slice(client, busi_case, tmp_path):
+    mask = Path(busi_case[1]).read_bytes()
+    r = client.post(
+        "/api/export/mask",
+        files={"image": _image_bytes(busi_case), "mask": mask},
+        data={"format": "png"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "image/png" and _download_name(r) == "outline.png"
+    got = np.asarray(Image.open(io.BytesIO(r.content)))
+    assert np.array_equal(got > 0, np.asarray(Image.open(busi_case[1])) > 0)
+    assert set(np.unique(got)) == {0, 255}
+    data, disc = _nifti_3d_geometry(tmp_path)
+    files = {"image": data, "mask": _png(disc.astype(np.uint8) * 255)}
+    r = client.post("/api/export/mask", files=files, data={"format": "png", "slice": "3"})
+    assert r.status_code == 200, r.text
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(r.content))) > 0, disc)
+
+
+@pytest.mark.parametrize("geometry", [True, False], ids=["ct", "ultrasound"])
+def test_export_dicom_seg_reads_back_onto_the_image(client, app_server, tmp_path, geometry):
+    import hashlib
+
+    import pydicom
+
+    from radiomix.io import read_image, read_rois
+
+    yy, xx = np.mgrid[:40, :50]
+    disc = ((yy - 20) ** 2 + (xx - 24) ** 2) < 64
+    source = _dicom_single_frame(tmp_path / "im.dcm", 100 + 500 * disc, geometry=geometry)
+    files = {"image": source.read_bytes(), "mask": _png(disc.astype(np.uint8) * 255)}
+    r = client.post("/api/export/mask", files=files, data={"format": "dicom-seg"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/dicom"
+    assert _download_name(r) == "outline-seg.dcm"
+    seg_path = tmp_path / "seg.dcm"
+    seg_path.write_bytes(r.content)
+    seg = pydicom.dcmread(seg_path)
+    assert seg.Modality == "SEG" and seg.SegmentationType == "BINARY"
+    segment = seg.SegmentSequence[0]
+    assert segment.SegmentLabel == "Lesion" and segment.SegmentAlgorithmType == "SEMIAUTOMATIC"
+    assert segment.SegmentedPropertyTypeCodeSequence[0].CodeMeaning == "Lesion"
+    src = pydicom.dcmread(source)
+    refs = seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence
+    assert refs[0].ReferencedSOPInstanceUID == src.SOPInstanceUID
+    assert seg.StudyInstanceUID == src.StudyInstanceUID
+    rois = read_rois(seg_path, read_image(source))
+    assert list(rois) == ["Lesion"]
+    assert np.array_equal(np.asarray(rois["Lesion"].array)[0], disc)
+    lines = [json.loads(x) for x in app_server.audit_log.read_text().splitlines()]
+    last = [x for x in lines if x["endpoint"] == "export_mask" and x["status"] == 200][-1]
+    assert last["answer"]["sha256"] == hashlib.sha256(r.content).hexdigest()
+    assert last["inputs"]["format"] == "dicom-seg"
+
+
+def test_export_bad_input_is_a_4xx_with_one_sentence(client, busi_case, tmp_path):
+    img, mask = _image_bytes(busi_case), Path(busi_case[1]).read_bytes()
+    vol, disc = _nifti_3d_geometry(tmp_path)
+    disc_png = _png(disc.astype(np.uint8) * 255)
+    url = "/api/export/mask"
+    msg = _check_error(
+        client.post(url, files={"image": img, "mask": mask}, data={"format": "dicom-seg"}), 415
+    )
+    assert "DICOM" in msg
+    msg = _check_error(
+        client.post(url, files={"image": img, "mask": mask}, data={"format": "jpeg"}), 400
+    )
+    assert "nifti" in msg
+    _check_error(client.post(url, files={"image": img, "mask": mask}), 400)  # no format
+    _check_error(client.post(url, files={"image": img}, data={"format": "png"}), 400)
+    _check_error(client.post(url, files={"mask": mask}, data={"format": "png"}), 400)
+    _check_error(
+        client.post(url, files={"image": img, "mask": mask}, data={"format": "png", "x": "1"}),
+        400,
+    )
+    r = client.post(url, files={"image": vol, "mask": disc_png}, data={"format": "nifti"})
+    assert "slice" in _check_error(r, 400)
+    r = client.post(url, files={"image": vol, "mask": disc_png}, data={"format": "png"})
+    assert "slice" in _check_error(r, 400)
+    r = client.post(
+        url, files={"image": vol, "mask": disc_png}, data={"format": "nifti", "slice": "7"}
+    )
+    assert "slice" in _check_error(r, 400)
+    r = client.post(url, files={"image": vol, "mask": vol}, data={"format": "png", "slice": "1"})
+    _check_error(r, 400)  # a 3D mask with slice=K
+    empty = _png(np.zeros((64, 64), np.uint8))
+    r = client.post(
+        url, files={"image": vol, "mask": empty}, data={"format": "nifti", "slice": "1"}
+    )
+    assert "empty" in _check_error(r, 400)
+
+
+def test_predict_with_a_2d_mask_on_one_slice_of_a_volume(client, tmp_path):
+    """A drawn 2D outline with slice=K is the 3D mask holding it on slice K and nothing else."""
+    import SimpleITK as sitk
+
+    data, disc = _nifti_3d_geometry(tmp_path)
+    r = client.post(
+        "/api/predict",
+        files={"image": data, "mask": _png(disc.astype(np.uint8) * 255)},
+        data={"slice": "2"},
+    )
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["outline"]["pixels"] == int(disc.sum())
+    assert "one slice" in answer["outline"]["source"]
+    used = np.asarray(Image.open(io.BytesIO(base64.b64decode(answer["mask_png"])))) > 0
+    assert np.array_equal(used, disc)
+    (tmp_path / "g.nii.gz").write_bytes(data)
+    image = sitk.ReadImage(str(tmp_path / "g.nii.gz"))
+    full = np.zeros((5, 64, 64), np.uint8)
+    full[2] = disc
+    mask = sitk.GetImageFromArray(full)
+    mask.CopyInformation(image)
+    sitk.WriteImage(mask, str(tmp_path / "m.nii.gz"))
+    r3 = client.post(
+        "/api/predict", files={"image": data, "mask": (tmp_path / "m.nii.gz").read_bytes()}
+    )
+    assert r3.status_code == 200, r3.text
+    assert abs(r3.json()["probability"] - answer["probability"]) <= 1e-9
+    msg = _check_error(
+        client.post(
+            "/api/predict", files={"image": data, "mask": _png(disc.astype(np.uint8) * 255)}
+        ),
+        400,
+    )
+    assert "slice" in msg

@@ -9,8 +9,11 @@ Routes
 ``POST /api/segment``     multipart ``image`` + ``box`` or ``seed`` -> PNG mask (0/255)
 ``POST /api/predict``     multipart ``image`` + one of ``mask`` / ``box`` / ``seed`` -> JSON
 ``POST /api/preview``     multipart ``image`` [+ ``slice``] -> one slice as an 8-bit PNG (JSON)
+``POST /api/export/mask`` multipart ``image`` + ``mask`` + ``format`` (``nifti``, ``nrrd``,
+                          ``png``, ``dicom-seg``) [+ ``slice``] -> the outline as a download
 
-``box`` and ``seed`` on a 3D image need ``slice=K`` (0-based): the outline is drawn on it.
+``box`` and ``seed`` on a 3D image need ``slice=K`` (0-based): the outline is drawn on it; a
+2D ``mask`` with ``slice=K`` is placed on slice K of an otherwise empty volume mask.
 
 Every error is ``{"error": "one sentence"}`` with a 4xx status; an unexpected failure is a
 500 with the same form and no traceback (the traceback goes to the server log, without any
@@ -286,7 +289,7 @@ def create_app(
             if isinstance(v, Upload):
                 out[f"{k}_sha256"] = v.sha256
                 out[f"{k}_bytes"] = len(v.data)
-            elif k in ("box", "seed", "slice"):
+            elif k in ("box", "seed", "slice", "format", "window"):
                 out[k] = v[:64]
         return out
 
@@ -353,6 +356,34 @@ def create_app(
         }
         audit.write("predict", inputs_of(fields), 200, summary)
         return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    @app.post("/api/export/mask", response_model=None)
+    async def export_mask(request: Request) -> Response:
+        def work(fields: dict[str, Any]) -> tuple[bytes, str, str]:
+            image = image_field(fields)
+            _check_fields(fields, {"image", "mask", "format", "slice"})
+            mask = file_field(fields, "mask")
+            if mask is None:
+                raise RequestError("no mask: send the outline as a file in the field 'mask'")
+            return service.export_mask(
+                image,
+                mask,
+                fmt=text_field(fields, "format"),
+                slice_index=text_field(fields, "slice"),
+            )
+
+        (data, name, media), fields = await compute("export_mask", request, work)
+        audit.write(
+            "export_mask",
+            inputs_of(fields),
+            200,
+            {"file": name, "bytes": len(data), "sha256": _sha(data)},
+        )
+        headers = {
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        }
+        return Response(data, media_type=media, headers=headers)
 
     return app
 

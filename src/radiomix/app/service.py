@@ -82,6 +82,13 @@ _SUMMARY_PCT = (0, 1, 5, 50, 95, 99, 100)
 #: ROI size limits (share of the image) beyond which a warning is given
 SMALL_ROI_PIXELS = 30
 LARGE_ROI_SHARE = 0.5
+#: ``/api/export/mask`` formats: name -> (file name of the download, media type)
+EXPORT_FORMATS = {
+    "nifti": ("outline.nii.gz", "application/gzip"),
+    "nrrd": ("outline.nrrd", "application/octet-stream"),
+    "png": ("outline.png", "image/png"),
+    "dicom-seg": ("outline-seg.dcm", "application/dicom"),
+}
 
 
 @dataclass(frozen=True)
@@ -704,10 +711,12 @@ class AppService:
             vol, notes = self._read_image(image_path, fmt)
             if mask is not None:
                 mask_path, mfmt = self._write(folder, mask, "mask", "mask")
-                roi = self._read_mask(mask_path, mfmt, vol)
-                source = "uploaded mask"
+                roi, placed = self._read_mask(mask_path, mfmt, vol, slice_index)
+                source = "uploaded mask" + (" (one slice)" if placed else "")
                 img_in: Any = image_path  # the files, read as radiomix predict reads them
                 mask_in: Any = mask_path
+                if placed:  # a 2D mask on slice K of a volume: the ROI is that one slice
+                    img_in, mask_in = vol, vol.with_array(roi.astype(np.uint8))
             else:
                 outline = self._outline(vol, box=box, seed=seed, slice_index=slice_index)
                 roi = np.asarray(outline.array, bool)
@@ -727,20 +736,188 @@ class AppService:
             )
         return self._answer(vol, roi, features, pred, notes, source)
 
-    def _read_mask(self, path: Path, fmt: str, image: Volume) -> np.ndarray:
-        from radiomix.io import read_mask
+    def export_mask(
+        self,
+        image: Upload,
+        mask: Upload,
+        *,
+        fmt: str | None,
+        slice_index: str | None = None,
+    ) -> tuple[bytes, str, str]:
+        """The outline of ``/api/export/mask`` as a file: (content, file name, media type).
 
+        Parameters
+        ----------
+        image, mask : Upload
+            The image and its mask (as for :meth:`predict`; on a 3D image a 2D mask with
+            ``slice_index`` lies on that slice).
+        fmt : str
+            ``nifti`` and ``nrrd`` (the mask with the image's spacing, origin and direction),
+            ``png`` (0/255; one slice of a 3D image, ``slice_index``) or ``dicom-seg`` (a
+            binary DICOM SEG with one segment "Lesion" referencing the DICOM image).
+
+        Raises
+        ------
+        RequestError
+            An unknown format, a DICOM SEG for an image that is not DICOM, and the mask errors
+            of :meth:`predict`.
+        """
+        from radiomix.io import write_volume
+
+        kind = (fmt or "").strip().lower()
+        if kind not in EXPORT_FORMATS:
+            raise RequestError(
+                f"format {fmt!r} is not offered: give format=" + ", ".join(EXPORT_FORMATS)
+            )
+        with private_folder() as folder:
+            image_path, ifmt = self._write(folder, image, "image", "image")
+            vol, _ = self._read_image(image_path, ifmt)
+            mask_path, mfmt = self._write(folder, mask, "mask", "mask")
+            roi, _ = self._read_mask(mask_path, mfmt, vol, slice_index)
+            name, media = EXPORT_FORMATS[kind]
+            if kind == "png":
+                if vol.shape[0] > 1 and slice_index is None:
+                    raise RequestError(
+                        f"a PNG holds one slice and the image has {vol.shape[0]}: send "
+                        "slice=K, or ask for format=nifti"
+                    )
+                k = _slice_of(slice_index, vol.shape[0]) if slice_index is not None else 0
+                return mask_png(roi[k]), name, media
+            if kind == "dicom-seg":
+                if ifmt != "DICOM":
+                    raise RequestError(
+                        f"a DICOM SEG is made for a DICOM image only, and this image is "
+                        f"{ifmt}: ask for format=nifti, nrrd or png",
+                        status=415,
+                    )
+                return self._dicom_seg(image_path, vol, roi, folder), name, media
+            out = folder / "export" / name
+            try:
+                write_volume(vol.with_array(roi.astype(np.uint8)), out)
+            except (OSError, ValueError) as exc:
+                raise RequestError(
+                    f"the mask could not be written: {_clean(exc, folder)}"
+                ) from None
+            return out.read_bytes(), name, media
+
+    def _dicom_seg(self, image_path: Path, image: Volume, roi: np.ndarray, folder: Path) -> bytes:
+        """A binary DICOM SEG (highdicom) of ``roi`` on the DICOM image of ``image_path``.
+
+        The SEG is read back with :func:`radiomix.io.read_rois` onto ``image`` before it is
+        returned: a SEG that radiomix would not place exactly on the image is refused.
+        """
+        import highdicom as hd
+        import pydicom
+        from pydicom.sr.codedict import codes
+
+        import radiomix
+        from radiomix.io import read_rois
+
+        source = pydicom.dcmread(image_path)
+        frames = int(source.get("NumberOfFrames", 1) or 1)
+        if roi.shape[0] != frames or roi.shape[1:] != (int(source.Rows), int(source.Columns)):
+            raise RequestError(
+                f"the DICOM image has {frames} frame(s) of {source.Columns} x {source.Rows} "
+                f"pixels and the mask {roi.shape[0]} x {roi.shape[2]} x {roi.shape[1]}: a SEG "
+                "cannot be made"
+            )
+        description = hd.seg.SegmentDescription(
+            segment_number=1,
+            segment_label="Lesion",
+            segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
+            segmented_property_type=codes.SCT.Lesion,
+            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.SEMIAUTOMATIC,
+            algorithm_identification=hd.AlgorithmIdentificationSequence(
+                name="radiomix app outline",
+                family=codes.DCM.ImageProcessing,
+                version=str(radiomix.__version__),
+            ),
+        )
+        try:
+            seg = hd.seg.Segmentation(
+                source_images=[source],
+                pixel_array=roi.astype(np.uint8),
+                segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+                segment_descriptions=[description],
+                series_instance_uid=hd.UID(),
+                series_number=9001,
+                sop_instance_uid=hd.UID(),
+                instance_number=1,
+                manufacturer="radiomix",
+                manufacturer_model_name="radiomix app",
+                software_versions=str(radiomix.__version__),
+                device_serial_number=self.model_id[:64],
+                series_description="radiomix outline",
+                omit_empty_frames=False,
+            )
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise RequestError(
+                f"a DICOM SEG could not be made for this DICOM image: {_clean(exc, image_path)}"
+            ) from None
+        path = folder / "outline-seg.dcm"
+        seg.save_as(path)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                m = read_mask(path, reference=image)
+                back = read_rois(path, image)
+            same = len(back) == 1 and np.array_equal(next(iter(back.values())).array, roi)
+        except RadiomixError:
+            same = False
+        if not same:
+            raise RequestError(
+                "a DICOM SEG of this DICOM image would not place the mask exactly on its "
+                "frames (a multi-frame image without plane positions?): ask for format=nifti"
+            )
+        return path.read_bytes()
+
+    def _read_mask(
+        self, path: Path, fmt: str, image: Volume, slice_index: str | None = None
+    ) -> tuple[np.ndarray, bool]:
+        """The uploaded mask as a boolean array of the image's shape.
+
+        On a 3D image, ``slice_index`` places a 2D mask (a drawn outline) on that slice of an
+        otherwise empty volume mask: the ROI is then that one slice.
+
+        Returns
+        -------
+        (ndarray, bool)
+            The mask (z, y, x) and whether it was placed on one slice.
+        """
+        from radiomix.io import read_mask
+
+        nz = image.shape[0]
+        k = _slice_of(slice_index, nz) if slice_index is not None else None
+        placed = k is not None and nz > 1
+        reference = image
+        if placed:
+            assert k is not None
+            origin = image.index_to_physical(np.array([float(k), 0.0, 0.0]))
+            reference = image.with_array(image.array[k : k + 1], origin=tuple(origin))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if nz > 1:  # a 2D mask needs slice=K; slice=K needs a 2D mask
+                    planes = read_mask(path).shape[0]
+                    if planes == 1 and not placed:
+                        raise RequestError(
+                            f"the mask is 2D and the image has {nz} slices: send slice=K "
+                            "(0-based) to place the mask on slice K"
+                        )
+                    if planes != 1 and placed:
+                        raise RequestError(
+                            f"slice={k} places a 2D mask on one slice, but the mask has "
+                            f"{planes} slices: send a 2D mask, or the 3D mask without slice"
+                        )
+                m = read_mask(path, reference=reference)
+        except RequestError:
+            raise
         except RadiomixError as exc:
             raise RequestError(f"the mask could not be used: {_clean(exc, path)}") from None
         except Exception as exc:  # noqa: BLE001 - as for the image
             raise RequestError(
                 f"the mask could not be read as {fmt} ({type(exc).__name__})"
             ) from None
-        if m.shape != image.shape:
+        if m.shape != reference.shape:
             raise RequestError(
                 f"the mask is {m.shape[2]} x {m.shape[1]} pixels, the image "
                 f"{image.shape[2]} x {image.shape[1]}: they must match"
@@ -748,7 +925,12 @@ class AppService:
         roi = np.asarray(m.array) != 0
         if not roi.any():
             raise RequestError("the mask is empty: it outlines no pixel")
-        return roi
+        if placed:
+            assert k is not None
+            full = np.zeros(image.shape, dtype=bool)
+            full[k] = roi[0]
+            roi = full
+        return roi, placed
 
     # ------------------------------------------------------------------- answer
 
