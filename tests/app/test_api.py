@@ -618,3 +618,29 @@ def test_predict_with_a_2d_mask_on_one_slice_of_a_volume(client, tmp_path):
         400,
     )
     assert "slice" in msg
+
+
+def test_preview_with_an_intensity_window(client, tmp_path):
+    """``window=lo,hi`` in the image's units: lo -> 0, hi -> 255, clipped beyond."""
+    import SimpleITK as sitk
+
+    vol = np.zeros((3, 8, 10), np.int16)
+    vol[1] = np.linspace(-1000, 1000, 80).reshape(8, 10).round().astype(np.int16)
+    path = tmp_path / "ct.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(vol), str(path))
+    data = path.read_bytes()
+    r = client.post(
+        "/api/preview", files={"image": data}, data={"slice": "1", "window": "-100,300"}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["scaling"] == {"low": -100.0, "high": 300.0}
+    grey = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["png"])))).astype(float)
+    plane = vol[1].astype(float)
+    expected = np.clip(np.round((plane - -100) / 400 * 255), 0, 255)
+    assert np.array_equal(grey, expected)
+    default = client.post("/api/preview", files={"image": data}, data={"slice": "1"}).json()
+    assert default["scaling"] == {"low": -1000.0, "high": 1000.0}  # unchanged without window
+    for bad in ("300,-100", "1", "a,b", "0,inf", "5,5"):
+        r = client.post("/api/preview", files={"image": data}, data={"window": bad})
+        assert "window" in _check_error(r, 400)

@@ -8,7 +8,8 @@ Routes
 ``GET /api/model``        the model card
 ``POST /api/segment``     multipart ``image`` + ``box`` or ``seed`` -> PNG mask (0/255)
 ``POST /api/predict``     multipart ``image`` + one of ``mask`` / ``box`` / ``seed`` -> JSON
-``POST /api/preview``     multipart ``image`` [+ ``slice``] -> one slice as an 8-bit PNG (JSON)
+``POST /api/preview``     multipart ``image`` [+ ``slice``, ``window=lo,hi``] -> one slice as
+                          an 8-bit PNG (JSON)
 ``POST /api/export/mask`` multipart ``image`` + ``mask`` + ``format`` (``nifti``, ``nrrd``,
                           ``png``, ``dicom-seg``) [+ ``slice``] -> the outline as a download
 
@@ -329,8 +330,12 @@ def create_app(
     async def preview(request: Request) -> JSONResponse:
         def work(fields: dict[str, Any]) -> dict[str, Any]:
             image = image_field(fields)
-            _check_fields(fields, {"image", "slice"})
-            return service.preview(image, slice_index=text_field(fields, "slice"))
+            _check_fields(fields, {"image", "slice", "window"})
+            return service.preview(
+                image,
+                slice_index=text_field(fields, "slice"),
+                window=text_field(fields, "window"),
+            )
 
         answer, fields = await compute("preview", request, work)
         audit.write("preview", inputs_of(fields), 200, {"slice": answer.get("slice")})

@@ -292,6 +292,23 @@ def _slice_of(text: str | None, n: int) -> int:
     return k
 
 
+def _parse_window(text: str | None) -> tuple[float, float] | None:
+    """The intensity window ``lo,hi`` of a ``window`` field (``lo < hi``, finite), or None."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 2 or not all(np.isfinite(values)) or values[0] >= values[1]:
+        raise RequestError(
+            f"window {str(text)[:40]!r} is malformed: give lo,hi in the image's units with "
+            "lo < hi (e.g. window=-160,240)"
+        )
+    return values[0], values[1]
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -621,12 +638,17 @@ class AppService:
         k = _slice_of(slice_index, vol.shape[0]) if vol.shape[0] > 1 else 0
         return np.asarray(mask.array[k]), {"format": fmt, "slice": k, "slices": vol.shape[0]}
 
-    def preview(self, image: Upload, *, slice_index: str | None = None) -> dict[str, Any]:
+    def preview(
+        self, image: Upload, *, slice_index: str | None = None, window: str | None = None
+    ) -> dict[str, Any]:
         """One slice of an image as an 8-bit grey PNG, for a page that cannot decode it.
 
         8-bit data is shown as it is; other data is mapped linearly from the volume's
-        minimum to its maximum (``scaling`` gives both).
+        minimum to its maximum (``scaling`` gives both). ``window="lo,hi"`` (in the image's
+        own units, e.g. Hounsfield units after rescaling) maps ``lo`` to 0 and ``hi`` to 255
+        instead, values beyond clipped.
         """
+        win = _parse_window(window)
         with private_folder() as folder:
             path, fmt = self._write(folder, image, "image", "image")
             vol, notes = self._read_image(path, fmt)
@@ -636,7 +658,9 @@ class AppService:
         finite = arr[np.isfinite(arr)]
         lo = float(finite.min()) if finite.size else 0.0
         hi = float(finite.max()) if finite.size else 0.0
-        if vol.array.dtype == np.uint8 or (
+        if win is not None:
+            low, high = win
+        elif vol.array.dtype == np.uint8 or (
             lo >= 0 and hi <= 255 and np.all(finite == np.round(finite))
         ):
             low, high = 0.0, 255.0
