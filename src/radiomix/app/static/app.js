@@ -32,6 +32,7 @@
   const S = {
     token: null,
     file: null, // the image File as chosen: sent to the server unchanged
+    format: "", // the server's name of the image's format (from /api/preview), "" when the browser decoded it
     w: 0,
     h: 0,
     pixels: null, // RGBA of the shown image (or slice), as decoded
@@ -296,6 +297,7 @@
     clearError();
     resetCase();
     S.file = null;
+    S.format = "";
     S.viewable = false;
     S.pixels = null;
     S.slices = 1;
@@ -380,6 +382,7 @@
     const body = await resp.json();
     const decoded = await decodeBlob(base64ToBlob(body.png, "image/png"));
     S.file = file;
+    S.format = body.format || "";
     S.slices = Math.max(1, body.slices || body.depth || 1);
     S.slice = body.slice || 0;
     setPixels(decoded, slice !== null);
@@ -1624,6 +1627,62 @@
     setStatus("Mask saved as " + name + ".");
   }
 
+  /** The file name of a Content-Disposition header (filename*= first), or null. */
+  function dispositionName(header) {
+    if (!header) return null;
+    const star = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header);
+    if (star) {
+      try {
+        return decodeURIComponent(star[2].trim().replace(/^"|"$/g, "")).split(/[\\/]/).pop() || null;
+      } catch (_) {
+        /* fall through to filename= */
+      }
+    }
+    const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/i.exec(header);
+    if (!plain) return null;
+    const name = (plain[2] !== undefined ? plain[2] : plain[1]).trim();
+    return name.split(/[\\/]/).pop() || null;
+  }
+
+  function isDicom() {
+    return /dicom/i.test(S.format) || (!!S.file && /\.dcm$/i.test(S.file.name));
+  }
+
+  /** The outline as a file from the server: NIfTI mask or DICOM SEG (POST /api/export/mask). */
+  async function exportMask(format) {
+    if (!S.file || !S.mask || S.busy) return;
+    clearError();
+    if (!maskArea()) {
+      showError("The outline is empty: outline the lesion first.");
+      return;
+    }
+    const form = new FormData();
+    form.append("image", S.file, "upload");
+    form.append("mask", await maskToPng(S.mask, S.w, S.h), "mask.png");
+    if (S.slices > 1) form.append("slice", String(S.maskSlice));
+    form.append("format", format);
+    const label = format === "nifti" ? "NIfTI mask" : "DICOM SEG";
+    busy(+1, "Exporting the " + label + "…");
+    try {
+      const resp = await api("/api/export/mask", { method: "POST", body: form });
+      const blob = await resp.blob();
+      const name =
+        dispositionName(resp.headers.get("Content-Disposition")) ||
+        stem() + (format === "nifti" ? "_mask.nii.gz" : "_seg.dcm");
+      download(blob, name);
+      setStatus(label + " saved as " + name + ".");
+    } catch (err) {
+      setStatus("");
+      if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
+        showError("This app server cannot export masks yet (it has no POST /api/export/mask): download the mask as PNG instead.");
+      } else {
+        showError(err instanceof ApiError ? err.message : "The export failed: " + err.message);
+      }
+    } finally {
+      busy(-1);
+    }
+  }
+
   function esc(s) {
     return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
   }
@@ -1757,6 +1816,8 @@
     const hasMask = !!(S.mask || S.maskFile);
     $("predict").disabled = !(idle && has && hasMask);
     $("mask-download").disabled = !S.mask;
+    $("export-nifti").disabled = !(idle && has && S.mask);
+    $("export-seg").disabled = !(idle && has && S.mask && isDicom());
     $("undo").disabled = !S.undo.length;
     $("clear-mask").disabled = !hasMask;
     $("close-polygon").disabled = !(S.mode === "polygon" && S.poly.length >= 3);
@@ -1809,6 +1870,8 @@
     $("slice").addEventListener("input", (ev) => changeSlice(Number(ev.target.value)));
     $("predict").addEventListener("click", predict);
     $("mask-download").addEventListener("click", downloadMask);
+    $("export-nifti").addEventListener("click", () => exportMask("nifti"));
+    $("export-seg").addEventListener("click", () => exportMask("dicom-seg"));
     $("report-open").addEventListener("click", openReport);
     $("report-download").addEventListener("click", downloadReport);
 
@@ -1868,6 +1931,7 @@
       maskSlice: S.maskSlice,
       prompt: S.prompt,
       busy: S.busy,
+      format: S.format,
       result: S.result,
       view: Object.assign({}, S.view),
     }),
