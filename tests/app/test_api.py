@@ -644,3 +644,11 @@ def test_preview_with_an_intensity_window(client, tmp_path):
     for bad in ("300,-100", "1", "a,b", "0,inf", "5,5"):
         r = client.post("/api/preview", files={"image": data}, data={"window": bad})
         assert "window" in _check_error(r, 400)
+
+
+def test_a_one_slice_mask_with_two_labels_is_refused_by_predict(client, tmp_path):
+    data, disc = _nifti_3d_geometry(tmp_path)
+    two = disc.astype(np.uint8)
+    two[:, :30] *= 2
+    r = client.post("/api/predict", files={"image": data, "mask": _png(two)}, data={"slice": "2"})
+    assert "regions" in _check_error(r, 400)

@@ -735,7 +735,7 @@ class AppService:
             vol, notes = self._read_image(image_path, fmt)
             if mask is not None:
                 mask_path, mfmt = self._write(folder, mask, "mask", "mask")
-                roi, placed = self._read_mask(mask_path, mfmt, vol, slice_index)
+                roi, placed = self._read_mask(mask_path, mfmt, vol, slice_index, one_label=True)
                 source = "uploaded mask" + (" (one slice)" if placed else "")
                 img_in: Any = image_path  # the files, read as radiomix predict reads them
                 mask_in: Any = mask_path
@@ -837,8 +837,13 @@ class AppService:
         import radiomix
         from radiomix.io import read_rois
 
-        source = pydicom.dcmread(image_path)
-        frames = int(source.get("NumberOfFrames", 1) or 1)
+        try:
+            source = pydicom.dcmread(image_path)
+            frames = int(source.get("NumberOfFrames", 1) or 1)
+        except Exception as exc:  # noqa: BLE001 - read by SimpleITK, refused by pydicom
+            raise RequestError(
+                f"the DICOM image could not be read for a SEG ({type(exc).__name__})"
+            ) from None
         if roi.shape[0] != frames or roi.shape[1:] != (int(source.Rows), int(source.Columns)):
             raise RequestError(
                 f"the DICOM image has {frames} frame(s) of {source.Columns} x {source.Rows} "
@@ -874,7 +879,7 @@ class AppService:
                 series_description="radiomix outline",
                 omit_empty_frames=False,
             )
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        except Exception as exc:  # noqa: BLE001 - highdicom checks the source in many ways
             raise RequestError(
                 f"a DICOM SEG could not be made for this DICOM image: {_clean(exc, image_path)}"
             ) from None
@@ -895,7 +900,13 @@ class AppService:
         return path.read_bytes()
 
     def _read_mask(
-        self, path: Path, fmt: str, image: Volume, slice_index: str | None = None
+        self,
+        path: Path,
+        fmt: str,
+        image: Volume,
+        slice_index: str | None = None,
+        *,
+        one_label: bool = False,
     ) -> tuple[np.ndarray, bool]:
         """The uploaded mask as a boolean array of the image's shape.
 
@@ -906,6 +917,12 @@ class AppService:
         -------
         (ndarray, bool)
             The mask (z, y, x) and whether it was placed on one slice.
+
+        Raises
+        ------
+        RequestError
+            An unreadable, empty or misfitting mask; with ``one_label``, a mask placed on one
+            slice that holds several labels (as ``radiomix predict`` refuses them).
         """
         from radiomix.io import read_mask
 
@@ -949,6 +966,11 @@ class AppService:
         roi = np.asarray(m.array) != 0
         if not roi.any():
             raise RequestError("the mask is empty: it outlines no pixel")
+        labels = np.unique(np.asarray(m.array)[roi])
+        if one_label and placed and len(labels) > 1:
+            raise RequestError(
+                f"the mask holds {len(labels)} regions (labels); upload a mask with one region"
+            )
         if placed:
             assert k is not None
             full = np.zeros(image.shape, dtype=bool)
