@@ -84,3 +84,18 @@ def test_the_token_may_come_from_the_environment(app_run_dir, monkeypatch, capsy
     monkeypatch.setenv("RADIOMIX_APP_TOKEN", "short")
     assert main(["app", str(app_run_dir), "--host", "0.0.0.0"]) == 2  # taken, then checked
     assert "8 characters" in capsys.readouterr().err
+
+
+def test_export_needs_the_token_and_names_the_download_itself(base, busi_case):
+    image, mask = busi_case
+    files = {"image": ("../../etc/x.png", image.read_bytes()), "mask": mask.read_bytes()}
+    r = httpx.post(base + "/api/export/mask", files=files, data={"format": "nifti"})
+    assert r.status_code == 401
+    r = httpx.post(
+        base + "/api/export/mask",
+        files=files,
+        data={"format": "nifti"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"] == 'attachment; filename="outline.nii.gz"'
