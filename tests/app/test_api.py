@@ -559,7 +559,8 @@ def test_export_bad_input_is_a_4xx_with_one_sentence(client, busi_case, tmp_path
         client.post(url, files={"image": img, "mask": mask}, data={"format": "jpeg"}), 400
     )
     assert "nifti" in msg
-    _check_error(client.post(url, files={"image": img, "mask": mask}), 400)  # no format
+    msg = _check_error(client.post(url, files={"image": img, "mask": mask}), 400)
+    assert msg.startswith("no format: give format=nifti")
     _check_error(client.post(url, files={"image": img}, data={"format": "png"}), 400)
     _check_error(client.post(url, files={"mask": mask}, data={"format": "png"}), 400)
     _check_error(

@@ -790,9 +790,8 @@ class AppService:
 
         kind = (fmt or "").strip().lower()
         if kind not in EXPORT_FORMATS:
-            raise RequestError(
-                f"format {fmt!r} is not offered: give format=" + ", ".join(EXPORT_FORMATS)
-            )
+            what = "no format" if fmt is None else f"format {fmt[:40]!r} is not offered"
+            raise RequestError(f"{what}: give format=" + ", ".join(EXPORT_FORMATS))
         with private_folder() as folder:
             image_path, ifmt = self._write(folder, image, "image", "image")
             vol, _ = self._read_image(image_path, ifmt)
