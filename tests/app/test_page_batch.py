@@ -22,7 +22,15 @@ import pytest
 from PIL import Image
 
 from tests.app.conftest import SAMPLE
-from tests.app.test_page import bounds, drag, open_image, open_page, png_mask, wait_mask
+from tests.app.test_page import (
+    bounds,
+    drag,
+    open_image,
+    open_page,
+    png_mask,
+    wait_mask,
+    write_nifti,
+)
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytest.importorskip("playwright.sync_api", reason="the page tests need playwright")
@@ -81,7 +89,9 @@ def api_predict(server: Any, image: Path, **outline: Any) -> dict[str, Any]:
             files[k] = (k, v.read_bytes())
         else:
             data[k] = v
-    r = httpx.post(server.base + "/api/predict", files=files, data=data, timeout=60)
+    r = httpx.post(
+        server.base + "/api/predict", files=files, data=data, headers=server.headers, timeout=60
+    )
     return {"status": r.status_code, **r.json()}
 
 
@@ -202,6 +212,17 @@ def test_batch_keyboard_and_missing_outline(page, app_server, tmp_path):
     assert float(table[0]["probability"]) == st["rows"][0]["probability"]
 
 
+def test_batch_with_a_token(page, app_server_token):
+    """Opened from the token URL's page, the batch page's requests carry the cookie."""
+    open_batch(page, app_server_token)
+    page.set_input_files("#images", [str(MASKED[1]), str(mask_of(MASKED[1]))])
+    page.click("#run")
+    st = wait_done(page, 1)
+    answer = api_predict(app_server_token, MASKED[1], mask=mask_of(MASKED[1]))
+    assert st["rows"][0]["error"] == ""
+    assert st["rows"][0]["probability"] == answer["probability"]
+
+
 def export_endpoint(server: Any) -> bool:
     r = httpx.post(server.base + "/api/export/mask", files={"x": ("x", b"")}, timeout=30)
     return r.status_code not in (404, 405)
@@ -306,3 +327,37 @@ def test_export_dicom_seg_and_its_error(page, app_server, tmp_path):
     page.click("#export-nifti")
     page.wait_for_function("document.getElementById('message').textContent.length > 0")
     assert page.inner_text("#message") == "The mask is empty; outline the lesion."
+
+
+def test_export_nifti_of_a_slice_of_a_volume(page, app_server, tmp_path):
+    """A 3D image: the outline of one slice is exported as a volume mask with that slice."""
+    if not export_endpoint(app_server):
+        pytest.skip("the server has no POST /api/export/mask yet (the button is there)")
+    sitk = pytest.importorskip("SimpleITK")
+    image = MASKED[0]
+    grey = np.asarray(Image.open(image).convert("L")).astype(np.float32)
+    volume = np.stack([grey, grey[:, ::-1], np.flipud(grey)])
+    nii = write_nifti(volume, tmp_path / "volume.nii.gz")
+    ref = np.asarray(Image.open(mask_of(image)).convert("L")) > 0
+    open_page(page, app_server)
+    open_image(page, nii)
+    page.locator("#view").focus()
+    page.keyboard.press("PageDown")  # slice 0
+    page.wait_for_function(
+        "window.radiomixApp.state().slice === 0 && !document.body.classList.contains('busy')"
+    )
+    x0, y0, x1, y1 = bounds(ref)
+    drag(page, [(x0 - 1.5, y0 - 1.5), (x1 + 2.5, y1 + 2.5)])
+    wait_mask(page)
+    with page.expect_download() as dl:
+        page.click("#mask-download")
+    outline = tmp_path / "outline.png"
+    dl.value.save_as(outline)
+    with page.expect_download() as dl:
+        page.click("#export-nifti")
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(path)
+    arr = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+    assert arr.shape == volume.shape
+    assert np.array_equal(arr[0] > 0, png_mask(outline.read_bytes()))
+    assert not arr[1:].any()

@@ -270,7 +270,9 @@
     td[3].textContent = r.decision || "";
     td[3].className = r.decision ? (r.decision_positive ? "positive" : "negative") : "";
     td[4].textContent =
-      r.interval_low !== "" && r.interval_high !== "" ? fmt6(r.interval_low) + " – " + fmt6(r.interval_high) : "";
+      typeof r.interval_low === "number" && typeof r.interval_high === "number"
+        ? r.interval_low.toFixed(3) + " – " + r.interval_high.toFixed(3)
+        : "";
     td[5].textContent = r.error ? "" : String(r.warnings);
     if (r.warning_text) td[5].title = r.warning_text;
     td[6].textContent = r.error || "";
@@ -419,7 +421,7 @@
       B.model = card;
       $("model-line").textContent =
         "Model " + (card.model_id || card.model || "") +
-        (typeof card.threshold === "number" ? " · threshold " + card.threshold : "") +
+        (typeof card.threshold === "number" ? " · threshold " + card.threshold.toFixed(4) : "") +
         ". Each row is one POST /api/predict; values in the CSV are as the server returned them.";
     } catch (err) {
       showError(err.message);
