@@ -289,6 +289,7 @@ def test_screenshot(page, app_server, tmp_path):
     """The README's picture: a box on the sample whose box outline matches its reference
     mask best, predicted; under 300 KB."""
     image, ref, best = screenshot_case(app_server)
+    print(f"screenshot of {image.name}: box outline Dice {best:.3f}")
     assert best > 0.85, (image.name, best)
     page.set_viewport_size({"width": 1280, "height": 1000})
     open_page(page, app_server)

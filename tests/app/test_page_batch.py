@@ -361,3 +361,28 @@ def test_export_nifti_of_a_slice_of_a_volume(page, app_server, tmp_path):
     assert arr.shape == volume.shape
     assert np.array_equal(arr[0] > 0, png_mask(outline.read_bytes()))
     assert not arr[1:].any()
+
+
+def test_batch_csv_forms(page, app_server, tmp_path):
+    """Quoted and unquoted boxes, seeds with a slice, paths matched by file name; a CSV
+    without the columns shows why."""
+    open_batch(page, app_server)
+    cases = [
+        ('image,box\n"a.png","1,2,30,40"\n', {"a.png": {"box": "1,2,30,40"}}),
+        ("image,box\r\nsub/a.png,1,2,30,40\r\n", {"sub/a.png": {"box": "1,2,30,40"}}),
+        ('image,seed,slice\na.png,"5,6",2\n', {"a.png": {"seed": "5,6", "slice": "2"}}),
+    ]
+    for i, (text, expected) in enumerate(cases):
+        path = tmp_path / f"p{i}.csv"
+        path.write_text(text)
+        page.set_input_files("#csv", str(path))
+        page.wait_for_function(
+            "(e) => JSON.stringify(window.radiomixBatch.state().csv) === e",
+            arg=page.evaluate("(o) => JSON.stringify(o)", expected),
+        )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,outline\na.png,1\n")
+    page.set_input_files("#csv", str(bad))
+    page.wait_for_function("document.getElementById('message').textContent.length > 0")
+    assert "columns image and box" in page.inner_text("#message")
+    assert page.evaluate("window.radiomixBatch.state().csv") is None
