@@ -386,3 +386,21 @@ def test_batch_csv_forms(page, app_server, tmp_path):
     page.wait_for_function("document.getElementById('message').textContent.length > 0")
     assert "columns image and box" in page.inner_text("#message")
     assert page.evaluate("window.radiomixBatch.state().csv") is None
+
+
+def test_batch_stop(page, app_server):
+    """Stop: the cases in flight and those not yet sent end with a sentence saying so."""
+    open_batch(page, app_server)
+    held: list[Any] = []
+    page.route("**/api/predict", lambda route: held.append(route))  # answers never come
+    images = [*MASKED, MASKED[0]]
+    page.set_input_files("#images", [str(p) for p in images])
+    page.set_input_files("#masks", [str(mask_of(p)) for p in MASKED])
+    page.click("#run")
+    page.wait_for_function("document.querySelectorAll('#results tr.running').length === 2")
+    assert page.is_enabled("#stop") and page.is_disabled("#run")
+    page.click("#stop")
+    st = wait_done(page, 3)
+    errors = [r["error"] for r in st["rows"]]
+    assert errors == ["Stopped before an answer."] * 2 + ["Stopped before it was sent."]
+    assert page.is_enabled("#run") and page.is_enabled("#download")
