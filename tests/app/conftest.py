@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,3 +151,38 @@ def busi_case() -> tuple[Path, Path]:
     """A malignant sample image and its mask."""
     image = SAMPLE / "malignant" / "malignant (11).png"
     return image, image.with_name("malignant (11)_mask.png")
+
+
+# ----------------------------------------------------------------- the browser (page tests)
+
+#: the window of the page tests (and of the README screenshot)
+VIEWPORT = {"width": 1280, "height": 860}
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    """A fresh browser context and page; any JavaScript error in it fails the test."""
+    context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield pg
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
