@@ -73,21 +73,6 @@
 
   /* ---------- messages ---------- */
 
-  function showError(text) {
-    const m = $("message");
-    m.textContent = "";
-    // a fresh text node so that screen readers announce a repeated message
-    window.setTimeout(() => {
-      m.textContent = text;
-    }, 10);
-    m.classList.add("shown");
-  }
-
-  function clearError() {
-    $("message").textContent = "";
-    $("message").classList.remove("shown");
-  }
-
   function setStatus(text) {
     $("status").textContent = text;
   }
@@ -102,46 +87,11 @@
 
   /* ---------- the API ---------- */
 
-  class ApiError extends Error {}
+  const { ApiError, clearError, showError } = window.radiomix;
 
-  /** The server's error as a sentence: capital first letter, full stop at the end. */
-  function asSentence(text) {
-    const t = String(text).trim();
-    if (!t) return t;
-    const s = t.charAt(0).toUpperCase() + t.slice(1);
-    return /[.!?]$/.test(s) ? s : s + ".";
-  }
-
-  async function api(path, options) {
-    const opts = Object.assign({ credentials: "same-origin" }, options || {});
-    opts.headers = Object.assign({}, opts.headers || {});
-    if (S.token) opts.headers.Authorization = "Bearer " + S.token;
-    let resp;
-    try {
-      resp = await fetch(path, opts);
-    } catch (err) {
-      if (err.name === "AbortError") throw err;
-      throw new ApiError("The app server could not be reached: is radiomix app still running?");
-    }
-    if (!resp.ok) {
-      let sentence = "";
-      try {
-        const body = await resp.json();
-        sentence = body && (body.error || (typeof body.detail === "string" ? body.detail : ""));
-      } catch (_) {
-        sentence = "";
-      }
-      if (!sentence) {
-        sentence =
-          resp.status === 401
-            ? "This app needs its token: open the address with ?token=… that radiomix app printed."
-            : "The server answered " + resp.status + " " + (resp.statusText || "") + ".";
-      }
-      const e = new ApiError(asSentence(sentence));
-      e.status = resp.status;
-      throw e;
-    }
-    return resp;
+  /** An app endpoint, with the page's token when it was opened with one. */
+  function api(path, options) {
+    return window.radiomix.api(path, options, S.token);
   }
 
   /* ---------- PNG encoding and decoding ---------- */

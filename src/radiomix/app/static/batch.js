@@ -34,56 +34,9 @@
     model: null,
   };
 
-  /* ---------- messages and the API (as on the main page) ---------- */
+  /* ---------- messages and the API (common.js) ---------- */
 
-  function showError(text) {
-    const m = $("message");
-    m.textContent = "";
-    window.setTimeout(() => {
-      m.textContent = text;
-    }, 10);
-    m.classList.add("shown");
-  }
-
-  function clearError() {
-    $("message").textContent = "";
-    $("message").classList.remove("shown");
-  }
-
-  function asSentence(text) {
-    const t = String(text).trim();
-    if (!t) return t;
-    const s = t.charAt(0).toUpperCase() + t.slice(1);
-    return /[.!?]$/.test(s) ? s : s + ".";
-  }
-
-  async function api(path, options) {
-    const opts = Object.assign({ credentials: "same-origin" }, options || {});
-    let resp;
-    try {
-      resp = await fetch(path, opts);
-    } catch (err) {
-      if (err.name === "AbortError") throw err;
-      throw new Error("The app server could not be reached: is radiomix app still running?");
-    }
-    if (!resp.ok) {
-      let sentence = "";
-      try {
-        const body = await resp.json();
-        sentence = body && body.error;
-      } catch (_) {
-        sentence = "";
-      }
-      if (!sentence) {
-        sentence =
-          resp.status === 401
-            ? "This app needs its token: open the address with ?token=… that radiomix app printed, then this page."
-            : "The server answered " + resp.status + " " + (resp.statusText || "") + ".";
-      }
-      throw new Error(asSentence(sentence));
-    }
-    return resp;
-  }
+  const { api, clearError, showError } = window.radiomix;
 
   /* ---------- inputs ---------- */
 
