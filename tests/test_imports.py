@@ -45,6 +45,7 @@ SUBCOMMANDS = (
     "predict",
     "report",
     "study",
+    "delta",
     "app",
 )
 

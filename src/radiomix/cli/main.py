@@ -11,6 +11,7 @@ from radiomix import __version__
 from radiomix.cli import (
     _app,
     _config,
+    _delta,
     _demo,
     _evaluate,
     _extract,
@@ -42,6 +43,7 @@ _COMMANDS = (
     _predict,
     _report,
     _study,
+    _delta,
     _app,
 )
 
