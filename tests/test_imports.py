@@ -45,7 +45,11 @@ SUBCOMMANDS = (
     "predict",
     "report",
     "study",
+    "register",
+    "propagate",
+    "resample",
     "delta",
+    "audit",
     "app",
 )
 

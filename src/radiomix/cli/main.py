@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from radiomix import __version__
 from radiomix.cli import (
     _app,
+    _audit,
     _config,
     _delta,
     _demo,
@@ -19,6 +20,7 @@ from radiomix.cli import (
     _filter,
     _ibsi,
     _predict,
+    _register,
     _report,
     _robustness,
     _segment,
@@ -43,7 +45,9 @@ _COMMANDS = (
     _predict,
     _report,
     _study,
+    _register,
     _delta,
+    _audit,
     _app,
 )
 
