@@ -70,7 +70,7 @@ def _ct(root: Path, name: str, *, z=(0.0, 2.0, 4.0), ps=0.7, **over: object) -> 
     for i, zi in enumerate(z):
         _dcm(
             root / name / f"{i}.dcm",
-            f"1.2.826.0.1.{sum(map(ord, name))}",
+            f"1.2.826.0.1.{int.from_bytes(name.encode(), 'big')}",
             "CT",
             ImagePositionPatient=[0.0, 0.0, zi],
             InstanceNumber=i + 1,
@@ -253,3 +253,22 @@ def test_cli_audit_writes_table_grid_and_html(dicom_root: Path, tmp_path: Path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(e.startswith("radiomix: error:") for e in err), err
     assert not (tmp_path / "a.csv").exists()
+
+
+def test_two_volumes_in_one_series_are_flagged(tmp_path: Path) -> None:
+    root = tmp_path / "dicom"
+    for name in ("a", "b", "c"):
+        _ct(root, name)
+    for i, zi in enumerate((0.0, 2.0, 4.0)):  # a second volume stored under series "a"
+        _dcm(
+            root / "a2" / f"{i}.dcm",
+            f"1.2.826.0.1.{int.from_bytes(b'a', 'big')}",
+            "CT",
+            SeriesDescription="a",
+            ImageOrientationPatient=AXIAL,
+            ImagePositionPatient=[0.0, 0.0, zi],
+        )
+    t = audit(root).table.set_index("series_description")
+    assert t.loc["a", "n_slices"] == 6.0
+    assert t.loc["a", "outlier_reasons"].startswith("3 slice(s) at the same position")
+    assert not t.loc[["b", "c"], "outlier"].any()

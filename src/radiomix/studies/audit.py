@@ -16,7 +16,7 @@ column                      source
 ``exposure_mas``            Exposure (CT)
 ``kernel``                  ConvolutionKernel (several values joined by ``/``)
 ``slice_thickness_mm``      SliceThickness
-``slice_spacing_mm``        median gap of ImagePositionPatient along the slice normal
+``slice_spacing_mm``        median gap of distinct ImagePositionPatient along the normal
                             (SpacingBetweenSlices for a multi-frame file); the z spacing
                             of a NIfTI/NRRD/MHA image
 ``slice_spacing_uniform``   every gap within 1 % of the median
@@ -214,17 +214,17 @@ def _cross(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]
     )
 
 
-def _gaps(along: list[float]) -> tuple[float, bool]:
-    """Median gap of sorted positions and whether all gaps are within 1 % of it."""
-    along = sorted(along)
-    gaps = [b - a for a, b in itertools.pairwise(along)]
+def _gaps(along: list[float]) -> tuple[float, bool, int]:
+    """Median gap between the distinct sorted positions, whether all those gaps are within
+    1 % of it (at least 1 µm), and how many slices share a position with another."""
+    all_gaps = [b - a for a, b in itertools.pairwise(sorted(along))]
+    gaps = [g for g in all_gaps if g >= 1e-3]
+    same = len(all_gaps) - len(gaps)
     if not gaps:
-        return math.nan, True
-    gaps_sorted = sorted(gaps)
-    n = len(gaps_sorted)
-    med = (gaps_sorted[(n - 1) // 2] + gaps_sorted[n // 2]) / 2
+        return math.nan, True, same
+    med = _median(gaps)
     tol = max(0.01 * abs(med), 1e-3)
-    return med, all(abs(g - med) <= tol for g in gaps)
+    return med, all(abs(g - med) <= tol for g in gaps), same
 
 
 def _dicom_row(files: Sequence[Path], uid: str) -> dict[str, Any]:
@@ -282,9 +282,10 @@ def _dicom_row(files: Sequence[Path], uid: str) -> dict[str, Any]:
             pos = ds.get("ImagePositionPatient")
             if pos is not None and len(pos) == 3:
                 along.append(sum(float(p) * n for p, n in zip(pos, normal, strict=True)))
-        spacing, uniform = _gaps(along) if len(along) == len(files) else (math.nan, True)
+        spacing, uniform, same = _gaps(along) if len(along) == len(files) else (math.nan, True, 0)
     else:
-        spacing, uniform = _num(first.get("SpacingBetweenSlices")), True
+        spacing, uniform, same = _num(first.get("SpacingBetweenSlices")), True, 0
+    row["_same_position"] = same
     row["slice_spacing_mm"], row["slice_spacing_uniform"] = spacing, uniform
     row["n_slices"] = float(len(files) if len(files) > 1 else frames)
     return row
@@ -426,7 +427,13 @@ def _flag(rows: list[dict[str, Any]], min_share: float) -> None:
                         f"{name} {_fmt(float(r[name]))} (median {med:g}, limit +-{limit:g})"
                     )
     for r in rows:
-        if r.get("slice_spacing_uniform") is False:
+        same = r.pop("_same_position", 0)
+        if same:
+            r["_reasons"].append(
+                f"{same} slice(s) at the same position as another (several volumes, echoes or "
+                "time points in one series?)"
+            )
+        elif r.get("slice_spacing_uniform") is False:
             r["_reasons"].append("non-uniform slice spacing")
         r["outlier"] = bool(r["_reasons"])
         r["outlier_reasons"] = "; ".join(r.pop("_reasons"))
