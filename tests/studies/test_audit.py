@@ -272,3 +272,49 @@ def test_two_volumes_in_one_series_are_flagged(tmp_path: Path) -> None:
     assert t.loc["a", "n_slices"] == 6.0
     assert t.loc["a", "outlier_reasons"].startswith("3 slice(s) at the same position")
     assert not t.loc[["b", "c"], "outlier"].any()
+
+
+def test_the_dicom_fixtures_of_the_io_tests(tmp_path: Path) -> None:
+    """The phantom CT, a 5 mm series with a missing slice, an OT, RTSTRUCT and SEG (tests/io)."""
+    from pydicom.uid import generate_uid
+
+    from tests.io.test_dicom_rois import (
+        NX,
+        NY,
+        NZ,
+        phantom_contours,
+        truth_gtv,
+        write_ct,
+        write_rtstruct,
+        write_seg,
+    )
+
+    uids = {"frame_uid": generate_uid(), "study_uid": generate_uid()}
+    folder = tmp_path / "case"
+    hu = np.zeros((NZ, NY, NX), np.int32)
+    sources = write_ct(folder / "ct", hu, description="CT", **uids)
+    write_ct(folder / "ct5", hu[:4], spacing_zyx=(5.0, 0.9, 0.8), description="CT 5mm", **uids)
+    write_ct(
+        folder / "gap",
+        hu[:4],
+        z_positions=[0.0, 2.0, 6.0, 8.0],
+        description="CT gap",
+        **uids,
+    )
+    write_ct(folder / "sc", hu[:1], modality="OT", description="screen capture", **uids)
+    write_rtstruct(folder / "rs.dcm", phantom_contours(), **uids)
+    write_seg(folder / "seg.dcm", sources, {"GTV": truth_gtv()})
+    res = audit(folder)
+    t = res.table.set_index("series_description")
+    assert sorted(t.index) == ["CT", "CT 5mm", "CT gap", "screen capture"]
+    assert sorted(s.split(" ")[0] for s in res.skipped) == ["RTSTRUCT", "SEG"]
+    ct = t.loc["CT"]
+    assert (ct["slice_thickness_mm"], ct["slice_spacing_mm"], ct["n_slices"]) == (2.0, 2.0, NZ)
+    assert (ct["pixel_spacing_row_mm"], ct["pixel_spacing_col_mm"]) == (0.9, 0.8)
+    assert (ct["rows"], ct["columns"], ct["bits_stored"]) == (NY, NX, 16)
+    assert ct["manufacturer"] == "radiomix tests" and ct["orientation"] == "axial"
+    assert t.loc["CT 5mm", "slice_spacing_mm"] == 5.0
+    assert t.loc["CT gap", "outlier_reasons"] == "non-uniform slice spacing"
+    assert "slice_thickness_mm 5" in t.loc["CT 5mm", "outlier_reasons"]
+    assert not t.loc["CT", "outlier"]
+    assert {g["modality"]: g["spacing_mm"] for g in res.grid}["CT"] == [2.0, 0.85, 0.85]

@@ -58,7 +58,7 @@ Recommended grid (:attr:`AuditResult.grid`)
     little; the slice spacing is the *largest* slice spacing (thickness where no spacing is
     known), so that no series is interpolated to thinner slices than it was acquired with
     (interpolation cannot add through-plane detail and would make thin- and thick-slice
-    series differ). 2D images get an in-plane spacing only.
+    series differ). 2D images get an in-plane spacing only. Both are rounded to 0.001 mm.
 """
 
 from __future__ import annotations
@@ -490,8 +490,9 @@ def _grid(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 zr = r.get("slice_thickness_mm")
             if _present(zr) and float(r.get("n_slices") or 1) > 1:
                 through.append(float(zr))
-        xy = _median(in_plane) if in_plane else None
-        z = max(through) if through else None
+        # a recommendation, rounded to 1 µm (0.85, not 0.8500000000000001)
+        xy = round(_median(in_plane), 3) if in_plane else None
+        z = round(max(through), 3) if through else None
         excluded = len(group) - len(use)
         why = (
             f"in-plane {xy:g} mm: the median in-plane spacing of {len(in_plane)} series"
