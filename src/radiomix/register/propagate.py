@@ -8,12 +8,13 @@ point ``x`` of the FIXED image's space to the point ``T(x)`` of the MOVING image
 - Carrying a mask drawn on FIXED onto MOVING's grid (:func:`propagate`) asks, for each moving
   voxel ``y``, for the fixed mask at ``T^-1(y)``: the inverse is needed. Rigid and affine
   transforms are inverted exactly; a B-spline (or any displacement) stage is sampled as a
-  displacement field on the FIXED grid and inverted iteratively
+  displacement field over the FIXED grid (points at most 2 mm apart) and inverted iteratively
   (``sitk.InvertDisplacementField``); a composite is inverted stage by stage in reverse order.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +33,8 @@ _INTERP = {
     "linear": sitk.sitkLinear,
     "bspline": sitk.sitkBSpline,
 }
+#: finest sampling (mm) of a deformation field that is inverted iteratively
+_FIELD_SPACING_MM = 2.0
 
 
 def read_transform(source: Any) -> sitk.Transform | None:
@@ -69,12 +72,19 @@ def _invert_stage(stage: sitk.Transform, domain: sitk.Image) -> sitk.Transform:
         return stage.GetInverse()
     except RuntimeError:
         pass
+    # a smooth deformation needs no finer sampling than about 2 mm: a coarser grid over the
+    # same extent keeps the iterative inversion fast on large images
+    spacing = [max(s, _FIELD_SPACING_MM) for s in domain.GetSpacing()]
+    size = [
+        max(2, math.ceil((n - 1) * s / t) + 1)
+        for n, s, t in zip(domain.GetSize(), domain.GetSpacing(), spacing, strict=True)
+    ]
     field = sitk.TransformToDisplacementField(
         stage,
         sitk.sitkVectorFloat64,
-        domain.GetSize(),
+        size,
         domain.GetOrigin(),
-        domain.GetSpacing(),
+        spacing,
         domain.GetDirection(),
     )
     inverse = sitk.InvertDisplacementField(
