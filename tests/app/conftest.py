@@ -186,3 +186,23 @@ def page(chromium: Any) -> Iterator[Any]:
     finally:
         context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+def choose_by_keyboard(page: Any, files: Any) -> None:
+    """Open the focused file input's chooser with the Space key and pick ``files``.
+
+    A keypress can be lost while the machine is busy (Chromium then never asks for a file):
+    Space is pressed again once before the test fails.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(2):
+        try:
+            with page.expect_file_chooser(timeout=15_000 * (attempt + 1)) as chooser:
+                page.keyboard.press("Space")
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+            continue
+        chooser.value.set_files(files)
+        return

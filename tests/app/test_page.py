@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app.conftest import SAMPLE
+from tests.app.conftest import SAMPLE, choose_by_keyboard
 from tests.conftest import CHROMIUM
 
 pytest.importorskip("playwright.sync_api", reason="the page tests need playwright")
@@ -478,9 +478,7 @@ def test_keyboard_only(page, app_server, busi_case, reference, tmp_path):
 
     tab_to("image-input")
     assert focus_ring("#image-button") != "none"
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(str(image))
+    choose_by_keyboard(page, str(image))
     page.wait_for_function("window.radiomixApp.state().width > 0")
 
     # the tool: arrow keys in the radio group, and the letter keys

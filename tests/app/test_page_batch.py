@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app.conftest import SAMPLE
+from tests.app.conftest import SAMPLE, choose_by_keyboard
 from tests.app.test_page import (
     bounds,
     drag,
@@ -162,10 +162,8 @@ def test_batch_keyboard_and_missing_outline(page, app_server, tmp_path):
 
     page.evaluate("document.activeElement.blur()")
     tab_to("images")
-    with page.expect_file_chooser() as fc:
-        page.keyboard.press("Space")
     # images and masks chosen together: the masks are recognised by their names
-    fc.value.set_files([str(MASKED[0]), str(mask_of(MASKED[0])), str(lone)])
+    choose_by_keyboard(page, [str(MASKED[0]), str(mask_of(MASKED[0])), str(lone)])
     assert "1 with a mask" in page.inner_text("#plan")
     tab_to("run")
     page.keyboard.press("Enter")
