@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi", reason="the web app needs the [app] extra")
@@ -206,3 +207,38 @@ def choose_by_keyboard(page: Any, files: Any) -> None:
             continue
         chooser.value.set_files(files)
         return
+
+
+def write_dicom(path: Path, pixels: np.ndarray, *, geometry: bool = True, bits: int = 16) -> Path:
+    """One single-frame DICOM image file: a CT with plane geometry, or an ultrasound image
+    without (as BUSI), its pixels stored in ``bits`` (8 or 16) unsigned bits."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+    sop_class = CTImageStorage if geometry else "1.2.840.10008.5.1.4.1.1.6.1"
+    sop = generate_uid()
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPInstanceUID = sop
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = "Ph^R", "P", "", "O"
+    ds.StudyInstanceUID, ds.StudyDate, ds.StudyTime = generate_uid(), "20260101", "120000"
+    ds.ReferringPhysicianName, ds.AccessionNumber, ds.StudyID = "", "A1", "1"
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, sop
+    ds.SeriesInstanceUID, ds.SeriesNumber, ds.InstanceNumber = generate_uid(), 1, 1
+    ds.Modality = "CT" if geometry else "US"
+    ds.Manufacturer = "radiomix tests"
+    if geometry:
+        ds.FrameOfReferenceUID, ds.PositionReferenceIndicator = generate_uid(), ""
+        ds.ImagePositionPatient = [-10.0, 5.0, 20.0]
+        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        ds.PixelSpacing, ds.SliceThickness = [0.7, 0.6], 2.0
+        ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+        ds.RescaleSlope, ds.RescaleIntercept = 1, 0
+    ds.Rows, ds.Columns = pixels.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = bits, bits, bits - 1, 0
+    ds.PixelData = pixels.astype(np.uint8 if bits == 8 else np.uint16).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from radiomix.cli.main import main
+from tests.app.conftest import write_dicom
 
 
 @pytest.fixture(scope="module")
@@ -429,40 +430,6 @@ def _nifti_3d_geometry(tmp_path: Path) -> tuple[bytes, np.ndarray]:
     return path.read_bytes(), disc[0]
 
 
-def _dicom_single_frame(path: Path, pixels: np.ndarray, *, geometry: bool = True) -> Path:
-    """One DICOM image file (CT with plane geometry, or ultrasound without)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
-
-    sop_class = CTImageStorage if geometry else "1.2.840.10008.5.1.4.1.1.6.1"
-    sop = generate_uid()
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.file_meta.MediaStorageSOPInstanceUID = sop
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = "Ph^R", "P", "", "O"
-    ds.StudyInstanceUID, ds.StudyDate, ds.StudyTime = generate_uid(), "20260101", "120000"
-    ds.ReferringPhysicianName, ds.AccessionNumber, ds.StudyID = "", "A1", "1"
-    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, sop
-    ds.SeriesInstanceUID, ds.SeriesNumber, ds.InstanceNumber = generate_uid(), 1, 1
-    ds.Modality = "CT" if geometry else "US"
-    ds.Manufacturer = "radiomix tests"
-    if geometry:
-        ds.FrameOfReferenceUID, ds.PositionReferenceIndicator = generate_uid(), ""
-        ds.ImagePositionPatient = [-10.0, 5.0, 20.0]
-        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-        ds.PixelSpacing, ds.SliceThickness = [0.7, 0.6], 2.0
-        ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
-        ds.RescaleSlope, ds.RescaleIntercept = 1, 0
-    ds.Rows, ds.Columns = pixels.shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-    ds.PixelData = pixels.astype(np.uint16).tobytes()
-    ds.save_as(path, enforce_file_format=True)
-    return path
-
-
 def _download_name(r: httpx.Response) -> str:
     disposition = r.headers["content-disposition"]
     assert disposition.startswith("attachment; filename=")
@@ -520,7 +487,7 @@ def test_export_dicom_seg_reads_back_onto_the_image(client, app_server, tmp_path
 
     yy, xx = np.mgrid[:40, :50]
     disc = ((yy - 20) ** 2 + (xx - 24) ** 2) < 64
-    source = _dicom_single_frame(tmp_path / "im.dcm", 100 + 500 * disc, geometry=geometry)
+    source = write_dicom(tmp_path / "im.dcm", 100 + 500 * disc, geometry=geometry)
     files = {"image": source.read_bytes(), "mask": _png(disc.astype(np.uint8) * 255)}
     r = client.post("/api/export/mask", files=files, data={"format": "dicom-seg"})
     assert r.status_code == 200, r.text

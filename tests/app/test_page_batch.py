@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app.conftest import SAMPLE, choose_by_keyboard
+from tests.app.conftest import SAMPLE, choose_by_keyboard, write_dicom
 from tests.app.test_page import (
     bounds,
     drag,
@@ -224,31 +224,6 @@ def test_export_mask_nifti(page, app_server, tmp_path):
     assert np.array_equal(np.squeeze(arr) > 0, png_mask(outline.read_bytes()))
 
 
-def dicom_of(grey: np.ndarray, path: Path) -> Path:
-    """One ultrasound DICOM file of an 8-bit grey image (no plane geometry, as BUSI)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    sop_class, sop = "1.2.840.10008.5.1.4.1.1.6.1", generate_uid()
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.file_meta.MediaStorageSOPInstanceUID = sop
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = "Ph^R", "P", "", "O"
-    ds.StudyInstanceUID, ds.StudyDate, ds.StudyTime = generate_uid(), "20260101", "120000"
-    ds.ReferringPhysicianName, ds.AccessionNumber, ds.StudyID = "", "A1", "1"
-    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, sop
-    ds.SeriesInstanceUID, ds.SeriesNumber, ds.InstanceNumber = generate_uid(), 1, 1
-    ds.Modality, ds.Manufacturer = "US", "radiomix tests"
-    ds.Rows, ds.Columns = grey.shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    ds.PixelData = grey.astype(np.uint8).tobytes()
-    ds.save_as(path, enforce_file_format=True)
-    return path
-
-
 def test_export_dicom_seg_and_its_error(page, app_server, tmp_path):
     """A DICOM image: 'DICOM SEG' saves a SEG whose segment is the outline shown; a failed
     export shows the server's sentence."""
@@ -260,7 +235,7 @@ def test_export_dicom_seg_and_its_error(page, app_server, tmp_path):
 
     image = MASKED[0]
     grey = np.asarray(Image.open(image).convert("L"))
-    source = dicom_of(grey, tmp_path / "case.dcm")
+    source = write_dicom(tmp_path / "case.dcm", grey, geometry=False, bits=8)
     ref = np.asarray(Image.open(mask_of(image)).convert("L")) > 0
     open_page(page, app_server)
     open_image(page, source)
