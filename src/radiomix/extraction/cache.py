@@ -28,16 +28,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from radiomix._outputs import atomic_write_text, file_mode
+from radiomix._outputs import atomic_write_text
 from radiomix.errors import ImageReadError
 
 __all__ = [
     "CACHE_FORMAT",
     "InputHasher",
     "ResultCache",
-    "atomic_write_text",
     "case_key",
-    "file_mode",
 ]
 
 #: bump when the layout of cached records changes: old entries are then ignored
