@@ -55,7 +55,7 @@ from radiomix.segment import (
     segment_from_seed,
     segmentation_metrics,
 )
-from radiomix.segment.robustness import RobustnessCase, robustness_table
+from radiomix.studies.robustness import RobustnessCase, robustness_table
 
 BUSI = Path(__file__).resolve().parents[2] / "shared" / "data" / "busi"
 

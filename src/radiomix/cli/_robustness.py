@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from radiomix.segment.robustness import (
+    from radiomix.studies.robustness import (
         RobustnessCase,
         load_robustness_config,
         read_robustness_manifest,

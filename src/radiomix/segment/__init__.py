@@ -1,4 +1,4 @@
-"""Segmentation: thresholds, region growing, semi-automatic outlines, metrics, robustness.
+"""Segmentation: thresholds, region growing, semi-automatic outlines, metrics, perturbations.
 
 Coordinates of prompts (seed points, boxes) are voxel indices in (x, y[, z]) order -- column,
 row, slice, as a user reads them in a viewer -- both here and on the command line. Masks
