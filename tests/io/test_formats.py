@@ -10,7 +10,15 @@ import pytest
 import SimpleITK as sitk
 
 from radiomix.errors import ImageReadError, InvalidImageError
-from radiomix.io import Volume, check_finite, from_sitk, read_image, to_sitk, write_volume
+from radiomix.io import (
+    Volume,
+    check_finite,
+    from_sitk,
+    read_image,
+    to_sitk,
+    to_sitk_2d,
+    write_volume,
+)
 
 FORMATS = [".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd"]
 
@@ -114,6 +122,20 @@ def test_from_sitk_2d_image() -> None:
     assert vol.spacing == (1.0, 0.9, 0.4)
     assert vol.origin == (0.0, 6.0, 5.0)
     np.testing.assert_array_equal(vol.direction, np.eye(3))
+
+
+def test_to_sitk_2d_is_the_inverse_of_from_sitk() -> None:
+    image = sitk.GetImageFromArray(np.arange(12, dtype=np.uint8).reshape(3, 4))
+    image.SetSpacing([0.4, 0.9])
+    image.SetOrigin([5.0, 6.0])
+    image.SetDirection([0.0, -1.0, 1.0, 0.0])
+    again = to_sitk_2d(from_sitk(image))
+    assert again.GetDimension() == 2 and again.GetSize() == (4, 3)
+    assert again.GetSpacing() == (0.4, 0.9) and again.GetOrigin() == (5.0, 6.0)
+    assert again.GetDirection() == (0.0, -1.0, 1.0, 0.0)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(again), sitk.GetArrayFromImage(image))
+    mask = to_sitk_2d(Volume(np.ones((1, 2, 2), dtype=bool)))
+    assert mask.GetPixelID() == sitk.sitkUInt8
 
 
 def test_from_sitk_4d_single_volume_and_many() -> None:

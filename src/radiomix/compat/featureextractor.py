@@ -248,12 +248,11 @@ class RadiomicsFeatureExtractor:
         feature (float64 maps on the ROI box padded by ``kernelRadius``; ``initValue``
         outside the ROI), as PyRadiomics returns them. No shape features (PyRadiomics
         computes none voxel by voxel)."""
-        from radiomix.extraction.profile_pyradiomics import _planar_sitk
         from radiomix.extraction.profile_pyradiomics_voxel import (
             VoxelSettings,
             extract_voxel_results,
         )
-        from radiomix.io import to_sitk
+        from radiomix.io import to_sitk, to_sitk_2d
 
         voxel = VoxelSettings.from_mapping(self._voxel)
         res = extract_voxel_results(_with_ndim(image), mask, settings, voxel, label=label)
@@ -261,5 +260,5 @@ class RadiomicsFeatureExtractor:
         for tag, v in res.diagnostics.items():
             out[f"diagnostics_{tag}"] = v
         for key, vol in res.maps.items():
-            out[key] = _planar_sitk(vol) if res.ndim == 2 else to_sitk(vol)
+            out[key] = to_sitk_2d(vol) if res.ndim == 2 else to_sitk(vol)
         return out

@@ -379,7 +379,7 @@ def _resample(
     """
     import SimpleITK as sitk
 
-    from radiomix.io import from_sitk, to_sitk
+    from radiomix.io import from_sitk, to_sitk, to_sitk_2d
 
     ps = settings.pyradiomics
     assert ps.resampled_spacing is not None and ps.interpolator is not None
@@ -400,7 +400,7 @@ def _resample(
     mask_u8 = mask.with_array(roi.astype(np.uint8))
     msk3 = to_sitk(mask_u8)
     _check_roi_inside(img3, msk3, roi)
-    img, msk = (img3, msk3) if nd == 3 else (_planar_sitk(image), _planar_sitk(mask_u8))
+    img, msk = (img3, msk3) if nd == 3 else (to_sitk_2d(image), to_sitk_2d(mask_u8))
     box = _box(roi)[3 - nd :]
     lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y[, z]
     size = np.array([b.stop - b.start for b in box][::-1], dtype=np.float64)
@@ -459,20 +459,6 @@ def _mask_ndim(mask: Volume, image: Volume) -> int:
     if mask.array.shape[0] != 1 or "source" in mask.metadata or "format" in mask.metadata:
         return input_ndim(mask)
     return input_ndim(image)
-
-
-def _planar_sitk(volume: Volume) -> Any:
-    """A 2D SimpleITK image of a one-plane volume, with its in-plane geometry (the image
-    PyRadiomics reads from a 2D file)."""
-    import SimpleITK as sitk
-
-    array = np.asarray(volume.array)
-    image = sitk.GetImageFromArray(np.ascontiguousarray(array[0]))
-    image.SetSpacing([float(v) for v in volume.spacing[1:][::-1]])
-    image.SetOrigin([float(v) for v in volume.origin[1:][::-1]])
-    direction = np.asarray(volume.direction, dtype=np.float64)[1:, 1:][::-1, ::-1]
-    image.SetDirection([float(v) for v in direction.ravel()])
-    return image
 
 
 def _crop_box(image: Volume, roi: np.ndarray, pad: int) -> tuple[Volume, np.ndarray]:

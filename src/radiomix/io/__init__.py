@@ -22,6 +22,7 @@ from radiomix.io._readers import (
     from_sitk,
     read_image,
     to_sitk,
+    to_sitk_2d,
 )
 from radiomix.io._rtstruct import RoiConversionWarning, read_rtstruct, rtstruct_roi_names
 from radiomix.io._seg import read_seg, seg_segment_labels
@@ -50,5 +51,6 @@ __all__ = [
     "seg_segment_labels",
     "select_label",
     "to_sitk",
+    "to_sitk_2d",
     "write_volume",
 ]

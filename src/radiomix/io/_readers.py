@@ -1,8 +1,8 @@
 """Reading images into :class:`Volume`; SimpleITK conversion; the finiteness check.
 
 This module is the only place where ITK's (x, y, z) order meets radiomix's (z, y, x) order:
-:func:`from_sitk` and :func:`to_sitk` reverse spacing and origin and convert the direction
-matrix (``D_zyx[a, b] = D_xyz[2 - a, 2 - b]``).
+:func:`from_sitk`, :func:`to_sitk` and :func:`to_sitk_2d` reverse spacing and origin and convert
+the direction matrix (``D_zyx[a, b] = D_xyz[2 - a, 2 - b]``).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ __all__ = [
     "read_image",
     "read_source",
     "to_sitk",
+    "to_sitk_2d",
     "voxel_index_text",
 ]
 
@@ -127,6 +128,20 @@ def to_sitk(volume: Volume) -> SimpleITK.Image:
     image.SetSpacing([float(s) for s in reversed(volume.spacing)])
     image.SetOrigin([float(o) for o in reversed(volume.origin)])
     image.SetDirection([float(d) for d in _reverse_direction(volume.direction).ravel()])
+    return image
+
+
+def to_sitk_2d(volume: Volume) -> SimpleITK.Image:
+    """A 2D SimpleITK image of a one-plane :class:`Volume` (booleans become uint8), with its
+    in-plane spacing, origin and direction: the image a reader of the 2D file would see."""
+    array = np.asarray(volume.array)
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8)
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array[0]))
+    image.SetSpacing([float(v) for v in volume.spacing[1:][::-1]])
+    image.SetOrigin([float(v) for v in volume.origin[1:][::-1]])
+    direction = np.asarray(volume.direction, dtype=np.float64)[1:, 1:][::-1, ::-1]
+    image.SetDirection([float(v) for v in direction.ravel()])
     return image
 
 
