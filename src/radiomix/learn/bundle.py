@@ -42,7 +42,10 @@ from radiomix.learn.table import feature_columns, features_frame, filter_columns
 __all__ = ["BUNDLE_FORMAT", "BundleVersionWarning", "ModelBundle", "current_versions"]
 
 BUNDLE_FORMAT = "radiomix-model-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
+"""The newest bundle format this radiomix reads. Two-class bundles are still written as
+format 1 (unchanged); format 2 adds ``task`` (``multiclass``, ``regression``), so that a
+radiomix that knows only two classes refuses such a bundle instead of misreading it."""
 
 
 class BundleVersionWarning(UserWarning):
@@ -93,6 +96,10 @@ class ModelBundle:
     versions : dict
     training : dict
         Provenance of the training data (table path and SHA-256, cases, positives, created).
+    task : str
+        ``binary`` (the label dict has ``negative`` / ``positive`` and the threshold is
+        used), ``multiclass`` (the label dict has ``classes``; ``predict_proba`` gives one
+        column per class) or ``regression`` (``predict`` gives the value; no threshold).
     """
 
     name: str
@@ -106,18 +113,24 @@ class ModelBundle:
     extraction_settings: dict[str, Any] | None = None
     versions: dict[str, str] = field(default_factory=current_versions)
     training: dict[str, Any] = field(default_factory=dict)
+    task: str = "binary"
 
     # ----------------------------------------------------------------- persistence
 
     def metadata(self) -> dict[str, Any]:
         """Everything but the pipeline, as plain JSON-ready data."""
-        return {
+        binary = self.task == "binary"
+        meta: dict[str, Any] = {
             "format": BUNDLE_FORMAT,
-            "format_version": BUNDLE_VERSION,
+            "format_version": 1 if binary else BUNDLE_VERSION,
             "name": self.name,
+        }
+        if not binary:
+            meta["task"] = self.task
+        return meta | {
             "features": list(self.features),
             "label": dict(self.label),
-            "threshold": float(self.threshold),
+            "threshold": float(self.threshold) if binary else None,
             "threshold_rule": self.threshold_rule,
             "best_params": {k: _jsonable(v) for k, v in self.best_params.items()},
             "column_rules": dict(self.column_rules),
@@ -173,13 +186,14 @@ class ModelBundle:
             pipeline=payload["pipeline"],
             features=list(meta["features"]),
             label=dict(meta["label"]),
-            threshold=float(meta["threshold"]),
+            threshold=float(meta["threshold"]) if meta.get("threshold") is not None else np.nan,
             threshold_rule=str(meta["threshold_rule"]),
             best_params=dict(meta.get("best_params", {})),
             column_rules=dict(meta.get("column_rules", {})),
             extraction_settings=meta.get("extraction_settings"),
             versions=dict(saved),
             training=dict(meta.get("training", {})),
+            task=str(meta.get("task", "binary")),
         )
 
     # ------------------------------------------------------------------- prediction
@@ -233,9 +247,26 @@ class ModelBundle:
         return X
 
     def predict_proba(self, table: pd.DataFrame, allow_extra: bool = False) -> np.ndarray:
-        """Probability of the positive class for every row of a feature table."""
+        """Probability of the positive class for every row of a feature table (several
+        classes: one column per class, in the order of ``label["classes"]``)."""
+        if self.task == "regression":
+            raise DataError(
+                f"the model {self.name!r} predicts a number (regression), not probabilities"
+            )
         X = self.check_features(table, allow_extra=allow_extra)
+        if self.task == "multiclass":
+            from radiomix.learn.tasks import get_task
+
+            return get_task(self.task).output(self.pipeline, X, len(self.label["classes"]))
         return np.asarray(self.pipeline.predict_proba(X)[:, 1], dtype=np.float64)
+
+    def predict_values(self, table: pd.DataFrame, allow_extra: bool = False) -> np.ndarray:
+        """What the model outputs for every row: the probability of the positive class
+        (binary), the class probabilities (n, K) (multiclass) or the value (regression)."""
+        if self.task != "regression":
+            return self.predict_proba(table, allow_extra=allow_extra)
+        X = self.check_features(table, allow_extra=allow_extra)
+        return np.asarray(self.pipeline.predict(X), dtype=np.float64).ravel()
 
     def predict_table(self, table: pd.DataFrame, allow_extra: bool = False) -> pd.DataFrame:
         """Predictions for a feature table: ids, probability, threshold, predicted class.
@@ -244,8 +275,10 @@ class ModelBundle:
         class), ``threshold``, ``predicted`` (1 = positive) and ``predicted_label`` (the
         label value), plus ``model``.
         """
-        prob = self.predict_proba(table, allow_extra=allow_extra)
         ids = [c for c in ("case_id", "roi") if c in table.columns]
+        if self.task != "binary":
+            return self._predict_task_table(table, ids, allow_extra)
+        prob = self.predict_proba(table, allow_extra=allow_extra)
         out = (
             table[ids].reset_index(drop=True).copy()
             if ids
@@ -257,6 +290,30 @@ class ModelBundle:
         out["predicted"] = (prob >= self.threshold).astype(np.int8)
         pos, neg = self.label.get("positive"), self.label.get("negative")
         out["predicted_label"] = np.where(out["predicted"] == 1, pos, neg)
+        return out
+
+    def _predict_task_table(
+        self, table: pd.DataFrame, ids: list[str], allow_extra: bool
+    ) -> pd.DataFrame:
+        """Several classes: ``probability_<class>`` per class, ``predicted`` (the class
+        index) and ``predicted_label`` (the most probable class); regression:
+        ``predicted`` (the value)."""
+        values = self.predict_values(table, allow_extra=allow_extra)
+        out = (
+            table[ids].reset_index(drop=True).copy()
+            if ids
+            else pd.DataFrame(index=range(len(table)))
+        )
+        out["model"] = self.name
+        if self.task == "regression":
+            out["predicted"] = values
+            return out
+        classes = list(self.label["classes"])
+        for k, c in enumerate(classes):
+            out[f"probability_{c}"] = values[:, k]
+        pred = np.argmax(values, axis=1)
+        out["predicted"] = pred
+        out["predicted_label"] = np.asarray(classes, dtype=object)[pred]
         return out
 
 

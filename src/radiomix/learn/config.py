@@ -3,6 +3,8 @@
 A study configuration (``radiomix train --config STUDY.yaml``) has up to five sections::
 
     name: busi-benign-malignant
+    task: binary                        # binary | multiclass | regression (--task);
+                                        # default: read from the label column
     primary: lr_l2_mrmr                 # the pre-registered model
     comparators: [shape_only_lr, random_forest]
     data:
@@ -67,6 +69,7 @@ __all__ = [
     "study_from_dict",
     "study_to_dict",
     "study_to_yaml",
+    "task_models",
 ]
 
 
@@ -233,22 +236,42 @@ class ModelSettings:
         if not self.name:
             fail("every entry of models needs a name")
         base = self.base or self.name
-        if base not in MODELS:
-            fail(
-                f"models.{self.name}: unknown base model {base!r}{did_you_mean(base, list(MODELS))}"
-            )
+        known = _all_models()
+        if base not in known:
+            fail(f"models.{self.name}: unknown base model {base!r}{did_you_mean(base, known)}")
         object.__setattr__(self, "base", base)
         if self.grid is not None:
             object.__setattr__(self, "grid", _pairs(self.grid, f"models.{self.name}.grid", True))
         object.__setattr__(self, "params", _pairs(self.params, f"models.{self.name}.params", False))
 
 
+def _all_models() -> list[str]:
+    from radiomix.learn.tasks import TASKS
+
+    return list(dict.fromkeys(n for t in TASKS.values() for n in t.models))
+
+
+def task_models(task: str | None) -> dict[str, ModelSpec]:
+    """The built-in models of a task (``None``: two classes)."""
+    if task is None:
+        return MODELS
+    from radiomix.learn.tasks import get_task
+
+    return dict(get_task(task).models)
+
+
 @dataclass(frozen=True)
 class StudySettings:
-    """The complete, resolved settings of a study."""
+    """The complete, resolved settings of a study.
+
+    ``task`` is None when the label column decides (two values: binary, as always); the
+    models are then checked against every task's, and against the task's own once it is
+    known (:func:`radiomix.learn.study.run_study`).
+    """
 
     name: str = "study"
     description: str = ""
+    task: str | None = None
     primary: str = DEFAULT_MODEL
     comparators: tuple[str, ...] = ("shape_only_lr",)
     models: tuple[ModelSettings, ...] = ()
@@ -257,17 +280,31 @@ class StudySettings:
     robustness: RobustnessSettings = field(default_factory=RobustnessSettings)
 
     def __post_init__(self) -> None:
+        if self.task is not None:
+            from radiomix.learn.tasks import get_task
+
+            get_task(self.task)  # a ConfigError naming the tasks
         custom = [m.name for m in self.models]
         if len(set(custom)) != len(custom):
             fail(f"models: names must be unique, got {custom}")
-        known = list(dict.fromkeys([*MODELS, *custom]))
+        builtin = _all_models() if self.task is None else list(task_models(self.task))
+        known = list(dict.fromkeys([*builtin, *custom]))
+        where = "" if self.task is None else f" for task {self.task!r}"
         for name in (self.primary, *self.comparators):
             if name not in known:
-                fail(f"unknown model {name!r}{did_you_mean(name, known)}")
+                fail(f"unknown model {name!r}{where}{did_you_mean(name, known)}")
+        if self.task is not None:
+            table = task_models(self.task)
+            for m in self.models:
+                if m.base not in table:
+                    fail(
+                        f"models.{m.name}: base model {m.base!r} is not a {self.task} model "
+                        f"({', '.join(table)})"
+                    )
         comps = tuple(dict.fromkeys(c for c in self.comparators if c != self.primary))
         object.__setattr__(self, "comparators", comps)
         for m in self.models:  # check parameter names now, not after an hour of training
-            resolve_model(self, m.name)
+            resolve_model(self, m.name, any_task=self.task is None)
 
     @property
     def model_names(self) -> list[str]:
@@ -282,13 +319,27 @@ def _check_keys(pipe: Pipeline, keys: list[str], where: str) -> None:
             fail(f"{where}: {key!r} is not a parameter of the pipeline{did_you_mean(key, valid)}")
 
 
-def resolve_model(settings: StudySettings, name: str) -> ModelSpec:
+def resolve_model(settings: StudySettings, name: str, *, any_task: bool = False) -> ModelSpec:
     """The model ``name`` of a study: its built-in spec with the study's overrides applied.
 
-    Also adds the robustness filter in front of the pipeline when the study has an ICC table.
+    The built-in models are those of the study's task (two classes when it has none; with
+    ``any_task``, the first task that has the base model: for checking settings before the
+    task is known). Also adds the robustness filter in front of the pipeline when the
+    study has an ICC table.
     """
     override = next((m for m in settings.models if m.name == name), None)
-    base = MODELS[override.base if override is not None and override.base else name]
+    table = task_models(settings.task)
+    key = override.base if override is not None and override.base else name
+    if any_task and key not in table:
+        from radiomix.learn.tasks import TASKS
+
+        table = next((dict(t.models) for t in TASKS.values() if key in t.models), table)
+    if key not in table:
+        fail(
+            f"model {key!r} is not a {settings.task or 'binary'} model; "
+            f"{settings.task or 'binary'} models: {', '.join(table)}"
+        )
+    base = table[key]
     grid: dict[str, list[Any]] = {k: list(v) for k, v in base.grid.items()}
     params: dict[str, Any] = {}
     include, exclude = base.include, base.exclude
@@ -327,8 +378,19 @@ def resolve_model(settings: StudySettings, name: str) -> ModelSpec:
 
 
 def study_from_dict(data: Mapping[str, Any] | None, base_dir: Path | None = None) -> StudySettings:
-    """Build validated study settings from a plain mapping (parsed YAML)."""
+    """Build validated study settings from a plain mapping (parsed YAML).
+
+    A task other than binary without ``primary`` / ``comparators`` gets its own defaults
+    (for regression: ``ridge_mrmr`` and ``shape_only_ridge``).
+    """
     data = dict(data or {})
+    task = data.get("task")
+    if isinstance(task, str) and task != "binary":
+        from radiomix.learn.tasks import TASKS
+
+        if task in TASKS:
+            data.setdefault("primary", TASKS[task].default_primary)
+            data.setdefault("comparators", list(TASKS[task].default_comparators))
     settings: StudySettings = build(StudySettings, data, "")
     icc = settings.robustness.icc_table
     if icc is not None and base_dir is not None and not Path(icc).is_absolute():
@@ -386,6 +448,10 @@ def study_to_dict(settings: StudySettings) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": settings.name,
         "description": settings.description,
+    }
+    if settings.task is not None:  # absent when the label decides (as before tasks existed)
+        out["task"] = settings.task
+    out |= {
         "primary": settings.primary,
         "comparators": list(settings.comparators),
         "data": _plain(dataclasses.asdict(settings.data)),

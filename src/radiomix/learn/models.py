@@ -25,6 +25,26 @@ gradient_boosting    scikit-learn's histogram gradient boosting (native missing 
                      100 iterations at learning rate 0.1, max_leaf_nodes 7/15)
 ===================  ==========================================================================
 
+The same names serve several classes (``--task multiclass``): logistic regression is then
+multinomial, and ``lr_ovr_mrmr`` fits one binary logistic regression per class (one vs rest).
+:data:`MULTICLASS_MODELS` lists them; :data:`REGRESSION_MODELS` holds the models of a numeric
+outcome (``--task regression``):
+
+===================  ==========================================================================
+name                 pipeline (grid)
+===================  ==========================================================================
+ridge_mrmr           impute, NZV, scale, Spearman filter (keeps the feature more correlated
+                     with the outcome), mRMR k (relevance: absolute Pearson r with the outcome),
+                     ridge regression (k in 5/10/20, alpha in 10^-2..10^4, 7 values);
+                     **the default**
+shape_only_ridge     same without mRMR, shape features only (alpha grid): the baseline
+elastic_net          impute, NZV, scale, Spearman filter, elastic net (alpha in
+                     0.01/0.1/1 x l1_ratio in 0.2/0.5/0.8)
+random_forest        impute, random forest of 300 regression trees (max_features 1/3 or sqrt,
+                     min_samples_leaf 1/5)
+gradient_boosting    histogram gradient boosting regression (max_leaf_nodes 7/15)
+===================  ==========================================================================
+
 The calibration folds of ``svm_rbf`` ignore groups (scikit-learn does not route them there
 without metadata routing); near-duplicates in one training fold can make its Platt scaling a
 little optimistic, never the outer estimate.
@@ -41,19 +61,33 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
     RandomForestClassifier,
+    RandomForestRegressor,
 )
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from radiomix.learn.selectors import MRMR, CorrelationFilter, NearZeroVariance
 
-__all__ = ["DEFAULT_MODEL", "MODELS", "SHAPE_PATTERNS", "ModelSpec", "get_model", "model_names"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_REGRESSION_MODEL",
+    "MODELS",
+    "MULTICLASS_MODELS",
+    "REGRESSION_MODELS",
+    "SHAPE_PATTERNS",
+    "ModelSpec",
+    "get_model",
+    "model_names",
+]
 
 DEFAULT_MODEL = "lr_l2_mrmr"
+DEFAULT_REGRESSION_MODEL = "ridge_mrmr"
 
 SHAPE_PATTERNS = ("*_morphology_*", "*_shape_*", "*_shape2D_*", "*_shape2d_*")
 """Column patterns of shape features: radiomix (``morphology``) and PyRadiomics names."""
@@ -190,6 +224,110 @@ MODELS: dict[str, ModelSpec] = {
     )
 }
 """The built-in models by name."""
+
+
+def _lr_ovr_mrmr() -> Pipeline:
+    ovr = OneVsRestClassifier(_lr(C=1.0))
+    return Pipeline([*_prep(), ("select", MRMR(k=10)), ("clf", ovr)])
+
+
+MULTICLASS_MODELS: dict[str, ModelSpec] = {
+    **{
+        name: MODELS[name]
+        for name in (
+            "lr_l2_mrmr",
+            "shape_only_lr",
+            "lr_elasticnet",
+            "random_forest",
+            "extra_trees",
+            "svm_rbf",
+            "gradient_boosting",
+        )
+    },
+    "lr_ovr_mrmr": ModelSpec(
+        "lr_ovr_mrmr",
+        "one-vs-rest L2 logistic regressions (one per class) on the top-k mRMR features",
+        _lr_ovr_mrmr,
+        {"select__k": [5, 10, 20], "clf__estimator__C": _C_GRID},
+    ),
+}
+"""Models of several classes (``--task multiclass``). Logistic regression is multinomial
+(one softmax over the classes) except in ``lr_ovr_mrmr``; ``lr_l1`` is left out (its
+liblinear solver fits two classes only)."""
+
+
+def _reg_prep() -> list[tuple[str, Any]]:
+    return [
+        ("impute", SimpleImputer(strategy="median")),
+        ("nzv", NearZeroVariance()),
+        ("scale", StandardScaler()),
+        ("decorr", CorrelationFilter(threshold=0.9, method="spearman", keep="r")),
+    ]
+
+
+def _ridge_mrmr() -> Pipeline:
+    return Pipeline([*_reg_prep(), ("select", MRMR(k=10, relevance="r")), ("clf", Ridge())])
+
+
+def _shape_only_ridge() -> Pipeline:
+    return Pipeline([*_reg_prep(), ("clf", Ridge())])
+
+
+def _elastic_net() -> Pipeline:
+    net = ElasticNet(alpha=0.1, l1_ratio=0.5, max_iter=10000)
+    return Pipeline([*_reg_prep(), ("clf", net)])
+
+
+def _random_forest_reg() -> Pipeline:
+    forest = RandomForestRegressor(n_estimators=300, max_features=1.0 / 3.0, n_jobs=1)
+    return Pipeline([("impute", SimpleImputer(strategy="median")), ("clf", forest)])
+
+
+def _gradient_boosting_reg() -> Pipeline:
+    gb = HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, early_stopping=False)
+    return Pipeline([("clf", gb)])
+
+
+_ALPHA_GRID = [float(a) for a in np.logspace(-2, 4, 7)]
+
+REGRESSION_MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "ridge_mrmr",
+            "ridge regression on the top-k mRMR features after a Spearman |rho| > 0.9 filter "
+            "(the default)",
+            _ridge_mrmr,
+            {"select__k": [5, 10, 20], "clf__alpha": _ALPHA_GRID},
+        ),
+        ModelSpec(
+            "shape_only_ridge",
+            "ridge regression on shape (morphology) features only: the baseline",
+            _shape_only_ridge,
+            {"clf__alpha": _ALPHA_GRID},
+            include=SHAPE_PATTERNS,
+        ),
+        ModelSpec(
+            "elastic_net",
+            "elastic-net linear regression after the Spearman filter",
+            _elastic_net,
+            {"clf__alpha": [0.01, 0.1, 1.0], "clf__l1_ratio": [0.2, 0.5, 0.8]},
+        ),
+        ModelSpec(
+            "random_forest",
+            "random forest of regression trees, 300 trees",
+            _random_forest_reg,
+            {"clf__max_features": [1.0 / 3.0, "sqrt"], "clf__min_samples_leaf": [1, 5]},
+        ),
+        ModelSpec(
+            "gradient_boosting",
+            "histogram gradient boosting regression (scikit-learn)",
+            _gradient_boosting_reg,
+            {"clf__max_leaf_nodes": [7, 15]},
+        ),
+    )
+}
+"""Models of a numeric outcome (``--task regression``)."""
 
 
 def model_names() -> list[str]:

@@ -135,6 +135,14 @@ def relevance_scores(
     return total / len(targets)
 
 
+def target_correlation(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Absolute Pearson correlation of every column of X with a numeric target (0 for a
+    constant column or target); on mid-ranks it is the absolute Spearman correlation."""
+    Z = _standardise(X)
+    t = _standardise(np.asarray(y, dtype=np.float64).reshape(-1, 1))[:, 0]
+    return np.minimum(np.abs(Z.T @ t) / X.shape[0], 1.0)
+
+
 def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (false discovery rate).
 
@@ -283,7 +291,7 @@ class CorrelationFilter(SelectorMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "threshold": [Interval(Real, 0, 1, closed="both")],
         "method": [StrOptions({"spearman", "pearson"})],
-        "keep": [StrOptions({"auc", "f", "variance", "first"})],
+        "keep": [StrOptions({"auc", "f", "r", "variance", "first"})],
     }
 
     def __init__(self, threshold: float = 0.9, method: str = "spearman", keep: str = "auc") -> None:
@@ -296,7 +304,11 @@ class CorrelationFilter(SelectorMixin, BaseEstimator):
         """Learn which features to keep from X (and y for ``keep="auc"``/``"f"``)."""
         supervised = self.keep in ("auc", "f")
         R = None
-        if supervised:
+        if self.keep == "r":
+            X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+            R = _ranks(X)
+            relevance = target_correlation(R, stats.rankdata(y))
+        elif supervised:
             X, y = validate_data(self, X, y, dtype=np.float64)
             _, codes = _classes(y)
             if self.method == "spearman" or self.keep == "auc":
@@ -333,7 +345,7 @@ class CorrelationFilter(SelectorMixin, BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        if self.keep in ("auc", "f"):
+        if self.keep in ("auc", "f", "r"):
             _supervised_tags(tags)
         return tags
 
@@ -465,9 +477,11 @@ class MRMR(SelectorMixin, BaseEstimator):
     ----------
     k : int, default=10
         Number of features to select (all of them when fewer are present).
-    relevance : {"eta", "f", "mi"}, default="eta"
-        Correlation ratio, ANOVA F statistic, or mutual information (scikit-learn's
-        nearest-neighbour estimator, which uses ``random_state``).
+    relevance : {"eta", "f", "mi", "r"}, default="eta"
+        Correlation ratio, ANOVA F statistic, mutual information (scikit-learn's
+        nearest-neighbour estimator, which uses ``random_state``), or, for a numeric target
+        (regression), the absolute Pearson correlation :math:`|r_{jy}|` with it (in [0, 1]
+        like :math:`\\eta`, so the difference scheme weighs it as it weighs :math:`\\eta`).
     redundancy : {"pearson", "spearman"}, default="pearson"
     scheme : {"difference", "quotient"}, default="difference"
     random_state : int, RandomState or None, default=None
@@ -493,7 +507,7 @@ class MRMR(SelectorMixin, BaseEstimator):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "k": [Interval(Integral, 1, None, closed="left")],
-        "relevance": [StrOptions({"eta", "f", "mi"})],
+        "relevance": [StrOptions({"eta", "f", "mi", "r"})],
         "redundancy": [StrOptions({"pearson", "spearman"})],
         "scheme": [StrOptions({"quotient", "difference"})],
         "random_state": ["random_state"],
@@ -515,25 +529,31 @@ class MRMR(SelectorMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> MRMR:
-        """Select ``k`` features of X for the classes of y."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        classes, codes = _classes(y)
-        n, p = X.shape
-        if self.relevance == "mi":
-            rel = mutual_info_classif(X, codes, random_state=self.random_state)
+        """Select ``k`` features of X for the classes (or, ``relevance="r"``, values) of y."""
+        if self.relevance == "r":
+            X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+            n, p = X.shape
+            rel = target_correlation(X, np.asarray(y, dtype=np.float64))
         else:
-            rel = relevance_scores(X, codes, "f")
-            if self.relevance == "eta":
-                n_classes = classes.size
-                if n > n_classes:
-                    between = rel * (n_classes - 1)
-                    rel = np.sqrt(between / (between + n - n_classes))
-                else:  # no within-class degrees of freedom
-                    rel = np.zeros(p)
+            X, y = validate_data(self, X, y, dtype=np.float64)
+            classes, codes = _classes(y)
+            n, p = X.shape
+            if self.relevance == "mi":
+                rel = mutual_info_classif(X, codes, random_state=self.random_state)
+            else:
+                rel = relevance_scores(X, codes, "f")
+                if self.relevance == "eta":
+                    n_classes = classes.size
+                    if n > n_classes:
+                        between = rel * (n_classes - 1)
+                        rel = np.sqrt(between / (between + n - n_classes))
+                    else:  # no within-class degrees of freedom
+                        rel = np.zeros(p)
         rel = np.nan_to_num(np.asarray(rel, dtype=np.float64), nan=0.0)
         Z = _standardise(_ranks(X) if self.redundancy == "spearman" else X)
         k = min(int(self.k), p)
-        scaled = rel if self.relevance == "eta" else rel / (rel.max() if rel.max() > 0 else 1.0)
+        own_scale = self.relevance in ("eta", "r")
+        scaled = rel if own_scale else rel / (rel.max() if rel.max() > 0 else 1.0)
         chosen = np.zeros(p, dtype=bool)
         red_sum = np.zeros(p)
         ranking = np.empty(k, dtype=np.intp)

@@ -38,6 +38,7 @@ How the summary numbers are made (``metrics.json``, every model):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -68,6 +69,7 @@ from radiomix.learn.metrics import (
 )
 from radiomix.learn.models import ModelSpec
 from radiomix.learn.table import Dataset, file_sha256, filter_columns, prepare, read_table
+from radiomix.learn.tasks import infer_task
 from radiomix.learn.validation import CVResult, fit_final, nested_cv, seed_for
 
 __all__ = [
@@ -287,7 +289,8 @@ def _model_columns(data: Dataset, spec: ModelSpec) -> list[str]:
     return filter_columns(data.features, spec.include, spec.exclude)
 
 
-def _selection_rows(run: ModelRun) -> list[dict[str, Any]]:
+def _selection_rows(run: Any) -> list[dict[str, Any]]:
+    """Rows of ``selection.csv`` for a :class:`ModelRun` (or a task study's run)."""
     n_fits = len(run.cv.folds)
     count: Counter[str] = Counter()
     values: dict[str, list[float]] = {}
@@ -491,6 +494,7 @@ def run_study(
     extraction_settings: str | Path | Mapping[str, Any] | None = None,
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
+    task: str | None = None,
 ) -> StudyResult:
     """Run a study on a feature table and (with ``out``) write its run directory.
 
@@ -511,6 +515,11 @@ def run_study(
         Allow writing into a run directory that already holds a run.
     progress : callable, optional
         Receives one-line progress messages (default: the module logger).
+    task : str, optional
+        ``binary``, ``multiclass`` or ``regression`` (overrides ``task`` of the config);
+        default: read from the label column (:func:`radiomix.learn.tasks.infer_task`). A
+        task other than binary runs :func:`radiomix.learn.task_study.run_task_study` and
+        returns its result (same fields, the task's metrics).
 
     Returns
     -------
@@ -525,6 +534,8 @@ def run_study(
         overrides["data"]["group"] = group
     if positive is not None:
         overrides["data"]["positive"] = positive
+    if task is not None:
+        overrides["task"] = task
     settings = load_study(config, overrides)
     d, v = settings.data, settings.validation
     if d.label is None:
@@ -545,6 +556,24 @@ def run_study(
         extraction = load_extraction_settings(extraction_settings)
     else:
         extraction = find_extraction_settings(table_path)
+    task_name = settings.task
+    if task_name is None and d.label in frame.columns:
+        task_name = infer_task(frame[d.label], d.label)
+    if task_name is not None and task_name != "binary":
+        from radiomix.learn.task_study import run_task_study
+
+        if settings.task != task_name:
+            settings = dataclasses.replace(settings, task=task_name)
+            say(f"task: {task_name} (read from the label column; --task sets it)")
+        return run_task_study(  # type: ignore[return-value]
+            settings,
+            frame,
+            table_path=table_path,
+            extraction=extraction,
+            out_dir=out_dir,
+            say=say,
+            t_start=t_start,
+        )
     data = prepare(
         frame,
         d.label,

@@ -21,12 +21,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["SyntheticTable", "make_feature_table"]
+__all__ = [
+    "SyntheticOutcome",
+    "SyntheticTable",
+    "make_feature_table",
+    "make_multiclass_table",
+    "make_regression_table",
+]
 
 _FAMILIES = ("statistics", "histogram", "glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm")
 
@@ -168,3 +175,101 @@ def make_feature_table(
         optimal_auc=optimal,
         group=group_col,
     )
+
+
+@dataclass(frozen=True)
+class SyntheticOutcome:
+    """A synthetic table for the other tasks, with its ground truth.
+
+    Attributes
+    ----------
+    table : DataFrame
+    informative : list of str
+    label : str
+        ``grade`` (several classes, values ``g1``, ``g2``, ...) or ``volume_change``
+        (a number).
+    optimal : float
+        Multiclass: the Bayes-optimal macro AUC is not closed-form, so the population
+        one-vs-rest AUC of the first informative direction is not given; this holds the
+        effect size. Regression: the population R² of the best predictor,
+        :math:`\\mathrm{Var}(X\\beta) / (\\mathrm{Var}(X\\beta) + \\sigma^2)` (0 for noise).
+    """
+
+    table: pd.DataFrame
+    informative: list[str]
+    label: str
+    optimal: float
+
+
+def _layout(n_cases: int, n_features: int, n_informative: int, random_state: int | None) -> Any:
+    rng = np.random.default_rng(random_state)
+    names = [f"original_morphology_shape{j}" for j in range(min(6, n_features))]
+    names += [
+        f"original_{_FAMILIES[j % len(_FAMILIES)]}_feature{j}"
+        for j in range(n_features - len(names))
+    ]
+    inf_idx = rng.choice(n_features, n_informative, replace=False)
+    X = rng.normal(size=(n_cases, n_features))
+    # blocks of correlated noise, as in make_feature_table
+    for start in range(0, n_features, 10):
+        X[:, start : start + 10] = 0.7 * X[:, start : start + 10] + 0.7 * rng.normal(
+            size=(n_cases, 1)
+        )
+    return rng, names, inf_idx, X
+
+
+def _frame(X: np.ndarray, names: list[str], scales: np.ndarray) -> pd.DataFrame:
+    table = pd.DataFrame(X * scales, columns=names)
+    table.insert(0, "case_id", [f"case{i:04d}" for i in range(len(X))])
+    table.insert(1, "roi", "1")
+    return table
+
+
+def make_regression_table(
+    n_cases: int = 200,
+    n_features: int = 40,
+    n_informative: int = 4,
+    noise_sd: float = 1.0,
+    random_state: int | None = 0,
+) -> SyntheticOutcome:
+    """Draw a table whose ``volume_change`` is linear in a few features plus Gaussian noise.
+
+    The informative features are independent standard normals (the noise features are
+    correlated in blocks); :math:`y = \\sum_j x_j + \\varepsilon`, :math:`\\varepsilon \\sim
+    \\mathcal N(0, \\sigma^2)`, so the best achievable R² is :math:`m / (m + \\sigma^2)` for
+    ``m`` informative features (0 with none: pure noise).
+    """
+    rng, names, inf_idx, X = _layout(n_cases, n_features, n_informative, random_state)
+    X[:, inf_idx] = rng.normal(size=(n_cases, n_informative))
+    y = X[:, inf_idx].sum(axis=1) + noise_sd * rng.normal(size=n_cases)
+    scales = 10.0 ** rng.uniform(-2, 3, size=n_features)
+    table = _frame(X, names, scales)
+    table["volume_change"] = 10.0 + 3.0 * y
+    optimal = n_informative / (n_informative + noise_sd**2) if n_informative else 0.0
+    return SyntheticOutcome(table, [names[i] for i in inf_idx], "volume_change", optimal)
+
+
+def make_multiclass_table(
+    n_cases: int = 240,
+    n_features: int = 40,
+    n_classes: int = 3,
+    n_informative: int = 4,
+    effect: float = 1.0,
+    random_state: int | None = 0,
+) -> SyntheticOutcome:
+    """Draw a table of ``n_classes`` equally frequent classes (``grade``: ``g1``, ``g2``, ...).
+
+    Class ``k`` shifts the mean of informative feature ``j`` by ``effect`` when
+    ``j % n_classes == k`` (each class has its own informative features); with
+    ``n_informative=0`` the table is pure noise and every honest macro AUC is about 0.5.
+    """
+    rng, names, inf_idx, X = _layout(n_cases, n_features, n_informative, random_state)
+    y = np.arange(n_cases) % n_classes
+    rng.shuffle(y)
+    X[:, inf_idx] = rng.normal(size=(n_cases, n_informative))
+    for j, col in enumerate(inf_idx):
+        X[:, col] += effect * (y == j % n_classes)
+    scales = 10.0 ** rng.uniform(-2, 3, size=n_features)
+    table = _frame(X, names, scales)
+    table["grade"] = [f"g{k + 1}" for k in y]
+    return SyntheticOutcome(table, [names[i] for i in inf_idx], "grade", effect)

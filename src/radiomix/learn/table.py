@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,7 +251,7 @@ class Dataset:
 
     X: pd.DataFrame
     y: np.ndarray
-    coding: LabelCoding
+    coding: LabelCoding | Any
     groups: np.ndarray | None
     ids: pd.DataFrame
     label_values: np.ndarray
@@ -285,8 +285,13 @@ def prepare(
     id_columns: Sequence[str] = DEFAULT_ID_COLUMNS,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    encode: Callable[[pd.Series, str, Any], tuple[np.ndarray, Any]] | None = None,
 ) -> Dataset:
     """Pick features, label and groups from a feature table (see the module notes).
+
+    ``encode(values, column, positive)`` reads the label for a task other than two classes
+    (:meth:`radiomix.learn.tasks.Task.encode`); its coding then replaces the
+    :class:`LabelCoding`.
 
     Raises
     ------
@@ -316,7 +321,7 @@ def prepare(
             f"label and group columns and applying include={list(include)} "
             f"exclude={list(exclude)}"
         )
-    y, coding = encode_labels(data[label], label, positive)
+    y, coding = (encode or encode_labels)(data[label], label, positive)
     X, n_inf = features_frame(data, features)
     groups = None
     if group is not None:

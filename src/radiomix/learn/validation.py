@@ -128,9 +128,17 @@ def _inner_predictions(
     y: np.ndarray,
     splits: list[tuple[np.ndarray, np.ndarray]],
     counter: dict[str, int],
+    output: Callable[[Any, Any], np.ndarray] | None = None,
+    width: int = 0,
 ) -> np.ndarray:
-    """Out-of-fold probabilities of every candidate over the inner splits, (n_cand, n)."""
-    oof = np.full((len(candidates), y.size), np.nan)
+    """Out-of-fold probabilities of every candidate over the inner splits, (n_cand, n).
+
+    ``output(fitted_last_step, X)`` replaces the probability of the positive class for the
+    other tasks (:mod:`radiomix.learn.task_cv`); with ``width`` > 0 it gives that many
+    values per case and the result is (n_cand, n, width).
+    """
+    shape = (len(candidates), y.size, width) if width else (len(candidates), y.size)
+    oof = np.full(shape, np.nan)
     params = [_split_params(pipe, c) for c in candidates]
     steps = pipe.steps
     for tr, te in splits:
@@ -156,7 +164,10 @@ def _inner_predictions(
             counter["convergence"] += sum(
                 issubclass(w.category, ConvergenceWarning) for w in caught
             )
-            oof[ci, te] = clf.predict_proba(cur_te)[:, 1]
+            if output is None:
+                oof[ci, te] = clf.predict_proba(cur_te)[:, 1]
+            else:
+                oof[ci, te] = output(clf, cur_te)
     return oof
 
 
@@ -211,8 +222,16 @@ def _importance(pipe: Pipeline) -> tuple[np.ndarray | None, str]:
     """Per-feature importance of the last step: coefficients or impurity importances."""
     clf = pipe.steps[-1][1]
     coef = getattr(clf, "coef_", None)
+    if coef is None and hasattr(clf, "estimators_") and not hasattr(clf, "feature_importances_"):
+        # one vs rest: one binary model per class
+        parts = [getattr(e, "coef_", None) for e in clf.estimators_]
+        if parts and all(c is not None for c in parts):
+            coef = np.vstack([np.asarray(c, dtype=np.float64).reshape(1, -1) for c in parts])
     if coef is not None:
-        return np.asarray(coef, dtype=np.float64).ravel(), "coefficient"
+        arr = np.asarray(coef, dtype=np.float64)
+        if arr.ndim == 2 and arr.shape[0] > 1:  # several classes: one row per class
+            return np.abs(arr).mean(axis=0), "mean |coefficient| over classes"
+        return arr.ravel(), "coefficient"
     imp = getattr(clf, "feature_importances_", None)
     if imp is not None:
         return np.asarray(imp, dtype=np.float64).ravel(), "impurity importance"

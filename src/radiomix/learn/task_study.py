@@ -1,0 +1,496 @@
+"""A study of several classes or of a numeric outcome, and its run directory.
+
+:func:`radiomix.learn.study.run_study` hands a study here when its task is not ``binary``
+(see :mod:`radiomix.learn.tasks`). Everything is fitted inside the training folds as for two
+classes, by :mod:`radiomix.learn.task_cv`; the run directory has the same files, with the
+task's columns:
+
+==================  ============================================================================
+``metrics.json``    ``task``, ``primary``, ``models``, ``permutation``, ``comparison``, ``skipped``,
+                    ``study`` (as for two classes; the metrics are the task's:
+                    :mod:`radiomix.learn.task_metrics`)
+``predictions.csv`` out-of-fold output of every case, per model and repeat: several classes
+                    ``probability_<class>`` per class, ``predicted`` (class index) and
+                    ``predicted_label``; regression ``predicted`` and ``residual``
+``selection.csv``   as for two classes
+``folds.csv``       per model, repeat and outer fold: sizes, chosen hyper-parameters, inner
+                    score, test score (``test_<headline>``)
+``comparison.csv``  primary vs comparator, the headline per repeat and its difference
+``permutation.csv`` the headline of every label permutation
+``config.yaml``     the resolved settings (with ``task``)
+``model.joblib``    the final primary model (bundle format 2, with ``task``); ``models/``
+==================  ============================================================================
+
+Comparisons with the comparators use the median difference of the headline over repeats
+and the Nadeau-Bengio corrected resampled t-test over the outer folds (Holm-adjusted); the
+permutation check reruns the whole nested CV on shuffled labels (shuffled outcomes for a
+regression): the median null macro AUC must be about 0.5, the null R² at most about 0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from radiomix._outputs import atomic_write_text, write_table
+from radiomix.errors import DataError
+from radiomix.learn.bundle import ModelBundle, created_now, current_versions
+from radiomix.learn.config import StudySettings, resolve_model, study_to_dict
+from radiomix.learn.metrics import corrected_resampled_ttest
+from radiomix.learn.models import ModelSpec
+from radiomix.learn.table import Dataset, file_sha256, prepare
+from radiomix.learn.task_cv import TaskCVResult, TaskFitted, fit_final_task, nested_cv_task
+from radiomix.learn.tasks import Task, get_task
+from radiomix.learn.validation import seed_for
+
+__all__ = ["TaskModelRun", "TaskStudyResult", "run_task_study", "summarise_task_cv"]
+
+
+@dataclass
+class TaskModelRun:
+    """Everything computed for one model of a task study."""
+
+    spec: ModelSpec
+    features: list[str]
+    cv: TaskCVResult
+    summary: dict[str, Any]
+    final: TaskFitted
+    bundle: ModelBundle
+
+
+@dataclass
+class TaskStudyResult:
+    """The outcome of a task study (the fields of :class:`~radiomix.learn.study.StudyResult`)."""
+
+    settings: StudySettings
+    data: Dataset
+    runs: dict[str, TaskModelRun]
+    metrics: dict[str, Any]
+    out: Path | None
+    task: str = ""
+
+
+def summarise_task_cv(
+    task: Task,
+    cv: TaskCVResult,
+    coding: dict[str, Any],
+    *,
+    n_boot: int,
+    level: float,
+    random_state: int,
+    use_groups: bool,
+) -> dict[str, Any]:
+    """The task's metrics with CIs, plus the fold statistics (as for two classes)."""
+    from radiomix.learn.study import _jsonable
+
+    out = task.summarise(
+        cv.y,
+        cv.output,
+        cv.groups if use_groups else None,
+        coding,
+        n_boot=n_boot,
+        level=level,
+        random_state=random_state,
+    )
+    fs = cv.fold_scores()
+    finite = fs[np.isfinite(fs)]
+    h = task.headline
+    out[f"{h}_fold_mean"] = float(finite.mean()) if finite.size else math.nan
+    out[f"{h}_fold_sd"] = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
+    params = Counter(json.dumps(_jsonable(f.best_params), sort_keys=True) for f in cv.folds)
+    out["best_params_counts"] = dict(params.most_common())
+    out["n_repeats"] = cv.repeats
+    out["n_outer_fits"] = len(cv.folds)
+    out["n_convergence_warnings"] = int(sum(f.n_convergence_warnings for f in cv.folds))
+    out["seconds"] = cv.seconds
+    out["cpu_seconds_folds"] = float(sum(f.cpu_seconds for f in cv.folds))
+    return out
+
+
+def _comparison(
+    task: Task, primary: TaskModelRun, other: TaskModelRun
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    h = task.headline
+    a = primary.cv.repeat_scores()
+    b = other.cv.repeat_scores()
+    rows = [
+        {
+            "model_a": primary.spec.name,
+            "model_b": other.spec.name,
+            "repeat": r,
+            f"{h}_a": float(a[r]),
+            f"{h}_b": float(b[r]),
+            f"delta_{h}": float(a[r] - b[r]),
+        }
+        for r in range(min(a.size, b.size))
+    ]
+    fa = primary.cv.fold_scores()
+    fb = other.cv.fold_scores()
+    m = min(fa.size, fb.size)
+    n_test = float(np.mean([f.test_index.size for f in primary.cv.folds]))
+    n_train = float(np.mean([f.n_train for f in primary.cv.folds]))
+    t_stat, t_p = corrected_resampled_ttest(fa[:m] - fb[:m], int(n_train), int(n_test))
+    deltas = np.array([r[f"delta_{h}"] for r in rows])
+    summary = {
+        "model_a": primary.spec.name,
+        "model_b": other.spec.name,
+        f"delta_{h}": float(np.median(deltas)),
+        f"delta_{h}_repeats": deltas.tolist(),
+        "corrected_t": t_stat,
+        "corrected_t_p": t_p,
+    }
+    return summary, rows
+
+
+def _permutation(
+    task: Task,
+    spec: ModelSpec,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray | None,
+    settings: StudySettings,
+    observed: float,
+    progress: Callable[[str], None],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    v = settings.validation
+    h = task.headline
+    rng = np.random.default_rng(seed_for(v.random_state, 4242))
+    scores = []
+    cpu = 0.0
+    t0 = time.perf_counter()
+    for i in range(v.permutations):
+        cv = nested_cv_task(
+            task,
+            spec.build,
+            spec.grid,
+            X,
+            rng.permutation(y),
+            groups,
+            outer_folds=v.outer_folds,
+            inner_folds=v.inner_folds,
+            repeats=v.permutation_repeats,
+            random_state=v.random_state,
+            n_jobs=v.n_jobs,
+            label_seed=i,
+        )
+        scores.append(float(np.median(cv.repeat_scores())))
+        cpu += sum(f.cpu_seconds for f in cv.folds)
+        progress(f"permutation {i + 1}/{v.permutations}: {task.headline_label} {scores[-1]:.3f}")
+    arr = np.asarray(scores)
+    summary = {
+        "model": spec.name,
+        h: float(np.median(arr)),
+        f"{h}_mean": float(arr.mean()),
+        f"{h}_max": float(arr.max()),
+        f"{h}s": arr.tolist(),
+        f"observed_{h}": observed,
+        "p_value": (1.0 + float((arr >= observed).sum())) / (1.0 + arr.size),
+        "n_permutations": int(arr.size),
+        "repeats_per_permutation": v.permutation_repeats,
+        "seconds": time.perf_counter() - t0,
+        "cpu_seconds_folds": cpu,
+    }
+    return summary, [{"permutation": i, h: s} for i, s in enumerate(scores)]
+
+
+def run_task_study(
+    settings: StudySettings,
+    frame: pd.DataFrame,
+    *,
+    table_path: Path | None,
+    extraction: dict[str, Any] | None,
+    out_dir: Path | None,
+    say: Callable[[str], None],
+    t_start: float,
+) -> TaskStudyResult:
+    """The study of :func:`radiomix.learn.study.run_study` for a task other than binary."""
+    from radiomix.learn.study import _jsonable, _model_columns, holm
+
+    assert settings.task is not None
+    task = get_task(settings.task)
+    d, v = settings.data, settings.validation
+    assert d.label is not None
+    data = prepare(
+        frame,
+        d.label,
+        positive=d.positive,
+        group=d.group,
+        id_columns=d.id_columns,
+        include=d.include,
+        exclude=d.exclude,
+        encode=task.encode,
+    )
+    coding: dict[str, Any] = data.coding
+    groups_all = data.groups if data.groups is not None else np.arange(data.y.size)
+    task.check_folds(data.y, groups_all, v.outer_folds, v.inner_folds, coding)
+    what = f"{len(coding['classes'])} classes" if "classes" in coding else f"outcome {d.label!r}"
+    say(
+        f"{task.name}: {len(data.y)} cases, {what}, {len(data.features)} features"
+        + (f", {np.unique(data.groups).size} groups" if data.groups is not None else "")
+    )
+    h = task.headline
+    runs: dict[str, TaskModelRun] = {}
+    skipped: dict[str, str] = {}
+    for name in settings.model_names:
+        spec = resolve_model(settings, name)
+        cols = _model_columns(data, spec)
+        if not cols:
+            if name == settings.primary:
+                raise DataError(
+                    f"the primary model {name!r} matches no feature column "
+                    f"(include={list(spec.include)}, exclude={list(spec.exclude)})"
+                )
+            skipped[name] = (
+                f"no feature column matches include={list(spec.include)} "
+                f"exclude={list(spec.exclude)}"
+            )
+            say(f"{name}: skipped ({skipped[name]})")
+            continue
+        say(
+            f"{name}: nested CV, {v.repeats} x {v.outer_folds} outer x {v.inner_folds} inner "
+            f"folds, {len(cols)} features"
+        )
+        X = data.X[cols]
+        cv = nested_cv_task(
+            task,
+            spec.build,
+            spec.grid,
+            X,
+            data.y,
+            data.groups,
+            outer_folds=v.outer_folds,
+            inner_folds=v.inner_folds,
+            repeats=v.repeats,
+            random_state=v.random_state,
+            n_jobs=v.n_jobs,
+        )
+        summary: dict[str, Any] = {
+            "model": name,
+            "description": spec.description,
+            "n_features": len(cols),
+        }
+        summary |= summarise_task_cv(
+            task,
+            cv,
+            coding,
+            n_boot=v.bootstrap,
+            level=v.confidence,
+            random_state=seed_for(v.random_state, 99),
+            use_groups=data.groups is not None,
+        )
+        ci = summary[f"{h}_ci"]
+        say(
+            f"{name}: {task.headline_label} {summary[h]:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] in "
+            f"{cv.seconds:.0f} s"
+        )
+        final = fit_final_task(
+            task,
+            spec.build,
+            spec.grid,
+            X,
+            data.y,
+            data.groups,
+            inner_folds=v.inner_folds,
+            random_state=v.random_state,
+        )
+        summary["final"] = {
+            "best_params": _jsonable(final.best_params),
+            f"inner_{h}": final.inner_score,
+            "n_features_used": len(final.selected),
+        }
+        bundle = ModelBundle(
+            name=name,
+            pipeline=final.pipeline,
+            features=cols,
+            label=_jsonable(coding),
+            threshold=math.nan,
+            threshold_rule="none",
+            best_params=final.best_params,
+            column_rules={
+                "id_columns": list(d.id_columns),
+                "include": list(d.include),
+                "exclude": list(d.exclude),
+                "model_include": list(spec.include),
+                "model_exclude": list(spec.exclude),
+                "label": d.label,
+                "group": d.group,
+            },
+            extraction_settings=extraction,
+            versions=current_versions(),
+            training={
+                "table": str(table_path) if table_path else None,
+                "table_sha256": file_sha256(table_path) if table_path else None,
+                "n_cases": int(data.y.size),
+                "created": created_now(),
+            },
+            task=task.name,
+        )
+        runs[name] = TaskModelRun(spec, cols, cv, summary, final, bundle)
+
+    primary = runs[settings.primary]
+    comparison: dict[str, Any] = {}
+    comparison_rows: list[dict[str, Any]] = []
+    for name, run in runs.items():
+        if name != settings.primary:
+            comparison[name], rows = _comparison(task, primary, run)
+            comparison_rows.extend(rows)
+    adjusted = holm([c["corrected_t_p"] for c in comparison.values()])
+    for c, p_adj in zip(comparison.values(), adjusted, strict=True):
+        c["corrected_t_p_holm"] = p_adj
+    permutation: dict[str, Any] | None = None
+    perm_rows: list[dict[str, Any]] = []
+    if v.permutations > 0:
+        say(f"{settings.primary}: label-permutation check, {v.permutations} permutations")
+        permutation, perm_rows = _permutation(
+            task,
+            primary.spec,
+            data.X[primary.features],
+            data.y,
+            data.groups,
+            settings,
+            primary.summary[h],
+            say,
+        )
+    metrics: dict[str, Any] = {
+        "task": task.name,
+        "primary": primary.summary,
+        "models": {name: run.summary for name, run in runs.items()},
+        "permutation": permutation,
+        "comparison": comparison,
+        "skipped": skipped,
+        "study": {
+            "name": settings.name,
+            "task": task.name,
+            "headline": h,
+            "table": str(table_path) if table_path else None,
+            "table_sha256": file_sha256(table_path) if table_path else None,
+            "n_rows_dropped_missing_label": data.n_dropped,
+            "n_infinite_values": data.n_infinite,
+            "non_numeric_columns": data.non_numeric,
+            "label": coding,
+            "group": d.group,
+            "n_groups": int(np.unique(data.groups).size) if data.groups is not None else None,
+            "n_cases": int(data.y.size),
+            "n_features": len(data.features),
+            "outer_folds": v.outer_folds,
+            "inner_folds": v.inner_folds,
+            "repeats": v.repeats,
+            "bootstrap": v.bootstrap,
+            "confidence": v.confidence,
+            "random_state": v.random_state,
+            "extraction_settings": extraction is not None,
+            "robustness_table": settings.robustness.icc_table,
+            "versions": current_versions(),
+            "seconds": time.perf_counter() - t_start,
+            "created": created_now(),
+        },
+    }
+    metrics = _jsonable(metrics)
+    result = TaskStudyResult(settings, data, runs, metrics, out_dir, task.name)
+    if out_dir is not None:
+        write_task_run(result, out_dir, comparison_rows, perm_rows)
+        say(f"run written to {out_dir}")
+    return result
+
+
+def _prediction_rows(task: Task, run: TaskModelRun, data: Dataset) -> pd.DataFrame:
+    cv = run.cv
+    base = data.ids.copy()
+    if data.groups is not None:
+        base["group"] = data.groups
+    base["label"] = data.label_values
+    base["y"] = cv.y
+    frames = []
+    coding = data.coding
+    for r in range(cv.repeats):
+        f = base.copy()
+        f["model"] = run.spec.name
+        f["repeat"] = r
+        f["fold"] = cv.fold[r]
+        out = cv.output[r]
+        if out.ndim == 2:
+            for k, c in enumerate(coding["classes"]):
+                f[f"probability_{c}"] = out[:, k]
+            pred = np.argmax(out, axis=1)
+            f["predicted"] = pred
+            f["predicted_label"] = task.decode(coding, pred)
+        else:
+            f["predicted"] = out
+            f["residual"] = cv.y - out
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _fold_rows(task: Task, run: TaskModelRun) -> list[dict[str, Any]]:
+    from radiomix.learn.study import _jsonable
+
+    h = task.headline
+    scores = run.cv.fold_scores()
+    rows = []
+    for f, s in zip(run.cv.folds, scores, strict=True):
+        rows.append(
+            {
+                "model": run.spec.name,
+                "repeat": f.repeat,
+                "fold": f.fold,
+                "n_train": f.n_train,
+                "n_test": int(f.test_index.size),
+                "n_groups_test": int(np.unique(run.cv.groups[f.test_index]).size),
+                f"inner_{h}": f.inner_score,
+                f"test_{h}": s,
+                "n_selected": len(f.selected),
+                "best_params": json.dumps(_jsonable(f.best_params), sort_keys=True),
+                "convergence_warnings": f.n_convergence_warnings,
+                "seconds": round(f.seconds, 3),
+                "cpu_seconds": round(f.cpu_seconds, 3),
+            }
+        )
+    return rows
+
+
+def write_task_run(
+    result: TaskStudyResult,
+    out: Path,
+    comparison_rows: list[dict[str, Any]],
+    permutation_rows: list[dict[str, Any]],
+) -> None:
+    """Write the run directory of a task study (see the module notes)."""
+    from radiomix.learn.study import _selection_rows
+
+    task = get_task(result.task)
+    h = task.headline
+    out.mkdir(parents=True, exist_ok=True)
+    runs = result.runs
+    preds = pd.concat(
+        [_prediction_rows(task, r, result.data) for r in runs.values()], ignore_index=True
+    )
+    write_table(preds, out / "predictions.csv")
+    sel = pd.DataFrame([row for r in runs.values() for row in _selection_rows(r)])
+    write_table(sel, out / "selection.csv")
+    folds = pd.DataFrame([row for r in runs.values() for row in _fold_rows(task, r)])
+    write_table(folds, out / "folds.csv")
+    comp_cols = ["model_a", "model_b", "repeat", f"{h}_a", f"{h}_b", f"delta_{h}"]
+    write_table(pd.DataFrame(comparison_rows, columns=comp_cols), out / "comparison.csv")
+    write_table(pd.DataFrame(permutation_rows, columns=["permutation", h]), out / "permutation.csv")
+    atomic_write_text(
+        out / "config.yaml",
+        yaml.safe_dump(study_to_dict(result.settings), sort_keys=False, default_flow_style=None),
+    )
+    for name, run in runs.items():
+        path = (
+            out / "model.joblib"
+            if name == result.settings.primary
+            else out / "models" / f"{name}.joblib"
+        )
+        run.bundle.save(path)
+    atomic_write_text(out / "metrics.json", json.dumps(result.metrics, indent=2) + "\n")
