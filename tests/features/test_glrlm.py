@@ -62,8 +62,8 @@ def test_hand_computed_row():
     # 1 1 2 1 along x: runs (level 1, length 2), (2, 1), (1, 1); N_s = 3, N_v = 4
     levels = np.array([[[1, 1, 2, 1]]])
     (m,) = glrlm.build_matrices(levels, np.array([[0, 0, 1]]), 2)
-    assert sorted(zip(m.i, m.j, m.count, strict=True)) == [(1, 1, 1), (1, 2, 1), (2, 1, 1)]
-    assert m.n_voxels == 4
+    assert sorted(zip(*m.entries(), strict=True)) == [(1, 1, 1), (1, 2, 1), (2, 1, 1)]
+    assert m.n_voxels[0] == 4
     expected = {
         "sre": (1 + 1 / 4 + 1) / 3,
         "lre": (1 + 4 + 1) / 3,
@@ -106,8 +106,8 @@ def test_runs_stop_at_roi_border():
     # 2 2 _ 2 2: two runs of length 2 along x, not one of length 4
     levels = np.array([[[2, 2, 0, 2, 2]]])
     (m,) = glrlm.build_matrices(levels, np.array([[0, 0, 1]]), 2)
-    assert list(zip(m.i, m.j, m.count, strict=True)) == [(2, 2, 2)]
-    assert m.n_voxels == 4
+    assert list(zip(*m.entries(), strict=True)) == [(2, 2, 2)]
+    assert m.n_voxels[0] == 4
 
 
 def test_diagonal_and_vertical_runs():

@@ -65,7 +65,7 @@ def test_hand_computed_alpha_0():
     m = _matrix(PLANE, 2, two_d=True)
     expected = np.zeros((2, 9))
     expected[:, 2] = 3
-    np.testing.assert_array_equal(m.counts, expected)
+    np.testing.assert_array_equal(m.counts[0], expected)
     got = _values(PLANE, 2, spatial=("2D",))
     assert got["lde_2d"] == pytest.approx(1 / 9)
     assert got["hde_2d"] == pytest.approx(9)
@@ -88,7 +88,7 @@ def test_hand_computed_alpha_1():
     expected = np.zeros((2, 9))
     expected[:, 3] = 2
     expected[:, 5] = 1
-    np.testing.assert_array_equal(m.counts, expected)
+    np.testing.assert_array_equal(m.counts[0], expected)
     got = _values(PLANE, 2, spatial=("2.5D",), coarseness=1)
     s = "2_5d_a1"
     assert got[f"lde_{s}"] == pytest.approx((2 / 16 + 1 / 36) * 2 / 6)
@@ -107,13 +107,13 @@ def test_hand_computed_alpha_1():
 def test_homogeneous_cube_3d():
     levels = np.full((3, 3, 3), 2)
     m = _matrix(levels, 2)
-    assert m.counts.shape == (2, 27)
+    assert m.counts[0].shape == (2, 27)
     # 8 corners (7 neighbours), 12 edges (11), 6 faces (17), 1 centre (26); j = count + 1
-    assert m.counts[1, 7] == 8
-    assert m.counts[1, 11] == 12
-    assert m.counts[1, 17] == 6
-    assert m.counts[1, 26] == 1
-    assert m.counts.sum() == 27
+    assert m.counts[0][1, 7] == 8
+    assert m.counts[0][1, 11] == 12
+    assert m.counts[0][1, 17] == 6
+    assert m.counts[0][1, 26] == 1
+    assert m.counts[0].sum() == 27
 
 
 def test_neighbours_outside_roi_do_not_count():
@@ -171,7 +171,7 @@ def test_rotation_invariance_and_voxel_count(seed, k, alpha):
     for name, value in base.items():
         assert turned[name] == pytest.approx(value, nan_ok=True), name
     if levels.any():
-        assert _matrix(levels, 4, coarseness=alpha).counts.sum() == np.count_nonzero(levels)
+        assert _matrix(levels, 4, coarseness=alpha).counts[0].sum() == np.count_nonzero(levels)
 
 
 # --------------------------------------------------------------------------- degenerate

@@ -28,20 +28,21 @@ import numpy as np
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
 from radiomix.features._kernels_zones import ZoneTable, edge_distance, zone_table
 from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
-from radiomix.features.glszm import ZoneMatrix, check_inputs, crop_box
+from radiomix.features._zone_matrix import ZoneMatrix
+from radiomix.features.glszm import check_inputs, crop_box
 
 __all__ = ["FEATURES", "build_matrix", "compute"]
 
 
 def build_matrix(zones: ZoneTable, n_voxels: float) -> ZoneMatrix:
     """GLDZM of a zone table: zones counted by (grey level, distance to the ROI edge)."""
-    return ZoneMatrix.from_zones(zones, zones.distance, n_voxels)
+    return ZoneMatrix.from_entries(zones.level, zones.distance, np.ones(zones.n_zones), n_voxels)
 
 
 # --------------------------------------------------------------------------- formulas
 
 
-def small_distance_emphasis(m: ZoneMatrix) -> float:
+def small_distance_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Small distance emphasis (IBSI 0GBI).
 
     .. math::
@@ -51,7 +52,7 @@ def small_distance_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(0, -2)
 
 
-def large_distance_emphasis(m: ZoneMatrix) -> float:
+def large_distance_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Large distance emphasis (IBSI MB4I).
 
     .. math::
@@ -61,7 +62,7 @@ def large_distance_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(0, 2)
 
 
-def low_grey_level_zone_emphasis(m: ZoneMatrix) -> float:
+def low_grey_level_zone_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Low grey level zone emphasis (IBSI S1RA).
 
     .. math::
@@ -71,7 +72,7 @@ def low_grey_level_zone_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(-2, 0)
 
 
-def high_grey_level_zone_emphasis(m: ZoneMatrix) -> float:
+def high_grey_level_zone_emphasis(m: ZoneMatrix) -> np.ndarray:
     """High grey level zone emphasis (IBSI K26C).
 
     .. math::
@@ -81,7 +82,7 @@ def high_grey_level_zone_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(2, 0)
 
 
-def small_distance_low_grey_level_emphasis(m: ZoneMatrix) -> float:
+def small_distance_low_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Small distance low grey level emphasis (IBSI RUVG).
 
     .. math::
@@ -92,7 +93,7 @@ def small_distance_low_grey_level_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(-2, -2)
 
 
-def small_distance_high_grey_level_emphasis(m: ZoneMatrix) -> float:
+def small_distance_high_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Small distance high grey level emphasis (IBSI DKNJ).
 
     .. math::
@@ -103,7 +104,7 @@ def small_distance_high_grey_level_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(2, -2)
 
 
-def large_distance_low_grey_level_emphasis(m: ZoneMatrix) -> float:
+def large_distance_low_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Large distance low grey level emphasis (IBSI A7WM).
 
     .. math::
@@ -114,7 +115,7 @@ def large_distance_low_grey_level_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(-2, 2)
 
 
-def large_distance_high_grey_level_emphasis(m: ZoneMatrix) -> float:
+def large_distance_high_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Large distance high grey level emphasis (IBSI KLTH).
 
     .. math::
@@ -124,7 +125,7 @@ def large_distance_high_grey_level_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(2, 2)
 
 
-def grey_level_non_uniformity(m: ZoneMatrix) -> float:
+def grey_level_non_uniformity(m: ZoneMatrix) -> np.ndarray:
     """Grey level non-uniformity (IBSI VFT7).
 
     .. math::
@@ -134,7 +135,7 @@ def grey_level_non_uniformity(m: ZoneMatrix) -> float:
     return m.row_non_uniformity(normalised=False)
 
 
-def grey_level_non_uniformity_norm(m: ZoneMatrix) -> float:
+def grey_level_non_uniformity_norm(m: ZoneMatrix) -> np.ndarray:
     """Normalised grey level non-uniformity (IBSI 7HP3).
 
     .. math::
@@ -144,7 +145,7 @@ def grey_level_non_uniformity_norm(m: ZoneMatrix) -> float:
     return m.row_non_uniformity(normalised=True)
 
 
-def zone_distance_non_uniformity(m: ZoneMatrix) -> float:
+def zone_distance_non_uniformity(m: ZoneMatrix) -> np.ndarray:
     """Zone distance non-uniformity (IBSI V294).
 
     .. math::
@@ -154,7 +155,7 @@ def zone_distance_non_uniformity(m: ZoneMatrix) -> float:
     return m.col_non_uniformity(normalised=False)
 
 
-def zone_distance_non_uniformity_norm(m: ZoneMatrix) -> float:
+def zone_distance_non_uniformity_norm(m: ZoneMatrix) -> np.ndarray:
     """Normalised zone distance non-uniformity (IBSI IATH).
 
     .. math::
@@ -164,7 +165,7 @@ def zone_distance_non_uniformity_norm(m: ZoneMatrix) -> float:
     return m.col_non_uniformity(normalised=True)
 
 
-def zone_percentage(m: ZoneMatrix) -> float:
+def zone_percentage(m: ZoneMatrix) -> np.ndarray:
     """Zone percentage (IBSI VIWW).
 
     .. math::
@@ -174,7 +175,7 @@ def zone_percentage(m: ZoneMatrix) -> float:
     return m.zone_percentage()
 
 
-def grey_level_variance(m: ZoneMatrix) -> float:
+def grey_level_variance(m: ZoneMatrix) -> np.ndarray:
     """Grey level variance (IBSI QK93).
 
     .. math::
@@ -185,7 +186,7 @@ def grey_level_variance(m: ZoneMatrix) -> float:
     return m.row_variance()
 
 
-def zone_distance_variance(m: ZoneMatrix) -> float:
+def zone_distance_variance(m: ZoneMatrix) -> np.ndarray:
     """Zone distance variance (IBSI 7WT1).
 
     .. math::
@@ -196,7 +197,7 @@ def zone_distance_variance(m: ZoneMatrix) -> float:
     return m.col_variance()
 
 
-def zone_distance_entropy(m: ZoneMatrix) -> float:
+def zone_distance_entropy(m: ZoneMatrix) -> np.ndarray:
     """Zone distance entropy (IBSI GBDU).
 
     .. math::
@@ -206,7 +207,7 @@ def zone_distance_entropy(m: ZoneMatrix) -> float:
     return m.entropy()
 
 
-def _spec(name: str, code: str, fn: Callable[[ZoneMatrix], float]) -> FeatureSpec:
+def _spec(name: str, code: str, fn: Callable[[ZoneMatrix], np.ndarray]) -> FeatureSpec:
     return FeatureSpec(
         name=name, family="gldzm", ibsi_code=code, ibsi_tag=f"dzm_{name}", compute=fn
     )
@@ -233,8 +234,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
 
 
 def evaluate(m: ZoneMatrix) -> dict[str, float]:
-    """All features of one matrix, by name (NaN for an empty matrix)."""
-    return {spec.name: float(spec.compute(m)) for spec in FEATURES}
+    """All features of a batch of one matrix, by name (NaN for an empty matrix)."""
+    return {spec.name: float(spec.compute(m)[0]) for spec in FEATURES}
 
 
 # --------------------------------------------------------------------------- entry point

@@ -9,9 +9,8 @@ The GLRLM element :math:`r_{ij}` counts the runs of grey level :math:`i` and len
 follow. When matrices are merged (``*_comb``, ``2_5D_*``), :math:`N_v` is the sum of the
 voxel counts of the merged matrices, as IBSI 1 specifies for the run percentage.
 
-The matrix is stored sparse, in the same (grey level, column, count) layout as the zone
-families (:class:`radiomix.features.glszm.ZoneMatrix`, with run length as column and runs
-as zones). Runs are counted by a numba kernel
+The matrix is the zone families' :class:`radiomix.features._zone_matrix.ZoneMatrix`, with
+run length as column and runs as zones. Runs are counted by a numba kernel
 (:func:`radiomix.features._kernels_glrlm.run_length_counts`).
 
 Aggregation (see :mod:`radiomix.features._texture`): ``2D_avg``, ``2D_comb``, ``2_5D_avg``,
@@ -31,7 +30,8 @@ from radiomix.features._texture import (
     SPATIAL_METHODS,
     aggregate_directional,
 )
-from radiomix.features.glszm import ZoneMatrix, check_inputs, crop_box
+from radiomix.features._zone_matrix import ZoneMatrix
+from radiomix.features.glszm import check_inputs, crop_box
 
 __all__ = ["FEATURES", "build_matrices", "compute", "evaluate"]
 
@@ -53,22 +53,21 @@ def build_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> li
     Returns
     -------
     list of ZoneMatrix
-        One sparse run length matrix per direction; each carries the ROI voxel count
+        One run length matrix per direction (a batch of one each); each carries the ROI voxel count
         :math:`N_v` of ``levels``.
     """
     n_voxels = float(np.count_nonzero(levels > 0))
-    counts = run_length_counts(levels, offsets, n_levels)
-    out = []
-    for c in counts:
-        gi, rj = np.nonzero(c)
-        out.append(ZoneMatrix.from_pairs(gi, rj, c[gi, rj].astype(np.float64), n_voxels))
-    return out
+    counts = run_length_counts(levels, offsets, n_levels)  # (direction, level, length)
+    batch = ZoneMatrix.from_dense(
+        counts, np.arange(counts.shape[1]), np.arange(counts.shape[2]), n_voxels
+    )
+    return batch.split()
 
 
 # --------------------------------------------------------------------------- formulas
 
 
-def short_runs_emphasis(m: RunMatrix) -> float:
+def short_runs_emphasis(m: RunMatrix) -> np.ndarray:
     """Short runs emphasis (IBSI 22OV).
 
     .. math::
@@ -78,7 +77,7 @@ def short_runs_emphasis(m: RunMatrix) -> float:
     return m.emphasis(0, -2)
 
 
-def long_runs_emphasis(m: RunMatrix) -> float:
+def long_runs_emphasis(m: RunMatrix) -> np.ndarray:
     """Long runs emphasis (IBSI W4KF).
 
     .. math::
@@ -88,7 +87,7 @@ def long_runs_emphasis(m: RunMatrix) -> float:
     return m.emphasis(0, 2)
 
 
-def low_grey_level_run_emphasis(m: RunMatrix) -> float:
+def low_grey_level_run_emphasis(m: RunMatrix) -> np.ndarray:
     """Low grey level run emphasis (IBSI V3SW).
 
     .. math::
@@ -98,7 +97,7 @@ def low_grey_level_run_emphasis(m: RunMatrix) -> float:
     return m.emphasis(-2, 0)
 
 
-def high_grey_level_run_emphasis(m: RunMatrix) -> float:
+def high_grey_level_run_emphasis(m: RunMatrix) -> np.ndarray:
     """High grey level run emphasis (IBSI G3QZ).
 
     .. math::
@@ -108,7 +107,7 @@ def high_grey_level_run_emphasis(m: RunMatrix) -> float:
     return m.emphasis(2, 0)
 
 
-def short_run_low_grey_level_emphasis(m: RunMatrix) -> float:
+def short_run_low_grey_level_emphasis(m: RunMatrix) -> np.ndarray:
     """Short run low grey level emphasis (IBSI HTZT).
 
     .. math::
@@ -119,7 +118,7 @@ def short_run_low_grey_level_emphasis(m: RunMatrix) -> float:
     return m.emphasis(-2, -2)
 
 
-def short_run_high_grey_level_emphasis(m: RunMatrix) -> float:
+def short_run_high_grey_level_emphasis(m: RunMatrix) -> np.ndarray:
     """Short run high grey level emphasis (IBSI GD3A).
 
     .. math::
@@ -130,7 +129,7 @@ def short_run_high_grey_level_emphasis(m: RunMatrix) -> float:
     return m.emphasis(2, -2)
 
 
-def long_run_low_grey_level_emphasis(m: RunMatrix) -> float:
+def long_run_low_grey_level_emphasis(m: RunMatrix) -> np.ndarray:
     """Long run low grey level emphasis (IBSI IVPO).
 
     .. math::
@@ -141,7 +140,7 @@ def long_run_low_grey_level_emphasis(m: RunMatrix) -> float:
     return m.emphasis(-2, 2)
 
 
-def long_run_high_grey_level_emphasis(m: RunMatrix) -> float:
+def long_run_high_grey_level_emphasis(m: RunMatrix) -> np.ndarray:
     """Long run high grey level emphasis (IBSI 3KUM).
 
     .. math::
@@ -151,7 +150,7 @@ def long_run_high_grey_level_emphasis(m: RunMatrix) -> float:
     return m.emphasis(2, 2)
 
 
-def grey_level_non_uniformity(m: RunMatrix) -> float:
+def grey_level_non_uniformity(m: RunMatrix) -> np.ndarray:
     """Grey level non-uniformity (IBSI R5YN).
 
     .. math::
@@ -161,7 +160,7 @@ def grey_level_non_uniformity(m: RunMatrix) -> float:
     return m.row_non_uniformity(normalised=False)
 
 
-def grey_level_non_uniformity_norm(m: RunMatrix) -> float:
+def grey_level_non_uniformity_norm(m: RunMatrix) -> np.ndarray:
     """Normalised grey level non-uniformity (IBSI OVBL).
 
     .. math::
@@ -171,7 +170,7 @@ def grey_level_non_uniformity_norm(m: RunMatrix) -> float:
     return m.row_non_uniformity(normalised=True)
 
 
-def run_length_non_uniformity(m: RunMatrix) -> float:
+def run_length_non_uniformity(m: RunMatrix) -> np.ndarray:
     """Run length non-uniformity (IBSI W92Y).
 
     .. math::
@@ -181,7 +180,7 @@ def run_length_non_uniformity(m: RunMatrix) -> float:
     return m.col_non_uniformity(normalised=False)
 
 
-def run_length_non_uniformity_norm(m: RunMatrix) -> float:
+def run_length_non_uniformity_norm(m: RunMatrix) -> np.ndarray:
     """Normalised run length non-uniformity (IBSI IC23).
 
     .. math::
@@ -191,7 +190,7 @@ def run_length_non_uniformity_norm(m: RunMatrix) -> float:
     return m.col_non_uniformity(normalised=True)
 
 
-def run_percentage(m: RunMatrix) -> float:
+def run_percentage(m: RunMatrix) -> np.ndarray:
     """Run percentage (IBSI 9ZK5).
 
     .. math::
@@ -203,7 +202,7 @@ def run_percentage(m: RunMatrix) -> float:
     return m.zone_percentage()
 
 
-def grey_level_variance(m: RunMatrix) -> float:
+def grey_level_variance(m: RunMatrix) -> np.ndarray:
     """Grey level variance (IBSI 8CE5).
 
     .. math::
@@ -214,7 +213,7 @@ def grey_level_variance(m: RunMatrix) -> float:
     return m.row_variance()
 
 
-def run_length_variance(m: RunMatrix) -> float:
+def run_length_variance(m: RunMatrix) -> np.ndarray:
     """Run length variance (IBSI SXLW).
 
     .. math::
@@ -225,7 +224,7 @@ def run_length_variance(m: RunMatrix) -> float:
     return m.col_variance()
 
 
-def run_entropy(m: RunMatrix) -> float:
+def run_entropy(m: RunMatrix) -> np.ndarray:
     """Run entropy (IBSI HJ9O).
 
     .. math::
@@ -235,7 +234,7 @@ def run_entropy(m: RunMatrix) -> float:
     return m.entropy()
 
 
-def _spec(name: str, code: str, fn: Callable[[RunMatrix], float]) -> FeatureSpec:
+def _spec(name: str, code: str, fn: Callable[[RunMatrix], np.ndarray]) -> FeatureSpec:
     return FeatureSpec(
         name=name, family="glrlm", ibsi_code=code, ibsi_tag=f"rlm_{name}", compute=fn
     )
@@ -262,8 +261,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
 
 
 def evaluate(m: RunMatrix) -> dict[str, float]:
-    """All features of one matrix, by name (NaN for an empty matrix)."""
-    return {spec.name: float(spec.compute(m)) for spec in FEATURES}
+    """All features of a batch of one matrix, by name (NaN for an empty matrix)."""
+    return {spec.name: float(spec.compute(m)[0]) for spec in FEATURES}
 
 
 # --------------------------------------------------------------------------- entry point

@@ -6,8 +6,9 @@ grey level :math:`i` and size :math:`j` (voxels). With :math:`N_s = \\sum_{ij} s
 :math:`N_v` voxels in the ROI, the marginals :math:`s_{i.} = \\sum_j s_{ij}` and
 :math:`s_{.j} = \\sum_i s_{ij}`, and :math:`p_{ij} = s_{ij} / N_s`, the 16 features follow.
 
-The matrix is kept sparse (only the non-zero elements), as zone sizes can reach the ROI size.
-Zones of all grey levels are labelled in one linear pass
+The matrix (:class:`radiomix.features._zone_matrix.ZoneMatrix`, shared with the GLDZM, GLRLM
+and NGLDM) keeps only the grey levels and zone sizes that occur, as zone sizes can reach the
+ROI size. Zones of all grey levels are labelled in one linear pass
 (:func:`radiomix.features._kernels_zones.zone_table`).
 
 Aggregation (see :mod:`radiomix.features._texture`): ``2D`` per slice averaged, ``2_5D``
@@ -17,154 +18,20 @@ slice matrices summed, ``3D`` one matrix of the volume.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
 from radiomix.features._kernels_zones import ZoneTable, zone_table
 from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
+from radiomix.features._zone_matrix import ZoneMatrix
 
-__all__ = ["FEATURES", "ZoneMatrix", "build_matrix", "check_inputs", "compute", "crop_box"]
-
-
-@dataclass(frozen=True, eq=False)
-class ZoneMatrix:
-    """A sparse zone matrix: the non-zero elements ``count`` at grey level ``i`` and column
-    ``j`` (zone size for the GLSZM, zone distance for the GLDZM), and the ROI voxel count.
-
-    ``i``, ``j`` and ``count`` are float64 arrays of equal length, each (i, j) pair once.
-    Shared intermediates (marginals, totals) are computed once, on first use.
-    """
-
-    i: np.ndarray
-    j: np.ndarray
-    count: np.ndarray
-    n_voxels: float
-
-    @classmethod
-    def empty(cls) -> ZoneMatrix:
-        z = np.zeros(0, dtype=np.float64)
-        return cls(z, z, z, 0.0)
-
-    @classmethod
-    def from_pairs(
-        cls, i: np.ndarray, j: np.ndarray, count: np.ndarray, n_voxels: float
-    ) -> ZoneMatrix:
-        """Matrix from (possibly repeated) (i, j, count) triples: repeats are added."""
-        i = np.asarray(i, dtype=np.int64)
-        j = np.asarray(j, dtype=np.int64)
-        if i.size == 0:
-            return cls(*(np.zeros(0, dtype=np.float64),) * 3, float(n_voxels))
-        width = int(j.max()) + 1
-        key = i * width + j
-        uniq, inv = np.unique(key, return_inverse=True)
-        cnt = np.bincount(inv, weights=np.asarray(count, dtype=np.float64))
-        return cls(
-            (uniq // width).astype(np.float64),
-            (uniq % width).astype(np.float64),
-            cnt,
-            float(n_voxels),
-        )
-
-    @classmethod
-    def from_zones(cls, zones: ZoneTable, column: np.ndarray, n_voxels: float) -> ZoneMatrix:
-        """Matrix counting zones by (grey level, ``column``) where ``column`` is per zone."""
-        return cls.from_pairs(zones.level, column, np.ones(zones.n_zones), n_voxels)
-
-    @classmethod
-    def merged(cls, matrices: Sequence[ZoneMatrix]) -> ZoneMatrix:
-        """Sum of matrices (counts and voxel numbers added)."""
-        if not matrices:
-            return cls.empty()
-        return cls.from_pairs(
-            np.concatenate([m.i for m in matrices]),
-            np.concatenate([m.j for m in matrices]),
-            np.concatenate([m.count for m in matrices]),
-            sum(m.n_voxels for m in matrices),
-        )
-
-    @cached_property
-    def n_zones(self) -> float:
-        """:math:`N_s`, the number of zones."""
-        return float(self.count.sum())
-
-    @cached_property
-    def is_empty(self) -> bool:
-        return self.n_zones == 0
-
-    @cached_property
-    def p(self) -> np.ndarray:
-        """:math:`p_{ij} = s_{ij} / N_s` of the non-zero elements."""
-        return self.count / self.n_zones
-
-    @cached_property
-    def row_levels(self) -> tuple[np.ndarray, np.ndarray]:
-        """Grey levels present and the marginal :math:`s_{i.}` of each."""
-        u, inv = np.unique(self.i, return_inverse=True)
-        return u, np.bincount(inv, weights=self.count)
-
-    @cached_property
-    def col_values(self) -> tuple[np.ndarray, np.ndarray]:
-        """Column values present and the marginal :math:`s_{.j}` of each."""
-        u, inv = np.unique(self.j, return_inverse=True)
-        return u, np.bincount(inv, weights=self.count)
-
-    @cached_property
-    def mu_i(self) -> float:
-        """:math:`\\mu_i = \\sum_{ij} i\\, p_{ij}`."""
-        return float((self.i * self.p).sum())
-
-    @cached_property
-    def mu_j(self) -> float:
-        """:math:`\\mu_j = \\sum_{ij} j\\, p_{ij}`."""
-        return float((self.j * self.p).sum())
-
-    # helpers shared by the formulas of both zone families
-
-    def emphasis(self, a: float, b: float) -> float:
-        """:math:`\\frac{1}{N_s}\\sum_{ij} s_{ij}\\, i^a j^b` (NaN when empty)."""
-        if self.is_empty:
-            return float("nan")
-        return float(np.sum(self.count * self.i**a * self.j**b)) / self.n_zones
-
-    def row_non_uniformity(self, normalised: bool) -> float:
-        if self.is_empty:
-            return float("nan")
-        s = float(np.sum(self.row_levels[1] ** 2)) / self.n_zones
-        return s / self.n_zones if normalised else s
-
-    def col_non_uniformity(self, normalised: bool) -> float:
-        if self.is_empty:
-            return float("nan")
-        s = float(np.sum(self.col_values[1] ** 2)) / self.n_zones
-        return s / self.n_zones if normalised else s
-
-    def zone_percentage(self) -> float:
-        if self.is_empty or self.n_voxels == 0:
-            return float("nan")
-        return self.n_zones / self.n_voxels
-
-    def row_variance(self) -> float:
-        if self.is_empty:
-            return float("nan")
-        return float(np.sum((self.i - self.mu_i) ** 2 * self.p))
-
-    def col_variance(self) -> float:
-        if self.is_empty:
-            return float("nan")
-        return float(np.sum((self.j - self.mu_j) ** 2 * self.p))
-
-    def entropy(self) -> float:
-        if self.is_empty:
-            return float("nan")
-        return float(-np.sum(self.p * np.log2(self.p)))
+__all__ = ["FEATURES", "build_matrix", "check_inputs", "compute", "crop_box"]
 
 
 def build_matrix(zones: ZoneTable, n_voxels: float) -> ZoneMatrix:
     """GLSZM of a zone table: zones counted by (grey level, size)."""
-    return ZoneMatrix.from_zones(zones, zones.size, n_voxels)
+    return ZoneMatrix.from_entries(zones.level, zones.size, np.ones(zones.n_zones), n_voxels)
 
 
 # --------------------------------------------------------------------------- input checks
@@ -210,7 +77,7 @@ def crop_box(mask: np.ndarray) -> tuple[slice, slice, slice] | None:
 # --------------------------------------------------------------------------- formulas
 
 
-def small_zone_emphasis(m: ZoneMatrix) -> float:
+def small_zone_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Small zone emphasis (IBSI 5QRC).
 
     .. math::
@@ -220,7 +87,7 @@ def small_zone_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(0, -2)
 
 
-def large_zone_emphasis(m: ZoneMatrix) -> float:
+def large_zone_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Large zone emphasis (IBSI 48P8).
 
     .. math::
@@ -230,7 +97,7 @@ def large_zone_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(0, 2)
 
 
-def low_grey_level_zone_emphasis(m: ZoneMatrix) -> float:
+def low_grey_level_zone_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Low grey level zone emphasis (IBSI XMSY).
 
     .. math::
@@ -240,7 +107,7 @@ def low_grey_level_zone_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(-2, 0)
 
 
-def high_grey_level_zone_emphasis(m: ZoneMatrix) -> float:
+def high_grey_level_zone_emphasis(m: ZoneMatrix) -> np.ndarray:
     """High grey level zone emphasis (IBSI 5GN9).
 
     .. math::
@@ -250,7 +117,7 @@ def high_grey_level_zone_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(2, 0)
 
 
-def small_zone_low_grey_level_emphasis(m: ZoneMatrix) -> float:
+def small_zone_low_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Small zone low grey level emphasis (IBSI 5RAI).
 
     .. math::
@@ -261,7 +128,7 @@ def small_zone_low_grey_level_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(-2, -2)
 
 
-def small_zone_high_grey_level_emphasis(m: ZoneMatrix) -> float:
+def small_zone_high_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Small zone high grey level emphasis (IBSI HW1V).
 
     .. math::
@@ -272,7 +139,7 @@ def small_zone_high_grey_level_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(2, -2)
 
 
-def large_zone_low_grey_level_emphasis(m: ZoneMatrix) -> float:
+def large_zone_low_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Large zone low grey level emphasis (IBSI YH51).
 
     .. math::
@@ -283,7 +150,7 @@ def large_zone_low_grey_level_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(-2, 2)
 
 
-def large_zone_high_grey_level_emphasis(m: ZoneMatrix) -> float:
+def large_zone_high_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Large zone high grey level emphasis (IBSI J17V).
 
     .. math::
@@ -293,7 +160,7 @@ def large_zone_high_grey_level_emphasis(m: ZoneMatrix) -> float:
     return m.emphasis(2, 2)
 
 
-def grey_level_non_uniformity(m: ZoneMatrix) -> float:
+def grey_level_non_uniformity(m: ZoneMatrix) -> np.ndarray:
     """Grey level non-uniformity (IBSI JNSA).
 
     .. math::
@@ -303,7 +170,7 @@ def grey_level_non_uniformity(m: ZoneMatrix) -> float:
     return m.row_non_uniformity(normalised=False)
 
 
-def grey_level_non_uniformity_norm(m: ZoneMatrix) -> float:
+def grey_level_non_uniformity_norm(m: ZoneMatrix) -> np.ndarray:
     """Normalised grey level non-uniformity (IBSI Y1RO).
 
     .. math::
@@ -313,7 +180,7 @@ def grey_level_non_uniformity_norm(m: ZoneMatrix) -> float:
     return m.row_non_uniformity(normalised=True)
 
 
-def zone_size_non_uniformity(m: ZoneMatrix) -> float:
+def zone_size_non_uniformity(m: ZoneMatrix) -> np.ndarray:
     """Zone size non-uniformity (IBSI 4JP3).
 
     .. math::
@@ -323,7 +190,7 @@ def zone_size_non_uniformity(m: ZoneMatrix) -> float:
     return m.col_non_uniformity(normalised=False)
 
 
-def zone_size_non_uniformity_norm(m: ZoneMatrix) -> float:
+def zone_size_non_uniformity_norm(m: ZoneMatrix) -> np.ndarray:
     """Normalised zone size non-uniformity (IBSI VB3A).
 
     .. math::
@@ -333,7 +200,7 @@ def zone_size_non_uniformity_norm(m: ZoneMatrix) -> float:
     return m.col_non_uniformity(normalised=True)
 
 
-def zone_percentage(m: ZoneMatrix) -> float:
+def zone_percentage(m: ZoneMatrix) -> np.ndarray:
     """Zone percentage (IBSI P30P).
 
     .. math::
@@ -343,7 +210,7 @@ def zone_percentage(m: ZoneMatrix) -> float:
     return m.zone_percentage()
 
 
-def grey_level_variance(m: ZoneMatrix) -> float:
+def grey_level_variance(m: ZoneMatrix) -> np.ndarray:
     """Grey level variance (IBSI BYLV).
 
     .. math::
@@ -354,7 +221,7 @@ def grey_level_variance(m: ZoneMatrix) -> float:
     return m.row_variance()
 
 
-def zone_size_variance(m: ZoneMatrix) -> float:
+def zone_size_variance(m: ZoneMatrix) -> np.ndarray:
     """Zone size variance (IBSI 3NSA).
 
     .. math::
@@ -365,7 +232,7 @@ def zone_size_variance(m: ZoneMatrix) -> float:
     return m.col_variance()
 
 
-def zone_size_entropy(m: ZoneMatrix) -> float:
+def zone_size_entropy(m: ZoneMatrix) -> np.ndarray:
     """Zone size entropy (IBSI GU8N).
 
     .. math::
@@ -375,7 +242,7 @@ def zone_size_entropy(m: ZoneMatrix) -> float:
     return m.entropy()
 
 
-def _spec(name: str, code: str, fn: Callable[[ZoneMatrix], float]) -> FeatureSpec:
+def _spec(name: str, code: str, fn: Callable[[ZoneMatrix], np.ndarray]) -> FeatureSpec:
     return FeatureSpec(
         name=name, family="glszm", ibsi_code=code, ibsi_tag=f"szm_{name}", compute=fn
     )
@@ -402,8 +269,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
 
 
 def evaluate(m: ZoneMatrix) -> dict[str, float]:
-    """All features of one matrix, by name (NaN for an empty matrix)."""
-    return {spec.name: float(spec.compute(m)) for spec in FEATURES}
+    """All features of a batch of one matrix, by name (NaN for an empty matrix)."""
+    return {spec.name: float(spec.compute(m)[0]) for spec in FEATURES}
 
 
 # --------------------------------------------------------------------------- entry point

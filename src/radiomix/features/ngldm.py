@@ -18,8 +18,6 @@ slice matrices summed, ``3D`` one matrix of the volume.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -31,69 +29,14 @@ from radiomix.features._kernels_neighbourhood import (
     neighbourhood_size,
 )
 from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
+from radiomix.features._zone_matrix import ZoneMatrix
 
-__all__ = ["FEATURES", "NGLDMatrix", "build_matrix", "compute"]
-
-
-@dataclass(frozen=True, eq=False)
-class NGLDMatrix:
-    """An NGLDM: ``counts[i - 1, j - 1]`` = :math:`s_{ij}`, and the ROI voxel count.
-
-    Shared intermediates are computed once, on first use.
-    """
-
-    counts: np.ndarray  # float64, (N_g, N_n + 1)
-    n_voxels: int
-
-    @classmethod
-    def empty(cls, n_levels: int, n_dependence: int) -> NGLDMatrix:
-        return cls(np.zeros((n_levels, n_dependence)), 0)
-
-    def __add__(self, other: NGLDMatrix) -> NGLDMatrix:
-        return NGLDMatrix(self.counts + other.counts, self.n_voxels + other.n_voxels)
-
-    @cached_property
-    def n_s(self) -> float:
-        return float(self.counts.sum())
-
-    @cached_property
-    def is_empty(self) -> bool:
-        return self.n_s == 0
-
-    @cached_property
-    def p(self) -> np.ndarray:
-        return self.counts / self.n_s
-
-    @cached_property
-    def i(self) -> np.ndarray:
-        """Grey levels as a column, (N_g, 1)."""
-        return np.arange(1, self.counts.shape[0] + 1, dtype=np.float64)[:, None]
-
-    @cached_property
-    def j(self) -> np.ndarray:
-        """Dependence counts as a row, (1, N_n + 1)."""
-        return np.arange(1, self.counts.shape[1] + 1, dtype=np.float64)[None, :]
-
-    @cached_property
-    def s_i(self) -> np.ndarray:
-        return self.counts.sum(axis=1)
-
-    @cached_property
-    def s_j(self) -> np.ndarray:
-        return self.counts.sum(axis=0)
-
-    @cached_property
-    def mu_i(self) -> float:
-        return float(np.sum(self.i * self.p))
-
-    @cached_property
-    def mu_j(self) -> float:
-        return float(np.sum(self.j * self.p))
+__all__ = ["FEATURES", "build_matrix", "compute"]
 
 
 def build_matrix(
     levels: np.ndarray, dependent: np.ndarray, n_levels: int, n_dependence: int
-) -> NGLDMatrix:
+) -> ZoneMatrix:
     """NGLDM from grey levels and per-voxel dependent-neighbour counts.
 
     Parameters
@@ -109,123 +52,124 @@ def build_matrix(
     roi = levels > 0
     flat = (levels[roi] - 1) * n_dependence + dependent[roi]
     counts = np.bincount(flat, minlength=n_levels * n_dependence)
-    return NGLDMatrix(
-        counts.reshape(n_levels, n_dependence).astype(np.float64), int(np.count_nonzero(roi))
+    return ZoneMatrix(
+        counts.reshape(1, n_levels, n_dependence).astype(np.float64),
+        np.arange(1, n_levels + 1, dtype=np.float64),
+        np.arange(1, n_dependence + 1, dtype=np.float64),
+        np.array([float(np.count_nonzero(roi))]),
     )
 
 
 # --------------------------------------------------------------------------- formulas
 
-_NAN = float("nan")
 
-
-def low_dependence_emphasis(m: NGLDMatrix) -> float:
+def low_dependence_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Low dependence emphasis (IBSI SODN).
 
     .. math:: F_{ngl.lde} = \\frac{1}{N_s} \\sum_{i}\\sum_{j} \\frac{s_{ij}}{j^2}
     """
-    return _NAN if m.is_empty else float(np.sum(m.p / m.j**2))
+    return m.emphasis(0, -2)
 
 
-def high_dependence_emphasis(m: NGLDMatrix) -> float:
+def high_dependence_emphasis(m: ZoneMatrix) -> np.ndarray:
     """High dependence emphasis (IBSI IMOQ).
 
     .. math:: F_{ngl.hde} = \\frac{1}{N_s} \\sum_{i}\\sum_{j} j^2 s_{ij}
     """
-    return _NAN if m.is_empty else float(np.sum(m.p * m.j**2))
+    return m.emphasis(0, 2)
 
 
-def low_grey_level_count_emphasis(m: NGLDMatrix) -> float:
+def low_grey_level_count_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Low grey level count emphasis (IBSI TL9H).
 
     .. math:: F_{ngl.lgce} = \\frac{1}{N_s} \\sum_{i}\\sum_{j} \\frac{s_{ij}}{i^2}
     """
-    return _NAN if m.is_empty else float(np.sum(m.p / m.i**2))
+    return m.emphasis(-2, 0)
 
 
-def high_grey_level_count_emphasis(m: NGLDMatrix) -> float:
+def high_grey_level_count_emphasis(m: ZoneMatrix) -> np.ndarray:
     """High grey level count emphasis (IBSI OAE7).
 
     .. math:: F_{ngl.hgce} = \\frac{1}{N_s} \\sum_{i}\\sum_{j} i^2 s_{ij}
     """
-    return _NAN if m.is_empty else float(np.sum(m.p * m.i**2))
+    return m.emphasis(2, 0)
 
 
-def low_dependence_low_grey_level_emphasis(m: NGLDMatrix) -> float:
+def low_dependence_low_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Low dependence low grey level emphasis (IBSI EQ3F).
 
     .. math:: F_{ngl.ldlge} = \\frac{1}{N_s} \\sum_{i}\\sum_{j} \\frac{s_{ij}}{i^2 j^2}
     """
-    return _NAN if m.is_empty else float(np.sum(m.p / (m.i**2 * m.j**2)))
+    return m.emphasis(-2, -2)
 
 
-def low_dependence_high_grey_level_emphasis(m: NGLDMatrix) -> float:
+def low_dependence_high_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """Low dependence high grey level emphasis (IBSI JA6D).
 
     .. math:: F_{ngl.ldhge} = \\frac{1}{N_s} \\sum_{i}\\sum_{j} \\frac{i^2 s_{ij}}{j^2}
     """
-    return _NAN if m.is_empty else float(np.sum(m.p * m.i**2 / m.j**2))
+    return m.emphasis(2, -2)
 
 
-def high_dependence_low_grey_level_emphasis(m: NGLDMatrix) -> float:
+def high_dependence_low_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """High dependence low grey level emphasis (IBSI NBZI).
 
     .. math:: F_{ngl.hdlge} = \\frac{1}{N_s} \\sum_{i}\\sum_{j} \\frac{j^2 s_{ij}}{i^2}
     """
-    return _NAN if m.is_empty else float(np.sum(m.p * m.j**2 / m.i**2))
+    return m.emphasis(-2, 2)
 
 
-def high_dependence_high_grey_level_emphasis(m: NGLDMatrix) -> float:
+def high_dependence_high_grey_level_emphasis(m: ZoneMatrix) -> np.ndarray:
     """High dependence high grey level emphasis (IBSI 9QMG).
 
     .. math:: F_{ngl.hdhge} = \\frac{1}{N_s} \\sum_{i}\\sum_{j} i^2 j^2 s_{ij}
     """
-    return _NAN if m.is_empty else float(np.sum(m.p * m.i**2 * m.j**2))
+    return m.emphasis(2, 2)
 
 
-def grey_level_non_uniformity(m: NGLDMatrix) -> float:
+def grey_level_non_uniformity(m: ZoneMatrix) -> np.ndarray:
     """Grey level non-uniformity (IBSI FP8K).
 
     .. math:: F_{ngl.glnu} = \\frac{1}{N_s} \\sum_{i} s_{i.}^2
     """
-    return _NAN if m.is_empty else float(np.sum(m.s_i**2)) / m.n_s
+    return m.row_non_uniformity(normalised=False)
 
 
-def grey_level_non_uniformity_normalised(m: NGLDMatrix) -> float:
+def grey_level_non_uniformity_normalised(m: ZoneMatrix) -> np.ndarray:
     """Normalised grey level non-uniformity (IBSI 5SPA).
 
     .. math:: F_{ngl.glnu.norm} = \\frac{1}{N_s^2} \\sum_{i} s_{i.}^2
     """
-    return _NAN if m.is_empty else float(np.sum(m.s_i**2)) / m.n_s**2
+    return m.row_non_uniformity(normalised=True)
 
 
-def dependence_count_non_uniformity(m: NGLDMatrix) -> float:
+def dependence_count_non_uniformity(m: ZoneMatrix) -> np.ndarray:
     """Dependence count non-uniformity (IBSI Z87G).
 
     .. math:: F_{ngl.dcnu} = \\frac{1}{N_s} \\sum_{j} s_{.j}^2
     """
-    return _NAN if m.is_empty else float(np.sum(m.s_j**2)) / m.n_s
+    return m.col_non_uniformity(normalised=False)
 
 
-def dependence_count_non_uniformity_normalised(m: NGLDMatrix) -> float:
+def dependence_count_non_uniformity_normalised(m: ZoneMatrix) -> np.ndarray:
     """Normalised dependence count non-uniformity (IBSI OKJI).
 
     .. math:: F_{ngl.dcnu.norm} = \\frac{1}{N_s^2} \\sum_{j} s_{.j}^2
     """
-    return _NAN if m.is_empty else float(np.sum(m.s_j**2)) / m.n_s**2
+    return m.col_non_uniformity(normalised=True)
 
 
-def dependence_count_percentage(m: NGLDMatrix) -> float:
+def dependence_count_percentage(m: ZoneMatrix) -> np.ndarray:
     """Dependence count percentage (IBSI 6XV8).
 
     .. math:: F_{ngl.dc.perc} = \\frac{N_s}{N_v}
 
     Every ROI voxel has a dependence count, so this is 1 by construction.
     """
-    return _NAN if m.is_empty else m.n_s / m.n_voxels
+    return m.zone_percentage()
 
 
-def grey_level_variance(m: NGLDMatrix) -> float:
+def grey_level_variance(m: ZoneMatrix) -> np.ndarray:
     """Grey level variance (IBSI 1PFV).
 
     .. math::
@@ -233,10 +177,10 @@ def grey_level_variance(m: NGLDMatrix) -> float:
         F_{ngl.gl.var} = \\sum_{i}\\sum_{j} (i - \\mu)^2 p_{ij},
         \\quad \\mu = \\sum_{i}\\sum_{j} i\\, p_{ij}
     """
-    return _NAN if m.is_empty else float(np.sum((m.i - m.mu_i) ** 2 * m.p))
+    return m.row_variance()
 
 
-def dependence_count_variance(m: NGLDMatrix) -> float:
+def dependence_count_variance(m: ZoneMatrix) -> np.ndarray:
     """Dependence count variance (IBSI DNX2).
 
     .. math::
@@ -244,31 +188,28 @@ def dependence_count_variance(m: NGLDMatrix) -> float:
         F_{ngl.dc.var} = \\sum_{i}\\sum_{j} (j - \\mu)^2 p_{ij},
         \\quad \\mu = \\sum_{i}\\sum_{j} j\\, p_{ij}
     """
-    return _NAN if m.is_empty else float(np.sum((m.j - m.mu_j) ** 2 * m.p))
+    return m.col_variance()
 
 
-def dependence_count_entropy(m: NGLDMatrix) -> float:
+def dependence_count_entropy(m: ZoneMatrix) -> np.ndarray:
     """Dependence count entropy (IBSI FCBV).
 
     .. math:: F_{ngl.dc.entr} = -\\sum_{i}\\sum_{j} p_{ij} \\log_2 p_{ij}
 
     (terms with :math:`p_{ij} = 0` contribute 0).
     """
-    if m.is_empty:
-        return _NAN
-    nz = m.p[m.p > 0]
-    return float(-np.sum(nz * np.log2(nz)))
+    return m.entropy()
 
 
-def dependence_count_energy(m: NGLDMatrix) -> float:
+def dependence_count_energy(m: ZoneMatrix) -> np.ndarray:
     """Dependence count energy (IBSI CAS9).
 
     .. math:: F_{ngl.dc.energy} = \\sum_{i}\\sum_{j} p_{ij}^2
     """
-    return _NAN if m.is_empty else float(np.sum(m.p**2))
+    return m.energy()
 
 
-def _spec(name: str, tag: str, code: str, fn: Callable[[NGLDMatrix], float]) -> FeatureSpec:
+def _spec(name: str, tag: str, code: str, fn: Callable[[ZoneMatrix], np.ndarray]) -> FeatureSpec:
     return FeatureSpec(name=name, family="ngldm", ibsi_code=code, ibsi_tag=f"ngl_{tag}", compute=fn)
 
 
@@ -323,9 +264,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
 )
 
 
-def evaluate(m: NGLDMatrix) -> dict[str, float]:
-    """All features of one matrix, by name (NaN for an empty matrix)."""
-    return {spec.name: float(spec.compute(m)) for spec in FEATURES}
+def evaluate(m: ZoneMatrix) -> dict[str, float]:
+    """All features of a batch of one matrix, by name (NaN for an empty matrix)."""
+    return {spec.name: float(spec.compute(m)[0]) for spec in FEATURES}
 
 
 # --------------------------------------------------------------------------- entry point
@@ -374,20 +315,14 @@ def compute(
 
     per_voxel: dict[bool, np.ndarray] = {}
 
-    def build(part: np.ndarray, two_d: bool, z: int) -> NGLDMatrix:
+    def build(part: np.ndarray, two_d: bool, z: int) -> ZoneMatrix:
         if two_d not in per_voxel:
             per_voxel[two_d] = dependence_counts(lv, distance, coarseness, two_d)
         dep = per_voxel[two_d][z : z + 1] if two_d else per_voxel[two_d]
         return build_matrix(part, dep, n_levels, neighbourhood_size(distance, two_d) + 1)
 
-    def merge(ms: list[NGLDMatrix]) -> NGLDMatrix:
-        out = ms[0]
-        for m in ms[1:]:
-            out = out + m
-        return out
-
-    results = aggregate_zone(lv, spatial, build, merge, evaluate) if lv.size else {}
-    nan = evaluate(NGLDMatrix.empty(n_levels, 1))
+    results = aggregate_zone(lv, spatial, build, ZoneMatrix.merged, evaluate) if lv.size else {}
+    nan = evaluate(ZoneMatrix.empty())
     parts = []
     if distance != 1:
         parts.append(f"d{distance}")

@@ -39,9 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from radiomix.features import glrlm, glszm, ngldm
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_numpy import zone_level_sizes
 from radiomix.features._marching_cubes_table import triangle_table
+from radiomix.features._zone_matrix import ZoneMatrix
 from radiomix.features.pyradiomics_shape2d import DEFAULT_NAMES as _SHAPE2D_DEFAULT
 from radiomix.features.pyradiomics_shape2d import NAMES as _SHAPE2D_NAMES
 from radiomix.features.pyradiomics_shape2d import shape2d_features
@@ -924,40 +926,100 @@ def _glcm(
 
 # --------------------------------------------------------------------------- run / zone matrices
 
+#: PyRadiomics' GLRLM, GLSZM and GLDM features and the one-engine formula of each (the
+#: feature's name in :mod:`~radiomix.features.glrlm`, :mod:`~radiomix.features.glszm` and
+#: :mod:`~radiomix.features.ngldm`); they run on :class:`ZoneMatrix` with PyRadiomics'
+#: entropy epsilon
+ZONE_FORMULAS: dict[str, tuple[tuple[FeatureSpec, ...], dict[str, str]]] = {
+    "glrlm": (
+        glrlm.FEATURES,
+        {
+            "GrayLevelNonUniformity": "glnu",
+            "GrayLevelNonUniformityNormalized": "glnu_norm",
+            "GrayLevelVariance": "gl_var",
+            "HighGrayLevelRunEmphasis": "hgre",
+            "LongRunEmphasis": "lre",
+            "LongRunHighGrayLevelEmphasis": "lrhge",
+            "LongRunLowGrayLevelEmphasis": "lrlge",
+            "LowGrayLevelRunEmphasis": "lgre",
+            "RunEntropy": "rl_entr",
+            "RunLengthNonUniformity": "rlnu",
+            "RunLengthNonUniformityNormalized": "rlnu_norm",
+            "RunPercentage": "r_perc",
+            "RunVariance": "rl_var",
+            "ShortRunEmphasis": "sre",
+            "ShortRunHighGrayLevelEmphasis": "srhge",
+            "ShortRunLowGrayLevelEmphasis": "srlge",
+        },
+    ),
+    "glszm": (
+        glszm.FEATURES,
+        {
+            "GrayLevelNonUniformity": "glnu",
+            "GrayLevelNonUniformityNormalized": "glnu_norm",
+            "GrayLevelVariance": "gl_var",
+            "HighGrayLevelZoneEmphasis": "hgze",
+            "LargeAreaEmphasis": "lze",
+            "LargeAreaHighGrayLevelEmphasis": "lzhge",
+            "LargeAreaLowGrayLevelEmphasis": "lzlge",
+            "LowGrayLevelZoneEmphasis": "lgze",
+            "SizeZoneNonUniformity": "zsnu",
+            "SizeZoneNonUniformityNormalized": "zsnu_norm",
+            "SmallAreaEmphasis": "sze",
+            "SmallAreaHighGrayLevelEmphasis": "szhge",
+            "SmallAreaLowGrayLevelEmphasis": "szlge",
+            "ZoneEntropy": "zs_entr",
+            "ZonePercentage": "z_perc",
+            "ZoneVariance": "zs_var",
+        },
+    ),
+    "gldm": (
+        ngldm.FEATURES,
+        {
+            "DependenceEntropy": "dependence_count_entropy",
+            "DependenceNonUniformity": "dependence_count_non_uniformity",
+            "DependenceNonUniformityNormalized": "dependence_count_non_uniformity_normalised",
+            "DependenceVariance": "dependence_count_variance",
+            "GrayLevelNonUniformity": "grey_level_non_uniformity",
+            "GrayLevelVariance": "grey_level_variance",
+            "HighGrayLevelEmphasis": "high_grey_level_count_emphasis",
+            "LargeDependenceEmphasis": "high_dependence_emphasis",
+            "LargeDependenceHighGrayLevelEmphasis": "high_dependence_high_grey_level_emphasis",
+            "LargeDependenceLowGrayLevelEmphasis": "high_dependence_low_grey_level_emphasis",
+            "LowGrayLevelEmphasis": "low_grey_level_count_emphasis",
+            "SmallDependenceEmphasis": "low_dependence_emphasis",
+            "SmallDependenceHighGrayLevelEmphasis": "low_dependence_high_grey_level_emphasis",
+            "SmallDependenceLowGrayLevelEmphasis": "low_dependence_low_grey_level_emphasis",
+        },
+    ),
+}
 
-def _emphasis_set(
-    mat: np.ndarray, ivec: np.ndarray, jvec: np.ndarray, total: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Shared GLRLM/GLSZM/GLDM formulas on ``mat`` (Ng, Nj, A) with totals (A,)."""
-    pg = mat.sum(axis=1)  # (Ng, A)
-    pj = mat.sum(axis=0)  # (Nj, A)
-    i = ivec[:, None]
-    j = jvec[:, None]
-    i3 = ivec[:, None, None]
-    j3 = jvec[None, :, None]
-    pgn = pg / total
-    pjn = pj / total
-    ui = np.sum(pgn * i, axis=0)
-    uj = np.sum(pjn * j, axis=0)
-    pn = mat / total
-    return {
-        "SE": np.sum(pj / j**2, axis=0) / total,
-        "LE": np.sum(pj * j**2, axis=0) / total,
-        "GLN": np.sum(pg**2, axis=0) / total,
-        "GLNN": np.sum(pg**2, axis=0) / total**2,
-        "JN": np.sum(pj**2, axis=0) / total,
-        "JNN": np.sum(pj**2, axis=0) / total**2,
-        "GLV": np.sum(pgn * (i - ui) ** 2, axis=0),
-        "JV": np.sum(pjn * (j - uj) ** 2, axis=0),
-        "ENT": -np.sum(pn * np.log2(pn + EPS), axis=(0, 1)),
-        "LGE": np.sum(pg / i**2, axis=0) / total,
-        "HGE": np.sum(pg * i**2, axis=0) / total,
-        "SLG": np.sum(mat / (i3**2 * j3**2), axis=(0, 1)) / total,
-        "SHG": np.sum(mat * i3**2 / j3**2, axis=(0, 1)) / total,
-        "LLG": np.sum(mat * j3**2 / i3**2, axis=(0, 1)) / total,
-        "LHG": np.sum(mat * j3**2 * i3**2, axis=(0, 1)) / total,
-        "NP": np.sum(pj * j, axis=0),
-    }
+
+def zone_formula(cls: str, name: str) -> Callable[[ZoneMatrix], np.ndarray]:
+    """The one-engine formula of a PyRadiomics GLRLM / GLSZM / GLDM feature."""
+    specs, names = ZONE_FORMULAS[cls]
+    key = names[name]
+    return next(s.compute for s in specs if s.name == key)
+
+
+def zone_features(cls: str, m: ZoneMatrix, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """PyRadiomics' ``names`` of class ``cls`` on a batch of matrices, one value each."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {n: zone_formula(cls, n)(m) for n in names}
+
+
+def weighted_angles(
+    counts: np.ndarray, offsets: np.ndarray, spacing: Sequence[float], weighting_norm: str
+) -> np.ndarray:
+    """PyRadiomics' ``weightingNorm`` for GLRLM counts with the angle on axis 0: the
+    angles' matrices summed with their distance weights, keeping a batch axis of one."""
+    w = _angle_weights(offsets, spacing, weighting_norm, glcm=False)
+    return np.tensordot(w, counts, axes=(0, 0))[None]
+
+
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if finite.size else float("nan")
 
 
 def _glrlm(
@@ -965,9 +1027,11 @@ def _glrlm(
     present: np.ndarray,
     opts: PyradiomicsTextureOptions,
     spacing: Sequence[float],
+    names: Sequence[str],
 ) -> dict[str, float]:
     """PyRadiomics' GLRLM features: one run length matrix per direction (grey levels present
-    only), features per direction averaged; RunPercentage :math:`N_r / N_p` per direction."""
+    only), features per direction averaged (IBSI ``3D_avg``, or ``2_5D_avg`` with
+    force2D); RunPercentage :math:`N_r / N_p` per direction."""
     # runs do not depend on the neighbour distance: opts.distances is not used here
     ng = int(present.max())
     offsets = texture_offsets((1,), opts.force2d)
@@ -975,69 +1039,29 @@ def _glrlm(
     # elsewhere every voxel would be a run of 1 (a planar ROI, a 2D image)
     offsets = offsets[np.all((offsets == 0) | (np.array(levels.shape) > 1), axis=1)]
     counts = run_length_counts(levels, offsets, ng, numba=opts.numba_kernels)
-    counts = counts.astype(np.float64)  # (A, Ng+1, L+1)
-    mat = np.transpose(counts[:, present, 1:], (1, 2, 0))  # (Ng', L, A)
-    mat, nr = _per_angle(mat, offsets, spacing, opts.weighting_norm, glcm=False)
-    jvec = np.arange(1, mat.shape[1] + 1, dtype=np.float64)
-    e = _emphasis_set(mat, present.astype(np.float64), jvec, nr)
-    out = {
-        "GrayLevelNonUniformity": e["GLN"],
-        "GrayLevelNonUniformityNormalized": e["GLNN"],
-        "GrayLevelVariance": e["GLV"],
-        "HighGrayLevelRunEmphasis": e["HGE"],
-        "LongRunEmphasis": e["LE"],
-        "LongRunHighGrayLevelEmphasis": e["LHG"],
-        "LongRunLowGrayLevelEmphasis": e["LLG"],
-        "LowGrayLevelRunEmphasis": e["LGE"],
-        "RunEntropy": e["ENT"],
-        "RunLengthNonUniformity": e["JN"],
-        "RunLengthNonUniformityNormalized": e["JNN"],
-        "RunPercentage": nr / e["NP"],
-        "RunVariance": e["JV"],
-        "ShortRunEmphasis": e["SE"],
-        "ShortRunHighGrayLevelEmphasis": e["SHG"],
-        "ShortRunLowGrayLevelEmphasis": e["SLG"],
-    }
-    return {k: float(np.nanmean(v)) for k, v in out.items()}
+    counts = counts[:, present, 1:].astype(np.float64)  # (A, Ng', L)
+    if opts.weighting_norm is not None:
+        counts = weighted_angles(counts, offsets, spacing, opts.weighting_norm)
+    lengths = np.arange(1, counts.shape[2] + 1, dtype=np.float64)
+    n_voxels = counts.sum(axis=1) @ lengths  # N_p per direction
+    m = ZoneMatrix.from_dense(counts, present, lengths, n_voxels, log_epsilon=EPS)
+    return {k: _nanmean(v) for k, v in zone_features("glrlm", m, names).items()}
 
 
 def _glszm(
-    levels: np.ndarray, present: np.ndarray, opts: PyradiomicsTextureOptions
+    levels: np.ndarray,
+    present: np.ndarray,
+    opts: PyradiomicsTextureOptions,
+    names: Sequence[str],
 ) -> dict[str, float]:
     """PyRadiomics' GLSZM features: zones of equal grey level, 26-connected in 3D (8 with
     force2D, per plane); ZonePercentage :math:`N_z / N_p`."""
     lv = np.ascontiguousarray(levels, dtype=np.int64)
     zone_levels, sizes = zone_level_sizes(lv, opts.force2d)
-    remap = np.zeros(int(present.max()) + 1, dtype=np.int64)
-    remap[present] = np.arange(len(present))
-    # one column per zone size that occurs (the other columns are 0 and add nothing): a
-    # large zone no longer makes an (Ng, largest size) matrix
-    size_values, column = np.unique(sizes.astype(np.int64), return_inverse=True)
-    mat = np.zeros((len(present), len(size_values)), dtype=np.float64)
-    np.add.at(mat, (remap[zone_levels], column.ravel()), 1.0)
-    jvec = size_values.astype(np.float64)
-    mat = mat[:, :, None]
-    nz = np.array([mat.sum()])
-    e = _emphasis_set(mat, present.astype(np.float64), jvec, nz)
-    out = {
-        "GrayLevelNonUniformity": e["GLN"],
-        "GrayLevelNonUniformityNormalized": e["GLNN"],
-        "GrayLevelVariance": e["GLV"],
-        "HighGrayLevelZoneEmphasis": e["HGE"],
-        "LargeAreaEmphasis": e["LE"],
-        "LargeAreaHighGrayLevelEmphasis": e["LHG"],
-        "LargeAreaLowGrayLevelEmphasis": e["LLG"],
-        "LowGrayLevelZoneEmphasis": e["LGE"],
-        "SizeZoneNonUniformity": e["JN"],
-        "SizeZoneNonUniformityNormalized": e["JNN"],
-        "SmallAreaEmphasis": e["SE"],
-        "SmallAreaHighGrayLevelEmphasis": e["SHG"],
-        "SmallAreaLowGrayLevelEmphasis": e["SLG"],
-        "ZoneEntropy": e["ENT"],
-        "ZonePercentage": nz / e["NP"],
-        "ZoneVariance": e["JV"],
-    }
-    return {k: float(v[0]) for k, v in out.items()}
+    m = ZoneMatrix.from_entries(
+        zone_levels, sizes, np.ones(len(sizes)), float(np.sum(sizes)), log_epsilon=EPS
+    )
+    return {k: float(v[0]) for k, v in zone_features("glszm", m, names).items()}
 
 
 #: the last neighbour statistics of this thread: GLDM and NGTDM of one image share one pass
@@ -1077,40 +1101,18 @@ def _neighbour_sums(
 
 
 def _gldm(
-    levels: np.ndarray, present: np.ndarray, opts: PyradiomicsTextureOptions
+    levels: np.ndarray,
+    present: np.ndarray,
+    opts: PyradiomicsTextureOptions,
+    names: Sequence[str],
 ) -> dict[str, float]:
-    """PyRadiomics' GLDM features: :math:`P(i, j)` counts ROI voxels of grey level :math:`i`
-    with :math:`j - 1` neighbours :math:`k` in the ROI and :math:`|i - k| \\le \\alpha`;
-    normalised by :math:`N_z = N_p`."""
+    """PyRadiomics' GLDM features: the NGLDM (IBSI) of coarseness ``gldm_a`` over the
+    neighbours at the ``distances``: :math:`P(i, j)` counts ROI voxels of grey level
+    :math:`i` with :math:`j - 1` dependent ROI neighbours; normalised by :math:`N_z = N_p`."""
     dep, _ = _neighbour_sums(levels, opts, alpha=opts.gldm_a)  # per ROI voxel
-    roi = levels > 0
-    remap = np.zeros(int(present.max()) + 1, dtype=np.int64)
-    remap[present] = np.arange(len(present))
-    mat = np.zeros((len(present), int(dep.max()) + 1), dtype=np.float64)
-    np.add.at(mat, (remap[levels[roi]], dep), 1.0)
-    jvec = np.arange(1, mat.shape[1] + 1, dtype=np.float64)
-    keep = mat.sum(axis=0) > 0
-    mat = mat[:, keep][:, :, None]
-    jvec = jvec[keep]
-    nz = np.array([mat.sum()])
-    e = _emphasis_set(mat, present.astype(np.float64), jvec, nz)
-    out = {
-        "DependenceEntropy": e["ENT"],
-        "DependenceNonUniformity": e["JN"],
-        "DependenceNonUniformityNormalized": e["JNN"],
-        "DependenceVariance": e["JV"],
-        "GrayLevelNonUniformity": e["GLN"],
-        "GrayLevelVariance": e["GLV"],
-        "HighGrayLevelEmphasis": e["HGE"],
-        "LargeDependenceEmphasis": e["LE"],
-        "LargeDependenceHighGrayLevelEmphasis": e["LHG"],
-        "LargeDependenceLowGrayLevelEmphasis": e["LLG"],
-        "LowGrayLevelEmphasis": e["LGE"],
-        "SmallDependenceEmphasis": e["SE"],
-        "SmallDependenceHighGrayLevelEmphasis": e["SHG"],
-        "SmallDependenceLowGrayLevelEmphasis": e["SLG"],
-    }
-    return {k: float(v[0]) for k, v in out.items()}
+    lv = levels[levels > 0]
+    m = ZoneMatrix.from_entries(lv, dep + 1, np.ones(lv.size), float(lv.size), log_epsilon=EPS)
+    return {k: float(v[0]) for k, v in zone_features("gldm", m, names).items()}
 
 
 def _ngtdm(
@@ -1169,9 +1171,6 @@ def _doc_fn(cls: str) -> Callable[..., Any]:
         "firstorder": _firstorder,
         "shape": _shape,
         "glcm": _glcm,
-        "glrlm": _glrlm,
-        "glszm": _glszm,
-        "gldm": _gldm,
         "ngtdm": _ngtdm,
         "shape2D": shape2d_features,
     }
@@ -1180,7 +1179,10 @@ def _doc_fn(cls: str) -> Callable[..., Any]:
 
 #: every PyRadiomics feature of the profile, class by class in PyRadiomics' order
 FEATURES: dict[str, tuple[FeatureSpec, ...]] = {
-    cls: tuple(_spec(cls, n, _doc_fn(cls)) for n in sorted(_NAMES[cls], key=_sort_key))
+    cls: tuple(
+        _spec(cls, n, zone_formula(cls, n) if cls in ZONE_FORMULAS else _doc_fn(cls))
+        for n in sorted(_NAMES[cls], key=_sort_key)
+    )
     for cls in CLASSES
 }
 
@@ -1234,6 +1236,7 @@ def compute_class(
         raise ValueError(
             f"unknown PyRadiomics feature class {cls!r}; classes: {', '.join(CLASSES)}"
         )
+    wanted = list(names) if names else list(default_features(cls))
     if cls == "shape":
         res = _shape(mask, spacing)
     elif cls == "shape2D":
@@ -1252,13 +1255,12 @@ def compute_class(
         elif cls == "glcm":
             res = _glcm(levels, present, options, spacing)
         elif cls == "glrlm":
-            res = _glrlm(levels, present, options, spacing)
+            res = _glrlm(levels, present, options, spacing, wanted)
         elif cls == "glszm":
-            res = _glszm(levels, present, options)
+            res = _glszm(levels, present, options, wanted)
         elif cls == "gldm":
-            res = _gldm(levels, present, options)
+            res = _gldm(levels, present, options, wanted)
         else:
             res = _ngtdm(levels, present, options)
     specs = {s.name: s for s in FEATURES[cls]}
-    wanted = list(names) if names else list(default_features(cls))
     return [FeatureValue(specs[n], float(res[n])) for n in wanted]

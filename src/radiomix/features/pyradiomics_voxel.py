@@ -40,6 +40,7 @@ from radiomix.features._kernels_voxel import (
     kernel_glszm,
     kernel_ngtdm,
 )
+from radiomix.features._zone_matrix import ZoneMatrix
 
 __all__ = [
     "VOXEL_CLASSES",
@@ -445,100 +446,14 @@ def _glcm_finish(
 # --------------------------------------------------------------------------- run / zone classes
 
 
-def _emphasis(
-    mat: np.ndarray, ivec: np.ndarray, jvec: np.ndarray, total: np.ndarray
+def _zone_batch(
+    cls: str, counts: np.ndarray, gray_levels: np.ndarray, names: Sequence[str]
 ) -> dict[str, np.ndarray]:
-    """Shared GLRLM/GLSZM/GLDM formulas on ``mat`` (n, G, J, A) with totals (n, A)."""
-    pg = mat.sum(axis=2)  # (n, G, A)
-    pj = mat.sum(axis=1)  # (n, J, A)
-    i = ivec[None, :, None]
-    j = jvec[None, :, None]
-    i4 = ivec[None, :, None, None]
-    j4 = jvec[None, None, :, None]
-    pgn = pg / total[:, None, :]
-    pjn = pj / total[:, None, :]
-    ui = np.sum(pgn * i, axis=1, keepdims=True)
-    uj = np.sum(pjn * j, axis=1, keepdims=True)
-    pn = mat / total[:, None, None, :]
-    return {
-        "SE": np.sum(pj / j**2, axis=1) / total,
-        "LE": np.sum(pj * j**2, axis=1) / total,
-        "GLN": np.sum(pg**2, axis=1) / total,
-        "GLNN": np.sum(pg**2, axis=1) / total**2,
-        "JN": np.sum(pj**2, axis=1) / total,
-        "JNN": np.sum(pj**2, axis=1) / total**2,
-        "GLV": np.sum(pgn * (i - ui) ** 2, axis=1),
-        "JV": np.sum(pjn * (j - uj) ** 2, axis=1),
-        "ENT": -np.sum(pn * np.log2(pn + EPS), axis=(1, 2)),
-        "LGE": np.sum(pg / i**2, axis=1) / total,
-        "HGE": np.sum(pg * i**2, axis=1) / total,
-        "SLG": np.sum(mat / (i4**2 * j4**2), axis=(1, 2)) / total,
-        "SHG": np.sum(mat * i4**2 / j4**2, axis=(1, 2)) / total,
-        "LLG": np.sum(mat * j4**2 / i4**2, axis=(1, 2)) / total,
-        "LHG": np.sum(mat * j4**2 * i4**2, axis=(1, 2)) / total,
-        "NP": np.sum(pj * j, axis=1),
-    }
-
-
-_GLRLM = {
-    "GrayLevelNonUniformity": "GLN",
-    "GrayLevelNonUniformityNormalized": "GLNN",
-    "GrayLevelVariance": "GLV",
-    "HighGrayLevelRunEmphasis": "HGE",
-    "LongRunEmphasis": "LE",
-    "LongRunHighGrayLevelEmphasis": "LHG",
-    "LongRunLowGrayLevelEmphasis": "LLG",
-    "LowGrayLevelRunEmphasis": "LGE",
-    "RunEntropy": "ENT",
-    "RunLengthNonUniformity": "JN",
-    "RunLengthNonUniformityNormalized": "JNN",
-    "RunVariance": "JV",
-    "ShortRunEmphasis": "SE",
-    "ShortRunHighGrayLevelEmphasis": "SHG",
-    "ShortRunLowGrayLevelEmphasis": "SLG",
-}
-_GLSZM = {
-    "GrayLevelNonUniformity": "GLN",
-    "GrayLevelNonUniformityNormalized": "GLNN",
-    "GrayLevelVariance": "GLV",
-    "HighGrayLevelZoneEmphasis": "HGE",
-    "LargeAreaEmphasis": "LE",
-    "LargeAreaHighGrayLevelEmphasis": "LHG",
-    "LargeAreaLowGrayLevelEmphasis": "LLG",
-    "LowGrayLevelZoneEmphasis": "LGE",
-    "SizeZoneNonUniformity": "JN",
-    "SizeZoneNonUniformityNormalized": "JNN",
-    "SmallAreaEmphasis": "SE",
-    "SmallAreaHighGrayLevelEmphasis": "SHG",
-    "SmallAreaLowGrayLevelEmphasis": "SLG",
-    "ZoneEntropy": "ENT",
-    "ZoneVariance": "JV",
-}
-_GLDM = {
-    "DependenceEntropy": "ENT",
-    "DependenceNonUniformity": "JN",
-    "DependenceNonUniformityNormalized": "JNN",
-    "DependenceVariance": "JV",
-    "GrayLevelNonUniformity": "GLN",
-    "GrayLevelVariance": "GLV",
-    "HighGrayLevelEmphasis": "HGE",
-    "LargeDependenceEmphasis": "LE",
-    "LargeDependenceHighGrayLevelEmphasis": "LHG",
-    "LargeDependenceLowGrayLevelEmphasis": "LLG",
-    "LowGrayLevelEmphasis": "LGE",
-    "SmallDependenceEmphasis": "SE",
-    "SmallDependenceHighGrayLevelEmphasis": "SHG",
-    "SmallDependenceLowGrayLevelEmphasis": "SLG",
-}
-
-
-def _drop_empty_columns(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Columns (axis 2) empty in every kernel removed, with the 1-based sizes kept."""
-    jvec = np.arange(1, mat.shape[2] + 1, dtype=np.float64)
-    used = mat.sum(axis=tuple(k for k in range(mat.ndim) if k != 2)) > 0
-    if not used.any():
-        used[0] = True
-    return mat[:, :, used], jvec[used]
+    """Features of PyRadiomics' class ``cls`` on kernels' matrices (n, G, J), column k for
+    the value :math:`k + 1`; :math:`N_p` of each matrix is :math:`\\sum_j j\\, s_{.j}`."""
+    j = np.arange(1, counts.shape[2] + 1, dtype=np.float64)
+    m = ZoneMatrix.from_dense(counts, gray_levels, j, counts.sum(axis=1) @ j, log_epsilon=EPS)
+    return prof.zone_features(cls, m, names)
 
 
 def glrlm_batch(
@@ -552,37 +467,20 @@ def glrlm_batch(
 ) -> dict[str, np.ndarray]:
     """GLRLM features of kernels from run counts (n, G, Nr, A); per direction, averaged with
     ``nanmean`` over the directions that have runs in the kernel."""
-    mat = counts
+    n, g, nr, _ = counts.shape
+    by_angle = np.moveaxis(counts, 3, 0)  # (A, n, G, Nr)
     if weighting_norm is not None:
-        w = prof._angle_weights(offsets, spacing, weighting_norm, glcm=False)
-        mat = np.sum(mat * w[None, None, None, :], axis=3, keepdims=True)
-    mat, jvec = _drop_empty_columns(mat)
-    nr = mat.sum(axis=(1, 2))
-    nr = np.where(nr == 0, np.nan, nr)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        e = _emphasis(mat, gray_levels.astype(np.float64), jvec, nr)
-        out = {}
-        for name in names:
-            v = nr / e["NP"] if name == "RunPercentage" else e[_GLRLM[name]]
-            out[name] = _nanmean_angles(v)
-    return out
+        by_angle = prof.weighted_angles(by_angle, offsets, spacing, weighting_norm)
+    res = _zone_batch("glrlm", by_angle.reshape(-1, g, nr), gray_levels, names)
+    return {k: _nanmean_angles(v.reshape(-1, n).T) for k, v in res.items()}
 
 
 def glszm_batch(
     counts: np.ndarray, gray_levels: np.ndarray, names: Sequence[str]
 ) -> dict[str, np.ndarray]:
     """GLSZM features of kernels from zone counts (n, G, S); ZonePercentage
-    :math:`N_z / N_p` (both set to 1 where 0, as PyRadiomics does)."""
-    mat, jvec = _drop_empty_columns(counts)
-    mat = mat[..., None]
-    nz = mat.sum(axis=(1, 2))
-    nz[nz == 0] = 1
-    e = _emphasis(mat, gray_levels.astype(np.float64), jvec, nz)
-    npx = e["NP"].copy()
-    npx[npx == 0] = 1
-    return {
-        name: (nz / npx if name == "ZonePercentage" else e[_GLSZM[name]])[:, 0] for name in names
-    }
+    :math:`N_z / N_p`."""
+    return _zone_batch("glszm", counts, gray_levels, names)
 
 
 def gldm_batch(
@@ -590,12 +488,7 @@ def gldm_batch(
 ) -> dict[str, np.ndarray]:
     """GLDM features of kernels from dependence counts (n, G, D), column k = dependence
     :math:`k + 1`; normalised by the kernel's voxel count."""
-    mat, jvec = _drop_empty_columns(counts)
-    mat = mat[..., None]
-    nz = mat.sum(axis=(1, 2))
-    nz[nz == 0] = 1
-    e = _emphasis(mat, gray_levels.astype(np.float64), jvec, nz)
-    return {name: e[_GLDM[name]][:, 0] for name in names}
+    return _zone_batch("gldm", counts, gray_levels, names)
 
 
 def ngtdm_batch(
