@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--positive",
         metavar="VALUE",
-        help="positive value, when the labels are spelled differently",
+        help="positive value, when the labels are spelled differently (two classes only)",
     )
     p.add_argument("--group", metavar="COLUMN", help="group column (cluster bootstrap)")
     p.add_argument(
@@ -64,6 +64,19 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         allow_extra=args.allow_extra,
     )
+    if m.get("task", "binary") != "binary":
+        from radiomix.learn.tasks import get_task
+
+        task = get_task(m["task"])
+        h = task.headline
+        for name, s in m["models"].items():
+            lo, hi = s[f"{h}_ci"]
+            print(
+                f"{name}: {task.headline_label} {s[h]:.3f} [{lo:.3f}, {hi:.3f}] "
+                f"({s['n_cases']} cases)"
+            )
+        print(f"written to {m.get('written_to')}")
+        return 0
     for name, s in m["models"].items():
         ci = s["auc_ci"]
         print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from radiomix.cli._checks import ensure_writable_dir
 from radiomix.errors import ConfigError
@@ -26,7 +27,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FEATURES",
         help="feature table (CSV or Parquet) as radiomix extract writes it",
     )
-    p.add_argument("--label", metavar="COLUMN", help="label column (two values)")
+    p.add_argument(
+        "--label",
+        metavar="COLUMN",
+        help="label column: two values (binary), classes (multiclass) or a number (regression)",
+    )
+    p.add_argument(
+        "--task",
+        metavar="TASK",
+        help="binary, multiclass or regression (default: binary for a label with two values, "
+        "multiclass for 3 or more values of a text or integer column; a numeric outcome "
+        "needs --task regression)",
+    )
     p.add_argument(
         "--group", metavar="COLUMN", help="group column: cases with equal values stay in one fold"
     )
@@ -58,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from radiomix.learn.config import load_study, study_to_dict
     from radiomix.learn.study import run_study
 
-    overrides: dict[str, dict[str, int]] = {"validation": {}}
+    overrides: dict[str, Any] = {"validation": {}}
     for opt, key in (
         ("repeats", "repeats"),
         ("permutations", "permutations"),
@@ -68,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, opt)
         if value is not None:
             overrides["validation"][key] = value
+    if args.task is not None:
+        from radiomix.learn.tasks import get_task
+
+        get_task(args.task)  # an unknown task: one line, before anything is read
+        overrides["task"] = args.task
     settings = load_study(args.config, overrides)
     if args.label is None and settings.data.label is None:
         raise ConfigError("give the label column: --label COLUMN (or data.label in --config)")
@@ -87,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.force,
         progress=progress,
     )
+    if result.metrics.get("task", "binary") != "binary":
+        _print_task(result.metrics, args.out)
+        return 0
     m = result.metrics["primary"]
     ci = m["auc_ci"]
     print(
@@ -103,3 +123,38 @@ def run(args: argparse.Namespace) -> int:
         print(f"permutation check: null AUC {perm['auc']:.3f}, p = {perm['p_value']:.3g}")
     print(f"run directory: {args.out} (radiomix report {args.out} writes the HTML report)")
     return 0
+
+
+def _print_task(metrics: dict[str, Any], out: str) -> None:
+    """The summary lines of a multiclass or regression run."""
+    from radiomix.learn.tasks import get_task
+
+    task = get_task(metrics["task"])
+    h = task.headline
+
+    def fmt(m: dict[str, Any]) -> str:
+        ci = m.get(f"{h}_ci") or [None, None]
+        lo, hi = (f"{v:.3f}" if v is not None else "-" for v in ci)
+        return f"{m['model']}: {task.headline_label} {m[h]:.3f} [{lo}, {hi}]"
+
+    m = metrics["primary"]
+    if task.name == "regression":
+        extra = f", MAE {m['mae']:.3g}, RMSE {m['rmse']:.3g} ({m['n_cases']} cases)"
+    else:
+        sens = ", ".join(
+            f"{c} {v['sensitivity']:.2f}" for c, v in (m.get("per_class") or {}).items()
+        )
+        extra = (
+            f", micro AUC {m['micro_auc']:.3f}, accuracy {m['accuracy']:.3f}, sensitivity "
+            f"per class: {sens} ({m['n_cases']} cases)"
+        )
+    print(fmt(m) + extra)
+    for name, s in metrics["models"].items():
+        if name != m["model"]:
+            print(fmt(s))
+    perm = metrics.get("permutation")
+    if perm:
+        print(
+            f"permutation check: null {task.headline_label} {perm[h]:.3f}, p = {perm['p_value']:.3g}"
+        )
+    print(f"run directory: {out} (radiomix report {out} writes the HTML report)")

@@ -139,6 +139,24 @@ def evaluate_external(
         raise DataError(f"group column {group!r} is not in the external table")
     keep = frame[label].notna().to_numpy()
     frame = frame.loc[keep].reset_index(drop=True)
+    if bundles[primary].task != "binary":
+        return _evaluate_task(
+            run,
+            bundles,
+            primary,
+            frame,
+            table_path,
+            label,
+            positive=positive,
+            group=group,
+            out=out,
+            allow_extra=allow_extra,
+            n_boot=n_boot,
+            n_permutations=n_permutations,
+            random_state=random_state,
+            n_dropped=int((~keep).sum()),
+            t0=t0,
+        )
     y = _encode(frame[label], bundles[primary], positive)
     if y.sum() == 0 or y.sum() == y.size:
         raise DataError(
@@ -227,4 +245,143 @@ def evaluate_external(
         metrics["written_to"] = str(dest)
     if not math.isfinite(models[primary]["auc"]):  # pragma: no cover - both classes checked
         raise DataError("the external AUC is undefined")
+    return metrics
+
+
+# ------------------------------------------------------------------ the other tasks
+
+
+def _encode_task(values: pd.Series, bundle: ModelBundle) -> np.ndarray:
+    """External targets in the training coding: the training classes (compared as text)
+    or a numeric outcome."""
+    from radiomix.learn.tasks import get_task
+
+    task = get_task(bundle.task)
+    column = str(values.name)
+    if "classes" not in bundle.label:
+        y, _ = task.encode(values, column)
+        return y
+    classes = [str(c) for c in bundle.label["classes"]]
+    text = values.astype(str)
+    unknown = sorted(set(text) - set(classes))
+    if unknown:
+        raise DataError(
+            f"external label values {unknown} are not training classes {classes}; rename "
+            "them to the training values"
+        )
+    y = text.map({c: i for i, c in enumerate(classes)}).to_numpy().astype(np.int64)
+    if np.unique(y).size < 2:
+        raise DataError(
+            "the external table holds one class only; the one-vs-rest AUCs need at least two"
+        )
+    return y
+
+
+def _evaluate_task(
+    run: Path,
+    bundles: dict[str, ModelBundle],
+    primary: str,
+    frame: pd.DataFrame,
+    table_path: Path | None,
+    label: str,
+    *,
+    positive: Any,
+    group: str | None,
+    out: str | Path | None,
+    allow_extra: bool,
+    n_boot: int | None,
+    n_permutations: int,
+    random_state: int,
+    n_dropped: int,
+    t0: float,
+) -> dict[str, Any]:
+    """:func:`evaluate_external` for several classes or a numeric outcome: the frozen
+    models' outputs, the task's metrics with bootstrap CIs, and a permutation test of the
+    headline (labels permuted against the frozen outputs)."""
+    from radiomix.errors import ConfigError
+    from radiomix.learn.tasks import get_task
+
+    main = bundles[primary]
+    task = get_task(main.task)
+    if positive is not None:
+        raise ConfigError(f"--positive applies to two classes; this run's task is {task.name}")
+    y = _encode_task(frame[label], main)
+    groups = frame[group].astype(str).to_numpy() if group is not None else None
+    run_metrics: dict[str, Any] = {}
+    if (run / "metrics.json").is_file():
+        run_metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    study = run_metrics.get("study", {})
+    boot = n_boot if n_boot is not None else int(study.get("bootstrap", 2000))
+    level = float(study.get("confidence", 0.95))
+    h = task.headline
+    models: dict[str, Any] = {}
+    frames = []
+    perm: dict[str, Any] | None = None
+    for name, bundle in bundles.items():
+        values = bundle.predict_values(frame, allow_extra=allow_extra)
+        summary = {"model": name}
+        summary |= task.summarise(
+            y,
+            values[None],
+            groups,
+            bundle.label,
+            n_boot=boot,
+            level=level,
+            random_state=random_state,
+        )
+        models[name] = summary
+        pred = bundle.predict_table(frame, allow_extra=allow_extra)
+        pred.insert(
+            len([c for c in ("case_id", "roi") if c in pred.columns]),
+            "label",
+            frame[label].to_numpy(),
+        )
+        pred.insert(pred.columns.get_loc("label") + 1, "y", y)
+        if groups is not None:
+            pred.insert(pred.columns.get_loc("label"), "group", groups)
+        frames.append(pred)
+        if name == primary:
+            rng = np.random.default_rng(random_state)
+            null = np.array([task.score(rng.permutation(y), values) for _ in range(n_permutations)])
+            observed = float(task.score(y, values))
+            perm = {
+                "model": name,
+                h: float(np.median(null)),
+                f"observed_{h}": observed,
+                "p_value": (1.0 + float((null >= observed - 1e-12).sum())) / (1.0 + n_permutations),
+                "n_permutations": int(n_permutations),
+                "kind": "labels permuted against the frozen model's predictions",
+            }
+    metrics = _jsonable(
+        {
+            "task": task.name,
+            "primary": models[primary],
+            "models": models,
+            "permutation": perm,
+            "study": {
+                "run": str(run),
+                "task": task.name,
+                "headline": h,
+                "table": str(table_path) if table_path else None,
+                "table_sha256": file_sha256(table_path) if table_path else None,
+                "label": {**main.label, "column": label},
+                "group": group,
+                "n_cases": int(y.size),
+                "n_rows_dropped_missing_label": n_dropped,
+                "bootstrap": boot,
+                "confidence": level,
+                "versions": current_versions(),
+                "seconds": time.perf_counter() - t0,
+                "created": created_now(),
+            },
+        }
+    )
+    dest: Path | None = Path(out) if out is not None else None
+    if dest is None and table_path is not None:
+        dest = run / f"external-{table_path.stem}"
+    if dest is not None:
+        dest.mkdir(parents=True, exist_ok=True)
+        write_table(pd.concat(frames, ignore_index=True), dest / "predictions.csv")
+        atomic_write_text(dest / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        metrics["written_to"] = str(dest)
     return metrics

@@ -189,9 +189,8 @@ class SyntheticOutcome:
         ``grade`` (several classes, values ``g1``, ``g2``, ...) or ``volume_change``
         (a number).
     optimal : float
-        Multiclass: the Bayes-optimal macro AUC is not closed-form, so the population
-        one-vs-rest AUC of the first informative direction is not given; this holds the
-        effect size. Regression: the population R² of the best predictor,
+        Several classes: the effect size (mean shift in SD units; the Bayes-optimal macro
+        AUC has no closed form). Regression: the population R² of the best predictor,
         :math:`\\mathrm{Var}(X\\beta) / (\\mathrm{Var}(X\\beta) + \\sigma^2)` (0 for noise).
     """
 
@@ -201,21 +200,31 @@ class SyntheticOutcome:
     optimal: float
 
 
-def _layout(n_cases: int, n_features: int, n_informative: int, random_state: int | None) -> Any:
-    rng = np.random.default_rng(random_state)
+def _layout(
+    n_cases: int,
+    n_features: int,
+    n_informative: int,
+    random_state: int | None,
+    case_seed: int | None,
+) -> Any:
+    """Names, informative columns and scales from ``random_state``; the cases (block-
+    correlated noise) from their own stream, so that ``case_seed`` draws another cohort of
+    the same population."""
+    layout = np.random.default_rng(random_state)
     names = [f"original_morphology_shape{j}" for j in range(min(6, n_features))]
     names += [
         f"original_{_FAMILIES[j % len(_FAMILIES)]}_feature{j}"
         for j in range(n_features - len(names))
     ]
-    inf_idx = rng.choice(n_features, n_informative, replace=False)
+    inf_idx = layout.choice(n_features, n_informative, replace=False)
+    scales = 10.0 ** layout.uniform(-2, 3, size=n_features)
+    rng = np.random.default_rng(case_seed if case_seed is not None else layout.integers(2**32))
     X = rng.normal(size=(n_cases, n_features))
-    # blocks of correlated noise, as in make_feature_table
-    for start in range(0, n_features, 10):
+    for start in range(0, n_features, 10):  # blocks of correlated noise
         X[:, start : start + 10] = 0.7 * X[:, start : start + 10] + 0.7 * rng.normal(
             size=(n_cases, 1)
         )
-    return rng, names, inf_idx, X
+    return rng, names, inf_idx, X, scales
 
 
 def _frame(X: np.ndarray, names: list[str], scales: np.ndarray) -> pd.DataFrame:
@@ -231,18 +240,21 @@ def make_regression_table(
     n_informative: int = 4,
     noise_sd: float = 1.0,
     random_state: int | None = 0,
+    case_seed: int | None = None,
 ) -> SyntheticOutcome:
     """Draw a table whose ``volume_change`` is linear in a few features plus Gaussian noise.
 
     The informative features are independent standard normals (the noise features are
-    correlated in blocks); :math:`y = \\sum_j x_j + \\varepsilon`, :math:`\\varepsilon \\sim
-    \\mathcal N(0, \\sigma^2)`, so the best achievable R² is :math:`m / (m + \\sigma^2)` for
-    ``m`` informative features (0 with none: pure noise).
+    correlated in blocks); :math:`y = 10 + 3 (\\sum_j x_j + \\varepsilon)`,
+    :math:`\\varepsilon \\sim \\mathcal N(0, \\sigma^2)`, so the best achievable R² is
+    :math:`m / (m + \\sigma^2)` for ``m`` informative features (0 with none: pure noise).
+    ``case_seed`` draws another cohort of the same population (external validation).
     """
-    rng, names, inf_idx, X = _layout(n_cases, n_features, n_informative, random_state)
+    rng, names, inf_idx, X, scales = _layout(
+        n_cases, n_features, n_informative, random_state, case_seed
+    )
     X[:, inf_idx] = rng.normal(size=(n_cases, n_informative))
     y = X[:, inf_idx].sum(axis=1) + noise_sd * rng.normal(size=n_cases)
-    scales = 10.0 ** rng.uniform(-2, 3, size=n_features)
     table = _frame(X, names, scales)
     table["volume_change"] = 10.0 + 3.0 * y
     optimal = n_informative / (n_informative + noise_sd**2) if n_informative else 0.0
@@ -256,20 +268,23 @@ def make_multiclass_table(
     n_informative: int = 4,
     effect: float = 1.0,
     random_state: int | None = 0,
+    case_seed: int | None = None,
 ) -> SyntheticOutcome:
     """Draw a table of ``n_classes`` equally frequent classes (``grade``: ``g1``, ``g2``, ...).
 
     Class ``k`` shifts the mean of informative feature ``j`` by ``effect`` when
     ``j % n_classes == k`` (each class has its own informative features); with
     ``n_informative=0`` the table is pure noise and every honest macro AUC is about 0.5.
+    ``case_seed`` draws another cohort of the same population.
     """
-    rng, names, inf_idx, X = _layout(n_cases, n_features, n_informative, random_state)
+    rng, names, inf_idx, X, scales = _layout(
+        n_cases, n_features, n_informative, random_state, case_seed
+    )
     y = np.arange(n_cases) % n_classes
     rng.shuffle(y)
     X[:, inf_idx] = rng.normal(size=(n_cases, n_informative))
     for j, col in enumerate(inf_idx):
         X[:, col] += effect * (y == j % n_classes)
-    scales = 10.0 ** rng.uniform(-2, 3, size=n_features)
     table = _frame(X, names, scales)
     table["grade"] = [f"g{k + 1}" for k in y]
     return SyntheticOutcome(table, [names[i] for i in inf_idx], "grade", effect)
