@@ -178,6 +178,10 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     fig_dir = out_path.parent / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     m = run.metrics
+    if m.get("task", "binary") != "binary":  # several classes or a number
+        from radiomix.report.task_report import build_task_report
+
+        return build_task_report(run, out_path, fig_dir)
     study = m.get("study", {})
     primary = m["primary"]["model"]
     models: dict[str, dict[str, Any]] = m.get("models", {})

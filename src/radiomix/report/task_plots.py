@@ -1,0 +1,196 @@
+"""Figures of a multiclass or regression run (matplotlib's object API, like :mod:`.plots`).
+
+The primary model's figures use its median repeat: the repeat whose headline (macro AUC,
+R²) of the pooled out-of-fold predictions is closest to the median over repeats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from radiomix.learn.task_metrics import macro_auc, r2_score
+from radiomix.report.plots import OTHER_COLORS, PRIMARY_COLOR, _subplots, roc_points
+
+__all__ = [
+    "class_probabilities",
+    "median_repeat_task",
+    "plot_confusion_multiclass",
+    "plot_forest",
+    "plot_null",
+    "plot_ovr_roc",
+    "plot_regression_calibration",
+]
+
+
+def class_probabilities(frame: pd.DataFrame, classes: Sequence[Any]) -> np.ndarray:
+    """The ``probability_<class>`` columns of a multiclass predictions table, (n, K)."""
+    return frame[[f"probability_{c}" for c in classes]].to_numpy(dtype=np.float64)
+
+
+def median_repeat_task(pred: pd.DataFrame, task: str, classes: Sequence[Any] = ()) -> pd.DataFrame:
+    """Rows of the repeat whose headline is closest to the median over repeats."""
+    scores: dict[int, float] = {}
+    for r, g in pred.groupby("repeat"):
+        y = g["y"].to_numpy()
+        if task == "regression":
+            scores[int(r)] = r2_score(y, g["predicted"].to_numpy(dtype=np.float64))
+        else:
+            scores[int(r)] = macro_auc(y.astype(int), class_probabilities(g, classes))
+    med = float(np.median(list(scores.values())))
+    best = min(scores, key=lambda r: (abs(scores[r] - med), r))
+    return pred[pred["repeat"] == best]
+
+
+def plot_regression_calibration(frame: pd.DataFrame, name: str, bins: int = 10) -> Figure:
+    """Observed against predicted (median repeat): every case, the means of quantile bins
+    of the prediction with their 95% normal intervals, the least-squares recalibration line
+    and the identity (ideal calibration); below, the residuals."""
+    med = frame
+    y = med["y"].to_numpy(dtype=np.float64)
+    p = med["predicted"].to_numpy(dtype=np.float64)
+    fig, (ax, ax2) = _subplots(
+        2, 1, figsize=(5.6, 6.2), gridspec_kw={"height_ratios": [3, 1]}, sharex=True
+    )
+    ax.scatter(p, y, s=10, color="0.55", alpha=0.6, label="cases (out of fold)")
+    order = np.argsort(p, kind="stable")
+    parts = np.array_split(order, min(bins, max(1, p.size // 5)))
+    mx = [float(p[i].mean()) for i in parts if i.size]
+    my = [float(y[i].mean()) for i in parts if i.size]
+    se = [float(y[i].std(ddof=1) / np.sqrt(i.size)) if i.size > 1 else 0.0 for i in parts]
+    ax.errorbar(
+        mx,
+        my,
+        yerr=1.96 * np.asarray(se),
+        fmt="o",
+        color=PRIMARY_COLOR,
+        ms=5,
+        label="bin means, 95% CI",
+    )
+    lo = float(min(p.min(), y.min()))
+    hi = float(max(p.max(), y.max()))
+    ax.plot([lo, hi], [lo, hi], color="black", ls=":", lw=1, label="ideal")
+    if np.ptp(p) > 0:
+        b, a = np.polyfit(p, y, 1)
+        xs = np.array([p.min(), p.max()])
+        ax.plot(
+            xs,
+            a + b * xs,
+            color=PRIMARY_COLOR,
+            lw=1.6,
+            label=f"recalibration: {a:.3g} + {b:.2f} x predicted",
+        )
+    ax.set(ylabel="observed", title=f"Calibration, {name}")
+    ax.legend(fontsize=7.5)
+    ax2.scatter(p, y - p, s=8, color="0.45", alpha=0.6)
+    ax2.axhline(0, color="black", ls=":", lw=1)
+    ax2.set(xlabel="predicted (out of fold)", ylabel="residual")
+    return fig
+
+
+def plot_confusion_multiclass(frame: pd.DataFrame, name: str, classes: Sequence[Any]) -> Figure:
+    """Confusion matrix of the median repeat (the most probable class is the call): counts
+    and row percentages."""
+    K = len(classes)
+    y = frame["y"].to_numpy(dtype=np.intp)
+    pred = frame["predicted"].to_numpy(dtype=np.intp)
+    cm = np.zeros((K, K), dtype=np.int64)
+    np.add.at(cm, (y, pred), 1)
+    rows = cm.sum(axis=1, keepdims=True)
+    frac = np.divide(cm, rows, out=np.zeros_like(cm, dtype=float), where=rows > 0)
+    size = 2.2 + 1.0 * K
+    fig, ax = _subplots(figsize=(size, size * 0.9))
+    ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    for i in range(K):
+        for j in range(K):
+            ax.text(
+                j,
+                i,
+                f"{cm[i, j]}\n{100 * frac[i, j]:.0f}%",
+                ha="center",
+                va="center",
+                fontsize=9 if K > 4 else 11,
+                color="white" if frac[i, j] > 0.6 else "black",
+            )
+    labels = [str(c) for c in classes]
+    ax.set_xticks(range(K), labels, fontsize=8.5)
+    ax.set_yticks(range(K), labels, fontsize=8.5)
+    ax.set(xlabel="predicted", ylabel="reference", title=f"Confusion matrix, {name}")
+    return fig
+
+
+def plot_ovr_roc(frame: pd.DataFrame, name: str, classes: Sequence[Any]) -> Figure:
+    """One-vs-rest ROC curve of every class (median repeat)."""
+    y = frame["y"].to_numpy(dtype=np.intp)
+    P = class_probabilities(frame, classes)
+    fig, ax = _subplots(figsize=(5.4, 5.0))
+    colors = (PRIMARY_COLOR, *OTHER_COLORS)
+    for k, c in enumerate(classes):
+        yk = (y == k).astype(np.int8)
+        if 0 < yk.sum() < yk.size:
+            fpr, tpr = roc_points(yk, P[:, k])
+            auc = macro_auc(yk, np.column_stack([1 - P[:, k], P[:, k]]))
+            ax.plot(
+                fpr,
+                tpr,
+                color=colors[k % len(colors)],
+                lw=1.6,
+                label=f"{c} vs rest (AUC {auc:.3f})",
+            )
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=0.9)
+    ax.set(
+        xlabel="1 - specificity",
+        ylabel="sensitivity",
+        title=f"One-vs-rest ROC, {name}",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+    )
+    ax.legend(fontsize=7.5, loc="lower right")
+    return fig
+
+
+def plot_forest(
+    metrics: Mapping[str, Mapping[str, Any]], primary: str, key: str, label: str, chance: float
+) -> Figure:
+    """Forest plot of every model's headline with its bootstrap 95% CI."""
+    names = [primary] + [n for n in metrics if n != primary]
+    fig, ax = _subplots(figsize=(6.2, 0.5 * len(names) + 1.4))
+    for i, n in enumerate(names[::-1]):
+        m = metrics[n]
+        v = m.get(key)
+        ci = m.get(f"{key}_ci") or [None, None]
+        color = PRIMARY_COLOR if n == primary else "0.35"
+        if v is None:
+            continue
+        if ci[0] is not None:
+            ax.plot(ci, [i, i], color=color, lw=2)
+        ax.plot([v], [i], "s", color=color, ms=8)
+    ax.axvline(chance, color="grey", ls=":", lw=0.9)
+    ax.set_yticks(range(len(names)), names[::-1])
+    ax.set(xlabel=f"{label} (median over repeats, bootstrap 95% CI)", title="Model comparison")
+    return fig
+
+
+def plot_null(
+    values: Sequence[float], observed: float, p_value: float | None, label: str, chance: float
+) -> Figure:
+    """The permutation check: the headline reached with shuffled labels, and the observed."""
+    fig, ax = _subplots(figsize=(5.6, 3.8))
+    arr = np.asarray(values, dtype=float)
+    ax.hist(
+        arr,
+        bins=max(5, min(30, arr.size)),
+        color="0.6",
+        edgecolor="white",
+        label=f"permuted labels (n = {arr.size})",
+    )
+    ax.axvline(observed, color=PRIMARY_COLOR, lw=2.2, label=f"observed {observed:.3f}")
+    ax.axvline(chance, color="black", ls=":", lw=0.9)
+    title = "Label-permutation check" + (f" (p = {p_value:.3g})" if p_value is not None else "")
+    ax.set(xlabel=f"nested-CV {label}", ylabel="permutations", title=title)
+    ax.legend(fontsize=7.5)
+    return fig

@@ -1,0 +1,372 @@
+"""The report of a multiclass or regression run (``radiomix report`` on such a run).
+
+:func:`radiomix.report.html.build_report` hands a run here when ``metrics.json`` names a
+task other than ``binary``. Same principles as the two-class report: one self-contained
+HTML file with the figures embedded (and written to ``figures/``), what the study found in
+sentences first, every number out of fold. Sections: what the study found; cohort and
+design; the primary model's metrics with 95% CIs (several classes: also sensitivity and
+one-vs-rest AUC per class); figures (several classes: the confusion matrix and the
+one-vs-rest ROC curves; regression: the calibration plot, observed against predicted, with
+the residuals); feature selection; the model comparison; the permutation check; external
+evaluations; the settings.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from radiomix._outputs import atomic_write_text
+from radiomix.errors import ModelBundleError
+from radiomix.learn.tasks import get_task
+from radiomix.report import plots, task_plots
+
+if TYPE_CHECKING:
+    from radiomix.report.html import RunData
+
+__all__ = ["METRIC_LABELS", "build_task_report", "task_findings"]
+
+METRIC_LABELS = {
+    "multiclass": (
+        ("macro_auc", "macro ROC AUC (one vs rest, mean over classes)"),
+        ("micro_auc", "micro ROC AUC (all one-vs-rest decisions pooled)"),
+        ("accuracy", "accuracy"),
+        ("balanced_accuracy", "balanced accuracy (mean sensitivity)"),
+        ("macro_f1", "macro F1"),
+        ("brier", "Brier score (sum over classes)"),
+        ("log_loss", "log loss"),
+    ),
+    "regression": (
+        ("r2", "R² (out of fold)"),
+        ("mae", "mean absolute error"),
+        ("rmse", "root mean squared error"),
+        ("pearson_r", "Pearson r (observed, predicted)"),
+        ("mean_error", "mean error (observed - predicted)"),
+        ("calibration_intercept", "calibration intercept"),
+        ("calibration_slope", "calibration slope"),
+    ),
+}
+
+
+def _f(v: Any, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return html.escape(str(v))
+
+
+def _ci(m: dict[str, Any], key: str, digits: int = 3) -> str:
+    ci = m.get(f"{key}_ci") or [None, None]
+    if ci[0] is None:
+        return _f(m.get(key), digits)
+    return (
+        f"{_f(m.get(key), digits)} <span class='ci'>[{_f(ci[0], digits)}, "
+        f"{_f(ci[1], digits)}]</span>"
+    )
+
+
+def _p(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    return "< 0.001" if v < 0.001 else f"= {v:.3f}"
+
+
+def task_findings(metrics: dict[str, Any]) -> list[str]:
+    """What a multiclass or regression run found, in sentences (HTML)."""
+    task = get_task(metrics["task"])
+    h = task.headline
+    study = metrics.get("study", {})
+    label = study.get("label", {})
+    pm = metrics["primary"]
+    name = html.escape(str(pm.get("model")))
+    out = []
+    if task.name == "multiclass":
+        classes = ", ".join(html.escape(str(c)) for c in label.get("classes", []))
+        counts = pm.get("class_counts") or []
+        out.append(
+            f"Task: predict the class of <code>{html.escape(str(label.get('column')))}</code> "
+            f"among {len(label.get('classes', []))} classes ({classes}; "
+            f"{', '.join(str(c) for c in counts)} cases) from {study.get('n_features')} "
+            "features."
+        )
+    else:
+        out.append(
+            f"Task: predict the number <code>{html.escape(str(label.get('column')))}</code> "
+            f"(mean {_f(label.get('mean'), 3)}, SD {_f(label.get('sd'), 3)}, range "
+            f"{_f(label.get('min'), 3)} to {_f(label.get('max'), 3)}) from "
+            f"{study.get('n_features')} features, {study.get('n_cases')} cases."
+        )
+    ci = pm.get(f"{h}_ci") or [None, None]
+    out.append(
+        f"The primary model <b>{name}</b> reaches a {task.headline_label} of "
+        f"<b>{_f(pm.get(h))}</b> (95% CI {_f(ci[0])} to {_f(ci[1])}; median over "
+        f"{study.get('repeats')} repeats of {study.get('outer_folds')}-fold nested "
+        "cross-validation)."
+    )
+    perm = metrics.get("permutation")
+    better = ci[0] is not None and ci[0] > task.chance
+    if perm:
+        beaten = perm.get(f"{h}s") or []
+        reached = sum(1 for v in beaten if v >= (pm.get(h) or math.inf))
+        out.append(
+            f"With shuffled labels the same procedure gives a median {task.headline_label} of "
+            f"{_f(perm.get(h))} ({len(beaten)} permutations, p {_p(perm.get('p_value'))})."
+        )
+        better = better and reached == 0
+        if task.name == "multiclass" and (perm.get(h) or 0) > 0.6:
+            out.append(
+                "<b>Warning:</b> the shuffled-label macro AUC is above 0.6: something outside "
+                "the folds looks at the labels (leakage)."
+            )
+        if task.name == "regression" and (perm.get(h) or 0) > 0.1:
+            out.append(
+                "<b>Warning:</b> the shuffled-outcome R² is above 0.1: something outside the "
+                "folds looks at the outcome (leakage)."
+            )
+    out.append(
+        "The model predicts better than chance: its interval excludes "
+        f"{task.chance:g} and no permuted run reached it."
+        if better
+        else f"This does not show that the model predicts better than chance ({task.chance:g})."
+    )
+    for other, c in (metrics.get("comparison") or {}).items():
+        out.append(
+            f"Against <b>{html.escape(other)}</b>: difference {_f(c.get(f'delta_{h}'))} "
+            f"(median over repeats; corrected resampled t-test p "
+            f"{_p(c.get('corrected_t_p_holm'))}, Holm-adjusted)."
+        )
+    return out
+
+
+def _img(name: str, data: bytes, caption: str) -> str:
+    from radiomix.report.html import _img as img
+
+    return img(name, data, caption)
+
+
+def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
+    """Write the report of a multiclass or regression run (see the module notes)."""
+    from radiomix.report.html import CSS, _table
+
+    m = run.metrics
+    task = get_task(m["task"])
+    h = task.headline
+    study = m.get("study", {})
+    label = study.get("label", {})
+    classes = list(label.get("classes", []))
+    primary = m["primary"]["model"]
+    models: dict[str, dict[str, Any]] = m.get("models", {})
+    pm = models.get(primary, m["primary"])
+    pred = run.predictions
+    pp = pred[pred["model"] == primary]
+    if pp.empty:
+        raise ModelBundleError(f"predictions.csv of {run.path} has no rows for {primary!r}")
+    med = task_plots.median_repeat_task(pp, task.name, classes)
+    images: dict[str, tuple[bytes, str]] = {}
+
+    def add(name: str, fig: Any, caption: str) -> None:
+        images[name] = (plots.save_png(fig, fig_dir / f"{name}.png"), caption)
+
+    if task.name == "regression":
+        add(
+            "calibration",
+            task_plots.plot_regression_calibration(med, primary),
+            "Calibration of the out-of-fold predictions (median repeat): observed against "
+            "predicted, with the means of ten quantile bins of the prediction and their 95% "
+            "intervals, the least-squares recalibration line (ideal: intercept 0, slope 1, "
+            "the dotted diagonal) and, below, the residuals.",
+        )
+    else:
+        add(
+            "confusion",
+            task_plots.plot_confusion_multiclass(med, primary, classes),
+            "Confusion matrix of the median repeat (each case called as its most probable "
+            "class; counts and row percentages: the diagonal is each class's sensitivity).",
+        )
+        add(
+            "roc",
+            task_plots.plot_ovr_roc(med, primary, classes),
+            "One-vs-rest ROC curve of every class (median repeat, out-of-fold probabilities).",
+        )
+    add(
+        "selection",
+        plots.plot_selection(run.selection, primary),
+        "How often each feature reached the model across all outer fits, and its mean "
+        "importance when selected.",
+    )
+    add(
+        "model_comparison",
+        task_plots.plot_forest(models, primary, h, task.headline_label, task.chance),
+        f"{task.headline_label} of every model in the same nested cross-validation.",
+    )
+    perm = m.get("permutation")
+    if perm and len(run.permutation) and h in run.permutation.columns:
+        add(
+            "permutation",
+            task_plots.plot_null(
+                run.permutation[h].tolist(),
+                float(perm.get(f"observed_{h}", pm.get(h, task.chance))),
+                perm.get("p_value"),
+                task.headline_label,
+                task.chance,
+            ),
+            "Nested CV of the primary model with randomly permuted labels; the observed value "
+            "should lie far to the right.",
+        )
+    parts: list[str] = []
+    title = html.escape(str(study.get("name", "study")))
+    versions = study.get("versions", {})
+    parts.append(f"<h1>radiomix study report: {title}</h1>")
+    parts.append(
+        f"<p class='muted'>Task: <b>{task.name}</b>. Created {_f(study.get('created'))} by "
+        f"radiomix {_f(versions.get('radiomix'))} (scikit-learn "
+        f"{_f(versions.get('scikit-learn'))}). Every number is out-of-fold: features, "
+        "selection and tuning were fitted inside the training folds of a repeated nested "
+        "cross-validation.</p>"
+    )
+    parts.append(
+        "<h2>What this study found</h2><div class='found' id='conclusion'>"
+        + "".join(f"<p>{t}</p>" for t in task_findings(m))
+        + "</div>"
+    )
+    cohort = [
+        ("task", task.name),
+        ("cases", _f(study.get("n_cases"))),
+        ("label column", _f(label.get("column"))),
+        (
+            "group column (kept within one fold)",
+            _f(study.get("group"))
+            + (f" ({study.get('n_groups')} groups)" if study.get("group") else ""),
+        ),
+        ("feature columns", _f(study.get("n_features"))),
+        ("rows dropped (missing label)", _f(study.get("n_rows_dropped_missing_label"))),
+        (
+            "validation",
+            f"{_f(study.get('repeats'))} repeats x {_f(study.get('outer_folds'))} outer folds "
+            f"x {_f(study.get('inner_folds'))} inner folds, stratified "
+            + ("by class" if task.name == "multiclass" else "by quantile bins of the outcome"),
+        ),
+        (
+            "confidence intervals",
+            f"{_f(study.get('confidence'), 2)}, {_f(study.get('bootstrap'))} bootstrap resamples",
+        ),
+        ("random state", _f(study.get("random_state"))),
+    ]
+    if classes:
+        cohort.insert(
+            3,
+            (
+                "classes (cases)",
+                ", ".join(
+                    f"{html.escape(str(c))} ({n})"
+                    for c, n in zip(classes, pm.get("class_counts") or [], strict=False)
+                ),
+            ),
+        )
+    parts.append("<h2>Cohort and design</h2>" + _table(["", ""], cohort))
+    rows = [[lab, _ci(pm, key)] for key, lab in METRIC_LABELS[task.name]]
+    rows.append(
+        [
+            f"{task.headline_label} per outer fold, mean (SD)",
+            f"{_f(pm.get(f'{h}_fold_mean'))} ({_f(pm.get(f'{h}_fold_sd'))})",
+        ]
+    )
+    final = pm.get("final") or {}
+    rows.append(
+        ["final model: hyper-parameters", html.escape(json.dumps(final.get("best_params", {})))]
+    )
+    rows.append(["final model: features used", _f(final.get("n_features_used"))])
+    parts.append(
+        f"<h2>Primary model: {html.escape(primary)}</h2>"
+        f"<p>{html.escape(str(pm.get('description', '')))}</p>"
+        + _table(["metric", "median over repeats [95% CI]"], rows)
+    )
+    if classes:
+        crow = [
+            [
+                html.escape(str(c)),
+                _f(v.get("n_cases")),
+                _ci(v, "sensitivity"),
+                _ci(v, "auc"),
+            ]
+            for c, v in (pm.get("per_class") or {}).items()
+        ]
+        parts.append(
+            "<h3 id='per-class'>Per class</h3>"
+            + _table(["class", "cases", "sensitivity [95% CI]", "one-vs-rest AUC [95% CI]"], crow)
+        )
+    slope = pm.get("calibration_slope")
+    if task.name == "regression" and slope is not None and slope < 0.8:
+        parts.append(
+            "<p class='warn'>Calibration slope below 0.8: the predictions are too spread "
+            "(overfitting); shrink them before reading them as values.</p>"
+        )
+    figs = ("calibration",) if task.name == "regression" else ("confusion", "roc")
+    parts.append(
+        "<h2>" + ("Calibration" if task.name == "regression" else "Classes") + "</h2>"
+        "<div class='figs'>" + "".join(_img(k, *images[k]) for k in figs if k in images) + "</div>"
+    )
+    parts.append(
+        "<h2>Feature selection</h2><div class='figs'>"
+        + _img("selection", *images["selection"])
+        + "</div>"
+    )
+    comp = m.get("comparison", {})
+    keys = [k for k, _ in METRIC_LABELS[task.name]][:4]
+    labels = dict(METRIC_LABELS[task.name])
+    mrow = []
+    for name, mm in models.items():
+        c = comp.get(name, {})
+        mrow.append(
+            [html.escape(name) + (" (primary)" if name == primary else "")]
+            + [_ci(mm, k) for k in keys]
+            + [
+                ""
+                if name == primary
+                else f"{_f(c.get(f'delta_{h}'))} (corrected t p {_f(c.get('corrected_t_p_holm'))})"
+            ]
+        )
+    parts.append(
+        "<h2>Model comparison</h2>"
+        + _table(["model", *[labels[k] for k in keys], f"primary minus model: {h} (p)"], mrow)
+        + "<div class='figs'>"
+        + _img("model_comparison", *images["model_comparison"])
+        + "</div>"
+    )
+    if "permutation" in images and perm:
+        parts.append(
+            f"<h2>Label-permutation check</h2><p>Median null {task.headline_label} "
+            f"{_f(perm.get(h))} over {_f(perm.get('n_permutations'))} permutations "
+            f"(p = {_f(perm.get('p_value'), 3)}).</p><div class='figs'>"
+            + _img("permutation", *images["permutation"])
+            + "</div>"
+        )
+    if run.external:
+        erow = []
+        for name, em in run.external.items():
+            p_m = em.get("primary", {})
+            erow.append(
+                [
+                    html.escape(name),
+                    html.escape(str(em.get("study", {}).get("table", ""))),
+                    _f(p_m.get("n_cases")),
+                    *[_ci(p_m, k) for k in keys],
+                ]
+            )
+        parts.append(
+            "<h2>External validation (frozen model)</h2>"
+            + _table(["evaluation", "table", "cases", *[labels[k] for k in keys]], erow)
+        )
+    parts.append("<h2>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
+    doc = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>radiomix report: {title}</title><style>{CSS}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>\n"
+    )
+    atomic_write_text(out_path, doc)
+    return out_path
