@@ -251,7 +251,7 @@ class Dataset:
 
     X: pd.DataFrame
     y: np.ndarray
-    coding: LabelCoding | Any
+    coding: Any  # LabelCoding for two classes; the task's coding dict otherwise
     groups: np.ndarray | None
     ids: pd.DataFrame
     label_values: np.ndarray
