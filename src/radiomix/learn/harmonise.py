@@ -1,0 +1,602 @@
+"""ComBat harmonisation of multi-site feature tables, as a scikit-learn transformer.
+
+Radiomic features shift and stretch from one scanner, protocol or site to the next. ComBat
+(Johnson et al. 2007, brought to imaging by Fortin et al. 2017, 2018) removes a per-site
+location and scale from every feature while keeping the effects of chosen covariates.
+
+For feature :math:`j`, case :math:`i` of batch (site) :math:`b` and covariates :math:`x_i`,
+the model is
+
+.. math::
+
+    y_{ij} = \\alpha_j + x_i^\\top \\beta_j + \\gamma_{bj} + \\delta_{bj}\\,\\varepsilon_{ij},
+    \\qquad \\varepsilon_{ij} \\sim N(0, \\sigma_j^2).
+
+1. **Standardise.** A least-squares fit of each feature on the batch indicators and the
+   covariates gives :math:`\\hat\\alpha_j` (the batch coefficients averaged with the batch
+   sizes as weights), :math:`\\hat\\beta_j` and the pooled residual variance
+   :math:`\\hat\\sigma_j^2`; :math:`z_{ij} = (y_{ij} - \\hat\\alpha_j - x_i^\\top
+   \\hat\\beta_j) / \\hat\\sigma_j`.
+2. **Estimate** the batch location :math:`\\hat\\gamma_{bj}` (mean of :math:`z` in the
+   batch) and scale :math:`\\hat\\delta^2_{bj}` (its variance, ``ddof=1``).
+3. **Shrink** (empirical Bayes, parametric): across the features of one batch,
+   :math:`\\gamma_{bj} \\sim N(\\bar\\gamma_b, \\tau_b^2)` and :math:`\\delta^2_{bj} \\sim
+   \\mathrm{InvGamma}(a_b, b_b)`, with hyper-parameters from the moments of the estimates;
+   the posterior means :math:`\\gamma^*_{bj}, \\delta^{2*}_{bj}` are found by iterating the
+   two conditional updates until their largest relative change is below ``tol``.
+4. **Adjust**: :math:`y^*_{ij} = \\hat\\sigma_j (z_{ij} - \\gamma^*_{bj}) / \\delta^*_{bj} +
+   \\hat\\alpha_j + x_i^\\top \\hat\\beta_j`.
+
+``empirical_bayes=False`` skips step 3 (the raw estimates are used), ``mean_only=True``
+removes the location only (:math:`\\delta = 1`).
+
+Fitted inside the training folds
+--------------------------------
+:class:`ComBat` learns every number above in :meth:`~ComBat.fit` and applies them in
+:meth:`~ComBat.transform`, so it belongs inside a :class:`~sklearn.pipeline.Pipeline` as the
+first step: cross-validation then refits it on each training fold. Fitting ComBat on all
+cases before cross-validation, with the label as a protected covariate, writes each test
+case's own label into its harmonised features and inflates the estimate
+(``tests/learn/test_harmonise.py`` measures it; see docs/harmonisation.md).
+
+The label can still be protected inside the folds: with ``protect_label=True``, ``fit`` uses
+``y`` to estimate the site effects net of each site's label mix, and ``transform`` (which
+never sees labels) puts the label's term at its training mean. That is exact for the
+location (the term cancels) and, for the scale, shrinks the label's effect by the site's
+:math:`1/\\delta^*` in training and test rows alike.
+
+Sites never seen in fit
+-----------------------
+A batch first met in :meth:`~ComBat.transform` (leave-one-site-out, an external site) is
+standardised with the fitted :math:`\\hat\\alpha, \\hat\\beta, \\hat\\sigma` and its own
+location and scale are estimated from its rows in that call (features only, no labels), with
+the same shrinkage. This needs its rows together in one call (at least two of them unless
+``mean_only``); the batch names are kept in ``unseen_batches_`` and an
+:class:`UnseenBatchWarning` is issued so that a report can say so. The site's label mix is
+then part of what is removed: if the new site has far more (or fewer) positives than the
+training sites, its harmonised features are biased.
+
+Missing values and constant features
+------------------------------------
+Missing (NaN) and infinite feature values are left out of every estimate, feature by
+feature, and stay missing in the output (impute after harmonising). A feature without
+within-batch variation on the training data (constant, constant within every batch, or
+observed fewer than two times) cannot be standardised: it passes through unchanged and is
+listed in ``passthrough_features_``. The batch and covariate columns must be complete.
+
+References
+----------
+Johnson, Li & Rabinovic, "Adjusting batch effects in microarray expression data using
+empirical Bayes methods", Biostatistics 8 (2007) 118-127.
+Fortin et al., "Harmonization of multi-site diffusion tensor imaging data", NeuroImage 161
+(2017) 149-170; "Harmonization of cortical thickness measurements across scanners and
+sites", NeuroImage 167 (2018) 104-120.
+Orlhac et al., "A guide to ComBat harmonization of imaging biomarkers in multicenter
+studies", J Nucl Med 63 (2022) 172-179.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["ComBat", "UnseenBatchWarning"]
+
+
+class UnseenBatchWarning(UserWarning):
+    """A batch (site) met at transform time was not in the training data."""
+
+
+@dataclass(frozen=True)
+class _BatchFit:
+    """Location and scale of one batch, shrunk or not."""
+
+    gamma_hat: np.ndarray
+    delta2_hat: np.ndarray
+    gamma: np.ndarray
+    delta2: np.ndarray
+    n_iter: int
+
+
+def _prior_moments(values: np.ndarray) -> tuple[float, float]:
+    """Mean and ``ddof=1`` variance of the finite entries."""
+    v = values[np.isfinite(values)]
+    if v.size < 2:
+        return float(v.mean()) if v.size else 0.0, 0.0
+    return float(v.mean()), float(v.var(ddof=1))
+
+
+def _fit_batch(
+    z: np.ndarray,
+    *,
+    empirical_bayes: bool,
+    mean_only: bool,
+    tol: float,
+    max_iter: int,
+) -> _BatchFit:
+    """Location and scale of one batch from its standardised rows ``z`` (n_b, p).
+
+    NaN entries are ignored feature by feature. Features observed in no row get the prior
+    (empirical Bayes) or no adjustment.
+    """
+    obs = np.isfinite(z)
+    n = obs.sum(axis=0).astype(np.float64)
+    zf = np.where(obs, z, 0.0)
+    gamma_hat = np.divide(zf.sum(axis=0), n, out=np.zeros(z.shape[1]), where=n > 0)
+    if mean_only:
+        delta2_hat = np.ones(z.shape[1])
+    else:
+        dev = np.where(obs, z - gamma_hat, 0.0)
+        delta2_hat = np.divide(
+            (dev * dev).sum(axis=0), n - 1, out=np.full(z.shape[1], np.nan), where=n > 1
+        )
+        # a feature constant within the batch: no scale information (as in sva / neuroCombat)
+        delta2_hat[delta2_hat == 0] = 1.0
+    if not empirical_bayes:
+        return _BatchFit(
+            gamma_hat, delta2_hat, gamma_hat.copy(), np.nan_to_num(delta2_hat, nan=1.0), 0
+        )
+
+    seen = n > 0
+    g_bar, t2 = _prior_moments(gamma_hat[seen])
+    if mean_only:
+        # Posterior mean of the location with the within-batch variance of the standardised
+        # data (1 by construction) and the batch's own count of observations.
+        gamma = (t2 * n * gamma_hat + g_bar) / (t2 * n + 1.0)
+        gamma[~seen] = g_bar
+        return _BatchFit(gamma_hat, delta2_hat, gamma, np.ones(z.shape[1]), 0)
+
+    m, s2 = _prior_moments(delta2_hat)
+    if s2 <= 0:
+        # identical scale estimates for every feature: the inverse-gamma prior is a point mass
+        gamma = (t2 * n * gamma_hat + m * g_bar) / (t2 * n + m)
+        gamma[~seen] = g_bar
+        return _BatchFit(gamma_hat, delta2_hat, gamma, np.full(z.shape[1], m), 0)
+    a = (2.0 * s2 + m * m) / s2
+    b = (m * s2 + m**3) / s2
+    g_old = np.where(seen, gamma_hat, g_bar)
+    d_old = np.where(np.isfinite(delta2_hat), delta2_hat, b / (a - 1.0))
+    g_new, d_new = g_old, d_old
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (the count is kept)
+        g_new = (t2 * n * gamma_hat + d_old * g_bar) / (t2 * n + d_old)
+        dev = np.where(obs, z - g_new, 0.0)
+        sum2 = (dev * dev).sum(axis=0)
+        d_new = (0.5 * sum2 + b) / (n / 2.0 + a - 1.0)
+        change = max(
+            float(np.max(np.abs(g_new - g_old) / np.maximum(np.abs(g_old), 1e-300))),
+            float(np.max(np.abs(d_new - d_old) / d_old)),
+        )
+        g_old, d_old = g_new, d_new
+        if change < tol:
+            break
+    else:
+        warnings.warn(
+            f"ComBat's empirical Bayes iteration did not reach a relative change below "
+            f"{tol:g} in {max_iter} iterations",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return _BatchFit(gamma_hat, delta2_hat, g_new, d_new, n_iter)
+
+
+def _label_design(y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Design columns of the label: itself when continuous, else one indicator per class
+    but the first. Returns (columns (n, q), class labels or empty)."""
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"protect_label needs a one-dimensional y, got shape {arr.shape}")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise ValueError("protect_label needs a y without missing values")
+    if arr.dtype.kind == "f" and np.any(arr != np.round(arr)):
+        return arr.astype(np.float64)[:, None], np.array([])
+    classes, codes = np.unique(arr, return_inverse=True)
+    if classes.size < 2:
+        raise ValueError("protect_label needs at least two classes (or values) in y, got 1")
+    cols = (codes[:, None] == np.arange(1, classes.size)[None, :]).astype(np.float64)
+    return cols, classes
+
+
+def _names(columns: Sequence[Hashable], limit: int = 10) -> str:
+    shown = ", ".join(repr(c) for c in list(columns)[:limit])
+    return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
+
+
+class ComBat(TransformerMixin, BaseEstimator):
+    """ComBat harmonisation of features across batches (sites, scanners, protocols).
+
+    X is a pandas DataFrame that holds the feature columns, the batch column named by
+    ``batch`` and any ``covariates``. The output has every column but the batch column, in
+    the input order: the features harmonised, the covariates unchanged. So the step can sit
+    first in a :class:`~sklearn.pipeline.Pipeline` and be refitted in every training fold
+    (see the module documentation for the model and the formulas).
+
+    Parameters
+    ----------
+    batch : str, default="site"
+        Name of the batch column of X (any values; missing values are an error).
+    covariates : sequence of str, default=()
+        Numeric columns of X whose effects are kept (e.g. age); one-hot encode a categorical
+        one first. They must be complete, also at transform time. Do not put the label here
+        when X is later cross-validated: use ``protect_label``.
+    protect_label : bool, default=False
+        Use ``y`` in :meth:`fit` as a protected covariate (one indicator per class but the
+        first, or the value itself when ``y`` is continuous), so that a site's label mix is
+        not removed as a site effect. :meth:`transform` sees no labels and sets the label's
+        term to its training mean.
+    empirical_bayes : bool, default=True
+        Shrink the per-batch location and scale towards their across-feature priors (normal
+        for the location, inverse gamma for the scale); False uses the raw estimates.
+    mean_only : bool, default=False
+        Remove the location only (no scale adjustment).
+    tol : float, default=1e-6
+        The empirical Bayes iteration stops when the largest relative change of the
+        location and scale estimates is below ``tol`` (sva and neuroCombat use 1e-4).
+    max_iter : int, default=1000
+        Iteration limit (a :class:`~sklearn.exceptions.ConvergenceWarning` when reached).
+
+    Attributes
+    ----------
+    batches_ : ndarray
+        The batches of the training data, sorted.
+    batch_counts_ : ndarray of int
+        Training rows per batch.
+    features_ : list of str
+        The harmonised columns (every column but the batch and the covariates).
+    passthrough_features_ : list of str
+        Features without within-batch variation on the training data, left unchanged.
+    grand_mean_ : ndarray, shape (n_features,)
+        :math:`\\hat\\alpha` (NaN for pass-through features).
+    coef_ : ndarray, shape (n_covariate_columns, n_features)
+        :math:`\\hat\\beta`: the covariate columns first, then the label's columns.
+    design_mean_ : ndarray, shape (n_covariate_columns,)
+        Training mean of each covariate column (the label's term at transform time).
+    var_pooled_ : ndarray, shape (n_features,)
+        :math:`\\hat\\sigma^2`.
+    gamma_hat_, delta2_hat_ : ndarray, shape (n_batches, n_features)
+        Raw location and scale estimates (standardised units).
+    gamma_, delta2_ : ndarray, shape (n_batches, n_features)
+        The location and scale applied (after shrinkage when ``empirical_bayes``).
+    n_iter_ : ndarray of int, shape (n_batches,)
+        Empirical Bayes iterations per batch.
+    classes_ : ndarray
+        Classes of ``y`` when ``protect_label`` and y is categorical, else empty.
+    unseen_batches_ : list
+        Batches of the last :meth:`transform` call that were not in the training data
+        (their location and scale were estimated from their own rows). Empty after fit.
+    unseen_params_ : dict
+        For each of those batches: ``{"n": rows, "gamma": ..., "delta2": ...}``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> site = np.repeat(["a", "b"], 20)
+    >>> X = pd.DataFrame({"f1": rng.normal(size=40) + (site == "b") * 3.0,
+    ...                   "f2": rng.normal(size=40), "site": site})
+    >>> out = ComBat(batch="site").set_output(transform="pandas").fit_transform(X)
+    >>> list(out.columns)
+    ['f1', 'f2']
+    >>> bool(abs(out.f1[site == "a"].mean() - out.f1[site == "b"].mean()) < 0.5)
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "batch": [Hashable],
+        "covariates": [list, tuple],
+        "protect_label": ["boolean"],
+        "empirical_bayes": ["boolean"],
+        "mean_only": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        batch: Hashable = "site",
+        covariates: Sequence[str] = (),
+        protect_label: bool = False,
+        empirical_bayes: bool = True,
+        mean_only: bool = False,
+        tol: float = 1e-6,
+        max_iter: int = 1000,
+    ) -> None:
+        self.batch = batch
+        self.covariates = covariates
+        self.protect_label = protect_label
+        self.empirical_bayes = empirical_bayes
+        self.mean_only = mean_only
+        self.tol = tol
+        self.max_iter = max_iter
+
+    # ------------------------------------------------------------------ input checks
+
+    def _frame(self, X: Any) -> pd.DataFrame:
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(
+                f"ComBat needs a pandas DataFrame with the batch column {self.batch!r}, got "
+                f"{type(X).__name__}"
+            )
+        if self.batch not in X.columns:
+            raise ValueError(f"X has no batch column {self.batch!r}")
+        missing = [c for c in self.covariates if c not in X.columns]
+        if missing:
+            raise ValueError(f"X has no covariate column {_names(missing)}")
+        if self.batch in self.covariates:
+            raise ValueError(f"the batch column {self.batch!r} cannot also be a covariate")
+        if X.columns.has_duplicates:
+            dup = X.columns[X.columns.duplicated()].unique()
+            raise ValueError(f"X has duplicated column names: {_names(list(dup))}")
+        return X
+
+    def _batch_values(self, X: pd.DataFrame) -> np.ndarray:
+        values = X[self.batch]
+        if values.isna().any():
+            raise ValueError(
+                f"the batch column {self.batch!r} has {int(values.isna().sum())} missing "
+                "values; every row needs its batch"
+            )
+        return values.to_numpy()
+
+    def _matrix(self, X: pd.DataFrame, columns: Sequence[Hashable], what: str) -> np.ndarray:
+        if not columns:
+            return np.zeros((len(X), 0))
+        sub = X[list(columns)]
+        bad = [c for c in columns if not pd.api.types.is_numeric_dtype(sub[c])]
+        if bad:
+            hint = " (one-hot encode a categorical covariate)" if what == "covariate" else ""
+            raise ValueError(f"non-numeric {what} columns: {_names(bad)}{hint}")
+        arr = np.array(sub.to_numpy(dtype=np.float64, na_value=np.nan), copy=True)
+        if what == "covariate":
+            incomplete = [
+                c for c, ok in zip(columns, np.isfinite(arr).all(axis=0), strict=True) if not ok
+            ]
+            if incomplete:
+                raise ValueError(f"covariate columns with missing values: {_names(incomplete)}")
+        else:
+            arr[~np.isfinite(arr)] = np.nan
+        return arr
+
+    # ------------------------------------------------------------------------- fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> ComBat:
+        """Estimate the ComBat model on X (and y when ``protect_label``).
+
+        Parameters
+        ----------
+        X : DataFrame, shape (n_samples, n_columns)
+            Features, the batch column and the covariates.
+        y : array-like of shape (n_samples,), optional
+            The label; used only when ``protect_label``.
+
+        Returns
+        -------
+        self
+        """
+        X = self._frame(X)
+        n = len(X)
+        batch = self._batch_values(X)
+        covariates = list(self.covariates)
+        features = [c for c in X.columns if c != self.batch and c not in covariates]
+        if not features:
+            raise ValueError("X has no feature column besides the batch and the covariates")
+        Y = self._matrix(X, features, "feature")
+        C = self._matrix(X, covariates, "covariate")
+        classes = np.array([])
+        if self.protect_label:
+            if y is None:
+                raise ValueError("protect_label=True needs y in fit")
+            L, classes = _label_design(y)
+            if L.shape[0] != n:
+                raise ValueError(f"y has {L.shape[0]} values for {n} rows of X")
+            C = np.hstack([C, L])
+
+        batches, codes, counts = np.unique(batch, return_inverse=True, return_counts=True)
+        k = batches.size
+        if k < 2:
+            raise ValueError(
+                f"ComBat needs at least two batches in the training data, got {k} "
+                f"({_names(list(batches))})"
+            )
+        if not self.mean_only and np.any(counts < 2):
+            lone = [b for b, c in zip(batches, counts, strict=True) if c < 2]
+            raise ValueError(
+                f"batches with a single training sample: {_names(lone)}; ComBat cannot "
+                "estimate their scale (merge them, drop them, or use mean_only=True)"
+            )
+        B = (codes[:, None] == np.arange(k)[None, :]).astype(np.float64)
+        D = np.hstack([B, C])
+        if np.linalg.matrix_rank(D) < D.shape[1]:
+            raise ValueError(
+                "the covariates (or the protected label) are confounded with the batch: the "
+                "design matrix [batch indicators, covariates] is rank deficient, so site and "
+                "covariate effects cannot be told apart; ComBat should not be used here"
+            )
+
+        p = Y.shape[1]
+        obs = np.isfinite(Y)
+        coef = np.full((D.shape[1], p), np.nan)
+        full = obs.all(axis=0)
+        if full.any():
+            coef[:, full] = np.linalg.lstsq(D, Y[:, full], rcond=None)[0]
+        for j in np.flatnonzero(~full):
+            rows = obs[:, j]
+            if rows.sum() > 0:
+                coef[:, j] = np.linalg.lstsq(D[rows], Y[rows, j], rcond=None)[0]
+        n_obs = B.T @ obs.astype(np.float64)  # (k, p)
+        tot = n_obs.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            grand = np.nansum(np.where(n_obs > 0, n_obs * coef[:k], 0.0), axis=0) / tot
+            resid = np.where(obs, Y - D @ np.nan_to_num(coef), 0.0)
+            var = (resid * resid).sum(axis=0) / tot
+        scale = np.maximum(np.nanmax(np.abs(np.where(obs, Y, np.nan)), axis=0, initial=0), 1.0)
+        active = (tot >= 2) & (var > (1e-10 * scale) ** 2)
+        beta = coef[k:]
+
+        Z = self._standardise(Y[:, active], C, grand[active], beta[:, active], var[active])
+        gh = np.zeros((k, p))
+        dh = np.ones((k, p))
+        g = np.zeros((k, p))
+        d = np.ones((k, p))
+        n_iter = np.zeros(k, dtype=np.int64)
+        for b in range(k):
+            fb = _fit_batch(
+                Z[codes == b],
+                empirical_bayes=self.empirical_bayes,
+                mean_only=self.mean_only,
+                tol=self.tol,
+                max_iter=self.max_iter,
+            )
+            gh[b, active], dh[b, active] = fb.gamma_hat, fb.delta2_hat
+            g[b, active], d[b, active] = fb.gamma, fb.delta2
+            n_iter[b] = fb.n_iter
+
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self.batches_ = batches
+        self.batch_counts_ = counts
+        self.features_ = [str(c) for c in features]
+        self.passthrough_features_ = [
+            str(c) for c, a in zip(features, active, strict=True) if not a
+        ]
+        self._active = active
+        self._columns = list(X.columns)
+        self._features = features
+        self.grand_mean_ = np.where(active, grand, np.nan)
+        self.coef_ = np.where(active[None, :], beta, np.nan)
+        self.design_mean_ = C.mean(axis=0)
+        self._n_label_cols = C.shape[1] - len(covariates)
+        self.var_pooled_ = var
+        self.gamma_hat_, self.delta2_hat_ = gh, dh
+        self.gamma_, self.delta2_ = g, d
+        self.n_iter_ = n_iter
+        self.classes_ = classes
+        self.unseen_batches_: list[Any] = []
+        self.unseen_params_: dict[Any, dict[str, Any]] = {}
+        return self
+
+    @staticmethod
+    def _standardise(
+        Y: np.ndarray, C: np.ndarray, grand: np.ndarray, beta: np.ndarray, var: np.ndarray
+    ) -> np.ndarray:
+        return (Y - grand - C @ beta) / np.sqrt(var)
+
+    # ------------------------------------------------------------------- transform
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Harmonise X with the fitted model.
+
+        Rows of a batch not seen in fit are harmonised with a location and scale estimated
+        from those rows (no labels), recorded in ``unseen_batches_`` with an
+        :class:`UnseenBatchWarning`.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The columns of the training X (any order).
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_features_in_ - 1)
+            Every column but the batch column, in the training order.
+        """
+        check_is_fitted(self)
+        X = self._frame(X)
+        want, have = set(self._columns), set(X.columns)
+        if want != have:
+            parts = []
+            if want - have:
+                parts.append(f"missing {_names([c for c in self._columns if c not in have])}")
+            if have - want:
+                parts.append(f"unexpected {_names([c for c in X.columns if c not in want])}")
+            raise ValueError(
+                f"X does not have the columns ComBat was fitted on: {'; '.join(parts)}"
+            )
+        batch = self._batch_values(X)
+        covariates = list(self.covariates)
+        Y = self._matrix(X, self._features, "feature")
+        C = self._matrix(X, covariates, "covariate")
+        if self._n_label_cols:
+            C = np.hstack([C, np.tile(self.design_mean_[len(covariates) :], (len(X), 1))])
+        act = self._active
+        grand, beta = self.grand_mean_[act], self.coef_[:, act]
+        var = self.var_pooled_[act]
+        Z = self._standardise(Y[:, act], C, grand, beta, var)
+
+        codes = pd.Index(self.batches_).get_indexer(pd.Index(batch))
+        gamma = np.zeros_like(Z)
+        delta2 = np.ones_like(Z)
+        seen = codes >= 0
+        gamma[seen] = self.gamma_[codes[seen]][:, act]
+        delta2[seen] = self.delta2_[codes[seen]][:, act]
+        unseen: list[Any] = []
+        params: dict[Any, dict[str, Any]] = {}
+        if not seen.all():
+            new_batches = pd.unique(batch[~seen])
+            for u in new_batches:
+                rows = batch == u
+                m = int(rows.sum())
+                if m < 2 and not self.mean_only:
+                    raise ValueError(
+                        f"batch {u!r} was not in the training data and has {m} row here: "
+                        "ComBat estimates a new batch's scale from its own rows, which needs "
+                        "at least two (transform its rows together, or use mean_only=True)"
+                    )
+                fb = _fit_batch(
+                    Z[rows],
+                    empirical_bayes=self.empirical_bayes,
+                    mean_only=self.mean_only,
+                    tol=self.tol,
+                    max_iter=self.max_iter,
+                )
+                gamma[rows], delta2[rows] = fb.gamma, fb.delta2
+                g_full = np.zeros(act.size)
+                d_full = np.ones(act.size)
+                g_full[act], d_full[act] = fb.gamma, fb.delta2
+                unseen.append(u)
+                params[u] = {"n": m, "gamma": g_full, "delta2": d_full}
+            warnings.warn(
+                f"ComBat: {len(unseen)} batch(es) not seen in fit ({_names(unseen)}); their "
+                "location and scale were estimated from their own rows at transform time",
+                UnseenBatchWarning,
+                stacklevel=2,
+            )
+        self.unseen_batches_ = unseen
+        self.unseen_params_ = params
+
+        adj = (Z - gamma) / np.sqrt(delta2) * np.sqrt(var) + grand + C @ beta
+        Yout = Y.copy()
+        Yout[:, act] = adj
+        out = np.empty((len(X), len(self._columns) - 1))
+        pos = {c: i for i, c in enumerate(c for c in self._columns if c != self.batch)}
+        for j, c in enumerate(self._features):
+            out[:, pos[c]] = Yout[:, j]
+        cov = self._matrix(X, covariates, "covariate")
+        for j, c in enumerate(covariates):
+            out[:, pos[c]] = cov[:, j]
+        return out
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Every input column but the batch column, in the training order."""
+        check_is_fitted(self)
+        return np.asarray([str(c) for c in self._columns if c != self.batch], dtype=object)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.target_tags.required = bool(self.protect_label)
+        return tags
