@@ -476,6 +476,17 @@ def _one_class(t: pd.DataFrame) -> pd.DataFrame:
     return t.assign(diagnosis="benign")
 
 
+def _lone_class(t: pd.DataFrame) -> pd.DataFrame:
+    """A third class held by a single case."""
+    t = t.copy()
+    t.loc[0, "diagnosis"] = "normal"
+    return t
+
+
+def _float_outcome(t: pd.DataFrame) -> pd.DataFrame:
+    return t.assign(volume=np.linspace(1.0, 2.5, len(t)))
+
+
 LEARN = [
     Case(
         "train-missing-label-column",
@@ -512,6 +523,50 @@ LEARN = [
         match="afile",
     ),
     Case("train-out-proc", ("train", "{table}", "--label", "diagnosis", "--out", f"{PROC}/run")),
+    Case(
+        "train-task-unknown",
+        ("train", "{table}", "--label", "diagnosis", "--task", "survivl", "--out", "run"),
+        match="unknown task 'survivl'",
+    ),
+    Case(
+        "train-task-regression-on-a-text-label",
+        ("train", "{table}", "--label", "diagnosis", "--task", "regression", "--out", "run"),
+        match="holds text",
+    ),
+    Case(
+        "train-task-multiclass-with-a-class-of-one-case",
+        ("train", "lone.csv", "--label", "diagnosis", "--task", "multiclass", "--out", "run"),
+        table("lone.csv", _lone_class),
+        match="class 'normal'",
+    ),
+    Case(
+        "train-task-multiclass-on-two-values",
+        ("train", "{table}", "--label", "diagnosis", "--task", "multiclass", "--out", "run"),
+        match="at least three",
+    ),
+    Case(
+        "train-numeric-outcome-without-task",
+        ("train", "vol.csv", "--label", "volume", "--out", "run"),
+        table("vol.csv", _float_outcome),
+        match="--task regression",
+    ),
+    Case(
+        "train-task-regression-with-positive",
+        (
+            "train",
+            "vol.csv",
+            "--label",
+            "volume",
+            "--task",
+            "regression",
+            "--positive",
+            "2",
+            "--out",
+            "run",
+        ),
+        table("vol.csv", _float_outcome),
+        match="--positive",
+    ),
     Case(
         "evaluate-missing-run-directory",
         ("evaluate", "nope", "--external", "{table}", "--label", "diagnosis", "--out", "ev"),
