@@ -6,24 +6,25 @@ each case's feature maps (:meth:`RadiomicsFeatureExtractor.execute` with
 ``Case-<row>_<feature>.nrrd`` in the maps folder (``<row>``: the manifest's 1-based data row,
 1 for IMAGE MASK), and the table (``--out``) holds one row per case: ``case_id``, ``roi``,
 the manifest's carried columns, the ``diagnostics_*`` values, then one column per feature
-holding the path of its map. A manifest's cases run on the executor of segment-based runs
+holding the path of its map. A manifest's cases run through
+:func:`radiomix.extraction.batch.run_voxel_batch` on the executor of segment-based runs
 (``--jobs`` local worker processes, all cores by default, one thread each; ``--jobs 1`` in
 this process with the extraction threads; ``--scheduler`` a Dask cluster, whose workers
 must see the maps folder); a failed case is recorded in ``<out stem>.errors.csv`` and the
-others go on.
+others go on. This module parses the options, checks the outputs, gives the per-case
+computation (:func:`voxel_case`) and prints.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import traceback
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from radiomix._outputs import atomic_write, write_table
+from radiomix._outputs import write_table
 from radiomix.cli._checks import (
     EXIT_SOME_FAILED,
     check_outputs,
@@ -32,7 +33,11 @@ from radiomix.cli._checks import (
 )
 from radiomix.errors import ConfigError
 
-__all__ = ["VoxelOutcome", "VoxelTask", "run_voxel", "run_voxel_task"]
+if TYPE_CHECKING:
+    from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
+    from radiomix.extraction.batch import CaseOutcome
+
+__all__ = ["run_voxel", "voxel_case"]
 
 
 def _maps_dir(args: argparse.Namespace, out: Path) -> Path:
@@ -52,77 +57,35 @@ def _one_label(label: str | int | None, default: int) -> int:
         ) from None
 
 
-def _case(
-    extractor: Any, image: str, mask: str, label: int, row: int, maps: Path
-) -> dict[str, Any]:
-    """Diagnostics and map paths of one case; the maps are written to ``maps``."""
-    import SimpleITK as sitk
-
-    result = extractor.execute(image, mask, label=label, voxelBased=True)
-    out: dict[str, Any] = {}
-    maps.mkdir(parents=True, exist_ok=True)
-    for key, value in result.items():
-        if isinstance(value, sitk.Image):
-            target = maps / f"Case-{row}_{key}.nrrd"
-            atomic_write(target, partial(_write_map, value))
-            out[key] = str(target)
-        else:
-            out[key] = value
-    return out
+def voxel_case(
+    extractor: RadiomicsFeatureExtractor, image: str, mask: str, label: str | None
+) -> tuple[int, Mapping[str, Any]]:
+    """One case through the PyRadiomics face: the label extracted (``label``, else the
+    parameters' own) and ``execute(..., voxelBased=True)``'s diagnostics and SimpleITK maps
+    (a :data:`radiomix.extraction.batch.VoxelCompute` once ``extractor`` is bound; the
+    extractor holds plain parameters, so it pickles to worker processes)."""
+    lab = _one_label(label, int(extractor.settings.get("label", 1)))
+    return lab, extractor.execute(image, mask, label=lab, voxelBased=True)
 
 
-def _write_map(image: Any, path: str) -> None:
-    import SimpleITK as sitk
+class _CaseLines:
+    """Progress of a voxel-mode batch: a line per failed case, and per finished case unless
+    ``--quiet``."""
 
-    sitk.WriteImage(image, path, True)
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
 
+    def start(self, total: int, cached: int, description: str) -> None:
+        return None
 
-@dataclass(frozen=True)
-class VoxelTask:
-    """One manifest case of a voxel-mode run (picklable: sent to worker processes)."""
+    def advance(self, outcome: CaseOutcome) -> None:
+        if not outcome.ok:
+            print(f"radiomix: case {outcome.case_id} failed: {outcome.message}", file=sys.stderr)
+        elif not self.quiet:
+            print(f"radiomix: case {outcome.case_id} done", file=sys.stderr)
 
-    index: int
-    params: dict[str, Any]
-    image: str
-    mask: str
-    label: str | None
-    row: int
-    maps: str
-
-
-@dataclass(frozen=True)
-class VoxelOutcome:
-    """A case's values (``diagnostics_*`` and map paths), or its error."""
-
-    index: int
-    label: int | None = None
-    values: dict[str, Any] | None = None
-    error_type: str = ""
-    message: str = ""
-    traceback: str = ""
-
-
-def run_voxel_task(task: VoxelTask) -> VoxelOutcome:
-    """Run one case; any error is returned, not raised (the batch goes on)."""
-    from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
-
-    try:
-        extractor = RadiomicsFeatureExtractor(task.params)
-        label = _one_label(task.label, int(extractor.settings.get("label", 1)))
-        values = _case(extractor, task.image, task.mask, label, task.row, Path(task.maps))
-    except Exception as exc:  # noqa: BLE001 - recorded per case, the others go on
-        return VoxelOutcome(
-            task.index,
-            error_type=type(exc).__name__,
-            message=str(exc),
-            traceback=traceback.format_exc(),
-        )
-    return VoxelOutcome(task.index, label=label, values=values)
-
-
-def _lost(task: VoxelTask, exc: BaseException) -> VoxelOutcome:
-    """The outcome of a case whose worker process died."""
-    return VoxelOutcome(task.index, error_type=type(exc).__name__, message=str(exc))
+    def close(self) -> None:
+        return None
 
 
 def run_voxel(args: argparse.Namespace) -> int:
@@ -130,7 +93,7 @@ def run_voxel(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
-    from radiomix.extraction.batch import ERROR_COLUMNS
+    from radiomix.extraction.batch import write_voxel_maps
 
     if args.params is None:
         raise ConfigError("--mode voxel needs a PyRadiomics parameter file (--params)")
@@ -161,11 +124,13 @@ def run_voxel(args: argparse.Namespace) -> int:
         label = _one_label(labels[0] if labels else None, default)
         case_id = args.case_id or Path(args.image).name
         row = {"case_id": case_id, "roi": str(label)}
-        row.update(_case(extractor, args.image, args.mask, label, 1, maps))
+        values = extractor.execute(args.image, args.mask, label=label, voxelBased=True)
+        row.update(write_voxel_maps(values, 1, maps))
         write_table(pd.DataFrame([row]), out)
         print(f"radiomix: maps in {maps}, table in {out}", file=sys.stderr)
         return 0
 
+    from radiomix.extraction.batch import run_voxel_batch
     from radiomix.extraction.executors import make_executor
     from radiomix.extraction.manifest import read_manifest
 
@@ -175,48 +140,19 @@ def run_voxel(args: argparse.Namespace) -> int:
         raise ConfigError("--case-id applies to IMAGE MASK; a manifest gives its own case ids")
     manifest = read_manifest(args.manifest, default_label=labels[0] if labels else None)
     executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
-    params = extractor._params()
-    tasks = [
-        VoxelTask(k, params, c.image, c.mask, c.label, c.row, str(maps.resolve()))
-        for k, c in enumerate(manifest.cases)
-    ]
-    outcomes: dict[int, VoxelOutcome] = {}
-    for outcome in executor.map_unordered(run_voxel_task, tasks, _lost):
-        outcomes[outcome.index] = outcome
-        case = manifest.cases[outcome.index]
-        if outcome.values is None:
-            print(f"radiomix: case {case.case_id} failed: {outcome.message}", file=sys.stderr)
-        elif not args.quiet:
-            print(f"radiomix: case {case.case_id} done", file=sys.stderr)
-    rows: list[dict[str, Any]] = []
-    errors: list[tuple[Any, ...]] = []
-    for k, case in enumerate(manifest.cases):
-        o = outcomes[k]
-        if o.values is None:
-            errors.append(
-                (
-                    case.case_id,
-                    case.label or "",
-                    case.image_text,
-                    case.mask_text,
-                    o.error_type,
-                    o.message,
-                    o.traceback,
-                )
-            )
-            continue
-        carried = manifest.carried.iloc[k].to_dict() if manifest.carried_columns else {}
-        rows.append({"case_id": case.case_id, "roi": str(o.label), **carried, **o.values})
-    table = pd.DataFrame(rows)
-    write_table(table, out)
+    compute = partial(voxel_case, extractor)
+    result = run_voxel_batch(
+        manifest, compute, maps, executor=executor, progress=_CaseLines(args.quiet)
+    )
+    write_table(result.table, out)
     errors_path = errors_table_path(out)
-    if errors:
-        write_table(pd.DataFrame(errors, columns=ERROR_COLUMNS), str(errors_path))
+    if result.n_failed:
+        write_table(result.errors, str(errors_path))
     else:
         errors_path.unlink(missing_ok=True)
     print(
-        f"radiomix: {len(manifest)} case(s), {len(errors)} failed; maps in {maps}, table in {out}"
-        + (f"; errors in {errors_path}" if errors else ""),
+        f"radiomix: {len(manifest)} case(s), {result.n_failed} failed; maps in {maps}, "
+        f"table in {out}" + (f"; errors in {errors_path}" if result.n_failed else ""),
         file=sys.stderr,
     )
-    return EXIT_SOME_FAILED if errors else 0
+    return EXIT_SOME_FAILED if result.n_failed else 0

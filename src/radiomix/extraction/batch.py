@@ -13,6 +13,13 @@ The flow of :func:`run_batch`::
 float), never raising for a bad case (the error's type, message and a traceback summary go
 into the outcome). The same task therefore gives the same row, bit for bit, whichever
 executor ran it, and a row read back from the cache equals the one computed.
+
+:func:`run_voxel_batch` runs voxel-based feature maps in the same shape (VoxelTask ->
+executor -> :func:`run_voxel_case` -> CaseOutcome, a bad case into the errors table, the
+others go on): the caller gives the per-case computation (:data:`VoxelCompute`; for
+``radiomix extract --mode voxel`` the PyRadiomics face), each case's maps are written as
+``Case-<row>_<feature>.nrrd`` where it ran, and the table holds their paths. It keeps no
+cache (the maps are the files).
 """
 
 from __future__ import annotations
@@ -24,14 +31,16 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import numpy as np
 import pandas as pd
 
+from radiomix._outputs import atomic_write
 from radiomix.errors import RadiomixError
 from radiomix.extraction.cache import InputHasher, ResultCache, case_key
 from radiomix.extraction.executors import Executor, InProcessExecutor, make_executor
@@ -52,10 +61,16 @@ __all__ = [
     "LogProgress",
     "ProgressReporter",
     "RichProgress",
+    "VoxelBatchResult",
+    "VoxelCompute",
+    "VoxelTask",
     "extract_batch",
     "label_argument",
     "run_batch",
     "run_case",
+    "run_voxel_batch",
+    "run_voxel_case",
+    "write_voxel_maps",
 ]
 
 log = logging.getLogger(__name__)
@@ -616,4 +631,168 @@ def extract_batch(
         cache=cache,
         progress=progress,
         allow_background=allow_background,
+    )
+
+
+# -- voxel maps -----------------------------------------------------------------------------
+
+#: One case of a voxel-mode run: ``(image, mask, label cell of the manifest or None)`` ->
+#: ``(the label extracted, the case's values)``; the values are ``diagnostics_*`` entries and
+#: one feature map per feature as a SimpleITK image. It must pickle (a module-level function,
+#: or a ``functools.partial`` of one) to reach worker processes.
+VoxelCompute = Callable[[str, str, str | None], tuple[int, Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class VoxelTask:
+    """One manifest case of a voxel-mode run: picklable, sent to any executor."""
+
+    index: int
+    case_id: str
+    image: str
+    mask: str
+    label: str | None
+    row: int  # the manifest's 1-based data row: the maps are Case-<row>_<feature>.nrrd
+    maps: str
+    compute: VoxelCompute
+
+
+def _write_map(image: Any, path: str) -> None:
+    import SimpleITK as sitk
+
+    sitk.WriteImage(image, path, True)
+
+
+def write_voxel_maps(values: Mapping[str, Any], row: int, maps: str | Path) -> dict[str, Any]:
+    """Write every SimpleITK image of ``values`` as the compressed NRRD file
+    ``<maps>/Case-<row>_<key>.nrrd`` (atomically) and give ``values`` with those images
+    replaced by their paths, in the same order."""
+    import SimpleITK as sitk
+
+    folder = Path(maps)
+    out: dict[str, Any] = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, value in values.items():
+        if isinstance(value, sitk.Image):
+            target = folder / f"Case-{row}_{key}.nrrd"
+            atomic_write(target, partial(_write_map, value))
+            out[key] = str(target)
+        else:
+            out[key] = value
+    return out
+
+
+def run_voxel_case(task: VoxelTask) -> CaseOutcome:
+    """Compute one case's maps and write them; any error is returned, not raised (the
+    batch goes on). The outcome's one row holds ``roi`` (the label), then the values with
+    the maps' paths."""
+    t0 = time.perf_counter()
+    try:
+        label, values = task.compute(task.image, task.mask, task.label)
+        written = write_voxel_maps(values, task.row, task.maps)
+    except Exception as exc:  # noqa: BLE001 - recorded per case, the others go on
+        return CaseOutcome(
+            task.index,
+            task.case_id,
+            error_type=type(exc).__name__,
+            message=str(exc),
+            traceback=traceback.format_exc(),
+            seconds=time.perf_counter() - t0,
+            worker=_worker_name(),
+        )
+    return CaseOutcome(
+        task.index,
+        task.case_id,
+        rows=({"roi": str(label), **written},),
+        seconds=time.perf_counter() - t0,
+        worker=_worker_name(),
+    )
+
+
+def _voxel_lost(task: VoxelTask, exc: BaseException) -> CaseOutcome:
+    return CaseOutcome(task.index, task.case_id, error_type=type(exc).__name__, message=str(exc))
+
+
+@dataclass
+class VoxelBatchResult:
+    """A finished voxel-mode batch: the table of map paths, the errors table, the outcomes."""
+
+    table: pd.DataFrame
+    errors: pd.DataFrame
+    outcomes: list[CaseOutcome] = field(default_factory=list)
+
+    @property
+    def n_failed(self) -> int:
+        return sum(not o.ok for o in self.outcomes)
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.outcomes)
+
+
+def _voxel_table(manifest: Manifest, outcomes: Sequence[CaseOutcome]) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for o in outcomes:
+        if not o.ok:
+            continue
+        case = manifest.cases[o.index]
+        carried = manifest.carried.iloc[o.index].to_dict() if manifest.carried_columns else {}
+        (values,) = o.rows
+        rows.append({"case_id": case.case_id, "roi": values["roi"], **carried, **values})
+    return pd.DataFrame(rows)
+
+
+def run_voxel_batch(
+    manifest: Manifest,
+    compute: VoxelCompute,
+    maps: str | Path,
+    *,
+    executor: Executor | None = None,
+    progress: ProgressReporter | None = None,
+) -> VoxelBatchResult:
+    """Voxel-based feature maps of every case of a manifest; one bad case never stops the
+    others.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The cases (see :func:`radiomix.extraction.manifest.read_manifest`).
+    compute : VoxelCompute
+        One case's label and values (diagnostics and SimpleITK maps), see
+        :data:`VoxelCompute`.
+    maps : path
+        Folder of the maps, ``Case-<row>_<feature>.nrrd`` (``<row>``: the manifest's 1-based
+        data row); workers of a cluster must see it.
+    executor : Executor, optional
+        Where the cases run (default: in this process).
+    progress : ProgressReporter, optional
+        Receives progress (default: none).
+
+    Returns
+    -------
+    VoxelBatchResult
+        ``table``: one row per finished case in manifest order with ``case_id, roi``, the
+        carried manifest columns, the ``diagnostics_*`` values, then one column per feature
+        holding its map's path; ``errors``: one row per failed case (:data:`ERROR_COLUMNS`).
+    """
+    executor = executor if executor is not None else InProcessExecutor()
+    progress = progress if progress is not None else _NoProgress()
+    folder = str(Path(maps).resolve())
+    tasks = [
+        VoxelTask(k, c.case_id, c.image, c.mask, c.label, c.row, folder, compute)
+        for k, c in enumerate(manifest.cases)
+    ]
+    outcomes: list[CaseOutcome] = []
+    progress.start(len(tasks), 0, executor.description)
+    try:
+        for outcome in executor.map_unordered(run_voxel_case, tasks, _voxel_lost):
+            outcomes.append(outcome)
+            progress.advance(outcome)
+    finally:
+        progress.close()
+    outcomes.sort(key=lambda o: o.index)
+    return VoxelBatchResult(
+        table=_voxel_table(manifest, outcomes),
+        errors=_errors_table(manifest, outcomes),
+        outcomes=outcomes,
     )
