@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from radiomix._outputs import atomic_write
 from radiomix.cli._checks import check_volume_out
 from radiomix.errors import ConfigError, PromptError
-from radiomix.segment._methods import BOX_METHODS, PREFILTERS, SEED_METHODS
+from radiomix.segment import BOX_METHODS, PREFILTERS, SEED_METHODS
 
 if TYPE_CHECKING:
     from radiomix.io import Volume

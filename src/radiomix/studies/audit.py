@@ -322,7 +322,7 @@ def _image_row(path: Path) -> dict[str, Any]:
 
 
 def _series_rows(folder: Path, skipped: list[str], case_id: str = "") -> list[dict[str, Any]]:
-    from radiomix.io._dicom import list_dicom_series
+    from radiomix.io import list_dicom_series
 
     rows = []
     for s in list_dicom_series(folder):
