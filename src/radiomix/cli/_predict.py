@@ -29,7 +29,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "relative to the manifest), or an "
             "extracted feature --table. Images are re-extracted with the extraction settings "
             "stored in the model; a table must hold exactly the model's features. A case that "
-            "cannot be extracted gets a row with its error. Exit status: 0 every case "
+            "cannot be extracted gets a row with its error. Output columns: probability, threshold, "
+            "predicted (1 = positive) and predicted_label for two classes; probability_<class> "
+            "per class, predicted and predicted_label for several classes; predicted (the "
+            "value) for a regression. Exit status: 0 every case "
             "predicted, 3 some cases failed, 2 bad input or no case predicted."
         ),
     )

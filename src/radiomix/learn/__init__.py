@@ -16,7 +16,10 @@ Modules: :mod:`~radiomix.learn.selectors` (scikit-learn selectors),
 :mod:`~radiomix.learn.external` (external validation), :mod:`~radiomix.learn.bundle`
 (saved models), :mod:`~radiomix.learn.config` (study settings),
 :mod:`~radiomix.learn.table` (feature tables), :mod:`~radiomix.learn.synthetic` (tables
-with a known answer).
+with a known answer), :mod:`~radiomix.learn.tasks` (the tasks: binary, multiclass,
+regression), :mod:`~radiomix.learn.task_cv`, :mod:`~radiomix.learn.task_metrics` and
+:mod:`~radiomix.learn.task_study` (nested CV, metrics and runs of the tasks other than two
+classes).
 """
 
 from __future__ import annotations
@@ -38,11 +41,14 @@ from radiomix.learn.selectors import (
 )
 from radiomix.learn.study import StudyResult, run_study
 from radiomix.learn.table import prepare, read_table
+from radiomix.learn.task_cv import nested_cv_task
+from radiomix.learn.tasks import TASKS, get_task
 from radiomix.learn.validation import CVResult, fit_final, nested_cv
 
 __all__ = [
     "MODELS",
     "MRMR",
+    "TASKS",
     "BorutaSelector",
     "BundleVersionWarning",
     "CVResult",
@@ -58,9 +64,11 @@ __all__ = [
     "evaluate_external",
     "fit_final",
     "get_model",
+    "get_task",
     "l1_selector",
     "load_study",
     "nested_cv",
+    "nested_cv_task",
     "prepare",
     "read_table",
     "rfe_selector",
