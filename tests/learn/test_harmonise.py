@@ -412,6 +412,20 @@ def test_constant_features_pass_through():
     assert np.isfinite(out.to_numpy()).all()
 
 
+def test_excluded_features_pass_through():
+    df, _ = four_sites(seed=2, n_per_site=20, p=4, signal=0.0)
+    df = df.rename(columns={"f00": "original_shape_Volume", "f01": "x_morphology_volume"})
+    model = ComBat(batch="site", exclude=("*_shape_*", "*_morphology_*"))
+    out = model.set_output(transform="pandas").fit_transform(df)
+    assert model.excluded_features_ == ["original_shape_Volume", "x_morphology_volume"]
+    assert model.passthrough_features_ == []
+    np.testing.assert_array_equal(out["original_shape_Volume"], df["original_shape_Volume"])
+    np.testing.assert_array_equal(out["x_morphology_volume"], df["x_morphology_volume"])
+    # the other features are harmonised as without the excluded ones
+    alone = ComBat(batch="site").fit_transform(df[["f02", "f03", "site"]])
+    np.testing.assert_allclose(out[["f02", "f03"]].to_numpy(), alone, rtol=1e-12)
+
+
 def test_bad_inputs_are_named():
     df, _ = four_sites(seed=2, n_per_site=20, p=3, signal=0.0)
     with pytest.raises(TypeError, match="pandas DataFrame"):
@@ -472,6 +486,7 @@ def test_sklearn_conventions():
         "mean_only": True,
         "tol": 1e-6,
         "max_iter": 1000,
+        "exclude": (),
     }
     twin = clone(est)
     assert twin is not est and twin.get_params() == params

@@ -77,6 +77,7 @@ studies", J Nucl Med 63 (2022) 172-179.
 
 from __future__ import annotations
 
+import fnmatch
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -244,6 +245,10 @@ class ComBat(TransformerMixin, BaseEstimator):
         location and scale estimates is below ``tol`` (sva and neuroCombat use 1e-4).
     max_iter : int, default=1000
         Iteration limit (a :class:`~sklearn.exceptions.ConvergenceWarning` when reached).
+    exclude : sequence of str, default=()
+        fnmatch patterns of feature columns left as they are (e.g. ``"*_morphology_*"``:
+        shape features do not depend on the scanner the way intensity and texture do; WORC
+        leaves them out of ComBat by default).
 
     Attributes
     ----------
@@ -255,6 +260,8 @@ class ComBat(TransformerMixin, BaseEstimator):
         The harmonised columns (every column but the batch and the covariates).
     passthrough_features_ : list of str
         Features without within-batch variation on the training data, left unchanged.
+    excluded_features_ : list of str
+        Features matched by ``exclude``, left unchanged.
     grand_mean_ : ndarray, shape (n_features,)
         :math:`\\hat\\alpha` (NaN for pass-through features).
     coef_ : ndarray, shape (n_covariate_columns, n_features)
@@ -301,6 +308,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         "mean_only": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "exclude": [list, tuple],
     }
 
     def __init__(
@@ -312,6 +320,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         mean_only: bool = False,
         tol: float = 1e-6,
         max_iter: int = 1000,
+        exclude: Sequence[str] = (),
     ) -> None:
         self.batch = batch
         self.covariates = covariates
@@ -320,6 +329,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         self.mean_only = mean_only
         self.tol = tol
         self.max_iter = max_iter
+        self.exclude = exclude
 
     # ------------------------------------------------------------------ input checks
 
@@ -443,7 +453,11 @@ class ComBat(TransformerMixin, BaseEstimator):
             resid = np.where(obs, Y - D @ np.nan_to_num(coef), 0.0)
             var = (resid * resid).sum(axis=0) / tot
         scale = np.maximum(np.nanmax(np.abs(np.where(obs, Y, np.nan)), axis=0, initial=0), 1.0)
-        active = (tot >= 2) & (var > (1e-10 * scale) ** 2)
+        excluded = np.array(
+            [any(fnmatch.fnmatchcase(str(c), pat) for pat in self.exclude) for c in features]
+        )
+        varies = (tot >= 2) & (var > (1e-10 * scale) ** 2)
+        active = varies & ~excluded
         beta = coef[k:]
 
         Z = self._standardise(Y[:, active], C, grand[active], beta[:, active], var[active])
@@ -470,8 +484,9 @@ class ComBat(TransformerMixin, BaseEstimator):
         self.batch_counts_ = counts
         self.features_ = [str(c) for c in features]
         self.passthrough_features_ = [
-            str(c) for c, a in zip(features, active, strict=True) if not a
+            str(c) for c, v, e in zip(features, varies, excluded, strict=True) if not (v or e)
         ]
+        self.excluded_features_ = [str(c) for c, e in zip(features, excluded, strict=True) if e]
         self._active = active
         self._columns = list(X.columns)
         self._features = features
