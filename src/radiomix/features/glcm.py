@@ -58,36 +58,58 @@ def _count_keys(
     return uniq, np.bincount(inv, weights=weights).astype(np.float64)
 
 
-@dataclass(frozen=True, eq=False)
-class CooccurrenceMatrix:
-    """A sparse symmetric co-occurrence matrix.
+@dataclass(frozen=True)
+class GlcmConventions:
+    """Where the profiles' GLCM formulas differ (``docs/pyradiomics-profile.md``).
 
-    ``i``, ``j`` (grey levels, 1-based, as float64) and ``count`` hold the non-zero elements,
-    each (i, j) pair once; both (i, j) and (j, i) are stored. ``n_levels`` is :math:`N_g`.
-    Shared intermediates (probabilities, marginals, means, entropies) are computed once,
-    on first use, and read by every formula.
+    Parameters
+    ----------
+    epsilon : float
+        Added inside every logarithm (entropies, :math:`HXY_1`, :math:`HXY_2`) and to the
+        correlation's denominator: 0 in IBSI, ``np.spacing(1)`` in PyRadiomics.
+    flat_correlation : float
+        Correlation when a marginal has no spread (:math:`\\sigma = 0`, one grey level):
+        NaN in IBSI (undefined), 1 in PyRadiomics.
+    flat_information_correlation : float
+        First information correlation when :math:`HX = HY = 0`: NaN in IBSI, 0 in
+        PyRadiomics.
     """
 
+    epsilon: float = 0.0
+    flat_correlation: float = float("nan")
+    flat_information_correlation: float = float("nan")
+
+
+IBSI = GlcmConventions()
+PYRADIOMICS = GlcmConventions(float(np.spacing(1)), 1.0, 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class CooccurrenceMatrix:
+    """A batch of sparse co-occurrence matrices.
+
+    ``b`` (the matrix of the batch, int64), ``i``, ``j`` (grey levels, float64) and
+    ``count`` hold the non-zero elements, each (b, i, j) once; a symmetric matrix stores
+    both (i, j) and (j, i). ``n_levels`` is :math:`N_g` (the discretisation's; the
+    ``pyradiomics`` profile gives the highest grey level present), ``n_batch`` the number of
+    matrices (the directions of ``*_avg``, the kernels of a voxel map, or one). Every
+    formula returns one value per matrix, shape (``n_batch``,), NaN for a matrix without
+    pairs. Shared intermediates (probabilities, marginals, means, entropies) are computed
+    once, on first use, and read by every formula.
+    """
+
+    b: np.ndarray
     i: np.ndarray
     j: np.ndarray
     count: np.ndarray
     n_levels: int
+    n_batch: int = 1
+    conventions: GlcmConventions = IBSI
 
     @classmethod
-    def empty(cls, n_levels: int = 1) -> CooccurrenceMatrix:
+    def empty(cls, n_levels: int = 1, n_batch: int = 1) -> CooccurrenceMatrix:
         z = np.zeros(0, dtype=np.float64)
-        return cls(z, z, z, n_levels)
-
-    @classmethod
-    def from_keys(
-        cls, keys: np.ndarray, count: np.ndarray | None, n_levels: int
-    ) -> CooccurrenceMatrix:
-        """Matrix from (possibly repeated) keys ``i * (n_levels + 1) + j``."""
-        width = n_levels + 1
-        uniq, cnt = _count_keys(np.asarray(keys, dtype=np.int64), count, width * width)
-        return cls(
-            (uniq // width).astype(np.float64), (uniq % width).astype(np.float64), cnt, n_levels
-        )
+        return cls(np.zeros(0, dtype=np.int64), z, z, z, n_levels, n_batch)
 
     @classmethod
     def from_pairs(cls, a: np.ndarray, b: np.ndarray, n_levels: int) -> CooccurrenceMatrix:
@@ -102,48 +124,123 @@ class CooccurrenceMatrix:
         i = uniq // width
         j = uniq % width
         off = i != j
+        ii = np.concatenate([i, j[off]])
         return cls(
-            np.concatenate([i, j[off]]).astype(np.float64),
+            np.zeros(ii.size, dtype=np.int64),
+            ii.astype(np.float64),
             np.concatenate([j, i[off]]).astype(np.float64),
             np.concatenate([np.where(off, cnt, 2.0 * cnt), cnt[off]]),
             n_levels,
         )
 
     @classmethod
+    def from_dense(
+        cls,
+        counts: np.ndarray,
+        levels: np.ndarray,
+        n_levels: int,
+        conventions: GlcmConventions = IBSI,
+    ) -> CooccurrenceMatrix:
+        """Matrices from dense counts (B, G, G) whose rows and columns are the grey levels
+        ``levels`` (G,)."""
+        counts = np.asarray(counts)
+        bb, gi, gj = np.nonzero(counts)
+        lv = np.asarray(levels, dtype=np.float64)
+        return cls(
+            bb.astype(np.int64),
+            lv[gi],
+            lv[gj],
+            counts[bb, gi, gj].astype(np.float64),
+            int(n_levels),
+            counts.shape[0],
+            conventions,
+        )
+
+    @classmethod
     def merged(cls, matrices: Sequence[CooccurrenceMatrix]) -> CooccurrenceMatrix:
-        """Sum of matrices (counts added)."""
+        """One matrix: the sum of every matrix of every batch (counts added)."""
         if not matrices:
             return cls.empty()
-        n_levels = matrices[0].n_levels
-        width = n_levels + 1
+        first = matrices[0]
+        width = first.n_levels + 1
         keys = np.concatenate([(m.i * width + m.j).astype(np.int64) for m in matrices])
-        return cls.from_keys(keys, np.concatenate([m.count for m in matrices]), n_levels)
+        uniq, cnt = _count_keys(keys, np.concatenate([m.count for m in matrices]), width**2)
+        return cls(
+            np.zeros(uniq.size, dtype=np.int64),
+            (uniq // width).astype(np.float64),
+            (uniq % width).astype(np.float64),
+            cnt,
+            first.n_levels,
+            1,
+            first.conventions,
+        )
 
-    def to_dense(self) -> np.ndarray:
-        """The full :math:`N_g \\times N_g` count matrix (row/column ``k`` = grey level k+1)."""
-        out = np.zeros((self.n_levels, self.n_levels), dtype=np.float64)
-        out[self.i.astype(np.int64) - 1, self.j.astype(np.int64) - 1] = self.count
+    def split(self) -> list[CooccurrenceMatrix]:
+        """The batch as a list of matrices of one."""
+        order = np.argsort(self.b, kind="stable")
+        bounds = np.searchsorted(self.b[order], np.arange(self.n_batch + 1))
+        out = []
+        for k in range(self.n_batch):
+            sel = order[bounds[k] : bounds[k + 1]]
+            out.append(
+                CooccurrenceMatrix(
+                    np.zeros(sel.size, dtype=np.int64),
+                    self.i[sel],
+                    self.j[sel],
+                    self.count[sel],
+                    self.n_levels,
+                    1,
+                    self.conventions,
+                )
+            )
         return out
 
-    # shared intermediates
+    def to_dense(self, levels: np.ndarray | None = None) -> np.ndarray:
+        """Dense counts: (N_g, N_g) for a batch of one, else (B, N_g, N_g); row/column
+        ``k`` is grey level k+1, or ``levels[k]`` when given."""
+        if levels is None:
+            levels = np.arange(1, self.n_levels + 1)
+        pos = np.full(self.n_levels + 1, -1, dtype=np.int64)
+        pos[np.asarray(levels, dtype=np.int64)] = np.arange(len(levels))
+        out = np.zeros((self.n_batch, len(levels), len(levels)), dtype=np.float64)
+        out[self.b, pos[self.i.astype(np.int64)], pos[self.j.astype(np.int64)]] = self.count
+        return out[0] if self.n_batch == 1 else out
+
+    # shared intermediates, one value (or row) per matrix
+
+    def _per_matrix(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` (one per element) within each matrix, (B,)."""
+        return np.bincount(self.b, weights=values, minlength=self.n_batch)
+
+    def _grid(self, index: np.ndarray, values: np.ndarray, width: int) -> np.ndarray:
+        """``values`` summed by (matrix, ``index``), (B, width)."""
+        flat = self.b * width + index.astype(np.int64)
+        return np.bincount(flat, weights=values, minlength=self.n_batch * width).reshape(
+            self.n_batch, width
+        )
 
     @cached_property
-    def total(self) -> float:
-        return float(self.count.sum())
+    def total(self) -> np.ndarray:
+        return self._per_matrix(self.count)
 
     @cached_property
-    def is_empty(self) -> bool:
+    def is_empty(self) -> np.ndarray:
         return self.total == 0
 
     @cached_property
     def p(self) -> np.ndarray:
         """:math:`p_{ij}` of the non-zero elements."""
-        return self.count / self.total
+        return self.count / self.total[self.b]
 
     @cached_property
     def p_i(self) -> np.ndarray:
-        """Marginal :math:`p_{i.}` indexed by grey level (index 0 unused)."""
-        return np.bincount(self.i.astype(np.int64), weights=self.p, minlength=self.n_levels + 1)
+        """Marginal :math:`p_{i.}` indexed by grey level (index 0 unused), (B, N_g + 1)."""
+        return self._grid(self.i, self.p, self.n_levels + 1)
+
+    @cached_property
+    def p_j(self) -> np.ndarray:
+        """Marginal :math:`p_{.j}` indexed by grey level, (B, N_g + 1)."""
+        return self._grid(self.j, self.p, self.n_levels + 1)
 
     @cached_property
     def abs_diff(self) -> np.ndarray:
@@ -152,56 +249,61 @@ class CooccurrenceMatrix:
 
     @cached_property
     def p_diff(self) -> np.ndarray:
-        """:math:`p_{i-j,k}` for :math:`k = 0 .. N_g - 1`."""
-        return np.bincount(self.abs_diff.astype(np.int64), weights=self.p, minlength=self.n_levels)
+        """:math:`p_{i-j,k}` for :math:`k = 0 .. N_g - 1`, (B, N_g)."""
+        return self._grid(self.abs_diff, self.p, self.n_levels)
 
     @cached_property
     def p_sum(self) -> np.ndarray:
         """:math:`p_{i+j,k}` for :math:`k = 0 .. 2 N_g` (entries below 2 are zero)."""
-        return np.bincount(
-            (self.i + self.j).astype(np.int64), weights=self.p, minlength=2 * self.n_levels + 1
-        )
+        return self._grid(self.i + self.j, self.p, 2 * self.n_levels + 1)
 
     @cached_property
-    def mu(self) -> float:
-        """:math:`\\mu_{i.} = \\sum_{ij} i\\, p_{ij}` (equal to :math:`\\mu_{.j}`)."""
-        return _dot(self.i, self.p)
+    def mu(self) -> np.ndarray:
+        """:math:`\\mu_{i.} = \\sum_{ij} i\\, p_{ij}`."""
+        return self._per_matrix(self.i * self.p)
 
     @cached_property
-    def var_i(self) -> float:
+    def mu_j(self) -> np.ndarray:
+        """:math:`\\mu_{.j} = \\sum_{ij} j\\, p_{ij}` (equal to :math:`\\mu_{i.}` when symmetric)."""
+        return self._per_matrix(self.j * self.p)
+
+    @cached_property
+    def var_i(self) -> np.ndarray:
         """:math:`\\sigma_{i.}^2 = \\sum_{ij} (i - \\mu_{i.})^2 p_{ij}`."""
-        return _dot((self.i - self.mu) ** 2, self.p)
+        return self._per_matrix((self.i - self.mu[self.b]) ** 2 * self.p)
 
     @cached_property
-    def joint_entropy(self) -> float:
+    def var_j(self) -> np.ndarray:
+        """:math:`\\sigma_{.j}^2 = \\sum_{ij} (j - \\mu_{.j})^2 p_{ij}`."""
+        return self._per_matrix((self.j - self.mu_j[self.b]) ** 2 * self.p)
+
+    def entropy(self, p: np.ndarray) -> np.ndarray:
+        """:math:`-\\sum p \\log_2 (p + \\epsilon)` along the last axis (zeros add nothing)."""
+        pos = p > 0
+        logs = np.log2(np.where(pos, p, 1.0) + self.conventions.epsilon)
+        return -np.sum(np.where(pos, p * logs, 0.0), axis=-1)
+
+    @cached_property
+    def joint_entropy(self) -> np.ndarray:
         """:math:`HXY = -\\sum_{ij} p_{ij} \\log_2 p_{ij}`."""
-        return _entropy(self.p)
+        return -self._per_matrix(self.p * np.log2(self.p + self.conventions.epsilon))
 
     @cached_property
-    def marginal_entropy(self) -> float:
-        """:math:`HX = -\\sum_i p_{i.} \\log_2 p_{i.}`."""
-        return _entropy(self.p_i)
+    def marginal_entropies(self) -> tuple[np.ndarray, np.ndarray]:
+        """:math:`HX = -\\sum_i p_{i.} \\log_2 p_{i.}` and :math:`HY` of :math:`p_{.j}`."""
+        return self.entropy(self.p_i), self.entropy(self.p_j)
 
-    def moment(self, values: np.ndarray) -> float:
+    def moment(self, values: np.ndarray) -> np.ndarray:
         """:math:`\\sum_{ij} f(i, j)\\, p_{ij}` for ``values`` = f at the non-zero elements."""
-        if self.is_empty:
-            return float("nan")
-        return _dot(values, self.p)
+        return self._valid(self._per_matrix(values * self.p))
+
+    def _valid(self, values: np.ndarray) -> np.ndarray:
+        """``values`` with NaN for the matrices without pairs."""
+        return np.where(self.is_empty, np.nan, values)
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    """Inner product of two vectors (``np.dot`` goes through BLAS, whose thread start-up
-    dominates for the vector sizes of texture matrices)."""
-    return float(np.sum(a * b))
-
-
-def _entropy(p: np.ndarray) -> float:
-    nz = p[p > 0]
-    return float(-np.sum(nz * np.log2(nz)))
-
-
-def _marginal_mean(p: np.ndarray) -> float:
-    return _dot(np.arange(p.size), p)
+def _marginal_mean(p: np.ndarray) -> np.ndarray:
+    return p @ np.arange(p.shape[-1], dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- matrix builder
@@ -261,27 +363,31 @@ def build_matrices(
 # --------------------------------------------------------------------------- formulas
 
 
-def joint_maximum(m: CooccurrenceMatrix) -> float:
+def joint_maximum(m: CooccurrenceMatrix) -> np.ndarray:
     """Joint maximum (IBSI GYBY).
 
     .. math::
 
         F_{cm.joint.max} = \\max_{ij} p_{ij}
     """
-    return float(m.p.max()) if not m.is_empty else float("nan")
+    out = np.full(m.n_batch, np.nan)
+    if m.p.size:
+        out[np.unique(m.b)] = -np.inf
+        np.maximum.at(out, m.b, m.p)
+    return out
 
 
-def joint_average(m: CooccurrenceMatrix) -> float:
+def joint_average(m: CooccurrenceMatrix) -> np.ndarray:
     """Joint average (IBSI 60VM).
 
     .. math::
 
         F_{cm.joint.avg} = \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_g} i\\, p_{ij}
     """
-    return m.mu if not m.is_empty else float("nan")
+    return m._valid(m.mu)
 
 
-def joint_variance(m: CooccurrenceMatrix) -> float:
+def joint_variance(m: CooccurrenceMatrix) -> np.ndarray:
     """Joint variance (IBSI UR99).
 
     .. math::
@@ -289,86 +395,84 @@ def joint_variance(m: CooccurrenceMatrix) -> float:
         F_{cm.joint.var} = \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_g} (i - \\mu)^2 p_{ij},
         \\quad \\mu = \\sum_{ij} i\\, p_{ij}
     """
-    return m.var_i if not m.is_empty else float("nan")
+    return m._valid(m.var_i)
 
 
-def joint_entropy(m: CooccurrenceMatrix) -> float:
+def joint_entropy(m: CooccurrenceMatrix) -> np.ndarray:
     """Joint entropy (IBSI TU9B).
 
     .. math::
 
         F_{cm.joint.entr} = -\\sum_{i=1}^{N_g} \\sum_{j=1}^{N_g} p_{ij} \\log_2 p_{ij}
     """
-    return m.joint_entropy if not m.is_empty else float("nan")
+    return m._valid(m.joint_entropy)
 
 
-def difference_average(m: CooccurrenceMatrix) -> float:
+def difference_average(m: CooccurrenceMatrix) -> np.ndarray:
     """Difference average (IBSI TF7R).
 
     .. math::
 
         F_{cm.diff.avg} = \\mu_{i-j} = \\sum_{k=0}^{N_g - 1} k\\, p_{i-j,k}
     """
-    return _marginal_mean(m.p_diff) if not m.is_empty else float("nan")
+    return m._valid(_marginal_mean(m.p_diff))
 
 
-def difference_variance(m: CooccurrenceMatrix) -> float:
+def difference_variance(m: CooccurrenceMatrix) -> np.ndarray:
     """Difference variance (IBSI D3YU).
 
     .. math::
 
         F_{cm.diff.var} = \\sum_{k=0}^{N_g - 1} (k - \\mu_{i-j})^2 p_{i-j,k}
     """
-    if m.is_empty:
-        return float("nan")
-    k = np.arange(m.p_diff.size)
-    return _dot((k - _marginal_mean(m.p_diff)) ** 2, m.p_diff)
+    k = np.arange(m.p_diff.shape[1], dtype=np.float64)
+    avg = _marginal_mean(m.p_diff)
+    return m._valid(np.sum((k[None, :] - avg[:, None]) ** 2 * m.p_diff, axis=1))
 
 
-def difference_entropy(m: CooccurrenceMatrix) -> float:
+def difference_entropy(m: CooccurrenceMatrix) -> np.ndarray:
     """Difference entropy (IBSI NTRS).
 
     .. math::
 
         F_{cm.diff.entr} = -\\sum_{k=0}^{N_g - 1} p_{i-j,k} \\log_2 p_{i-j,k}
     """
-    return _entropy(m.p_diff) if not m.is_empty else float("nan")
+    return m._valid(m.entropy(m.p_diff))
 
 
-def sum_average(m: CooccurrenceMatrix) -> float:
+def sum_average(m: CooccurrenceMatrix) -> np.ndarray:
     """Sum average (IBSI ZGXS).
 
     .. math::
 
         F_{cm.sum.avg} = \\mu_{i+j} = \\sum_{k=2}^{2 N_g} k\\, p_{i+j,k}
     """
-    return _marginal_mean(m.p_sum) if not m.is_empty else float("nan")
+    return m._valid(_marginal_mean(m.p_sum))
 
 
-def sum_variance(m: CooccurrenceMatrix) -> float:
+def sum_variance(m: CooccurrenceMatrix) -> np.ndarray:
     """Sum variance (IBSI OEEB).
 
     .. math::
 
         F_{cm.sum.var} = \\sum_{k=2}^{2 N_g} (k - \\mu_{i+j})^2 p_{i+j,k}
     """
-    if m.is_empty:
-        return float("nan")
-    k = np.arange(m.p_sum.size)
-    return _dot((k - _marginal_mean(m.p_sum)) ** 2, m.p_sum)
+    k = np.arange(m.p_sum.shape[1], dtype=np.float64)
+    avg = _marginal_mean(m.p_sum)
+    return m._valid(np.sum((k[None, :] - avg[:, None]) ** 2 * m.p_sum, axis=1))
 
 
-def sum_entropy(m: CooccurrenceMatrix) -> float:
+def sum_entropy(m: CooccurrenceMatrix) -> np.ndarray:
     """Sum entropy (IBSI P6QZ).
 
     .. math::
 
         F_{cm.sum.entr} = -\\sum_{k=2}^{2 N_g} p_{i+j,k} \\log_2 p_{i+j,k}
     """
-    return _entropy(m.p_sum) if not m.is_empty else float("nan")
+    return m._valid(m.entropy(m.p_sum))
 
 
-def angular_second_moment(m: CooccurrenceMatrix) -> float:
+def angular_second_moment(m: CooccurrenceMatrix) -> np.ndarray:
     """Angular second moment, or energy (IBSI 8ZQL).
 
     .. math::
@@ -378,7 +482,7 @@ def angular_second_moment(m: CooccurrenceMatrix) -> float:
     return m.moment(m.p)
 
 
-def contrast(m: CooccurrenceMatrix) -> float:
+def contrast(m: CooccurrenceMatrix) -> np.ndarray:
     """Contrast (IBSI ACUI).
 
     .. math::
@@ -388,7 +492,7 @@ def contrast(m: CooccurrenceMatrix) -> float:
     return m.moment(m.abs_diff**2)
 
 
-def dissimilarity(m: CooccurrenceMatrix) -> float:
+def dissimilarity(m: CooccurrenceMatrix) -> np.ndarray:
     """Dissimilarity (IBSI 8S9J).
 
     .. math::
@@ -398,7 +502,7 @@ def dissimilarity(m: CooccurrenceMatrix) -> float:
     return m.moment(m.abs_diff)
 
 
-def inverse_difference(m: CooccurrenceMatrix) -> float:
+def inverse_difference(m: CooccurrenceMatrix) -> np.ndarray:
     """Inverse difference (IBSI IB1Z).
 
     .. math::
@@ -408,7 +512,7 @@ def inverse_difference(m: CooccurrenceMatrix) -> float:
     return m.moment(1.0 / (1.0 + m.abs_diff))
 
 
-def inverse_difference_normalised(m: CooccurrenceMatrix) -> float:
+def inverse_difference_normalised(m: CooccurrenceMatrix) -> np.ndarray:
     """Normalised inverse difference (IBSI NDRX).
 
     .. math::
@@ -419,7 +523,7 @@ def inverse_difference_normalised(m: CooccurrenceMatrix) -> float:
     return m.moment(1.0 / (1.0 + m.abs_diff / m.n_levels))
 
 
-def inverse_difference_moment(m: CooccurrenceMatrix) -> float:
+def inverse_difference_moment(m: CooccurrenceMatrix) -> np.ndarray:
     """Inverse difference moment (IBSI WF0Z).
 
     .. math::
@@ -429,7 +533,7 @@ def inverse_difference_moment(m: CooccurrenceMatrix) -> float:
     return m.moment(1.0 / (1.0 + m.abs_diff**2))
 
 
-def inverse_difference_moment_normalised(m: CooccurrenceMatrix) -> float:
+def inverse_difference_moment_normalised(m: CooccurrenceMatrix) -> np.ndarray:
     """Normalised inverse difference moment (IBSI 1QCO).
 
     .. math::
@@ -440,7 +544,7 @@ def inverse_difference_moment_normalised(m: CooccurrenceMatrix) -> float:
     return m.moment(1.0 / (1.0 + (m.abs_diff / m.n_levels) ** 2))
 
 
-def inverse_variance(m: CooccurrenceMatrix) -> float:
+def inverse_variance(m: CooccurrenceMatrix) -> np.ndarray:
     """Inverse variance (IBSI E8JP).
 
     .. math::
@@ -450,13 +554,11 @@ def inverse_variance(m: CooccurrenceMatrix) -> float:
 
     Zero when every pair has equal grey levels.
     """
-    if m.is_empty:
-        return float("nan")
-    k = np.arange(1, m.p_diff.size, dtype=np.float64)
-    return float(np.sum(m.p_diff[1:] / k**2))
+    k = np.arange(1, m.p_diff.shape[1], dtype=np.float64)
+    return m._valid(m.p_diff[:, 1:] @ (1.0 / k**2))
 
 
-def correlation(m: CooccurrenceMatrix) -> float:
+def correlation(m: CooccurrenceMatrix) -> np.ndarray:
     """Correlation (IBSI NI2N).
 
     .. math::
@@ -468,13 +570,14 @@ def correlation(m: CooccurrenceMatrix) -> float:
     :math:`\\sigma_{i.}^2 = \\sum_i (i - \\mu_{i.})^2 p_{i.}` (the same for :math:`.j` by
     symmetry). NaN when the ROI has a single grey level (:math:`\\sigma = 0`).
     """
-    if m.is_empty or m.var_i <= 0:
-        return float("nan")
-    cov = _dot((m.i - m.mu) * (m.j - m.mu), m.p)
-    return cov / m.var_i
+    sigma = np.sqrt(m.var_i) * np.sqrt(m.var_j)
+    cov = m.moment((m.i - m.mu[m.b]) * (m.j - m.mu_j[m.b]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = cov / (sigma + m.conventions.epsilon)
+    return np.where(sigma > 0, out, np.where(m.is_empty, np.nan, m.conventions.flat_correlation))
 
 
-def autocorrelation(m: CooccurrenceMatrix) -> float:
+def autocorrelation(m: CooccurrenceMatrix) -> np.ndarray:
     """Autocorrelation (IBSI QWB0).
 
     .. math::
@@ -484,7 +587,7 @@ def autocorrelation(m: CooccurrenceMatrix) -> float:
     return m.moment(m.i * m.j)
 
 
-def cluster_tendency(m: CooccurrenceMatrix) -> float:
+def cluster_tendency(m: CooccurrenceMatrix) -> np.ndarray:
     """Cluster tendency (IBSI DG8W).
 
     .. math::
@@ -492,10 +595,10 @@ def cluster_tendency(m: CooccurrenceMatrix) -> float:
         F_{cm.clust.tend} = \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_g}
         (i + j - \\mu_{i.} - \\mu_{.j})^2 p_{ij}
     """
-    return m.moment((m.i + m.j - 2.0 * m.mu) ** 2)
+    return m.moment((m.i + m.j - m.mu[m.b] - m.mu_j[m.b]) ** 2)
 
 
-def cluster_shade(m: CooccurrenceMatrix) -> float:
+def cluster_shade(m: CooccurrenceMatrix) -> np.ndarray:
     """Cluster shade (IBSI 7NFM).
 
     .. math::
@@ -503,10 +606,10 @@ def cluster_shade(m: CooccurrenceMatrix) -> float:
         F_{cm.clust.shade} = \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_g}
         (i + j - \\mu_{i.} - \\mu_{.j})^3 p_{ij}
     """
-    return m.moment((m.i + m.j - 2.0 * m.mu) ** 3)
+    return m.moment((m.i + m.j - m.mu[m.b] - m.mu_j[m.b]) ** 3)
 
 
-def cluster_prominence(m: CooccurrenceMatrix) -> float:
+def cluster_prominence(m: CooccurrenceMatrix) -> np.ndarray:
     """Cluster prominence (IBSI AE86).
 
     .. math::
@@ -514,10 +617,10 @@ def cluster_prominence(m: CooccurrenceMatrix) -> float:
         F_{cm.clust.prom} = \\sum_{i=1}^{N_g} \\sum_{j=1}^{N_g}
         (i + j - \\mu_{i.} - \\mu_{.j})^4 p_{ij}
     """
-    return m.moment((m.i + m.j - 2.0 * m.mu) ** 4)
+    return m.moment((m.i + m.j - m.mu[m.b] - m.mu_j[m.b]) ** 4)
 
 
-def information_correlation_1(m: CooccurrenceMatrix) -> float:
+def information_correlation_1(m: CooccurrenceMatrix) -> np.ndarray:
     """First measure of information correlation (IBSI R8DG).
 
     .. math::
@@ -529,15 +632,18 @@ def information_correlation_1(m: CooccurrenceMatrix) -> float:
     :math:`HXY_1 = -\\sum_{ij} p_{ij} \\log_2 (p_{i.}\\, p_{.j})`. NaN when
     :math:`HX = 0` (a single grey level).
     """
-    if m.is_empty or m.marginal_entropy <= 0:
-        return float("nan")
-    ii = m.i.astype(np.int64)
-    jj = m.j.astype(np.int64)
-    hxy1 = -_dot(m.p, np.log2(m.p_i[ii] * m.p_i[jj]))
-    return (m.joint_entropy - hxy1) / m.marginal_entropy
+    hx, hy = m.marginal_entropies
+    pi = m.p_i[m.b, m.i.astype(np.int64)]
+    pj = m.p_j[m.b, m.j.astype(np.int64)]
+    hxy1 = -m._per_matrix(m.p * np.log2(pi * pj + m.conventions.epsilon))
+    div = np.fmax(hx, hy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (m.joint_entropy - hxy1) / div
+    flat = np.where(m.is_empty, np.nan, m.conventions.flat_information_correlation)
+    return np.where(div > 0, out, flat)
 
 
-def information_correlation_2(m: CooccurrenceMatrix) -> float:
+def information_correlation_2(m: CooccurrenceMatrix) -> np.ndarray:
     """Second measure of information correlation (IBSI JN9H).
 
     .. math::
@@ -547,13 +653,57 @@ def information_correlation_2(m: CooccurrenceMatrix) -> float:
     with :math:`HXY_2 = -\\sum_{ij} p_{i.}\\, p_{.j} \\log_2 (p_{i.}\\, p_{.j}) = 2\\,HX`
     (the GLCM being symmetric) and :math:`HXY` the joint entropy.
     """
-    if m.is_empty:
-        return float("nan")
-    diff = max(2.0 * m.marginal_entropy - m.joint_entropy, 0.0)
-    return float(np.sqrt(1.0 - np.exp(-2.0 * diff)))
+    hx, hy = m.marginal_entropies
+    if m.conventions.epsilon == 0:
+        hxy2 = hx + hy
+    else:  # summed over the pairs of levels, each log with its epsilon, as PyRadiomics does
+        used = (m.p_i > 0).any(axis=0) | (m.p_j > 0).any(axis=0)
+        outer = m.p_i[:, used, None] * m.p_j[:, None, used]
+        hxy2 = m.entropy(outer.reshape(m.n_batch, -1))
+    diff = np.maximum(hxy2 - m.joint_entropy, 0.0)
+    return m._valid(np.sqrt(1.0 - np.exp(-2.0 * diff)))
 
 
-def _spec(name: str, code: str, fn: Callable[[CooccurrenceMatrix], float]) -> FeatureSpec:
+def q_eigenvalues(p: np.ndarray, epsilon: float) -> np.ndarray:
+    """Eigenvalues of :math:`Q_{ij} = \\sum_k p_{ik} p_{jk} / (p_{i.}\\, p_{.k} +
+    \\epsilon)` for normalised matrices ``p`` (B, G, G): (B, G), complex when NumPy finds
+    some eigenvalue of the batch not real."""
+    px = p.sum(axis=2, keepdims=True)  # (B, G, 1)
+    py = p.sum(axis=1, keepdims=True)  # (B, 1, G)
+    d = p / (px * py + epsilon)  # D_ik = p_ik / (p_i. p_.k + eps); Q = D P^T
+    return np.linalg.eigvals(np.matmul(d, np.swapaxes(p, 1, 2)))
+
+
+def maximal_correlation_coefficient(m: CooccurrenceMatrix) -> np.ndarray:
+    """Maximal correlation coefficient (not in IBSI; PyRadiomics' ``MCC``).
+
+    .. math::
+
+        F_{cm.mcc} = \\sqrt{\\lambda_2(Q)}, \\qquad
+        Q_{ij} = \\sum_k \\frac{p_{ik}\\, p_{jk}}{p_{i.}\\, p_{.k}}
+
+    with :math:`\\lambda_2` the second largest eigenvalue (the largest is 1); 1 when the
+    matrix has a single grey level. A matrix whose eigenvalues NumPy returns as real numbers
+    gives NaN for a (rounding-)negative :math:`\\lambda_2`, one with complex eigenvalues
+    the real part of its square root, as PyRadiomics computes it matrix by matrix.
+    """
+    levels = np.unique(np.concatenate([m.i, m.j])).astype(np.int64)
+    out = np.full(m.n_batch, np.nan)
+    if levels.size < 2:
+        return np.where(m.is_empty, np.nan, 1.0)
+    dense = m.to_dense(levels).reshape(m.n_batch, levels.size, levels.size)
+    ok = ~m.is_empty
+    p = dense[ok] / m.total[ok][:, None, None]
+    ev = q_eigenvalues(p, m.conventions.epsilon)
+    real = np.all(ev.imag == 0, axis=1)
+    ev_sorted = np.sort(ev, axis=1)
+    with np.errstate(invalid="ignore"):
+        second = ev_sorted[:, -2]
+        out[ok] = np.where(real, np.sqrt(second.real), np.sqrt(second.astype(complex)).real)
+    return out
+
+
+def _spec(name: str, code: str, fn: Callable[[CooccurrenceMatrix], np.ndarray]) -> FeatureSpec:
     return FeatureSpec(name=name, family="glcm", ibsi_code=code, ibsi_tag=f"cm_{name}", compute=fn)
 
 
@@ -587,8 +737,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
 
 
 def evaluate(m: CooccurrenceMatrix) -> dict[str, float]:
-    """All features of one matrix, by name (NaN for an empty matrix)."""
-    return {spec.name: float(spec.compute(m)) for spec in FEATURES}
+    """All features of a batch of one matrix, by name (NaN for an empty matrix)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {spec.name: float(spec.compute(m)[0]) for spec in FEATURES}
 
 
 # --------------------------------------------------------------------------- entry point

@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
-from radiomix.features._kernels_glrlm import run_length_counts
 from radiomix.features._texture import (
     DIRECTIONAL_AGGREGATIONS,
     SPATIAL_METHODS,
@@ -57,6 +56,10 @@ def build_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> li
         :math:`N_v` of ``levels``.
     """
     n_voxels = float(np.count_nonzero(levels > 0))
+    # the numba kernels load on first use: importing the formulas (as the pyradiomics
+    # profile does) starts no compiler
+    from radiomix.features._kernels_glrlm import run_length_counts
+
     counts = run_length_counts(levels, offsets, n_levels)  # (direction, level, length)
     batch = ZoneMatrix.from_dense(
         counts, np.arange(counts.shape[1]), np.arange(counts.shape[2]), n_voxels

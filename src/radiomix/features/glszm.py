@@ -18,13 +18,16 @@ slice matrices summed, ``3D`` one matrix of the volume.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
-from radiomix.features._kernels_zones import ZoneTable, zone_table
 from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
 from radiomix.features._zone_matrix import ZoneMatrix
+
+if TYPE_CHECKING:
+    from radiomix.features._kernels_zones import ZoneTable
 
 __all__ = ["FEATURES", "build_matrix", "check_inputs", "compute", "crop_box"]
 
@@ -303,6 +306,10 @@ def compute(
         if box is not None
         else np.zeros((0, 0, 0), dtype=np.int64)
     )
+
+    # the numba kernels load on first use: importing the formulas (as the pyradiomics
+    # profile does) starts no compiler
+    from radiomix.features._kernels_zones import zone_table
 
     tables: dict[bool, ZoneTable] = {}
 

@@ -22,12 +22,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
-from radiomix.features._kernels_neighbourhood import (
-    check_inputs,
-    crop_to_roi,
-    dependence_counts,
-    neighbourhood_size,
-)
 from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
 from radiomix.features._zone_matrix import ZoneMatrix
 
@@ -303,6 +297,15 @@ def compute(
         order; ``qualifier`` holds ``"d<distance>"`` when ``distance != 1`` and
         ``"a<coarseness>"`` when ``coarseness != 0``. NaN for an empty ROI.
     """
+    # the numba kernels load on first use: importing the formulas (as the pyradiomics
+    # profile does) starts no compiler
+    from radiomix.features._kernels_neighbourhood import (
+        check_inputs,
+        crop_to_roi,
+        dependence_counts,
+        neighbourhood_size,
+    )
+
     levels, spatial = check_inputs(levels, n_levels, spatial, distance)
     if (
         isinstance(coarseness, bool)

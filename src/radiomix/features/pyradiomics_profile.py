@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from radiomix.features import glrlm, glszm, ngldm
+from radiomix.features import glcm, glrlm, glszm, ngldm
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_numpy import zone_level_sizes
 from radiomix.features._marching_cubes_table import triangle_table
@@ -767,17 +767,6 @@ def texture_offsets(distances: Sequence[int], force2d: bool) -> np.ndarray:
     return np.array(out, dtype=np.int64).reshape(-1, 3)
 
 
-def _shift_pairs(shape: tuple[int, ...], off: np.ndarray) -> tuple[tuple, tuple] | None:
-    src, dst = [], []
-    for n, c in zip(shape, off, strict=True):
-        c = int(c)
-        if abs(c) >= n:
-            return None
-        src.append(slice(max(0, -c), n - max(0, c)))
-        dst.append(slice(max(0, c), n - max(0, -c)))
-    return tuple(src), tuple(dst)
-
-
 def _angle_weights(
     offsets: np.ndarray, spacing: Sequence[float], norm: str, glcm: bool
 ) -> np.ndarray:
@@ -793,30 +782,49 @@ def _angle_weights(
     return np.ones(len(offsets))
 
 
-def _per_angle(
-    mat: np.ndarray,
-    offsets: np.ndarray,
-    spacing: Sequence[float],
-    weighting_norm: str | None,
-    glcm: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Matrices stacked along the last axis (one per angle), as PyRadiomics averages them.
-
-    With ``weighting_norm`` the angles are summed into one matrix with its distance
-    weights; otherwise angles whose matrix is empty are dropped (several angles only).
-    Returns the matrices and their sums.
-    """
-    if weighting_norm is not None:
-        w = _angle_weights(offsets, spacing, weighting_norm, glcm=glcm)
-        mat = np.sum(mat * w[None, None, :], axis=2, keepdims=True)
-    sums = mat.sum(axis=(0, 1))
-    if mat.shape[2] > 1:
-        mat = mat[:, :, sums > 0]
-        sums = sums[sums > 0]
-    return mat, sums
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if finite.size else float("nan")
 
 
 # --------------------------------------------------------------------------- glcm
+
+
+#: PyRadiomics' GLCM features and the one-engine formula of each
+#: (:mod:`radiomix.features.glcm`, with :data:`~radiomix.features.glcm.PYRADIOMICS`
+#: conventions and :math:`N_g` the highest grey level present)
+GLCM_FORMULAS: dict[str, Callable[[glcm.CooccurrenceMatrix], np.ndarray]] = {
+    "Autocorrelation": glcm.autocorrelation,
+    "ClusterProminence": glcm.cluster_prominence,
+    "ClusterShade": glcm.cluster_shade,
+    "ClusterTendency": glcm.cluster_tendency,
+    "Contrast": glcm.contrast,
+    "Correlation": glcm.correlation,
+    "DifferenceAverage": glcm.difference_average,
+    "DifferenceEntropy": glcm.difference_entropy,
+    "DifferenceVariance": glcm.difference_variance,
+    "Id": glcm.inverse_difference,
+    "Idm": glcm.inverse_difference_moment,
+    "Idmn": glcm.inverse_difference_moment_normalised,
+    "Idn": glcm.inverse_difference_normalised,
+    "Imc1": glcm.information_correlation_1,
+    "Imc2": glcm.information_correlation_2,
+    "InverseVariance": glcm.inverse_variance,
+    "JointAverage": glcm.joint_average,
+    "JointEnergy": glcm.angular_second_moment,
+    "JointEntropy": glcm.joint_entropy,
+    "MCC": glcm.maximal_correlation_coefficient,
+    "MaximumProbability": glcm.joint_maximum,
+    "SumAverage": glcm.sum_average,
+    "SumEntropy": glcm.sum_entropy,
+    "SumSquares": glcm.joint_variance,
+}
+
+
+def glcm_features(m: glcm.CooccurrenceMatrix, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """PyRadiomics' GLCM ``names`` on a batch of matrices, one value each."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {n: GLCM_FORMULAS[n](m) for n in names}
 
 
 def _glcm(
@@ -824,104 +832,29 @@ def _glcm(
     present: np.ndarray,
     opts: PyradiomicsTextureOptions,
     spacing: Sequence[float],
+    names: Sequence[str],
 ) -> dict[str, float]:
-    """PyRadiomics' GLCM features: per direction :math:`\\mathbf{P}` (symmetric, grey levels
-    present only, normalised to sum 1), features averaged over non-empty directions.
+    """PyRadiomics' GLCM features: one matrix per direction (symmetric unless
+    ``symmetrical_glcm`` is False, grey levels present only), features averaged over the
+    non-empty directions (IBSI ``3D_avg``, ``2_5D_avg`` with force2D), :math:`N_g` the
+    highest grey level present; ``weighting_norm`` sums the directions' matrices with
+    their distance weights first.
 
-    With ``symmetrical_glcm`` False (``symmetricalGLCM: false``) each direction's matrix
-    counts the pairs one way only: :math:`P_{\\mathbf{a}}(i, j)` = number of ROI voxels
-    :math:`\\mathbf{x}` of grey level :math:`i` whose neighbour :math:`\\mathbf{x} +
-    \\mathbf{a}` is in the ROI with grey level :math:`j` (:func:`cooccurrence_counts`).
-
-    Idmn :math:`\\sum_k p_{x-y}(k) / (1 + k^2/N_g^2)` and Idn :math:`\\sum_k p_{x-y}(k) /
-    (1 + k/N_g)` with :math:`N_g` the highest grey level present; MCC
-    :math:`\\sqrt{\\lambda_2(Q)}` with :math:`Q_{ij} = \\sum_k p_{ik} p_{jk} / (p_x(i)
-    p_y(k))`; Imc2 :math:`\\sqrt{1 - e^{-2(HXY2 - HXY)}}`.
+    With ``symmetrical_glcm`` False each direction counts the pairs one way only:
+    :math:`P_{\\mathbf{a}}(i, j)` = number of ROI voxels :math:`\\mathbf{x}` of grey level
+    :math:`i` whose neighbour :math:`\\mathbf{x} + \\mathbf{a}` is in the ROI with grey
+    level :math:`j` (:func:`cooccurrence_counts`).
     """
-    ng = int(present.max())
     offsets = texture_offsets(opts.distances, opts.force2d)
-    # (Ng', Ng', A) counts over the levels present
     dense = cooccurrence_counts(
         levels, offsets, present, opts.symmetrical_glcm, numba=opts.numba_kernels
-    )
-    dense, sums = _per_angle(dense, offsets, spacing, opts.weighting_norm, glcm=True)
-    p = dense / sums[None, None, :]
-    g = present.astype(np.float64)
-    i = g[:, None, None]
-    j = g[None, :, None]
-    px = p.sum(axis=1, keepdims=True)  # (Ng, 1, A)
-    py = p.sum(axis=0, keepdims=True)  # (1, Ng, A)
-    ux = np.sum(i * p, axis=(0, 1))
-    uy = np.sum(j * p, axis=(0, 1))
-    ksum = np.arange(2, 2 * ng + 1, dtype=np.float64)
-    kdiff = np.arange(0, ng, dtype=np.float64)
-    sum_ij = (g[:, None] + g[None, :]).astype(np.int64)
-    dif_ij = np.abs(g[:, None] - g[None, :]).astype(np.int64)
-    n_a = p.shape[2]
-    p_add = np.zeros((len(ksum), n_a))
-    p_sub = np.zeros((len(kdiff), n_a))
-    for a in range(n_a):
-        p_add[:, a] = np.bincount(sum_ij.ravel(), weights=p[:, :, a].ravel(), minlength=2 * ng + 1)[
-            2:
-        ]
-        p_sub[:, a] = np.bincount(dif_ij.ravel(), weights=p[:, :, a].ravel(), minlength=ng)[:ng]
-    hxy = -np.sum(p * np.log2(p + EPS), axis=(0, 1))
-    s = i + j - ux - uy
-    sigx = np.sqrt(np.sum(p * (i - ux) ** 2, axis=(0, 1)))
-    sigy = np.sqrt(np.sum(p * (j - uy) ** 2, axis=(0, 1)))
-    corm = np.sum(p * (i - ux) * (j - uy), axis=(0, 1))
-    corr = corm / (sigx * sigy + EPS)
-    corr[sigx * sigy == 0] = 1.0
-    diffavg = np.sum(kdiff[:, None] * p_sub, axis=0)
-    hx = -np.sum(px * np.log2(px + EPS), axis=(0, 1))
-    hy = -np.sum(py * np.log2(py + EPS), axis=(0, 1))
-    pxy = px * py
-    hxy1 = -np.sum(p * np.log2(pxy + EPS), axis=(0, 1))
-    hxy2 = -np.sum(pxy * np.log2(pxy + EPS), axis=(0, 1))
-    div = np.fmax(hx, hy)
-    imc1 = hxy - hxy1
-    imc1 = np.where(div != 0, imc1 / np.where(div != 0, div, 1.0), 0.0)
-    with np.errstate(invalid="ignore"):
-        imc2 = (1 - np.e ** (-2 * (hxy2 - hxy))) ** 0.5
-    imc2[hxy2 == hxy] = 0.0
-    # MCC: Q_ij = sum_k p_ik p_jk / (px_i py_k + eps), per direction
-    mcc = np.empty(n_a)
-    for a in range(n_a):
-        pa = p[:, :, a]
-        q = (
-            pa[:, None, :]
-            * pa[None, :, :]
-            / (px[:, 0, a][:, None, None] * py[0, :, a][None, None, :] + EPS)
-        ).sum(axis=2)
-        ev = np.sort(np.linalg.eigvals(q))
-        mcc[a] = np.sqrt(ev[-2]).real if len(ev) > 1 else 1.0
-    out = {
-        "Autocorrelation": np.sum(p * i * j, axis=(0, 1)),
-        "ClusterProminence": np.sum(p * s**4, axis=(0, 1)),
-        "ClusterShade": np.sum(p * s**3, axis=(0, 1)),
-        "ClusterTendency": np.sum(p * s**2, axis=(0, 1)),
-        "Contrast": np.sum(p * (i - j) ** 2, axis=(0, 1)),
-        "Correlation": corr,
-        "DifferenceAverage": diffavg,
-        "DifferenceEntropy": -np.sum(p_sub * np.log2(p_sub + EPS), axis=0),
-        "DifferenceVariance": np.sum(p_sub * (kdiff[:, None] - diffavg) ** 2, axis=0),
-        "Id": np.sum(p_sub / (1 + kdiff[:, None]), axis=0),
-        "Idm": np.sum(p_sub / (1 + kdiff[:, None] ** 2), axis=0),
-        "Idmn": np.sum(p_sub / (1 + kdiff[:, None] ** 2 / ng**2), axis=0),
-        "Idn": np.sum(p_sub / (1 + kdiff[:, None] / ng), axis=0),
-        "Imc1": imc1,
-        "Imc2": imc2,
-        "InverseVariance": np.sum(p_sub[1:] / kdiff[1:, None] ** 2, axis=0),
-        "JointAverage": ux,
-        "JointEnergy": np.sum(p**2, axis=(0, 1)),
-        "JointEntropy": hxy,
-        "MCC": mcc if len(present) > 1 else np.ones(1),
-        "MaximumProbability": p.max(axis=(0, 1)),
-        "SumAverage": np.sum(ksum[:, None] * p_add, axis=0),
-        "SumEntropy": -np.sum(p_add * np.log2(p_add + EPS), axis=0),
-        "SumSquares": np.sum(p * (i - ux) ** 2, axis=(0, 1)),
-    }
-    return {k: float(np.nanmean(v)) for k, v in out.items()}
+    )  # (Ng', Ng', A) over the levels present
+    counts = np.moveaxis(dense, 2, 0).astype(np.float64)
+    if opts.weighting_norm is not None:
+        w = _angle_weights(offsets, spacing, opts.weighting_norm, glcm=True)
+        counts = np.tensordot(w, counts, axes=(0, 0))[None]
+    m = glcm.CooccurrenceMatrix.from_dense(counts, present, int(present.max()), glcm.PYRADIOMICS)
+    return {k: _nanmean(v) for k, v in glcm_features(m, names).items()}
 
 
 # --------------------------------------------------------------------------- run / zone matrices
@@ -1015,11 +948,6 @@ def weighted_angles(
     angles' matrices summed with their distance weights, keeping a batch axis of one."""
     w = _angle_weights(offsets, spacing, weighting_norm, glcm=False)
     return np.tensordot(w, counts, axes=(0, 0))[None]
-
-
-def _nanmean(values: np.ndarray) -> float:
-    finite = values[~np.isnan(values)]
-    return float(finite.mean()) if finite.size else float("nan")
 
 
 def _glrlm(
@@ -1166,11 +1094,20 @@ def _ngtdm(
 # --------------------------------------------------------------------------- registry
 
 
+def _formula(cls: str, name: str) -> Callable[..., Any]:
+    """The function that defines a feature: its one-engine formula for the texture classes
+    folded into the engine, else the class function."""
+    if cls == "glcm":
+        return GLCM_FORMULAS[name]
+    if cls in ZONE_FORMULAS:
+        return zone_formula(cls, name)
+    return _doc_fn(cls)
+
+
 def _doc_fn(cls: str) -> Callable[..., Any]:
     table: dict[str, Callable[..., Any]] = {
         "firstorder": _firstorder,
         "shape": _shape,
-        "glcm": _glcm,
         "ngtdm": _ngtdm,
         "shape2D": shape2d_features,
     }
@@ -1179,10 +1116,7 @@ def _doc_fn(cls: str) -> Callable[..., Any]:
 
 #: every PyRadiomics feature of the profile, class by class in PyRadiomics' order
 FEATURES: dict[str, tuple[FeatureSpec, ...]] = {
-    cls: tuple(
-        _spec(cls, n, zone_formula(cls, n) if cls in ZONE_FORMULAS else _doc_fn(cls))
-        for n in sorted(_NAMES[cls], key=_sort_key)
-    )
+    cls: tuple(_spec(cls, n, _formula(cls, n)) for n in sorted(_NAMES[cls], key=_sort_key))
     for cls in CLASSES
 }
 
@@ -1253,7 +1187,7 @@ def compute_class(
         if cls == "firstorder":
             res = _firstorder(values, levels[mask], spacing, options.voxel_array_shift)
         elif cls == "glcm":
-            res = _glcm(levels, present, options, spacing)
+            res = _glcm(levels, present, options, spacing, wanted)
         elif cls == "glrlm":
             res = _glrlm(levels, present, options, spacing, wanted)
         elif cls == "glszm":

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from radiomix.features import glcm
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.features._kernels_voxel import (
     kernel_glcm,
@@ -256,130 +257,33 @@ def glcm_batch(
     names: Sequence[str],
 ) -> tuple[dict[str, np.ndarray], _GlcmExtras]:
     """GLCM features of kernels from one-way counts ``counts`` (n, G, G, A) over
-    ``gray_levels``; each direction normalised to sum 1 (NaN where empty), features averaged
-    over the directions with ``nanmean``. JointAverage and MCC come back as their per-kernel
-    pieces (:func:`_glcm_finish` completes them over PyRadiomics' batch)."""
-    p = counts + np.transpose(counts, (0, 2, 1, 3)) if symmetrical else counts.copy()
-    p = p.astype(np.float64, copy=False)
+    ``gray_levels``: the profile's formulas (:data:`pyradiomics_profile.GLCM_FORMULAS`) on
+    every (kernel, direction) matrix, NaN where a direction is empty, averaged over the
+    directions with ``nanmean``. JointAverage and MCC come back as their per-kernel pieces
+    (:func:`_glcm_finish` completes them over PyRadiomics' batch)."""
+    p = counts + np.transpose(counts, (0, 2, 1, 3)) if symmetrical else counts
+    by_angle = np.moveaxis(p.astype(np.float64, copy=False), 3, 0)  # (A, n, G, G)
     if weighting_norm is not None:
         w = prof._angle_weights(offsets, spacing, weighting_norm, glcm=True)
-        p = np.sum(p * w[None, None, None, :], axis=3, keepdims=True)
-    sums = p.sum(axis=(1, 2))  # (n, A)
-    nonempty = sums > 0
-    # empty directions: zeros here (cheap sparse sums), NaN in every feature at the end
-    p /= np.where(nonempty, sums, 1.0)[:, None, None, :]
-    n, g, _, a = p.shape
-    ng = int(gray_levels.max())
-    gv = gray_levels.astype(np.float64)
-    px = p.sum(axis=2, keepdims=True)  # (n, G, 1, A)
-    py = p.sum(axis=1, keepdims=True)  # (n, 1, G, A)
-    ux = np.sum(gv[None, :, None] * px[:, :, 0, :], axis=1)[:, None, None, :]  # (n, 1, 1, A)
-    uy = np.sum(gv[None, :, None] * py[:, 0, :, :], axis=1)[:, None, None, :]
-    gi = gray_levels.astype(np.int64)
-    sum_idx = (gi[:, None] + gi[None, :] - 2).ravel()  # k = i + j, from 2
-    dif_idx = np.abs(gi[:, None] - gi[None, :]).ravel()
-    flat = p.reshape(n, g * g, a)
-    onehot_sum = np.zeros((g * g, 2 * ng - 1))
-    onehot_sum[np.arange(g * g), sum_idx] = 1.0
-    onehot_dif = np.zeros((g * g, ng))
-    onehot_dif[np.arange(g * g), dif_idx] = 1.0
-    p_add = np.einsum("nqa,qk->nka", flat, onehot_sum, optimize=True)  # (n, 2Ng-1, A)
-    p_sub = np.einsum("nqa,qk->nka", flat, onehot_dif, optimize=True)  # (n, Ng, A)
-    ksum = np.arange(2, 2 * ng + 1, dtype=np.float64)[None, :, None]
-    kdiff = np.arange(0, ng, dtype=np.float64)[None, :, None]
-    mx = px[:, :, 0, :]  # (n, G, A)
-    my = py[:, 0, :, :]
-    dev_x = gv[None, :, None] - ux[:, 0]  # (n, G, A): i - mu_x
-    dev_y = gv[None, :, None] - uy[:, 0]
+        by_angle = np.tensordot(w, by_angle, axes=(0, 0))[None]
+    n_a, n, g, _ = by_angle.shape
+    flat = by_angle.reshape(n_a * n, g, g)  # matrix k: direction k // n, kernel k % n
+    m = glcm.CooccurrenceMatrix.from_dense(
+        flat, gray_levels, int(gray_levels.max()), glcm.PYRADIOMICS
+    )
 
-    def plogp(q: np.ndarray, inside: np.ndarray) -> np.ndarray:
-        """-sum q log2(inside + eps) over (i, j), the log taken where q > 0 only (q = 0
-        adds nothing)."""
-        lg = np.zeros(q.shape)
-        np.log2(inside + EPS, out=lg, where=q > 0)
-        return -np.sum(q * lg, axis=(1, 2))
+    def per_kernel(v: np.ndarray) -> np.ndarray:
+        return v.reshape(n_a, n).T  # (n, A)
 
-    cache: dict[str, np.ndarray] = {}
-
-    def hxy() -> np.ndarray:
-        if "hxy" not in cache:
-            cache["hxy"] = plogp(p, p)
-        return cache["hxy"]
-
-    out: dict[str, np.ndarray] = {}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for name in names:
-            if name == "Autocorrelation":
-                v = np.einsum("nqa,q->na", flat, np.outer(gv, gv).ravel(), optimize=True)
-            elif name in ("ClusterProminence", "ClusterShade", "ClusterTendency"):
-                k = {"ClusterProminence": 4, "ClusterShade": 3, "ClusterTendency": 2}[name]
-                # sum over (i, j) of p (i + j - mu_x - mu_y)^k, grouped by k = i + j
-                v = np.sum(p_add * (ksum - ux[:, 0] - uy[:, 0]) ** k, axis=1)
-            elif name == "Contrast":
-                v = np.sum(p_sub * kdiff**2, axis=1)
-            elif name == "Correlation":
-                sigx = np.sum(mx * dev_x**2, axis=1) ** 0.5
-                sigy = np.sum(my * dev_y**2, axis=1) ** 0.5
-                # sum_ij p (i - mu_x)(j - mu_y) = sum_i (i - mu_x) sum_j p_ij (j - mu_y)
-                inner = np.einsum("nija,nja->nia", p, dev_y, optimize=True)
-                corm = np.sum(dev_x * inner, axis=1)
-                v = corm / (sigx * sigy + EPS)
-                v[sigx * sigy == 0] = 1
-            elif name == "DifferenceAverage":
-                v = np.sum(kdiff * p_sub, axis=1)
-            elif name == "DifferenceEntropy":
-                v = -np.sum(p_sub * np.log2(p_sub + EPS), axis=1)
-            elif name == "DifferenceVariance":
-                avg = np.sum(kdiff * p_sub, axis=1, keepdims=True)
-                v = np.sum(p_sub * (kdiff - avg) ** 2, axis=1)
-            elif name == "JointEnergy":
-                v = np.einsum("nqa,nqa->na", flat, flat, optimize=True)
-            elif name == "JointEntropy":
-                v = hxy()
-            elif name in ("Imc1", "Imc2"):
-                pxy = px * py
-                if name == "Imc1":
-                    hx = -np.sum(mx * np.log2(mx + EPS), axis=1)
-                    hy = -np.sum(my * np.log2(my + EPS), axis=1)
-                    hxy1 = plogp(p, pxy)
-                    div = np.fmax(hx, hy)
-                    v = hxy() - hxy1
-                    nz = div != 0
-                    v[nz] /= div[nz]
-                    v[div == 0] = 0
-                else:
-                    hxy2 = plogp(pxy, pxy)
-                    v = (1 - np.e ** (-2 * (hxy2 - hxy()))) ** 0.5
-                    v[hxy2 == hxy()] = 0
-            elif name == "Idm":
-                v = np.sum(p_sub / (1 + kdiff**2), axis=1)
-            elif name == "Idmn":
-                v = np.sum(p_sub / (1 + kdiff**2 / ng**2), axis=1)
-            elif name == "Id":
-                v = np.sum(p_sub / (1 + kdiff), axis=1)
-            elif name == "Idn":
-                v = np.sum(p_sub / (1 + kdiff / ng), axis=1)
-            elif name == "InverseVariance":
-                v = np.sum(p_sub[:, 1:, :] / kdiff[:, 1:, :] ** 2, axis=1)
-            elif name == "MaximumProbability":
-                v = np.max(flat, axis=1)
-            elif name == "SumAverage":
-                v = np.sum(ksum * p_add, axis=1)
-            elif name == "SumEntropy":
-                v = -np.sum(p_add * np.log2(p_add + EPS), axis=1)
-            elif name == "SumSquares":
-                v = np.sum(mx * dev_x**2, axis=1)
-            elif name in ("JointAverage", "MCC"):
-                continue  # batch-sensitive: _glcm_finish
-            else:  # pragma: no cover - names come from the profile's table
-                raise ValueError(f"unknown glcm feature {name!r}")
-            out[name] = _nanmean_angles(np.where(nonempty, v, np.nan))
-    ux = np.where(nonempty[:, None, None, :], ux, np.nan)
+    plain = [x for x in names if x not in ("JointAverage", "MCC")]  # batch-sensitive
+    out = {k: _nanmean_angles(per_kernel(v)) for k, v in prof.glcm_features(m, plain).items()}
+    nonempty = per_kernel(~m.is_empty)
+    ux = np.where(nonempty, per_kernel(m.mu), np.nan)
     eig = None
     eig_complex = False
     if "MCC" in names and g >= 2:
-        eig, eig_complex = _q_eigenvalues(p, px, py, nonempty)
-    return out, _GlcmExtras(nonempty, ux[:, 0, 0, :], eig, eig_complex)
+        eig, eig_complex = _q_eigenvalues(flat, ~m.is_empty, n)
+    return out, _GlcmExtras(nonempty, ux, eig, eig_complex)
 
 
 def _nanmean_angles(v: np.ndarray) -> np.ndarray:
@@ -391,24 +295,20 @@ def _nanmean_angles(v: np.ndarray) -> np.ndarray:
         return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
 
 
-def _q_eigenvalues(
-    p: np.ndarray, px: np.ndarray, py: np.ndarray, nonempty: np.ndarray
-) -> tuple[np.ndarray, bool]:
-    """Eigenvalues of MCC's :math:`Q_{ij} = \\sum_k p_{ik} p_{jk} / (p_x(i) p_y(k) + \\epsilon)`
-    per kernel and direction, (n, A, G) complex (NaN where the direction is empty), and
-    whether NumPy would return them as complex numbers (some eigenvalue not real)."""
-    n, g, _, a = p.shape
-    pt = np.transpose(p, (0, 3, 1, 2))  # (n, A, G, G)
-    # D_ik = p_ik / (p_x(i) p_y(k) + eps); Q = D P^T
-    d = pt / (np.transpose(px, (0, 3, 1, 2)) * np.transpose(py, (0, 3, 1, 2)) + EPS)
-    q = np.matmul(d, np.swapaxes(pt, 2, 3))
-    eig = np.full((n, a, g), np.nan, dtype=np.complex128)
+def _q_eigenvalues(flat: np.ndarray, nonempty: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
+    """Eigenvalues of MCC's :math:`Q` (:func:`radiomix.features.glcm.q_eigenvalues`) of the
+    (direction, kernel) matrices ``flat`` (A * n, G, G), as (n, A, G) complex (NaN where the
+    direction is empty), and whether NumPy returns them as complex numbers (some
+    eigenvalue of the batch not real)."""
+    g = flat.shape[1]
+    eig = np.full((len(flat), g), np.nan, dtype=np.complex128)
     is_complex = False
     if nonempty.any():
-        w = np.linalg.eigvals(q[nonempty])
+        sel = flat[nonempty]
+        w = glcm.q_eigenvalues(sel / sel.sum(axis=(1, 2))[:, None, None], EPS)
         is_complex = bool(np.iscomplexobj(w))
         eig[nonempty] = w
-    return eig, is_complex
+    return eig.reshape(-1, n, g).transpose(1, 0, 2), is_complex
 
 
 def _glcm_finish(
