@@ -24,6 +24,8 @@ ESTIMATORS = [
     UnivariateFilter(test="anova", correction="none"),
     MRMR(k=3),
     MRMR(k=2, relevance="mi", redundancy="spearman", scheme="difference", random_state=0),
+    MRMR(k=3, relevance="r"),  # a numeric target (regression)
+    CorrelationFilter(keep="r"),
     BorutaSelector(n_estimators=10, max_iter=4, random_state=0),
     RobustnessFilter(),
     RobustnessFilter(

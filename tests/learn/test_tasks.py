@@ -113,6 +113,25 @@ def test_study_settings_know_the_task():
         load_study({"models": [{"name": "lr_ovr_mrmr", "grid": {"clf__estimator__c": [1]}}]})
 
 
+def test_selectors_for_a_numeric_target():
+    from radiomix.learn.selectors import MRMR, CorrelationFilter
+
+    rng = np.random.default_rng(0)
+    n = 200
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    y = 2 * a + b + 0.1 * rng.normal(size=n)
+    copy_a = a + 0.01 * rng.normal(size=n)  # a near-copy of the most relevant feature
+    X = np.column_stack([rng.normal(size=n), copy_a, a, b, rng.normal(size=n)])
+    m = MRMR(k=2, relevance="r").fit(X, y)
+    # relevance |r|: a (0.89) first; its near-copy then scores about 0 and b wins
+    assert m.relevance_[2] == pytest.approx(abs(np.corrcoef(a, y)[0, 1]))
+    assert m.ranking_[0] in (1, 2) and m.ranking_[1] == 3  # b, not the near-copy
+    f = CorrelationFilter(threshold=0.9, keep="r").fit(X, y)
+    kept = np.flatnonzero(f.get_support()).tolist()
+    assert 3 in kept and len({1, 2} & set(kept)) == 1  # one of the pair, the more relevant
+    assert f.relevance_[{1, 2}.intersection(kept).pop()] == f.relevance_[[1, 2]].max()
+
+
 # ------------------------------------------------------------------ metrics
 
 
