@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import pickle
 import sys
 import warnings
 
@@ -424,6 +425,24 @@ def test_excluded_features_pass_through():
     # the other features are harmonised as without the excluded ones
     alone = ComBat(batch="site").fit_transform(df[["f02", "f03", "site"]])
     np.testing.assert_allclose(out[["f02", "f03"]].to_numpy(), alone, rtol=1e-12)
+
+
+def test_tiny_and_empty_features():
+    df, _ = four_sites(seed=2, n_per_site=20, p=4, signal=0.0)
+    df["tiny"] = df["f00"] * 1e-9  # small units are not "constant"
+    df["empty"] = np.nan
+    model = ComBat(batch="site").set_output(transform="pandas")
+    out = model.fit_transform(df)
+    assert model.passthrough_features_ == ["empty"]
+    assert out["empty"].isna().all()
+    np.testing.assert_allclose(out["tiny"] * 1e9, out["f00"], rtol=1e-6)
+
+
+def test_pickle_round_trip():
+    df, _ = four_sites(seed=2, n_per_site=20, p=4, signal=0.0)
+    model = ComBat(batch="site").fit(df)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.transform(df), model.transform(df))
 
 
 def test_bad_inputs_are_named():

@@ -452,11 +452,12 @@ class ComBat(TransformerMixin, BaseEstimator):
             grand = np.nansum(np.where(n_obs > 0, n_obs * coef[:k], 0.0), axis=0) / tot
             resid = np.where(obs, Y - D @ np.nan_to_num(coef), 0.0)
             var = (resid * resid).sum(axis=0) / tot
-        scale = np.maximum(np.nanmax(np.abs(np.where(obs, Y, np.nan)), axis=0, initial=0), 1.0)
+        # relative to the feature's magnitude: radiomic features range from 1e-6 to 1e9
+        magnitude = np.where(obs, np.abs(Y), 0.0).max(axis=0)
         excluded = np.array(
             [any(fnmatch.fnmatchcase(str(c), pat) for pat in self.exclude) for c in features]
         )
-        varies = (tot >= 2) & (var > (1e-10 * scale) ** 2)
+        varies = (tot >= 2) & (var > 0) & (var > (1e-12 * magnitude) ** 2)
         active = varies & ~excluded
         beta = coef[k:]
 
