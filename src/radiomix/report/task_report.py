@@ -16,8 +16,12 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from radiomix._outputs import atomic_write_text
 from radiomix.errors import ModelBundleError
@@ -27,7 +31,7 @@ from radiomix.report import plots, task_plots
 if TYPE_CHECKING:
     from radiomix.report.html import RunData
 
-__all__ = ["METRIC_LABELS", "build_task_report", "task_findings"]
+__all__ = ["METRIC_LABELS", "VIEWS", "TaskView", "build_task_report", "task_findings"]
 
 METRIC_LABELS = {
     "multiclass": (
@@ -49,6 +53,89 @@ METRIC_LABELS = {
         ("calibration_slope", "calibration slope"),
     ),
 }
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """How the report shows one task: its metrics table, figures and sentences.
+
+    A new task (survival) adds one entry to :data:`VIEWS`.
+    """
+
+    metrics: tuple[tuple[str, str], ...]
+    figures: Callable[[pd.DataFrame, str, list[Any]], list[tuple[str, Any, str]]]
+    section: str
+    stratified: str
+    leak_level: float
+    describe: Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], str]
+    warn: Callable[[Mapping[str, Any]], str | None] = lambda pm: None
+
+
+def _regression_figures(med: pd.DataFrame, name: str, classes: list[Any]) -> list[Any]:
+    return [
+        (
+            "calibration",
+            task_plots.plot_regression_calibration(med, name),
+            (
+                "Calibration of the out-of-fold predictions (median repeat): observed against "
+                "predicted, with the means of ten quantile bins of the prediction and their "
+                "95% intervals, the least-squares recalibration line (ideal: intercept 0, "
+                "slope 1, the dotted diagonal) and, below, the residuals."
+            ),
+        )
+    ]
+
+
+def _multiclass_figures(med: pd.DataFrame, name: str, classes: list[Any]) -> list[Any]:
+    return [
+        (
+            "confusion",
+            task_plots.plot_confusion_multiclass(med, name, classes),
+            (
+                "Confusion matrix of the median repeat (each case called as its most "
+                "probable class; counts and row percentages: the diagonal is each class's "
+                "sensitivity)."
+            ),
+        ),
+        (
+            "roc",
+            task_plots.plot_ovr_roc(med, name, classes),
+            "One-vs-rest ROC curve of every class (median repeat, out-of-fold probabilities).",
+        ),
+    ]
+
+
+def _describe_multiclass(
+    label: Mapping[str, Any], pm: Mapping[str, Any], study: Mapping[str, Any]
+) -> str:
+    classes = ", ".join(html.escape(str(c)) for c in label.get("classes", []))
+    counts = ", ".join(str(c) for c in pm.get("class_counts") or [])
+    return (
+        f"Task: predict the class of <code>{html.escape(str(label.get('column')))}</code> "
+        f"among {len(label.get('classes', []))} classes ({classes}; {counts} cases) from "
+        f"{study.get('n_features')} features."
+    )
+
+
+def _describe_regression(
+    label: Mapping[str, Any], pm: Mapping[str, Any], study: Mapping[str, Any]
+) -> str:
+    return (
+        f"Task: predict the number <code>{html.escape(str(label.get('column')))}</code> "
+        f"(mean {_f(label.get('mean'), 3)}, SD {_f(label.get('sd'), 3)}, range "
+        f"{_f(label.get('min'), 3)} to {_f(label.get('max'), 3)}) from "
+        f"{study.get('n_features')} features, {study.get('n_cases')} cases."
+    )
+
+
+def _warn_regression(pm: Mapping[str, Any]) -> str | None:
+    slope = pm.get("calibration_slope")
+    if slope is not None and slope < 0.8:
+        return (
+            "Calibration slope below 0.8: the predictions are too spread (overfitting); "
+            "shrink them before reading them as values."
+        )
+    return None
 
 
 def _f(v: Any, digits: int = 3) -> str:
@@ -75,6 +162,28 @@ def _p(v: Any) -> str:
     return "< 0.001" if v < 0.001 else f"= {v:.3f}"
 
 
+VIEWS: dict[str, TaskView] = {
+    "multiclass": TaskView(
+        metrics=METRIC_LABELS["multiclass"],
+        figures=_multiclass_figures,
+        section="Classes",
+        stratified="by class",
+        leak_level=0.6,
+        describe=_describe_multiclass,
+    ),
+    "regression": TaskView(
+        metrics=METRIC_LABELS["regression"],
+        figures=_regression_figures,
+        section="Calibration",
+        stratified="by quantile bins of the outcome",
+        leak_level=0.1,
+        describe=_describe_regression,
+        warn=_warn_regression,
+    ),
+}
+"""The report's view of each task other than binary."""
+
+
 def task_findings(metrics: dict[str, Any]) -> list[str]:
     """What a multiclass or regression run found, in sentences (HTML)."""
     task = get_task(metrics["task"])
@@ -83,23 +192,8 @@ def task_findings(metrics: dict[str, Any]) -> list[str]:
     label = study.get("label", {})
     pm = metrics["primary"]
     name = html.escape(str(pm.get("model")))
-    out = []
-    if task.name == "multiclass":
-        classes = ", ".join(html.escape(str(c)) for c in label.get("classes", []))
-        counts = pm.get("class_counts") or []
-        out.append(
-            f"Task: predict the class of <code>{html.escape(str(label.get('column')))}</code> "
-            f"among {len(label.get('classes', []))} classes ({classes}; "
-            f"{', '.join(str(c) for c in counts)} cases) from {study.get('n_features')} "
-            "features."
-        )
-    else:
-        out.append(
-            f"Task: predict the number <code>{html.escape(str(label.get('column')))}</code> "
-            f"(mean {_f(label.get('mean'), 3)}, SD {_f(label.get('sd'), 3)}, range "
-            f"{_f(label.get('min'), 3)} to {_f(label.get('max'), 3)}) from "
-            f"{study.get('n_features')} features, {study.get('n_cases')} cases."
-        )
+    view = VIEWS[task.name]
+    out = [view.describe(label, pm, study)]
     ci = pm.get(f"{h}_ci") or [None, None]
     out.append(
         f"The primary model <b>{name}</b> reaches a {task.headline_label} of "
@@ -117,15 +211,11 @@ def task_findings(metrics: dict[str, Any]) -> list[str]:
             f"{_f(perm.get(h))} ({len(beaten)} permutations, p {_p(perm.get('p_value'))})."
         )
         better = better and reached == 0
-        if task.name == "multiclass" and (perm.get(h) or 0) > 0.6:
+        if (perm.get(h) or task.chance) > view.leak_level:
             out.append(
-                "<b>Warning:</b> the shuffled-label macro AUC is above 0.6: something outside "
-                "the folds looks at the labels (leakage)."
-            )
-        if task.name == "regression" and (perm.get(h) or 0) > 0.1:
-            out.append(
-                "<b>Warning:</b> the shuffled-outcome R² is above 0.1: something outside the "
-                "folds looks at the outcome (leakage)."
+                f"<b>Warning:</b> the shuffled-label {task.headline_label} is above "
+                f"{view.leak_level:g}: something outside the folds looks at the labels "
+                "(leakage)."
             )
     out.append(
         "The model predicts better than chance: its interval excludes "
@@ -171,27 +261,11 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
     def add(name: str, fig: Any, caption: str) -> None:
         images[name] = (plots.save_png(fig, fig_dir / f"{name}.png"), caption)
 
-    if task.name == "regression":
-        add(
-            "calibration",
-            task_plots.plot_regression_calibration(med, primary),
-            "Calibration of the out-of-fold predictions (median repeat): observed against "
-            "predicted, with the means of ten quantile bins of the prediction and their 95% "
-            "intervals, the least-squares recalibration line (ideal: intercept 0, slope 1, "
-            "the dotted diagonal) and, below, the residuals.",
-        )
-    else:
-        add(
-            "confusion",
-            task_plots.plot_confusion_multiclass(med, primary, classes),
-            "Confusion matrix of the median repeat (each case called as its most probable "
-            "class; counts and row percentages: the diagonal is each class's sensitivity).",
-        )
-        add(
-            "roc",
-            task_plots.plot_ovr_roc(med, primary, classes),
-            "One-vs-rest ROC curve of every class (median repeat, out-of-fold probabilities).",
-        )
+    view = VIEWS[task.name]
+    figure_names = []
+    for fig_name, fig, caption in view.figures(med, primary, classes):
+        add(fig_name, fig, caption)
+        figure_names.append(fig_name)
     add(
         "selection",
         plots.plot_selection(run.selection, primary),
@@ -247,8 +321,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         (
             "validation",
             f"{_f(study.get('repeats'))} repeats x {_f(study.get('outer_folds'))} outer folds "
-            f"x {_f(study.get('inner_folds'))} inner folds, stratified "
-            + ("by class" if task.name == "multiclass" else "by quantile bins of the outcome"),
+            f"x {_f(study.get('inner_folds'))} inner folds, stratified " + view.stratified,
         ),
         (
             "confidence intervals",
@@ -268,7 +341,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
             ),
         )
     parts.append("<h2>Cohort and design</h2>" + _table(["", ""], cohort))
-    rows = [[lab, _ci(pm, key)] for key, lab in METRIC_LABELS[task.name]]
+    rows = [[lab, _ci(pm, key)] for key, lab in view.metrics]
     rows.append(
         [
             f"{task.headline_label} per outer fold, mean (SD)",
@@ -299,16 +372,13 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
             "<h3 id='per-class'>Per class</h3>"
             + _table(["class", "cases", "sensitivity [95% CI]", "one-vs-rest AUC [95% CI]"], crow)
         )
-    slope = pm.get("calibration_slope")
-    if task.name == "regression" and slope is not None and slope < 0.8:
-        parts.append(
-            "<p class='warn'>Calibration slope below 0.8: the predictions are too spread "
-            "(overfitting); shrink them before reading them as values.</p>"
-        )
-    figs = ("calibration",) if task.name == "regression" else ("confusion", "roc")
+    warning = view.warn(pm)
+    if warning:
+        parts.append(f"<p class='warn'>{warning}</p>")
     parts.append(
-        "<h2>" + ("Calibration" if task.name == "regression" else "Classes") + "</h2>"
-        "<div class='figs'>" + "".join(_img(k, *images[k]) for k in figs if k in images) + "</div>"
+        f"<h2>{view.section}</h2><div class='figs'>"
+        + "".join(_img(k, *images[k]) for k in figure_names)
+        + "</div>"
     )
     parts.append(
         "<h2>Feature selection</h2><div class='figs'>"
@@ -316,8 +386,8 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         + "</div>"
     )
     comp = m.get("comparison", {})
-    keys = [k for k, _ in METRIC_LABELS[task.name]][:4]
-    labels = dict(METRIC_LABELS[task.name])
+    keys = [k for k, _ in view.metrics][:4]
+    labels = dict(view.metrics)
     mrow = []
     for name, mm in models.items():
         c = comp.get(name, {})
