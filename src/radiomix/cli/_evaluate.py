@@ -70,11 +70,11 @@ def run(args: argparse.Namespace) -> int:
         task = get_task(m["task"])
         h = task.headline
         for name, s in m["models"].items():
-            lo, hi = s[f"{h}_ci"]
-            print(
-                f"{name}: {task.headline_label} {s[h]:.3f} [{lo:.3f}, {hi:.3f}] "
-                f"({s['n_cases']} cases)"
+            v, lo, hi = (
+                "-" if x is None else f"{x:.3f}"
+                for x in (s.get(h), *(s.get(f"{h}_ci") or [None, None]))
             )
+            print(f"{name}: {task.headline_label} {v} [{lo}, {hi}]{task.details(s)}")
         print(f"written to {m.get('written_to')}")
         return 0
     for name, s in m["models"].items():

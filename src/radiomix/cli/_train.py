@@ -134,27 +134,16 @@ def _print_task(metrics: dict[str, Any], out: str) -> None:
 
     def fmt(m: dict[str, Any]) -> str:
         ci = m.get(f"{h}_ci") or [None, None]
-        lo, hi = (f"{v:.3f}" if v is not None else "-" for v in ci)
-        return f"{m['model']}: {task.headline_label} {m[h]:.3f} [{lo}, {hi}]"
+        v, lo, hi = (f"{x:.3f}" if x is not None else "-" for x in (m.get(h), *ci))
+        return f"{m['model']}: {task.headline_label} {v} [{lo}, {hi}]"
 
     m = metrics["primary"]
-    if task.name == "regression":
-        extra = f", MAE {m['mae']:.3g}, RMSE {m['rmse']:.3g} ({m['n_cases']} cases)"
-    else:
-        sens = ", ".join(
-            f"{c} {v['sensitivity']:.2f}" for c, v in (m.get("per_class") or {}).items()
-        )
-        extra = (
-            f", micro AUC {m['micro_auc']:.3f}, accuracy {m['accuracy']:.3f}, sensitivity "
-            f"per class: {sens} ({m['n_cases']} cases)"
-        )
-    print(fmt(m) + extra)
+    print(fmt(m) + task.details(m))
     for name, s in metrics["models"].items():
         if name != m["model"]:
             print(fmt(s))
     perm = metrics.get("permutation")
     if perm:
-        print(
-            f"permutation check: null {task.headline_label} {perm[h]:.3f}, p = {perm['p_value']:.3g}"
-        )
+        null = "-" if perm.get(h) is None else f"{perm[h]:.3f}"
+        print(f"permutation check: null {task.headline_label} {null}, p = {perm['p_value']:.3g}")
     print(f"run directory: {out} (radiomix report {out} writes the HTML report)")

@@ -190,6 +190,10 @@ class Task:
         """Metrics (median over repeats) with bootstrap CIs of ``outputs`` (R, n[, K])."""
         raise NotImplementedError
 
+    def details(self, summary: Mapping[str, Any]) -> str:
+        """What the command line adds after the headline of a summary (one line)."""
+        return f" ({summary.get('n_cases')} cases)"
+
 
 class BinaryTask(Task):
     """Two classes: the original radiomix task (its engine is :mod:`~radiomix.learn.study`)."""
@@ -265,6 +269,9 @@ class MulticlassTask(Task):
 
     def n_outputs(self, y: np.ndarray) -> int:
         return int(np.max(y)) + 1
+
+    def details(self, summary: Mapping[str, Any]) -> str:
+        return _multiclass_details(summary)
 
     def output(self, estimator: Any, X: Any, n_outputs: int) -> np.ndarray:
         proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
@@ -351,6 +358,25 @@ class MulticlassTask(Task):
         return out
 
 
+def _num(v: Any, spec: str) -> str:
+    """A number for a message ('-' for a missing or undefined one)."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    return format(v, spec)
+
+
+def _multiclass_details(summary: Mapping[str, Any]) -> str:
+    sens = ", ".join(
+        f"{c} {_num(v.get('sensitivity'), '.2f')}"
+        for c, v in (summary.get("per_class") or {}).items()
+    )
+    return (
+        f", micro AUC {_num(summary.get('micro_auc'), '.3f')}, accuracy "
+        f"{_num(summary.get('accuracy'), '.3f')}, sensitivity per class: {sens} "
+        f"({summary.get('n_cases')} cases)"
+    )
+
+
 class RegressionTask(Task):
     """A numeric outcome: the predicted value."""
 
@@ -402,6 +428,13 @@ class RegressionTask(Task):
 
     def score(self, y: np.ndarray, out: np.ndarray) -> float:
         return r2_score(y, out)
+
+    def details(self, summary: Mapping[str, Any]) -> str:
+        return (
+            f", MAE {_num(summary.get('mae'), '.3g')}, RMSE {_num(summary.get('rmse'), '.3g')}, "
+            f"calibration slope {_num(summary.get('calibration_slope'), '.2f')} "
+            f"({summary.get('n_cases')} cases)"
+        )
 
     def strata(self, y: np.ndarray) -> np.ndarray:
         """Quantile bins of the outcome (ranks, so ties and skew do no harm)."""
