@@ -49,8 +49,8 @@ def test_hand_computed_checkerboard():
     levels = np.array([[[1, 2], [2, 1]]])
     valid, delta = ngtdm.neighbourhood_differences(levels, 1, two_d=True)
     m = ngtdm.build_matrix(levels, valid, delta, 2)
-    np.testing.assert_allclose(m.n, [2, 2])
-    np.testing.assert_allclose(m.s, [4 / 3, 4 / 3])
+    np.testing.assert_allclose(m.n[0], [2, 2])
+    np.testing.assert_allclose(m.s[0], [4 / 3, 4 / 3])
     expected = {
         "coarseness": 0.75,  # 1 / (0.5 * 4/3 + 0.5 * 4/3)
         "contrast": 1 / 6,  # 1/(2*1) * (2 * 0.25 * 1) * (8/3) / 4

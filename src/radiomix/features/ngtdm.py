@@ -40,66 +40,112 @@ COARSENESS_CAP = 1.0e6
 
 @dataclass(frozen=True, eq=False)
 class NGTDMatrix:
-    """An NGTDM: voxel counts ``n`` and difference sums ``s`` per grey level 1..N_g.
+    """A batch of NGTDMs: voxel counts ``n`` (B, G) and difference sums ``s`` (B, G) of the
+    grey levels ``i`` (G,).
 
-    Shared intermediates are computed once, on first use.
+    ``coarseness_floor``: coarseness is :data:`COARSENESS_CAP` when
+    :math:`\\sum_i p_i s_i` is at most this (IBSI: :math:`10^{-6}`, so the value never
+    exceeds the cap; PyRadiomics: 0, only when the sum vanishes). Every formula returns one
+    value per matrix, (B,), NaN for a matrix without voxels. Shared intermediates are
+    computed once, on first use.
     """
 
-    n: np.ndarray  # float64, (N_g,)
-    s: np.ndarray  # float64, (N_g,)
+    n: np.ndarray
+    s: np.ndarray
+    i: np.ndarray
+    coarseness_floor: float = 1.0 / COARSENESS_CAP
 
     @classmethod
-    def empty(cls, n_levels: int) -> NGTDMatrix:
-        return cls(np.zeros(n_levels), np.zeros(n_levels))
+    def empty(cls, n_levels: int = 1) -> NGTDMatrix:
+        return cls.from_dense(np.zeros((1, n_levels)), np.zeros((1, n_levels)), n_levels)
 
-    def __add__(self, other: NGTDMatrix) -> NGTDMatrix:
-        return NGTDMatrix(self.n + other.n, self.s + other.s)
+    @classmethod
+    def from_dense(
+        cls,
+        n: np.ndarray,
+        s: np.ndarray,
+        levels: np.ndarray | int,
+        coarseness_floor: float = 1.0 / COARSENESS_CAP,
+    ) -> NGTDMatrix:
+        """Matrices from per-level counts and sums (B, G); ``levels`` the grey level of
+        each column (an int N_g: levels 1..N_g). Levels with no voxel in any matrix of the
+        batch are dropped."""
+        if isinstance(levels, int | np.integer):
+            levels = np.arange(1, int(levels) + 1)
+        n = np.asarray(n, dtype=np.float64)
+        keep = n.any(axis=0)
+        return cls(
+            n[:, keep],
+            np.asarray(s, dtype=np.float64)[:, keep],
+            np.asarray(levels, dtype=np.float64)[keep],
+            coarseness_floor,
+        )
+
+    @classmethod
+    def merged(cls, matrices: Sequence[NGTDMatrix]) -> NGTDMatrix:
+        """One matrix: the sum of every matrix (counts and sums added by grey level)."""
+        if not matrices:
+            return cls.empty()
+        levels = np.unique(np.concatenate([m.i for m in matrices]))
+        n = np.zeros((1, levels.size))
+        s = np.zeros((1, levels.size))
+        for m in matrices:
+            pos = np.searchsorted(levels, m.i)
+            np.add.at(n[0], pos, m.n.sum(axis=0))
+            np.add.at(s[0], pos, m.s.sum(axis=0))
+        return cls(n, s, levels, matrices[0].coarseness_floor)
 
     @cached_property
-    def n_vc(self) -> float:
-        """Number of voxels with at least one neighbour in the ROI."""
-        return float(self.n.sum())
+    def n_vc(self) -> np.ndarray:
+        """Number of voxels counted, (B,)."""
+        return self.n.sum(axis=1)
 
     @cached_property
-    def is_empty(self) -> bool:
+    def is_empty(self) -> np.ndarray:
         return self.n_vc == 0
 
     @cached_property
-    def present(self) -> np.ndarray:
-        """Indices of the grey levels with :math:`p_i > 0`."""
-        return np.flatnonzero(self.n > 0)
-
-    @cached_property
-    def n_gp(self) -> int:
-        return int(self.present.size)
-
-    @cached_property
-    def i(self) -> np.ndarray:
-        """Grey levels with :math:`p_i > 0`."""
-        return (self.present + 1).astype(np.float64)
-
-    @cached_property
     def p(self) -> np.ndarray:
-        """:math:`p_i` of the grey levels with :math:`p_i > 0`."""
-        return self.n[self.present] / self.n_vc
+        """:math:`p_i`, (B, G) (NaN rows for empty matrices)."""
+        with np.errstate(invalid="ignore"):
+            return self.n / self.n_vc[:, None]
 
     @cached_property
-    def s_present(self) -> np.ndarray:
-        return self.s[self.present]
+    def present(self) -> np.ndarray:
+        """:math:`p_i > 0`, (B, G)."""
+        return self.n > 0
 
     @cached_property
-    def s_total(self) -> float:
-        return float(self.s.sum())
+    def pairs(self) -> np.ndarray:
+        """Pairs of grey levels both present, (B, G, G)."""
+        return self.present[:, :, None] & self.present[:, None, :]
 
     @cached_property
-    def ps_sum(self) -> float:
-        """:math:`\\sum_i p_i s_i`."""
-        return float(np.dot(self.p, self.s_present))
+    def n_gp(self) -> np.ndarray:
+        """:math:`N_{g,p}`, (B,)."""
+        return self.present.sum(axis=1)
+
+    @cached_property
+    def s_total(self) -> np.ndarray:
+        return self.s.sum(axis=1)
+
+    @cached_property
+    def ps_sum(self) -> np.ndarray:
+        """:math:`\\sum_i p_i s_i`, (B,)."""
+        return np.sum(np.where(self.present, self.p * self.s, 0.0), axis=1)
 
     @cached_property
     def diff(self) -> np.ndarray:
-        """:math:`i - j` over pairs of present grey levels."""
+        """:math:`i - j` over pairs of grey levels, (G, G)."""
         return self.i[:, None] - self.i[None, :]
+
+    @cached_property
+    def _p0(self) -> np.ndarray:
+        """:math:`p_i` with 0 for the levels absent (and for empty matrices)."""
+        return np.where(self.present, self.p, 0.0)
+
+    def _valid(self, values: np.ndarray) -> np.ndarray:
+        return np.where(self.is_empty, np.nan, values)
 
 
 def build_matrix(
@@ -120,7 +166,7 @@ def build_matrix(
     g = levels[valid]
     n = np.bincount(g, minlength=n_levels + 1)[1 : n_levels + 1].astype(np.float64)
     s = np.bincount(g, weights=delta[valid], minlength=n_levels + 1)[1 : n_levels + 1]
-    return NGTDMatrix(n, np.asarray(s, dtype=np.float64))
+    return NGTDMatrix.from_dense(n[None], s[None], n_levels)
 
 
 def neighbourhood_differences(
@@ -143,7 +189,7 @@ def neighbourhood_differences(
 # --------------------------------------------------------------------------- formulas
 
 
-def coarseness(m: NGTDMatrix) -> float:
+def coarseness(m: NGTDMatrix) -> np.ndarray:
     """Coarseness (IBSI QCDE).
 
     .. math::
@@ -153,14 +199,12 @@ def coarseness(m: NGTDMatrix) -> float:
     As in IBSI, the value is capped at :math:`10^6` (which it takes when
     :math:`\\sum_i p_i s_i = 0`, e.g. a single grey level).
     """
-    if m.is_empty:
-        return float("nan")
-    if m.ps_sum <= 1.0 / COARSENESS_CAP:
-        return COARSENESS_CAP
-    return 1.0 / m.ps_sum
+    with np.errstate(divide="ignore"):
+        inv = 1.0 / m.ps_sum
+    return m._valid(np.where(m.ps_sum <= m.coarseness_floor, COARSENESS_CAP, inv))
 
 
-def contrast(m: NGTDMatrix) -> float:
+def contrast(m: NGTDMatrix) -> np.ndarray:
     """Contrast (IBSI 65HE).
 
     .. math::
@@ -171,16 +215,15 @@ def contrast(m: NGTDMatrix) -> float:
 
     0 when only one grey level is present.
     """
-    if m.is_empty:
-        return float("nan")
-    if m.n_gp < 2:
-        return 0.0
-    pp = np.outer(m.p, m.p)
-    term = float(np.sum(pp * m.diff**2)) / (m.n_gp * (m.n_gp - 1))
-    return term * m.s_total / m.n_vc
+    pp = m._p0[:, :, None] * m._p0[:, None, :]
+    term = np.sum(pp * m.diff**2, axis=(1, 2))
+    div = m.n_gp * (m.n_gp - 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = term / div * m.s_total / m.n_vc
+    return m._valid(np.where(div > 0, out, 0.0))
 
 
-def busyness(m: NGTDMatrix) -> float:
+def busyness(m: NGTDMatrix) -> np.ndarray:
     """Busyness (IBSI NQ30).
 
     .. math::
@@ -190,16 +233,14 @@ def busyness(m: NGTDMatrix) -> float:
 
     0 when the denominator is 0 (a single grey level), as in IBSI.
     """
-    if m.is_empty:
-        return float("nan")
-    ip = m.i * m.p
-    denom = float(np.sum(np.abs(ip[:, None] - ip[None, :])))
-    if m.n_gp < 2 or denom == 0.0:
-        return 0.0
-    return m.ps_sum / denom
+    ip = m.i[None, :] * m._p0
+    denom = np.sum(np.where(m.pairs, np.abs(ip[:, :, None] - ip[:, None, :]), 0.0), axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = m.ps_sum / denom
+    return m._valid(np.where((m.n_gp >= 2) & (denom != 0), out, 0.0))
 
 
-def complexity(m: NGTDMatrix) -> float:
+def complexity(m: NGTDMatrix) -> np.ndarray:
     """Complexity (IBSI HDEZ).
 
     .. math::
@@ -207,14 +248,16 @@ def complexity(m: NGTDMatrix) -> float:
         F_{ngt.complexity} = \\frac{1}{N_{v,c}} \\sum_{i}\\sum_{j} |i-j|
         \\frac{p_i s_i + p_j s_j}{p_i + p_j}, \\quad p_i > 0,\\ p_j > 0
     """
-    if m.is_empty:
-        return float("nan")
-    ps = m.p * m.s_present
-    ratio = (ps[:, None] + ps[None, :]) / (m.p[:, None] + m.p[None, :])
-    return float(np.sum(np.abs(m.diff) * ratio)) / m.n_vc
+    ps = m._p0 * m.s
+    den = m._p0[:, :, None] + m._p0[:, None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (ps[:, :, None] + ps[:, None, :]) / den
+    total = np.sum(np.where(m.pairs, np.abs(m.diff) * ratio, 0.0), axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return m._valid(total / m.n_vc)
 
 
-def strength(m: NGTDMatrix) -> float:
+def strength(m: NGTDMatrix) -> np.ndarray:
     """Strength (IBSI 1X9X).
 
     .. math::
@@ -224,15 +267,14 @@ def strength(m: NGTDMatrix) -> float:
 
     0 when :math:`\\sum_i s_i = 0`, as in IBSI.
     """
-    if m.is_empty:
-        return float("nan")
-    if m.s_total == 0.0:
-        return 0.0
-    num = float(np.sum((m.p[:, None] + m.p[None, :]) * m.diff**2))
-    return num / m.s_total
+    pp = m._p0[:, :, None] + m._p0[:, None, :]
+    num = np.sum(np.where(m.pairs, pp * m.diff**2, 0.0), axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / m.s_total
+    return m._valid(np.where(m.s_total != 0, out, 0.0))
 
 
-def _spec(name: str, code: str, fn: Callable[[NGTDMatrix], float]) -> FeatureSpec:
+def _spec(name: str, code: str, fn: Callable[[NGTDMatrix], np.ndarray]) -> FeatureSpec:
     return FeatureSpec(
         name=name, family="ngtdm", ibsi_code=code, ibsi_tag=f"ngt_{name}", compute=fn
     )
@@ -248,8 +290,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
 
 
 def evaluate(m: NGTDMatrix) -> dict[str, float]:
-    """All features of one matrix, by name (NaN for an empty matrix)."""
-    return {spec.name: float(spec.compute(m)) for spec in FEATURES}
+    """All features of a batch of one matrix, by name (NaN for an empty matrix)."""
+    return {spec.name: float(spec.compute(m)[0]) for spec in FEATURES}
 
 
 # --------------------------------------------------------------------------- entry point
@@ -297,13 +339,7 @@ def compute(
             return build_matrix(part, valid[z : z + 1], delta[z : z + 1], n_levels)
         return build_matrix(part, valid, delta, n_levels)
 
-    def merge(ms: list[NGTDMatrix]) -> NGTDMatrix:
-        out = NGTDMatrix.empty(n_levels)
-        for m in ms:
-            out = out + m
-        return out
-
-    results = aggregate_zone(lv, spatial, build, merge, evaluate) if lv.size else {}
+    results = aggregate_zone(lv, spatial, build, NGTDMatrix.merged, evaluate) if lv.size else {}
     nan = evaluate(NGTDMatrix.empty(n_levels))
     qualifier = f"d{distance}" if distance != 1 else ""
     out: list[FeatureValue] = []

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from radiomix.features import glcm, glrlm, glszm, ngldm
+from radiomix.features import glcm, glrlm, glszm, ngldm, ngtdm
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_numpy import zone_level_sizes
 from radiomix.features._marching_cubes_table import triangle_table
@@ -1043,52 +1043,45 @@ def _gldm(
     return {k: float(v[0]) for k, v in zone_features("gldm", m, names).items()}
 
 
+#: PyRadiomics' NGTDM features and the one-engine formula of each
+#: (:mod:`radiomix.features.ngtdm`, coarseness capped only where :math:`\\sum p_i s_i = 0`)
+NGTDM_FORMULAS: dict[str, Callable[[ngtdm.NGTDMatrix], np.ndarray]] = {
+    "Busyness": ngtdm.busyness,
+    "Coarseness": ngtdm.coarseness,
+    "Complexity": ngtdm.complexity,
+    "Contrast": ngtdm.contrast,
+    "Strength": ngtdm.strength,
+}
+
+
+def ngtdm_matrix(n: np.ndarray, s: np.ndarray, levels: np.ndarray) -> ngtdm.NGTDMatrix:
+    """PyRadiomics' NGTDMs from per-level voxel counts and difference sums (B, G): every ROI
+    voxel counts in :math:`n_i`, those without neighbours with :math:`s_i` unchanged."""
+    return ngtdm.NGTDMatrix.from_dense(n, s, levels, coarseness_floor=0.0)
+
+
+def ngtdm_features(m: ngtdm.NGTDMatrix, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """PyRadiomics' NGTDM ``names`` on a batch of matrices, one value each."""
+    return {n: NGTDM_FORMULAS[n](m) for n in names}
+
+
 def _ngtdm(
-    levels: np.ndarray, present: np.ndarray, opts: PyradiomicsTextureOptions
+    levels: np.ndarray,
+    present: np.ndarray,
+    opts: PyradiomicsTextureOptions,
+    names: Sequence[str],
 ) -> dict[str, float]:
     """PyRadiomics' NGTDM features: :math:`s_i = \\sum |i - \\bar{A}_i|` over the voxels of
     grey level :math:`i` that have ROI neighbours (:math:`\\bar{A}` their mean),
-    :math:`p_i = n_i / N_{v,p}` over every ROI voxel; Coarseness
-    :math:`1/\\sum p_i s_i` (1e6 when 0), Contrast, Busyness, Complexity, Strength as in
-    PyRadiomics (zero where their denominator vanishes)."""
+    :math:`p_i = n_i / N_{v,p}` over every ROI voxel; the IBSI formulas otherwise."""
     c, tot = _neighbour_sums(levels, opts, alpha=None)  # per ROI voxel
     lv = levels[levels > 0]
     diff = np.where(c > 0, np.abs(lv - tot / np.maximum(c, 1)), 0.0)
     ng = int(present.max())
     n_i = np.bincount(lv, minlength=ng + 1)[present].astype(np.float64)
     s_i = np.bincount(lv, weights=diff, minlength=ng + 1)[present]
-    nvp = n_i.sum()
-    p = n_i / nvp
-    iv = present.astype(np.float64)
-    ngp = float(np.count_nonzero(n_i))
-    psi = p * s_i
-    sum_coarse = float(np.sum(psi))
-    coarse = 1.0 / sum_coarse if sum_coarse != 0 else 1e6
-    div = ngp * (ngp - 1)
-    contrast = (
-        float(np.sum(p[:, None] * p[None, :] * (iv[:, None] - iv[None, :]) ** 2))
-        * float(np.sum(s_i))
-        / nvp
-    )
-    contrast = contrast / div if div != 0 else 0.0
-    ipi = iv * p
-    absdiff = float(np.sum(np.abs(ipi[:, None] - ipi[None, :])))
-    busy = sum_coarse / absdiff if absdiff != 0 else 0.0
-    divisor = p[:, None] + p[None, :]
-    divisor[divisor == 0] = 1
-    complexity = float(
-        np.sum(np.abs(iv[:, None] - iv[None, :]) * (psi[:, None] + psi[None, :]) / divisor) / nvp
-    )
-    ssum = float(np.sum(s_i))
-    strength = float(np.sum((p[:, None] + p[None, :]) * (iv[:, None] - iv[None, :]) ** 2))
-    strength = strength / ssum if ssum != 0 else 0.0
-    return {
-        "Busyness": busy,
-        "Coarseness": coarse,
-        "Complexity": complexity,
-        "Contrast": contrast,
-        "Strength": strength,
-    }
+    m = ngtdm_matrix(n_i[None], s_i[None], present)
+    return {k: float(v[0]) for k, v in ngtdm_features(m, names).items()}
 
 
 # --------------------------------------------------------------------------- registry
@@ -1099,6 +1092,8 @@ def _formula(cls: str, name: str) -> Callable[..., Any]:
     folded into the engine, else the class function."""
     if cls == "glcm":
         return GLCM_FORMULAS[name]
+    if cls == "ngtdm":
+        return NGTDM_FORMULAS[name]
     if cls in ZONE_FORMULAS:
         return zone_formula(cls, name)
     return _doc_fn(cls)
@@ -1108,7 +1103,6 @@ def _doc_fn(cls: str) -> Callable[..., Any]:
     table: dict[str, Callable[..., Any]] = {
         "firstorder": _firstorder,
         "shape": _shape,
-        "ngtdm": _ngtdm,
         "shape2D": shape2d_features,
     }
     return table[cls]
@@ -1195,6 +1189,6 @@ def compute_class(
         elif cls == "gldm":
             res = _gldm(levels, present, options, wanted)
         else:
-            res = _ngtdm(levels, present, options)
+            res = _ngtdm(levels, present, options, wanted)
     specs = {s.name: s for s in FEATURES[cls]}
     return [FeatureValue(specs[n], float(res[n])) for n in wanted]

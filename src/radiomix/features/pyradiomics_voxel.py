@@ -394,46 +394,11 @@ def gldm_batch(
 def ngtdm_batch(
     counts: np.ndarray, gray_levels: np.ndarray, names: Sequence[str]
 ) -> dict[str, np.ndarray]:
-    """NGTDM features of kernels from (n, G, 2) = (:math:`n_i`, :math:`s_i`): as
-    :func:`pyradiomics_profile._ngtdm` on each kernel's grey levels (pairs with a level absent
-    from the kernel left out, as PyRadiomics' ``p_zero`` does)."""
-    n_i = counts[:, :, 0]
-    s_i = counts[:, :, 1]
-    nvp = n_i.sum(axis=1)
-    p = n_i / nvp[:, None]
-    iv = gray_levels.astype(np.float64)[None, :]
-    present = p > 0
-    both = present[:, :, None] & present[:, None, :]
-    ngp = present.sum(axis=1).astype(np.float64)
-    d2 = (iv[:, :, None] - iv[:, None, :]) ** 2
-    out: dict[str, np.ndarray] = {}
-    for name in names:
-        if name == "Coarseness":
-            sc = np.sum(p * s_i, axis=1)
-            v = np.where(sc != 0, 1.0 / np.where(sc != 0, sc, 1.0), 1e6)
-        elif name == "Contrast":
-            div = ngp * (ngp - 1)
-            c = np.sum(p[:, :, None] * p[:, None, :] * d2, axis=(1, 2)) * np.sum(s_i, axis=1) / nvp
-            v = np.where(div != 0, c / np.where(div != 0, div, 1.0), 0.0)
-        elif name == "Busyness":
-            ipi = iv * p
-            absdiff = np.sum(np.abs(ipi[:, :, None] - ipi[:, None, :]) * both, axis=(1, 2))
-            b = np.sum(p * s_i, axis=1)
-            v = np.where(absdiff != 0, b / np.where(absdiff != 0, absdiff, 1.0), 0.0)
-        elif name == "Complexity":
-            psi = p * s_i
-            num = (psi[:, :, None] + psi[:, None, :]) * both
-            den = p[:, :, None] + p[:, None, :]
-            den[den == 0] = 1
-            v = np.sum(np.sqrt(d2) * num / den, axis=(1, 2)) / nvp
-        elif name == "Strength":
-            ssum = np.sum(s_i, axis=1)
-            st = np.sum((p[:, :, None] + p[:, None, :]) * d2 * both, axis=(1, 2))
-            v = np.where(ssum != 0, st / np.where(ssum != 0, ssum, 1.0), 0.0)
-        else:  # pragma: no cover - names come from the profile's table
-            raise ValueError(f"unknown ngtdm feature {name!r}")
-        out[name] = v
-    return out
+    """NGTDM features of kernels from (n, G, 2) = (:math:`n_i`, :math:`s_i`): the profile's
+    formulas on each kernel's matrix (grey levels absent from a kernel left out of its
+    pairs, as PyRadiomics' ``p_zero`` does)."""
+    m = prof.ngtdm_matrix(counts[:, :, 0], counts[:, :, 1], gray_levels)
+    return prof.ngtdm_features(m, names)
 
 
 # --------------------------------------------------------------------------- one class, all kernels
