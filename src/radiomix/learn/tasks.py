@@ -21,6 +21,13 @@ format every tool reads); the other tasks run the task-generic nested cross-vali
 score, Harrell's C) is a new :class:`Task` subclass registered in :data:`TASKS`; nothing else
 branches on the task's name.
 
+Adding survival: a ``SurvivalTask`` whose ``encode`` returns scikit-survival's structured
+(event, time) array (the time column as ``data.label``, the event column from its own
+setting), ``strata`` the event indicator, ``output`` the model's risk score,
+``score`` Harrell's C, ``summarise`` the C-indices, time-dependent AUCs and Brier scores
+with their CIs, ``models`` penalised Cox, random survival forest and gradient-boosted
+survival; a view in :data:`radiomix.report.task_report.VIEWS` draws its figures.
+
 Without ``--task`` the label decides: two values are ``binary`` (as always), three to
 :data:`MAX_INFERRED_CLASSES` distinct values of a column that is not of a floating-point
 type are ``multiclass``; anything else is an error that says which ``--task`` to pass.
