@@ -12,6 +12,8 @@ Uses the synthetic tables of ``tests/learn/test_harmonise.py``, over several see
   which 8 carry a 0.7 SD signal; each site shifts every feature by N(0, 2) SDs and scales its
   spread by U(0.4, 2.5); pooled out-of-site AUC with no site effects / with them / with ComBat
   inside the folds (the held-out site estimated from its own rows);
+- **leave-one-site-out, label mix**: the same with sites 20 / 40 / 60 / 80 % positive (the
+  held-out site's label mix is removed with its site effect);
 - **label mix**: the same four sites, 20 / 40 / 60 / 80 % positive, 5-fold CV AUC with no
   site effects / with them / ComBat in the folds / ComBat in the folds protecting the label;
 - **time**: ComBat fit and transform on a 1,000-case x 1,000-feature table of 4 sites.
@@ -67,6 +69,13 @@ def main() -> None:
     cost = np.asarray(loso["no site effects"]) - np.asarray(loso["site effects"])
     back = np.asarray(loso["site effects + ComBat in folds"]) - np.asarray(loso["site effects"])
     print(f"  share of the cost recovered by ComBat: {np.round(back / cost, 2).tolist()}")
+
+    loso_mix: dict[str, list[float]] = {}
+    for seed in seeds:
+        for k, v in loso_aucs(seed, prevalence=(0.2, 0.4, 0.6, 0.8)).items():
+            loso_mix.setdefault(k, []).append(v)
+    print(f"\nLeave-one-site-out, sites 20/40/60/80 % positive, over seeds {list(seeds)}")
+    _table(loso_mix)
 
     mix: dict[str, list[float]] = {}
     for seed in seeds:

@@ -94,10 +94,12 @@ def pooled_auc(model, X, y, cv, groups=None) -> float:
     return float(roc_auc_score(y, prob[:, 1]))
 
 
-def loso_aucs(seed: int = 0) -> dict[str, float]:
+def loso_aucs(
+    seed: int = 0, prevalence: tuple[float, ...] = (0.5, 0.5, 0.5, 0.5)
+) -> dict[str, float]:
     """Leave-one-site-out pooled AUC: no site effects / effects / ComBat inside the folds."""
-    clean, y = four_sites(seed, effects=False)
-    shifted, _ = four_sites(seed, effects=True)
+    clean, y = four_sites(seed, effects=False, prevalence=prevalence)
+    shifted, _ = four_sites(seed, effects=True, prevalence=prevalence)
     groups = shifted["site"].to_numpy()
     logo = LeaveOneGroupOut()
     plain = make_pipeline(StandardScaler(), _lr())
