@@ -253,12 +253,17 @@ def test_regression_signal(reg_run):
 
 def test_regression_noise_gives_r2_at_most_zero(tmp_path):
     synth = make_regression_table(n_cases=150, n_informative=0, random_state=5)
+    table = synth.table.assign(patient=[f"p{i // 3}" for i in range(150)])  # 3 lesions each
     study = {**REG_STUDY, "comparators": [], "validation": {**FAST, "permutations": 0}}
-    res = run_study(synth.table, study, label="volume_change")
+    res = run_study(table, study, label="volume_change", group="patient", out=tmp_path / "r")
     p = res.metrics["primary"]
     assert synth.optimal == 0.0
     assert p["r2"] <= 0.0 and p["r2_ci"][0] < 0.0
     assert all(r <= 0.0 for r in p["r2_repeats"])
+    assert res.metrics["study"]["n_groups"] == 50
+    pred = pd.read_csv(tmp_path / "r" / "predictions.csv")
+    for _, g in pred.groupby("repeat"):
+        assert (g.groupby("group")["fold"].nunique() == 1).all()  # a patient in one fold
 
 
 def test_multiclass_signal_and_groups(mc_run):
