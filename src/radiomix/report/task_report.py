@@ -159,7 +159,7 @@ def _ci(m: dict[str, Any], key: str, digits: int = 3) -> str:
 def _p(v: Any) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "-"
-    return "< 0.001" if v < 0.001 else f"= {v:.3f}"
+    return "&lt; 0.001" if v < 0.001 else f"= {v:.3f}"
 
 
 VIEWS: dict[str, TaskView] = {
@@ -196,7 +196,7 @@ def task_findings(metrics: dict[str, Any]) -> list[str]:
     out = [view.describe(label, pm, study)]
     ci = pm.get(f"{h}_ci") or [None, None]
     out.append(
-        f"The primary model <b>{name}</b> reaches a {task.headline_label} of "
+        f"The primary model <b>{name}</b>: {task.headline_label} "
         f"<b>{_f(pm.get(h))}</b> (95% CI {_f(ci[0])} to {_f(ci[1])}; median over "
         f"{study.get('repeats')} repeats of {study.get('outer_folds')}-fold nested "
         "cross-validation)."
@@ -397,12 +397,19 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
             + [
                 ""
                 if name == primary
-                else f"{_f(c.get(f'delta_{h}'))} (corrected t p {_f(c.get('corrected_t_p_holm'))})"
+                else f"{_f(c.get(f'delta_{h}'))} (corrected t p {_p(c.get('corrected_t_p_holm'))})"
             ]
         )
     parts.append(
         "<h2>Model comparison</h2>"
-        + _table(["model", *[labels[k] for k in keys], f"primary minus model: {h} (p)"], mrow)
+        + _table(
+            [
+                "model",
+                *[labels[k] for k in keys],
+                f"primary minus model: {task.headline_label} (p)",
+            ],
+            mrow,
+        )
         + "<div class='figs'>"
         + _img("model_comparison", *images["model_comparison"])
         + "</div>"
