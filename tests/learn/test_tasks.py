@@ -393,6 +393,18 @@ def test_reports(reg_run, mc_run):
     assert "id='per-class'" in (mc_run[2] / "run" / "report.html").read_text()
 
 
+def test_reports_render_in_chromium(reg_run, mc_run):
+    from tests.report.conftest import render_in_chromium
+
+    for (_, _, root), n_images, section in ((reg_run, 4, "Calibration"), (mc_run, 5, "Classes")):
+        seen = render_in_chromium(build_report(root / "run"))
+        state = seen["images"]
+        assert len(state) == n_images
+        assert all(s["complete"] and s["width"] > 0 and s["height"] > 0 for s in state), state
+        assert {section, "Model comparison", "Label-permutation check"} <= set(seen["headings"])
+        assert seen["task"].startswith("Task: predict the")
+
+
 def test_command_line(tmp_path, capsys):
     synth = make_regression_table(n_cases=120, random_state=2)
     table = tmp_path / "reg.csv"

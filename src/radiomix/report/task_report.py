@@ -304,7 +304,10 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
     )
     parts.append(
         "<h2>What this study found</h2><div class='found' id='conclusion'>"
-        + "".join(f"<p>{t}</p>" for t in task_findings(m))
+        + "".join(
+            f"<p id='task'>{t}</p>" if i == 0 else f"<p>{t}</p>"
+            for i, t in enumerate(task_findings(m))
+        )
         + "</div>"
     )
     cohort = [
