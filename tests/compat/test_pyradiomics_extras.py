@@ -304,7 +304,9 @@ def test_features_profile_family_and_doc(capsys: pytest.CaptureFixture[str]) -> 
         "Contrast",
         "Strength",
     ]
-    assert "1e6 when 0" in out  # the class's definition (Coarseness of a flat ROI)
+    # each feature's one-engine formula, with the profile's convention (a flat ROI)
+    assert "radiomix.features.ngtdm.coarseness" in out
+    assert "its coarseness is 1e6 when the sum is 0" in out
 
 
 def test_features_default_listing_is_the_engine(capsys: pytest.CaptureFixture[str]) -> None:

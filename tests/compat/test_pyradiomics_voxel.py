@@ -12,7 +12,6 @@ from __future__ import annotations
 import collections
 import json
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -302,20 +301,3 @@ def test_kernels_check_their_input() -> None:
         kv.kernel_glcm(levels * 3, np.zeros(2, dtype=np.int64), np.zeros((1, 3)), 1, -1, off, 1)
     with pytest.raises(ValueError, match="centres"):
         kv.kernel_glcm(levels, np.zeros(2, dtype=np.int64), np.array([[3, 0, 0]]), 1, -1, off, 1)
-
-
-def test_sorted_percentiles_equal_numpy() -> None:
-    rng = np.random.default_rng(5)
-    x = np.round(rng.normal(0, 50, (300, 27)))
-    x[rng.random(x.shape) < 0.4] = np.nan
-    x[0] = np.nan  # an empty row
-    x[1, 1:] = np.nan  # one value
-    x[2, 2:] = np.nan  # two values
-    ordered, count = np.sort(x, axis=1), np.sum(~np.isnan(x), axis=1)
-    with warnings.catch_warnings():  # NumPy warns on the empty row
-        warnings.simplefilter("ignore", RuntimeWarning)
-        want = {q: np.nanpercentile(x, q, axis=1) for q in (10, 25, 75, 90)}
-        median = np.nanmedian(x, axis=1)
-    for q, w in want.items():
-        np.testing.assert_array_equal(pv._sorted_percentile(ordered, count, q), w)
-    np.testing.assert_array_equal(pv._sorted_median(ordered, count), median)

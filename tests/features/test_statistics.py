@@ -101,3 +101,28 @@ def test_registry():
         assert spec.family == "statistics" and spec.ibsi_tag.startswith("stat_")
         assert spec.ibsi_code and spec.ibsi_code in spec.doc
         assert "math::" in spec.doc or ":math:" in spec.doc
+
+
+def test_batch_with_gaps_equals_numpy_nan_functions() -> None:
+    # rows of different lengths (NaN = no voxel), as the kernels of a voxel map
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(0, 50, (300, 27)))
+    x[rng.random(x.shape) < 0.4] = np.nan
+    x[0] = np.nan  # an empty row
+    x[1, 1:] = np.nan  # one value
+    x[2, 2:] = np.nan  # two values
+    sample = statistics.IntensitySample(x)
+    with warnings.catch_warnings():  # NumPy warns on the empty row
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = {q: np.nanpercentile(x, q, axis=1) for q in (10, 25, 75, 90)}
+        want[50] = np.nanmedian(x, axis=1)
+        mean = np.nanmean(x, axis=1)
+    for q, w in want.items():
+        np.testing.assert_array_equal(sample.percentiles[q], w)
+    np.testing.assert_array_equal(statistics.mean(sample), mean)
+    # each row alone, as a ROI, gives the same values
+    for row in (1, 2, 7, 150):
+        one = statistics.IntensitySample.of(x[row][~np.isnan(x[row])])
+        for spec in statistics.FEATURES:
+            got, alone = spec.compute(sample)[row], spec.compute(one)[0]
+            assert got == pytest.approx(alone, rel=1e-12, nan_ok=True), spec.name

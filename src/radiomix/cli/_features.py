@@ -81,13 +81,21 @@ def _run_pyradiomics(args: argparse.Namespace) -> int:
     for cls in classes:
         print(f"{cls}  (PyRadiomics 3.0.1 class; {prof.__name__})")
         specs = prof.FEATURES[cls]
-        if args.doc and specs:
+        # the classes folded into the engine name one formula per feature; the others
+        # (shape, shape2D) one function for the class
+        per_feature = len({s.compute for s in specs}) > 1
+        if args.doc and specs and not per_feature:
             for line in specs[0].doc.splitlines():
                 print(f"        {line}")
         for spec in specs:
             code = spec.ibsi_code or "----"
             flag = "" if spec.ibsi_code else "  [not in IBSI as defined]"
             print(f"  {code}  {spec.name:<36} original_{cls}_{spec.name}{flag}")
+            if args.doc and per_feature:
+                fn = spec.compute
+                print(f"        {fn.__module__}.{fn.__name__}")
+                for line in spec.doc.splitlines():
+                    print(f"        {line}")
             if args.doc and spec.note:
                 print(f"        {spec.note}")
     return 0

@@ -17,6 +17,7 @@ skewness and kurtosis 0 (:math:`\\sigma = 0`, as IBSI specifies).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -31,23 +32,27 @@ _NAN = float("nan")
 
 @dataclass(frozen=True, eq=False)
 class GreyLevelHistogram:
-    """Voxel counts :math:`n_i` per grey level :math:`i = 1..N_g`, and shared intermediates.
+    """Voxel counts :math:`n_i` per grey level :math:`i = 1..N_g` of a batch of ROIs (one
+    row each; the kernels of a voxel map, or one ROI), and shared intermediates.
 
-    Every intermediate is computed once, on first use.
+    ``epsilon`` is added inside the entropy's logarithm (0 in IBSI, ``np.spacing(1)`` in
+    PyRadiomics). Every formula returns one value per row, (B,), NaN for an empty row;
+    every intermediate is computed once, on first use.
     """
 
-    counts: np.ndarray  # float64, (N_g,)
+    counts: np.ndarray  # float64, (B, N_g)
+    epsilon: float = 0.0
 
     @cached_property
     def n_levels(self) -> int:
-        return int(self.counts.size)
+        return int(self.counts.shape[1])
 
     @cached_property
-    def n_voxels(self) -> float:
-        return float(self.counts.sum())
+    def n_voxels(self) -> np.ndarray:
+        return self.counts.sum(axis=1)
 
     @cached_property
-    def is_empty(self) -> bool:
+    def is_empty(self) -> np.ndarray:
         return self.n_voxels == 0
 
     @cached_property
@@ -57,92 +62,104 @@ class GreyLevelHistogram:
 
     @cached_property
     def p(self) -> np.ndarray:
-        return self.counts / self.n_voxels
+        with np.errstate(invalid="ignore"):
+            return self.counts / self.n_voxels[:, None]
 
     @cached_property
-    def mean(self) -> float:
-        return float(np.dot(self.i, self.p))
+    def mean(self) -> np.ndarray:
+        return self.p @ self.i
 
     @cached_property
     def centred(self) -> np.ndarray:
-        """:math:`i - \\mu` per grey level."""
-        return self.i - self.mean
+        """:math:`i - \\mu` per row and grey level."""
+        return self.i[None, :] - self.mean[:, None]
 
     @cached_property
-    def m2(self) -> float:
-        return float(np.dot(self.p, self.centred**2))
+    def m2(self) -> np.ndarray:
+        return np.sum(self.p * self.centred**2, axis=1)
 
     @cached_property
-    def m3(self) -> float:
-        return float(np.dot(self.p, self.centred**3))
+    def m3(self) -> np.ndarray:
+        return np.sum(self.p * self.centred**3, axis=1)
 
     @cached_property
-    def m4(self) -> float:
-        return float(np.dot(self.p, self.centred**4))
+    def m4(self) -> np.ndarray:
+        return np.sum(self.p * self.centred**4, axis=1)
 
     @cached_property
-    def cumulative(self) -> np.ndarray:
-        """:math:`\\sum_{j \\le i} n_j`, as integers."""
-        return np.cumsum(self.counts.astype(np.int64))
-
-    def order_statistic(self, k: np.ndarray) -> np.ndarray:
-        """Grey level of the ``k``-th smallest voxel (0-based), vectorised over ``k``."""
-        return np.searchsorted(self.cumulative, k, side="right").astype(np.float64) + 1.0
-
-    def percentile(self, q: float) -> float:
-        """:math:`P_q` by linear interpolation between order statistics (NumPy ``linear``)."""
-        h = (self.n_voxels - 1.0) * q / 100.0
-        lo = np.floor(h)
-        hi = min(lo + 1.0, self.n_voxels - 1.0)
-        x_lo, x_hi = self.order_statistic(np.array([lo, hi], dtype=np.int64))
-        return float(x_lo + (h - lo) * (x_hi - x_lo))
+    def percentiles(self) -> dict[int, np.ndarray]:
+        """:math:`P_{10}, P_{25}, P_{50}, P_{75}, P_{90}`, by linear interpolation between
+        order statistics (NumPy ``linear``)."""
+        qs = (10, 25, 50, 75, 90)
+        rows = np.array([_row_percentiles(c, qs) for c in self.counts]).reshape(-1, len(qs))
+        return {q: rows[:, k] for k, q in enumerate(qs)}
 
     @cached_property
-    def percentiles(self) -> dict[int, float]:
-        """:math:`P_{10}, P_{25}, P_{50}, P_{75}, P_{90}`."""
-        return {q: self.percentile(q) for q in (10, 25, 50, 75, 90)}
-
-    @cached_property
-    def present(self) -> np.ndarray:
-        """Indices (0-based) of the grey levels with :math:`n_i > 0`."""
-        return np.flatnonzero(self.counts > 0)
+    def present_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lowest and highest grey level present per row (NaN for empty rows)."""
+        has = self.counts > 0
+        lo = np.argmax(has, axis=1) + 1.0
+        hi = self.n_levels - np.argmax(has[:, ::-1], axis=1) + 0.0
+        return self.valid(lo), self.valid(hi)
 
     @cached_property
     def gradient(self) -> np.ndarray:
         """Histogram gradient :math:`H'_i` (see :func:`maximum_histogram_gradient`)."""
-        return np.gradient(self.counts)
+        return np.gradient(self.counts, axis=1)
+
+    def valid(self, values: np.ndarray) -> np.ndarray:
+        """``values`` with NaN for the empty rows."""
+        return np.where(self.is_empty, np.nan, values)
+
+
+def _row_percentiles(counts: np.ndarray, qs: Sequence[int]) -> list[float]:
+    """Percentiles of one row's voxels from its histogram (NaN when empty)."""
+    n = float(counts.sum())
+    if n == 0:
+        return [_NAN] * len(qs)
+    cumulative = np.cumsum(counts.astype(np.int64))
+    out = []
+    for q in qs:
+        h = (n - 1.0) * q / 100.0
+        lo = np.floor(h)
+        hi = min(lo + 1.0, n - 1.0)
+        k = np.array([lo, hi], dtype=np.int64)
+        x_lo, x_hi = np.searchsorted(cumulative, k, side="right").astype(np.float64) + 1.0
+        out.append(float(x_lo + (h - lo) * (x_hi - x_lo)))
+    return out
 
 
 def build_histogram(levels: np.ndarray, n_levels: int) -> GreyLevelHistogram:
-    """Histogram :math:`n_i` of ``levels`` (ints in ``1..n_levels``) over ``1..n_levels``."""
+    """Histogram :math:`n_i` of ``levels`` (ints in ``1..n_levels``) over ``1..n_levels``,
+    as a batch of one."""
     counts = np.bincount(levels, minlength=n_levels + 1)[1 : n_levels + 1]
-    return GreyLevelHistogram(counts.astype(np.float64))
+    return GreyLevelHistogram(counts.astype(np.float64)[None, :])
 
 
 # --------------------------------------------------------------------------- formulas
 
 
-def mean(h: GreyLevelHistogram) -> float:
+def mean(h: GreyLevelHistogram) -> np.ndarray:
     """Mean discretised grey level (IBSI X6K6).
 
     .. math::
 
         F_{ih.mean} = \\sum_{i=1}^{N_g} i\\, p_i
     """
-    return _NAN if h.is_empty else h.mean
+    return h.valid(h.mean)
 
 
-def variance(h: GreyLevelHistogram) -> float:
+def variance(h: GreyLevelHistogram) -> np.ndarray:
     """Variance (IBSI CH89), the population variance.
 
     .. math::
 
         F_{ih.var} = \\sum_{i=1}^{N_g} (i - \\mu)^2 p_i
     """
-    return _NAN if h.is_empty else h.m2
+    return h.valid(h.m2)
 
 
-def skewness(h: GreyLevelHistogram) -> float:
+def skewness(h: GreyLevelHistogram) -> np.ndarray:
     """Skewness (IBSI 88K1).
 
     .. math::
@@ -151,12 +168,11 @@ def skewness(h: GreyLevelHistogram) -> float:
 
     0 when :math:`\\sigma = 0`.
     """
-    if h.is_empty:
-        return _NAN
-    return 0.0 if h.m2 <= 0.0 else h.m3 / h.m2**1.5
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return h.valid(np.where(h.m2 > 0, h.m3 / h.m2**1.5, 0.0))
 
 
-def kurtosis(h: GreyLevelHistogram) -> float:
+def kurtosis(h: GreyLevelHistogram) -> np.ndarray:
     """(Excess) kurtosis (IBSI C3I7).
 
     .. math::
@@ -165,37 +181,36 @@ def kurtosis(h: GreyLevelHistogram) -> float:
 
     0 when :math:`\\sigma = 0`.
     """
-    if h.is_empty:
-        return _NAN
-    return 0.0 if h.m2 <= 0.0 else h.m4 / (h.m2 * h.m2) - 3.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return h.valid(np.where(h.m2 > 0, h.m4 / (h.m2 * h.m2) - 3.0, 0.0))
 
 
-def median(h: GreyLevelHistogram) -> float:
+def median(h: GreyLevelHistogram) -> np.ndarray:
     """Median discretised grey level (IBSI WIFQ): :math:`F_{ih.median} = P_{50}(X_d)`."""
-    return _NAN if h.is_empty else h.percentiles[50]
+    return h.percentiles[50]
 
 
-def minimum(h: GreyLevelHistogram) -> float:
+def minimum(h: GreyLevelHistogram) -> np.ndarray:
     """Minimum discretised grey level (IBSI 1PR8): :math:`F_{ih.min} = \\min(X_d)`."""
-    return _NAN if h.is_empty else float(h.present[0] + 1)
+    return h.present_range[0]
 
 
-def percentile_10(h: GreyLevelHistogram) -> float:
+def percentile_10(h: GreyLevelHistogram) -> np.ndarray:
     """10th percentile (IBSI GPMT): :math:`F_{ih.P10} = P_{10}(X_d)`."""
-    return _NAN if h.is_empty else h.percentiles[10]
+    return h.percentiles[10]
 
 
-def percentile_90(h: GreyLevelHistogram) -> float:
+def percentile_90(h: GreyLevelHistogram) -> np.ndarray:
     """90th percentile (IBSI OZ0C): :math:`F_{ih.P90} = P_{90}(X_d)`."""
-    return _NAN if h.is_empty else h.percentiles[90]
+    return h.percentiles[90]
 
 
-def maximum(h: GreyLevelHistogram) -> float:
+def maximum(h: GreyLevelHistogram) -> np.ndarray:
     """Maximum discretised grey level (IBSI 3NCY): :math:`F_{ih.max} = \\max(X_d)`."""
-    return _NAN if h.is_empty else float(h.present[-1] + 1)
+    return h.present_range[1]
 
 
-def mode(h: GreyLevelHistogram) -> float:
+def mode(h: GreyLevelHistogram) -> np.ndarray:
     """Mode (IBSI AMMC): the grey level :math:`i` with the largest count :math:`n_i`.
 
     .. math::
@@ -205,33 +220,33 @@ def mode(h: GreyLevelHistogram) -> float:
     When several grey levels share the largest count, the one closest to the mean
     :math:`\\mu` is chosen; of two equally close, the lower one (IBSI).
     """
-    if h.is_empty:
-        return _NAN
-    modes = np.flatnonzero(h.counts == h.counts.max()) + 1.0
-    return float(modes[np.argmin(np.abs(modes - h.mean))])
+    top = h.counts == h.counts.max(axis=1, keepdims=True)
+    dist = np.where(top, np.abs(h.i[None, :] - h.mean[:, None]), np.inf)
+    return h.valid(np.argmin(dist, axis=1) + 1.0)  # argmin: the lower of two equally close
 
 
-def interquartile_range(h: GreyLevelHistogram) -> float:
+def interquartile_range(h: GreyLevelHistogram) -> np.ndarray:
     """Interquartile range (IBSI WR0O).
 
     .. math::
 
         F_{ih.iqr} = P_{75} - P_{25}
     """
-    return _NAN if h.is_empty else h.percentiles[75] - h.percentiles[25]
+    return h.percentiles[75] - h.percentiles[25]
 
 
-def range_(h: GreyLevelHistogram) -> float:
+def range_(h: GreyLevelHistogram) -> np.ndarray:
     """Range (IBSI 5Z3W).
 
     .. math::
 
         F_{ih.range} = \\max(X_d) - \\min(X_d)
     """
-    return _NAN if h.is_empty else float(h.present[-1] - h.present[0])
+    lo, hi = h.present_range
+    return hi - lo
 
 
-def mean_absolute_deviation(h: GreyLevelHistogram) -> float:
+def mean_absolute_deviation(h: GreyLevelHistogram) -> np.ndarray:
     """Mean absolute deviation (IBSI D2ZX).
 
     .. math::
@@ -239,10 +254,10 @@ def mean_absolute_deviation(h: GreyLevelHistogram) -> float:
         F_{ih.mad} = \\frac{1}{N_v} \\sum_{k=1}^{N_v} |X_{d,k} - \\mu|
         = \\sum_i |i - \\mu|\\, p_i
     """
-    return _NAN if h.is_empty else float(np.dot(h.p, np.abs(h.centred)))
+    return h.valid(np.sum(h.p * np.abs(h.centred), axis=1))
 
 
-def robust_mean_absolute_deviation(h: GreyLevelHistogram) -> float:
+def robust_mean_absolute_deviation(h: GreyLevelHistogram) -> np.ndarray:
     """Robust mean absolute deviation (IBSI WRZB).
 
     The mean absolute deviation of the voxels with :math:`P_{10} \\le X_{d,k} \\le P_{90}`
@@ -255,76 +270,72 @@ def robust_mean_absolute_deviation(h: GreyLevelHistogram) -> float:
 
     NaN when no voxel lies in :math:`[P_{10}, P_{90}]` (possible with very few voxels).
     """
-    if h.is_empty:
-        return _NAN
-    keep = (h.i >= h.percentiles[10]) & (h.i <= h.percentiles[90])
-    n = h.counts[keep]
-    if n.sum() == 0:
-        return _NAN
-    i = h.i[keep]
-    mu = float(np.dot(n, i) / n.sum())
-    return float(np.dot(n, np.abs(i - mu)) / n.sum())
+    i = h.i[None, :]
+    keep = (i >= h.percentiles[10][:, None]) & (i <= h.percentiles[90][:, None])
+    n = np.where(keep, h.counts, 0.0)
+    total = n.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = (n @ h.i) / total
+        out = np.sum(n * np.abs(i - mu[:, None]), axis=1) / total
+    return np.where(total > 0, out, np.nan)
 
 
-def median_absolute_deviation(h: GreyLevelHistogram) -> float:
+def median_absolute_deviation(h: GreyLevelHistogram) -> np.ndarray:
     """Median absolute deviation (IBSI 4RNL): mean absolute deviation from the median.
 
     .. math::
 
         F_{ih.medad} = \\frac{1}{N_v} \\sum_{k=1}^{N_v} |X_{d,k} - P_{50}|
     """
-    if h.is_empty:
-        return _NAN
-    return float(np.dot(h.p, np.abs(h.i - h.percentiles[50])))
+    return h.valid(np.sum(h.p * np.abs(h.i[None, :] - h.percentiles[50][:, None]), axis=1))
 
 
-def coefficient_of_variation(h: GreyLevelHistogram) -> float:
+def coefficient_of_variation(h: GreyLevelHistogram) -> np.ndarray:
     """Coefficient of variation (IBSI CWYJ).
 
     .. math::
 
         F_{ih.cov} = \\frac{\\sigma}{\\mu}
     """
-    return _NAN if h.is_empty else float(np.sqrt(h.m2)) / h.mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return h.valid(np.sqrt(h.m2) / h.mean)
 
 
-def quartile_coefficient_of_dispersion(h: GreyLevelHistogram) -> float:
+def quartile_coefficient_of_dispersion(h: GreyLevelHistogram) -> np.ndarray:
     """Quartile coefficient of dispersion (IBSI SLWD).
 
     .. math::
 
         F_{ih.qcod} = \\frac{P_{75} - P_{25}}{P_{75} + P_{25}}
     """
-    if h.is_empty:
-        return _NAN
     p25, p75 = h.percentiles[25], h.percentiles[75]
-    return (p75 - p25) / (p75 + p25)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return h.valid((p75 - p25) / (p75 + p25))
 
 
-def entropy(h: GreyLevelHistogram) -> float:
+def entropy(h: GreyLevelHistogram) -> np.ndarray:
     """Entropy (IBSI TLU2).
 
     .. math::
 
         F_{ih.entropy} = -\\sum_{i=1}^{N_g} p_i \\log_2 p_i \\quad (p_i > 0)
     """
-    if h.is_empty:
-        return _NAN
-    p = h.p[h.present]
-    return float(-np.dot(p, np.log2(p)))
+    pos = h.counts > 0
+    logs = np.log2(np.where(pos, h.p, 1.0) + h.epsilon)
+    return h.valid(-np.sum(np.where(pos, h.p * logs, 0.0), axis=1))
 
 
-def uniformity(h: GreyLevelHistogram) -> float:
+def uniformity(h: GreyLevelHistogram) -> np.ndarray:
     """Uniformity (IBSI BJ5W).
 
     .. math::
 
         F_{ih.uniformity} = \\sum_{i=1}^{N_g} p_i^2
     """
-    return _NAN if h.is_empty else float(np.dot(h.p, h.p))
+    return h.valid(np.sum(h.p * h.p, axis=1))
 
 
-def maximum_histogram_gradient(h: GreyLevelHistogram) -> float:
+def maximum_histogram_gradient(h: GreyLevelHistogram) -> np.ndarray:
     """Maximum histogram gradient (IBSI 12CE).
 
     The histogram gradient over grey levels :math:`1..N_g` (counts, not probabilities) is
@@ -340,12 +351,12 @@ def maximum_histogram_gradient(h: GreyLevelHistogram) -> float:
 
     NaN when :math:`N_g = 1`.
     """
-    if h.is_empty or h.n_levels < 2:
-        return _NAN
-    return float(h.gradient.max())
+    if h.n_levels < 2:
+        return np.full(h.counts.shape[0], np.nan)
+    return h.valid(h.gradient.max(axis=1))
 
 
-def maximum_histogram_gradient_grey_level(h: GreyLevelHistogram) -> float:
+def maximum_histogram_gradient_grey_level(h: GreyLevelHistogram) -> np.ndarray:
     """Grey level of the maximum histogram gradient (IBSI 8E6O).
 
     .. math::
@@ -355,12 +366,12 @@ def maximum_histogram_gradient_grey_level(h: GreyLevelHistogram) -> float:
     with :math:`H'_i` as in :func:`maximum_histogram_gradient`; the lowest such grey level
     when several share the maximum. NaN when :math:`N_g = 1`.
     """
-    if h.is_empty or h.n_levels < 2:
-        return _NAN
-    return float(np.argmax(h.gradient) + 1)
+    if h.n_levels < 2:
+        return np.full(h.counts.shape[0], np.nan)
+    return h.valid(np.argmax(h.gradient, axis=1) + 1.0)
 
 
-def minimum_histogram_gradient(h: GreyLevelHistogram) -> float:
+def minimum_histogram_gradient(h: GreyLevelHistogram) -> np.ndarray:
     """Minimum histogram gradient (IBSI VQB3).
 
     .. math::
@@ -369,12 +380,12 @@ def minimum_histogram_gradient(h: GreyLevelHistogram) -> float:
 
     with :math:`H'_i` as in :func:`maximum_histogram_gradient`. NaN when :math:`N_g = 1`.
     """
-    if h.is_empty or h.n_levels < 2:
-        return _NAN
-    return float(h.gradient.min())
+    if h.n_levels < 2:
+        return np.full(h.counts.shape[0], np.nan)
+    return h.valid(h.gradient.min(axis=1))
 
 
-def minimum_histogram_gradient_grey_level(h: GreyLevelHistogram) -> float:
+def minimum_histogram_gradient_grey_level(h: GreyLevelHistogram) -> np.ndarray:
     """Grey level of the minimum histogram gradient (IBSI RHQZ).
 
     .. math::
@@ -384,9 +395,9 @@ def minimum_histogram_gradient_grey_level(h: GreyLevelHistogram) -> float:
     with :math:`H'_i` as in :func:`maximum_histogram_gradient`; the lowest such grey level
     when several share the minimum. NaN when :math:`N_g = 1`.
     """
-    if h.is_empty or h.n_levels < 2:
-        return _NAN
-    return float(np.argmin(h.gradient) + 1)
+    if h.n_levels < 2:
+        return np.full(h.counts.shape[0], np.nan)
+    return h.valid(np.argmin(h.gradient, axis=1) + 1.0)
 
 
 def _spec(name: str, code: str, tag: str, fn) -> FeatureSpec:
@@ -473,4 +484,4 @@ def compute(levels: np.ndarray, n_levels: int) -> list[FeatureValue]:
     """
     g = _validate_levels(levels, n_levels)
     hist = build_histogram(g, int(n_levels))
-    return values_from(FEATURES, {spec.name: spec.compute(hist) for spec in FEATURES})
+    return values_from(FEATURES, {spec.name: float(spec.compute(hist)[0]) for spec in FEATURES})

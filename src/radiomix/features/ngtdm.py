@@ -29,7 +29,6 @@ from functools import cached_property
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
-from radiomix.features._kernels_neighbourhood import box_sum, check_inputs, crop_to_roi
 from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
 
 __all__ = ["FEATURES", "NGTDMatrix", "build_matrix", "compute"]
@@ -176,6 +175,8 @@ def neighbourhood_differences(
 
     Neighbour counts and grey level sums are exact integer box sums, linear in voxels.
     """
+    from radiomix.features._kernels_neighbourhood import box_sum  # numba: on first use
+
     axes = (1, 2) if two_d else (0, 1, 2)
     roi = levels > 0
     count = box_sum(roi, distance, axes) - roi
@@ -197,7 +198,9 @@ def coarseness(m: NGTDMatrix) -> np.ndarray:
         F_{ngt.coarseness} = \\frac{1}{\\sum_{i=1}^{N_g} p_i s_i}
 
     As in IBSI, the value is capped at :math:`10^6` (which it takes when
-    :math:`\\sum_i p_i s_i = 0`, e.g. a single grey level).
+    :math:`\\sum_i p_i s_i = 0`, e.g. a single grey level): it is :math:`10^6` when the sum
+    is at most ``coarseness_floor``, :math:`10^{-6}` in IBSI; the ``pyradiomics`` profile
+    sets the floor to 0, so its coarseness is 1e6 when the sum is 0 and may exceed 1e6.
     """
     with np.errstate(divide="ignore"):
         inv = 1.0 / m.ps_sum
@@ -324,6 +327,8 @@ def compute(
         order; ``qualifier`` is ``"d<distance>"`` when ``distance != 1``. NaN where no
         voxel has a neighbour in the ROI.
     """
+    from radiomix.features._kernels_neighbourhood import check_inputs, crop_to_roi
+
     levels, spatial = check_inputs(levels, n_levels, spatial, distance)
     lv = crop_to_roi(levels)
     distance = int(distance)

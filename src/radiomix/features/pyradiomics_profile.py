@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from radiomix.features import glcm, glrlm, glszm, ngldm, ngtdm
+from radiomix.features import glcm, glrlm, glszm, histogram, ngldm, ngtdm, statistics
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_numpy import zone_level_sizes
 from radiomix.features._marching_cubes_table import triangle_table
@@ -400,59 +400,61 @@ def discretise(values: np.ndarray, bin_width: float | None, bin_count: int | Non
 # --------------------------------------------------------------------------- firstorder
 
 
-def _firstorder(
-    values: np.ndarray, levels: np.ndarray, spacing: Sequence[float], shift: float
-) -> dict[str, float]:
-    """PyRadiomics' first order features.
+#: PyRadiomics' first order features and the one-engine formula of each: the IBSI
+#: intensity statistics (:mod:`radiomix.features.statistics`, with ``voxelArrayShift`` and
+#: kurtosis not in excess) and, for Entropy and Uniformity, the intensity histogram of the
+#: binned grey levels (:mod:`radiomix.features.histogram`, with PyRadiomics' epsilon)
+FIRSTORDER_FORMULAS: dict[str, Callable[..., np.ndarray]] = {
+    "10Percentile": statistics.percentile_10,
+    "90Percentile": statistics.percentile_90,
+    "Energy": statistics.energy,
+    "Entropy": histogram.entropy,
+    "InterquartileRange": statistics.interquartile_range,
+    "Kurtosis": statistics.kurtosis,
+    "Maximum": statistics.maximum,
+    "Mean": statistics.mean,
+    "MeanAbsoluteDeviation": statistics.mean_absolute_deviation,
+    "Median": statistics.median,
+    "Minimum": statistics.minimum,
+    "Range": statistics.range_,
+    "RobustMeanAbsoluteDeviation": statistics.robust_mean_absolute_deviation,
+    "RootMeanSquared": statistics.root_mean_square,
+    "Skewness": statistics.skewness,
+    "TotalEnergy": statistics.total_energy,
+    "Uniformity": histogram.uniformity,
+    "Variance": statistics.variance,
+}
+_HISTOGRAM_FEATURES = ("Entropy", "Uniformity")
 
-    With :math:`X` the ROI intensities, :math:`N_p` their number, :math:`c` the
-    ``voxelArrayShift`` and :math:`p_i` the discretised histogram:
-    Energy :math:`\\sum (X + c)^2`; TotalEnergy = Energy :math:`\\times V_{voxel}`;
-    Entropy :math:`-\\sum p_i \\log_2(p_i + \\epsilon)`; RootMeanSquared
-    :math:`\\sqrt{\\sum (X + c)^2 / N_p}`; Skewness :math:`m_3 / m_2^{3/2}` and Kurtosis
-    :math:`m_4 / m_2^2` with central moments :math:`m_k` (both 0 for a flat ROI);
-    Variance :math:`m_2`; Uniformity :math:`\\sum p_i^2`; percentiles by linear
-    interpolation (``numpy.percentile``); RobustMeanAbsoluteDeviation over the values
-    between the 10th and 90th percentiles.
-    """
-    x = values.astype(np.float64)
-    shifted = x + shift
-    energy = float(np.sum(shifted**2))
-    counts = np.bincount(levels.ravel())  # levels >= 1: p over the levels present
-    counts = counts[counts > 0]
-    p = counts / counts.sum()
-    mean = float(np.mean(x))
-    dev = x - mean
-    dev2 = dev * dev
-    m2 = float(np.mean(dev2))
-    m3 = float(np.mean(dev2 * dev))
-    m4 = float(np.mean(dev2 * dev2))
-    if m2 == 0:
-        skew, kurt = 0.0, 0.0
-    else:
-        skew, kurt = m3 / m2**1.5, m4 / m2**2.0
-    p10, p25, p75, p90 = (float(v) for v in np.percentile(x, [10, 25, 75, 90]))
-    robust = x[(x >= p10) & (x <= p90)]
-    return {
-        "10Percentile": p10,
-        "90Percentile": p90,
-        "Energy": energy,
-        "Entropy": float(-np.sum(p * np.log2(p + EPS))),
-        "InterquartileRange": p75 - p25,
-        "Kurtosis": kurt,
-        "Maximum": float(x.max()),
-        "Mean": mean,
-        "MeanAbsoluteDeviation": float(np.mean(np.abs(dev))),
-        "Median": float(np.median(x)),
-        "Minimum": float(x.min()),
-        "Range": float(x.max() - x.min()),
-        "RobustMeanAbsoluteDeviation": float(np.mean(np.abs(robust - robust.mean()))),
-        "RootMeanSquared": math.sqrt(energy / x.size),
-        "Skewness": skew,
-        "TotalEnergy": energy * float(np.prod(spacing)),
-        "Uniformity": float(np.sum(p**2)),
-        "Variance": float(np.std(x) ** 2),
-    }
+
+def firstorder_features(
+    values: np.ndarray,
+    counts: np.ndarray,
+    spacing: Sequence[float],
+    shift: float,
+    names: Sequence[str],
+) -> dict[str, np.ndarray]:
+    """PyRadiomics' first order ``names`` of a batch: ``values`` (B, K) the intensities (NaN
+    where a row has fewer), ``counts`` (B, G) the histogram of their binned grey levels."""
+    sample = statistics.IntensitySample(
+        values, shift=shift, voxel_volume=float(np.prod(spacing)), excess_kurtosis=False
+    )
+    hist = histogram.GreyLevelHistogram(counts, epsilon=EPS)
+    return {n: FIRSTORDER_FORMULAS[n](hist if n in _HISTOGRAM_FEATURES else sample) for n in names}
+
+
+def _firstorder(
+    values: np.ndarray,
+    levels: np.ndarray,
+    spacing: Sequence[float],
+    shift: float,
+    names: Sequence[str],
+) -> dict[str, float]:
+    """PyRadiomics' first order features of one ROI: ``values`` its intensities, ``levels``
+    their grey levels (PyRadiomics' binning)."""
+    counts = np.bincount(levels.ravel()).astype(np.float64)[None, 1:]
+    res = firstorder_features(values.reshape(1, -1), counts, spacing, shift, names)
+    return {k: float(v[0]) for k, v in res.items()}
 
 
 # --------------------------------------------------------------------------- shape
@@ -1094,6 +1096,8 @@ def _formula(cls: str, name: str) -> Callable[..., Any]:
         return GLCM_FORMULAS[name]
     if cls == "ngtdm":
         return NGTDM_FORMULAS[name]
+    if cls == "firstorder":
+        return FIRSTORDER_FORMULAS[name]
     if cls in ZONE_FORMULAS:
         return zone_formula(cls, name)
     return _doc_fn(cls)
@@ -1101,7 +1105,6 @@ def _formula(cls: str, name: str) -> Callable[..., Any]:
 
 def _doc_fn(cls: str) -> Callable[..., Any]:
     table: dict[str, Callable[..., Any]] = {
-        "firstorder": _firstorder,
         "shape": _shape,
         "shape2D": shape2d_features,
     }
@@ -1179,7 +1182,7 @@ def compute_class(
             spacing = [spacing[d], *(s for k, s in enumerate(spacing) if k != d)]
         present = np.flatnonzero(np.bincount(levels[mask].ravel()))  # sorted levels
         if cls == "firstorder":
-            res = _firstorder(values, levels[mask], spacing, options.voxel_array_shift)
+            res = _firstorder(values, levels[mask], spacing, options.voxel_array_shift, wanted)
         elif cls == "glcm":
             res = _glcm(levels, present, options, spacing, wanted)
         elif cls == "glrlm":

@@ -135,102 +135,11 @@ def firstorder_batch(
 ) -> dict[str, np.ndarray | None]:
     """PyRadiomics' first order features of kernels: ``x`` (n, K) intensities (NaN = not in
     the kernel), ``lv`` (n, K) their grey levels (0 = not in it); the histogram
-    :math:`p_i` runs over ``gray_levels``. Formulas as :func:`pyradiomics_profile._firstorder`
-    (NaN-aware: RootMeanSquared divides by the kernel's voxel count)."""
-    p = np.stack([np.sum(lv == g, axis=1) for g in gray_levels], axis=1).astype(np.float64)
-    tot = p.sum(axis=1, keepdims=True)
-    tot[tot == 0] = 1
-    p /= tot
-    shifted = x + shift
-    out: dict[str, np.ndarray | None] = {}
-    cache: dict[str, np.ndarray] = {}
-    ordered = np.sort(x, axis=1)  # NaN last
-    count = np.sum(~np.isnan(x), axis=1)
-
-    def pct(q: float) -> np.ndarray:
-        key = f"p{q}"
-        if key not in cache:
-            cache[key] = _sorted_percentile(ordered, count, q)
-        return cache[key]
-
-    def moment(k: int) -> np.ndarray:
-        mn = np.nanmean(x, axis=1, keepdims=True)
-        return np.nanmean((x - mn) ** k, axis=1)
-
-    for name in names:
-        if name == "Energy":
-            v = np.nansum(shifted**2, axis=1)
-        elif name == "TotalEnergy":
-            v = np.nansum(shifted**2, axis=1) * float(np.prod(spacing))
-        elif name == "Entropy":
-            v = -np.sum(p * np.log2(p + EPS), axis=1)
-        elif name == "Minimum":
-            v = np.nanmin(x, axis=1)
-        elif name == "10Percentile":
-            v = pct(10)
-        elif name == "90Percentile":
-            v = pct(90)
-        elif name == "Maximum":
-            v = np.nanmax(x, axis=1)
-        elif name == "Mean":
-            v = np.nanmean(x, axis=1)
-        elif name == "Median":
-            v = _sorted_median(ordered, count)
-        elif name == "InterquartileRange":
-            v = pct(75) - pct(25)
-        elif name == "Range":
-            v = np.nanmax(x, axis=1) - np.nanmin(x, axis=1)
-        elif name == "MeanAbsoluteDeviation":
-            v = np.nanmean(np.abs(x - np.nanmean(x, axis=1, keepdims=True)), axis=1)
-        elif name == "RobustMeanAbsoluteDeviation":
-            lo, hi = pct(10)[:, None], pct(90)[:, None]
-            sub = np.where((x >= lo) & (x <= hi), x, np.nan)  # NaN compares False
-            v = np.nanmean(np.abs(sub - np.nanmean(sub, axis=1, keepdims=True)), axis=1)
-        elif name == "RootMeanSquared":
-            count = np.sum(~np.isnan(x), axis=1).astype(np.float64)
-            v = np.sqrt(np.nansum(shifted**2, axis=1) / count)
-        elif name == "Skewness":
-            m2, m3 = moment(2), moment(3)
-            m2[m2 == 0] = 1
-            v = m3 / m2**1.5
-        elif name == "Kurtosis":
-            m2, m4 = moment(2), moment(4)
-            m2[m2 == 0] = 1
-            v = m4 / m2**2.0
-        elif name == "Variance":
-            v = np.nanstd(x, axis=1) ** 2
-        elif name == "Uniformity":
-            v = np.nansum(p**2, axis=1)
-        else:  # pragma: no cover - names come from the profile's table
-            raise ValueError(f"unknown firstorder feature {name!r}")
-        out[name] = v
-    return out
-
-
-def _sorted_percentile(ordered: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
-    """``np.nanpercentile(x, q, axis=1)`` (linear method, NumPy's interpolation step for
-    step) of rows sorted with NaN last holding ``count`` numbers each; NaN for empty rows."""
-    pos = q / 100.0 * (count - 1).astype(np.float64)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, count - 1)
-    rows = np.arange(len(ordered))
-    a = ordered[rows, np.clip(lo, 0, None)]
-    b = ordered[rows, np.clip(hi, 0, None)]
-    t = pos - lo
-    diff = b - a
-    v = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)  # NumPy's _lerp
-    return np.where(count > 0, v, np.nan)
-
-
-def _sorted_median(ordered: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """``np.nanmedian(x, axis=1)`` of rows sorted with NaN last holding ``count`` numbers
-    each: the middle number, or the mean of the two middle ones; NaN for empty rows."""
-    rows = np.arange(len(ordered))
-    half = count // 2
-    a = ordered[rows, np.clip(half - 1, 0, None)]
-    b = ordered[rows, np.clip(half, 0, None)]
-    v = np.where(count % 2 == 1, b, (a + b) / 2)
-    return np.where(count > 0, v, np.nan)
+    :math:`p_i` runs over ``gray_levels``. The profile's formulas
+    (:data:`pyradiomics_profile.FIRSTORDER_FORMULAS`) on each kernel."""
+    counts = np.stack([np.sum(lv == g, axis=1) for g in gray_levels], axis=1)
+    res = prof.firstorder_features(x, counts.astype(np.float64), spacing, shift, names)
+    return dict(res)
 
 
 # --------------------------------------------------------------------------- glcm
