@@ -51,7 +51,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--manifest",
         metavar="CASES.csv",
         help="CSV of cases: case_id,image,mask[,label] (or PyRadiomics' Image,Mask[,Label]); "
-        "other columns are carried into the output; relative paths are relative to the CSV",
+        "other columns are carried into the output; relative paths are relative to the CSV. "
+        "Several images per case: image_<modality> columns (or a modality column, one row "
+        "per case and modality), the mask on one of them (mask_on), transform_<modality> "
+        "optional; features per modality, named <modality>_<feature>",
     )
     src = p.add_argument_group("configuration (one source)")
     cfg = src.add_mutually_exclusive_group()
@@ -99,6 +102,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--out-dir",
         metavar="DIR",
         help="--mode voxel: folder of the feature maps (default: <out stem>.maps beside --out)",
+    )
+    multi = p.add_argument_group("several images per case (a multi-image --manifest)")
+    multi.add_argument(
+        "--modality-config",
+        action="append",
+        metavar="MODALITY=CONFIG",
+        help="settings of one modality (preset name or YAML file), e.g. pet=pet.yaml; "
+        "repeat per modality; the others use --config / --params",
+    )
+    multi.add_argument(
+        "--mask-interpolation",
+        choices=("nearest", "linear"),
+        help="how the mask is carried onto the other images' grids: nearest (default) or "
+        "linear (each label's indicator interpolated, kept where >= 0.5)",
     )
     batch = p.add_argument_group("cohort runs (with --manifest)")
     where = batch.add_mutually_exclusive_group()
@@ -175,6 +192,64 @@ def _manifest_long(manifest: Manifest, result: BatchResult) -> pd.DataFrame:
     return pd.concat([long[["case_id", "roi"]], carried, long.iloc[:, 2:]], axis=1)
 
 
+def _modality_configs(args: argparse.Namespace) -> dict[str, ExtractionSettings]:
+    """``--modality-config MOD=CONFIG`` (repeated) resolved: ``{modality: settings}``."""
+    out: dict[str, ExtractionSettings] = {}
+    for item in args.modality_config or []:
+        mod, sep, source = item.partition("=")
+        if not sep or not mod.strip() or not source.strip():
+            raise ConfigError(
+                f"--modality-config {item!r}: give MODALITY=CONFIG (e.g. pet=pet.yaml)"
+            )
+        if mod.strip() in out:
+            raise ConfigError(f"--modality-config: {mod.strip()} is given twice")
+        out[mod.strip()] = load_config(source.strip())
+    return out
+
+
+def _multi_long(manifest: Manifest, result: BatchResult) -> pd.DataFrame:
+    """The long table of a multi-image batch (``pyradiomics`` profile): as
+    :func:`_manifest_long` with a ``modality`` column after ``roi`` (empty for the
+    ``provenance_*`` rows, which belong to the case); ``feature`` holds the column name
+    without the modality."""
+    import numpy as np
+    import pandas as pd
+
+    from radiomix.extraction.api import pyradiomics_long
+    from radiomix.extraction.batch import case_path_columns
+
+    rows: list[tuple[str, str, dict[str, Any]]] = []
+    modality: list[str] = []
+    source: list[int] = []
+    for o in result.outcomes:
+        case = manifest.cases[o.index]
+        for r in o.rows:
+            roi = str(r["roi"])
+            parts: dict[str, dict[str, Any]] = {"": dict(case_path_columns(case))}
+            parts.update({m: {} for m in manifest.modalities})
+            for key, value in r.items():
+                if key == "roi":
+                    continue
+                if key.startswith(PROVENANCE_PREFIX):
+                    parts[""][key] = value
+                elif key.startswith("diagnostics_"):
+                    mod, _, tag = key[len("diagnostics_") :].partition("_")
+                    parts[mod]["diagnostics_" + tag] = value
+                else:
+                    mod, _, name = key.partition("_")
+                    parts[mod][name] = value
+            for mod, part in parts.items():
+                rows.append((case.case_id, roi, part))
+                modality.append(mod)
+                source.append(o.index)
+    long = pyradiomics_long(rows)
+    counts = [len(row) for _, _, row in rows]
+    at = np.repeat(np.asarray(source, dtype=np.intp), counts)
+    carried = manifest.carried.iloc[at].reset_index(drop=True)
+    mods = pd.Series(np.repeat(np.asarray(modality, dtype=object), counts), name="modality")
+    return pd.concat([long[["case_id", "roi"]], mods, carried, long.iloc[:, 2:]], axis=1)
+
+
 def run_manifest(args: argparse.Namespace) -> int:
     """``radiomix extract --manifest``: the cohort, its errors table and settings file."""
     from radiomix.extraction.api import PYRADIOMICS_LONG_COLUMNS
@@ -216,7 +291,13 @@ def run_manifest(args: argparse.Namespace) -> int:
     out = Path(args.out)
     cache_dir = None if args.no_cache else Path(args.cache_dir or sibling(out, ".cache"))
     check_outputs(out, folders={"--cache-dir": cache_dir})
-    manifest = read_manifest(args.manifest, default_label=default_label)
+    manifest = read_manifest(args.manifest, default_label=default_label, multi_image=True)
+    modality_settings = _modality_configs(args)
+    if not manifest.multi_image and (modality_settings or args.mask_interpolation):
+        raise ConfigError(
+            "--modality-config and --mask-interpolation need a manifest with several images "
+            "per case (image_<modality> columns or a modality column)"
+        )
     if args.format == "long":
         clash = sorted(set(manifest.carried_columns) & set(PYRADIOMICS_LONG_COLUMNS))
         if clash:
@@ -242,10 +323,18 @@ def run_manifest(args: argparse.Namespace) -> int:
         cache=cache,
         progress=progress,
         allow_background=args.allow_background,
+        modality_settings=modality_settings,
+        mask_interpolation=args.mask_interpolation or "nearest",
     )
 
     atomic_write_text(sibling(out, ".settings.yaml"), settings_to_yaml(settings))
-    table = _manifest_long(manifest, result) if args.format == "long" else result.table
+    for mod, mod_settings in modality_settings.items():
+        atomic_write_text(sibling(out, f".settings.{mod}.yaml"), settings_to_yaml(mod_settings))
+    if args.format == "long":
+        long = _multi_long if manifest.multi_image else _manifest_long
+        table = long(manifest, result)
+    else:
+        table = result.table
     write_table(table, out)
     errors_path = errors_table_path(out)
     if result.n_failed:
@@ -263,6 +352,8 @@ def run_manifest(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.mode == "voxel" and (args.modality_config or args.mask_interpolation):
+        raise ConfigError("--modality-config and --mask-interpolation apply to --mode segment")
     if args.mode == "voxel":
         from radiomix.cli._voxel import run_voxel
 
@@ -275,7 +366,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.image is None or args.mask is None:
         raise ConfigError("give IMAGE and MASK, or --manifest CASES.csv")
-    for opt in ("jobs", "scheduler", "cache_dir"):
+    for opt in ("jobs", "scheduler", "cache_dir", "modality_config", "mask_interpolation"):
         if getattr(args, opt) is not None:
             raise ConfigError(f"--{opt.replace('_', '-')} applies to --manifest runs only")
     labels = parse_labels(args.label, args.allow_background)

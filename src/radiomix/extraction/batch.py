@@ -20,10 +20,17 @@ others go on): the caller gives the per-case computation (:data:`VoxelCompute`; 
 ``radiomix extract --mode voxel`` the PyRadiomics face), each case's maps are written as
 ``Case-<row>_<feature>.nrrd`` where it ran, and the table holds their paths. It keeps no
 cache (the maps are the files).
+
+A manifest with several images per case (``image_<modality>`` columns, or a ``modality``
+column: :mod:`radiomix.extraction.manifest`) runs :func:`run_multi_case` per case instead:
+the mask carried onto each image's grid and features per modality
+(:mod:`radiomix.extraction.multimodal`), the modality in front of every column.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import os
@@ -41,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from radiomix._outputs import atomic_write
-from radiomix.errors import RadiomixError
+from radiomix.errors import ConfigError, ImageReadError, RadiomixError
 from radiomix.extraction.cache import InputHasher, ResultCache, case_key
 from radiomix.extraction.executors import Executor, InProcessExecutor, make_executor
 from radiomix.extraction.manifest import Case, Manifest, read_manifest
@@ -59,15 +66,18 @@ __all__ = [
     "CaseOutcome",
     "CaseTask",
     "LogProgress",
+    "MultiCaseTask",
     "ProgressReporter",
     "RichProgress",
     "VoxelBatchResult",
     "VoxelCompute",
     "VoxelTask",
+    "case_path_columns",
     "extract_batch",
     "label_argument",
     "run_batch",
     "run_case",
+    "run_multi_case",
     "run_voxel_batch",
     "run_voxel_case",
     "write_voxel_maps",
@@ -251,7 +261,82 @@ def run_case(task: CaseTask) -> CaseOutcome:
         )
 
 
-def _lost(task: CaseTask, exc: BaseException) -> CaseOutcome:
+@dataclass(frozen=True)
+class MultiCaseTask:
+    """One case of a multi-image manifest: picklable, sent to any executor.
+
+    ``images``: ``(modality, image path, transform path or "")`` per modality, in output
+    order; ``settings``: ``(modality, settings)`` per modality.
+    """
+
+    index: int
+    case_id: str
+    images: tuple[tuple[str, str, str], ...]
+    mask: str
+    mask_on: str
+    label: str | None
+    settings: tuple[tuple[str, ExtractionSettings], ...]
+    provenance: tuple[tuple[str, str], ...]
+    interpolation: str = "nearest"
+    allow_background: bool = False
+
+
+def run_multi_case(task: MultiCaseTask) -> CaseOutcome:
+    """Extract one multi-image case: the mask carried onto each image's grid, the features
+    of every modality in one row per ROI (see :mod:`radiomix.extraction.multimodal`), or an
+    error record. Pure and never raising for a bad case, as :func:`run_case`."""
+    from radiomix.extraction.multimodal import multimodal_rows
+
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    try:
+        settings = dict(task.settings)
+        first = task.images[0][0]
+        rows_in = multimodal_rows(
+            {m: path for m, path, _ in task.images},
+            task.mask,
+            task.mask_on,
+            transforms={m: tf for m, _, tf in task.images if tf},
+            settings=settings[first],
+            modality_settings=settings,
+            label=label_argument(task.label),
+            case_id=task.case_id,
+            interpolation=task.interpolation,
+            allow_background=task.allow_background,
+        )
+        versions = environment_versions()
+        prov = {PROVENANCE_PREFIX + k: v for k, v in task.provenance}
+        prov.update({PROVENANCE_PREFIX + k: v for k, v in versions.items()})
+        rows = []
+        for rec in rows_in:
+            row: dict[str, Any] = {"roi": str(rec.pop("roi"))}
+            row.update(prov)
+            row.update({str(k): _plain(v) for k, v in rec.items()})
+            rows.append(row)
+        return CaseOutcome(
+            task.index,
+            task.case_id,
+            rows=tuple(rows),
+            seconds=time.perf_counter() - t0,
+            cpu_seconds=time.process_time() - c0,
+            peak_rss_mib=_peak_rss_mib(),
+            worker=_worker_name(),
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure of a case is recorded, by design
+        return CaseOutcome(
+            task.index,
+            task.case_id,
+            error_type=type(exc).__name__,
+            message=str(exc) or repr(exc),
+            traceback=_traceback_summary(exc),
+            seconds=time.perf_counter() - t0,
+            cpu_seconds=time.process_time() - c0,
+            peak_rss_mib=_peak_rss_mib(),
+            worker=_worker_name(),
+        )
+
+
+def _lost(task: CaseTask | MultiCaseTask, exc: BaseException) -> CaseOutcome:
     return CaseOutcome(
         task.index,
         task.case_id,
@@ -417,12 +502,7 @@ def _assemble(manifest: Manifest, outcomes: Sequence[CaseOutcome]) -> pd.DataFra
         for r in o.rows:
             case = manifest.cases[o.index]
             # paths come from this manifest, not the cache: a moved cohort keeps its hits
-            head = {
-                "case_id": case.case_id,
-                "roi": r["roi"],
-                PROVENANCE_PREFIX + "image": case.image_text,
-                PROVENANCE_PREFIX + "mask": case.mask_text,
-            }
+            head = {"case_id": case.case_id, "roi": r["roi"], **case_path_columns(case)}
             rows.append({**head, **r})
             source.append(o.index)
     if not rows:
@@ -436,6 +516,33 @@ def _assemble(manifest: Manifest, outcomes: Sequence[CaseOutcome]) -> pd.DataFra
     return pd.concat([first, carried, feats[prov], rest], axis=1)
 
 
+def case_path_columns(case: Case) -> dict[str, str]:
+    """The ``provenance_*`` path columns of a case, as its manifest wrote them."""
+    if not case.images:
+        return {
+            PROVENANCE_PREFIX + "image": case.image_text,
+            PROVENANCE_PREFIX + "mask": case.mask_text,
+        }
+    out = {PROVENANCE_PREFIX + f"image_{im.modality}": im.image_text for im in case.images}
+    out.update(
+        {
+            PROVENANCE_PREFIX + f"transform_{im.modality}": im.transform_text
+            for im in case.images
+            if im.modality != case.mask_on
+        }
+    )
+    out[PROVENANCE_PREFIX + "mask"] = case.mask_text
+    out[PROVENANCE_PREFIX + "mask_on"] = case.mask_on
+    return out
+
+
+def _image_text(case: Case) -> str:
+    """The image cell of the errors table: the path, or ``ct=a.nii.gz;pet=b.nii.gz``."""
+    if not case.images:
+        return case.image_text
+    return ";".join(f"{im.modality}={im.image_text}" for im in case.images)
+
+
 def _errors_table(manifest: Manifest, outcomes: Sequence[CaseOutcome]) -> pd.DataFrame:
     rows = []
     for o in sorted(outcomes, key=lambda o: o.index):
@@ -446,7 +553,7 @@ def _errors_table(manifest: Manifest, outcomes: Sequence[CaseOutcome]) -> pd.Dat
             (
                 c.case_id,
                 c.label or "",
-                c.image_text,
+                _image_text(c),
                 c.mask_text,
                 o.error_type,
                 o.message,
@@ -466,6 +573,91 @@ def _input_error(case: Case, index: int, exc: RadiomixError) -> CaseOutcome:
     )
 
 
+def _case_paths(case: Case) -> list[str]:
+    """The files a case reads (hashed for the cache and the provenance columns)."""
+    if not case.images:
+        return [case.image, case.mask]
+    out = [im.image for im in case.images if im.image_text]
+    out += [im.transform for im in case.images if im.transform_text]
+    return [*out, case.mask]
+
+
+def _plain_settings(settings: ExtractionSettings) -> dict[str, Any]:
+    # the name and description of a configuration label it; they change no value
+    return {k: v for k, v in settings_to_dict(settings).items() if k not in ("name", "description")}
+
+
+@dataclass
+class _MultiPlan:
+    """Cache keys, provenance and tasks of the cases of a multi-image manifest."""
+
+    settings: dict[str, ExtractionSettings]
+    interpolation: str
+    allow_background: bool
+    version: str
+
+    def __post_init__(self) -> None:
+        self.plain = {m: _plain_settings(s) for m, s in self.settings.items()}
+        self.hashes = {m: settings_hash(s) for m, s in self.settings.items()}
+
+    def plan(
+        self,
+        index: int,
+        case: Case,
+        hashes: Mapping[str, str | RadiomixError],
+        cache: ResultCache | None,
+        tasks: list[Any],
+        keys: dict[int, str],
+    ) -> CaseOutcome | None:
+        """Queue the case's task (None), or give its outcome: from the cache, or an input
+        error (a missing image, mask or transform: the case fails, the others go on)."""
+        prov: list[tuple[str, str]] = []
+        for im in case.images:
+            if not im.image_text:
+                err: RadiomixError = ImageReadError(
+                    f"{im.modality}: no image (the manifest's image cell of {im.modality} is empty)"
+                )
+                return _input_error(case, index, err)
+            for kind, path in (("image", im.image), ("transform", im.transform)):
+                if not path:
+                    continue
+                h = hashes[path]
+                if isinstance(h, RadiomixError):
+                    return _input_error(case, index, type(h)(f"{im.modality} {kind}: {h}"))
+                prov.append((f"{kind}_{im.modality}_sha256", h))
+        h_msk = hashes[case.mask]
+        if isinstance(h_msk, RadiomixError):
+            return _input_error(case, index, type(h_msk)(f"mask: {h_msk}"))
+        prov.append(("mask_sha256", h_msk))
+        prov += [(f"settings_hash_{m}", self.hashes[m]) for m in self.settings]
+        inputs = hashlib.sha256(json.dumps(prov, sort_keys=True).encode()).hexdigest()
+        plan = {
+            "modalities": self.plain,
+            "mask_on": case.mask_on,
+            "interpolation": self.interpolation,
+        }
+        key = case_key(inputs, h_msk, case.label, plan, self.version)
+        keys[index] = key
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            return CaseOutcome(index, case.case_id, rows=tuple(cached), from_cache=True)
+        tasks.append(
+            MultiCaseTask(
+                index,
+                case.case_id,
+                tuple((im.modality, im.image, im.transform) for im in case.images),
+                case.mask,
+                case.mask_on,
+                case.label,
+                tuple(self.settings.items()),
+                tuple(prov),
+                self.interpolation,
+                self.allow_background,
+            )
+        )
+        return None
+
+
 def run_batch(
     manifest: Manifest,
     settings: ExtractionSettings,
@@ -475,6 +667,8 @@ def run_batch(
     progress: ProgressReporter | None = None,
     hash_threads: int = 4,
     allow_background: bool = False,
+    modality_settings: Mapping[str, ExtractionSettings] | None = None,
+    mask_interpolation: str = "nearest",
 ) -> BatchResult:
     """Extract every case of a manifest; one bad case never stops the others.
 
@@ -494,20 +688,46 @@ def run_batch(
         Threads that hash the input files.
     allow_background : bool
         Accept label 0 (the background) as an ROI; without it a row with label 0 fails.
+    modality_settings : mapping of modality -> ExtractionSettings, optional
+        A multi-image manifest: modalities with settings of their own (the others use
+        ``settings``).
+    mask_interpolation : {"nearest", "linear"}
+        A multi-image manifest: how the mask is carried onto the other images' grids (see
+        :mod:`radiomix.extraction.multimodal`).
 
     Returns
     -------
     BatchResult
         ``table``: one row per (case, ROI) in manifest order with ``case_id, roi``, the
         carried manifest columns, the ``provenance_*`` columns, then the columns of the
-        single-case wide table; ``errors``: one row per failed case (:data:`ERROR_COLUMNS`).
+        single-case wide table (a multi-image manifest: of every modality, the modality in
+        front of each column); ``errors``: one row per failed case (:data:`ERROR_COLUMNS`).
     """
     executor = executor if executor is not None else InProcessExecutor()
     progress = progress if progress is not None else _NoProgress()
     t_start = time.perf_counter()
+    if manifest.multi_image:
+        from radiomix.extraction.multimodal import MASK_INTERPOLATIONS
+
+        if mask_interpolation not in MASK_INTERPOLATIONS:
+            raise ConfigError(
+                f"mask interpolation {mask_interpolation!r}: use one of "
+                f"{', '.join(MASK_INTERPOLATIONS)}"
+            )
+        unknown = sorted(set(modality_settings or {}) - set(manifest.modalities))
+        if unknown:
+            raise ConfigError(
+                f"settings given for modality {', '.join(unknown)}; the manifest's "
+                f"modalities are {', '.join(manifest.modalities)}"
+            )
+    elif modality_settings:
+        raise ConfigError(
+            "settings per modality need a manifest with several images per case "
+            "(image_<modality> columns or a modality column)"
+        )
     store = cache.folder / "input-hashes.json" if cache is not None else None
     hasher = InputHasher(store)
-    paths = [p for c in manifest.cases for p in (c.image, c.mask)]
+    paths = [p for c in manifest.cases for p in _case_paths(c)]
     hashes = hasher.hash_many(paths, threads=hash_threads)
     if cache is not None:
         hasher.save()
@@ -520,9 +740,17 @@ def run_batch(
     version = environment_versions()["radiomix_version"]
     s_hash = settings_hash(settings)
     outcomes: list[CaseOutcome] = []
-    tasks: list[CaseTask] = []
+    tasks: list[Any] = []
     keys: dict[int, str] = {}
+    if manifest.multi_image:
+        per_mod = {m: (modality_settings or {}).get(m, settings) for m in manifest.modalities}
+        multi = _MultiPlan(per_mod, mask_interpolation, allow_background, version)
     for i, case in enumerate(manifest.cases):
+        if manifest.multi_image:
+            done = multi.plan(i, case, hashes, cache, tasks, keys)
+            if done is not None:
+                outcomes.append(done)
+            continue
         h_img, h_msk = hashes[case.image], hashes[case.mask]
         if isinstance(h_img, RadiomixError) or isinstance(h_msk, RadiomixError):
             err = h_img if isinstance(h_img, RadiomixError) else h_msk
@@ -558,7 +786,8 @@ def run_batch(
 
     progress.start(len(tasks), n_cached, executor.description)
     try:
-        for outcome in executor.map_unordered(run_case, tasks, _lost):
+        run: Callable[[Any], CaseOutcome] = run_multi_case if manifest.multi_image else run_case
+        for outcome in executor.map_unordered(run, tasks, _lost):
             if outcome.ok and cache is not None:
                 cache.put(keys[outcome.index], list(outcome.rows), outcome.case_id)
             outcomes.append(outcome)
@@ -587,6 +816,8 @@ def extract_batch(
     label: str | None = None,
     progress: ProgressReporter | None = None,
     allow_background: bool = False,
+    modality_config: Mapping[str, str | Path | dict[str, Any] | ExtractionSettings] | None = None,
+    mask_interpolation: str = "nearest",
 ) -> BatchResult:
     """Extract the features of every case of a manifest (the Python face of
     ``radiomix extract --manifest``).
@@ -609,6 +840,11 @@ def extract_batch(
         Progress receiver (default: none).
     allow_background : bool
         Accept label 0 (the background) as an ROI (see :func:`run_batch`).
+    modality_config : mapping of modality -> settings source, optional
+        Several images per case: modalities with settings of their own
+        (``{"pet": "pet.yaml"}``); the others use ``config``.
+    mask_interpolation : {"nearest", "linear"}
+        Several images per case: how the mask is carried onto the other grids.
 
     Returns
     -------
@@ -621,7 +857,12 @@ def extract_batch(
     >>> result.table.to_parquet("features.parquet")  # doctest: +SKIP
     """
     settings = load_config(config)
-    m = manifest if isinstance(manifest, Manifest) else read_manifest(manifest, default_label=label)
+    m = (
+        manifest
+        if isinstance(manifest, Manifest)
+        else read_manifest(manifest, default_label=label, multi_image=True)
+    )
+    per_mod = {k: load_config(v) for k, v in (modality_config or {}).items()}
     executor = make_executor(jobs=jobs, scheduler=scheduler)
     cache = ResultCache(cache_dir) if cache_dir is not None else None
     return run_batch(
@@ -631,6 +872,8 @@ def extract_batch(
         cache=cache,
         progress=progress,
         allow_background=allow_background,
+        modality_settings=per_mod,
+        mask_interpolation=mask_interpolation,
     )
 
 
