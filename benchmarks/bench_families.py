@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from radiomix.extraction.pipeline import _run_family, prepare_roi
+from radiomix.extraction.families import run_family
+from radiomix.extraction.pipeline import prepare_roi
 from radiomix.extraction.settings import load_config, settings_from_dict
 from radiomix.io import Volume, write_volume
 
@@ -97,7 +98,7 @@ def measure(
     for fam in settings.features.families:
         tracemalloc.start()
         t0 = time.perf_counter()
-        _run_family(fam, prepared, settings)
+        run_family(fam, prepared, settings)
         out[fam] = (time.perf_counter() - t0, tracemalloc.get_traced_memory()[1] / 2**20)
         tracemalloc.stop()
     return out, int(prepared.int_mask.sum())

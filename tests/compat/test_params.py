@@ -20,6 +20,7 @@ from radiomix.extraction.settings import (
 )
 from radiomix.features import all_features
 from radiomix.features import pyradiomics_profile as prof
+from radiomix.preprocess import bin_edges_pyradiomics, discretise
 
 
 def test_yaml_file_maps_onto_the_profile(tmp_path: Path) -> None:
@@ -112,20 +113,37 @@ def test_settings_without_effect_are_accepted_as_in_pyradiomics() -> None:
 
 def test_bin_edges_start_at_a_multiple_of_the_bin_width() -> None:
     # PyRadiomics: edges from min - (min mod w); IBSI would start at the minimum (-7)
-    edges = prof.bin_edges(np.array([-7.0, 3.0, 18.0]), 5.0, None)
+    x = np.array([-7.0, 3.0, 18.0])
+    edges = bin_edges_pyradiomics(x, 5.0, None)
     np.testing.assert_array_equal(edges, [-10, -5, 0, 5, 10, 15, 20, 25])
+    levels, n_levels = discretise(x, "fixed_bin_size", bin_width=5.0, edges="pyradiomics")
+    np.testing.assert_array_equal(levels, [1, 3, 6])
+    assert n_levels == 6
+    # the same intensities with IBSI's edges: bins from the minimum
+    np.testing.assert_array_equal(discretise(x, "fixed_bin_size", bin_width=5.0)[0], [1, 3, 6])
     np.testing.assert_array_equal(
-        prof.discretise(np.array([-7.0, 3.0, 18.0]), 5.0, None), [1, 3, 6]
+        discretise(np.array([-7.0, -3.0, 1.0]), "fixed_bin_size", bin_width=5.0)[0], [1, 1, 2]
     )
-    flat = prof.bin_edges(np.array([4.0, 4.0]), 25.0, None)
+    np.testing.assert_array_equal(
+        discretise(
+            np.array([-7.0, -3.0, 1.0]), "fixed_bin_size", bin_width=5.0, edges="pyradiomics"
+        )[0],
+        [1, 2, 3],
+    )
+    flat = bin_edges_pyradiomics(np.array([4.0, 4.0]), 25.0, None)
     np.testing.assert_array_equal(flat, [0.0, 25.0, 50.0])
     # fixed bin count: numpy.histogram's edges, the last raised by 1 so the maximum is in
-    np.testing.assert_array_equal(prof.bin_edges(np.array([0.0, 10.0]), None, 2), [0, 5, 11])
+    np.testing.assert_array_equal(bin_edges_pyradiomics(np.array([0.0, 10.0]), None, 2), [0, 5, 11])
+    # an intensity on an edge up to round-off: exact comparison with the edges (PyRadiomics)
+    # against IBSI's edges up to round-off
+    tenths = np.array([0.0, 0.3])
+    assert discretise(tenths, "fixed_bin_size", bin_width=0.1, edges="pyradiomics")[0][1] == 3
+    assert discretise(tenths, "fixed_bin_size", bin_width=0.1)[0][1] == 4
 
 
 def test_kurtosis_is_not_excess_kurtosis() -> None:
     x = np.array([1.0] * 9 + [10.0])
-    lv = prof.discretise(x, 1.0, None)
+    lv, _ = discretise(x, "fixed_bin_size", bin_width=1.0, edges="pyradiomics")
     res = prof._firstorder(x, lv, (1.0, 1.0, 1.0), 0.0, ["Kurtosis"])
     d = x - x.mean()
     assert res["Kurtosis"] == pytest.approx(np.mean(d**4) / np.mean(d**2) ** 2, rel=1e-12)

@@ -26,7 +26,7 @@ from radiomix.compat.params import (
 from radiomix.errors import ConfigError
 from radiomix.extraction import profile_pyradiomics  # noqa: F401 - the engine, loaded once
 from radiomix.extraction.api import ImageLike, extract_results
-from radiomix.extraction.pipeline import RoiResult
+from radiomix.extraction.records import RoiResult
 from radiomix.features import pyradiomics_profile as prof
 
 __all__ = ["RadiomicsFeatureExtractor", "result_to_dict"]

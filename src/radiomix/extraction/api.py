@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from radiomix.errors import ConfigError, LabelNotFoundError
-from radiomix.extraction.pipeline import RoiResult, extract_roi
+from radiomix.extraction.pipeline import extract_roi
 from radiomix.extraction.provenance import PROVENANCE_PREFIX
+from radiomix.extraction.records import RoiResult
 from radiomix.extraction.settings import ExtractionSettings, load_config
 from radiomix.features._warmup import warm_up_kernels
 from radiomix.io import (
@@ -198,6 +199,17 @@ def _label_rois(
         yield (UNION if lab is None else str(lab)), taken.pop(), last
 
 
+def roi_pipeline(profile: str) -> Callable[..., RoiResult]:
+    """The per-ROI pipeline of a profile: the IBSI chain
+    (:func:`radiomix.extraction.pipeline.extract_roi`) or PyRadiomics' preprocessing with
+    the same engine (:func:`radiomix.extraction.profile_pyradiomics.extract_roi_pyradiomics`)."""
+    if profile == "pyradiomics":
+        from radiomix.extraction.profile_pyradiomics import extract_roi_pyradiomics
+
+        return extract_roi_pyradiomics
+    return extract_roi
+
+
 def extract_results(
     image: ImageLike,
     mask: ImageLike,
@@ -210,6 +222,7 @@ def extract_results(
 ) -> list[RoiResult]:
     """Like :func:`extract`, but returns the per-ROI records (features, diagnostics, timings)."""
     settings = load_config(config)
+    run_roi = roi_pipeline(settings.profile)
     if settings.profile != "pyradiomics":  # (that profile starts it for large ROIs only)
         warm_up_kernels()  # numba loads its kernels while the files are read
     mask_job = _mask_read_ahead(mask, settings, spacing)
@@ -257,7 +270,7 @@ def extract_results(
             del img, roi
             result = extract_handed_over(case, settings, case_id=cid, roi=name)
         else:
-            result = extract_roi(img, roi, settings, case_id=cid, roi=name)
+            result = run_roi(img, roi, settings, case_id=cid, roi=name)
         result.diagnostics.update(slice_checks)
         out.append(result)
     return out

@@ -29,11 +29,12 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from radiomix.errors import ConfigError, InvalidImageError
+from radiomix.extraction.families import needs_levels, run_family
+from radiomix.extraction.records import PreparedRoi
 from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features._base import FeatureValue
 from radiomix.filters._engine import FilterPlan, WholeArrayStage, run_plan
@@ -42,13 +43,9 @@ from radiomix.io import Volume
 from radiomix.preprocess import (
     bounding_box,
     crop_to_roi,
-    discretise_fixed_bin_number,
-    discretise_fixed_bin_size,
+    discretise,
     resample_image,
 )
-
-if TYPE_CHECKING:
-    from radiomix.extraction.pipeline import PreparedRoi
 
 __all__ = [
     "configured_filters",
@@ -203,24 +200,24 @@ def response_maps(
 
 def _discretise(values: np.ndarray, settings: ExtractionSettings) -> tuple[np.ndarray, int]:
     ds = settings.response_maps.discretisation
-    if ds.method == "fixed_bin_number":
-        return discretise_fixed_bin_number(values, ds.bin_count), ds.bin_count
-    assert ds.bin_width is not None
-    lower = ds.lower_bound if ds.lower_bound is not None else float(values.min())
-    levels = discretise_fixed_bin_size(values, ds.bin_width, lower)
-    return levels, int(levels.max())
+    return discretise(
+        values,
+        ds.method,
+        bin_width=ds.bin_width,
+        bin_count=ds.bin_count,
+        lower_bound=ds.lower_bound,
+    )
 
 
 def response_features(
     prepared: PreparedRoi,
     settings: ExtractionSettings,
-    run_family: Callable[[str, Any, ExtractionSettings], list[FeatureValue]],
     timings: dict[str, float],
     clock: Callable[[], float] = time.perf_counter,
 ) -> Iterator[tuple[str, str, FeatureValue]]:
     """``(image_type, family, value)`` of every response-map feature of a prepared ROI."""
     fams = settings.response_maps.families
-    texture = set(fams) - {"statistics"}
+    texture = needs_levels(fams)
     for image_type, response in _timed_maps(prepared, settings, timings, clock):
         values = response[prepared.int_mask]
         if not np.all(np.isfinite(values)):

@@ -15,20 +15,18 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from radiomix.errors import EmptyMaskError, InvalidImageError, RoiTooSmallError
+from radiomix.extraction.families import needs_levels, run_family
+from radiomix.extraction.records import FeatureRecord, PreparedRoi, RoiResult
 from radiomix.extraction.settings import ExtractionSettings
-from radiomix.features import family_module
-from radiomix.features._base import FeatureValue
 from radiomix.io import Volume, check_finite
 from radiomix.preprocess import (
     crop_to_roi,
-    discretise_fixed_bin_number,
-    discretise_fixed_bin_size,
+    discretise,
     resample_image,
     resample_mask,
     resampled_grid,
@@ -36,49 +34,10 @@ from radiomix.preprocess import (
     resegment_range,
 )
 
-__all__ = ["FeatureRecord", "RoiResult", "extract_roi"]
+__all__ = ["extract_roi", "prepare_roi"]
 
 #: radius (mm) of the 1 cm^3 sphere of the local intensity features
 _PEAK_RADIUS_MM = 6.2035
-
-
-@dataclass(frozen=True)
-class FeatureRecord:
-    """A feature value with the image it was computed on (``original`` or a filter)."""
-
-    image_type: str
-    family: str
-    value: FeatureValue
-
-
-@dataclass
-class RoiResult:
-    """Everything extracted for one ROI of one case."""
-
-    case_id: str
-    roi: str
-    features: list[FeatureRecord]
-    diagnostics: dict[str, Any]  # numbers; text for the pyradiomics profile's diagnostics
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PreparedRoi:
-    """Arrays after image processing, cropped to the ROI (+ margin), ready for the families."""
-
-    image: np.ndarray  # float64 intensities (z, y, x)
-    int_mask: np.ndarray  # bool, intensity mask (after re-segmentation)
-    morph_mask: np.ndarray  # bool, morphological mask
-    spacing: tuple[float, float, float]
-    levels: np.ndarray | None  # int32, 1..n_levels inside int_mask, 0 outside
-    n_levels: int
-    range_bounds: tuple[float | None, float | None]
-    # filters (extraction.filtered): the interpolated image they read, where it sits in the
-    # whole interpolated grid, that grid's shape, and the box of ``image`` in that grid
-    filter_source: np.ndarray | None = None
-    filter_offset: tuple[int, int, int] = (0, 0, 0)
-    filter_grid: tuple[int, int, int] | None = None
-    filter_box: tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None = None
 
 
 # -- diagnostics --------------------------------------------------------------------------
@@ -175,36 +134,23 @@ def _discretise(
     settings: ExtractionSettings,
     range_bounds: tuple[float | None, float | None],
 ) -> tuple[np.ndarray, int]:
-    """Grey levels of the ROI values and the number of grey levels N_g.
-
-    With fixed bin size, N_g counts the bins of width w from the lower bound X_min up to the
-    re-segmentation range's upper bound X_max when one is set, ``ceil((X_max - X_min) / w)``
-    (IBSI: a range of 900 HU in bins of 25 HU has 36 grey levels; an intensity exactly at
-    X_max opens a 37th only if it occurs), else up to the ROI maximum.
-    """
+    """Grey levels of the ROI values and N_g (:func:`radiomix.preprocess.discretise`): fixed
+    bin size starts at the discretisation's lower bound, else the re-segmentation range's,
+    else the ROI minimum; with the range's lower bound, N_g counts the bins up to its upper
+    bound."""
     range_lower, range_upper = range_bounds
     ds = settings.discretisation
-    if ds.method == "none":
-        if np.any(values != np.round(values)) or values.min() < 1:
-            raise InvalidImageError(
-                "discretisation method 'none' needs intensities that are positive integers "
-                f"(found values from {values.min()} to {values.max()}); choose "
-                "fixed_bin_size or fixed_bin_number"
-            )
-        levels = values.astype(np.int32)
-        return levels, int(levels.max())
-    if ds.method == "fixed_bin_number":
-        levels = discretise_fixed_bin_number(values, ds.bin_count)
-        return levels, ds.bin_count
-    lower = ds.lower_bound
-    if lower is None:
-        lower = range_lower if range_lower is not None else float(values.min())
-    levels = discretise_fixed_bin_size(values, ds.bin_width, lower)
-    n_levels = int(levels.max())
-    if range_upper is not None and ds.lower_bound is None:
-        n_range = math.ceil((range_upper - lower) / ds.bin_width - 1e-9)
-        n_levels = max(n_levels, n_range)
-    return levels, n_levels
+    try:
+        return discretise(
+            values,
+            ds.method,
+            bin_width=ds.bin_width,
+            bin_count=ds.bin_count,
+            lower_bound=ds.lower_bound if ds.lower_bound is not None else range_lower,
+            upper_bound=range_upper if ds.lower_bound is None else None,
+        )
+    except ValueError as exc:
+        raise InvalidImageError(str(exc)) from None
 
 
 def prepare_roi(
@@ -304,9 +250,7 @@ def prepare_roi(
 
     levels = None
     n_levels = 0
-    fams = set(settings.features.families)
-    texture = {"histogram", "glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm"}
-    if settings.features.original and fams & texture:
+    if settings.features.original and needs_levels(settings.features.families):
         vals = vol.array[int_c]
         lv, n_levels = _discretise(vals, settings, (lo, hi))
         levels = np.zeros(vol.shape, dtype=np.int32)
@@ -354,57 +298,6 @@ def _filter_source(
 # -- feature families ---------------------------------------------------------------------
 
 
-def _ivh_values(p: PreparedRoi, settings: ExtractionSettings) -> list[FeatureValue]:
-    from radiomix.features import ivh
-
-    lo, hi = p.range_bounds
-    iv = settings.ivh
-    return ivh.compute(
-        p.image[p.int_mask],
-        method=iv.method,
-        step=iv.step,
-        bin_width=iv.bin_width if iv.method == "fixed_bin_size" else None,
-        n_bins=iv.bin_count if iv.method == "fixed_bin_number" else None,
-        value_range=(lo, hi) if lo is not None and hi is not None else None,
-    )
-
-
-def _texture_levels(p: PreparedRoi) -> np.ndarray:
-    assert p.levels is not None
-    return p.levels
-
-
-def _run_family(family: str, p: PreparedRoi, s: ExtractionSettings) -> list[FeatureValue]:
-    mod = family_module(family)
-    tx = s.texture
-    if family == "morphology":
-        return mod.compute(p.image, p.int_mask, p.morph_mask, p.spacing)
-    if family == "morphology_2d":
-        return mod.compute(p.morph_mask, p.spacing)
-    if family == "local_intensity":
-        return mod.compute(p.image, p.int_mask, p.spacing)
-    if family == "statistics":
-        return mod.compute(p.image[p.int_mask])
-    if family == "histogram":
-        return mod.compute(_texture_levels(p)[p.int_mask], p.n_levels)
-    if family == "ivh":
-        return _ivh_values(p, s)
-    lv = _texture_levels(p)
-    if family in ("glrlm", "glszm"):
-        return mod.compute(lv, p.n_levels, spatial=tx.spatial)
-    if family == "gldzm":
-        return mod.compute(lv, p.n_levels, spatial=tx.spatial, morph_mask=p.morph_mask)
-    out: list[FeatureValue] = []
-    for d in tx.distance:
-        if family == "ngldm":
-            out += mod.compute(
-                lv, p.n_levels, spatial=tx.spatial, distance=d, coarseness=tx.ngldm_coarseness
-            )
-        else:
-            out += mod.compute(lv, p.n_levels, spatial=tx.spatial, distance=d)
-    return out
-
-
 def extract_roi(
     image: Volume,
     mask: Volume,
@@ -414,16 +307,11 @@ def extract_roi(
     roi: str = "1",
     clock: Callable[[], float] = time.perf_counter,
 ) -> RoiResult:
-    """Process one ROI and compute every configured feature family.
+    """Process one ROI and compute every configured feature family (the ``ibsi`` profile;
+    :func:`radiomix.extraction.api.extract_results` picks the profile's pipeline).
 
-    ``mask`` is a boolean volume on the image grid (geometry already checked). With
-    ``settings.profile == "pyradiomics"`` the case runs PyRadiomics' pipeline
-    (:mod:`radiomix.extraction.profile_pyradiomics`).
+    ``mask`` is a boolean volume on the image grid (geometry already checked).
     """
-    if settings.profile == "pyradiomics":
-        from radiomix.extraction.profile_pyradiomics import extract_roi_pyradiomics
-
-        return extract_roi_pyradiomics(image, mask, settings, case_id=case_id, roi=roi, clock=clock)
     diagnostics: dict[str, float] = {}
     timings: dict[str, float] = {}
     t0 = clock()
@@ -433,14 +321,12 @@ def extract_roi(
     if settings.features.original:
         for family in settings.features.families:
             t0 = clock()
-            for v in _run_family(family, prepared, settings):
+            for v in run_family(family, prepared, settings):
                 records.append(FeatureRecord("original", family, v))
             timings[family] = clock() - t0
     if settings.filters:
         from radiomix.extraction.filtered import response_features
 
-        for image_type, family, v in response_features(
-            prepared, settings, _run_family, timings, clock
-        ):
+        for image_type, family, v in response_features(prepared, settings, timings, clock):
             records.append(FeatureRecord(image_type, family, v))
     return RoiResult(case_id, roi, records, diagnostics, timings)

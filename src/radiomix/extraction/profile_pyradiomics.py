@@ -44,16 +44,16 @@ from radiomix.errors import (
     GeometryMismatchError,
     RoiTooSmallError,
 )
-from radiomix.extraction.pipeline import FeatureRecord, RoiResult
+from radiomix.extraction.records import FeatureRecord, PyradiomicsRoi, RoiResult
 from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.io import Volume
+from radiomix.preprocess.discretisation import discretise
 
 __all__ = [
     "IMAGE_NDIM_KEY",
     "MASK_HASH_KEY",
     "Handover",
-    "PreparedRoi",
     "diagnostics",
     "enabled_classes",
     "extract_handed_over",
@@ -737,6 +737,18 @@ def _resegment(image: Volume, roi: np.ndarray, settings: ExtractionSettings) -> 
     return out
 
 
+def pyradiomics_levels(
+    values: np.ndarray, bin_width: float | None, bin_count: int | None
+) -> np.ndarray:
+    """Grey levels of ``values`` with PyRadiomics' bin edges: ``binCount`` when given,
+    else ``binWidth`` (:func:`radiomix.preprocess.discretise`, ``edges="pyradiomics"``)."""
+    method = "fixed_bin_number" if bin_count is not None else "fixed_bin_size"
+    levels, _ = discretise(
+        values, method, bin_width=bin_width, bin_count=bin_count, edges="pyradiomics"
+    )
+    return levels
+
+
 def image_type_options(
     settings: ExtractionSettings, custom: Mapping[str, Any] | None = None, ndim: int = 3
 ) -> tuple[float | None, int | None, prof.PyradiomicsTextureOptions]:
@@ -900,27 +912,7 @@ def _shape2d_plane(
     return np.squeeze(crop_mask, axis=d), (float(spacing[keep[0]]), float(spacing[keep[1]]))
 
 
-@dataclass(frozen=True)
-class PreparedRoi:
-    """One ROI after PyRadiomics' preprocessing (:func:`prepare_roi`).
-
-    ``image`` is the image as the features and filters see it (normalised, resampled or
-    pre-cropped), ``roi`` the ROI on its grid before re-segmentation (it sets the filters'
-    domain), ``final_roi`` the ROI of the feature classes (re-segmented where asked),
-    ``shape_roi`` the ROI of the shape classes, ``diagnostics`` PyRadiomics'
-    ``diagnostics_*`` values so far (empty without ``additionalInfo``), ``ndim`` the image's
-    dimensionality as PyRadiomics reads it (:func:`input_ndim`).
-    """
-
-    image: Volume
-    roi: np.ndarray
-    final_roi: np.ndarray
-    shape_roi: np.ndarray
-    diagnostics: dict[str, Any]
-    ndim: int
-
-
-def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> PreparedRoi:
+def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> PyradiomicsRoi:
     """PyRadiomics' preprocessing of one ROI, shared by segment- and voxel-based extraction.
 
     In PyRadiomics' order: label check; ``Image-original`` / ``Mask-original`` diagnostics
@@ -977,7 +969,7 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Pr
             diag.update(_mask_elements(image, final_roi, "resegmented", with_intensities=True))
         if ps.resegment_shape:
             shape_roi = final_roi
-    return PreparedRoi(image, roi_arr, final_roi, shape_roi, diag, ndim)
+    return PyradiomicsRoi(image, roi_arr, final_roi, shape_roi, diag, ndim)
 
 
 #: environment variable: threads one extraction of the profile uses (default: the CPUs this
@@ -1153,7 +1145,7 @@ def extract_handed_over(
         opts = dataclasses.replace(opts, numba_kernels=numba)
         values = np.asarray(mapped, dtype=np.float64)[m]
         levels = np.zeros(m.shape, dtype=np.int64)
-        levels[m] = prof.discretise(values, bin_width, bin_count)
+        levels[m] = pyradiomics_levels(values, bin_width, bin_count)
         for cls, names in cls_list:
             t = clock()
             for v in prof.compute_class(

@@ -138,7 +138,7 @@ def extract_voxel_pyradiomics(
                 values = np.asarray(mapped, dtype=np.float64)
                 part = roi_crop if voxel.masked_kernel else np.ones(roi_crop.shape, dtype=bool)
                 levels = np.zeros(part.shape, dtype=np.int64)
-                levels[part] = prof.discretise(values[part], bin_width, bin_count)
+                levels[part] = pp.pyradiomics_levels(values[part], bin_width, bin_count)
                 grid = pv.KernelGrid(
                     values=np.where(part, values, np.nan),
                     levels=levels,

@@ -8,7 +8,7 @@ features; the conventions that change the numbers are (see ``docs/pyradiomics-pr
 for the table beside the ``ibsi`` profile):
 
 * grey levels: fixed bin width edges start at a multiple of the bin width
-  (:func:`bin_edges`), and the grey levels absent from the ROI are removed from every
+  (:func:`radiomix.preprocess.bin_edges_pyradiomics`), and the grey levels absent from the ROI are removed from every
   matrix, so the formulas read the grey levels *present* (``ivector``), while ``N_g`` in
   IDMN/IDN is the highest grey level of the ROI;
 * GLCM and GLRLM: one symmetric matrix per direction (13 in 3D, 4 with force2D), empty
@@ -52,11 +52,9 @@ __all__ = [
     "CLASSES",
     "FEATURES",
     "PyradiomicsTextureOptions",
-    "bin_edges",
     "class_features",
     "compute_class",
     "default_features",
-    "discretise",
     "texture_offsets",
 ]
 
@@ -368,33 +366,6 @@ def _spec(cls: str, name: str, fn: Callable[..., Any]) -> FeatureSpec:
         ibsi_compliant=code is not None,
         note=note,
     )
-
-
-def bin_edges(values: np.ndarray, bin_width: float | None, bin_count: int | None) -> np.ndarray:
-    """PyRadiomics' bin edges (``imageoperations.getBinEdges``).
-
-    Fixed bin width :math:`w`: edges :math:`l, l + w, \\ldots` below :math:`\\max + 2w` with
-    :math:`l = \\min - (\\min \\bmod w)`, i.e. edges on multiples of :math:`w` (IBSI starts
-    at the ROI minimum instead). A flat ROI gets the single bin :math:`[l - 0.5, l + 0.5)`.
-    Fixed bin count :math:`n`: ``numpy.histogram`` edges with the last edge raised by 1.
-    """
-    if bin_count is not None:
-        edges = np.histogram(values, bin_count)[1]
-        edges[-1] += 1
-        return edges
-    assert bin_width is not None
-    lo = float(values.min())
-    hi = float(values.max())
-    low = lo - (lo % bin_width)
-    edges = np.arange(low, hi + 2 * bin_width, bin_width)
-    if len(edges) == 1:
-        edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
-    return edges
-
-
-def discretise(values: np.ndarray, bin_width: float | None, bin_count: int | None) -> np.ndarray:
-    """Grey levels (1-based int64) of ``values`` with PyRadiomics' bin edges."""
-    return np.digitize(values, bin_edges(values, bin_width, bin_count)).astype(np.int64)
 
 
 # --------------------------------------------------------------------------- firstorder

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from radiomix.preprocess.crop import bounding_box, crop_to_roi
 from radiomix.preprocess.discretisation import (
+    bin_edges_pyradiomics,
+    discretise,
     discretise_fixed_bin_number,
     discretise_fixed_bin_size,
 )
@@ -22,8 +24,10 @@ from radiomix.preprocess.resegment import outlier_bounds, resegment_outliers, re
 __all__ = [
     "INTERPOLATION_ORDERS",
     "Grid",
+    "bin_edges_pyradiomics",
     "bounding_box",
     "crop_to_roi",
+    "discretise",
     "discretise_fixed_bin_number",
     "discretise_fixed_bin_size",
     "outlier_bounds",

@@ -22,6 +22,12 @@ Two IBSI methods map the intensities of the ROI voxels onto grey levels :math:`1
 
   so an intensity exactly on a bin edge belongs to the upper bin.
 
+The ``pyradiomics`` profile places the edges differently (:func:`bin_edges_pyradiomics`):
+fixed bin size edges lie on multiples of :math:`w_b` (the first at
+:math:`X_{min} - (X_{min} \\bmod w_b)`), fixed bin number edges are NumPy's histogram edges
+with the last raised by 1, and a voxel falls in a bin by exact comparison with the edges
+(``numpy.digitize``). :func:`discretise` runs either convention (``edges``).
+
 Bin edges are compared up to floating-point round-off (a relative ``1e-9`` of the bin
 index), so that e.g. ``0.3`` with bins of ``0.1`` from ``0`` lands on level 4 as written,
 not on level 3 because ``0.3 / 0.1 == 2.9999999999999996``.
@@ -33,7 +39,17 @@ import math
 
 import numpy as np
 
-__all__ = ["discretise_fixed_bin_number", "discretise_fixed_bin_size"]
+__all__ = [
+    "EDGES",
+    "bin_edges_pyradiomics",
+    "discretise",
+    "discretise_fixed_bin_number",
+    "discretise_fixed_bin_size",
+]
+
+#: bin edge conventions of :func:`discretise`
+EDGES = ("ibsi", "pyradiomics")
+METHODS = ("fixed_bin_size", "fixed_bin_number", "none")
 
 _EDGE_RTOL = 1e-9
 
@@ -121,3 +137,105 @@ def discretise_fixed_bin_size(
             f"bin_width {bin_width:g} gives more than 2**31 bins over the ROI's intensities"
         )
     return levels.astype(np.int32)
+
+
+def bin_edges_pyradiomics(
+    values: np.ndarray, bin_width: float | None, bin_count: int | None
+) -> np.ndarray:
+    """PyRadiomics' bin edges (``imageoperations.getBinEdges``).
+
+    Fixed bin width :math:`w`: edges :math:`l, l + w, \\ldots` below :math:`\\max + 2w` with
+    :math:`l = \\min - (\\min \\bmod w)`, i.e. edges on multiples of :math:`w` (IBSI starts
+    at the ROI minimum instead). A flat ROI gets the single bin :math:`[l - 0.5, l + 0.5)`.
+    Fixed bin count :math:`n`: ``numpy.histogram`` edges with the last edge raised by 1.
+    """
+    if bin_count is not None:
+        edges = np.histogram(values, bin_count)[1]
+        edges[-1] += 1
+        return edges
+    assert bin_width is not None
+    lo = float(values.min())
+    hi = float(values.max())
+    low = lo - (lo % bin_width)
+    edges = np.arange(low, hi + 2 * bin_width, bin_width)
+    if len(edges) == 1:
+        edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
+    return edges
+
+
+def discretise(
+    values: np.ndarray,
+    method: str,
+    *,
+    bin_width: float | None = None,
+    bin_count: int | None = None,
+    lower_bound: float | None = None,
+    upper_bound: float | None = None,
+    edges: str = "ibsi",
+) -> tuple[np.ndarray, int]:
+    """Grey levels of the ROI intensities and the number of grey levels :math:`N_g`: the one
+    discretisation of the engine (ROI images, response maps, both profiles, voxel maps).
+
+    Parameters
+    ----------
+    values : ndarray
+        Intensities of the ROI voxels (any shape).
+    method : {"fixed_bin_size", "fixed_bin_number", "none"}
+        ``none`` keeps intensities that are already positive integer grey levels.
+    bin_width, bin_count : float, int
+        :math:`w_b` for fixed bin size, :math:`N_g` for fixed bin number.
+    lower_bound : float or None
+        IBSI fixed bin size: :math:`X_{gl,min}` (the re-segmentation range's lower bound or
+        the discretisation's own); None starts at the ROI minimum.
+    upper_bound : float or None
+        IBSI fixed bin size: the re-segmentation range's upper bound :math:`X_{max}`;
+        :math:`N_g` then counts the bins up to it, :math:`\\lceil (X_{max} - X_{gl,min}) /
+        w_b \\rceil` (a range of 900 HU in bins of 25 HU has 36 grey levels; an intensity
+        exactly at :math:`X_{max}` opens a 37th only if it occurs). None: up to the ROI
+        maximum.
+    edges : {"ibsi", "pyradiomics"}
+        The bin edge convention (module notes; :func:`bin_edges_pyradiomics`). With
+        ``pyradiomics``, :math:`N_g` is the highest grey level that occurs.
+
+    Returns
+    -------
+    (ndarray of int32, int)
+        The grey levels (same shape as ``values``) and :math:`N_g`.
+    """
+    if edges not in EDGES:
+        raise ValueError(f"edges must be one of {EDGES}, got {edges!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    arr = np.asarray(values)
+    if method == "none":
+        if arr.size and (np.any(arr != np.round(arr)) or arr.min() < 1):
+            raise ValueError(
+                "discretisation method 'none' needs intensities that are positive integers "
+                f"(found values from {arr.min()} to {arr.max()}); choose fixed_bin_size or "
+                "fixed_bin_number"
+            )
+        levels = arr.astype(np.int32)
+        return levels, int(levels.max()) if levels.size else 0
+    if edges == "pyradiomics":
+        arr = _as_finite_float(arr)
+        if arr.size == 0:
+            return np.zeros(arr.shape, dtype=np.int32), 0
+        width = bin_width if method == "fixed_bin_size" else None
+        count = bin_count if method == "fixed_bin_number" else None
+        levels = np.digitize(arr, bin_edges_pyradiomics(arr, width, count)).astype(np.int32)
+        return levels, int(levels.max())
+    if method == "fixed_bin_number":
+        if bin_count is None:
+            raise ValueError("fixed_bin_number needs bin_count")
+        return discretise_fixed_bin_number(arr, bin_count), int(bin_count)
+    if bin_width is None:
+        raise ValueError("fixed_bin_size needs bin_width")
+    arr = _as_finite_float(arr)
+    if arr.size == 0:
+        return np.zeros(arr.shape, dtype=np.int32), 0
+    lower = float(arr.min()) if lower_bound is None else float(lower_bound)
+    levels = discretise_fixed_bin_size(arr, bin_width, lower)
+    n_levels = int(levels.max())
+    if upper_bound is not None:
+        n_levels = max(n_levels, math.ceil((upper_bound - lower) / bin_width - 1e-9))
+    return levels, n_levels
