@@ -324,6 +324,137 @@ EXTRACT_LABELS_AND_NIFTI_NAN = [
     ),
 ]
 
+#: several images per case: the shared image as ``ct``, a ``pet.nii.gz`` on another grid
+MULTI_HEADER = "case_id,image_ct,image_pet,mask"
+MULTI_GOOD = "a,{img},pet.nii.gz,{bin}"
+
+
+def multi(*rows: str, header: str = MULTI_HEADER, far: bool = False) -> Setup:
+    """``cases.csv`` of a multi-image manifest, ``pet.nii.gz`` (coarser grid, shifted origin;
+    ``far``: 500 mm away, no overlap with the mask), ``far.nii.gz`` beside it, and
+    ``bad.tfm`` (a transform file that is not one)."""
+
+    def setup(folder: Path, shared: Shared) -> None:
+        for name, x0 in (("pet.nii.gz", 500.0 if far else 0.3), ("far.nii.gz", 500.0)):
+            pet = sitk.GetImageFromArray(_image(seed=3)[::2, ::2, ::2].copy())
+            pet.SetSpacing((2.0, 2.0, 2.0))
+            pet.SetOrigin((x0, 0.4, 0.2))
+            sitk.WriteImage(pet, str(folder / name))
+        (folder / "bad.tfm").write_text("#Insight Transform File V1.0\nTransform: Nonsense\n")
+        manifest(*rows, header=header)(folder, shared)
+
+    return setup
+
+
+def error_says(*pieces: str) -> Check:
+    """One row in ``o.csv``, one in ``o.errors.csv`` whose message holds ``pieces``."""
+
+    def check(folder: Path) -> None:
+        rows_of("o.csv", 1)(folder)
+        errors = pd.read_csv(folder / "o.errors.csv")
+        assert len(errors) == 1, errors
+        for piece in pieces:
+            assert piece in errors["message"].iloc[0], errors["message"].iloc[0]
+
+    return check
+
+
+MULTI_ARGV = ("extract", "--manifest", "cases.csv", "--config", "{stats}", "--out", "o.csv")
+MULTI_RUN = ("--jobs", "1", "--no-cache")
+MULTI_OUTPUTS = ("o.csv", "o.errors.csv", "o.settings.yaml")
+
+EXTRACT_MULTI = [
+    Case(
+        "extract-multi-missing-pet-image",
+        (*MULTI_ARGV, *MULTI_RUN),
+        multi(MULTI_GOOD, "b,{img},nope.nii.gz,{bin}"),
+        code=3,
+        outputs=MULTI_OUTPUTS,
+        check=error_says("pet image", "does not exist"),
+    ),
+    Case(
+        "extract-multi-unreadable-pet-image",
+        (*MULTI_ARGV, *MULTI_RUN),
+        multi(MULTI_GOOD, "b,{img},bad.tfm,{bin}"),
+        code=3,
+        outputs=MULTI_OUTPUTS,
+        check=error_says("pet: "),
+    ),
+    Case(
+        "extract-multi-no-overlap",
+        (*MULTI_ARGV, *MULTI_RUN),
+        multi(MULTI_GOOD, "far,{img},far.nii.gz,{bin}"),
+        code=3,
+        outputs=MULTI_OUTPUTS,
+        check=error_says("case 'far'", "pet image's grid", "no overlap"),
+    ),
+    Case(
+        "extract-multi-unreadable-transform",
+        (*MULTI_ARGV, *MULTI_RUN),
+        multi(
+            MULTI_GOOD, "b,{img},pet.nii.gz,{bin},bad.tfm", header=f"{MULTI_HEADER},transform_pet"
+        ),
+        code=3,
+        outputs=MULTI_OUTPUTS,
+        check=error_says("not an ITK transform file"),
+    ),
+    Case(
+        "extract-multi-missing-transform",
+        (*MULTI_ARGV, *MULTI_RUN),
+        multi(
+            MULTI_GOOD, "b,{img},pet.nii.gz,{bin},no.tfm", header=f"{MULTI_HEADER},transform_pet"
+        ),
+        code=3,
+        outputs=MULTI_OUTPUTS,
+        check=error_says("pet transform", "does not exist"),
+    ),
+    Case(
+        "extract-multi-unknown-mask-on",
+        (*MULTI_ARGV, *MULTI_RUN),
+        multi("a,{img},pet.nii.gz,{bin},mr", header=f"{MULTI_HEADER},mask_on"),
+        match="mask_on 'mr'",
+    ),
+    Case(
+        "extract-multi-long-form",
+        (*MULTI_ARGV, *MULTI_RUN),
+        multi("a,ct,{img},{bin}", "a,pet,pet.nii.gz,", header="case_id,modality,image,mask"),
+        code=0,
+        outputs=("o.csv", "o.settings.yaml"),
+        check=rows_of("o.csv", 1),
+    ),
+    Case(
+        "extract-multi-modality-config-unknown-modality",
+        (*MULTI_ARGV, *MULTI_RUN, "--modality-config", "mr={stats}"),
+        multi(MULTI_GOOD),
+        match="modality mr",
+    ),
+    Case(
+        "extract-multi-modality-config-without-equals",
+        (*MULTI_ARGV, *MULTI_RUN, "--modality-config", "{stats}"),
+        multi(MULTI_GOOD),
+        match="MODALITY=CONFIG",
+    ),
+    Case(
+        "extract-modality-config-with-one-image-manifest",
+        (*MULTI_ARGV, *MULTI_RUN, "--mask-interpolation", "linear"),
+        manifest(GOOD),
+        match="several images per case",
+    ),
+    Case(
+        "extract-multi-manifest-for-voxel-mode",
+        (
+            "extract",
+            *("--manifest", "cases.csv", "--mode", "voxel", "--params", "p.yaml"),
+            *("--out", "o.csv"),
+        ),
+        lambda folder, shared: (
+            multi(MULTI_GOOD)(folder, shared),
+            (folder / "p.yaml").write_text("featureClass:\n  firstorder:\n"),
+        )[0],
+        match="not --mode voxel",
+    ),
+]
+
 SEGMENT = [
     Case("segment-seed-outside", ("segment", "{img}", "--seed", "50,50,3", "--out", "m.nii.gz")),
     Case(
@@ -636,7 +767,16 @@ LEARN = [
     Case("report-out-proc", ("report", "{run}", "--out", f"{PROC}/r.html")),
 ]
 
-CASES = [*EXTRACT, *EXTRACT_LABELS_AND_NIFTI_NAN, *SEGMENT, *FILTER, *SMALL, *ROBUSTNESS, *LEARN]
+CASES = [
+    *EXTRACT,
+    *EXTRACT_LABELS_AND_NIFTI_NAN,
+    *EXTRACT_MULTI,
+    *SEGMENT,
+    *FILTER,
+    *SMALL,
+    *ROBUSTNESS,
+    *LEARN,
+]
 
 
 # -- running them -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the PET scan (written as an ITK transform file with SimpleITK) checks the transf
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 import SimpleITK as sitk
 
 from radiomix.cli.main import main
+from radiomix.compat.params import settings_from_params
 from radiomix.errors import ConfigError, EmptyMaskError, ManifestError
 from radiomix.extraction.api import extract
 from radiomix.extraction.batch import extract_batch, run_batch
@@ -400,12 +402,34 @@ def test_single_image_readers_refuse_and_options_checked(tmp_path, case) -> None
         extract_batch(path, PET_CFG, mask_interpolation="cubic")
 
 
+def test_long_table_has_a_modality_column(tmp_path, case) -> None:
+    """The long table (``--params``, the ``pyradiomics`` profile) of a multi-image batch."""
+    manifest = _wide_manifest(case["ct"].parent, {"p0": case})
+    params = tmp_path / "p.yaml"
+    params.write_text("featureClass:\n  firstorder:\n")
+    out = tmp_path / "long.csv"
+    argv = ["extract", "--manifest", str(manifest), "--params", str(params), "--format", "long"]
+    assert main([*argv, "--out", str(out), "--jobs", "1", "--no-cache", "--quiet"]) == 0
+    long = pd.read_csv(out, dtype={"roi": str})
+    assert long.columns[:3].tolist() == ["case_id", "roi", "modality"]
+    assert set(long["modality"].fillna("")) == {"", "ct", "pet"}
+    assert (long.loc[long["modality"].isna(), "family"] == "provenance").all()
+    mean = long.set_index(["modality", "feature"])["value"]
+    settings = settings_from_params(params)
+    wide = extract_multimodal(
+        {"ct": case["ct"], "pet": case["pet"]}, case["mask"], settings=settings
+    )
+    for mod in ("ct", "pet"):
+        key = (mod, "original_firstorder_Mean")
+        assert mean[key] == wide[f"{mod}_original_firstorder_Mean"].iloc[0], mod
+
+
 # -- the command line: extract -> delta -> train --------------------------------------------
 
 STUDY_YAML = """\
 name: multimodal-test
 comparators: []
-validation: {outer_folds: 2, inner_folds: 2, repeats: 1, permutations: 0, bootstrap: 0, n_jobs: 1}
+validation: {outer_folds: 2, inner_folds: 2, repeats: 1, permutations: 0, bootstrap: 100, n_jobs: 1}
 models:
   - {name: lr_l2_mrmr, grid: {select__k: [3], clf__C: [1.0]}}
 """
@@ -436,7 +460,10 @@ def test_extract_delta_train_round_trip(tmp_path) -> None:
     manifest = tmp_path / "cases.csv"
     pd.DataFrame(rows).to_csv(manifest, index=False)
     (tmp_path / "ct.yaml").write_text("features: {families: [statistics]}\n")
-    (tmp_path / "pet.yaml").write_text("features: {families: [statistics, histogram]}\n")
+    (tmp_path / "pet.yaml").write_text(  # SUV-like values: bins of 0.25
+        "features: {families: [statistics, histogram]}\n"
+        "discretisation: {method: fixed_bin_size, bin_width: 0.25}\n"
+    )
     feats = tmp_path / "features.csv"
     argv = ["extract", "--manifest", str(manifest), "--config", str(tmp_path / "ct.yaml")]
     argv += ["--modality-config", f"pet={tmp_path / 'pet.yaml'}", "--label", "1"]
@@ -461,5 +488,7 @@ def test_extract_delta_train_round_trip(tmp_path) -> None:
     run = tmp_path / "run"
     argv = ["train", str(delta), "--label", "response", "--group", "patient"]
     assert main([*argv, "--config", str(study), "--out", str(run), "--quiet"]) == 0
-    assert (run / "metrics.json").is_file()
-    assert any(run.glob("*.html")) or any(run.rglob("*.html"))
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["primary"]["n_cases"] == 8
+    assert main(["report", str(run), "--out", str(tmp_path / "report.html")]) == 0
+    assert "pet_original_statistics" in (run / "selection.csv").read_text()

@@ -211,8 +211,8 @@ def read_manifest(
         if not multi_image:
             raise ManifestError(
                 f"manifest {path} names several images per case ({', '.join(wide_images)}): "
-                "this command reads one image per case (case_id,image,mask); several images "
-                "per case are read by radiomix extract"
+                "one image per case (case_id,image,mask) is read here; several images per "
+                "case are read by radiomix extract (feature rows, not --mode voxel)"
             )
         return _read_multi(path, cols, default_label)
     if {"image", "mask"} <= set(cols) or "case_id" in cols:
