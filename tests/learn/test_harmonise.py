@@ -508,6 +508,7 @@ def test_sklearn_conventions():
         "tol": 1e-6,
         "max_iter": 1000,
         "exclude": (),
+        "warn_unseen": True,
     }
     twin = clone(est)
     assert twin is not est and twin.get_params() == params

@@ -95,11 +95,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["ComBat", "UnseenBatchWarning"]
+__all__ = ["ComBat", "HarmoniseError", "UnseenBatchWarning"]
 
 
 class UnseenBatchWarning(UserWarning):
     """A batch (site) met at transform time was not in the training data."""
+
+
+class HarmoniseError(ValueError):
+    """The data cannot be harmonised as given (a ValueError, as scikit-learn expects; the
+    study code turns it into a :class:`~radiomix.errors.DataError`)."""
 
 
 @dataclass(frozen=True)
@@ -200,14 +205,14 @@ def _label_design(y: Any) -> tuple[np.ndarray, np.ndarray]:
     but the first. Returns (columns (n, q), class labels or empty)."""
     arr = np.asarray(y)
     if arr.ndim != 1:
-        raise ValueError(f"protect_label needs a one-dimensional y, got shape {arr.shape}")
+        raise HarmoniseError(f"protect_label needs a one-dimensional y, got shape {arr.shape}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        raise ValueError("protect_label needs a y without missing values")
+        raise HarmoniseError("protect_label needs a y without missing values")
     if arr.dtype.kind == "f" and np.any(arr != np.round(arr)):
         return arr.astype(np.float64)[:, None], np.array([])
     classes, codes = np.unique(arr, return_inverse=True)
     if classes.size < 2:
-        raise ValueError("protect_label needs at least two classes (or values) in y, got 1")
+        raise HarmoniseError("protect_label needs at least two classes (or values) in y, got 1")
     cols = (codes[:, None] == np.arange(1, classes.size)[None, :]).astype(np.float64)
     return cols, classes
 
@@ -255,6 +260,9 @@ class ComBat(TransformerMixin, BaseEstimator):
         fnmatch patterns of feature columns left as they are (e.g. ``"*_morphology_*"``:
         shape features do not depend on the scanner the way intensity and texture do; WORC
         leaves them out of ComBat by default).
+    warn_unseen : bool, default=True
+        Issue an :class:`UnseenBatchWarning` when :meth:`transform` meets a batch not seen in
+        fit (``unseen_batches_`` records it either way; the study code reports it itself).
 
     Attributes
     ----------
@@ -315,6 +323,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "exclude": [list, tuple],
+        "warn_unseen": ["boolean"],
     }
 
     def __init__(
@@ -327,6 +336,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         tol: float = 1e-6,
         max_iter: int = 1000,
         exclude: Sequence[str] = (),
+        warn_unseen: bool = True,
     ) -> None:
         self.batch = batch
         self.covariates = covariates
@@ -336,6 +346,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.exclude = exclude
+        self.warn_unseen = warn_unseen
 
     # ------------------------------------------------------------------ input checks
 
@@ -346,21 +357,21 @@ class ComBat(TransformerMixin, BaseEstimator):
                 f"{type(X).__name__}"
             )
         if self.batch not in X.columns:
-            raise ValueError(f"X has no batch column {self.batch!r}")
+            raise HarmoniseError(f"X has no batch column {self.batch!r}")
         missing = [c for c in self.covariates if c not in X.columns]
         if missing:
-            raise ValueError(f"X has no covariate column {_names(missing)}")
+            raise HarmoniseError(f"X has no covariate column {_names(missing)}")
         if self.batch in self.covariates:
-            raise ValueError(f"the batch column {self.batch!r} cannot also be a covariate")
+            raise HarmoniseError(f"the batch column {self.batch!r} cannot also be a covariate")
         if X.columns.has_duplicates:
             dup = X.columns[X.columns.duplicated()].unique()
-            raise ValueError(f"X has duplicated column names: {_names(list(dup))}")
+            raise HarmoniseError(f"X has duplicated column names: {_names(list(dup))}")
         return X
 
     def _batch_values(self, X: pd.DataFrame) -> np.ndarray:
         values = X[self.batch]
         if values.isna().any():
-            raise ValueError(
+            raise HarmoniseError(
                 f"the batch column {self.batch!r} has {int(values.isna().sum())} missing "
                 "values; every row needs its batch"
             )
@@ -373,14 +384,14 @@ class ComBat(TransformerMixin, BaseEstimator):
         bad = [c for c in columns if not pd.api.types.is_numeric_dtype(sub[c])]
         if bad:
             hint = " (one-hot encode a categorical covariate)" if what == "covariate" else ""
-            raise ValueError(f"non-numeric {what} columns: {_names(bad)}{hint}")
+            raise HarmoniseError(f"non-numeric {what} columns: {_names(bad)}{hint}")
         arr = np.array(sub.to_numpy(dtype=np.float64, na_value=np.nan), copy=True)
         if what == "covariate":
             incomplete = [
                 c for c, ok in zip(columns, np.isfinite(arr).all(axis=0), strict=True) if not ok
             ]
             if incomplete:
-                raise ValueError(f"covariate columns with missing values: {_names(incomplete)}")
+                raise HarmoniseError(f"covariate columns with missing values: {_names(incomplete)}")
         else:
             arr[~np.isfinite(arr)] = np.nan
         return arr
@@ -408,35 +419,35 @@ class ComBat(TransformerMixin, BaseEstimator):
         covariates = list(self.covariates)
         features = [c for c in X.columns if c != self.batch and c not in covariates]
         if not features:
-            raise ValueError("X has no feature column besides the batch and the covariates")
+            raise HarmoniseError("X has no feature column besides the batch and the covariates")
         Y = self._matrix(X, features, "feature")
         C = self._matrix(X, covariates, "covariate")
         classes = np.array([])
         if self.protect_label:
             if y is None:
-                raise ValueError("protect_label=True needs y in fit")
+                raise HarmoniseError("protect_label=True needs y in fit")
             L, classes = _label_design(y)
             if L.shape[0] != n:
-                raise ValueError(f"y has {L.shape[0]} values for {n} rows of X")
+                raise HarmoniseError(f"y has {L.shape[0]} values for {n} rows of X")
             C = np.hstack([C, L])
 
         batches, codes, counts = np.unique(batch, return_inverse=True, return_counts=True)
         k = batches.size
         if k < 2:
-            raise ValueError(
+            raise HarmoniseError(
                 f"ComBat needs at least two batches in the training data, got {k} "
                 f"({_names(list(batches))})"
             )
         if not self.mean_only and np.any(counts < 2):
             lone = [b for b, c in zip(batches, counts, strict=True) if c < 2]
-            raise ValueError(
+            raise HarmoniseError(
                 f"batches with a single training sample: {_names(lone)}; ComBat cannot "
                 "estimate their scale (merge them, drop them, or use mean_only=True)"
             )
         B = (codes[:, None] == np.arange(k)[None, :]).astype(np.float64)
         D = np.hstack([B, C])
         if np.linalg.matrix_rank(D) < D.shape[1]:
-            raise ValueError(
+            raise HarmoniseError(
                 "the covariates (or the protected label) are confounded with the batch: the "
                 "design matrix [batch indicators, covariates] is rank deficient, so site and "
                 "covariate effects cannot be told apart; ComBat should not be used here"
@@ -544,7 +555,7 @@ class ComBat(TransformerMixin, BaseEstimator):
                 parts.append(f"missing {_names([c for c in self._columns if c not in have])}")
             if have - want:
                 parts.append(f"unexpected {_names([c for c in X.columns if c not in want])}")
-            raise ValueError(
+            raise HarmoniseError(
                 f"X does not have the columns ComBat was fitted on: {'; '.join(parts)}"
             )
         batch = self._batch_values(X)
@@ -572,7 +583,7 @@ class ComBat(TransformerMixin, BaseEstimator):
                 rows = batch == u
                 m = int(rows.sum())
                 if m < 2 and not self.mean_only:
-                    raise ValueError(
+                    raise HarmoniseError(
                         f"batch {u!r} was not in the training data and has {m} row here: "
                         "ComBat estimates a new batch's scale from its own rows, which needs "
                         "at least two (transform its rows together, or use mean_only=True)"
@@ -590,12 +601,14 @@ class ComBat(TransformerMixin, BaseEstimator):
                 g_full[act], d_full[act] = fb.gamma, fb.delta2
                 unseen.append(u)
                 params[u] = {"n": m, "gamma": g_full, "delta2": d_full}
-            warnings.warn(
-                f"ComBat: {len(unseen)} batch(es) not seen in fit ({_names(unseen)}); their "
-                "location and scale were estimated from their own rows at transform time",
-                UnseenBatchWarning,
-                stacklevel=2,
-            )
+            if self.warn_unseen:
+                warnings.warn(
+                    f"ComBat: {len(unseen)} batch(es) not seen in fit ({_names(unseen)}); "
+                    "their location and scale were estimated from their own rows at "
+                    "transform time",
+                    UnseenBatchWarning,
+                    stacklevel=2,
+                )
         self.unseen_batches_ = unseen
         self.unseen_params_ = params
 

@@ -107,6 +107,12 @@ class ModelSpec:
     grid : mapping of ``step__param`` -> list of values
     include, exclude : tuple of str
         fnmatch patterns restricting the feature columns the model sees (e.g. shape only).
+    columns_removed, columns_added : tuple of str
+        Columns that are not radiomic features (a site column, clinical columns): removed
+        before ``include`` / ``exclude`` apply, then those the pipeline needs added back
+        (:mod:`radiomix.learn.config` sets them for ``--harmonise`` and ``--clinical``).
+    radiomics : bool
+        False for a model of the clinical columns alone (no radiomic feature).
     """
 
     name: str
@@ -115,6 +121,9 @@ class ModelSpec:
     grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    columns_removed: tuple[str, ...] = ()
+    columns_added: tuple[str, ...] = ()
+    radiomics: bool = True
 
 
 def _prep(decorrelate: bool = True) -> list[tuple[str, Any]]:

@@ -65,12 +65,15 @@ from radiomix.learn.metrics import (
     delong_ci,
     delong_test,
     percentile_ci,
+    roc_auc,
     weighted_metrics,
 )
 from radiomix.learn.models import ModelSpec
 from radiomix.learn.table import Dataset, file_sha256, filter_columns, prepare, read_table
 from radiomix.learn.tasks import infer_task
 from radiomix.learn.validation import CVResult, fit_final, nested_cv, seed_for
+
+LOGO = "leave-one-group-out"
 
 __all__ = [
     "SMALL_COHORT_CASES",
@@ -286,7 +289,172 @@ def load_extraction_settings(config: str | Path | Mapping[str, Any]) -> dict[str
 
 
 def _model_columns(data: Dataset, spec: ModelSpec) -> list[str]:
-    return filter_columns(data.features, spec.include, spec.exclude)
+    """The model's columns: its radiomic features (include / exclude patterns), then the
+    site and clinical columns its pipeline needs (``spec.columns_added``)."""
+    removed = set(spec.columns_removed) | set(spec.columns_added)
+    rad = [f for f in data.features if f not in removed]
+    cols = filter_columns(rad, spec.include, spec.exclude) if spec.radiomics else []
+    if spec.radiomics and not cols:
+        return []
+    missing = [c for c in spec.columns_added if c not in data.features]
+    if missing:
+        raise DataError(
+            f"columns {missing} are not numeric columns of the prepared table (check "
+            "data.include / data.exclude / id_columns)"
+        )
+    return cols + [c for c in spec.columns_added if c not in cols]
+
+
+@dataclass
+class StudyColumns:
+    """The site and clinical columns of a study, coded for cross-validation."""
+
+    site: str | None = None
+    site_codes: dict[float, str] = dataclasses.field(default_factory=dict)
+    site_counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    clinical: list[str] = dataclasses.field(default_factory=list)
+    categorical: list[str] = dataclasses.field(default_factory=list)
+
+    def site_name(self, code: Any) -> str:
+        return self.site_codes.get(float(code), str(code))
+
+    def to_dict(self, settings: StudySettings) -> dict[str, Any]:
+        d = settings.data
+        out: dict[str, Any] = {}
+        if self.site is not None:
+            out["harmonise"] = {
+                "column": self.site,
+                "method": "ComBat (empirical Bayes), fitted inside the training folds",
+                "protect_label": d.harmonise_protect_label,
+                "mean_only": d.harmonise_mean_only,
+                "sites": dict(self.site_counts),
+            }
+        if self.clinical:
+            out["clinical"] = {
+                "columns": list(self.clinical),
+                "categorical": list(self.categorical),
+                "numeric": [c for c in self.clinical if c not in self.categorical],
+            }
+        return out
+
+
+def study_columns(
+    frame: pd.DataFrame, settings: StudySettings
+) -> tuple[pd.DataFrame, StudySettings, StudyColumns]:
+    """Check and code the site (``data.harmonise``) and clinical (``data.clinical``) columns.
+
+    The site and the text clinical columns become numeric codes
+    (:func:`radiomix.learn.table.category_codes`) so that cross-validation can carry them
+    as floats; text clinical columns are added to ``clinical_categorical``.
+
+    Raises
+    ------
+    DataError
+        A column is missing, the site column has missing values, or (without mean-only) a
+        site has a single case.
+    """
+    from radiomix.learn.table import category_codes, category_text, code_columns
+
+    d = settings.data
+    info = StudyColumns()
+    if d.harmonise is None and not d.clinical:
+        return frame, settings, info
+    rows = frame[d.label].notna() if d.label in frame.columns else pd.Series(True, frame.index)
+    if d.harmonise is not None:
+        col = d.harmonise
+        if col not in frame.columns:
+            raise DataError(
+                f"--harmonise: site column {col!r} is not in the feature table "
+                f"(columns include: {', '.join(map(str, frame.columns[:8]))} ...)"
+            )
+        site = frame.loc[rows, col]
+        n_na = int(site.isna().sum())
+        if n_na:
+            raise DataError(
+                f"--harmonise: site column {col!r} has {n_na} missing values; every case "
+                "needs its site (fill them in, or drop those cases)"
+            )
+        names = [category_text(v) or "" for v in site]
+        counts = pd.Series(names).value_counts().sort_index()
+        if counts.size < 2:
+            raise DataError(
+                f"--harmonise: site column {col!r} has one site ({counts.index[0]!r}); "
+                "ComBat needs at least two"
+            )
+        lone = [str(k) for k, v in counts.items() if v < 2]
+        if lone and not d.harmonise_mean_only:
+            raise DataError(
+                f"--harmonise: site(s) {', '.join(map(repr, lone))} of column {col!r} have a "
+                "single case, whose scale ComBat cannot estimate; merge or drop the site, or "
+                "use --harmonise-mean-only (location only)"
+            )
+        codes = category_codes(pd.Series(counts.index, dtype=object))
+        info.site = col
+        info.site_codes = {float(c): str(n) for c, n in zip(codes, counts.index, strict=True)}
+        info.site_counts = {str(k): int(v) for k, v in counts.items()}
+    missing = [c for c in d.clinical if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"clinical column(s) {', '.join(map(repr, missing))} not in the feature table "
+            f"(columns include: {', '.join(map(str, frame.columns[:8]))} ...)"
+        )
+    categorical = list(d.clinical_categorical)
+    for c in d.clinical:
+        dtype = frame[c].dtype
+        numeric = pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+        if not numeric and c not in categorical:
+            categorical.append(c)
+    info.clinical = list(d.clinical)
+    info.categorical = [c for c in d.clinical if c in categorical]
+    if tuple(info.categorical) != tuple(d.clinical_categorical):
+        settings = dataclasses.replace(
+            settings,
+            data=dataclasses.replace(d, clinical_categorical=tuple(info.categorical)),
+        )
+    if d.group is not None and d.group == d.harmonise:
+        # the site is also the group: group by a copy of the names (the site column
+        # itself travels as codes in X, where ComBat reads it)
+        copy = f"{d.group} (group)"
+        while copy in frame.columns:
+            copy += "_"
+        frame = frame.assign(**{copy: frame[d.group]})
+        settings = dataclasses.replace(
+            settings, data=dataclasses.replace(settings.data, group=copy)
+        )
+    coded = [*([d.harmonise] if d.harmonise is not None else []), *info.categorical]
+    return code_columns(frame, coded), settings, info
+
+
+def _harmonise_error(exc: Exception, column: str | None) -> DataError:
+    """A ComBat error as a one-line DataError for the command line."""
+    msg = str(exc).replace("use mean_only=True", "use --harmonise-mean-only")
+    msg = msg.replace("batches with", "sites with").replace("batch", "site")
+    return DataError(f"--harmonise {column}: {msg}")
+
+
+def per_site_rows(
+    cv: CVResult, sites: np.ndarray, names: Callable[[Any], str]
+) -> list[dict[str, Any]]:
+    """AUC of each site's out-of-fold predictions (median over repeats; NaN where a site
+    holds one class), with its counts."""
+    rows = []
+    for code in pd.unique(sites):
+        idx = np.flatnonzero(sites == code)
+        yt = cv.y[idx]
+        aucs = [
+            roc_auc(yt, cv.probability[r, idx]) if np.unique(yt).size == 2 else math.nan
+            for r in range(cv.repeats)
+        ]
+        rows.append(
+            {
+                "site": names(code),
+                "n_cases": int(idx.size),
+                "n_positive": int(yt.sum()),
+                "auc": float(np.median(aucs)) if np.isfinite(aucs).any() else math.nan,
+            }
+        )
+    rows.sort(key=lambda r: str(r["site"]))
+    return rows
 
 
 def _selection_rows(run: Any) -> list[dict[str, Any]]:
@@ -452,6 +620,7 @@ def _permutation(
             random_state=v.random_state,
             n_jobs=v.n_jobs,
             label_seed=i,
+            scheme=v.scheme,
         )
         aucs.append(float(np.median(cv.repeat_auc())))
         cpu += sum(f.cpu_seconds for f in cv.folds)
@@ -556,24 +725,39 @@ def run_study(
         extraction = load_extraction_settings(extraction_settings)
     else:
         extraction = find_extraction_settings(table_path)
+    if v.scheme == LOGO and d.group is None:
+        raise ConfigError(
+            "--validation leave-one-group-out needs the groups: --group COLUMN (e.g. the site)"
+        )
+    frame, settings, columns_info = study_columns(frame, settings)
+    d = settings.data
+    assert d.label is not None
     task_name = settings.task
     if task_name is None and d.label in frame.columns:
         task_name = infer_task(frame[d.label], d.label)
     if task_name is not None and task_name != "binary":
+        from radiomix.learn.harmonise import HarmoniseError
         from radiomix.learn.task_study import run_task_study
 
+        if v.scheme == LOGO:
+            raise ConfigError(
+                f"--validation leave-one-group-out is for two classes so far, not {task_name}"
+            )
         if settings.task != task_name:
             settings = dataclasses.replace(settings, task=task_name)
             say(f"task: {task_name} (read from the label column; --task sets it)")
-        return run_task_study(  # type: ignore[return-value]
-            settings,
-            frame,
-            table_path=table_path,
-            extraction=extraction,
-            out_dir=out_dir,
-            say=say,
-            t_start=t_start,
-        )
+        try:
+            return run_task_study(  # type: ignore[return-value]
+                settings,
+                frame,
+                table_path=table_path,
+                extraction=extraction,
+                out_dir=out_dir,
+                say=say,
+                t_start=t_start,
+            )
+        except HarmoniseError as exc:
+            raise _harmonise_error(exc, d.harmonise) from exc
     data = prepare(
         frame,
         d.label,
@@ -583,6 +767,20 @@ def run_study(
         include=d.include,
         exclude=d.exclude,
     )
+    from radiomix.learn.harmonise import HarmoniseError
+    from radiomix.learn.validation import check_logo_possible
+
+    logo = v.scheme == LOGO
+    repeats = 1 if logo else v.repeats
+    inner_final = v.inner_folds
+    if logo:
+        assert data.groups is not None
+        inner_final = min(v.inner_folds, int(np.unique(data.groups).size))
+        check_logo_possible(data.y, data.groups, v.inner_folds)
+        say(
+            f"leave-one-group-out: each of {np.unique(data.groups).size} groups of "
+            f"{d.group!r} in turn is the test set (one repeat)"
+        )
     say(
         f"{len(data.y)} cases ({int(data.y.sum())} positive = {data.coding.positive!r}), "
         f"{len(data.features)} features"
@@ -605,23 +803,26 @@ def run_study(
             )
             say(f"{name}: skipped ({skipped[name]})")
             continue
-        say(
-            f"{name}: nested CV, {v.repeats} x {v.outer_folds} outer x {v.inner_folds} inner folds, {len(cols)} features"
-        )
+        outer = "leave-one-group-out" if logo else f"{v.repeats} x {v.outer_folds} outer"
+        say(f"{name}: nested CV, {outer} x {v.inner_folds} inner folds, {len(cols)} columns")
         X = data.X[cols]
-        cv = nested_cv(
-            spec.build,
-            spec.grid,
-            X,
-            data.y,
-            data.groups,
-            outer_folds=v.outer_folds,
-            inner_folds=v.inner_folds,
-            repeats=v.repeats,
-            threshold_rule=v.threshold,
-            random_state=v.random_state,
-            n_jobs=v.n_jobs,
-        )
+        try:
+            cv = nested_cv(
+                spec.build,
+                spec.grid,
+                X,
+                data.y,
+                data.groups,
+                outer_folds=v.outer_folds,
+                inner_folds=v.inner_folds,
+                repeats=repeats,
+                threshold_rule=v.threshold,
+                random_state=v.random_state,
+                n_jobs=v.n_jobs,
+                scheme=v.scheme,
+            )
+        except HarmoniseError as exc:
+            raise _harmonise_error(exc, d.harmonise) from exc
         summary = summarise_cv(
             cv,
             n_boot=v.bootstrap,
@@ -635,20 +836,41 @@ def run_study(
             "n_features": len(cols),
             **summary,
         }
+        site_col = columns_info.site if columns_info.site is not None else None
+        if site_col is not None or logo:
+            if site_col is not None:
+                sites = data.X[site_col].to_numpy()
+                summary["per_site"] = per_site_rows(cv, sites, columns_info.site_name)
+            else:
+                assert data.groups is not None
+                summary["per_site"] = per_site_rows(cv, data.groups, str)
+            unseen = [
+                {
+                    "repeat": f.repeat,
+                    "fold": f.fold,
+                    "sites": [columns_info.site_name(u) for u in f.unseen],
+                }
+                for f in cv.folds
+                if f.unseen
+            ]
+            summary["unseen_sites"] = unseen
         say(
             f"{name}: AUC {summary['auc']:.3f} [{summary['auc_ci'][0]:.3f}, "
             f"{summary['auc_ci'][1]:.3f}] in {cv.seconds:.0f} s"
         )
-        final = fit_final(
-            spec.build,
-            spec.grid,
-            X,
-            data.y,
-            data.groups,
-            inner_folds=v.inner_folds,
-            threshold_rule=v.threshold,
-            random_state=v.random_state,
-        )
+        try:
+            final = fit_final(
+                spec.build,
+                spec.grid,
+                X,
+                data.y,
+                data.groups,
+                inner_folds=inner_final,
+                threshold_rule=v.threshold,
+                random_state=v.random_state,
+            )
+        except HarmoniseError as exc:
+            raise _harmonise_error(exc, d.harmonise) from exc
         summary["final"] = {
             "best_params": _jsonable(final.best_params),
             "threshold": final.threshold,
@@ -671,6 +893,9 @@ def run_study(
                 "model_exclude": list(spec.exclude),
                 "label": d.label,
                 "group": d.group,
+                "harmonise": d.harmonise,
+                "clinical": list(d.clinical),
+                "clinical_categorical": list(d.clinical_categorical),
             },
             extraction_settings=extraction,
             versions=current_versions(),
@@ -679,6 +904,11 @@ def run_study(
                 "table_sha256": file_sha256(table_path) if table_path else None,
                 "n_cases": int(data.y.size),
                 "n_positive": int(data.y.sum()),
+                **(
+                    {"sites": dict(columns_info.site_counts)}
+                    if columns_info.site is not None
+                    else {}
+                ),
                 "created": created_now(),
             },
         )
@@ -696,6 +926,23 @@ def run_study(
     adjusted = holm([c["corrected_t_p"] for c in comparison.values()])
     for c, p_adj in zip(comparison.values(), adjusted, strict=True):
         c["corrected_t_p_holm"] = p_adj
+    compare: dict[str, Any] | None = None
+    if settings.compare:
+        from radiomix.learn.compare import compare_block
+
+        compare = compare_block(
+            runs,
+            data.y,
+            data.groups,
+            level=v.confidence,
+            n_boot=min(v.bootstrap, 1000),
+            random_state=seed_for(v.random_state, 77),
+        )
+        for key, c in compare.items():
+            say(
+                f"{key}: AUC {c['auc_new']:.3f} vs {c['auc_old']:.3f} (DeLong p = "
+                f"{c['delong_p']:.3g}), NRI {c['nri']:.2f}"
+            )
 
     permutation: dict[str, Any] | None = None
     perm_rows: list[dict[str, Any]] = []
@@ -716,9 +963,12 @@ def run_study(
         "models": {name: run.summary for name, run in runs.items()},
         "permutation": permutation,
         "comparison": comparison,
+        "compare": compare,
         "skipped": skipped,
         "study": {
             "name": settings.name,
+            "validation_scheme": v.scheme,
+            **columns_info.to_dict(settings),
             "table": str(table_path) if table_path else None,
             "table_sha256": file_sha256(table_path) if table_path else None,
             "n_rows_dropped_missing_label": data.n_dropped,
@@ -732,7 +982,7 @@ def run_study(
             "n_features": len(data.features),
             "outer_folds": v.outer_folds,
             "inner_folds": v.inner_folds,
-            "repeats": v.repeats,
+            "repeats": repeats,
             "threshold_rule": v.threshold,
             "bootstrap": v.bootstrap,
             "confidence": v.confidence,

@@ -42,6 +42,9 @@ __all__ = [
     "POSITIVE_WORDS",
     "Dataset",
     "LabelCoding",
+    "category_codes",
+    "category_text",
+    "code_columns",
     "encode_labels",
     "feature_columns",
     "file_sha256",
@@ -89,6 +92,45 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def category_text(value: Any) -> str | None:
+    """The text of a category value (None when missing; 2.0 reads as "2")."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)
+
+
+def category_codes(values: pd.Series | Sequence[Any]) -> np.ndarray:
+    """Stable numeric codes of category values (sites, clinical categories), as float64.
+
+    Cross-validation works on float arrays; a site or category name travels as a 48-bit
+    hash of its text (exact in float64), the same in training and at prediction time, so
+    no mapping needs storing, and a name never met in training gets a code of its own.
+    Missing values stay NaN.
+    """
+    out = np.full(len(values), np.nan)
+    for i, v in enumerate(pd.Series(values, dtype=object).to_numpy()):
+        t = category_text(v)
+        if t is not None:
+            digest = hashlib.blake2b(t.encode("utf-8"), digest_size=6).digest()
+            out[i] = float(int.from_bytes(digest, "big"))
+    return out
+
+
+def code_columns(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """A copy of ``table`` with ``columns`` (those present) replaced by their category codes."""
+    cols = [c for c in columns if c in table.columns]
+    if not cols:
+        return table
+    out = table.copy()
+    for c in cols:
+        out[c] = category_codes(out[c])
+    return out
 
 
 def _match(name: str, patterns: Sequence[str]) -> bool:

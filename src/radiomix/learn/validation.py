@@ -53,10 +53,13 @@ __all__ = [
     "FittedModel",
     "FoldResult",
     "check_folds_possible",
+    "check_logo_possible",
     "fit_final",
     "fitted_features",
+    "logo_splits",
     "nested_cv",
     "seed_for",
+    "unseen_sites",
     "used_features",
 ]
 
@@ -185,10 +188,45 @@ def _mean_fold_auc(
 
 
 def _needs_names(pipe: Pipeline) -> bool:
-    """Whether a step matches features by column name (the robustness filter)."""
+    """Whether a step matches features by column name (the robustness filter, ComBat's site
+    column, the clinical columns' transformer)."""
+    from sklearn.compose import ColumnTransformer
+
+    from radiomix.learn.clinical import ClinicalEncoder
+    from radiomix.learn.harmonise import ComBat
     from radiomix.learn.selectors import RobustnessFilter
 
-    return any(isinstance(step, RobustnessFilter) for _, step in pipe.steps)
+    kinds = (RobustnessFilter, ComBat, ColumnTransformer, ClinicalEncoder)
+    return any(isinstance(step, kinds) for _, step in pipe.steps)
+
+
+def _combat_step(pipe: Any) -> Any:
+    """The ComBat step of a pipeline (first level or inside a column transformer's
+    remainder), or None."""
+    from radiomix.learn.harmonise import ComBat
+
+    for _, step in getattr(pipe, "steps", []):
+        if isinstance(step, ComBat):
+            return step
+        rem = getattr(step, "remainder_", None)
+        if rem is None:
+            rem = next(
+                (t for n, t, _ in getattr(step, "transformers_", []) if n == "remainder"), None
+            )
+        if isinstance(rem, Pipeline):
+            found = _combat_step(rem)
+            if found is not None:
+                return found
+    return None
+
+
+def unseen_sites(pipe: Any) -> list[Any]:
+    """Sites of the last prediction that the pipeline's ComBat had not seen in training
+    (harmonised from their own features, without labels); empty without ComBat."""
+    combat = _combat_step(pipe)
+    if combat is None:
+        return []
+    return list(getattr(combat, "unseen_batches_", []))
 
 
 def fitted_features(pipe: Pipeline, input_features: Sequence[str]) -> list[str]:
@@ -295,6 +333,7 @@ class FoldResult:
     n_convergence_warnings: int
     seconds: float
     cpu_seconds: float = 0.0
+    unseen: list[Any] = field(default_factory=list)
 
 
 def _fit_fold(
@@ -341,6 +380,7 @@ def _fit_fold(
             issubclass(w.category, ConvergenceWarning) for w in caught
         )
         prob = final.predict_proba(Xte)[:, 1]
+        unseen = unseen_sites(final)
         selected, importance, kind = used_features(final, columns)
         return FoldResult(
             repeat=repeat,
@@ -358,6 +398,7 @@ def _fit_fold(
             n_convergence_warnings=n_conv,
             seconds=time.perf_counter() - t0,
             cpu_seconds=time.process_time() - c0,
+            unseen=unseen,
         )
 
 
@@ -449,6 +490,33 @@ def _splits(
         return [(tr, te) for tr, te in cv.split(np.zeros(y.size), y, groups)]
 
 
+def logo_splits(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Leave one group out: each group (a site) in turn is the test set, in sorted order."""
+    g = np.asarray(groups)
+    return [(np.flatnonzero(g != u), np.flatnonzero(g == u)) for u in np.unique(g)]
+
+
+def check_logo_possible(y: np.ndarray, groups: np.ndarray, inner: int) -> int:
+    """Raise a DataError when leave-one-group-out cannot run; return the inner folds to use
+    (at most the groups of a training part: the inner loop is group k-fold too)."""
+    n_groups = np.unique(groups).size
+    if n_groups < 3:
+        raise DataError(
+            f"leave-one-group-out needs at least 3 groups, the group column has {n_groups}"
+        )
+    for u in np.unique(groups):
+        tr = groups != u
+        for cls in (0, 1):
+            if np.unique(groups[tr & (y == cls)]).size < 2:
+                name = "positive" if cls == 1 else "negative"
+                raise DataError(
+                    f"leaving out group {u!r} leaves {name} cases in fewer than 2 groups: "
+                    "the inner loop cannot tune; leave-one-group-out needs each class in at "
+                    "least 3 groups"
+                )
+    return max(2, min(inner, n_groups - 1))
+
+
 def _outer_splits(
     y: np.ndarray, groups: np.ndarray | None, outer_folds: int, seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -475,6 +543,7 @@ def nested_cv(
     random_state: int = 0,
     n_jobs: int | None = -1,
     label_seed: int | None = None,
+    scheme: str = "kfold",
 ) -> CVResult:
     """Repeated nested cross-validation of an unfitted pipeline (see the module notes).
 
@@ -499,6 +568,10 @@ def nested_cv(
     label_seed : int, optional
         Extra seed component, used by the permutation check so that its splits differ from
         those of the real labels' run.
+    scheme : {"kfold", "leave-one-group-out"}
+        Outer loop: stratified group k-fold, or each group in turn as the test set (needs
+        ``groups``; one repeat, ``outer_folds`` ignored; the inner loop uses at most the
+        training part's number of groups as folds).
 
     Returns
     -------
@@ -519,13 +592,25 @@ def nested_cv(
         raise DataError(f"X has {len(X)} rows but y has {n} labels")
     g = _groups_or_cases(groups, n)
     split_groups = None if groups is None else g
-    check_folds_possible(yy, g, outer_folds, inner_folds)
+    logo = scheme == "leave-one-group-out"
+    if logo:
+        if groups is None:
+            raise DataError("leave-one-group-out needs a group column (--group COLUMN)")
+        inner_folds = check_logo_possible(yy, g, inner_folds)
+        repeats = 1
+    elif scheme != "kfold":
+        raise DataError(f"unknown validation scheme {scheme!r} (kfold, leave-one-group-out)")
+    else:
+        check_folds_possible(yy, g, outer_folds, inner_folds)
     columns = [str(c) for c in X.columns]
     Xa = X.to_numpy(dtype=np.float64)
     base = [random_state] if label_seed is None else [random_state, 7919, label_seed]
     tasks = []
     for r in range(repeats):
-        splits = _outer_splits(yy, split_groups, outer_folds, seed_for(*base, r))
+        if logo:
+            splits = logo_splits(g)
+        else:
+            splits = _outer_splits(yy, split_groups, outer_folds, seed_for(*base, r))
         for f, (tr, te) in enumerate(splits):
             tasks.append((r, f, tr, te))
     jobs = None if n_jobs is None else int(n_jobs)

@@ -1,0 +1,191 @@
+"""``--harmonise`` and ``--validation leave-one-group-out`` wired into studies and bundles.
+
+A synthetic four-site table with scanner effects (additive and multiplicative, per site and
+feature), validated leave-one-site-out: no effects / effects / ComBat inside the folds;
+ComBat's fit never sees a test fold (a spy); a bundle predicts a site it never saw.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from radiomix.errors import ConfigError, DataError
+from radiomix.learn.harmonise import ComBat, UnseenBatchWarning
+from radiomix.learn.study import run_study
+from radiomix.learn.validation import nested_cv
+from tests.learn.test_harmonise import four_sites
+
+FAST: dict[str, Any] = {
+    "primary": "lr_l2_mrmr",
+    "comparators": [],
+    "models": [{"name": "lr_l2_mrmr", "grid": {"select__k": [8], "clf__C": [1.0]}}],
+    "validation": {
+        "inner_folds": 3,
+        "outer_folds": 3,
+        "repeats": 1,
+        "permutations": 0,
+        "bootstrap": 0,
+        "n_jobs": 1,
+    },
+    "data": {"label": "label"},
+}
+
+
+def site_table(effects: bool = True, seed: int = 0, n_per_site: int = 60) -> pd.DataFrame:
+    df, y = four_sites(seed, effects=effects, n_per_site=n_per_site, p=30)
+    df = df.copy()
+    df["label"] = y
+    df.insert(0, "case_id", [f"c{i}" for i in range(len(df))])
+    return df
+
+
+def config(**data: Any) -> dict[str, Any]:
+    validation = dict(FAST["validation"])
+    if data.pop("logo", False):
+        validation["scheme"] = "leave-one-group-out"
+    return {**FAST, "validation": validation, "data": {**FAST["data"], **data}}
+
+
+def test_leave_one_site_out_combat_recovers_the_site_effects():
+    """Pooled out-of-site AUC: no effects / effects / ComBat inside the folds (seed 0:
+    0.911 / 0.646 / 0.913; docs/learn.md)."""
+    clean = run_study(site_table(False), config(group="site", logo=True))
+    shifted = run_study(site_table(True), config(group="site", logo=True))
+    combat = run_study(site_table(True), config(group="site", harmonise="site", logo=True))
+    a0, a1, a2 = (r.metrics["primary"]["auc"] for r in (clean, shifted, combat))
+    assert a0 - a1 > 0.15  # the scanner effects cost
+    assert (a2 - a1) / (a0 - a1) > 0.8  # ComBat recovers most of it
+    m = combat.metrics
+    assert m["study"]["validation_scheme"] == "leave-one-group-out"
+    assert m["study"]["repeats"] == 1
+    assert m["study"]["harmonise"]["sites"] == {"s1": 60, "s2": 60, "s3": 60, "s4": 60}
+    per_site = m["primary"]["per_site"]
+    assert [r["site"] for r in per_site] == ["s1", "s2", "s3", "s4"]
+    assert all(0.7 < r["auc"] <= 1.0 for r in per_site)
+    # every held-out site was harmonised from its own features at test time
+    unseen = m["primary"]["unseen_sites"]
+    assert sorted(u["sites"][0] for u in unseen) == ["s1", "s2", "s3", "s4"]
+    pipe = combat.runs["lr_l2_mrmr"].bundle.pipeline
+    assert pipe.steps[0][0] == "harmonise" and pipe.steps[1][0] == "impute"
+
+
+class SpyComBat(ComBat):
+    """ComBat that records the rows (as tuples of values) of every fit."""
+
+    fits: ClassVar[list[set[tuple[float, ...]]]] = []
+
+    def fit(self, X: Any, y: Any = None) -> SpyComBat:
+        SpyComBat.fits.append({tuple(r) for r in np.asarray(X, dtype=float)})
+        return super().fit(X, y)
+
+
+@pytest.mark.parametrize("scheme", ["kfold", "leave-one-group-out"])
+def test_combat_is_fitted_on_training_folds_only(scheme):
+    df = site_table(True, n_per_site=30)
+    X = df.drop(columns=["case_id", "label"]).assign(
+        site=lambda f: f.site.map({"s1": 1.0, "s2": 2.0, "s3": 3.0, "s4": 4.0})
+    )
+    y = df["label"].to_numpy()
+
+    def build() -> Pipeline:
+        return Pipeline(
+            [
+                ("harmonise", SpyComBat(batch="site", warn_unseen=False)),
+                ("scale", StandardScaler()),
+                ("clf", LogisticRegression()),
+            ]
+        )
+
+    SpyComBat.fits.clear()
+    cv = nested_cv(
+        build,
+        {"clf__C": [0.1, 1.0]},
+        X,
+        y,
+        df["site"].to_numpy() if scheme != "kfold" else None,
+        outer_folds=3,
+        inner_folds=3,
+        repeats=2,
+        n_jobs=1,
+        scheme=scheme,
+    )
+    rows = [tuple(r) for r in X.to_numpy(dtype=float)]
+    tests = [{rows[i] for i in f.test_index} for f in cv.folds]
+    assert SpyComBat.fits  # the spy ran
+    for seen in SpyComBat.fits:
+        # each fit (inner and outer) is inside the training part of some outer fold
+        assert any(not (seen & t) for t in tests)
+        assert len(seen) < len(rows)
+
+
+def test_predict_with_an_unseen_site(tmp_path):
+    df = site_table(True)
+    train = df[df.site != "s4"]
+    result = run_study(train, config(harmonise="site"), out=tmp_path / "run")
+    bundle = result.runs["lr_l2_mrmr"].bundle
+    new = df[df.site.isin(["s1", "s4"])].drop(columns="label")
+    with pytest.warns(UnseenBatchWarning, match="s4"):
+        pred = bundle.predict_table(new)
+    assert pred["new_site"].tolist() == (new.site == "s4").tolist()
+    assert np.isfinite(pred["probability"]).all()
+    # seen sites only: no warning, no new site
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnseenBatchWarning)
+        seen = bundle.predict_table(df[df.site == "s2"])
+    assert not seen["new_site"].any()
+    # one case of a new site cannot be harmonised: a one-line DataError
+    with pytest.raises(DataError, match="at least two"):
+        bundle.predict_table(df[df.site == "s4"].head(1))
+    # the external evaluation names the new site
+    from radiomix.learn.external import evaluate_external
+
+    with pytest.warns(UnseenBatchWarning):
+        ext = evaluate_external(
+            tmp_path / "run",
+            df[df.site == "s4"],
+            label="label",
+            n_boot=0,
+            n_permutations=10,
+        )
+    h = ext["primary"]["harmonise"]
+    assert h["new_sites"] == ["s4"] and h["n_cases_new_site"] == 60
+    assert ext["primary"]["auc"] > 0.7
+
+
+def test_harmonise_in_the_task_engine():
+    df = site_table(True, n_per_site=40)
+    df["outcome"] = df["f00"].rank().to_numpy() + np.random.default_rng(0).normal(0, 10, len(df))
+    cfg = config(label="outcome", harmonise="site")
+    cfg["task"] = "regression"
+    cfg["primary"] = "ridge_mrmr"
+    cfg["models"] = [{"name": "ridge_mrmr", "grid": {"select__k": [5], "clf__alpha": [1.0]}}]
+    result = run_study(df.drop(columns="label"), cfg)
+    pipe = result.runs["ridge_mrmr"].bundle.pipeline
+    assert isinstance(pipe.steps[0][1], ComBat)
+    assert "site" in result.runs["ridge_mrmr"].bundle.features
+    pred = result.runs["ridge_mrmr"].bundle.predict_table(df.drop(columns="label"))
+    assert not pred["new_site"].any()
+
+
+def test_bad_site_columns():
+    df = site_table(True, n_per_site=20)
+    with pytest.raises(DataError, match="site column 'scanner' is not in the feature table"):
+        run_study(df, config(harmonise="scanner"))
+    holes = df.copy()
+    holes.loc[3, "site"] = None
+    with pytest.raises(DataError, match="has 1 missing values"):
+        run_study(holes, config(harmonise="site"))
+    lone = df.copy()
+    lone.loc[0, "site"] = "s9"
+    with pytest.raises(DataError, match="merge or drop the site, or use --harmonise-mean-only"):
+        run_study(lone, config(harmonise="site"))
+    with pytest.raises(ConfigError, match="needs the groups"):
+        run_study(df, config(logo=True))
