@@ -357,8 +357,7 @@ def _evaluate_task(
             "label",
             frame[label].to_numpy(),
         )
-        for k, (key, col) in enumerate(task.target_columns(y).items()):
-            pred.insert(pred.columns.get_loc("label") + 1 + k, key, col)
+        pred.insert(pred.columns.get_loc("label") + 1, "y", y)
         if groups is not None:
             pred.insert(pred.columns.get_loc("label"), "group", groups)
         frames.append(pred)
