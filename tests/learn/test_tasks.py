@@ -74,7 +74,7 @@ def test_the_label_column_decides_the_task():
         infer_task(pd.Series(range(30)), "age")
     with pytest.raises(ConfigError, match="did you mean 'regression'"):
         get_task("regresion")
-    assert set(TASKS) == {"binary", "multiclass", "regression"}
+    assert set(TASKS) == {"binary", "multiclass", "regression", "survival"}
 
 
 def test_label_coding_of_each_task():

@@ -26,8 +26,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FEATURES",
         help="external feature table (CSV or Parquet)",
     )
+    p.add_argument("--label", metavar="COLUMN", help="label column of the external table")
+    p.add_argument("--time", metavar="COLUMN", help="survival: time column of the external table")
     p.add_argument(
-        "--label", required=True, metavar="COLUMN", help="label column of the external table"
+        "--event",
+        metavar="COLUMN",
+        help="survival: event column of the external table (default: the training name)",
     )
     p.add_argument(
         "--positive",
@@ -45,6 +49,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    label = args.time or args.label
+    if label is None:
+        from radiomix.errors import ConfigError
+
+        raise ConfigError(
+            "give the label column: --label COLUMN (survival: --time COLUMN --event COLUMN)"
+        )
     run_dir = Path(args.run_dir)
     if not (run_dir / "model.joblib").is_file():
         raise ModelBundleError(
@@ -58,11 +69,12 @@ def run(args: argparse.Namespace) -> int:
     m = evaluate_external(
         args.run_dir,
         args.external,
-        args.label,
+        label,
         positive=args.positive,
         group=args.group,
         out=args.out,
         allow_extra=args.allow_extra,
+        event=args.event,
     )
     if m.get("task", "binary") != "binary":
         from radiomix.learn.tasks import get_task

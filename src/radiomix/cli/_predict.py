@@ -32,8 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "cannot be extracted gets a row with its error. Output columns: probability, threshold, "
             "predicted (1 = positive) and predicted_label for two classes; probability_<class> "
             "per class, predicted and predicted_label for several classes; predicted (the "
-            "value) for a regression. Exit status: 0 every case "
-            "predicted, 3 some cases failed, 2 bad input or no case predicted."
+            "value) for a regression; risk, risk_cutoff, risk_group (high: above the median "
+            "training risk) and survival_at_<t> per horizon for survival. Exit status: 0 "
+            "every case predicted, 3 some cases failed, 2 bad input or no case predicted."
         ),
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by radiomix train")

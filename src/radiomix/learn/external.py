@@ -96,6 +96,7 @@ def evaluate_external(
     n_boot: int | None = None,
     n_permutations: int = 2000,
     random_state: int = 0,
+    event: str | None = None,
 ) -> dict[str, Any]:
     """Apply a run's frozen models to an external feature table and compute the metrics.
 
@@ -118,6 +119,9 @@ def evaluate_external(
         Accept feature columns the models were not trained on (they are ignored).
     n_boot : int, optional
         Bootstrap resamples (default: the run's setting).
+    event : str, optional
+        Survival: the event column (default: the training one's name); ``label`` is then
+        the time column.
 
     Returns
     -------
@@ -156,6 +160,7 @@ def evaluate_external(
             random_state=random_state,
             n_dropped=int((~keep).sum()),
             t0=t0,
+            event=event,
         )
     y = _encode(frame[label], bundles[primary], positive)
     if y.sum() == 0 or y.sum() == y.size:
@@ -191,8 +196,6 @@ def evaluate_external(
             "threshold_rule": bundle.threshold_rule,
             **summary,
         }
-        if "new_site" in pred.columns:  # harmonised model: sites it never saw in training
-            summary["harmonise"] = _new_sites(bundle, frame, pred["new_site"].to_numpy())
         models[name] = summary
         pred["label"] = frame[label].to_numpy()
         pred["y"] = y
@@ -200,7 +203,6 @@ def evaluate_external(
             pred["group"] = groups
         ids = [c for c in ("case_id", "roi", "group") if c in pred.columns]
         rest = ["label", "y", "model", "probability", "threshold", "predicted", "predicted_label"]
-        rest += [c for c in ("new_site",) if c in pred.columns]
         frames.append(pred[ids + rest])
         if name == primary:
             null, p_value = permutation_auc(y, prob, n_permutations, random_state)
@@ -254,24 +256,6 @@ def evaluate_external(
 # ------------------------------------------------------------------ the other tasks
 
 
-def _new_sites(bundle: ModelBundle, frame: pd.DataFrame, new: np.ndarray) -> dict[str, Any]:
-    """The sites of an external table a harmonised model never saw in training: ComBat
-    estimated their location and scale from their own features, without labels."""
-    from radiomix.learn.validation import _combat_step
-
-    column = str(_combat_step(bundle.pipeline).batch)
-    names = frame[column].astype(str).to_numpy()
-    return {
-        "column": column,
-        "new_sites": sorted(set(names[new])),
-        "n_cases_new_site": int(np.sum(new)),
-        "note": (
-            "sites not in the training data were harmonised with a location and scale "
-            "estimated from their own features, without labels"
-        ),
-    }
-
-
 def _encode_task(values: pd.Series, bundle: ModelBundle) -> np.ndarray:
     """External targets in the training coding: the training classes (compared as text)
     or a numeric outcome."""
@@ -315,6 +299,7 @@ def _evaluate_task(
     random_state: int,
     n_dropped: int,
     t0: float,
+    event: str | None = None,
 ) -> dict[str, Any]:
     """:func:`evaluate_external` for several classes or a numeric outcome: the frozen
     models' outputs, the task's metrics with bootstrap CIs, and a permutation test of the
@@ -326,7 +311,11 @@ def _evaluate_task(
     task = get_task(main.task)
     if positive is not None:
         raise ConfigError(f"--positive applies to two classes; this run's task is {task.name}")
-    y = _encode_task(frame[label], main)
+    y = task.external_target(frame, label, main.label, event)
+    if y is None:
+        if event is not None:
+            raise ConfigError(f"--event applies to survival; this run's task is {task.name}")
+        y = _encode_task(frame[label], main)
     groups = frame[group].astype(str).to_numpy() if group is not None else None
     run_metrics: dict[str, Any] = {}
     if (run / "metrics.json").is_file():
@@ -357,7 +346,8 @@ def _evaluate_task(
             "label",
             frame[label].to_numpy(),
         )
-        pred.insert(pred.columns.get_loc("label") + 1, "y", y)
+        for k, (key, col) in enumerate(task.target_columns(y).items()):
+            pred.insert(pred.columns.get_loc("label") + 1 + k, key, col)
         if groups is not None:
             pred.insert(pred.columns.get_loc("label"), "group", groups)
         frames.append(pred)

@@ -5,12 +5,14 @@ task deciding what is predicted and how a candidate is scored. For every repeat 
 outer fold ``f``:
 
 1. the outer split is ``StratifiedGroupKFold(outer_folds, shuffle=True)`` on the task's
-   strata (the classes; for a numeric outcome its quantile bins), seeded by
+   strata (the classes; for a numeric outcome its quantile bins; for a time to an event
+   the event indicator), seeded by
    ``(random_state, r)``; a group never straddles training and test
    (``StratifiedKFold`` without groups);
 2. on the outer-training part only, every grid candidate is cross-validated in an inner
    ``StratifiedGroupKFold(inner_folds)`` on the same kind of strata, computed from the
-   training part's labels; the best mean inner score wins (macro AUC, R²; ties: the first
+   training part's labels; the best mean inner score wins (macro AUC, R², Harrell's C of
+   the risk score; ties: the first
    in grid order). The inner search shares the lean step cache of the two-class engine;
 3. the winner is refitted on the whole outer-training part and predicts the outer test
    fold.
@@ -112,8 +114,8 @@ def _search(
         y,
         splits,
         counter,
-        output=lambda est, Xt: task.output(est, Xt, n_out),
-        width=n_out,
+        output=lambda est, Xt: task.search_output(est, Xt, n_out),
+        width=task.search_width(n_out),
     )
     scores = _mean_scores(task, oof, y, splits)
     best = int(np.nanargmax(scores)) if np.isfinite(scores).any() else 0
@@ -137,6 +139,7 @@ class TaskFold:
     n_convergence_warnings: int
     seconds: float
     cpu_seconds: float = 0.0
+    cutoff: float = float("nan")
 
 
 def _fit_fold(
@@ -183,6 +186,7 @@ def _fit_fold(
             issubclass(w.category, ConvergenceWarning) for w in caught
         )
         out = task.output(final, Xte, n_out)
+        cutoff = task.cutoff(final, Xtr)
         selected, importance, kind = used_features(final, columns)
         return TaskFold(
             repeat=repeat,
@@ -198,6 +202,7 @@ def _fit_fold(
             n_convergence_warnings=n_conv,
             seconds=time.perf_counter() - t0,
             cpu_seconds=time.process_time() - c0,
+            cutoff=cutoff,
         )
 
 
@@ -215,6 +220,9 @@ class TaskCVResult:
     features : list of str
     y : ndarray
     groups : ndarray
+    extra : dict
+        ``cutoff`` (repeats, n): the cut fitted on the training part of the fold that
+        predicted each case (:meth:`Task.cutoff`; survival: the median training risk).
     """
 
     task: Task
@@ -311,12 +319,24 @@ def nested_cv_task(
     shape = (repeats, n, n_out) if n_out else (repeats, n)
     out = np.full(shape, np.nan)
     fold = np.full((repeats, n), -1, dtype=np.int64)
+    cutoff = np.full((repeats, n), np.nan)
     for res in results:
         out[res.repeat, res.test_index] = res.output
         fold[res.repeat, res.test_index] = res.fold
+        cutoff[res.repeat, res.test_index] = res.cutoff
     if (fold < 0).any():  # pragma: no cover - every case is in exactly one test fold
         raise AssertionError("a case received no out-of-fold prediction")
-    return TaskCVResult(task, out, fold, results, columns, yy, g, time.perf_counter() - t0)
+    return TaskCVResult(
+        task,
+        out,
+        fold,
+        results,
+        columns,
+        yy,
+        g,
+        time.perf_counter() - t0,
+        extra={"cutoff": cutoff},
+    )
 
 
 @dataclass

@@ -78,6 +78,7 @@ class TaskStudyResult:
     metrics: dict[str, Any]
     out: Path | None
     task: str = ""
+    task_spec: Task | None = None
 
 
 def summarise_task_cv(
@@ -101,6 +102,7 @@ def summarise_task_cv(
         n_boot=n_boot,
         level=level,
         random_state=random_state,
+        cutoffs=cv.extra.get("cutoff"),
     )
     fs = cv.fold_scores()
     finite = fs[np.isfinite(fs)]
@@ -220,20 +222,28 @@ def run_task_study(
     task = get_task(settings.task)
     d, v = settings.data, settings.validation
     assert d.label is not None
+    reading = task.reader(frame, settings)
+    id_columns = (*d.id_columns, *reading.not_features)
     data = prepare(
-        frame,
-        d.label,
+        reading.frame,
+        reading.label,
         positive=d.positive,
         group=d.group,
-        id_columns=d.id_columns,
+        id_columns=id_columns,
         include=d.include,
         exclude=d.exclude,
-        encode=task.encode,
+        encode=reading.encode,
     )
     coding: dict[str, Any] = data.coding
+    task = task.configure(coding)
     groups_all = data.groups if data.groups is not None else np.arange(data.y.size)
     task.check_folds(data.y, groups_all, v.outer_folds, v.inner_folds, coding)
-    what = f"{len(coding['classes'])} classes" if "classes" in coding else f"outcome {d.label!r}"
+    if "classes" in coding:
+        what = f"{len(coding['classes'])} classes"
+    elif "event" in coding:
+        what = f"time {coding['time']!r}, event {coding['event']!r} ({coding['n_events']} events)"
+    else:
+        what = f"outcome {d.label!r}"
     say(
         f"{task.name}: {len(data.y)} cases, {what}, {len(data.features)} features"
         + (f", {np.unique(data.groups).size} groups" if data.groups is not None else "")
@@ -308,16 +318,19 @@ def run_task_study(
             f"inner_{h}": final.inner_score,
             "n_features_used": len(final.selected),
         }
+        cut = task.cutoff(final.pipeline, X)
+        if math.isfinite(cut):
+            summary["final"]["risk_cutoff"] = cut
         bundle = ModelBundle(
             name=name,
             pipeline=final.pipeline,
             features=cols,
-            label=_jsonable(coding),
+            label=_jsonable(coding if not math.isfinite(cut) else {**coding, "risk_cutoff": cut}),
             threshold=math.nan,
             threshold_rule="none",
             best_params=final.best_params,
             column_rules={
-                "id_columns": list(d.id_columns),
+                "id_columns": list(id_columns),
                 "include": list(d.include),
                 "exclude": list(d.exclude),
                 "model_include": list(spec.include),
@@ -374,7 +387,7 @@ def run_task_study(
             "headline": h,
             "table": str(table_path) if table_path else None,
             "table_sha256": file_sha256(table_path) if table_path else None,
-            "n_rows_dropped_missing_label": data.n_dropped,
+            "n_rows_dropped_missing_label": data.n_dropped + reading.n_dropped,
             "n_infinite_values": data.n_infinite,
             "non_numeric_columns": data.non_numeric,
             "label": coding,
@@ -396,7 +409,7 @@ def run_task_study(
         },
     }
     metrics = _jsonable(metrics)
-    result = TaskStudyResult(settings, data, runs, metrics, out_dir, task.name)
+    result = TaskStudyResult(settings, data, runs, metrics, out_dir, task.name, task)
     if out_dir is not None:
         write_task_run(result, out_dir, comparison_rows, perm_rows)
         say(f"run written to {out_dir}")
@@ -409,16 +422,22 @@ def _prediction_rows(task: Task, run: TaskModelRun, data: Dataset) -> pd.DataFra
     if data.groups is not None:
         base["group"] = data.groups
     base["label"] = data.label_values
-    base["y"] = cv.y
+    for key, col in task.target_columns(cv.y).items():
+        base[key] = col
     frames = []
     coding = data.coding
+    cutoffs = cv.extra.get("cutoff")
     for r in range(cv.repeats):
         f = base.copy()
         f["model"] = run.spec.name
         f["repeat"] = r
         f["fold"] = cv.fold[r]
         out = cv.output[r]
-        if out.ndim == 2:
+        own = task.prediction_columns(out, coding, None if cutoffs is None else cutoffs[r])
+        if own is not None:
+            for key, col in own.items():
+                f[key] = col
+        elif out.ndim == 2:
             for k, c in enumerate(coding["classes"]):
                 f[f"probability_{c}"] = out[:, k]
             pred = np.argmax(out, axis=1)
@@ -467,7 +486,7 @@ def write_task_run(
     """Write the run directory of a task study (see the module notes)."""
     from radiomix.learn.study import _selection_rows
 
-    task = get_task(result.task)
+    task = result.task_spec or get_task(result.task)
     h = task.headline
     out.mkdir(parents=True, exist_ok=True)
     runs = result.runs

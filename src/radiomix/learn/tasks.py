@@ -11,22 +11,25 @@ task          label / output                                                    
 binary        two values; probability of the positive class and a tuned threshold     ROC AUC
 multiclass    three or more classes; a probability per class (argmax is the call)     macro AUC
 regression    a number; the predicted value                                           R²
+survival      a time and an event indicator; a risk score and survival probabilities  Harrell's C
 ============  =====================================================================  =========
 
 ``binary`` keeps its own engine (:mod:`radiomix.learn.validation` and
 :mod:`radiomix.learn.study`: the decision threshold, DeLong's tests, the run directory
 format every tool reads); the other tasks run the task-generic nested cross-validation of
 :mod:`radiomix.learn.task_cv` and write their run directory with
-:mod:`radiomix.learn.task_study`. A new task (e.g. survival: time and event columns, a risk
-score, Harrell's C) is a new :class:`Task` subclass registered in :data:`TASKS`; nothing else
-branches on the task's name.
+:mod:`radiomix.learn.task_study`. A new task is a new :class:`Task` subclass registered in
+:data:`TASKS`; nothing else branches on the task's name.
 
-Adding survival: a ``SurvivalTask`` whose ``encode`` returns scikit-survival's structured
-(event, time) array (the time column as ``data.label``, the event column from its own
-setting), ``strata`` the event indicator, ``output`` the model's risk score,
-``score`` Harrell's C, ``summarise`` the C-indices, time-dependent AUCs and Brier scores
-with their CIs, ``models`` penalised Cox, random survival forest and gradient-boosted
-survival; a view in :data:`radiomix.report.task_report.VIEWS` draws its figures.
+``survival`` (:class:`SurvivalTask`, models and metrics in :mod:`radiomix.learn.survival`)
+reads two columns: the time (``--time``, ``data.time``; it is the study's label column)
+and the event indicator (``--event``, ``data.event``: 0/1 or booleans; never a feature).
+Its target is scikit-survival's structured ``(event, time)`` array, the folds are stratified
+on the event indicator, the inner loop scores Harrell's C of the risk score, and one output
+row holds the risk score and the predicted probabilities of being event-free at the
+horizons (``--horizons``; default: the 25/50/75 % quantiles of the event times) and on a
+grid of 15 times (for the integrated Brier score). Each outer fold also keeps the median
+risk of its training cases: the cut between the low- and high-risk groups of that fold.
 
 Without ``--task`` the label decides: two values are ``binary`` (as always), three to
 :data:`MAX_INFERRED_CLASSES` distinct values of a column that is not of a floating-point
@@ -37,7 +40,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -52,6 +56,7 @@ from radiomix.learn.models import (
     REGRESSION_MODELS,
     ModelSpec,
 )
+from radiomix.learn.survival import DEFAULT_SURVIVAL_MODEL, SURVIVAL_MODELS
 from radiomix.learn.task_metrics import (
     MULTICLASS_METRICS,
     REGRESSION_METRICS,
@@ -69,7 +74,9 @@ __all__ = [
     "BinaryTask",
     "MulticlassTask",
     "RegressionTask",
+    "SurvivalTask",
     "Task",
+    "TaskInput",
     "get_task",
     "infer_task",
     "task_names",
@@ -193,13 +200,70 @@ class Task:
         n_boot: int,
         level: float,
         random_state: int,
+        cutoffs: np.ndarray | None = None,
     ) -> dict[str, Any]:
-        """Metrics (median over repeats) with bootstrap CIs of ``outputs`` (R, n[, K])."""
+        """Metrics (median over repeats) with bootstrap CIs of ``outputs`` (R, n[, K]).
+
+        ``cutoffs`` (R, n): the cut of the fold that predicted each case (survival: the
+        median training risk; see :meth:`cutoff`)."""
         raise NotImplementedError
 
     def details(self, summary: Mapping[str, Any]) -> str:
         """What the command line adds after the headline of a summary (one line)."""
         return f" ({summary.get('n_cases')} cases)"
+
+    # ------------------------------------------------------------------ task hooks
+
+    def reader(self, frame: pd.DataFrame, settings: Any) -> TaskInput:
+        """The rows and columns a study of this task reads (``settings``: StudySettings)."""
+        return TaskInput(frame, str(settings.data.label), self.encode)
+
+    def configure(self, coding: Mapping[str, Any]) -> Task:
+        """The task set up for one data set's coding (survival: its horizons)."""
+        return self
+
+    def search_width(self, n_outputs: int) -> int:
+        """Columns of :meth:`search_output` (0: one value per case)."""
+        return n_outputs
+
+    def search_output(self, estimator: Any, X: Any, n_outputs: int) -> np.ndarray:
+        """What the inner loop scores (default: :meth:`output`)."""
+        return self.output(estimator, X, n_outputs)
+
+    def cutoff(self, estimator: Any, X_train: Any) -> float:
+        """A cut fitted on a fold's training cases (survival: their median risk); NaN."""
+        return math.nan
+
+    def target_columns(self, y: np.ndarray) -> dict[str, np.ndarray]:
+        """Columns of a predictions table that hold the target."""
+        return {"y": np.asarray(y)}
+
+    def prediction_columns(
+        self,
+        out: np.ndarray,
+        coding: Mapping[str, Any],
+        cutoff: np.ndarray | float | None = None,
+    ) -> dict[str, Any] | None:
+        """Columns of a predictions table made from outputs (None: the caller's own)."""
+        return None
+
+    def external_target(
+        self, frame: pd.DataFrame, column: str, coding: Mapping[str, Any], event: str | None
+    ) -> np.ndarray | None:
+        """The target of an external table (None: read ``column`` like the training label)."""
+        return None
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    """What a study of a task reads: the table (rows it cannot use removed), the label
+    column, the label reader, columns that are never features, rows dropped."""
+
+    frame: pd.DataFrame
+    label: str
+    encode: Callable[[pd.Series, str, Any], tuple[np.ndarray, dict[str, Any]]]
+    not_features: tuple[str, ...] = ()
+    n_dropped: int = 0
 
 
 class BinaryTask(Task):
@@ -320,6 +384,7 @@ class MulticlassTask(Task):
         n_boot: int,
         level: float,
         random_state: int,
+        cutoffs: np.ndarray | None = None,
     ) -> dict[str, Any]:
         P = outputs if outputs.ndim == 3 else outputs[None]
         R, n, K = P.shape
@@ -476,6 +541,7 @@ class RegressionTask(Task):
         n_boot: int,
         level: float,
         random_state: int,
+        cutoffs: np.ndarray | None = None,
     ) -> dict[str, Any]:
         Yh = np.atleast_2d(outputs)
         R, n = Yh.shape
@@ -508,7 +574,432 @@ def _is_number(v: Any) -> bool:
     return True
 
 
-TASKS: dict[str, Task] = {t.name: t for t in (BinaryTask(), MulticlassTask(), RegressionTask())}
+def _time_name(t: float) -> str:
+    """A horizon as it appears in column and metric names (``survival_at_365``)."""
+    return format(float(t), "g")
+
+
+def _round_sig(v: float, digits: int = 3) -> float:
+    if v == 0 or not math.isfinite(v):
+        return float(v)
+    return float(round(v, digits - 1 - math.floor(math.log10(abs(v)))))
+
+
+class SurvivalTask(Task):
+    """A time to an event with censoring: a risk score (larger: earlier event) and the
+    probabilities of being event-free at the horizons (see the module notes)."""
+
+    name = "survival"
+    description = "time to an event: a risk score and the survival probabilities at horizons"
+    headline = "harrell_c"
+    headline_label = "Harrell's C"
+    chance = 0.5
+    metric_names = ("harrell_c", "uno_c", "mean_auc", "ibs")
+    models = SURVIVAL_MODELS
+    default_primary = DEFAULT_SURVIVAL_MODEL
+    default_comparators = ("shape_only_cox",)
+
+    #: times of the integrated Brier score's grid (between the 10 % and 90 % quantiles of
+    #: the event times)
+    grid_size: ClassVar[int] = 15
+
+    def __init__(self, horizons: tuple[float, ...] = (), grid: tuple[float, ...] = ()) -> None:
+        self.horizons = tuple(float(h) for h in horizons)
+        self.grid = tuple(float(g) for g in grid)
+
+    # ------------------------------------------------------------------ the outcome
+
+    def reader(self, frame: pd.DataFrame, settings: Any) -> TaskInput:
+        d = settings.data
+        time_col = getattr(d, "time", None) or d.label
+        event_col = getattr(d, "event", None)
+        if time_col is None or event_col is None:
+            raise ConfigError(
+                "--task survival needs the time and the event columns: --time COLUMN "
+                "--event COLUMN (data.time and data.event in --config)"
+            )
+        if time_col == event_col:
+            raise ConfigError(f"the time and the event column are both {time_col!r}")
+        for col, what in ((time_col, "time"), (event_col, "event")):
+            if col not in frame.columns:
+                raise DataError(
+                    f"{what} column {col!r} is not in the feature table (columns include: "
+                    f"{', '.join(map(str, frame.columns[:8]))} ...)"
+                )
+        keep = (frame[time_col].notna() & frame[event_col].notna()).to_numpy()
+        kept = frame.loc[keep].reset_index(drop=True)
+        events = kept[event_col]
+        horizons = tuple(getattr(settings.validation, "horizons", ()) or ())
+
+        def encode(values: pd.Series, column: str, positive: Any = None) -> Any:
+            if positive is not None:
+                raise ConfigError(
+                    "--positive (data.positive) names the positive one of two classes; a "
+                    "survival task has none (the event column says who had the event)"
+                )
+            return self.encode_survival(values, events, column, str(event_col), horizons)
+
+        return TaskInput(kept, str(time_col), encode, (str(event_col),), int((~keep).sum()))
+
+    def encode(
+        self, values: pd.Series, column: str, positive: Any = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        raise ConfigError(
+            "a survival outcome is two columns: give --time COLUMN --event COLUMN "
+            "(data.time, data.event)"
+        )
+
+    def encode_survival(
+        self,
+        time: pd.Series,
+        event: pd.Series,
+        time_col: str,
+        event_col: str,
+        horizons: tuple[float, ...] = (),
+        *,
+        check_horizons: bool = True,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """The structured ``(event, time)`` target and its coding (horizons, grid)."""
+        from radiomix.learn.survival import structured
+
+        if len(time) != len(event):  # pragma: no cover - read together
+            raise DataError("the time and event columns differ in length")
+        dtype = time.dtype
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+            text = [v for v in pd.unique(time) if not _is_number(v)]
+            raise DataError(
+                f"time column {time_col!r} holds text ({_shown(text or pd.unique(time))}); "
+                "--task survival needs numeric times (days, months, ...)"
+            )
+        t = time.to_numpy(dtype=np.float64)
+        if not np.isfinite(t).all():
+            raise DataError(f"time column {time_col!r} holds infinite values")
+        if (t < 0).any():
+            raise DataError(
+                f"time column {time_col!r} holds negative times ({_shown(t[t < 0])}); times "
+                "are durations from a common start, 0 or more"
+            )
+        ev = _event_indicator(event, event_col)
+        n_events = int(ev.sum())
+        if n_events == 0:
+            raise DataError(
+                f"event column {event_col!r} has no events (every case censored): there is "
+                "nothing to learn"
+            )
+        t_max = float(t.max())
+        te = t[ev]
+        if horizons:
+            hs = sorted({float(h) for h in horizons})
+            if check_horizons:
+                bad = [h for h in hs if not 0 < h < t_max]
+                if bad:
+                    raise ConfigError(
+                        f"horizons {_shown(bad)} are outside the follow-up (0 to {t_max:g}); "
+                        "give times between the first and the last time of the table"
+                    )
+            rule = "given"
+        else:
+            qs = np.quantile(te, [0.25, 0.5, 0.75])
+            hs = sorted({_round_sig(float(q)) for q in qs if 0 < q < t_max})
+            if not hs:
+                hs = [float(np.median(t))]
+            rule = "quartiles of the event times"
+        lo, hi = np.quantile(te, [0.1, 0.9])
+        hi = min(float(hi), float(np.quantile(t, 0.95)))
+        grid = np.unique(np.linspace(float(lo), max(float(lo), hi), self.grid_size))
+        return structured(ev, t), {
+            "column": time_col,
+            "time": time_col,
+            "event": event_col,
+            "kind": "survival",
+            "n_events": n_events,
+            "n_censored": int(ev.size - n_events),
+            "max_time": t_max,
+            "median_event_time": float(np.median(te)),
+            "horizons": [float(h) for h in hs],
+            "horizons_rule": rule,
+            "grid": [float(g) for g in grid],
+        }
+
+    def configure(self, coding: Mapping[str, Any]) -> Task:
+        return SurvivalTask(tuple(coding.get("horizons", ())), tuple(coding.get("grid", ())))
+
+    def external_target(
+        self, frame: pd.DataFrame, column: str, coding: Mapping[str, Any], event: str | None
+    ) -> np.ndarray | None:
+        event_col = event or coding.get("event")
+        if not event_col or event_col not in frame.columns:
+            raise DataError(
+                f"event column {event_col!r} is not in the external table (give --event COLUMN)"
+            )
+        if frame[event_col].isna().any():
+            raise DataError(f"event column {event_col!r} has missing values")
+        y, _ = self.encode_survival(
+            frame[column],
+            frame[event_col],
+            column,
+            str(event_col),
+            tuple(coding.get("horizons", ())),
+            check_horizons=False,
+        )
+        return y
+
+    # ------------------------------------------------------------------ the model
+
+    def n_outputs(self, y: np.ndarray) -> int:
+        return 1 + len(self.horizons) + len(self.grid) if self.horizons else 0
+
+    def output(self, estimator: Any, X: Any, n_outputs: int) -> np.ndarray:
+        from radiomix.learn.survival import risk_scores, survival_at
+
+        risk = risk_scores(estimator, X)
+        if not n_outputs:
+            return risk
+        surv = survival_at(estimator, X, [*self.horizons, *self.grid])
+        return np.column_stack([risk, surv])
+
+    def search_width(self, n_outputs: int) -> int:
+        return 0
+
+    def search_output(self, estimator: Any, X: Any, n_outputs: int) -> np.ndarray:
+        from radiomix.learn.survival import risk_scores
+
+        return risk_scores(estimator, X)
+
+    def score(self, y: np.ndarray, out: np.ndarray) -> float:
+        from radiomix.learn.survival import harrell_c
+
+        o = np.asarray(out, dtype=np.float64)
+        risk = o[:, 0] if o.ndim == 2 else o
+        ev = np.asarray(y["event"], dtype=bool)
+        if not ev.any():
+            return math.nan
+        return float(harrell_c(np.ones((1, ev.size)), ev, y["time"], risk)[0])
+
+    def strata(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(y["event"], dtype=np.int8)
+
+    def cutoff(self, estimator: Any, X_train: Any) -> float:
+        from radiomix.learn.survival import risk_scores
+
+        return float(np.median(risk_scores(estimator, X_train)))
+
+    def check_folds(
+        self,
+        y: np.ndarray,
+        groups: np.ndarray,
+        outer: int,
+        inner: int,
+        coding: Mapping[str, Any],
+    ) -> None:
+        needed = _needed_groups(outer, inner)
+        ev = np.asarray(y["event"], dtype=bool)
+        with_event = np.unique(groups[ev]).size
+        if with_event < needed:
+            raise DataError(
+                f"only {with_event} cases (or groups) with an event in {coding['event']!r} for "
+                f"{outer} outer x {inner} inner folds; at least {needed} are needed (use "
+                "fewer folds, or more data)"
+            )
+        n_groups = np.unique(groups).size
+        if n_groups < 2 * needed:
+            raise DataError(
+                f"only {n_groups} cases (or groups) for {outer} outer x {inner} inner folds; "
+                f"a survival study needs at least {2 * needed} (use fewer folds or more data)"
+            )
+
+    def target_columns(self, y: np.ndarray) -> dict[str, np.ndarray]:
+        return {"time": np.asarray(y["time"]), "event": np.asarray(y["event"], dtype=np.int8)}
+
+    def prediction_columns(
+        self,
+        out: np.ndarray,
+        coding: Mapping[str, Any],
+        cutoff: np.ndarray | float | None = None,
+    ) -> dict[str, Any] | None:
+        o = np.asarray(out, dtype=np.float64)
+        risk = o[:, 0] if o.ndim == 2 else o
+        cols: dict[str, Any] = {"risk": risk}
+        if cutoff is not None and np.all(np.isfinite(cutoff)):
+            cols["risk_cutoff"] = np.broadcast_to(np.asarray(cutoff, dtype=float), risk.shape)
+            cols["risk_group"] = np.where(risk > cutoff, "high", "low")
+        if o.ndim == 2:
+            for i, h in enumerate(coding.get("horizons", ())):
+                cols[f"survival_at_{_time_name(h)}"] = o[:, 1 + i]
+        return cols
+
+    # ------------------------------------------------------------------ the numbers
+
+    def summarise(
+        self,
+        y: np.ndarray,
+        outputs: np.ndarray,
+        groups: np.ndarray | None,
+        coding: Mapping[str, Any],
+        *,
+        n_boot: int,
+        level: float,
+        random_state: int,
+        cutoffs: np.ndarray | None = None,
+    ) -> dict[str, Any]:
+        from radiomix.learn import survival as sv
+
+        ev = np.asarray(y["event"], dtype=bool)
+        t = np.asarray(y["time"], dtype=np.float64)
+        outs = np.asarray(outputs, dtype=np.float64)
+        if outs.ndim == 2 and not len(coding.get("horizons", ())):
+            outs = outs[:, :, None]
+        elif outs.ndim == 2:
+            outs = outs[None]
+        R, n, _ = outs.shape
+        hs = [float(h) for h in coding.get("horizons", ())]
+        grid = [float(g) for g in coding.get("grid", ())]
+        H = len(hs)
+        G = sv.censoring_survival(ev, t)
+        tau = max(hs) if hs else float(np.max(t))
+
+        def metrics(W: np.ndarray, o: np.ndarray) -> dict[str, np.ndarray]:
+            risk = o[:, 0]
+            m = {
+                "harrell_c": sv.harrell_c(W, ev, t, risk),
+                "uno_c": sv.uno_c(W, ev, t, risk, tau, G),
+            }
+            aucs = [sv.td_auc(W, ev, t, risk, h, G) for h in hs]
+            for i, a in enumerate(aucs):
+                m[f"auc_t{i + 1}"] = a
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                m["mean_auc"] = np.nanmean(np.vstack(aucs), axis=0) if aucs else np.nan * risk[:1]
+            nan = np.full(W.shape[0], np.nan)
+            surv = o.shape[1] > 1 and np.isfinite(o[:, 1:]).all()
+            bh = sv.brier_scores(W, ev, t, o[:, 1 : 1 + H], hs, G) if surv and H else None
+            for i in range(H):
+                m[f"brier_t{i + 1}"] = bh[:, i] if bh is not None else nan
+            if surv and len(grid) > 1:
+                bg = sv.brier_scores(W, ev, t, o[:, 1 + H : 1 + H + len(grid)], grid, G)
+                m["ibs"] = sv.integrated(bg, grid)
+            else:
+                m["ibs"] = nan
+            return m
+
+        ones = np.ones((1, n))
+        per = [metrics(ones, outs[r]) for r in range(R)]
+        names = list(per[0])
+        out: dict[str, Any] = {}
+        for name in names:
+            out[name] = _median(np.array([m[name][0] for m in per]))
+        cs = np.array([m["harrell_c"][0] for m in per])
+        out["harrell_c_repeats"] = cs.tolist()
+        if n_boot > 0:
+            from radiomix.learn.task_metrics import stratified_weights
+
+            W = stratified_weights(ev.astype(np.int8), groups, n_boot, random_state)
+            boot = [metrics(W, outs[r]) for r in range(R)]
+            for name in names:
+                out[f"{name}_ci"] = _ci_of(np.vstack([b[name] for b in boot]), level)
+        else:
+            for name in names:
+                out[f"{name}_ci"] = [math.nan, math.nan]
+        out["horizons"] = hs
+        out["horizons_rule"] = coding.get("horizons_rule")
+        out["tau"] = tau
+        mid = int(np.nanargmin(np.abs(cs - np.nanmedian(cs)))) if np.isfinite(cs).any() else 0
+        out["median_repeat"] = mid
+        # calibration at the middle horizon (median repeat)
+        if H and outs.shape[2] > 1 and np.isfinite(outs[:, :, 1 : 1 + H]).all():
+            k = H // 2
+            h = hs[k]
+            x, s = sv.kaplan_meier(ev, t)
+            observed = sv.km_at(x, s, h)
+            citl = [observed - float(np.mean(outs[r, :, 1 + k])) for r in range(R)]
+            groups_h = sv.calibration_groups(ev, t, outs[mid, :, 1 + k], h)
+            sizes = np.array([g["n_cases"] for g in groups_h], dtype=float)
+            diffs = np.array([abs(g["predicted"] - g["observed"]) for g in groups_h])
+            out["calibration"] = {
+                "horizon": h,
+                "observed_survival": observed,
+                "in_the_large": _median(np.array(citl)),
+                "error": float((sizes * diffs).sum() / sizes.sum()) if sizes.size else math.nan,
+                "groups": groups_h,
+                "repeat": mid,
+            }
+        else:
+            out["calibration"] = None
+        # risk groups at each fold's training median risk
+        cut = None
+        if cutoffs is not None:
+            cut = np.atleast_2d(np.asarray(cutoffs, dtype=np.float64))
+        elif coding.get("risk_cutoff") is not None:
+            cut = np.full((R, n), float(coding["risk_cutoff"]))
+        if cut is not None and np.isfinite(cut).all():
+            ps = []
+            for r in range(R):
+                ps.append(sv.logrank(ev, t, outs[r, :, 0] > cut[min(r, len(cut) - 1)])[1])
+            high = outs[mid, :, 0] > cut[min(mid, len(cut) - 1)]
+            chi2, p = sv.logrank(ev, t, high)
+            out["risk_groups"] = {
+                "repeat": mid,
+                "cut": "median risk of the training cases of each outer fold"
+                if cutoffs is not None
+                else "median risk of the training cases (frozen in the model)",
+                "n_high": int(high.sum()),
+                "n_low": int((~high).sum()),
+                "events_high": int(ev[high].sum()),
+                "events_low": int(ev[~high].sum()),
+                "logrank_chi2": chi2,
+                "logrank_p": p,
+                "logrank_p_repeats": ps,
+                "logrank_p_median": _median(np.array(ps)),
+            }
+        else:
+            out["risk_groups"] = None
+        out["n_cases"] = int(n)
+        out["n_events"] = int(ev.sum())
+        return out
+
+    def details(self, summary: Mapping[str, Any]) -> str:
+        hs = summary.get("horizons") or []
+        aucs = ", ".join(
+            f"{_time_name(h)} {_num(summary.get(f'auc_t{i + 1}'), '.3f')}" for i, h in enumerate(hs)
+        )
+        rg = summary.get("risk_groups") or {}
+        return (
+            f", Uno's C {_num(summary.get('uno_c'), '.3f')}, time-dependent AUC at {aucs}, "
+            f"integrated Brier score {_num(summary.get('ibs'), '.3f')}, log-rank p "
+            f"{_num(rg.get('logrank_p'), '.2g')} ({summary.get('n_cases')} cases, "
+            f"{summary.get('n_events')} events)"
+        )
+
+
+def _event_indicator(event: pd.Series, column: str) -> np.ndarray:
+    """0/1, False/True (or their text) as booleans; anything else is a DataError."""
+    if event.isna().any():
+        raise DataError(f"event column {column!r} has missing values")
+    dtype = event.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return event.to_numpy(dtype=bool)
+    if pd.api.types.is_numeric_dtype(dtype):
+        v = event.to_numpy(dtype=np.float64)
+        if np.isin(v, (0.0, 1.0)).all():
+            return v == 1.0
+    else:
+        text = event.astype(str).str.strip().str.lower()
+        if text.isin(("0", "1", "false", "true")).all():
+            return text.isin(("1", "true")).to_numpy()
+    bad = [
+        v
+        for v in pd.unique(event)
+        if str(v).strip().lower() not in ("0", "1", "0.0", "1.0", "true", "false")
+    ]
+    raise DataError(
+        f"event column {column!r} must hold 0/1 or false/true (1: the event happened, 0: "
+        f"censored); it holds {_shown(bad)}"
+    )
+
+
+TASKS: dict[str, Task] = {
+    t.name: t for t in (BinaryTask(), MulticlassTask(), RegressionTask(), SurvivalTask())
+}
 """The tasks by name."""
 
 

@@ -1,7 +1,8 @@
-"""Figures of a multiclass or regression run (matplotlib's object API, like :mod:`.plots`).
+"""Figures of a multiclass, regression or survival run (matplotlib's object API, like
+:mod:`.plots`).
 
 The primary model's figures use its median repeat: the repeat whose headline (macro AUC,
-R²) of the pooled out-of-fold predictions is closest to the median over repeats.
+R², Harrell's C) of the pooled out-of-fold predictions is closest to the median over repeats.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ __all__ = [
     "median_repeat_task",
     "plot_confusion_multiclass",
     "plot_forest",
+    "plot_km_risk_groups",
     "plot_null",
     "plot_ovr_roc",
     "plot_regression_calibration",
+    "plot_survival_calibration",
+    "plot_td_auc",
 ]
 
 
@@ -36,8 +40,15 @@ def median_repeat_task(pred: pd.DataFrame, task: str, classes: Sequence[Any] = (
     """Rows of the repeat whose headline is closest to the median over repeats."""
     scores: dict[int, float] = {}
     for r, g in pred.groupby("repeat"):
-        y = g["y"].to_numpy()
-        if task == "regression":
+        y = g["y"].to_numpy() if "y" in g.columns else np.empty(0)
+        if task == "survival":
+            from radiomix.learn.survival import harrell_c
+
+            ev = g["event"].to_numpy(dtype=bool)
+            t = g["time"].to_numpy(dtype=np.float64)
+            risk = g["risk"].to_numpy(dtype=np.float64)
+            scores[int(r)] = float(harrell_c(np.ones((1, len(g))), ev, t, risk)[0])
+        elif task == "regression":
             scores[int(r)] = r2_score(y, g["predicted"].to_numpy(dtype=np.float64))
         else:
             scores[int(r)] = macro_auc(y.astype(int), class_probabilities(g, classes))
@@ -192,5 +203,104 @@ def plot_null(
     ax.axvline(chance, color="black", ls=":", lw=0.9)
     title = "Label-permutation check" + (f" (p = {p_value:.3g})" if p_value is not None else "")
     ax.set(xlabel=f"nested-CV {label}", ylabel="permutations", title=title)
+    ax.legend(fontsize=7.5)
+    return fig
+
+
+def plot_km_risk_groups(frame: pd.DataFrame, name: str, p_value: float | None = None) -> Figure:
+    """Kaplan-Meier curves (95% log-log bands) of the low- and high-risk groups: each case
+    called by the median risk of its fold's training cases (median repeat), with the
+    log-rank p-value and the numbers at risk."""
+    from radiomix.learn.survival import kaplan_meier, logrank
+
+    ev = frame["event"].to_numpy(dtype=bool)
+    t = frame["time"].to_numpy(dtype=np.float64)
+    high = (frame["risk_group"] == "high").to_numpy()
+    if p_value is None:
+        p_value = logrank(ev, t, high)[1]
+    fig, ax = _subplots(figsize=(6.0, 4.4))
+    for mask, lab, color in ((~high, "low risk", "#2a9d55"), (high, "high risk", "#b33a3a")):
+        if not mask.any():
+            continue
+        x, sv, lo, hi = kaplan_meier(ev[mask], t[mask], conf=True)
+        xs = np.r_[0.0, x]
+        ax.step(
+            xs,
+            np.r_[1.0, sv],
+            where="post",
+            color=color,
+            lw=1.8,
+            label=f"{lab} ({int(mask.sum())} cases, {int(ev[mask].sum())} events)",
+        )
+        ax.fill_between(xs, np.r_[1.0, lo], np.r_[1.0, hi], step="post", color=color, alpha=0.15)
+    ptxt = "-" if p_value is None or not np.isfinite(p_value) else f"{p_value:.3g}"
+    ax.set(
+        xlabel="time",
+        ylabel="event-free probability",
+        ylim=(0, 1.02),
+        title=f"Risk groups at the training median, {name} (log-rank p = {ptxt})",
+    )
+    ax.title.set_fontsize(9.5)
+    ax.legend(fontsize=7.5, loc="lower left")
+    return fig
+
+
+def plot_survival_calibration(
+    groups: Sequence[Mapping[str, Any]], horizon: float, name: str
+) -> Figure:
+    """Calibration at a horizon: mean predicted against Kaplan-Meier observed event-free
+    probability in quantile groups of the prediction (95% intervals)."""
+    fig, ax = _subplots(figsize=(5.0, 4.8))
+    if groups:
+        pr = np.array([g["predicted"] for g in groups], dtype=float)
+        ob = np.array([g["observed"] for g in groups], dtype=float)
+        lo = np.array([g["observed_low"] for g in groups], dtype=float)
+        hi = np.array([g["observed_high"] for g in groups], dtype=float)
+        ax.errorbar(
+            pr,
+            ob,
+            yerr=np.vstack([np.maximum(ob - lo, 0), np.maximum(hi - ob, 0)]),
+            fmt="o-",
+            color=PRIMARY_COLOR,
+            ms=5,
+            label="quantile groups (Kaplan-Meier, 95% CI)",
+        )
+    ax.plot([0, 1], [0, 1], color="black", ls=":", lw=1, label="ideal")
+    ax.set(
+        xlabel=f"predicted event-free probability at {horizon:g}",
+        ylabel="observed (Kaplan-Meier)",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title=f"Calibration at {horizon:g}, {name}",
+    )
+    ax.legend(fontsize=7.5, loc="upper left")
+    return fig
+
+
+def plot_td_auc(frame: pd.DataFrame, name: str, horizons: Sequence[float] = ()) -> Figure:
+    """Cumulative/dynamic AUC of the risk score over time (median repeat), the horizons
+    marked."""
+    from radiomix.learn.survival import censoring_survival, td_auc
+
+    ev = frame["event"].to_numpy(dtype=bool)
+    t = frame["time"].to_numpy(dtype=np.float64)
+    risk = frame["risk"].to_numpy(dtype=np.float64)
+    fig, ax = _subplots(figsize=(5.6, 3.8))
+    te = t[ev]
+    if te.size >= 2:
+        grid = np.quantile(te, np.linspace(0.05, 0.9, 25))
+        G = censoring_survival(ev, t)
+        w = np.ones((1, t.size))
+        auc = np.array([td_auc(w, ev, t, risk, h, G)[0] for h in grid])
+        ax.plot(grid, auc, color=PRIMARY_COLOR, lw=1.8, label="AUC(t)")
+        for h in horizons:
+            ax.axvline(h, color="0.5", ls="--", lw=0.8)
+    ax.axhline(0.5, color="grey", ls=":", lw=0.9)
+    ax.set(
+        xlabel="time",
+        ylabel="cumulative/dynamic AUC",
+        ylim=(0.3, 1.0),
+        title=f"Time-dependent AUC, {name}",
+    )
     ax.legend(fontsize=7.5)
     return fig

@@ -1,4 +1,5 @@
-"""The report of a multiclass or regression run (``radiomix report`` on such a run).
+"""The report of a multiclass, regression or survival run (``radiomix report`` on such a
+run).
 
 :func:`radiomix.report.html.build_report` hands a run here when ``metrics.json`` names a
 task other than ``binary``. Same principles as the two-class report: one self-contained
@@ -7,7 +8,9 @@ sentences first, every number out of fold. Sections: what the study found; cohor
 design; the primary model's metrics with 95% CIs (several classes: also sensitivity and
 one-vs-rest AUC per class); figures (several classes: the confusion matrix and the
 one-vs-rest ROC curves; regression: the calibration plot, observed against predicted, with
-the residuals); feature selection; the model comparison; the permutation check; external
+the residuals; survival: Kaplan-Meier curves of the risk groups split at the training median
+risk with the log-rank test, the calibration at a horizon and the time-dependent AUC);
+feature selection; the model comparison; the permutation check; external
 evaluations; the settings.
 """
 
@@ -52,6 +55,12 @@ METRIC_LABELS = {
         ("calibration_intercept", "calibration intercept"),
         ("calibration_slope", "calibration slope"),
     ),
+    "survival": (
+        ("harrell_c", "Harrell's C"),
+        ("uno_c", "Uno's C (truncated at the last horizon)"),
+        ("mean_auc", "time-dependent AUC, mean over the horizons"),
+        ("ibs", "integrated Brier score"),
+    ),
 }
 
 
@@ -63,15 +72,19 @@ class TaskView:
     """
 
     metrics: tuple[tuple[str, str], ...]
-    figures: Callable[[pd.DataFrame, str, list[Any]], list[tuple[str, Any, str]]]
+    figures: Callable[[pd.DataFrame, str, list[Any], Mapping[str, Any]], list[tuple[str, Any, str]]]
     section: str
     stratified: str
     leak_level: float
     describe: Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], str]
     warn: Callable[[Mapping[str, Any]], str | None] = lambda pm: None
+    rows: Callable[[Mapping[str, Any]], list[tuple[str, str]]] = lambda pm: []
+    """Further metric rows (key, label) that depend on the run (survival: per horizon)."""
 
 
-def _regression_figures(med: pd.DataFrame, name: str, classes: list[Any]) -> list[Any]:
+def _regression_figures(
+    med: pd.DataFrame, name: str, classes: list[Any], pm: Mapping[str, Any]
+) -> list[Any]:
     return [
         (
             "calibration",
@@ -86,7 +99,9 @@ def _regression_figures(med: pd.DataFrame, name: str, classes: list[Any]) -> lis
     ]
 
 
-def _multiclass_figures(med: pd.DataFrame, name: str, classes: list[Any]) -> list[Any]:
+def _multiclass_figures(
+    med: pd.DataFrame, name: str, classes: list[Any], pm: Mapping[str, Any]
+) -> list[Any]:
     return [
         (
             "confusion",
@@ -126,6 +141,102 @@ def _describe_regression(
         f"{_f(label.get('min'), 3)} to {_f(label.get('max'), 3)}) from "
         f"{study.get('n_features')} features, {study.get('n_cases')} cases."
     )
+
+
+def _survival_figures(
+    med: pd.DataFrame, name: str, classes: list[Any], pm: Mapping[str, Any]
+) -> list[Any]:
+    out: list[Any] = []
+    rg = pm.get("risk_groups") or {}
+    if "risk_group" in med.columns:
+        out.append(
+            (
+                "km_risk_groups",
+                task_plots.plot_km_risk_groups(med, name, rg.get("logrank_p")),
+                (
+                    "Kaplan-Meier curves of the low- and high-risk groups (median repeat): each "
+                    "case is called high risk when its out-of-fold risk is above the median "
+                    "risk of its fold's training cases; 95% log-log bands and the log-rank "
+                    "test."
+                ),
+            )
+        )
+    cal = pm.get("calibration") or {}
+    if cal.get("groups"):
+        out.append(
+            (
+                "calibration",
+                task_plots.plot_survival_calibration(cal["groups"], float(cal["horizon"]), name),
+                (
+                    f"Calibration at {_f(cal.get('horizon'), 4)}: mean predicted event-free "
+                    "probability against the Kaplan-Meier estimate in five quantile groups of "
+                    "the prediction (median repeat), with 95% intervals; the dotted diagonal is "
+                    "ideal."
+                ),
+            )
+        )
+    out.append(
+        (
+            "td_auc",
+            task_plots.plot_td_auc(med, name, pm.get("horizons") or []),
+            (
+                "Cumulative/dynamic AUC of the out-of-fold risk score over time (median "
+                "repeat); the dashed lines are the horizons."
+            ),
+        )
+    )
+    return out
+
+
+def _survival_rows(pm: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for i, h in enumerate(pm.get("horizons") or []):
+        rows.append((f"auc_t{i + 1}", f"time-dependent AUC at {_f(h, 4)}"))
+    for i, h in enumerate(pm.get("horizons") or []):
+        rows.append((f"brier_t{i + 1}", f"Brier score at {_f(h, 4)}"))
+    return rows
+
+
+def _describe_survival(
+    label: Mapping[str, Any], pm: Mapping[str, Any], study: Mapping[str, Any]
+) -> str:
+    hs = ", ".join(_f(h, 4) for h in label.get("horizons") or [])
+    rg = pm.get("risk_groups") or {}
+    cal = pm.get("calibration") or {}
+    text = (
+        f"Task: predict the time to the event <code>{html.escape(str(label.get('event')))}"
+        f"</code> (time <code>{html.escape(str(label.get('time')))}</code>; "
+        f"{_f(label.get('n_events'))} events, {_f(label.get('n_censored'))} censored, median "
+        f"event time {_f(label.get('median_event_time'), 4)}) from {study.get('n_features')} "
+        f"features, {study.get('n_cases')} cases; horizons {hs} "
+        f"({html.escape(str(label.get('horizons_rule')))})."
+    )
+    if rg:
+        text += (
+            f" Split at the training median risk, the high-risk group had "
+            f"{_f(rg.get('events_high'))} events in {_f(rg.get('n_high'))} cases, the low-risk "
+            f"group {_f(rg.get('events_low'))} in {_f(rg.get('n_low'))} (log-rank p "
+            f"{_p(rg.get('logrank_p'))}, median repeat)."
+        )
+    if cal:
+        text += (
+            f" At {_f(cal.get('horizon'), 4)}, observed minus mean predicted event-free "
+            f"probability {_f(cal.get('in_the_large'))}, mean absolute calibration error over "
+            f"five groups {_f(cal.get('error'))}."
+        )
+    return text
+
+
+def _warn_survival(pm: Mapping[str, Any]) -> str | None:
+    cal = pm.get("calibration") or {}
+    err = cal.get("error")
+    if err is not None and isinstance(err, float) and err > 0.1:
+        return (
+            f"Calibration at {_f(cal.get('horizon'), 4)}: predicted and observed event-free "
+            f"probabilities differ by {_f(err)} on average; read the risk score as a ranking "
+            "rather than as probabilities."
+        )
+    return None
 
 
 def _warn_regression(pm: Mapping[str, Any]) -> str | None:
@@ -179,6 +290,16 @@ VIEWS: dict[str, TaskView] = {
         leak_level=0.1,
         describe=_describe_regression,
         warn=_warn_regression,
+    ),
+    "survival": TaskView(
+        metrics=METRIC_LABELS["survival"],
+        figures=_survival_figures,
+        section="Risk groups, calibration and discrimination over time",
+        stratified="by the event indicator",
+        leak_level=0.6,
+        describe=_describe_survival,
+        warn=_warn_survival,
+        rows=_survival_rows,
     ),
 }
 """The report's view of each task other than binary."""
@@ -263,7 +384,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
 
     view = VIEWS[task.name]
     figure_names = []
-    for fig_name, fig, caption in view.figures(med, primary, classes):
+    for fig_name, fig, caption in view.figures(med, primary, classes, pm):
         add(fig_name, fig, caption)
         figure_names.append(fig_name)
     add(
@@ -344,7 +465,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
             ),
         )
     parts.append("<h2>Cohort and design</h2>" + _table(["", ""], cohort))
-    rows = [[lab, _ci(pm, key)] for key, lab in view.metrics]
+    rows = [[lab, _ci(pm, key)] for key, lab in (*view.metrics, *view.rows(pm))]
     rows.append(
         [
             f"{task.headline_label} per outer fold, mean (SD)",
