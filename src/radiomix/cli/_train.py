@@ -63,6 +63,41 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="VALUE",
         help="positive class value (default: 1, else 'malignant'-like, else the minority)",
     )
+    p.add_argument(
+        "--harmonise",
+        metavar="COLUMN",
+        help="site (scanner) column: ComBat harmonises the radiomic features per site, "
+        "fitted inside the training folds (data.harmonise)",
+    )
+    p.add_argument(
+        "--harmonise-protect-label",
+        action="store_true",
+        help="protect the label in ComBat (inflates the AUC where label and site are "
+        "confounded; see docs/harmonisation.md)",
+    )
+    p.add_argument(
+        "--harmonise-mean-only",
+        action="store_true",
+        help="ComBat removes each site's location only (accepts sites with one case)",
+    )
+    p.add_argument(
+        "--validation",
+        metavar="SCHEME",
+        help="kfold (default) or leave-one-group-out (each --group value, e.g. a site, in "
+        "turn is the test set)",
+    )
+    p.add_argument(
+        "--clinical",
+        metavar="COL,COL",
+        help="clinical columns passed beside the radiomic features (data.clinical; text "
+        "columns one-hot encoded, numbers imputed and scaled, inside the folds)",
+    )
+    p.add_argument(
+        "--compare",
+        metavar="MODELS",
+        help="clinical,radiomics,combined: train these models on the same splits and report "
+        "the added value of the image (DeLong, NRI)",
+    )
     p.add_argument("--config", metavar="STUDY.yaml", help="study settings; see docs/learn.md")
     p.add_argument(
         "--extraction-config",
@@ -101,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
         get_task(args.task)  # an unknown task: one line, before anything is read
         overrides["task"] = args.task
+    _site_and_clinical(args, overrides)
     _survival_overrides(args, overrides)
     settings = load_study(args.config, overrides)
     if args.label is None and settings.data.label is None:
@@ -140,11 +176,45 @@ def run(args: argparse.Namespace) -> int:
         if name != m["model"]:
             c = s["auc_ci"]
             print(f"{name}: AUC {s['auc']:.3f} [{c[0]:.3f}, {c[1]:.3f}]")
+    _print_compare(result.metrics)
     perm = result.metrics.get("permutation")
     if perm:
         print(f"permutation check: null AUC {perm['auc']:.3f}, p = {perm['p_value']:.3g}")
     print(f"run directory: {args.out} (radiomix report {args.out} writes the HTML report)")
     return 0
+
+
+def _site_and_clinical(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
+    """--harmonise, --validation, --clinical and --compare as config overrides."""
+    data: dict[str, Any] = overrides.setdefault("data", {})
+    if args.harmonise is not None:
+        data["harmonise"] = args.harmonise
+    if args.harmonise_protect_label:
+        data["harmonise_protect_label"] = True
+    if args.harmonise_mean_only:
+        data["harmonise_mean_only"] = True
+    if args.clinical is not None:
+        data["clinical"] = [c.strip() for c in args.clinical.split(",") if c.strip()]
+    if args.validation is not None:
+        overrides["validation"]["scheme"] = args.validation
+    if args.compare is not None:
+        overrides["compare"] = [c.strip() for c in args.compare.split(",") if c.strip()]
+
+
+def _print_compare(metrics: dict[str, Any]) -> None:
+    """The added value of the image (--compare)."""
+
+    def f(x: Any, spec: str) -> str:
+        return "-" if x is None else format(x, spec)
+
+    for c in (metrics.get("compare") or {}).values():
+        lo, hi = c.get("nri_ci") or (None, None)
+        print(
+            f"{c['new']} vs {c['old']}: AUC {f(c['auc_new'], '.3f')} vs "
+            f"{f(c['auc_old'], '.3f')}, difference {f(c['delta_auc'], '+.3f')} (DeLong p = "
+            f"{f(c['delong_p'], '.3g')}), NRI {f(c['nri'], '+.2f')} [{f(lo, '+.2f')}, "
+            f"{f(hi, '+.2f')}]"
+        )
 
 
 def _survival_overrides(args: argparse.Namespace, overrides: dict[str, Any]) -> None:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 import platform
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +39,13 @@ import sklearn
 import radiomix
 from radiomix._outputs import atomic_write, atomic_write_text
 from radiomix.errors import DataError, ModelBundleError
-from radiomix.learn.table import feature_columns, features_frame, filter_columns
+from radiomix.learn.table import (
+    category_codes,
+    code_columns,
+    feature_columns,
+    features_frame,
+    filter_columns,
+)
 
 __all__ = ["BUNDLE_FORMAT", "BundleVersionWarning", "ModelBundle", "current_versions"]
 
@@ -219,11 +227,16 @@ class ModelBundle:
                 "the model's extraction settings (radiomix predict RUN_DIR IMAGE MASK does)"
             )
         rules = self.column_rules
+        from radiomix.learn.clinical import coded_columns
+
+        coded = coded_columns(self.pipeline)  # site and clinical categories: codes
+        table = code_columns(table, coded)
+        not_features = [*rules.get("clinical", ()), *coded]
         candidates, _ = feature_columns(
             table,
             label=rules.get("label"),
             group=rules.get("group"),
-            id_columns=rules.get("id_columns", ("case_id", "roi")),
+            id_columns=[*rules.get("id_columns", ("case_id", "roi")), *not_features],
             include=rules.get("include", ()),
             exclude=rules.get("exclude", ()),
         )
@@ -261,11 +274,12 @@ class ModelBundle:
                 f"the model {self.name!r} predicts a number (regression), not probabilities"
             )
         X = self.check_features(table, allow_extra=allow_extra)
-        if self.task == "multiclass":
-            from radiomix.learn.tasks import get_task
+        with _harmonise_errors():
+            if self.task == "multiclass":
+                from radiomix.learn.tasks import get_task
 
-            return get_task(self.task).output(self.pipeline, X, len(self.label["classes"]))
-        return np.asarray(self.pipeline.predict_proba(X)[:, 1], dtype=np.float64)
+                return get_task(self.task).output(self.pipeline, X, len(self.label["classes"]))
+            return np.asarray(self.pipeline.predict_proba(X)[:, 1], dtype=np.float64)
 
     def predict_values(self, table: pd.DataFrame, allow_extra: bool = False) -> np.ndarray:
         """What the model outputs for every row: the probability of the positive class
@@ -275,7 +289,32 @@ class ModelBundle:
         if self.task != "regression":
             return self.predict_proba(table, allow_extra=allow_extra)
         X = self.check_features(table, allow_extra=allow_extra)
-        return np.asarray(self.pipeline.predict(X), dtype=np.float64).ravel()
+        with _harmonise_errors():
+            return np.asarray(self.pipeline.predict(X), dtype=np.float64).ravel()
+
+    def new_sites(self, table: pd.DataFrame) -> np.ndarray | None:
+        """After a prediction of ``table``: which rows come from a site the model's ComBat
+        never saw in training (harmonised from their own features, without labels; an
+        :class:`~radiomix.learn.harmonise.UnseenBatchWarning` names them). None when the
+        model does not harmonise."""
+        from radiomix.learn.harmonise import UnseenBatchWarning
+        from radiomix.learn.validation import _combat_step
+
+        combat = _combat_step(self.pipeline)
+        if combat is None or combat.batch not in table.columns:
+            return None
+        unseen = np.asarray(getattr(combat, "unseen_batches_", []), dtype=np.float64)
+        mask = np.isin(category_codes(table[combat.batch]), unseen)
+        if mask.any():
+            names = sorted({str(v) for v in table[combat.batch].to_numpy()[mask]})
+            warnings.warn(
+                f"site(s) {', '.join(names)} of column {combat.batch!r} were not in the "
+                f"training data of model {self.name!r}: ComBat estimated their location and "
+                "scale from their own features (without labels)",
+                UnseenBatchWarning,
+                stacklevel=2,
+            )
+        return mask
 
     def predict_table(self, table: pd.DataFrame, allow_extra: bool = False) -> pd.DataFrame:
         """Predictions for a feature table: ids, probability, threshold, predicted class.
@@ -299,6 +338,9 @@ class ModelBundle:
         out["predicted"] = (prob >= self.threshold).astype(np.int8)
         pos, neg = self.label.get("positive"), self.label.get("negative")
         out["predicted_label"] = np.where(out["predicted"] == 1, pos, neg)
+        new = self.new_sites(table)
+        if new is not None:
+            out["new_site"] = new
         return out
 
     def _survival_values(self, table: pd.DataFrame, allow_extra: bool) -> np.ndarray:
@@ -323,6 +365,9 @@ class ModelBundle:
             else pd.DataFrame(index=range(len(table)))
         )
         out["model"] = self.name
+        new = self.new_sites(table)
+        if new is not None:
+            out["new_site"] = new
         if self.task == "survival":
             from radiomix.learn.tasks import get_task
 
@@ -342,6 +387,17 @@ class ModelBundle:
         out["predicted"] = pred
         out["predicted_label"] = np.asarray(classes, dtype=object)[pred]
         return out
+
+
+@contextmanager
+def _harmonise_errors() -> Iterator[None]:
+    """ComBat's input errors (one new case from a new site, ...) as DataError."""
+    from radiomix.learn.harmonise import HarmoniseError
+
+    try:
+        yield
+    except HarmoniseError as exc:
+        raise DataError(f"harmonising the sites (ComBat): {exc}") from exc
 
 
 def _jsonable(v: Any) -> Any:

@@ -16,7 +16,14 @@ A study configuration (``radiomix train --config STUDY.yaml``) has up to five se
       id_columns: [case_id, roi]
       include: []                       # fnmatch patterns of feature columns to use
       exclude: ["*_ivh_*"]
+      harmonise: site                   # ComBat on this column inside the folds (--harmonise)
+      harmonise_protect_label: false    # --harmonise-protect-label (see docs/harmonisation.md)
+      harmonise_mean_only: false        # location only (sites with one case)
+      clinical: [age, stage]            # clinical columns beside the image (--clinical)
+      clinical_categorical: []          # numeric clinical columns to one-hot (text ones are)
+    compare: [clinical, radiomics, combined]   # --compare: the added value of the image
     validation:
+      scheme: kfold                     # or leave-one-group-out (--validation; needs group)
       outer_folds: 5
       inner_folds: 5
       repeats: 10
@@ -75,6 +82,14 @@ __all__ = [
 ]
 
 
+SCHEMES = ("kfold", "leave-one-group-out")
+"""Outer validation schemes (``validation.scheme``, ``--validation``)."""
+
+COMPARE_MODELS = ("clinical", "radiomics", "combined")
+"""The models of ``compare`` (``--compare``): the clinical columns alone, the radiomic
+features alone, both (the primary model's recipe for the radiomic part)."""
+
+
 @dataclass(frozen=True)
 class DataSettings:
     """Which columns are the label, the groups, the ids and the features.
@@ -95,6 +110,20 @@ class DataSettings:
     time, event : str or None
         A survival study's time and event (0/1) columns (``--time``, ``--event``); the
         time column is then the label column.
+    harmonise : str or None
+        Site (scanner, batch) column: ComBat harmonises the radiomic features per site, as
+        the first step of every pipeline (fitted inside the training folds).
+    harmonise_protect_label : bool
+        Protect the label in ComBat (off by default: with a label confounded with the site
+        it keeps site effects as signal; docs/harmonisation.md).
+    harmonise_mean_only : bool
+        Remove each site's location only (accepts sites with one training case).
+    clinical : list of str
+        Clinical columns passed beside the radiomic features (never through the radiomic
+        selection): numeric ones imputed and scaled, text ones one-hot encoded, inside the
+        folds.
+    clinical_categorical : list of str
+        Numeric clinical columns to treat as categories (e.g. a stage coded 1-4).
     """
 
     label: str | None = None
@@ -105,6 +134,26 @@ class DataSettings:
     exclude: tuple[str, ...] = ()
     time: str | None = None
     event: str | None = None
+    harmonise: str | None = None
+    harmonise_protect_label: bool = False
+    harmonise_mean_only: bool = False
+    clinical: tuple[str, ...] = ()
+    clinical_categorical: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        clin = list(self.clinical)
+        if len(set(clin)) != len(clin):
+            fail(f"data.clinical: names must be unique, got {clin}")
+        odd = [c for c in self.clinical_categorical if c not in clin]
+        if odd:
+            fail(f"data.clinical_categorical names columns not in data.clinical: {odd}")
+        roles = {"label": self.label, "group": self.group, "harmonise": self.harmonise}
+        for c in clin:
+            for role, col in roles.items():
+                if col is not None and c == col:
+                    fail(f"data.clinical: {c!r} is also the {role} column")
+        if self.harmonise is not None and self.harmonise == self.label:
+            fail(f"data.harmonise: {self.harmonise!r} is the label column")
 
 
 @dataclass(frozen=True)
@@ -135,6 +184,10 @@ class ValidationSettings:
     horizons : list of float
         Survival: the times at which the time-dependent AUC, the Brier score and the
         calibration are read (``--horizons``; default: quartiles of the event times).
+    scheme : str
+        ``kfold`` (repeated stratified group k-fold outer loop) or ``leave-one-group-out``
+        (each group, e.g. a site, in turn is the outer test set; one repeat; the inner loop
+        stays group k-fold).
     """
 
     outer_folds: int = 5
@@ -148,8 +201,14 @@ class ValidationSettings:
     random_state: int = 0
     n_jobs: int = -1
     horizons: tuple[float, ...] = ()
+    scheme: str = "kfold"
 
     def __post_init__(self) -> None:
+        if self.scheme not in SCHEMES:
+            fail(
+                f"validation.scheme must be one of {', '.join(SCHEMES)}, got {self.scheme!r}"
+                f"{did_you_mean(str(self.scheme), list(SCHEMES))}"
+            )
         for key in ("outer_folds", "inner_folds"):
             if getattr(self, key) < 2:
                 fail(f"validation.{key} must be at least 2, got {getattr(self, key)}")
@@ -289,6 +348,8 @@ class StudySettings:
     data: DataSettings = field(default_factory=DataSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     robustness: RobustnessSettings = field(default_factory=RobustnessSettings)
+    compare: tuple[str, ...] = ()
+    compare_model: str | None = None
 
     def __post_init__(self) -> None:
         if self.task is not None:
@@ -299,6 +360,32 @@ class StudySettings:
         if len(set(custom)) != len(custom):
             fail(f"models: names must be unique, got {custom}")
         builtin = _all_models() if self.task is None else list(task_models(self.task))
+        if self.compare:
+            bad = [c for c in self.compare if c not in COMPARE_MODELS]
+            if bad or len(set(self.compare)) < 2:
+                fail(
+                    "compare takes two or three of clinical, radiomics, combined"
+                    + (
+                        f"; unknown: {bad}{did_you_mean(bad[0], list(COMPARE_MODELS))}"
+                        if bad
+                        else ""
+                    )
+                )
+            if (
+                "clinical" in self.compare or "combined" in self.compare
+            ) and not self.data.clinical:
+                fail("compare needs clinical columns: --clinical COL,COL (or data.clinical)")
+            clash = [c for c in custom if c in COMPARE_MODELS]
+            if clash:
+                fail(f"models: {clash} are the names of the compare models; rename them")
+            if self.compare_model is None:
+                fail("compare_model: the model whose recipe the compare models use is missing")
+            known0 = list(dict.fromkeys([*builtin, *custom]))
+            if self.compare_model not in known0:
+                fail(
+                    f"unknown compare_model {self.compare_model!r}{did_you_mean(self.compare_model, known0)}"
+                )
+            builtin = [*builtin, *COMPARE_MODELS]
         known = list(dict.fromkeys([*builtin, *custom]))
         where = "" if self.task is None else f" for task {self.task!r}"
         for name in (self.primary, *self.comparators):
@@ -338,6 +425,117 @@ def resolve_model(settings: StudySettings, name: str, *, any_task: bool = False)
     task is known). Also adds the robustness filter in front of the pipeline when the
     study has an ICC table.
     """
+    if settings.compare and name in COMPARE_MODELS:
+        return _compare_model(settings, name, any_task=any_task)
+    spec = _resolve(settings, name, any_task=any_task)
+    d = settings.data
+    if d.clinical:
+        return _with_clinical(spec, d, name, radiomics=True)
+    if d.harmonise is not None:
+        return _with_harmonise(spec, d)
+    return spec
+
+
+def _combat(d: DataSettings) -> Any:
+    from radiomix.learn.harmonise import ComBat
+
+    assert d.harmonise is not None
+    return ComBat(
+        batch=d.harmonise,
+        protect_label=d.harmonise_protect_label,
+        mean_only=d.harmonise_mean_only,
+        warn_unseen=False,  # the study reports unseen sites itself
+    ).set_output(transform="pandas")
+
+
+def _with_harmonise(spec: ModelSpec, d: DataSettings) -> ModelSpec:
+    """ComBat first in line (before the imputer); the grid keys are unchanged."""
+    inner = spec.build
+
+    def build() -> Pipeline:
+        pipe = inner()
+        return Pipeline([("harmonise", _combat(d)), *pipe.steps])
+
+    return dataclasses.replace(
+        spec,
+        build=build,
+        columns_removed=(str(d.harmonise),),
+        columns_added=(str(d.harmonise),),
+    )
+
+
+def _with_clinical(spec: ModelSpec, d: DataSettings, name: str, *, radiomics: bool) -> ModelSpec:
+    """The clinical columns beside the radiomic pipeline (``radiomics=True``: combined) or
+    alone: a column transformer encodes them inside the folds (never selected); the
+    radiomic steps (ComBat first when harmonising) take the other columns."""
+    from sklearn.compose import ColumnTransformer
+
+    from radiomix.learn.clinical import ClinicalEncoder
+
+    inner = spec.build
+    clinical = list(d.clinical)
+    categorical = tuple(d.clinical_categorical)
+    harmonise = d.harmonise if radiomics else None
+
+    def build() -> Pipeline:
+        pipe = inner()
+        *prep, last = pipe.steps
+        enc = ClinicalEncoder(categorical=categorical)
+        if not radiomics:
+            return Pipeline([("clinical", enc), last])
+        rad_steps = list(prep)
+        if harmonise is not None:
+            rad_steps = [("harmonise", _combat(d)), *rad_steps]
+        remainder: Any = Pipeline(rad_steps) if rad_steps else "passthrough"
+        ct = ColumnTransformer(
+            [("clinical", enc, clinical)],
+            remainder=remainder,
+            verbose_feature_names_out=False,
+        )
+        return Pipeline([("features", ct), last])
+
+    last_name = spec.build().steps[-1][0]
+    if radiomics:
+        grid = {
+            (k if k.partition("__")[0] == last_name else f"features__remainder__{k}"): v
+            for k, v in spec.grid.items()
+        }
+    else:
+        grid = {k: v for k, v in spec.grid.items() if k.partition("__")[0] == last_name}
+    removed = (*clinical, *((str(d.harmonise),) if d.harmonise is not None else ()))
+    added = (*((str(harmonise),) if harmonise is not None else ()), *clinical)
+    what = "radiomic features and clinical columns" if radiomics else "clinical columns only"
+    return dataclasses.replace(
+        spec,
+        name=name,
+        description=f"{spec.description}; {what} ({', '.join(clinical)})",
+        build=build,
+        grid=grid,
+        columns_removed=removed,
+        columns_added=added,
+        radiomics=radiomics,
+    )
+
+
+def _compare_model(settings: StudySettings, name: str, *, any_task: bool) -> ModelSpec:
+    """``clinical``, ``radiomics`` or ``combined``: the compare model's recipe."""
+    assert settings.compare_model is not None
+    spec = _resolve(settings, settings.compare_model, any_task=any_task)
+    d = settings.data
+    if name == "radiomics":
+        spec = _with_harmonise(spec, d) if d.harmonise is not None else spec
+        removed = (*d.clinical, *((str(d.harmonise),) if d.harmonise is not None else ()))
+        return dataclasses.replace(
+            spec,
+            name=name,
+            description=f"{spec.description}; radiomic features only",
+            columns_removed=removed,
+        )
+    return _with_clinical(spec, d, name, radiomics=name == "combined")
+
+
+def _resolve(settings: StudySettings, name: str, *, any_task: bool = False) -> ModelSpec:
+    """The built-in spec of ``name`` with the study's overrides and robustness filter."""
     override = next((m for m in settings.models if m.name == name), None)
     table = task_models(settings.task)
     key = override.base if override is not None and override.base else name
@@ -405,6 +603,20 @@ def study_from_dict(data: Mapping[str, Any] | None, base_dir: Path | None = None
         if task in TASKS:
             data.setdefault("primary", TASKS[task].default_primary)
             data.setdefault("comparators", list(TASKS[task].default_comparators))
+    compare = data.get("compare")
+    if isinstance(compare, str):
+        compare = [c.strip() for c in compare.split(",") if c.strip()]
+        data["compare"] = compare
+    if compare and isinstance(compare, list | tuple):
+        # the compare models replace primary and comparators: combined (else radiomics)
+        # against the others, all with the recipe of compare_model (default: the primary)
+        primary = data.get("primary", DEFAULT_MODEL)
+        if data.get("compare_model") is None:
+            data["compare_model"] = primary if primary not in COMPARE_MODELS else DEFAULT_MODEL
+        order = [c for c in ("combined", "radiomics", "clinical") if c in compare]
+        if order:
+            data["primary"] = order[0]
+            data["comparators"] = order[1:]
     settings: StudySettings = build(StudySettings, data, "")
     icc = settings.robustness.icc_table
     if icc is not None and base_dir is not None and not Path(icc).is_absolute():

@@ -196,6 +196,8 @@ def evaluate_external(
             "threshold_rule": bundle.threshold_rule,
             **summary,
         }
+        if "new_site" in pred.columns:  # harmonised model: sites it never saw in training
+            summary["harmonise"] = _new_sites(bundle, frame, pred["new_site"].to_numpy())
         models[name] = summary
         pred["label"] = frame[label].to_numpy()
         pred["y"] = y
@@ -203,6 +205,7 @@ def evaluate_external(
             pred["group"] = groups
         ids = [c for c in ("case_id", "roi", "group") if c in pred.columns]
         rest = ["label", "y", "model", "probability", "threshold", "predicted", "predicted_label"]
+        rest += [c for c in ("new_site",) if c in pred.columns]
         frames.append(pred[ids + rest])
         if name == primary:
             null, p_value = permutation_auc(y, prob, n_permutations, random_state)
@@ -254,6 +257,24 @@ def evaluate_external(
 
 
 # ------------------------------------------------------------------ the other tasks
+
+
+def _new_sites(bundle: ModelBundle, frame: pd.DataFrame, new: np.ndarray) -> dict[str, Any]:
+    """The sites of an external table a harmonised model never saw in training: ComBat
+    estimated their location and scale from their own features, without labels."""
+    from radiomix.learn.validation import _combat_step
+
+    column = str(_combat_step(bundle.pipeline).batch)
+    names = frame[column].astype(str).to_numpy()
+    return {
+        "column": column,
+        "new_sites": sorted(set(names[new])),
+        "n_cases_new_site": int(np.sum(new)),
+        "note": (
+            "sites not in the training data were harmonised with a location and scale "
+            "estimated from their own features, without labels"
+        ),
+    }
 
 
 def _encode_task(values: pd.Series, bundle: ModelBundle) -> np.ndarray:
