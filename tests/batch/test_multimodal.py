@@ -27,6 +27,7 @@ from radiomix.extraction.multimodal import carry_mask, extract_multimodal, prefi
 from radiomix.extraction.settings import load_config
 from radiomix.io import read_image, read_mask
 from radiomix.register import propagate
+from tests.batch.conftest import assert_tables_identical
 
 CT_SHAPE, CT_SPACING = (20, 40, 40), (2.0, 1.25, 1.25)  # (z, y, x), mm
 PET_SHAPE, PET_SPACING = (14, 26, 26), (3.0, 2.0, 2.0)
@@ -152,13 +153,13 @@ def _carried(files, transform=None, interpolation="nearest"):
 def test_mask_carried_by_geometry_matches_the_lesion_drawn_on_the_pet_grid(case) -> None:
     truth = read_mask(case["truth"]).array > 0
     pet = read_image(case["pet"])
-    for interpolation, floor in (("nearest", 0.88), ("linear", 0.88)):
+    for interpolation, floor in (("nearest", 0.88), ("linear", 0.93)):
         carried = _carried(case, interpolation=interpolation)
         assert carried.array.shape == PET_SHAPE
         assert carried.spacing == pet.spacing and carried.origin == pet.origin
         assert sorted(np.unique(carried.array)) == [0, 1, 2]  # labels kept
         d = dice(carried.array == 1, truth)
-        assert d >= floor, (interpolation, d)  # measured: 0.904 nearest, 0.908 linear
+        assert d >= floor, (interpolation, d)  # measured: 0.904 nearest, 0.950 linear
     # the same lesion on the CT grid, compared as drawn there: the mask itself
     assert dice(read_mask(case["mask"]).array == 1, read_mask(case["mask"]).array == 1) == 1.0
 
@@ -168,8 +169,8 @@ def test_rigid_transform_carries_the_mask_onto_the_moved_scan(moved) -> None:
     with_t = dice(_carried(moved, moved["transform"]).array == 1, truth)
     without = dice(_carried(moved).array == 1, truth)
     wrong_way = dice(_carried(moved, rigid().GetInverse()).array == 1, truth)
-    assert with_t >= 0.88, with_t  # measured 0.90
-    assert without < 0.6 and wrong_way < 0.6, (without, wrong_way)
+    assert with_t >= 0.9, with_t  # measured 0.928
+    assert without < 0.6 and wrong_way < 0.3, (without, wrong_way)  # measured 0.51, 0.16
 
 
 # -- features per modality ----------------------------------------------------------------------
@@ -312,6 +313,16 @@ def test_transform_column_and_mask_drawn_on_the_second_image(tmp_path, moved) ->
     assert dice(on_ct.array > 0, lesion_ct) >= 0.85  # PET (coarse) -> CT (fine)
     ct = extract(files["ct"], on_ct, config=PET_CFG)
     assert r.table["ct_original_statistics_mean"].iloc[0] == ct["original_statistics_mean"].iloc[0]
+
+
+def test_worker_processes_give_the_same_table(tmp_path) -> None:
+    """The multi-image task pickles: two local worker processes, the same table bit for bit."""
+    cases = {f"w{i}": write_case(tmp_path / "data", f"w{i}", i) for i in range(2)}
+    manifest = _wide_manifest(tmp_path, cases)
+    one = extract_batch(manifest, PET_CFG, jobs=1)
+    two = extract_batch(manifest, PET_CFG, jobs=2)
+    assert one.n_failed == two.n_failed == 0
+    assert_tables_identical(one.table, two.table)
 
 
 def test_bad_cases_are_recorded_and_the_others_go_on(tmp_path) -> None:
