@@ -767,6 +767,66 @@ LEARN = [
     Case("report-out-proc", ("report", "{run}", "--out", f"{PROC}/r.html")),
 ]
 
+
+def _sites_with_a_hole(t: pd.DataFrame) -> pd.DataFrame:
+    """A site column (two sites) with one missing value."""
+    t = t.assign(site=["a", "b"] * (len(t) // 2) + ["a"] * (len(t) % 2))
+    t.loc[3, "site"] = None
+    return t
+
+
+SITES_AND_CLINICAL = [
+    Case(
+        "train-harmonise-missing-column",
+        ("train", "{table}", "--label", "diagnosis", "--harmonise", "scanner", "--out", "run"),
+        match="site column 'scanner' is not in the feature table",
+    ),
+    Case(
+        "train-harmonise-site-with-missing-values",
+        ("train", "sites.csv", "--label", "diagnosis", "--harmonise", "site", "--out", "run"),
+        table("sites.csv", _sites_with_a_hole),
+        match="site column 'site' has 1 missing values",
+    ),
+    Case(
+        "train-leave-one-group-out-without-group",
+        (
+            "train",
+            "{table}",
+            "--label",
+            "diagnosis",
+            "--validation",
+            "leave-one-group-out",
+            "--out",
+            "run",
+        ),
+        match="needs the groups: --group COLUMN",
+    ),
+    Case(
+        "train-validation-unknown-scheme",
+        ("train", "{table}", "--label", "diagnosis", "--validation", "loso", "--out", "run"),
+        match="validation.scheme must be one of",
+    ),
+    Case(
+        "train-clinical-column-missing",
+        ("train", "{table}", "--label", "diagnosis", "--clinical", "age,stage", "--out", "run"),
+        match="clinical column(s) 'age', 'stage' not in the feature table",
+    ),
+    Case(
+        "train-compare-without-clinical",
+        (
+            "train",
+            "{table}",
+            "--label",
+            "diagnosis",
+            "--compare",
+            "clinical,combined",
+            "--out",
+            "run",
+        ),
+        match="compare needs clinical columns",
+    ),
+]
+
 CASES = [
     *EXTRACT,
     *EXTRACT_LABELS_AND_NIFTI_NAN,
@@ -776,6 +836,7 @@ CASES = [
     *SMALL,
     *ROBUSTNESS,
     *LEARN,
+    *SITES_AND_CLINICAL,
 ]
 
 
