@@ -230,8 +230,9 @@ def multimodal_rows(
                     raise EmptyMaskError(
                         f"case {case_id!r}: {which} drawn on {mask_on} ({on_ref[lab]} voxels) "
                         f"is empty once carried onto the {modality} image's grid by {how} "
-                        f"(no overlap; {modality} origin {tuple(round(v, 2) for v in image.origin)}"
-                        f" mm, {mask_on} origin {tuple(round(v, 2) for v in ref.origin)} mm): "
+                        f"(no overlap; origin (z, y, x) of {modality} "
+                        f"{tuple(round(v, 2) for v in image.origin)} mm, of {mask_on} "
+                        f"{tuple(round(v, 2) for v in ref.origin)} mm): "
                         f"check the {modality} image, or give a registration transform"
                     )
         results = extract_results(
