@@ -218,3 +218,13 @@ def test_clinical_beside_every_model_and_in_the_task_engine():
     assert set(rr.metrics["comparison"]) == {"radiomics", "clinical"}
     assert "corrected_t_p" in rr.metrics["comparison"]["clinical"]
     assert rr.metrics["models"]["combined"]["r2"] > rr.metrics["models"]["clinical"]["r2"]
+
+
+def test_report_of_a_compare_run(tmp_path):
+    from radiomix.report.html import build_report
+
+    cfg = {**COMPARE, "validation": {**COMPARE["validation"], "repeats": 1}}
+    run_study(clinical_table(n=150), cfg, out=tmp_path / "run")
+    text = build_report(tmp_path / "run").read_text()
+    assert "Added value of the image" in text and "id='added-value'" in text
+    assert "combined vs clinical" in text

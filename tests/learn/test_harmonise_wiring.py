@@ -189,3 +189,15 @@ def test_bad_site_columns():
         run_study(lone, config(harmonise="site"))
     with pytest.raises(ConfigError, match="needs the groups"):
         run_study(df, config(logo=True))
+
+
+def test_report_of_a_leave_one_site_out_run(tmp_path):
+    from radiomix.report.html import build_report
+
+    cfg = config(group="site", harmonise="site", logo=True)
+    cfg["validation"]["bootstrap"] = 100
+    run_study(site_table(True, n_per_site=40), cfg, out=tmp_path / "run")
+    text = build_report(tmp_path / "run").read_text()
+    assert "id='sites'" in text and "class='per-site'" in text
+    assert "without their labels" in text  # each held-out site harmonised on its own
+    assert "leave-one-group-out: each of 4 groups" in text

@@ -31,7 +31,7 @@ import pandas as pd
 
 from radiomix._outputs import atomic_write_text
 from radiomix.errors import ModelBundleError
-from radiomix.report import findings, plots
+from radiomix.report import findings, plots, sites
 
 __all__ = ["RunData", "build_report", "load_run"]
 
@@ -354,6 +354,9 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
                 f"{folds['n_positive_test'].min()} to {folds['n_positive_test'].max()} (of {folds['n_test'].min()} to {folds['n_test'].max()} cases)",
             )
         )
+    logo = sites.validation_text(study)
+    if logo:
+        cohort = [(k, logo if k == "validation" else v) for k, v in cohort]
     parts.append("<h2>Cohort and design</h2>" + _table(["", ""], cohort))
     # primary metrics
     rows = [[lab, _ci(pm, key)] for key, lab in METRIC_LABELS]
@@ -386,6 +389,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         f"<h2>Primary model: {html.escape(primary)}</h2><p>{html.escape(str(pm.get('description', '')))}</p>"
     )
     parts.append(_table(["metric", "median over repeats [95% CI]"], rows))
+    parts.append(sites.sites_section(m))
     slope = pm.get("calibration_slope")
     if slope is not None and slope < 0.8:
         parts.append(
@@ -508,6 +512,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     parts.append(
         "<div class='figs'>" + _img("model_comparison", *images["model_comparison"]) + "</div>"
     )
+    parts.append(sites.compare_section(m))
     skipped = m.get("skipped") or {}
     if skipped:
         parts.append(
@@ -558,6 +563,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
                 ],
                 erow,
             )
+            + "".join(sites.external_sites_note(em) for em in run.external.values())
         )
     parts.append("<h2>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
     doc = (
