@@ -160,19 +160,25 @@ def test_predict_with_an_unseen_site(tmp_path):
     assert ext["primary"]["auc"] > 0.7
 
 
-def test_harmonise_in_the_task_engine():
+def test_harmonise_in_the_task_engine(tmp_path):
     df = site_table(True, n_per_site=40)
     df["outcome"] = df["f00"].rank().to_numpy() + np.random.default_rng(0).normal(0, 10, len(df))
     cfg = config(label="outcome", harmonise="site")
     cfg["task"] = "regression"
     cfg["primary"] = "ridge_mrmr"
     cfg["models"] = [{"name": "ridge_mrmr", "grid": {"select__k": [5], "clf__alpha": [1.0]}}]
-    result = run_study(df.drop(columns="label"), cfg)
+    result = run_study(df.drop(columns="label"), cfg, out=tmp_path / "run")
     pipe = result.runs["ridge_mrmr"].bundle.pipeline
     assert isinstance(pipe.steps[0][1], ComBat)
     assert "site" in result.runs["ridge_mrmr"].bundle.features
     pred = result.runs["ridge_mrmr"].bundle.predict_table(df.drop(columns="label"))
     assert not pred["new_site"].any()
+    # the web app serves two-class models only: one clear line for the others
+    from radiomix.app.service import AppService
+    from radiomix.errors import ModelBundleError
+
+    with pytest.raises(ModelBundleError, match=r"serves two-class models; .* regression model"):
+        AppService(tmp_path / "run", cache=False)
 
 
 def test_bad_site_columns():

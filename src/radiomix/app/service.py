@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from radiomix.errors import RadiomixError, RequestError
+from radiomix.errors import ModelBundleError, RadiomixError, RequestError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -353,6 +353,11 @@ class AppService:
 
         self.run_dir = Path(run_dir)
         self.bundle: ModelBundle = load_run_bundle(self.run_dir, model)
+        if self.bundle.task != "binary":  # the page shows one probability and a threshold
+            raise ModelBundleError(
+                f"the web app serves two-class models; {self.run_dir} holds a "
+                f"{self.bundle.task} model ({self.bundle.name!r}): use radiomix predict instead"
+            )
         self.settings = bundle_settings(self.bundle)
         self.settings_hash = settings_hash(self.settings)
         bundle_path = (
