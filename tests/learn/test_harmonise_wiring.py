@@ -207,3 +207,47 @@ def test_report_of_a_leave_one_site_out_run(tmp_path):
     assert "id='sites'" in text and "class='per-site'" in text
     assert "without their labels" in text  # each held-out site harmonised on its own
     assert "leave-one-group-out: each of 4 groups" in text
+
+
+def test_command_line_leave_one_site_out_then_a_new_site(tmp_path, capsys):
+    import yaml
+
+    from radiomix.cli.main import main
+
+    df = site_table(True, n_per_site=40)
+    df.to_csv(tmp_path / "all.csv", index=False)
+    df[df.site != "s4"].to_csv(tmp_path / "train.csv", index=False)
+    df[df.site.isin(["s1", "s4"])].to_csv(tmp_path / "new.csv", index=False)
+    cfg = {k: v for k, v in FAST.items() if k != "data"}
+    cfg["validation"] = {**FAST["validation"], "bootstrap": 100}
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(cfg))
+    common = ["--label", "label", "--config", str(tmp_path / "study.yaml"), "--quiet"]
+    logo = ["--group", "site", "--harmonise", "site", "--validation", "leave-one-group-out"]
+    assert (
+        main(["train", str(tmp_path / "all.csv"), *common, *logo, "--out", str(tmp_path / "r1")])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "per site: s1 " in out and "s4 " in out
+    run = tmp_path / "r2"
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "train.csv"),
+                *common,
+                "--harmonise",
+                "site",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
+    pred = tmp_path / "p.csv"
+    assert (
+        main(["predict", str(run), "--table", str(tmp_path / "new.csv"), "--out", str(pred)]) == 0
+    )
+    err = capsys.readouterr().err
+    assert err.count("radiomix predict: warning: site(s) s4 of column 'site'") == 1
+    assert pd.read_csv(pred)["new_site"].sum() == 40

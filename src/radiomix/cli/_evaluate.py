@@ -64,18 +64,20 @@ def run(args: argparse.Namespace) -> int:
         )
     out = Path(args.out) if args.out else run_dir / f"external-{Path(args.external).stem}"
     ensure_writable_dir(out, "--out" if args.out else "the output folder")
+    from radiomix.cli._predict import site_warnings
     from radiomix.learn.external import evaluate_external
 
-    m = evaluate_external(
-        args.run_dir,
-        args.external,
-        label,
-        positive=args.positive,
-        group=args.group,
-        out=args.out,
-        allow_extra=args.allow_extra,
-        event=args.event,
-    )
+    with site_warnings("evaluate"):  # sites a harmonised model never saw: one line each
+        m = evaluate_external(
+            args.run_dir,
+            args.external,
+            label,
+            positive=args.positive,
+            group=args.group,
+            out=args.out,
+            allow_extra=args.allow_extra,
+            event=args.event,
+        )
     if m.get("task", "binary") != "binary":
         from radiomix.learn.tasks import get_task
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +85,21 @@ def _pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
     return list(zip(args.inputs[::2], args.inputs[1::2], strict=True))
 
 
+@contextmanager
+def site_warnings(command: str) -> Iterator[None]:
+    """Sites a harmonised model never saw, as one line each on stderr (not a traceback)."""
+    from radiomix.learn.harmonise import UnseenBatchWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnseenBatchWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, UnseenBatchWarning):
+            print(f"radiomix {command}: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def run(args: argparse.Namespace) -> int:
     from radiomix._outputs import write_table
 
@@ -92,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("give either --table or images (IMAGE MASK pairs / --manifest)")
         from radiomix.learn.table import read_table
 
-        out = bundle.predict_table(read_table(args.table), allow_extra=args.allow_extra)
+        with site_warnings("predict"):
+            out = bundle.predict_table(read_table(args.table), allow_extra=args.allow_extra)
         write_table(out, args.out)
         return 0
     pairs = _pairs(args)

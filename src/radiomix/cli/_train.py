@@ -176,6 +176,16 @@ def run(args: argparse.Namespace) -> int:
         if name != m["model"]:
             c = s["auc_ci"]
             print(f"{name}: AUC {s['auc']:.3f} [{c[0]:.3f}, {c[1]:.3f}]")
+    sites = m.get("per_site")
+    if sites:
+        print(
+            "per site: "
+            + ", ".join(
+                f"{r['site']} {'-' if r['auc'] is None else format(r['auc'], '.3f')} "
+                f"({r['n_cases']})"
+                for r in sites
+            )
+        )
     _print_compare(result.metrics)
     perm = result.metrics.get("permutation")
     if perm:

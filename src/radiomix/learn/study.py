@@ -425,10 +425,26 @@ def study_columns(
     return code_columns(frame, coded), settings, info
 
 
-def _harmonise_error(exc: Exception, column: str | None) -> DataError:
-    """A ComBat error as a one-line DataError for the command line."""
+def _harmonise_error(
+    exc: Exception, column: str | None, names: Mapping[float, str] | None = None
+) -> DataError:
+    """A ComBat error as a one-line DataError for the command line (site codes named)."""
+    import re
+
     msg = str(exc).replace("use mean_only=True", "use --harmonise-mean-only")
-    msg = msg.replace("batches with", "sites with").replace("batch", "site")
+    msg = msg.replace("batches", "sites").replace("batch", "site")
+
+    def name(m: re.Match[str]) -> str:
+        value = float(m.group(1))
+        return repr(names[value]) if names and value in names else m.group(0)
+
+    msg = re.sub(r"np\.float64\(([0-9.e+]+)\)", name, msg)
+    msg = re.sub(r"(?<![\w.])([0-9]{6,}\.0)(?![\w.])", name, msg)
+    if "at least two sites" in msg:
+        msg += (
+            "; a training fold (outer or inner) held one site: with the site as --group "
+            "use more sites or fewer folds, or group by patient"
+        )
     return DataError(f"--harmonise {column}: {msg}")
 
 
@@ -757,7 +773,7 @@ def run_study(
                 t_start=t_start,
             )
         except HarmoniseError as exc:
-            raise _harmonise_error(exc, d.harmonise) from exc
+            raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
     data = prepare(
         frame,
         d.label,
@@ -822,7 +838,7 @@ def run_study(
                 scheme=v.scheme,
             )
         except HarmoniseError as exc:
-            raise _harmonise_error(exc, d.harmonise) from exc
+            raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
         summary = summarise_cv(
             cv,
             n_boot=v.bootstrap,
@@ -870,7 +886,7 @@ def run_study(
                 random_state=v.random_state,
             )
         except HarmoniseError as exc:
-            raise _harmonise_error(exc, d.harmonise) from exc
+            raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
         summary["final"] = {
             "best_params": _jsonable(final.best_params),
             "threshold": final.threshold,
