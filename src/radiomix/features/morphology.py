@@ -23,20 +23,18 @@ import math
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.fft
-from scipy.optimize import minimize
-from scipy.spatial import ConvexHull, QhullError
-from scipy.spatial.transform import Rotation
-from skimage.measure import marching_cubes
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
-from radiomix.features._kernels_morphology import (
-    khachiyan_weights,
-    max_pairwise_distance,
-    pairwise_autocorrelation_sums,
-)
+from radiomix.features._mesh import classic_mesh, diameters, voxel_covariance
+
+if TYPE_CHECKING:
+    from scipy.spatial import ConvexHull
+
+# SciPy, scikit-image and the numba kernels load on first use (a formula that needs them):
+# the pyradiomics profile's shape class reads this module without them
 
 __all__ = [
     "FEATURES",
@@ -102,6 +100,8 @@ def minimum_volume_enclosing_ellipsoid(
     the ellipsoid is finally scaled so that it encloses every point. Run it on convex hull
     vertices (the MVEE of a set equals that of its hull).
     """
+    from radiomix.features._kernels_morphology import khachiyan_weights
+
     p = np.asarray(points, dtype=np.float64)
     n, d = p.shape
     if n <= d:
@@ -130,6 +130,8 @@ def _min_area_rectangle(pts: np.ndarray) -> tuple[float, np.ndarray]:
 
     Returns the area and the rectangle's side lengths.
     """
+    from scipy.spatial import ConvexHull, QhullError
+
     try:
         hull = ConvexHull(pts)
         h = pts[hull.vertices]
@@ -151,6 +153,8 @@ def _min_area_rectangle(pts: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def _aabb_volume_of_rotated(rotvec: np.ndarray, pts: np.ndarray) -> float:
+    from scipy.spatial.transform import Rotation
+
     r = Rotation.from_rotvec(rotvec).as_matrix()
     x = pts @ r.T
     return float(np.prod(x.max(axis=0) - x.min(axis=0)))
@@ -166,6 +170,10 @@ def oriented_minimum_bounding_box(points: np.ndarray) -> np.ndarray:
     (O'Rourke 1985). The result is the exact optimum whenever a box face is flush with a
     hull face, and otherwise a local optimum no larger than the best flush box.
     """
+    from scipy.optimize import minimize
+    from scipy.spatial import ConvexHull, QhullError
+    from scipy.spatial.transform import Rotation
+
     p = np.asarray(points, dtype=np.float64)
     p = p - p.mean(axis=0)
     try:
@@ -220,6 +228,8 @@ def oriented_minimum_bounding_box(points: np.ndarray) -> np.ndarray:
 
 def _frame_for(n: np.ndarray, u: np.ndarray, v: np.ndarray, hp: np.ndarray) -> np.ndarray:
     """Orthonormal frame (rows) of the minimum-area rectangle in the plane normal to n."""
+    from scipy.spatial import ConvexHull, QhullError
+
     pts = np.stack([hp @ u, hp @ v], axis=1)
     try:
         h = pts[ConvexHull(pts).vertices]
@@ -255,6 +265,8 @@ def spatial_autocorrelation_sums(
     them exactly the linear ones on the ``n``-voxel box. Returns
     ``(sum_w, sum_w_dd, sum_w_sq)`` as :func:`pairwise_autocorrelation_sums` does.
     """
+    import scipy.fft
+
     idx = np.nonzero(mask)
     lo = [int(i.min()) for i in idx]
     hi = [int(i.max()) + 1 for i in idx]
@@ -307,6 +319,12 @@ class MorphologyData:
     int_mask: np.ndarray
     morph_mask: np.ndarray
     spacing: tuple[float, float, float]
+    #: ``"lewiner"``: scikit-image's marching cubes (IBSI); ``"classic"``: the classic
+    #: table with PyRadiomics' ambiguous cubes (:func:`radiomix.features._mesh.classic_mesh`)
+    mesh_method: str = "lewiner"
+    #: degrees of freedom of the voxel centres' covariance (principal axes): 1, the sample
+    #: covariance (IBSI reference values); 0, the population covariance (PyRadiomics)
+    covariance_ddof: int = 1
 
     # --- counts and voxel positions ------------------------------------------------
     @cached_property
@@ -333,10 +351,25 @@ class MorphologyData:
     # --- mesh ----------------------------------------------------------------------
     @cached_property
     def mesh(self) -> tuple[np.ndarray, np.ndarray]:
-        """(vertices in mm, triangle faces) of the marching cubes surface."""
+        """(vertices in mm, triangle faces) of the marching cubes surface of the
+        zero-padded mask (``mesh_method``)."""
+        if self.mesh_method == "classic":
+            grid, faces = classic_mesh(self.morph_mask)
+            return grid / 2.0 * np.asarray(self.spacing), faces
+        from skimage.measure import marching_cubes
+
         padded = np.pad(self.morph_mask.astype(np.float32), 1)
         verts, faces, _, _ = marching_cubes(padded, level=0.5, spacing=self.spacing)
         return verts.astype(np.float64), faces
+
+    @cached_property
+    def diameters(self) -> dict[str, float]:
+        """Largest vertex distances: ``"3D"`` and within one plane, ``"Slice"`` (axial),
+        ``"Column"`` (coronal), ``"Row"`` (sagittal) (:func:`radiomix.features._mesh.diameters`:
+        the vertices are edge mid-points, integer points of the doubled index grid)."""
+        sp = np.asarray(self.spacing)
+        grid = np.rint(2.0 * self.mesh[0] / sp).astype(np.int64)
+        return diameters(grid, sp)
 
     @cached_property
     def _triangles(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -356,6 +389,8 @@ class MorphologyData:
     # --- convex hull ---------------------------------------------------------------
     @cached_property
     def hull(self) -> ConvexHull | None:
+        from scipy.spatial import ConvexHull, QhullError
+
         try:
             return ConvexHull(self.mesh[0])
         except (QhullError, ValueError):
@@ -383,10 +418,12 @@ class MorphologyData:
     # --- principal component analysis ----------------------------------------------
     @cached_property
     def pca_eigenvalues(self) -> np.ndarray:
-        """Eigenvalues (descending) of the covariance of the morphological voxel centres."""
+        """Eigenvalues (descending) of the covariance of the morphological voxel centres
+        (exact integer moments, :func:`radiomix.features._mesh.voxel_covariance`; degrees of
+        freedom ``covariance_ddof``)."""
         if self.n_morph < 2:
             return np.full(3, _NAN)
-        cov = np.cov(self.morph_positions, rowvar=False)
+        _, cov = voxel_covariance(self.morph_mask, np.asarray(self.spacing), self.covariance_ddof)
         return np.clip(np.sort(np.linalg.eigvalsh(cov))[::-1], 0.0, None)
 
     @cached_property
@@ -398,6 +435,8 @@ class MorphologyData:
     @cached_property
     def autocorrelation(self) -> tuple[float, float, float, float]:
         """(sum_w, sum_w_dd, sum_w_sq, sum of squared deviations) over the intensity mask."""
+        from radiomix.features._kernels_morphology import pairwise_autocorrelation_sums
+
         if self.n_int < 2:
             return _NAN, _NAN, _NAN, _NAN
         dev = self.int_values - self.int_values.mean()
@@ -546,10 +585,35 @@ def maximum_3d_diameter(m: MorphologyData) -> float:
 
     .. math:: F_{morph.diam} = \max_{k_1,k_2} \lVert \mathbf{v}_{k_1} - \mathbf{v}_{k_2}\rVert
 
-    over the mesh vertices; the maximum is attained on convex hull vertices, which are
-    the only ones compared.
+    over the mesh vertices (an exact search: vertices strictly inside a lattice segment of
+    the set are not compared, as they cannot be the farthest pair).
     """
-    return max_pairwise_distance(m.hull_vertices)
+    return m.diameters["3D"]
+
+
+def maximum_2d_diameter_slice(m: MorphologyData) -> float:
+    r"""Maximum 2D diameter in an axial plane (not in IBSI; PyRadiomics'
+    ``Maximum2DDiameterSlice``): the largest distance between two mesh vertices with the
+    same z.
+
+    .. math:: \max_{z}\ \max_{k_1,k_2:\ z_{k_1} = z_{k_2} = z}
+        \lVert \mathbf{v}_{k_1} - \mathbf{v}_{k_2}\rVert
+    """
+    return m.diameters["Slice"]
+
+
+def maximum_2d_diameter_column(m: MorphologyData) -> float:
+    r"""Maximum 2D diameter in a coronal plane (not in IBSI; PyRadiomics'
+    ``Maximum2DDiameterColumn``): as :func:`maximum_2d_diameter_slice` for vertices with
+    the same y."""
+    return m.diameters["Column"]
+
+
+def maximum_2d_diameter_row(m: MorphologyData) -> float:
+    r"""Maximum 2D diameter in a sagittal plane (not in IBSI; PyRadiomics'
+    ``Maximum2DDiameterRow``): as :func:`maximum_2d_diameter_slice` for vertices with the
+    same x."""
+    return m.diameters["Row"]
 
 
 def major_axis_length(m: MorphologyData) -> float:

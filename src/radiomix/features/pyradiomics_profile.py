@@ -31,7 +31,6 @@ Every function here receives arrays; nothing reads files or settings trees.
 from __future__ import annotations
 
 import hashlib
-import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,10 +38,18 @@ from typing import Any
 
 import numpy as np
 
-from radiomix.features import glcm, glrlm, glszm, histogram, ngldm, ngtdm, statistics
+from radiomix.features import (
+    glcm,
+    glrlm,
+    glszm,
+    histogram,
+    morphology,
+    ngldm,
+    ngtdm,
+    statistics,
+)
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_numpy import zone_level_sizes
-from radiomix.features._marching_cubes_table import triangle_table
 from radiomix.features._zone_matrix import ZoneMatrix
 from radiomix.features.pyradiomics_shape2d import DEFAULT_NAMES as _SHAPE2D_DEFAULT
 from radiomix.features.pyradiomics_shape2d import NAMES as _SHAPE2D_NAMES
@@ -431,240 +438,41 @@ def _firstorder(
 # --------------------------------------------------------------------------- shape
 
 
-#: the 13 lattice directions (z, y, x) of a voxel's neighbours, one of each opposite pair
-_LINE_DIRECTIONS = np.array(
-    [
-        (0, 0, 1), (0, 1, 0), (1, 0, 0), (0, 1, 1), (0, 1, -1), (1, 0, 1), (1, 0, -1),
-        (1, 1, 0), (1, -1, 0), (1, 1, 1), (1, 1, -1), (1, -1, 1), (1, -1, -1),
-    ],
-    dtype=np.int64,
-)  # fmt: skip
-
-#: above this many candidate points the farthest pair is searched on their convex hull
-#: (scipy.spatial: ~0.15 s to import); below, the blocked Gram search of all pairs is faster
-#: (3,700 candidates of an 8 cm lesion: 0.05 s)
-_HULL_ABOVE = 6000
-
-
-def _line_ends(grid: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """Whether each integer point of ``grid`` (n, 3) is the first or last of the points on
-    its lattice line along ``direction`` (components in {-1, 0, 1})."""
-    a = int(np.flatnonzero(direction)[0])
-    t = grid[:, a] * int(direction[a])  # position along the line
-    base = grid - t[:, None] * direction[None, :]  # the line's point with t = 0
-    base = base - base.min(axis=0)
-    span = base.max(axis=0) + 1
-    key = (base[:, 0] * span[1] + base[:, 1]) * span[2] + base[:, 2]
-    order = np.lexsort((t, key))
-    sk = key[order]
-    change = sk[1:] != sk[:-1]
-    ends = np.ones(len(sk), dtype=bool)
-    ends[1:-1] = change[:-1] | change[1:]
-    out = np.zeros(len(sk), dtype=bool)
-    out[order] = ends
-    return out
+#: PyRadiomics' shape features and the one-engine formula of each
+#: (:mod:`radiomix.features.morphology` with the classic marching cubes mesh and the
+#: population covariance of the voxel centres)
+SHAPE_FORMULAS: dict[str, Callable[[morphology.MorphologyData], float]] = {
+    "Elongation": morphology.elongation,
+    "Flatness": morphology.flatness,
+    "LeastAxisLength": morphology.least_axis_length,
+    "MajorAxisLength": morphology.major_axis_length,
+    "Maximum2DDiameterColumn": morphology.maximum_2d_diameter_column,
+    "Maximum2DDiameterRow": morphology.maximum_2d_diameter_row,
+    "Maximum2DDiameterSlice": morphology.maximum_2d_diameter_slice,
+    "Maximum3DDiameter": morphology.maximum_3d_diameter,
+    "MeshVolume": morphology.volume,
+    "MinorAxisLength": morphology.minor_axis_length,
+    "Sphericity": morphology.sphericity,
+    "SurfaceArea": morphology.surface_area,
+    "SurfaceVolumeRatio": morphology.surface_to_volume_ratio,
+    "VoxelVolume": morphology.approximate_volume,
+}
 
 
-def _extreme_candidates(grid: np.ndarray, directions: np.ndarray) -> np.ndarray:
-    """Indices of the points of ``grid`` that remain after dropping, direction by direction,
-    every point lying strictly between two others on a lattice line.
-
-    A dropped point is inside a segment of the set, so it is not a vertex of the set's
-    convex hull; the convex hull of what remains is the same, and so is the largest
-    distance between two points (a pair of hull vertices attains it). On a marching cubes
-    mesh this keeps about one vertex in six to ten.
-    """
-    idx = np.arange(len(grid))
-    for d in directions:
-        if len(idx) < 3:
-            break
-        idx = idx[_line_ends(grid[idx], d)]
-    return idx
-
-
-def _farthest_squared(points: np.ndarray) -> float:
-    """Largest squared distance between two of ``points`` (n, d), n >= 2: candidates from
-    the Gram matrix of the centred points, then each candidate pair's
-    :math:`\\sum_k (p_k - q_k)^2` from the points as given, so the value does not depend
-    on the shortcut."""
-    centred = points - points.mean(axis=0)
-    sq = np.einsum("ak,ak->a", centred, centred)
-    tol = 1e-9 * (float(sq.max()) + 1e-300)  # far above the Gram form's rounding error
-    best = -1.0
-    pairs: list[tuple[np.ndarray, np.ndarray]] = []
-    step = 64  # rows per block: three (64, n) temporaries
-    for k in range(0, len(points), step):
-        approx = sq[k : k + step, None] + sq[None, :] - 2.0 * (centred[k : k + step] @ centred.T)
-        top = float(approx.max())
-        if top < best - 4 * tol:
-            continue
-        best = max(best, top)
-        i, j = np.nonzero(approx >= top - 4 * tol)
-        pairs.append((i + k, j))
-    i = np.concatenate([p[0] for p in pairs])
-    j = np.concatenate([p[1] for p in pairs])
-    d = points[i] - points[j]
-    return float(np.max(np.einsum("ak,ak->a", d, d)))
-
-
-def _max_pair_distance(points: np.ndarray) -> float:
-    """Largest Euclidean distance between two of ``points`` (n, d)."""
-    if len(points) < 2:
-        return 0.0
-    pts = points
-    if len(points) > _HULL_ABOVE:
-        from scipy.spatial import ConvexHull, QhullError  # large sets only
-
-        try:
-            pts = points[ConvexHull(points).vertices]
-        except (QhullError, ValueError):  # flat or degenerate: keep every point
-            pts = points
-    return math.sqrt(_farthest_squared(pts))
-
-
-def _diameters(grid: np.ndarray, spacing: np.ndarray) -> dict[str, float]:
-    """PyRadiomics' Maximum3DDiameter and the three Maximum2DDiameters of mesh vertices
-    given on the doubled index grid (``grid / 2 * spacing`` in mm): the largest distance
-    between two vertices, and between two vertices of one axial (Slice), coronal (Column)
-    or sagittal (Row) plane. Only candidates of :func:`_extreme_candidates` are compared
-    (every lattice direction for 3D, the plane's four for 2D)."""
-
-    def mm(g: np.ndarray) -> np.ndarray:
-        return (g / 2.0) * spacing
-
-    candidates = grid[_extreme_candidates(grid, _LINE_DIRECTIONS)]
-    out = {"Maximum3DDiameter": _max_pair_distance(mm(candidates))}
-    for axis, name in ((0, "Slice"), (1, "Column"), (2, "Row")):
-        in_plane = _LINE_DIRECTIONS[_LINE_DIRECTIONS[:, axis] == 0]
-        sub = grid[_extreme_candidates(grid, in_plane)]
-        sub = sub[np.argsort(sub[:, axis], kind="stable")]
-        cuts = np.flatnonzero(np.diff(sub[:, axis])) + 1
-        other = [a for a in range(3) if a != axis]
-        best = 0.0
-        for group in np.split(mm(sub), cuts):
-            if len(group) > 1:
-                best = max(best, _max_pair_distance(group[:, other]))
-        out[f"Maximum2DDiameter{name}"] = best
-    return out
-
-
-#: cube corners (z, y, x) in the order of the classic marching cubes table (x fastest)
-_CORNERS = np.array(
-    [(0, 0, 0), (0, 0, 1), (0, 1, 1), (0, 1, 0), (1, 0, 0), (1, 0, 1), (1, 1, 1), (1, 1, 0)]
-)
-
-
-def _mesh(mask: np.ndarray, spacing: np.ndarray) -> tuple[float, float, np.ndarray]:
-    """(surface area, volume, unique vertices) of PyRadiomics' marching cubes mesh.
-
-    The mask is padded by one voxel; vertices sit at edge mid-points, given as integer
-    (z, y, x) coordinates on the doubled index grid of the padded array (``/ 2 * spacing``
-    is mm from its first voxel); triangles from :func:`triangle_table`. Volume :math:`\\sum \\mathbf{a} \\cdot (\\mathbf{b} \\times
-    \\mathbf{c}) / 6` with the orientation of complemented configurations reversed.
-    """
-    m = np.pad(mask.astype(np.uint8), 1)  # one byte per voxel and cube code: a large box
-    nz, ny, nx = m.shape
-    code = np.zeros((nz - 1, ny - 1, nx - 1), dtype=np.uint8)
-    shifted = np.empty_like(code)
-    for k, (dz, dy, dx) in enumerate(_CORNERS):
-        np.left_shift(m[dz : dz + nz - 1, dy : dy + ny - 1, dx : dx + nx - 1], k, out=shifted)
-        code |= shifted
-    table = triangle_table()
-    flat = code.ravel()
-    surf = np.flatnonzero((flat != 0) & (flat != 255))  # cubes the surface crosses
-    codes = flat[surf].astype(np.int64)
-    order = np.argsort(codes, kind="stable")
-    surf, codes = surf[order], codes[order]
-    bounds = np.searchsorted(codes, np.arange(257))
-    area = 0.0
-    volume = 0.0
-    keys: list[np.ndarray] = []
-    shape = code.shape
-    wy, wx = 2 * shape[1] + 3, 2 * shape[2] + 3  # vertex keys on the doubled index grid
-    for c in range(1, 255):
-        lo, hi = bounds[c], bounds[c + 1]
-        if lo == hi:
-            continue
-        flip = bool(c >> 7 & 1)
-        tris = table[255 - c if flip else c]
-        pos = np.stack(np.unravel_index(surf[lo:hi], shape), axis=1)
-        x = (pos[:, None, None, :] + tris[None]) * spacing  # (n, T, 3 vertices, 3)
-        a, b, cc = x[:, :, 0], x[:, :, 1], x[:, :, 2]
-        area += float(np.sum(np.linalg.norm(np.cross(b - a, cc - a), axis=-1))) / 2.0
-        vol = float(np.sum(np.einsum("ntk,ntk->nt", a, np.cross(b, cc)))) / 6.0
-        volume += -vol if flip else vol
-        k2 = (2 * pos[:, None, None, :] + np.rint(2 * tris).astype(np.int64)[None]).reshape(-1, 3)
-        keys.append((k2[:, 0] * wy + k2[:, 1]) * wx + k2[:, 2])
-    uniq = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
-    k2 = np.stack([uniq // (wy * wx), (uniq // wx) % wy, uniq % wx], axis=1)
-    return area, abs(volume), k2
-
-
-def _voxel_covariance(mask: np.ndarray, sp: np.ndarray) -> tuple[int, np.ndarray]:
-    """The number of ROI voxels and the population covariance (mm^2) of their centres.
-
-    Exact integer moments from the mask's projections (no (n, 3) coordinate arrays): with
-    :math:`S_a = \\sum a`, :math:`S_{ab} = \\sum ab` over the voxel indices,
-    :math:`\\mathrm{cov}_{ab} = (n S_{ab} - S_a S_b) / n^2 \\; s_a s_b`, the integer part
-    in Python's unbounded integers, so one rounding per entry."""
-    m = mask.astype(bool, copy=False)
-    axes_idx = [np.arange(k, dtype=np.int64) for k in m.shape]
-    pair_counts = {  # counts over the two axes a < b (sums over the third)
-        (0, 1): m.sum(axis=2, dtype=np.int64),
-        (0, 2): m.sum(axis=1, dtype=np.int64),
-        (1, 2): m.sum(axis=0, dtype=np.int64),
-    }
-    line = [pair_counts[(0, 1)].sum(axis=1), pair_counts[(0, 1)].sum(axis=0)]
-    line.append(pair_counts[(0, 2)].sum(axis=0))
-    n = int(line[0].sum())
-    first = [int(line[a] @ axes_idx[a]) for a in range(3)]
-    second = np.zeros((3, 3), dtype=object)
-    for a in range(3):
-        second[a, a] = int(line[a] @ (axes_idx[a] * axes_idx[a]))
-    for (a, b), counts in pair_counts.items():
-        second[a, b] = second[b, a] = int(axes_idx[a] @ counts @ axes_idx[b])
-    cov = np.empty((3, 3), dtype=np.float64)
-    for a in range(3):
-        for b in range(3):
-            exact = n * second[a, b] - first[a] * first[b]  # Python ints: exact
-            cov[a, b] = exact / (n * n) * (sp[a] * sp[b])
-    return n, cov
-
-
-def _shape(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float]:
-    """PyRadiomics' shape features of a 3D mask.
-
-    Mesh (:func:`_mesh`): marching cubes on the mask padded by one voxel, PyRadiomics'
-    resolution of ambiguous cubes, vertices at edge mid-points. SurfaceArea :math:`A` =
-    sum of triangle areas; MeshVolume :math:`V`; VoxelVolume :math:`N_p V_{voxel}`;
-    Sphericity :math:`(36\\pi V^2)^{1/3} / A`; SurfaceVolumeRatio :math:`A / V`;
-    Maximum3DDiameter and the 2D diameters from the vertices (2D: vertices in one axial,
-    coronal or sagittal plane); axis lengths :math:`4\\sqrt{\\lambda_k}` of the population
-    covariance of the voxel centres (mm), Elongation
-    :math:`\\sqrt{\\lambda_{minor}/\\lambda_{major}}`, Flatness
-    :math:`\\sqrt{\\lambda_{least}/\\lambda_{major}}`.
-    """
-    sp = np.asarray(spacing, dtype=np.float64)
-    area, volume, grid = _mesh(mask, sp)
-    n_p, cov = _voxel_covariance(mask, sp)
-    eig = np.sort(np.linalg.eigvals(cov).real)
-    eig[(eig < 0) & (eig > -1e-10)] = 0.0
-    axes = [4.0 * math.sqrt(e) if e >= 0 else math.nan for e in eig]
-    elong = math.sqrt(eig[1] / eig[2]) if eig[1] >= 0 and eig[2] > 0 else math.nan
-    flat = math.sqrt(eig[0] / eig[2]) if eig[0] >= 0 and eig[2] > 0 else math.nan
-    return {
-        "Elongation": elong,
-        "Flatness": flat,
-        "LeastAxisLength": axes[0],
-        "MajorAxisLength": axes[2],
-        **_diameters(grid, sp),
-        "MeshVolume": volume,
-        "MinorAxisLength": axes[1],
-        "Sphericity": (36 * math.pi * volume**2) ** (1.0 / 3.0) / area,
-        "SurfaceArea": area,
-        "SurfaceVolumeRatio": area / volume,
-        "VoxelVolume": n_p * float(np.prod(sp)),
-    }
+def _shape(mask: np.ndarray, spacing: Sequence[float], names: Sequence[str]) -> dict[str, float]:
+    """PyRadiomics' shape features of a 3D mask: the morphology family's formulas on the
+    mesh of the classic marching cubes table (PyRadiomics' resolution of ambiguous cubes,
+    vertices at edge mid-points) and the population covariance of the voxel centres."""
+    m = morphology.MorphologyData(
+        image=np.broadcast_to(0.0, mask.shape),  # shape reads no intensity
+        int_mask=mask,
+        morph_mask=mask,
+        spacing=(float(spacing[0]), float(spacing[1]), float(spacing[2])),
+        mesh_method="classic",
+        covariance_ddof=0,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {n: float(SHAPE_FORMULAS[n](m)) for n in names}
 
 
 # --------------------------------------------------------------------------- neighbours
@@ -1069,6 +877,8 @@ def _formula(cls: str, name: str) -> Callable[..., Any]:
         return NGTDM_FORMULAS[name]
     if cls == "firstorder":
         return FIRSTORDER_FORMULAS[name]
+    if cls == "shape":
+        return SHAPE_FORMULAS[name]
     if cls in ZONE_FORMULAS:
         return zone_formula(cls, name)
     return _doc_fn(cls)
@@ -1076,7 +886,6 @@ def _formula(cls: str, name: str) -> Callable[..., Any]:
 
 def _doc_fn(cls: str) -> Callable[..., Any]:
     table: dict[str, Callable[..., Any]] = {
-        "shape": _shape,
         "shape2D": shape2d_features,
     }
     return table[cls]
@@ -1140,7 +949,7 @@ def compute_class(
         )
     wanted = list(names) if names else list(default_features(cls))
     if cls == "shape":
-        res = _shape(mask, spacing)
+        res = _shape(mask, spacing, wanted)
     elif cls == "shape2D":
         res = shape2d_features(mask, spacing)
     else:

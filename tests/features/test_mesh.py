@@ -1,9 +1,11 @@
-"""PyRadiomics-profile mesh: the stored marching cubes table and the diameter shortcuts.
+"""The morphology family's meshes: the stored classic marching cubes table (the
+``pyradiomics`` profile's mesh) and the diameter search on the vertex lattice.
 
 The table (:mod:`radiomix.features._marching_cubes_table`) is rebuilt here from
-scikit-image's Lorensen marching cubes, one cube at a time; the diameters, which compare
-only the vertices :func:`_extreme_candidates` keeps (and, for large sets, their convex
-hull), are checked against every pair of mesh vertices.
+scikit-image's Lorensen marching cubes, one cube at a time; the diameters
+(:func:`radiomix.features._mesh.diameters`), which compare only the vertices
+``_extreme_candidates`` keeps (and, for large sets, their convex hull), are checked against
+every pair of mesh vertices, on both meshes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from radiomix.features import pyradiomics_profile as prof
+from radiomix.features import _mesh as mesh
+from radiomix.features import morphology
 from radiomix.features._marching_cubes_table import triangle_table
 
 
@@ -28,7 +31,7 @@ def _skimage_table() -> list[np.ndarray]:
         cube = np.zeros((2, 2, 2), dtype=np.float32)
         for k in range(8):
             if c >> k & 1:
-                cube[tuple(prof._CORNERS[k])] = 1.0
+                cube[tuple(mesh._CORNERS[k])] = 1.0
         verts, faces, _, _ = marching_cubes(cube, level=0.5, method="lorensen")
         table.append(verts[faces].astype(np.float64))
     table.append(np.zeros((0, 3, 3)))
@@ -48,7 +51,7 @@ def test_meshing_imports_neither_scikit_image_nor_scipy_spatial() -> None:
         "import sys, numpy as np\n"
         "from radiomix.features import pyradiomics_profile as p\n"
         "m = np.zeros((6, 7, 8), bool); m[1:5, 2:6, 2:7] = True\n"
-        "p._shape(m, (2.0, 0.7, 0.7))\n"
+        "p._shape(m, (2.0, 0.7, 0.7), ['SurfaceArea', 'Maximum3DDiameter', 'Elongation'])\n"
         "print(sorted(k for k in sys.modules if k.startswith(('skimage', 'scipy.spatial'))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -97,26 +100,36 @@ def _masks() -> list[tuple[str, np.ndarray, np.ndarray]]:
 @pytest.mark.parametrize(
     ("name", "mask", "spacing"), _masks(), ids=lambda v: v if isinstance(v, str) else ""
 )
-def test_diameters_equal_every_pair(name: str, mask: np.ndarray, spacing: np.ndarray) -> None:
-    _, _, grid = prof._mesh(mask, spacing)
-    verts = (grid / 2.0) * spacing
-    got = prof._diameters(grid, spacing)
-    assert got["Maximum3DDiameter"] == _brute(verts)
-    assert got["Maximum2DDiameterSlice"] == _brute_plane(verts, 0)
-    assert got["Maximum2DDiameterColumn"] == _brute_plane(verts, 1)
-    assert got["Maximum2DDiameterRow"] == _brute_plane(verts, 2)
+@pytest.mark.parametrize("method", ["classic", "lewiner"])
+def test_diameters_equal_every_pair(
+    name: str, mask: np.ndarray, spacing: np.ndarray, method: str
+) -> None:
+    m = morphology.MorphologyData(
+        np.zeros(mask.shape), mask, mask, tuple(float(s) for s in spacing), mesh_method=method
+    )
+    verts = m.mesh[0]
+    got = m.diameters
+    assert got["3D"] == pytest.approx(_brute(verts), rel=1e-14)
+    assert got["Slice"] == pytest.approx(_brute_plane(verts, 0), rel=1e-14)
+    assert got["Column"] == pytest.approx(_brute_plane(verts, 1), rel=1e-14)
+    assert got["Row"] == pytest.approx(_brute_plane(verts, 2), rel=1e-14)
+    if method == "classic":  # exactly, from the lattice points
+        grid, _ = mesh.classic_mesh(mask)
+        exact = (grid / 2.0) * spacing
+        assert got["3D"] == _brute(exact)
+        assert got["Slice"] == _brute_plane(exact, 0)
 
 
 def test_large_vertex_sets_take_the_hull_and_agree() -> None:
     rng = np.random.default_rng(5)
-    pts = rng.normal(size=(prof._HULL_ABOVE + 400, 3)) * [10.0, 4.0, 7.0]
-    assert prof._max_pair_distance(pts) == _brute(pts)
-    flat = np.c_[rng.normal(size=(prof._HULL_ABOVE + 10, 2)), np.zeros(prof._HULL_ABOVE + 10)]
-    assert prof._max_pair_distance(flat) == _brute(flat)  # degenerate for the hull
+    pts = rng.normal(size=(mesh._HULL_ABOVE + 400, 3)) * [10.0, 4.0, 7.0]
+    assert mesh._max_pair_distance(pts) == _brute(pts)
+    flat = np.c_[rng.normal(size=(mesh._HULL_ABOVE + 10, 2)), np.zeros(mesh._HULL_ABOVE + 10)]
+    assert mesh._max_pair_distance(flat) == _brute(flat)  # degenerate for the hull
 
 
 @pytest.mark.parametrize("n", [2, 3, 17, 300])
 def test_farthest_squared_gram_shortcut_is_exact(n: int) -> None:
     rng = np.random.default_rng(n)
     pts = rng.normal(size=(n, 3)) * 0.01 + [350.0, -120.0, 80.0]  # far from the origin
-    assert math.sqrt(prof._farthest_squared(pts)) == _brute(pts)
+    assert math.sqrt(mesh._farthest_squared(pts)) == _brute(pts)
