@@ -338,6 +338,8 @@ def _evaluate_task(
             raise ConfigError(f"--event applies to survival; this run's task is {task.name}")
         y = _encode_task(frame[label], main)
     groups = frame[group].astype(str).to_numpy() if group is not None else None
+    outcome = [label, *([event or main.label.get("event")] if y.dtype.names else [])]
+    features = frame.drop(columns=[c for c in outcome if c in frame.columns])
     run_metrics: dict[str, Any] = {}
     if (run / "metrics.json").is_file():
         run_metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
@@ -349,7 +351,7 @@ def _evaluate_task(
     frames = []
     perm: dict[str, Any] | None = None
     for name, bundle in bundles.items():
-        values = bundle.predict_values(frame, allow_extra=allow_extra)
+        values = bundle.predict_values(features, allow_extra=allow_extra)
         summary = {"model": name}
         summary |= task.summarise(
             y,
@@ -361,7 +363,7 @@ def _evaluate_task(
             random_state=random_state,
         )
         models[name] = summary
-        pred = bundle.predict_table(frame, allow_extra=allow_extra)
+        pred = bundle.predict_table(features, allow_extra=allow_extra)
         pred.insert(
             len([c for c in ("case_id", "roi") if c in pred.columns]),
             "label",
