@@ -228,3 +228,35 @@ def test_report_of_a_compare_run(tmp_path):
     text = build_report(tmp_path / "run").read_text()
     assert "Added value of the image" in text and "id='added-value'" in text
     assert "combined vs clinical" in text
+
+
+def test_clinical_with_harmonised_sites_and_a_new_site():
+    """--clinical with --harmonise: ComBat first in the radiomic branch only (the clinical
+    columns are not harmonised); a new site at prediction is harmonised on its own."""
+    from radiomix.learn.harmonise import ComBat, UnseenBatchWarning
+    from tests.learn.test_harmonise_wiring import site_table
+
+    df = site_table(True, n_per_site=40)
+    rng = np.random.default_rng(3)
+    df["age"] = rng.normal(60, 10, len(df)) + 8 * df["label"]
+    df["stage"] = rng.choice(["I", "II"], len(df))
+    cfg = {
+        **COMPARE,
+        "models": [{"name": "lr_l2_mrmr", "grid": {"select__k": [8], "clf__C": [1.0]}}],
+        "validation": {**COMPARE["validation"], "repeats": 1, "outer_folds": 3},
+        "data": {"label": "label", "clinical": ["age", "stage"], "harmonise": "site"},
+    }
+    train = df[df.site != "s4"]
+    r = run_study(train, cfg)
+    comb = r.runs["combined"].bundle
+    ct = comb.pipeline.named_steps["features"]
+    rem = {n: t for n, t, _ in ct.transformers_}["remainder"]
+    assert isinstance(rem.steps[0][1], ComBat)
+    assert comb.features[-3:] == ["site", "age", "stage"]
+    assert "site" not in r.runs["clinical"].bundle.features
+    assert isinstance(r.runs["radiomics"].bundle.pipeline.steps[0][1], ComBat)
+    auc = {k: v["auc"] for k, v in r.metrics["models"].items()}
+    assert auc["combined"] > auc["clinical"] and auc["combined"] > auc["radiomics"]
+    with pytest.warns(UnseenBatchWarning, match="s4"):
+        pred = comb.predict_table(df[df.site == "s4"].drop(columns="label"))
+    assert pred["new_site"].all() and np.isfinite(pred["probability"]).all()
