@@ -618,6 +618,70 @@ def _float_outcome(t: pd.DataFrame) -> pd.DataFrame:
     return t.assign(volume=np.linspace(1.0, 2.5, len(t)))
 
 
+def _survival(**change: object) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The shared table with a time and an event column (then ``change`` applied)."""
+
+    def make(t: pd.DataFrame) -> pd.DataFrame:
+        n = len(t)
+        t = t.assign(time=np.linspace(10.0, 400.0, n), event=np.arange(n) % 2)
+        return t.assign(**{k: (v(n) if callable(v) else v) for k, v in change.items()})
+
+    return make
+
+
+SURVIVAL_TRAIN = ("train", "s.csv", "--time", "time", "--event", "event", "--out", "run")
+
+SURVIVAL = [
+    Case(
+        "train-survival-without-time-and-event",
+        ("train", "s.csv", "--task", "survival", "--out", "run"),
+        table("s.csv", _survival()),
+        match="--time COLUMN --event COLUMN",
+    ),
+    Case(
+        "train-survival-without-event",
+        ("train", "s.csv", "--time", "time", "--out", "run"),
+        table("s.csv", _survival()),
+        match="--time COLUMN --event COLUMN",
+    ),
+    Case(
+        "train-survival-missing-event-column",
+        ("train", "s.csv", "--time", "time", "--event", "died", "--out", "run"),
+        table("s.csv", _survival()),
+        match="event column 'died'",
+    ),
+    Case(
+        "train-survival-negative-time",
+        SURVIVAL_TRAIN,
+        table("s.csv", _survival(time=lambda n: np.linspace(-5.0, 400.0, n))),
+        match="negative times",
+    ),
+    Case(
+        "train-survival-text-time",
+        SURVIVAL_TRAIN,
+        table("s.csv", _survival(time=lambda n: ["long"] * n)),
+        match="holds text",
+    ),
+    Case(
+        "train-survival-event-not-0-1",
+        SURVIVAL_TRAIN,
+        table("s.csv", _survival(event=lambda n: np.arange(n) % 3)),
+        match="0/1 or false/true",
+    ),
+    Case(
+        "train-survival-no-events",
+        SURVIVAL_TRAIN,
+        table("s.csv", _survival(event=0)),
+        match="no events",
+    ),
+    Case(
+        "train-survival-bad-horizons",
+        (*SURVIVAL_TRAIN, "--horizons", "a,b"),
+        table("s.csv", _survival()),
+        match="--horizons",
+    ),
+]
+
 LEARN = [
     Case(
         "train-missing-label-column",
@@ -836,6 +900,7 @@ CASES = [
     *SMALL,
     *ROBUSTNESS,
     *LEARN,
+    *SURVIVAL,
     *SITES_AND_CLINICAL,
 ]
 
