@@ -455,6 +455,46 @@ EXTRACT_MULTI = [
     ),
 ]
 
+VOXEL_IBSI = [
+    Case(
+        "extract-voxel-kernel-radius-zero",
+        ("extract", "{img}", "{bin}", "--mode", "voxel", "--out", "o.csv", "--kernel-radius", "0"),
+        match="positive integer",
+    ),
+    Case(
+        "extract-kernel-radius-without-voxel-mode",
+        ("extract", "{img}", "{bin}", "--out", "o.csv", "--kernel-radius", "2"),
+        match="applies to --mode voxel",
+    ),
+    Case(
+        "extract-voxel-kernel-radius-with-params",
+        (
+            "extract",
+            *("{img}", "{bin}", "--mode", "voxel", "--params", "p.yaml", "--out", "o.csv"),
+            *("--kernel-radius", "2"),
+        ),
+        text("p.yaml", "featureClass:\n  firstorder:\n"),
+        match="kernelRadius",
+    ),
+    Case(
+        "extract-voxel-families-without-maps",
+        ("extract", "{img}", "{bin}", "--mode", "voxel", "--config", "c.yaml", "--out", "o.csv"),
+        text("c.yaml", "features: {families: [morphology, ivh]}\n"),
+        match="no family with voxel maps",
+    ),
+    Case(
+        "extract-voxel-pyradiomics-profile-config",
+        ("extract", "{img}", "{bin}", "--mode", "voxel", "--config", "c.yaml", "--out", "o.csv"),
+        text("c.yaml", "profile: pyradiomics\n"),
+        match="--params",
+    ),
+    Case(
+        "extract-voxel-label-map-without-label",
+        ("extract", "{img}", "{lab}", "--mode", "voxel", "--config", "{stats}", "--out", "o.csv"),
+        match="give --label",
+    ),
+]
+
 SEGMENT = [
     Case("segment-seed-outside", ("segment", "{img}", "--seed", "50,50,3", "--out", "m.nii.gz")),
     Case(
@@ -895,6 +935,7 @@ CASES = [
     *EXTRACT,
     *EXTRACT_LABELS_AND_NIFTI_NAN,
     *EXTRACT_MULTI,
+    *VOXEL_IBSI,
     *SEGMENT,
     *FILTER,
     *SMALL,

@@ -85,7 +85,7 @@ def test_manifest_records_a_bad_case_and_goes_on(tmp_path: Path, jobs: list[str]
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--mode", "voxel"], "needs a PyRadiomics parameter file"),
+        (["--mode", "voxel", "--kernel-radius", "0"], "positive integer"),
         (["--params", "P", "--mode", "voxel", "--jobs", "2"], "--jobs applies to --manifest"),
         (["--params", "P", "--mode", "voxel", "--no-cache"], "keeps no cache"),
         (["--params", "P", "--mode", "voxel", "--format", "long"], "drop --format long"),

@@ -95,8 +95,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--mode",
         choices=("segment", "voxel"),
         default="segment",
-        help="with --params: segment (one value per feature and ROI, the default) or voxel "
-        "(PyRadiomics' feature maps, written as NRRD files; the table holds their paths)",
+        help="segment (one value per feature and ROI, the default) or voxel (a feature map "
+        "per feature: one value per ROI voxel from the kernel around it, written as NRRD "
+        "files; the table holds their paths); with --params PyRadiomics' maps",
+    )
+    p.add_argument(
+        "--kernel-radius",
+        type=int,
+        metavar="R",
+        help="--mode voxel with --config: kernel radius in voxels (default 1: 3x3x3 kernels)",
     )
     p.add_argument(
         "--out-dir",
@@ -354,6 +361,10 @@ def run_manifest(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.mode == "voxel" and (args.modality_config or args.mask_interpolation):
         raise ConfigError("--modality-config and --mask-interpolation apply to --mode segment")
+    if args.kernel_radius is not None and args.mode != "voxel":
+        raise ConfigError("--kernel-radius applies to --mode voxel")
+    if args.kernel_radius is not None and args.kernel_radius < 1:
+        raise ConfigError(f"--kernel-radius must be a positive integer, got {args.kernel_radius}")
     if args.mode == "voxel":
         from radiomix.cli._voxel import run_voxel
 

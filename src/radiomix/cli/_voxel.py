@@ -1,6 +1,8 @@
-"""``radiomix extract ... --params P.yaml --mode voxel``: PyRadiomics' voxel mode.
+"""``radiomix extract ... --mode voxel``: feature maps, one value per ROI voxel.
 
-As PyRadiomics' command line (``pyradiomics IMAGE MASK --mode voxel --out-dir DIR``) does,
+With ``--params P.yaml`` PyRadiomics' voxel mode; with ``--config`` (the ``ibsi`` profile)
+the engine's maps of :mod:`radiomix.extraction.voxel` (kernel radius ``--kernel-radius``),
+named as the wide table's columns. As PyRadiomics' command line (``pyradiomics IMAGE MASK --mode voxel --out-dir DIR``) does,
 each case's feature maps (:meth:`RadiomicsFeatureExtractor.execute` with
 ``voxelBased=True``) are written as compressed NRRD files named
 ``Case-<row>_<feature>.nrrd`` in the maps folder (``<row>``: the manifest's 1-based data row,
@@ -95,8 +97,6 @@ def run_voxel(args: argparse.Namespace) -> int:
     from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
     from radiomix.extraction.batch import write_voxel_maps
 
-    if args.params is None:
-        raise ConfigError("--mode voxel needs a PyRadiomics parameter file (--params)")
     if args.cache_dir is not None or args.no_cache:
         raise ConfigError(
             "--mode voxel keeps no cache (the maps are files): drop --cache-dir / --no-cache"
@@ -107,13 +107,30 @@ def run_voxel(args: argparse.Namespace) -> int:
         raise ConfigError("--mode voxel needs a file for --out (the maps go beside it)")
     out = Path(args.out)
     maps = _maps_dir(args, out)
-    check_outputs(out, folders={"--out-dir": maps})
     parse_labels(args.label, args.allow_background)  # label 0 needs --allow-background
-    extractor = RadiomicsFeatureExtractor(args.params)
-    default = int(extractor.settings.get("label", 1))
     labels = args.label or []
     if len(labels) > 1 or (labels and "," in labels[0]):
         raise ConfigError("--mode voxel extracts one label: give --label once")
+    compute: Any
+    if args.params is None:  # the ibsi profile's maps (--config)
+        from radiomix.extraction.settings import load_config
+        from radiomix.extraction.voxel import voxel_case as ibsi_voxel_case
+        from radiomix.extraction.voxel import voxel_settings
+
+        settings = load_config(args.config)
+        voxel_settings(settings, None)  # a profile or families without maps: say so now
+        radius = 1 if args.kernel_radius is None else args.kernel_radius
+        compute = partial(ibsi_voxel_case, settings, radius)
+    else:
+        if args.kernel_radius is not None:
+            raise ConfigError(
+                "--kernel-radius applies to the ibsi profile's maps; with --params the radius "
+                "is the parameter file's kernelRadius (voxelSetting)"
+            )
+        from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
+
+        compute = partial(voxel_case, RadiomicsFeatureExtractor(args.params))
+    check_outputs(out, folders={"--out-dir": maps})
 
     if args.manifest is None:
         if args.image is None or args.mask is None:
@@ -121,10 +138,9 @@ def run_voxel(args: argparse.Namespace) -> int:
         for opt in ("jobs", "scheduler"):
             if getattr(args, opt) is not None:
                 raise ConfigError(f"--{opt} applies to --manifest runs only")
-        label = _one_label(labels[0] if labels else None, default)
         case_id = args.case_id or Path(args.image).name
+        label, values = compute(args.image, args.mask, labels[0] if labels else None)
         row = {"case_id": case_id, "roi": str(label)}
-        values = extractor.execute(args.image, args.mask, label=label, voxelBased=True)
         row.update(write_voxel_maps(values, 1, maps))
         write_table(pd.DataFrame([row]), out)
         print(f"radiomix: maps in {maps}, table in {out}", file=sys.stderr)
@@ -140,7 +156,6 @@ def run_voxel(args: argparse.Namespace) -> int:
         raise ConfigError("--case-id applies to IMAGE MASK; a manifest gives its own case ids")
     manifest = read_manifest(args.manifest, default_label=labels[0] if labels else None)
     executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
-    compute = partial(voxel_case, extractor)
     result = run_voxel_batch(
         manifest, compute, maps, executor=executor, progress=_CaseLines(args.quiet)
     )

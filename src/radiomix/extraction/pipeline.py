@@ -263,6 +263,8 @@ def prepare_roi(
         levels=levels,
         n_levels=n_levels,
         range_bounds=(lo, hi),
+        origin=vol.origin,
+        direction=vol.direction,
         **filter_args,
     )
 

@@ -55,6 +55,9 @@ class PreparedRoi:
     filter_offset: tuple[int, int, int] = (0, 0, 0)
     filter_grid: tuple[int, int, int] | None = None
     filter_box: tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None = None
+    # where the arrays sit in physical space (voxel maps are written on this grid)
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    direction: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

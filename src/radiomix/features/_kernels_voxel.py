@@ -1,4 +1,4 @@
-"""Per-voxel texture matrices of PyRadiomics' voxel-based extraction: numba kernels.
+"""Per-voxel texture matrices of voxel-based extraction (both profiles): numba kernels.
 
 PyRadiomics (3.0.1, ``cMatrices`` with a ``kernelRadius``) computes, for every ROI voxel
 :math:`\\mathbf{c}`, the texture matrices of the *kernel* around it: the box
@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 
 __all__ = [
+    "kernel_boxes",
     "kernel_glcm",
     "kernel_gldm",
     "kernel_glrlm",
@@ -105,6 +106,7 @@ def _glrlm_kernel(
     angles: np.ndarray,
     n_levels: int,
     max_run: int,
+    empty_single: bool,
 ) -> np.ndarray:  # pragma: no cover - compiled; checked in the tests
     shape = levels.shape
     n_a = angles.shape[0]
@@ -156,7 +158,7 @@ def _glrlm_kernel(
                             out[v, remap[gl], rl, a] += 1.0
                         if elements > 1:
                             multi = True
-            if not multi:
+            if empty_single and not multi:
                 # no line of the kernel holds two mask voxels along this angle: PyRadiomics
                 # treats the angle as out of the segmentation's plane and empties it
                 for g in range(n_levels):
@@ -262,6 +264,7 @@ def _ngtdm_kernel(
     plane: int,
     offsets: np.ndarray,
     n_levels: int,
+    count_isolated: bool,
 ) -> np.ndarray:  # pragma: no cover - compiled; checked in the tests
     shape = levels.shape
     n_o = offsets.shape[0]
@@ -286,6 +289,8 @@ def _ngtdm_kernel(
                         if h > 0:
                             count += 1.0
                             total += h
+                    if count == 0 and not count_isolated:
+                        continue
                     diff = 0.0 if count == 0 else abs(g - total / count)
                     out[v, remap[g], 0] += 1.0
                     out[v, remap[g], 1] += diff
@@ -336,6 +341,8 @@ def kernel_glrlm(
     plane: int,
     angles: np.ndarray,
     n_levels: int,
+    *,
+    empty_single: bool = True,
 ) -> np.ndarray:
     """Run-length counts per kernel: shape (n, N_g, 2R + 1, A).
 
@@ -343,10 +350,13 @@ def kernel_glrlm(
     :math:`r` along angle ``a`` inside kernel ``v``: consecutive mask voxels of one grey
     level on a line of the kernel (a voxel outside the mask ends a run). As PyRadiomics'
     ``calculate_glrlm`` does, an angle along which no line of the kernel holds two mask
-    voxels counts no run at all (its runs of length 1 are removed).
+    voxels counts no run at all (its runs of length 1 are removed) when ``empty_single``
+    (PyRadiomics); without it (IBSI) every run counts.
     """
     lv, rm, ce, ang = _prepare(levels, remap, centres, angles)
-    return _glrlm_kernel(lv, rm, ce, int(radius), int(plane), ang, int(n_levels), 2 * radius + 1)
+    return _glrlm_kernel(
+        lv, rm, ce, int(radius), int(plane), ang, int(n_levels), 2 * radius + 1, empty_single
+    )
 
 
 def kernel_glszm(
@@ -403,6 +413,8 @@ def kernel_ngtdm(
     plane: int,
     offsets: np.ndarray,
     n_levels: int,
+    *,
+    count_isolated: bool = True,
 ) -> np.ndarray:
     """NGTDM columns per kernel: shape (n, N_g, 2), ``[..., 0]`` = :math:`n_i`,
     ``[..., 1]`` = :math:`s_i`.
@@ -410,7 +422,25 @@ def kernel_ngtdm(
     For each mask voxel of grey level :math:`i` in kernel ``v``: :math:`n_i` += 1 and
     :math:`s_i` += :math:`|i - \\bar{A}|`, :math:`\\bar{A}` the mean grey level of its
     neighbours at ``offsets`` (give both signs) that are mask voxels of the kernel (0 added
-    when it has none), as PyRadiomics' ``calculate_ngtdm`` does.
+    when it has none), as PyRadiomics' ``calculate_ngtdm`` does (``count_isolated``);
+    without it (IBSI) a voxel without such neighbours is left out.
     """
     lv, rm, ce, off = _prepare(levels, remap, centres, offsets)
-    return _ngtdm_kernel(lv, rm, ce, int(radius), int(plane), off, int(n_levels))
+    return _ngtdm_kernel(lv, rm, ce, int(radius), int(plane), off, int(n_levels), count_isolated)
+
+
+def kernel_boxes(
+    values: np.ndarray, levels: np.ndarray, centres: np.ndarray, radius: int, plane: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values (NaN outside the mask) and grey levels (0 outside) of each kernel's box, as
+    rows of (n, K) arrays, K = the box's voxels (one plane thick along ``plane``).
+
+    ``values`` holds NaN and ``levels`` 0 wherever a voxel takes no part in the kernels.
+    """
+    r = int(radius)
+    rng = [np.arange(-r, r + 1) if d != plane else np.zeros(1, np.int64) for d in range(3)]
+    off = np.stack(np.meshgrid(*rng, indexing="ij"), -1).reshape(-1, 3)
+    vals = np.pad(values, r, constant_values=np.nan)
+    lv = np.pad(levels, r, constant_values=0)
+    idx = np.asarray(centres, dtype=np.int64)[:, None, :] + r + off[None, :, :]
+    return vals[idx[..., 0], idx[..., 1], idx[..., 2]], lv[idx[..., 0], idx[..., 1], idx[..., 2]]

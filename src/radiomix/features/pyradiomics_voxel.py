@@ -35,6 +35,7 @@ import numpy as np
 from radiomix.features import glcm
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.features._kernels_voxel import (
+    kernel_boxes,
     kernel_glcm,
     kernel_gldm,
     kernel_glrlm,
@@ -113,13 +114,7 @@ def angles(
 
 def _kernel_box(grid: KernelGrid, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Values (NaN outside) and levels (0 outside) of each kernel's box: shape (n, K)."""
-    r = grid.radius
-    rng = [np.arange(-r, r + 1) if d != grid.plane else np.zeros(1, np.int64) for d in range(3)]
-    off = np.stack(np.meshgrid(*rng, indexing="ij"), -1).reshape(-1, 3)
-    vals = np.pad(grid.values, r, constant_values=np.nan)
-    lv = np.pad(grid.levels, r, constant_values=0)
-    idx = centres[:, None, :] + r + off[None, :, :]
-    return vals[idx[..., 0], idx[..., 1], idx[..., 2]], lv[idx[..., 0], idx[..., 1], idx[..., 2]]
+    return kernel_boxes(grid.values, grid.levels, centres, grid.radius, grid.plane)
 
 
 # --------------------------------------------------------------------------- firstorder
