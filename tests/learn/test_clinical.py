@@ -260,3 +260,25 @@ def test_clinical_with_harmonised_sites_and_a_new_site():
     with pytest.warns(UnseenBatchWarning, match="s4"):
         pred = comb.predict_table(df[df.site == "s4"].drop(columns="label"))
     assert pred["new_site"].all() and np.isfinite(pred["probability"]).all()
+
+
+def test_command_line_compare(tmp_path, capsys):
+    import yaml
+
+    from radiomix.cli.main import main
+    from radiomix.learn.config import load_study
+
+    clinical_table(n=150).to_csv(tmp_path / "t.csv", index=False)
+    cfg = {k: v for k, v in COMPARE.items() if k not in ("data", "compare")}
+    cfg["validation"] = {**COMPARE["validation"], "repeats": 1}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(cfg))
+    argv = ["train", str(tmp_path / "t.csv"), "--label", "label", "--quiet"]
+    argv += ["--config", str(tmp_path / "s.yaml"), "--clinical", "age,stage"]
+    argv += ["--compare", "clinical,radiomics,combined", "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "combined vs clinical: AUC" in out and "NRI" in out
+    again = load_study(tmp_path / "run" / "config.yaml")
+    assert again.compare == ("clinical", "radiomics", "combined")
+    assert again.primary == "combined" and again.compare_model == "lr_l2_mrmr"
+    assert again.data.clinical_categorical == ("stage",)

@@ -251,3 +251,16 @@ def test_command_line_leave_one_site_out_then_a_new_site(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("radiomix predict: warning: site(s) s4 of column 'site'") == 1
     assert pd.read_csv(pred)["new_site"].sum() == 40
+
+
+def test_the_written_config_runs_again(tmp_path):
+    """config.yaml names the group as given (the site), with the harmonise settings."""
+    from radiomix.learn.config import load_study
+
+    cfg = config(group="site", harmonise="site", logo=True, harmonise_mean_only=True)
+    r = run_study(site_table(True, n_per_site=30), cfg, out=tmp_path / "run")
+    assert r.metrics["study"]["group"] == "site"
+    again = load_study(tmp_path / "run" / "config.yaml")
+    assert again.data.group == "site" and again.data.harmonise == "site"
+    assert again.data.harmonise_mean_only and again.validation.scheme == "leave-one-group-out"
+    assert r.runs["lr_l2_mrmr"].bundle.column_rules["group"] == "site"

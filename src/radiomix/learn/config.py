@@ -685,6 +685,9 @@ def study_to_dict(settings: StudySettings) -> dict[str, Any]:
         "robustness": _plain(dataclasses.asdict(settings.robustness)),
         "models": [],
     }
+    if settings.compare:  # absent otherwise (as before compare existed)
+        out["compare"] = list(settings.compare)
+        out["compare_model"] = settings.compare_model
     for m in settings.models:
         entry: dict[str, Any] = {"name": m.name, "base": m.base}
         if m.grid is not None:

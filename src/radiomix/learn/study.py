@@ -57,7 +57,13 @@ import yaml
 from radiomix._outputs import atomic_write_text, write_table
 from radiomix.errors import ConfigError, DataError
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
-from radiomix.learn.config import StudySettings, load_study, resolve_model, study_to_dict
+from radiomix.learn.config import (
+    StudySettings,
+    load_study,
+    resolve_model,
+    study_to_dict,
+    study_to_yaml,
+)
 from radiomix.learn.metrics import (
     METRIC_NAMES,
     bootstrap_weights,
@@ -745,9 +751,17 @@ def run_study(
         raise ConfigError(
             "--validation leave-one-group-out needs the groups: --group COLUMN (e.g. the site)"
         )
+    group_given = d.group
     frame, settings, columns_info = study_columns(frame, settings)
     d = settings.data
     assert d.label is not None
+
+    def as_given(s: StudySettings) -> StudySettings:
+        """The settings to write: the group column as given (not its internal copy)."""
+        if s.data.group == group_given:
+            return s
+        return dataclasses.replace(s, data=dataclasses.replace(s.data, group=group_given))
+
     task_name = settings.task
     if task_name is None and d.label in frame.columns:
         task_name = infer_task(frame[d.label], d.label)
@@ -763,7 +777,7 @@ def run_study(
             settings = dataclasses.replace(settings, task=task_name)
             say(f"task: {task_name} (read from the label column; --task sets it)")
         try:
-            return run_task_study(  # type: ignore[return-value]
+            task_result = run_task_study(
                 settings,
                 frame,
                 table_path=table_path,
@@ -774,6 +788,12 @@ def run_study(
             )
         except HarmoniseError as exc:
             raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
+        if task_result.settings.data.group != group_given:  # the site is the group
+            task_result.settings = as_given(task_result.settings)
+            task_result.metrics["study"]["group"] = group_given
+            if out_dir is not None:
+                _write_text(out_dir / "config.yaml", study_to_yaml(task_result.settings))
+        return task_result  # type: ignore[return-value]
     data = prepare(
         frame,
         d.label,
@@ -795,7 +815,7 @@ def run_study(
         check_logo_possible(data.y, data.groups, v.inner_folds)
         say(
             f"leave-one-group-out: each of {np.unique(data.groups).size} groups of "
-            f"{d.group!r} in turn is the test set (one repeat)"
+            f"{group_given!r} in turn is the test set (one repeat)"
         )
     say(
         f"{len(data.y)} cases ({int(data.y.sum())} positive = {data.coding.positive!r}), "
@@ -908,7 +928,7 @@ def run_study(
                 "model_include": list(spec.include),
                 "model_exclude": list(spec.exclude),
                 "label": d.label,
-                "group": d.group,
+                "group": group_given,
                 "harmonise": d.harmonise,
                 "clinical": list(d.clinical),
                 "clinical_categorical": list(d.clinical_categorical),
@@ -991,7 +1011,7 @@ def run_study(
             "n_infinite_values": data.n_infinite,
             "non_numeric_columns": data.non_numeric,
             "label": data.coding.to_dict(),
-            "group": d.group,
+            "group": group_given,
             "n_groups": int(np.unique(data.groups).size) if data.groups is not None else None,
             "n_cases": int(data.y.size),
             "n_positive": int(data.y.sum()),
@@ -1011,7 +1031,7 @@ def run_study(
         },
     }
     metrics = _jsonable(metrics)
-    result = StudyResult(settings, data, runs, metrics, out_dir)
+    result = StudyResult(as_given(settings), data, runs, metrics, out_dir)
     if out_dir is not None:
         write_run(result, out_dir, comparison_rows, perm_rows)
         say(f"run written to {out_dir}")
