@@ -17,7 +17,7 @@ import pytest
 from radiomix.errors import DataError
 from radiomix.learn.clinical import ClinicalEncoder, coded_columns
 from radiomix.learn.compare import continuous_nri
-from radiomix.learn.metrics import delong_test, roc_auc
+from radiomix.learn.metrics import delong_ci, delong_test, roc_auc
 from radiomix.learn.study import run_study
 from radiomix.learn.table import category_codes
 
@@ -110,6 +110,20 @@ def test_delong_on_a_hand_case():
     assert t.delta == pytest.approx(1 / 3)
     assert t.se == pytest.approx(np.sqrt(var))
     assert t.z == pytest.approx((1 / 3) / np.sqrt(var))
+
+
+def test_delong_on_hanley_and_mcneil_published_ratings():
+    """Hanley & McNeil, Radiology 143 (1982) 29, Table 1: 109 CT images rated 1-5 by a
+    radiologist (58 normal, 51 abnormal); published AUC 0.893, SE 0.032 (their
+    exponential approximation). DeLong's SE on the same ratings: 0.0307."""
+    neg = np.repeat([1, 2, 3, 4, 5], [33, 6, 6, 11, 2])
+    pos = np.repeat([1, 2, 3, 4, 5], [3, 2, 2, 11, 33])
+    y = np.r_[np.zeros(58), np.ones(51)].astype(int)
+    auc, lo, hi, se = delong_ci(y, np.r_[neg, pos].astype(float))
+    assert round(auc, 3) == 0.893
+    assert se == pytest.approx(0.032, rel=0.1)
+    assert se == pytest.approx(0.0307, abs=5e-4)
+    assert lo < auc < hi
 
 
 def test_delong_standard_error_matches_a_paired_bootstrap():
