@@ -171,6 +171,9 @@ def test_harmonise_in_the_task_engine(tmp_path):
     pipe = result.runs["ridge_mrmr"].bundle.pipeline
     assert isinstance(pipe.steps[0][1], ComBat)
     assert "site" in result.runs["ridge_mrmr"].bundle.features
+    sites = result.metrics["primary"]["per_site"]
+    assert [r["site"] for r in sites] == ["s1", "s2", "s3", "s4"] and "r2" in sites[0]
+    assert result.metrics["primary"]["unseen_sites"] == []  # k-fold: every site in training
     pred = result.runs["ridge_mrmr"].bundle.predict_table(df.drop(columns="label"))
     assert not pred["new_site"].any()
     # the web app serves two-class models only: one clear line for the others
@@ -264,3 +267,20 @@ def test_the_written_config_runs_again(tmp_path):
     assert again.data.group == "site" and again.data.harmonise == "site"
     assert again.data.harmonise_mean_only and again.validation.scheme == "leave-one-group-out"
     assert r.runs["lr_l2_mrmr"].bundle.column_rules["group"] == "site"
+
+
+def test_harmonise_with_several_classes():
+    df = site_table(True, n_per_site=45)
+    score = df["f00"].to_numpy() + df["f01"].to_numpy()
+    cuts = np.quantile(score, [1 / 3, 2 / 3])
+    df["grade"] = np.array(["low", "mid", "high"])[np.searchsorted(cuts, score)]
+    cfg = config(label="grade", harmonise="site")
+    cfg["task"] = "multiclass"
+    result = run_study(df.drop(columns="label"), cfg)
+    bundle = result.runs["lr_l2_mrmr"].bundle
+    assert isinstance(bundle.pipeline.steps[0][1], ComBat)
+    assert result.metrics["primary"]["macro_auc"] > 0.6
+    assert len(result.metrics["primary"]["per_site"]) == 4
+    with pytest.warns(UnseenBatchWarning, match="s9"):
+        pred = bundle.predict_table(df.assign(site="s9").drop(columns=["label", "grade"]))
+    assert pred["new_site"].all()

@@ -454,6 +454,45 @@ def _harmonise_error(
     return DataError(f"--harmonise {column}: {msg}")
 
 
+def _task_sites(result: Any, info: StudyColumns) -> None:
+    """Per-site scores and unseen test sites of a task study (multiclass, regression),
+    added to its ``metrics`` (``per_site``, ``unseen_sites`` of every model)."""
+    assert info.site is not None
+    sites = result.data.X[info.site].to_numpy()
+    for name, run in result.runs.items():
+        cv = run.cv
+        rows = []
+        for code in pd.unique(sites):
+            idx = np.flatnonzero(sites == code)
+            scores = []
+            for r in range(cv.repeats):
+                try:
+                    scores.append(float(cv.task.score(cv.y[idx], cv.output[r][idx])))
+                except (ValueError, ZeroDivisionError):  # a site too small to score
+                    scores.append(math.nan)
+            finite = [x for x in scores if math.isfinite(x)]
+            rows.append(
+                {
+                    "site": info.site_name(code),
+                    "n_cases": int(idx.size),
+                    cv.task.headline: float(np.median(finite)) if finite else None,
+                }
+            )
+        rows.sort(key=lambda row: str(row["site"]))
+        unseen = []
+        for f in cv.folds:
+            train = np.ones(sites.size, dtype=bool)
+            train[f.test_index] = False
+            new = sorted(set(sites[f.test_index].tolist()) - set(sites[train].tolist()))
+            if new:
+                names = [info.site_name(u) for u in new]
+                unseen.append({"repeat": f.repeat, "fold": f.fold, "sites": names})
+        for part in (result.metrics["models"].get(name), result.metrics["primary"]):
+            if part is not None and part.get("model") == name:
+                part["per_site"] = rows
+                part["unseen_sites"] = unseen
+
+
 def per_site_rows(
     cv: CVResult, sites: np.ndarray, names: Callable[[Any], str]
 ) -> list[dict[str, Any]]:
@@ -788,6 +827,11 @@ def run_study(
             )
         except HarmoniseError as exc:
             raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
+        if columns_info.site is not None:
+            _task_sites(task_result, columns_info)
+            if out_dir is not None:
+                text = json.dumps(task_result.metrics, indent=2) + "\n"
+                _write_text(out_dir / "metrics.json", text)
         if task_result.settings.data.group != group_given:  # the site is the group
             task_result.settings = as_given(task_result.settings)
             task_result.metrics["study"]["group"] = group_given
