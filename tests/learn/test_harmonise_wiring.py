@@ -284,3 +284,15 @@ def test_harmonise_with_several_classes():
     with pytest.warns(UnseenBatchWarning, match="s9"):
         pred = bundle.predict_table(df.assign(site="s9").drop(columns=["label", "grade"]))
     assert pred["new_site"].all()
+
+
+def test_protect_label_and_mean_only_reach_combat():
+    df = site_table(True, n_per_site=30)
+    lone = df.copy()
+    lone.loc[0, "site"] = "s9"  # a site of one case: accepted by mean-only ComBat
+    cfg = config(harmonise="site", harmonise_protect_label=True, harmonise_mean_only=True)
+    r = run_study(lone, cfg)
+    combat = r.runs["lr_l2_mrmr"].bundle.pipeline.steps[0][1]
+    assert combat.protect_label and combat.mean_only
+    assert r.metrics["study"]["harmonise"]["protect_label"] is True
+    assert r.metrics["study"]["harmonise"]["sites"]["s9"] == 1
