@@ -32,7 +32,7 @@ from radiomix.features._texture import (
 from radiomix.features._zone_matrix import ZoneMatrix
 from radiomix.features.glszm import check_inputs, crop_box
 
-__all__ = ["FEATURES", "build_matrices", "compute", "evaluate"]
+__all__ = ["FEATURES", "build_matrices", "compute", "directions_with_lines", "evaluate"]
 
 RunMatrix = ZoneMatrix  # rows: grey level i, columns: run length j, n_zones: runs N_s
 
@@ -65,6 +65,29 @@ def build_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> li
         counts, np.arange(counts.shape[1]), np.arange(counts.shape[2]), n_voxels
     )
     return batch.split()
+
+
+def directions_with_lines(roi: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Whether some lattice line along each direction of ``offsets`` holds two ROI voxels
+    (not necessarily adjacent): (n_offsets,) bool.
+
+    PyRadiomics 3.0.1 empties a direction without such a line (its C code takes the ROI as
+    flat along it and drops the direction from the average): the ``pyradiomics`` profile's
+    switch ``empty_single_voxel_lines``. IBSI counts the runs of length 1 there too.
+    """
+    pts = np.argwhere(roi)
+    out = np.zeros(len(offsets), dtype=bool)
+    if len(pts) < 2:
+        return out
+    for k, off in enumerate(np.asarray(offsets, dtype=np.int64)):
+        first = int(np.flatnonzero(off)[0])
+        t = pts[:, first] * int(off[first])  # position along the line
+        base = pts - t[:, None] * off[None, :]  # the line's point at t = 0
+        base = base - base.min(axis=0)
+        span = base.max(axis=0) + 1
+        key = (base[:, 0] * span[1] + base[:, 1]) * span[2] + base[:, 2]
+        out[k] = len(np.unique(key)) < len(key)
+    return out
 
 
 # --------------------------------------------------------------------------- formulas

@@ -740,7 +740,9 @@ def _glrlm(
 ) -> dict[str, float]:
     """PyRadiomics' GLRLM features: one run length matrix per direction (grey levels present
     only), features per direction averaged (IBSI ``3D_avg``, or ``2_5D_avg`` with
-    force2D); RunPercentage :math:`N_r / N_p` per direction."""
+    force2D); RunPercentage :math:`N_r / N_p` per direction. A direction along which no
+    line holds two ROI voxels is empty, and left out of the average, as PyRadiomics 3.0.1's
+    C code does (:func:`radiomix.features.glrlm.directions_with_lines`)."""
     # runs do not depend on the neighbour distance: opts.distances is not used here
     ng = int(present.max())
     offsets = texture_offsets((1,), opts.force2d)
@@ -749,6 +751,9 @@ def _glrlm(
     offsets = offsets[np.all((offsets == 0) | (np.array(levels.shape) > 1), axis=1)]
     counts = run_length_counts(levels, offsets, ng, numba=opts.numba_kernels)
     counts = counts[:, present, 1:].astype(np.float64)  # (A, Ng', L)
+    # PyRadiomics' C code empties a direction along which no line holds two ROI voxels
+    # (tiny or sparse ROIs: a diagonal of a resampled small lesion)
+    counts[~glrlm.directions_with_lines(levels > 0, offsets)] = 0.0
     if opts.weighting_norm is not None:
         counts = weighted_angles(counts, offsets, spacing, opts.weighting_norm)
     lengths = np.arange(1, counts.shape[2] + 1, dtype=np.float64)
