@@ -86,11 +86,11 @@ def test_manifest_in_pyradiomics_format(tmp_path: Path) -> None:
         _check(_features(table.iloc[k]), EXPECTED["shift_gldm_distances"][case])
 
 
-def test_unsupported_setting_exits_2_naming_it(
+def test_unknown_setting_exits_2_naming_the_valid_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     params = tmp_path / "p.yaml"
-    params.write_text("setting:\n  enableCExtensions: true\n")
+    params.write_text("setting:\n  enableCExtension: true\n")
     rc = main(
         [
             "extract",

@@ -75,11 +75,11 @@ def test_ibsi_settings_form_and_hash_unchanged_by_profiles() -> None:
         ({"imageType": {"Wavelt": {}}}, "Wavelet"),
         ({"featureClass": {"glmc": None}}, "glcm"),
         ({"featureClass": {"glcm": ["Contrst"]}}, "Contrast"),
-        ({"featureClass": {"glcm": ["SumVariance"]}}, "deprecated"),
+        ({"featureClass": {"glcm": ["SumVarianse"]}}, "SumVariance"),
         ({"featureClass": {"shape2D": ["Perimiter"]}}, "Perimeter"),
         ({"setting": {"resampledPixelSpacing": [2]}}, "resampledPixelSpacing"),
         ({"setting": {"interpolator": "sitkCubic"}}, "interpolator"),
-        ({"setting": {"interpolator": 11}}, "interpolator"),
+        ({"setting": {"interpolator": 99}}, "interpolator"),
         ({"setting": {"interpolator": 3, "resampledPixelSpacing": [1, 1, 1]}}, "interpolator 3"),
         ({"setting": {"normalize": "yes"}}, "normalize"),
         ({"setting": {"normalizeScale": 0}}, "normalizeScale"),
@@ -162,8 +162,10 @@ def test_ibsi_codes_name_the_matching_engine_feature() -> None:
 
 
 def test_pyradiomics_feature_count_and_order() -> None:
-    # 107 features of the seven 3D classes; shape2D: 9 by default + SphericalDisproportion
-    assert sum(len(v) for c, v in prof.FEATURES.items() if c != "shape2D") == 107
+    # 107 features of the seven 3D classes by default (+ 4 deprecated ones computed when
+    # named); shape2D: 9 by default + SphericalDisproportion
+    assert sum(len(prof.default_features(c)) for c in prof.FEATURES if c != "shape2D") == 107
+    assert sum(len(prof.class_features(c)) for c in prof.FEATURES if c != "shape2D") == 111
     assert len(prof.default_features("shape2D")) == 9
     assert len(prof.class_features("shape2D")) == 10
     names = prof.default_features("firstorder")
@@ -197,3 +199,58 @@ def test_extractor_api_mirrors_pyradiomics(tmp_path: Path) -> None:
     assert mean_map[1, 2, 2] == pytest.approx(float(img[1:3, 1:4, 2:5].mean()))
     assert mean_map[0, 0, 0] == 0.0  # initValue outside the ROI
     assert load_params({}).image_types == {"Original": {}}
+
+
+def test_what_pyradiomics_accepts_is_accepted(caplog: pytest.LogCaptureFixture) -> None:
+    # initValue as YAML gives 'nan' (PyRadiomics' exampleVoxel.yaml), SimpleITK 2's number of
+    # sitkBSpline (interpolator=sitk.sitkBSpline in Python), enableCExtensions (no effect)
+    s = settings_from_params(
+        {
+            "setting": {
+                "interpolator": 23,
+                "resampledPixelSpacing": [2, 2, 2],
+                "enableCExtensions": False,
+            },
+            "voxelSetting": {"initValue": "nan"},
+        }
+    )
+    assert s.pyradiomics.interpolator == "sitkBSpline"
+    with caplog.at_level("WARNING", logger="radiomix.compat"):
+        p = load_params(
+            {
+                "featureClass": {
+                    "shape": ["Compactness1", "Sphericity"],
+                    "glcm": ["SumVariance", "Contrast"],
+                    "gldm": ["DependencePercentage"],
+                }
+            }
+        )
+    # computed when named (PyRadiomics' getters return them), or left out (its getters
+    # raise), each with PyRadiomics' warning
+    assert p.feature_classes == {"shape": ["Compactness1", "Sphericity"], "glcm": ["Contrast"]}
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Feature {n} is deprecated, use with caution!"
+        for n in ("Compactness1", "SumVariance", "DependencePercentage")
+    ]
+
+
+def test_deprecated_shape_features_are_the_engine_formulas() -> None:
+    mask = np.zeros((6, 7, 8), bool)
+    mask[1:5, 2:6, 2:7] = True
+    res = {
+        v.spec.name: v.value
+        for v in prof.compute_class(
+            "shape",
+            values=np.ones(int(mask.sum())),
+            levels=None,
+            mask=mask,
+            spacing=(2.0, 0.7, 0.7),
+            options=prof.PyradiomicsTextureOptions(),
+            names=["Compactness1", "Compactness2", "SphericalDisproportion", "MeshVolume"],
+        )
+    }
+    v = res["MeshVolume"]
+    area = (36 * np.pi * v**2) ** (1 / 3) * res["SphericalDisproportion"]
+    assert res["Compactness1"] == pytest.approx(v / (np.sqrt(np.pi) * area**1.5), rel=1e-12)
+    assert res["Compactness2"] == pytest.approx(36 * np.pi * v**2 / area**3, rel=1e-12)
+    assert "Compactness1" not in prof.default_features("shape")

@@ -90,6 +90,8 @@ def _run_pyradiomics(args: argparse.Namespace) -> int:
         for spec in specs:
             code = spec.ibsi_code or "----"
             flag = "" if spec.ibsi_code else "  [not in IBSI as defined]"
+            if spec.name not in prof.default_features(cls):
+                flag += "  [deprecated in PyRadiomics: computed only when named]"
             print(f"  {code}  {spec.name:<36} original_{cls}_{spec.name}{flag}")
             if args.doc and per_feature:
                 fn = spec.compute

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -132,9 +133,9 @@ _NO_EFFECT_HERE = {
     "resegmentMode": "resegmentRange",
     "resegmentShape": "resegmentRange",
 }
-_UNSUPPORTED = {
-    "enableCExtensions": "radiomix has no separate Python implementation; remove the setting",
-}
+_UNSUPPORTED: dict[str, str] = {}
+#: accepted with no effect: radiomix has no separate pure-Python implementation to switch to
+_ACCEPTED_NO_EFFECT = ("enableCExtensions",)
 #: settings an image type's custom settings may change for that type's features, as
 #: PyRadiomics passes them to the feature classes (binning, texture options; see
 #: ``radiomix.extraction.profile_pyradiomics.image_type_options``)
@@ -162,11 +163,31 @@ _INTERPOLATOR_NUMBERS = {
     9: "sitkLanczosWindowedSinc",
     10: "sitkBlackmanWindowedSinc",
 }
-_ALL_SETTINGS = sorted(_SUPPORTED | set(_NO_EFFECT_HERE) | set(_UNSUPPORTED))
+#: SimpleITK 2.x's other interpolator numbers (``sitk.sitkBSpline`` is 23 there), which
+#: PyRadiomics passes on to SimpleITK when given in Python (``interpolator=sitk.sitkBSpline``)
+_SITK2_INTERPOLATORS = {
+    11: "sitkBSplineResampler",
+    12: "sitkBSplineResamplerOrder1",
+    13: "sitkBSplineResamplerOrder2",
+    14: "sitkBSplineResamplerOrder4",
+    15: "sitkBSplineResamplerOrder5",
+    21: "sitkBSpline1",
+    22: "sitkBSpline2",
+    23: "sitkBSpline",
+    24: "sitkBSpline4",
+    25: "sitkBSpline5",
+    26: "sitkLabelLinear",
+}
+_ALL_SETTINGS = sorted(
+    _SUPPORTED | set(_NO_EFFECT_HERE) | set(_UNSUPPORTED) | set(_ACCEPTED_NO_EFFECT)
+)
 _VOXEL_SETTINGS = ("kernelRadius", "maskedKernel", "initValue", "voxelBatch")
 #: the ``voxelSetting`` section's keys (voxel-based extraction)
 VOXEL_SETTINGS = _VOXEL_SETTINGS
 _WEIGHTING = ("manhattan", "euclidean", "infinity", "no_weighting")
+
+#: PyRadiomics logs through its own loggers; the drop-in through this one
+logger = logging.getLogger("radiomix.compat")
 
 
 def _closest(key: str, valid: Any) -> str:
@@ -250,8 +271,22 @@ def _check_voxel_values(voxel: Mapping[str, Any], where: str) -> None:
         got = voxel["maskedKernel"]
         fail(f"{where}: voxelSetting maskedKernel must be true or false, got {got!r}")
     v = voxel.get("initValue")
-    if "initValue" in voxel and (isinstance(v, bool) or not isinstance(v, int | float)):
-        fail(f"{where}: voxelSetting initValue must be a number, got {v!r}")
+    if "initValue" in voxel and (isinstance(v, bool) or not _reads_as_float(v)):
+        fail(f"{where}: voxelSetting initValue must be a number (or nan), got {v!r}")
+
+
+def _reads_as_float(value: Any) -> bool:
+    """A number, or text NumPy reads as one (PyRadiomics' exampleVoxel.yaml has
+    ``initValue: nan``, which YAML gives as the text 'nan' and PyRadiomics fills as NaN)."""
+    if isinstance(value, int | float):
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
@@ -294,14 +329,16 @@ def _feature_classes(value: Any, where: str) -> dict[str, list[str] | None]:
             fail(f"{where}: featureClass {cls} must list feature names, got {names!r}")
         if cls in prof.FEATURES:
             valid = prof.class_features(cls)
+            omitted = prof.OMITTED.get(cls, ())
             for n in names:
-                if n in prof.DEPRECATED.get(cls, ()):
-                    fail(
-                        f"{where}: {cls} feature {n!r} is deprecated in PyRadiomics (it raises "
-                        "or duplicates another feature); remove it from the parameter file"
-                    )
-                if n not in valid:
-                    fail(f"{where}: unknown {cls} feature {n!r}{_closest(n, valid)}")
+                if n in omitted or n in prof.DEPRECATED.get(cls, ()):
+                    # as PyRadiomics: a warning; the omitted ones then give no value there
+                    logger.warning("Feature %s is deprecated, use with caution!", n)
+                elif n not in valid:
+                    fail(f"{where}: unknown {cls} feature {n!r}{_closest(n, valid + omitted)}")
+            names = [n for n in names if n not in omitted]
+            if not names:  # every name omitted: PyRadiomics computes nothing of the class
+                continue
         out[cls] = [str(n) for n in names]
     return out
 
@@ -330,6 +367,8 @@ def _interpolator(value: Any, *, resampling: bool) -> str | None:
     """PyRadiomics' ``interpolator``: a SimpleITK interpolator name or its enum number."""
     if value is None or value in _INTERPOLATOR_NAMES:
         return value  # type: ignore[no-any-return]
+    if isinstance(value, int) and not isinstance(value, bool) and value in _SITK2_INTERPOLATORS:
+        return _SITK2_INTERPOLATORS[value]
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10:
         if value in _INTERPOLATOR_NUMBERS:
             return _INTERPOLATOR_NUMBERS[value]
@@ -339,7 +378,9 @@ def _interpolator(value: Any, *, resampling: bool) -> str | None:
                 "SimpleITK 2; PyRadiomics 3.0.1 fails on it): give 'sitkBSpline'"
             )
         return None  # without resampling the interpolator is never used
-    numbers = ", ".join(f"{k} {v}" for k, v in _INTERPOLATOR_NUMBERS.items())
+    numbers = ", ".join(
+        f"{k} {v}" for k, v in {**_INTERPOLATOR_NUMBERS, **_SITK2_INTERPOLATORS}.items()
+    )
     fail(
         f"setting interpolator {value!r} is not supported: give a SimpleITK interpolator name "
         f"({', '.join(_INTERPOLATOR_NAMES)}) or its number ({numbers})"

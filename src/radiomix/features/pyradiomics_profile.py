@@ -88,11 +88,14 @@ _NAMES: dict[str, list[str]] = {
         "RobustMeanAbsoluteDeviation",
         "RootMeanSquared",
         "Skewness",
+        "StandardDeviation",
         "TotalEnergy",
         "Uniformity",
         "Variance",
     ],
     "shape": [
+        "Compactness1",
+        "Compactness2",
         "Elongation",
         "Flatness",
         "LeastAxisLength",
@@ -103,6 +106,7 @@ _NAMES: dict[str, list[str]] = {
         "Maximum3DDiameter",
         "MeshVolume",
         "MinorAxisLength",
+        "SphericalDisproportion",
         "Sphericity",
         "SurfaceArea",
         "SurfaceVolumeRatio",
@@ -190,11 +194,16 @@ _NAMES: dict[str, list[str]] = {
     "shape2D": list(_SHAPE2D_NAMES),
 }
 
-#: deprecated PyRadiomics features: not computed by ``enableAllFeatures`` and not here;
-#: naming one in a parameter file is an error that says so
+#: deprecated PyRadiomics features: not computed by ``enableAllFeatures``; computed when
+#: named, with PyRadiomics' warning (its getters return a value)
 DEPRECATED: dict[str, tuple[str, ...]] = {
     "firstorder": ("StandardDeviation",),
     "shape": ("Compactness1", "Compactness2", "SphericalDisproportion"),
+}
+
+#: deprecated features PyRadiomics accepts but never outputs (its getters raise a
+#: DeprecationWarning, which it logs at debug level and skips): named, they are skipped too
+OMITTED: dict[str, tuple[str, ...]] = {
     "glcm": ("Dissimilarity", "Homogeneity1", "Homogeneity2", "SumVariance"),
     "gldm": ("DependencePercentage", "GrayLevelNonUniformityNormalized"),
 }
@@ -219,6 +228,9 @@ _IBSI: dict[tuple[str, str], str] = {
     ("firstorder", "Uniformity"): "BJ5W",
     ("firstorder", "Variance"): "ECT3",
     ("shape", "MeshVolume"): "RNU0",
+    ("shape", "Compactness1"): "SKGS",
+    ("shape", "Compactness2"): "BQWJ",
+    ("shape", "SphericalDisproportion"): "KRCK",
     ("shape", "VoxelVolume"): "YEKZ",
     ("shape", "SurfaceArea"): "C0JK",
     ("shape", "SurfaceVolumeRatio"): "2PR5",
@@ -291,6 +303,8 @@ _IBSI: dict[tuple[str, str], str] = {
 
 _NOTES: dict[tuple[str, str], str] = {
     ("firstorder", "TotalEnergy"): "not in IBSI: Energy times the voxel volume (mm^3)",
+    ("firstorder", "StandardDeviation"): "not in IBSI: the square root of Variance "
+    "(deprecated in PyRadiomics: computed only when named)",
     ("firstorder", "Kurtosis"): "IBSI IPH6 is excess kurtosis; PyRadiomics' is m4/m2^2 (3 more)",
     ("shape", "Maximum2DDiameterSlice"): "not in IBSI: largest vertex distance in an axial plane",
     ("shape", "Maximum2DDiameterColumn"): "not in IBSI: largest vertex distance in a coronal plane",
@@ -398,6 +412,7 @@ FIRSTORDER_FORMULAS: dict[str, Callable[..., np.ndarray]] = {
     "RobustMeanAbsoluteDeviation": statistics.robust_mean_absolute_deviation,
     "RootMeanSquared": statistics.root_mean_square,
     "Skewness": statistics.skewness,
+    "StandardDeviation": statistics.standard_deviation,
     "TotalEnergy": statistics.total_energy,
     "Uniformity": histogram.uniformity,
     "Variance": statistics.variance,
@@ -442,6 +457,8 @@ def _firstorder(
 #: (:mod:`radiomix.features.morphology` with the classic marching cubes mesh and the
 #: population covariance of the voxel centres)
 SHAPE_FORMULAS: dict[str, Callable[[morphology.MorphologyData], float]] = {
+    "Compactness1": morphology.compactness_1,
+    "Compactness2": morphology.compactness_2,
     "Elongation": morphology.elongation,
     "Flatness": morphology.flatness,
     "LeastAxisLength": morphology.least_axis_length,
@@ -452,6 +469,7 @@ SHAPE_FORMULAS: dict[str, Callable[[morphology.MorphologyData], float]] = {
     "Maximum3DDiameter": morphology.maximum_3d_diameter,
     "MeshVolume": morphology.volume,
     "MinorAxisLength": morphology.minor_axis_length,
+    "SphericalDisproportion": morphology.spherical_disproportion,
     "Sphericity": morphology.sphericity,
     "SurfaceArea": morphology.surface_area,
     "SurfaceVolumeRatio": morphology.surface_to_volume_ratio,
@@ -907,7 +925,7 @@ def default_features(cls: str) -> tuple[str, ...]:
     """Names PyRadiomics computes for a class when none is named (non-deprecated), in order."""
     if cls == "shape2D":  # SphericalDisproportion: deprecated, computed only when named
         return tuple(s.name for s in FEATURES[cls] if s.name in _SHAPE2D_DEFAULT)
-    return tuple(s.name for s in FEATURES[cls])
+    return tuple(s.name for s in FEATURES[cls] if s.name not in DEPRECATED.get(cls, ()))
 
 
 def class_features(cls: str) -> tuple[str, ...]:

@@ -377,6 +377,17 @@ def root_mean_square(s: IntensitySample) -> np.ndarray:
         return s.valid(np.sqrt(s.energy / s.n))
 
 
+def standard_deviation(s: IntensitySample) -> np.ndarray:
+    """Standard deviation (not in IBSI, which has the variance; PyRadiomics'
+    ``StandardDeviation``, deprecated there).
+
+    .. math::
+
+        \\sigma = \\sqrt{\\frac{1}{N_v} \\sum_{k=1}^{N_v} (X_k - \\mu)^2}
+    """
+    return s.valid(np.sqrt(s.m2))
+
+
 def total_energy(s: IntensitySample) -> np.ndarray:
     """Total energy (not in IBSI; PyRadiomics' ``TotalEnergy``): the energy times the
     voxel volume :math:`V_{voxel}` in mm^3.
