@@ -32,9 +32,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Self
 
+from radiomix import __version__
 from radiomix.compat.params import load_params, settings_from_params
 
 __all__ = [
+    "__version__",
     "deprecated",
     "getFeatureClasses",
     "getImageTypes",

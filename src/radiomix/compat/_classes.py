@@ -81,13 +81,13 @@ class RadiomicsFeaturesBase:
 
     @classmethod
     def getFeatureNames(cls) -> dict[str, bool]:
-        """``{feature name: deprecated}`` of the class."""
-        deprecated = prof.DEPRECATED.get(cls._cls, ()) + prof.OMITTED.get(cls._cls, ())
-        names = dict.fromkeys(prof.default_features(cls._cls), False)
-        names.update(dict.fromkeys(deprecated, True))
-        if cls._cls == "shape2D":
-            names["SphericalDisproportion"] = True
-        return dict(sorted(names.items(), key=lambda kv: f"get{kv[0]}FeatureValue"))
+        """``{feature name: deprecated}`` of the class, from its ``get<Name>FeatureValue``
+        methods in name order (as PyRadiomics enumerates them)."""
+        return {
+            attr[3:-12]: getattr(getattr(cls, attr), "_is_deprecated", False)
+            for attr in sorted(dir(cls))
+            if attr.startswith("get") and attr.endswith("FeatureValue")
+        }
 
     def enableFeatureByName(self, featureName: str, enable: bool = True) -> None:
         if featureName not in self.featureNames:
@@ -115,26 +115,6 @@ class RadiomicsFeaturesBase:
         for name, value in self._compute(names).items():
             self.featureValues[name] = np.squeeze(np.asarray(value))
         return self.featureValues
-
-    def __getattr__(self, attr: str) -> Any:
-        name = attr[3:-12] if attr.startswith("get") and attr.endswith("FeatureValue") else None
-        if name is None or name not in type(self).getFeatureNames():
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
-        if name in prof.OMITTED.get(self._cls, ()):
-
-            def deprecated() -> Any:
-                raise DeprecationWarning(
-                    f"{self._cls} - {name} is deprecated in PyRadiomics (it duplicates another "
-                    "feature) and has no value"
-                )
-
-            return deprecated
-
-        def getter() -> Any:
-            value = self._compute([name])[name]
-            return value if self._cls in ("shape", "shape2D") else np.array([value])
-
-        return getter
 
     # ------------------------------------------------------------------ the engine
 
@@ -191,9 +171,39 @@ class RadiomicsFeaturesBase:
         return {v.spec.name: v.value for v in values}
 
 
+def _getter(cls: str, name: str) -> Any:
+    """PyRadiomics' ``get<Name>FeatureValue`` of one feature: its value (an array of one
+    for the texture and first order classes, a float for shape, as PyRadiomics returns),
+    documented by the engine formula it calls."""
+    if name in prof.OMITTED.get(cls, ()):
+
+        def omitted(self: RadiomicsFeaturesBase) -> Any:
+            raise DeprecationWarning(
+                f"{cls} - {name} is deprecated in PyRadiomics (it duplicates another feature) "
+                "and has no value"
+            )
+
+        omitted._is_deprecated = True  # type: ignore[attr-defined]
+        return omitted
+
+    def getter(self: RadiomicsFeaturesBase) -> Any:
+        value = self._compute([name])[name]
+        return value if cls in ("shape", "shape2D") else np.array([value])
+
+    spec = next(s for s in prof.FEATURES[cls] if s.name == name)
+    getter.__doc__ = spec.doc
+    if name not in prof.default_features(cls):
+        getter._is_deprecated = True  # type: ignore[attr-defined]
+    return getter
+
+
 def feature_class(cls: str) -> type[RadiomicsFeaturesBase]:
-    """PyRadiomics' feature class ``cls`` (``"glcm"`` -> ``RadiomicsGLCM``)."""
-    name = CLASS_NAMES[cls]
-    return type(
-        name, (RadiomicsFeaturesBase,), {"_cls": cls, "__module__": f"radiomix.compat.{cls}"}
-    )
+    """PyRadiomics' feature class ``cls`` (``"glcm"`` -> ``RadiomicsGLCM``), with a
+    ``get<Name>FeatureValue`` method per feature."""
+    names = [s.name for s in prof.FEATURES[cls]] + list(prof.OMITTED.get(cls, ()))
+    methods: dict[str, Any] = {"_cls": cls, "__module__": f"radiomix.compat.{cls}"}
+    for name in names:
+        fn = _getter(cls, name)
+        fn.__name__ = fn.__qualname__ = f"get{name}FeatureValue"
+        methods[fn.__name__] = fn
+    return type(CLASS_NAMES[cls], (RadiomicsFeaturesBase,), methods)
