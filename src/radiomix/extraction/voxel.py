@@ -44,7 +44,7 @@ from radiomix.features import (
     statistics,
 )
 from radiomix.features._base import FeatureSpec, FeatureValue
-from radiomix.features._texture import directions
+from radiomix.features._texture import directions, nanmean_last
 from radiomix.features._zone_matrix import ZoneMatrix
 from radiomix.io import Volume
 
@@ -81,15 +81,6 @@ def _evaluate(specs: Sequence[FeatureSpec], m: object) -> dict[str, np.ndarray]:
         return {s.name: np.asarray(s.compute(m), dtype=np.float64) for s in specs}
 
 
-def _nanmean_rows(v: np.ndarray) -> np.ndarray:
-    """Mean over the last axis of the values that are not NaN (NaN where none is)."""
-    ok = ~np.isnan(v)
-    cnt = ok.sum(axis=-1)
-    tot = np.where(ok, v, 0.0).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
-
-
 def _directional(
     specs: Sequence[FeatureSpec],
     build: Callable[[np.ndarray], object],
@@ -102,7 +93,7 @@ def _directional(
     by_angle = np.moveaxis(per_angle, -1, 0)  # (A, n, ...)
     avg = _evaluate(specs, build(by_angle.reshape(n_a * n, *by_angle.shape[2:])))
     yield from _values(
-        specs, {k: _nanmean_rows(v.reshape(n_a, n).T) for k, v in avg.items()}, "3D_avg", q
+        specs, {k: nanmean_last(v.reshape(n_a, n).T) for k, v in avg.items()}, "3D_avg", q
     )
     yield from _values(specs, _evaluate(specs, build(by_angle.sum(axis=0))), "3D_comb", q)
 

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from radiomix.features._marching_cubes_table import triangle_table
+from radiomix.features._texture import lattice_lines
 
 __all__ = ["classic_mesh", "diameters", "voxel_covariance"]
 
@@ -40,12 +41,7 @@ _HULL_ABOVE = 6000
 def _line_ends(grid: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """Whether each integer point of ``grid`` (n, 3) is the first or last of the points on
     its lattice line along ``direction`` (components in {-1, 0, 1})."""
-    a = int(np.flatnonzero(direction)[0])
-    t = grid[:, a] * int(direction[a])  # position along the line
-    base = grid - t[:, None] * direction[None, :]  # the line's point with t = 0
-    base = base - base.min(axis=0)
-    span = base.max(axis=0) + 1
-    key = (base[:, 0] * span[1] + base[:, 1]) * span[2] + base[:, 2]
+    key, t = lattice_lines(grid, direction)
     order = np.lexsort((t, key))
     sk = key[order]
     change = sk[1:] != sk[:-1]

@@ -39,6 +39,8 @@ __all__ = [
     "aggregate_directional",
     "aggregate_zone",
     "directions",
+    "lattice_lines",
+    "nanmean_last",
     "roi_slices",
 ]
 
@@ -82,6 +84,28 @@ def directions(two_d: bool) -> np.ndarray:
                     continue
                 offs.append(o)
     return np.array(offs, dtype=np.int64)
+
+
+def lattice_lines(points: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The lattice line of each integer point (n, 3) along ``direction`` (components in
+    {-1, 0, 1}): a key per point, equal for the points of one line, and the point's
+    position along its line."""
+    a = int(np.flatnonzero(direction)[0])
+    t = points[:, a] * int(direction[a])  # position along the line
+    base = points - t[:, None] * direction[None, :]  # the line's point with t = 0
+    base = base - base.min(axis=0)
+    span = base.max(axis=0) + 1
+    return (base[:, 0] * span[1] + base[:, 1]) * span[2] + base[:, 2], t
+
+
+def nanmean_last(values: np.ndarray) -> np.ndarray:
+    """Mean over the last axis of the values that are not NaN (NaN where none is): the
+    average over directions of ``*_avg`` aggregations, batched."""
+    ok = ~np.isnan(values)
+    cnt = ok.sum(axis=-1)
+    tot = np.where(ok, values, 0.0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
 
 
 def roi_slices(mask: np.ndarray) -> list[int]:

@@ -28,6 +28,7 @@ from radiomix.features._texture import (
     DIRECTIONAL_AGGREGATIONS,
     SPATIAL_METHODS,
     aggregate_directional,
+    lattice_lines,
 )
 from radiomix.features._zone_matrix import ZoneMatrix
 from radiomix.features.glszm import check_inputs, crop_box
@@ -80,12 +81,7 @@ def directions_with_lines(roi: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     if len(pts) < 2:
         return out
     for k, off in enumerate(np.asarray(offsets, dtype=np.int64)):
-        first = int(np.flatnonzero(off)[0])
-        t = pts[:, first] * int(off[first])  # position along the line
-        base = pts - t[:, None] * off[None, :]  # the line's point at t = 0
-        base = base - base.min(axis=0)
-        span = base.max(axis=0) + 1
-        key = (base[:, 0] * span[1] + base[:, 1]) * span[2] + base[:, 2]
+        key, _ = lattice_lines(pts, off)
         out[k] = len(np.unique(key)) < len(key)
     return out
 

@@ -42,6 +42,7 @@ from radiomix.features._kernels_voxel import (
     kernel_glszm,
     kernel_ngtdm,
 )
+from radiomix.features._texture import nanmean_last
 from radiomix.features._zone_matrix import ZoneMatrix
 
 __all__ = [
@@ -180,7 +181,7 @@ def glcm_batch(
         return v.reshape(n_a, n).T  # (n, A)
 
     plain = [x for x in names if x not in ("JointAverage", "MCC")]  # batch-sensitive
-    out = {k: _nanmean_angles(per_kernel(v)) for k, v in prof.glcm_features(m, plain).items()}
+    out = {k: nanmean_last(per_kernel(v)) for k, v in prof.glcm_features(m, plain).items()}
     nonempty = per_kernel(~m.is_empty)
     ux = np.where(nonempty, per_kernel(m.mu), np.nan)
     eig = None
@@ -188,15 +189,6 @@ def glcm_batch(
     if "MCC" in names and g >= 2:
         eig, eig_complex = _q_eigenvalues(flat, ~m.is_empty, n)
     return out, _GlcmExtras(nonempty, ux, eig, eig_complex)
-
-
-def _nanmean_angles(v: np.ndarray) -> np.ndarray:
-    """Mean over the directions (last axis) that are not NaN; NaN where none is."""
-    ok = ~np.isnan(v)
-    cnt = ok.sum(axis=-1)
-    tot = np.where(ok, v, 0.0).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
 
 
 def _q_eigenvalues(flat: np.ndarray, nonempty: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
@@ -243,7 +235,7 @@ def _glcm_finish(
                 ev = np.sort(eig.real, axis=2)
                 with np.errstate(invalid="ignore"):
                     mcc = np.sqrt(ev[:, :, -2])
-                out["MCC"] = _nanmean_angles(mcc)
+                out["MCC"] = nanmean_last(mcc)
     return out
 
 
@@ -276,7 +268,7 @@ def glrlm_batch(
     if weighting_norm is not None:
         by_angle = prof.weighted_angles(by_angle, offsets, spacing, weighting_norm)
     res = _zone_batch("glrlm", by_angle.reshape(-1, g, nr), gray_levels, names)
-    return {k: _nanmean_angles(v.reshape(-1, n).T) for k, v in res.items()}
+    return {k: nanmean_last(v.reshape(-1, n).T) for k, v in res.items()}
 
 
 def glszm_batch(
