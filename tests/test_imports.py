@@ -177,8 +177,9 @@ def test_segment_names_are_importable_lazily() -> None:
 ON_USE = ("SimpleITK", "scipy", "numba", "skimage.feature", "pandas")
 
 
-def test_compat_import_loads_no_simpleitk_scipy_or_numba() -> None:
-    loaded = _loaded_after("from radiomix.compat import featureextractor", ON_USE)["loaded"]
+@pytest.mark.parametrize("module", ["featureextractor", "imageoperations"])
+def test_compat_import_loads_no_simpleitk_scipy_or_numba(module: str) -> None:
+    loaded = _loaded_after(f"from radiomix.compat import {module}", ON_USE)["loaded"]
     assert loaded == [], f"the drop-in's import loads {loaded}"
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "IMAGE_NDIM_KEY",
     "MASK_HASH_KEY",
     "Handover",
+    "check_roi",
     "diagnostics",
     "enabled_classes",
     "extract_handed_over",
@@ -62,8 +63,14 @@ __all__ = [
     "in_background",
     "input_ndim",
     "label_map_hash",
+    "mask_channel",
+    "normalize_image",
+    "on_image_grid",
     "prepare_roi",
     "read_pyradiomics_mask",
+    "resample_image",
+    "resample_nearest",
+    "resegment_roi",
     "resolve_diagnostics",
 ]
 
@@ -328,7 +335,7 @@ def _box(roi: np.ndarray) -> tuple[slice, slice, slice]:
     return out[0], out[1], out[2]
 
 
-def _check_roi(roi: np.ndarray, settings: ExtractionSettings) -> None:
+def check_roi(roi: np.ndarray, settings: ExtractionSettings) -> None:
     ps = settings.pyradiomics
     n = int(roi.sum())
     if n == 0:
@@ -350,7 +357,7 @@ def _check_roi(roi: np.ndarray, settings: ExtractionSettings) -> None:
         )
 
 
-def _resample(
+def resample_image(
     image: Volume, mask: Volume, settings: ExtractionSettings
 ) -> tuple[Volume, np.ndarray]:
     """PyRadiomics' ``resampleImage``: the image and ROI on its resampled grid.
@@ -511,7 +518,7 @@ def read_pyradiomics_mask(
         return _with_ndim(vol, input_ndim(image))
     vector, meta = _vector_mask(source)
     if vector is not None:
-        vol = read_mask(_mask_channel(vector, label_channel, source), spacing=spacing)
+        vol = read_mask(mask_channel(vector, label_channel, source), spacing=spacing)
         vol = vol.with_array(vol.array, metadata={**vol.metadata, **meta})
     else:
         vol = read_mask(source, spacing=spacing)
@@ -567,7 +574,7 @@ def _vector_mask(source: Any) -> tuple[Any, dict[str, Any]]:
     return vector_image, meta
 
 
-def _mask_channel(vector: Any, channel: int, source: Any) -> Any:
+def mask_channel(vector: Any, channel: int, source: Any) -> Any:
     """Component ``channel`` of a SimpleITK vector mask, as PyRadiomics' ``getMask`` takes
     it (``VectorIndexSelectionCast`` into the component type)."""
     import SimpleITK as sitk
@@ -599,15 +606,24 @@ def _same_grid(image: Volume, mask: Volume, *, exact: bool = False, tolerance: f
     )
 
 
-def _nearest_onto(img: Any, msk: Any) -> np.ndarray:
-    """The mask (SimpleITK, 0/1) resampled onto the image's grid by nearest neighbour, as
-    PyRadiomics does (0 outside the mask), as a boolean (z, y, x) array."""
+def resample_nearest(img: Any, msk: Any) -> Any:
+    """A SimpleITK mask (label map) resampled onto the grid of the SimpleITK image ``img``
+    by nearest neighbour, in its own pixel type, 0 outside the mask, as PyRadiomics
+    resamples masks."""
     import SimpleITK as sitk
 
     rif = sitk.ResampleImageFilter()
     rif.SetReferenceImage(img)
     rif.SetInterpolator(sitk.sitkNearestNeighbor)
-    return np.asarray(sitk.GetArrayFromImage(rif.Execute(msk)), dtype=bool)
+    return rif.Execute(msk)
+
+
+def _nearest_onto(img: Any, msk: Any) -> np.ndarray:
+    """The mask (SimpleITK, 0/1) on the image's grid (:func:`resample_nearest`) as a
+    boolean (z, y, x) array."""
+    import SimpleITK as sitk
+
+    return np.asarray(sitk.GetArrayFromImage(resample_nearest(img, msk)), dtype=bool)
 
 
 def _check_roi_inside(img: Any, msk: Any, roi: np.ndarray) -> None:
@@ -635,7 +651,7 @@ def _check_roi_inside(img: Any, msk: Any, roi: np.ndarray) -> None:
         )
 
 
-def _on_image_grid(
+def on_image_grid(
     image: Volume, mask: Volume, settings: ExtractionSettings
 ) -> tuple[np.ndarray, bool]:
     """The ROI on the image grid, and whether PyRadiomics' mask correction made it.
@@ -670,7 +686,7 @@ def _on_image_grid(
     return _nearest_onto(img, msk), True
 
 
-def _normalize(image: Volume, settings: ExtractionSettings) -> Volume:
+def normalize_image(image: Volume, settings: ExtractionSettings) -> Volume:
     """PyRadiomics' ``normalizeImage`` of the whole image (before resampling).
 
     :math:`f(x) = s\\, \\mathrm{clip}((x - \\mu) / \\sigma, -n, n)` with :math:`\\mu` and
@@ -696,7 +712,7 @@ def _normalize(image: Volume, settings: ExtractionSettings) -> Volume:
     return volume.with_array(volume.array, metadata=image.metadata)
 
 
-def _resegment(image: Volume, roi: np.ndarray, settings: ExtractionSettings) -> np.ndarray:
+def resegment_roi(image: Volume, roi: np.ndarray, settings: ExtractionSettings) -> np.ndarray:
     """PyRadiomics' ``resegmentMask``: the ROI voxels within ``resegmentRange``.
 
     Thresholds :math:`T_1 \\le T_2` (sorted; one threshold keeps :math:`x \\ge T_1`):
@@ -941,30 +957,30 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
     if ps.additional_info and not on_grid:  # PyRadiomics describes the mask as loaded
         diag.update(_mask_elements(mask, roi_arr, "original", with_intensities=False))
     if ps.normalize:
-        image = _normalize(image, settings)
+        image = normalize_image(image, settings)
     if ps.resampled_spacing is not None and ps.interpolator is not None:
-        image, roi_arr = _resample(image, mask.with_array(roi_arr), settings)
+        image, roi_arr = resample_image(image, mask.with_array(roi_arr), settings)
         image = _with_ndim(image, ndim)
         if ps.additional_info:
             diag.update(_image_elements(image, "interpolated"))
             diag.update(_mask_elements(image, roi_arr, "interpolated", with_intensities=True))
     else:
-        roi_arr, corrected = _on_image_grid(image, mask.with_array(roi_arr), settings)
+        roi_arr, corrected = on_image_grid(image, mask.with_array(roi_arr), settings)
         pre_crop = bool(dict(ps.filter_settings).get("preCrop", False))
         if corrected and ps.additional_info and not pre_crop:
             diag.update(_mask_elements(image, roi_arr, "corrected", with_intensities=True))
         if pre_crop:  # PyRadiomics crops here (loadImage): later diagnostics see the crop
-            _check_roi(roi_arr, settings)
+            check_roi(roi_arr, settings)
             pad = int(dict(ps.filter_settings).get("padDistance", 5))
             image, roi_arr = _crop_box(image, roi_arr, pad)
-    _check_roi(roi_arr, settings)
+    check_roi(roi_arr, settings)
     if not on_grid:  # the caller could not check the intensities on another grid
         check_finite(image, what="image inside the ROI", within=roi_arr)
     shape_roi = roi_arr  # PyRadiomics: shape of the ROI before re-segmentation ...
     final_roi = roi_arr  # ... the other classes on the re-segmented one
     if ps.resegment_range is not None:
-        final_roi = _resegment(image, roi_arr, settings)
-        _check_roi(final_roi, settings)
+        final_roi = resegment_roi(image, roi_arr, settings)
+        check_roi(final_roi, settings)
         if ps.additional_info:
             diag.update(_mask_elements(image, final_roi, "resegmented", with_intensities=True))
         if ps.resegment_shape:
@@ -1067,7 +1083,7 @@ def extract_roi_pyradiomics(
 
     ``mask`` is the boolean ROI, on the image grid or (a mask file with its own geometry)
     on its own grid: PyRadiomics' geometry check, ``correctMask`` and resampling decide
-    (:func:`_on_image_grid`, :func:`_resample`). Returns records with ``image_type``
+    (:func:`on_image_grid`, :func:`resample_image`). Returns records with ``image_type``
     ``"original"`` and ``family`` the PyRadiomics class, so that table columns read
     ``original_<class>_<Feature>``; diagnostics carry PyRadiomics' names
     (``Mask-original_Hash`` from ``mask.metadata[MASK_HASH_KEY]`` when it is set).
