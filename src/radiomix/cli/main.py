@@ -20,6 +20,7 @@ from radiomix.cli import (
     _filter,
     _ibsi,
     _predict,
+    _pyradiomics,
     _register,
     _report,
     _robustness,
@@ -33,6 +34,7 @@ __all__ = ["build_parser", "error_line", "main"]
 
 _COMMANDS = (
     _extract,
+    _pyradiomics,
     _config,
     _features,
     _filter,
