@@ -181,6 +181,18 @@ def test_resample_image_is_the_engine_resampling_with_the_labels_kept() -> None:
         io.resampleImage(image, mask, resampledPixelSpacing=[1.0, 1.0])
 
 
+def test_resample_image_falls_back_to_bspline(caplog: pytest.LogCaptureFixture) -> None:
+    image, mask = _case()
+    spacing = {"resampledPixelSpacing": [1.0, 1.0, 1.0]}
+    with caplog.at_level(logging.WARNING, logger="radiomix.compat.imageoperations"):
+        img, _ = io.resampleImage(image, mask, interpolator="sitkCubic", **spacing)
+    assert "not recognized" in caplog.text
+    ref, _ = io.resampleImage(image, mask, **spacing)  # sitkBSpline by default
+    assert np.array_equal(sitk.GetArrayFromImage(img), sitk.GetArrayFromImage(ref))
+    linear, _ = io.resampleImage(image, mask, interpolator=sitk.sitkLinear, **spacing)
+    assert not np.array_equal(sitk.GetArrayFromImage(linear), sitk.GetArrayFromImage(ref))
+
+
 def test_resample_to_the_same_spacing_crops_without_padding_by_default() -> None:
     image, mask = _case()
     spacing = list(image.GetSpacing())

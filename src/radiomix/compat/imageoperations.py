@@ -291,11 +291,13 @@ def resampleImage(
     """Image and mask on PyRadiomics' resampled grid
     (:func:`radiomix.extraction.profile_pyradiomics.resample_image`): spacing
     ``resampledPixelSpacing`` (required; x, y(, z); 0 keeps an axis), ``interpolator``
-    (default sitkBSpline; the mask by nearest neighbour, keeping its labels and pixel
-    type), the ROI ``label``'s bounding box plus ``padDistance`` (default 5) voxels. Where
+    (default sitkBSpline, also in place of a name SimpleITK does not have, with a warning;
+    the mask by nearest neighbour, keeping its labels and pixel type), the ROI ``label``'s bounding box plus ``padDistance`` (default 5) voxels. Where
     the new spacing is the image's, image and mask are only cropped, with ``padDistance``
     defaulting to 0 there, as in PyRadiomics.
     """
+    import SimpleITK as sitk
+
     from radiomix.extraction.profile_pyradiomics import resample_image, resample_nearest
 
     if imageNode is None or maskNode is None:
@@ -312,8 +314,12 @@ def resampleImage(
         raise ValueError(f"Label ({label:g}) not present in mask")
     image = _volume(imageNode)
     mask = _volume(maskNode, for_mask=True).with_array(roi)
+    options = {"interpolator": _DEFAULT_INTERPOLATOR, **kwargs}
+    name = options["interpolator"]
+    if isinstance(name, str) and not hasattr(sitk, name):
+        logger.warning('interpolator "%s" not recognized, using sitkBSpline', name)
+        options["interpolator"] = _DEFAULT_INTERPOLATOR
     with _value_errors():
-        options = {"interpolator": _DEFAULT_INTERPOLATOR, **kwargs}
         keys = {"resampledPixelSpacing": None, "interpolator": None, "padDistance": 5}
         out, _ = resample_image(image, mask, _settings(options, **keys))
         if "padDistance" not in kwargs and out.spacing == image.spacing:
