@@ -206,7 +206,7 @@ def test_floats_are_shortest_repr(capsys: pytest.CaptureFixture[str]) -> None:
     header, row = list(csv.reader(io.StringIO(out)))
     from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
 
-    values = RadiomicsFeatureExtractor().execute(*CT_A)
+    values = RadiomicsFeatureExtractor().execute(CT_A[0], CT_A[1])
     for key, text in zip(header, row, strict=True):
         if isinstance(values.get(key), float):
             assert text == repr(values[key]) and float(text) == values[key], key
