@@ -50,6 +50,45 @@ def _same_geometry(a: sitk.Image, b: sitk.Image) -> None:
     assert a.GetDirection() == b.GetDirection()
 
 
+#: PyRadiomics 3.0.1's public functions of ``radiomics.imageoperations`` and their
+#: parameters (``**kwargs`` as ``kwargs``)
+PYRADIOMICS_SIGNATURES = {
+    "getMask": ["mask", "kwargs"],
+    "getBinEdges": ["parameterValues", "kwargs"],
+    "binImage": ["parameterMatrix", "parameterMatrixCoordinates", "kwargs"],
+    "checkMask": ["imageNode", "maskNode", "kwargs"],
+    "cropToTumorMask": ["imageNode", "maskNode", "boundingBox", "kwargs"],
+    "resampleImage": ["imageNode", "maskNode", "kwargs"],
+    "normalizeImage": ["image", "kwargs"],
+    "resegmentMask": ["imageNode", "maskNode", "kwargs"],
+    **{
+        f"get{t}Image": ["inputImage", "inputMask", "kwargs"]
+        for t in (
+            "Original",
+            "LoG",
+            "Wavelet",
+            "Square",
+            "SquareRoot",
+            "Logarithm",
+            "Exponential",
+            "Gradient",
+            "LBP2D",
+            "LBP3D",
+        )
+    },
+}
+
+
+def test_every_public_function_of_pyradiomics_with_its_parameters() -> None:
+    import inspect
+
+    for name, params in PYRADIOMICS_SIGNATURES.items():
+        assert list(inspect.signature(getattr(io, name)).parameters) == params, name
+        assert name in io.__all__
+    assert io.binImage.__defaults__ == (None,)
+    assert isinstance(io.logger, logging.Logger)
+
+
 # --------------------------------------------------------------------- masks, binning
 
 
@@ -100,6 +139,8 @@ def test_bin_image_discretises_the_roi_only() -> None:
     assert np.array_equal(levels[roi], np.floor(x / 10) - np.floor(x.min() / 10) + 1)
     assert np.all(levels[~roi] == 0) and levels.dtype == int
     assert np.array_equal(edges, io.getBinEdges(x, binWidth=10))
+    by_index, _ = io.binImage(matrix, np.where(roi), binWidth=10)  # index arrays too
+    assert np.array_equal(by_index, levels)
     whole, _ = io.binImage(matrix, binCount=8)
     assert whole.min() == 1 and whole.max() == 8
 
@@ -482,3 +523,18 @@ def test_every_function_matches_live_pyradiomics(case: str, tmp_path: Path) -> N
     print(json.dumps(diffs, indent=1))
     bad = {k: v for k, v in diffs.items() if not v <= 1e-6}
     assert not bad, f"differences above 1e-6 relative: {bad}"
+
+
+@pytest.mark.slow
+def test_the_signatures_are_pyradiomics_own() -> None:
+    """Every public function PyRadiomics 3.0.1's module defines, with its parameters."""
+    if not PYRADIOMICS.exists():
+        pytest.skip(f"needs PyRadiomics 3.0.1 in {PYRADIOMICS} (benchmarks/setup_pyradiomics.sh)")
+    code = (
+        "import inspect, json\nfrom radiomics import imageoperations as m\n"
+        "print(json.dumps({n: list(inspect.signature(f).parameters) for n, f in "
+        "inspect.getmembers(m, inspect.isfunction) if not n.startswith('_') "
+        "and f.__module__ == m.__name__}))"
+    )
+    out = subprocess.run([str(PYRADIOMICS), "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == PYRADIOMICS_SIGNATURES
