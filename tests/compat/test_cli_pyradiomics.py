@@ -465,10 +465,33 @@ def _live_ready() -> None:
         pytest.skip(f"PyRadiomics' test cases are not in {CASES}")
 
 
-def _both(args: list[str], cwd: Path) -> tuple[str, str]:
+#: PyRadiomics 3.0.1's command with its ``-s`` parsing working: it reads its schema with
+#: ``yaml.safe_load`` from pykwalify.compat, which ruamel.yaml >= 0.18 removed (every ``-s``
+#: then fails with exit status 3); this gives it ruamel's safe loader under that name
+_PYRADIOMICS_WITH_SETTINGS = """
+import sys, types
+import radiomics.scripts as S
+from ruamel.yaml import YAML
+S.yaml = types.SimpleNamespace(safe_load=lambda f: YAML(typ="safe", pure=True).load(f))
+sys.argv = ["pyradiomics", *sys.argv[1:]]
+sys.exit(S.parse_args())
+"""
+
+
+def _both(
+    args: list[str], cwd: Path, their_cwd: Path | None = None, settings: bool = False
+) -> tuple[str, str]:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    command = [str(PYRADIOMICS)]
+    if settings:
+        command = [str(PYRADIOMICS.with_name("python")), "-c", _PYRADIOMICS_WITH_SETTINGS]
     theirs = subprocess.run(
-        [str(PYRADIOMICS), *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
+        [*command, *args],
+        cwd=their_cwd or cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert theirs.returncode == 0, theirs.stderr[-2000:]
     ours = subprocess.run(
@@ -511,3 +534,61 @@ def test_live_batch(fmt: str, tmp_path: Path) -> None:
     )
     worst = assert_same_output(ours, theirs, fmt)
     print(f"batch {fmt}: largest relative difference {worst:.3g}")
+
+
+@pytest.mark.slow
+def test_live_settings(tmp_path: Path) -> None:
+    _live_ready()
+    ours, theirs = _both(
+        [
+            *(str(CASES / "brain1_image.nrrd"), str(CASES / "brain1_label.nrrd"), "-f", "json"),
+            *("-s", "binWidth:10", "-s", "distances:1,2", "-s", "bogus:3", "-s", "force2D:1"),
+        ],
+        tmp_path,
+        settings=True,
+    )
+    worst = assert_same_output(ours, theirs, "json")
+    settings = json.loads(ours)[0]["diagnostics_Configuration_Settings"]
+    assert (settings["binWidth"], settings["distances"], settings["force2D"]) == (
+        10.0,
+        [1, 2],
+        True,
+    )
+    print(f"brain1 -s: largest relative difference {worst:.3g}")
+
+
+@pytest.mark.slow
+def test_live_voxel(tmp_path: Path) -> None:
+    _live_ready()
+    import numpy as np
+    import SimpleITK as sitk
+
+    params = tmp_path / "voxel.yaml"
+    params.write_text(
+        "imageType: {Original: {}}\nfeatureClass: {firstorder: [Mean, Energy]}\n"
+        "setting: {binWidth: 25}\nvoxelSetting: {kernelRadius: 1}\n"
+    )
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "theirs").mkdir()
+    ours, theirs = _both(
+        [
+            *(str(CASES / "brain1_image.nrrd"), str(CASES / "brain1_label.nrrd")),
+            *("-m", "voxel", "-p", str(params), "-od", "maps", "-f", "csv"),
+        ],
+        tmp_path / "ours",
+        their_cwd=tmp_path / "theirs",
+    )
+    assert_same_output(ours, theirs, "csv")
+    worst = 0.0
+    maps = [p for p in _csv_rows(ours)[0].values() if p.startswith("maps/")]
+    assert sorted(maps) == [
+        "maps/Case-1_original_firstorder_Energy.nrrd",
+        "maps/Case-1_original_firstorder_Mean.nrrd",
+    ]
+    for path in maps:
+        a = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "ours" / path)))
+        b = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "theirs" / path)))
+        assert a.shape == b.shape and a.dtype == b.dtype, path
+        np.testing.assert_allclose(a, b, rtol=TOL, atol=TOL, err_msg=path)
+        worst = max(worst, float(np.nanmax(np.abs(a - b) / np.maximum(1.0, np.abs(b)))))
+    print(f"brain1 voxel maps: largest relative difference {worst:.3g}")
