@@ -592,3 +592,20 @@ def test_live_voxel(tmp_path: Path) -> None:
         np.testing.assert_allclose(a, b, rtol=TOL, atol=TOL, err_msg=path)
         worst = max(worst, float(np.nanmax(np.abs(a - b) / np.maximum(1.0, np.abs(b)))))
     print(f"brain1 voxel maps: largest relative difference {worst:.3g}")
+
+
+def test_out_dir_keeps_a_failed_case_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    batch = tmp_path / "b.csv"
+    batch.write_text(f"Image,Mask\n{tmp_path / 'missing.nrrd'},{CT_A[1]}\n")
+    od = tmp_path / "od"
+    code, _, err = run_cli([str(batch), "-f", "csv", "-od", str(od)], capsys)
+    assert code == 0 and "feature extraction failed" in err
+    assert (od / "features_1.csv").read_text() == (
+        f"Image,Mask\n{tmp_path / 'missing.nrrd'},{CT_A[1]}\n"
+    )
+    # as PyRadiomics, a rerun reads the kept row back: the case is not tried again
+    code, out, err = run_cli([str(batch), "-f", "csv", "-od", str(od)], capsys)
+    assert code == 0 and "failed" not in err
+    assert out.splitlines()[0] == "Image,Mask"

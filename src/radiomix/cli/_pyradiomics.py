@@ -420,24 +420,29 @@ def _segment(task: _Task) -> _Outcome:
     target = None
     if task.out_dir is not None:
         target = os.path.join(task.out_dir, f"features_{task.index}.csv")
-        if os.path.isfile(target):  # done before: read back, as PyRadiomics resumes
-            with open(target, newline="") as fh:
-                rows = list(csv.reader(fh))
+        if os.path.isfile(target):  # done before (failed or not): read back, as PyRadiomics
+            try:
+                with open(target, newline="") as fh:
+                    rows = list(csv.reader(fh))
+                kept = OrderedDict(zip(rows[0], rows[1], strict=True))
+            except (OSError, csv.Error, IndexError, ValueError) as exc:
+                return _Outcome(task.index, vector, f"cannot read {target}: {exc}")
             _LOG.info("Patient %s already processed, reading results...", task.index)
-            return _Outcome(
-                task.index, OrderedDict(zip(rows[0], rows[1], strict=False)), None, "", True
-            )
+            return _Outcome(task.index, kept, from_file=True)
+    outcome = _Outcome(task.index, vector)
     try:
         label = _int_or_none(task.case.get("Label"))
         channel = _int_or_none(task.case.get("Label_channel"))
         vector.update(task.extractor.execute(task.case["Image"], task.case["Mask"], label, channel))
     except Exception as exc:  # noqa: BLE001 - logged, the case keeps its input columns
-        return _Outcome(task.index, vector, f"{type(exc).__name__}: {exc}", traceback.format_exc())
-    if target is not None:
+        outcome = _Outcome(
+            task.index, vector, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+        )
+    if target is not None:  # a failed case too: PyRadiomics does not retry it on a rerun
         from radiomix._outputs import atomic_write_text
 
         atomic_write_text(target, _case_csv(vector))
-    return _Outcome(task.index, vector)
+    return outcome
 
 
 def _voxel(task: _Task) -> _Outcome:
