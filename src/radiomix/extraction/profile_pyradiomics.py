@@ -881,7 +881,7 @@ def _plane_axis(settings: ExtractionSettings, ndim: int) -> int | None:
 _AXIS_NAMES = ("z (axial planes)", "y (coronal planes)", "x (sagittal planes)")
 
 
-def _shape2d_plane(
+def shape2d_plane(
     crop_mask: np.ndarray, spacing: tuple[float, ...], settings: ExtractionSettings, ndim: int
 ) -> tuple[np.ndarray, tuple[float, float]] | None:
     """The planar ROI and its (row, column) spacing PyRadiomics computes shape2D on, or
@@ -1190,7 +1190,7 @@ def extract_handed_over(
             # PyRadiomics logs this as a warning; every 2D case with all classes meets it
             logger.info("shape needs a 3D image; skipped for this 2D image (shape2D applies)")
         for _, names in (e for e in classes if e[0] == "shape2D"):
-            planar = _shape2d_plane(shape_mask, spacing, settings, ndim)
+            planar = shape2d_plane(shape_mask, spacing, settings, ndim)
             if planar is None:
                 continue
             t = clock()
