@@ -545,7 +545,8 @@ def pyradiomics_rows(name: str, n: int, failed: int) -> Check:
 
 
 #: ``radiomix pyradiomics`` exits as PyRadiomics 3.0.1's command does: 1 no usable input,
-#: 2 an output that cannot be opened, 3 the extraction cannot start, 0 when cases failed
+#: 2 an output that cannot be opened, 3 the extraction cannot start, 4 the log file cannot
+#: be opened, 0 when cases failed
 PYRADIOMICS = [
     Case("pyradiomics-no-mask", ("pyradiomics", "{img}"), code=1, match="no mask"),
     Case(
@@ -605,6 +606,12 @@ PYRADIOMICS = [
     Case(
         "pyradiomics-out-dir-proc",
         ("pyradiomics", "{img}", "{bin}", "-m", "voxel", "-od", f"{PROC}/maps", "-o", "o.csv"),
+    ),
+    Case(
+        "pyradiomics-log-file-missing-folder",
+        ("pyradiomics", "{img}", "{bin}", "--log-file", "no/such/run.log", "-o", "o.csv"),
+        code=4,
+        match="no/such/run.log",
     ),
     Case(
         "pyradiomics-case-fails",

@@ -17,7 +17,8 @@ ARGS``:
 * a case that fails is logged and keeps only its input columns; the others go on and the
   exit status stays 0, as in PyRadiomics. Exit status 1: the input is neither a batch with
   Image and Mask columns nor an image with a mask; 2: bad arguments or an output that cannot
-  be opened; 3: the extraction could not start (a bad parameter file or setting, no case).
+  be opened; 3: the extraction could not start (a bad parameter file or setting, no case) or
+  its output could not be written; 4: the log file cannot be opened; 255: interrupted.
 
 The values are radiomix's (the ``pyradiomics`` profile, equal to PyRadiomics' within 1e-6),
 written as their shortest repr, which reads back exactly (PyRadiomics' own text of a float).
@@ -54,6 +55,8 @@ _DATEFMT = "%Y-%m-%d %H:%M:%S"
 #: exit statuses, as PyRadiomics 3.0.1's command returns them
 EXIT_NO_INPUT = 1  # neither a batch with Image and Mask nor an image with a mask
 EXIT_ERROR = 3  # the extraction could not start
+EXIT_SETUP = 4  # the command could not be set up (the log file)
+EXIT_INTERRUPTED = 255  # PyRadiomics returns -1
 
 #: the ``setting`` entries ``-s NAME:VALUE`` accepts, with the type of the value (of each
 #: comma-separated element for a list): PyRadiomics 3.0.1's parameter schema
@@ -703,12 +706,26 @@ def _main(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """``radiomix pyradiomics``: see the module notes."""
     from radiomix.cli.main import error_line
+    from radiomix.errors import RadiomixError
 
-    undo = _configure_logging(args)
+    try:
+        undo = _configure_logging(args)
+    except OSError as exc:  # the log file: PyRadiomics fails setting up its command line
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"radiomix: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_SETUP
     try:
         return _main(args)
     except _Stop as stop:
         print(f"radiomix: error: {error_line(stop)}", file=sys.stderr)
         return stop.code
+    except (RadiomixError, OSError) as exc:  # PyRadiomics: "Error extracting features!"
+        where = f": {exc.filename}" if isinstance(exc, OSError) and exc.filename else ""
+        what = exc.strerror if isinstance(exc, OSError) and exc.strerror else error_line(exc)
+        print(f"radiomix: error: {what}{where}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("radiomix: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         undo()
