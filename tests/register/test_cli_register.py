@@ -70,10 +70,15 @@ def test_round_trip(files, tmp_path, capsys):
             str(carried),
             "--interpolation",
             "linear",
+            "--qc",
+            str(tmp_path / "carried.png"),
         ]
     )
     assert rc == 0
     assert "100.0% inside" in capsys.readouterr().out
+    picture = tmp_path / "carried.png"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sitk.ReadImage(str(picture)).GetSize()[0] >= 900  # three planes side by side
     out = sitk.ReadImage(str(carried))
     truth_mask = sitk.ReadImage(str(files["mmask"]))
     assert out.GetSize() == truth_mask.GetSize()
@@ -128,6 +133,13 @@ def test_bspline_writes_a_composite(files, tmp_path):
         (["register", "{fixed}", "{moving}", "--out", "{file}/T.tfm"], "--out"),
         (
             ["register", "{fixed}", "{moving}", "--out", "{tmp}/T.tfm", "--qc", "{tmp}/q.jpg"],
+            "--qc",
+        ),
+        (
+            [
+                *("propagate", "{fmask}", "--from", "{fixed}", "--to", "{moving}"),
+                *("--out", "{tmp}/m.nii.gz", "--qc", "{tmp}/q.jpg"),
+            ],
             "--qc",
         ),
         (

@@ -59,6 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="to_image", required=True, help="the image to carry it onto")
     p.add_argument("--transform", help="transform file written by 'radiomix register'")
     p.add_argument("--out", required=True, help="output mask (.nii.gz, .nii, .nrrd, .mha)")
+    p.add_argument("--qc", help="picture of the carried mask outlined on the --to image (.png)")
     p.add_argument(
         "--interpolation", default="nearest", help="nearest (default) or linear (+ threshold 0.5)"
     )
@@ -99,10 +100,7 @@ def run_register(args: argparse.Namespace) -> int:
     ensure_writable(args.out, "--out")
     report = sibling(args.out, ".json")
     ensure_writable(report, "the quality record")
-    if args.qc is not None:
-        if not str(args.qc).lower().endswith(".png"):
-            raise ConfigError(f"--qc {args.qc!r}: use a .png name")
-        ensure_writable(args.qc, "--qc")
+    _check_qc(args.qc)
     import SimpleITK as sitk
 
     from radiomix._outputs import atomic_write, atomic_write_text
@@ -135,14 +133,24 @@ def run_register(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_qc(path: str | None) -> None:
+    """The --qc picture's name, checked before any work."""
+    if path is None:
+        return
+    if not str(path).lower().endswith(".png"):
+        raise ConfigError(f"--qc {path!r}: use a .png name")
+    ensure_writable(path, "--qc")
+
+
 def run_propagate(args: argparse.Namespace) -> int:
     _choice(args.interpolation, ("nearest", "linear"), "--interpolation")
     _check_transform_in(args.transform)
     check_volume_out(args.out)
+    _check_qc(args.qc)
     import sys
 
     from radiomix.io import write_volume
-    from radiomix.register import body_overlap, propagate, read_transform
+    from radiomix.register import body_overlap, mask_figure, propagate, read_transform
     from radiomix.register._common import as_sitk_image
 
     transform = read_transform(args.transform)
@@ -153,6 +161,8 @@ def run_propagate(args: argparse.Namespace) -> int:
         print("radiomix: warning: the carried mask is empty on the --to grid", file=sys.stderr)
     qc = body_overlap(fixed, moving, transform, propagated=carried)
     write_volume(carried, args.out)
+    if args.qc is not None:
+        mask_figure(moving, carried, args.qc)
     print(
         f"mask carried: {int((carried.array > 0).sum())} voxels, "
         f"{100 * qc['mask_inside_body']:.1f}% inside the --to image's body outline -> {args.out}"

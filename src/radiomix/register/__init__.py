@@ -13,7 +13,7 @@ from radiomix.register.propagate import (
     read_transform,
     resample_image,
 )
-from radiomix.register.qc import body_mask, body_overlap, dice, qc_figure
+from radiomix.register.qc import body_mask, body_overlap, dice, mask_figure, qc_figure
 from radiomix.register.registration import (
     METHODS,
     METRICS,
@@ -30,6 +30,7 @@ __all__ = [
     "body_overlap",
     "dice",
     "inverse_transform",
+    "mask_figure",
     "propagate",
     "qc_figure",
     "read_transform",

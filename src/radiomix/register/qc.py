@@ -140,3 +140,40 @@ def qc_figure(
         atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=80))
     finally:
         plt.close(fig)
+
+
+def mask_figure(image: Any, mask: Any, path: str | Path) -> None:
+    """Write a PNG: a mask carried onto ``image`` (on its grid), outlined in red on the
+    image in the three planes through the mask's centre (the image's 1st-99th percentile
+    window), for a quick look at where ``radiomix propagate`` put it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    img = as_sitk_image(image, "image")
+    a = _window(sitk.GetArrayFromImage(img).astype(np.float64), *np.percentile(
+        sitk.GetArrayViewFromImage(img), [1, 99]
+    ))  # fmt: skip
+    roi = sitk.GetArrayViewFromImage(as_sitk_mask(mask, reference=img)) > 0
+    centre = (
+        np.round(np.argwhere(roi).mean(axis=0)).astype(int) if roi.any() else np.array(a.shape) // 2
+    )
+    sz, sy, sx = img.GetSpacing()[::-1]
+    planes = [
+        ("axial", a[centre[0]], roi[centre[0]], sy / sx),
+        ("coronal", a[:, centre[1]][::-1], roi[:, centre[1]][::-1], sz / sx),
+        ("sagittal", a[:, :, centre[2]][::-1], roi[:, :, centre[2]][::-1], sz / sy),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.5))
+    for ax, (name, plane, inside, aspect) in zip(axes, planes, strict=True):
+        ax.imshow(plane, cmap="gray", aspect=aspect, vmin=0, vmax=1)
+        if inside.any():
+            ax.contour(inside.astype(float), levels=[0.5], colors="red", linewidths=1.0)
+        ax.set_title(f"{name}: carried mask ({int(inside.sum())} voxels here)")
+        ax.axis("off")
+    fig.tight_layout()
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=80))
+    finally:
+        plt.close(fig)
