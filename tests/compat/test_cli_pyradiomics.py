@@ -609,3 +609,36 @@ def test_out_dir_keeps_a_failed_case_too(
     code, out, err = run_cli([str(batch), "-f", "csv", "-od", str(od)], capsys)
     assert code == 0 and "failed" not in err
     assert out.splitlines()[0] == "Image,Mask"
+
+
+EXAMPLES = ROOT.parent / "shared" / "data" / "pyradiomics-examples" / "exampleSettings"
+EXAMPLE_FILES = [
+    "Params",
+    "exampleCT",
+    "exampleMR_3mm",
+    "exampleMR_5mm",
+    "exampleMR_NoResampling",
+    "example_allShape",
+    "MR_2D_extraction",  # every case fails in both (shape2D on 3D masks): input columns only
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXAMPLE_FILES)
+def test_live_example_parameter_files(name: str, tmp_path: Path) -> None:
+    """PyRadiomics' example parameter files on its five test cases, as one batch."""
+    _live_ready()
+    params = EXAMPLES / f"{name}.yaml"
+    if not params.is_file():
+        pytest.skip(f"PyRadiomics' example parameter files are not in {EXAMPLES}")
+    batch = tmp_path / "five.csv"
+    batch.write_text(
+        "Case,Image,Mask\n"
+        + "".join(
+            f"{c},{CASES / f'{c}_image.nrrd'},{CASES / f'{c}_label.nrrd'}\n"
+            for c in ("brain1", "brain2", "breast1", "lung1", "lung2")
+        )
+    )
+    ours, theirs = _both([str(batch), "-p", str(params), "-f", "csv", "-j", "2"], tmp_path)
+    worst = assert_same_output(ours, theirs, "csv")
+    print(f"{name} x 5 cases: largest relative difference {worst:.3g}")
