@@ -642,3 +642,18 @@ def test_live_example_parameter_files(name: str, tmp_path: Path) -> None:
     ours, theirs = _both([str(batch), "-p", str(params), "-f", "csv", "-j", "2"], tmp_path)
     worst = assert_same_output(ours, theirs, "csv")
     print(f"{name} x 5 cases: largest relative difference {worst:.3g}")
+
+
+def test_short_batch_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A row shorter than the header: the missing Label is None (the parameters' label),
+    written as PyRadiomics writes None: empty in csv, ``None`` in txt, null in json."""
+    batch = tmp_path / "b.csv"
+    batch.write_text(f"Image,Mask,Label\n{CT_A[0]},{CT_A[1]}\n")
+    outputs = {}
+    for fmt in ("csv", "txt", "json"):
+        code, outputs[fmt], _ = run_cli([str(batch), "-f", fmt], capsys)
+        assert code == 0
+    assert _csv_rows(outputs["csv"])[0]["Label"] == ""
+    assert "Case-1_Label: None\n" in outputs["txt"]
+    assert json.loads(outputs["json"])[0]["Label"] is None
+    assert "original_firstorder_Mean" in _csv_rows(outputs["csv"])[0]

@@ -414,7 +414,7 @@ def _case_csv(vector: dict[str, Any]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(vector), lineterminator="\n")
     writer.writeheader()
-    writer.writerow({k: _text(v) for k, v in vector.items()})
+    writer.writerow({k: _csv_text(v) for k, v in vector.items()})
     return buf.getvalue()
 
 
@@ -504,6 +504,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _csv_text(value: Any) -> str | None:
+    """A value as PyRadiomics' csv writes it: as in txt, but None (a batch row shorter than
+    its header) as an empty field."""
+    return None if value is None else _text(value)
+
+
 def _json_value(key: str, value: Any, raw: bool) -> Any:
     """A value as PyRadiomics' JSON holds it: radiomix keeps tuple and dict diagnostics as
     their text, PyRadiomics as the objects (lists and objects in JSON)."""
@@ -569,7 +575,7 @@ def _render(args: argparse.Namespace, outcomes: list[_Outcome], start: str) -> s
             writer = csv.DictWriter(buf, headers, lineterminator="\n", extrasaction="ignore")
             if n == 1:
                 writer.writeheader()
-            writer.writerow({k: _text(v) for k, v in case.items()})
+            writer.writerow({k: _csv_text(v) for k, v in case.items()})
         elif args.format == "txt":
             for key, value in case.items():
                 buf.write(f"Case-{n}_{key}: {_text(value)}\n")
