@@ -657,3 +657,46 @@ def test_short_batch_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "Case-1_Label: None\n" in outputs["txt"]
     assert json.loads(outputs["json"])[0]["Label"] is None
     assert "original_firstorder_Mean" in _csv_rows(outputs["csv"])[0]
+
+
+def _same_maps(ours: Path, theirs: Path, table: str) -> float:
+    """Every map the table names: equal shape and type, values within 1e-6 (NaN where
+    PyRadiomics has NaN); the largest relative difference."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    worst = 0.0
+    paths = [p for row in _csv_rows(table) for p in row.values() if p.endswith(".nrrd")]
+    assert paths
+    for path in paths:
+        a = sitk.GetArrayFromImage(sitk.ReadImage(str(ours / path)))
+        b = sitk.GetArrayFromImage(sitk.ReadImage(str(theirs / path)))
+        assert a.shape == b.shape and a.dtype == b.dtype, path
+        np.testing.assert_allclose(a, b, rtol=TOL, atol=TOL, err_msg=path)
+        if np.isfinite(b).any():
+            worst = max(worst, float(np.nanmax(np.abs(a - b) / np.maximum(1.0, np.abs(b)))))
+    return worst
+
+
+@pytest.mark.slow
+def test_live_example_voxel(tmp_path: Path) -> None:
+    """exampleVoxel.yaml on the five test cases, as one batch: the tables and the maps."""
+    _live_ready()
+    params = EXAMPLES / "exampleVoxel.yaml"
+    if not params.is_file():
+        pytest.skip(f"PyRadiomics' example parameter files are not in {EXAMPLES}")
+    batch = tmp_path / "five.csv"
+    batch.write_text(
+        "Case,Image,Mask\n"
+        + "".join(
+            f"{c},{CASES / f'{c}_image.nrrd'},{CASES / f'{c}_label.nrrd'}\n"
+            for c in ("brain1", "brain2", "breast1", "lung1", "lung2")
+        )
+    )
+    for who in ("ours", "theirs"):
+        (tmp_path / who).mkdir()
+    args = [str(batch), "-m", "voxel", "-p", str(params), "-od", "maps", "-f", "csv", "-j", "2"]
+    ours, theirs = _both(args, tmp_path / "ours", their_cwd=tmp_path / "theirs")
+    assert_same_output(ours, theirs, "csv")
+    worst = _same_maps(tmp_path / "ours", tmp_path / "theirs", ours)
+    print(f"exampleVoxel x 5 cases: largest relative difference of the maps {worst:.3g}")
