@@ -700,3 +700,19 @@ def test_live_example_voxel(tmp_path: Path) -> None:
     assert_same_output(ours, theirs, "csv")
     worst = _same_maps(tmp_path / "ours", tmp_path / "theirs", ours)
     print(f"exampleVoxel x 5 cases: largest relative difference of the maps {worst:.3g}")
+
+
+def test_unix_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``-up`` turns the platform's separator into ``/`` (a no-op where it is ``/``)."""
+    import argparse
+
+    from radiomix.cli._pyradiomics import _Outcome, _render
+
+    monkeypatch.setattr(os.path, "sep", "\\")  # as on Windows, for the replacement only
+    vector = {"Image": "/d/sub\\i.nrrd", "Mask": "/d/sub\\m.nrrd", "x": 1.5}
+    args = argparse.Namespace(skip_nans=False, format="txt", format_path="basename")
+    args.unix_path = True
+    text = _render(args, [_Outcome(1, dict(vector))], "/d")
+    assert text == "Case-1_Image: sub/i.nrrd\nCase-1_Mask: sub/m.nrrd\nCase-1_x: 1.5\n"
+    args.unix_path = False
+    assert "Case-1_Image: sub\\i.nrrd\n" in _render(args, [_Outcome(1, dict(vector))], "/d")
