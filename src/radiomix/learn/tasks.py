@@ -867,10 +867,10 @@ class SurvivalTask(Task):
             aucs = [sv.td_auc(W, ev, t, risk, h, G) for h in hs]
             for i, a in enumerate(aucs):
                 m[f"auc_t{i + 1}"] = a
+            nan = np.full(W.shape[0], np.nan)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                m["mean_auc"] = np.nanmean(np.vstack(aucs), axis=0) if aucs else np.nan * risk[:1]
-            nan = np.full(W.shape[0], np.nan)
+                m["mean_auc"] = np.nanmean(np.vstack(aucs), axis=0) if aucs else nan
             surv = o.shape[1] > 1 and np.isfinite(o[:, 1:]).all()
             bh = sv.brier_scores(W, ev, t, o[:, 1 : 1 + H], hs, G) if surv and H else None
             for i in range(H):
