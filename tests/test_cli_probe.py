@@ -538,8 +538,11 @@ def pyradiomics_rows(name: str, n: int, failed: int) -> Check:
 
     def check(folder: Path) -> None:
         t = pd.read_csv(folder / name)
-        assert len(t) == n, t
-        assert int(t["diagnostics_Versions_radiomix"].isna().sum()) == failed, t
+        log = (folder / "run.log").read_text()  # the failed cases, one ERROR line each
+        assert len(t) == n, (t, log)
+        assert "diagnostics_Versions_radiomix" in t.columns, (t.columns, log)
+        assert int(t["diagnostics_Versions_radiomix"].isna().sum()) == failed, (t, log)
+        assert log.count(" E: radiomix.pyradiomics: Case ") == failed, log
 
     return check
 
@@ -615,12 +618,12 @@ PYRADIOMICS = [
     ),
     Case(
         "pyradiomics-case-fails",
-        ("pyradiomics", "cases.csv", "-f", "csv", "-o", "o.csv"),
+        ("pyradiomics", "cases.csv", "-f", "csv", "-o", "o.csv", "--log-file", "run.log"),
         manifest(
             "{img},{bin},1", "nope.nii.gz,{bin},1", "{img},{lab},7", header="Image,Mask,Label"
         ),
         code=0,
-        outputs=("o.csv",),
+        outputs=("o.csv", "run.log"),
         check=pyradiomics_rows("o.csv", 3, failed=2),
     ),
 ]

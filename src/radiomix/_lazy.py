@@ -47,5 +47,7 @@ def lazy_module(name: str) -> Any:
 
 def is_sitk_image(value: Any) -> TypeGuard[SimpleITK.Image]:
     """True for a ``SimpleITK.Image`` (without importing SimpleITK when it is not loaded)."""
-    module = sys.modules.get("SimpleITK")
-    return module is not None and isinstance(value, module.Image)
+    # while another thread (the mask reader) is still importing SimpleITK, the module is in
+    # sys.modules without its attributes yet: no SimpleITK image can come from it then
+    image_type = getattr(sys.modules.get("SimpleITK"), "Image", None)
+    return image_type is not None and isinstance(value, image_type)
