@@ -390,3 +390,19 @@ def test_command_line(surv_run, tmp_path, capsys):
     ext = ["evaluate", str(run), "--external", str(root / "train.csv"), "--out", str(ev)]
     assert main([*ext, "--time", "time", "--event", "event"]) == 0
     assert "Harrell's C" in capsys.readouterr().out
+
+
+def test_report_renders_in_chromium(surv_run):
+    from tests.report.conftest import render_in_chromium
+
+    _, _, root = surv_run
+    seen = render_in_chromium(build_report(root / "run"))
+    state = seen["images"]
+    assert len(state) == 6  # risk groups, calibration, AUC(t), selection, comparison, null
+    assert all(s["complete"] and s["width"] > 0 and s["height"] > 0 for s in state), state
+    assert {
+        "Risk groups, calibration and discrimination over time",
+        "Model comparison",
+        "Label-permutation check",
+    } <= set(seen["headings"])
+    assert seen["task"].startswith("Task: predict the time to the event")
