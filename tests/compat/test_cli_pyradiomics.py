@@ -716,3 +716,14 @@ def test_unix_path(monkeypatch: pytest.MonkeyPatch) -> None:
     assert text == "Case-1_Image: sub/i.nrrd\nCase-1_Mask: sub/m.nrrd\nCase-1_x: 1.5\n"
     args.unix_path = False
     assert "Case-1_Image: sub\\i.nrrd\n" in _render(args, [_Outcome(1, dict(vector))], "/d")
+
+
+def test_any_error_of_the_run_is_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A kept row without the Image column (edited by hand): one line, exit status 3, as
+    PyRadiomics' "Error extracting features!"."""
+    od = tmp_path / "od"
+    od.mkdir()
+    (od / "features_1.csv").write_text("Mask,x\nm.nrrd,1\n")
+    code, out, err = run_cli([*CT_A, "-f", "csv", "-od", str(od)], capsys)
+    assert code == 3 and out == ""
+    assert err.splitlines() == ["radiomix: error: KeyError: 'Image'"]

@@ -733,5 +733,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("radiomix: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - PyRadiomics: any error of the run exits 3
+        _LOG.debug("the run failed", exc_info=True)  # the traceback with -v 5
+        print(f"radiomix: error: {type(exc).__name__}: {error_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
     finally:
         undo()
