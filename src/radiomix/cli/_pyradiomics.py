@@ -18,7 +18,7 @@ ARGS``:
   exit status stays 0, as in PyRadiomics. Exit status 1: the input is neither a batch with
   Image and Mask columns nor an image with a mask; 2: bad arguments or an output that cannot
   be opened; 3: the extraction could not start (a bad parameter file or setting, no case) or
-  its output could not be written; 4: the log file cannot be opened; 255: interrupted.
+  another error stopped the run; 4: the log file cannot be opened; 255: interrupted.
 
 The values are radiomix's (the ``pyradiomics`` profile, equal to PyRadiomics' within 1e-6),
 written as their shortest repr, which reads back exactly (PyRadiomics' own text of a float).
