@@ -33,6 +33,7 @@ NUMERICAL = ("numpy", "scipy", "SimpleITK", "numba", "skimage", "pywt", "joblib"
 
 SUBCOMMANDS = (
     "extract",
+    "pyradiomics",
     "config",
     "features",
     "filter",
