@@ -76,6 +76,7 @@ class RadiomicsFeaturesBase:
         self.imageArray = sitk.GetArrayFromImage(inputImage)
         self.maskArray = sitk.GetArrayFromImage(inputMask) == self.label
         self._profile = _settings(kwargs)
+        self._shared: dict[Any, Any] = {}  # counts kept across features of this instance
 
     # ------------------------------------------------------------------ PyRadiomics' API
 
@@ -167,6 +168,7 @@ class RadiomicsFeaturesBase:
             spacing=spacing,
             options=opts,
             names=names,
+            shared=self._shared,
         )
         return {v.spec.name: v.value for v in values}
 

@@ -1162,6 +1162,7 @@ def extract_handed_over(
         values = np.asarray(mapped, dtype=np.float64)[m]
         levels = np.zeros(m.shape, dtype=np.int64)
         levels[m] = pyradiomics_levels(values, bin_width, bin_count)
+        shared: dict[Any, Any] = {}  # this image's counts, kept across its classes
         for cls, names in cls_list:
             t = clock()
             for v in prof.compute_class(
@@ -1172,6 +1173,7 @@ def extract_handed_over(
                 spacing=spacing,
                 options=opts,
                 names=names or None,
+                shared=shared,
             ):
                 out.append(FeatureRecord(name, cls, v))
             times[f"{name}_{cls}"] = clock() - t

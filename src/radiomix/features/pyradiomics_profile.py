@@ -30,8 +30,6 @@ Every function here receives arrays; nothing reads files or settings trees.
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -796,39 +794,32 @@ def _glszm(
     return {k: float(v[0]) for k, v in zone_features("glszm", m, names).items()}
 
 
-#: the last neighbour statistics of this thread: GLDM and NGTDM of one image share one pass
-_last_stats = threading.local()
-
-
 def _neighbour_sums(
-    levels: np.ndarray, opts: PyradiomicsTextureOptions, alpha: float | None
+    levels: np.ndarray,
+    opts: PyradiomicsTextureOptions,
+    alpha: float | None,
+    shared: dict[Any, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per ROI voxel (in the C order of ``levels > 0``): number of ROI neighbours (or, with
     ``alpha``, of dependent ones) and the sum of the ROI neighbours' grey levels, over both
     directions of every offset.
 
     One kernel pass yields both counts
-    (:func:`radiomix.features._kernels_numpy.neighbour_stats_roi`); each thread keeps its last
-    pass (the ROI voxels' values only, with a SHA-1 digest of the levels), and a call with
-    equal levels, offsets and ``gldm_a`` reuses it, so that GLDM and NGTDM of an image
-    count once."""
+    (:func:`radiomix.features._kernels_numpy.neighbour_stats_roi`); ``shared``, the caller's
+    per-image store (:func:`compute_class`), keeps the pass for the image's other class, so
+    that GLDM and NGTDM of an image count once."""
     offsets = texture_offsets(opts.distances, opts.force2d)
     both = np.concatenate([offsets, -offsets]).astype(np.int64)
-    lv = np.ascontiguousarray(levels, dtype=np.int64)
-    key = (
-        both.tobytes(),
-        float(opts.gldm_a),
-        lv.shape,
-        hashlib.sha1(lv.data.cast("B")).digest(),
-    )
-    cached = getattr(_last_stats, "entry", None)
-    if cached is not None and cached[0] == key:
-        dep, cnt, tot = cached[1]
+    key = ("neighbour_stats", both.tobytes(), float(opts.gldm_a))
+    if shared is not None and key in shared:
+        dep, cnt, tot = shared[key]
     else:
         from radiomix.features._kernels_numpy import neighbour_stats_roi
 
+        lv = np.ascontiguousarray(levels, dtype=np.int64)
         dep, cnt, tot = neighbour_stats_roi(lv, both, float(opts.gldm_a))
-        _last_stats.entry = (key, (dep, cnt, tot))
+        if shared is not None:
+            shared[key] = (dep, cnt, tot)
     return (cnt if alpha is None else dep), tot
 
 
@@ -837,11 +828,12 @@ def _gldm(
     present: np.ndarray,
     opts: PyradiomicsTextureOptions,
     names: Sequence[str],
+    shared: dict[Any, Any] | None = None,
 ) -> dict[str, float]:
     """PyRadiomics' GLDM features: the NGLDM (IBSI) of coarseness ``gldm_a`` over the
     neighbours at the ``distances``: :math:`P(i, j)` counts ROI voxels of grey level
     :math:`i` with :math:`j - 1` dependent ROI neighbours; normalised by :math:`N_z = N_p`."""
-    dep, _ = _neighbour_sums(levels, opts, alpha=opts.gldm_a)  # per ROI voxel
+    dep, _ = _neighbour_sums(levels, opts, opts.gldm_a, shared)  # per ROI voxel
     lv = levels[levels > 0]
     m = ZoneMatrix.from_entries(lv, dep + 1, np.ones(lv.size), float(lv.size), log_epsilon=EPS)
     return {k: float(v[0]) for k, v in zone_features("gldm", m, names).items()}
@@ -874,11 +866,12 @@ def _ngtdm(
     present: np.ndarray,
     opts: PyradiomicsTextureOptions,
     names: Sequence[str],
+    shared: dict[Any, Any] | None = None,
 ) -> dict[str, float]:
     """PyRadiomics' NGTDM features: :math:`s_i = \\sum |i - \\bar{A}_i|` over the voxels of
     grey level :math:`i` that have ROI neighbours (:math:`\\bar{A}` their mean),
     :math:`p_i = n_i / N_{v,p}` over every ROI voxel; the IBSI formulas otherwise."""
-    c, tot = _neighbour_sums(levels, opts, alpha=None)  # per ROI voxel
+    c, tot = _neighbour_sums(levels, opts, None, shared)  # per ROI voxel
     lv = levels[levels > 0]
     diff = np.where(c > 0, np.abs(lv - tot / np.maximum(c, 1)), 0.0)
     ng = int(present.max())
@@ -943,6 +936,7 @@ def compute_class(
     spacing: Sequence[float],
     options: PyradiomicsTextureOptions,
     names: Sequence[str] | None = None,
+    shared: dict[Any, Any] | None = None,
 ) -> list[FeatureValue]:
     """Features of one PyRadiomics class on one (cropped) ROI.
 
@@ -960,6 +954,9 @@ def compute_class(
     options : PyradiomicsTextureOptions
     names : sequence of str or None
         Features wanted, in output order (default: every feature of the class).
+    shared : dict or None
+        A store the caller keeps for one image (the same ``levels`` and ``options``) across
+        its classes: GLDM and NGTDM then count the neighbours once. None: nothing kept.
 
     Returns
     -------
@@ -993,8 +990,8 @@ def compute_class(
         elif cls == "glszm":
             res = _glszm(levels, present, options, wanted)
         elif cls == "gldm":
-            res = _gldm(levels, present, options, wanted)
+            res = _gldm(levels, present, options, wanted, shared)
         else:
-            res = _ngtdm(levels, present, options, wanted)
+            res = _ngtdm(levels, present, options, wanted, shared)
     specs = {s.name: s for s in FEATURES[cls]}
     return [FeatureValue(specs[n], float(res[n])) for n in wanted]
