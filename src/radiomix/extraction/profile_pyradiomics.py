@@ -156,8 +156,9 @@ def _simpleitk_version() -> str:
     imported (importing it only for this costs ~100 MiB); the two agree for its releases."""
     import sys
 
-    if "SimpleITK" in sys.modules:
-        return str(sys.modules["SimpleITK"].Version_VersionString())
+    loaded = getattr(sys.modules.get("SimpleITK"), "Version_VersionString", None)
+    if loaded is not None:  # (None too while another thread is still importing it)
+        return str(loaded())
     from importlib.util import find_spec
 
     spec = find_spec("SimpleITK")  # (finds the package without importing it)
