@@ -31,7 +31,7 @@ import pandas as pd
 
 from radiomix._outputs import atomic_write_text
 from radiomix.errors import ModelBundleError
-from radiomix.report import findings, plots, sites
+from radiomix.report import checklist, findings, plots, sites
 
 __all__ = ["RunData", "build_report", "load_run"]
 
@@ -281,7 +281,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     parts.append(f"<h1>radiomix study report: {title}</h1>")
     versions = study.get("versions", {})
     parts.append(
-        "<p class='muted'>Created "
+        "<p class='muted' id='provenance'>Created "
         + _fmt(study.get("created"))
         + " by radiomix "
         + _fmt(versions.get("radiomix"))
@@ -306,7 +306,11 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     found.append(
         f"<p id='headline'>{findings.headline_note(pm, run.folds[run.folds['model'] == primary], int(study.get('n_cases') or 0))}</p>"
     )
-    parts.append("<h2>What this study found</h2><div class='found'>" + "".join(found) + "</div>")
+    parts.append(
+        "<h2 id='findings'>What this study found</h2><div class='found'>"
+        + "".join(found)
+        + "</div>"
+    )
     small = findings.small_cohort_note(m, context.adjustments)
     if small:
         parts.append(f"<p class='warn' id='small-cohort'>{small}</p>")
@@ -357,7 +361,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     logo = sites.validation_text(study)
     if logo:
         cohort = [(k, logo if k == "validation" else v) for k, v in cohort]
-    parts.append("<h2>Cohort and design</h2>" + _table(["", ""], cohort))
+    parts.append("<h2 id='design'>Cohort and design</h2>" + _table(["", ""], cohort))
     # primary metrics
     rows = [[lab, _ci(pm, key)] for key, lab in METRIC_LABELS]
     rows.insert(
@@ -386,7 +390,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     )
     rows.append(["final model: features used", _fmt(final.get("n_features_used"))])
     parts.append(
-        f"<h2>Primary model: {html.escape(primary)}</h2><p>{html.escape(str(pm.get('description', '')))}</p>"
+        f"<h2 id='performance'>Primary model: {html.escape(primary)}</h2><p>{html.escape(str(pm.get('description', '')))}</p>"
     )
     parts.append(_table(["metric", "median over repeats [95% CI]"], rows))
     parts.append(sites.sites_section(m))
@@ -408,7 +412,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         + "</div>"
     )
     parts.append(
-        "<h2>Calibration and clinical usefulness</h2><div class='figs'>"
+        "<h2 id='calibration'>Calibration and clinical usefulness</h2><div class='figs'>"
         + "".join(
             _img(k, *images[k])
             for k in ("calibration", "decision_curve", "confusion")
@@ -441,7 +445,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
             ]
         )
     parts.append(
-        "<h2>Feature selection</h2>"
+        "<h2 id='selection'>Feature selection</h2>"
         + "<div class='figs'>"
         + _img("selection", *images["selection"])
         + "</div>"
@@ -490,7 +494,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
             ]
         )
     parts.append(
-        "<h2>Model comparison</h2>"
+        "<h2 id='comparison'>Model comparison</h2>"
         + _table(
             [
                 "model",
@@ -523,7 +527,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     # permutation
     if "permutation" in images and perm:
         parts.append(
-            "<h2>Label-permutation check</h2><p>Median null AUC "
+            "<h2 id='permutation'>Label-permutation check</h2><p>Median null AUC "
             f"{_fmt(perm.get('auc'))} over {_fmt(perm.get('n_permutations'))} permutations "
             f"(p = {_fmt(perm.get('p_value'), 3)}).</p><div class='figs'>"
             + _img("permutation", *images["permutation"])
@@ -548,7 +552,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
                 ]
             )
         parts.append(
-            "<h2>External validation (frozen model)</h2>"
+            "<h2 id='external'>External validation (frozen model)</h2>"
             + _table(
                 [
                     "evaluation",
@@ -565,7 +569,8 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
             )
             + "".join(sites.external_sites_note(em) for em in run.external.values())
         )
-    parts.append("<h2>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
+    parts.append("<h2 id='settings'>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
+    parts.insert(-1, checklist.checklist_section(run, parts, out_path))
     doc = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>radiomix report: {title}</title><style>{CSS}</style></head><body>"

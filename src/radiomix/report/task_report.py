@@ -29,7 +29,7 @@ import pandas as pd
 from radiomix._outputs import atomic_write_text
 from radiomix.errors import ModelBundleError
 from radiomix.learn.tasks import get_task
-from radiomix.report import plots, task_plots
+from radiomix.report import checklist, plots, task_plots
 
 if TYPE_CHECKING:
     from radiomix.report.html import RunData
@@ -417,14 +417,14 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
     versions = study.get("versions", {})
     parts.append(f"<h1>radiomix study report: {title}</h1>")
     parts.append(
-        f"<p class='muted'>Task: <b>{task.name}</b>. Created {_f(study.get('created'))} by "
+        f"<p class='muted' id='provenance'>Task: <b>{task.name}</b>. Created {_f(study.get('created'))} by "
         f"radiomix {_f(versions.get('radiomix'))} (scikit-learn "
         f"{_f(versions.get('scikit-learn'))}). Every number is out-of-fold: features, "
         "selection and tuning were fitted inside the training folds of a repeated nested "
         "cross-validation.</p>"
     )
     parts.append(
-        "<h2>What this study found</h2><div class='found' id='conclusion'>"
+        "<h2 id='findings'>What this study found</h2><div class='found' id='conclusion'>"
         + "".join(
             f"<p id='task'>{t}</p>" if i == 0 else f"<p>{t}</p>"
             for i, t in enumerate(task_findings(m))
@@ -464,7 +464,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
                 ),
             ),
         )
-    parts.append("<h2>Cohort and design</h2>" + _table(["", ""], cohort))
+    parts.append("<h2 id='design'>Cohort and design</h2>" + _table(["", ""], cohort))
     rows = [[lab, _ci(pm, key)] for key, lab in (*view.metrics, *view.rows(pm))]
     rows.append(
         [
@@ -478,7 +478,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
     )
     rows.append(["final model: features used", _f(final.get("n_features_used"))])
     parts.append(
-        f"<h2>Primary model: {html.escape(primary)}</h2>"
+        f"<h2 id='performance'>Primary model: {html.escape(primary)}</h2>"
         f"<p>{html.escape(str(pm.get('description', '')))}</p>"
         + _table(["metric", "median over repeats [95% CI]"], rows)
     )
@@ -500,12 +500,12 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
     if warning:
         parts.append(f"<p class='warn'>{warning}</p>")
     parts.append(
-        f"<h2>{view.section}</h2><div class='figs'>"
+        f"<h2 id='task-figures'>{view.section}</h2><div class='figs'>"
         + "".join(_img(k, *images[k]) for k in figure_names)
         + "</div>"
     )
     parts.append(
-        "<h2>Feature selection</h2><div class='figs'>"
+        "<h2 id='selection'>Feature selection</h2><div class='figs'>"
         + _img("selection", *images["selection"])
         + "</div>"
     )
@@ -525,7 +525,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
             ]
         )
     parts.append(
-        "<h2>Model comparison</h2>"
+        "<h2 id='comparison'>Model comparison</h2>"
         + _table(
             [
                 "model",
@@ -540,7 +540,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
     )
     if "permutation" in images and perm:
         parts.append(
-            f"<h2>Label-permutation check</h2><p>Median null {task.headline_label} "
+            f"<h2 id='permutation'>Label-permutation check</h2><p>Median null {task.headline_label} "
             f"{_f(perm.get(h))} over {_f(perm.get('n_permutations'))} permutations "
             f"(p = {_f(perm.get('p_value'), 3)}).</p><div class='figs'>"
             + _img("permutation", *images["permutation"])
@@ -559,10 +559,11 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
                 ]
             )
         parts.append(
-            "<h2>External validation (frozen model)</h2>"
+            "<h2 id='external'>External validation (frozen model)</h2>"
             + _table(["evaluation", "table", "cases", *[labels[k] for k in keys]], erow)
         )
-    parts.append("<h2>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
+    parts.append("<h2 id='settings'>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
+    parts.insert(-1, checklist.checklist_section(run, parts, out_path))
     doc = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>radiomix report: {title}</title><style>{CSS}</style></head><body>"
