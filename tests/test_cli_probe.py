@@ -1028,6 +1028,19 @@ SITES_AND_CLINICAL = [
     ),
 ]
 
+TRACKED_RUNS = [
+    Case("runs-compare-not-a-run", ("runs", "compare", ".", "{run}"), match="not a run directory"),
+    Case("runs-compare-one-run", ("runs", "compare", "{run}"), match="two or more run folders"),
+    Case("runs-compare-missing-folder", ("runs", "compare", "nope", "{run}"), match="nope"),
+    Case(
+        "runs-compare-html-not-html",
+        ("runs", "compare", "{run}", "{run}", "--html", "page.pdf"),
+        match=".html",
+    ),
+    Case("runs-list-missing-folder", ("runs", "list", "nope"), match="does not exist"),
+    Case("runs-list-out-xlsx", ("runs", "list", ".", "--out", "runs.xlsx"), match=".xlsx"),
+]
+
 CASES = [
     *EXTRACT,
     *EXTRACT_LABELS_AND_NIFTI_NAN,
@@ -1041,6 +1054,7 @@ CASES = [
     *LEARN,
     *SURVIVAL,
     *SITES_AND_CLINICAL,
+    *TRACKED_RUNS,
 ]
 
 

@@ -51,6 +51,7 @@ SUBCOMMANDS = (
     "resample",
     "delta",
     "audit",
+    "runs",
     "app",
 )
 

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from radiomix import __version__
 from radiomix.cli import (
@@ -24,6 +25,7 @@ from radiomix.cli import (
     _register,
     _report,
     _robustness,
+    _runs,
     _segment,
     _study,
     _train,
@@ -50,8 +52,13 @@ _COMMANDS = (
     _register,
     _delta,
     _audit,
+    _runs,
     _app,
 )
+
+
+#: commands whose run directory gets a run.json (radiomix.learn.runs)
+_RECORDED = ("train", "evaluate", "study")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,8 +114,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="radiomix: %(levelname)s: %(message)s",
     )
+    started = datetime.now(UTC)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if code == 0 and args.command in _RECORDED:
+            from radiomix.learn.runs import record_cli_run
+
+            argv_list = list(sys.argv[1:] if argv is None else argv)
+            record_cli_run(args, argv_list, started)  # run.json in the run directory
+        return code
     except RadiomixError as exc:
         print(f"radiomix: error: {error_line(exc)}", file=sys.stderr)
         return 2
