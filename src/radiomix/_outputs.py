@@ -39,6 +39,7 @@ __all__ = [
     "ensure_writable",
     "ensure_writable_dir",
     "file_mode",
+    "jsonable",
     "table_format",
     "write_table",
 ]
@@ -209,3 +210,22 @@ def write_table(table: pd.DataFrame, path: str | Path) -> None:
         atomic_write(path, lambda tmp: _write_json(table, tmp))
     else:
         atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n"))
+
+
+def jsonable(v: Any) -> Any:
+    """``v`` as JSON can hold it: dicts (keys as text), lists (tuples and NumPy arrays too),
+    numbers (NumPy scalars as Python's; NaN and infinities as None), text, booleans, None;
+    anything else by its ``repr``."""
+    if isinstance(v, dict):
+        return {str(k): jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [jsonable(x) for x in v]
+    if hasattr(v, "tolist") and type(v).__module__ == "numpy":  # arrays and NumPy scalars
+        v = v.tolist()
+        if isinstance(v, list):
+            return [jsonable(x) for x in v]
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, str | int | float | bool) or v is None:
+        return v
+    return repr(v)

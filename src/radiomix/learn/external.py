@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radiomix._outputs import atomic_write_text, write_table
+from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import DataError, ModelBundleError
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.metrics import roc_auc
-from radiomix.learn.study import _jsonable, summarise_predictions
+from radiomix.learn.study import summarise_predictions
 from radiomix.learn.table import file_sha256, read_table
 
 __all__ = ["evaluate_external", "load_bundles", "permutation_auc"]
@@ -217,7 +217,7 @@ def evaluate_external(
                 "n_permutations": int(n_permutations),
                 "kind": "labels permuted against the frozen model's predictions",
             }
-    metrics = _jsonable(
+    metrics = jsonable(
         {
             "primary": models[primary],
             "models": models,
@@ -386,7 +386,7 @@ def _evaluate_task(
                 "n_permutations": int(n_permutations),
                 "kind": "labels permuted against the frozen model's predictions",
             }
-    metrics = _jsonable(
+    metrics = jsonable(
         {
             "task": task.name,
             "primary": models[primary],

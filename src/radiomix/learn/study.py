@@ -54,8 +54,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from radiomix._outputs import atomic_write_text, write_table
+from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import ConfigError, DataError
+from radiomix.learn._study_parts import holm, model_columns, selection_rows
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.config import (
     StudySettings,
@@ -75,7 +76,7 @@ from radiomix.learn.metrics import (
     weighted_metrics,
 )
 from radiomix.learn.models import ModelSpec
-from radiomix.learn.table import Dataset, file_sha256, filter_columns, prepare, read_table
+from radiomix.learn.table import Dataset, file_sha256, prepare, read_table
 from radiomix.learn.tasks import infer_task
 from radiomix.learn.validation import CVResult, fit_final, nested_cv, seed_for
 
@@ -110,38 +111,6 @@ RUN_FILES = (
     "config.yaml",
     "model.joblib",
 )
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return [_jsonable(x) for x in v.tolist()]
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, str | int | float | bool) or v is None:
-        return v
-    return repr(v)
-
-
-def holm(pvalues: list[float]) -> list[float]:
-    """Holm's step-down adjustment of p-values (NaN stays NaN)."""
-    p = np.asarray(pvalues, dtype=np.float64)
-    out = np.full(p.size, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    if ok.size == 0:
-        return out.tolist()
-    order = ok[np.argsort(p[ok])]
-    m = ok.size
-    running = 0.0
-    for rank, idx in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[idx]))
-        out[idx] = running
-    return out.tolist()
 
 
 # ----------------------------------------------------------------------- summaries
@@ -234,7 +203,7 @@ def summarise_cv(
     thr = np.array([f.threshold for f in cv.folds])
     out["threshold"] = float(np.median(thr))
     out["threshold_range"] = [float(thr.min()), float(thr.max())]
-    params = Counter(json.dumps(_jsonable(f.best_params), sort_keys=True) for f in cv.folds)
+    params = Counter(json.dumps(jsonable(f.best_params), sort_keys=True) for f in cv.folds)
     out["best_params_counts"] = dict(params.most_common())
     out["n_repeats"] = cv.repeats
     out["n_outer_fits"] = len(cv.folds)
@@ -292,23 +261,6 @@ def load_extraction_settings(config: str | Path | Mapping[str, Any]) -> dict[str
     from radiomix.extraction.settings import load_config, settings_to_dict
 
     return settings_to_dict(load_config(config if isinstance(config, Mapping) else str(config)))
-
-
-def _model_columns(data: Dataset, spec: ModelSpec) -> list[str]:
-    """The model's columns: its radiomic features (include / exclude patterns), then the
-    site and clinical columns its pipeline needs (``spec.columns_added``)."""
-    removed = set(spec.columns_removed) | set(spec.columns_added)
-    rad = [f for f in data.features if f not in removed]
-    cols = filter_columns(rad, spec.include, spec.exclude) if spec.radiomics else []
-    if spec.radiomics and not cols:
-        return []
-    missing = [c for c in spec.columns_added if c not in data.features]
-    if missing:
-        raise DataError(
-            f"columns {missing} are not numeric columns of the prepared table (check "
-            "data.include / data.exclude / id_columns)"
-        )
-    return cols + [c for c in spec.columns_added if c not in cols]
 
 
 @dataclass
@@ -518,45 +470,6 @@ def per_site_rows(
     return rows
 
 
-def _selection_rows(run: Any) -> list[dict[str, Any]]:
-    """Rows of ``selection.csv`` for a :class:`ModelRun` (or a task study's run)."""
-    n_fits = len(run.cv.folds)
-    count: Counter[str] = Counter()
-    values: dict[str, list[float]] = {}
-    for f in run.cv.folds:
-        count.update(f.selected)
-        if f.importance is not None and f.importance.size == len(f.selected):
-            for name, v in zip(f.selected, f.importance, strict=True):
-                values.setdefault(name, []).append(float(v))
-    final_imp: dict[str, float] = {}
-    fin = run.final
-    if fin.importance is not None and fin.importance.size == len(fin.selected):
-        final_imp = {n: float(v) for n, v in zip(fin.selected, fin.importance, strict=True)}
-    final_sel = set(fin.selected)
-    rows: list[dict[str, Any]] = []
-    for name in run.features:
-        vals = np.asarray(values.get(name, []), dtype=np.float64)
-        rows.append(
-            {
-                "model": run.spec.name,
-                "feature": name,
-                "n_fits": n_fits,
-                "n_selected": int(count.get(name, 0)),
-                "frequency": count.get(name, 0) / n_fits if n_fits else math.nan,
-                "importance_kind": run.cv.folds[0].importance_kind if run.cv.folds else "none",
-                "mean_importance": float(vals.mean()) if vals.size else math.nan,
-                "sd_importance": float(vals.std(ddof=1)) if vals.size > 1 else math.nan,
-                "mean_abs_importance": float(np.abs(vals).mean()) if vals.size else math.nan,
-                "final_selected": name in final_sel,
-                "final_importance": final_imp.get(name, math.nan),
-            }
-        )
-    rows.sort(
-        key=lambda r: (-float(r["frequency"]), -float(np.nan_to_num(r["mean_abs_importance"])))
-    )
-    return rows
-
-
 def _fold_rows(run: ModelRun) -> list[dict[str, Any]]:
     y = run.cv.y
     fold_auc = run.cv.fold_auc()
@@ -577,7 +490,7 @@ def _fold_rows(run: ModelRun) -> list[dict[str, Any]]:
                 "threshold": f.threshold,
                 "test_auc": auc,
                 "n_selected": len(f.selected),
-                "best_params": json.dumps(_jsonable(f.best_params), sort_keys=True),
+                "best_params": json.dumps(jsonable(f.best_params), sort_keys=True),
                 "convergence_warnings": f.n_convergence_warnings,
                 "seconds": round(f.seconds, 3),
                 "cpu_seconds": round(f.cpu_seconds, 3),
@@ -870,7 +783,7 @@ def run_study(
     skipped: dict[str, str] = {}
     for name in settings.model_names:
         spec = resolve_model(settings, name)
-        cols = _model_columns(data, spec)
+        cols = model_columns(data, spec)
         if not cols:
             if name == settings.primary:
                 raise DataError(
@@ -952,7 +865,7 @@ def run_study(
         except HarmoniseError as exc:
             raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
         summary["final"] = {
-            "best_params": _jsonable(final.best_params),
+            "best_params": jsonable(final.best_params),
             "threshold": final.threshold,
             "inner_auc": final.inner_score,
             "n_features_used": len(final.selected),
@@ -1074,7 +987,7 @@ def run_study(
             "created": created_now(),
         },
     }
-    metrics = _jsonable(metrics)
+    metrics = jsonable(metrics)
     result = StudyResult(as_given(settings), data, runs, metrics, out_dir)
     if out_dir is not None:
         write_run(result, out_dir, comparison_rows, perm_rows)
@@ -1093,7 +1006,7 @@ def write_run(
     runs = result.runs
     preds = pd.concat([_prediction_rows(r, result.data) for r in runs.values()], ignore_index=True)
     _write_csv(out / "predictions.csv", preds)
-    sel = pd.DataFrame([row for r in runs.values() for row in _selection_rows(r)])
+    sel = pd.DataFrame([row for r in runs.values() for row in selection_rows(r)])
     _write_csv(out / "selection.csv", sel)
     folds = pd.DataFrame([row for r in runs.values() for row in _fold_rows(r)])
     _write_csv(out / "folds.csv", folds)

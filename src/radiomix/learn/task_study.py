@@ -42,8 +42,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from radiomix._outputs import atomic_write_text, write_table
+from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import DataError
+from radiomix.learn._study_parts import holm, model_columns, selection_rows
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.config import StudySettings, resolve_model, study_to_dict
 from radiomix.learn.metrics import corrected_resampled_ttest
@@ -92,7 +93,6 @@ def summarise_task_cv(
     use_groups: bool,
 ) -> dict[str, Any]:
     """The task's metrics with CIs, plus the fold statistics (as for two classes)."""
-    from radiomix.learn.study import _jsonable
 
     out = task.summarise(
         cv.y,
@@ -109,7 +109,7 @@ def summarise_task_cv(
     h = task.headline
     out[f"{h}_fold_mean"] = float(finite.mean()) if finite.size else math.nan
     out[f"{h}_fold_sd"] = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
-    params = Counter(json.dumps(_jsonable(f.best_params), sort_keys=True) for f in cv.folds)
+    params = Counter(json.dumps(jsonable(f.best_params), sort_keys=True) for f in cv.folds)
     out["best_params_counts"] = dict(params.most_common())
     out["n_repeats"] = cv.repeats
     out["n_outer_fits"] = len(cv.folds)
@@ -216,7 +216,6 @@ def run_task_study(
     t_start: float,
 ) -> TaskStudyResult:
     """The study of :func:`radiomix.learn.study.run_study` for a task other than binary."""
-    from radiomix.learn.study import _jsonable, _model_columns, holm
 
     assert settings.task is not None
     task = get_task(settings.task)
@@ -253,7 +252,7 @@ def run_task_study(
     skipped: dict[str, str] = {}
     for name in settings.model_names:
         spec = resolve_model(settings, name)
-        cols = _model_columns(data, spec)
+        cols = model_columns(data, spec)
         if not cols:
             if name == settings.primary:
                 raise DataError(
@@ -314,7 +313,7 @@ def run_task_study(
             random_state=v.random_state,
         )
         summary["final"] = {
-            "best_params": _jsonable(final.best_params),
+            "best_params": jsonable(final.best_params),
             f"inner_{h}": final.inner_score,
             "n_features_used": len(final.selected),
         }
@@ -325,7 +324,7 @@ def run_task_study(
             name=name,
             pipeline=final.pipeline,
             features=cols,
-            label=_jsonable(coding if not math.isfinite(cut) else {**coding, "risk_cutoff": cut}),
+            label=jsonable(coding if not math.isfinite(cut) else {**coding, "risk_cutoff": cut}),
             threshold=math.nan,
             threshold_rule="none",
             best_params=final.best_params,
@@ -408,7 +407,7 @@ def run_task_study(
             "created": created_now(),
         },
     }
-    metrics = _jsonable(metrics)
+    metrics = jsonable(metrics)
     result = TaskStudyResult(settings, data, runs, metrics, out_dir, task.name, task)
     if out_dir is not None:
         write_task_run(result, out_dir, comparison_rows, perm_rows)
@@ -451,7 +450,6 @@ def _prediction_rows(task: Task, run: TaskModelRun, data: Dataset) -> pd.DataFra
 
 
 def _fold_rows(task: Task, run: TaskModelRun) -> list[dict[str, Any]]:
-    from radiomix.learn.study import _jsonable
 
     h = task.headline
     scores = run.cv.fold_scores()
@@ -468,7 +466,7 @@ def _fold_rows(task: Task, run: TaskModelRun) -> list[dict[str, Any]]:
                 f"inner_{h}": f.inner_score,
                 f"test_{h}": s,
                 "n_selected": len(f.selected),
-                "best_params": json.dumps(_jsonable(f.best_params), sort_keys=True),
+                "best_params": json.dumps(jsonable(f.best_params), sort_keys=True),
                 "convergence_warnings": f.n_convergence_warnings,
                 "seconds": round(f.seconds, 3),
                 "cpu_seconds": round(f.cpu_seconds, 3),
@@ -484,7 +482,6 @@ def write_task_run(
     permutation_rows: list[dict[str, Any]],
 ) -> None:
     """Write the run directory of a task study (see the module notes)."""
-    from radiomix.learn.study import _selection_rows
 
     task = result.task_spec or get_task(result.task)
     h = task.headline
@@ -494,7 +491,7 @@ def write_task_run(
         [_prediction_rows(task, r, result.data) for r in runs.values()], ignore_index=True
     )
     write_table(preds, out / "predictions.csv")
-    sel = pd.DataFrame([row for r in runs.values() for row in _selection_rows(r)])
+    sel = pd.DataFrame([row for r in runs.values() for row in selection_rows(r)])
     write_table(sel, out / "selection.csv")
     folds = pd.DataFrame([row for r in runs.values() for row in _fold_rows(task, r)])
     write_table(folds, out / "folds.csv")
