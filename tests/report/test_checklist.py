@@ -171,3 +171,46 @@ def test_regression_report(tmp_path):
     assert rows["CLEAR-41"][0] == NOT_DONE  # no comparator
     assert "task-figures" in page_anchors((tmp_path / "run" / "report.html").read_text())
     assert "observed against predicted" in note["TRIPOD-AI-12e"]
+
+
+def test_survival_report(tmp_path):
+    from radiomix.learn.survival import make_survival_table
+
+    synth = make_survival_table(90, 10, 2, effect=1.0, random_state=1)
+    synth.to_csv(tmp_path / "surv.csv", index=False)
+    study = {
+        "name": "checklist-survival",
+        "task": "survival",
+        "data": {"time": "time", "event": "event"},
+        "primary": "coxnet",
+        "comparators": [],
+        "validation": TINY,
+        "models": [{"name": "coxnet", "grid": {"select__k": [5], "clf__alpha_ratio": [0.1]}}],
+    }
+    run_study(tmp_path / "surv.csv", study, out=tmp_path / "run")
+    rows, csv = check_report(build_report(tmp_path / "run"))
+    note = csv.set_index("item")["note"]
+    assert re.search(r"90 cases, \d+ events, \d+ censored", note["TRIPOD-AI-10"])
+    assert "horizons" in note["TRIPOD-AI-8a"]
+    assert rows["TRIPOD-AI-12e"][0] == ANSWERED and "Kaplan-Meier" in note["TRIPOD-AI-12e"]
+    assert status(rows, "TRIPOD-AI-13") == NOT_APPLICABLE
+
+
+def test_multiclass_report(tmp_path):
+    from radiomix.learn.synthetic import make_multiclass_table
+
+    synth = make_multiclass_table(n_cases=90, n_informative=4, effect=1.2, random_state=4)
+    synth.table.to_csv(tmp_path / "mc.csv", index=False)
+    study = {
+        "name": "checklist-multiclass",
+        "primary": "lr_l2_mrmr",
+        "comparators": [],
+        "validation": TINY,
+        "models": [{"name": "lr_l2_mrmr", "grid": {"select__k": [4], "clf__C": [1.0]}}],
+    }
+    run_study(tmp_path / "mc.csv", study, label="grade", out=tmp_path / "run")
+    rows, csv = check_report(build_report(tmp_path / "run"))
+    note = csv.set_index("item")["note"]
+    assert rows["TRIPOD-AI-13"] == (ANSWERED, "design") and "by class" in note["TRIPOD-AI-13"]
+    assert re.search(r"90 cases \(.+: \d+, .+: \d+", note["TRIPOD-AI-10"])
+    assert "per class" in note["TRIPOD-AI-23a"]

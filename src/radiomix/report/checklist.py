@@ -234,6 +234,10 @@ def _sample_size(f: Facts) -> Fill:
     return Fill(ANSWERED, "design", note)
 
 
+def _power(f: Facts) -> Fill:
+    return Fill(NOT_DONE, "", _counts(f) + "; no sample-size or power calculation by the software")
+
+
 def _missing(f: Facts) -> Fill:
     s = f.study
     n_inf = s.get("n_infinite_values") or 0
@@ -432,7 +436,7 @@ def _outcome(f: Facts) -> Fill:
     note = "the label column and its coding; how the outcome was established: state it"
     if f.task == "survival":
         hs = (f.study.get("label") or {}).get("horizons") or []
-        note = "time and event columns, horizons " + ", ".join(f"{h:g}" for h in hs)
+        note = "time and event columns, horizons " + ", ".join(_e(h) for h in hs)
     return Fill(ANSWERED, "task", note)
 
 
@@ -749,7 +753,7 @@ ITEMS: tuple[Item, ...] = (
     # study design
     Item(C, "7", "reporting guideline followed", _guidelines),
     Item(C, "8", "ethics, consent, data protection", _paper),
-    Item(C, "9", "sample size or power calculation", _sample_size),
+    Item(C, "9", "sample size or power calculation", _power),
     Item(C, "10", "retrospective or prospective", _paper),
     Item(C, "11", "eligibility criteria", _eligibility),
     Item(C, "12", "flowchart of the technical pipeline", _ask("draw it in the paper")),

@@ -13,7 +13,8 @@ the operating point on the curve it lies on; precision-recall; calibration; conf
 decision curve; for a BUSI study, example images with their outlines (the most confident
 errors first); selection frequency and importance of the top features under readable names;
 model comparison table and plot (a comparator that failed is flagged, not listed as a
-result); the label-permutation check; external validations; the resolved settings.
+result); the label-permutation check; external validations; the TRIPOD+AI / CLEAR
+checklist (:mod:`radiomix.report.checklist`, also ``checklist.csv``); the resolved settings.
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ pre{background:#f5f7f9;padding:0.8em;overflow-x:auto;font-size:0.85em}
 .warn{background:#fff4e5;border-left:4px solid #d9731a;padding:0.5em 0.8em}
 .found{background:#f2f6fb;border-left:4px solid #1f5fa8;padding:0.3em 1em;margin:0.8em 0}
 .found p{margin:0.45em 0} code{font-size:0.88em;color:#3a4654}
+table.checklist td{vertical-align:top} tr.ck-answered td:nth-child(3){color:#1d6b2f}
+tr.ck-not-done td:nth-child(3){color:#a15c00} tr.ck-not-applicable td:nth-child(3){color:#5a6775}
 """
 
 

@@ -11,7 +11,7 @@ one-vs-rest ROC curves; regression: the calibration plot, observed against predi
 the residuals; survival: Kaplan-Meier curves of the risk groups split at the training median
 risk with the log-rank test, the calibration at a horizon and the time-dependent AUC);
 feature selection; the model comparison; the permutation check; external
-evaluations; the settings.
+evaluations; the TRIPOD+AI / CLEAR checklist (:mod:`radiomix.report.checklist`); the settings.
 """
 
 from __future__ import annotations
