@@ -161,3 +161,19 @@ def test_kaplan_meier_by_hand() -> None:
     t, s = kaplan_meier([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
     assert list(t) == [0, 1, 2, 3]
     assert s == pytest.approx([1.0, 0.8, 0.6, 0.3])
+
+
+def test_study_records_its_run(tmp_path: Path) -> None:
+    """``radiomix study busi`` on the bundled sample (no report, one repeat)."""
+    run = tmp_path / "busi"
+    argv = ["study", "busi", "--out", str(run), "--repeats", "1", "--permutations", "0"]
+    assert main([*argv, "--no-report", "--jobs", "1", "--quiet"]) == 0
+    rec = load_run(run)
+    assert rec["kind"] == "study" and rec["task"] == "binary"
+    features = run / "features.csv"
+    assert rec["data"]["sha256"] == hashlib.sha256(features.read_bytes()).hexdigest()
+    assert rec["data"]["rows"] == len(pd.read_csv(features))
+    assert rec["extraction_config"]["name"] == "ultrasound-2d"
+    assert (
+        rec["headline"]["value"] == json.loads((run / "metrics.json").read_text())["primary"]["auc"]
+    )
