@@ -146,7 +146,8 @@ pre{background:#f5f7f9;padding:0.8em;overflow-x:auto;font-size:0.85em}
 .warn{background:#fff4e5;border-left:4px solid #d9731a;padding:0.5em 0.8em}
 .found{background:#f2f6fb;border-left:4px solid #1f5fa8;padding:0.3em 1em;margin:0.8em 0}
 .found p{margin:0.45em 0} code{font-size:0.88em;color:#3a4654}
-table.checklist td{vertical-align:top} tr.ck-answered td:nth-child(3){color:#1d6b2f}
+table.checklist td{vertical-align:top} table.checklist td:first-child{white-space:nowrap}
+tr.ck-answered td:nth-child(3){color:#1d6b2f}
 tr.ck-not-done td:nth-child(3){color:#a15c00} tr.ck-not-applicable td:nth-child(3){color:#5a6775}
 """
 
