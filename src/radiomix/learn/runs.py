@@ -334,7 +334,10 @@ def _legacy_record(run: Path, metrics: Mapping[str, Any]) -> dict[str, Any]:
     head = headline_of(metrics)
     config = _read_yaml(run / "config.yaml")
     if kind == "evaluate":
-        config = _read_yaml(Path(study["run"]) / "config.yaml")
+        # the evaluated run's folder as given then (relative to that command's folder), or
+        # the folder above (evaluate's default: RUN_DIR/external-<table>)
+        src = Path(study["run"])
+        config = _read_yaml(src / "config.yaml") or _read_yaml(run.parent / "config.yaml")
     created = study.get("created")
     return {
         "format": FORMAT,
