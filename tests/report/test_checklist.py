@@ -145,13 +145,17 @@ def test_an_external_evaluation_answers_the_evaluation_items(binary_run, tmp_pat
     assert rows["CLEAR-38"] == (ANSWERED, "external")
 
 
-def test_harmonisation_is_answered_when_used(tmp_path):
+def test_harmonisation_and_leave_one_site_out(tmp_path):
     from tests.learn.test_harmonise_wiring import config, site_table
 
-    cfg = config(harmonise="site")
+    cfg = config(group="site", harmonise="site", logo=True)
     cfg["validation"]["bootstrap"] = 100
     run_study(site_table(True, n_per_site=20), cfg, out=tmp_path / "run")
     rows, csv = check_report(build_report(tmp_path / "run"))
+    assert (
+        "leave-one-group-out: each of 4 groups of site"
+        in csv.set_index("item").at["TRIPOD-AI-12a", "note"]
+    )
     assert rows["CLEAR-36"] == (ANSWERED, "sites")
     note = csv.set_index("item")["note"]
     assert "ComBat" in note["CLEAR-36"] and "training folds" in note["CLEAR-36"]
