@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from radiomix._outputs import atomic_write_text
+from radiomix._outputs import atomic_write_text, jsonable
 from radiomix.errors import ConfigError
 
 __all__ = [
@@ -233,18 +233,6 @@ def _read_yaml(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, Mapping):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
-    if v is None or isinstance(v, bool | int | str):
-        return v
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    return str(v)
-
-
 def write_run_record(
     run_dir: str | Path,
     *,
@@ -280,14 +268,14 @@ def write_run_record(
         "kind": kind,
         "command": shlex.join(["radiomix", *argv]),
         "argv": list(argv),
-        "arguments": _jsonable(dict(arguments or {})),
+        "arguments": jsonable(dict(arguments or {})),
         "cwd": os.getcwd(),
         "started": _iso(started),
         "finished": _iso(finished),
         "seconds": round((finished - started).total_seconds(), 3),
         "task": str(metrics.get("task") or study.get("task") or "binary"),
-        "config": _jsonable(config),
-        "extraction_config": _jsonable(_read_yaml(run / "settings.yaml")),
+        "config": jsonable(config),
+        "extraction_config": jsonable(_read_yaml(run / "settings.yaml")),
         "data": data_fingerprint(table, study.get("n_cases")),
         "code": code_version(),
         "versions": library_versions(),

@@ -8,6 +8,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from radiomix.report._page import table as _table
+
 __all__ = ["compare_section", "external_sites_note", "sites_section", "validation_text"]
 
 
@@ -23,12 +25,6 @@ def _p(v: Any) -> str:
     if v is None:
         return "-"
     return "&lt; 0.001" if v < 0.001 else f"{v:.3f}"
-
-
-def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table class='{cls}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def validation_text(study: Mapping[str, Any]) -> str | None:

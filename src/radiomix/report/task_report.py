@@ -354,14 +354,15 @@ def task_findings(metrics: dict[str, Any]) -> list[str]:
 
 
 def _img(name: str, data: bytes, caption: str) -> str:
-    from radiomix.report.html import _img as img
+    from radiomix.report._page import img
 
     return img(name, data, caption)
 
 
 def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
     """Write the report of a multiclass or regression run (see the module notes)."""
-    from radiomix.report.html import CSS, _table
+    from radiomix.report._page import CSS
+    from radiomix.report._page import table as _table
 
     m = run.metrics
     task = get_task(m["task"])
