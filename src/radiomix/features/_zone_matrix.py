@@ -33,8 +33,14 @@ __all__ = ["ZoneMatrix"]
 
 
 def _compress(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and each input's index among them."""
-    uniq, inv = np.unique(values, return_inverse=True)
+    """Sorted distinct values and each input's index among them (small non-negative
+    integers, such as grey levels and dependence counts, by counting instead of sorting)."""
+    v = np.asarray(values).ravel()
+    if v.dtype.kind in "iu" and v.size and int(v.min()) >= 0 and int(v.max()) < 4 * v.size + 1024:
+        present = np.bincount(v) > 0
+        position = np.cumsum(present) - 1
+        return np.flatnonzero(present).astype(np.float64), position[v]
+    uniq, inv = np.unique(v, return_inverse=True)
     return uniq.astype(np.float64), inv.ravel()
 
 

@@ -68,19 +68,27 @@ def build_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> li
     return batch.split()
 
 
-def directions_with_lines(roi: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def directions_with_lines(
+    roi: np.ndarray, offsets: np.ndarray, known: np.ndarray | None = None
+) -> np.ndarray:
     """Whether some lattice line along each direction of ``offsets`` holds two ROI voxels
     (not necessarily adjacent): (n_offsets,) bool.
 
     PyRadiomics 3.0.1 empties a direction without such a line (its C code takes the ROI as
     flat along it and drops the direction from the average): the ``pyradiomics`` profile's
     switch ``empty_single_voxel_lines``. IBSI counts the runs of length 1 there too.
+    ``known`` marks directions already known to have one (a run longer than one voxel):
+    only the others are searched.
     """
+    out = np.zeros(len(offsets), dtype=bool) if known is None else np.asarray(known, bool).copy()
+    if out.all():
+        return out
     pts = np.argwhere(roi)
-    out = np.zeros(len(offsets), dtype=bool)
     if len(pts) < 2:
         return out
     for k, off in enumerate(np.asarray(offsets, dtype=np.int64)):
+        if out[k]:
+            continue
         key, _ = lattice_lines(pts, off)
         out[k] = len(np.unique(key)) < len(key)
     return out

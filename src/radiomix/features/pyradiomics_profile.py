@@ -769,7 +769,8 @@ def _glrlm(
     counts = counts[:, present, 1:].astype(np.float64)  # (A, Ng', L)
     # PyRadiomics' C code empties a direction along which no line holds two ROI voxels
     # (tiny or sparse ROIs: a diagonal of a resampled small lesion)
-    counts[~glrlm.directions_with_lines(levels > 0, offsets)] = 0.0
+    longer = np.asarray(counts[:, :, 1:].any(axis=(1, 2)))  # a run of two: a line with two
+    counts[~glrlm.directions_with_lines(levels > 0, offsets, known=longer)] = 0.0
     if opts.weighting_norm is not None:
         counts = weighted_angles(counts, offsets, spacing, opts.weighting_norm)
     lengths = np.arange(1, counts.shape[2] + 1, dtype=np.float64)
