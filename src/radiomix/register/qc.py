@@ -85,6 +85,25 @@ def _window(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip((a - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
 
 
+def _three_planes(
+    image: Any, roi: np.ndarray | None, first: np.ndarray, second: np.ndarray
+) -> list[tuple[str, np.ndarray, np.ndarray, float]]:
+    """(name, plane of ``first``, plane of ``second``, aspect) of the axial, coronal and
+    sagittal planes through the centre of ``roi`` (the array's centre without one),
+    displayed head up, for arrays on ``image``'s grid."""
+    if roi is not None and roi.any():
+        centre = np.round(np.argwhere(roi).mean(axis=0)).astype(int)
+    else:
+        centre = np.array(first.shape) // 2
+    sz, sy, sx = image.GetSpacing()[::-1]
+    z, y, x = (int(c) for c in centre)
+    return [
+        ("axial", first[z], second[z], sy / sx),
+        ("coronal", first[:, y][::-1], second[:, y][::-1], sz / sx),
+        ("sagittal", first[:, :, x][::-1], second[:, :, x][::-1], sz / sy),
+    ]
+
+
 def qc_figure(
     fixed: Any, moving: Any, transform: Any, path: str | Path, *, mask: Any = None, tiles: int = 8
 ) -> None:
@@ -109,19 +128,10 @@ def qc_figure(
     m = sitk.GetArrayFromImage(warped)
     lo, hi = np.percentile(f, [1, 99])
     f, m = _window(f, lo, hi), _window(m, lo, hi)
+    roi = None
     if mask is not None:
         roi = sitk.GetArrayViewFromImage(as_sitk_mask(mask, reference=fixed_img)) > 0
-        centre = np.round(np.argwhere(roi).mean(axis=0)).astype(int) if roi.any() else None
-    else:
-        centre = None
-    if centre is None:
-        centre = np.array(f.shape) // 2
-    sz, sy, sx = fixed_img.GetSpacing()[::-1]
-    planes = [
-        ("axial", f[centre[0]], m[centre[0]], sy / sx),
-        ("coronal", f[:, centre[1]][::-1], m[:, centre[1]][::-1], sz / sx),
-        ("sagittal", f[:, :, centre[2]][::-1], m[:, :, centre[2]][::-1], sz / sy),
-    ]
+    planes = _three_planes(fixed_img, roi, f, m)
     fig, axes = plt.subplots(2, 3, figsize=(12, 8))
     for col, (name, a, b, aspect) in enumerate(planes):
         rows, cols = a.shape
@@ -156,15 +166,7 @@ def mask_figure(image: Any, mask: Any, path: str | Path) -> None:
         sitk.GetArrayViewFromImage(img), [1, 99]
     ))  # fmt: skip
     roi = sitk.GetArrayViewFromImage(as_sitk_mask(mask, reference=img)) > 0
-    centre = (
-        np.round(np.argwhere(roi).mean(axis=0)).astype(int) if roi.any() else np.array(a.shape) // 2
-    )
-    sz, sy, sx = img.GetSpacing()[::-1]
-    planes = [
-        ("axial", a[centre[0]], roi[centre[0]], sy / sx),
-        ("coronal", a[:, centre[1]][::-1], roi[:, centre[1]][::-1], sz / sx),
-        ("sagittal", a[:, :, centre[2]][::-1], roi[:, :, centre[2]][::-1], sz / sy),
-    ]
+    planes = _three_planes(img, roi, a, roi)
     fig, axes = plt.subplots(1, 3, figsize=(12, 4.5))
     for ax, (name, plane, inside, aspect) in zip(axes, planes, strict=True):
         ax.imshow(plane, cmap="gray", aspect=aspect, vmin=0, vmax=1)
