@@ -1,32 +1,34 @@
-"""PyRadiomics' feature definitions: the feature side of the ``pyradiomics`` profile.
+"""PyRadiomics' feature classes over the engine's formulas: the feature side of the
+``pyradiomics`` profile.
 
 PyRadiomics (van Griethuysen et al., Cancer Research 77(21), 2017; version 3.0.1) defines
 seven feature classes for 3D ROIs: ``firstorder``, ``shape``, ``glcm``, ``glrlm``,
-``glszm``, ``gldm`` and ``ngtdm``, and ``shape2D`` for planar ROIs (registered here,
-defined in :mod:`radiomix.features.pyradiomics_shape2d`). Most of their features are IBSI
-features; the conventions that change the numbers are (see ``docs/pyradiomics-profile.md``
-for the table beside the ``ibsi`` profile):
+``glszm``, ``gldm`` and ``ngtdm``, and ``shape2D`` for planar ROIs (defined in
+:mod:`radiomix.features.pyradiomics_shape2d`). Every feature of the seven is an engine
+formula: this module names them (``FIRSTORDER_FORMULAS``, ``SHAPE_FORMULAS``,
+``GLCM_FORMULAS``, ``ZONE_FORMULAS``, ``NGTDM_FORMULAS``: PyRadiomics' name -> the IBSI
+family's function), builds each class's matrices as PyRadiomics does and turns on
+PyRadiomics' conventions, the engine's named switches (table in
+``docs/pyradiomics-profile.md``, "The engine's switches"):
 
-* grey levels: fixed bin width edges start at a multiple of the bin width
-  (:func:`radiomix.preprocess.bin_edges_pyradiomics`), and the grey levels absent from the ROI are removed from every
-  matrix, so the formulas read the grey levels *present* (``ivector``), while ``N_g`` in
-  IDMN/IDN is the highest grey level of the ROI;
-* GLCM and GLRLM: one symmetric matrix per direction (13 in 3D, 4 with force2D), empty
-  directions dropped, features computed per direction and averaged (IBSI ``3D_avg``);
-  ``weightingNorm`` instead sums the directional matrices with a distance weight first;
-* GLDM: the dependence count includes the centre voxel (:math:`j = 1 + \\#\\{\\text{dependent
-  neighbours}\\}`), neighbours outside the ROI ignored;
-* NGTDM: ``ivector`` are the grey levels present; voxels without neighbours count in
-  :math:`n_i` with :math:`s_i` unchanged;
-* firstorder: ``voxelArrayShift`` enters Energy, TotalEnergy and RootMeanSquared; kurtosis
-  is not excess kurtosis (:math:`m_4/m_2^2`); entropy and uniformity use the discretised
-  histogram; logarithms get :math:`\\epsilon` = ``np.spacing(1)`` added, as PyRadiomics does;
-* shape: marching cubes (classic Lorensen table) on the mask zero-padded by one voxel,
-  vertices on edge mid-points; axis lengths :math:`4\\sqrt{\\lambda}` from the population
-  covariance of the voxel centres; 2D diameters between vertices of one plane.
+* grey levels binned with PyRadiomics' edges (:func:`radiomix.preprocess.discretise`,
+  ``edges="pyradiomics"``); only the levels present take part, and :math:`N_g` of
+  IDMN/IDN is the highest level present (``CooccurrenceMatrix.n_levels``);
+* GLCM and GLRLM: one matrix per direction (13 in 3D, 4 with force2D), empty directions
+  dropped, features averaged (IBSI ``3D_avg``); ``weightingNorm`` sums the directions'
+  matrices with distance weights first; the GLCM's ``GlcmConventions`` are
+  :data:`radiomix.features.glcm.PYRADIOMICS`; a GLRLM direction without a line holding two
+  ROI voxels is emptied, as PyRadiomics' C code does;
+* GLDM: the NGLDM over the neighbours at the ``distances``; NGTDM: every ROI voxel counts in
+  :math:`n_i`, coarseness 1e6 only where :math:`\\sum p_i s_i = 0`;
+* firstorder: ``voxelArrayShift``, kurtosis not in excess, entropies with
+  ``np.spacing(1)``;
+* shape: the morphology family on the classic marching cubes mesh, axis lengths from the
+  population covariance of the voxel centres; 2D diameters within one plane.
 
 Every function here receives arrays; nothing reads files or settings trees.
 """
+
 
 from __future__ import annotations
 
