@@ -29,7 +29,6 @@ PyRadiomics' conventions, the engine's named switches (table in
 Every function here receives arrays; nothing reads files or settings trees.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
