@@ -6,9 +6,10 @@ classes once per ROI voxel :math:`\\mathbf{c}` on its *kernel*: the box
 cropped image, one plane thick along the ``force2D`` axis. The voxels of the kernel that take
 part are those of the ROI (``maskedKernel: true``) or all of them (``false``); grey levels
 are binned once, on the ROI (or on the whole cropped image), before the kernels. The
-matrices of each kernel come from :mod:`radiomix.features._kernels_voxel`; the formulas here
-are PyRadiomics' class formulas, batched over the kernels (axis 0), with the same handling of
-grey levels, sizes and directions absent from a kernel:
+matrices of each kernel come from :mod:`radiomix.features._kernels_voxel` (with PyRadiomics'
+switches); the values from the engine's formulas, which take the kernels as a batch (the
+profile's ``*_FORMULAS``, as for a ROI), with PyRadiomics' handling of grey levels, sizes and
+directions absent from a kernel:
 
 - the matrices keep every grey level of the binned region (rows of zeros where a kernel lacks
   a level), so :math:`N_g` (Idmn, Idn) is the highest level of the region, not of the kernel;
