@@ -185,3 +185,43 @@ def test_importing_the_drop_in_loads_no_simpleitk_scipy_or_numba() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_extractor_steps_give_its_execute_values() -> None:
+    # PyRadiomics' execute() in steps, as scripts call them: loadImage, checkMask,
+    # computeShape on the bounding box, computeFeatures on the image
+    from radiomix.compat import featureextractor, imageoperations
+
+    ext = featureextractor.RadiomicsFeatureExtractor(binWidth=25, label=1)
+    image, mask = ext.loadImage(
+        str(DATA / "ct_a_image.nrrd"), str(DATA / "ct_a_label.nrrd"), None, **ext.settings
+    )
+    assert isinstance(image, sitk.Image) and isinstance(mask, sitk.Image)
+    box, corrected = imageoperations.checkMask(image, mask, **ext.settings)
+    assert box is not None and corrected is None
+    got = {
+        **ext.computeShape(image, mask, box, **ext.settings),
+        **ext.computeFeatures(image, mask, "original", **ext.settings),
+    }
+    want = {k: v for k, v in EXPECTED["default"]["ct_a"].items() if not k.startswith("diag")}
+    assert sorted(got) == sorted(want)
+    for k, v in want.items():
+        assert _close(float(got[k]), float(v)), (k, float(got[k]), v)
+    executed = ext.execute(str(DATA / "ct_a_image.nrrd"), str(DATA / "ct_a_label.nrrd"))
+    for k in want:
+        assert float(executed[k]) == pytest.approx(float(got[k]), rel=1e-12, abs=1e-12)
+
+
+def test_extractor_steps_honour_the_enabled_features() -> None:
+    from radiomix.compat import featureextractor, imageoperations
+
+    ext = featureextractor.RadiomicsFeatureExtractor()
+    ext.disableAllFeatures()
+    ext.enableFeaturesByName(firstorder=["Mean"], shape=["VoxelVolume"], shape2D=[])
+    image, mask = _case("ct_a")
+    box, _ = imageoperations.checkMask(image, mask)
+    assert list(ext.computeFeatures(image, mask, "original")) == ["original_firstorder_Mean"]
+    # shape2D on a 3D mask wants force2D, as in PyRadiomics
+    assert list(ext.computeShape(image, mask, box)) == ["original_shape_VoxelVolume"]
+    with pytest.raises(ValueError, match="Error reading image"):
+        ext.loadImage("no/such/file.nrrd", str(DATA / "ct_a_label.nrrd"))

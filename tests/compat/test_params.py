@@ -175,7 +175,13 @@ def test_pyradiomics_feature_count_and_order() -> None:
 
 def test_extractor_api_mirrors_pyradiomics(tmp_path: Path) -> None:
     ext = featureextractor.RadiomicsFeatureExtractor(binWidth=10)
-    assert ext.settings == {"binWidth": 10}
+    # PyRadiomics' defaults filled in, the keyword arguments over them
+    assert ext.settings["binWidth"] == 10
+    assert ext.settings["interpolator"] == "sitkBSpline"
+    assert ext.settings["padDistance"] == 5 and ext.settings["distances"] == [1]
+    assert ext.settings["minimumROISize"] is None and ext.settings["label"] == 1
+    assert len(ext.settings) == 16
+    assert ext.featureClassNames[:2] == ["firstorder", "glcm"]
     ext.disableAllFeatures()
     ext.enableFeaturesByName(firstorder=["Mean", "Median"])
     with pytest.raises(ConfigError, match="LoG"):

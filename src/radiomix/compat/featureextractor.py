@@ -14,10 +14,12 @@ from __future__ import annotations
 import collections
 import copy
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from radiomix.compat.params import (
+    DEFAULT_SETTINGS,
     IMAGE_TYPES,
     VOXEL_SETTINGS,
     load_params,
@@ -30,6 +32,8 @@ from radiomix.extraction.records import RoiResult
 from radiomix.features import pyradiomics_profile as prof
 
 __all__ = ["RadiomicsFeatureExtractor", "result_to_dict"]
+
+logger = logging.getLogger("radiomix.compat")
 
 
 def result_to_dict(result: RoiResult) -> collections.OrderedDict[str, Any]:
@@ -75,14 +79,16 @@ class RadiomicsFeatureExtractor:
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.settings: dict[str, Any] = {}
+        # PyRadiomics' settings dictionary: its defaults, then the file's setting and
+        # voxelSetting sections, then the keyword arguments
+        self.settings: dict[str, Any] = dict(DEFAULT_SETTINGS)
+        self.featureClassNames = list(prof.CLASSES)
         self.enabledImagetypes: dict[str, dict[str, Any]] = {"Original": {}}
         # PyRadiomics' defaults leave shape2D out; a parameter file without featureClass and
         # enableAllFeatures() enable it
         self.enabledFeatures: dict[str, list[str] | None] = {
             c: None for c in prof.CLASSES if c != "shape2D"
         }
-        self._voxel: dict[str, Any] = {}
         if len(args) > 1:
             raise ConfigError("RadiomicsFeatureExtractor takes one parameter file or dict")
         if args:
@@ -97,9 +103,6 @@ class RadiomicsFeatureExtractor:
                 raise ConfigError(
                     f"expected a parameter file path or dict, got {type(src).__name__}"
                 )
-        for key in VOXEL_SETTINGS:  # PyRadiomics merges them into its settings too
-            if key in kwargs:
-                self._voxel[key] = kwargs.pop(key)
         self.settings.update(kwargs)
         self._resolve()  # fail early on anything unsupported
 
@@ -112,15 +115,14 @@ class RadiomicsFeatureExtractor:
             self.enabledFeatures = dict(params.feature_classes)
         else:
             self.enabledFeatures = dict.fromkeys(prof.CLASSES)
-        self.settings = dict(params.setting)
-        self._voxel = dict(params.voxel_setting)
+        self.settings = {**DEFAULT_SETTINGS, **params.setting, **params.voxel_setting}
 
     def _params(self) -> dict[str, Any]:
         return {
             "imageType": copy.deepcopy(self.enabledImagetypes),
             "featureClass": copy.deepcopy(self.enabledFeatures),
-            "setting": dict(self.settings),
-            "voxelSetting": dict(self._voxel),
+            "setting": {k: v for k, v in self.settings.items() if k not in VOXEL_SETTINGS},
+            "voxelSetting": {k: v for k, v in self.settings.items() if k in VOXEL_SETTINGS},
         }
 
     def _resolve(self) -> Any:
@@ -241,6 +243,100 @@ class RadiomicsFeatureExtractor:
         (result,) = extract_results(_with_ndim(imageFilepath), maskFilepath, settings, label=lab)
         return result_to_dict(result)
 
+    @staticmethod
+    def loadImage(
+        ImageFilePath: Any, MaskFilePath: Any, generalInfo: Any = None, **kwargs: Any
+    ) -> tuple[Any, Any]:
+        """PyRadiomics' preprocessing of an image and mask (paths or SimpleITK images):
+        the mask as a label map, then ``normalize``, then resampling (``interpolator`` and
+        ``resampledPixelSpacing``) or, with ``preCrop``, the crop to the ROI. Returns
+        SimpleITK images. ``generalInfo`` (PyRadiomics' diagnostics collector) is not used:
+        ``execute`` gives the diagnostics."""
+        import SimpleITK as sitk
+
+        from radiomix.compat import imageoperations
+
+        def read(source: Any, what: str) -> Any:
+            if isinstance(source, str | Path) and Path(source).is_file():
+                return sitk.ReadImage(str(source))
+            if isinstance(source, sitk.Image):
+                return source
+            raise ValueError(f"Error reading {what} Filepath or SimpleITK object")
+
+        image = read(ImageFilePath, "image")
+        mask = imageoperations.getMask(read(MaskFilePath, "mask"), **kwargs)
+        if kwargs.get("normalize", False):
+            image = imageoperations.normalizeImage(image, **kwargs)
+        if kwargs.get("interpolator") is not None and kwargs.get("resampledPixelSpacing"):
+            image, mask = imageoperations.resampleImage(image, mask, **kwargs)
+        elif kwargs.get("preCrop", False):
+            box, corrected = imageoperations.checkMask(image, mask, **kwargs)
+            if corrected is not None:
+                mask = corrected
+            if box is None:
+                raise ValueError("Mask checks failed during pre-crop")
+            image, mask = imageoperations.cropToTumorMask(image, mask, box, **kwargs)
+        return image, mask
+
+    def computeFeatures(
+        self, image: Any, mask: Any, imageTypeName: str, **kwargs: Any
+    ) -> collections.OrderedDict[str, Any]:
+        """The enabled classes but shape on one (already preprocessed, possibly filtered)
+        image: ``{<imageTypeName>_<class>_<feature>: value}``, as PyRadiomics computes them
+        with its feature classes (:mod:`radiomix.compat._classes`)."""
+        from radiomix.compat._classes import feature_class
+
+        out: collections.OrderedDict[str, Any] = collections.OrderedDict()
+        for cls, names in self.enabledFeatures.items():
+            if cls.startswith("shape"):
+                continue
+            features = feature_class(cls)(image, mask, **kwargs)
+            for name in names or ():
+                features.enableFeatureByName(name)
+            for name, value in features.execute().items():
+                out[f"{imageTypeName}_{cls}_{name}"] = value
+        return out
+
+    def computeShape(
+        self, image: Any, mask: Any, boundingBox: Any, **kwargs: Any
+    ) -> collections.OrderedDict[str, Any]:
+        """The enabled shape classes on the image and mask cropped to ``boundingBox``
+        (:func:`imageoperations.checkMask`'s): ``{original_shape_<feature>: value}``;
+        shape on 3D masks, shape2D on 2D ones or with force2D, as PyRadiomics decides."""
+        import numpy as np
+
+        from radiomix.compat import imageoperations
+        from radiomix.compat._classes import feature_class
+
+        out: collections.OrderedDict[str, Any] = collections.OrderedDict()
+        cropped_image, cropped_mask = imageoperations.cropToTumorMask(image, mask, boundingBox)
+        nd = mask.GetDimension()
+        wanted = []
+        if "shape" in self.enabledFeatures:
+            if nd == 3:
+                wanted.append("shape")
+            else:
+                logger.warning(
+                    "Shape features are only available 3D input (for 2D input, use shape2D)"
+                )
+        if "shape2D" in self.enabledFeatures:
+            box = np.asarray(boundingBox)
+            if nd == 2:
+                wanted.append("shape2D")
+            elif not kwargs.get("force2D", False):
+                logger.warning("parameter force2D must be set to True to enable shape2D extraction")
+            elif (box[1::2] - box[0::2] + 1)[int(kwargs.get("force2Ddimension", 0))] > 1:
+                wanted.append("shape2D")
+            else:
+                logger.warning("shape2D skipped: the mask is one voxel wide there")
+        for cls in wanted:
+            features = feature_class(cls)(cropped_image, cropped_mask, **kwargs)
+            for name in self.enabledFeatures[cls] or ():
+                features.enableFeatureByName(name)
+            for name, value in features.execute().items():
+                out[f"original_{cls}_{name}"] = value
+        return out
+
     def _execute_voxel(
         self, image: ImageLike, mask: ImageLike, settings: Any, label: int
     ) -> collections.OrderedDict[str, Any]:
@@ -254,7 +350,7 @@ class RadiomicsFeatureExtractor:
         )
         from radiomix.io import to_sitk, to_sitk_2d
 
-        voxel = VoxelSettings.from_mapping(self._voxel)
+        voxel = VoxelSettings.from_mapping(self._params()["voxelSetting"])
         res = extract_voxel_results(_with_ndim(image), mask, settings, voxel, label=label)
         out: collections.OrderedDict[str, Any] = collections.OrderedDict()
         for tag, v in res.diagnostics.items():
