@@ -265,3 +265,24 @@ def test_report_and_command_line(tmp_path, capsys):
     assert "id='groups'" in text and "class='per-group'" in text
     assert "leave-one-group-out: each of 4 groups of site" in text
     assert "from -0.464 (s4) to 0.896 (s1)" in text
+    from tests.report.test_checklist import check_report
+
+    rows, _ = check_report(tmp_path / "run" / "report.html")
+    assert rows["TRIPOD-AI-23b"] == ("answered", "groups")  # per held-out group
+    assert rows["TRIPOD-AI-12d"] == ("answered", "groups")
+
+
+def test_report_of_a_harmonised_k_fold_task_run_shows_each_site(tmp_path):
+    from radiomix.report.html import build_report
+    from tests.report.test_checklist import check_report
+
+    cfg = {
+        **RIDGE,
+        "validation": {**LOGO, "scheme": "kfold"},
+        "data": {"label": "outcome", "harmonise": "site"},
+    }
+    run_study(regression_sites(1, shifted=None, effects=True), cfg, out=tmp_path / "run")
+    text = build_report(tmp_path / "run").read_text()
+    assert "id='sites'" in text and "class='per-site'" in text and "id='groups'" not in text
+    rows, _ = check_report(tmp_path / "run" / "report.html")
+    assert rows["TRIPOD-AI-23b"] == ("answered", "sites")

@@ -614,10 +614,19 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
 
 
 def _groups_section(pm: Mapping[str, Any], h: str, label: str) -> str:
-    """Each group of a leave-one-group-out run: its cases, headline and note ("" if none)."""
+    """Each group of a leave-one-group-out run: its cases, headline and note; else the
+    per-site scores of a harmonised k-fold run ("" if neither)."""
     from radiomix.report._page import table as _table
 
     rows_in = pm.get("per_group") or []
+    sites = pm.get("per_site") or []
+    if not rows_in and sites:
+        srows = [[_f(r.get("site")), _f(r.get("n_cases")), _f(r.get(h))] for r in sites]
+        return (
+            "<h2 id='sites'>Per site</h2><p>Out-of-fold predictions of each site's cases "
+            f"(median over repeats; ComBat fitted on the training folds): {html.escape(label)}."
+            "</p>" + _table(["site", "cases", html.escape(label)], srows, "per-site")
+        )
     if not rows_in:
         return ""
     rows = []
