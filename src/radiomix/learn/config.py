@@ -12,7 +12,8 @@ A study configuration (``radiomix train --config STUDY.yaml``) has up to five se
       positive: malignant               # default: see radiomix.learn.table
       group: family                     # --group overrides
       time: null                        # survival: time and event (0/1) columns
-      event: null                       #   (--time, --event; time is then the label)
+      event: null                       #   (--time, --event; time is then the label;
+                                        #   both given imply task: survival)
       id_columns: [case_id, roi]
       include: []                       # fnmatch patterns of feature columns to use
       exclude: ["*_ivh_*"]
@@ -590,12 +591,15 @@ def study_from_dict(data: Mapping[str, Any] | None, base_dir: Path | None = None
     """Build validated study settings from a plain mapping (parsed YAML).
 
     A task other than binary without ``primary`` / ``comparators`` gets its own defaults
-    (for regression: ``ridge_mrmr`` and ``shape_only_ridge``).
+    (for regression: ``ridge_mrmr`` and ``shape_only_ridge``). ``data.time`` with
+    ``data.event`` and no ``task`` is a survival study.
     """
     data = dict(data or {})
     section = data.get("data")
     if isinstance(section, Mapping) and section.get("time") is not None:
         data["data"] = {**section, "label": section["time"]}  # survival: time is the label
+        if section.get("event") is not None and data.get("task") is None:
+            data["task"] = "survival"  # a time and an event say it (as --time/--event do)
     task = data.get("task")
     if isinstance(task, str) and task != "binary":
         from radiomix.learn.tasks import TASKS

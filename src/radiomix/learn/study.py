@@ -721,10 +721,6 @@ def run_study(
         from radiomix.learn.harmonise import HarmoniseError
         from radiomix.learn.task_study import run_task_study
 
-        if v.scheme == LOGO:
-            raise ConfigError(
-                f"--validation leave-one-group-out is for two classes so far, not {task_name}"
-            )
         if settings.task != task_name:
             settings = dataclasses.replace(settings, task=task_name)
             say(f"task: {task_name} (read from the label column; --task sets it)")

@@ -17,6 +17,10 @@ outer fold ``f``:
 3. the winner is refitted on the whole outer-training part and predicts the outer test
    fold.
 
+With ``scheme="leave-one-group-out"`` the outer loop is one repeat in which each group (a
+site) in turn is the test set (:func:`radiomix.learn.validation.logo_splits`); the inner
+loop stays group k-fold on the training part's groups (at most their number of folds).
+
 There is no decision threshold: several classes are called by their largest probability,
 and a regression predicts a value. Work is spread over (repeat, outer fold) tasks with
 joblib; results depend only on ``random_state``.
@@ -47,6 +51,7 @@ from radiomix.learn.validation import (
     _inner_predictions,
     _needs_names,
     _seed_pipeline,
+    logo_splits,
     seed_for,
     used_features,
 )
@@ -271,12 +276,15 @@ def nested_cv_task(
     random_state: int = 0,
     n_jobs: int | None = -1,
     label_seed: int | None = None,
+    scheme: str = "kfold",
 ) -> TaskCVResult:
     """Repeated nested cross-validation of an unfitted pipeline for ``task`` (module notes).
 
     ``y`` is the task's target (:meth:`Task.encode`); the fold and group checks are the
-    caller's (:meth:`Task.check_folds`, which names the label's values). ``label_seed``
-    gives the permutation check splits of its own.
+    caller's (:meth:`Task.check_folds`, :meth:`Task.check_logo`, which name the label's
+    values). ``label_seed`` gives the permutation check splits of its own. ``scheme``:
+    ``kfold`` or ``leave-one-group-out`` (needs ``groups``; one repeat, ``outer_folds``
+    ignored, at most the training part's groups as inner folds).
     """
     t0 = time.perf_counter()
     yy = np.asarray(y)
@@ -287,15 +295,25 @@ def nested_cv_task(
         raise DataError(f"X has {len(X)} rows but y has {n} labels")
     g = _groups_or_cases(groups, n)
     split_groups = None if groups is None else g
+    logo = scheme == "leave-one-group-out"
+    if logo:
+        if groups is None:
+            raise DataError("leave-one-group-out needs a group column (--group COLUMN)")
+        repeats = 1
+        inner_folds = max(2, min(inner_folds, np.unique(g).size - 1))
+    elif scheme != "kfold":
+        raise DataError(f"unknown validation scheme {scheme!r} (kfold, leave-one-group-out)")
     n_out = task.n_outputs(yy)
     columns = [str(c) for c in X.columns]
     Xa = X.to_numpy(dtype=np.float64)
     base = [random_state] if label_seed is None else [random_state, 7919, label_seed]
     jobs_list = []
     for r in range(repeats):
-        for f, (tr, te) in enumerate(
-            task_splits(task, yy, split_groups, outer_folds, seed_for(*base, r))
-        ):
+        if logo:
+            splits = logo_splits(g)
+        else:
+            splits = task_splits(task, yy, split_groups, outer_folds, seed_for(*base, r))
+        for f, (tr, te) in enumerate(splits):
             jobs_list.append((r, f, tr, te))
     results: list[TaskFold] = Parallel(n_jobs=None if n_jobs is None else int(n_jobs))(
         delayed(_fit_fold)(
@@ -335,7 +353,7 @@ def nested_cv_task(
         yy,
         g,
         time.perf_counter() - t0,
-        extra={"cutoff": cutoff},
+        extra={"cutoff": cutoff, "scheme": scheme},
     )
 
 

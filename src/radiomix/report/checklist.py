@@ -377,6 +377,8 @@ def _calibration(f: Facts) -> Fill:
 
 
 def _clusters(f: Facts) -> Fill:
+    if f.pm.get("per_group"):  # leave-one-group-out of a task study
+        return Fill(ANSWERED, f.first("groups", "settings"), "performance per held-out group")
     if f.pm.get("per_site"):
         return Fill(ANSWERED, f.first("sites", "settings"), "performance per site")
     if f.study.get("group"):
@@ -558,6 +560,8 @@ def _performance(f: Facts) -> Fill:
 
 
 def _performance_clusters(f: Facts) -> Fill:
+    if f.pm.get("per_group") and "groups" in f.anchors:
+        return Fill(ANSWERED, "groups", "performance per held-out group")
     if f.pm.get("per_site") and "sites" in f.anchors:
         return Fill(ANSWERED, "sites", "performance per site")
     if f.pm.get("per_site"):
