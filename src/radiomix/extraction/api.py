@@ -160,8 +160,14 @@ def _mask_read_ahead(
 ) -> Future[Volume] | None:
     """For the ``pyradiomics`` profile and a NIfTI / NRRD / MetaImage label map file (read
     on its own grid, whatever the image), the mask's reading started in a thread, to run
-    while the image is read (the inflaters and SimpleITK release the GIL); else None."""
+    while the image is read (the inflaters and SimpleITK release the GIL); else None, and
+    None where one extraction has one thread (batch workers: starting a thread per case
+    costs more there than the overlap gains)."""
     if settings.profile != "pyradiomics" or not isinstance(mask, str | Path):
+        return None
+    from radiomix.extraction.profile_pyradiomics import extraction_threads
+
+    if extraction_threads() == 1:
         return None
     from radiomix.io._readers import VOLUME_FORMATS, suffix_of
 

@@ -22,6 +22,7 @@ is extracted as PyRadiomics extracts 2D images: 2D filters, in-plane texture, no
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 import math
@@ -171,16 +172,40 @@ def _simpleitk_version() -> str:
     return version("SimpleITK")
 
 
-def _versions() -> dict[str, Any]:
+def _pywavelets_version() -> str:
+    """``pywt.__version__`` without importing PyWavelets where it is not loaded (~15 ms
+    for a case that needs no wavelet): the ``version`` its build writes into
+    ``pywt/version.py``, read as text; else from the imported module."""
+    import re
+    import sys
+
+    if "pywt" not in sys.modules:
+        from importlib.util import find_spec
+
+        spec = find_spec("pywt")
+        if spec is not None and spec.origin:
+            try:
+                text = (Path(spec.origin).parent / "version.py").read_text(encoding="utf-8")
+            except OSError:
+                text = ""
+            found = re.search(r"^version = ['\"]([^'\"]+)['\"]", text, re.MULTILINE)
+            if found:
+                return found.group(1)
     import pywt
 
+    return str(pywt.__version__)
+
+
+@functools.cache
+def _versions() -> dict[str, Any]:
+    """The ``Versions_*`` diagnostics (once per process: they do not change)."""
     from radiomix import __version__
 
     return {
         "Versions_radiomix": __version__,
         "Versions_Numpy": np.__version__,
         "Versions_SimpleITK": _simpleitk_version(),
-        "Versions_PyWavelet": pywt.__version__,
+        "Versions_PyWavelet": _pywavelets_version(),
         "Versions_Python": platform.python_version(),
     }
 
@@ -249,7 +274,7 @@ def diagnostics(
     completes the dictionary with :func:`resolve_diagnostics`.
     """
     arr = np.asarray(image.array)
-    d: dict[str, Any] = _versions()
+    d: dict[str, Any] = dict(_versions())
     d["Configuration_Settings"] = settings.pyradiomics.configuration
     d["Configuration_EnabledImageTypes"] = str(
         {it: dict(custom) for it, custom in settings.pyradiomics.image_types}

@@ -13,6 +13,7 @@ Pure NumPy; SciPy's convex hull only for large candidate sets.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -169,6 +170,30 @@ _CORNERS = np.array(
 )
 
 
+#: surface cubes meshed at once by :func:`classic_mesh` (about 72 * T max bytes each)
+_CUBES_PER_PASS = 1 << 16
+
+
+@functools.cache
+def _doubled_table() -> tuple[np.ndarray, np.ndarray]:
+    """The classic table on the doubled grid for every cube code: triangles (256, T max,
+    3, 3) as integer offsets (zero-padded), a complemented configuration's (code >= 128)
+    read from its complement with the vertices reversed, and the count per code."""
+    table = triangle_table()
+    per_code = []
+    for c in range(256):
+        flip = bool(c >> 7 & 1)
+        t = np.rint(2 * np.asarray(table[255 - c if flip else c])).astype(np.int64)
+        per_code.append(t.reshape(-1, 3, 3)[:, ::-1] if flip else t.reshape(-1, 3, 3))
+    counts = np.array([len(t) for t in per_code], dtype=np.int64)
+    out = np.zeros((256, int(counts.max()), 3, 3), dtype=np.int64)
+    for c, t in enumerate(per_code):
+        out[c, : len(t)] = t
+    out.flags.writeable = False
+    counts.flags.writeable = False
+    return out, counts
+
+
 def classic_mesh(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Marching cubes with the classic table and PyRadiomics' resolution of ambiguous
     cubes (:func:`~radiomix.features._marching_cubes_table.triangle_table`) on the mask
@@ -187,27 +212,22 @@ def classic_mesh(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for k, (dz, dy, dx) in enumerate(_CORNERS):
         np.left_shift(m[dz : dz + nz - 1, dy : dy + ny - 1, dx : dx + nx - 1], k, out=shifted)
         code |= shifted
-    table = triangle_table()
+    tris, counts = _doubled_table()
     flat = code.ravel()
     surf = np.flatnonzero((flat != 0) & (flat != 255))  # cubes the surface crosses
     codes = flat[surf].astype(np.int64)
-    order = np.argsort(codes, kind="stable")
+    order = np.argsort(codes, kind="stable")  # by configuration, then position
     surf, codes = surf[order], codes[order]
-    bounds = np.searchsorted(codes, np.arange(257))
-    keys: list[np.ndarray] = []
     shape = code.shape
     wy, wx = 2 * shape[1] + 3, 2 * shape[2] + 3  # vertex keys on the doubled index grid
-    for c in range(1, 255):
-        lo, hi = bounds[c], bounds[c + 1]
-        if lo == hi:
-            continue
-        flip = bool(c >> 7 & 1)
-        tris = np.rint(2 * table[255 - c if flip else c]).astype(np.int64)  # (T, 3, 3)
-        if flip:
-            tris = tris[:, ::-1]
-        pos = np.stack(np.unravel_index(surf[lo:hi], shape), axis=1)
-        k2 = 2 * pos[:, None, None, :] + tris[None]  # (n, T, 3 vertices, 3)
-        keys.append(((k2[..., 0] * wy + k2[..., 1]) * wx + k2[..., 2]).reshape(-1, 3))
+    keys = []
+    slot = np.arange(tris.shape[1])[None, :]
+    for lo in range(0, len(surf), _CUBES_PER_PASS):  # bounded temporaries for large ROIs
+        part = codes[lo : lo + _CUBES_PER_PASS]
+        pos = np.stack(np.unravel_index(surf[lo : lo + _CUBES_PER_PASS], shape), axis=1)
+        k2 = 2 * pos[:, None, None, :] + tris[part]  # (n, T max, 3 vertices, 3)
+        valid = slot < counts[part][:, None]  # (n, T max): the code's own triangles
+        keys.append(((k2[..., 0] * wy + k2[..., 1]) * wx + k2[..., 2])[valid])
     if not keys:
         return np.zeros((0, 3), dtype=np.int64), np.zeros((0, 3), dtype=np.int64)
     uniq, faces = np.unique(np.concatenate(keys), return_inverse=True)
