@@ -31,6 +31,7 @@ Every function here receives arrays; nothing reads files or settings trees.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -549,7 +550,13 @@ def run_length_counts(
 
 def texture_offsets(distances: Sequence[int], force2d: bool) -> np.ndarray:
     """PyRadiomics' angles: every (z, y, x) offset whose Chebyshev norm is one of
-    ``distances``, one of each opposite pair (in-plane only with ``force2d``)."""
+    ``distances``, one of each opposite pair (in-plane only with ``force2d``); a read-only
+    array, made once per settings."""
+    return _texture_offsets(tuple(int(d) for d in distances), bool(force2d))
+
+
+@functools.lru_cache(maxsize=64)
+def _texture_offsets(distances: tuple[int, ...], force2d: bool) -> np.ndarray:
     dmax = max(distances)
     rng = np.arange(-dmax, dmax + 1)
     grid = np.stack(np.meshgrid(rng, rng, rng, indexing="ij"), -1).reshape(-1, 3)
@@ -562,7 +569,9 @@ def texture_offsets(distances: Sequence[int], force2d: bool) -> np.ndarray:
         nz = off[off != 0]
         if nz[0] > 0:
             out.append(off)
-    return np.array(out, dtype=np.int64).reshape(-1, 3)
+    offsets = np.array(out, dtype=np.int64).reshape(-1, 3)
+    offsets.flags.writeable = False
+    return offsets
 
 
 def _angle_weights(
