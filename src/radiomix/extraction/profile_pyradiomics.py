@@ -50,6 +50,8 @@ from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.io import Volume
 from radiomix.preprocess.discretisation import discretise
+from radiomix.preprocess.normalise import normalise
+from radiomix.preprocess.resegment import resegment_range, resegment_thresholds
 
 __all__ = [
     "IMAGE_NDIM_KEY",
@@ -713,40 +715,17 @@ def on_image_grid(
 
 
 def normalize_image(image: Volume, settings: ExtractionSettings) -> Volume:
-    """PyRadiomics' ``normalizeImage`` of the whole image (before resampling).
-
-    :math:`f(x) = s\\, \\mathrm{clip}((x - \\mu) / \\sigma, -n, n)` with :math:`\\mu` and
-    :math:`\\sigma` the mean and sample standard deviation of every voxel of the image
-    (SimpleITK's ``Normalize``, whose output is 64-bit float), :math:`n` =
-    ``removeOutliers`` (no clipping when unset) and :math:`s` = ``normalizeScale``.
-    """
-    import SimpleITK as sitk
-
-    from radiomix.io import from_sitk, to_sitk
-
+    """PyRadiomics' ``normalizeImage`` of the whole image (before resampling): the engine's
+    :func:`radiomix.preprocess.normalise` with ``normalizeScale`` and ``removeOutliers``."""
     ps = settings.pyradiomics
-    out = sitk.Normalize(to_sitk(image))
-    if ps.remove_outliers is not None:
-        arr = sitk.GetArrayFromImage(out)
-        n = ps.remove_outliers
-        arr[arr > n] = n
-        arr[arr < -n] = -n
-        clipped = sitk.GetImageFromArray(arr)
-        clipped.CopyInformation(out)
-        out = clipped
-    volume = from_sitk(sitk.Multiply(out, float(ps.normalize_scale)))
-    return volume.with_array(volume.array, metadata=image.metadata)
+    return normalise(image, float(ps.normalize_scale), ps.remove_outliers)
 
 
 def resegment_roi(image: Volume, roi: np.ndarray, settings: ExtractionSettings) -> np.ndarray:
-    """PyRadiomics' ``resegmentMask``: the ROI voxels within ``resegmentRange``.
-
-    Thresholds :math:`T_1 \\le T_2` (sorted; one threshold keeps :math:`x \\ge T_1`):
-    ``absolute`` as given, ``relative`` times the ROI maximum, ``sigma``
-    :math:`\\mu + T \\sigma` with the ROI mean and population standard deviation (in the
-    image's own precision, as NumPy computes them). Voxels with :math:`T_1 \\le x \\le T_2`
-    stay; the comparison runs in the image's float precision (float images) or in float64
-    (integer images), as NumPy does with a Python float.
+    """PyRadiomics' ``resegmentMask``: the ROI voxels within ``resegmentRange``, i.e. the
+    engine's re-segmentation (:func:`radiomix.preprocess.resegment_thresholds` in
+    ``resegmentMode``, with the mean and SD in the image's own precision, then
+    :func:`radiomix.preprocess.resegment_range`).
 
     Raises
     ------
@@ -755,27 +734,19 @@ def resegment_roi(image: Volume, roi: np.ndarray, settings: ExtractionSettings) 
     """
     ps = settings.pyradiomics
     assert ps.resegment_range is not None
-    values = np.asarray(image.array)[roi]
-    if ps.resegment_mode == "relative":
-        top = float(np.max(values))
-        thresholds = [top * t for t in sorted(ps.resegment_range)]
-    elif ps.resegment_mode == "sigma":
-        mean, sd = float(np.mean(values)), float(np.std(values))
-        thresholds = [mean + sd * t for t in sorted(ps.resegment_range)]
-    else:
-        thresholds = sorted(ps.resegment_range)
-    keep = values >= thresholds[0]
-    if len(thresholds) == 2:
-        keep &= values <= thresholds[1]
-    if int(keep.sum()) <= 1:
+    arr = np.asarray(image.array)
+    lower, upper = resegment_thresholds(
+        arr[roi], ps.resegment_range, ps.resegment_mode, native_precision=True
+    )
+    out = resegment_range(arr, roi, lower, upper)
+    if int(out.sum()) <= 1:
+        thresholds = [lower] if upper is None else [lower, upper]
         raise RoiTooSmallError(
             f"re-segmentation (resegmentRange {list(ps.resegment_range)}, resegmentMode "
             f"{ps.resegment_mode}: thresholds {[float(t) for t in thresholds]}) kept "
-            f"{int(keep.sum())} voxel(s) of label {ps.label}; PyRadiomics cannot extract "
+            f"{int(out.sum())} voxel(s) of label {ps.label}; PyRadiomics cannot extract "
             "features from that: widen resegmentRange or check the image"
         )
-    out = np.zeros_like(roi)
-    out[roi] = keep
     return out
 
 
