@@ -51,6 +51,7 @@ from radiomix.features import pyradiomics_profile as prof
 from radiomix.io import Volume
 from radiomix.preprocess.discretisation import discretise
 from radiomix.preprocess.normalise import normalise
+from radiomix.preprocess.resample import resample_onto, resampled_grid
 from radiomix.preprocess.resegment import resegment_range, resegment_thresholds
 
 __all__ = [
@@ -412,9 +413,7 @@ def resample_image(
         The number of spacings differs from the mask's dimensionality (PyRadiomics asserts
         this too).
     """
-    import SimpleITK as sitk
-
-    from radiomix.io import from_sitk, to_sitk, to_sitk_2d
+    from radiomix.io import to_sitk
 
     ps = settings.pyradiomics
     assert ps.resampled_spacing is not None and ps.interpolator is not None
@@ -430,21 +429,17 @@ def resample_image(
             f"the image is {input_ndim(image)}D but the mask {nd}D: PyRadiomics resamples "
             "image and mask of one dimensionality only"
         )
-    img3 = to_sitk(image)
     roi = np.asarray(mask.array, dtype=bool)
     mask_u8 = mask.with_array(roi.astype(np.uint8))
-    msk3 = to_sitk(mask_u8)
+    img3, msk3 = to_sitk(image), to_sitk(mask_u8)
     _check_roi_inside(img3, msk3, roi)
-    img, msk = (img3, msk3) if nd == 3 else (to_sitk_2d(image), to_sitk_2d(mask_u8))
-    box = _box(roi)[3 - nd :]
-    lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y[, z]
-    size = np.array([b.stop - b.start for b in box][::-1], dtype=np.float64)
-    old = np.array(msk.GetSpacing())
-    new = np.array(ps.resampled_spacing, dtype=np.float64)
-    new = np.where(new == 0, old, new)
-    new = np.where(size != 1, new, old)
-    pad = int(dict(ps.filter_settings).get("padDistance", 5))
-    if np.allclose(np.array(img.GetSpacing()), new):
+    # (z, y, x) spacings; 0 or a missing z (a 2D image) keeps the axis
+    given = [float(v) for v in ps.resampled_spacing][::-1]
+    missing: list[float | None] = [None] * (3 - nd)
+    wanted = missing + [None if v == 0 else v for v in given]
+    grid = resampled_grid(mask, wanted, align="corner", box=_box(roi), pad=_pad(ps))
+    current = image.spacing[3 - nd :]
+    if np.allclose(np.array(current[::-1]), np.array(grid.spacing[3 - nd :][::-1])):
         if not _same_grid(image, mask, exact=True):
             roi = _nearest_onto(img3, msk3)
             if not roi.any():
@@ -452,36 +447,15 @@ def resample_image(
                     "the ROI vanished when its mask was resampled onto the image grid: check "
                     "that image and mask belong to the same case"
                 )
-        return _crop_box(image, roi, pad)
-    ratio = old / new
-    lower = np.floor((lo - 0.5) * ratio - pad)
-    upper = np.ceil((lo + size - 0.5) * ratio + pad)
-    top = np.ceil(np.array(msk.GetSize()) * ratio) - 1
-    lower = np.where(lower < 0, 0, lower)
-    upper = np.where(upper > top, top, upper)
-    new_size = [int(v) for v in upper - lower + 1]
-    origin_index = 0.5 * (new - old) / old + lower / ratio
-    origin = msk.TransformContinuousIndexToPhysicalPoint([float(v) for v in origin_index])
-    rif = sitk.ResampleImageFilter()
-    rif.SetOutputSpacing([float(v) for v in new])
-    rif.SetOutputDirection(msk.GetDirection())
-    rif.SetSize(new_size)
-    rif.SetOutputOrigin(origin)
-    rif.SetOutputPixelType(img.GetPixelID())
-    rif.SetInterpolator(_INTERPOLATORS[ps.interpolator])
-    out_img = rif.Execute(img)
-    rif.SetOutputPixelType(msk.GetPixelID())
-    rif.SetInterpolator(sitk.sitkNearestNeighbor)
-    out_roi = sitk.GetArrayFromImage(rif.Execute(msk)).astype(bool)
-    out = from_sitk(out_img)
-    if nd == 2:  # back to one plane with the image's z spacing and origin
-        out_roi = out_roi[np.newaxis]
-        out = out.with_array(
-            out.array,
-            spacing=(image.spacing[0], *out.spacing[1:]),
-            origin=(image.origin[0], *out.origin[1:]),
-        )
-    return out, out_roi
+        return _crop_box(image, roi, _pad(ps))
+    out = resample_onto(image, grid, ps.interpolator, planar=nd == 2)
+    out_roi = resample_onto(mask_u8, grid, "sitkNearestNeighbor", planar=nd == 2)
+    return out, np.asarray(out_roi.array).astype(bool)
+
+
+def _pad(ps: Any) -> int:
+    """PyRadiomics' ``padDistance`` (default 5)."""
+    return int(dict(ps.filter_settings).get("padDistance", 5))
 
 
 def _mask_ndim(mask: Volume, image: Volume) -> int:
