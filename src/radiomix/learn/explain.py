@@ -30,6 +30,7 @@ What a single prediction rests on, computed from the fitted pipeline of a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,10 +40,10 @@ import pandas as pd
 
 __all__ = [
     "PERCENTILES",
+    "ShapExplanation",
     "TrainingStatistics",
     "calibration_interval",
     "compare_to_training",
-    "ShapExplanation",
     "contributions",
     "is_linear",
     "shap_explanation",
@@ -265,9 +266,24 @@ def shap_explanation(
     ValueError
         A model of several classes, or a model-agnostic case without background cases.
     """
+    with warnings.catch_warnings():
+        # shap's import warns about matplotlib's colour maps; a model without transforms
+        # fitted on a DataFrame warns that the array it is explained on has no names
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return _shap_explanation(pipeline, X, background, max_background, random_state)
+
+
+def _shap_explanation(
+    pipeline: Any,
+    X: pd.DataFrame,
+    background: pd.DataFrame | None,
+    max_background: int,
+    random_state: int,
+) -> ShapExplanation:
     import shap
 
-    pre, clf = _split(pipeline)
+    _, clf = _split(pipeline)
     Z, names = _classifier_inputs(pipeline, X)
     Zbg = _classifier_inputs(pipeline, background)[0] if background is not None else None
     if Zbg is not None and len(Zbg) == 0:

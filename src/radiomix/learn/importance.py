@@ -93,8 +93,7 @@ def _column_wise(pipe: Any) -> bool:
     if steps is None:
         return True
     return all(
-        step is None or step == "passthrough" or isinstance(step, kinds)
-        for _, step in steps[:-1]
+        step is None or step == "passthrough" or isinstance(step, kinds) for _, step in steps[:-1]
     )
 
 
@@ -187,11 +186,11 @@ def fold_importance(
         res.sd[cols[j]] = 0.0
     if shuffle:
         frame = isinstance(X_test, pd.DataFrame)
-        full = X_test.copy() if frame else np.array(X_test, dtype=np.float64, copy=True)
+        full: Any = X_test.copy() if frame else np.array(X_test, dtype=np.float64, copy=True)
         part = full.iloc[:, shuffle] if frame else full[:, shuffle]
 
         def scorer(est: Any, Xs: Any, y: np.ndarray) -> float:
-            X = full.copy()
+            X: Any = full.copy()
             if frame:
                 X.iloc[:, shuffle] = np.asarray(Xs)
             else:
