@@ -18,6 +18,7 @@ from radiomix.learn.explain import contributions, shap_explanation
 from radiomix.learn.importance import aggregate, fold_importance, permuted_columns
 from radiomix.learn.metrics import roc_auc
 from radiomix.learn.models import get_model
+from radiomix.learn.study import run_study
 from radiomix.learn.validation import nested_cv
 from tests.learn.runs import synthetic
 
@@ -292,3 +293,84 @@ def test_explain_settings():
         load_study({"explain": {"importance_repeats": 0}})
     with pytest.raises(ConfigError, match="importance_max_features"):
         load_study({"explain": {"importance_max_feature": 3}})
+
+
+# ------------------------------------------------------------------- the other tasks
+
+_FAST = {
+    "outer_folds": 3,
+    "inner_folds": 3,
+    "repeats": 1,
+    "permutations": 0,
+    "bootstrap": 200,
+    "n_jobs": 1,
+}
+
+
+def test_regression_study_ranks_the_two_signals_first(tmp_path):
+    from radiomix.learn.synthetic import make_regression_table
+
+    reg = make_regression_table(200, 20, 2, random_state=1)
+    study = {
+        "task": "regression",
+        "comparators": [],
+        "validation": _FAST,
+        "models": [{"name": "ridge_mrmr", "grid": {"select__k": [4], "clf__alpha": [1.0]}}],
+    }
+    res = run_study(reg.table, study, label="volume_change", out=tmp_path / "run")
+    ex = res.metrics["explanations"]
+    assert ex["permutation_importance"]["score"] == "R² (out of fold)"
+    imp = pd.read_csv(tmp_path / "run" / "importance.csv")
+    assert sorted(imp["feature"].head(2)) == sorted(reg.informative)
+    assert (imp["mean_importance"].head(2) > 0.2).all()  # R² falls by more than 0.2
+    shap = pd.read_csv(tmp_path / "run" / "shap.csv")
+    assert sorted(shap["feature"].head(2)) == sorted(reg.informative)
+    assert ex["shap"]["scale"] == "outcome units"
+    b = res.runs["ridge_mrmr"].bundle
+    out = b.explain(reg.table.iloc[:5])
+    np.testing.assert_allclose(out["prediction"], b.predict_values(reg.table.iloc[:5]))
+    feats = [c for c in out.columns if c not in ("base_value", "prediction")]
+    np.testing.assert_allclose(out[feats].sum(axis=1) + out["base_value"], out["prediction"])
+
+
+def test_multiclass_and_survival_studies(tmp_path):
+    from radiomix.learn.survival import make_survival_table
+    from radiomix.learn.synthetic import make_multiclass_table
+
+    mc = make_multiclass_table(240, 20, 3, 3, effect=1.5, random_state=1)
+    study = {
+        "comparators": [],
+        "validation": _FAST,
+        "models": [{"name": "lr_l2_mrmr", "grid": {"select__k": [4], "clf__C": [1.0]}}],
+    }
+    res = run_study(mc.table, study, label="grade", out=tmp_path / "mc")
+    ex = res.metrics["explanations"]
+    assert ex["permutation_importance"]["score"] == "macro ROC AUC (one vs rest)"
+    imp = pd.read_csv(tmp_path / "mc" / "importance.csv")
+    assert sorted(imp["feature"].head(3)) == sorted(mc.informative)
+    assert "3 classes" in ex["shap"]["error"] and not (tmp_path / "mc" / "shap.csv").exists()
+
+    sv = make_survival_table(200, 20, 2, effect=1.0, random_state=1)
+    study = {
+        "task": "survival",
+        "data": {"time": "time", "event": "event"},
+        "comparators": [],
+        "validation": _FAST,
+        "models": [{"name": "coxnet", "grid": {"select__k": [5], "clf__l1_ratio": [0.9]}}],
+    }
+    res = run_study(sv, study, out=tmp_path / "sv")
+    ex = res.metrics["explanations"]
+    assert ex["permutation_importance"]["score"] == "Harrell's C"
+    imp = pd.read_csv(tmp_path / "sv" / "importance.csv")
+    assert sorted(imp["feature"].head(2)) == ["f000", "f001"]  # the two with an effect
+    assert ex["shap"]["scale"] == "risk score (log relative hazard)"
+    b = res.runs["coxnet"].bundle
+    out = b.explain(sv.iloc[:4], background=sv)
+    pipe = b.pipeline
+    Z = pipe[:-1].transform(b.check_features(sv.iloc[:4]))
+    Zbg = pipe[:-1].transform(b.check_features(sv))
+    feats = list(pipe[:-1].get_feature_names_out())
+    np.testing.assert_allclose(
+        out[feats].to_numpy(), pipe[-1].coef_ * (Z - Zbg.mean(axis=0)), atol=1e-10
+    )
+    np.testing.assert_allclose(out["prediction"], pipe.predict(b.check_features(sv.iloc[:4])))

@@ -17,7 +17,8 @@ What a single prediction rests on, computed from the fitted pipeline of a
 - :func:`shap_explanation`: SHAP values (the ``shap`` library) of many cases on the model's
   own inputs (after the pipeline's imputation, scaling and selection), named by the selected
   features: exact linear SHAP for linear models (coefficient x (value - background mean):
-  log-odds for a logistic regression, the outcome's units for a linear regression), tree
+  log-odds for a logistic regression, the outcome's units for a linear regression, the log
+  relative hazard for a penalised Cox model), tree
   SHAP for forests and gradient boosting (path-dependent, no background needed; probability
   for forests of classifiers, log-odds for gradient boosting classifiers), and the
   permutation explainer with a background sample of training cases otherwise (probability,
@@ -223,13 +224,24 @@ def _is_classifier(clf: Any) -> bool:
 
 
 def _linear_kind(clf: Any) -> str | None:
-    """``classifier`` (binary, one coefficient row), ``regressor`` or None."""
+    """``classifier`` (binary, one coefficient row), ``regressor``, ``cox`` (a penalised
+    Cox model: its risk score is the inputs times ``coef_``) or None."""
     coef = getattr(clf, "coef_", None)
+    if type(clf).__name__ == "CoxElasticNet" and coef is not None and np.ndim(coef) == 1:
+        return "cox"
     if coef is None or not hasattr(clf, "intercept_") or hasattr(clf, "estimators_"):
         return None
     if _is_classifier(clf):
         return "classifier" if np.ndim(coef) == 2 and np.shape(coef)[0] == 1 else None
     return "regressor" if np.ndim(coef) == 1 else None
+
+
+def model_agnostic(pipeline: Any) -> bool:
+    """Whether :func:`shap_explanation` explains the pipeline's last step with the
+    model-agnostic permutation explainer (neither linear nor a tree model): slower, and it
+    needs background cases."""
+    _, clf = _split(pipeline)
+    return _linear_kind(clf) is None and type(clf).__name__ not in _TREES
 
 
 def shap_explanation(
@@ -304,12 +316,17 @@ def _shap_explanation(
             ref = np.where(np.isfinite(Zbg), Zbg, np.nan)
             ref = np.where(np.isnan(ref), np.nanmean(ref, axis=0), ref)
             where = f"the mean input of {len(ref)} background cases"
-        explainer = shap.LinearExplainer(clf, shap.maskers.Independent(ref, max_samples=len(ref)))
+        model = (np.asarray(clf.coef_, dtype=np.float64), 0.0) if linear == "cox" else clf
+        masker = shap.maskers.Independent(ref, max_samples=len(ref))
+        explainer = shap.LinearExplainer(model, masker)
         values = np.asarray(explainer.shap_values(Z), dtype=np.float64).reshape(Z.shape)
         base = float(np.ravel(explainer.expected_value)[0])
         if linear == "classifier":
             pred = np.asarray(clf.decision_function(Z), dtype=np.float64).ravel()
             scale = "log-odds"
+        elif linear == "cox":
+            pred = np.asarray(clf.predict(Z), dtype=np.float64).ravel()
+            scale = "risk score (log relative hazard)"
         else:
             pred = np.asarray(clf.predict(Z), dtype=np.float64).ravel()
             scale = "outcome units"

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 __all__ = [
+    "MAX_AGNOSTIC_CASES",
     "FoldImportance",
     "aggregate",
     "explain_final",
@@ -44,6 +45,9 @@ __all__ = [
     "importance_info",
     "permuted_columns",
 ]
+
+#: cases explained at most by the model-agnostic (permutation) SHAP explainer
+MAX_AGNOSTIC_CASES = 100
 
 Output = Callable[[Any, Any], np.ndarray]
 Score = Callable[[np.ndarray, np.ndarray], float]
@@ -79,8 +83,10 @@ def _column_wise(pipe: Any) -> bool:
     from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
     from radiomix.learn.selectors import MRMR, CorrelationFilter, NearZeroVariance
+    from radiomix.learn.survival import CoxScoreFilter
 
     kinds = (
+        CoxScoreFilter,
         SimpleImputer,
         StandardScaler,
         RobustScaler,
@@ -289,7 +295,8 @@ def explain_final(
     pipeline : fitted Pipeline
     X : DataFrame
         All training cases (the background); at most ``max_cases`` of them, evenly spaced,
-        are explained.
+        are explained (at most :data:`MAX_AGNOSTIC_CASES` with the model-agnostic
+        explainer).
     ids : DataFrame or None
         Case ids of the rows of ``X`` (``case_id``, ``roi``), carried into the long table.
 
@@ -303,9 +310,11 @@ def explain_final(
     values : DataFrame
         One row per (case, feature): the ids, ``feature``, ``shap_value``, ``model_input``.
     """
-    from radiomix.learn.explain import shap_explanation
+    from radiomix.learn.explain import model_agnostic, shap_explanation
 
     t0 = time.perf_counter()
+    if model_agnostic(pipeline):  # about 4 (2 p + 1) x background predictions per case
+        max_cases = min(max_cases, MAX_AGNOSTIC_CASES)
     rows = np.arange(len(X))
     if len(rows) > max_cases:
         rows = np.unique(np.linspace(0, len(X) - 1, max_cases).round().astype(int))
