@@ -1031,7 +1031,7 @@ def _explanations(
         top = tables["importance.csv"].head(3)
         say(
             f"{run.spec.name}: permutation importance on the outer folds in "
-            f"{info['permutation_importance']['seconds']:.1f} s (CPU, all folds); top: "
+            f"{info['permutation_importance']['seconds']:.1f} s (summed over the folds); top: "
             + ", ".join(f"{r.feature} {r.mean_importance:.3f}" for r in top.itertuples())
         )
     if ex.shap:

@@ -201,7 +201,7 @@ def explanations_section(
             "part. A feature the fold's model did not receive counts 0; of those it "
             f"received, at most {_fmt(pi.get('max_features'))} per fold were shuffled "
             f"({_fmt(pi.get('mean_permuted_per_fold'), 1)} on average; "
-            f"{_fmt(pi.get('seconds'), 1)} s of CPU in all). Correlated features share "
+            f"{_fmt(pi.get('seconds'), 1)} s summed over the folds). Correlated features share "
             "their importance: shuffling one leaves the other to carry the signal.</p>"
             + "<div class='figs'>"
             + _img("importance", *images["importance"])
