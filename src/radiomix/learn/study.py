@@ -1045,8 +1045,8 @@ def _explanations(
                 max_background=ex.shap_background,
                 random_state=settings.validation.random_state,
             )
-        except (ValueError, ImportError) as exc:
-            info["shap"] = {"error": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - an explainer failing must not lose the study
+            info["shap"] = {"error": f"{type(exc).__name__}: {exc}"}
             say(f"{run.spec.name}: no SHAP values ({exc})")
         else:
             summary.insert(0, "model", run.spec.name)
