@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +145,7 @@ class TaskFold:
     seconds: float
     cpu_seconds: float = 0.0
     cutoff: float = float("nan")
+    permutation: Any = None  # FoldImportance (radiomix.learn.importance) or None
 
 
 def _fit_fold(
@@ -162,6 +163,7 @@ def _fit_fold(
     inner_folds: int,
     random_state: int,
     n_out: int,
+    importance: Mapping[str, int] | None = None,
 ) -> TaskFold:
     with threadpool_limits(limits=1):
         t0 = time.perf_counter()
@@ -192,7 +194,22 @@ def _fit_fold(
         )
         out = task.output(final, Xte, n_out)
         cutoff = task.cutoff(final, Xtr)
-        selected, importance, kind = used_features(final, columns)
+        selected, weights, kind = used_features(final, columns)
+        perm = None
+        if importance is not None:  # the task's main score on the test fold
+            from radiomix.learn.importance import fold_importance
+
+            perm = fold_importance(
+                final,
+                Xte,
+                y[test],
+                columns,
+                output=lambda est, A: task.output(est, A, n_out),
+                score=task.score,
+                n_repeats=int(importance["n_repeats"]),
+                max_features=int(importance["max_features"]),
+                random_state=seed_for(random_state, repeat, fold, 3),
+            )
         return TaskFold(
             repeat=repeat,
             fold=fold,
@@ -202,12 +219,13 @@ def _fit_fold(
             inner_score=search.best_score,
             n_train=int(train.size),
             selected=selected,
-            importance=importance,
+            importance=weights,
             importance_kind=kind,
             n_convergence_warnings=n_conv,
             seconds=time.perf_counter() - t0,
             cpu_seconds=time.process_time() - c0,
             cutoff=cutoff,
+            permutation=perm,
         )
 
 
@@ -277,6 +295,7 @@ def nested_cv_task(
     n_jobs: int | None = -1,
     label_seed: int | None = None,
     scheme: str = "kfold",
+    importance: Mapping[str, int] | None = None,
 ) -> TaskCVResult:
     """Repeated nested cross-validation of an unfitted pipeline for ``task`` (module notes).
 
@@ -285,6 +304,9 @@ def nested_cv_task(
     values). ``label_seed`` gives the permutation check splits of its own. ``scheme``:
     ``kfold`` or ``leave-one-group-out`` (needs ``groups``; one repeat, ``outer_folds``
     ignored, at most the training part's groups as inner folds).
+    ``importance`` (``n_repeats``, ``max_features``): the permutation importance of every
+    outer test fold with the task's score (:mod:`radiomix.learn.importance`), in
+    ``TaskFold.permutation``.
     """
     t0 = time.perf_counter()
     yy = np.asarray(y)
@@ -331,6 +353,7 @@ def nested_cv_task(
             inner_folds,
             seed_for(*base, r),
             n_out,
+            importance,
         )
         for r, f, tr, te in jobs_list
     )

@@ -17,6 +17,10 @@ task's columns:
                     score, test score (``test_<headline>``)
 ``comparison.csv``  primary vs comparator, the headline per repeat and its difference
 ``permutation.csv`` the headline of every label permutation
+``importance.csv``  the primary model's permutation importance on the outer test folds (drop of
+                    the headline score), ``shap.csv`` / ``shap_values.csv`` the SHAP values of
+                    its final model (regression and survival; not for several classes), as
+                    for two classes (:mod:`radiomix.learn.importance`)
 ``config.yaml``     the resolved settings (with ``task``)
 ``model.joblib``    the final primary model (bundle format 2, with ``task``); ``models/``
 ==================  ============================================================================
@@ -267,6 +271,14 @@ def _permutation(
     return summary, [{"permutation": i, h: s} for i, s in enumerate(scores)]
 
 
+def _importance_settings(settings: StudySettings, name: str) -> dict[str, int] | None:
+    """The permutation importance of the primary model's outer folds (``explain``)."""
+    ex = settings.explain
+    if not ex.importance or name != settings.primary:
+        return None
+    return {"n_repeats": ex.importance_repeats, "max_features": ex.importance_max_features}
+
+
 def run_task_study(
     settings: StudySettings,
     frame: pd.DataFrame,
@@ -358,6 +370,7 @@ def run_task_study(
             random_state=v.random_state,
             n_jobs=v.n_jobs,
             scheme=v.scheme,
+            importance=_importance_settings(settings, name),
         )
         summary: dict[str, Any] = {
             "model": name,
@@ -440,6 +453,11 @@ def run_task_study(
         runs[name] = TaskModelRun(spec, cols, cv, summary, final, bundle)
 
     primary = runs[settings.primary]
+    from radiomix.learn.study import _explanations, write_explanations
+
+    explanations, explain_tables = _explanations(
+        primary, data.X, data.ids, settings, say, score=task.headline_label
+    )
     comparison: dict[str, Any] = {}
     comparison_rows: list[dict[str, Any]] = []
     for name, run in runs.items():
@@ -489,6 +507,7 @@ def run_task_study(
         "comparison": comparison,
         "compare": compare,
         "skipped": skipped,
+        "explanations": explanations,
         "study": {
             "name": settings.name,
             "task": task.name,
@@ -521,6 +540,7 @@ def run_task_study(
     result = TaskStudyResult(settings, data, runs, metrics, out_dir, task.name, task)
     if out_dir is not None:
         write_task_run(result, out_dir, comparison_rows, perm_rows)
+        write_explanations(out_dir, explain_tables)
         say(f"run written to {out_dir}")
     return result
 

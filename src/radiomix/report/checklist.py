@@ -84,6 +84,7 @@ SECTIONS = {
     "calibration": "Calibration and clinical usefulness",
     "task-figures": "figures of the task",
     "selection": "Feature selection",
+    "explanations": "What the model relies on",
     "comparison": "Model comparison",
     "compare": "Added value of the image",
     "permutation": "Label-permutation check",
@@ -549,6 +550,13 @@ def _utility(f: Facts) -> Fill:
 
 
 def _explain(f: Facts) -> Fill:
+    if "explanations" in f.anchors:
+        return Fill(
+            ANSWERED,
+            "explanations",
+            "permutation importance on the outer folds, SHAP values of the final model; "
+            "selection frequency of the features",
+        )
     return Fill(ANSWERED, "selection", "selection frequency and importance of the features")
 
 

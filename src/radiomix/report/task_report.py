@@ -431,6 +431,9 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         task_plots.plot_forest(models, primary, h, task.headline_label, task.chance),
         f"{task.headline_label} of every model in the same nested cross-validation.",
     )
+    from radiomix.report.html import explanation_images, explanations_section
+
+    explanation_images(run, m.get("explanations") or {}, add, task.headline_label)
     perm = m.get("permutation")
     if perm and len(run.permutation) and h in run.permutation.columns:
         add(
@@ -548,6 +551,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         + _img("selection", *images["selection"])
         + "</div>"
     )
+    parts.append(explanations_section(run, m.get("explanations") or {}, images))
     comp = m.get("comparison", {})
     keys = [k for k, _ in view.metrics][:4]
     labels = dict(view.metrics)
