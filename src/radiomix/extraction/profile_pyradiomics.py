@@ -993,11 +993,37 @@ class _InlineExecutor(Executor):
         return fut
 
 
+class _SharedPool(Executor):
+    """The process's pool of extraction threads, lent to one case: ``with`` leaves it
+    running (starting threads for every case cost about a millisecond each, as much as a
+    small case's shape features). Tasks never wait on other tasks, so cases of several
+    calling threads can share it."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing: the pool outlives the case (its threads end with the process)."""
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
 def _executor() -> Executor:
     n = extraction_threads()
     if n == 1:
         return _InlineExecutor()
-    return ThreadPoolExecutor(max_workers=n, thread_name_prefix="radiomix-pyradiomics")
+    with _pools_lock:
+        pool = _pools.get(n)
+        if pool is None:
+            pool = _pools[n] = ThreadPoolExecutor(
+                max_workers=n, thread_name_prefix="radiomix-pyradiomics"
+            )
+    return _SharedPool(pool)
 
 
 def _map_count(
