@@ -39,10 +39,22 @@ _LINE_DIRECTIONS = np.array(
 _HULL_ABOVE = 6000
 
 
+#: :func:`_line_ends` keeps each line's extremes in arrays indexed by line up to this many
+#: lines (or four per point), else it sorts the points along their lines
+_DENSE_LINES_UP_TO = 1 << 20
+
+
 def _line_ends(grid: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """Whether each integer point of ``grid`` (n, 3) is the first or last of the points on
     its lattice line along ``direction`` (components in {-1, 0, 1})."""
     key, t = lattice_lines(grid, direction)
+    lines = int(key.max(initial=0)) + 1
+    if lines <= max(_DENSE_LINES_UP_TO, 4 * len(key)):  # each line's first and last t
+        lo = np.full(lines, np.iinfo(np.int64).max, dtype=np.int64)
+        hi = np.full(lines, np.iinfo(np.int64).min, dtype=np.int64)
+        np.minimum.at(lo, key, t)
+        np.maximum.at(hi, key, t)
+        return (t == lo[key]) | (t == hi[key])
     order = np.lexsort((t, key))
     sk = key[order]
     change = sk[1:] != sk[:-1]
