@@ -417,7 +417,8 @@ def test_report_renders_in_chromium(surv_run):
     _, _, root = surv_run
     seen = render_in_chromium(build_report(root / "run"))
     state = seen["images"]
-    assert len(state) == 6  # risk groups, calibration, AUC(t), selection, comparison, null
+    assert len(state) == 8  # risk groups, calibration, AUC(t), selection, comparison, null,
+    # permutation importance and SHAP
     assert all(s["complete"] and s["width"] > 0 and s["height"] > 0 for s in state), state
     assert {
         "Risk groups, calibration and discrimination over time",

@@ -396,10 +396,10 @@ def test_reports(reg_run, mc_run):
 def test_reports_render_in_chromium(reg_run, mc_run):
     from tests.report.conftest import render_in_chromium
 
-    for (_, _, root), n_images, section in ((reg_run, 4, "Calibration"), (mc_run, 5, "Classes")):
+    for (_, _, root), n_images, section in ((reg_run, 6, "Calibration"), (mc_run, 6, "Classes")):
         seen = render_in_chromium(build_report(root / "run"))
         state = seen["images"]
-        assert len(state) == n_images
+        assert len(state) == n_images  # + permutation importance, and SHAP but for several classes
         assert all(s["complete"] and s["width"] > 0 and s["height"] > 0 for s in state), state
         assert {section, "Model comparison", "Label-permutation check"} <= set(seen["headings"])
         assert seen["task"].startswith("Task: predict the")

@@ -428,6 +428,8 @@ def test_busi_report_renders_with_its_example_images_in_chromium(busi_like):
     _, report = busi_like
     seen = render_in_chromium(report)
     state = seen["images"]
-    assert len(state) == 9 and all(s["complete"] and s["width"] > 0 for s in state), state
+    assert len(state) == 11 and all(  # 8 study figures, 2 explanations, 1 example sheet
+        s["complete"] and s["width"] > 0 for s in state
+    ), state
     assert seen["headings"][0] == "What this study found"
     assert seen["task"].startswith("Task: malignant vs benign breast ultrasound lesions")

@@ -56,7 +56,7 @@ def test_report_needs_a_run_directory(tmp_path):
 def test_report_renders_every_image_in_chromium(report):
     seen = render_in_chromium(report)
     state = seen["images"]
-    assert len(state) == 8
+    assert len(state) == len(FIGURES) == 10
     assert all(s["complete"] and s["width"] > 0 and s["height"] > 0 for s in state), state
     assert seen["title"].startswith("radiomix report")
     assert "Model comparison" in seen["headings"]
