@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 import pytest
 
-from radiomix.features import _kernels_glrlm, _kernels_numpy, _kernels_pyradiomics
+from radiomix.features import _kernels_glcm, _kernels_glrlm, _kernels_numpy, _kernels_pyradiomics
 from radiomix.features._kernels_zones import zone_table
 from radiomix.features.pyradiomics_profile import texture_offsets
 
@@ -70,15 +70,24 @@ def _level_cases() -> list:
 @pytest.mark.parametrize("symmetric", [True, False], ids=["sym", "asym"])
 @pytest.mark.parametrize("offsets_name", list(OFFSET_SETS))
 @pytest.mark.parametrize(("shape", "k", "pattern"), _level_cases())
-def test_cooccurrence_counts_match_numba(
+def test_cooccurrence_entries_match_numba(
     shape: tuple[int, ...], k: int, pattern: str, offsets_name: str, symmetric: bool
 ) -> None:
     levels = _levels(shape, k, pattern)
     offsets = OFFSET_SETS[offsets_name]
     present = np.unique(levels[levels > 0])
-    got = _kernels_numpy.cooccurrence_counts(levels, offsets, present, symmetric)
-    want = _kernels_pyradiomics.cooccurrence_counts(levels, offsets, present, symmetric)
-    _assert_identical(got, want)
+    _assert_same_entries(
+        _kernels_numpy.cooccurrence_entries(levels, offsets, symmetric),
+        _kernels_glcm.cooccurrence_counts(levels, offsets, present, symmetric),
+        present,
+    )
+
+
+def _assert_same_entries(got: tuple, dense: np.ndarray, present: np.ndarray) -> None:
+    """The NumPy kernel's entries are the numba kernel's non-zero counts, in the same order."""
+    b, i, j = np.nonzero(dense)
+    for g, w in zip(got, (b, present[i], present[j], dense[b, i, j]), strict=True):
+        _assert_identical(g, w)
 
 
 @pytest.mark.parametrize("alpha", [0, 1, 0.5, 2.5], ids=lambda a: f"alpha{a}")
@@ -184,9 +193,10 @@ def test_empty_roi_matches_numba() -> None:
     levels = np.zeros((3, 4, 5), dtype=np.int64)
     off = OFFSET_SETS["3d-d1"]
     present = np.zeros(0, dtype=np.int64)
-    _assert_identical(
-        _kernels_numpy.cooccurrence_counts(levels, off, present),
-        _kernels_pyradiomics.cooccurrence_counts(levels, off, present),
+    _assert_same_entries(
+        _kernels_numpy.cooccurrence_entries(levels, off),
+        _kernels_glcm.cooccurrence_counts(levels, off, present),
+        present,
     )
     both = np.concatenate([off, -off])
     for g, w in zip(
@@ -209,7 +219,7 @@ def test_neighbour_kernels_refuse_a_2d_array() -> None:
     with pytest.raises(ValueError, match="3D"):
         _kernels_numpy.neighbour_stats(flat, off, 0)
     with pytest.raises(ValueError, match="3D"):
-        _kernels_numpy.cooccurrence_counts(flat, off, np.array([1]))
+        _kernels_numpy.cooccurrence_entries(flat, off)
     with pytest.raises(ValueError, match="3D"):
         _kernels_numpy.zone_level_sizes(flat, False)
 
@@ -221,7 +231,7 @@ def test_import_does_not_import_numba() -> None:
         "import numpy as np\n"
         "lv = np.arange(60).reshape(3, 4, 5) % 4\n"
         "off = np.array([[0, 0, 1], [1, 1, 1]])\n"
-        "k.cooccurrence_counts(lv, off, np.array([1, 2, 3]))\n"
+        "k.cooccurrence_entries(lv, off)\n"
         "k.neighbour_stats(lv, np.concatenate([off, -off]), 0)\n"
         "k.run_length_counts(lv, off, 3)\n"
         "k.zone_level_sizes(lv, False)\n"

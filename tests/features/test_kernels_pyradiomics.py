@@ -1,5 +1,4 @@
-"""The neighbour kernels of PyRadiomics' GLDM, NGTDM (against a plain loop) and GLCM (against
-hand counts and the engine's GLCM builder)."""
+"""The neighbour kernel of PyRadiomics' GLDM and NGTDM against a plain loop."""
 
 from __future__ import annotations
 
@@ -8,8 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from radiomix.features._kernels_pyradiomics import cooccurrence_counts, neighbour_stats
-from radiomix.features.glcm import build_matrices
+from radiomix.features._kernels_pyradiomics import neighbour_stats
 
 
 def _reference(levels: np.ndarray, offsets: np.ndarray, alpha: float):
@@ -58,34 +56,3 @@ def test_neighbour_stats_match_a_plain_loop(alpha: float, distance: int) -> None
 def test_neighbour_stats_refuse_a_2d_array() -> None:
     with pytest.raises(ValueError, match="3D"):
         neighbour_stats(np.ones((3, 3), dtype=np.int64), np.zeros((1, 3), dtype=np.int64), 0)
-
-
-def test_one_way_cooccurrence_of_a_small_plane() -> None:
-    """Hand-counted pairs along x (+1): (1,2) (2,2) (3,1) (2,3) (3,3); (1, 0) leaves the ROI."""
-    levels = np.array([[[1, 2, 2], [3, 1, 0], [2, 3, 3]]], dtype=np.int64)
-    offsets = np.array([[0, 0, 1], [0, 1, 0], [0, 1, 1]])
-    one_way = cooccurrence_counts(levels, offsets, np.array([1, 2, 3]), symmetric=False)
-    want = np.zeros((3, 3))
-    for i, j in [(1, 2), (2, 2), (3, 1), (2, 3), (3, 3)]:
-        want[i - 1, j - 1] += 1
-    np.testing.assert_array_equal(one_way[:, :, 0], want)
-    both = cooccurrence_counts(levels, offsets, np.array([1, 2, 3]))
-    for a, m in enumerate(build_matrices(levels, offsets, 3)):
-        np.testing.assert_array_equal(one_way[:, :, a] + one_way[:, :, a].T, both[:, :, a])
-        np.testing.assert_array_equal(both[:, :, a], m.to_dense())
-
-
-@pytest.mark.parametrize("distance", [1, 2])
-def test_cooccurrence_equals_the_engine_glcm_on_the_levels_present(distance: int) -> None:
-    rng = np.random.default_rng(10 + distance)
-    levels = rng.choice([0, 2, 5, 9], size=(6, 8, 7), p=[0.3, 0.3, 0.2, 0.2])
-    rngs = range(-distance, distance + 1)
-    offsets = np.array(
-        [o for o in itertools.product(rngs, rngs, rngs) if max(map(abs, o)) == distance]
-    )[:13]
-    present = np.array([2, 5, 9])
-    got = cooccurrence_counts(levels, offsets, present)
-    assert got.shape == (3, 3, 13) and got.sum() > 0
-    idx = present - 1
-    for a, m in enumerate(build_matrices(levels, offsets, 9)):
-        np.testing.assert_array_equal(got[:, :, a], m.to_dense()[np.ix_(idx, idx)])

@@ -26,7 +26,8 @@ import math
 
 import numpy as np
 
-__all__ = ["cooccurrence_counts", "max_run_length", "neighbour_stats", "run_length_counts"]
+__all__ = ["cooccurrence_entries", "count_cells", "max_run_length"]
+__all__ += ["neighbour_stats", "run_length_counts"]
 __all__ += ["neighbour_stats_roi", "run_length_arguments", "zone_level_sizes"]
 
 
@@ -57,38 +58,83 @@ def _as_levels(levels: np.ndarray) -> np.ndarray:
     return lv.astype(np.int64, copy=False)
 
 
-def cooccurrence_counts(
-    levels: np.ndarray, offsets: np.ndarray, present: np.ndarray, symmetric: bool = True
-) -> np.ndarray:
-    """Grey-level co-occurrence counts per offset, over the grey levels present.
+def cooccurrence_entries(
+    levels: np.ndarray, offsets: np.ndarray, symmetric: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The non-zero grey-level co-occurrence counts per offset, as entries.
 
-    NumPy twin of :func:`radiomix.features._kernels_pyradiomics.cooccurrence_counts`
-    (parameters and result are documented there): the same result, bit for bit.
+    NumPy twin of :func:`radiomix.features._kernels_glcm.cooccurrence_counts` (parameters
+    documented there), as entries: dense counts (one ``bincount`` per offset) where the
+    levels present are few, else only the pairs of grey levels that occur, so that a
+    discretisation with thousands of levels costs memory in proportion to the pairs
+    present, not :math:`N_g^2`.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Per non-zero element, sorted by (offset, i, j): the offset's index (int64), the two
+        grey levels (int64) and the count (float64): the same values, in the same order, as
+        ``numpy.nonzero`` of the numba kernel's dense counts.
     """
     lv = _as_levels(levels)
-    pres = np.asarray(present, dtype=np.int64)
-    n = len(pres)
-    n_off = np.asarray(offsets).reshape(-1, 3).shape[0]
-    # codes 0..n-1 for the levels (as the numba kernel: a level missing from `present` counts
-    # as present[0]); n for outside the ROI: an extra row and column, dropped at the end
-    top = int(lv.max()) if lv.size else 0
-    remap = np.zeros(max(top, 0) + 1, dtype=np.int64)
-    remap[pres] = np.arange(n)
-    remap[0] = n
-    m = n + 1
-    code, idx, steps = _padded_roi(lv, offsets, remap.take(np.maximum(lv, 0)), n)
-    if n == 0 or idx.size == 0 or n_off == 0:
-        return np.zeros((n, n, n_off), dtype=np.float64)
+    offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
+    roi = np.maximum(lv, 0)
+    present = np.flatnonzero(np.bincount(roi.ravel()))
+    present = present[present > 0]
+    n = len(present)
+    m = n + 1  # codes 0..n-1 for the levels present, n for outside the ROI
+    remap = np.full(int(roi.max(initial=0)) + 1, n, dtype=np.int64)
+    remap[present] = np.arange(n)
+    code, idx, steps = _padded_roi(lv, offs, remap.take(roi), n)
+    z = np.zeros(0, dtype=np.int64)
+    if not n or not idx.size or not len(steps):
+        return z, z, z, np.zeros(0, dtype=np.float64)
     row = code[idx] * m
-    counts = np.empty((n_off, m * m), dtype=np.int64)
-    for k, step in enumerate(steps):  # one offset at a time: small arrays, in cache
+    if m * m * len(steps) <= _DENSE_MAX_CELLS:  # few levels: dense counts, as the numba kernel
+        counts = np.empty((len(steps), m * m), dtype=np.int64)
+        for k, step in enumerate(steps):  # one offset at a time: small arrays, in cache
+            pair = code.take(idx + step)
+            pair += row
+            counts[k] = np.bincount(pair, minlength=m * m)
+        mats = counts.reshape(len(steps), m, m)[:, :n, :n]
+        if symmetric:
+            mats = mats + mats.transpose(0, 2, 1)
+        b, a, c = np.nonzero(mats)
+        return b, present[a], present[c], mats[b, a, c].astype(np.float64)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for k, step in enumerate(steps):  # many levels: the pairs that occur, per offset
         pair = code.take(idx + step)
         pair += row
-        counts[k] = np.bincount(pair, minlength=m * m)
-    mats = counts.reshape(n_off, m, m)[:, :n, :n]
-    if symmetric:
-        mats = mats + mats.transpose(0, 2, 1)
-    return np.ascontiguousarray(mats.transpose(1, 2, 0), dtype=np.float64)
+        keys, cnt = count_cells(pair, m * m)
+        if symmetric:  # (i, j) and (j, i): the transposed cells added
+            both = np.concatenate([keys, (keys % m) * m + keys // m])
+            keys, cnt = count_cells(both, m * m, np.concatenate([cnt, cnt]))
+        a, c = keys // m, keys % m
+        inside = (a < n) & (c < n)
+        a, c = a[inside], c[inside]
+        parts.append((np.full(a.size, k, dtype=np.int64), present[a], present[c], cnt[inside]))
+    return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
+
+
+#: dense counts (offsets x (levels + 1) squared cells) up to this size, sparse beyond
+_DENSE_MAX_CELLS = 1 << 22
+
+#: dense counting (``bincount``) where the cells are few compared with the keys; sorting beyond
+_DENSE_MIN_CELLS = 1 << 16
+
+
+def count_cells(
+    keys: np.ndarray, n_cells: int, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``keys`` (sorted) and their summed ``weights`` (counts when None)."""
+    if keys.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    if n_cells <= max(_DENSE_MIN_CELLS, 4 * keys.size):
+        dense = np.bincount(keys, weights=weights, minlength=n_cells)
+        uniq = np.flatnonzero(dense)
+        return uniq, dense[uniq].astype(np.float64)
+    uniq, inv = np.unique(keys, return_inverse=True)
+    return uniq, np.bincount(inv.ravel(), weights=weights).astype(np.float64)
 
 
 def neighbour_stats(

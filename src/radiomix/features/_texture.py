@@ -41,7 +41,9 @@ __all__ = [
     "directions",
     "lattice_lines",
     "nanmean_last",
+    "neighbour_offsets",
     "roi_slices",
+    "use_numba_kernels",
 ]
 
 M = TypeVar("M")
@@ -84,6 +86,53 @@ def directions(two_d: bool) -> np.ndarray:
                     continue
                 offs.append(o)
     return np.array(offs, dtype=np.int64)
+
+
+def neighbour_offsets(
+    distances: Sequence[int], two_d: bool, *, every_offset: bool = False
+) -> np.ndarray:
+    """Neighbour offsets (z, y, x) at the Chebyshev ``distances``, one of each opposite pair.
+
+    The switch ``every_offset`` says which voxels at distance :math:`d` are neighbours:
+
+    * False (IBSI): :math:`d\\,\\mathbf{u}` for the unit directions :math:`\\mathbf{u}`
+      of :func:`directions` (13 in 3D, 4 in-plane with ``two_d``), per distance;
+    * True (PyRadiomics' angles): every offset whose Chebyshev norm is one of
+      ``distances`` (49 offsets for :math:`d = 2` in 3D, 62 for distances 1 and 2; in-plane
+      only with ``two_d``), in lexicographic (z, y, x) order.
+
+    For distance 1 both give the same offsets in the same order.
+    """
+    if not every_offset:
+        unit = directions(two_d)
+        return np.concatenate([int(d) * unit for d in distances]).reshape(-1, 3)
+    dmax = max(int(d) for d in distances)
+    rng = np.arange(-dmax, dmax + 1)
+    grid = np.stack(np.meshgrid(rng, rng, rng, indexing="ij"), -1).reshape(-1, 3)
+    keep = np.isin(np.abs(grid).max(axis=1), [int(d) for d in distances])
+    if two_d:
+        keep &= grid[:, 0] == 0
+    grid = grid[keep]
+    # one of each opposite pair: the first non-zero component positive
+    first = grid[np.arange(len(grid)), np.argmax(grid != 0, axis=1)]
+    return np.ascontiguousarray(grid[first > 0], dtype=np.int64).reshape(-1, 3)
+
+
+#: The GLCM and GLRLM builders count with a NumPy kernel (:mod:`._kernels_numpy`) or a numba
+#: one (:mod:`._kernels_glcm`, :mod:`._kernels_glrlm`); both give the same counts, bit for
+#: bit (tested). numba's kernels are 2-4x faster on large boxes, but its start in a fresh
+#: process (~0.25 s and ~50 MiB to import it and load its cached kernels) costs more than
+#: they save unless the work is large: a box of more than :data:`NUMBA_MIN_VOXELS` voxels, or
+#: more than :data:`NUMBA_MIN_WORK` box voxels summed over the maps of all image types
+#: (measured with the CT case of ``benchmarks/compare_pyradiomics.py``).
+NUMBA_MIN_VOXELS = 2_000_000
+NUMBA_MIN_WORK = 3_000_000
+
+
+def use_numba_kernels(box_voxels: int, n_maps: int = 1) -> bool:
+    """Whether ``n_maps`` images on a ROI box of ``box_voxels`` voxels are worth numba's
+    start-up (see :data:`NUMBA_MIN_VOXELS`)."""
+    return box_voxels > NUMBA_MIN_VOXELS or box_voxels * n_maps > NUMBA_MIN_WORK
 
 
 def lattice_lines(points: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

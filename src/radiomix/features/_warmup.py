@@ -30,8 +30,8 @@ _OFFSETS = np.array([[0, 0, 1]], dtype=np.int64)
 
 
 def _load_pyradiomics() -> None:
+    from radiomix.features._kernels_glcm import cooccurrence_counts
     from radiomix.features._kernels_glrlm import run_length_counts
-    from radiomix.features._kernels_pyradiomics import cooccurrence_counts
 
     run_length_counts(_LEVELS, _OFFSETS, 1)
     cooccurrence_counts(_LEVELS, _OFFSETS, np.array([1]))

@@ -170,7 +170,7 @@ def glcm_batch(
     p = counts + np.transpose(counts, (0, 2, 1, 3)) if symmetrical else counts
     by_angle = np.moveaxis(p.astype(np.float64, copy=False), 3, 0)  # (A, n, G, G)
     if weighting_norm is not None:
-        w = prof._angle_weights(offsets, spacing, weighting_norm, glcm=True)
+        w = prof.angle_weights(offsets, spacing, weighting_norm, glcm=True)
         by_angle = np.tensordot(w, by_angle, axes=(0, 0))[None]
     n_a, n, g, _ = by_angle.shape
     flat = by_angle.reshape(n_a * n, g, g)  # matrix k: direction k // n, kernel k % n
@@ -267,7 +267,8 @@ def glrlm_batch(
     n, g, nr, _ = counts.shape
     by_angle = np.moveaxis(counts, 3, 0)  # (A, n, G, Nr)
     if weighting_norm is not None:
-        by_angle = prof.weighted_angles(by_angle, offsets, spacing, weighting_norm)
+        w = prof.angle_weights(offsets, spacing, weighting_norm, glcm=False)
+        by_angle = np.tensordot(w, by_angle, axes=(0, 0))[None]
     res = _zone_batch("glrlm", by_angle.reshape(-1, g, nr), gray_levels, names)
     return {k: nanmean_last(v.reshape(-1, n).T) for k, v in res.items()}
 
