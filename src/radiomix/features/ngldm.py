@@ -29,7 +29,12 @@ __all__ = ["FEATURES", "build_matrix", "compute"]
 
 
 def build_matrix(
-    levels: np.ndarray, dependent: np.ndarray, n_levels: int, n_dependence: int
+    levels: np.ndarray,
+    dependent: np.ndarray,
+    n_levels: int,
+    n_dependence: int,
+    *,
+    log_epsilon: float = 0.0,
 ) -> ZoneMatrix:
     """NGLDM from grey levels and per-voxel dependent-neighbour counts.
 
@@ -42,6 +47,8 @@ def build_matrix(
     n_levels : int
     n_dependence : int
         Number of matrix columns: the full neighbourhood size + 1.
+    log_epsilon : float
+        The matrix's entropy epsilon (:class:`ZoneMatrix`).
     """
     roi = levels > 0
     flat = (levels[roi] - 1) * n_dependence + dependent[roi]
@@ -51,6 +58,7 @@ def build_matrix(
         np.arange(1, n_levels + 1, dtype=np.float64),
         np.arange(1, n_dependence + 1, dtype=np.float64),
         np.array([float(np.count_nonzero(roi))]),
+        log_epsilon,
     )
 
 

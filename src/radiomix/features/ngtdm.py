@@ -148,7 +148,13 @@ class NGTDMatrix:
 
 
 def build_matrix(
-    levels: np.ndarray, valid: np.ndarray, delta: np.ndarray, n_levels: int
+    levels: np.ndarray,
+    valid: np.ndarray,
+    delta: np.ndarray,
+    n_levels: int,
+    *,
+    count_isolated: bool = False,
+    coarseness_floor: float = 1.0 / COARSENESS_CAP,
 ) -> NGTDMatrix:
     """NGTDM from per-voxel quantities.
 
@@ -161,11 +167,18 @@ def build_matrix(
     delta : ndarray of float
         :math:`|X_k - \\bar{X}_k|` (read where ``valid``).
     n_levels : int
+    count_isolated : bool
+        Whether the ROI voxels without a neighbour in the ROI count in :math:`n_i` (and so
+        in :math:`p_i` and :math:`N_{v,c}`): False in IBSI (they are left out), True in
+        PyRadiomics (every ROI voxel counts; :math:`s_i` is the same either way).
+    coarseness_floor : float
+        :attr:`NGTDMatrix.coarseness_floor`.
     """
     g = levels[valid]
-    n = np.bincount(g, minlength=n_levels + 1)[1 : n_levels + 1].astype(np.float64)
+    counted = levels[levels > 0] if count_isolated else g
+    n = np.bincount(counted, minlength=n_levels + 1)[1 : n_levels + 1].astype(np.float64)
     s = np.bincount(g, weights=delta[valid], minlength=n_levels + 1)[1 : n_levels + 1]
-    return NGTDMatrix.from_dense(n[None], s[None], n_levels)
+    return NGTDMatrix.from_dense(n[None], s[None], n_levels, coarseness_floor)
 
 
 def neighbourhood_differences(

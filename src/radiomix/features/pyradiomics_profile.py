@@ -726,9 +726,7 @@ def _glszm(
     force2D, per plane); ZonePercentage :math:`N_z / N_p`."""
     lv = np.ascontiguousarray(levels, dtype=np.int64)
     zone_levels, sizes = zone_level_sizes(lv, opts.force2d)
-    m = ZoneMatrix.from_entries(
-        zone_levels, sizes, np.ones(len(sizes)), float(np.sum(sizes)), log_epsilon=EPS
-    )
+    m = glszm.build_matrix(zone_levels, sizes, float(np.sum(sizes)), log_epsilon=EPS)
     return {k: float(v[0]) for k, v in zone_features("glszm", m, names).items()}
 
 
@@ -772,8 +770,9 @@ def _gldm(
     neighbours at the ``distances``: :math:`P(i, j)` counts ROI voxels of grey level
     :math:`i` with :math:`j - 1` dependent ROI neighbours; normalised by :math:`N_z = N_p`."""
     dep, _ = _neighbour_sums(levels, opts, opts.gldm_a, shared)  # per ROI voxel
+    n_dependence = 2 * len(texture_offsets(opts.distances, opts.force2d)) + 1
     lv = levels[levels > 0]
-    m = ZoneMatrix.from_entries(lv, dep + 1, np.ones(lv.size), float(lv.size), log_epsilon=EPS)
+    m = ngldm.build_matrix(lv, dep, int(present.max()), n_dependence, log_epsilon=EPS)
     return {k: float(v[0]) for k, v in zone_features("gldm", m, names).items()}
 
 
@@ -812,10 +811,9 @@ def _ngtdm(
     c, tot = _neighbour_sums(levels, opts, None, shared)  # per ROI voxel
     lv = levels[levels > 0]
     diff = np.where(c > 0, np.abs(lv - tot / np.maximum(c, 1)), 0.0)
-    ng = int(present.max())
-    n_i = np.bincount(lv, minlength=ng + 1)[present].astype(np.float64)
-    s_i = np.bincount(lv, weights=diff, minlength=ng + 1)[present]
-    m = ngtdm_matrix(n_i[None], s_i[None], present)
+    m = ngtdm.build_matrix(
+        lv, c > 0, diff, int(present.max()), count_isolated=True, coarseness_floor=0.0
+    )
     return {k: float(v[0]) for k, v in ngtdm_features(m, names).items()}
 
 
