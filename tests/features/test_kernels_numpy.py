@@ -1,6 +1,6 @@
-"""The NumPy texture kernels (:mod:`radiomix.features._kernels_numpy`) against the numba ones:
-bit for bit the same arrays (dtype, shape, values), and zones as the same (level, size)
-pairs; importing them does not import numba."""
+"""The NumPy texture kernels (:mod:`radiomix.features._kernels_numpy`) against the numba ones
+(or, for the neighbour statistics, references): bit for bit the same arrays (dtype, shape,
+values), and zones as the same (level, size) pairs; importing them does not import numba."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 import pytest
 
-from radiomix.features import _kernels_glcm, _kernels_glrlm, _kernels_numpy, _kernels_pyradiomics
+from radiomix.features import _kernels_glcm, _kernels_glrlm, _kernels_numpy
 from radiomix.features._kernels_zones import zone_table
 from radiomix.features.pyradiomics_profile import texture_offsets
 
@@ -58,6 +58,71 @@ def _assert_identical(got: np.ndarray, want: np.ndarray) -> None:
     assert np.array_equal(got, want)
 
 
+def _reference_neighbour_stats(
+    levels: np.ndarray, offsets: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shifted copies, one per offset: dependent and ROI neighbours, their level sum."""
+    lv = levels.astype(np.int64)
+    roi = lv > 0
+    pad = int(np.abs(offsets).max()) if len(offsets) else 0
+    padded = np.pad(lv, pad)
+    dep = np.zeros(lv.shape, dtype=np.int64)
+    cnt = np.zeros(lv.shape, dtype=np.int64)
+    tot = np.zeros(lv.shape, dtype=np.float64)
+    for off in np.asarray(offsets).reshape(-1, 3):
+        h = padded[tuple(slice(pad + o, pad + o + n) for o, n in zip(off, lv.shape, strict=True))]
+        near = roi & (h > 0)
+        cnt += near
+        tot += np.where(near, h, 0)
+        dep += near & (np.abs(lv - h) <= alpha)
+    return dep, cnt, tot
+
+
+def _plain_loop_neighbour_stats(levels: np.ndarray, offsets: np.ndarray, alpha: float):
+    dep = np.zeros(levels.shape, dtype=np.int64)
+    cnt = np.zeros(levels.shape, dtype=np.int64)
+    tot = np.zeros(levels.shape, dtype=np.float64)
+    for p in itertools.product(*(range(n) for n in levels.shape)):
+        g = levels[p]
+        if g <= 0:
+            continue
+        for off in offsets:
+            q = tuple(int(a + b) for a, b in zip(p, off, strict=True))
+            if any(c < 0 or c >= n for c, n in zip(q, levels.shape, strict=True)):
+                continue
+            h = levels[q]
+            if h <= 0:
+                continue
+            cnt[p] += 1
+            tot[p] += h
+            dep[p] += abs(g - h) <= alpha
+    return dep, cnt, tot
+
+
+@pytest.mark.parametrize("alpha", [0, 2, 0.5])
+@pytest.mark.parametrize("distance", [1, 2])
+def test_neighbour_stats_match_a_plain_loop(alpha: float, distance: int) -> None:
+    rng = np.random.default_rng(distance)
+    levels = rng.integers(1, 6, size=(5, 7, 6))
+    levels[rng.random(levels.shape) < 0.3] = 0
+    rngs = range(-distance, distance + 1)
+    offsets = np.array(
+        [o for o in itertools.product(rngs, rngs, rngs) if max(map(abs, o)) == distance]
+    )
+    got = _kernels_numpy.neighbour_stats(levels, offsets, alpha)
+    ref = _plain_loop_neighbour_stats(levels, offsets, alpha)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert (got[0] <= got[1]).all() and (got[0] < got[1]).any()
+    # a voxel of level 3 in the middle of a block of 3s has all 26 neighbours (distance 1)
+    block = np.full((3, 3, 3), 3)
+    d, c, t = _kernels_numpy.neighbour_stats(
+        block, offsets if distance == 1 else offsets[:0], alpha
+    )
+    assert c[1, 1, 1] == (26 if distance == 1 else 0) and t[1, 1, 1] == 3 * c[1, 1, 1]
+    assert d[1, 1, 1] == c[1, 1, 1]
+
+
 def _level_cases() -> list:
     return [
         pytest.param(shape, k, pattern, id=f"{'x'.join(map(str, shape))}-k{k}-{pattern}")
@@ -93,26 +158,26 @@ def _assert_same_entries(got: tuple, dense: np.ndarray, present: np.ndarray) -> 
 @pytest.mark.parametrize("alpha", [0, 1, 0.5, 2.5], ids=lambda a: f"alpha{a}")
 @pytest.mark.parametrize("offsets_name", list(OFFSET_SETS))
 @pytest.mark.parametrize(("shape", "k", "pattern"), _level_cases())
-def test_neighbour_stats_match_numba(
+def test_neighbour_stats_match_a_reference(
     shape: tuple[int, ...], k: int, pattern: str, offsets_name: str, alpha: float
 ) -> None:
     levels = _levels(shape, k, pattern)
     off = OFFSET_SETS[offsets_name]
     both = np.concatenate([off, -off])  # as the profile counts both neighbours
     got = _kernels_numpy.neighbour_stats(levels, both, alpha)
-    want = _kernels_pyradiomics.neighbour_stats(levels, both, alpha)
+    want = _reference_neighbour_stats(levels, both, alpha)
     assert len(got) == len(want) == 3
     for g, w in zip(got, want, strict=True):
         _assert_identical(g, w)
 
 
 @pytest.mark.parametrize("alpha", [-1.0, float("nan"), float("inf"), 1e300, 3.0])
-def test_neighbour_stats_extreme_alphas_match_numba(alpha: float) -> None:
+def test_neighbour_stats_extreme_alphas_match_a_reference(alpha: float) -> None:
     levels = _levels((6, 17, 23), 5, "blocky")
     off = OFFSET_SETS["3d-d12"]
     both = np.concatenate([off, -off])
     got = _kernels_numpy.neighbour_stats(levels, both, alpha)
-    want = _kernels_pyradiomics.neighbour_stats(levels, both, alpha)
+    want = _reference_neighbour_stats(levels, both, alpha)
     for g, w in zip(got, want, strict=True):
         _assert_identical(g, w)
 
@@ -201,7 +266,7 @@ def test_empty_roi_matches_numba() -> None:
     both = np.concatenate([off, -off])
     for g, w in zip(
         _kernels_numpy.neighbour_stats(levels, both, 0),
-        _kernels_pyradiomics.neighbour_stats(levels, both, 0),
+        _reference_neighbour_stats(levels, both, 0),
         strict=True,
     ):
         _assert_identical(g, w)

@@ -1,23 +1,26 @@
-"""NumPy twins of the numba texture kernels, for small ROIs.
+"""NumPy texture kernels: the twins of the numba ones, for small ROIs.
 
-The PyRadiomics-compatible feature path (:mod:`.pyradiomics_profile`) builds its texture
-matrices with numba kernels (:mod:`._kernels_pyradiomics`, :mod:`._kernels_glrlm`,
-:mod:`._kernels_zones`). In a fresh process numba costs ~0.1-0.2 s just to import and to load
-its cached kernels: more than the kernels save on a small ROI (a 3 cm lesion is a box of some
-40k voxels). The functions here give the same results, bit for bit (same dtype, shape and
-values; tested against the numba kernels), with NumPy alone (and connected-components-3d's
-labelling for the zones), so that a small ROI never imports numba:
+The GLCM and GLRLM builders (:func:`radiomix.features.glcm.cooccurrence_matrices`,
+:func:`radiomix.features.glrlm.run_matrices`) count with a numba kernel
+(:mod:`._kernels_glcm`, :mod:`._kernels_glrlm`) or with these. In a fresh process numba
+costs ~0.1-0.2 s just to import and to load its cached kernels: more than the kernels save
+on a small ROI (a 3 cm lesion is a box of some 40k voxels), so the ``pyradiomics`` profile
+takes these below :func:`radiomix.features._texture.use_numba_kernels`. They give the same
+results, bit for bit (same dtype, shape and values; tested against the numba kernels), with
+NumPy alone (and connected-components-3d's labelling for the zones):
 
-* :func:`cooccurrence_counts` and :func:`neighbour_stats` take, per offset, the neighbours of
-  the ROI voxels from the levels padded by the largest offset and raveled (the padding
+* :func:`cooccurrence_entries` and :func:`neighbour_stats` take, per offset, the neighbours
+  of the ROI voxels from the levels padded by the largest offset and raveled (the padding
   stands for outside the ROI), and count them with one ``bincount`` or a few additions;
+  :func:`neighbour_stats_roi` is the ``pyradiomics`` profile's neighbour pass for its GLDM
+  and NGTDM (the dependent neighbours, the ROI neighbours and their level sum at once);
 * :func:`run_length_counts` finds, per direction, the ROI voxels where runs start and end,
   pairs them up along their lines and counts (level, length) with one ``bincount``;
 * :func:`zone_level_sizes` labels the zones of all grey levels in one call of
-  ``cc3d.connected_components`` (connected-components-3d).
+  ``cc3d.connected_components`` (connected-components-3d): the profile's GLSZM zones.
 
 Sums of grey levels are formed in integers (int32 where they fit, else int64) and converted
-to float64 at the end: exact, so equal to the numba kernels' float64 sums in offset order.
+to float64 at the end: exact.
 """
 
 from __future__ import annotations
@@ -142,9 +145,9 @@ def neighbour_stats(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per ROI voxel: dependent neighbours, ROI neighbours, their level sum.
 
-    NumPy twin of :func:`radiomix.features._kernels_pyradiomics.neighbour_stats`: the same
-    result, bit for bit (arrays the shape of ``levels``; :func:`neighbour_stats_roi` gives
-    the ROI voxels' values only, in compact types).
+    Arrays the shape of ``levels`` (:func:`neighbour_stats_roi` gives the ROI voxels'
+    values only, in compact types); a voxel's neighbours are those at its ``offsets`` in
+    the ROI.
 
     Parameters
     ----------

@@ -40,12 +40,12 @@ def _load_pyradiomics() -> None:
 def _load() -> None:
     import scipy.spatial  # noqa: F401 - the shape diameters' convex hulls (~0.07 s to import)
 
-    from radiomix.features._kernels_pyradiomics import neighbour_stats
+    from radiomix.features._kernels_neighbourhood import dependence_counts
     from radiomix.features._kernels_zones import zone_table
 
     _load_pyradiomics()
     zone_table(_LEVELS, False)
-    neighbour_stats(_LEVELS, _OFFSETS, 0.0)
+    dependence_counts(_LEVELS, 1, 0, False)
 
 
 def _load_voxel() -> None:

@@ -787,12 +787,6 @@ NGTDM_FORMULAS: dict[str, Callable[[ngtdm.NGTDMatrix], np.ndarray]] = {
 }
 
 
-def ngtdm_matrix(n: np.ndarray, s: np.ndarray, levels: np.ndarray) -> ngtdm.NGTDMatrix:
-    """PyRadiomics' NGTDMs from per-level voxel counts and difference sums (B, G): every ROI
-    voxel counts in :math:`n_i`, those without neighbours with :math:`s_i` unchanged."""
-    return ngtdm.NGTDMatrix.from_dense(n, s, levels, coarseness_floor=0.0)
-
-
 def ngtdm_features(m: ngtdm.NGTDMatrix, names: Sequence[str]) -> dict[str, np.ndarray]:
     """PyRadiomics' NGTDM ``names`` on a batch of matrices, one value each."""
     return {n: NGTDM_FORMULAS[n](m) for n in names}

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from radiomix.features import glcm
+from radiomix.features import glcm, ngtdm
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.features._kernels_voxel import (
     kernel_boxes,
@@ -295,7 +295,9 @@ def ngtdm_batch(
     """NGTDM features of kernels from (n, G, 2) = (:math:`n_i`, :math:`s_i`): the profile's
     formulas on each kernel's matrix (grey levels absent from a kernel left out of its
     pairs, as PyRadiomics' ``p_zero`` does)."""
-    m = prof.ngtdm_matrix(counts[:, :, 0], counts[:, :, 1], gray_levels)
+    m = ngtdm.NGTDMatrix.from_dense(
+        counts[:, :, 0], counts[:, :, 1], gray_levels, coarseness_floor=0.0
+    )
     return prof.ngtdm_features(m, names)
 
 
