@@ -41,6 +41,7 @@ __all__ = [
     "directions",
     "lattice_lines",
     "nanmean_last",
+    "neighbour_counts",
     "neighbour_offsets",
     "roi_slices",
     "use_numba_kernels",
@@ -116,6 +117,91 @@ def neighbour_offsets(
     # one of each opposite pair: the first non-zero component positive
     first = grid[np.arange(len(grid)), np.argmax(grid != 0, axis=1)]
     return np.ascontiguousarray(grid[first > 0], dtype=np.int64).reshape(-1, 3)
+
+
+def neighbour_counts(
+    levels: np.ndarray,
+    norms: Sequence[int],
+    two_d: bool,
+    alpha: float | None = None,
+    *,
+    sums: bool = True,
+    numba: bool = True,
+    roi_only: bool = False,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Per voxel: its neighbours in the ROI, their grey level sum and the dependent ones.
+
+    The neighbours of a ROI voxel (``levels`` > 0) are the ROI voxels whose Chebyshev
+    distance from it is one of ``norms`` (in-plane with ``two_d``): IBSI's neighbourhood of
+    distance :math:`\\delta` (NGTDM, NGLDM) is the norms :math:`1..\\delta`, the whole box;
+    PyRadiomics' (GLDM, NGTDM) the norms of its ``distances`` (every offset of those norms,
+    :func:`neighbour_offsets` with ``every_offset``), so ``distances`` [2] is the shell at 2.
+    A neighbour of level :math:`k` is dependent on a voxel of level :math:`i` when
+    :math:`|i - k| \\le \\alpha`.
+
+    ``numba`` picks the kernels, not the values (the same integers either way): exact box
+    sums (cumulative sums, linear in voxels per run of consecutive norms) and the numba
+    dependence kernel of :mod:`._kernels_neighbourhood`; or one NumPy pass over the offsets
+    (:func:`radiomix.features._kernels_numpy.neighbour_stats_roi`, counts and sums at once).
+
+    Returns
+    -------
+    (count, total, dependent)
+        Integer arrays the shape of ``levels`` (values outside the ROI meaningless), or of
+        the ROI voxels in C order with ``roi_only``; ``count`` and ``total`` None unless
+        ``sums``, ``dependent`` None unless ``alpha`` is given.
+    """
+    norms = sorted({int(d) for d in norms})
+    roi = levels > 0
+    if not numba:
+        from radiomix.features._kernels_numpy import neighbour_stats_roi
+
+        off = neighbour_offsets(norms, two_d, every_offset=True)
+        both = np.concatenate([off, -off])
+        # (alpha -1 when not wanted: the pass then counts no dependence)
+        stats = neighbour_stats_roi(levels, both, -1.0 if alpha is None else float(alpha))
+        if not roi_only:
+            stats = tuple(_scatter(x, roi) for x in stats)  # type: ignore[assignment]
+        dep, cnt, tot = stats
+        return (cnt if sums else None, tot if sums else None, None if alpha is None else dep)
+    from radiomix.features._kernels_neighbourhood import box_sum, dependence_counts
+
+    axes = (1, 2) if two_d else (0, 1, 2)
+    lv = np.maximum(levels, 0)
+    runs: list[tuple[int, int]] = []  # runs of consecutive norms (lo..hi)
+    for d in norms:
+        if runs and runs[-1][1] == d - 1:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    counts: list[np.ndarray | None] = [None, None, None]
+
+    def add(k: int, part: np.ndarray, sign: int = 1) -> None:
+        old = counts[k]
+        counts[k] = (part if sign > 0 else -part) if old is None else old + sign * part
+
+    for lo, hi in runs:  # norms lo..hi: the box of radius hi less the one of radius lo - 1
+        if sums:
+            for k, values in ((0, roi), (1, lv)):
+                add(k, box_sum(values, hi, axes))
+                add(k, values.astype(np.int64) if lo == 1 else box_sum(values, lo - 1, axes), -1)
+        if alpha is not None and alpha >= 0:  # (negative or NaN: nothing is dependent)
+            coarse = int(min(alpha, lv.max(initial=0)))  # |i - k| <= alpha, integer levels
+            add(2, dependence_counts(lv, hi, coarse, two_d).astype(np.int64))
+            if lo > 1:  # (the centre is not its own neighbour: radius 0 counts nothing)
+                add(2, dependence_counts(lv, lo - 1, coarse, two_d), -1)
+    if alpha is not None and counts[2] is None:
+        counts[2] = np.zeros(levels.shape, dtype=np.int64)
+    if roi_only:
+        counts = [None if x is None else x[roi] for x in counts]
+    return counts[0], counts[1], counts[2]
+
+
+def _scatter(values: np.ndarray, roi: np.ndarray) -> np.ndarray:
+    """The ROI voxels' ``values`` (C order) in an int64 array the shape of ``roi``."""
+    out = np.zeros(roi.shape, dtype=np.int64)
+    out[roi] = values
+    return out
 
 
 #: The GLCM and GLRLM builders count with a NumPy kernel (:mod:`._kernels_numpy`) or a numba

@@ -29,7 +29,12 @@ from functools import cached_property
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
-from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
+from radiomix.features._texture import (
+    SPATIAL_METHODS,
+    ZONE_AGGREGATIONS,
+    aggregate_zone,
+    neighbour_counts,
+)
 
 __all__ = ["FEATURES", "NGTDMatrix", "build_matrix", "compute"]
 
@@ -184,17 +189,12 @@ def build_matrix(
 def neighbourhood_differences(
     levels: np.ndarray, distance: int, two_d: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-voxel ``valid`` mask and :math:`|X_k - \\bar{X}_k|` (0 where not valid).
-
-    Neighbour counts and grey level sums are exact integer box sums, linear in voxels.
-    """
-    from radiomix.features._kernels_neighbourhood import box_sum  # numba: on first use
-
-    axes = (1, 2) if two_d else (0, 1, 2)
-    roi = levels > 0
-    count = box_sum(roi, distance, axes) - roi
-    total = box_sum(levels, distance, axes) - levels
-    valid = roi & (count > 0)
+    """Per-voxel ``valid`` mask and :math:`|X_k - \\bar{X}_k|` (0 where not valid), over
+    the neighbourhood of Chebyshev distance ``distance`` (norms 1..``distance``,
+    :func:`radiomix.features._texture.neighbour_counts`: exact integer box sums)."""
+    count, total, _ = neighbour_counts(levels, range(1, int(distance) + 1), two_d)
+    assert count is not None and total is not None
+    valid = (levels > 0) & (count > 0)
     delta = np.zeros(levels.shape, dtype=np.float64)
     delta[valid] = np.abs(levels[valid] - total[valid] / count[valid])
     return valid, delta

@@ -52,6 +52,7 @@ from radiomix.features._kernels_numpy import zone_level_sizes
 from radiomix.features._texture import (  # noqa: F401 - NUMBA_MIN_*: the profile's names
     NUMBA_MIN_VOXELS,
     NUMBA_MIN_WORK,
+    neighbour_counts,
     neighbour_offsets,
     use_numba_kernels,
 )
@@ -737,25 +738,21 @@ def _neighbour_sums(
     shared: dict[Any, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per ROI voxel (in the C order of ``levels > 0``): number of ROI neighbours (or, with
-    ``alpha``, of dependent ones) and the sum of the ROI neighbours' grey levels, over both
-    directions of every offset.
-
-    One kernel pass yields both counts
-    (:func:`radiomix.features._kernels_numpy.neighbour_stats_roi`); ``shared``, the caller's
-    per-image store (:func:`compute_class`), keeps the pass for the image's other class, so
-    that GLDM and NGTDM of an image count once."""
-    offsets = texture_offsets(opts.distances, opts.force2d)
-    both = np.concatenate([offsets, -offsets]).astype(np.int64)
-    key = ("neighbour_stats", both.tobytes(), float(opts.gldm_a))
+    ``alpha``, of dependent ones) and the sum of the ROI neighbours' grey levels; the
+    neighbours at the Chebyshev norms of ``distances``
+    (:func:`radiomix.features._texture.neighbour_counts`, its NumPy pass: both counts at
+    once); ``shared``, the caller's per-image store (:func:`compute_class`), keeps the pass
+    for the image's other class, so that GLDM and NGTDM of an image count once."""
+    key = ("neighbour_counts", tuple(opts.distances), opts.force2d, float(opts.gldm_a))
     if shared is not None and key in shared:
-        dep, cnt, tot = shared[key]
+        cnt, tot, dep = shared[key]
     else:
-        from radiomix.features._kernels_numpy import neighbour_stats_roi
-
         lv = np.ascontiguousarray(levels, dtype=np.int64)
-        dep, cnt, tot = neighbour_stats_roi(lv, both, float(opts.gldm_a))
+        cnt, tot, dep = neighbour_counts(
+            lv, opts.distances, opts.force2d, float(opts.gldm_a), numba=False, roi_only=True
+        )
         if shared is not None:
-            shared[key] = (dep, cnt, tot)
+            shared[key] = (cnt, tot, dep)
     return (cnt if alpha is None else dep), tot
 
 
@@ -770,7 +767,7 @@ def _gldm(
     neighbours at the ``distances``: :math:`P(i, j)` counts ROI voxels of grey level
     :math:`i` with :math:`j - 1` dependent ROI neighbours; normalised by :math:`N_z = N_p`."""
     dep, _ = _neighbour_sums(levels, opts, opts.gldm_a, shared)  # per ROI voxel
-    n_dependence = 2 * len(texture_offsets(opts.distances, opts.force2d)) + 1
+    n_dependence = 2 * len(texture_offsets(opts.distances, opts.force2d)) + 1  # j = 1..
     lv = levels[levels > 0]
     m = ngldm.build_matrix(lv, dep, int(present.max()), n_dependence, log_epsilon=EPS)
     return {k: float(v[0]) for k, v in zone_features("gldm", m, names).items()}
