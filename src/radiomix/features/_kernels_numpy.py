@@ -9,11 +9,11 @@ takes these below :func:`radiomix.features._texture.use_numba_kernels`. They giv
 results, bit for bit (same dtype, shape and values; tested against the numba kernels), with
 NumPy alone (and connected-components-3d's labelling for the zones):
 
-* :func:`cooccurrence_entries` and :func:`neighbour_stats` take, per offset, the neighbours
+* :func:`cooccurrence_entries` and :func:`neighbour_stats_roi` take, per offset, the neighbours
   of the ROI voxels from the levels padded by the largest offset and raveled (the padding
   stands for outside the ROI), and count them with one ``bincount`` or a few additions;
-  :func:`neighbour_stats_roi` is the ``pyradiomics`` profile's neighbour pass for its GLDM
-  and NGTDM (the dependent neighbours, the ROI neighbours and their level sum at once);
+  the latter is the ``pyradiomics`` profile's neighbour pass for its GLDM and NGTDM (the
+  dependent neighbours, the ROI neighbours and their level sum at once);
 * :func:`run_length_counts` finds, per direction, the ROI voxels where runs start and end,
   pairs them up along their lines and counts (level, length) with one ``bincount``;
 * :func:`zone_level_sizes` labels the zones of all grey levels in one call of
@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 __all__ = ["cooccurrence_entries", "count_cells", "max_run_length"]
-__all__ += ["neighbour_stats", "run_length_counts"]
+__all__ += ["run_length_counts"]
 __all__ += ["neighbour_stats_roi", "run_length_arguments", "zone_level_sizes"]
 
 
@@ -140,14 +140,11 @@ def count_cells(
     return uniq, np.bincount(inv.ravel(), weights=weights).astype(np.float64)
 
 
-def neighbour_stats(
+def neighbour_stats_roi(
     levels: np.ndarray, offsets: np.ndarray, alpha: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per ROI voxel: dependent neighbours, ROI neighbours, their level sum.
-
-    Arrays the shape of ``levels`` (:func:`neighbour_stats_roi` gives the ROI voxels'
-    values only, in compact types); a voxel's neighbours are those at its ``offsets`` in
-    the ROI.
+    """Per ROI voxel (level > 0, in C order): dependent neighbours, ROI neighbours, their
+    level sum, in one pass over the offsets.
 
     Parameters
     ----------
@@ -157,34 +154,17 @@ def neighbour_stats(
         (n, 3) integer (z, y, x) offsets; give both signs of each direction to count both
         neighbours.
     alpha : float
-        Dependence threshold (PyRadiomics' ``gldm_a``): a neighbour of level :math:`k` is
-        dependent on a voxel of level :math:`i` when :math:`|i - k| \\le \\alpha`.
+        Dependence threshold: a neighbour of level :math:`k` is dependent on a voxel of
+        level :math:`i` when :math:`|i - k| \\le \\alpha` (none for a negative or NaN
+        ``alpha``).
 
     Returns
     -------
     (numpy.ndarray, numpy.ndarray, numpy.ndarray)
-        int64 counts of the ROI neighbours with :math:`|i - k| \\le \\alpha`, int64 counts
-        of all ROI neighbours, float64 sums of the latter's grey levels (0 outside the ROI).
+        The counts of the dependent and of all ROI neighbours (uint8 below 256 offsets,
+        else int64) and the ROI neighbours' level sums (int32 where they fit, else int64):
+        exact integers, a few bytes per ROI voxel.
     """
-    lv = _as_levels(levels)
-    d, c, t = neighbour_stats_roi(lv, offsets, alpha)
-    inner = np.flatnonzero(lv > 0)
-    out = (
-        np.zeros(lv.shape, dtype=np.int64),
-        np.zeros(lv.shape, dtype=np.int64),
-        np.zeros(lv.shape, dtype=np.float64),
-    )
-    for full, part in zip(out, (d, c, t), strict=True):
-        full.ravel()[inner] = part
-    return out
-
-
-def neighbour_stats_roi(
-    levels: np.ndarray, offsets: np.ndarray, alpha: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`neighbour_stats` for the ROI voxels only (level > 0, in C order): dependent
-    and ROI neighbour counts (uint8 below 256 offsets, else int64) and the level sums
-    (int32 where they fit, else int64) -- exact integers, a few bytes per ROI voxel."""
     lv = _as_levels(levels)
     n_off = np.asarray(offsets).reshape(-1, 3).shape[0]
     top = max(int(lv.max()), 0) if lv.size else 0
