@@ -62,12 +62,16 @@ def _as_levels(levels: np.ndarray) -> np.ndarray:
 
 
 def cooccurrence_entries(
-    levels: np.ndarray, offsets: np.ndarray, symmetric: bool = True
+    levels: np.ndarray,
+    offsets: np.ndarray,
+    symmetric: bool = True,
+    present: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The non-zero grey-level co-occurrence counts per offset, as entries.
 
     NumPy twin of :func:`radiomix.features._kernels_glcm.cooccurrence_counts` (parameters
-    documented there), as entries: dense counts (one ``bincount`` per offset) where the
+    documented there; ``present`` the sorted grey levels present, found when None), as
+    entries: dense counts (one ``bincount`` per offset) where the
     levels present are few, else only the pairs of grey levels that occur, so that a
     discretisation with thousands of levels costs memory in proportion to the pairs
     present, not :math:`N_g^2`.
@@ -82,8 +86,9 @@ def cooccurrence_entries(
     lv = _as_levels(levels)
     offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
     roi = np.maximum(lv, 0)
-    present = np.flatnonzero(np.bincount(roi.ravel()))
-    present = present[present > 0]
+    if present is None:
+        present = np.flatnonzero(np.bincount(roi.ravel()))
+        present = present[present > 0]
     n = len(present)
     m = n + 1  # codes 0..n-1 for the levels present, n for outside the ROI
     remap = np.full(int(roi.max(initial=0)) + 1, n, dtype=np.int64)

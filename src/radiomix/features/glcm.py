@@ -304,6 +304,7 @@ def cooccurrence_matrices(
     symmetric: bool = True,
     conventions: GlcmConventions = IBSI,
     numba: bool | None = None,
+    present: np.ndarray | None = None,
 ) -> CooccurrenceMatrix:
     """The GLCMs of a ROI, one per offset: a batch of ``len(offsets)`` matrices.
 
@@ -329,6 +330,9 @@ def cooccurrence_matrices(
         or the NumPy one (sparse); the same counts either way, only the time differs.
         None: by the box size (:func:`radiomix.features._texture.use_numba_kernels`).
         Many levels present count with NumPy (the dense counts would not fit).
+    present : ndarray of int or None
+        The sorted grey levels present in the ROI, where the caller has them (else found
+        here: one pass over ``levels``).
 
     Returns
     -------
@@ -339,15 +343,15 @@ def cooccurrence_matrices(
     offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
     if numba is None:
         numba = use_numba_kernels(levels.size)
-    if numba:
+    if present is None:
         present = np.flatnonzero(np.bincount(np.maximum(levels, 0).ravel()))
         present = present[present > 0]
-        if len(present) ** 2 * len(offs) <= _NUMBA_MAX_CELLS:
-            from radiomix.features._kernels_glcm import cooccurrence_counts  # numba on use
+    if numba and len(present) ** 2 * len(offs) <= _NUMBA_MAX_CELLS:
+        from radiomix.features._kernels_glcm import cooccurrence_counts  # numba on use
 
-            dense = cooccurrence_counts(levels, offs, present, symmetric)
-            return CooccurrenceMatrix.from_dense(dense, present, n_levels, conventions)
-    b, i, j, count = cooccurrence_entries(levels, offs, symmetric)
+        dense = cooccurrence_counts(levels, offs, present, symmetric)
+        return CooccurrenceMatrix.from_dense(dense, present, n_levels, conventions)
+    b, i, j, count = cooccurrence_entries(levels, offs, symmetric, present)
     return CooccurrenceMatrix(
         b, i.astype(np.float64), j.astype(np.float64), count, int(n_levels), len(offs), conventions
     )

@@ -179,10 +179,10 @@ def build_matrix(
     coarseness_floor : float
         :attr:`NGTDMatrix.coarseness_floor`.
     """
-    g = levels[valid]
-    counted = levels[levels > 0] if count_isolated else g
+    counted = (levels if count_isolated else np.where(valid, levels, 0)).ravel()
     n = np.bincount(counted, minlength=n_levels + 1)[1 : n_levels + 1].astype(np.float64)
-    s = np.bincount(g, weights=delta[valid], minlength=n_levels + 1)[1 : n_levels + 1]
+    w = np.where(valid, delta, 0.0).ravel()  # (level 0: outside the ROI, not kept)
+    s = np.bincount(levels.ravel(), weights=w, minlength=n_levels + 1)[1 : n_levels + 1]
     return NGTDMatrix.from_dense(n[None], s[None], n_levels, coarseness_floor)
 
 

@@ -599,6 +599,7 @@ def _glcm(
         symmetric=opts.symmetrical_glcm,
         conventions=glcm.PYRADIOMICS,
         numba=opts.numba_kernels,
+        present=present,
     )
     if opts.weighting_norm is not None:
         m = m.weighted(angle_weights(offsets, spacing, opts.weighting_norm, glcm=True))
