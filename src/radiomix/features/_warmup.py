@@ -92,7 +92,7 @@ def warm_up_kernels() -> threading.Thread | None:
 
 def warm_up_pyradiomics_kernels() -> threading.Thread | None:
     """The same for the numba kernels the ``pyradiomics`` profile takes on large ROI boxes
-    (GLCM and GLRLM counts, see ``pyradiomics_profile.use_numba_kernels``)."""
+    (GLCM and GLRLM counts, see :func:`radiomix.features._texture.use_numba_kernels`)."""
     return _start("pyradiomics-kernel", _load_pyradiomics)
 
 

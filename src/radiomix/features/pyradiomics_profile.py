@@ -7,9 +7,12 @@ seven feature classes for 3D ROIs: ``firstorder``, ``shape``, ``glcm``, ``glrlm`
 :mod:`radiomix.features.pyradiomics_shape2d`). Every feature of the seven is an engine
 formula: this module names them (``FIRSTORDER_FORMULAS``, ``SHAPE_FORMULAS``,
 ``GLCM_FORMULAS``, ``ZONE_FORMULAS``, ``NGTDM_FORMULAS``: PyRadiomics' name -> the IBSI
-family's function), builds each class's matrices as PyRadiomics does and turns on
-PyRadiomics' conventions, the engine's named switches (table in
-``docs/pyradiomics-profile.md``, "The engine's switches"):
+family's function), builds each class's matrices with the engine's builders
+(:func:`~radiomix.features.glcm.cooccurrence_matrices`,
+:func:`~radiomix.features.glrlm.run_matrices`, ``glszm.build_matrix``,
+``ngldm.build_matrix``, ``ngtdm.build_matrix``) and turns on PyRadiomics' conventions, the
+engine's named switches (table in ``docs/pyradiomics-profile.md``, "The engine's
+switches"):
 
 * grey levels binned with PyRadiomics' edges (:func:`radiomix.preprocess.discretise`,
   ``edges="pyradiomics"``); only the levels present take part, and :math:`N_g` of
@@ -19,8 +22,10 @@ PyRadiomics' conventions, the engine's named switches (table in
   matrices with distance weights first; the GLCM's ``GlcmConventions`` are
   :data:`radiomix.features.glcm.PYRADIOMICS`; a GLRLM direction without a line holding two
   ROI voxels is emptied, as PyRadiomics' C code does;
-* GLDM: the NGLDM over the neighbours at the ``distances``; NGTDM: every ROI voxel counts in
-  :math:`n_i`, coarseness 1e6 only where :math:`\\sum p_i s_i = 0`;
+* GLCM angles: every offset of a Chebyshev norm in ``distances`` (``every_offset``);
+* GLDM: the NGLDM over the neighbours at the norms of ``distances`` (``norms``); NGTDM:
+  every ROI voxel counts in :math:`n_i` (``count_isolated``), coarseness 1e6 only where
+  :math:`\\sum p_i s_i = 0`;
 * firstorder: ``voxelArrayShift``, kurtosis not in excess, entropies with
   ``np.spacing(1)``;
 * shape: the morphology family on the classic marching cubes mesh, axis lengths from the
