@@ -85,13 +85,14 @@ def cooccurrence_entries(
     """
     lv = _as_levels(levels)
     offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
-    roi = np.maximum(lv, 0)
+    roi = lv if lv.size == 0 or lv.min() >= 0 else np.maximum(lv, 0)
     if present is None:
         present = np.flatnonzero(np.bincount(roi.ravel()))
         present = present[present > 0]
     n = len(present)
     m = n + 1  # codes 0..n-1 for the levels present, n for outside the ROI
-    remap = np.full(int(roi.max(initial=0)) + 1, n, dtype=np.int64)
+    small = np.int32 if m * m < 2**31 else np.int64  # (keys code_i * m + code_j fit)
+    remap = np.full(int(roi.max(initial=0)) + 1, n, dtype=small)
     remap[present] = np.arange(n)
     code, idx, steps = _padded_roi(lv, offs, remap.take(roi), n)
     z = np.zeros(0, dtype=np.int64)

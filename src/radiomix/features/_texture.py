@@ -162,39 +162,48 @@ def neighbour_counts(
         stats = neighbour_stats_roi(levels, both, -1.0 if alpha is None else float(alpha))
         if not roi_only:
             stats = tuple(_scatter(x, roi) for x in stats)  # type: ignore[assignment]
-        dep, cnt, tot = stats
-        return (cnt if sums else None, tot if sums else None, None if alpha is None else dep)
+        return (
+            stats[1] if sums else None,
+            stats[2] if sums else None,
+            None if alpha is None else stats[0],
+        )
     from radiomix.features._kernels_neighbourhood import box_sum, dependence_counts
 
     axes = (1, 2) if two_d else (0, 1, 2)
-    lv = np.maximum(levels, 0)
+    lv = levels if levels.size == 0 or levels.min() >= 0 else np.maximum(levels, 0)
     runs: list[tuple[int, int]] = []  # runs of consecutive norms (lo..hi)
     for d in norms:
         if runs and runs[-1][1] == d - 1:
             runs[-1] = (runs[-1][0], d)
         else:
             runs.append((d, d))
-    counts: list[np.ndarray | None] = [None, None, None]
-
-    def add(k: int, part: np.ndarray, sign: int = 1) -> None:
-        old = counts[k]
-        counts[k] = (part if sign > 0 else -part) if old is None else old + sign * part
-
+    cnt: np.ndarray | None = None
+    tot: np.ndarray | None = None
+    dep: np.ndarray | None = None
     for lo, hi in runs:  # norms lo..hi: the box of radius hi less the one of radius lo - 1
         if sums:
-            for k, values in ((0, roi), (1, lv)):
-                add(k, box_sum(values, hi, axes))
-                add(k, values.astype(np.int64) if lo == 1 else box_sum(values, lo - 1, axes), -1)
+            cnt = _plus(cnt, box_sum(roi, hi, axes))
+            cnt -= roi if lo == 1 else box_sum(roi, lo - 1, axes)
+            tot = _plus(tot, box_sum(lv, hi, axes))
+            tot -= lv if lo == 1 else box_sum(lv, lo - 1, axes)
         if alpha is not None and alpha >= 0:  # (negative or NaN: nothing is dependent)
             coarse = int(min(alpha, lv.max(initial=0)))  # |i - k| <= alpha, integer levels
-            add(2, dependence_counts(lv, hi, coarse, two_d).astype(np.int64))
+            dep = _plus(dep, dependence_counts(lv, hi, coarse, two_d))
             if lo > 1:  # (the centre is not its own neighbour: radius 0 counts nothing)
-                add(2, dependence_counts(lv, lo - 1, coarse, two_d), -1)
-    if alpha is not None and counts[2] is None:
-        counts[2] = np.zeros(levels.shape, dtype=np.int64)
+                dep -= dependence_counts(lv, lo - 1, coarse, two_d)
+    if alpha is not None and dep is None:
+        dep = np.zeros(levels.shape, dtype=np.int32)
     if roi_only:
-        counts = [None if x is None else x[roi] for x in counts]
-    return counts[0], counts[1], counts[2]
+        return tuple(None if x is None else x[roi] for x in (cnt, tot, dep))  # type: ignore[return-value]
+    return cnt, tot, dep
+
+
+def _plus(total: np.ndarray | None, part: np.ndarray) -> np.ndarray:
+    """``total + part`` in place (``part`` where there is no total yet)."""
+    if total is None:
+        return part
+    total += part
+    return total
 
 
 def _scatter(values: np.ndarray, roi: np.ndarray) -> np.ndarray:

@@ -170,7 +170,7 @@ def build_matrix(
     valid : ndarray of bool
         ROI voxels with at least one neighbour in the ROI.
     delta : ndarray of float
-        :math:`|X_k - \\bar{X}_k|` (read where ``valid``).
+        :math:`|X_k - \\bar{X}_k|` where ``valid``, 0 elsewhere.
     n_levels : int
     count_isolated : bool
         Whether the ROI voxels without a neighbour in the ROI count in :math:`n_i` (and so
@@ -179,10 +179,10 @@ def build_matrix(
     coarseness_floor : float
         :attr:`NGTDMatrix.coarseness_floor`.
     """
-    counted = (levels if count_isolated else np.where(valid, levels, 0)).ravel()
+    counted = levels.ravel() if count_isolated else levels[valid]  # (0: outside the ROI)
     n = np.bincount(counted, minlength=n_levels + 1)[1 : n_levels + 1].astype(np.float64)
-    w = np.where(valid, delta, 0.0).ravel()  # (level 0: outside the ROI, not kept)
-    s = np.bincount(levels.ravel(), weights=w, minlength=n_levels + 1)[1 : n_levels + 1]
+    s = np.bincount(levels.ravel(), weights=delta.ravel(), minlength=n_levels + 1)
+    s = s[1 : n_levels + 1]
     return NGTDMatrix.from_dense(n[None], s[None], n_levels, coarseness_floor)
 
 
