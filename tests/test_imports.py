@@ -212,3 +212,30 @@ def test_original_extraction_of_nrrd_files_needs_no_simpleitk_scipy_or_numba(tmp
     count, sitk_version = str(result["stdout"]).split()
     assert int(count) == 107  # PyRadiomics' default: every class but shape2D
     assert sitk_version == sitk.Version_VersionString()
+
+
+def test_each_command_is_registered_by_the_module_named_for_it() -> None:
+    import argparse
+    import importlib
+
+    from radiomix.cli import main as cli
+
+    assert tuple(cli._COMMANDS) == SUBCOMMANDS
+    for module in dict.fromkeys(cli._COMMANDS.values()):
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(f"radiomix.cli.{module}").add_parser(sub)
+        assert sorted(sub.choices) == sorted(c for c, m in cli._COMMANDS.items() if m == module)
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    # `radiomix -v pyradiomics --help` parses with the pyradiomics command's parser only
+    code = (
+        "from radiomix.cli.main import main\n"
+        "try:\n"
+        "    main(['-v', 'pyradiomics', '--help'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+    )
+    others = tuple(f"radiomix.cli.{m}" for m in ("_train", "_study", "_audit", "_extract", "_app"))
+    result = _loaded_after(code, (*others, "radiomix.cli._pyradiomics", "radiomix.learn"))
+    assert result["loaded"] == ["radiomix.cli._pyradiomics"]

@@ -101,9 +101,17 @@ def _masks() -> list[tuple[str, np.ndarray, np.ndarray]]:
     ("name", "mask", "spacing"), _masks(), ids=lambda v: v if isinstance(v, str) else ""
 )
 @pytest.mark.parametrize("method", ["classic", "lewiner"])
+@pytest.mark.parametrize("planes", ["all pairs at once", "plane by plane"])
 def test_diameters_equal_every_pair(
-    name: str, mask: np.ndarray, spacing: np.ndarray, method: str
+    name: str,
+    mask: np.ndarray,
+    spacing: np.ndarray,
+    method: str,
+    planes: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if planes == "plane by plane":  # the search large ROIs take
+        monkeypatch.setattr(mesh, "_ALL_PAIRS_UP_TO", -1)
     m = morphology.MorphologyData(
         np.zeros(mask.shape), mask, mask, tuple(float(s) for s in spacing), mesh_method=method
     )
@@ -133,3 +141,14 @@ def test_farthest_squared_gram_shortcut_is_exact(n: int) -> None:
     rng = np.random.default_rng(n)
     pts = rng.normal(size=(n, 3)) * 0.01 + [350.0, -120.0, 80.0]  # far from the origin
     assert math.sqrt(mesh._farthest_squared(pts)) == _brute(pts)
+
+
+def test_farthest_within_groups_compares_only_pairs_of_one_group() -> None:
+    rng = np.random.default_rng(2)
+    sizes = np.array([1, 4, 2, 7, 1])
+    pts = rng.normal(size=(int(sizes.sum()), 2)) * 5.0
+    want = max(_brute(g) for g in np.split(pts, np.cumsum(sizes)[:-1]) if len(g) > 1)
+    assert math.sqrt(mesh._farthest_squared_within(pts, sizes)) == want
+    # the two farthest points overall lie in different groups: not counted
+    assert _brute(pts) > want
+    assert mesh._farthest_squared_within(pts[:1], np.array([1])) == 0.0

@@ -40,3 +40,21 @@ def test_voxel_warm_up_compiles_the_signatures_a_real_extraction_uses() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["[1, 1, 1, 1, 1]", "[1, 1, 1, 1, 1]"]
+
+
+def test_voxel_warm_up_loads_only_the_kernels_of_the_enabled_classes() -> None:
+    code = (
+        "from radiomix.features._warmup import warm_up_voxel_kernels\n"
+        "from radiomix.features import _kernels_voxel as kv\n"
+        "t = warm_up_voxel_kernels(['firstorder', 'glcm'])\n"
+        "t.join(120)\n"
+        "assert warm_up_voxel_kernels(['glcm']) is None\n"  # loaded already
+        "ks = [kv._glcm_kernel, kv._glrlm_kernel, kv._glszm_kernel, kv._gldm_kernel,"
+        " kv._ngtdm_kernel]\n"
+        "print([len(k.signatures) for k in ks])\n"
+        "t = warm_up_voxel_kernels(['glcm', 'ngtdm'])\n"  # only ngtdm is new
+        "t.join(120)\n"
+        "print([len(k.signatures) for k in ks])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[1, 0, 0, 0, 0]", "[1, 0, 0, 0, 1]"]

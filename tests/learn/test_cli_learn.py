@@ -246,7 +246,7 @@ def test_report_command(trained):
     _root, _table, run = trained
     assert main(["report", str(run)]) == 0
     html = (run / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 8
+    assert html.count("data:image/png;base64,") == 10  # with permutation importance, SHAP
     assert (run / "figures" / "roc.png").is_file()
 
 

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 pytest.importorskip("sksurv", reason="the survival task needs scikit-survival")
 
@@ -161,6 +162,24 @@ def test_outcome_checks():
         task.encode_survival(t, pd.Series([1, 0, 1, 1]), "time", "event", (4.0, 100.0))
     s = load_study({"task": "survival", "data": {"time": "t", "event": "e"}})
     assert s.primary == "coxnet" and s.data.label == "t" and s.comparators == ("shape_only_cox",)
+
+
+def test_time_and_event_imply_the_survival_task(tmp_path):
+    """data.time with data.event and no task: a survival study (as --time/--event)."""
+    s = load_study({"data": {"time": "t", "event": "e"}})
+    assert s.task == "survival" and s.primary == "coxnet" and s.data.label == "t"
+    assert load_study({"data": {"time": "t"}}).task is None  # no event: not decided here
+    assert load_study({"task": "regression", "data": {"time": "t", "event": "e"}}).task == (
+        "regression"
+    )  # a task given wins
+    cfg = {k: v for k, v in STUDY.items() if k != "task"}
+    cfg["comparators"] = []
+    cfg["validation"] = {**FAST, "repeats": 1, "permutations": 0, "bootstrap": 0}
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(cfg))
+    synth = make_survival_table(90, 6, 1, effect=1.0, random_state=4)
+    result = run_study(synth, tmp_path / "study.yaml")
+    assert result.metrics["task"] == "survival"
+    assert result.metrics["primary"]["harrell_c"] == pytest.approx(0.695, abs=0.005)
 
 
 # ------------------------------------------------------------------ nested CV

@@ -297,3 +297,43 @@ def test_invalid_arguments():
     rotated = Volume(np.zeros((1, 1, 4)), direction=np.diag([1.0, -1.0, 1.0]))
     with pytest.raises(ValueError, match="direction"):
         resample_mask(img, rotated)
+
+
+# -- PyRadiomics' corner-aligned grid ----------------------------------------------------
+
+
+def test_corner_grid_covers_the_box_plus_pad_from_the_first_corner():
+    from radiomix.preprocess.resample import Grid, resampled_grid
+
+    ref = Grid((4, 10, 10), (3.0, 1.0, 1.0), (0.0, 0.0, 0.0), np.eye(3))
+    box = (slice(1, 2), slice(3, 6), slice(3, 6))  # one plane thick along z
+    g = resampled_grid(ref, (2.0, 2.0, 2.0), align="corner", box=box, pad=1)
+    # x, y: floor((3 - 0.5) / 2 - 1) = 0 to ceil((6 - 0.5) / 2 + 1) = 4 (top: 10 / 2 - 1)
+    # z keeps its spacing (the box is one voxel thick): floor(0.5 - 1) -> 0 to ceil(2.5) = 3
+    assert g.shape == (4, 5, 5)
+    assert g.spacing == (3.0, 2.0, 2.0)
+    # new voxel 0 at index 0.5 * (2 - 1) / 1 = 0.5: its corner on the original corner
+    assert g.origin == (0.0, 0.5, 0.5)
+    with pytest.raises(ValueError, match="needs the ROI box"):
+        resampled_grid(ref, (2.0, 2.0, 2.0), align="corner")
+    with pytest.raises(ValueError, match="align must be one of"):
+        resampled_grid(ref, (2.0, 2.0, 2.0), align="edge")
+
+
+def test_corner_grid_origin_is_itk_s_physical_point():
+
+    from radiomix.io import Volume, to_sitk
+    from radiomix.preprocess.resample import Grid, resampled_grid
+
+    c, s = np.cos(0.3), np.sin(0.3)
+    direction = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])  # (z, y, x), oblique
+    vol = Volume(np.zeros((8, 30, 40)), (2.5, 0.7, 0.8), (-12.3, 45.6, -7.8), direction)
+    box = (slice(2, 6), slice(5, 21), slice(7, 33))
+    g = resampled_grid(Grid.of(vol), (1.0, 1.1, 0.9), align="corner", box=box, pad=5)
+    image = to_sitk(vol)
+    ratio = np.array(vol.spacing[::-1]) / np.array([0.9, 1.1, 1.0])
+    lower = np.maximum(np.floor((np.array([7, 5, 2]) - 0.5) * ratio - 5), 0)
+    index = 0.5 * (np.array([0.9, 1.1, 1.0]) - vol.spacing[::-1]) / vol.spacing[::-1]
+    index = index + lower / ratio
+    want = image.TransformContinuousIndexToPhysicalPoint([float(v) for v in index])
+    assert g.origin == tuple(want[::-1])  # to the last bit

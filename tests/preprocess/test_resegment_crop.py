@@ -137,3 +137,39 @@ def test_crop_to_roi_errors():
         crop_to_roi(img, np.zeros((3, 3, 3), dtype=bool))
     with pytest.raises(ValueError, match="non-negative"):
         crop_to_roi(img, np.ones((3, 3, 3), dtype=bool), -1.0)
+
+
+def test_thresholds_in_each_mode():
+    from radiomix.preprocess.resegment import resegment_thresholds
+
+    v = np.array([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0])  # mean 5, population SD 2
+    assert resegment_thresholds(v, [300, -100]) == (-100.0, 300.0)  # sorted
+    assert resegment_thresholds(v, [0.5], "relative") == (4.5, None)  # one: top open
+    assert resegment_thresholds(v, [-1, 2], "sigma") == (3.0, 9.0)
+    # IBSI's outlier filtering is the sigma mode with (-3, 3)
+    assert outlier_bounds(v, 3.0) == resegment_thresholds(v, (-3, 3), "sigma") == (-1.0, 11.0)
+    lo, hi = resegment_thresholds(np.array([]), (-3, 3), "sigma")
+    assert np.isnan(lo) and np.isnan(hi)
+    with pytest.raises(ValueError, match="unknown re-segmentation mode"):
+        resegment_thresholds(v, [1], "percent")
+    with pytest.raises(ValueError, match="one or two thresholds"):
+        resegment_thresholds(v, [1, 2, 3])
+
+
+def test_sigma_thresholds_in_the_values_own_precision():
+    # PyRadiomics computes the ROI mean and SD in the image's type: float32 for a float32
+    # image, which differs from the double-precision statistics IBSI uses
+    from radiomix.preprocess.resegment import resegment_thresholds
+
+    rng = np.random.default_rng(4)
+    v = (rng.normal(1000.0, 50.0, 100_001)).astype(np.float32)
+    native = resegment_thresholds(v, (-2, 2), "sigma", native_precision=True)
+    double = resegment_thresholds(v, (-2, 2), "sigma")
+    assert native == (
+        float(np.mean(v)) + float(np.std(v)) * -2,
+        float(np.mean(v)) + float(np.std(v)) * 2,
+    )
+    v64 = v.astype(np.float64)
+    assert double[1] == pytest.approx(v64.mean() + 2 * v64.std(), rel=1e-15)
+    assert native != double  # the precision switch changes the bounds
+    assert native[0] == pytest.approx(double[0], rel=1e-6)

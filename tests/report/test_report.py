@@ -25,7 +25,7 @@ def test_report_is_self_contained_with_every_figure(report, small_run):
     _, _, run = small_run
     html = report.read_text(encoding="utf-8")
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", html)
-    assert len(images) == len(FIGURES) == 8
+    assert len(images) == len(FIGURES) == 10  # 8 + permutation importance and SHAP
     for b64 in images:
         img = Image.open(io.BytesIO(base64.b64decode(b64)))
         assert img.format == "PNG" and img.width > 200 and img.height > 150
@@ -38,6 +38,7 @@ def test_report_is_self_contained_with_every_figure(report, small_run):
         "Feature selection",
         "Model comparison",
         "Label-permutation check",
+        "What the model relies on",
         "Settings",
     ):
         assert section in html, section

@@ -84,7 +84,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--validation",
         metavar="SCHEME",
         help="kfold (default) or leave-one-group-out (each --group value, e.g. a site, in "
-        "turn is the test set)",
+        "turn is the test set; every task)",
     )
     p.add_argument(
         "--clinical",
@@ -96,7 +96,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--compare",
         metavar="MODELS",
         help="clinical,radiomics,combined: train these models on the same splits and report "
-        "the added value of the image (DeLong, NRI)",
+        "the added value of the image (DeLong, NRI; survival: the C-index difference with a "
+        "paired bootstrap CI)",
     )
     p.add_argument("--config", metavar="STUDY.yaml", help="study settings; see docs/learn.md")
     p.add_argument(
@@ -267,6 +268,23 @@ def _print_task(metrics: dict[str, Any], out: str) -> None:
     for name, s in metrics["models"].items():
         if name != m["model"]:
             print(fmt(s))
+    groups = m.get("per_group")
+    if groups:
+        print(
+            "per group: "
+            + ", ".join(
+                f"{r['group']} {'-' if r[h] is None else format(r[h], '.3f')} ({r['n_cases']})"
+                + (f" [{r['note']}]" if r.get("note") else "")
+                for r in groups
+            )
+        )
+    for c in (metrics.get("compare") or {}).values():
+        lo, hi = c.get("delta_c_ci") or (None, None)
+        print(
+            f"{c['new']} vs {c['old']}: Harrell's C {c['c_new']:.3f} vs {c['c_old']:.3f}, "
+            f"difference {c['delta_c']:+.3f} [{'-' if lo is None else format(lo, '+.3f')}, "
+            f"{'-' if hi is None else format(hi, '+.3f')}] (paired bootstrap over cases)"
+        )
     perm = metrics.get("permutation")
     if perm:
         null = "-" if perm.get(h) is None else f"{perm[h]:.3f}"

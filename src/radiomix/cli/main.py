@@ -3,65 +3,53 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from radiomix import __version__
-from radiomix.cli import (
-    _app,
-    _audit,
-    _config,
-    _delta,
-    _demo,
-    _evaluate,
-    _extract,
-    _features,
-    _filter,
-    _ibsi,
-    _predict,
-    _pyradiomics,
-    _register,
-    _report,
-    _robustness,
-    _runs,
-    _segment,
-    _study,
-    _train,
-)
 from radiomix.errors import RadiomixError
 
 __all__ = ["build_parser", "error_line", "main"]
 
-_COMMANDS = (
-    _extract,
-    _pyradiomics,
-    _config,
-    _features,
-    _filter,
-    _ibsi,
-    _demo,
-    _segment,
-    _robustness,
-    _train,
-    _evaluate,
-    _predict,
-    _report,
-    _study,
-    _register,
-    _delta,
-    _audit,
-    _runs,
-    _app,
-)
+#: each command and the module of radiomix.cli that defines it (its ``add_parser``), in
+#: the order ``radiomix --help`` lists them; a command's module is imported only when that
+#: command runs (or for the full help), so ``radiomix pyradiomics`` does not load the
+#: learning, segmentation or registration code
+_COMMANDS: dict[str, str] = {
+    "extract": "_extract",
+    "pyradiomics": "_pyradiomics",
+    "config": "_config",
+    "features": "_features",
+    "filter": "_filter",
+    "ibsi-check": "_ibsi",
+    "demo": "_demo",
+    "segment": "_segment",
+    "robustness": "_robustness",
+    "train": "_train",
+    "evaluate": "_evaluate",
+    "predict": "_predict",
+    "report": "_report",
+    "study": "_study",
+    "register": "_register",
+    "propagate": "_register",
+    "resample": "_register",
+    "delta": "_delta",
+    "audit": "_audit",
+    "runs": "_runs",
+    "app": "_app",
+}
 
 
 #: commands whose run directory gets a run.json (radiomix.learn.runs)
 _RECORDED = ("train", "evaluate", "study")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every command, or only ``command``'s (what
+    :func:`main` parses with once it knows the command)."""
     parser = argparse.ArgumentParser(
         prog="radiomix",
         description="Radiomics: IBSI-compliant features, filters, segmentation and models.",
@@ -69,9 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"radiomix {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for cmd in _COMMANDS:
-        cmd.add_parser(sub)
+    modules = [_COMMANDS[command]] if command in _COMMANDS else dict.fromkeys(_COMMANDS.values())
+    for name in modules:
+        importlib.import_module(f"radiomix.cli.{name}").add_parser(sub)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named on the command line: the first word that is not one of the
+    top-level options (none of which takes a value)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+        if word in ("-h", "--help", "--version"):
+            return None
+    return None
 
 
 def _yaml_problem(err: BaseException) -> str | None:
@@ -108,8 +108,9 @@ def error_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command(words))
+    args = parser.parse_args(words)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="radiomix: %(levelname)s: %(message)s",

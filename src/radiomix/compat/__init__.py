@@ -37,7 +37,9 @@ from radiomix.compat.params import load_params, settings_from_params
 
 __all__ = [
     "__version__",
+    "debugging",
     "deprecated",
+    "formatter",
     "getFeatureClasses",
     "getImageTypes",
     "getProgressReporter",
@@ -56,9 +58,13 @@ __all__ = [
 logger = logging.getLogger("radiomix.compat")
 logger.setLevel(logging.INFO)
 handler = logging.StreamHandler()
-handler.setFormatter(logging.Formatter("%(message)s"))
+formatter = logging.Formatter("%(message)s")
+handler.setFormatter(formatter)
 handler.setLevel(logging.WARNING)
 logger.addHandler(handler)
+
+#: PyRadiomics' flag of the same name (True in 3.0.1; nothing reads it)
+debugging = True
 
 #: PyRadiomics' test cases (``<case>_image.nrrd``, ``<case>_label.nrrd``)
 testCases = (
@@ -80,6 +86,7 @@ TEST_DATA_ENV = "RADIOMIX_PYRADIOMICS_DATA"
 progressReporter: Callable[..., Any] | None = None
 
 _SUBMODULES = (
+    "base",
     "featureextractor",
     "imageoperations",
     "firstorder",

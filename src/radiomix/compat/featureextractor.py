@@ -18,6 +18,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from radiomix.compat import getFeatureClasses, getImageTypes, imageoperations
 from radiomix.compat.params import (
     DEFAULT_SETTINGS,
     IMAGE_TYPES,
@@ -34,6 +35,12 @@ from radiomix.features import pyradiomics_profile as prof
 __all__ = ["RadiomicsFeatureExtractor", "result_to_dict"]
 
 logger = logging.getLogger("radiomix.compat")
+
+#: the last extractor's ``geometryTolerance`` setting (PyRadiomics keeps it in this global
+#: and sets SimpleITK's coordinate and direction tolerances from it)
+geometryTolerance: float | None = None
+# PyRadiomics' module exposes these names too
+_MODULE_NAMES = (getFeatureClasses, getImageTypes, imageoperations)
 
 
 def result_to_dict(result: RoiResult) -> collections.OrderedDict[str, Any]:
@@ -105,6 +112,13 @@ class RadiomicsFeatureExtractor:
                 )
         self.settings.update(kwargs)
         self._resolve()  # fail early on anything unsupported
+        global geometryTolerance
+        geometryTolerance = self.settings.get("geometryTolerance")
+        if geometryTolerance is not None:  # as PyRadiomics, for imageoperations' checks
+            import SimpleITK as sitk
+
+            sitk.ProcessObject.SetGlobalDefaultCoordinateTolerance(geometryTolerance)
+            sitk.ProcessObject.SetGlobalDefaultDirectionTolerance(geometryTolerance)
 
     # -- parameters ------------------------------------------------------------------
 

@@ -332,7 +332,7 @@ def resampleImage(
 def normalizeImage(image: SimpleITK.Image, **kwargs: Any) -> SimpleITK.Image:
     """The whole image z-scored (SimpleITK's ``Normalize``, 64-bit float), clipped to
     ``removeOutliers`` standard deviations when given, times ``normalizeScale`` (default
-    1): :func:`radiomix.extraction.profile_pyradiomics.normalize_image`."""
+    1): :func:`radiomix.preprocess.normalise` (what the profile's ``normalize`` runs)."""
     from radiomix.extraction.profile_pyradiomics import normalize_image
 
     with _value_errors():

@@ -160,28 +160,30 @@ def _mask_read_ahead(
 ) -> Future[Volume] | None:
     """For the ``pyradiomics`` profile and a NIfTI / NRRD / MetaImage label map file (read
     on its own grid, whatever the image), the mask's reading started in a thread, to run
-    while the image is read (the inflaters and SimpleITK release the GIL); else None."""
+    while the image is read (the inflaters and SimpleITK release the GIL); else None, and
+    None where one extraction has one thread (batch workers: starting a thread per case
+    costs more there than the overlap gains)."""
     if settings.profile != "pyradiomics" or not isinstance(mask, str | Path):
         return None
+    from radiomix.extraction.profile_pyradiomics import extraction_threads
+
+    if extraction_threads() == 1:
+        return None  # (the shared pool would run it inline)
     from radiomix.io._readers import VOLUME_FORMATS, suffix_of
 
     path = Path(mask).expanduser()
     if suffix_of(path) not in VOLUME_FORMATS or not path.is_file():
         return None
-    from concurrent.futures import ThreadPoolExecutor
+    from radiomix.extraction.profile_pyradiomics import _executor, read_pyradiomics_mask
 
-    from radiomix.extraction.profile_pyradiomics import read_pyradiomics_mask
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="radiomix-mask")
-    job = pool.submit(
+    # on the process's pool of extraction threads (idle while the image is read)
+    return _executor().submit(
         read_pyradiomics_mask,
         mask,
         None,
         spacing=tuple(spacing) if spacing is not None else None,
         label_channel=settings.pyradiomics.label_channel,
     )
-    pool.shutdown(wait=False)  # the thread ends with the read
-    return job
 
 
 def _label_rois(

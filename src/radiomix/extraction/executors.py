@@ -23,13 +23,11 @@ here means the worker itself was lost; ``lost(task, exc)`` turns it into an erro
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Protocol, TypeVar
 
 from radiomix.errors import ExecutorError
@@ -108,6 +106,8 @@ class LocalProcessExecutor:
     def __init__(self, jobs: int, start_method: str | None = None) -> None:
         if jobs < 1:
             raise ExecutorError(f"--jobs must be at least 1, got {jobs}")
+        import multiprocessing  # (process pools only: ~10 ms to import)
+
         methods = multiprocessing.get_all_start_methods()
         if start_method is None:
             start_method = "forkserver" if "forkserver" in methods else "spawn"
@@ -126,6 +126,10 @@ class LocalProcessExecutor:
         tasks: Sequence[T],
         lost: Callable[[T, BaseException], R],
     ) -> Iterator[R]:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         ctx = multiprocessing.get_context(self.start_method)
         todo = deque(range(len(tasks)))  # indices into tasks, in submission order
         suspects: deque[int] = deque()  # in flight when a worker died: rerun one at a time

@@ -22,6 +22,7 @@ is extracted as PyRadiomics extracts 2D images: 2D filters, in-plane texture, no
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 import math
@@ -49,6 +50,9 @@ from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.io import Volume
 from radiomix.preprocess.discretisation import discretise
+from radiomix.preprocess.normalise import normalise
+from radiomix.preprocess.resample import resample_onto, resampled_grid
+from radiomix.preprocess.resegment import resegment_range, resegment_thresholds
 
 __all__ = [
     "IMAGE_NDIM_KEY",
@@ -171,16 +175,40 @@ def _simpleitk_version() -> str:
     return version("SimpleITK")
 
 
-def _versions() -> dict[str, Any]:
+def _pywavelets_version() -> str:
+    """``pywt.__version__`` without importing PyWavelets where it is not loaded (~15 ms
+    for a case that needs no wavelet): the ``version`` its build writes into
+    ``pywt/version.py``, read as text; else from the imported module."""
+    import re
+    import sys
+
+    if "pywt" not in sys.modules:
+        from importlib.util import find_spec
+
+        spec = find_spec("pywt")
+        if spec is not None and spec.origin:
+            try:
+                text = (Path(spec.origin).parent / "version.py").read_text(encoding="utf-8")
+            except OSError:
+                text = ""
+            found = re.search(r"^version = ['\"]([^'\"]+)['\"]", text, re.MULTILINE)
+            if found:
+                return found.group(1)
     import pywt
 
+    return str(pywt.__version__)
+
+
+@functools.cache
+def _versions() -> dict[str, Any]:
+    """The ``Versions_*`` diagnostics (once per process: they do not change)."""
     from radiomix import __version__
 
     return {
         "Versions_radiomix": __version__,
         "Versions_Numpy": np.__version__,
         "Versions_SimpleITK": _simpleitk_version(),
-        "Versions_PyWavelet": pywt.__version__,
+        "Versions_PyWavelet": _pywavelets_version(),
         "Versions_Python": platform.python_version(),
     }
 
@@ -249,7 +277,7 @@ def diagnostics(
     completes the dictionary with :func:`resolve_diagnostics`.
     """
     arr = np.asarray(image.array)
-    d: dict[str, Any] = _versions()
+    d: dict[str, Any] = dict(_versions())
     d["Configuration_Settings"] = settings.pyradiomics.configuration
     d["Configuration_EnabledImageTypes"] = str(
         {it: dict(custom) for it, custom in settings.pyradiomics.image_types}
@@ -385,9 +413,7 @@ def resample_image(
         The number of spacings differs from the mask's dimensionality (PyRadiomics asserts
         this too).
     """
-    import SimpleITK as sitk
-
-    from radiomix.io import from_sitk, to_sitk, to_sitk_2d
+    from radiomix.io import to_sitk
 
     ps = settings.pyradiomics
     assert ps.resampled_spacing is not None and ps.interpolator is not None
@@ -403,21 +429,17 @@ def resample_image(
             f"the image is {input_ndim(image)}D but the mask {nd}D: PyRadiomics resamples "
             "image and mask of one dimensionality only"
         )
-    img3 = to_sitk(image)
     roi = np.asarray(mask.array, dtype=bool)
     mask_u8 = mask.with_array(roi.astype(np.uint8))
-    msk3 = to_sitk(mask_u8)
+    img3, msk3 = to_sitk(image), to_sitk(mask_u8)
     _check_roi_inside(img3, msk3, roi)
-    img, msk = (img3, msk3) if nd == 3 else (to_sitk_2d(image), to_sitk_2d(mask_u8))
-    box = _box(roi)[3 - nd :]
-    lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y[, z]
-    size = np.array([b.stop - b.start for b in box][::-1], dtype=np.float64)
-    old = np.array(msk.GetSpacing())
-    new = np.array(ps.resampled_spacing, dtype=np.float64)
-    new = np.where(new == 0, old, new)
-    new = np.where(size != 1, new, old)
-    pad = int(dict(ps.filter_settings).get("padDistance", 5))
-    if np.allclose(np.array(img.GetSpacing()), new):
+    # (z, y, x) spacings; 0 or a missing z (a 2D image) keeps the axis
+    given = [float(v) for v in ps.resampled_spacing][::-1]
+    missing: list[float | None] = [None] * (3 - nd)
+    wanted = missing + [None if v == 0 else v for v in given]
+    grid = resampled_grid(mask, wanted, align="corner", box=_box(roi), pad=_pad(ps))
+    current = image.spacing[3 - nd :]
+    if np.allclose(np.array(current[::-1]), np.array(grid.spacing[3 - nd :][::-1])):
         if not _same_grid(image, mask, exact=True):
             roi = _nearest_onto(img3, msk3)
             if not roi.any():
@@ -425,36 +447,15 @@ def resample_image(
                     "the ROI vanished when its mask was resampled onto the image grid: check "
                     "that image and mask belong to the same case"
                 )
-        return _crop_box(image, roi, pad)
-    ratio = old / new
-    lower = np.floor((lo - 0.5) * ratio - pad)
-    upper = np.ceil((lo + size - 0.5) * ratio + pad)
-    top = np.ceil(np.array(msk.GetSize()) * ratio) - 1
-    lower = np.where(lower < 0, 0, lower)
-    upper = np.where(upper > top, top, upper)
-    new_size = [int(v) for v in upper - lower + 1]
-    origin_index = 0.5 * (new - old) / old + lower / ratio
-    origin = msk.TransformContinuousIndexToPhysicalPoint([float(v) for v in origin_index])
-    rif = sitk.ResampleImageFilter()
-    rif.SetOutputSpacing([float(v) for v in new])
-    rif.SetOutputDirection(msk.GetDirection())
-    rif.SetSize(new_size)
-    rif.SetOutputOrigin(origin)
-    rif.SetOutputPixelType(img.GetPixelID())
-    rif.SetInterpolator(_INTERPOLATORS[ps.interpolator])
-    out_img = rif.Execute(img)
-    rif.SetOutputPixelType(msk.GetPixelID())
-    rif.SetInterpolator(sitk.sitkNearestNeighbor)
-    out_roi = sitk.GetArrayFromImage(rif.Execute(msk)).astype(bool)
-    out = from_sitk(out_img)
-    if nd == 2:  # back to one plane with the image's z spacing and origin
-        out_roi = out_roi[np.newaxis]
-        out = out.with_array(
-            out.array,
-            spacing=(image.spacing[0], *out.spacing[1:]),
-            origin=(image.origin[0], *out.origin[1:]),
-        )
-    return out, out_roi
+        return _crop_box(image, roi, _pad(ps))
+    out = resample_onto(image, grid, ps.interpolator, planar=nd == 2)
+    out_roi = resample_onto(mask_u8, grid, "sitkNearestNeighbor", planar=nd == 2)
+    return out, np.asarray(out_roi.array).astype(bool)
+
+
+def _pad(ps: Any) -> int:
+    """PyRadiomics' ``padDistance`` (default 5)."""
+    return int(dict(ps.filter_settings).get("padDistance", 5))
 
 
 def _mask_ndim(mask: Volume, image: Volume) -> int:
@@ -688,40 +689,17 @@ def on_image_grid(
 
 
 def normalize_image(image: Volume, settings: ExtractionSettings) -> Volume:
-    """PyRadiomics' ``normalizeImage`` of the whole image (before resampling).
-
-    :math:`f(x) = s\\, \\mathrm{clip}((x - \\mu) / \\sigma, -n, n)` with :math:`\\mu` and
-    :math:`\\sigma` the mean and sample standard deviation of every voxel of the image
-    (SimpleITK's ``Normalize``, whose output is 64-bit float), :math:`n` =
-    ``removeOutliers`` (no clipping when unset) and :math:`s` = ``normalizeScale``.
-    """
-    import SimpleITK as sitk
-
-    from radiomix.io import from_sitk, to_sitk
-
+    """PyRadiomics' ``normalizeImage`` of the whole image (before resampling): the engine's
+    :func:`radiomix.preprocess.normalise` with ``normalizeScale`` and ``removeOutliers``."""
     ps = settings.pyradiomics
-    out = sitk.Normalize(to_sitk(image))
-    if ps.remove_outliers is not None:
-        arr = sitk.GetArrayFromImage(out)
-        n = ps.remove_outliers
-        arr[arr > n] = n
-        arr[arr < -n] = -n
-        clipped = sitk.GetImageFromArray(arr)
-        clipped.CopyInformation(out)
-        out = clipped
-    volume = from_sitk(sitk.Multiply(out, float(ps.normalize_scale)))
-    return volume.with_array(volume.array, metadata=image.metadata)
+    return normalise(image, float(ps.normalize_scale), ps.remove_outliers)
 
 
 def resegment_roi(image: Volume, roi: np.ndarray, settings: ExtractionSettings) -> np.ndarray:
-    """PyRadiomics' ``resegmentMask``: the ROI voxels within ``resegmentRange``.
-
-    Thresholds :math:`T_1 \\le T_2` (sorted; one threshold keeps :math:`x \\ge T_1`):
-    ``absolute`` as given, ``relative`` times the ROI maximum, ``sigma``
-    :math:`\\mu + T \\sigma` with the ROI mean and population standard deviation (in the
-    image's own precision, as NumPy computes them). Voxels with :math:`T_1 \\le x \\le T_2`
-    stay; the comparison runs in the image's float precision (float images) or in float64
-    (integer images), as NumPy does with a Python float.
+    """PyRadiomics' ``resegmentMask``: the ROI voxels within ``resegmentRange``, i.e. the
+    engine's re-segmentation (:func:`radiomix.preprocess.resegment_thresholds` in
+    ``resegmentMode``, with the mean and SD in the image's own precision, then
+    :func:`radiomix.preprocess.resegment_range`).
 
     Raises
     ------
@@ -730,27 +708,19 @@ def resegment_roi(image: Volume, roi: np.ndarray, settings: ExtractionSettings) 
     """
     ps = settings.pyradiomics
     assert ps.resegment_range is not None
-    values = np.asarray(image.array)[roi]
-    if ps.resegment_mode == "relative":
-        top = float(np.max(values))
-        thresholds = [top * t for t in sorted(ps.resegment_range)]
-    elif ps.resegment_mode == "sigma":
-        mean, sd = float(np.mean(values)), float(np.std(values))
-        thresholds = [mean + sd * t for t in sorted(ps.resegment_range)]
-    else:
-        thresholds = sorted(ps.resegment_range)
-    keep = values >= thresholds[0]
-    if len(thresholds) == 2:
-        keep &= values <= thresholds[1]
-    if int(keep.sum()) <= 1:
+    arr = np.asarray(image.array)
+    lower, upper = resegment_thresholds(
+        arr[roi], ps.resegment_range, ps.resegment_mode, native_precision=True
+    )
+    out = resegment_range(arr, roi, lower, upper)
+    if int(out.sum()) <= 1:
+        thresholds = [lower] if upper is None else [lower, upper]
         raise RoiTooSmallError(
             f"re-segmentation (resegmentRange {list(ps.resegment_range)}, resegmentMode "
             f"{ps.resegment_mode}: thresholds {[float(t) for t in thresholds]}) kept "
-            f"{int(keep.sum())} voxel(s) of label {ps.label}; PyRadiomics cannot extract "
+            f"{int(out.sum())} voxel(s) of label {ps.label}; PyRadiomics cannot extract "
             "features from that: widen resegmentRange or check the image"
         )
-    out = np.zeros_like(roi)
-    out[roi] = keep
     return out
 
 
@@ -1023,11 +993,37 @@ class _InlineExecutor(Executor):
         return fut
 
 
+class _SharedPool(Executor):
+    """The process's pool of extraction threads, lent to one case: ``with`` leaves it
+    running (starting threads for every case cost about a millisecond each, as much as a
+    small case's shape features). Tasks never wait on other tasks, so cases of several
+    calling threads can share it."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing: the pool outlives the case (its threads end with the process)."""
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
 def _executor() -> Executor:
     n = extraction_threads()
     if n == 1:
         return _InlineExecutor()
-    return ThreadPoolExecutor(max_workers=n, thread_name_prefix="radiomix-pyradiomics")
+    with _pools_lock:
+        pool = _pools.get(n)
+        if pool is None:
+            pool = _pools[n] = ThreadPoolExecutor(
+                max_workers=n, thread_name_prefix="radiomix-pyradiomics"
+            )
+    return _SharedPool(pool)
 
 
 def _map_count(

@@ -184,7 +184,9 @@ def extract_voxel_results(
     from radiomix.features._warmup import warm_up_voxel_kernels
     from radiomix.io import check_finite, dicom_roi_file, read_image, select_label
 
-    warm_up_voxel_kernels()
+    # (not GLCM's: small ROIs count it with NumPy, and a process that needs no other
+    # kernel then never loads numba; a large one loads it on first use)
+    warm_up_voxel_kernels([cls for cls, _ in pp.enabled_classes(settings) if cls != "glcm"])
     img = read_image(image)
     if dicom_roi_file(mask) is not None:
         raise ConfigError(

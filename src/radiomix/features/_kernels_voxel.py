@@ -31,6 +31,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from radiomix.features._kernels_voxel_numpy import kernel_boxes  # NumPy; kept here too
+
 __all__ = [
     "kernel_boxes",
     "kernel_glcm",
@@ -427,20 +429,3 @@ def kernel_ngtdm(
     """
     lv, rm, ce, off = _prepare(levels, remap, centres, offsets)
     return _ngtdm_kernel(lv, rm, ce, int(radius), int(plane), off, int(n_levels), count_isolated)
-
-
-def kernel_boxes(
-    values: np.ndarray, levels: np.ndarray, centres: np.ndarray, radius: int, plane: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Values (NaN outside the mask) and grey levels (0 outside) of each kernel's box, as
-    rows of (n, K) arrays, K = the box's voxels (one plane thick along ``plane``).
-
-    ``values`` holds NaN and ``levels`` 0 wherever a voxel takes no part in the kernels.
-    """
-    r = int(radius)
-    rng = [np.arange(-r, r + 1) if d != plane else np.zeros(1, np.int64) for d in range(3)]
-    off = np.stack(np.meshgrid(*rng, indexing="ij"), -1).reshape(-1, 3)
-    vals = np.pad(values, r, constant_values=np.nan)
-    lv = np.pad(levels, r, constant_values=0)
-    idx = np.asarray(centres, dtype=np.int64)[:, None, :] + r + off[None, :, :]
-    return vals[idx[..., 0], idx[..., 1], idx[..., 2]], lv[idx[..., 0], idx[..., 1], idx[..., 2]]

@@ -13,6 +13,7 @@ Pure NumPy; SciPy's convex hull only for large candidate sets.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -38,10 +39,22 @@ _LINE_DIRECTIONS = np.array(
 _HULL_ABOVE = 6000
 
 
+#: :func:`_line_ends` keeps each line's extremes in arrays indexed by line up to this many
+#: lines (or four per point), else it sorts the points along their lines
+_DENSE_LINES_UP_TO = 1 << 20
+
+
 def _line_ends(grid: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """Whether each integer point of ``grid`` (n, 3) is the first or last of the points on
     its lattice line along ``direction`` (components in {-1, 0, 1})."""
     key, t = lattice_lines(grid, direction)
+    lines = int(key.max(initial=0)) + 1
+    if lines <= max(_DENSE_LINES_UP_TO, 4 * len(key)):  # each line's first and last t
+        lo = np.full(lines, np.iinfo(np.int64).max, dtype=np.int64)
+        hi = np.full(lines, np.iinfo(np.int64).min, dtype=np.int64)
+        np.minimum.at(lo, key, t)
+        np.maximum.at(hi, key, t)
+        return (t == lo[key]) | (t == hi[key])
     order = np.lexsort((t, key))
     sk = key[order]
     change = sk[1:] != sk[:-1]
@@ -128,18 +141,69 @@ def diameters(grid: np.ndarray, spacing: np.ndarray) -> dict[str, float]:
         sub = sub[np.argsort(sub[:, axis], kind="stable")]
         cuts = np.flatnonzero(np.diff(sub[:, axis])) + 1
         other = [a for a in range(3) if a != axis]
+        points = mm(sub)[:, other]
+        sizes = np.diff(np.concatenate(([0], cuts, [len(sub)])))
+        if int(np.sum(sizes.astype(np.int64) ** 2)) <= _ALL_PAIRS_UP_TO:
+            out[name] = math.sqrt(_farthest_squared_within(points, sizes))
+            continue
         best = 0.0
-        for group in np.split(mm(sub), cuts):
+        for group in np.split(points, cuts):
             if len(group) > 1:
-                best = max(best, _max_pair_distance(group[:, other]))
+                best = max(best, _max_pair_distance(group))
         out[name] = best
     return out
+
+
+#: the in-plane diameters compare every pair of one plane's candidates at once (one
+#: vectorised pass over all planes) while there are at most this many such pairs; a small
+#: ROI has some 60 planes of a few dozen candidates, where a search per plane costs more in
+#: calls than in arithmetic
+_ALL_PAIRS_UP_TO = 1 << 20
+
+
+def _farthest_squared_within(points: np.ndarray, sizes: np.ndarray) -> float:
+    """Largest squared distance between two of ``points`` (n, d) of one group, the groups
+    being consecutive runs of ``sizes`` points: every pair of a group,
+    :math:`\\sum_k (p_k - q_k)^2` as :func:`_farthest_squared` computes it."""
+    starts = np.cumsum(sizes) - sizes
+    per_point = np.repeat(sizes, sizes)  # the size of each point's group
+    first = np.repeat(starts, sizes)  # the first point of each point's group
+    i = np.repeat(np.arange(len(points)), per_point)
+    j = np.repeat(first, per_point) + (
+        np.arange(len(i)) - np.repeat(np.cumsum(per_point) - per_point, per_point)
+    )
+    d = points[i] - points[j]
+    return float(np.max(np.einsum("ak,ak->a", d, d), initial=0.0))
 
 
 #: cube corners (z, y, x) in the order of the classic marching cubes table (x fastest)
 _CORNERS = np.array(
     [(0, 0, 0), (0, 0, 1), (0, 1, 1), (0, 1, 0), (1, 0, 0), (1, 0, 1), (1, 1, 1), (1, 1, 0)]
 )
+
+
+#: surface cubes meshed at once by :func:`classic_mesh` (about 72 * T max bytes each)
+_CUBES_PER_PASS = 1 << 16
+
+
+@functools.cache
+def _doubled_table() -> tuple[np.ndarray, np.ndarray]:
+    """The classic table on the doubled grid for every cube code: triangles (256, T max,
+    3, 3) as integer offsets (zero-padded), a complemented configuration's (code >= 128)
+    read from its complement with the vertices reversed, and the count per code."""
+    table = triangle_table()
+    per_code = []
+    for c in range(256):
+        flip = bool(c >> 7 & 1)
+        t = np.rint(2 * np.asarray(table[255 - c if flip else c])).astype(np.int64)
+        per_code.append(t.reshape(-1, 3, 3)[:, ::-1] if flip else t.reshape(-1, 3, 3))
+    counts = np.array([len(t) for t in per_code], dtype=np.int64)
+    out = np.zeros((256, int(counts.max()), 3, 3), dtype=np.int64)
+    for c, t in enumerate(per_code):
+        out[c, : len(t)] = t
+    out.flags.writeable = False
+    counts.flags.writeable = False
+    return out, counts
 
 
 def classic_mesh(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,27 +224,22 @@ def classic_mesh(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for k, (dz, dy, dx) in enumerate(_CORNERS):
         np.left_shift(m[dz : dz + nz - 1, dy : dy + ny - 1, dx : dx + nx - 1], k, out=shifted)
         code |= shifted
-    table = triangle_table()
+    tris, counts = _doubled_table()
     flat = code.ravel()
     surf = np.flatnonzero((flat != 0) & (flat != 255))  # cubes the surface crosses
     codes = flat[surf].astype(np.int64)
-    order = np.argsort(codes, kind="stable")
+    order = np.argsort(codes, kind="stable")  # by configuration, then position
     surf, codes = surf[order], codes[order]
-    bounds = np.searchsorted(codes, np.arange(257))
-    keys: list[np.ndarray] = []
     shape = code.shape
     wy, wx = 2 * shape[1] + 3, 2 * shape[2] + 3  # vertex keys on the doubled index grid
-    for c in range(1, 255):
-        lo, hi = bounds[c], bounds[c + 1]
-        if lo == hi:
-            continue
-        flip = bool(c >> 7 & 1)
-        tris = np.rint(2 * table[255 - c if flip else c]).astype(np.int64)  # (T, 3, 3)
-        if flip:
-            tris = tris[:, ::-1]
-        pos = np.stack(np.unravel_index(surf[lo:hi], shape), axis=1)
-        k2 = 2 * pos[:, None, None, :] + tris[None]  # (n, T, 3 vertices, 3)
-        keys.append(((k2[..., 0] * wy + k2[..., 1]) * wx + k2[..., 2]).reshape(-1, 3))
+    keys = []
+    slot = np.arange(tris.shape[1])[None, :]
+    for lo in range(0, len(surf), _CUBES_PER_PASS):  # bounded temporaries for large ROIs
+        part = codes[lo : lo + _CUBES_PER_PASS]
+        pos = np.stack(np.unravel_index(surf[lo : lo + _CUBES_PER_PASS], shape), axis=1)
+        k2 = 2 * pos[:, None, None, :] + tris[part]  # (n, T max, 3 vertices, 3)
+        valid = slot < counts[part][:, None]  # (n, T max): the code's own triangles
+        keys.append(((k2[..., 0] * wy + k2[..., 1]) * wx + k2[..., 2])[valid])
     if not keys:
         return np.zeros((0, 3), dtype=np.int64), np.zeros((0, 3), dtype=np.int64)
     uniq, faces = np.unique(np.concatenate(keys), return_inverse=True)

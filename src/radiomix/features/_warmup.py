@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -48,18 +48,22 @@ def _load() -> None:
     dependence_counts(_LEVELS, 1, 0, False)
 
 
-def _load_voxel() -> None:
+#: the voxel kernel each texture class needs (first order needs none)
+_VOXEL_KERNELS = ("glcm", "glrlm", "glszm", "gldm", "ngtdm")
+
+
+def _load_voxel(classes: Collection[str] = _VOXEL_KERNELS) -> None:
     from radiomix.features import _kernels_voxel as kv
 
     levels = np.ones((3, 3, 3), dtype=np.int64)
     remap = np.zeros(2, dtype=np.int64)
     centres = np.array([[1, 1, 1]], dtype=np.int64)
     offsets = np.array([[0, 0, 1]], dtype=np.int64)
-    kv.kernel_glcm(levels, remap, centres, 1, -1, offsets, 1)
-    kv.kernel_glrlm(levels, remap, centres, 1, -1, offsets, 1)
-    kv.kernel_glszm(levels, remap, centres, 1, -1, offsets, 1)
-    kv.kernel_gldm(levels, remap, centres, 1, -1, offsets, 0.0, 1)
-    kv.kernel_ngtdm(levels, remap, centres, 1, -1, offsets, 1)
+    for cls in classes:
+        if cls == "gldm":
+            kv.kernel_gldm(levels, remap, centres, 1, -1, offsets, 0.0, 1)
+        elif cls in _VOXEL_KERNELS:
+            getattr(kv, f"kernel_{cls}")(levels, remap, centres, 1, -1, offsets, 1)
 
 
 def _run(load: Callable[[], None]) -> None:
@@ -69,11 +73,14 @@ def _run(load: Callable[[], None]) -> None:
         logger.debug("kernel warm-up failed", exc_info=True)
 
 
-def _start(kind: str, load: Callable[[], None]) -> threading.Thread | None:
+def _start(
+    kind: str, load: Callable[[], None], also: Collection[str] = ()
+) -> threading.Thread | None:
     with _lock:
         if kind in _started:
             return None
         _started.add(kind)
+        _started.update(also)
     thread = threading.Thread(
         target=_run, args=(load,), name=f"radiomix-{kind}-warm-up", daemon=True
     )
@@ -96,7 +103,15 @@ def warm_up_pyradiomics_kernels() -> threading.Thread | None:
     return _start("pyradiomics-kernel", _load_pyradiomics)
 
 
-def warm_up_voxel_kernels() -> threading.Thread | None:
+def warm_up_voxel_kernels(classes: Collection[str] | None = None) -> threading.Thread | None:
     """The same for the kernels of voxel-based extraction
-    (:mod:`radiomix.features._kernels_voxel`)."""
-    return _start("voxel-kernel", _load_voxel)
+    (:mod:`radiomix.features._kernels_voxel`): those of ``classes`` (default: every texture
+    class), each loaded once per process (a kernel costs about 0.1 s to load)."""
+    wanted = [c for c in (_VOXEL_KERNELS if classes is None else classes) if c in _VOXEL_KERNELS]
+    with _lock:
+        todo = tuple(c for c in wanted if f"voxel-{c}" not in _started)
+    if not todo:
+        return None
+    return _start(
+        "voxel-" + "-".join(todo), lambda: _load_voxel(todo), also=[f"voxel-{c}" for c in todo]
+    )

@@ -36,6 +36,7 @@ Every function here receives arrays; nothing reads files or settings trees.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -511,8 +512,16 @@ def _shape(mask: np.ndarray, spacing: Sequence[float], names: Sequence[str]) -> 
 def texture_offsets(distances: Sequence[int], force2d: bool) -> np.ndarray:
     """PyRadiomics' angles: every (z, y, x) offset whose Chebyshev norm is one of
     ``distances``, one of each opposite pair (in-plane only with ``force2d``): the engine's
-    :func:`~radiomix.features._texture.neighbour_offsets` with ``every_offset``."""
-    return neighbour_offsets(distances, force2d, every_offset=True)
+    :func:`~radiomix.features._texture.neighbour_offsets` with ``every_offset``; a
+    read-only array, made once per settings."""
+    return _texture_offsets(tuple(int(d) for d in distances), bool(force2d))
+
+
+@functools.lru_cache(maxsize=64)
+def _texture_offsets(distances: tuple[int, ...], force2d: bool) -> np.ndarray:
+    offsets = neighbour_offsets(distances, force2d, every_offset=True)
+    offsets.flags.writeable = False
+    return offsets
 
 
 def angle_weights(

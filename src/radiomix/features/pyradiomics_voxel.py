@@ -33,16 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from radiomix._lazy import lazy_module
 from radiomix.features import glcm, ngtdm
 from radiomix.features import pyradiomics_profile as prof
-from radiomix.features._kernels_voxel import (
-    kernel_boxes,
-    kernel_glcm,
-    kernel_gldm,
-    kernel_glrlm,
-    kernel_glszm,
-    kernel_ngtdm,
-)
+from radiomix.features._kernels_voxel_numpy import glcm_pair_counts, kernel_boxes
 from radiomix.features._texture import nanmean_last
 from radiomix.features._zone_matrix import ZoneMatrix
 
@@ -153,7 +147,7 @@ class _GlcmExtras:
 
 
 def glcm_batch(
-    counts: np.ndarray,
+    counts: np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     gray_levels: np.ndarray,
     offsets: np.ndarray,
     spacing: Sequence[float],
@@ -161,22 +155,36 @@ def glcm_batch(
     symmetrical: bool,
     weighting_norm: str | None,
     names: Sequence[str],
+    n_kernels: int = 0,
 ) -> tuple[dict[str, np.ndarray], _GlcmExtras]:
     """GLCM features of kernels from one-way counts ``counts`` (n, G, G, A) over
     ``gray_levels``: the profile's formulas (:data:`pyradiomics_profile.GLCM_FORMULAS`) on
     every (kernel, direction) matrix, NaN where a direction is empty, averaged over the
     directions with ``nanmean``. JointAverage and MCC come back as their per-kernel pieces
-    (:func:`_glcm_finish` completes them over PyRadiomics' batch)."""
-    p = counts + np.transpose(counts, (0, 2, 1, 3)) if symmetrical else counts
-    by_angle = np.moveaxis(p.astype(np.float64, copy=False), 3, 0)  # (A, n, G, G)
-    if weighting_norm is not None:
-        w = prof.angle_weights(offsets, spacing, weighting_norm, glcm=True)
-        by_angle = np.tensordot(w, by_angle, axes=(0, 0))[None]
-    n_a, n, g, _ = by_angle.shape
-    flat = by_angle.reshape(n_a * n, g, g)  # matrix k: direction k // n, kernel k % n
-    m = glcm.CooccurrenceMatrix.from_dense(
-        flat, gray_levels, int(gray_levels.max()), glcm.PYRADIOMICS
-    )
+    (:func:`_glcm_finish` completes them over PyRadiomics' batch).
+
+    ``counts`` may also be the sparse, already symmetrised counts of
+    :func:`radiomix.features._kernels_voxel_numpy.glcm_pair_counts` for ``n_kernels``
+    kernels (no ``weighting_norm``, no MCC: those take the dense counts)."""
+    flat: np.ndarray | None = None
+    if isinstance(counts, tuple):  # sparse (b, i, j, count) of glcm_pair_counts
+        b, i, j, cnt = counts
+        n_a, n, g = len(offsets), n_kernels, len(gray_levels)
+        lv = np.asarray(gray_levels, dtype=np.float64)
+        m = glcm.CooccurrenceMatrix(
+            b, lv[i], lv[j], cnt, int(gray_levels.max()), n_a * n, glcm.PYRADIOMICS
+        )
+    else:
+        p = counts + np.transpose(counts, (0, 2, 1, 3)) if symmetrical else counts
+        by_angle = np.moveaxis(p.astype(np.float64, copy=False), 3, 0)  # (A, n, G, G)
+        if weighting_norm is not None:
+            w = prof.angle_weights(offsets, spacing, weighting_norm, glcm=True)
+            by_angle = np.tensordot(w, by_angle, axes=(0, 0))[None]
+        n_a, n, g, _ = by_angle.shape
+        flat = by_angle.reshape(n_a * n, g, g)  # matrix k: direction k // n, kernel k % n
+        m = glcm.CooccurrenceMatrix.from_dense(
+            flat, gray_levels, int(gray_levels.max()), glcm.PYRADIOMICS
+        )
 
     def per_kernel(v: np.ndarray) -> np.ndarray:
         return v.reshape(n_a, n).T  # (n, A)
@@ -188,6 +196,8 @@ def glcm_batch(
     eig = None
     eig_complex = False
     if "MCC" in names and g >= 2:
+        if flat is None:
+            raise ValueError("MCC needs the dense counts (glcm_pair_counts gives no MCC)")
         eig, eig_complex = _q_eigenvalues(flat, ~m.is_empty, n)
     return out, _GlcmExtras(nonempty, ux, eig, eig_complex)
 
@@ -301,6 +311,28 @@ def ngtdm_batch(
     return prof.ngtdm_features(m, names)
 
 
+#: voxel GLCMs of at most this many kernel pair memberships (kernels x box voxels x
+#: directions) are counted with NumPy (:mod:`._kernels_voxel_numpy`): below it, loading
+#: numba's kernel costs more than the NumPy counting (brain1 with exampleVoxel.yaml: 0.4
+#: million)
+GLCM_NUMPY_UP_TO = 2_000_000
+
+
+def glcm_numpy_counts(
+    grid: KernelGrid,
+    n_centres: int,
+    n_angles: int,
+    options: prof.PyradiomicsTextureOptions,
+    names: Sequence[str],
+) -> bool:
+    """Whether the voxel GLCM counts of ``n_centres`` kernels take the NumPy counter
+    (sparse; small work, no ``weightingNorm``, no MCC) rather than the numba kernel."""
+    if options.weighting_norm is not None or "MCC" in names:
+        return False
+    box = (2 * grid.radius + 1) ** (2 if grid.plane >= 0 else 3)
+    return n_centres * box * max(n_angles, 1) <= GLCM_NUMPY_UP_TO
+
+
 # --------------------------------------------------------------------------- one class, all kernels
 
 
@@ -358,7 +390,10 @@ def _fill(
     mono: np.ndarray,
 ) -> None:
     """:func:`class_maps`' loop over PyRadiomics' batches and the work chunks in them."""
+    # numba's kernels (loading numba costs ~0.5 s): only for what the NumPy paths leave
+    kv = lazy_module("radiomix.features._kernels_voxel")
     n_c = len(centres)
+    sparse_glcm = cls == "glcm" and glcm_numpy_counts(grid, n_c, len(mono), options, names)
     shape = grid.levels.shape
     g = len(grid.gray_levels)
     remap = grid.remap
@@ -375,21 +410,37 @@ def _fill(
                     x, lv, grid.gray_levels, grid.spacing, options.voxel_array_shift, names
                 )
             elif cls == "glcm":
-                counts = kernel_glcm(grid.levels, remap, cc, grid.radius, grid.plane, mono, g)
+                glcm_counts: np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+                if sparse_glcm:
+                    glcm_counts = glcm_pair_counts(
+                        grid.levels,
+                        remap,
+                        cc,
+                        grid.radius,
+                        grid.plane,
+                        mono,
+                        g,
+                        symmetric=options.symmetrical_glcm,
+                    )
+                else:
+                    glcm_counts = kv.kernel_glcm(
+                        grid.levels, remap, cc, grid.radius, grid.plane, mono, g
+                    )
                 r_glcm, ex = glcm_batch(
-                    counts,
+                    glcm_counts,
                     grid.gray_levels,
                     mono,
                     grid.spacing,
                     symmetrical=options.symmetrical_glcm,
                     weighting_norm=options.weighting_norm,
                     names=names,
+                    n_kernels=len(cc),
                 )
                 res = dict(r_glcm)
                 extras.append(ex)
             elif cls == "glrlm":
                 runs = angles((1,), grid.plane, shape, bidirectional=False)
-                counts = kernel_glrlm(grid.levels, remap, cc, grid.radius, grid.plane, runs, g)
+                counts = kv.kernel_glrlm(grid.levels, remap, cc, grid.radius, grid.plane, runs, g)
                 res = dict(
                     glrlm_batch(
                         counts,
@@ -402,17 +453,17 @@ def _fill(
                 )
             elif cls == "glszm":
                 nb = angles((1,), grid.plane, shape, bidirectional=True)
-                counts = kernel_glszm(grid.levels, remap, cc, grid.radius, grid.plane, nb, g)
+                counts = kv.kernel_glszm(grid.levels, remap, cc, grid.radius, grid.plane, nb, g)
                 res = dict(glszm_batch(counts, grid.gray_levels, names))
             elif cls == "gldm":
                 both = angles(options.distances, grid.plane, shape, bidirectional=True)
-                counts = kernel_gldm(
+                counts = kv.kernel_gldm(
                     grid.levels, remap, cc, grid.radius, grid.plane, both, options.gldm_a, g
                 )
                 res = dict(gldm_batch(counts, grid.gray_levels, names))
             else:
                 both = angles(options.distances, grid.plane, shape, bidirectional=True)
-                counts = kernel_ngtdm(grid.levels, remap, cc, grid.radius, grid.plane, both, g)
+                counts = kv.kernel_ngtdm(grid.levels, remap, cc, grid.radius, grid.plane, both, g)
                 res = dict(ngtdm_batch(counts, grid.gray_levels, names))
             for n in names:
                 if n in res:

@@ -72,7 +72,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pywt
 
 from radiomix._lazy import lazy_module
 from radiomix.errors import (
@@ -84,9 +83,11 @@ from radiomix.errors import (
 from radiomix.filters._pyradiomics_lbp3d import lbp3d_roi_values
 
 sitk = lazy_module("SimpleITK")  # imported on first use (see radiomix._lazy)
+pywt = lazy_module("pywt")  # (wavelet image types only)
 
 if TYPE_CHECKING:
     import SimpleITK
+    from pywt import Wavelet
 
 __all__ = [
     "LBP2D_METHODS",
@@ -517,7 +518,7 @@ def gradient_image(
 # ---------------------------------------------------------------------------------------
 
 
-def _wavelet(value: Any) -> pywt.Wavelet:
+def _wavelet(value: Any) -> Wavelet:
     if isinstance(value, pywt.Wavelet):
         return value
     valid = pywt.wavelist(kind="discrete")
@@ -534,7 +535,7 @@ def _wavelet(value: Any) -> pywt.Wavelet:
 def wavelet_images(
     image: np.ndarray,
     *,
-    wavelet: str | pywt.Wavelet = "coif1",
+    wavelet: str | Wavelet = "coif1",
     level: int = 1,
     start_level: int = 0,
     force2d: bool = False,

@@ -343,6 +343,82 @@ class ModelBundle:
             out["new_site"] = new
         return out
 
+    def explain(
+        self,
+        table: pd.DataFrame,
+        *,
+        background: pd.DataFrame | None = None,
+        allow_extra: bool = False,
+        max_background: int = 50,
+        random_state: int = 0,
+    ) -> pd.DataFrame:
+        """Per-case contributions of the model's input features (SHAP values).
+
+        Rows: the cases of ``table`` (indexed by ``case_id`` when the table has it);
+        columns: the features that reach the model (after its selection), then
+        ``base_value`` and ``prediction``. In every row the contributions plus
+        ``base_value`` equal ``prediction`` (up to rounding). The units are in
+        ``result.attrs["scale"]`` and the method in ``result.attrs["method"]``:
+
+        - logistic regression: **log-odds**, exact: coefficient x the standardised value
+          the model sees (its reference is the training mean, the zero input, so the base
+          value is the intercept; the same numbers as the web app's contributions); with
+          ``background`` the reference is the background's mean input instead;
+        - linear regression: the outcome's units, the same way;
+        - forests: probability of the positive class (regression: outcome units); gradient
+          boosting classifiers: log-odds (tree SHAP, no background needed);
+        - any other model (SVM, ...): probability (survival: the risk score) by the
+          permutation explainer against ``background``, which is then required (the
+          training feature table; at most ``max_background`` rows, evenly spaced).
+
+        Parameters
+        ----------
+        table : DataFrame
+            Feature table of the cases (the model's feature columns, as for prediction).
+        background : DataFrame, optional
+            Training cases' features.
+        allow_extra : bool
+        max_background, random_state : int
+
+        Raises
+        ------
+        DataError
+            Missing or text features, a model of several classes, or a model that needs
+            background cases and got none.
+        """
+        from radiomix.learn.explain import shap_explanation
+
+        X = self.check_features(table, allow_extra=allow_extra)
+        bg = None
+        if background is not None:
+            bg = self.check_features(background, allow_extra=True)
+        if self.task == "multiclass":
+            raise DataError(
+                f"the model {self.name!r} has several classes; per-case contributions are "
+                "given for two classes, a regression or a survival risk"
+            )
+        with _harmonise_errors():
+            try:
+                exp = shap_explanation(
+                    self.pipeline,
+                    X,
+                    background=bg,
+                    max_background=max_background,
+                    random_state=random_state,
+                )
+            except ValueError as exc:
+                raise DataError(f"cannot explain model {self.name!r}: {exc}") from exc
+        out = exp.values.copy()
+        out["base_value"] = exp.base_value
+        out["prediction"] = exp.prediction
+        if "case_id" in table.columns:
+            out.index = pd.Index(table["case_id"].to_numpy(), name="case_id")
+        else:
+            out.index = table.index
+        out.attrs["scale"] = exp.scale
+        out.attrs["method"] = exp.method
+        return out
+
     def _survival_values(self, table: pd.DataFrame, allow_extra: bool) -> np.ndarray:
         """Survival: the risk score, then the probabilities of being event-free at the
         horizons and on the Brier grid of ``label`` (n, 1 + H + G)."""

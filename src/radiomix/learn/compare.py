@@ -14,7 +14,18 @@ probabilities of every repeat:
   among non-events, down minus up; NRI is their sum (range -2 to 2, 0 = no net
   reclassification). Its interval is a case (cluster) bootstrap of the median over repeats.
 
-The other tasks compare the models with the corrected resampled t-test of the task study.
+For a time to an event (``--task survival``) each pair is compared on the pooled
+out-of-fold risk scores of every repeat (:func:`survival_compare_block`):
+
+- **Harrell's C** of each model (median over repeats) and their **difference**;
+- its **paired bootstrap interval over cases**: the same resamples of the cases (stratified
+  by the event indicator; whole groups with a group column) score both models, the
+  difference of each resample is the median over repeats, and the interval is the
+  percentile interval of those differences; ``p_bootstrap`` is the two-sided share of
+  resamples on the other side of 0.
+
+Multiclass and regression compare the models with the corrected resampled t-test of the
+task study.
 """
 
 from __future__ import annotations
@@ -26,7 +37,13 @@ import numpy as np
 
 from radiomix.learn.metrics import bootstrap_weights, delong_test, percentile_ci
 
-__all__ = ["COMPARE_PAIRS", "compare_block", "continuous_nri"]
+__all__ = [
+    "COMPARE_PAIRS",
+    "SURVIVAL_COMPARE_COLUMNS",
+    "compare_block",
+    "continuous_nri",
+    "survival_compare_block",
+]
 
 #: (new, old) pairs: what the first model adds over the second
 COMPARE_PAIRS = (("combined", "clinical"), ("radiomics", "clinical"), ("combined", "radiomics"))
@@ -109,5 +126,83 @@ def compare_block(
             entry["nri_ci"] = list(percentile_ci(_nri_boot(y, Pn[:R], Po[:R], W), level))
         else:
             entry["nri_ci"] = [math.nan, math.nan]
+        out[f"{new}_vs_{old}"] = entry
+    return out
+
+
+#: the columns of ``compare.csv`` of a survival study
+SURVIVAL_COMPARE_COLUMNS = (
+    "new",
+    "old",
+    "c_new",
+    "c_old",
+    "delta_c",
+    "delta_c_ci_low",
+    "delta_c_ci_high",
+    "p_bootstrap",
+    "n_repeats",
+    "n_boot",
+)
+
+
+def _risks(output: np.ndarray) -> np.ndarray:
+    """The risk scores (repeats, n) of a survival run's outputs (repeats, n[, 1 + ...])."""
+    o = np.asarray(output, dtype=np.float64)
+    return o[:, :, 0] if o.ndim == 3 else np.atleast_2d(o)
+
+
+def survival_compare_block(
+    runs: dict[str, Any],
+    y: np.ndarray,
+    groups: np.ndarray | None,
+    *,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """Harrell's C difference, with a paired case bootstrap interval, for each pair of
+    :data:`COMPARE_PAIRS` present in ``runs`` (survival: each run's ``cv.output`` holds the
+    out-of-fold risk scores of the same cases; ``y`` the structured (event, time) target)."""
+    from radiomix.learn.survival import harrell_c
+    from radiomix.learn.task_metrics import stratified_weights
+
+    ev = np.asarray(y["event"], dtype=bool)
+    t = np.asarray(y["time"], dtype=np.float64)
+    ones = np.ones((1, ev.size))
+    W = stratified_weights(ev.astype(np.int8), groups, n_boot, random_state) if n_boot > 0 else None
+    out: dict[str, Any] = {}
+    for new, old in COMPARE_PAIRS:
+        if new not in runs or old not in runs:
+            continue
+        Rn = _risks(runs[new].cv.output)
+        Ro = _risks(runs[old].cv.output)
+        R = min(Rn.shape[0], Ro.shape[0])
+        cn = np.array([harrell_c(ones, ev, t, Rn[r])[0] for r in range(R)])
+        co = np.array([harrell_c(ones, ev, t, Ro[r])[0] for r in range(R)])
+        entry: dict[str, Any] = {
+            "new": new,
+            "old": old,
+            "c_new": float(np.median(cn)),
+            "c_old": float(np.median(co)),
+            "delta_c": float(np.median(cn - co)),
+            "delta_c_repeats": (cn - co).tolist(),
+            "n_repeats": R,
+            "n_boot": int(n_boot),
+        }
+        if W is not None:
+            d = np.median(
+                np.vstack(
+                    [harrell_c(W, ev, t, Rn[r]) - harrell_c(W, ev, t, Ro[r]) for r in range(R)]
+                ),
+                axis=0,
+            )
+            d = d[np.isfinite(d)]
+            entry["delta_c_ci"] = list(percentile_ci(d, level))
+            below = (1.0 + float((d <= 0).sum())) / (1.0 + d.size)
+            above = (1.0 + float((d >= 0).sum())) / (1.0 + d.size)
+            entry["p_bootstrap"] = min(1.0, 2.0 * min(below, above))
+        else:
+            entry["delta_c_ci"] = [math.nan, math.nan]
+            entry["p_bootstrap"] = math.nan
         out[f"{new}_vs_{old}"] = entry
     return out

@@ -1,6 +1,6 @@
 """Study settings: frozen dataclasses built from YAML, every key checked.
 
-A study configuration (``radiomix train --config STUDY.yaml``) has up to five sections::
+A study configuration (``radiomix train --config STUDY.yaml``) has these sections::
 
     name: busi-benign-malignant
     task: binary                        # binary | multiclass | regression | survival (--task);
@@ -12,7 +12,8 @@ A study configuration (``radiomix train --config STUDY.yaml``) has up to five se
       positive: malignant               # default: see radiomix.learn.table
       group: family                     # --group overrides
       time: null                        # survival: time and event (0/1) columns
-      event: null                       #   (--time, --event; time is then the label)
+      event: null                       #   (--time, --event; time is then the label;
+                                        #   both given imply task: survival)
       id_columns: [case_id, roi]
       include: []                       # fnmatch patterns of feature columns to use
       exclude: ["*_ivh_*"]
@@ -34,6 +35,13 @@ A study configuration (``radiomix train --config STUDY.yaml``) has up to five se
       confidence: 0.95
       random_state: 0
       n_jobs: -1                        # all cores
+    explain:                            # explanations of the primary model (docs/learn.md)
+      importance: true                  # permutation importance on the outer test folds
+      importance_repeats: 5             # shuffles per feature and fold
+      importance_max_features: 30       # features permuted per fold (the rest: see docs)
+      shap: true                        # SHAP values of the final model
+      shap_cases: 300                   # training cases explained (evenly spaced)
+      shap_background: 50               # background cases of the model-agnostic explainer
     robustness:
       icc_table: ICC.csv                # relative to this file
       threshold: 0.75
@@ -69,6 +77,7 @@ from radiomix.learn.selectors import RobustnessFilter
 
 __all__ = [
     "DataSettings",
+    "ExplainSettings",
     "ModelSettings",
     "RobustnessSettings",
     "StudySettings",
@@ -231,6 +240,44 @@ class ValidationSettings:
 
 
 @dataclass(frozen=True)
+class ExplainSettings:
+    """Explanations of the primary model (:mod:`radiomix.learn.importance`).
+
+    Parameters
+    ----------
+    importance : bool
+        Permutation importance of the input features on every outer test fold, with the
+        fold's fitted pipeline and the task's main score.
+    importance_repeats : int
+        Shuffles per feature and fold.
+    importance_max_features : int
+        Features permuted per fold at most: those that reach the model (the rest cannot
+        change its output, importance exactly 0); when more reach it, the ones whose values
+        follow the fold's predictions most closely (absolute Spearman correlation, no labels).
+    shap : bool
+        SHAP values of the final model on its training cases.
+    shap_cases : int
+        Training cases explained (evenly spaced) at most.
+    shap_background : int
+        Background cases of the model-agnostic explainer (and of the linear one's mean).
+    """
+
+    importance: bool = True
+    importance_repeats: int = 5
+    importance_max_features: int = 30
+    shap: bool = True
+    shap_cases: int = 300
+    shap_background: int = 50
+
+    def __post_init__(self) -> None:
+        for key in ("importance_repeats", "importance_max_features", "shap_cases"):
+            if getattr(self, key) < 1:
+                fail(f"explain.{key} must be at least 1, got {getattr(self, key)}")
+        if self.shap_background < 2:
+            fail(f"explain.shap_background must be at least 2, got {self.shap_background}")
+
+
+@dataclass(frozen=True)
 class RobustnessSettings:
     """The label-free robustness filter (ICC table from ``radiomix robustness``).
 
@@ -348,6 +395,7 @@ class StudySettings:
     data: DataSettings = field(default_factory=DataSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     robustness: RobustnessSettings = field(default_factory=RobustnessSettings)
+    explain: ExplainSettings = field(default_factory=ExplainSettings)
     compare: tuple[str, ...] = ()
     compare_model: str | None = None
 
@@ -590,12 +638,15 @@ def study_from_dict(data: Mapping[str, Any] | None, base_dir: Path | None = None
     """Build validated study settings from a plain mapping (parsed YAML).
 
     A task other than binary without ``primary`` / ``comparators`` gets its own defaults
-    (for regression: ``ridge_mrmr`` and ``shape_only_ridge``).
+    (for regression: ``ridge_mrmr`` and ``shape_only_ridge``). ``data.time`` with
+    ``data.event`` and no ``task`` is a survival study.
     """
     data = dict(data or {})
     section = data.get("data")
     if isinstance(section, Mapping) and section.get("time") is not None:
         data["data"] = {**section, "label": section["time"]}  # survival: time is the label
+        if section.get("event") is not None and data.get("task") is None:
+            data["task"] = "survival"  # a time and an event say it (as --time/--event do)
     task = data.get("task")
     if isinstance(task, str) and task != "binary":
         from radiomix.learn.tasks import TASKS
@@ -683,6 +734,7 @@ def study_to_dict(settings: StudySettings) -> dict[str, Any]:
         "data": _plain(dataclasses.asdict(settings.data)),
         "validation": _plain(dataclasses.asdict(settings.validation)),
         "robustness": _plain(dataclasses.asdict(settings.robustness)),
+        "explain": _plain(dataclasses.asdict(settings.explain)),
         "models": [],
     }
     if settings.compare:  # absent otherwise (as before compare existed)

@@ -14,6 +14,16 @@ What a single prediction rests on, computed from the fitted pipeline of a
   training cases, where a new case's values fall among them, and a Mahalanobis distance of
   the classifier's inputs (Ledoit-Wolf shrunk covariance) against the training cases'
   own distances: how far the case lies from what the model was trained on.
+- :func:`shap_explanation`: SHAP values (the ``shap`` library) of many cases on the model's
+  own inputs (after the pipeline's imputation, scaling and selection), named by the selected
+  features: exact linear SHAP for linear models (coefficient x (value - background mean):
+  log-odds for a logistic regression, the outcome's units for a linear regression, the log
+  relative hazard for a penalised Cox model), tree
+  SHAP for forests and gradient boosting (path-dependent, no background needed; probability
+  for forests of classifiers, log-odds for gradient boosting classifiers), and the
+  permutation explainer with a background sample of training cases otherwise (probability,
+  or the model's output). Each case's values add up, with the base value, to its prediction
+  on that scale. :meth:`radiomix.learn.bundle.ModelBundle.explain` gives them per case.
 - :func:`calibration_interval`: an uncertainty interval for a probability from the run's
   out-of-fold predictions: the positive rate among the training cases whose out-of-fold
   probabilities lie nearest (logit scale), with its Wilson interval.
@@ -21,6 +31,7 @@ What a single prediction rests on, computed from the fitted pipeline of a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,11 +41,13 @@ import pandas as pd
 
 __all__ = [
     "PERCENTILES",
+    "ShapExplanation",
     "TrainingStatistics",
     "calibration_interval",
     "compare_to_training",
     "contributions",
     "is_linear",
+    "shap_explanation",
     "training_statistics",
 ]
 
@@ -161,6 +174,226 @@ def contributions(
         }
     order = np.argsort(-np.abs(table["contribution"].to_numpy()), kind="stable")
     return table.iloc[order].reset_index(drop=True), info
+
+
+_TREE_CLASSIFIERS_LOGIT = ("HistGradientBoostingClassifier", "GradientBoostingClassifier")
+_TREES = (
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
+    "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+)
+
+
+@dataclass
+class ShapExplanation:
+    """SHAP values of several cases (see :func:`shap_explanation`).
+
+    Attributes
+    ----------
+    values : DataFrame (cases x model inputs)
+        Per case and input of the model (the selected features, named).
+    inputs : DataFrame (cases x model inputs)
+        The values the model sees (standardised for the linear models).
+    base_value : float
+        The expected model output over the reference (background mean, or the trees' own
+        training distribution); ``values`` of a case plus it give ``prediction``.
+    prediction : ndarray
+        The model's output of each case on ``scale``.
+    method, scale : str
+        The explainer and the units (``log-odds``, ``probability``, ``outcome units``,
+        ``risk score``).
+    """
+
+    values: pd.DataFrame
+    inputs: pd.DataFrame
+    base_value: float
+    prediction: np.ndarray
+    method: str
+    scale: str
+
+
+def _is_classifier(clf: Any) -> bool:
+    return hasattr(clf, "predict_proba") and hasattr(clf, "classes_")
+
+
+def _linear_kind(clf: Any) -> str | None:
+    """``classifier`` (binary, one coefficient row), ``regressor``, ``cox`` (a penalised
+    Cox model: its risk score is the inputs times ``coef_``) or None."""
+    coef = getattr(clf, "coef_", None)
+    if type(clf).__name__ == "CoxElasticNet" and coef is not None and np.ndim(coef) == 1:
+        return "cox"
+    if coef is None or not hasattr(clf, "intercept_") or hasattr(clf, "estimators_"):
+        return None
+    if _is_classifier(clf):
+        return "classifier" if np.ndim(coef) == 2 and np.shape(coef)[0] == 1 else None
+    return "regressor" if np.ndim(coef) == 1 else None
+
+
+def model_agnostic(pipeline: Any) -> bool:
+    """Whether :func:`shap_explanation` explains the pipeline's last step with the
+    model-agnostic permutation explainer (neither linear nor a tree model): slower, and it
+    needs background cases."""
+    _, clf = _split(pipeline)
+    return _linear_kind(clf) is None and type(clf).__name__ not in _TREES
+
+
+def shap_explanation(
+    pipeline: Any,
+    X: pd.DataFrame,
+    *,
+    background: pd.DataFrame | None = None,
+    max_background: int = 50,
+    random_state: int = 0,
+) -> ShapExplanation:
+    """SHAP values of the cases in ``X`` on the inputs of the pipeline's last step.
+
+    Parameters
+    ----------
+    pipeline : fitted Pipeline (or estimator)
+        A two-class classifier (the positive class is explained), a regressor or a survival
+        model with ``predict`` (its risk score is explained).
+    X : DataFrame
+        The cases, in the columns the pipeline was fitted on.
+    background : DataFrame, optional
+        Reference cases (the training cases). Linear models: their mean input is the
+        reference (all rows are used; without background the reference is the zero input,
+        which is the training mean when the pipeline standardises its inputs, as every
+        built-in linear model does). The model-agnostic explainer needs it (at most
+        ``max_background`` rows, evenly spaced); tree models do not use it.
+    max_background, random_state : int
+
+    Returns
+    -------
+    ShapExplanation
+
+    Raises
+    ------
+    ValueError
+        A model of several classes, or a model-agnostic case without background cases.
+    """
+    with warnings.catch_warnings():
+        # shap's import warns about matplotlib's colour maps; a model without transforms
+        # fitted on a DataFrame warns that the array it is explained on has no names
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return _shap_explanation(pipeline, X, background, max_background, random_state)
+
+
+def _shap_explanation(
+    pipeline: Any,
+    X: pd.DataFrame,
+    background: pd.DataFrame | None,
+    max_background: int,
+    random_state: int,
+) -> ShapExplanation:
+    import shap
+
+    _, clf = _split(pipeline)
+    Z, names = _classifier_inputs(pipeline, X)
+    Zbg = _classifier_inputs(pipeline, background)[0] if background is not None else None
+    if Zbg is not None and len(Zbg) == 0:
+        Zbg = None
+    classifier = _is_classifier(clf)
+    if classifier and len(getattr(clf, "classes_", ())) != 2:
+        raise ValueError(
+            f"SHAP values are computed for two classes, a regression or a survival risk; "
+            f"the model has {len(clf.classes_)} classes"
+        )
+    linear = _linear_kind(clf)
+    kind = type(clf).__name__
+    if linear is not None:
+        if Zbg is None:
+            ref = np.zeros((1, Z.shape[1]))
+            where = "the zero input (the training mean of standardised inputs)"
+        else:
+            ref = np.where(np.isfinite(Zbg), Zbg, np.nan)
+            ref = np.where(np.isnan(ref), np.nanmean(ref, axis=0), ref)
+            where = f"the mean input of {len(ref)} background cases"
+        model = (np.asarray(clf.coef_, dtype=np.float64), 0.0) if linear == "cox" else clf
+        masker = shap.maskers.Independent(ref, max_samples=len(ref))
+        explainer = shap.LinearExplainer(model, masker)
+        values = np.asarray(explainer.shap_values(Z), dtype=np.float64).reshape(Z.shape)
+        base = float(np.ravel(explainer.expected_value)[0])
+        if linear == "classifier":
+            pred = np.asarray(clf.decision_function(Z), dtype=np.float64).ravel()
+            scale = "log-odds"
+        elif linear == "cox":
+            pred = np.asarray(clf.predict(Z), dtype=np.float64).ravel()
+            scale = "risk score (log relative hazard)"
+        else:
+            pred = np.asarray(clf.predict(Z), dtype=np.float64).ravel()
+            scale = "outcome units"
+        method = (
+            f"linear SHAP (shap.LinearExplainer): coefficient x (value - reference), the "
+            f"reference being {where}"
+        )
+    elif kind in _TREES:
+        explainer = shap.TreeExplainer(clf)
+        raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=np.float64)
+        expected = np.ravel(explainer.expected_value)
+        if raw.ndim == 3:  # (n, p, classes): the positive class
+            raw, expected = raw[:, :, 1], expected[-1:]
+        values = raw.reshape(Z.shape)
+        base = float(expected[-1])
+        if classifier and kind in _TREE_CLASSIFIERS_LOGIT:
+            pred = np.asarray(clf.decision_function(Z), dtype=np.float64).ravel()
+            scale = "log-odds"
+        elif classifier:
+            pred = np.asarray(clf.predict_proba(Z)[:, 1], dtype=np.float64)
+            scale = "probability"
+        else:
+            pred = np.asarray(clf.predict(Z), dtype=np.float64).ravel()
+            scale = "outcome units"
+        method = "tree SHAP (shap.TreeExplainer, path-dependent: the trees' own training cover)"
+    else:
+        if Zbg is None:
+            raise ValueError(
+                f"a {kind} model needs background cases (training features) for its SHAP "
+                "values (model-agnostic permutation explainer)"
+            )
+        bg = np.where(np.isfinite(Zbg), Zbg, np.nanmean(Zbg, axis=0))
+        if len(bg) > max_background:
+            idx = np.linspace(0, len(bg) - 1, max_background).round().astype(int)
+            bg = bg[idx]
+        if classifier:
+
+            def f(A: np.ndarray) -> np.ndarray:
+                return np.asarray(clf.predict_proba(A)[:, 1], dtype=np.float64)
+
+            scale = "probability"
+        else:
+
+            def f(A: np.ndarray) -> np.ndarray:
+                return np.asarray(clf.predict(A), dtype=np.float64).ravel()
+
+            scale = "risk score" if hasattr(clf, "predict_survival_function") else "outcome units"
+        masker = shap.maskers.Independent(bg, max_samples=len(bg))
+        explainer = shap.PermutationExplainer(f, masker, seed=random_state)
+        evals = 4 * (2 * Z.shape[1] + 1)  # two forward-and-back permutations per case
+        result = explainer(Z, max_evals=evals, silent=True)
+        values = np.asarray(result.values, dtype=np.float64).reshape(Z.shape)
+        base = float(np.ravel(result.base_values)[0])
+        pred = f(Z)
+        method = (
+            f"permutation SHAP (shap.PermutationExplainer) against {len(bg)} background "
+            "training cases"
+        )
+    index = X.index
+    return ShapExplanation(
+        values=pd.DataFrame(values, columns=names, index=index),
+        inputs=pd.DataFrame(Z, columns=names, index=index),
+        base_value=base,
+        prediction=pred,
+        method=method,
+        scale=scale,
+    )
 
 
 @dataclass

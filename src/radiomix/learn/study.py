@@ -16,6 +16,11 @@
                     inner score, threshold, test AUC
 ``comparison.csv``  paired DeLong test primary vs comparator, per repeat
 ``permutation.csv`` the null AUCs of the permutation check
+``importance.csv``  primary model, per input feature: permutation importance on the outer test
+                    folds (mean and SD of the AUC drop across folds, folds measured, selection
+                    frequency; :mod:`radiomix.learn.importance`)
+``shap.csv``        primary model's final fit, per feature it uses: mean |SHAP| and mean SHAP
+                    over its training cases (``shap_values.csv``: per case and feature)
 ``config.yaml``     the resolved study settings
 ``model.joblib``    the final primary model bundle (``model.json``: its metadata)
 ``models/``         final bundles of the comparators
@@ -721,10 +726,6 @@ def run_study(
         from radiomix.learn.harmonise import HarmoniseError
         from radiomix.learn.task_study import run_task_study
 
-        if v.scheme == LOGO:
-            raise ConfigError(
-                f"--validation leave-one-group-out is for two classes so far, not {task_name}"
-            )
         if settings.task != task_name:
             settings = dataclasses.replace(settings, task=task_name)
             say(f"task: {task_name} (read from the label column; --task sets it)")
@@ -796,6 +797,12 @@ def run_study(
             )
             say(f"{name}: skipped ({skipped[name]})")
             continue
+        ex = settings.explain
+        importance = (
+            {"n_repeats": ex.importance_repeats, "max_features": ex.importance_max_features}
+            if ex.importance and name == settings.primary
+            else None
+        )
         outer = "leave-one-group-out" if logo else f"{v.repeats} x {v.outer_folds} outer"
         say(f"{name}: nested CV, {outer} x {v.inner_folds} inner folds, {len(cols)} columns")
         X = data.X[cols]
@@ -813,6 +820,7 @@ def run_study(
                 random_state=v.random_state,
                 n_jobs=v.n_jobs,
                 scheme=v.scheme,
+                importance=importance,
             )
         except HarmoniseError as exc:
             raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
@@ -908,6 +916,7 @@ def run_study(
         runs[name] = ModelRun(spec, cols, cv, summary, final, bundle)
 
     primary = runs[settings.primary]
+    explanations, explain_tables = _explanations(primary, data.X, data.ids, settings, say)
     comparison: dict[str, Any] = {}
     comparison_rows: list[dict[str, Any]] = []
     for name, run in runs.items():
@@ -958,6 +967,7 @@ def run_study(
         "comparison": comparison,
         "compare": compare,
         "skipped": skipped,
+        "explanations": explanations,
         "study": {
             "name": settings.name,
             "validation_scheme": v.scheme,
@@ -991,8 +1001,70 @@ def run_study(
     result = StudyResult(as_given(settings), data, runs, metrics, out_dir)
     if out_dir is not None:
         write_run(result, out_dir, comparison_rows, perm_rows)
+        write_explanations(out_dir, explain_tables)
         say(f"run written to {out_dir}")
     return result
+
+
+def _explanations(
+    run: Any,
+    X_all: pd.DataFrame,
+    ids: pd.DataFrame | None,
+    settings: StudySettings,
+    say: Callable[[str], None],
+    score: str = "ROC AUC",
+) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """Permutation importance of the primary model's outer folds and SHAP values of its
+    final fit (``settings.explain``): the ``explanations`` block of ``metrics.json`` and
+    the tables :func:`write_explanations` writes. A failing SHAP explainer is reported, not
+    raised: the study's numbers do not depend on it."""
+    from radiomix.learn.importance import aggregate, explain_final, importance_info
+
+    ex = settings.explain
+    info: dict[str, Any] = {"model": run.spec.name}
+    tables: dict[str, pd.DataFrame] = {}
+    if ex.importance:
+        tables["importance.csv"] = aggregate(run.cv.folds, run.features, model=run.spec.name)
+        info["permutation_importance"] = importance_info(
+            run.cv.folds, score, ex.importance_repeats, ex.importance_max_features
+        )
+        top = tables["importance.csv"].head(3)
+        say(
+            f"{run.spec.name}: permutation importance on the outer folds in "
+            f"{info['permutation_importance']['seconds']:.1f} s (summed over the folds); top: "
+            + ", ".join(f"{r.feature} {r.mean_importance:.3f}" for r in top.itertuples())
+        )
+    if ex.shap:
+        X = X_all[run.features]
+        try:
+            shap_info, summary, values = explain_final(
+                run.bundle.pipeline,
+                X,
+                ids,
+                max_cases=ex.shap_cases,
+                max_background=ex.shap_background,
+                random_state=settings.validation.random_state,
+            )
+        except Exception as exc:  # noqa: BLE001 - an explainer failing must not lose the study
+            info["shap"] = {"error": f"{type(exc).__name__}: {exc}"}
+            say(f"{run.spec.name}: no SHAP values ({exc})")
+        else:
+            summary.insert(0, "model", run.spec.name)
+            values.insert(0, "model", run.spec.name)
+            tables["shap.csv"] = summary
+            tables["shap_values.csv"] = values
+            info["shap"] = shap_info
+            say(
+                f"{run.spec.name}: SHAP values of the final model ({shap_info['scale']}, "
+                f"{shap_info['n_cases']} cases) in {shap_info['seconds']:.1f} s"
+            )
+    return info, tables
+
+
+def write_explanations(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
+    """Write the tables of :func:`_explanations` into a run directory."""
+    for name, frame in tables.items():
+        _write_csv(out / name, frame)
 
 
 def write_run(

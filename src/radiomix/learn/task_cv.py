@@ -17,6 +17,10 @@ outer fold ``f``:
 3. the winner is refitted on the whole outer-training part and predicts the outer test
    fold.
 
+With ``scheme="leave-one-group-out"`` the outer loop is one repeat in which each group (a
+site) in turn is the test set (:func:`radiomix.learn.validation.logo_splits`); the inner
+loop stays group k-fold on the training part's groups (at most their number of folds).
+
 There is no decision threshold: several classes are called by their largest probability,
 and a regression predicts a value. Work is spread over (repeat, outer fold) tasks with
 joblib; results depend only on ``random_state``.
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +51,7 @@ from radiomix.learn.validation import (
     _inner_predictions,
     _needs_names,
     _seed_pipeline,
+    logo_splits,
     seed_for,
     used_features,
 )
@@ -140,6 +145,7 @@ class TaskFold:
     seconds: float
     cpu_seconds: float = 0.0
     cutoff: float = float("nan")
+    permutation: Any = None  # FoldImportance (radiomix.learn.importance) or None
 
 
 def _fit_fold(
@@ -157,6 +163,7 @@ def _fit_fold(
     inner_folds: int,
     random_state: int,
     n_out: int,
+    importance: Mapping[str, int] | None = None,
 ) -> TaskFold:
     with threadpool_limits(limits=1):
         t0 = time.perf_counter()
@@ -187,7 +194,22 @@ def _fit_fold(
         )
         out = task.output(final, Xte, n_out)
         cutoff = task.cutoff(final, Xtr)
-        selected, importance, kind = used_features(final, columns)
+        selected, weights, kind = used_features(final, columns)
+        perm = None
+        if importance is not None:  # the task's main score on the test fold
+            from radiomix.learn.importance import fold_importance
+
+            perm = fold_importance(
+                final,
+                Xte,
+                y[test],
+                columns,
+                output=lambda est, A: task.output(est, A, n_out),
+                score=task.score,
+                n_repeats=int(importance["n_repeats"]),
+                max_features=int(importance["max_features"]),
+                random_state=seed_for(random_state, repeat, fold, 3),
+            )
         return TaskFold(
             repeat=repeat,
             fold=fold,
@@ -197,12 +219,13 @@ def _fit_fold(
             inner_score=search.best_score,
             n_train=int(train.size),
             selected=selected,
-            importance=importance,
+            importance=weights,
             importance_kind=kind,
             n_convergence_warnings=n_conv,
             seconds=time.perf_counter() - t0,
             cpu_seconds=time.process_time() - c0,
             cutoff=cutoff,
+            permutation=perm,
         )
 
 
@@ -271,12 +294,19 @@ def nested_cv_task(
     random_state: int = 0,
     n_jobs: int | None = -1,
     label_seed: int | None = None,
+    scheme: str = "kfold",
+    importance: Mapping[str, int] | None = None,
 ) -> TaskCVResult:
     """Repeated nested cross-validation of an unfitted pipeline for ``task`` (module notes).
 
     ``y`` is the task's target (:meth:`Task.encode`); the fold and group checks are the
-    caller's (:meth:`Task.check_folds`, which names the label's values). ``label_seed``
-    gives the permutation check splits of its own.
+    caller's (:meth:`Task.check_folds`, :meth:`Task.check_logo`, which name the label's
+    values). ``label_seed`` gives the permutation check splits of its own. ``scheme``:
+    ``kfold`` or ``leave-one-group-out`` (needs ``groups``; one repeat, ``outer_folds``
+    ignored, at most the training part's groups as inner folds).
+    ``importance`` (``n_repeats``, ``max_features``): the permutation importance of every
+    outer test fold with the task's score (:mod:`radiomix.learn.importance`), in
+    ``TaskFold.permutation``.
     """
     t0 = time.perf_counter()
     yy = np.asarray(y)
@@ -287,15 +317,25 @@ def nested_cv_task(
         raise DataError(f"X has {len(X)} rows but y has {n} labels")
     g = _groups_or_cases(groups, n)
     split_groups = None if groups is None else g
+    logo = scheme == "leave-one-group-out"
+    if logo:
+        if groups is None:
+            raise DataError("leave-one-group-out needs a group column (--group COLUMN)")
+        repeats = 1
+        inner_folds = max(2, min(inner_folds, np.unique(g).size - 1))
+    elif scheme != "kfold":
+        raise DataError(f"unknown validation scheme {scheme!r} (kfold, leave-one-group-out)")
     n_out = task.n_outputs(yy)
     columns = [str(c) for c in X.columns]
     Xa = X.to_numpy(dtype=np.float64)
     base = [random_state] if label_seed is None else [random_state, 7919, label_seed]
     jobs_list = []
     for r in range(repeats):
-        for f, (tr, te) in enumerate(
-            task_splits(task, yy, split_groups, outer_folds, seed_for(*base, r))
-        ):
+        if logo:
+            splits = logo_splits(g)
+        else:
+            splits = task_splits(task, yy, split_groups, outer_folds, seed_for(*base, r))
+        for f, (tr, te) in enumerate(splits):
             jobs_list.append((r, f, tr, te))
     results: list[TaskFold] = Parallel(n_jobs=None if n_jobs is None else int(n_jobs))(
         delayed(_fit_fold)(
@@ -313,6 +353,7 @@ def nested_cv_task(
             inner_folds,
             seed_for(*base, r),
             n_out,
+            importance,
         )
         for r, f, tr, te in jobs_list
     )
@@ -335,7 +376,7 @@ def nested_cv_task(
         yy,
         g,
         time.perf_counter() - t0,
-        extra={"cutoff": cutoff},
+        extra={"cutoff": cutoff, "scheme": scheme},
     )
 
 

@@ -17,9 +17,26 @@ task's columns:
                     score, test score (``test_<headline>``)
 ``comparison.csv``  primary vs comparator, the headline per repeat and its difference
 ``permutation.csv`` the headline of every label permutation
+``importance.csv``  the primary model's permutation importance on the outer test folds (drop of
+                    the headline score), ``shap.csv`` / ``shap_values.csv`` the SHAP values of
+                    its final model (regression and survival; not for several classes), as
+                    for two classes (:mod:`radiomix.learn.importance`)
 ``config.yaml``     the resolved settings (with ``task``)
 ``model.joblib``    the final primary model (bundle format 2, with ``task``); ``models/``
 ==================  ============================================================================
+
+With ``validation.scheme: leave-one-group-out`` (``--validation leave-one-group-out``, needs
+``--group``) each group (a site) in turn is the test set, one repeat; every model's summary
+gains ``per_group``: each group's cases, its headline (macro AUC, R², Harrell's C) and a
+``note`` where the group cannot be scored, or only in part (one class, no event, too few
+cases); ``folds.csv`` names each fold's ``test_group``. The intervals then resample cases, not
+groups (a cluster bootstrap of a few sites says little). ComBat (``--harmonise``) stays the
+first step of every pipeline, fitted on the training groups only.
+
+``--compare clinical,radiomics,combined`` of a survival study adds ``compare`` to
+``metrics.json`` and ``compare.csv``: per pair, Harrell's C of both models (pooled
+out-of-fold risk scores, median over repeats), their difference and its paired bootstrap
+interval over cases (:func:`radiomix.learn.compare.survival_compare_block`).
 
 Comparisons with the comparators use the median difference of the headline over repeats
 and the Nadeau-Bengio corrected resampled t-test over the outer folds (Holm-adjusted); the
@@ -54,7 +71,15 @@ from radiomix.learn.task_cv import TaskCVResult, TaskFitted, fit_final_task, nes
 from radiomix.learn.tasks import Task, get_task
 from radiomix.learn.validation import seed_for
 
-__all__ = ["TaskModelRun", "TaskStudyResult", "run_task_study", "summarise_task_cv"]
+LOGO = "leave-one-group-out"
+
+__all__ = [
+    "TaskModelRun",
+    "TaskStudyResult",
+    "per_group_rows",
+    "run_task_study",
+    "summarise_task_cv",
+]
 
 
 @dataclass
@@ -117,6 +142,46 @@ def summarise_task_cv(
     out["seconds"] = cv.seconds
     out["cpu_seconds_folds"] = float(sum(f.cpu_seconds for f in cv.folds))
     return out
+
+
+def per_group_rows(
+    task: Task, cv: TaskCVResult, coding: dict[str, Any], groups: np.ndarray
+) -> list[dict[str, Any]]:
+    """The headline of each group's out-of-fold outputs (median over repeats), its cases,
+    and a ``note`` where the group cannot be scored or only in part (one class, no event,
+    too few cases): under leave-one-group-out, how a model does on a site it never saw."""
+    h = task.headline
+    g = np.asarray(groups)
+    rows = []
+    for u in np.unique(g):
+        idx = np.flatnonzero(g == u)
+        yg = cv.y[idx]
+        note = task.group_note(yg, coding)
+        scores = []
+        for r in range(cv.repeats):
+            try:
+                scores.append(float(task.score(yg, cv.output[r][idx])))
+            except (ValueError, ZeroDivisionError, IndexError):
+                scores.append(math.nan)
+        arr = np.asarray(scores)
+        value = float(np.median(arr[np.isfinite(arr)])) if np.isfinite(arr).any() else None
+        if value is None and note is None:
+            note = f"no {task.headline_label} could be computed"
+        row: dict[str, Any] = {"group": str(u), "n_cases": int(idx.size)}
+        if "classes" in coding:
+            row["class_counts"] = {
+                str(c): int((yg == k).sum()) for k, c in enumerate(coding["classes"])
+            }
+        elif "event" in coding:
+            row["n_events"] = int(np.asarray(yg["event"], dtype=bool).sum())
+        else:
+            row["outcome_mean"] = float(np.mean(yg))
+            errors = [float(np.mean(yg - cv.output[r][idx])) for r in range(cv.repeats)]
+            row["mean_error"] = float(np.median(errors))
+        row[h] = value
+        row["note"] = note
+        rows.append(row)
+    return rows
 
 
 def _comparison(
@@ -184,6 +249,7 @@ def _permutation(
             random_state=v.random_state,
             n_jobs=v.n_jobs,
             label_seed=i,
+            scheme=v.scheme,
         )
         scores.append(float(np.median(cv.repeat_scores())))
         cpu += sum(f.cpu_seconds for f in cv.folds)
@@ -203,6 +269,14 @@ def _permutation(
         "cpu_seconds_folds": cpu,
     }
     return summary, [{"permutation": i, h: s} for i, s in enumerate(scores)]
+
+
+def _importance_settings(settings: StudySettings, name: str) -> dict[str, int] | None:
+    """The permutation importance of the primary model's outer folds (``explain``)."""
+    ex = settings.explain
+    if not ex.importance or name != settings.primary:
+        return None
+    return {"n_repeats": ex.importance_repeats, "max_features": ex.importance_max_features}
 
 
 def run_task_study(
@@ -236,7 +310,16 @@ def run_task_study(
     coding: dict[str, Any] = data.coding
     task = task.configure(coding)
     groups_all = data.groups if data.groups is not None else np.arange(data.y.size)
-    task.check_folds(data.y, groups_all, v.outer_folds, v.inner_folds, coding)
+    logo = v.scheme == LOGO
+    repeats = 1 if logo else v.repeats
+    inner_final = v.inner_folds
+    if logo:
+        if data.groups is None:
+            raise DataError("leave-one-group-out needs a group column (--group COLUMN)")
+        task.check_logo(data.y, data.groups, v.inner_folds, coding)
+        inner_final = min(v.inner_folds, int(np.unique(data.groups).size))
+    else:
+        task.check_folds(data.y, groups_all, v.outer_folds, v.inner_folds, coding)
     if "classes" in coding:
         what = f"{len(coding['classes'])} classes"
     elif "event" in coding:
@@ -247,6 +330,12 @@ def run_task_study(
         f"{task.name}: {len(data.y)} cases, {what}, {len(data.features)} features"
         + (f", {np.unique(data.groups).size} groups" if data.groups is not None else "")
     )
+    if logo:
+        assert data.groups is not None
+        say(
+            f"leave-one-group-out: each of {np.unique(data.groups).size} groups of "
+            f"{d.group!r} in turn is the test set (one repeat)"
+        )
     h = task.headline
     runs: dict[str, TaskModelRun] = {}
     skipped: dict[str, str] = {}
@@ -265,10 +354,8 @@ def run_task_study(
             )
             say(f"{name}: skipped ({skipped[name]})")
             continue
-        say(
-            f"{name}: nested CV, {v.repeats} x {v.outer_folds} outer x {v.inner_folds} inner "
-            f"folds, {len(cols)} features"
-        )
+        outer = "leave-one-group-out" if logo else f"{v.repeats} x {v.outer_folds} outer"
+        say(f"{name}: nested CV, {outer} x {v.inner_folds} inner folds, {len(cols)} features")
         X = data.X[cols]
         cv = nested_cv_task(
             task,
@@ -279,9 +366,11 @@ def run_task_study(
             data.groups,
             outer_folds=v.outer_folds,
             inner_folds=v.inner_folds,
-            repeats=v.repeats,
+            repeats=repeats,
             random_state=v.random_state,
             n_jobs=v.n_jobs,
+            scheme=v.scheme,
+            importance=_importance_settings(settings, name),
         )
         summary: dict[str, Any] = {
             "model": name,
@@ -295,8 +384,22 @@ def run_task_study(
             n_boot=v.bootstrap,
             level=v.confidence,
             random_state=seed_for(v.random_state, 99),
-            use_groups=data.groups is not None,
+            # leave-one-group-out: the groups are a few sites, the fixed test sets; the
+            # intervals resample cases (a cluster bootstrap of 3 to 10 sites says little)
+            use_groups=data.groups is not None and not logo,
         )
+        if logo:
+            assert data.groups is not None
+            summary["per_group"] = per_group_rows(task, cv, coding, data.groups)
+            say(
+                f"{name}: per group "
+                + ", ".join(
+                    f"{r['group']} "
+                    + ("-" if r[h] is None else f"{r[h]:.3f}")
+                    + (f" ({r['note']})" if r["note"] else "")
+                    for r in summary["per_group"]
+                )
+            )
         ci = summary[f"{h}_ci"]
         say(
             f"{name}: {task.headline_label} {summary[h]:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] in "
@@ -309,7 +412,7 @@ def run_task_study(
             X,
             data.y,
             data.groups,
-            inner_folds=v.inner_folds,
+            inner_folds=inner_final,
             random_state=v.random_state,
         )
         summary["final"] = {
@@ -350,6 +453,11 @@ def run_task_study(
         runs[name] = TaskModelRun(spec, cols, cv, summary, final, bundle)
 
     primary = runs[settings.primary]
+    from radiomix.learn.study import _explanations, write_explanations
+
+    explanations, explain_tables = _explanations(
+        primary, data.X, data.ids, settings, say, score=task.headline_label
+    )
     comparison: dict[str, Any] = {}
     comparison_rows: list[dict[str, Any]] = []
     for name, run in runs.items():
@@ -359,6 +467,24 @@ def run_task_study(
     adjusted = holm([c["corrected_t_p"] for c in comparison.values()])
     for c, p_adj in zip(comparison.values(), adjusted, strict=True):
         c["corrected_t_p_holm"] = p_adj
+    compare: dict[str, Any] | None = None
+    if settings.compare and task.name == "survival":
+        from radiomix.learn.compare import survival_compare_block
+
+        compare = survival_compare_block(
+            runs,
+            data.y,
+            None if logo else data.groups,
+            level=v.confidence,
+            n_boot=min(v.bootstrap, 1000),
+            random_state=seed_for(v.random_state, 77),
+        )
+        for key, c in compare.items():
+            lo, hi = c["delta_c_ci"]
+            say(
+                f"{key}: Harrell's C {c['c_new']:.3f} vs {c['c_old']:.3f}, difference "
+                f"{c['delta_c']:+.3f} [{lo:+.3f}, {hi:+.3f}] (paired bootstrap)"
+            )
     permutation: dict[str, Any] | None = None
     perm_rows: list[dict[str, Any]] = []
     if v.permutations > 0:
@@ -379,10 +505,13 @@ def run_task_study(
         "models": {name: run.summary for name, run in runs.items()},
         "permutation": permutation,
         "comparison": comparison,
+        "compare": compare,
         "skipped": skipped,
+        "explanations": explanations,
         "study": {
             "name": settings.name,
             "task": task.name,
+            "validation_scheme": v.scheme,
             "headline": h,
             "table": str(table_path) if table_path else None,
             "table_sha256": file_sha256(table_path) if table_path else None,
@@ -396,7 +525,7 @@ def run_task_study(
             "n_features": len(data.features),
             "outer_folds": v.outer_folds,
             "inner_folds": v.inner_folds,
-            "repeats": v.repeats,
+            "repeats": repeats,
             "bootstrap": v.bootstrap,
             "confidence": v.confidence,
             "random_state": v.random_state,
@@ -411,6 +540,7 @@ def run_task_study(
     result = TaskStudyResult(settings, data, runs, metrics, out_dir, task.name, task)
     if out_dir is not None:
         write_task_run(result, out_dir, comparison_rows, perm_rows)
+        write_explanations(out_dir, explain_tables)
         say(f"run written to {out_dir}")
     return result
 
@@ -463,6 +593,11 @@ def _fold_rows(task: Task, run: TaskModelRun) -> list[dict[str, Any]]:
                 "n_train": f.n_train,
                 "n_test": int(f.test_index.size),
                 "n_groups_test": int(np.unique(run.cv.groups[f.test_index]).size),
+                **(
+                    {"test_group": str(run.cv.groups[f.test_index][0])}
+                    if run.cv.extra.get("scheme") == LOGO
+                    else {}
+                ),
                 f"inner_{h}": f.inner_score,
                 f"test_{h}": s,
                 "n_selected": len(f.selected),
@@ -498,6 +633,14 @@ def write_task_run(
     comp_cols = ["model_a", "model_b", "repeat", f"{h}_a", f"{h}_b", f"delta_{h}"]
     write_table(pd.DataFrame(comparison_rows, columns=comp_cols), out / "comparison.csv")
     write_table(pd.DataFrame(permutation_rows, columns=["permutation", h]), out / "permutation.csv")
+    compare = result.metrics.get("compare")
+    if compare:
+        from radiomix.learn.compare import SURVIVAL_COMPARE_COLUMNS
+
+        rows = [{k: c.get(k) for k in SURVIVAL_COMPARE_COLUMNS} for c in compare.values()]
+        for row, c in zip(rows, compare.values(), strict=True):
+            row["delta_c_ci_low"], row["delta_c_ci_high"] = c["delta_c_ci"]
+        write_table(pd.DataFrame(rows), out / "compare.csv")
     atomic_write_text(
         out / "config.yaml",
         yaml.safe_dump(study_to_dict(result.settings), sort_keys=False, default_flow_style=None),

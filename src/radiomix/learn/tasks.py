@@ -188,6 +188,41 @@ class Task:
         """Raise a DataError when the cases or groups are too few for the folds."""
         raise NotImplementedError
 
+    def check_logo(
+        self, y: np.ndarray, groups: np.ndarray, inner: int, coding: Mapping[str, Any]
+    ) -> int:
+        """Raise a DataError when leave-one-group-out cannot run; return the inner folds to
+        use (at most the groups of a training part: the inner loop is group k-fold too).
+
+        Every training part (all groups but one) must let the inner loop tune: what it
+        needs is :meth:`logo_training_problem`'s."""
+        g = np.asarray(groups)
+        names = np.unique(g)
+        if names.size < 3:
+            raise DataError(
+                f"leave-one-group-out needs at least 3 groups, the group column has {names.size}"
+            )
+        for u in names:
+            tr = g != u
+            problem = self.logo_training_problem(y[tr], g[tr], coding)
+            if problem:
+                raise DataError(
+                    f"leaving out group {_plain(u)!r} leaves {problem}: the inner loop cannot "
+                    "tune (merge small groups, or use --validation kfold)"
+                )
+        return max(2, min(inner, names.size - 1))
+
+    def logo_training_problem(
+        self, y: np.ndarray, groups: np.ndarray, coding: Mapping[str, Any]
+    ) -> str | None:
+        """Why the training part of one leave-one-group-out fold cannot be tuned (None:
+        it can)."""
+        return None
+
+    def group_note(self, y: np.ndarray, coding: Mapping[str, Any]) -> str | None:
+        """Why the headline of one group's cases is missing or partial (None: it is not)."""
+        return None
+
     # ------------------------------------------------------------------ the numbers
 
     def summarise(
@@ -374,6 +409,24 @@ class MulticlassTask(Task):
                     "fewer folds, or more data)"
                 )
 
+    def logo_training_problem(
+        self, y: np.ndarray, groups: np.ndarray, coding: Mapping[str, Any]
+    ) -> str | None:
+        for k, value in enumerate(coding["classes"]):
+            if np.unique(groups[y == k]).size < 2:
+                return f"class {value!r} in fewer than 2 groups"
+        return None
+
+    def group_note(self, y: np.ndarray, coding: Mapping[str, Any]) -> str | None:
+        classes = list(coding["classes"])
+        present = [c for k, c in enumerate(classes) if (np.asarray(y) == k).any()]
+        if len(present) < 2:
+            return f"one class only ({_shown(present)}): no one-vs-rest AUC"
+        if len(present) < len(classes):
+            absent = [c for c in classes if c not in present]
+            return f"no case of {_shown(absent)}: macro AUC over the {len(present)} classes present"
+        return None
+
     def summarise(
         self,
         y: np.ndarray,
@@ -530,6 +583,21 @@ class RegressionTask(Task):
                 f"only {n_groups} cases (or groups) for {outer} outer x {inner} inner folds; "
                 f"a regression needs at least {needed} (use fewer folds or more data)"
             )
+
+    def logo_training_problem(
+        self, y: np.ndarray, groups: np.ndarray, coding: Mapping[str, Any]
+    ) -> str | None:
+        if np.asarray(y).size < 4:
+            return f"{np.asarray(y).size} cases"
+        return None
+
+    def group_note(self, y: np.ndarray, coding: Mapping[str, Any]) -> str | None:
+        yy = np.asarray(y, dtype=np.float64)
+        if yy.size < 3:
+            return f"{yy.size} case(s): too few for an R²"
+        if np.ptp(yy) == 0:
+            return "a constant outcome: no R²"
+        return None
 
     def summarise(
         self,
@@ -807,6 +875,24 @@ class SurvivalTask(Task):
                 f"only {n_groups} cases (or groups) for {outer} outer x {inner} inner folds; "
                 f"a survival study needs at least {2 * needed} (use fewer folds or more data)"
             )
+
+    def logo_training_problem(
+        self, y: np.ndarray, groups: np.ndarray, coding: Mapping[str, Any]
+    ) -> str | None:
+        ev = np.asarray(y["event"], dtype=bool)
+        if np.unique(groups[ev]).size < 2:
+            return f"events of {coding.get('event')!r} in fewer than 2 groups"
+        return None
+
+    def group_note(self, y: np.ndarray, coding: Mapping[str, Any]) -> str | None:
+        from radiomix.learn.survival import _comparable
+
+        ev = np.asarray(y["event"], dtype=bool)
+        if not ev.any():
+            return "no event: no C-index"
+        if not _comparable(ev, np.asarray(y["time"], dtype=np.float64)).any():
+            return "no comparable pair of cases: no C-index"
+        return None
 
     def target_columns(self, y: np.ndarray) -> dict[str, np.ndarray]:
         return {"time": np.asarray(y["time"]), "event": np.asarray(y["event"], dtype=np.int8)}

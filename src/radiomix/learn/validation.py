@@ -334,6 +334,11 @@ class FoldResult:
     seconds: float
     cpu_seconds: float = 0.0
     unseen: list[Any] = field(default_factory=list)
+    permutation: Any = None  # FoldImportance (radiomix.learn.importance) or None
+
+
+def _binary_output(pipe: Any, X: Any) -> np.ndarray:
+    return np.asarray(pipe.predict_proba(X)[:, 1], dtype=np.float64)
 
 
 def _fit_fold(
@@ -350,9 +355,11 @@ def _fit_fold(
     inner_folds: int,
     threshold_rule: str,
     random_state: int,
+    importance: Mapping[str, int] | None = None,
 ) -> FoldResult:
     """One outer fold: inner search, threshold, test predictions (BLAS on one thread:
-    on these small problems its threads only spin and contend)."""
+    on these small problems its threads only spin and contend); with ``importance``
+    (``n_repeats``, ``max_features``) the permutation importance of the test fold."""
     with threadpool_limits(limits=1):
         t0 = time.perf_counter()
         c0 = time.process_time()
@@ -381,7 +388,22 @@ def _fit_fold(
         )
         prob = final.predict_proba(Xte)[:, 1]
         unseen = unseen_sites(final)
-        selected, importance, kind = used_features(final, columns)
+        selected, weights, kind = used_features(final, columns)
+        perm = None
+        if importance is not None:
+            from radiomix.learn.importance import fold_importance
+
+            perm = fold_importance(
+                final,
+                Xte,
+                y[test],
+                columns,
+                output=_binary_output,
+                score=roc_auc,
+                n_repeats=int(importance["n_repeats"]),
+                max_features=int(importance["max_features"]),
+                random_state=seed_for(random_state, repeat, fold, 3),
+            )
         return FoldResult(
             repeat=repeat,
             fold=fold,
@@ -393,12 +415,13 @@ def _fit_fold(
             n_train=int(train.size),
             n_positive_train=int(y[train].sum()),
             selected=selected,
-            importance=importance,
+            importance=weights,
             importance_kind=kind,
             n_convergence_warnings=n_conv,
             seconds=time.perf_counter() - t0,
             cpu_seconds=time.process_time() - c0,
             unseen=unseen,
+            permutation=perm,
         )
 
 
@@ -544,6 +567,7 @@ def nested_cv(
     n_jobs: int | None = -1,
     label_seed: int | None = None,
     scheme: str = "kfold",
+    importance: Mapping[str, int] | None = None,
 ) -> CVResult:
     """Repeated nested cross-validation of an unfitted pipeline (see the module notes).
 
@@ -572,6 +596,9 @@ def nested_cv(
         Outer loop: stratified group k-fold, or each group in turn as the test set (needs
         ``groups``; one repeat, ``outer_folds`` ignored; the inner loop uses at most the
         training part's number of groups as folds).
+    importance : mapping, optional
+        ``n_repeats`` and ``max_features``: the permutation importance of every outer test
+        fold (ROC AUC drop; :mod:`radiomix.learn.importance`), in ``FoldResult.permutation``.
 
     Returns
     -------
@@ -629,6 +656,7 @@ def nested_cv(
             inner_folds,
             threshold_rule,
             seed_for(*base, r),
+            importance,
         )
         for r, f, tr, te in tasks
     )

@@ -1,4 +1,5 @@
-"""IBSI 1 image processing: interpolation, re-segmentation, discretisation, cropping.
+"""Image processing: interpolation, re-segmentation, discretisation, cropping (IBSI 1),
+and PyRadiomics' whole-image normalisation.
 
 Pure functions on :class:`~radiomix.io.Volume` objects and arrays; no file access.
 """
@@ -12,6 +13,7 @@ from radiomix.preprocess.discretisation import (
     discretise_fixed_bin_number,
     discretise_fixed_bin_size,
 )
+from radiomix.preprocess.normalise import normalise
 from radiomix.preprocess.resample import (
     INTERPOLATION_ORDERS,
     Grid,
@@ -19,10 +21,17 @@ from radiomix.preprocess.resample import (
     resample_mask,
     resampled_grid,
 )
-from radiomix.preprocess.resegment import outlier_bounds, resegment_outliers, resegment_range
+from radiomix.preprocess.resegment import (
+    RESEGMENT_MODES,
+    outlier_bounds,
+    resegment_outliers,
+    resegment_range,
+    resegment_thresholds,
+)
 
 __all__ = [
     "INTERPOLATION_ORDERS",
+    "RESEGMENT_MODES",
     "Grid",
     "bin_edges_pyradiomics",
     "bounding_box",
@@ -30,10 +39,12 @@ __all__ = [
     "discretise",
     "discretise_fixed_bin_number",
     "discretise_fixed_bin_size",
+    "normalise",
     "outlier_bounds",
     "resample_image",
     "resample_mask",
     "resampled_grid",
     "resegment_outliers",
     "resegment_range",
+    "resegment_thresholds",
 ]

@@ -23,6 +23,12 @@ grid (at most half a voxel out, at the grid edges) take the value of the nearest
 as ``mode="nearest"`` does in SciPy and MIRP; for the cubic spline the prefilter sees the
 image padded with its edge values, which is what SciPy does for that mode.
 
+Grid alignment, the other rule (``align="corner"`` of :func:`resampled_grid`): PyRadiomics'
+grid, whose first voxel's corner is the original first voxel's corner, laid over the ROI's
+bounding box plus a margin of new voxels and clipped to the image; :func:`resample_onto`
+interpolates onto any grid with SimpleITK's interpolators (``sitkBSpline`` etc.), as
+PyRadiomics does.
+
 Crops keep the full image's grid. The pipeline crops the image to the ROI (+ margin) before
 interpolating, and the new grid must then be the one the *whole* image would get. Pass the
 whole image (or its :class:`Grid`) as ``grid_reference``: the new grid is laid out on it with
@@ -46,7 +52,18 @@ import numpy as np
 
 from radiomix.io import Volume
 
-__all__ = ["INTERPOLATION_ORDERS", "Grid", "resample_image", "resample_mask", "resampled_grid"]
+__all__ = [
+    "GRID_ALIGNMENTS",
+    "INTERPOLATION_ORDERS",
+    "Grid",
+    "resample_image",
+    "resample_mask",
+    "resample_onto",
+    "resampled_grid",
+]
+
+#: :func:`resampled_grid`'s rules: IBSI's grid centres, PyRadiomics' corners over a ROI box
+GRID_ALIGNMENTS = ("centre", "corner")
 
 #: interpolation names and their spline orders
 INTERPOLATION_ORDERS: dict[str, int] = {"nearest": 0, "linear": 1, "cubic": 3}
@@ -131,8 +148,16 @@ def _new_size(n_old: int, s_old: float, s_new: float) -> int:
     return max(1, math.ceil(n_old * s_old / s_new - _EPS))
 
 
-def resampled_grid(reference: Volume | Grid, new_spacing: Sequence[float | None]) -> Grid:
-    """The grid that :func:`resample_image` gives ``reference`` (IBSI grid-centre alignment).
+def resampled_grid(
+    reference: Volume | Grid,
+    new_spacing: Sequence[float | None],
+    *,
+    align: str = "centre",
+    box: Sequence[slice] | None = None,
+    pad: int = 0,
+) -> Grid:
+    """The grid that :func:`resample_image` gives ``reference`` (``align="centre"``, IBSI),
+    or PyRadiomics' grid over a ROI box (``align="corner"``).
 
     Parameters
     ----------
@@ -140,13 +165,32 @@ def resampled_grid(reference: Volume | Grid, new_spacing: Sequence[float | None]
         The original (whole) image or its grid.
     new_spacing : (z, y, x) float or None
         New voxel size in mm; ``None`` keeps an axis as it is.
+    align : {"centre", "corner"}
+        ``"centre"``: the new grid's centre on the original grid's centre, covering the
+        whole image. ``"corner"`` (PyRadiomics' ``resampleImage``): the new grid's voxel
+        corners on the original first voxel's corner (origin moved by half the spacing
+        difference), covering ``box`` plus ``pad`` new voxels per side, i.e. new indices
+        :math:`\\lfloor (l - 1/2) r - p \\rfloor` to :math:`\\lceil (l + n - 1/2) r + p \\rceil`
+        (:math:`r` = old / new spacing), clipped to the image (:math:`\\lceil N r \\rceil`
+        voxels); an axis where the box is one voxel thick keeps its spacing.
+    box : sequence of slice, optional
+        The ROI's bounding box on ``reference`` (z, y, x); required with ``"corner"``.
+    pad : int
+        PyRadiomics' ``padDistance``, in new voxels (``"corner"`` only).
 
     Returns
     -------
     Grid
-        Shape :math:`\\lceil n s_a / s_b \\rceil` per axis, the new spacing, and the origin
-        that puts the new grid's centre on the original grid's centre.
+        ``"centre"``: shape :math:`\\lceil n s_a / s_b \\rceil` per axis and the origin that
+        centres it. ``"corner"``: the box's grid; its origin is the physical point of its
+        first voxel computed as ITK does (so that SimpleITK resamples on the same points).
     """
+    if align not in GRID_ALIGNMENTS:
+        raise ValueError(f"align must be one of {GRID_ALIGNMENTS}, got {align!r}")
+    if align == "corner":
+        if box is None:
+            raise ValueError('align="corner" needs the ROI box it covers')
+        return _corner_grid(Grid.of(reference), new_spacing, box, int(pad))
     ref = Grid.of(reference)
     spacing = _check_spacing(new_spacing, ref.spacing)
     shape = tuple(
@@ -161,6 +205,75 @@ def resampled_grid(reference: Volume | Grid, new_spacing: Sequence[float | None]
     )
     origin = np.asarray(ref.origin) + ref.direction @ (start * np.asarray(ref.spacing))
     return Grid(shape, spacing, tuple(float(o) for o in origin), ref.direction)  # type: ignore[arg-type]
+
+
+def _corner_grid(
+    ref: Grid, new_spacing: Sequence[float | None], box: Sequence[slice], pad: int
+) -> Grid:
+    """PyRadiomics' resampled grid (see :func:`resampled_grid`), computed in ITK's (x, y, z)
+    index order and arithmetic."""
+    lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y, z
+    size = np.array([b.stop - b.start for b in box][::-1], dtype=np.float64)
+    old = np.array(ref.spacing[::-1], dtype=np.float64)
+    new = np.array(_check_spacing(new_spacing, ref.spacing)[::-1], dtype=np.float64)
+    new = np.where(size != 1, new, old)  # one voxel thick: the axis keeps its spacing
+    ratio = old / new
+    lower = np.floor((lo - 0.5) * ratio - pad)
+    upper = np.ceil((lo + size - 0.5) * ratio + pad)
+    top = np.ceil(np.array(ref.shape[::-1], dtype=np.float64) * ratio) - 1
+    lower = np.where(lower < 0, 0, lower)
+    upper = np.where(upper > top, top, upper)
+    shape = [int(v) for v in upper - lower + 1]
+    index = 0.5 * (new - old) / old + lower / ratio  # continuous index of the new voxel 0
+    # ITK's TransformContinuousIndexToPhysicalPoint: origin + (direction * spacing) @ index,
+    # summed in index order (x first)
+    direction = np.asarray(ref.direction, dtype=np.float64)[::-1, ::-1]  # (x, y, z) axes
+    origin_xyz = np.asarray(ref.origin, dtype=np.float64)[::-1]
+    point = []
+    for r in range(3):
+        acc = 0.0
+        for c in range(3):
+            acc += float(direction[r, c] * old[c]) * float(index[c])
+        point.append(acc + float(origin_xyz[r]))
+    return Grid(
+        tuple(shape[::-1]),  # type: ignore[arg-type]
+        tuple(float(v) for v in new[::-1]),  # type: ignore[arg-type]
+        tuple(point[::-1]),  # type: ignore[arg-type]
+        np.asarray(ref.direction, dtype=np.float64),
+    )
+
+
+def resample_onto(volume: Volume, grid: Grid, interpolator: str, *, planar: bool = False) -> Volume:
+    """``volume`` interpolated onto ``grid`` by SimpleITK's ``ResampleImageFilter`` with the
+    interpolator named as SimpleITK names it (``sitkBSpline``, ``sitkLinear``,
+    ``sitkNearestNeighbor``, ...), into the volume's own pixel type (no rounding step of
+    its own), 0 outside the volume: PyRadiomics' resampling.
+
+    ``planar``: the volume is one plane (z) resampled in 2D, as PyRadiomics resamples a 2D
+    image; the plane keeps its z spacing and origin.
+    """
+    import SimpleITK as sitk
+
+    from radiomix.io import from_sitk, to_sitk, to_sitk_2d
+
+    image = to_sitk_2d(volume) if planar else to_sitk(volume)
+    nd = 2 if planar else 3
+    rif = sitk.ResampleImageFilter()
+    rif.SetOutputSpacing([float(v) for v in grid.spacing[::-1][:nd]])
+    itk_direction = np.asarray(grid.direction, dtype=np.float64)[::-1, ::-1][:nd, :nd]
+    rif.SetOutputDirection([float(v) for v in itk_direction.ravel()])
+    rif.SetSize([int(v) for v in grid.shape[::-1][:nd]])
+    rif.SetOutputOrigin([float(v) for v in grid.origin[::-1][:nd]])
+    rif.SetOutputPixelType(image.GetPixelID())
+    rif.SetInterpolator(int(getattr(sitk, interpolator)))
+    out = from_sitk(rif.Execute(image))
+    if planar:  # back to one plane with the volume's z spacing and origin
+        out = out.with_array(
+            out.array,
+            spacing=(volume.spacing[0], *out.spacing[1:]),
+            origin=(volume.origin[0], *out.origin[1:]),
+        )
+    return out
 
 
 def _index_offset(grid: Grid, origin: Sequence[float], direction: np.ndarray) -> np.ndarray:

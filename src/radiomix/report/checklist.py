@@ -84,6 +84,7 @@ SECTIONS = {
     "calibration": "Calibration and clinical usefulness",
     "task-figures": "figures of the task",
     "selection": "Feature selection",
+    "explanations": "What the model relies on",
     "comparison": "Model comparison",
     "compare": "Added value of the image",
     "permutation": "Label-permutation check",
@@ -377,6 +378,8 @@ def _calibration(f: Facts) -> Fill:
 
 
 def _clusters(f: Facts) -> Fill:
+    if f.pm.get("per_group"):  # leave-one-group-out of a task study
+        return Fill(ANSWERED, f.first("groups", "settings"), "performance per held-out group")
     if f.pm.get("per_site"):
         return Fill(ANSWERED, f.first("sites", "settings"), "performance per site")
     if f.study.get("group"):
@@ -547,6 +550,13 @@ def _utility(f: Facts) -> Fill:
 
 
 def _explain(f: Facts) -> Fill:
+    if "explanations" in f.anchors:
+        return Fill(
+            ANSWERED,
+            "explanations",
+            "permutation importance on the outer folds, SHAP values of the final model; "
+            "selection frequency of the features",
+        )
     return Fill(ANSWERED, "selection", "selection frequency and importance of the features")
 
 
@@ -558,6 +568,8 @@ def _performance(f: Facts) -> Fill:
 
 
 def _performance_clusters(f: Facts) -> Fill:
+    if f.pm.get("per_group") and "groups" in f.anchors:
+        return Fill(ANSWERED, "groups", "performance per held-out group")
     if f.pm.get("per_site") and "sites" in f.anchors:
         return Fill(ANSWERED, "sites", "performance per site")
     if f.pm.get("per_site"):

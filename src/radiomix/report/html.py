@@ -47,6 +47,8 @@ FIGURES = (
     "selection",
     "model_comparison",
     "permutation",
+    "importance",
+    "shap",
 )
 
 
@@ -62,6 +64,9 @@ class RunData:
     permutation: pd.DataFrame
     config_text: str
     external: dict[str, dict[str, Any]]
+    importance: pd.DataFrame | None = None
+    shap: pd.DataFrame | None = None
+    shap_values: pd.DataFrame | None = None
 
 
 def load_run(run_dir: str | Path) -> RunData:
@@ -84,6 +89,11 @@ def load_run(run_dir: str | Path) -> RunData:
     for sub in sorted(path.glob("external*/metrics.json")):
         external[sub.parent.name] = json.loads(sub.read_text(encoding="utf-8"))
     cfg = path / "config.yaml"
+
+    def optional(name: str) -> pd.DataFrame | None:
+        f = path / name
+        return pd.read_csv(f) if f.is_file() and f.stat().st_size > 0 else None
+
     return RunData(
         path=path,
         metrics=metrics,
@@ -93,6 +103,9 @@ def load_run(run_dir: str | Path) -> RunData:
         permutation=permutation,
         config_text=cfg.read_text(encoding="utf-8") if cfg.is_file() else "",
         external=external,
+        importance=optional("importance.csv"),
+        shap=optional("shap.csv"),
+        shap_values=optional("shap_values.csv"),
     )
 
 
@@ -128,6 +141,101 @@ METRIC_LABELS = (
     ("calibration_intercept", "calibration intercept"),
     ("calibration_slope", "calibration slope"),
 )
+
+
+def explanation_images(run: Any, ex: Mapping[str, Any], add: Any, score: str) -> None:
+    """The permutation importance and SHAP figures of a run (when it has them)."""
+    model = str(ex.get("model", ""))
+    if run.importance is not None and len(run.importance):
+        pi = ex.get("permutation_importance") or {}
+        add(
+            "importance",
+            plots.plot_importance(run.importance, model, str(pi.get("score", score))),
+            "Permutation importance on the outer test folds: each fold's fitted pipeline "
+            "predicts its test cases with one input feature shuffled among them "
+            f"({_fmt(pi.get('n_repeats'))} shuffles); the bar is the drop of the "
+            f"{html.escape(str(pi.get('score', score)))}, averaged over the folds (error "
+            "bar: SD across folds); in brackets how often the feature was selected.",
+        )
+    shap_info = ex.get("shap") or {}
+    if run.shap is not None and run.shap_values is not None and len(run.shap):
+        scale = str(shap_info.get("scale", ""))
+        add(
+            "shap",
+            plots.plot_shap(run.shap_values, run.shap, scale),
+            f"SHAP values of the final model ({html.escape(str(shap_info.get('method', '')))}"
+            f"), on {_fmt(shap_info.get('n_cases'))} training cases, in "
+            f"{html.escape(scale)}: left the mean absolute value per feature, right each "
+            "case's value (red: high feature value, blue: low).",
+        )
+
+
+def explanations_section(
+    run: Any, ex: Mapping[str, Any], images: Mapping[str, tuple[bytes, str]]
+) -> str:
+    """The report's section on permutation importance and SHAP values ('' without them)."""
+    if "importance" not in images and "shap" not in images and not ex.get("shap"):
+        return ""
+    from radiomix.features.names import readable_name
+
+    out = ["<h2 id='explanations'>What the model relies on</h2>"]
+    pi = ex.get("permutation_importance") or {}
+    if "importance" in images and run.importance is not None:
+        imp = run.importance
+        imp = imp[imp["mean_importance"].notna()].head(10)
+        rows = [
+            [
+                html.escape(readable_name(str(r.feature))),
+                f"<code>{html.escape(str(r.feature))}</code>",
+                _fmt(r.mean_importance),
+                _fmt(r.sd_importance),
+                f"{int(r.n_folds_measured)} / {int(r.n_folds)}",
+                _fmt(r.selection_frequency, 2),
+            ]
+            for r in imp.itertuples()
+        ]
+        out.append(
+            "<p>Permutation importance on the outer test folds: how much the "
+            f"{html.escape(str(pi.get('score', '')))} of each fold falls when one feature is "
+            "shuffled among its test cases, with the model fitted on that fold's training "
+            "part. A feature the fold's model did not receive counts 0; of those it "
+            f"received, at most {_fmt(pi.get('max_features'))} per fold were shuffled "
+            f"({_fmt(pi.get('mean_permuted_per_fold'), 1)} on average; "
+            f"{_fmt(pi.get('seconds'), 1)} s summed over the folds). Correlated features share "
+            "their importance: shuffling one leaves the other to carry the signal.</p>"
+            + "<div class='figs'>"
+            + _img("importance", *images["importance"])
+            + "</div>"
+            + _table(
+                ["feature", "column", "mean drop", "SD", "folds measured", "selected"],
+                rows,
+            )
+        )
+    shap_info = ex.get("shap") or {}
+    if "shap" in images and run.shap is not None:
+        rows = [
+            [
+                html.escape(readable_name(str(r.feature))),
+                f"<code>{html.escape(str(r.feature))}</code>",
+                _fmt(r.mean_abs_shap),
+                _fmt(r.mean_shap),
+            ]
+            for r in run.shap.head(10).itertuples()
+        ]
+        out.append(
+            "<p>SHAP values of the final model (fitted on all cases) on its own inputs, "
+            f"in {html.escape(str(shap_info.get('scale', '')))}: for each case, the values "
+            "plus the base value "
+            f"({_fmt(shap_info.get('base_value'))}) give the model's output. They describe "
+            "the model, not the outcome, and are computed on the cases it was fitted on.</p>"
+            + "<div class='figs'>"
+            + _img("shap", *images["shap"])
+            + "</div>"
+            + _table(["feature", "column", "mean |SHAP|", "mean SHAP"], rows)
+        )
+    elif shap_info.get("error"):
+        out.append(f"<p class='muted'>No SHAP values: {html.escape(str(shap_info['error']))}</p>")
+    return "".join(out)
 
 
 def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -235,6 +343,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
             "Nested CV of the primary model with randomly permuted labels: the AUCs an "
             "unrelated label reaches; the observed AUC should lie far to the right.",
         )
+    explanation_images(run, m.get("explanations") or {}, add, "ROC AUC")
     examples: list[dict[str, Any]] = []
     if context.manifest is not None and {"image", "mask"} <= set(context.manifest.columns):
         examples = findings.example_cases(by_model[primary], context.manifest, pos, neg)
@@ -437,6 +546,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
             srows,
         )
     )
+    parts.append(explanations_section(run, m.get("explanations") or {}, images))
     # comparison
     comp = m.get("comparison", {})
     crow = []

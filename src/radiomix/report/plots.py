@@ -36,11 +36,13 @@ __all__ = [
     "plot_confusion",
     "plot_decision_curve",
     "plot_examples",
+    "plot_importance",
     "plot_model_comparison",
     "plot_permutation",
     "plot_pr",
     "plot_roc",
     "plot_selection",
+    "plot_shap",
     "roc_points",
     "save_png",
 ]
@@ -446,6 +448,72 @@ def plot_selection(selection: pd.DataFrame, name: str, top: int = 20) -> Figure:
         ax2.axvline(0, color="black", lw=0.8)
         unit = " (standardised)" if kind == "coefficient" else ""
         ax2.set(xlabel=f"mean {kind}{unit} when selected, +- SD", title="Importance")
+    return fig
+
+
+def plot_importance(importance: pd.DataFrame, name: str, score: str, top: int = 15) -> Figure:
+    """Permutation importance on the outer test folds: mean score drop +- SD across folds
+    of the top features, with how often each was selected."""
+    mean_all = importance["mean_importance"].to_numpy(dtype=float)
+    # features never selected and never moving the score say nothing: left out
+    keep = np.isfinite(mean_all) & (
+        (mean_all != 0) | (importance["selection_frequency"].to_numpy(dtype=float) > 0)
+    )
+    imp = importance[keep].head(top).iloc[::-1]
+    from radiomix.features.names import readable_name
+
+    fig, ax = _subplots(figsize=(7.5, 0.32 * max(len(imp), 4) + 1.4))
+    pos = np.arange(len(imp))
+    mean = imp["mean_importance"].to_numpy(dtype=float)
+    sd = np.nan_to_num(imp["sd_importance"].to_numpy(dtype=float))
+    colors = [PRIMARY_COLOR if v >= 0 else OTHER_COLORS[0] for v in mean]
+    ax.barh(pos, mean, xerr=sd, color=colors, capsize=2)
+    ax.axvline(0, color="black", lw=0.8)
+    labels = [
+        f"{readable_name(str(f))} ({freq:.0%})"
+        for f, freq in zip(imp["feature"], imp["selection_frequency"], strict=True)
+    ]
+    ax.set_yticks(pos, labels, fontsize=7.5)
+    ax.set(
+        xlabel=f"drop of the {score} when the feature is shuffled (mean over outer folds, +- SD)",
+        title=f"Permutation importance, {name} (selected in % of the folds)",
+    )
+    return fig
+
+
+def plot_shap(values: pd.DataFrame, summary: pd.DataFrame, scale: str, top: int = 15) -> Figure:
+    """SHAP values of the final model: mean |SHAP| per feature (left) and every case's
+    value as a dot coloured by the feature's value among the cases (right, a beeswarm)."""
+    feats = [str(f) for f in summary["feature"].head(top)][::-1]
+    from radiomix.features.names import readable_name
+
+    fig, (ax1, ax2) = _subplots(1, 2, figsize=(11.0, 0.34 * max(len(feats), 4) + 1.4), sharey=True)
+    pos = np.arange(len(feats))
+    mean_abs = summary.set_index("feature").loc[feats, "mean_abs_shap"].to_numpy(dtype=float)
+    ax1.barh(pos, mean_abs, color=PRIMARY_COLOR)
+    ax1.set_yticks(pos, [readable_name(f) for f in feats], fontsize=7.5)
+    ax1.set(xlabel=f"mean |SHAP| ({scale})", title="Final model: feature contributions")
+    rng = np.random.default_rng(0)
+    groups = dict(iter(values.groupby("feature", sort=False)))
+    sc = None
+    for k, f in enumerate(feats):
+        g = groups.get(f)
+        if g is None or not len(g):
+            continue
+        v = g["shap_value"].to_numpy(dtype=float)
+        x = g["model_input"].to_numpy(dtype=float)
+        lo, hi = np.nanpercentile(x, [5, 95]) if np.isfinite(x).any() else (0.0, 1.0)
+        colour = np.clip((x - lo) / (hi - lo), 0, 1) if hi > lo else np.full(x.shape, 0.5)
+        # jitter grows where the values crowd (a cheap beeswarm)
+        hist, edges = np.histogram(v, bins=40)
+        dens = hist[np.clip(np.digitize(v, edges[1:-1]), 0, 39)] / max(hist.max(), 1)
+        jitter = rng.uniform(-0.35, 0.35, v.size) * dens
+        sc = ax2.scatter(v, k + jitter, c=colour, cmap="coolwarm", s=7, alpha=0.8, lw=0)
+    ax2.axvline(0, color="black", lw=0.8)
+    ax2.set(xlabel=f"SHAP value ({scale}) per case", title="Per case (colour: feature value)")
+    if sc is not None:
+        cb = fig.colorbar(sc, ax=ax2, fraction=0.04, pad=0.02, ticks=[0, 1])
+        cb.ax.set_yticklabels(["low", "high"], fontsize=7.5)
     return fig
 
 

@@ -10,8 +10,10 @@ one-vs-rest AUC per class); figures (several classes: the confusion matrix and t
 one-vs-rest ROC curves; regression: the calibration plot, observed against predicted, with
 the residuals; survival: Kaplan-Meier curves of the risk groups split at the training median
 risk with the log-rank test, the calibration at a horizon and the time-dependent AUC);
-feature selection; the model comparison; the permutation check; external
-evaluations; the TRIPOD+AI / CLEAR checklist (:mod:`radiomix.report.checklist`); the settings.
+feature selection; each group of a leave-one-group-out run (the group's headline, or a note
+where it cannot be scored); the model comparison; the added value of the image of a
+survival ``--compare`` run (the C-index difference with its paired bootstrap interval); the
+permutation check; external evaluations; the TRIPOD+AI / CLEAR checklist (:mod:`radiomix.report.checklist`); the settings.
 """
 
 from __future__ import annotations
@@ -316,12 +318,27 @@ def task_findings(metrics: dict[str, Any]) -> list[str]:
     view = VIEWS[task.name]
     out = [view.describe(label, pm, study)]
     ci = pm.get(f"{h}_ci") or [None, None]
+    logo = study.get("validation_scheme") == "leave-one-group-out"
+    how = (
+        f"leave-one-group-out over the {study.get('n_groups')} groups of "
+        f"{html.escape(str(study.get('group')))}, all groups' out-of-group predictions pooled"
+        if logo
+        else f"median over {study.get('repeats')} repeats of {study.get('outer_folds')}-fold "
+        "nested cross-validation"
+    )
     out.append(
         f"The primary model <b>{name}</b>: {task.headline_label} "
-        f"<b>{_f(pm.get(h))}</b> (95% CI {_f(ci[0])} to {_f(ci[1])}; median over "
-        f"{study.get('repeats')} repeats of {study.get('outer_folds')}-fold nested "
-        "cross-validation)."
+        f"<b>{_f(pm.get(h))}</b> (95% CI {_f(ci[0])} to {_f(ci[1])}; {how})."
     )
+    scored = [r for r in pm.get("per_group") or [] if r.get(h) is not None]
+    if logo and scored:
+        worst = min(scored, key=lambda r: r[h])
+        best = max(scored, key=lambda r: r[h])
+        out.append(
+            f"On a group it never saw the model scored from {_f(worst[h])} "
+            f"({html.escape(str(worst['group']))}) to {_f(best[h])} "
+            f"({html.escape(str(best['group']))})."
+        )
     perm = metrics.get("permutation")
     better = ci[0] is not None and ci[0] > task.chance
     if perm:
@@ -344,6 +361,21 @@ def task_findings(metrics: dict[str, Any]) -> list[str]:
         if better
         else f"This does not show that the model predicts better than chance ({task.chance:g})."
     )
+    main = (metrics.get("compare") or {}).get("combined_vs_clinical")
+    if main:
+        lo, hi = main.get("delta_c_ci") or [None, None]
+        adds = lo is not None and math.isfinite(lo) and lo > 0
+        out.append(
+            f"Adding the image to the clinical variables changed Harrell's C from "
+            f"{_f(main.get('c_old'))} to {_f(main.get('c_new'))}: difference "
+            f"<b>{_f(main.get('delta_c'))}</b> (95% paired bootstrap CI {_f(lo)} to "
+            f"{_f(hi)}); "
+            + (
+                "the image adds discrimination beyond the clinical variables."
+                if adds
+                else "this does not show that the image adds to the clinical variables."
+            )
+        )
     for other, c in (metrics.get("comparison") or {}).items():
         out.append(
             f"Against <b>{html.escape(other)}</b>: difference {_f(c.get(f'delta_{h}'))} "
@@ -399,6 +431,9 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         task_plots.plot_forest(models, primary, h, task.headline_label, task.chance),
         f"{task.headline_label} of every model in the same nested cross-validation.",
     )
+    from radiomix.report.html import explanation_images, explanations_section
+
+    explanation_images(run, m.get("explanations") or {}, add, task.headline_label)
     perm = m.get("permutation")
     if perm and len(run.permutation) and h in run.permutation.columns:
         add(
@@ -445,8 +480,12 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         ("rows dropped (missing label)", _f(study.get("n_rows_dropped_missing_label"))),
         (
             "validation",
-            f"{_f(study.get('repeats'))} repeats x {_f(study.get('outer_folds'))} outer folds "
-            f"x {_f(study.get('inner_folds'))} inner folds, stratified " + view.stratified,
+            f"leave-one-group-out: each of {_f(study.get('n_groups'))} groups of "
+            f"{_f(study.get('group'))} in turn is the test set (one repeat) x "
+            f"{_f(study.get('inner_folds'))} inner folds at most, stratified " + view.stratified
+            if study.get("validation_scheme") == "leave-one-group-out"
+            else f"{_f(study.get('repeats'))} repeats x {_f(study.get('outer_folds'))} outer "
+            f"folds x {_f(study.get('inner_folds'))} inner folds, stratified " + view.stratified,
         ),
         (
             "confidence intervals",
@@ -505,11 +544,14 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         + "".join(_img(k, *images[k]) for k in figure_names)
         + "</div>"
     )
+    parts.append(_groups_section(pm, h, task.headline_label))
+    parts.append(_survival_compare_section(m))
     parts.append(
         "<h2 id='selection'>Feature selection</h2><div class='figs'>"
         + _img("selection", *images["selection"])
         + "</div>"
     )
+    parts.append(explanations_section(run, m.get("explanations") or {}, images))
     comp = m.get("comparison", {})
     keys = [k for k, _ in view.metrics][:4]
     labels = dict(view.metrics)
@@ -573,3 +615,85 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
     )
     atomic_write_text(out_path, doc)
     return out_path
+
+
+def _groups_section(pm: Mapping[str, Any], h: str, label: str) -> str:
+    """Each group of a leave-one-group-out run: its cases, headline and note; else the
+    per-site scores of a harmonised k-fold run ("" if neither)."""
+    from radiomix.report._page import table as _table
+
+    rows_in = pm.get("per_group") or []
+    sites = pm.get("per_site") or []
+    if not rows_in and sites:
+        srows = [[_f(r.get("site")), _f(r.get("n_cases")), _f(r.get(h))] for r in sites]
+        return (
+            "<h2 id='sites'>Per site</h2><p>Out-of-fold predictions of each site's cases "
+            f"(median over repeats; ComBat fitted on the training folds): {html.escape(label)}."
+            "</p>" + _table(["site", "cases", html.escape(label)], srows, "per-site")
+        )
+    if not rows_in:
+        return ""
+    rows = []
+    for r in rows_in:
+        if "n_events" in r:
+            what = f"{_f(r.get('n_events'))} events"
+        elif "class_counts" in r:
+            what = ", ".join(
+                f"{html.escape(str(c))} {n}" for c, n in (r.get("class_counts") or {}).items()
+            )
+        else:
+            what = (
+                f"mean {_f(r.get('outcome_mean'), 3)}, mean error (observed - predicted) "
+                f"{_f(r.get('mean_error'), 3)}"
+            )
+        rows.append(
+            [_f(r.get("group")), _f(r.get("n_cases")), what, _f(r.get(h)), _f(r.get("note"))]
+        )
+    return (
+        "<h2 id='groups'>Per group (leave-one-group-out)</h2><p>Each group was predicted by "
+        f"a model trained on the other groups only (its ComBat too, with --harmonise): "
+        f"{html.escape(label)} of each group's cases. A group with one class, no event or "
+        "too few cases cannot be scored, or only in part: the note says so.</p>"
+        + _table(["group", "cases", "outcome", html.escape(label), "note"], rows, "per-group")
+    )
+
+
+def _survival_compare_section(m: Mapping[str, Any]) -> str:
+    """The added value of the image in a survival --compare run ("" if none)."""
+    from radiomix.report._page import table as _table
+
+    comp = m.get("compare")
+    if not comp or m.get("task") != "survival":
+        return ""
+    rows = []
+    for c in comp.values():
+        lo, hi = c.get("delta_c_ci") or [None, None]
+        pb = c.get("p_bootstrap")
+        rows.append(
+            [
+                f"{html.escape(str(c['new']))} vs {html.escape(str(c['old']))}",
+                _f(c.get("c_new")),
+                _f(c.get("c_old")),
+                f"{_f(c.get('delta_c'))} [{_f(lo)}, {_f(hi)}]",
+                "-" if pb is None else _p(pb).removeprefix("= "),
+            ]
+        )
+    return (
+        "<h2 id='compare'>Added value of the image</h2>"
+        + _table(
+            [
+                "models",
+                "Harrell's C (first)",
+                "Harrell's C (second)",
+                "difference [95% paired bootstrap CI]",
+                "bootstrap p",
+            ],
+            rows,
+            "compare",
+        )
+        + "<p class='muted'>The three models (clinical columns alone, radiomic features "
+        "alone, both) were trained on the same outer splits. Harrell's C of the pooled "
+        "out-of-fold risk scores, median over repeats; the interval resamples the cases "
+        "(stratified by the event), the same resamples scoring both models, so it is paired. "
+        "It holds the fitted models fixed: it does not cover the variation of training.</p>"
+    )
