@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from radiomix.extraction.reference import within_tolerance
 from radiomix.features import glcm
-from radiomix.features._texture import directions
+from radiomix.features._texture import directions, neighbour_offsets
 from tests.conftest import digital_phantom_tags
 
 ALL = ("2D", "2.5D", "3D")
@@ -200,6 +200,56 @@ def test_sparse_counting_matches_dense():
     (m,) = glcm.build_matrices(levels, np.array([[0, 1, 1]]), n_levels)
     ref = _reference_glcm(levels, (0, 1, 1), n_levels)
     np.testing.assert_array_equal(m.to_dense(), ref)
+
+
+@pytest.mark.parametrize("numba", [False, True], ids=["numpy", "numba"])
+@pytest.mark.parametrize("every_offset", [False, True], ids=["ibsi", "every-offset"])
+def test_cooccurrence_matrices_match_reference(numba, every_offset):
+    """Both backends, both offset sets (distances 1 and 2), symmetric and one-way."""
+    rng = np.random.default_rng(11)
+    levels = rng.choice([0, 2, 5, 9], size=(5, 7, 6), p=[0.3, 0.3, 0.2, 0.2])
+    offs = neighbour_offsets((1, 2), False, every_offset=every_offset)
+    assert len(offs) == (62 if every_offset else 26)
+    batch = glcm.cooccurrence_matrices(levels, offs, 9, numba=numba)
+    one_way = glcm.cooccurrence_matrices(levels, offs, 9, symmetric=False, numba=numba)
+    assert batch.n_batch == one_way.n_batch == len(offs)
+    for off, m, o in zip(offs, batch.split(), one_way.split(), strict=True):
+        ref = _reference_glcm(levels, off, 9)
+        np.testing.assert_array_equal(m.to_dense(), ref)
+        np.testing.assert_array_equal(o.to_dense() + o.to_dense().T, ref)
+
+
+def test_one_way_cooccurrence_of_a_small_plane():
+    """Hand-counted pairs along x (+1): (1,2) (2,2) (3,1) (2,3) (3,3); (1, 0) leaves the ROI."""
+    levels = np.array([[[1, 2, 2], [3, 1, 0], [2, 3, 3]]], dtype=np.int64)
+    want = np.zeros((3, 3))
+    for i, j in [(1, 2), (2, 2), (3, 1), (2, 3), (3, 3)]:
+        want[i - 1, j - 1] += 1
+    for numba in (False, True):
+        m = glcm.cooccurrence_matrices(levels, [[0, 0, 1]], 3, symmetric=False, numba=numba)
+        np.testing.assert_array_equal(m.to_dense(), want)
+
+
+def test_neighbour_offsets_switch():
+    """Distance 1: both switches give IBSI's 13 (4 in-plane) directions in the same order;
+    beyond, PyRadiomics' every offset of the norm."""
+    for two_d in (False, True):
+        unit = directions(two_d)
+        np.testing.assert_array_equal(neighbour_offsets((1,), two_d), unit)
+        np.testing.assert_array_equal(neighbour_offsets((1,), two_d, every_offset=True), unit)
+    np.testing.assert_array_equal(neighbour_offsets((2,), False), 2 * directions(False))
+    shell = neighbour_offsets((2,), False, every_offset=True)
+    assert len(shell) == (125 - 27) // 2 and (np.abs(shell).max(axis=1) == 2).all()
+    assert len(neighbour_offsets((2,), True, every_offset=True)) == (25 - 9) // 2
+
+
+def test_weighted_sums_the_batch():
+    rng = np.random.default_rng(5)
+    levels = rng.integers(0, 5, size=(3, 6, 6))
+    batch = glcm.cooccurrence_matrices(levels, directions(False), 4)
+    w = rng.random(batch.n_batch)
+    want = np.tensordot(w, batch.to_dense(), axes=(0, 0))
+    np.testing.assert_allclose(batch.weighted(w).to_dense(), want, rtol=1e-15)
 
 
 def _dense_features(p: np.ndarray) -> dict[str, float]:

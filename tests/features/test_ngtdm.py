@@ -247,3 +247,17 @@ def test_validation(kwargs, match):
     levels, n_levels = args.pop("levels"), args.pop("n_levels")
     with pytest.raises(ValueError, match=match):
         ngtdm.compute(levels, n_levels, **args)
+
+
+def test_count_isolated_switch():
+    """A voxel without ROI neighbours: left out of n_i (IBSI), counted with s_i unchanged
+    (PyRadiomics)."""
+    levels = np.zeros((1, 3, 5), dtype=np.int64)
+    levels[0, :, :2] = [[1, 2], [2, 1], [1, 1]]
+    levels[0, 1, 4] = 2  # isolated
+    valid, delta = ngtdm.neighbourhood_differences(levels, 1, False)
+    ibsi = ngtdm.build_matrix(levels, valid, delta, 2)
+    pyrad = ngtdm.build_matrix(levels, valid, delta, 2, count_isolated=True)
+    np.testing.assert_array_equal(ibsi.n, [[4.0, 2.0]])
+    np.testing.assert_array_equal(pyrad.n, [[4.0, 3.0]])
+    np.testing.assert_array_equal(pyrad.s, ibsi.s)

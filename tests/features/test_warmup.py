@@ -9,12 +9,12 @@ import sys
 def test_warm_up_starts_once_and_loads_the_kernels() -> None:
     code = (
         "from radiomix.features._warmup import warm_up_kernels\n"
-        "from radiomix.features._kernels_pyradiomics import _neighbour_stats_kernel\n"
+        "from radiomix.features._kernels_neighbourhood import _dependence_counts_kernel\n"
         "t = warm_up_kernels()\n"
         "assert t is not None and warm_up_kernels() is None\n"
         "t.join(120)\n"
         "assert not t.is_alive()\n"
-        "print(len(_neighbour_stats_kernel.signatures))\n"
+        "print(len(_dependence_counts_kernel.signatures))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1"

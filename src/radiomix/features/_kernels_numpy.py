@@ -1,23 +1,26 @@
-"""NumPy twins of the numba texture kernels, for small ROIs.
+"""NumPy texture kernels: the twins of the numba ones, for small ROIs.
 
-The PyRadiomics-compatible feature path (:mod:`.pyradiomics_profile`) builds its texture
-matrices with numba kernels (:mod:`._kernels_pyradiomics`, :mod:`._kernels_glrlm`,
-:mod:`._kernels_zones`). In a fresh process numba costs ~0.1-0.2 s just to import and to load
-its cached kernels: more than the kernels save on a small ROI (a 3 cm lesion is a box of some
-40k voxels). The functions here give the same results, bit for bit (same dtype, shape and
-values; tested against the numba kernels), with NumPy alone (and connected-components-3d's
-labelling for the zones), so that a small ROI never imports numba:
+The GLCM and GLRLM builders (:func:`radiomix.features.glcm.cooccurrence_matrices`,
+:func:`radiomix.features.glrlm.run_matrices`) count with a numba kernel
+(:mod:`._kernels_glcm`, :mod:`._kernels_glrlm`) or with these. In a fresh process numba
+costs ~0.1-0.2 s just to import and to load its cached kernels: more than the kernels save
+on a small ROI (a 3 cm lesion is a box of some 40k voxels), so the ``pyradiomics`` profile
+takes these below :func:`radiomix.features._texture.use_numba_kernels`. They give the same
+results, bit for bit (same dtype, shape and values; tested against the numba kernels), with
+NumPy alone (and connected-components-3d's labelling for the zones):
 
-* :func:`cooccurrence_counts` and :func:`neighbour_stats` take, per offset, the neighbours of
-  the ROI voxels from the levels padded by the largest offset and raveled (the padding
+* :func:`cooccurrence_entries` and :func:`neighbour_stats_roi` take, per offset, the neighbours
+  of the ROI voxels from the levels padded by the largest offset and raveled (the padding
   stands for outside the ROI), and count them with one ``bincount`` or a few additions;
+  the latter is the ``pyradiomics`` profile's neighbour pass for its GLDM and NGTDM (the
+  dependent neighbours, the ROI neighbours and their level sum at once);
 * :func:`run_length_counts` finds, per direction, the ROI voxels where runs start and end,
   pairs them up along their lines and counts (level, length) with one ``bincount``;
 * :func:`zone_level_sizes` labels the zones of all grey levels in one call of
-  ``cc3d.connected_components`` (connected-components-3d).
+  ``cc3d.connected_components`` (connected-components-3d): the profile's GLSZM zones.
 
 Sums of grey levels are formed in integers (int32 where they fit, else int64) and converted
-to float64 at the end: exact, so equal to the numba kernels' float64 sums in offset order.
+to float64 at the end: exact.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import math
 
 import numpy as np
 
-__all__ = ["cooccurrence_counts", "max_run_length", "neighbour_stats", "run_length_counts"]
+__all__ = ["cooccurrence_entries", "count_cells", "max_run_length"]
+__all__ += ["run_length_counts"]
 __all__ += ["neighbour_stats_roi", "run_length_arguments", "zone_level_sizes"]
 
 
@@ -57,48 +61,96 @@ def _as_levels(levels: np.ndarray) -> np.ndarray:
     return lv.astype(np.int64, copy=False)
 
 
-def cooccurrence_counts(
-    levels: np.ndarray, offsets: np.ndarray, present: np.ndarray, symmetric: bool = True
-) -> np.ndarray:
-    """Grey-level co-occurrence counts per offset, over the grey levels present.
+def cooccurrence_entries(
+    levels: np.ndarray,
+    offsets: np.ndarray,
+    symmetric: bool = True,
+    present: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The non-zero grey-level co-occurrence counts per offset, as entries.
 
-    NumPy twin of :func:`radiomix.features._kernels_pyradiomics.cooccurrence_counts`
-    (parameters and result are documented there): the same result, bit for bit.
+    NumPy twin of :func:`radiomix.features._kernels_glcm.cooccurrence_counts` (parameters
+    documented there; ``present`` the sorted grey levels present, found when None), as
+    entries: dense counts (one ``bincount`` per offset) where the
+    levels present are few, else only the pairs of grey levels that occur, so that a
+    discretisation with thousands of levels costs memory in proportion to the pairs
+    present, not :math:`N_g^2`.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Per non-zero element, sorted by (offset, i, j): the offset's index (int64), the two
+        grey levels (int64) and the count (float64): the same values, in the same order, as
+        ``numpy.nonzero`` of the numba kernel's dense counts.
     """
     lv = _as_levels(levels)
-    pres = np.asarray(present, dtype=np.int64)
-    n = len(pres)
-    n_off = np.asarray(offsets).reshape(-1, 3).shape[0]
-    # codes 0..n-1 for the levels (as the numba kernel: a level missing from `present` counts
-    # as present[0]); n for outside the ROI: an extra row and column, dropped at the end
-    top = int(lv.max()) if lv.size else 0
-    remap = np.zeros(max(top, 0) + 1, dtype=np.int64)
-    remap[pres] = np.arange(n)
-    remap[0] = n
-    m = n + 1
-    code, idx, steps = _padded_roi(lv, offsets, remap.take(np.maximum(lv, 0)), n)
-    if n == 0 or idx.size == 0 or n_off == 0:
-        return np.zeros((n, n, n_off), dtype=np.float64)
+    offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
+    roi = lv if lv.size == 0 or lv.min() >= 0 else np.maximum(lv, 0)
+    if present is None:
+        present = np.flatnonzero(np.bincount(roi.ravel()))
+        present = present[present > 0]
+    n = len(present)
+    m = n + 1  # codes 0..n-1 for the levels present, n for outside the ROI
+    small = np.int32 if m * m < 2**31 else np.int64  # (keys code_i * m + code_j fit)
+    remap = np.full(int(roi.max(initial=0)) + 1, n, dtype=small)
+    remap[present] = np.arange(n)
+    code, idx, steps = _padded_roi(lv, offs, remap.take(roi), n)
+    z = np.zeros(0, dtype=np.int64)
+    if not n or not idx.size or not len(steps):
+        return z, z, z, np.zeros(0, dtype=np.float64)
     row = code[idx] * m
-    counts = np.empty((n_off, m * m), dtype=np.int64)
-    for k, step in enumerate(steps):  # one offset at a time: small arrays, in cache
+    if m * m * len(steps) <= _DENSE_MAX_CELLS:  # few levels: dense counts, as the numba kernel
+        counts = np.empty((len(steps), m * m), dtype=np.int64)
+        for k, step in enumerate(steps):  # one offset at a time: small arrays, in cache
+            pair = code.take(idx + step)
+            pair += row
+            counts[k] = np.bincount(pair, minlength=m * m)
+        mats = counts.reshape(len(steps), m, m)[:, :n, :n]
+        if symmetric:
+            mats = mats + mats.transpose(0, 2, 1)
+        b, a, c = np.nonzero(mats)
+        return b, present[a], present[c], mats[b, a, c].astype(np.float64)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for k, step in enumerate(steps):  # many levels: the pairs that occur, per offset
         pair = code.take(idx + step)
         pair += row
-        counts[k] = np.bincount(pair, minlength=m * m)
-    mats = counts.reshape(n_off, m, m)[:, :n, :n]
-    if symmetric:
-        mats = mats + mats.transpose(0, 2, 1)
-    return np.ascontiguousarray(mats.transpose(1, 2, 0), dtype=np.float64)
+        keys, cnt = count_cells(pair, m * m)
+        if symmetric:  # (i, j) and (j, i): the transposed cells added
+            both = np.concatenate([keys, (keys % m) * m + keys // m])
+            keys, cnt = count_cells(both, m * m, np.concatenate([cnt, cnt]))
+        a, c = keys // m, keys % m
+        inside = (a < n) & (c < n)
+        a, c = a[inside], c[inside]
+        parts.append((np.full(a.size, k, dtype=np.int64), present[a], present[c], cnt[inside]))
+    return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
-def neighbour_stats(
+#: dense counts (offsets x (levels + 1) squared cells) up to this size, sparse beyond
+_DENSE_MAX_CELLS = 1 << 22
+
+#: dense counting (``bincount``) where the cells are few compared with the keys; sorting beyond
+_DENSE_MIN_CELLS = 1 << 16
+
+
+def count_cells(
+    keys: np.ndarray, n_cells: int, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``keys`` (sorted) and their summed ``weights`` (counts when None)."""
+    if keys.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    if n_cells <= max(_DENSE_MIN_CELLS, 4 * keys.size):
+        dense = np.bincount(keys, weights=weights, minlength=n_cells)
+        uniq = np.flatnonzero(dense)
+        return uniq, dense[uniq].astype(np.float64)
+    uniq, inv = np.unique(keys, return_inverse=True)
+    return uniq, np.bincount(inv.ravel(), weights=weights).astype(np.float64)
+
+
+def neighbour_stats_roi(
     levels: np.ndarray, offsets: np.ndarray, alpha: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per ROI voxel: dependent neighbours, ROI neighbours, their level sum.
-
-    NumPy twin of :func:`radiomix.features._kernels_pyradiomics.neighbour_stats`: the same
-    result, bit for bit (arrays the shape of ``levels``; :func:`neighbour_stats_roi` gives
-    the ROI voxels' values only, in compact types).
+    """Per ROI voxel (level > 0, in C order): dependent neighbours, ROI neighbours, their
+    level sum, in one pass over the offsets.
 
     Parameters
     ----------
@@ -108,34 +160,17 @@ def neighbour_stats(
         (n, 3) integer (z, y, x) offsets; give both signs of each direction to count both
         neighbours.
     alpha : float
-        Dependence threshold (PyRadiomics' ``gldm_a``): a neighbour of level :math:`k` is
-        dependent on a voxel of level :math:`i` when :math:`|i - k| \\le \\alpha`.
+        Dependence threshold: a neighbour of level :math:`k` is dependent on a voxel of
+        level :math:`i` when :math:`|i - k| \\le \\alpha` (none for a negative or NaN
+        ``alpha``).
 
     Returns
     -------
     (numpy.ndarray, numpy.ndarray, numpy.ndarray)
-        int64 counts of the ROI neighbours with :math:`|i - k| \\le \\alpha`, int64 counts
-        of all ROI neighbours, float64 sums of the latter's grey levels (0 outside the ROI).
+        The counts of the dependent and of all ROI neighbours (uint8 below 256 offsets,
+        else int64) and the ROI neighbours' level sums (int32 where they fit, else int64):
+        exact integers, a few bytes per ROI voxel.
     """
-    lv = _as_levels(levels)
-    d, c, t = neighbour_stats_roi(lv, offsets, alpha)
-    inner = np.flatnonzero(lv > 0)
-    out = (
-        np.zeros(lv.shape, dtype=np.int64),
-        np.zeros(lv.shape, dtype=np.int64),
-        np.zeros(lv.shape, dtype=np.float64),
-    )
-    for full, part in zip(out, (d, c, t), strict=True):
-        full.ravel()[inner] = part
-    return out
-
-
-def neighbour_stats_roi(
-    levels: np.ndarray, offsets: np.ndarray, alpha: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`neighbour_stats` for the ROI voxels only (level > 0, in C order): dependent
-    and ROI neighbour counts (uint8 below 256 offsets, else int64) and the level sums
-    (int32 where they fit, else int64) -- exact integers, a few bytes per ROI voxel."""
     lv = _as_levels(levels)
     n_off = np.asarray(offsets).reshape(-1, 3).shape[0]
     top = max(int(lv.max()), 0) if lv.size else 0

@@ -41,7 +41,10 @@ __all__ = [
     "directions",
     "lattice_lines",
     "nanmean_last",
+    "neighbour_counts",
+    "neighbour_offsets",
     "roi_slices",
+    "use_numba_kernels",
 ]
 
 M = TypeVar("M")
@@ -84,6 +87,147 @@ def directions(two_d: bool) -> np.ndarray:
                     continue
                 offs.append(o)
     return np.array(offs, dtype=np.int64)
+
+
+def neighbour_offsets(
+    distances: Sequence[int], two_d: bool, *, every_offset: bool = False
+) -> np.ndarray:
+    """Neighbour offsets (z, y, x) at the Chebyshev ``distances``, one of each opposite pair.
+
+    The switch ``every_offset`` says which voxels at distance :math:`d` are neighbours:
+
+    * False (IBSI): :math:`d\\,\\mathbf{u}` for the unit directions :math:`\\mathbf{u}`
+      of :func:`directions` (13 in 3D, 4 in-plane with ``two_d``), per distance;
+    * True (PyRadiomics' angles): every offset whose Chebyshev norm is one of
+      ``distances`` (49 offsets for :math:`d = 2` in 3D, 62 for distances 1 and 2; in-plane
+      only with ``two_d``), in lexicographic (z, y, x) order.
+
+    For distance 1 both give the same offsets in the same order.
+    """
+    if not every_offset:
+        unit = directions(two_d)
+        return np.concatenate([int(d) * unit for d in distances]).reshape(-1, 3)
+    dmax = max(int(d) for d in distances)
+    rng = np.arange(-dmax, dmax + 1)
+    grid = np.stack(np.meshgrid(rng, rng, rng, indexing="ij"), -1).reshape(-1, 3)
+    keep = np.isin(np.abs(grid).max(axis=1), [int(d) for d in distances])
+    if two_d:
+        keep &= grid[:, 0] == 0
+    grid = grid[keep]
+    # one of each opposite pair: the first non-zero component positive
+    first = grid[np.arange(len(grid)), np.argmax(grid != 0, axis=1)]
+    return np.ascontiguousarray(grid[first > 0], dtype=np.int64).reshape(-1, 3)
+
+
+def neighbour_counts(
+    levels: np.ndarray,
+    norms: Sequence[int],
+    two_d: bool,
+    alpha: float | None = None,
+    *,
+    sums: bool = True,
+    numba: bool = True,
+    roi_only: bool = False,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Per voxel: its neighbours in the ROI, their grey level sum and the dependent ones.
+
+    The neighbours of a ROI voxel (``levels`` > 0) are the ROI voxels whose Chebyshev
+    distance from it is one of ``norms`` (in-plane with ``two_d``): IBSI's neighbourhood of
+    distance :math:`\\delta` (NGTDM, NGLDM) is the norms :math:`1..\\delta`, the whole box;
+    PyRadiomics' (GLDM, NGTDM) the norms of its ``distances`` (every offset of those norms,
+    :func:`neighbour_offsets` with ``every_offset``), so ``distances`` [2] is the shell at 2.
+    A neighbour of level :math:`k` is dependent on a voxel of level :math:`i` when
+    :math:`|i - k| \\le \\alpha`.
+
+    ``numba`` picks the kernels, not the values (the same integers either way): exact box
+    sums (cumulative sums, linear in voxels per run of consecutive norms) and the numba
+    dependence kernel of :mod:`._kernels_neighbourhood`; or one NumPy pass over the offsets
+    (:func:`radiomix.features._kernels_numpy.neighbour_stats_roi`, counts and sums at once).
+
+    Returns
+    -------
+    (count, total, dependent)
+        Integer arrays the shape of ``levels`` (values outside the ROI meaningless), or of
+        the ROI voxels in C order with ``roi_only``; ``count`` and ``total`` None unless
+        ``sums``, ``dependent`` None unless ``alpha`` is given.
+    """
+    norms = sorted({int(d) for d in norms})
+    roi = levels > 0
+    if not numba:
+        from radiomix.features._kernels_numpy import neighbour_stats_roi
+
+        off = neighbour_offsets(norms, two_d, every_offset=True)
+        both = np.concatenate([off, -off])
+        # (alpha -1 when not wanted: the pass then counts no dependence)
+        stats = neighbour_stats_roi(levels, both, -1.0 if alpha is None else float(alpha))
+        if not roi_only:
+            stats = tuple(_scatter(x, roi) for x in stats)  # type: ignore[assignment]
+        return (
+            stats[1] if sums else None,
+            stats[2] if sums else None,
+            None if alpha is None else stats[0],
+        )
+    from radiomix.features._kernels_neighbourhood import box_sum, dependence_counts
+
+    axes = (1, 2) if two_d else (0, 1, 2)
+    lv = levels if levels.size == 0 or levels.min() >= 0 else np.maximum(levels, 0)
+    runs: list[tuple[int, int]] = []  # runs of consecutive norms (lo..hi)
+    for d in norms:
+        if runs and runs[-1][1] == d - 1:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    cnt: np.ndarray | None = None
+    tot: np.ndarray | None = None
+    dep: np.ndarray | None = None
+    for lo, hi in runs:  # norms lo..hi: the box of radius hi less the one of radius lo - 1
+        if sums:
+            cnt = _plus(cnt, box_sum(roi, hi, axes))
+            cnt -= roi if lo == 1 else box_sum(roi, lo - 1, axes)
+            tot = _plus(tot, box_sum(lv, hi, axes))
+            tot -= lv if lo == 1 else box_sum(lv, lo - 1, axes)
+        if alpha is not None and alpha >= 0:  # (negative or NaN: nothing is dependent)
+            coarse = int(min(alpha, lv.max(initial=0)))  # |i - k| <= alpha, integer levels
+            dep = _plus(dep, dependence_counts(lv, hi, coarse, two_d))
+            if lo > 1:  # (the centre is not its own neighbour: radius 0 counts nothing)
+                dep -= dependence_counts(lv, lo - 1, coarse, two_d)
+    if alpha is not None and dep is None:
+        dep = np.zeros(levels.shape, dtype=np.int32)
+    if roi_only:
+        return tuple(None if x is None else x[roi] for x in (cnt, tot, dep))  # type: ignore[return-value]
+    return cnt, tot, dep
+
+
+def _plus(total: np.ndarray | None, part: np.ndarray) -> np.ndarray:
+    """``total + part`` in place (``part`` where there is no total yet)."""
+    if total is None:
+        return part
+    total += part
+    return total
+
+
+def _scatter(values: np.ndarray, roi: np.ndarray) -> np.ndarray:
+    """The ROI voxels' ``values`` (C order) in an int64 array the shape of ``roi``."""
+    out = np.zeros(roi.shape, dtype=np.int64)
+    out[roi] = values
+    return out
+
+
+#: The GLCM and GLRLM builders count with a NumPy kernel (:mod:`._kernels_numpy`) or a numba
+#: one (:mod:`._kernels_glcm`, :mod:`._kernels_glrlm`); both give the same counts, bit for
+#: bit (tested). numba's kernels are 2-4x faster on large boxes, but its start in a fresh
+#: process (~0.25 s and ~50 MiB to import it and load its cached kernels) costs more than
+#: they save unless the work is large: a box of more than :data:`NUMBA_MIN_VOXELS` voxels, or
+#: more than :data:`NUMBA_MIN_WORK` box voxels summed over the maps of all image types
+#: (measured with the CT case of ``benchmarks/compare_pyradiomics.py``).
+NUMBA_MIN_VOXELS = 2_000_000
+NUMBA_MIN_WORK = 3_000_000
+
+
+def use_numba_kernels(box_voxels: int, n_maps: int = 1) -> bool:
+    """Whether ``n_maps`` images on a ROI box of ``box_voxels`` voxels are worth numba's
+    start-up (see :data:`NUMBA_MIN_VOXELS`)."""
+    return box_voxels > NUMBA_MIN_VOXELS or box_voxels * n_maps > NUMBA_MIN_WORK
 
 
 def lattice_lines(points: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

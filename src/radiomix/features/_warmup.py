@@ -30,8 +30,8 @@ _OFFSETS = np.array([[0, 0, 1]], dtype=np.int64)
 
 
 def _load_pyradiomics() -> None:
+    from radiomix.features._kernels_glcm import cooccurrence_counts
     from radiomix.features._kernels_glrlm import run_length_counts
-    from radiomix.features._kernels_pyradiomics import cooccurrence_counts
 
     run_length_counts(_LEVELS, _OFFSETS, 1)
     cooccurrence_counts(_LEVELS, _OFFSETS, np.array([1]))
@@ -40,12 +40,12 @@ def _load_pyradiomics() -> None:
 def _load() -> None:
     import scipy.spatial  # noqa: F401 - the shape diameters' convex hulls (~0.07 s to import)
 
-    from radiomix.features._kernels_pyradiomics import neighbour_stats
+    from radiomix.features._kernels_neighbourhood import dependence_counts
     from radiomix.features._kernels_zones import zone_table
 
     _load_pyradiomics()
     zone_table(_LEVELS, False)
-    neighbour_stats(_LEVELS, _OFFSETS, 0.0)
+    dependence_counts(_LEVELS, 1, 0, False)
 
 
 #: the voxel kernel each texture class needs (first order needs none)
@@ -99,7 +99,7 @@ def warm_up_kernels() -> threading.Thread | None:
 
 def warm_up_pyradiomics_kernels() -> threading.Thread | None:
     """The same for the numba kernels the ``pyradiomics`` profile takes on large ROI boxes
-    (GLCM and GLRLM counts, see ``pyradiomics_profile.use_numba_kernels``)."""
+    (GLCM and GLRLM counts, see :func:`radiomix.features._texture.use_numba_kernels`)."""
     return _start("pyradiomics-kernel", _load_pyradiomics)
 
 

@@ -157,6 +157,18 @@ class ZoneMatrix:
             log_epsilon=matrices[0].log_epsilon,
         )
 
+    def weighted(self, weights: np.ndarray) -> ZoneMatrix:
+        """One matrix: the batch's matrices (counts and :math:`N_v`) summed with ``weights``
+        (one per matrix), as PyRadiomics' ``weightingNorm`` sums the angles' matrices."""
+        w = np.asarray(weights, dtype=np.float64)
+        return ZoneMatrix(
+            np.tensordot(w, self.counts, axes=(0, 0))[None],
+            self.i,
+            self.j,
+            np.array([w @ self.n_voxels]),
+            self.log_epsilon,
+        )
+
     def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The non-zero elements as (grey level, column value, count), over the batch."""
         _, gi, cj = np.nonzero(self.counts)

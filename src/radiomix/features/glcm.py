@@ -31,31 +31,23 @@ from functools import cached_property
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
+from radiomix.features._kernels_numpy import cooccurrence_entries, count_cells
 from radiomix.features._texture import (
     DIRECTIONAL_AGGREGATIONS,
     SPATIAL_METHODS,
     aggregate_directional,
+    use_numba_kernels,
 )
 from radiomix.features.glszm import check_inputs, crop_box
 
-__all__ = ["FEATURES", "CooccurrenceMatrix", "build_matrices", "compute", "evaluate"]
-
-# dense counting (bincount) when the cells are few compared with the keys; sorting beyond
-_DENSE_MIN_CELLS = 1 << 16
-
-
-def _count_keys(
-    keys: np.ndarray, weights: np.ndarray | None, n_cells: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Unique keys and their summed weights (counts when ``weights`` is None)."""
-    if keys.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    if n_cells <= max(_DENSE_MIN_CELLS, 4 * keys.size):
-        dense = np.bincount(keys, weights=weights, minlength=n_cells)
-        uniq = np.flatnonzero(dense)
-        return uniq, dense[uniq].astype(np.float64)
-    uniq, inv = np.unique(keys, return_inverse=True)
-    return uniq, np.bincount(inv, weights=weights).astype(np.float64)
+__all__ = [
+    "FEATURES",
+    "CooccurrenceMatrix",
+    "build_matrices",
+    "compute",
+    "cooccurrence_matrices",
+    "evaluate",
+]
 
 
 @dataclass(frozen=True)
@@ -112,28 +104,6 @@ class CooccurrenceMatrix:
         return cls(np.zeros(0, dtype=np.int64), z, z, z, n_levels, n_batch)
 
     @classmethod
-    def from_pairs(cls, a: np.ndarray, b: np.ndarray, n_levels: int) -> CooccurrenceMatrix:
-        """Symmetric matrix of the voxel pairs with grey levels ``a[k]``, ``b[k]``."""
-        a = np.asarray(a, dtype=np.int64)
-        b = np.asarray(b, dtype=np.int64)
-        width = n_levels + 1
-        # count each unordered pair once (upper triangle), then mirror it
-        lo = np.minimum(a, b)
-        hi = np.maximum(a, b)
-        uniq, cnt = _count_keys(lo * width + hi, None, width * width)
-        i = uniq // width
-        j = uniq % width
-        off = i != j
-        ii = np.concatenate([i, j[off]])
-        return cls(
-            np.zeros(ii.size, dtype=np.int64),
-            ii.astype(np.float64),
-            np.concatenate([j, i[off]]).astype(np.float64),
-            np.concatenate([np.where(off, cnt, 2.0 * cnt), cnt[off]]),
-            n_levels,
-        )
-
-    @classmethod
     def from_dense(
         cls,
         counts: np.ndarray,
@@ -164,7 +134,7 @@ class CooccurrenceMatrix:
         first = matrices[0]
         width = first.n_levels + 1
         keys = np.concatenate([(m.i * width + m.j).astype(np.int64) for m in matrices])
-        uniq, cnt = _count_keys(keys, np.concatenate([m.count for m in matrices]), width**2)
+        uniq, cnt = count_cells(keys, width**2, np.concatenate([m.count for m in matrices]))
         return cls(
             np.zeros(uniq.size, dtype=np.int64),
             (uniq // width).astype(np.float64),
@@ -173,6 +143,23 @@ class CooccurrenceMatrix:
             first.n_levels,
             1,
             first.conventions,
+        )
+
+    def weighted(self, weights: np.ndarray) -> CooccurrenceMatrix:
+        """One matrix: the batch's matrices summed with ``weights`` (one per matrix), as
+        PyRadiomics' ``weightingNorm`` sums the angles' matrices."""
+        width = self.n_levels + 1
+        keys = (self.i * width + self.j).astype(np.int64)
+        w = np.asarray(weights, dtype=np.float64)[self.b]
+        uniq, cnt = count_cells(keys, width**2, self.count * w)
+        return CooccurrenceMatrix(
+            np.zeros(uniq.size, dtype=np.int64),
+            (uniq // width).astype(np.float64),
+            (uniq % width).astype(np.float64),
+            cnt,
+            self.n_levels,
+            1,
+            self.conventions,
         )
 
     def split(self) -> list[CooccurrenceMatrix]:
@@ -309,55 +296,78 @@ def _marginal_mean(p: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- matrix builder
 
 
-def _pair_slices(shape: tuple[int, ...], offset: Sequence[int]) -> tuple[tuple, tuple] | None:
-    """Slices (source, destination) selecting voxel x and x + offset inside ``shape``."""
-    src, dst = [], []
-    for n, c in zip(shape, offset, strict=True):
-        c = int(c)
-        if abs(c) >= n:
-            return None
-        if c >= 0:
-            src.append(slice(0, n - c))
-            dst.append(slice(c, n))
-        else:
-            src.append(slice(-c, n))
-            dst.append(slice(0, n + c))
-    return tuple(src), tuple(dst)
-
-
-def build_matrices(
-    levels: np.ndarray, offsets: np.ndarray, n_levels: int, distance: int = 1
-) -> list[CooccurrenceMatrix]:
-    """One symmetric GLCM per direction of ``offsets`` at Chebyshev ``distance``.
+def cooccurrence_matrices(
+    levels: np.ndarray,
+    offsets: np.ndarray,
+    n_levels: int,
+    *,
+    symmetric: bool = True,
+    conventions: GlcmConventions = IBSI,
+    numba: bool | None = None,
+    present: np.ndarray | None = None,
+) -> CooccurrenceMatrix:
+    """The GLCMs of a ROI, one per offset: a batch of ``len(offsets)`` matrices.
 
     Parameters
     ----------
     levels : ndarray of int, (z, y, x)
         Grey levels 1..``n_levels`` inside the ROI, 0 outside.
-    offsets : ndarray of int, (n, 3)
-        Unit directions in (z, y, x); the voxel offset is ``distance * offset``.
+    offsets : ndarray of int, (A, 3)
+        Voxel offsets in (z, y, x), one matrix each
+        (:func:`radiomix.features._texture.neighbour_offsets`: IBSI's
+        :math:`\\delta \\mathbf{u}`, or PyRadiomics' every offset of a Chebyshev norm).
     n_levels : int
-        :math:`N_g`.
-    distance : int
-        Chebyshev distance between the voxels of a pair.
+        :math:`N_g` (the ``pyradiomics`` profile gives the highest grey level present).
+    symmetric : bool
+        Pairs counted in both orders (IBSI; PyRadiomics' ``symmetricalGLCM``, its default).
+        False: :math:`P_{\\mathbf{a}}(i, j)` counts the ROI voxels :math:`\\mathbf{x}` of
+        grey level :math:`i` whose neighbour :math:`\\mathbf{x} + \\mathbf{a}` is in the
+        ROI with grey level :math:`j`.
+    conventions : GlcmConventions
+        The formulas' conventions carried by the matrices (:data:`IBSI`, :data:`PYRADIOMICS`).
+    numba : bool or None
+        Count with the numba kernel (:mod:`._kernels_glcm`, dense over the levels present)
+        or the NumPy one (sparse); the same counts either way, only the time differs.
+        None: by the box size (:func:`radiomix.features._texture.use_numba_kernels`).
+        Many levels present count with NumPy (the dense counts would not fit).
+    present : ndarray of int or None
+        The sorted grey levels present in the ROI, where the caller has them (else found
+        here: one pass over ``levels``).
 
     Returns
     -------
-    list of CooccurrenceMatrix
-        One per direction; pairs count only where both voxels are in the ROI.
+    CooccurrenceMatrix
+        A batch of ``len(offsets)`` matrices, in the order of ``offsets``; pairs count only
+        where both voxels are in the ROI (an offset beyond the box gives an empty matrix).
     """
-    roi = levels > 0
-    out = []
-    for off in np.asarray(offsets, dtype=np.int64):
-        sl = _pair_slices(levels.shape, distance * off)
-        if sl is None:
-            out.append(CooccurrenceMatrix.empty(n_levels))
-            continue
-        both = roi[sl[0]] & roi[sl[1]]
-        out.append(
-            CooccurrenceMatrix.from_pairs(levels[sl[0]][both], levels[sl[1]][both], n_levels)
-        )
-    return out
+    offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
+    if numba is None:
+        numba = use_numba_kernels(levels.size)
+    if present is None:
+        present = np.flatnonzero(np.bincount(np.maximum(levels, 0).ravel()))
+        present = present[present > 0]
+    if numba and len(present) ** 2 * len(offs) <= _NUMBA_MAX_CELLS:
+        from radiomix.features._kernels_glcm import cooccurrence_counts  # numba on use
+
+        dense = cooccurrence_counts(levels, offs, present, symmetric)
+        return CooccurrenceMatrix.from_dense(dense, present, n_levels, conventions)
+    b, i, j, count = cooccurrence_entries(levels, offs, symmetric, present)
+    return CooccurrenceMatrix(
+        b, i.astype(np.float64), j.astype(np.float64), count, int(n_levels), len(offs), conventions
+    )
+
+
+#: the numba kernel's dense counts up to this many cells (offsets x levels present squared)
+_NUMBA_MAX_CELLS = 1 << 22
+
+
+def build_matrices(
+    levels: np.ndarray, offsets: np.ndarray, n_levels: int, distance: int = 1
+) -> list[CooccurrenceMatrix]:
+    """One symmetric GLCM per direction of ``offsets`` at Chebyshev ``distance`` (IBSI):
+    :func:`cooccurrence_matrices` at the offsets ``distance * offsets``, as a list."""
+    offs = int(distance) * np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
+    return cooccurrence_matrices(levels, offs, n_levels).split()
 
 
 # --------------------------------------------------------------------------- formulas

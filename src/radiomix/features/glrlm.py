@@ -11,7 +11,8 @@ voxel counts of the merged matrices, as IBSI 1 specifies for the run percentage.
 
 The matrix is the zone families' :class:`radiomix.features._zone_matrix.ZoneMatrix`, with
 run length as column and runs as zones. Runs are counted by a numba kernel
-(:func:`radiomix.features._kernels_glrlm.run_length_counts`).
+(:func:`radiomix.features._kernels_glrlm.run_length_counts`) or its NumPy twin
+(:func:`radiomix.features._kernels_numpy.run_length_counts`): :func:`run_matrices`.
 
 Aggregation (see :mod:`radiomix.features._texture`): ``2D_avg``, ``2D_comb``, ``2_5D_avg``,
 ``2_5D_comb``, ``3D_avg``, ``3D_comb``.
@@ -29,43 +30,85 @@ from radiomix.features._texture import (
     SPATIAL_METHODS,
     aggregate_directional,
     lattice_lines,
+    use_numba_kernels,
 )
 from radiomix.features._zone_matrix import ZoneMatrix
 from radiomix.features.glszm import check_inputs, crop_box
 
-__all__ = ["FEATURES", "build_matrices", "compute", "directions_with_lines", "evaluate"]
+__all__ = [
+    "FEATURES",
+    "build_matrices",
+    "compute",
+    "directions_with_lines",
+    "evaluate",
+    "run_matrices",
+]
 
 RunMatrix = ZoneMatrix  # rows: grey level i, columns: run length j, n_zones: runs N_s
 
 
-def build_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> list[RunMatrix]:
-    """One GLRLM per direction of ``offsets``.
+def run_matrices(
+    levels: np.ndarray,
+    offsets: np.ndarray,
+    n_levels: int,
+    *,
+    empty_single_voxel_lines: bool = False,
+    numba: bool | None = None,
+    log_epsilon: float = 0.0,
+) -> RunMatrix:
+    """The GLRLMs of a ROI, one per direction: a batch of ``len(offsets)`` matrices.
 
     Parameters
     ----------
     levels : ndarray of int, (z, y, x)
         Grey levels 1..``n_levels`` inside the ROI, 0 outside.
-    offsets : ndarray of int, (n, 3)
+    offsets : ndarray of int, (A, 3)
         Unit directions in (z, y, x).
     n_levels : int
         Number of grey levels.
+    empty_single_voxel_lines : bool
+        False (IBSI): every run counts. True (PyRadiomics 3.0.1's C code): a direction
+        along which no line holds two ROI voxels (:func:`directions_with_lines`) is emptied
+        (no runs, :math:`N_v = 0`), so that it drops out of an average and adds nothing to
+        a weighted sum.
+    numba : bool or None
+        Count with the numba kernel (:mod:`._kernels_glrlm`) or the NumPy one; the same
+        counts, bit for bit, only the time differs. None: by the box size
+        (:func:`radiomix.features._texture.use_numba_kernels`).
+    log_epsilon : float
+        The matrices' entropy epsilon (:class:`ZoneMatrix`).
 
     Returns
     -------
-    list of ZoneMatrix
-        One run length matrix per direction (a batch of one each); each carries the ROI voxel count
-        :math:`N_v` of ``levels``.
+    ZoneMatrix
+        Rows: the grey levels with runs, columns: the run lengths that occur; each matrix
+        carries the ROI voxel count :math:`N_v` of ``levels``.
     """
-    n_voxels = float(np.count_nonzero(levels > 0))
-    # the numba kernels load on first use: importing the formulas (as the pyradiomics
-    # profile does) starts no compiler
-    from radiomix.features._kernels_glrlm import run_length_counts
-
+    if use_numba_kernels(levels.size) if numba is None else numba:
+        # the numba kernels load on first use: importing the formulas starts no compiler
+        from radiomix.features._kernels_glrlm import run_length_counts
+    else:
+        from radiomix.features._kernels_numpy import run_length_counts
     counts = run_length_counts(levels, offsets, n_levels)  # (direction, level, length)
-    batch = ZoneMatrix.from_dense(
-        counts, np.arange(counts.shape[1]), np.arange(counts.shape[2]), n_voxels
+    n_voxels = np.full(len(counts), float(np.count_nonzero(levels > 0)))
+    if empty_single_voxel_lines:
+        longer = np.asarray(counts[:, :, 2:].any(axis=(1, 2)))  # a run of two: a line of two
+        empty = ~directions_with_lines(levels > 0, offsets, known=longer)
+        counts[empty] = 0
+        n_voxels[empty] = 0.0
+    return ZoneMatrix.from_dense(
+        counts[:, 1:, 1:],
+        np.arange(1, counts.shape[1]),
+        np.arange(1, counts.shape[2]),
+        n_voxels,
+        log_epsilon=log_epsilon,
     )
-    return batch.split()
+
+
+def build_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> list[RunMatrix]:
+    """One GLRLM per direction of ``offsets`` (IBSI): :func:`run_matrices` (numba kernel)
+    as a list of matrices of one."""
+    return run_matrices(levels, offsets, n_levels, numba=True).split()
 
 
 def directions_with_lines(

@@ -32,9 +32,14 @@ if TYPE_CHECKING:
 __all__ = ["FEATURES", "build_matrix", "check_inputs", "compute", "crop_box"]
 
 
-def build_matrix(zones: ZoneTable, n_voxels: float) -> ZoneMatrix:
-    """GLSZM of a zone table: zones counted by (grey level, size)."""
-    return ZoneMatrix.from_entries(zones.level, zones.size, np.ones(zones.n_zones), n_voxels)
+def build_matrix(
+    zone_levels: np.ndarray, sizes: np.ndarray, n_voxels: float, *, log_epsilon: float = 0.0
+) -> ZoneMatrix:
+    """GLSZM of the zones with grey levels ``zone_levels`` and ``sizes`` (voxels): zones
+    counted by (grey level, size); ``log_epsilon`` the matrix's entropy epsilon."""
+    return ZoneMatrix.from_entries(
+        zone_levels, sizes, np.ones(len(sizes)), n_voxels, log_epsilon=log_epsilon
+    )
 
 
 # --------------------------------------------------------------------------- input checks
@@ -317,7 +322,7 @@ def compute(
         if two_d not in tables:
             tables[two_d] = zone_table(lv, two_d)
         zones = tables[two_d].in_plane(z) if two_d else tables[two_d]
-        return build_matrix(zones, float(np.count_nonzero(part)))
+        return build_matrix(zones.level, zones.size, float(np.count_nonzero(part)))
 
     results = (
         aggregate_zone(lv, tuple(spatial), build, ZoneMatrix.merged, evaluate) if lv.size else {}

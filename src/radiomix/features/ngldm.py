@@ -22,14 +22,24 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
-from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
+from radiomix.features._texture import (
+    SPATIAL_METHODS,
+    ZONE_AGGREGATIONS,
+    aggregate_zone,
+    neighbour_counts,
+)
 from radiomix.features._zone_matrix import ZoneMatrix
 
 __all__ = ["FEATURES", "build_matrix", "compute"]
 
 
 def build_matrix(
-    levels: np.ndarray, dependent: np.ndarray, n_levels: int, n_dependence: int
+    levels: np.ndarray,
+    dependent: np.ndarray,
+    n_levels: int,
+    n_dependence: int,
+    *,
+    log_epsilon: float = 0.0,
 ) -> ZoneMatrix:
     """NGLDM from grey levels and per-voxel dependent-neighbour counts.
 
@@ -42,6 +52,8 @@ def build_matrix(
     n_levels : int
     n_dependence : int
         Number of matrix columns: the full neighbourhood size + 1.
+    log_epsilon : float
+        The matrix's entropy epsilon (:class:`ZoneMatrix`).
     """
     roi = levels > 0
     flat = (levels[roi] - 1) * n_dependence + dependent[roi]
@@ -51,6 +63,7 @@ def build_matrix(
         np.arange(1, n_levels + 1, dtype=np.float64),
         np.arange(1, n_dependence + 1, dtype=np.float64),
         np.array([float(np.count_nonzero(roi))]),
+        log_epsilon,
     )
 
 
@@ -302,7 +315,6 @@ def compute(
     from radiomix.features._kernels_neighbourhood import (
         check_inputs,
         crop_to_roi,
-        dependence_counts,
         neighbourhood_size,
     )
 
@@ -320,7 +332,10 @@ def compute(
 
     def build(part: np.ndarray, two_d: bool, z: int) -> ZoneMatrix:
         if two_d not in per_voxel:
-            per_voxel[two_d] = dependence_counts(lv, distance, coarseness, two_d)
+            norms = range(1, distance + 1)  # IBSI's neighbourhood: the whole box
+            _, _, dep = neighbour_counts(lv, norms, two_d, coarseness, sums=False)
+            assert dep is not None
+            per_voxel[two_d] = dep
         dep = per_voxel[two_d][z : z + 1] if two_d else per_voxel[two_d]
         return build_matrix(part, dep, n_levels, neighbourhood_size(distance, two_d) + 1)
 

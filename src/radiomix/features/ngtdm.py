@@ -29,7 +29,12 @@ from functools import cached_property
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
-from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
+from radiomix.features._texture import (
+    SPATIAL_METHODS,
+    ZONE_AGGREGATIONS,
+    aggregate_zone,
+    neighbour_counts,
+)
 
 __all__ = ["FEATURES", "NGTDMatrix", "build_matrix", "compute"]
 
@@ -148,7 +153,13 @@ class NGTDMatrix:
 
 
 def build_matrix(
-    levels: np.ndarray, valid: np.ndarray, delta: np.ndarray, n_levels: int
+    levels: np.ndarray,
+    valid: np.ndarray,
+    delta: np.ndarray,
+    n_levels: int,
+    *,
+    count_isolated: bool = False,
+    coarseness_floor: float = 1.0 / COARSENESS_CAP,
 ) -> NGTDMatrix:
     """NGTDM from per-voxel quantities.
 
@@ -159,29 +170,31 @@ def build_matrix(
     valid : ndarray of bool
         ROI voxels with at least one neighbour in the ROI.
     delta : ndarray of float
-        :math:`|X_k - \\bar{X}_k|` (read where ``valid``).
+        :math:`|X_k - \\bar{X}_k|` where ``valid``, 0 elsewhere.
     n_levels : int
+    count_isolated : bool
+        Whether the ROI voxels without a neighbour in the ROI count in :math:`n_i` (and so
+        in :math:`p_i` and :math:`N_{v,c}`): False in IBSI (they are left out), True in
+        PyRadiomics (every ROI voxel counts; :math:`s_i` is the same either way).
+    coarseness_floor : float
+        :attr:`NGTDMatrix.coarseness_floor`.
     """
-    g = levels[valid]
-    n = np.bincount(g, minlength=n_levels + 1)[1 : n_levels + 1].astype(np.float64)
-    s = np.bincount(g, weights=delta[valid], minlength=n_levels + 1)[1 : n_levels + 1]
-    return NGTDMatrix.from_dense(n[None], s[None], n_levels)
+    counted = levels.ravel() if count_isolated else levels[valid]  # (0: outside the ROI)
+    n = np.bincount(counted, minlength=n_levels + 1)[1 : n_levels + 1].astype(np.float64)
+    s = np.bincount(levels.ravel(), weights=delta.ravel(), minlength=n_levels + 1)
+    s = s[1 : n_levels + 1]
+    return NGTDMatrix.from_dense(n[None], s[None], n_levels, coarseness_floor)
 
 
 def neighbourhood_differences(
     levels: np.ndarray, distance: int, two_d: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-voxel ``valid`` mask and :math:`|X_k - \\bar{X}_k|` (0 where not valid).
-
-    Neighbour counts and grey level sums are exact integer box sums, linear in voxels.
-    """
-    from radiomix.features._kernels_neighbourhood import box_sum  # numba: on first use
-
-    axes = (1, 2) if two_d else (0, 1, 2)
-    roi = levels > 0
-    count = box_sum(roi, distance, axes) - roi
-    total = box_sum(levels, distance, axes) - levels
-    valid = roi & (count > 0)
+    """Per-voxel ``valid`` mask and :math:`|X_k - \\bar{X}_k|` (0 where not valid), over
+    the neighbourhood of Chebyshev distance ``distance`` (norms 1..``distance``,
+    :func:`radiomix.features._texture.neighbour_counts`: exact integer box sums)."""
+    count, total, _ = neighbour_counts(levels, range(1, int(distance) + 1), two_d)
+    assert count is not None and total is not None
+    valid = (levels > 0) & (count > 0)
     delta = np.zeros(levels.shape, dtype=np.float64)
     delta[valid] = np.abs(levels[valid] - total[valid] / count[valid])
     return valid, delta

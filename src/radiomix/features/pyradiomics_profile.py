@@ -7,9 +7,12 @@ seven feature classes for 3D ROIs: ``firstorder``, ``shape``, ``glcm``, ``glrlm`
 :mod:`radiomix.features.pyradiomics_shape2d`). Every feature of the seven is an engine
 formula: this module names them (``FIRSTORDER_FORMULAS``, ``SHAPE_FORMULAS``,
 ``GLCM_FORMULAS``, ``ZONE_FORMULAS``, ``NGTDM_FORMULAS``: PyRadiomics' name -> the IBSI
-family's function), builds each class's matrices as PyRadiomics does and turns on
-PyRadiomics' conventions, the engine's named switches (table in
-``docs/pyradiomics-profile.md``, "The engine's switches"):
+family's function), builds each class's matrices with the engine's builders
+(:func:`~radiomix.features.glcm.cooccurrence_matrices`,
+:func:`~radiomix.features.glrlm.run_matrices`, ``glszm.build_matrix``,
+``ngldm.build_matrix``, ``ngtdm.build_matrix``) and turns on PyRadiomics' conventions, the
+engine's named switches (table in ``docs/pyradiomics-profile.md``, "The engine's
+switches"):
 
 * grey levels binned with PyRadiomics' edges (:func:`radiomix.preprocess.discretise`,
   ``edges="pyradiomics"``); only the levels present take part, and :math:`N_g` of
@@ -19,8 +22,10 @@ PyRadiomics' conventions, the engine's named switches (table in
   matrices with distance weights first; the GLCM's ``GlcmConventions`` are
   :data:`radiomix.features.glcm.PYRADIOMICS`; a GLRLM direction without a line holding two
   ROI voxels is emptied, as PyRadiomics' C code does;
-* GLDM: the NGLDM over the neighbours at the ``distances``; NGTDM: every ROI voxel counts in
-  :math:`n_i`, coarseness 1e6 only where :math:`\\sum p_i s_i = 0`;
+* GLCM angles: every offset of a Chebyshev norm in ``distances`` (``every_offset``);
+* GLDM: the NGLDM over the neighbours at the norms of ``distances`` (``norms``); NGTDM:
+  every ROI voxel counts in :math:`n_i` (``count_isolated``), coarseness 1e6 only where
+  :math:`\\sum p_i s_i = 0`;
 * firstorder: ``voxelArrayShift``, kurtosis not in excess, entropies with
   ``np.spacing(1)``;
 * shape: the morphology family on the classic marching cubes mesh, axis lengths from the
@@ -50,6 +55,13 @@ from radiomix.features import (
 )
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_numpy import zone_level_sizes
+from radiomix.features._texture import (  # noqa: F401 - NUMBA_MIN_*: the profile's names
+    NUMBA_MIN_VOXELS,
+    NUMBA_MIN_WORK,
+    neighbour_counts,
+    neighbour_offsets,
+    use_numba_kernels,
+)
 from radiomix.features._zone_matrix import ZoneMatrix
 from radiomix.features.pyradiomics_shape2d import DEFAULT_NAMES as _SHAPE2D_DEFAULT
 from radiomix.features.pyradiomics_shape2d import NAMES as _SHAPE2D_NAMES
@@ -59,6 +71,7 @@ __all__ = [
     "CLASSES",
     "FEATURES",
     "PyradiomicsTextureOptions",
+    "angle_weights",
     "class_features",
     "compute_class",
     "default_features",
@@ -496,87 +509,27 @@ def _shape(mask: np.ndarray, spacing: Sequence[float], names: Sequence[str]) -> 
 # --------------------------------------------------------------------------- neighbours
 
 
-#: The GLCM and GLRLM counts come from the NumPy kernels (:mod:`._kernels_numpy`) or the
-#: numba ones; both give the same counts, bit for bit (tested). numba's kernels are 2-4x
-#: faster on large boxes, but its start in a fresh process (~0.25 s and ~50 MiB to import it
-#: and load its cached kernels) costs more than they save unless the work is large: a box
-#: of more than :data:`NUMBA_MIN_VOXELS` voxels, or more than :data:`NUMBA_MIN_WORK` box
-#: voxels summed over the maps of all image types (measured with the CT case of
-#: ``benchmarks/compare_pyradiomics.py``). The GLDM/NGTDM neighbour counts and the GLSZM
-#: zones always take the NumPy kernels, faster at every size (the numba twin of the former
-#: is kept as their test reference).
-NUMBA_MIN_VOXELS = 2_000_000
-NUMBA_MIN_WORK = 3_000_000
-
-
-def use_numba_kernels(box_voxels: int, n_maps: int = 1) -> bool:
-    """Whether ``n_maps`` images on a ROI box of ``box_voxels`` voxels are worth numba's
-    start-up (see :data:`NUMBA_MIN_VOXELS`)."""
-    return box_voxels > NUMBA_MIN_VOXELS or box_voxels * n_maps > NUMBA_MIN_WORK
-
-
-def _numba_kernels(levels: np.ndarray, numba: bool | None) -> bool:
-    return use_numba_kernels(levels.size) if numba is None else numba
-
-
-def cooccurrence_counts(
-    levels: np.ndarray,
-    offsets: np.ndarray,
-    present: np.ndarray,
-    symmetric: bool = True,
-    *,
-    numba: bool | None = None,
-) -> np.ndarray:
-    """GLCM counts per offset (the NumPy or the numba kernel, ``numba`` None: by the box
-    size; see :func:`radiomix.features._kernels_pyradiomics.cooccurrence_counts`)."""
-    if _numba_kernels(levels, numba):
-        from radiomix.features import _kernels_pyradiomics as kernels
-    else:
-        from radiomix.features import _kernels_numpy as kernels  # type: ignore[no-redef]
-    return kernels.cooccurrence_counts(levels, offsets, present, symmetric)
-
-
-def run_length_counts(
-    levels: np.ndarray, offsets: np.ndarray, n_levels: int, *, numba: bool | None = None
-) -> np.ndarray:
-    """Run counts per direction, level and length (NumPy or numba kernel as for
-    :func:`cooccurrence_counts`; see :func:`radiomix.features._kernels_glrlm.run_length_counts`)."""
-    if _numba_kernels(levels, numba):
-        from radiomix.features import _kernels_glrlm as kernels
-    else:
-        from radiomix.features import _kernels_numpy as kernels  # type: ignore[no-redef]
-    return kernels.run_length_counts(levels, offsets, n_levels)
-
-
 def texture_offsets(distances: Sequence[int], force2d: bool) -> np.ndarray:
     """PyRadiomics' angles: every (z, y, x) offset whose Chebyshev norm is one of
-    ``distances``, one of each opposite pair (in-plane only with ``force2d``); a read-only
-    array, made once per settings."""
+    ``distances``, one of each opposite pair (in-plane only with ``force2d``): the engine's
+    :func:`~radiomix.features._texture.neighbour_offsets` with ``every_offset``; a
+    read-only array, made once per settings."""
     return _texture_offsets(tuple(int(d) for d in distances), bool(force2d))
 
 
 @functools.lru_cache(maxsize=64)
 def _texture_offsets(distances: tuple[int, ...], force2d: bool) -> np.ndarray:
-    dmax = max(distances)
-    rng = np.arange(-dmax, dmax + 1)
-    grid = np.stack(np.meshgrid(rng, rng, rng, indexing="ij"), -1).reshape(-1, 3)
-    norm = np.abs(grid).max(axis=1)
-    keep = np.isin(norm, list(distances))
-    if force2d:
-        keep &= grid[:, 0] == 0
-    out = []
-    for off in grid[keep]:
-        nz = off[off != 0]
-        if nz[0] > 0:
-            out.append(off)
-    offsets = np.array(out, dtype=np.int64).reshape(-1, 3)
+    offsets = neighbour_offsets(distances, force2d, every_offset=True)
     offsets.flags.writeable = False
     return offsets
 
 
-def _angle_weights(
+def angle_weights(
     offsets: np.ndarray, spacing: Sequence[float], norm: str, glcm: bool
 ) -> np.ndarray:
+    """PyRadiomics' ``weightingNorm`` weights of the angles ``offsets``: the distance
+    :math:`d` of each (``spacing`` applied) in the norm; :math:`e^{-d^2}` for the GLCM,
+    :math:`d` for the GLRLM; 1 with ``no_weighting``."""
     d = np.abs(offsets) * np.asarray(spacing, dtype=np.float64)
     if norm == "infinity":
         w = d.max(axis=1)
@@ -650,17 +603,20 @@ def _glcm(
     With ``symmetrical_glcm`` False each direction counts the pairs one way only:
     :math:`P_{\\mathbf{a}}(i, j)` = number of ROI voxels :math:`\\mathbf{x}` of grey level
     :math:`i` whose neighbour :math:`\\mathbf{x} + \\mathbf{a}` is in the ROI with grey
-    level :math:`j` (:func:`cooccurrence_counts`).
+    level :math:`j` (:func:`radiomix.features.glcm.cooccurrence_matrices`).
     """
     offsets = texture_offsets(opts.distances, opts.force2d)
-    dense = cooccurrence_counts(
-        levels, offsets, present, opts.symmetrical_glcm, numba=opts.numba_kernels
-    )  # (Ng', Ng', A) over the levels present
-    counts = np.moveaxis(dense, 2, 0).astype(np.float64)
+    m = glcm.cooccurrence_matrices(
+        levels,
+        offsets,
+        int(present.max()),
+        symmetric=opts.symmetrical_glcm,
+        conventions=glcm.PYRADIOMICS,
+        numba=opts.numba_kernels,
+        present=present,
+    )
     if opts.weighting_norm is not None:
-        w = _angle_weights(offsets, spacing, opts.weighting_norm, glcm=True)
-        counts = np.tensordot(w, counts, axes=(0, 0))[None]
-    m = glcm.CooccurrenceMatrix.from_dense(counts, present, int(present.max()), glcm.PYRADIOMICS)
+        m = m.weighted(angle_weights(offsets, spacing, opts.weighting_norm, glcm=True))
     return {k: _nanmean(v) for k, v in glcm_features(m, names).items()}
 
 
@@ -748,15 +704,6 @@ def zone_features(cls: str, m: ZoneMatrix, names: Sequence[str]) -> dict[str, np
         return {n: zone_formula(cls, n)(m) for n in names}
 
 
-def weighted_angles(
-    counts: np.ndarray, offsets: np.ndarray, spacing: Sequence[float], weighting_norm: str
-) -> np.ndarray:
-    """PyRadiomics' ``weightingNorm`` for GLRLM counts with the angle on axis 0: the
-    angles' matrices summed with their distance weights, keeping a batch axis of one."""
-    w = _angle_weights(offsets, spacing, weighting_norm, glcm=False)
-    return np.tensordot(w, counts, axes=(0, 0))[None]
-
-
 def _glrlm(
     levels: np.ndarray,
     present: np.ndarray,
@@ -769,23 +716,19 @@ def _glrlm(
     force2D); RunPercentage :math:`N_r / N_p` per direction. A direction along which no
     line holds two ROI voxels is empty, and left out of the average, as PyRadiomics 3.0.1's
     C code does (:func:`radiomix.features.glrlm.directions_with_lines`)."""
-    # runs do not depend on the neighbour distance: opts.distances is not used here
-    ng = int(present.max())
+    # runs do not depend on the neighbour distance: opts.distances is not used here; a
+    # direction across a flat axis of the box holds no line of two voxels: it is emptied
     offsets = texture_offsets((1,), opts.force2d)
-    # PyRadiomics' angles move only along axes where the ROI box is wider than one voxel:
-    # elsewhere every voxel would be a run of 1 (a planar ROI, a 2D image)
-    offsets = offsets[np.all((offsets == 0) | (np.array(levels.shape) > 1), axis=1)]
-    counts = run_length_counts(levels, offsets, ng, numba=opts.numba_kernels)
-    counts = counts[:, present, 1:].astype(np.float64)  # (A, Ng', L)
-    # PyRadiomics' C code empties a direction along which no line holds two ROI voxels
-    # (tiny or sparse ROIs: a diagonal of a resampled small lesion)
-    longer = np.asarray(counts[:, :, 1:].any(axis=(1, 2)))  # a run of two: a line with two
-    counts[~glrlm.directions_with_lines(levels > 0, offsets, known=longer)] = 0.0
+    m = glrlm.run_matrices(
+        levels,
+        offsets,
+        int(present.max()),
+        empty_single_voxel_lines=True,
+        numba=opts.numba_kernels,
+        log_epsilon=EPS,
+    )
     if opts.weighting_norm is not None:
-        counts = weighted_angles(counts, offsets, spacing, opts.weighting_norm)
-    lengths = np.arange(1, counts.shape[2] + 1, dtype=np.float64)
-    n_voxels = counts.sum(axis=1) @ lengths  # N_p per direction
-    m = ZoneMatrix.from_dense(counts, present, lengths, n_voxels, log_epsilon=EPS)
+        m = m.weighted(angle_weights(offsets, spacing, opts.weighting_norm, glcm=False))
     return {k: _nanmean(v) for k, v in zone_features("glrlm", m, names).items()}
 
 
@@ -799,9 +742,7 @@ def _glszm(
     force2D, per plane); ZonePercentage :math:`N_z / N_p`."""
     lv = np.ascontiguousarray(levels, dtype=np.int64)
     zone_levels, sizes = zone_level_sizes(lv, opts.force2d)
-    m = ZoneMatrix.from_entries(
-        zone_levels, sizes, np.ones(len(sizes)), float(np.sum(sizes)), log_epsilon=EPS
-    )
+    m = glszm.build_matrix(zone_levels, sizes, float(np.sum(sizes)), log_epsilon=EPS)
     return {k: float(v[0]) for k, v in zone_features("glszm", m, names).items()}
 
 
@@ -812,25 +753,21 @@ def _neighbour_sums(
     shared: dict[Any, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per ROI voxel (in the C order of ``levels > 0``): number of ROI neighbours (or, with
-    ``alpha``, of dependent ones) and the sum of the ROI neighbours' grey levels, over both
-    directions of every offset.
-
-    One kernel pass yields both counts
-    (:func:`radiomix.features._kernels_numpy.neighbour_stats_roi`); ``shared``, the caller's
-    per-image store (:func:`compute_class`), keeps the pass for the image's other class, so
-    that GLDM and NGTDM of an image count once."""
-    offsets = texture_offsets(opts.distances, opts.force2d)
-    both = np.concatenate([offsets, -offsets]).astype(np.int64)
-    key = ("neighbour_stats", both.tobytes(), float(opts.gldm_a))
+    ``alpha``, of dependent ones) and the sum of the ROI neighbours' grey levels; the
+    neighbours at the Chebyshev norms of ``distances``
+    (:func:`radiomix.features._texture.neighbour_counts`, its NumPy pass: both counts at
+    once); ``shared``, the caller's per-image store (:func:`compute_class`), keeps the pass
+    for the image's other class, so that GLDM and NGTDM of an image count once."""
+    key = ("neighbour_counts", tuple(opts.distances), opts.force2d, float(opts.gldm_a))
     if shared is not None and key in shared:
-        dep, cnt, tot = shared[key]
+        cnt, tot, dep = shared[key]
     else:
-        from radiomix.features._kernels_numpy import neighbour_stats_roi
-
         lv = np.ascontiguousarray(levels, dtype=np.int64)
-        dep, cnt, tot = neighbour_stats_roi(lv, both, float(opts.gldm_a))
+        cnt, tot, dep = neighbour_counts(
+            lv, opts.distances, opts.force2d, float(opts.gldm_a), numba=False, roi_only=True
+        )
         if shared is not None:
-            shared[key] = (dep, cnt, tot)
+            shared[key] = (cnt, tot, dep)
     return (cnt if alpha is None else dep), tot
 
 
@@ -845,8 +782,9 @@ def _gldm(
     neighbours at the ``distances``: :math:`P(i, j)` counts ROI voxels of grey level
     :math:`i` with :math:`j - 1` dependent ROI neighbours; normalised by :math:`N_z = N_p`."""
     dep, _ = _neighbour_sums(levels, opts, opts.gldm_a, shared)  # per ROI voxel
+    n_dependence = 2 * len(texture_offsets(opts.distances, opts.force2d)) + 1  # j = 1..
     lv = levels[levels > 0]
-    m = ZoneMatrix.from_entries(lv, dep + 1, np.ones(lv.size), float(lv.size), log_epsilon=EPS)
+    m = ngldm.build_matrix(lv, dep, int(present.max()), n_dependence, log_epsilon=EPS)
     return {k: float(v[0]) for k, v in zone_features("gldm", m, names).items()}
 
 
@@ -859,12 +797,6 @@ NGTDM_FORMULAS: dict[str, Callable[[ngtdm.NGTDMatrix], np.ndarray]] = {
     "Contrast": ngtdm.contrast,
     "Strength": ngtdm.strength,
 }
-
-
-def ngtdm_matrix(n: np.ndarray, s: np.ndarray, levels: np.ndarray) -> ngtdm.NGTDMatrix:
-    """PyRadiomics' NGTDMs from per-level voxel counts and difference sums (B, G): every ROI
-    voxel counts in :math:`n_i`, those without neighbours with :math:`s_i` unchanged."""
-    return ngtdm.NGTDMatrix.from_dense(n, s, levels, coarseness_floor=0.0)
 
 
 def ngtdm_features(m: ngtdm.NGTDMatrix, names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -885,10 +817,9 @@ def _ngtdm(
     c, tot = _neighbour_sums(levels, opts, None, shared)  # per ROI voxel
     lv = levels[levels > 0]
     diff = np.where(c > 0, np.abs(lv - tot / np.maximum(c, 1)), 0.0)
-    ng = int(present.max())
-    n_i = np.bincount(lv, minlength=ng + 1)[present].astype(np.float64)
-    s_i = np.bincount(lv, weights=diff, minlength=ng + 1)[present]
-    m = ngtdm_matrix(n_i[None], s_i[None], present)
+    m = ngtdm.build_matrix(
+        lv, c > 0, diff, int(present.max()), count_isolated=True, coarseness_floor=0.0
+    )
     return {k: float(v[0]) for k, v in ngtdm_features(m, names).items()}
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from radiomix._lazy import lazy_module
-from radiomix.features import glcm
+from radiomix.features import glcm, ngtdm
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.features._kernels_voxel_numpy import glcm_pair_counts, kernel_boxes
 from radiomix.features._texture import nanmean_last
@@ -178,7 +178,7 @@ def glcm_batch(
         p = counts + np.transpose(counts, (0, 2, 1, 3)) if symmetrical else counts
         by_angle = np.moveaxis(p.astype(np.float64, copy=False), 3, 0)  # (A, n, G, G)
         if weighting_norm is not None:
-            w = prof._angle_weights(offsets, spacing, weighting_norm, glcm=True)
+            w = prof.angle_weights(offsets, spacing, weighting_norm, glcm=True)
             by_angle = np.tensordot(w, by_angle, axes=(0, 0))[None]
         n_a, n, g, _ = by_angle.shape
         flat = by_angle.reshape(n_a * n, g, g)  # matrix k: direction k // n, kernel k % n
@@ -277,7 +277,8 @@ def glrlm_batch(
     n, g, nr, _ = counts.shape
     by_angle = np.moveaxis(counts, 3, 0)  # (A, n, G, Nr)
     if weighting_norm is not None:
-        by_angle = prof.weighted_angles(by_angle, offsets, spacing, weighting_norm)
+        w = prof.angle_weights(offsets, spacing, weighting_norm, glcm=False)
+        by_angle = np.tensordot(w, by_angle, axes=(0, 0))[None]
     res = _zone_batch("glrlm", by_angle.reshape(-1, g, nr), gray_levels, names)
     return {k: nanmean_last(v.reshape(-1, n).T) for k, v in res.items()}
 
@@ -304,7 +305,9 @@ def ngtdm_batch(
     """NGTDM features of kernels from (n, G, 2) = (:math:`n_i`, :math:`s_i`): the profile's
     formulas on each kernel's matrix (grey levels absent from a kernel left out of its
     pairs, as PyRadiomics' ``p_zero`` does)."""
-    m = prof.ngtdm_matrix(counts[:, :, 0], counts[:, :, 1], gray_levels)
+    m = ngtdm.NGTDMatrix.from_dense(
+        counts[:, :, 0], counts[:, :, 1], gray_levels, coarseness_floor=0.0
+    )
     return prof.ngtdm_features(m, names)
 
 
