@@ -12,6 +12,7 @@ import pytest
 from radiomix.cli.main import main
 
 STUDY = """\
+primary: lr_l2_mrmr
 comparators: []
 models:
   - {name: lr_l2_mrmr, grid: {select__k: [4], clf__C: [1.0]}}

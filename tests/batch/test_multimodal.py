@@ -439,6 +439,7 @@ def test_long_table_has_a_modality_column(tmp_path, case) -> None:
 
 STUDY_YAML = """\
 name: multimodal-test
+primary: lr_l2_mrmr
 comparators: []
 validation: {outer_folds: 2, inner_folds: 2, repeats: 1, permutations: 0, bootstrap: 100, n_jobs: 1}
 models:

@@ -14,6 +14,7 @@ from radiomix.cli.main import main
 
 STUDY_YAML = """\
 name: cli-test
+primary: lr_l2_mrmr
 comparators: [shape_only_lr]
 validation: {outer_folds: 3, inner_folds: 3, repeats: 2, permutations: 2, bootstrap: 200, n_jobs: 1}
 models:

@@ -138,6 +138,7 @@ def test_cli_delta_writes_empty_cells_and_reports(tmp_path: Path, capsys) -> Non
 
 STUDY_YAML = """\
 name: delta-test
+primary: lr_l2_mrmr
 comparators: []
 validation: {outer_folds: 2, inner_folds: 2, repeats: 1, permutations: 0, bootstrap: 100, n_jobs: 1}
 models:

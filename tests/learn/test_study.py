@@ -262,7 +262,7 @@ def test_robustness_table_in_the_study(tmp_path):
     icc.loc[icc["feature"].isin(unstable), "icc"] = 0.3
     icc.to_csv(tmp_path / "ICC.csv", index=False)
     (tmp_path / "study.yaml").write_text(
-        "comparators: []\nvalidation: {outer_folds: 3, inner_folds: 3, repeats: 1, "
+        "primary: lr_l2_mrmr\ncomparators: []\nvalidation: {outer_folds: 3, inner_folds: 3, repeats: 1, "
         "permutations: 0, bootstrap: 0, n_jobs: 1}\nrobustness: {icc_table: ICC.csv}\n"
         "models: [{name: lr_l2_mrmr, grid: {select__k: [4]}}]\n"
     )
@@ -280,6 +280,7 @@ def test_grouped_study_from_parquet(tmp_path):
     path = tmp_path / "features.parquet"
     synth.table.to_parquet(path)
     cfg = {
+        "primary": "lr_l2_mrmr",
         "comparators": [],
         "validation": {
             "outer_folds": 3,

@@ -5,7 +5,7 @@ A study configuration (``radiomix train --config STUDY.yaml``) has these section
     name: busi-benign-malignant
     task: binary                        # binary | multiclass | regression | survival (--task);
                                         # default: read from the label column
-    primary: lr_l2_mrmr                 # the pre-registered model
+    primary: auto                       # the pre-registered model (default: auto)
     comparators: [shape_only_lr, random_forest]
     data:
       label: diagnosis                  # --label overrides
@@ -72,7 +72,7 @@ from sklearn.pipeline import Pipeline
 
 from radiomix._config import build, deep_merge, did_you_mean, fail
 from radiomix.learn.metrics import parse_threshold_rule
-from radiomix.learn.models import DEFAULT_MODEL, MODELS, ModelSpec
+from radiomix.learn.models import DEFAULT_MODEL, MODELS, ModelSpec, grid_parts
 from radiomix.learn.selectors import RobustnessFilter
 
 __all__ = [
@@ -543,13 +543,18 @@ def _with_clinical(spec: ModelSpec, d: DataSettings, name: str, *, radiomics: bo
         return Pipeline([("features", ct), last])
 
     last_name = spec.build().steps[-1][0]
-    if radiomics:
-        grid = {
-            (k if k.partition("__")[0] == last_name else f"features__remainder__{k}"): v
-            for k, v in spec.grid.items()
-        }
-    else:
-        grid = {k: v for k, v in spec.grid.items() if k.partition("__")[0] == last_name}
+    parts = []
+    for part in grid_parts(spec.grid):
+        if radiomics:
+            parts.append(
+                {
+                    (k if k.partition("__")[0] == last_name else f"features__remainder__{k}"): v
+                    for k, v in part.items()
+                }
+            )
+        else:
+            parts.append({k: v for k, v in part.items() if k.partition("__")[0] == last_name})
+    grid: Any = parts[0] if len(parts) == 1 else parts
     removed = (*clinical, *((str(d.harmonise),) if d.harmonise is not None else ()))
     added = (*((str(harmonise),) if harmonise is not None else ()), *clinical)
     what = "radiomic features and clinical columns" if radiomics else "clinical columns only"
@@ -597,12 +602,14 @@ def _resolve(settings: StudySettings, name: str, *, any_task: bool = False) -> M
             f"{settings.task or 'binary'} models: {', '.join(table)}"
         )
     base = table[key]
-    grid: dict[str, list[Any]] = {k: list(v) for k, v in base.grid.items()}
+    parts = grid_parts(base.grid)
+    families = base.families
     params: dict[str, Any] = {}
     include, exclude = base.include, base.exclude
     if override is not None:
-        if override.grid is not None:
-            grid = {k: list(v) for k, v in override.grid}
+        if override.grid is not None:  # one grid of the base pipeline: no family to choose
+            parts = [{k: list(v) for k, v in override.grid}]
+            families = ()
         params = dict(override.params)
         if override.include is not None:
             include = tuple(override.include)
@@ -610,7 +617,11 @@ def _resolve(settings: StudySettings, name: str, *, any_task: bool = False) -> M
             exclude = tuple(override.exclude)
     probe = base.build()
     _check_keys(probe, list(params), f"models.{name}.params")
-    _check_keys(probe, list(grid), f"models.{name}.grid")
+    for part in parts:  # each sub-grid on the pipeline as its step replacements make it
+        steps = {k: v[0] for k, v in part.items() if "__" not in k and v}
+        shaped = clone(probe).set_params(**clone(steps, safe=False)) if steps else probe
+        _check_keys(shaped, list(part), f"models.{name}.grid")
+    grid: Any = (parts[0] if parts else {}) if len(parts) <= 1 else parts
     rob = settings.robustness
 
     def build() -> Pipeline:
@@ -631,6 +642,7 @@ def _resolve(settings: StudySettings, name: str, *, any_task: bool = False) -> M
         grid=grid,
         include=tuple(include),
         exclude=tuple(exclude),
+        families=families,
     )
 
 

@@ -8,8 +8,15 @@ purpose: on a few hundred cases, large searches mostly fit noise (and cost time)
 ===================  ==========================================================================
 name                 pipeline (grid)
 ===================  ==========================================================================
+auto                 chooses among three families by inner-CV AUC inside every training fold:
+                     ``lr_l2`` (impute, NZV, scale, L2 logistic regression on all features, C
+                     in 10^-3..10^2), ``lr_l2_mrmr`` (below) and ``random_forest`` (impute,
+                     200 trees, max_features sqrt, min_samples_leaf 1/5); **the default**
 lr_l2_mrmr           impute, near-zero variance, scale, Spearman filter 0.9, mRMR k, L2 logistic
-                     regression (k in 5/10/20, C in 10^-3..10^2, 11 values); **the default**
+                     regression (k in 5/10/20, C in 10^-3..10^2, 11 values); the default
+                     before ``auto``
+lr_l2                impute, NZV, scale, L2 logistic regression on every feature (C grid): the
+                     plain recipe
 shape_only_lr        same without mRMR, on shape (morphology) features only (C grid): the
                      interpretable baseline a radiomics signature has to beat
 lr_l1                impute, NZV, scale, Spearman filter, L1 logistic regression (C in 10^-2..10)
@@ -45,6 +52,18 @@ random_forest        impute, random forest of 300 regression trees (max_features
 gradient_boosting    histogram gradient boosting regression (max_leaf_nodes 7/15)
 ===================  ==========================================================================
 
+``auto`` is one pipeline whose grid is a list of sub-grids, one per family (:data:`AUTO_FAMILIES`):
+the RF and plain-LR sub-grids replace the correlation filter and the mRMR step by
+``passthrough`` (and the classifier by a forest), so the inner loop of
+:func:`~radiomix.learn.validation.nested_cv` scores every candidate of every family on the same
+inner splits and keeps the best mean inner AUC. The family is thus chosen inside every outer
+training fold, and the outer folds evaluate the whole choose-then-fit procedure; each fold
+records the family it chose (``folds.csv``: ``family``), and the final model says what the
+choice on all cases picked. Families share the fitted imputer, variance filter and scaler of
+each inner split (the lean search caches them), so ``auto`` costs about the sum of its
+families. The best score of a family with a larger grid is a little optimistic (a maximum
+over more candidates); that tilts the choice, never the outer estimate.
+
 The calibration folds of ``svm_rbf`` ignore groups (scikit-learn does not route them there
 without metadata routing); near-duplicates in one training fold can make its Platt scaling a
 little optimistic, never the outer estimate.
@@ -54,7 +73,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
@@ -75,6 +94,7 @@ from sklearn.svm import SVC
 from radiomix.learn.selectors import MRMR, CorrelationFilter, NearZeroVariance
 
 __all__ = [
+    "AUTO_FAMILIES",
     "DEFAULT_MODEL",
     "DEFAULT_REGRESSION_MODEL",
     "MODELS",
@@ -83,16 +103,30 @@ __all__ = [
     "SHAPE_PATTERNS",
     "ModelSpec",
     "get_model",
+    "grid_parts",
     "model_names",
 ]
 
-DEFAULT_MODEL = "lr_l2_mrmr"
+DEFAULT_MODEL = "auto"
 DEFAULT_REGRESSION_MODEL = "ridge_mrmr"
 
 SHAPE_PATTERNS = ("*_morphology_*", "*_shape_*", "*_shape2D_*", "*_shape2d_*")
 """Column patterns of shape features: radiomix (``morphology``) and PyRadiomics names."""
 
 _C_GRID = [float(c) for c in np.logspace(-3, 2, 11)]
+
+GridSpec: TypeAlias = Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Sequence[Any]]]
+"""A grid: one mapping ``step__param`` -> values, or a list of them (searched one after the
+other, as scikit-learn's ``ParameterGrid`` does)."""
+
+
+def grid_parts(grid: GridSpec | None) -> list[dict[str, list[Any]]]:
+    """The sub-grids of a grid (one for a mapping, none for an empty one)."""
+    if not grid:
+        return []
+    if isinstance(grid, Mapping):
+        return [{k: list(v) for k, v in grid.items()}]
+    return [{k: list(v) for k, v in part.items()} for part in grid]
 
 
 @dataclass(frozen=True)
@@ -104,7 +138,10 @@ class ModelSpec:
     name : str
     description : str
     build : callable returning a new unfitted Pipeline
-    grid : mapping of ``step__param`` -> list of values
+    grid : mapping of ``step__param`` -> list of values, or a list of such mappings
+    families : tuple of str
+        Names of the sub-grids when ``grid`` is a list of model families (``auto``): the
+        inner loop's choice among them is recorded per fold under these names.
     include, exclude : tuple of str
         fnmatch patterns restricting the feature columns the model sees (e.g. shape only).
     columns_removed, columns_added : tuple of str
@@ -118,12 +155,13 @@ class ModelSpec:
     name: str
     description: str
     build: Callable[[], Pipeline]
-    grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    grid: GridSpec = field(default_factory=dict)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     columns_removed: tuple[str, ...] = ()
     columns_added: tuple[str, ...] = ()
     radiomics: bool = True
+    families: tuple[str, ...] = ()
 
 
 def _prep(decorrelate: bool = True) -> list[tuple[str, Any]]:
@@ -143,6 +181,39 @@ def _lr(**kw: Any) -> LogisticRegression:
 
 def _lr_l2_mrmr() -> Pipeline:
     return Pipeline([*_prep(), ("select", MRMR(k=10)), ("clf", _lr(C=1.0))])
+
+
+def _lr_l2() -> Pipeline:
+    return Pipeline([*_prep(decorrelate=False), ("clf", _lr(C=1.0))])
+
+
+_AUTO_TREES = 200
+
+
+def _auto() -> Pipeline:
+    """lr_l2_mrmr's pipeline; the sub-grids of :data:`AUTO_FAMILIES` switch steps off."""
+    return _lr_l2_mrmr()
+
+
+def _auto_forest() -> RandomForestClassifier:
+    return RandomForestClassifier(n_estimators=_AUTO_TREES, max_features="sqrt", n_jobs=1)
+
+
+_OFF = ["passthrough"]
+
+AUTO_FAMILIES: dict[str, dict[str, list[Any]]] = {
+    "lr_l2": {"decorr": _OFF, "select": _OFF, "clf__C": _C_GRID},
+    "lr_l2_mrmr": {"select__k": [5, 10, 20], "clf__C": _C_GRID},
+    "random_forest": {
+        "decorr": _OFF,
+        "select": _OFF,
+        "clf": [_auto_forest()],
+        "clf__min_samples_leaf": [1, 5],
+    },
+}
+"""The families ``auto`` chooses among: sub-grids of one pipeline (see the module notes).
+The forest's scaler and variance filter change none of its splits (a monotone map per
+feature); they are kept so that the forest shares them with the plain LR's cache."""
 
 
 def _shape_only_lr() -> Pipeline:
@@ -181,11 +252,25 @@ MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec(
+            "auto",
+            "the best of three families by inner-CV AUC, chosen inside every training fold: "
+            "L2 logistic regression on all features, the same on mRMR features, a random "
+            f"forest of {_AUTO_TREES} trees (the default)",
+            _auto,
+            list(AUTO_FAMILIES.values()),
+            families=tuple(AUTO_FAMILIES),
+        ),
+        ModelSpec(
             "lr_l2_mrmr",
-            "L2 logistic regression on the top-k mRMR features after a Spearman |rho| > 0.9 "
-            "filter (the default)",
+            "L2 logistic regression on the top-k mRMR features after a Spearman |rho| > 0.9 filter",
             _lr_l2_mrmr,
             {"select__k": [5, 10, 20], "clf__C": _C_GRID},
+        ),
+        ModelSpec(
+            "lr_l2",
+            "L2 logistic regression on every feature (imputed, scaled; C tuned inside)",
+            _lr_l2,
+            {"clf__C": _C_GRID},
         ),
         ModelSpec(
             "shape_only_lr",

@@ -13,7 +13,8 @@
                     impurity importance), its mean importance, and whether the final model
                     uses it
 ``folds.csv``       per model, repeat and outer fold: class counts, chosen hyper-parameters,
-                    inner score, threshold, test AUC
+                    inner score, threshold, test AUC; for a model choosing among families
+                    (``auto``) the family chosen and every family's best inner AUC
 ``comparison.csv``  paired DeLong test primary vs comparator, per repeat
 ``permutation.csv`` the null AUCs of the permutation check
 ``importance.csv``  primary model, per input feature: permutation importance on the outer test
@@ -69,6 +70,7 @@ from radiomix.learn.config import (
     resolve_model,
     study_to_dict,
     study_to_yaml,
+    task_models,
 )
 from radiomix.learn.metrics import (
     METRIC_NAMES,
@@ -80,7 +82,7 @@ from radiomix.learn.metrics import (
     roc_auc,
     weighted_metrics,
 )
-from radiomix.learn.models import ModelSpec
+from radiomix.learn.models import DEFAULT_MODEL, ModelSpec
 from radiomix.learn.table import Dataset, file_sha256, prepare, read_table
 from radiomix.learn.tasks import infer_task
 from radiomix.learn.validation import CVResult, fit_final, nested_cv, seed_for
@@ -210,6 +212,9 @@ def summarise_cv(
     out["threshold_range"] = [float(thr.min()), float(thr.max())]
     params = Counter(json.dumps(jsonable(f.best_params), sort_keys=True) for f in cv.folds)
     out["best_params_counts"] = dict(params.most_common())
+    families = Counter(f.family for f in cv.folds if f.family)
+    if families:  # a model choosing among families (auto): how often each was chosen
+        out["family_counts"] = dict(families.most_common())
     out["n_repeats"] = cv.repeats
     out["n_outer_fits"] = len(cv.folds)
     out["n_convergence_warnings"] = int(sum(f.n_convergence_warnings for f in cv.folds))
@@ -496,6 +501,8 @@ def _fold_rows(run: ModelRun) -> list[dict[str, Any]]:
                 "test_auc": auc,
                 "n_selected": len(f.selected),
                 "best_params": json.dumps(jsonable(f.best_params), sort_keys=True),
+                "family": f.family,
+                "family_inner_auc": json.dumps(jsonable(f.family_scores)) if f.family else "",
                 "convergence_warnings": f.n_convergence_warnings,
                 "seconds": round(f.seconds, 3),
                 "cpu_seconds": round(f.cpu_seconds, 3),
@@ -600,6 +607,7 @@ def _permutation(
             n_jobs=v.n_jobs,
             label_seed=i,
             scheme=v.scheme,
+            families=spec.families,
         )
         aucs.append(float(np.median(cv.repeat_auc())))
         cpu += sum(f.cpu_seconds for f in cv.folds)
@@ -727,7 +735,14 @@ def run_study(
         from radiomix.learn.task_study import run_task_study
 
         if settings.task != task_name:
-            settings = dataclasses.replace(settings, task=task_name)
+            changes: dict[str, Any] = {"task": task_name}
+            if settings.primary == DEFAULT_MODEL and DEFAULT_MODEL not in task_models(task_name):
+                # auto chooses among two-class families: the task's own default instead
+                from radiomix.learn.tasks import get_task
+
+                changes["primary"] = get_task(task_name).default_primary
+                say(f"primary model: {changes['primary']} ({DEFAULT_MODEL} is for two classes)")
+            settings = dataclasses.replace(settings, **changes)
             say(f"task: {task_name} (read from the label column; --task sets it)")
         try:
             task_result = run_task_study(
@@ -821,6 +836,7 @@ def run_study(
                 n_jobs=v.n_jobs,
                 scheme=v.scheme,
                 importance=importance,
+                families=spec.families,
             )
         except HarmoniseError as exc:
             raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
@@ -869,6 +885,7 @@ def run_study(
                 inner_folds=inner_final,
                 threshold_rule=v.threshold,
                 random_state=v.random_state,
+                families=spec.families,
             )
         except HarmoniseError as exc:
             raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
@@ -878,6 +895,15 @@ def run_study(
             "inner_auc": final.inner_score,
             "n_features_used": len(final.selected),
         }
+        if final.family:
+            summary["final"]["family"] = final.family
+            summary["final"]["family_inner_auc"] = final.family_scores
+            counts = summary.get("family_counts", {})
+            say(
+                f"{name}: outer folds chose "
+                + ", ".join(f"{k} {n}x" for k, n in counts.items())
+                + f"; the final model: {final.family}"
+            )
         bundle = ModelBundle(
             name=name,
             pipeline=final.pipeline,

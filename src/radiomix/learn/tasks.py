@@ -340,7 +340,7 @@ class MulticlassTask(Task):
     chance = 0.5
     metric_names = MULTICLASS_METRICS
     models = MULTICLASS_MODELS
-    default_primary = DEFAULT_MODEL
+    default_primary = "lr_l2_mrmr"  # auto (the two-class default) chooses among binary families
     default_comparators = ("shape_only_lr",)
 
     def encode(

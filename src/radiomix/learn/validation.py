@@ -18,6 +18,13 @@ pipeline and a grid. For every repeat ``r`` and outer fold ``f``:
 Every case therefore receives one out-of-fold probability per repeat, made by a model that
 never saw it, with a threshold chosen without it.
 
+A grid may be a list of sub-grids, one per model *family* (``families`` names them; the
+``auto`` model of :mod:`radiomix.learn.models`): step 2 then scores the candidates of every
+family on the same inner splits, so the choice of family is made inside each outer training
+part like any other hyper-parameter, and the outer folds evaluate the whole
+choose-then-fit procedure. Each :class:`FoldResult` records the family it chose and the best
+inner score of every family.
+
 The inner search is a lean equivalent of ``GridSearchCV`` (same result, less work): the
 steps of a pipeline are fitted once per inner split and per distinct setting of the steps
 before them, so with the default grid (3 values of k x 11 values of C) the imputer, variance
@@ -83,9 +90,53 @@ def _seed_pipeline(pipe: Pipeline, seed: int) -> Pipeline:
 
 
 def _candidates(grid: Grid | None) -> list[dict[str, Any]]:
+    return _candidates_by_part(grid)[0]
+
+
+def _candidates_by_part(grid: Grid | None) -> tuple[list[dict[str, Any]], list[int]]:
+    """The candidates of a grid, and for each the index of the sub-grid it comes from."""
     if not grid:
-        return [{}]
-    return [dict(c) for c in ParameterGrid(grid)]  # type: ignore[arg-type]
+        return [{}], [0]
+    parts = [grid] if isinstance(grid, Mapping) else list(grid)
+    cands: list[dict[str, Any]] = []
+    part_of: list[int] = []
+    for i, part in enumerate(parts):
+        for c in ParameterGrid(part):  # type: ignore[arg-type]
+            cands.append(dict(c))
+            part_of.append(i)
+    return cands, part_of
+
+
+def _is_estimator(value: Any) -> bool:
+    return hasattr(value, "get_params") and not isinstance(value, type)
+
+
+def _seed_candidates(candidates: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """Candidates whose estimator values (a step replaced by the grid: ``auto``'s forest) are
+    private copies with every unset ``random_state`` seeded, as :func:`_seed_pipeline` does
+    for the pipeline's own steps. One copy per distinct object, so that the inner search's
+    cache still sees equal steps as equal."""
+    memo: dict[int, Any] = {}
+
+    def seeded(v: Any) -> Any:
+        if not _is_estimator(v):
+            return v
+        if id(v) not in memo:
+            est = clone(v)
+            params = est.get_params(deep=True)
+            fixed = {k: seed for k, x in params.items() if k.endswith("random_state") and x is None}
+            memo[id(v)] = est.set_params(**fixed) if fixed else est
+        return memo[id(v)]
+
+    return [{k: seeded(v) for k, v in c.items()} for c in candidates]
+
+
+def _with_params(pipe: Pipeline, params: Mapping[str, Any]) -> Pipeline:
+    """A fresh copy of the pipeline with the chosen parameters; estimator values are copied
+    too, so that fitting never changes the candidate they came from."""
+    return clone(pipe).set_params(
+        **{k: clone(v) if _is_estimator(v) else v for k, v in params.items()}
+    )
 
 
 def _key(value: Any) -> Any:
@@ -285,6 +336,8 @@ class SearchResult:
     threshold: float
     scores: np.ndarray
     n_convergence_warnings: int
+    family_index: int = 0
+    family_scores: list[float] = field(default_factory=list)
 
 
 def _search(
@@ -297,16 +350,39 @@ def _search(
     seed: int,
     threshold_rule: str,
 ) -> SearchResult:
-    candidates = _candidates(grid)
+    candidates, part_of = _candidates_by_part(grid)
+    candidates = _seed_candidates(candidates, seed)
     splits = _splits(y, groups, inner_folds, seed)
     counter = {"convergence": 0}
     oof = _inner_predictions(pipe, candidates, X, y, splits, counter)
     scores = _mean_fold_auc(oof, y, splits)
     best = int(np.nanargmax(scores)) if np.isfinite(scores).any() else 0
     threshold = choose_threshold(y, oof[best], threshold_rule)
+    parts = np.asarray(part_of)
+    family_scores = []
+    for i in range(int(parts.max()) + 1):
+        s = scores[parts == i]
+        family_scores.append(float(np.nanmax(s)) if np.isfinite(s).any() else math.nan)
     return SearchResult(
-        candidates[best], float(scores[best]), threshold, scores, counter["convergence"]
+        candidates[best],
+        float(scores[best]),
+        threshold,
+        scores,
+        counter["convergence"],
+        family_index=part_of[best],
+        family_scores=family_scores,
     )
+
+
+def _family_names(families: Sequence[str], search: SearchResult) -> tuple[str, dict[str, float]]:
+    """The chosen family and every family's best inner score, by name ('' and {} unnamed)."""
+    if not families:
+        return "", {}
+    if len(families) != len(search.family_scores):
+        raise ValueError(
+            f"{len(families)} family names for a grid of {len(search.family_scores)} sub-grids"
+        )
+    return families[search.family_index], dict(zip(families, search.family_scores, strict=True))
 
 
 @dataclass
@@ -315,7 +391,9 @@ class FoldResult:
 
     ``selected`` and ``importance``: the features the refitted model uses and their weights
     (see :func:`used_features`); ``threshold``: chosen on the inner out-of-fold
-    probabilities; ``inner_score``: mean inner ROC AUC of the chosen candidate.
+    probabilities; ``inner_score``: mean inner ROC AUC of the chosen candidate;
+    ``family``: the model family it belongs to (a grid of named families, ``auto``; else
+    ''), ``family_scores``: the best mean inner AUC of every family.
     """
 
     repeat: int
@@ -335,6 +413,8 @@ class FoldResult:
     cpu_seconds: float = 0.0
     unseen: list[Any] = field(default_factory=list)
     permutation: Any = None  # FoldImportance (radiomix.learn.importance) or None
+    family: str = ""
+    family_scores: dict[str, float] = field(default_factory=dict)
 
 
 def _binary_output(pipe: Any, X: Any) -> np.ndarray:
@@ -356,6 +436,7 @@ def _fit_fold(
     threshold_rule: str,
     random_state: int,
     importance: Mapping[str, int] | None = None,
+    families: Sequence[str] = (),
 ) -> FoldResult:
     """One outer fold: inner search, threshold, test predictions (BLAS on one thread:
     on these small problems its threads only spin and contend); with ``importance``
@@ -379,7 +460,8 @@ def _fit_fold(
             seed_for(random_state, repeat, fold, 1),
             threshold_rule,
         )
-        final = clone(pipe).set_params(**search.best_params)
+        final = _with_params(pipe, search.best_params)
+        family, family_scores = _family_names(families, search)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             final.fit(Xtr, y[train])
@@ -422,6 +504,8 @@ def _fit_fold(
             cpu_seconds=time.process_time() - c0,
             unseen=unseen,
             permutation=perm,
+            family=family,
+            family_scores=family_scores,
         )
 
 
@@ -568,6 +652,7 @@ def nested_cv(
     label_seed: int | None = None,
     scheme: str = "kfold",
     importance: Mapping[str, int] | None = None,
+    families: Sequence[str] = (),
 ) -> CVResult:
     """Repeated nested cross-validation of an unfitted pipeline (see the module notes).
 
@@ -599,6 +684,9 @@ def nested_cv(
     importance : mapping, optional
         ``n_repeats`` and ``max_features``: the permutation importance of every outer test
         fold (ROC AUC drop; :mod:`radiomix.learn.importance`), in ``FoldResult.permutation``.
+    families : sequence of str, optional
+        Names of the sub-grids when ``grid`` is a list of model families: each fold then
+        records the family its inner loop chose (:attr:`FoldResult.family`).
 
     Returns
     -------
@@ -657,6 +745,7 @@ def nested_cv(
             threshold_rule,
             seed_for(*base, r),
             importance,
+            tuple(families),
         )
         for r, f, tr, te in tasks
     )
@@ -676,7 +765,8 @@ def nested_cv(
 class FittedModel:
     """The final model: tuned on all cases by the inner loop, then refitted on all of them.
 
-    ``selected`` and ``importance`` as in :class:`FoldResult`.
+    ``selected``, ``importance``, ``family`` and ``family_scores`` as in
+    :class:`FoldResult`.
     """
 
     pipeline: Pipeline
@@ -686,6 +776,8 @@ class FittedModel:
     selected: list[str]
     importance: np.ndarray | None
     importance_kind: str
+    family: str = ""
+    family_scores: dict[str, float] = field(default_factory=dict)
 
 
 def fit_final(
@@ -698,6 +790,7 @@ def fit_final(
     inner_folds: int = 5,
     threshold_rule: str = "youden",
     random_state: int = 0,
+    families: Sequence[str] = (),
 ) -> FittedModel:
     """Fit the model to keep: hyper-parameters and threshold by cross-validation on all
     cases, then one fit on all of them. Its performance is the nested-CV estimate, not the
@@ -710,7 +803,8 @@ def fit_final(
         search = _search(
             pipe, grid, X, yy, g, inner_folds, seed_for(random_state, 10**6, 1), threshold_rule
         )
-    final = clone(pipe).set_params(**search.best_params)
+    final = _with_params(pipe, search.best_params)
+    family, family_scores = _family_names(families, search)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         final.fit(X, yy)
@@ -723,4 +817,6 @@ def fit_final(
         selected=selected,
         importance=importance,
         importance_kind=kind,
+        family=family,
+        family_scores=family_scores,
     )

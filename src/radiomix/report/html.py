@@ -467,6 +467,10 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         ]
     )
     final = pm.get("final") or {}
+    if pm.get("family_counts"):  # a model choosing among families inside the folds (auto)
+        chosen = ", ".join(f"{k} {n}x" for k, n in pm["family_counts"].items())
+        rows.append(["family chosen by the outer folds' inner loops", html.escape(chosen)])
+        rows.append(["final model: family", html.escape(str(final.get("family", "")))])
     rows.append(
         ["final model: hyper-parameters", html.escape(json.dumps(final.get("best_params", {})))]
     )

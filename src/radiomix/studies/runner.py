@@ -17,8 +17,8 @@ local processes, all cores by default), :func:`radiomix.learn.study.run_study` (
 nested group-aware cross-validation of the default model and its comparators, with the
 duplicate clusters as groups) and :func:`radiomix.report.build_report`. A cohort whose
 smaller class has fewer than :data:`~radiomix.learn.study.SMALL_COHORT_CASES` images gets
-:data:`SMALL_COHORT_STUDY` under the user's settings (a simpler primary model, the shape-only
-baseline only, 3 inner folds), and the report says what that changed.
+:data:`SMALL_COHORT_STUDY` under the user's settings (a simpler primary model, lr_l2_mrmr
+instead of auto, the shape-only baseline only, 3 inner folds), and the report says what that changed.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ BUSI_STUDY_DEFAULTS: dict[str, Any] = {
 #: a simpler primary model and the shape-only baseline only; a user's ``--study`` file and
 #: ``--repeats``/``--permutations`` still come on top
 SMALL_COHORT_STUDY: dict[str, Any] = {
+    "primary": "lr_l2_mrmr",
     "comparators": ["shape_only_lr"],
     "models": [{"name": "lr_l2_mrmr", "grid": {"select__k": [3, 5]}}],
     "validation": {"inner_folds": 3, "repeats": 10, "permutations": 19},
@@ -76,6 +77,11 @@ def _small_cohort_notes(cfg: Mapping[str, Any]) -> list[str]:
     """What the small-cohort settings changed, as far as the final settings still hold them."""
     notes = []
     val = cfg.get("validation", {})
+    if cfg.get("primary") == "lr_l2_mrmr":
+        notes.append(
+            "the primary model is lr_l2_mrmr, not the default auto: too few cases to choose "
+            "among model families inside the training folds (or to grow a forest on them)"
+        )
     if val.get("inner_folds") == 3:
         notes.append("3 inner folds, so that each inner test fold holds a few cases of each class")
     models = {m.get("name"): m for m in cfg.get("models", []) if isinstance(m, Mapping)}
