@@ -50,7 +50,7 @@ from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.io import Volume
 from radiomix.preprocess.discretisation import discretise
-from radiomix.preprocess.normalise import normalise
+from radiomix.preprocess.normalise import normalise, normalise_statistics
 from radiomix.preprocess.resample import resample_onto, resampled_grid
 from radiomix.preprocess.resegment import resegment_range, resegment_thresholds
 
@@ -387,7 +387,10 @@ def check_roi(roi: np.ndarray, settings: ExtractionSettings) -> None:
 
 
 def resample_image(
-    image: Volume, mask: Volume, settings: ExtractionSettings
+    image: Volume,
+    mask: Volume,
+    settings: ExtractionSettings,
+    voxelwise: Callable[[Volume], Volume] | None = None,
 ) -> tuple[Volume, np.ndarray]:
     """PyRadiomics' ``resampleImage``: the image and ROI on its resampled grid.
 
@@ -406,6 +409,9 @@ def resample_image(
     ``resampledPixelSpacing`` holds one value per dimension of the mask as PyRadiomics reads
     it (:func:`input_ndim`): a 2D image (one plane here) is resampled in 2D, with (x, y)
     spacings, by 2D SimpleITK images, as PyRadiomics does; the plane keeps its z geometry.
+
+    ``voxelwise``: a voxel-wise map of the image that PyRadiomics applies to the whole image
+    before resampling (``normalize``), applied here to the part the resampling reads.
 
     Raises
     ------
@@ -431,8 +437,7 @@ def resample_image(
         )
     roi = np.asarray(mask.array, dtype=bool)
     mask_u8 = mask.with_array(roi.astype(np.uint8))
-    img3, msk3 = to_sitk(image), to_sitk(mask_u8)
-    _check_roi_inside(img3, msk3, roi)
+    _check_roi_inside(_geometry_of(image), _geometry_of(mask), roi, image.shape)
     # (z, y, x) spacings; 0 or a missing z (a 2D image) keeps the axis
     given = [float(v) for v in ps.resampled_spacing][::-1]
     missing: list[float | None] = [None] * (3 - nd)
@@ -441,14 +446,15 @@ def resample_image(
     current = image.spacing[3 - nd :]
     if np.allclose(np.array(current[::-1]), np.array(grid.spacing[3 - nd :][::-1])):
         if not _same_grid(image, mask, exact=True):
-            roi = _nearest_onto(img3, msk3)
+            roi = _nearest_onto(to_sitk(image), to_sitk(mask_u8))
             if not roi.any():
                 raise EmptyMaskError(
                     "the ROI vanished when its mask was resampled onto the image grid: check "
                     "that image and mask belong to the same case"
                 )
-        return _crop_box(image, roi, _pad(ps))
-    out = resample_onto(image, grid, ps.interpolator, planar=nd == 2)
+        cropped, roi = _crop_box(image, roi, _pad(ps))
+        return (cropped if voxelwise is None else voxelwise(cropped)), roi
+    out = resample_onto(image, grid, ps.interpolator, planar=nd == 2, voxelwise=voxelwise)
     out_roi = resample_onto(mask_u8, grid, "sitkNearestNeighbor", planar=nd == 2)
     return out, np.asarray(out_roi.array).astype(bool)
 
@@ -628,9 +634,24 @@ def _nearest_onto(img: Any, msk: Any) -> np.ndarray:
     return np.asarray(sitk.GetArrayFromImage(resample_nearest(img, msk)), dtype=bool)
 
 
-def _check_roi_inside(img: Any, msk: Any, roi: np.ndarray) -> None:
+def _geometry_of(volume: Volume) -> Any:
+    """A one-voxel SimpleITK image with the geometry of ``volume`` (for its index and
+    physical point transforms, without copying the array)."""
+    import SimpleITK as sitk
+
+    image = sitk.Image([1, 1, 1], sitk.sitkUInt8)
+    image.SetSpacing([float(s) for s in reversed(volume.spacing)])
+    image.SetOrigin([float(o) for o in reversed(volume.origin)])
+    image.SetDirection([float(d) for d in np.asarray(volume.direction)[::-1, ::-1].ravel()])
+    return image
+
+
+def _check_roi_inside(
+    img: Any, msk: Any, roi: np.ndarray, image_shape: Sequence[int] | None = None
+) -> None:
     """PyRadiomics' ``_checkROI``: the ROI's bounding box (its first and last voxel corners,
-    through the mask's geometry) must lie in the image, within 1e-3 voxel."""
+    through the mask's geometry) must lie in the image, within 1e-3 voxel. ``image_shape``
+    (z, y, x): the image's size when ``img`` carries its geometry only."""
     box = _box(roi)
     lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y, z
     size = np.array([b.stop - b.start for b in box][::-1], dtype=np.float64)
@@ -642,14 +663,13 @@ def _check_roi_inside(img: Any, msk: Any, roi: np.ndarray) -> None:
     ]
     bounds = np.array(corners)
     tol = 1e-3
-    if np.any(bounds.min(axis=0) < -0.5 - tol) or np.any(
-        bounds.max(axis=0) > np.array(img.GetSize()) - 0.5 + tol
-    ):
+    size = np.array(img.GetSize() if image_shape is None else tuple(image_shape)[::-1])
+    if np.any(bounds.min(axis=0) < -0.5 - tol) or np.any(bounds.max(axis=0) > size - 0.5 + tol):
         raise GeometryMismatchError(
             "the ROI's bounding box reaches outside the image (ROI corners at image voxel "
             f"indices {tuple(round(v, 3) for v in corners[0])} and "
             f"{tuple(round(v, 3) for v in corners[1])} (x, y, z), image size "
-            f"{tuple(img.GetSize())}): check that image and mask belong to the same case"
+            f"{tuple(int(v) for v in size)}): check that image and mask belong to the same case"
         )
 
 
@@ -927,10 +947,19 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
     on_grid = _same_grid(image, mask, exact=True)
     if ps.additional_info and not on_grid:  # PyRadiomics describes the mask as loaded
         diag.update(_mask_elements(mask, roi_arr, "original", with_intensities=False))
-    if ps.normalize:
+    resample = ps.resampled_spacing is not None and ps.interpolator is not None
+    voxelwise = None
+    if ps.normalize and resample:  # the whole image's statistics, applied where resampled
+        statistics = normalise_statistics(image)
+        scale, outliers = float(ps.normalize_scale), ps.remove_outliers
+
+        def voxelwise(v: Volume) -> Volume:
+            return normalise(v, scale, outliers, statistics=statistics)
+
+    elif ps.normalize:
         image = normalize_image(image, settings)
-    if ps.resampled_spacing is not None and ps.interpolator is not None:
-        image, roi_arr = resample_image(image, mask.with_array(roi_arr), settings)
+    if resample:
+        image, roi_arr = resample_image(image, mask.with_array(roi_arr), settings, voxelwise)
         image = _with_ndim(image, ndim)
         if ps.additional_info:
             diag.update(_image_elements(image, "interpolated"))
