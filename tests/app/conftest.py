@@ -2,7 +2,8 @@
 
 ``app_run_dir`` trains a fast BUSI study on the bundled sample once per session (about 8 s
 on 2 cores). ``app_server`` starts ``radiomix app`` on it (no token) on a free port and
-stops it at the end of the session; ``app_server_token`` is the same with a token. Both
+stops it at the end of the session; ``app_server_token`` is the same with a token and
+``app_server_forest`` serves the run's random forest comparator. They
 yield an :class:`AppServer`: ``.url`` opens the page (with ``?token=`` when there is one),
 ``.base`` is the address without it, ``.headers`` authorise API calls, ``.run_dir`` is the
 run directory. The page's browser tests use them too.
@@ -144,6 +145,17 @@ def app_server_token(
     folder = tmp_path_factory.mktemp("app-token")
     args = ("--max-upload-mb", "2")
     with start_app(app_run_dir, folder, token=TOKEN, args=args) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_server_forest(
+    app_run_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppServer]:
+    """``radiomix app --model random_forest`` on :func:`app_run_dir` (the run's forest
+    comparator, explained by tree SHAP values), no token."""
+    folder = tmp_path_factory.mktemp("app-forest")
+    with start_app(app_run_dir, folder, args=("--model", "random_forest")) as server:
         yield server
 
 

@@ -74,6 +74,7 @@ def test_model_card(client, app_server):
     model = json.loads((app_server.run_dir / "model.json").read_text())
     assert card["model"] == model["name"] and card["model_id"].startswith(model["name"])
     assert len(card["settings_hash"]) == 16
+    assert card["explanation"] == "exact linear contributions (log-odds)"
 
 
 def test_segment_box_is_radiomix_segment(client, busi_case, tmp_path):
@@ -131,7 +132,9 @@ def test_predict_with_mask_equals_radiomix_predict(client, app_server, busi_case
     logit = math.log(answer["probability"] / (1 - answer["probability"]))
     total = answer["intercept"] + sum(c["contribution"] for c in answer["contributions"])
     assert abs(total - logit) < 1e-9
+    assert answer["base_value"] == answer["intercept"]
     assert answer["explanation_method"].startswith("exact")
+    assert answer["explanation_scale"] == "log-odds"
     for c in answer["contributions"]:
         assert {"feature", "name", "value", "contribution"} <= set(c)
         assert c["training"] is not None and 0 <= c["training"]["percentile"] <= 100
@@ -385,24 +388,56 @@ def test_a_tiff_of_many_pages_is_measured_before_decoding(monkeypatch):
     service._check_tiff_pages(buf.getvalue(), "image")
 
 
-def test_a_forest_is_explained_by_occlusion_on_the_same_path(app_run_dir, busi_case, tmp_path):
-    """``radiomix app --model random_forest``: occlusion contributions; the probability is
-    ``radiomix predict --model random_forest``'s."""
-    from radiomix.app.service import AppService, Upload
+def test_a_forest_is_explained_by_tree_shap(app_server_forest, busi_case, tmp_path):
+    """``radiomix app --model random_forest``: the model card names tree SHAP; /api/predict
+    sends the exact tree SHAP value of every input of the forest, which with the base value
+    add up to the probability; the probability is ``radiomix predict --model
+    random_forest``'s."""
+    from radiomix.learn.bundle import ModelBundle
 
+    run_dir = app_server_forest.run_dir
+    with httpx.Client(base_url=app_server_forest.base, timeout=60) as c:
+        card = c.get("/api/model").json()
+        image, mask = busi_case
+        r = c.post("/api/predict", files={"image": image.read_bytes(), "mask": mask.read_bytes()})
+    assert card["model"] == "random_forest"
+    assert card["explanation"] == "exact tree SHAP values (probability)"
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["explanation_method"].startswith("exact tree SHAP values (probability)")
+    assert answer["explanation_scale"] == "probability" and answer["intercept"] is None
+    forest = ModelBundle.load(run_dir / "models" / "random_forest.joblib").pipeline
+    inputs = forest[:-1].get_feature_names_out()
+    assert {c["feature"] for c in answer["contributions"]} == set(inputs)
+    total = answer["base_value"] + sum(c["contribution"] for c in answer["contributions"])
+    assert abs(total - answer["probability"]) <= 1e-8
+    sizes = [abs(c["contribution"]) for c in answer["contributions"]]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 0
+    for c in answer["contributions"]:
+        assert {"feature", "name", "value", "contribution", "model_input", "training"} <= set(c)
+    out = tmp_path / "p.csv"
+    args = ["predict", str(run_dir), str(image), str(mask), "--model", "random_forest"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert abs(answer["probability"] - float(pd.read_csv(out)["probability"].iloc[0])) <= 1e-9
+
+
+def test_a_model_without_tree_shap_is_explained_by_occlusion(app_run_dir, busi_case, monkeypatch):
+    """A non-linear model that tree SHAP cannot explain (here: the forest with the tree path
+    switched off) gets the occlusion attribution: its 15 largest, no base value."""
+    from radiomix.app.service import AppService, Upload
+    from radiomix.learn import explain
+
+    monkeypatch.setattr(explain, "_tree_scale", lambda pipeline: None)
     service = AppService(app_run_dir, model="random_forest", cache=False)
-    assert service.model_card()["model"] == "random_forest"
+    card = service.model_card()
+    assert card["explanation"] == "occlusion attribution against training cases (probability)"
     image, mask = busi_case
     answer = service.predict(Upload(image.read_bytes()), mask=Upload(mask.read_bytes()))
     assert answer["explanation_method"].startswith("occlusion")
-    assert answer["explanation_scale"] == "probability"
+    assert answer["explanation_scale"] == "probability" and answer["base_value"] is None
     assert len(answer["contributions"]) == 15
     sizes = [abs(c["contribution"]) for c in answer["contributions"]]
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > 0
-    out = tmp_path / "p.csv"
-    args = ["predict", str(app_run_dir), str(image), str(mask), "--model", "random_forest"]
-    assert main([*args, "--out", str(out)]) == 0
-    assert abs(answer["probability"] - float(pd.read_csv(out)["probability"].iloc[0])) <= 1e-9
 
 
 def test_the_app_prints_its_url(app_server, app_server_token):

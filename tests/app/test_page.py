@@ -436,6 +436,32 @@ def test_mask_upload_matches_cli(page, app_server, busi_case, reference, tmp_pat
     assert page.get_attribute("#message", "aria-live") == "assertive"
 
 
+def test_explanation_names_its_method_and_units(page, app_server, app_server_forest, busi_case):
+    """The logistic model's contributions read in log-odds, the forest's tree SHAP values on
+    the probability scale; both say what they add up to (base value + contributions)."""
+    image, mask = busi_case
+    for server, scale in ((app_server, "log-odds"), (app_server_forest, "probability")):
+        open_page(page, server)
+        card = page.inner_text("#model-body")
+        open_image(page, image)
+        page.set_input_files("#mask-input", str(mask))
+        wait_mask(page)
+        answer = predict(page)
+        check_answer_shown(page, answer)
+        assert answer["explanation_scale"] == scale
+        text = page.inner_text("#explanation-method")
+        assert answer["explanation_method"] in text
+        assert page.inner_text("#contrib-unit") == f"({scale})"
+        n = len(answer["contributions"])
+        assert f"Base value {answer['base_value']:.4g} + the {n} contributions = " in text
+        if scale == "probability":
+            assert "exact tree SHAP values (probability)" in card
+            assert "on the probability scale" in text and text.endswith(", the probability.")
+        else:
+            assert "exact linear contributions (log-odds)" in card
+            assert "in log-odds of malignant" in text and "probability" in text
+
+
 def test_bad_upload_shows_its_message(page, app_server, busi_case, tmp_path):
     """A text file named x.png: a sentence in the page's live region, nothing to predict,
     and the page still works afterwards."""

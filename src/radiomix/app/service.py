@@ -576,19 +576,18 @@ class AppService:
                 "n_features": len(b.features),
                 "best_params": b.best_params,
                 "intended_use": intended,
-                "explanation": "exact linear contributions"
-                if self._linear()
-                else "occlusion attribution against training cases",
+                "explanation": self._explanation(),
                 "interval": oof_note,
                 "training_distribution": self.training_note,
                 "versions": b.versions,
             }
         )
 
-    def _linear(self) -> bool:
-        from radiomix.learn.explain import is_linear
+    def _explanation(self) -> str:
+        """How each prediction is explained, with its units (the model card)."""
+        from radiomix.learn.explain import explanation_name
 
-        return is_linear(self.bundle.pipeline)
+        return explanation_name(self.bundle.pipeline)
 
     # ------------------------------------------------------------------ inputs
 
@@ -1010,7 +1009,9 @@ class AppService:
         )
         contribs = []
         if table is not None:
-            top = table if self._linear() else table.head(15)
+            # the exact methods (linear, tree SHAP) send every input: with the base value
+            # they add up to the model's output; occlusion sends its 15 largest
+            top = table if info.get("base_value") is not None else table.head(15)
             for row in top.itertuples(index=False):
                 item: dict[str, Any] = {
                     "feature": row.feature,
@@ -1060,6 +1061,7 @@ class AppService:
                 "explanation_method": info.get("explanation_method"),
                 "explanation_scale": info.get("explanation_scale"),
                 "intercept": info.get("intercept"),
+                "base_value": info.get("base_value"),
                 "training_distribution": self.training_note
                 if compared is not None
                 else f"not available: {self.training_note}",

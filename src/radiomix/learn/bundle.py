@@ -366,7 +366,8 @@ class ModelBundle:
           ``background`` the reference is the background's mean input instead;
         - linear regression: the outcome's units, the same way;
         - forests: probability of the positive class (regression: outcome units); gradient
-          boosting classifiers: log-odds (tree SHAP, no background needed);
+          boosting classifiers: log-odds (tree SHAP, no background needed; for two classes
+          the same numbers as the web app's contributions);
         - any other model (SVM, ...): probability (survival: the risk score) by the
           permutation explainer against ``background``, which is then required (the
           training feature table; at most ``max_background`` rows, evenly spaced).

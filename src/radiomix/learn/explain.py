@@ -6,10 +6,17 @@ What a single prediction rests on, computed from the fitted pipeline of a
 - :func:`contributions`: per-feature contributions to one case's prediction. For a pipeline
   ending in a logistic regression they are **exact**: coefficient x the value the classifier
   sees (after imputation, scaling and selection), in log-odds, and they add up with the
-  intercept to the case's logit. For any other classifier they are **occlusion**
-  attributions: the drop of the predicted probability when one feature at a time is replaced
-  by the values of background (training) cases, averaged over them -- an interventional
-  one-feature-out attribution, model-agnostic and without extra dependencies.
+  intercept to the case's logit. For a tree ensemble of two classes (random forest, extra
+  trees, a decision tree, gradient boosting, histogram gradient boosting) they are **exact
+  tree SHAP values** of the classifier's inputs (``shap.TreeExplainer``, path-dependent: no
+  background cases), in probability for forests and single trees and in log-odds for
+  gradient boosting; with the base value they add up to the case's probability (log-odds).
+  For any other classifier they are **occlusion** attributions: the drop of the predicted
+  probability when one feature at a time is replaced by the values of background (training)
+  cases, averaged over them -- an interventional one-feature-out attribution,
+  model-agnostic.
+- :func:`explanation_name`: which of the three a pipeline gets, in a few words (the web
+  app's model card).
 - :func:`training_statistics` and :func:`compare_to_training`: per-feature percentiles of the
   training cases, where a new case's values fall among them, and a Mahalanobis distance of
   the classifier's inputs (Ledoit-Wolf shrunk covariance) against the training cases'
@@ -46,6 +53,7 @@ __all__ = [
     "calibration_interval",
     "compare_to_training",
     "contributions",
+    "explanation_name",
     "is_linear",
     "shap_explanation",
     "training_statistics",
@@ -86,6 +94,145 @@ def _classifier_inputs(pipeline: Any, X: pd.DataFrame) -> tuple[np.ndarray, list
     return Z, names
 
 
+#: two-class tree classifiers whose per-case contributions are exact tree SHAP values, and the
+#: scale of those values (the trees' own output: a forest averages probabilities, gradient
+#: boosting sums log-odds)
+_TREE_CLASSIFIER_SCALE = {
+    "RandomForestClassifier": "probability",
+    "ExtraTreesClassifier": "probability",
+    "DecisionTreeClassifier": "probability",
+    "GradientBoostingClassifier": "log-odds",
+    "HistGradientBoostingClassifier": "log-odds",
+}
+
+#: how far the tree SHAP values plus the base value may lie from the model's output before
+#: :func:`contributions` distrusts them and explains the case by occlusion instead
+_ADDITIVITY_TOLERANCE = 1e-6
+
+
+def _tree_scale(pipeline: Any) -> str | None:
+    """``probability`` or ``log-odds`` when the classifier is a two-class tree model that
+    ``shap.TreeExplainer`` explains exactly; None otherwise."""
+    _, clf = _split(pipeline)
+    scale = _TREE_CLASSIFIER_SCALE.get(type(clf).__name__)
+    if scale is None or len(getattr(clf, "classes_", ())) != 2:
+        return None
+    return scale
+
+
+def explanation_name(pipeline: Any) -> str:
+    """What :func:`contributions` gives for this pipeline, in a few words with the units:
+    ``exact linear contributions (log-odds)``, ``exact tree SHAP values (probability)``
+    (forests; ``log-odds`` for gradient boosting) or ``occlusion attribution against training
+    cases (probability)``.
+
+    A tree model whose SHAP values do not add up to its output (an unusual gradient boosting
+    initialisation, say) is explained by occlusion at prediction time; the method returned
+    with each case's contributions is the one used."""
+    if is_linear(pipeline):
+        return "exact linear contributions (log-odds)"
+    scale = _tree_scale(pipeline)
+    if scale is not None:
+        return f"exact tree SHAP values ({scale})"
+    return "occlusion attribution against training cases (probability)"
+
+
+def _tree_shap(clf: Any, Z: np.ndarray) -> tuple[np.ndarray, float]:
+    """Path-dependent tree SHAP values (n, p) of the inputs ``Z`` of a tree model and its base
+    value; for a classifier with one output per class, those of the positive (last) class."""
+    import shap
+
+    explainer = shap.TreeExplainer(clf)
+    raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=np.float64)
+    expected = np.ravel(explainer.expected_value)
+    if raw.ndim == 3:  # (n, p, classes): the positive class
+        raw, expected = raw[:, :, 1], expected[-1:]
+    return raw.reshape(Z.shape), float(expected[-1])
+
+
+def _tree_contributions(
+    pipeline: Any, X: pd.DataFrame, scale: str
+) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+    """Tree SHAP contributions of the one case in ``X`` (see :func:`contributions`), or None
+    when shap cannot convert the trees or its values do not add up to the model's output."""
+    _, clf = _split(pipeline)
+    Z, names = _classifier_inputs(pipeline, X)
+    with warnings.catch_warnings():
+        # shap's import warns about matplotlib's colour maps; a model without transforms
+        # fitted on a DataFrame warns that the array it is explained on has no names
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        try:
+            values, base = _tree_shap(clf, Z)
+        except Exception:  # noqa: BLE001 - trees shap cannot read: occlusion explains them
+            return None
+    if scale == "probability":
+        output = float(pipeline.predict_proba(X)[0, 1])
+    else:
+        output = float(np.ravel(pipeline.decision_function(X))[0])
+    if not abs(base + float(values[0].sum()) - output) <= _ADDITIVITY_TOLERANCE:
+        return None
+    raw = X.iloc[0]
+    table = pd.DataFrame(
+        {
+            "feature": names,
+            "value": [float(raw[n]) if n in raw.index else float("nan") for n in names],
+            "model_input": Z[0],
+            "contribution": values[0],
+        }
+    )
+    info = {
+        "explanation_method": (
+            f"exact tree SHAP values ({scale}): shap.TreeExplainer, path-dependent (the "
+            f"trees' own training cases are the reference); the contributions plus the base "
+            f"value give the case's {scale}"
+        ),
+        "explanation_scale": scale,
+        "base_value": base,
+    }
+    return table, info
+
+
+def _occlusion(
+    pipeline: Any, X: pd.DataFrame, background: pd.DataFrame | None, max_background: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The occlusion attribution of the one case in ``X`` (see :func:`contributions`)."""
+    if background is None or len(background) == 0:
+        raise ValueError(
+            "a model that is neither linear nor a tree ensemble needs background cases "
+            "for its attribution"
+        )
+    bg = background[list(X.columns)]
+    if len(bg) > max_background:
+        idx = np.linspace(0, len(bg) - 1, max_background).round().astype(int)
+        bg = bg.iloc[idx]
+    base = float(pipeline.predict_proba(X)[0, 1])
+    p, nb = X.shape[1], len(bg)
+    case = np.asarray(X, dtype=np.float64)[0]
+    ref = np.asarray(bg, dtype=np.float64)
+    grid = np.tile(case, (p * nb, 1))
+    for j in range(p):
+        grid[j * nb : (j + 1) * nb, j] = ref[:, j]
+    probs = pipeline.predict_proba(pd.DataFrame(grid, columns=X.columns))[:, 1]
+    contrib = base - probs.reshape(p, nb).mean(axis=1)
+    table = pd.DataFrame(
+        {
+            "feature": [str(c) for c in X.columns],
+            "value": case,
+            "model_input": case,
+            "contribution": contrib,
+        }
+    )
+    info = {
+        "explanation_method": (
+            f"occlusion: the drop of the probability when the feature is replaced by "
+            f"its value in each of {nb} training cases, averaged"
+        ),
+        "explanation_scale": "probability",
+    }
+    return table, info
+
+
 def contributions(
     pipeline: Any,
     X: pd.DataFrame,
@@ -102,8 +249,9 @@ def contributions(
     X : DataFrame, one row
         The case's features, in the columns the pipeline was fitted on.
     background : DataFrame, optional
-        Reference cases (training features) for the occlusion attribution of non-linear
-        models; at most ``max_background`` rows are used (evenly spaced).
+        Reference cases (training features) for the occlusion attribution of models that
+        are neither linear nor tree ensembles; at most ``max_background`` rows are used
+        (evenly spaced). Linear and tree models do not use it.
     max_background : int
 
     Returns
@@ -111,19 +259,23 @@ def contributions(
     table : DataFrame
         ``feature``, ``value`` (the case's raw value), ``model_input`` (the value the
         classifier sees: standardised for the linear models), ``contribution``; sorted by
-        decreasing absolute contribution.
+        decreasing absolute contribution. Linear and tree models: one row per input of the
+        classifier (the selected features); occlusion: one per column of ``X``.
     info : dict
-        ``explanation_method``, ``explanation_scale`` (``log-odds`` or ``probability``),
-        and for linear models ``intercept`` (the contributions plus it give the logit).
+        ``explanation_method``, ``explanation_scale`` (``log-odds`` or ``probability``);
+        for the exact methods ``base_value`` (the contributions plus it give the model's
+        output on that scale: the logit, or the forest's probability) and for linear models
+        ``intercept`` (the same number).
 
     Raises
     ------
     ValueError
-        A non-linear model and no background cases.
+        A model explained by occlusion and no background cases.
     """
     if len(X) != 1:
         raise ValueError(f"contributions explain one case, got {len(X)} rows")
     raw = X.iloc[0]
+    info: dict[str, Any]
     if is_linear(pipeline):
         Z, names = _classifier_inputs(pipeline, X)
         _, clf = _split(pipeline)
@@ -133,45 +285,22 @@ def contributions(
         table = pd.DataFrame(
             {"feature": names, "value": values, "model_input": Z[0], "contribution": contrib}
         )
+        intercept = float(np.asarray(clf.intercept_).ravel()[0])
         info = {
             "explanation_method": (
                 "exact: coefficient x the standardised value the logistic regression sees; "
                 "the contributions plus the intercept give the case's log-odds"
             ),
             "explanation_scale": "log-odds",
-            "intercept": float(np.asarray(clf.intercept_).ravel()[0]),
+            "intercept": intercept,
+            "base_value": intercept,
         }
+    elif (scale := _tree_scale(pipeline)) is not None and (
+        tree := _tree_contributions(pipeline, X, scale)
+    ) is not None:
+        table, info = tree
     else:
-        if background is None or len(background) == 0:
-            raise ValueError("a non-linear model needs background cases for its attribution")
-        bg = background[list(X.columns)]
-        if len(bg) > max_background:
-            idx = np.linspace(0, len(bg) - 1, max_background).round().astype(int)
-            bg = bg.iloc[idx]
-        base = float(pipeline.predict_proba(X)[0, 1])
-        p, nb = X.shape[1], len(bg)
-        case = np.asarray(X, dtype=np.float64)[0]
-        ref = np.asarray(bg, dtype=np.float64)
-        grid = np.tile(case, (p * nb, 1))
-        for j in range(p):
-            grid[j * nb : (j + 1) * nb, j] = ref[:, j]
-        probs = pipeline.predict_proba(pd.DataFrame(grid, columns=X.columns))[:, 1]
-        contrib = base - probs.reshape(p, nb).mean(axis=1)
-        table = pd.DataFrame(
-            {
-                "feature": [str(c) for c in X.columns],
-                "value": case,
-                "model_input": case,
-                "contribution": contrib,
-            }
-        )
-        info = {
-            "explanation_method": (
-                f"occlusion: the drop of the probability when the feature is replaced by "
-                f"its value in each of {nb} training cases, averaged"
-            ),
-            "explanation_scale": "probability",
-        }
+        table, info = _occlusion(pipeline, X, background, max_background)
     order = np.argsort(-np.abs(table["contribution"].to_numpy()), kind="stable")
     return table.iloc[order].reset_index(drop=True), info
 
@@ -335,13 +464,7 @@ def _shap_explanation(
             f"reference being {where}"
         )
     elif kind in _TREES:
-        explainer = shap.TreeExplainer(clf)
-        raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=np.float64)
-        expected = np.ravel(explainer.expected_value)
-        if raw.ndim == 3:  # (n, p, classes): the positive class
-            raw, expected = raw[:, :, 1], expected[-1:]
-        values = raw.reshape(Z.shape)
-        base = float(expected[-1])
+        values, base = _tree_shap(clf, Z)
         if classifier and kind in _TREE_CLASSIFIERS_LOGIT:
             pred = np.asarray(clf.decision_function(Z), dtype=np.float64).ravel()
             scale = "log-odds"

@@ -1339,12 +1339,35 @@
       li.textContent = typeof w === "string" ? w : w.message || w.text || JSON.stringify(w);
       ul.appendChild(li);
     }
-    $("explanation-method").textContent = r.explanation_method
-      ? "Contributions to the model's score: " + r.explanation_method + "."
-      : "Contributions to the model's score, largest first.";
+    $("explanation-method").textContent = explanationText(r);
+    $("contrib-unit").textContent = r.explanation_scale ? "(" + r.explanation_scale + ")" : "";
     fillContributions(r.contributions || []);
     $("model-id").textContent = modelId(r);
     $("settings-hash").textContent = r.settings_hash || "–";
+  }
+
+  /** What the contributions are, in which units, and (exact methods: a base value is sent)
+   * what they add up to: the probability (forests) or the log-odds (logistic regression,
+   * gradient boosting). */
+  function explanationText(r) {
+    const scale = r.explanation_scale;
+    const units =
+      scale === "probability"
+        ? " on the probability scale (+0.05 raises the probability by 0.05)"
+        : scale === "log-odds"
+          ? " in log-odds of " + positiveName()
+          : scale
+            ? " (" + scale + ")"
+            : "";
+    let t = "Contributions to the model's output" + units;
+    t += r.explanation_method ? ": " + r.explanation_method + "." : ", largest first.";
+    const list = r.contributions || [];
+    if (typeof r.base_value === "number" && list.length) {
+      const total = list.reduce((s, c) => s + (c.contribution || 0), r.base_value);
+      t += " Base value " + fmtNum(r.base_value) + " + the " + list.length + " contributions = " + fmtNum(total);
+      t += scale === "log-odds" ? " log-odds (probability " + fmtNum(1 / (1 + Math.exp(-total))) + ")." : scale === "probability" ? ", the probability." : ".";
+    }
+    return t;
   }
 
   function modelId(r) {
@@ -1703,8 +1726,8 @@
       "<p>" + (iv ? "Interval: " + iv.lo.toFixed(3) + " – " + iv.hi.toFixed(3) + " (" + esc(iv.method || "method not stated") + ")" : "No uncertainty interval.") + "</p>" +
       "</div></div>" +
       "<h2>Warnings</h2><ul>" + warnings + "</ul>" +
-      "<h2>What moved this prediction</h2>" + (r.explanation_method ? "<p><small>" + esc(r.explanation_method) + "</small></p>" : "") +
-      "<table><thead><tr><th>Feature</th><th>Value</th><th>Training</th><th>Contribution</th></tr></thead><tbody>" + rows + "</tbody></table>" +
+      "<h2>What moved this prediction</h2><p><small>" + esc(explanationText(r)) + "</small></p>" +
+      "<table><thead><tr><th>Feature</th><th>Value</th><th>Training</th><th>Contribution" + (r.explanation_scale ? " (" + esc(r.explanation_scale) + ")" : "") + "</th></tr></thead><tbody>" + rows + "</tbody></table>" +
       "<h2>Model</h2><p>Model: <code>" + esc(modelId(r)) + "</code><br>Settings hash: <code>" + esc(r.settings_hash || "–") + "</code>" +
       (m.task ? "<br>Task: " + esc(valueText(m.task)) : "") + (auc ? "<br>AUC: " + esc(auc[1]) + (m.metrics_source ? "; " + esc(m.metrics_source) : "") : "") +
       (m.intended_use ? "<br>Intended use: " + esc(valueText(m.intended_use)) : "") + "</p>" +
