@@ -162,3 +162,32 @@ def test_pipeline_computes_2d_shape_only_when_asked():
     assert not any(c.startswith("original_morphology_") and "2d" not in c for c in table.columns)
     default = radiomix.extract(image, mask)
     assert not any("morphology_2d" in c for c in default.columns)
+
+
+def test_covariance_ddof_switch_sample_and_population_axes():
+    # a 2 x 3 block, rows 0.5 mm and columns 1.5 mm apart: the pixel centres' population
+    # variances are 0.5^2 / 4 = 1/16 (rows) and 1.5^2 * 2/3 = 3/2 (columns); the sample
+    # variances are 6/5 of them
+    mask = np.ones((2, 3), dtype=bool)
+    ibsi = morphology_2d.build_morphology_2d(mask, (0.5, 1.5))
+    pyrad = morphology_2d.build_morphology_2d(mask, (0.5, 1.5), covariance_ddof=0)
+    assert ibsi.covariance_ddof == 1
+    assert morphology_2d.major_axis_length(ibsi) == pytest.approx(4 * math.sqrt(1.8), rel=1e-14)
+    assert morphology_2d.minor_axis_length(ibsi) == pytest.approx(4 * math.sqrt(0.075), rel=1e-14)
+    assert morphology_2d.major_axis_length(pyrad) == pytest.approx(4 * math.sqrt(1.5), rel=1e-14)
+    assert morphology_2d.minor_axis_length(pyrad) == pytest.approx(1.0, rel=1e-14)
+    # the ratio of the axes does not depend on the switch, nor does any other feature
+    assert morphology_2d.elongation(ibsi) == pytest.approx(morphology_2d.elongation(pyrad))
+    for spec in morphology_2d.FEATURES:
+        if spec.name not in ("major_axis_length", "minor_axis_length", "elongation"):
+            assert spec.compute(ibsi) == spec.compute(pyrad), spec.name  # type: ignore[operator]
+    # one pixel: the sample covariance is undefined, the population covariance is 0
+    pixel = np.ones((1, 1), dtype=bool)
+    one = morphology_2d.build_morphology_2d(pixel, (1.0, 1.0))
+    assert math.isnan(morphology_2d.major_axis_length(one))
+    one = morphology_2d.build_morphology_2d(pixel, (1.0, 1.0), covariance_ddof=0)
+    assert morphology_2d.major_axis_length(one) == 0.0
+    assert morphology_2d.minor_axis_length(one) == 0.0
+    assert math.isnan(morphology_2d.elongation(one))
+    with pytest.raises(ValueError, match="covariance_ddof"):
+        morphology_2d.build_morphology_2d(mask, (1.0, 1.0), covariance_ddof=2)

@@ -28,6 +28,21 @@ Hull features use the convex hull of the contour vertices.
 :class:`Morphology2DData` holds the shared intermediates, each computed once on first
 use; the formulas are small pure functions of it, registered in :data:`FEATURES`.
 
+Profiles
+--------
+PyRadiomics' ``shape2D`` class is this family's formulas (the ``pyradiomics`` profile maps
+its names onto them, ``pyradiomics_profile.SHAPE2D_FORMULAS``): its outline is the same
+marching-squares contour (vertices at the mid-points of pixel edges, ROI pixels that touch
+by a corner kept apart), its area the signed mesh area, its maximum diameter the largest
+distance between contour vertices. One convention differs, a switch of
+:class:`Morphology2DData`:
+
+- ``covariance_ddof``: degrees of freedom of the pixel centres' covariance behind the
+  principal axes; 1, the sample covariance (the IBSI convention of the 3D axes, the
+  default), 0, the population covariance (PyRadiomics). A ROI of :math:`N_p` pixels has
+  axis lengths :math:`\sqrt{N_p / (N_p - 1)}` times PyRadiomics', and a single pixel has
+  NaN axes here, 0 in PyRadiomics (its elongation is NaN in both).
+
 References
 ----------
 .. [1] Zwanenburg A. et al., "The Image Biomarker Standardization Initiative",
@@ -48,13 +63,16 @@ import math
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
-from skimage.measure import find_contours
 
 from radiomix.errors import InvalidImageError
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
+from radiomix.features._mesh import voxel_covariance
+
+if TYPE_CHECKING:  # SciPy (~0.3 s) and scikit-image load on first use
+    from scipy.spatial import ConvexHull
 
 __all__ = [
     "CONCAVITY_RELATIVE_DEPTH",
@@ -109,6 +127,8 @@ def _safe_div(num: float, den: float) -> float:
 
 
 def _hull(points: np.ndarray) -> ConvexHull | None:
+    from scipy.spatial import ConvexHull, QhullError
+
     try:
         return ConvexHull(points)
     except (QhullError, ValueError):
@@ -155,6 +175,10 @@ class Morphology2DData:
 
     mask: np.ndarray
     spacing: tuple[float, float]
+    #: degrees of freedom of the pixel centres' covariance (principal axes): 1, the sample
+    #: covariance (IBSI's convention for the 3D axes); 0, the population covariance
+    #: (PyRadiomics' shape2D)
+    covariance_ddof: int = 1
 
     @cached_property
     def n_pixels(self) -> int:
@@ -171,6 +195,8 @@ class Morphology2DData:
 
         Outer boundaries come first in no particular order; see :attr:`signed_areas`.
         """
+        from skimage.measure import find_contours
+
         padded = np.pad(self.mask.astype(np.float64), 1)
         raw = find_contours(padded, 0.5)
         sc = np.asarray(self.spacing)
@@ -186,8 +212,20 @@ class Morphology2DData:
         return [c for c, a in zip(self.contours, self.signed_areas, strict=True) if a > 0]
 
     @cached_property
+    def segments(self) -> np.ndarray:
+        """Every contour's segments, shape (N_f, 2, 2): segment ``i`` runs from point
+        ``[i, 0]`` to ``[i, 1]`` (y, x), along the contours' orientation."""
+        if not self.contours:
+            return np.zeros((0, 2, 2))
+        return np.concatenate([np.stack([c[:-1], c[1:]], axis=1) for c in self.contours])
+
+    @cached_property
     def mesh_area(self) -> float:
-        return float(abs(self.signed_areas.sum())) if self.contours else 0.0
+        """Sum of the contours' signed areas (holes subtract), one shoelace sum over
+        :attr:`segments`."""
+        s = self.segments
+        y0, x0, y1, x1 = s[:, 0, 0], s[:, 0, 1], s[:, 1, 0], s[:, 1, 1]
+        return abs(float(np.sum(x0 * y1 - x1 * y0))) / 2.0
 
     @cached_property
     def perimeter(self) -> float:
@@ -228,11 +266,14 @@ class Morphology2DData:
 
     @cached_property
     def pca_eigenvalues(self) -> np.ndarray:
-        """Eigenvalues (descending) of the covariance of the pixel centres."""
-        if self.n_pixels < 2:
+        r"""Eigenvalues (descending) of the covariance of the pixel centres (exact integer
+        moments, :func:`radiomix.features._mesh.voxel_covariance`; degrees of freedom
+        ``covariance_ddof``); NaN where :math:`N_p \le` ``covariance_ddof``."""
+        if self.n_pixels <= self.covariance_ddof:
             return np.full(2, _NAN)
-        cov = np.cov(self.pixel_positions, rowvar=False)
-        return np.clip(np.sort(np.linalg.eigvalsh(cov))[::-1], 0.0, None)
+        sp = np.array([1.0, self.spacing[0], self.spacing[1]])
+        _, cov = voxel_covariance(self.mask[None], sp, self.covariance_ddof)
+        return np.clip(np.sort(np.linalg.eigvalsh(cov[1:, 1:]))[::-1], 0.0, None)
 
     @cached_property
     def min_area_rectangle(self) -> float:
@@ -267,11 +308,14 @@ class Morphology2DData:
         return np.concatenate([_concavity_depths(c) for c in self.outer_contours])
 
 
-def build_morphology_2d(mask: np.ndarray, spacing: tuple[float, ...]) -> Morphology2DData:
+def build_morphology_2d(
+    mask: np.ndarray, spacing: tuple[float, ...], *, covariance_ddof: int = 1
+) -> Morphology2DData:
     """Validate a planar mask and its spacing and wrap them in a :class:`Morphology2DData`.
 
     ``mask`` is (y, x) or (z, y, x) with the ROI in one slice; ``spacing`` is (s_y, s_x)
-    or (s_z, s_y, s_x).
+    or (s_z, s_y, s_x); ``covariance_ddof`` the principal axes' switch (1: IBSI's sample
+    covariance, 0: PyRadiomics' population covariance).
     """
     plane = planar_mask(mask)
     sp = tuple(float(s) for s in spacing)
@@ -279,7 +323,9 @@ def build_morphology_2d(mask: np.ndarray, spacing: tuple[float, ...]) -> Morphol
         sp = sp[1:]
     if len(sp) != 2 or not all(s > 0 and math.isfinite(s) for s in sp):
         raise InvalidImageError(f"morphology_2d needs a positive in-plane spacing, got {spacing}")
-    return Morphology2DData(plane, (sp[0], sp[1]))
+    if covariance_ddof not in (0, 1):
+        raise ValueError(f"covariance_ddof must be 0 or 1, got {covariance_ddof!r}")
+    return Morphology2DData(plane, (sp[0], sp[1]), covariance_ddof=covariance_ddof)
 
 
 # ---------------------------------------------------------------------------------------
@@ -323,7 +369,8 @@ def perimeter_to_area_ratio(m: Morphology2DData) -> float:
 
     .. math:: F = P / A
 
-    The 2D analogue of the surface to volume ratio (IBSI 2PR5).
+    The 2D analogue of the surface to volume ratio (IBSI 2PR5); PyRadiomics
+    ``PerimeterSurfaceRatio``.
     """
     return _safe_div(m.perimeter, m.mesh_area)
 
@@ -364,7 +411,8 @@ def maximum_diameter(m: Morphology2DData) -> float:
 
     .. math:: F = \max_{i,j} \lVert \mathbf{p}_i - \mathbf{p}_j \rVert
 
-    over the convex hull vertices of the contour (the 2D analogue of IBSI L0JK).
+    over the convex hull vertices of the contour, i.e. over every contour vertex (the 2D
+    analogue of IBSI L0JK; PyRadiomics ``MaximumDiameter``).
     """
     return m.max_diameter
 
@@ -375,7 +423,8 @@ def major_axis_length(m: Morphology2DData) -> float:
     .. math:: F = 4\sqrt{\lambda_{major}}
 
     with :math:`\lambda_{major}` the largest eigenvalue of the covariance of the pixel
-    centres (the IBSI TDIC definition in 2D). A filled ellipse with semi-axes
+    centres (the IBSI TDIC definition in 2D; PyRadiomics ``MajorAxisLength`` with the
+    population covariance, ``covariance_ddof`` 0). A filled ellipse with semi-axes
     :math:`a \ge b` has :math:`\lambda_{major} = a^2/4`, so :math:`F = 2a`.
     """
     return 4.0 * math.sqrt(m.pca_eigenvalues[0])
@@ -386,7 +435,8 @@ def minor_axis_length(m: Morphology2DData) -> float:
 
     .. math:: F = 4\sqrt{\lambda_{minor}}
 
-    (the IBSI P9VJ definition in 2D; :math:`2b` for a filled ellipse).
+    (the IBSI P9VJ definition in 2D; :math:`2b` for a filled ellipse; PyRadiomics
+    ``MinorAxisLength`` with ``covariance_ddof`` 0).
     """
     return 4.0 * math.sqrt(m.pca_eigenvalues[1])
 
@@ -397,7 +447,7 @@ def elongation(m: Morphology2DData) -> float:
     .. math:: F = \sqrt{\lambda_{minor} / \lambda_{major}}
 
     1 for a disc, towards 0 for a line (the IBSI Q3CK definition in 2D; :math:`b/a` for an
-    ellipse).
+    ellipse; PyRadiomics ``Elongation``, which ``covariance_ddof`` does not change).
     """
     lam = m.pca_eigenvalues
     return _safe_div(math.sqrt(lam[1]), math.sqrt(lam[0]))

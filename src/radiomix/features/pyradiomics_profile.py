@@ -3,11 +3,10 @@
 
 PyRadiomics (van Griethuysen et al., Cancer Research 77(21), 2017; version 3.0.1) defines
 seven feature classes for 3D ROIs: ``firstorder``, ``shape``, ``glcm``, ``glrlm``,
-``glszm``, ``gldm`` and ``ngtdm``, and ``shape2D`` for planar ROIs (defined in
-:mod:`radiomix.features.pyradiomics_shape2d`). Every feature of the seven is an engine
-formula: this module names them (``FIRSTORDER_FORMULAS``, ``SHAPE_FORMULAS``,
-``GLCM_FORMULAS``, ``ZONE_FORMULAS``, ``NGTDM_FORMULAS``: PyRadiomics' name -> the IBSI
-family's function), builds each class's matrices with the engine's builders
+``glszm``, ``gldm`` and ``ngtdm``, and ``shape2D`` for planar ROIs. Every feature of the
+eight is an engine formula: this module names them (``FIRSTORDER_FORMULAS``,
+``SHAPE_FORMULAS``, ``SHAPE2D_FORMULAS``, ``GLCM_FORMULAS``, ``ZONE_FORMULAS``,
+``NGTDM_FORMULAS``: PyRadiomics' name -> the engine family's function), builds each class's matrices with the engine's builders
 (:func:`~radiomix.features.glcm.cooccurrence_matrices`,
 :func:`~radiomix.features.glrlm.run_matrices`, ``glszm.build_matrix``,
 ``ngldm.build_matrix``, ``ngtdm.build_matrix``) and turns on PyRadiomics' conventions, the
@@ -29,7 +28,10 @@ switches"):
 * firstorder: ``voxelArrayShift``, kurtosis not in excess, entropies with
   ``np.spacing(1)``;
 * shape: the morphology family on the classic marching cubes mesh, axis lengths from the
-  population covariance of the voxel centres; 2D diameters within one plane.
+  population covariance of the voxel centres; 2D diameters within one plane;
+* shape2D: the 2D morphology family (:mod:`radiomix.features.morphology_2d`, the same
+  marching-squares outline), axis lengths from the population covariance of the pixel
+  centres.
 
 Every function here receives arrays; nothing reads files or settings trees.
 """
@@ -49,6 +51,7 @@ from radiomix.features import (
     glszm,
     histogram,
     morphology,
+    morphology_2d,
     ngldm,
     ngtdm,
     statistics,
@@ -63,9 +66,6 @@ from radiomix.features._texture import (  # noqa: F401 - NUMBA_MIN_*: the profil
     use_numba_kernels,
 )
 from radiomix.features._zone_matrix import ZoneMatrix
-from radiomix.features.pyradiomics_shape2d import DEFAULT_NAMES as _SHAPE2D_DEFAULT
-from radiomix.features.pyradiomics_shape2d import NAMES as _SHAPE2D_NAMES
-from radiomix.features.pyradiomics_shape2d import shape2d_features
 
 __all__ = [
     "CLASSES",
@@ -75,13 +75,14 @@ __all__ = [
     "class_features",
     "compute_class",
     "default_features",
+    "shape2d_features",
     "texture_offsets",
 ]
 
 EPS = float(np.spacing(1))
 
 #: feature classes in PyRadiomics' order (``radiomics.getFeatureClasses()``: alphabetical);
-#: ``shape2D`` (:mod:`radiomix.features.pyradiomics_shape2d`) needs a planar ROI
+#: ``shape2D`` needs a planar ROI
 CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape", "shape2D")
 
 _NAMES: dict[str, list[str]] = {
@@ -204,7 +205,18 @@ _NAMES: dict[str, list[str]] = {
         "SmallDependenceLowGrayLevelEmphasis",
     ],
     "ngtdm": ["Busyness", "Coarseness", "Complexity", "Contrast", "Strength"],
-    "shape2D": list(_SHAPE2D_NAMES),
+    "shape2D": [
+        "Elongation",
+        "MajorAxisLength",
+        "MaximumDiameter",
+        "MeshSurface",
+        "MinorAxisLength",
+        "Perimeter",
+        "PerimeterSurfaceRatio",
+        "PixelSurface",
+        "SphericalDisproportion",
+        "Sphericity",
+    ],
 }
 
 #: deprecated PyRadiomics features: not computed by ``enableAllFeatures``; computed when
@@ -212,6 +224,7 @@ _NAMES: dict[str, list[str]] = {
 DEPRECATED: dict[str, tuple[str, ...]] = {
     "firstorder": ("StandardDeviation",),
     "shape": ("Compactness1", "Compactness2", "SphericalDisproportion"),
+    "shape2D": ("SphericalDisproportion",),
 }
 
 #: deprecated features PyRadiomics accepts but never outputs (its getters raise a
@@ -328,7 +341,7 @@ _NOTES: dict[tuple[str, str], str] = {
     "highest grey level present",
     ("glcm", "MCC"): "not in IBSI: maximal correlation coefficient (second largest eigenvalue)",
 }
-for _n in _SHAPE2D_NAMES:
+for _n in _NAMES["shape2D"]:
     _NOTES[("shape2D", _n)] = (
         "not in IBSI: IBSI 1 defines morphology in 3D only (PyRadiomics' 2D shape of a "
         "planar ROI, marching-squares outline)"
@@ -504,6 +517,56 @@ def _shape(mask: np.ndarray, spacing: Sequence[float], names: Sequence[str]) -> 
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         return {n: float(SHAPE_FORMULAS[n](m)) for n in names}
+
+
+#: PyRadiomics' shape2D features and the one-engine formula of each
+#: (:mod:`radiomix.features.morphology_2d`: the same marching-squares outline; the
+#: population covariance of the pixel centres, ``covariance_ddof`` 0)
+SHAPE2D_FORMULAS: dict[str, Callable[[morphology_2d.Morphology2DData], float]] = {
+    "Elongation": morphology_2d.elongation,
+    "MajorAxisLength": morphology_2d.major_axis_length,
+    "MaximumDiameter": morphology_2d.maximum_diameter,
+    "MeshSurface": morphology_2d.area_mesh,
+    "MinorAxisLength": morphology_2d.minor_axis_length,
+    "Perimeter": morphology_2d.perimeter,
+    "PerimeterSurfaceRatio": morphology_2d.perimeter_to_area_ratio,
+    "PixelSurface": morphology_2d.area_pixels,
+    "SphericalDisproportion": morphology_2d.spherical_disproportion,
+    "Sphericity": morphology_2d.sphericity,
+}
+
+
+def shape2d_features(
+    mask: np.ndarray, spacing: Sequence[float], names: Sequence[str] | None = None
+) -> dict[str, float]:
+    """PyRadiomics' ``shape2D`` features of a planar ROI: the 2D morphology family's
+    formulas (:data:`SHAPE2D_FORMULAS`) with the population covariance of the pixel centres.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (rows, cols)
+        The planar ROI (any crop that holds it).
+    spacing : (row, column) spacing in mm
+    names : sequence of str or None
+        Features wanted (default: all ten, SphericalDisproportion included).
+
+    Raises
+    ------
+    ValueError
+        ``mask`` is not 2D, holds no ROI pixel, or ``spacing`` is not two positive numbers.
+    """
+    roi = np.asarray(mask, dtype=bool)
+    sp = np.asarray(spacing, dtype=np.float64)
+    if roi.ndim != 2:
+        raise ValueError(f"shape2D needs a 2D mask, got shape {roi.shape}")
+    if sp.shape != (2,) or not np.all(sp > 0):
+        raise ValueError(f"shape2D needs two positive spacings (row, column), got {spacing}")
+    if not roi.any():
+        raise ValueError("shape2D needs a non-empty mask")
+    m = morphology_2d.build_morphology_2d(roi, (float(sp[0]), float(sp[1])), covariance_ddof=0)
+    wanted = SHAPE2D_FORMULAS if names is None else names
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {n: float(SHAPE2D_FORMULAS[n](m)) for n in wanted}
 
 
 # --------------------------------------------------------------------------- neighbours
@@ -827,8 +890,7 @@ def _ngtdm(
 
 
 def _formula(cls: str, name: str) -> Callable[..., Any]:
-    """The function that defines a feature: its one-engine formula for the texture classes
-    folded into the engine, else the class function."""
+    """The function that defines a feature: its one-engine formula."""
     if cls == "glcm":
         return GLCM_FORMULAS[name]
     if cls == "ngtdm":
@@ -837,16 +899,9 @@ def _formula(cls: str, name: str) -> Callable[..., Any]:
         return FIRSTORDER_FORMULAS[name]
     if cls == "shape":
         return SHAPE_FORMULAS[name]
-    if cls in ZONE_FORMULAS:
-        return zone_formula(cls, name)
-    return _doc_fn(cls)
-
-
-def _doc_fn(cls: str) -> Callable[..., Any]:
-    table: dict[str, Callable[..., Any]] = {
-        "shape2D": shape2d_features,
-    }
-    return table[cls]
+    if cls == "shape2D":
+        return SHAPE2D_FORMULAS[name]
+    return zone_formula(cls, name)
 
 
 #: every PyRadiomics feature of the profile, class by class in PyRadiomics' order
@@ -858,8 +913,6 @@ FEATURES: dict[str, tuple[FeatureSpec, ...]] = {
 
 def default_features(cls: str) -> tuple[str, ...]:
     """Names PyRadiomics computes for a class when none is named (non-deprecated), in order."""
-    if cls == "shape2D":  # SphericalDisproportion: deprecated, computed only when named
-        return tuple(s.name for s in FEATURES[cls] if s.name in _SHAPE2D_DEFAULT)
     return tuple(s.name for s in FEATURES[cls] if s.name not in DEPRECATED.get(cls, ()))
 
 
@@ -913,7 +966,7 @@ def compute_class(
     if cls == "shape":
         res = _shape(mask, spacing, wanted)
     elif cls == "shape2D":
-        res = shape2d_features(mask, spacing)
+        res = shape2d_features(mask, spacing, wanted)
     else:
         assert levels is not None
         d = options.force2d_dimension
