@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -95,7 +96,7 @@ def _auto_forest():
         .set_params(
             decorr="passthrough",
             select="passthrough",
-            clf=AUTO_FAMILIES["random_forest"]["clf"][0],
+            clf=clone(AUTO_FAMILIES["random_forest"]["clf"][0]),  # never the shared template
             clf__n_estimators=60,
             clf__random_state=0,
         )
