@@ -27,7 +27,8 @@ Grid alignment, the other rule (``align="corner"`` of :func:`resampled_grid`): P
 grid, whose first voxel's corner is the original first voxel's corner, laid over the ROI's
 bounding box plus a margin of new voxels and clipped to the image; :func:`resample_onto`
 interpolates onto any grid with SimpleITK's interpolators (``sitkBSpline`` etc.), as
-PyRadiomics does.
+PyRadiomics does, handing SimpleITK only the part of the image a B-spline reads (the grid's
+footprint plus 68 voxels: the whole image's values to the bit, at the cost of that part).
 
 Crops keep the full image's grid. The pipeline crops the image to the ROI (+ margin) before
 interpolating, and the new grid must then be the one the *whole* image would get. Pass the
@@ -322,11 +323,11 @@ def _reach_of(volume: Volume, grid: Grid, interpolator: str, planar: bool) -> Vo
     hi = np.ceil(idx.max(axis=0)).astype(np.int64) + reach + 1
     if planar:  # one plane, resampled in-plane only
         lo[0], hi[0] = 0, src.shape[0]
-    cut = tuple(
-        slice(int(min(max(a, 0), size - 1)), int(max(min(b, size), min(max(a, 0), size - 1) + 1)))
-        for a, b, size in zip(lo, hi, src.shape, strict=True)
-    )
-    if all(c.start == 0 and c.stop == size for c, size in zip(cut, src.shape, strict=True)):
+    size = np.array(src.shape, dtype=np.int64)
+    first = np.clip(lo, 0, size - 1)  # at least one voxel, inside the source
+    stop = np.maximum(np.minimum(hi, size), first + 1)
+    cut = tuple(slice(int(a), int(b)) for a, b in zip(first, stop, strict=True))
+    if not first.any() and np.array_equal(stop, size):
         return volume
     start = np.array([c.start for c in cut], dtype=np.float64)
     origin = np.asarray(src.origin, dtype=np.float64).copy()
