@@ -440,24 +440,54 @@ def survival_at(est: Any, X: Any, times: Sequence[float]) -> np.ndarray:
 # ----------------------------------------------------------------------------- metrics
 
 
-def _comparable(event: np.ndarray, time: np.ndarray) -> np.ndarray:
-    """A[i, j] = 1 when case i's event is known to come before case j's time."""
+def _comparable(event: np.ndarray, time: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
+    """A[i, j] = 1 when case i's event is known to come before case j's time (rows ``rows``
+    of the n x n matrix)."""
     ev = event.astype(bool)
-    later = time[None, :] > time[:, None]
-    tied_censored = (time[None, :] == time[:, None]) & ~ev[None, :]
-    return (ev[:, None] & (later | tied_censored)).astype(np.float64)
+    later = time[None, :] > time[rows, None]
+    tied_censored = (time[None, :] == time[rows, None]) & ~ev[None, :]
+    return (ev[rows, None] & (later | tied_censored)).astype(np.float64)
 
 
-def _concordant(risk: np.ndarray, tol: float = 1e-8) -> np.ndarray:
-    d = risk[:, None] - risk[None, :]
+def _concordant(risk: np.ndarray, tol: float = 1e-8, rows: slice = slice(None)) -> np.ndarray:
+    d = risk[rows, None] - risk[None, :]
     return np.where(np.abs(d) <= tol, 0.5, (d > 0).astype(np.float64))
 
 
-def _pair_ratio(w: np.ndarray, rowweight: np.ndarray, A: np.ndarray, K: np.ndarray) -> np.ndarray:
-    num_m = (A * K) * rowweight[:, None]
-    den_m = A * rowweight[:, None]
-    num = ((w @ num_m.T) * w).sum(axis=1)
-    den = ((w @ den_m.T) * w).sum(axis=1)
+def has_comparable_pair(event: np.ndarray, time: np.ndarray) -> bool:
+    """Whether any pair is comparable (:func:`_comparable`), without the n x n matrix: an
+    event before the latest time, or an event tied with a censored case at it."""
+    ev = np.asarray(event, dtype=bool)
+    t = np.asarray(time, dtype=np.float64)
+    if not ev.any():
+        return False
+    latest = t.max()
+    return bool((ev & (t < latest)).any() or (~ev & (t == latest)).any())
+
+
+#: pairs (rows x cases) of the comparable / concordant matrices held at once by
+#: :func:`_pair_ratio`: a block of rows at a time, so memory stays bounded (about 8 bytes x
+#: this x a few temporaries) whatever the number of cases
+_PAIR_BLOCK = 1 << 22
+
+
+def _pair_ratio(
+    w: np.ndarray, rowweight: np.ndarray, event: np.ndarray, time: np.ndarray, risk: np.ndarray
+) -> np.ndarray:
+    """sum_ij w_i w_j r_i A_ij K_ij / sum_ij w_i w_j r_i A_ij for each row of weights ``w``
+    (B, n), with A :func:`_comparable`, K :func:`_concordant` and r ``rowweight``; the
+    n x n matrices are formed a block of rows at a time."""
+    n = time.size
+    num = np.zeros(w.shape[0])
+    den = np.zeros(w.shape[0])
+    step = max(1, _PAIR_BLOCK // max(n, 1))
+    for a in range(0, n, step):
+        rows = slice(a, min(a + step, n))
+        A = _comparable(event, time, rows)
+        K = _concordant(risk, rows=rows)
+        left = w[:, rows] * rowweight[rows]  # (B, rows)
+        num += ((w @ (A * K).T) * left).sum(axis=1)
+        den += ((w @ A.T) * left).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / den, np.nan)
 
@@ -467,9 +497,7 @@ def harrell_c(w: np.ndarray, event: np.ndarray, time: np.ndarray, risk: np.ndarr
     w = np.atleast_2d(np.asarray(w, dtype=np.float64))
     ev = np.asarray(event, dtype=bool)
     t = np.asarray(time, dtype=np.float64)
-    A = _comparable(ev, t)
-    K = _concordant(np.asarray(risk, dtype=np.float64))
-    return _pair_ratio(w, np.ones(t.size), A, K)
+    return _pair_ratio(w, np.ones(t.size), ev, t, np.asarray(risk, dtype=np.float64))
 
 
 def censoring_survival(event: np.ndarray, time: np.ndarray) -> Any:  # a callable time -> G(time)
@@ -508,9 +536,7 @@ def uno_c(
     t = np.asarray(time, dtype=np.float64)
     G = G or censoring_survival(ev, t)
     ipcw = np.where(ev & (t < tau), _inverse(G(t)), 0.0)
-    A = _comparable(ev, t)
-    K = _concordant(np.asarray(risk, dtype=np.float64))
-    return _pair_ratio(w, ipcw**2, A, K)
+    return _pair_ratio(w, ipcw**2, ev, t, np.asarray(risk, dtype=np.float64))
 
 
 def td_auc(

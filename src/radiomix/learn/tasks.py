@@ -885,12 +885,12 @@ class SurvivalTask(Task):
         return None
 
     def group_note(self, y: np.ndarray, coding: Mapping[str, Any]) -> str | None:
-        from radiomix.learn.survival import _comparable
+        from radiomix.learn.survival import has_comparable_pair
 
         ev = np.asarray(y["event"], dtype=bool)
         if not ev.any():
             return "no event: no C-index"
-        if not _comparable(ev, np.asarray(y["time"], dtype=np.float64)).any():
+        if not has_comparable_pair(ev, np.asarray(y["time"], dtype=np.float64)):
             return "no comparable pair of cases: no C-index"
         return None
 
