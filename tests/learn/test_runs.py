@@ -177,3 +177,62 @@ def test_study_records_its_run(tmp_path: Path) -> None:
     assert (
         rec["headline"]["value"] == json.loads((run / "metrics.json").read_text())["primary"]["auc"]
     )
+
+
+def test_mlflow_logs_the_run_to_a_local_store(tmp_path: Path, capsys) -> None:
+    """train --mlflow: one MLflow run in the study's experiment with the config as params,
+    metrics.json's numbers as metrics, the run folder as artifacts; run.json names it."""
+    pytest.importorskip("mlflow", reason="needs radiomix[mlflow] (mlflow-skinny)")
+    from mlflow.tracking import MlflowClient
+
+    synthetic(0, n_cases=48, n_features=10).table.to_csv(tmp_path / "a.csv", index=False)
+    (tmp_path / "two.yaml").write_text(TINY % 2)
+    store = tmp_path / "mlruns"
+    argv = ["train", str(tmp_path / "a.csv"), "--label", "diagnosis", "--quiet"]
+    argv += ["--config", str(tmp_path / "two.yaml"), "--out", str(tmp_path / "run")]
+    assert main([*argv, "--mlflow", store.as_uri()]) == 0
+    record = load_run(tmp_path / "run")
+    logged = record["mlflow"]
+    assert logged["uri"] == store.as_uri()
+    assert f"MLflow run {logged['run_id']}" in capsys.readouterr().err
+    client = MlflowClient(tracking_uri=store.as_uri())
+    run = client.get_run(logged["run_id"])
+    assert run.info.status == "FINISHED"
+    assert client.get_experiment(run.info.experiment_id).name == "tiny"
+    assert run.data.params["validation.outer_folds"] == "2"
+    assert run.data.params["kind"] == "train" and run.data.params["task"] == "binary"
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert run.data.metrics["primary.auc"] == pytest.approx(metrics["primary"]["auc"])
+    lo, hi = metrics["primary"]["auc_ci"]
+    assert run.data.metrics["primary.auc_ci_low"] == pytest.approx(lo)
+    assert run.data.metrics["primary.auc_ci_high"] == pytest.approx(hi)
+    assert run.data.tags["radiomix.id"] == record["id"]
+    assert run.data.tags["radiomix.data_sha256"] == record["data"]["sha256"]
+    artifacts = {a.path for a in client.list_artifacts(logged["run_id"])}
+    assert {"metrics.json", "config.yaml", "model.joblib", "predictions.csv"} <= artifacts
+    # a second run of the same study goes to the same experiment
+    assert main([*argv[:-2], "--out", str(tmp_path / "run2"), "--mlflow", str(store)]) == 0
+    second = load_run(tmp_path / "run2")["mlflow"]
+    assert second["experiment_id"] == logged["experiment_id"]
+    assert second["run_id"] != logged["run_id"]
+
+
+def test_mlflow_missing_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_mlflow(name, *args, **kwargs):
+        if name == "mlflow" or name.startswith("mlflow."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    synthetic(0, n_cases=48, n_features=10).table.to_csv(tmp_path / "a.csv", index=False)
+    (tmp_path / "two.yaml").write_text(TINY % 2)
+    monkeypatch.setattr(builtins, "__import__", no_mlflow)
+    argv = ["train", str(tmp_path / "a.csv"), "--label", "diagnosis", "--quiet"]
+    argv += ["--config", str(tmp_path / "two.yaml"), "--out", str(tmp_path / "run")]
+    assert main([*argv, "--mlflow", str(tmp_path / "mlruns")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'radiomix[mlflow]'" in err and "the run itself is complete" in err
+    assert (tmp_path / "run" / "run.json").is_file()  # the run is kept

@@ -45,6 +45,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--allow-extra", action="store_true", help="ignore feature columns the model does not use"
     )
+    p.add_argument(
+        "--mlflow",
+        metavar="URI",
+        help="also log the run to this MLflow tracking store (a folder or file:, sqlite:, "
+        "http(s): URI; needs pip install 'radiomix[mlflow]')",
+    )
     p.set_defaults(func=run)
 
 

@@ -50,6 +50,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--no-report", action="store_true", help="skip report.html")
     b.add_argument("--force", action="store_true", help="overwrite a study in RUN_DIR")
     b.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    b.add_argument(
+        "--mlflow",
+        metavar="URI",
+        help="also log the run to this MLflow tracking store (a folder or file:, sqlite:, "
+        "http(s): URI; needs pip install 'radiomix[mlflow]')",
+    )
     b.set_defaults(func=run_busi)
 
 

@@ -114,6 +114,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-jobs", type=int, metavar="N", help="processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="overwrite a run in RUN_DIR")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument(
+        "--mlflow",
+        metavar="URI",
+        help="also log the run to this MLflow tracking store (a folder or file:, sqlite:, "
+        "http(s): URI; needs pip install 'radiomix[mlflow]')",
+    )
     p.set_defaults(func=run)
 
 

@@ -122,7 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from radiomix.learn.runs import record_cli_run
 
             argv_list = list(sys.argv[1:] if argv is None else argv)
-            record_cli_run(args, argv_list, started)  # run.json in the run directory
+            record = record_cli_run(args, argv_list, started)  # run.json in the run directory
+            if record is not None and getattr(args, "mlflow", None):
+                from radiomix.learn.runs import log_mlflow, run_dir_of
+
+                run_dir = run_dir_of(args.command, args)
+                assert run_dir is not None
+                logged = log_mlflow(run_dir, args.mlflow)
+                print(f"radiomix: MLflow run {logged['run_id']} in {args.mlflow}", file=sys.stderr)
         return code
     except RadiomixError as exc:
         print(f"radiomix: error: {error_line(exc)}", file=sys.stderr)

@@ -37,6 +37,7 @@ import json
 import math
 import os
 import platform
+import re
 import secrets
 import shlex
 import subprocess
@@ -58,7 +59,9 @@ __all__ = [
     "headline_of",
     "library_versions",
     "load_run",
+    "log_mlflow",
     "record_cli_run",
+    "run_dir_of",
     "runs_table",
     "write_run_record",
 ]
@@ -288,7 +291,8 @@ def write_run_record(
     return record
 
 
-def _run_dir_of(kind: str, args: Any) -> Path | None:
+def run_dir_of(kind: str, args: Any) -> Path | None:
+    """The folder a ``train`` / ``evaluate`` / ``study`` command wrote (None: unknown)."""
     if kind == "evaluate":
         if getattr(args, "out", None):
             return Path(args.out)
@@ -303,11 +307,133 @@ def record_cli_run(args: Any, argv: Sequence[str], started: datetime) -> dict[st
     kind = getattr(args, "command", None)
     if kind not in ("train", "evaluate", "study"):
         return None
-    run = _run_dir_of(kind, args)
+    run = run_dir_of(kind, args)
     if run is None or not (run / "metrics.json").is_file():
         return None
     arguments = {k: v for k, v in vars(args).items() if k not in ("func",) and not callable(v)}
     return write_run_record(run, kind=kind, argv=argv, arguments=arguments, started=started)
+
+
+# ------------------------------------------------------------------ MLflow
+
+#: the MLflow client radiomix logs with (an optional extra: ``pip install 'radiomix[mlflow]'``)
+MLFLOW_PACKAGE = "mlflow-skinny"
+
+
+def _mlflow_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """The finite numbers of ``metrics.json`` as MLflow metrics: ``primary.auc``,
+    ``primary.auc_ci_low`` / ``_high``, ``models.<name>.<metric>``, ``permutation.p_value``,
+    ... (lists of two numbers are confidence intervals; other lists are left out)."""
+    out: dict[str, float] = {}
+
+    def put(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                put(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(value, bool):
+            return
+        elif isinstance(value, int | float):
+            f = _finite(value)
+            if f is not None:
+                out[prefix] = f
+        elif (
+            isinstance(value, list | tuple)
+            and len(value) == 2
+            and prefix.endswith("_ci")
+            and all(isinstance(v, int | float) for v in value)
+        ):
+            for side, v in zip(("low", "high"), value, strict=True):
+                f = _finite(v)
+                if f is not None:
+                    out[f"{prefix}_{side}"] = f
+
+    for section in ("primary", "models", "permutation", "comparisons"):
+        if section in metrics:
+            put(section, metrics[section])
+    return {re.sub(r"[^A-Za-z0-9_./-]", "_", k): v for k, v in out.items()}
+
+
+def log_mlflow(run_dir: str | Path, uri: str) -> dict[str, Any]:
+    """Log a recorded run (its ``run.json``, ``metrics.json`` and the whole folder) to the
+    MLflow tracking store at ``uri`` and note the MLflow run in ``run.json``.
+
+    One MLflow run per radiomix run, in the experiment named by the study (``config.name``;
+    ``radiomix`` without one), named by the run's id. Params: the study config flattened
+    (:func:`flatten_config`: ``validation.outer_folds``, ``models.lr_l2_mrmr.grid.clf__C``,
+    ...), plus ``kind``, ``task`` and ``command``. Metrics: every finite number of
+    ``metrics.json``'s ``primary``, ``models``, ``permutation`` and ``comparisons``
+    (:func:`_mlflow_metrics`). Tags: the data fingerprint, the code version and the radiomix
+    id. Artifacts: the run folder. A ``file:`` store (or a plain folder) is MLflow's own
+    file store, which MLflow 3 only opens with ``MLFLOW_ALLOW_FILE_STORE`` set: radiomix
+    sets it for such a URI, which is what the user asked for.
+
+    Returns ``{"uri", "experiment_id", "run_id"}`` (also written to ``run.json`` as
+    ``mlflow``).
+
+    Raises
+    ------
+    ConfigError
+        MLflow is not installed, or the run folder holds no ``run.json``.
+    """
+    run = Path(run_dir)
+    record = _read_json(run / RUN_RECORD)
+    if not record:
+        raise ConfigError(f"{run} holds no {RUN_RECORD}: nothing to log to MLflow")
+    try:
+        from mlflow.entities import Metric, Param
+        from mlflow.tracking import MlflowClient
+    except ImportError:
+        raise ConfigError(
+            f"--mlflow needs MLflow's client: pip install 'radiomix[mlflow]' (or "
+            f"{MLFLOW_PACKAGE}); the run itself is complete in {run}"
+        ) from None
+    if uri.startswith("file:") or "://" not in uri:  # a folder: MLflow's file store
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    metrics = _read_json(run / "metrics.json")
+    client = MlflowClient(tracking_uri=uri)
+    config = record.get("config") or {}
+    name = str(config.get("name") or "radiomix")
+    experiment = client.get_experiment_by_name(name)
+    experiment_id = (
+        experiment.experiment_id if experiment is not None else client.create_experiment(name)
+    )
+    data = record.get("data") or {}
+    code = record.get("code") or {}
+    tags = {
+        "mlflow.runName": str(record.get("id")),
+        "radiomix.id": str(record.get("id")),
+        "radiomix.kind": str(record.get("kind")),
+        "radiomix.task": str(record.get("task")),
+        "radiomix.data_sha256": str(data.get("sha256")),
+        "radiomix.version": str(code.get("radiomix")),
+        "radiomix.git_commit": str(code.get("git_commit")),
+    }
+    mlrun = client.create_run(experiment_id, tags=tags)
+    run_id = mlrun.info.run_id
+    try:
+        params = dict(flatten_config(config))
+        params.update(
+            {
+                "kind": record.get("kind"),
+                "task": record.get("task"),
+                "command": record.get("command"),
+            }
+        )
+        now = int(datetime.now(UTC).timestamp() * 1000)
+        client.log_batch(
+            run_id,
+            params=[Param(str(k), str(v)[:6000]) for k, v in params.items()],
+            metrics=[Metric(k, v, now, 0) for k, v in _mlflow_metrics(metrics).items()],
+        )
+        client.log_artifacts(run_id, str(run))
+    except Exception:
+        client.set_terminated(run_id, status="FAILED")
+        raise
+    client.set_terminated(run_id, status="FINISHED")
+    logged = {"uri": uri, "experiment_id": str(experiment_id), "run_id": str(run_id)}
+    record["mlflow"] = logged
+    atomic_write_text(run / RUN_RECORD, json.dumps(record, indent=2) + "\n")
+    return logged
 
 
 # ------------------------------------------------------------------ reading runs back
