@@ -14,7 +14,14 @@ from sklearn.preprocessing import StandardScaler
 from radiomix.errors import ConfigError, DataError
 from radiomix.learn.bundle import ModelBundle
 from radiomix.learn.config import load_study
-from radiomix.learn.explain import contributions, shap_explanation
+from radiomix.learn.explain import (
+    SCALE_OVR,
+    SCALE_SOFTMAX,
+    ClassShapExplanation,
+    ShapExplanation,
+    contributions,
+    shap_explanation,
+)
 from radiomix.learn.importance import aggregate, fold_importance, permuted_columns
 from radiomix.learn.metrics import roc_auc
 from radiomix.learn.models import get_model
@@ -195,6 +202,139 @@ def test_tree_and_model_agnostic_shap_add_up_and_find_the_signals(two_signals):
     assert exp.base_value == pytest.approx(svm[-1].predict_proba(Zbg)[:, 1].mean())
 
 
+@pytest.fixture(scope="module")
+def three_classes():
+    """240 cases, 20 features, 3 classes; informative feature k shifts class k."""
+    from radiomix.learn.synthetic import make_multiclass_table
+
+    mc = make_multiclass_table(240, 20, 3, 3, effect=1.5, random_state=1)
+    feats = [c for c in mc.table.columns if c.startswith("original_")]
+    y = np.array([int(g[1:]) - 1 for g in mc.table["grade"]])
+    return mc, mc.table[feats], y
+
+
+def _multiclass_pipeline(name, X, y):
+    from radiomix.learn.models import MULTICLASS_MODELS
+
+    pipe = MULTICLASS_MODELS[name].build()
+    if name.startswith("lr_"):
+        pipe.set_params(select__k=4)
+    if name in ("random_forest", "extra_trees"):
+        pipe.set_params(clf__n_estimators=60, clf__random_state=0)
+    return pipe.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("name", "scale"),
+    [
+        ("lr_l2_mrmr", SCALE_SOFTMAX),
+        ("lr_ovr_mrmr", SCALE_OVR),
+        ("random_forest", "probability"),
+        ("gradient_boosting", SCALE_SOFTMAX),
+        ("svm_rbf", "probability"),
+    ],
+)
+def test_multiclass_shap_adds_up_per_class_and_finds_each_class_signal(three_classes, name, scale):
+    mc, X, y = three_classes
+    pipe = _multiclass_pipeline(name, X, y)
+    cases = X.iloc[:30] if name == "svm_rbf" else X
+    exp = shap_explanation(
+        pipe, cases, background=X, max_background=30, class_names=["g1", "g2", "g3"]
+    )
+    assert isinstance(exp, ClassShapExplanation) and exp.classes == ["g1", "g2", "g3"]
+    assert exp.scale == scale
+    if scale == "probability":
+        output = pipe.predict_proba(cases)
+    else:
+        output = pipe.decision_function(cases)
+    np.testing.assert_allclose(exp.prediction.to_numpy(), output, atol=1e-12)
+    for k, c in enumerate(exp.classes):
+        one = exp.for_class(c)
+        assert isinstance(one, ShapExplanation) and list(one.values.index) == list(cases.index)
+        np.testing.assert_allclose(one.values.sum(axis=1) + one.base_value, output[:, k], atol=1e-8)
+    if scale == "probability":  # the probabilities sum to 1: the values to 0 over classes
+        total = sum(exp.values[c].to_numpy() for c in exp.classes)
+        np.testing.assert_allclose(total, 0.0, atol=1e-8)
+    long = exp.long()
+    assert long.index.names == ["case", "class"]  # the cases' index has no name
+    assert len(long) == 3 * len(cases)
+    inputs = list(exp.inputs.columns)
+    np.testing.assert_allclose(
+        long[inputs].sum(axis=1) + long["base_value"], long["prediction"], atol=1e-8
+    )
+    if name == "svm_rbf":  # 30 cases of a permutation explainer: additivity is the test
+        return
+    mean_abs = pd.DataFrame({c: exp.values[c].abs().mean() for c in exp.classes})
+    assert sorted(mean_abs.sum(axis=1).sort_values(ascending=False).index[:3]) == sorted(
+        mc.informative
+    )
+    for k, c in enumerate(exp.classes):  # informative feature k shifts class k
+        assert mean_abs[c].idxmax() == mc.informative[k], (c, mean_abs[c])
+
+
+def test_multinomial_shap_is_coefficient_times_centred_input(three_classes):
+    import shap as shap_library
+
+    _, X, y = three_classes
+    pipe = _multiclass_pipeline("lr_l2_mrmr", X, y)
+    bg = X.iloc[:150]
+    exp = shap_explanation(pipe, X.iloc[150:], background=bg)
+    assert exp.classes == ["0", "1", "2"]  # no names: the class codes
+    Z, Zbg = pipe[:-1].transform(X.iloc[150:]), pipe[:-1].transform(bg)
+    coef, icpt = pipe[-1].coef_, pipe[-1].intercept_
+    for k, c in enumerate(exp.classes):
+        np.testing.assert_allclose(
+            exp.values[c].to_numpy(), coef[k] * (Z - Zbg.mean(axis=0)), atol=1e-12
+        )
+        assert exp.base_value[c] == pytest.approx(icpt[k] + coef[k] @ Zbg.mean(axis=0))
+    # the class logits before the softmax: the softmax of the predictions is predict_proba
+    f = exp.prediction.to_numpy()
+    soft = np.exp(f) / np.exp(f).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(soft, pipe.predict_proba(X.iloc[150:]), atol=1e-12)
+    # and shap's own LinearExplainer gives the same numbers
+    masker = shap_library.maskers.Independent(Zbg, max_samples=len(Zbg))
+    ref = np.asarray(shap_library.LinearExplainer(pipe[-1], masker).shap_values(Z))
+    for k, c in enumerate(exp.classes):
+        np.testing.assert_allclose(exp.values[c].to_numpy(), ref[:, :, k], atol=1e-10)
+    # without background the reference is the zero input: the base value is the intercept
+    exp0 = shap_explanation(pipe, X.iloc[:5])
+    np.testing.assert_allclose(list(exp0.base_value.values()), icpt, atol=1e-12)
+
+
+def test_two_class_shap_is_still_one_explanation(two_signals):
+    _, X, y, _ = two_signals
+    pipe = get_model("lr_l2_mrmr").build().set_params(select__k=5).fit(X, y)
+    exp = shap_explanation(pipe, X.iloc[:10], class_names=["benign", "malignant"])
+    assert isinstance(exp, ShapExplanation) and isinstance(exp.base_value, float)
+    assert exp.scale == "log-odds"
+
+
+def test_bundle_explain_several_classes(three_classes):
+    mc, X, y = three_classes
+    pipe = _multiclass_pipeline("lr_l2_mrmr", X, y)
+    b = _bundle(pipe, X, task="multiclass")
+    b.label = {"column": "grade", "classes": ["g1", "g2", "g3"], "rule": "sorted values"}
+    table = mc.table.iloc[:4]
+    out = b.explain(table)
+    assert out.index.names == ["case_id", "class"]
+    assert list(out.index) == [(c, g) for c in table["case_id"] for g in ["g1", "g2", "g3"]]
+    names = list(pipe[:-1].get_feature_names_out())
+    assert list(out.columns) == [*names, "base_value", "prediction"]
+    assert out.attrs["scale"] == SCALE_SOFTMAX and out.attrs["classes"] == ["g1", "g2", "g3"]
+    assert "linear SHAP per class" in out.attrs["method"]
+    np.testing.assert_allclose(
+        out[names].sum(axis=1) + out["base_value"], out["prediction"], atol=1e-10
+    )
+    np.testing.assert_allclose(
+        out.xs("g2", level="class")["base_value"], pipe[-1].intercept_[1], atol=1e-12
+    )
+    logits = out["prediction"].to_numpy().reshape(4, 3)
+    np.testing.assert_allclose(logits, pipe.decision_function(X.iloc[:4]), atol=1e-12)
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(probs, b.predict_values(table), atol=1e-9)
+    assert out.loc[table["case_id"].iloc[0]].shape == (3, len(names) + 2)
+
+
 # --------------------------------------------------------------- ModelBundle.explain
 
 
@@ -245,10 +385,14 @@ def test_bundle_explain_errors(two_signals):
     np.testing.assert_allclose(out["prediction"], svm.predict_proba(X.iloc[:2])[:, 1])
     with pytest.raises(DataError, match="lacks 1 of the 20 features"):
         b.explain(t.drop(columns=[X.columns[0]]))
+    three = np.arange(len(X)) % 3
     multi = _bundle(
-        Pipeline([("s", StandardScaler()), ("clf", LogisticRegression())]), X, task="multiclass"
+        Pipeline([("s", StandardScaler()), ("clf", LogisticRegression())]).fit(X, three),
+        X,
+        task="multiclass",
     )
-    with pytest.raises(DataError, match="several classes"):
+    multi.label = {"column": "grade", "classes": ["a", "b"]}  # one class short
+    with pytest.raises(DataError, match="2 class names for a model of 3 classes"):
         multi.explain(t.iloc[:2])
 
 
@@ -274,6 +418,15 @@ def test_study_writes_importance_shap_and_the_report_shows_them(small_run):
     assert ex["shap"]["scale"] == "log-odds" and ex["shap"]["n_cases"] == 120
     values = pd.read_csv(run / "shap_values.csv")
     assert len(values) == 120 * len(shap)
+    # two classes keep their files as they were: no class column, the same columns
+    ids = list(res.data.ids.columns)
+    assert list(shap.columns) == [
+        "model", "feature", "mean_abs_shap", "mean_shap", "sd_shap", "rank"
+    ]  # fmt: skip
+    assert list(values.columns) == ["model", *ids, "feature", "shap_value", "model_input"]
+    assert list(shap["rank"]) == list(range(1, len(shap) + 1))
+    assert shap["mean_abs_shap"].is_monotonic_decreasing
+    assert isinstance(ex["shap"]["base_value"], float) and "classes" not in ex["shap"]
     per_case = values.groupby("case_id")["shap_value"].sum()
     X = res.data.X[res.runs["lr_l2_mrmr"].features]
     logit = pd.Series(final.pipeline.decision_function(X), index=res.data.ids["case_id"])
@@ -284,6 +437,7 @@ def test_study_writes_importance_shap_and_the_report_shows_them(small_run):
     assert "id='explanations'" in html and "Permutation importance on the outer" in html
     assert (run / "figures" / "importance.png").is_file()
     assert (run / "figures" / "shap.png").is_file()
+    assert "one set per class" not in html and "right each case" in html
 
 
 def test_explain_settings():
@@ -348,7 +502,47 @@ def test_multiclass_and_survival_studies(tmp_path):
     assert ex["permutation_importance"]["score"] == "macro ROC AUC (one vs rest)"
     imp = pd.read_csv(tmp_path / "mc" / "importance.csv")
     assert sorted(imp["feature"].head(3)) == sorted(mc.informative)
-    assert "3 classes" in ex["shap"]["error"] and not (tmp_path / "mc" / "shap.csv").exists()
+    # SHAP per class: the class-summed ranking puts the three informative features first,
+    # and each class's own informative feature leads that class
+    assert ex["shap"]["scale"] == SCALE_SOFTMAX and ex["shap"]["classes"] == ["g1", "g2", "g3"]
+    shap = pd.read_csv(tmp_path / "mc" / "shap.csv")
+    assert list(shap.columns) == [
+        "model", "class", "feature", "mean_abs_shap", "mean_shap", "sd_shap", "rank",
+        "mean_abs_shap_all_classes", "rank_all_classes",
+    ]  # fmt: skip
+    assert len(shap) == 3 * 4 and list(shap["class"].head(3)) == ["g1", "g2", "g3"]
+    top = shap.drop_duplicates("feature").head(3)
+    assert sorted(top["feature"]) == sorted(mc.informative)
+    assert list(top["rank_all_classes"]) == [1, 2, 3]
+    for k, c in enumerate(["g1", "g2", "g3"]):  # feature k shifts class k (synthetic.py)
+        assert (
+            shap[(shap["class"] == c) & (shap["rank"] == 1)]["feature"].item()
+            == (mc.informative[k])
+        )
+    summed = shap.groupby("feature")["mean_abs_shap"].sum()
+    np.testing.assert_allclose(
+        shap["mean_abs_shap_all_classes"], shap["feature"].map(summed), rtol=1e-12
+    )
+    values = pd.read_csv(tmp_path / "mc" / "shap_values.csv")
+    ids = list(res.data.ids.columns)
+    assert list(values.columns) == [
+        "model", *ids, "class", "feature", "shap_value", "model_input"
+    ]  # fmt: skip
+    assert len(values) == 240 * 3 * 4
+    final = res.runs["lr_l2_mrmr"].final.pipeline
+    X = res.data.X[res.runs["lr_l2_mrmr"].features]
+    logits = pd.DataFrame(
+        final.decision_function(X), index=res.data.ids["case_id"], columns=["g1", "g2", "g3"]
+    )
+    sums = values.groupby(["case_id", "class"])["shap_value"].sum().unstack("class")
+    base = pd.Series(ex["shap"]["base_value"])
+    np.testing.assert_allclose(sums + base, logits.loc[sums.index, sums.columns], atol=1e-8)
+    from radiomix.report.html import build_report
+
+    html = build_report(tmp_path / "mc").read_text()
+    assert "one set per class" in html and "id='fig-shap'" in html
+    assert "mean |SHAP|, all classes" in html and "No SHAP values" not in html
+    assert (tmp_path / "mc" / "figures" / "shap.png").is_file()
 
     sv = make_survival_table(200, 20, 2, effect=1.0, random_state=1)
     study = {

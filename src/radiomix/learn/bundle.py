@@ -372,6 +372,19 @@ class ModelBundle:
           permutation explainer against ``background``, which is then required (the
           training feature table; at most ``max_background`` rows, evenly spaced).
 
+        A model of several classes (``task == "multiclass"``) gives one row per case and
+        class: the index has two levels, the case (``case_id``) and ``class`` (the class
+        names, in the label's order within each case), and the columns are the same (the
+        features, ``base_value``, ``prediction``), each row adding up for its class.
+        ``result.xs("g2", level="class")`` is the table of one class, in the form of two
+        classes; ``result.loc["case-7"]`` one case's classes. The units
+        (``result.attrs["scale"]``): a multinomial logistic regression's ``class logit
+        (before the softmax)``, each class's linear predictor ``intercept_k + coef_k . z``
+        (class k's probability is ``exp(f_k) / sum_j exp(f_j)``; the base value is the
+        class's intercept); ``log-odds (one vs rest)`` for ``lr_ovr_mrmr``; the class
+        probability for forests and the model-agnostic explainer; the class logit for
+        histogram gradient boosting. ``result.attrs["classes"]`` lists the classes.
+
         Parameters
         ----------
         table : DataFrame
@@ -384,20 +397,16 @@ class ModelBundle:
         Raises
         ------
         DataError
-            Missing or text features, a model of several classes, or a model that needs
-            background cases and got none.
+            Missing or text features, or a model that needs background cases and got
+            none.
         """
-        from radiomix.learn.explain import shap_explanation
+        from radiomix.learn.explain import ClassShapExplanation, shap_explanation
 
         X = self.check_features(table, allow_extra=allow_extra)
         bg = None
         if background is not None:
             bg = self.check_features(background, allow_extra=True)
-        if self.task == "multiclass":
-            raise DataError(
-                f"the model {self.name!r} has several classes; per-case contributions are "
-                "given for two classes, a regression or a survival risk"
-            )
+        classes = self.label.get("classes") if self.task == "multiclass" else None
         with _harmonise_errors():
             try:
                 exp = shap_explanation(
@@ -406,9 +415,22 @@ class ModelBundle:
                     background=bg,
                     max_background=max_background,
                     random_state=random_state,
+                    class_names=classes,
                 )
             except ValueError as exc:
                 raise DataError(f"cannot explain model {self.name!r}: {exc}") from exc
+        if isinstance(exp, ClassShapExplanation):
+            per_class = exp.long()
+            k = len(exp.classes)
+            cases = table["case_id"].to_numpy() if "case_id" in table.columns else table.index
+            per_class.index = pd.MultiIndex.from_arrays(
+                [np.repeat(np.asarray(cases), k), per_class.index.get_level_values("class")],
+                names=["case_id" if "case_id" in table.columns else table.index.name, "class"],
+            )
+            per_class.attrs["scale"] = exp.scale
+            per_class.attrs["method"] = exp.method
+            per_class.attrs["classes"] = list(exp.classes)
+            return per_class
         out = exp.values.copy()
         out["base_value"] = exp.base_value
         out["prediction"] = exp.prediction

@@ -31,6 +31,9 @@ What a single prediction rests on, computed from the fitted pipeline of a
   permutation explainer with a background sample of training cases otherwise (probability,
   or the model's output). Each case's values add up, with the base value, to its prediction
   on that scale. :meth:`radiomix.learn.bundle.ModelBundle.explain` gives them per case.
+  A classifier of several classes gets a :class:`ClassShapExplanation`: one set of values
+  per class, each adding up with its class's base value to the model's output for that
+  class (see :func:`shap_explanation` for the scales).
 - :func:`calibration_interval`: an uncertainty interval for a probability from the run's
   out-of-fold predictions: the positive rate among the training cases whose out-of-fold
   probabilities lie nearest (logit scale), with its Wilson interval.
@@ -48,6 +51,9 @@ import pandas as pd
 
 __all__ = [
     "PERCENTILES",
+    "SCALE_OVR",
+    "SCALE_SOFTMAX",
+    "ClassShapExplanation",
     "ShapExplanation",
     "TrainingStatistics",
     "calibration_interval",
@@ -348,6 +354,79 @@ class ShapExplanation:
     scale: str
 
 
+#: the scale of the SHAP values of a multinomial model of several classes (multinomial
+#: logistic regression, histogram gradient boosting): each class's linear predictor, the
+#: logit before the softmax (class k's probability is exp(f_k) / sum_j exp(f_j))
+SCALE_SOFTMAX = "class logit (before the softmax)"
+#: the scale of one-vs-rest logistic regressions: each class's own binary log-odds, before
+#: the probabilities are normalised to sum to 1
+SCALE_OVR = "log-odds (one vs rest)"
+
+
+@dataclass
+class ClassShapExplanation:
+    """SHAP values of several cases for a classifier of several classes: one set of values
+    per class (see :func:`shap_explanation`).
+
+    Attributes
+    ----------
+    classes : list of str
+        The class names, in the model's output order.
+    values : dict of str -> DataFrame (cases x model inputs)
+        Per class, as :attr:`ShapExplanation.values` for two classes.
+    inputs : DataFrame (cases x model inputs)
+        The values the model sees (standardised for the linear models).
+    base_value : dict of str -> float
+        Per class, the expected model output for the class over the reference; a case's
+        values of the class plus it give the case's ``prediction`` of the class.
+    prediction : DataFrame (cases x classes)
+        The model's output for each case and class, on ``scale``.
+    method, scale : str
+        ``scale`` is :data:`SCALE_SOFTMAX` (multinomial logistic regression, histogram
+        gradient boosting), :data:`SCALE_OVR` (one-vs-rest logistic regressions) or
+        ``probability`` (forests, the model-agnostic explainer).
+    """
+
+    classes: list[str]
+    values: dict[str, pd.DataFrame]
+    inputs: pd.DataFrame
+    base_value: dict[str, float]
+    prediction: pd.DataFrame
+    method: str
+    scale: str
+
+    def for_class(self, name: str) -> ShapExplanation:
+        """The values of one class as a :class:`ShapExplanation` (as for two classes)."""
+        if name not in self.values:
+            raise KeyError(f"no class {name!r}; the classes are {', '.join(self.classes)}")
+        return ShapExplanation(
+            values=self.values[name],
+            inputs=self.inputs,
+            base_value=self.base_value[name],
+            prediction=self.prediction[name].to_numpy(dtype=np.float64),
+            method=self.method,
+            scale=self.scale,
+        )
+
+    def long(self) -> pd.DataFrame:
+        """One row per (case, class), indexed by the cases' index and ``class``, cases first
+        and the classes in order within a case: the model inputs' SHAP values, then
+        ``base_value`` and ``prediction`` (in every row the values plus ``base_value`` give
+        ``prediction``)."""
+        n, k = len(self.inputs), len(self.classes)
+        names = list(self.inputs.columns)
+        stack = np.stack([self.values[c].to_numpy(dtype=np.float64) for c in self.classes], 1)
+        out = pd.DataFrame(stack.reshape(n * k, len(names)), columns=names)
+        out["base_value"] = np.tile([self.base_value[c] for c in self.classes], n)
+        out["prediction"] = self.prediction[self.classes].to_numpy(dtype=np.float64).ravel()
+        case_name = self.inputs.index.name or "case"
+        out.index = pd.MultiIndex.from_arrays(
+            [np.repeat(self.inputs.index.to_numpy(), k), np.tile(self.classes, n)],
+            names=[case_name, "class"],
+        )
+        return out
+
+
 def _is_classifier(clf: Any) -> bool:
     return hasattr(clf, "predict_proba") and hasattr(clf, "classes_")
 
@@ -365,12 +444,47 @@ def _linear_kind(clf: Any) -> str | None:
     return "regressor" if np.ndim(coef) == 1 else None
 
 
+#: tree models that ``shap.TreeExplainer`` explains for two classes only
+_TREES_TWO_CLASSES_ONLY = ("GradientBoostingClassifier",)
+
+
+def _several_classes(clf: Any) -> bool:
+    return _is_classifier(clf) and len(getattr(clf, "classes_", ())) > 2
+
+
+def _multiclass_linear(clf: Any) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """(coefficients (K, p), intercepts (K,), one vs rest) of a linear classifier of K > 2
+    classes: a logistic regression with one coefficient row per class, or a
+    ``OneVsRestClassifier`` of binary linear classifiers; None for any other model."""
+    n = len(getattr(clf, "classes_", ()))
+    estimators = getattr(clf, "estimators_", None)
+    if type(clf).__name__ == "OneVsRestClassifier":
+        if estimators is None or len(estimators) != n:
+            return None
+        if any(_linear_kind(e) != "classifier" for e in estimators):
+            return None  # a class the training cases lacked gets a constant predictor
+        rows = np.stack([np.asarray(e.coef_, dtype=np.float64)[0] for e in estimators])
+        icpt = np.array([float(np.ravel(e.intercept_)[0]) for e in estimators])
+        return rows, icpt, True
+    raw = getattr(clf, "coef_", None)
+    if raw is None or not hasattr(clf, "intercept_") or estimators is not None:
+        return None
+    coef = np.asarray(raw, dtype=np.float64)
+    if coef.ndim != 2 or coef.shape[0] != n:
+        return None
+    return coef, np.asarray(clf.intercept_, dtype=np.float64).ravel(), False
+
+
 def model_agnostic(pipeline: Any) -> bool:
     """Whether :func:`shap_explanation` explains the pipeline's last step with the
     model-agnostic permutation explainer (neither linear nor a tree model): slower, and it
     needs background cases."""
     _, clf = _split(pipeline)
-    return _linear_kind(clf) is None and type(clf).__name__ not in _TREES
+    kind = type(clf).__name__
+    if _several_classes(clf):
+        trees = kind in _TREES and kind not in _TREES_TWO_CLASSES_ONLY
+        return _multiclass_linear(clf) is None and not trees
+    return _linear_kind(clf) is None and kind not in _TREES
 
 
 def shap_explanation(
@@ -380,14 +494,38 @@ def shap_explanation(
     background: pd.DataFrame | None = None,
     max_background: int = 50,
     random_state: int = 0,
-) -> ShapExplanation:
+    class_names: Sequence[Any] | None = None,
+) -> ShapExplanation | ClassShapExplanation:
     """SHAP values of the cases in ``X`` on the inputs of the pipeline's last step.
+
+    A classifier of several classes gets a :class:`ClassShapExplanation`: per class, SHAP
+    values of the model's output for that class, which add up with the class's base value
+    to that output for every case:
+
+    - multinomial logistic regression: the class's linear predictor ``f_k = intercept_k +
+      coef_k . z`` (the logit before the softmax, :data:`SCALE_SOFTMAX`; class k's
+      probability is ``exp(f_k) / sum_j exp(f_j)``, and ``f_k - f_j`` is the log-odds of
+      class k against class j). Exact linear SHAP: ``coef_k x (z - reference mean)``, base
+      value ``intercept_k + coef_k . reference mean``;
+    - one-vs-rest logistic regressions (``lr_ovr_mrmr``): the same with each class's own
+      binary model, in its one-vs-rest log-odds (:data:`SCALE_OVR`);
+    - random forests, extra trees, single trees: tree SHAP of the class's probability;
+      histogram gradient boosting: tree SHAP of the class's raw score (the logit before the
+      softmax, :data:`SCALE_SOFTMAX`);
+    - anything else (SVM, scikit-learn's ``GradientBoostingClassifier``, which shap's tree
+      explainer reads for two classes only): the permutation explainer on the class
+      probabilities, against ``background``.
+
+    Summed over the classes, a case's values are 0 for the probabilities (they sum to 1)
+    and for a multinomial logistic regression whose coefficients sum to 0 over the classes
+    (scikit-learn's penalised fit).
 
     Parameters
     ----------
     pipeline : fitted Pipeline (or estimator)
-        A two-class classifier (the positive class is explained), a regressor or a survival
-        model with ``predict`` (its risk score is explained).
+        A two-class classifier (the positive class is explained), a classifier of several
+        classes (every class is explained), a regressor or a survival model with
+        ``predict`` (its risk score is explained).
     X : DataFrame
         The cases, in the columns the pipeline was fitted on.
     background : DataFrame, optional
@@ -397,22 +535,148 @@ def shap_explanation(
         built-in linear model does). The model-agnostic explainer needs it (at most
         ``max_background`` rows, evenly spaced); tree models do not use it.
     max_background, random_state : int
+    class_names : sequence, optional
+        Several classes: the names of the classes, indexed by the model's class codes
+        (``classes_`` 0, 1, 2, ... as a study encodes them) or in the order of
+        ``classes_``; default the codes as text.
 
     Returns
     -------
-    ShapExplanation
+    ShapExplanation, or ClassShapExplanation for several classes
 
     Raises
     ------
     ValueError
-        A model of several classes, or a model-agnostic case without background cases.
+        A classifier of one class, ``class_names`` that do not fit the classes, or a
+        model-agnostic case without background cases.
     """
     with warnings.catch_warnings():
         # shap's import warns about matplotlib's colour maps; a model without transforms
         # fitted on a DataFrame warns that the array it is explained on has no names
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        return _shap_explanation(pipeline, X, background, max_background, random_state)
+        return _shap_explanation(pipeline, X, background, max_background, random_state, class_names)
+
+
+def _background(Zbg: np.ndarray, max_background: int) -> np.ndarray:
+    """At most ``max_background`` evenly spaced background inputs, NaN as the column mean."""
+    bg = np.where(np.isfinite(Zbg), Zbg, np.nanmean(Zbg, axis=0))
+    if len(bg) > max_background:
+        idx = np.linspace(0, len(bg) - 1, max_background).round().astype(int)
+        bg = bg[idx]
+    return bg
+
+
+def _class_labels(clf: Any, class_names: Sequence[Any] | None) -> list[str]:
+    """The names of the classifier's classes, in its output order."""
+    codes = list(clf.classes_)
+    if class_names is None:
+        return [str(c) for c in codes]
+    names = [str(c) for c in class_names]
+    try:
+        index = [int(c) for c in codes]
+    except (TypeError, ValueError):
+        index = []
+    if index and all(i == c and 0 <= i < len(names) for i, c in zip(index, codes, strict=True)):
+        return [names[i] for i in index]
+    if len(names) == len(codes):
+        return names
+    raise ValueError(f"{len(names)} class names for a model of {len(codes)} classes")
+
+
+def _class_shap(
+    clf: Any,
+    Z: np.ndarray,
+    names: list[str],
+    Zbg: np.ndarray | None,
+    index: pd.Index,
+    class_names: Sequence[Any] | None,
+    max_background: int,
+    random_state: int,
+) -> ClassShapExplanation:
+    """The SHAP values of every class of a classifier of several classes (see
+    :func:`shap_explanation`): values (n, p, K), base values (K,), outputs (n, K)."""
+    import shap
+
+    labels = _class_labels(clf, class_names)
+    n, k = len(Z), len(labels)
+    kind = type(clf).__name__
+    linear = _multiclass_linear(clf)
+    if linear is not None:
+        coef, intercept, ovr = linear
+        if Zbg is None:
+            ref = np.zeros(Z.shape[1])
+            where = "the zero input (the training mean of standardised inputs)"
+        else:
+            ref = np.nanmean(np.where(np.isfinite(Zbg), Zbg, np.nan), axis=0)
+            where = f"the mean input of {len(Zbg)} background cases"
+        values = (Z - ref)[:, :, None] * coef.T[None, :, :]
+        base = intercept + coef @ ref
+        pred = np.asarray(clf.decision_function(Z), dtype=np.float64).reshape(n, k)
+        if ovr:
+            scale = SCALE_OVR
+        else:  # a logistic regression: multinomial when its probabilities are the softmax
+            proba = np.asarray(clf.predict_proba(Z), dtype=np.float64)
+            soft = np.exp(pred - pred.max(axis=1, keepdims=True)) if n else pred
+            soft = soft / soft.sum(axis=1, keepdims=True) if n else soft
+            scale = SCALE_SOFTMAX if np.allclose(soft, proba, atol=1e-8) else SCALE_OVR
+        output = "one-vs-rest log-odds" if scale == SCALE_OVR else "logit before the softmax"
+        method = (
+            f"linear SHAP per class: the class's coefficient x (value - reference), the "
+            f"reference being {where}; with the class's base value (intercept + "
+            f"coefficients x reference) they give the class's {output}"
+        )
+    elif kind in _TREES and kind not in _TREES_TWO_CLASSES_ONLY:
+        explainer = shap.TreeExplainer(clf)
+        values = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=np.float64)
+        base = np.ravel(explainer.expected_value).astype(np.float64)
+        if values.shape != (n, Z.shape[1], k) or base.shape != (k,):
+            raise ValueError(f"shap gave values of shape {values.shape} for {k} classes")
+        if kind in _TREE_CLASSIFIERS_LOGIT:
+            pred = np.asarray(clf.decision_function(Z), dtype=np.float64).reshape(n, k)
+            scale = SCALE_SOFTMAX
+        else:
+            pred = np.asarray(clf.predict_proba(Z), dtype=np.float64)
+            scale = "probability"
+        method = (
+            "tree SHAP per class (shap.TreeExplainer, path-dependent: the trees' own "
+            f"training cover), in each class's {scale}"
+        )
+    else:
+        if Zbg is None:
+            raise ValueError(
+                f"a {kind} model needs background cases (training features) for its SHAP "
+                "values (model-agnostic permutation explainer)"
+            )
+        bg = _background(Zbg, max_background)
+
+        def f(A: np.ndarray) -> np.ndarray:
+            return np.asarray(clf.predict_proba(A), dtype=np.float64)
+
+        masker = shap.maskers.Independent(bg, max_samples=len(bg))
+        explainer = shap.PermutationExplainer(f, masker, seed=random_state)
+        evals = 4 * (2 * Z.shape[1] + 1)  # two forward-and-back permutations per case
+        result = explainer(Z, max_evals=evals, silent=True)
+        values = np.asarray(result.values, dtype=np.float64).reshape(n, Z.shape[1], k)
+        base = np.asarray(result.base_values, dtype=np.float64).reshape(n, k)[0]
+        pred = f(Z)
+        scale = "probability"
+        method = (
+            f"permutation SHAP per class (shap.PermutationExplainer) of the class "
+            f"probabilities against {len(bg)} background training cases"
+        )
+    return ClassShapExplanation(
+        classes=labels,
+        values={
+            c: pd.DataFrame(values[:, :, j], columns=names, index=index)
+            for j, c in enumerate(labels)
+        },
+        inputs=pd.DataFrame(Z, columns=names, index=index),
+        base_value={c: float(base[j]) for j, c in enumerate(labels)},
+        prediction=pd.DataFrame(pred, columns=labels, index=index),
+        method=method,
+        scale=scale,
+    )
 
 
 def _shap_explanation(
@@ -421,7 +685,8 @@ def _shap_explanation(
     background: pd.DataFrame | None,
     max_background: int,
     random_state: int,
-) -> ShapExplanation:
+    class_names: Sequence[Any] | None = None,
+) -> ShapExplanation | ClassShapExplanation:
     import shap
 
     _, clf = _split(pipeline)
@@ -430,10 +695,11 @@ def _shap_explanation(
     if Zbg is not None and len(Zbg) == 0:
         Zbg = None
     classifier = _is_classifier(clf)
+    if _several_classes(clf):
+        return _class_shap(clf, Z, names, Zbg, X.index, class_names, max_background, random_state)
     if classifier and len(getattr(clf, "classes_", ())) != 2:
         raise ValueError(
-            f"SHAP values are computed for two classes, a regression or a survival risk; "
-            f"the model has {len(clf.classes_)} classes"
+            f"SHAP values need at least two classes; the model has {len(clf.classes_)}"
         )
     linear = _linear_kind(clf)
     kind = type(clf).__name__
@@ -481,10 +747,7 @@ def _shap_explanation(
                 f"a {kind} model needs background cases (training features) for its SHAP "
                 "values (model-agnostic permutation explainer)"
             )
-        bg = np.where(np.isfinite(Zbg), Zbg, np.nanmean(Zbg, axis=0))
-        if len(bg) > max_background:
-            idx = np.linspace(0, len(bg) - 1, max_background).round().astype(int)
-            bg = bg[idx]
+        bg = _background(Zbg, max_background)
         if classifier:
 
             def f(A: np.ndarray) -> np.ndarray:

@@ -287,6 +287,7 @@ def explain_final(
     max_cases: int = 300,
     max_background: int = 50,
     random_state: int = 0,
+    class_names: Sequence[Any] | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """SHAP values of the final model on its training cases, summarised for the report.
 
@@ -299,18 +300,26 @@ def explain_final(
         explainer).
     ids : DataFrame or None
         Case ids of the rows of ``X`` (``case_id``, ``roi``), carried into the long table.
+    class_names : sequence, optional
+        Several classes: the classes' names by class code (the label coding's
+        ``classes``).
 
     Returns
     -------
     info : dict
-        ``method``, ``scale``, ``base_value``, ``n_cases``, ``seconds``.
+        ``method``, ``scale``, ``base_value``, ``n_cases``, ``n_features``, ``seconds``;
+        several classes: ``base_value`` is ``{class: value}`` and ``classes`` lists them.
     summary : DataFrame
         ``feature``, ``mean_abs_shap``, ``mean_shap``, ``sd_shap``, ``rank`` (1 = largest
-        mean |SHAP|).
+        mean |SHAP|). Several classes: one row per feature and class, ``class`` first, with
+        ``rank`` within the class, ``mean_abs_shap_all_classes`` (the feature's mean
+        |SHAP| summed over the classes) and ``rank_all_classes`` (its rank by that sum);
+        sorted by ``rank_all_classes``, then the classes in order.
     values : DataFrame
-        One row per (case, feature): the ids, ``feature``, ``shap_value``, ``model_input``.
+        One row per (case, feature): the ids, ``feature``, ``shap_value``, ``model_input``;
+        several classes: per (case, class, feature), with ``class`` before ``feature``.
     """
-    from radiomix.learn.explain import model_agnostic, shap_explanation
+    from radiomix.learn.explain import ClassShapExplanation, model_agnostic, shap_explanation
 
     t0 = time.perf_counter()
     if model_agnostic(pipeline):  # about 4 (2 p + 1) x background predictions per case
@@ -324,11 +333,46 @@ def explain_final(
         background=X,
         max_background=max_background,
         random_state=random_state,
+        class_names=class_names,
     )
-    vals = exp.values.to_numpy()
+    base = (
+        ids.iloc[rows].reset_index(drop=True)
+        if ids is not None and len(ids.columns)
+        else pd.DataFrame({"row": rows})
+    )
+    if isinstance(exp, ClassShapExplanation):
+        summary, long = _class_tables(exp, base)
+        base_value: Any = exp.base_value
+        p = exp.inputs.shape[1]
+    else:
+        vals = exp.values.to_numpy()
+        summary = _shap_summary(exp.values)
+        p = vals.shape[1]
+        long = base.loc[base.index.repeat(p)].reset_index(drop=True)
+        long["feature"] = np.tile(np.asarray(exp.values.columns, dtype=object), len(rows))
+        long["shap_value"] = vals.ravel()
+        long["model_input"] = exp.inputs.to_numpy().ravel()
+        base_value = exp.base_value
+    info = {
+        "method": exp.method,
+        "scale": exp.scale,
+        "base_value": base_value,
+        "n_cases": len(rows),
+        "n_features": p,
+        "seconds": time.perf_counter() - t0,
+    }
+    if isinstance(exp, ClassShapExplanation):
+        info["classes"] = list(exp.classes)
+    return info, summary, long
+
+
+def _shap_summary(values: pd.DataFrame) -> pd.DataFrame:
+    """``feature``, ``mean_abs_shap``, ``mean_shap``, ``sd_shap``, ``rank`` of SHAP values
+    (cases x features), by decreasing mean |SHAP|."""
+    vals = values.to_numpy()
     summary = pd.DataFrame(
         {
-            "feature": list(exp.values.columns),
+            "feature": list(values.columns),
             "mean_abs_shap": np.abs(vals).mean(axis=0),
             "mean_shap": vals.mean(axis=0),
             "sd_shap": vals.std(axis=0, ddof=1) if len(vals) > 1 else np.nan,
@@ -336,26 +380,37 @@ def explain_final(
     )
     summary = summary.sort_values("mean_abs_shap", ascending=False, kind="stable")
     summary["rank"] = np.arange(1, len(summary) + 1)
-    summary = summary.reset_index(drop=True)
-    base = (
-        ids.iloc[rows].reset_index(drop=True)
-        if ids is not None and len(ids.columns)
-        else pd.DataFrame({"row": rows})
-    )
-    p = vals.shape[1]
-    long = base.loc[base.index.repeat(p)].reset_index(drop=True)
-    long["feature"] = np.tile(np.asarray(exp.values.columns, dtype=object), len(rows))
-    long["shap_value"] = vals.ravel()
-    long["model_input"] = exp.inputs.to_numpy().ravel()
-    info = {
-        "method": exp.method,
-        "scale": exp.scale,
-        "base_value": exp.base_value,
-        "n_cases": len(rows),
-        "n_features": p,
-        "seconds": time.perf_counter() - t0,
-    }
-    return info, summary, long
+    return summary.reset_index(drop=True)
+
+
+def _class_tables(exp: Any, ids: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``shap.csv`` and ``shap_values.csv`` of a model of several classes (see
+    :func:`explain_final`)."""
+    parts = []
+    for c in exp.classes:
+        part = _shap_summary(exp.values[c])
+        part.insert(0, "class", c)
+        parts.append(part)
+    summary = pd.concat(parts, ignore_index=True)
+    total = summary.groupby("feature", sort=False)["mean_abs_shap"].sum()
+    total = total.sort_values(ascending=False, kind="stable")
+    overall = pd.Series(np.arange(1, len(total) + 1), index=total.index)
+    summary["mean_abs_shap_all_classes"] = summary["feature"].map(total).to_numpy()
+    summary["rank_all_classes"] = summary["feature"].map(overall).to_numpy()
+    order = {c: j for j, c in enumerate(exp.classes)}
+    summary = summary.assign(_order=summary["class"].map(order))
+    summary = summary.sort_values(["rank_all_classes", "_order"], kind="stable")
+    summary = summary.drop(columns="_order").reset_index(drop=True)
+
+    names = np.asarray(exp.inputs.columns, dtype=object)
+    n, p, k = len(exp.inputs), len(names), len(exp.classes)
+    stack = np.stack([exp.values[c].to_numpy(dtype=np.float64) for c in exp.classes], 1)
+    long = ids.loc[ids.index.repeat(k * p)].reset_index(drop=True)
+    long["class"] = np.tile(np.repeat(np.asarray(exp.classes, dtype=object), p), n)
+    long["feature"] = np.tile(names, n * k)
+    long["shap_value"] = stack.ravel()
+    long["model_input"] = np.repeat(exp.inputs.to_numpy()[:, None, :], k, axis=1).ravel()
+    return summary, long
 
 
 def importance_info(folds: Sequence[Any], score: str, n_repeats: int, max_features: int) -> dict:

@@ -1070,6 +1070,7 @@ def _explanations(
                 max_cases=ex.shap_cases,
                 max_background=ex.shap_background,
                 random_state=settings.validation.random_state,
+                class_names=(run.bundle.label or {}).get("classes"),
             )
         except Exception as exc:  # noqa: BLE001 - an explainer failing must not lose the study
             info["shap"] = {"error": f"{type(exc).__name__}: {exc}"}

@@ -19,8 +19,10 @@ task's columns:
 ``permutation.csv`` the headline of every label permutation
 ``importance.csv``  the primary model's permutation importance on the outer test folds (drop of
                     the headline score), ``shap.csv`` / ``shap_values.csv`` the SHAP values of
-                    its final model (regression and survival; not for several classes), as
-                    for two classes (:mod:`radiomix.learn.importance`)
+                    its final model, as for two classes (:mod:`radiomix.learn.importance`);
+                    several classes: per class (a ``class`` column; ``shap.csv`` adds
+                    ``mean_abs_shap_all_classes`` and ``rank_all_classes``, the features
+                    ranked by their mean |SHAP| summed over the classes)
 ``config.yaml``     the resolved settings (with ``task``)
 ``model.joblib``    the final primary model (bundle format 2, with ``task``); ``models/``
 ==================  ============================================================================

@@ -158,7 +158,20 @@ def explanation_images(run: Any, ex: Mapping[str, Any], add: Any, score: str) ->
             "bar: SD across folds); in brackets how often the feature was selected.",
         )
     shap_info = ex.get("shap") or {}
-    if run.shap is not None and run.shap_values is not None and len(run.shap):
+    several = run.shap is not None and "class" in run.shap.columns
+    if several and run.shap_values is not None and len(run.shap):
+        scale = str(shap_info.get("scale", ""))
+        add(
+            "shap",
+            plots.plot_shap_classes(run.shap_values, run.shap, scale),
+            f"SHAP values of the final model per class ({shap_info.get('method', '')}), on "
+            f"{shap_info.get('n_cases', '-')} training cases, in {scale}: left "
+            "the mean absolute value per feature, one colour per class (the bar is the sum "
+            "over the classes; the 15 largest), right the direction: the correlation of the "
+            "feature's value with its SHAP value for the class (red: a higher value raises "
+            "the class, blue: lowers it).",
+        )
+    elif run.shap is not None and run.shap_values is not None and len(run.shap):
         scale = str(shap_info.get("scale", ""))
         add(
             "shap",
@@ -168,6 +181,68 @@ def explanation_images(run: Any, ex: Mapping[str, Any], add: Any, score: str) ->
             f"{html.escape(scale)}: left the mean absolute value per feature, right each "
             "case's value (red: high feature value, blue: low).",
         )
+
+
+#: what the SHAP values of a model of several classes add up to, by their scale
+_CLASS_SCALE_TEXT = {
+    "class logit (before the softmax)": (
+        "each class's logit before the softmax (its linear predictor f<sub>k</sub>; the "
+        "class's probability is exp(f<sub>k</sub>) / &Sigma;<sub>j</sub> exp(f<sub>j</sub>), "
+        "and f<sub>k</sub> &minus; f<sub>j</sub> is the log-odds of class k against class j)"
+    ),
+    "log-odds (one vs rest)": (
+        "each class's one-vs-rest log-odds (its own binary model, before the probabilities "
+        "are normalised to sum to 1)"
+    ),
+    "probability": "each class's probability",
+}
+
+
+def _class_shap_section(
+    summary: pd.DataFrame, info: Mapping[str, Any], image: tuple[bytes, str]
+) -> str:
+    """The SHAP part of the explanations section for a model of several classes: the text,
+    the figure and the top 10 features by mean |SHAP| summed over the classes."""
+    from radiomix.features.names import readable_name
+
+    classes = list(dict.fromkeys(str(c) for c in summary["class"]))
+    table = summary.assign(cls=summary["class"].astype(str))
+    wide = table.pivot_table(index="feature", columns="cls", values="mean_abs_shap")
+    firsts = table.sort_values("rank_all_classes", kind="stable").drop_duplicates("feature")
+    rows = [
+        [
+            html.escape(readable_name(str(r.feature))),
+            f"<code>{html.escape(str(r.feature))}</code>",
+            _fmt(r.mean_abs_shap_all_classes),
+            *(_fmt(wide.loc[r.feature].get(c)) for c in classes),
+        ]
+        for r in firsts.head(10).itertuples()
+    ]
+    scale = str(info.get("scale", ""))
+    what = _CLASS_SCALE_TEXT.get(scale, html.escape(scale))
+    base = info.get("base_value")
+    base = base if isinstance(base, dict) else {}
+    bases = ", ".join(f"{html.escape(str(c))} {_fmt(v)}" for c, v in base.items())
+    return (
+        "<p>SHAP values of the final model (fitted on all cases) on its own inputs, one set "
+        f"per class, in {html.escape(scale)}: {what}. For each case and class, the values "
+        f"plus the class's base value ({bases}) give the model's output for that class. "
+        "The table ranks the features by their mean |SHAP| summed over the classes. They "
+        "describe the model, not the outcome, and are computed on the cases it was fitted "
+        "on.</p>"
+        + "<div class='figs'>"
+        + _img("shap", *image)
+        + "</div>"
+        + _table(
+            [
+                "feature",
+                "column",
+                "mean |SHAP|, all classes",
+                *(f"class {html.escape(c)}" for c in classes),
+            ],
+            rows,
+        )
+    )
 
 
 def explanations_section(
@@ -212,7 +287,9 @@ def explanations_section(
             )
         )
     shap_info = ex.get("shap") or {}
-    if "shap" in images and run.shap is not None:
+    if "shap" in images and run.shap is not None and "class" in run.shap.columns:
+        out.append(_class_shap_section(run.shap, shap_info, images["shap"]))
+    elif "shap" in images and run.shap is not None:
         rows = [
             [
                 html.escape(readable_name(str(r.feature))),

@@ -43,6 +43,7 @@ __all__ = [
     "plot_roc",
     "plot_selection",
     "plot_shap",
+    "plot_shap_classes",
     "roc_points",
     "save_png",
 ]
@@ -514,6 +515,63 @@ def plot_shap(values: pd.DataFrame, summary: pd.DataFrame, scale: str, top: int 
     if sc is not None:
         cb = fig.colorbar(sc, ax=ax2, fraction=0.04, pad=0.02, ticks=[0, 1])
         cb.ax.set_yticklabels(["low", "high"], fontsize=7.5)
+    return fig
+
+
+def plot_shap_classes(
+    values: pd.DataFrame, summary: pd.DataFrame, scale: str, top: int = 15
+) -> Figure:
+    """SHAP values of a final model of several classes: per feature, the mean |SHAP| of
+    each class stacked (left; the bar's length is the sum over the classes, the ranking of
+    ``rank_all_classes``), and in which direction the feature moves each class (right: the
+    correlation of the value the model sees with the feature's SHAP value for the class over
+    the cases, +1 red: a higher value raises the class's output, -1 blue: lowers it)."""
+    from radiomix.features.names import readable_name
+
+    order = summary.sort_values("rank_all_classes", kind="stable")
+    feats = list(dict.fromkeys(str(f) for f in order["feature"]))[:top][::-1]
+    classes = list(dict.fromkeys(str(c) for c in summary["class"]))
+    table = summary.assign(feature=summary["feature"].astype(str), cls=summary["class"].astype(str))
+    mean_abs = table.pivot_table(index="feature", columns="cls", values="mean_abs_shap")
+    mean_abs = mean_abs.reindex(index=feats, columns=classes).fillna(0.0)
+    width = max(4.0, 0.55 * len(classes) + 1.0)
+    fig, (ax1, ax2) = _subplots(
+        1,
+        2,
+        figsize=(7.0 + width, 0.34 * max(len(feats), 4) + 1.6),
+        sharey=True,
+        gridspec_kw={"width_ratios": [7.0, width]},
+    )
+    pos = np.arange(len(feats))
+    left = np.zeros(len(feats))
+    colors = (PRIMARY_COLOR, *OTHER_COLORS)
+    for k, c in enumerate(classes):
+        part = mean_abs[c].to_numpy(dtype=float)
+        ax1.barh(pos, part, left=left, color=colors[k % len(colors)], label=c)
+        left += part
+    ax1.set_yticks(pos, [readable_name(f) for f in feats], fontsize=7.5)
+    ax1.set(
+        xlabel=f"mean |SHAP| ({scale}), stacked over the classes",
+        title="Final model: feature contributions per class",
+    )
+    ax1.legend(title="class", fontsize=7.5, title_fontsize=7.5, loc="upper right")
+    direction = np.full((len(feats), len(classes)), np.nan)
+    v = values.assign(feature=values["feature"].astype(str), cls=values["class"].astype(str))
+    for (f, c), g in v[v["feature"].isin(feats)].groupby(["feature", "cls"], sort=False):
+        if c not in classes:
+            continue
+        x = g["model_input"].to_numpy(dtype=float)
+        s = g["shap_value"].to_numpy(dtype=float)
+        ok = np.isfinite(x) & np.isfinite(s)
+        if ok.sum() > 2 and np.ptp(x[ok]) > 0 and np.ptp(s[ok]) > 0:
+            direction[feats.index(f), classes.index(c)] = np.corrcoef(x[ok], s[ok])[0, 1]
+    im = ax2.imshow(
+        direction, aspect="auto", cmap="coolwarm", vmin=-1, vmax=1, interpolation="nearest"
+    )
+    ax2.set_xticks(np.arange(len(classes)), classes, fontsize=7.5, rotation=30)
+    ax2.set(xlabel="class", title="Direction (corr. value, SHAP)")
+    cb = fig.colorbar(im, ax=ax2, fraction=0.08, pad=0.03, ticks=[-1, 0, 1])
+    cb.ax.tick_params(labelsize=7.5)
     return fig
 
 
