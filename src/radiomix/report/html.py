@@ -176,9 +176,9 @@ def explanation_images(run: Any, ex: Mapping[str, Any], add: Any, score: str) ->
         add(
             "shap",
             plots.plot_shap(run.shap_values, run.shap, scale),
-            f"SHAP values of the final model ({html.escape(str(shap_info.get('method', '')))}"
+            f"SHAP values of the final model ({shap_info.get('method', '')}"  # img() escapes
             f"), on {_fmt(shap_info.get('n_cases'))} training cases, in "
-            f"{html.escape(scale)}: left the mean absolute value per feature, right each "
+            f"{scale}: left the mean absolute value per feature, right each "
             "case's value (red: high feature value, blue: low).",
         )
 
