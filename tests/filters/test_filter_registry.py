@@ -105,3 +105,39 @@ def test_same_image_twice_is_an_error():
     ]
     with pytest.raises(ConfigError, match="configured twice"):
         resolve_filters(entries)
+
+
+def test_pyradiomics_filters_are_the_table_rows():
+    from radiomix.filters.pyradiomics import PYRADIOMICS_IMAGE_TYPES
+
+    rows = {t.filter_name for t in PYRADIOMICS_IMAGE_TYPES.values() if t.title is not None}
+    assert rows == {n for n in FILTERS if n.startswith("pyradiomics_")}
+    assert len(rows) == len(PYRADIOMICS_IMAGE_TYPES) - 1  # every type but Original
+
+
+def test_pyradiomics_wavelet_subbands_share_one_call_per_memo(monkeypatch):
+    """The sub-bands of one ROI reuse one wavelet call through the caller's memo; another
+    memo (another case, maybe in another thread) never sees it."""
+    import numpy as np
+
+    from radiomix.filters import pyradiomics as pr
+    from radiomix.filters._engine import DomainMemo, run_plan
+
+    calls = []
+    real = pr.wavelet_images
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pr, "wavelet_images", counted)
+    name, params = parse_filter({"filter": "pyradiomics_wavelet", "pad_distance": None})
+    bands = expand_filter(name, params)
+    rng = np.random.default_rng(3)
+    images = [rng.normal(size=(6, 7, 8)), rng.normal(size=(6, 7, 8))]
+    for image in images:
+        memo = DomainMemo()
+        got = [run_plan(rf.plan((1.0, 1.0, 1.0)), image, memo=memo) for rf in bands]
+        expected = real(image)
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected.values(), strict=True))
+    assert len(calls) == 2  # one call per image for its 8 sub-bands

@@ -37,7 +37,7 @@ from radiomix.extraction.families import needs_levels, run_family
 from radiomix.extraction.records import PreparedRoi
 from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features._base import FeatureValue
-from radiomix.filters._engine import FilterPlan, WholeArrayStage, run_plan
+from radiomix.filters._engine import DomainMemo, FilterPlan, WholeArrayStage, run_plan
 from radiomix.filters.registry import ResolvedFilter, resolve_filters
 from radiomix.io import Volume
 from radiomix.preprocess import (
@@ -184,6 +184,7 @@ def response_maps(
     box = prepared.filter_box
     roi = bounding_box(prepared.morph_mask)
     roi_box = tuple((b[0] + s.start, b[0] + s.stop) for b, s in zip(box, roi, strict=True))
+    memo = DomainMemo()  # this ROI's: the wavelet sub-bands of one PyRadiomics call, once
     for rf in configured_filters(settings):
         plan = rf.plan(prepared.spacing)
         out = run_plan(
@@ -194,6 +195,7 @@ def response_maps(
             full_shape=prepared.filter_grid,
             roi_box=roi_box,
             roi_mask=prepared.int_mask,
+            memo=memo,
         )
         yield rf.image_type, out
 

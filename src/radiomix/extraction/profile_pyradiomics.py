@@ -228,22 +228,12 @@ def label_map_hash(label_map: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-_hash_pool: ThreadPoolExecutor | None = None
-_hash_pool_lock = threading.Lock()
-
-
 def in_background(fn: Callable[..., Any], *args: Any) -> Future[Any]:
-    """``fn(*args)`` on a small pool of background threads (hashing whole images: hashlib
-    releases the GIL), so that it overlaps the features; at once in this thread where
-    :func:`extraction_threads` is 1 (batch workers). Diagnostics hold the future until
-    :func:`resolve_diagnostics`."""
-    global _hash_pool
-    if extraction_threads() == 1:
-        return _InlineExecutor().submit(fn, *args)
-    with _hash_pool_lock:
-        if _hash_pool is None:
-            _hash_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="radiomix-hash")
-    return _hash_pool.submit(fn, *args)
+    """``fn(*args)`` on the process's pool of extraction threads (:func:`_executor`; hashing
+    whole images: hashlib releases the GIL), so that it overlaps the features; at once in
+    this thread where :func:`extraction_threads` is 1 (batch workers). Diagnostics hold the
+    future until :func:`resolve_diagnostics`."""
+    return _executor().submit(fn, *args)
 
 
 def resolve_diagnostics(diag: dict[str, Any]) -> dict[str, Any]:

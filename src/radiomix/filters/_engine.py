@@ -28,14 +28,16 @@ exact.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from radiomix.filters._boundary import boundary_index
 
 __all__ = [
+    "DomainMemo",
     "DomainStage",
     "FilterPlan",
     "Stage",
@@ -89,6 +91,25 @@ class WholeArrayStage:
     apply: Callable[[np.ndarray], np.ndarray]
 
 
+class DomainMemo:
+    """The last result a domain filter kept for the next one: the stages of one call that
+    computes several maps at once (PyRadiomics' 8 wavelet sub-bands, LBP3D's levels) share
+    that call. One memo belongs to one caller's run over one image and ROI (the plans of
+    one ROI, :func:`radiomix.extraction.filtered.response_maps`); it is never module state,
+    so cases filtered at once in several threads never see each other's results."""
+
+    def __init__(self) -> None:
+        self._key: Hashable = None
+        self._value: Any = None
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The value kept under ``key``, or ``compute()`` (then kept in place of the last)."""
+        if self._key is None or key != self._key:
+            self._value = compute()
+            self._key = key
+        return self._value
+
+
 @dataclass(frozen=True)
 class DomainStage:
     """A filter defined on a domain rather than locally (PyRadiomics' image types).
@@ -102,11 +123,12 @@ class DomainStage:
     ----------
     pad : int or None
     apply : callable
-        ``(domain image, domain ROI mask) -> response`` of the domain's shape.
+        ``(domain image, domain ROI mask, memo) -> response`` of the domain's shape;
+        ``memo`` is the caller's :class:`DomainMemo` (a result several stages share).
     """
 
     pad: int | None
-    apply: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    apply: Callable[[np.ndarray, np.ndarray, DomainMemo], np.ndarray]
     boundary: str = "domain"
 
     @property
@@ -300,6 +322,7 @@ def run_plan(
     full_shape: Sequence[int] | None = None,
     roi_box: Sequence[tuple[int, int]] | None = None,
     roi_mask: np.ndarray | None = None,
+    memo: DomainMemo | None = None,
 ) -> np.ndarray:
     """Response of a filter on a box of the image.
 
@@ -320,6 +343,9 @@ def run_plan(
     roi_mask : ndarray of bool, optional
         The ROI on ``box`` (same shape as the output); domain filters that use the ROI
         (PyRadiomics' LBP3D) only. Default: every voxel of the domain.
+    memo : DomainMemo, optional
+        Domain filters only: a result kept across the caller's plans on this source and
+        ROI (give one memo to the plans of one ROI, in order; default: none kept).
 
     Returns
     -------
@@ -335,7 +361,8 @@ def run_plan(
     b = _as_box(box, shape)
     first = plan.stages[0]
     if isinstance(first, DomainStage):
-        return _run_domain(first, src, b, offset, shape, roi_box, roi_mask)
+        memo = DomainMemo() if memo is None else memo
+        return _run_domain(first, src, b, offset, shape, roi_box, roi_mask, memo)
     if isinstance(first, WholeArrayStage):
         win = _whole_window(first, b, shape)  # type: ignore[arg-type]
         axes = [_AxisGather(np.arange(lo, hi), np.ones(hi - lo, dtype=bool)) for lo, hi in win]
@@ -373,6 +400,7 @@ def _run_domain(
     shape: tuple[int, ...],
     roi_box: Sequence[tuple[int, int]] | None,
     roi_mask: np.ndarray | None,
+    memo: DomainMemo,
 ) -> np.ndarray:
     dom = _domain(stage, shape, roi_box)
     axes = [_AxisGather(np.arange(lo, hi), np.ones(hi - lo, dtype=bool)) for lo, hi in dom]
@@ -384,7 +412,7 @@ def _run_domain(
             raise ValueError(f"roi_mask shape {roi.shape} differs from the box")
         mask[:] = False
         _paste(mask, dom, roi, box)
-    response = np.asarray(stage.apply(window, mask), dtype=np.float64)
+    response = np.asarray(stage.apply(window, mask, memo), dtype=np.float64)
     if response.shape != window.shape:
         raise ValueError(f"a domain filter returned shape {response.shape} for {window.shape}")
     out = np.zeros(tuple(hi - lo for lo, hi in box), dtype=np.float64)

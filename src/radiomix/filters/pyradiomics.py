@@ -20,9 +20,12 @@ LBP2D          :func:`lbp2d_images`                             ``lbp-2D``
 LBP3D          :func:`lbp3d_images`                             ``lbp-3D-m1``, ..., ``lbp-3D-k``
 =============  ===============================================  ==============================
 
-:data:`PYRADIOMICS_IMAGE_TYPES` lists them with the PyRadiomics settings each reads and their
-defaults; :func:`pyradiomics_images` runs one by its PyRadiomics name with PyRadiomics'
-settings, returning ``{name: map}`` in the order PyRadiomics yields them.
+:data:`PYRADIOMICS_IMAGE_TYPES` is the one table of them (:class:`PyRadiomicsImageType`: the
+PyRadiomics settings each reads with their defaults, its maps' names, the compute call);
+:func:`pyradiomics_images` runs one by its PyRadiomics name with PyRadiomics' settings,
+returning ``{name: map}`` in the order PyRadiomics yields them (the ``pyradiomics``
+profile), and the filter registry builds its ``pyradiomics_<type>`` entries of ``filters:``
+from the same rows (:mod:`radiomix.filters.registry`).
 
 Arrays and dtypes
 -----------------
@@ -63,6 +66,7 @@ without padding.
 from __future__ import annotations
 
 import difflib
+import itertools
 import logging
 import math
 import numbers
@@ -92,6 +96,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LBP2D_METHODS",
     "PYRADIOMICS_IMAGE_TYPES",
+    "FilterOption",
     "PyRadiomicsImageType",
     "exponential_image",
     "gradient_image",
@@ -790,13 +795,53 @@ def lbp3d_images(
 
 
 # ---------------------------------------------------------------------------------------
-# registry and PyRadiomics-style entry points
+# the table of image types, and PyRadiomics-style entry points
 # ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class FilterOption:
+    """A key of the IBSI pipeline's ``filters:`` entry ``pyradiomics_<type>`` (a snake_case
+    name for one PyRadiomics setting, or the choice of the output map).
+
+    Attributes
+    ----------
+    key : str
+        The key in the ``filters:`` entry.
+    kind : {"float", "int", "bool", "str"}
+    default : any
+        Value when the key is absent (ignored where ``required``).
+    doc : str
+        One line for ``radiomix filter --list`` and the documentation.
+    setting : str or None
+        The PyRadiomics setting it gives (a key of :attr:`PyRadiomicsImageType.parameters`);
+        None for the option that picks one of the type's maps (``all``: every map).
+    listed : bool
+        The PyRadiomics setting is a list of such values (LoG's ``sigma``).
+    required, choices, expand, normalise
+        As :class:`radiomix.filters.registry.Param`.
+    """
+
+    key: str
+    kind: str
+    default: Any
+    doc: str
+    setting: str | None = None
+    listed: bool = False
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    expand: bool = True
+    normalise: Callable[[Any], Any] | None = None
+
+
+Settings = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class PyRadiomicsImageType:
-    """One PyRadiomics image type.
+    """One PyRadiomics image type: the one description both the ``pyradiomics`` profile
+    (:func:`pyradiomics_images`) and the filter registry (``pyradiomics_<type>`` entries of
+    ``filters:``, :mod:`radiomix.filters.registry`) read.
 
     Attributes
     ----------
@@ -813,25 +858,69 @@ class PyRadiomicsImageType:
         Whether the ROI mask is needed (only LBP3D).
     compute : callable
         ``compute(image, spacing, mask, settings) -> {name: map}`` with PyRadiomics-named
-        settings; use :func:`pyradiomics_images`, which validates them.
+        settings (every key of ``parameters``, and ``box`` where ``box_aware``); use
+        :func:`pyradiomics_images`, which validates them.
+    box_aware : bool
+        ``compute`` takes a ``box`` setting and then reads only a neighbourhood of it.
+    check : callable, optional
+        ``check(image, settings)``: PyRadiomics' own checks and warnings of a parameter file
+        (``force2D`` with LBP), run by :func:`pyradiomics_images` before ``compute``.
+    title : str or None
+        The registry's title of ``pyradiomics_<name lowercased>``; None: not a filter there
+        (``Original``).
+    options : tuple of FilterOption
+        The keys of that filter entry.
+    label : callable
+        ``label(options) -> image_type`` name of a resolved filter (without the domain's
+        ``pad_distance`` suffix the registry adds).
+    output : callable, optional
+        ``output(options) -> map name``: the one of ``compute``'s maps a resolved filter
+        gives; None: the type yields one map.
+    every_output : callable, optional
+        ``every_output(options) -> values`` of the option that picks the map (the one with
+        ``setting`` None), in PyRadiomics' order, for its value ``all``.
     """
 
     name: str
-    parameters: Mapping[str, Any]
+    parameters: Settings
     outputs: str
     uses_spacing: bool
     uses_mask: bool
     compute: Callable[
-        [np.ndarray, tuple[float, ...], np.ndarray | None, Mapping[str, Any]],
-        dict[str, np.ndarray],
+        [np.ndarray, tuple[float, ...], np.ndarray | None, Settings], dict[str, np.ndarray]
     ] = field(repr=False)
+    box_aware: bool = False
+    check: Callable[[np.ndarray, Settings], None] | None = field(default=None, repr=False)
+    title: str | None = None
+    options: tuple[FilterOption, ...] = ()
+    label: Callable[[Settings], str] | None = field(default=None, repr=False)
+    output: Callable[[Settings], str] | None = field(default=None, repr=False)
+    every_output: Callable[[Settings], tuple[str, ...]] | None = field(default=None, repr=False)
+
+    @property
+    def filter_name(self) -> str:
+        """The registry's name of the type (``pyradiomics_wavelet``)."""
+        return f"pyradiomics_{self.name.lower()}"
+
+    def settings_of(self, options: Settings) -> dict[str, Any]:
+        """PyRadiomics' settings (every key of ``parameters``) of a resolved filter's options."""
+        out = dict(self.parameters)
+        for o in self.options:
+            if o.setting is not None:
+                out[o.setting] = [options[o.key]] if o.listed else options[o.key]
+        return out
 
 
-def _run_log(img: np.ndarray, sp: tuple[float, ...], _m: Any, s: Mapping[str, Any]) -> dict:
+def _num(x: float) -> str:
+    """Number format of the registry's names: 1.5 -> "1.5", 2.0 -> "2"."""
+    return format(float(x), "g")
+
+
+def _run_log(img: np.ndarray, sp: tuple[float, ...], _m: Any, s: Settings) -> dict:
     return log_images(img, sp, s["sigma"], s.get("box"))
 
 
-def _run_wavelet(img: np.ndarray, _sp: Any, _m: Any, s: Mapping[str, Any]) -> dict:
+def _run_wavelet(img: np.ndarray, _sp: Any, _m: Any, s: Settings) -> dict:
     return wavelet_images(
         img,
         wavelet=s["wavelet"],
@@ -843,14 +932,17 @@ def _run_wavelet(img: np.ndarray, _sp: Any, _m: Any, s: Mapping[str, Any]) -> di
     )
 
 
-def _run_gradient(img: np.ndarray, sp: tuple[float, ...], _m: Any, s: Mapping[str, Any]) -> dict:
+def _run_gradient(img: np.ndarray, sp: tuple[float, ...], _m: Any, s: Settings) -> dict:
     return {"gradient": gradient_image(img, sp, s["gradientUseSpacing"], s.get("box"))}
 
 
-def _run_lbp2d(img: np.ndarray, _sp: Any, _m: Any, s: Mapping[str, Any]) -> dict:
+def _check_lbp2d(img: np.ndarray, s: Settings) -> None:
     _boolean(s["force2D"], "force2D")
     if img.ndim == 3 and not s["force2D"]:
         logger.warning("LBP2D is computed by slice but features are extracted in 3D")
+
+
+def _run_lbp2d(img: np.ndarray, _sp: Any, _m: Any, s: Settings) -> dict:
     return lbp2d_images(
         img,
         radius=s["lbp2DRadius"],
@@ -860,9 +952,12 @@ def _run_lbp2d(img: np.ndarray, _sp: Any, _m: Any, s: Mapping[str, Any]) -> dict
     )
 
 
-def _run_lbp3d(img: np.ndarray, _sp: Any, mask: np.ndarray | None, s: Mapping[str, Any]) -> dict:
+def _check_lbp3d(_img: np.ndarray, s: Settings) -> None:
     if _boolean(s["force2D"], "force2D"):
         logger.warning("LBP3D is computed in 3D but features are extracted in 2D")
+
+
+def _run_lbp3d(img: np.ndarray, _sp: Any, mask: np.ndarray | None, s: Settings) -> dict:
     return lbp3d_images(
         img,
         mask,
@@ -872,14 +967,41 @@ def _run_lbp3d(img: np.ndarray, _sp: Any, mask: np.ndarray | None, s: Mapping[st
     )
 
 
+def _wavelet_subband(value: str) -> str:
+    v = value.strip().upper()
+    if v != "ALL" and (len(v) not in (2, 3) or set(v) - {"L", "H"}):
+        raise ConfigError(f"sub-band must be L/H letters (x first) or 'all', got {value!r}")
+    return v
+
+
+def _wavelet_subbands(p: Settings) -> tuple[str, ...]:
+    bands = ["".join(b) for b in itertools.product("LH", repeat=2 if p["force2d"] else 3)]
+    return (*(b for b in bands if set(b) != {"L"}), bands[0])
+
+
+def _wavelet_label(p: Settings) -> str:
+    return (
+        f"pyradiomics_wavelet_{p['wavelet']}_{p['subband'].lower()}"
+        + (f"_level{p['level']}" if p["level"] != 1 else "")
+        + (f"_start{p['start_level']}" if p["start_level"] else "")
+    )
+
+
+def _wavelet_output(p: Settings) -> str:
+    return ("wavelet-" if p["level"] == 1 else f"wavelet{p['level']}-") + p["subband"]
+
+
 def _pointwise(name: str, fn: Callable[[np.ndarray], np.ndarray]) -> PyRadiomicsImageType:
+    key = name.lower()
     return PyRadiomicsImageType(
         name=name,
         parameters={},
-        outputs=name.lower(),
+        outputs=key,
         uses_spacing=False,
         uses_mask=False,
-        compute=lambda img, _sp, _m, _s: {name.lower(): fn(img)},
+        compute=lambda img, _sp, _m, _s: {key: fn(img)},
+        title=f"PyRadiomics {name}",
+        label=lambda _p: f"pyradiomics_{key}",
     )
 
 
@@ -889,7 +1011,24 @@ PYRADIOMICS_IMAGE_TYPES: Mapping[str, PyRadiomicsImageType] = {
     for t in (
         _pointwise("Exponential", exponential_image),
         PyRadiomicsImageType(
-            "Gradient", {"gradientUseSpacing": True}, "gradient", True, False, _run_gradient
+            "Gradient",
+            {"gradientUseSpacing": True},
+            "gradient",
+            uses_spacing=True,
+            uses_mask=False,
+            compute=_run_gradient,
+            box_aware=True,
+            title="PyRadiomics Gradient magnitude",
+            options=(
+                FilterOption(
+                    "use_spacing",
+                    "bool",
+                    True,
+                    "differences per mm (else per voxel)",
+                    "gradientUseSpacing",
+                ),
+            ),
+            label=lambda p: "pyradiomics_gradient" + ("" if p["use_spacing"] else "_voxels"),
         ),
         PyRadiomicsImageType(
             "LBP2D",
@@ -901,9 +1040,19 @@ PYRADIOMICS_IMAGE_TYPES: Mapping[str, PyRadiomicsImageType] = {
                 "force2Ddimension": 0,
             },
             "lbp-2D",
-            False,
-            False,
-            _run_lbp2d,
+            uses_spacing=False,
+            uses_mask=False,
+            compute=_run_lbp2d,
+            check=_check_lbp2d,
+            title="PyRadiomics LBP2D (scikit-image, by slice)",
+            options=(
+                FilterOption("radius", "float", 1.0, "circle radius in pixels", "lbp2DRadius"),
+                FilterOption("samples", "int", 8, "points on the circle", "lbp2DSamples"),
+                FilterOption(
+                    "method", "str", "uniform", "LBP variant", "lbp2DMethod", choices=LBP2D_METHODS
+                ),
+            ),
+            label=lambda p: f"pyradiomics_lbp2d_r{_num(p['radius'])}_p{p['samples']}_{p['method']}",
         ),
         PyRadiomicsImageType(
             "LBP3D",
@@ -914,21 +1063,60 @@ PYRADIOMICS_IMAGE_TYPES: Mapping[str, PyRadiomicsImageType] = {
                 "force2D": False,
             },
             "lbp-3D-m1 ... lbp-3D-m<lbp3DLevels>, lbp-3D-k",
-            False,
-            True,
-            _run_lbp3d,
+            uses_spacing=False,
+            uses_mask=True,
+            compute=_run_lbp3d,
+            check=_check_lbp3d,
+            title="PyRadiomics LBP3D (spherical harmonics on an icosphere)",
+            options=(
+                FilterOption(
+                    "levels", "int", 2, "spherical harmonic levels", "lbp3DLevels", expand=False
+                ),
+                FilterOption(
+                    "icosphere_radius",
+                    "float",
+                    1.0,
+                    "sampling radius in voxels",
+                    "lbp3DIcosphereRadius",
+                ),
+                FilterOption(
+                    "icosphere_subdivision",
+                    "int",
+                    1,
+                    "icosphere subdivisions",
+                    "lbp3DIcosphereSubdivision",
+                ),
+                FilterOption("output", "str", "all", "m1 ... m<levels>, k (kurtosis), or all"),
+            ),
+            label=lambda p: f"pyradiomics_lbp3d_{p['output']}",
+            output=lambda p: f"lbp-3D-{p['output']}",
+            every_output=lambda p: (*(f"m{i + 1}" for i in range(p["levels"])), "k"),
         ),
         PyRadiomicsImageType(
-            "LoG", {"sigma": ()}, "log-sigma-<sigma>-mm-3D per sigma", True, False, _run_log
+            "LoG",
+            {"sigma": ()},
+            "log-sigma-<sigma>-mm-3D per sigma",
+            uses_spacing=True,
+            uses_mask=False,
+            compute=_run_log,
+            box_aware=True,
+            title="PyRadiomics LoG (SimpleITK recursive Gaussian, scale-normalised)",
+            options=(
+                FilterOption(
+                    "sigma", "float", None, "sigma in mm", "sigma", listed=True, required=True
+                ),
+            ),
+            label=lambda p: f"pyradiomics_log_s{_num(p['sigma'])}mm",
+            output=lambda p: log_image_name(p["sigma"]),
         ),
         _pointwise("Logarithm", logarithm_image),
         PyRadiomicsImageType(
             "Original",
             {},
             "original",
-            False,
-            False,
-            lambda img, _sp, _m, _s: {"original": original_image(img)},
+            uses_spacing=False,
+            uses_mask=False,
+            compute=lambda img, _sp, _m, _s: {"original": original_image(img)},
         ),
         _pointwise("Square", square_image),
         _pointwise("SquareRoot", squareroot_image),
@@ -942,16 +1130,38 @@ PYRADIOMICS_IMAGE_TYPES: Mapping[str, PyRadiomicsImageType] = {
                 "force2Ddimension": 0,
             },
             "wavelet[<level>]-<L|H per axis, x first>",
-            False,
-            False,
-            _run_wavelet,
+            uses_spacing=False,
+            uses_mask=False,
+            compute=_run_wavelet,
+            box_aware=True,
+            title="PyRadiomics Wavelet (PyWavelets swtn, periodic)",
+            options=(
+                FilterOption("wavelet", "str", "coif1", "PyWavelets name", "wavelet"),
+                FilterOption(
+                    "subband",
+                    "str",
+                    "all",
+                    "L/H per axis, x first; all: every band",
+                    normalise=_wavelet_subband,
+                ),
+                FilterOption(
+                    "level",
+                    "int",
+                    1,
+                    "the level whose bands are output (PyRadiomics level)",
+                    "level",
+                ),
+                FilterOption("start_level", "int", 0, "levels skipped first", "start_level"),
+                FilterOption(
+                    "force2d", "bool", False, "transform in-plane only", "force2D", expand=False
+                ),
+            ),
+            label=_wavelet_label,
+            output=_wavelet_output,
+            every_output=_wavelet_subbands,
         ),
     )
 }
-
-
-#: Types whose compute function takes a ``box`` and reads only a neighbourhood of it.
-_BOX_AWARE = frozenset({"LoG", "Wavelet", "Gradient"})
 
 
 def _image_type(name: str) -> PyRadiomicsImageType:
@@ -1023,10 +1233,12 @@ def pyradiomics_images(
     if spec.name == "LBP3D" and arr.ndim != 3:
         raise InvalidImageError("LBP3D needs a 3D image; PyRadiomics yields nothing for 2D")
     options = {**spec.parameters, **given}
+    if spec.check is not None:
+        spec.check(arr, options)
     if box is None:
         return spec.compute(arr, sp, mask, options)
     region = _check_box(box, arr.shape)
-    if spec.name in _BOX_AWARE:
+    if spec.box_aware:
         return spec.compute(arr, sp, mask, {**options, "box": region})
     return {
         k: np.ascontiguousarray(v[region]) for k, v in spec.compute(arr, sp, mask, options).items()

@@ -25,10 +25,9 @@ The boundary condition is named when it is not the default ``reflect`` (``consta
 from __future__ import annotations
 
 import difflib
-import hashlib
+import functools
 import itertools
 import math
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,14 +35,19 @@ from typing import Any
 import numpy as np
 
 from radiomix._config import fail
-from radiomix.errors import ConfigError
+from radiomix.errors import ConfigError, InvalidImageError
 from radiomix.filters._boundary import canonical_boundary
 from radiomix.filters._common import POOLINGS, canonical_spatial, spacing3
-from radiomix.filters._engine import DomainStage, FilterPlan, WholeArrayStage
+from radiomix.filters._engine import DomainMemo, DomainStage, FilterPlan, WholeArrayStage
 from radiomix.filters.gabor import GABOR_PLANES, GABOR_RESPONSES, gabor_plan
 from radiomix.filters.laws import laws_plan, parse_laws_kernel
 from radiomix.filters.log import log_plan
 from radiomix.filters.mean import mean_plan
+from radiomix.filters.pyradiomics import (
+    PYRADIOMICS_IMAGE_TYPES,
+    FilterOption,
+    PyRadiomicsImageType,
+)
 
 __all__ = [
     "FILTERS",
@@ -520,6 +524,8 @@ def _simoncelli_label(p: Mapping[str, Any]) -> str:
 
 
 # -- PyRadiomics image types (radiomix.filters.pyradiomics) ---------------------------------
+# Each is a row of PYRADIOMICS_IMAGE_TYPES, the table the pyradiomics profile reads too:
+# its options become this filter's parameters, its compute call the filter.
 
 _PAD = Param(
     "pad_distance",
@@ -531,257 +537,97 @@ _PAD = Param(
 )
 
 
-class _LastResult:
-    """Keeps the last multi-output result, so that the outputs of one PyRadiomics call
-    (e.g. the 8 wavelet sub-bands) are computed once per domain."""
-
-    def __init__(self) -> None:
-        self.key: tuple[Any, ...] | None = None
-        self.value: dict[str, np.ndarray] = {}
-        self.lock = threading.Lock()
-
-    def get(
-        self, key: tuple[Any, ...], arr: np.ndarray, mask: np.ndarray, fn: Callable[[], Any]
-    ) -> dict[str, np.ndarray]:
-        digest = hashlib.blake2b(np.ascontiguousarray(arr).tobytes(), digest_size=16)
-        digest.update(np.packbits(mask).tobytes())
-        full = (*key, arr.shape, digest.hexdigest())
-        with self.lock:
-            if full != self.key:
-                self.value = fn()
-                self.key = full
-            return self.value
+def _pyr_label(t: PyRadiomicsImageType, p: Mapping[str, Any]) -> str:
+    assert t.label is not None
+    base, pad = t.label(p), p["pad_distance"]
+    if pad is None:
+        return base + "_image"
+    return base if pad == 5 else f"{base}_pad{pad}"
 
 
-def _pyr(
-    compute: Callable[[np.ndarray, np.ndarray, Mapping[str, Any], tuple[float, ...]], np.ndarray],
+def _pyr_prepare(t: PyRadiomicsImageType) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """``all`` of the option that picks the map: every map of the type, in PyRadiomics' order."""
+    pick = [o.key for o in t.options if o.setting is None]
+    if not pick or t.every_output is None:
+        return None
+    every = t.every_output
+
+    def prepare(p: dict[str, Any]) -> dict[str, Any]:
+        if str(p.get(pick[0])).lower() == "all":
+            p[pick[0]] = every(p)
+        return p
+
+    return prepare
+
+
+def _pyr_build(
+    t: PyRadiomicsImageType,
 ) -> Callable[[Mapping[str, Any], tuple[float, float, float]], FilterPlan]:
-    def build(p: Mapping[str, Any], sp: tuple[float, float, float]) -> FilterPlan:
-        import radiomix.filters.pyradiomics  # noqa: F401  (fails early when absent)
+    """The plan of ``pyradiomics_<type>``: the type's compute call on PyRadiomics' domain
+    with the options' settings, then its map (one of several kept in the caller's memo, so
+    that the other maps of that call, e.g. the wavelet sub-bands, reuse it)."""
 
-        def apply(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
-            return np.asarray(compute(arr, mask, p, sp), dtype=np.float64)
+    def build(p: Mapping[str, Any], sp: tuple[float, float, float]) -> FilterPlan:
+        settings = t.settings_of(p)
+        wanted = None if t.output is None else t.output(p)
+        key = (t.name, repr(sorted(settings.items())), p["pad_distance"])
+
+        def apply(arr: np.ndarray, mask: np.ndarray, memo: DomainMemo) -> np.ndarray:
+            def run() -> dict[str, np.ndarray]:
+                return t.compute(arr, sp, mask if t.uses_mask else None, settings)
+
+            maps = memo.get((*key, arr.shape), run) if t.every_output else run()
+            if not maps:
+                raise InvalidImageError(
+                    f"{t.filter_name}: a domain of shape {arr.shape} (spacing {sp} mm) is too "
+                    f"small for PyRadiomics' {t.name} with {settings}, and PyRadiomics yields "
+                    "no image here: use a larger pad_distance (or null) or a smaller scale"
+                )
+            name = next(iter(maps)) if wanted is None else wanted
+            if name not in maps:
+                raise ConfigError(
+                    f"{t.filter_name}: PyRadiomics' {t.name} gives no map {name!r} with these "
+                    f"settings (its maps: {', '.join(maps)})"
+                )
+            return np.asarray(maps[name], dtype=np.float64)
 
         return FilterPlan((DomainStage(p["pad_distance"], apply),))
 
     return build
 
 
-def _pyr_label(base: str, p: Mapping[str, Any]) -> str:
-    pad = p["pad_distance"]
-    if pad is None:
-        return base + "_image"
-    return base if pad == 5 else f"{base}_pad{pad}"
+def _pyr_param(o: FilterOption) -> Param:
+    default = REQUIRED if o.required else o.default
+    return Param(o.key, o.kind, default, o.doc, o.choices, expand=o.expand, normalise=o.normalise)
 
 
-def _pyr_pointwise(fn_name: str) -> Callable[..., np.ndarray]:
-    def compute(arr: np.ndarray, mask: np.ndarray, p: Mapping[str, Any], sp: Any) -> np.ndarray:
-        from radiomix.filters import pyradiomics as pr
-
-        return getattr(pr, fn_name)(arr)  # type: ignore[no-any-return]
-
-    return compute
-
-
-def _pyr_log(arr: np.ndarray, mask: np.ndarray, p: Mapping[str, Any], sp: Any) -> np.ndarray:
-    from radiomix.filters import pyradiomics as pr
-
-    return pr.log_image(arr, sp, p["sigma"])
-
-
-def _pyr_gradient(arr: np.ndarray, mask: np.ndarray, p: Mapping[str, Any], sp: Any) -> np.ndarray:
-    from radiomix.filters import pyradiomics as pr
-
-    return pr.gradient_image(arr, sp, p["use_spacing"])
-
-
-_WAVELET_MEMO = _LastResult()
-_LBP3D_MEMO = _LastResult()
-
-
-def _pyr_wavelet_prepare(p: dict[str, Any]) -> dict[str, Any]:
-    if str(p.get("subband")).upper() == "ALL":
-        n = 2 if p["force2d"] else 3
-        bands = ["".join(b) for b in itertools.product("LH", repeat=n)]
-        p["subband"] = (*tuple(b for b in bands if set(b) != {"L"}), "L" * n)
-    return p
-
-
-def _pyr_wavelet(arr: np.ndarray, mask: np.ndarray, p: Mapping[str, Any], sp: Any) -> np.ndarray:
-    from radiomix.filters import pyradiomics as pr
-
-    key = ("wavelet", p["wavelet"], p["level"], p["start_level"], p["force2d"])
-
-    def run() -> dict[str, np.ndarray]:
-        return pr.wavelet_images(
-            arr,
-            wavelet=p["wavelet"],
-            level=p["level"],
-            start_level=p["start_level"],
-            force2d=p["force2d"],
-            force2d_dimension=0,
-        )
-
-    bands = _WAVELET_MEMO.get(key, arr, mask, run)
-    prefix = "wavelet-" if p["level"] == 1 else f"wavelet{p['level']}-"
-    name = prefix + p["subband"]
-    if name not in bands:
-        raise ConfigError(
-            f"pyradiomics_wavelet: no sub-band {p['subband']!r} (bands: "
-            f"{', '.join(b.split('-', 1)[1] for b in bands)})"
-        )
-    return bands[name]
-
-
-def _pyr_wavelet_subband(value: str) -> str:
-    v = value.strip().upper()
-    if v != "ALL" and (len(v) not in (2, 3) or set(v) - {"L", "H"}):
-        raise ConfigError(f"sub-band must be L/H letters (x first) or 'all', got {value!r}")
-    return v
-
-
-def _pyr_lbp2d(arr: np.ndarray, mask: np.ndarray, p: Mapping[str, Any], sp: Any) -> np.ndarray:
-    from radiomix.filters import pyradiomics as pr
-
-    out = pr.lbp2d_images(
-        arr, radius=p["radius"], samples=p["samples"], method=p["method"], force2d_dimension=0
+def _pyradiomics_filter(t: PyRadiomicsImageType) -> FilterDefinition:
+    assert t.title is not None
+    return FilterDefinition(
+        t.filter_name,
+        t.title,
+        None,
+        (*(_pyr_param(o) for o in t.options), _PAD),
+        _pyr_build(t),
+        functools.partial(_pyr_label, t),
+        "radiomix.filters.pyradiomics",
+        ibsi_compliant=False,
+        prepare=_pyr_prepare(t),
     )
-    return out["lbp-2D"]
 
 
-def _pyr_lbp3d_prepare(p: dict[str, Any]) -> dict[str, Any]:
-    if p.get("output") == "all":
-        p["output"] = (*(f"m{i + 1}" for i in range(p["levels"])), "k")
-    return p
-
-
-def _pyr_lbp3d(arr: np.ndarray, mask: np.ndarray, p: Mapping[str, Any], sp: Any) -> np.ndarray:
-    from radiomix.filters import pyradiomics as pr
-
-    key = ("lbp3d", p["levels"], p["icosphere_radius"], p["icosphere_subdivision"])
-
-    def run() -> dict[str, np.ndarray]:
-        return pr.lbp3d_images(
-            arr,
-            mask,
-            levels=p["levels"],
-            icosphere_radius=p["icosphere_radius"],
-            icosphere_subdivision=p["icosphere_subdivision"],
-        )
-
-    maps = _LBP3D_MEMO.get(key, arr, mask, run)
-    name = f"lbp-3D-{p['output']}"
-    if name not in maps:
-        raise ConfigError(f"pyradiomics_lbp3d: no output {p['output']!r} ({', '.join(maps)})")
-    return maps[name]
-
-
-def _pyradiomics_definitions() -> tuple[FilterDefinition, ...]:
-    def simple(name: str, title: str, fn: str) -> FilterDefinition:
-        return FilterDefinition(
-            f"pyradiomics_{name}",
-            f"PyRadiomics {title}",
-            None,
-            (_PAD,),
-            _pyr(_pyr_pointwise(fn)),
-            lambda p, name=name: _pyr_label(f"pyradiomics_{name}", p),  # type: ignore[misc]
-            "radiomix.filters.pyradiomics",
-            ibsi_compliant=False,
-        )
-
-    return (
-        FilterDefinition(
-            "pyradiomics_log",
-            "PyRadiomics LoG (SimpleITK recursive Gaussian, scale-normalised)",
-            None,
-            (Param("sigma", "float", REQUIRED, "sigma in mm"), _PAD),
-            _pyr(_pyr_log),
-            lambda p: _pyr_label(f"pyradiomics_log_s{_num(p['sigma'])}mm", p),
-            "radiomix.filters.pyradiomics",
-            ibsi_compliant=False,
-        ),
-        FilterDefinition(
-            "pyradiomics_wavelet",
-            "PyRadiomics Wavelet (PyWavelets swtn, periodic)",
-            None,
-            (
-                Param("wavelet", "str", "coif1", "PyWavelets name"),
-                Param(
-                    "subband",
-                    "str",
-                    "all",
-                    "L/H per axis, x first; all: every band",
-                    normalise=_pyr_wavelet_subband,
-                ),
-                Param("level", "int", 1, "the level whose bands are output (PyRadiomics level)"),
-                Param("start_level", "int", 0, "levels skipped first"),
-                Param("force2d", "bool", False, "transform in-plane only", expand=False),
-                _PAD,
-            ),
-            _pyr(_pyr_wavelet),
-            lambda p: _pyr_label(
-                f"pyradiomics_wavelet_{p['wavelet']}_{p['subband'].lower()}"
-                + (f"_level{p['level']}" if p["level"] != 1 else "")
-                + (f"_start{p['start_level']}" if p["start_level"] else ""),
-                p,
-            ),
-            "radiomix.filters.pyradiomics",
-            ibsi_compliant=False,
-            prepare=_pyr_wavelet_prepare,
-        ),
-        simple("square", "Square", "square_image"),
-        simple("squareroot", "SquareRoot", "squareroot_image"),
-        simple("logarithm", "Logarithm", "logarithm_image"),
-        simple("exponential", "Exponential", "exponential_image"),
-        FilterDefinition(
-            "pyradiomics_gradient",
-            "PyRadiomics Gradient magnitude",
-            None,
-            (Param("use_spacing", "bool", True, "differences per mm (else per voxel)"), _PAD),
-            _pyr(_pyr_gradient),
-            lambda p: _pyr_label(
-                "pyradiomics_gradient" + ("" if p["use_spacing"] else "_voxels"), p
-            ),
-            "radiomix.filters.pyradiomics",
-            ibsi_compliant=False,
-        ),
-        FilterDefinition(
-            "pyradiomics_lbp2d",
-            "PyRadiomics LBP2D (scikit-image, by slice)",
-            None,
-            (
-                Param("radius", "float", 1.0, "circle radius in pixels"),
-                Param("samples", "int", 8, "points on the circle"),
-                Param(
-                    "method", "str", "uniform", "LBP variant", ("default", "ror", "uniform", "var")
-                ),
-                _PAD,
-            ),
-            _pyr(_pyr_lbp2d),
-            lambda p: _pyr_label(
-                f"pyradiomics_lbp2d_r{_num(p['radius'])}_p{p['samples']}_{p['method']}", p
-            ),
-            "radiomix.filters.pyradiomics",
-            ibsi_compliant=False,
-        ),
-        FilterDefinition(
-            "pyradiomics_lbp3d",
-            "PyRadiomics LBP3D (spherical harmonics on an icosphere)",
-            None,
-            (
-                Param("levels", "int", 2, "spherical harmonic levels", expand=False),
-                Param("icosphere_radius", "float", 1.0, "sampling radius in voxels"),
-                Param("icosphere_subdivision", "int", 1, "icosphere subdivisions"),
-                Param("output", "str", "all", "m1 ... m<levels>, k (kurtosis), or all"),
-                _PAD,
-            ),
-            _pyr(_pyr_lbp3d),
-            lambda p: _pyr_label(f"pyradiomics_lbp3d_{p['output']}", p),
-            "radiomix.filters.pyradiomics",
-            ibsi_compliant=False,
-            prepare=_pyr_lbp3d_prepare,
-        ),
-    )
+#: The filter order of ``radiomix filter --list`` (PyRadiomics' image types but Original).
+_PYRADIOMICS_ORDER = (
+    "LoG",
+    "Wavelet",
+    "Square",
+    "SquareRoot",
+    "Logarithm",
+    "Exponential",
+    "Gradient",
+    "LBP2D",
+    "LBP3D",
+)
 
 
 _POOLING = Param("pooling", "str", "max", "pooling of rotated responses", POOLINGS, expand=False)
@@ -935,6 +781,6 @@ FILTERS: dict[str, FilterDefinition] = {
             _simoncelli_label,
             "radiomix.filters.wavelet",
         ),
-        *_pyradiomics_definitions(),
+        *(_pyradiomics_filter(PYRADIOMICS_IMAGE_TYPES[n]) for n in _PYRADIOMICS_ORDER),
     )
 }
