@@ -627,13 +627,9 @@ def _nearest_onto(img: Any, msk: Any) -> np.ndarray:
 def _geometry_of(volume: Volume) -> Any:
     """A one-voxel SimpleITK image with the geometry of ``volume`` (for its index and
     physical point transforms, without copying the array)."""
-    import SimpleITK as sitk
+    from radiomix.io import to_sitk
 
-    image = sitk.Image([1, 1, 1], sitk.sitkUInt8)
-    image.SetSpacing([float(s) for s in reversed(volume.spacing)])
-    image.SetOrigin([float(o) for o in reversed(volume.origin)])
-    image.SetDirection([float(d) for d in np.asarray(volume.direction)[::-1, ::-1].ravel()])
-    return image
+    return to_sitk(volume.with_array(np.zeros((1, 1, 1), dtype=np.uint8)))
 
 
 def _check_roi_inside(

@@ -329,10 +329,7 @@ def _reach_of(volume: Volume, grid: Grid, interpolator: str, planar: bool) -> Vo
     cut = tuple(slice(int(a), int(b)) for a, b in zip(first, stop, strict=True))
     if not first.any() and np.array_equal(stop, size):
         return volume
-    start = np.array([c.start for c in cut], dtype=np.float64)
-    origin = np.asarray(src.origin, dtype=np.float64).copy()
-    for k in (2, 1, 0):  # as ITK adds the index's terms (x first) to the origin
-        origin = origin + src_m[:, k] * start[k]
+    origin = volume.index_to_physical(first.astype(np.float64))
     return volume.with_array(np.asarray(volume.array)[cut], origin=tuple(float(v) for v in origin))
 
 
