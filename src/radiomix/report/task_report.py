@@ -82,6 +82,8 @@ class TaskView:
     warn: Callable[[Mapping[str, Any]], str | None] = lambda pm: None
     rows: Callable[[Mapping[str, Any]], list[tuple[str, str]]] = lambda pm: []
     """Further metric rows (key, label) that depend on the run (survival: per horizon)."""
+    cells: Callable[[Mapping[str, Any]], list[list[str]]] = lambda pm: []
+    """Further rows of the metric table, already formatted (survival: the calibration)."""
 
 
 def _regression_figures(
@@ -168,12 +170,15 @@ def _survival_figures(
         out.append(
             (
                 "calibration",
-                task_plots.plot_survival_calibration(cal["groups"], float(cal["horizon"]), name),
+                task_plots.plot_survival_calibration(
+                    cal["groups"], float(cal["horizon"]), name, summary=cal
+                ),
                 (
                     f"Calibration at {_f(cal.get('horizon'), 4)}: mean predicted event-free "
                     "probability against the Kaplan-Meier estimate in five quantile groups of "
-                    "the prediction (median repeat), with 95% intervals; the dotted diagonal is "
-                    "ideal."
+                    "the prediction (median repeat), with the Kaplan-Meier 95% (log-log) "
+                    "intervals; the dotted diagonal is ideal. The box gives the calibration "
+                    "slope and observed / expected events with their bootstrap intervals."
                 ),
             )
         )
@@ -197,6 +202,23 @@ def _survival_rows(pm: Mapping[str, Any]) -> list[tuple[str, str]]:
     for i, h in enumerate(pm.get("horizons") or []):
         rows.append((f"brier_t{i + 1}", f"Brier score at {_f(h, 4)}"))
     return rows
+
+
+def _survival_calibration_cells(pm: Mapping[str, Any]) -> list[list[str]]:
+    """The calibration at the middle horizon as rows of the metric table."""
+    cal = pm.get("calibration") or {}
+    if not cal:
+        return []
+    at = f"at {_f(cal.get('horizon'), 4)}"
+    rows = [
+        ("observed_survival", f"observed event-free probability {at} (Kaplan-Meier)"),
+        ("predicted_survival", f"mean predicted event-free probability {at}"),
+        ("in_the_large", f"calibration in the large {at} (observed - predicted)"),
+        ("observed_expected", f"observed / expected events {at}"),
+        ("slope", f"calibration slope {at} (Cox model on log(-log predicted))"),
+        ("error", f"mean absolute calibration error {at} (five groups, median repeat)"),
+    ]
+    return [[label, _ci(dict(cal), key)] for key, label in rows if key in cal]
 
 
 def _describe_survival(
@@ -223,9 +245,15 @@ def _describe_survival(
     if cal:
         text += (
             f" At {_f(cal.get('horizon'), 4)}, observed minus mean predicted event-free "
-            f"probability {_f(cal.get('in_the_large'))}, mean absolute calibration error over "
-            f"five groups {_f(cal.get('error'))}."
+            f"probability {_ci(dict(cal), 'in_the_large')}, mean absolute calibration error "
+            f"over five groups {_ci(dict(cal), 'error')}"
         )
+        if "slope" in cal:
+            text += (
+                f", calibration slope {_ci(dict(cal), 'slope', 2)}, observed / expected "
+                f"events {_ci(dict(cal), 'observed_expected', 2)}"
+            )
+        text += "."
     return text
 
 
@@ -302,6 +330,7 @@ VIEWS: dict[str, TaskView] = {
         describe=_describe_survival,
         warn=_warn_survival,
         rows=_survival_rows,
+        cells=_survival_calibration_cells,
     ),
 }
 """The report's view of each task other than binary."""
@@ -506,6 +535,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         )
     parts.append("<h2 id='design'>Cohort and design</h2>" + _table(["", ""], cohort))
     rows = [[lab, _ci(pm, key)] for key, lab in (*view.metrics, *view.rows(pm))]
+    rows.extend(view.cells(pm))
     rows.append(
         [
             f"{task.headline_label} per outer fold, mean (SD)",
