@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -97,7 +98,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="MODELS",
         help="clinical,radiomics,combined: train these models on the same splits and report "
         "the added value of the image (DeLong, NRI; survival: the C-index difference with a "
-        "paired bootstrap CI)",
+        "paired bootstrap CI and the NRI at the middle horizon)",
     )
     p.add_argument("--config", metavar="STUDY.yaml", help="study settings; see docs/learn.md")
     p.add_argument(
@@ -257,6 +258,13 @@ def _survival_overrides(args: argparse.Namespace, overrides: dict[str, Any]) -> 
         overrides["task"] = "survival"
 
 
+def _signed(x: Any, spec: str) -> str:
+    """A number in ``spec``, "-" when missing or not finite."""
+    if x is None or not math.isfinite(float(x)):
+        return "-"
+    return format(x, spec)
+
+
 def _print_task(metrics: dict[str, Any], out: str) -> None:
     """The summary lines of a multiclass or regression run."""
     from radiomix.learn.tasks import get_task
@@ -286,10 +294,19 @@ def _print_task(metrics: dict[str, Any], out: str) -> None:
         )
     for c in (metrics.get("compare") or {}).values():
         lo, hi = c.get("delta_c_ci") or (None, None)
+        nri = ""
+        if "nri_horizon" in c:
+            nlo, nhi = c.get("nri_ci") or (None, None)
+            nri = (
+                f"; NRI at {c['nri_horizon']:g} {_signed(c.get('nri'), '+.2f')} "
+                f"[{_signed(nlo, '+.2f')}, {_signed(nhi, '+.2f')}] (events "
+                f"{_signed(c.get('nri_events'), '+.2f')}, non-events "
+                f"{_signed(c.get('nri_nonevents'), '+.2f')})"
+            )
         print(
             f"{c['new']} vs {c['old']}: Harrell's C {c['c_new']:.3f} vs {c['c_old']:.3f}, "
             f"difference {c['delta_c']:+.3f} [{'-' if lo is None else format(lo, '+.3f')}, "
-            f"{'-' if hi is None else format(hi, '+.3f')}] (paired bootstrap over cases)"
+            f"{'-' if hi is None else format(hi, '+.3f')}] (paired bootstrap over cases)" + nri
         )
     perm = metrics.get("permutation")
     if perm:

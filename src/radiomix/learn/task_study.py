@@ -38,7 +38,8 @@ first step of every pipeline, fitted on the training groups only.
 ``--compare clinical,radiomics,combined`` of a survival study adds ``compare`` to
 ``metrics.json`` and ``compare.csv``: per pair, Harrell's C of both models (pooled
 out-of-fold risk scores, median over repeats), their difference and its paired bootstrap
-interval over cases (:func:`radiomix.learn.compare.survival_compare_block`).
+interval over cases, and the Kaplan-Meier weighted continuous NRI at the middle horizon with
+its interval from the same resamples (:func:`radiomix.learn.compare.survival_compare_block`).
 
 Comparisons with the comparators use the median difference of the headline over repeats
 and the Nadeau-Bengio corrected resampled t-test over the outer folds (Holm-adjusted); the
@@ -480,12 +481,19 @@ def run_task_study(
             level=v.confidence,
             n_boot=min(v.bootstrap, 1000),
             random_state=seed_for(v.random_state, 77),
+            horizons=coding.get("horizons", ()),
         )
         for key, c in compare.items():
             lo, hi = c["delta_c_ci"]
+            nlo, nhi = c.get("nri_ci", (math.nan, math.nan))
             say(
                 f"{key}: Harrell's C {c['c_new']:.3f} vs {c['c_old']:.3f}, difference "
                 f"{c['delta_c']:+.3f} [{lo:+.3f}, {hi:+.3f}] (paired bootstrap)"
+                + (
+                    f"; NRI at {c['nri_horizon']:g} {c['nri']:+.2f} [{nlo:+.2f}, {nhi:+.2f}]"
+                    if "nri_horizon" in c
+                    else ""
+                )
             )
     permutation: dict[str, Any] | None = None
     perm_rows: list[dict[str, Any]] = []
@@ -642,6 +650,7 @@ def write_task_run(
         rows = [{k: c.get(k) for k in SURVIVAL_COMPARE_COLUMNS} for c in compare.values()]
         for row, c in zip(rows, compare.values(), strict=True):
             row["delta_c_ci_low"], row["delta_c_ci_high"] = c["delta_c_ci"]
+            row["nri_ci_low"], row["nri_ci_high"] = c.get("nri_ci", (None, None))
         write_table(pd.DataFrame(rows), out / "compare.csv")
     atomic_write_text(
         out / "config.yaml",
