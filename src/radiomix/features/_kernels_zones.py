@@ -88,8 +88,8 @@ def zone_table(levels: np.ndarray, two_d: bool, distance: np.ndarray | None = No
     if top <= 0:  # no ROI voxel
         empty = np.zeros(0, dtype=np.int64)
         return ZoneTable(empty, empty, empty, empty)
-    small = np.uint16 if top < 2**16 else np.uint64
-    lv = levels.astype(small)
+    small = np.dtype(np.uint16 if top < 2**16 else np.uint64)
+    lv: np.ndarray = levels.astype(small)
     if levels.min() < 0:
         lv[levels < 0] = 0
     inside = lv > 0
