@@ -216,24 +216,26 @@ def _measured(
     t0 = time.perf_counter()
     c0 = time.process_time()
     rows: tuple[dict[str, Any], ...] = ()
-    error: dict[str, str] = {}
+    error_type = message = summary = ""
     try:
         rows = tuple(compute())
     except Exception as exc:  # noqa: BLE001 - any failure of a case is recorded, by design
-        error = {
-            "error_type": type(exc).__name__,
-            "message": str(exc) or repr(exc),
-            "traceback": _traceback_summary(exc),
-        }
+        error_type, message, summary = (
+            type(exc).__name__,
+            str(exc) or repr(exc),
+            _traceback_summary(exc),
+        )
     return CaseOutcome(
         index,
         case_id,
         rows=rows,
+        error_type=error_type,
+        message=message,
+        traceback=summary,
         seconds=time.perf_counter() - t0,
         cpu_seconds=time.process_time() - c0,
         peak_rss_mib=_peak_rss_mib(),
         worker=_worker_name(),
-        **error,
     )
 
 
