@@ -82,6 +82,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="ComBat removes each site's location only (accepts sites with one case)",
     )
     p.add_argument(
+        "--harmonise-covariates",
+        metavar="COL,COL",
+        help="columns whose effects ComBat keeps, e.g. age,stage (data.harmonise_covariates; "
+        "text columns one-hot encoded, missing values imputed inside the folds)",
+    )
+    p.add_argument(
         "--validation",
         metavar="SCHEME",
         help="kfold (default) or leave-one-group-out (each --group value, e.g. a site, in "
@@ -92,6 +98,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="COL,COL",
         help="clinical columns passed beside the radiomic features (data.clinical; text "
         "columns one-hot encoded, numbers imputed and scaled, inside the folds)",
+    )
+    p.add_argument(
+        "--clinical-categorical",
+        metavar="COL,COL",
+        help="numeric clinical columns (or ComBat covariates) that hold categories, e.g. a "
+        "stage coded 1-4 (data.clinical_categorical; text columns are categories anyway)",
     )
     p.add_argument(
         "--compare",
@@ -203,7 +215,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _site_and_clinical(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
-    """--harmonise, --validation, --clinical and --compare as config overrides."""
+    """--harmonise (and its options), --validation, --clinical, --clinical-categorical and
+    --compare as config overrides."""
     data: dict[str, Any] = overrides.setdefault("data", {})
     if args.harmonise is not None:
         data["harmonise"] = args.harmonise
@@ -211,12 +224,21 @@ def _site_and_clinical(args: argparse.Namespace, overrides: dict[str, Any]) -> N
         data["harmonise_protect_label"] = True
     if args.harmonise_mean_only:
         data["harmonise_mean_only"] = True
+    if args.harmonise_covariates is not None:
+        data["harmonise_covariates"] = _names(args.harmonise_covariates)
     if args.clinical is not None:
-        data["clinical"] = [c.strip() for c in args.clinical.split(",") if c.strip()]
+        data["clinical"] = _names(args.clinical)
+    if args.clinical_categorical is not None:
+        data["clinical_categorical"] = _names(args.clinical_categorical)
     if args.validation is not None:
         overrides["validation"]["scheme"] = args.validation
     if args.compare is not None:
         overrides["compare"] = [c.strip() for c in args.compare.split(",") if c.strip()]
+
+
+def _names(text: str) -> list[str]:
+    """COL,COL as a list of column names."""
+    return [c.strip() for c in text.split(",") if c.strip()]
 
 
 def _print_compare(metrics: dict[str, Any]) -> None:

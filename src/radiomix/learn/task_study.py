@@ -53,7 +53,7 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,12 @@ import yaml
 
 from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import DataError
-from radiomix.learn._study_parts import holm, model_columns, selection_rows
+from radiomix.learn._study_parts import (
+    holm,
+    model_columns,
+    selection_rows,
+    site_and_clinical_rules,
+)
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.config import StudySettings, resolve_model, study_to_dict
 from radiomix.learn.metrics import corrected_resampled_ttest
@@ -291,8 +296,11 @@ def run_task_study(
     out_dir: Path | None,
     say: Callable[[str], None],
     t_start: float,
+    category_names: Mapping[str, list[str]] | None = None,
 ) -> TaskStudyResult:
-    """The study of :func:`radiomix.learn.study.run_study` for a task other than binary."""
+    """The study of :func:`radiomix.learn.study.run_study` for a task other than binary
+    (``category_names``: the texts of the categorical clinical columns, which name their
+    encoded columns)."""
 
     assert settings.task is not None
     task = get_task(settings.task)
@@ -343,7 +351,7 @@ def run_task_study(
     runs: dict[str, TaskModelRun] = {}
     skipped: dict[str, str] = {}
     for name in settings.model_names:
-        spec = resolve_model(settings, name)
+        spec = resolve_model(settings, name, category_names=category_names)
         cols = model_columns(data, spec)
         if not cols:
             if name == settings.primary:
@@ -442,6 +450,7 @@ def run_task_study(
                 "model_exclude": list(spec.exclude),
                 "label": d.label,
                 "group": d.group,
+                **site_and_clinical_rules(d, spec),
             },
             extraction_settings=extraction,
             versions=current_versions(),

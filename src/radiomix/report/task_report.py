@@ -33,7 +33,7 @@ import pandas as pd
 from radiomix._outputs import atomic_write_text
 from radiomix.errors import ModelBundleError
 from radiomix.learn.tasks import get_task
-from radiomix.report import checklist, plots, task_plots
+from radiomix.report import checklist, plots, sites, task_plots
 
 if TYPE_CHECKING:
     from radiomix.report.html import RunData
@@ -584,6 +584,9 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         + "".join(_img(k, *images[k]) for k in figure_names)
         + "</div>"
     )
+    harm = (m.get("study") or {}).get("harmonise")
+    if harm:
+        parts.append("<h2 id='sites-harmonised'>Sites</h2>" + sites.harmonise_paragraph(harm))
     parts.append(_groups_section(pm, h, task.headline_label))
     parts.append(_survival_compare_section(m))
     parts.append(
@@ -644,6 +647,8 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         parts.append(
             "<h2 id='external'>External validation (frozen model)</h2>"
             + _table(["evaluation", "table", "cases", *[labels[k] for k in keys]], erow)
+            + "".join(sites.external_sites_note(em) for em in run.external.values())
+            + "".join(sites.external_categories_note(em) for em in run.external.values())
         )
     parts.append("<h2 id='settings'>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
     parts.insert(-1, checklist.checklist_section(run, parts, out_path))
@@ -663,9 +668,9 @@ def _groups_section(pm: Mapping[str, Any], h: str, label: str) -> str:
     from radiomix.report._page import table as _table
 
     rows_in = pm.get("per_group") or []
-    sites = pm.get("per_site") or []
-    if not rows_in and sites:
-        srows = [[_f(r.get("site")), _f(r.get("n_cases")), _f(r.get(h))] for r in sites]
+    site_rows = pm.get("per_site") or []
+    if not rows_in and site_rows:
+        srows = [[_f(r.get("site")), _f(r.get("n_cases")), _f(r.get(h))] for r in site_rows]
         return (
             "<h2 id='sites'>Per site</h2><p>Out-of-fold predictions of each site's cases "
             f"(median over repeats; ComBat fitted on the training folds): {html.escape(label)}."
