@@ -467,6 +467,7 @@ def test_regression_study_ranks_the_two_signals_first(tmp_path):
     reg = make_regression_table(200, 20, 2, random_state=1)
     study = {
         "task": "regression",
+        "primary": "ridge_mrmr",
         "comparators": [],
         "validation": _FAST,
         "models": [{"name": "ridge_mrmr", "grid": {"select__k": [4], "clf__alpha": [1.0]}}],
@@ -493,6 +494,7 @@ def test_multiclass_and_survival_studies(tmp_path):
 
     mc = make_multiclass_table(240, 20, 3, 3, effect=1.5, random_state=1)
     study = {
+        "primary": "lr_l2_mrmr",
         "comparators": [],
         "validation": _FAST,
         "models": [{"name": "lr_l2_mrmr", "grid": {"select__k": [4], "clf__C": [1.0]}}],

@@ -207,6 +207,7 @@ def multiclass_sites() -> pd.DataFrame:
 
 MULTI: dict[str, Any] = {
     "task": "multiclass",
+    "primary": "lr_l2_mrmr",
     "comparators": [],
     "validation": LOGO,
     "data": {"label": "grade", "group": "site"},

@@ -35,6 +35,7 @@ FAST = {"outer_folds": 3, "inner_folds": 3, "repeats": 2, "permutations": 3, "bo
 REG_STUDY = {
     "name": "regression-test",
     "task": "regression",
+    "primary": "ridge_mrmr",  # the engine's tests pin one model (auto: test_auto_tasks.py)
     "comparators": ["shape_only_ridge", "random_forest"],
     "validation": {**FAST, "n_jobs": 1},
     "models": [
@@ -50,6 +51,7 @@ REG_STUDY = {
 
 MC_STUDY = {
     "name": "multiclass-test",
+    "primary": "lr_l2_mrmr",
     "comparators": ["lr_ovr_mrmr", "shape_only_lr"],
     "validation": {**FAST, "n_jobs": 1},
     "models": [
@@ -100,7 +102,7 @@ def test_label_coding_of_each_task():
 
 def test_study_settings_know_the_task():
     s = load_study({"task": "regression"})
-    assert s.primary == "ridge_mrmr" and s.comparators == ("shape_only_ridge",)
+    assert s.primary == "auto" and s.comparators == ("shape_only_ridge",)
     assert load_study(study_to_dict(s)) == s
     assert "task" not in study_to_dict(load_study({}))  # two classes: config.yaml as before
     with pytest.raises(ConfigError, match="unknown task 'survivl'"):
@@ -415,6 +417,7 @@ def test_command_line(tmp_path, capsys):
     cfg.write_text(
         "validation: {outer_folds: 3, inner_folds: 3, repeats: 1, permutations: 1, "
         "bootstrap: 100, n_jobs: 1}\n"
+        "primary: ridge_mrmr\n"
         "models:\n  - {name: ridge_mrmr, grid: {select__k: [4], clf__alpha: [1.0]}}\n"
         "comparators: []\n"
     )

@@ -33,17 +33,23 @@ gradient_boosting    scikit-learn's histogram gradient boosting (native missing 
 ===================  ==========================================================================
 
 The same names serve several classes (``--task multiclass``): logistic regression is then
-multinomial, and ``lr_ovr_mrmr`` fits one binary logistic regression per class (one vs rest).
-:data:`MULTICLASS_MODELS` lists them; :data:`REGRESSION_MODELS` holds the models of a numeric
-outcome (``--task regression``):
+multinomial, and ``lr_ovr_mrmr`` fits one binary logistic regression per class (one vs rest);
+``auto`` chooses among the same three families by inner-CV macro AUC (**the default** of
+several classes). :data:`MULTICLASS_MODELS` lists them; :data:`REGRESSION_MODELS` holds the
+models of a numeric outcome (``--task regression``):
 
 ===================  ==========================================================================
 name                 pipeline (grid)
 ===================  ==========================================================================
+auto                 chooses among three families by inner-CV R² inside every training fold
+                     (:data:`REGRESSION_AUTO_FAMILIES`): ``ridge`` (impute, NZV, scale, ridge
+                     on every feature, alpha in 10^-2..10^4), ``ridge_mrmr`` (below) and
+                     ``random_forest`` (200 regression trees, max_features sqrt,
+                     min_samples_leaf 1/5); **the default**
 ridge_mrmr           impute, NZV, scale, Spearman filter (keeps the feature more correlated
                      with the outcome), mRMR k (relevance: absolute Pearson r with the outcome),
-                     ridge regression (k in 5/10/20, alpha in 10^-2..10^4, 7 values);
-                     **the default**
+                     ridge regression (k in 5/10/20, alpha in 10^-2..10^4, 7 values); the
+                     default before ``auto``
 shape_only_ridge     same without mRMR, shape features only (alpha grid): the baseline
 elastic_net          impute, NZV, scale, Spearman filter, elastic net (alpha in
                      0.01/0.1/1 x l1_ratio in 0.2/0.5/0.8)
@@ -56,13 +62,18 @@ gradient_boosting    histogram gradient boosting regression (max_leaf_nodes 7/15
 the RF and plain-LR sub-grids replace the correlation filter and the mRMR step by
 ``passthrough`` (and the classifier by a forest), so the inner loop of
 :func:`~radiomix.learn.validation.nested_cv` scores every candidate of every family on the same
-inner splits and keeps the best mean inner AUC. The family is thus chosen inside every outer
+inner splits and keeps the best mean inner AUC (several classes: macro AUC, in
+:func:`~radiomix.learn.task_cv.nested_cv_task`; a numeric outcome: R²; a time to an event:
+Harrell's C, with the families of :data:`radiomix.learn.survival.SURVIVAL_AUTO_FAMILIES`). The family is thus chosen inside every outer
 training fold, and the outer folds evaluate the whole choose-then-fit procedure; each fold
 records the family it chose (``folds.csv``: ``family``), and the final model says what the
 choice on all cases picked. Families share the fitted imputer, variance filter and scaler of
 each inner split (the lean search caches them), so ``auto`` costs about the sum of its
 families. The best score of a family with a larger grid is a little optimistic (a maximum
-over more candidates); that tilts the choice, never the outer estimate.
+over more candidates); that tilts the choice, never the outer estimate. The forest in a
+sub-grid is a template: both engines give every inner search a private copy seeded from the
+run's ``random_state`` (every unset ``random_state`` inside it, nested ones included), so a
+run is reproduced bit for bit by its seed, and the template itself is never fitted.
 
 The calibration folds of ``svm_rbf`` ignore groups (scikit-learn does not route them there
 without metadata routing); near-duplicates in one training fold can make its Platt scaling a
@@ -99,6 +110,7 @@ __all__ = [
     "DEFAULT_REGRESSION_MODEL",
     "MODELS",
     "MULTICLASS_MODELS",
+    "REGRESSION_AUTO_FAMILIES",
     "REGRESSION_MODELS",
     "SHAPE_PATTERNS",
     "ModelSpec",
@@ -108,7 +120,7 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "auto"
-DEFAULT_REGRESSION_MODEL = "ridge_mrmr"
+DEFAULT_REGRESSION_MODEL = "auto"
 
 SHAPE_PATTERNS = ("*_morphology_*", "*_shape_*", "*_shape2D_*", "*_shape2d_*")
 """Column patterns of shape features: radiomix (``morphology``) and PyRadiomics names."""
@@ -326,6 +338,15 @@ def _lr_ovr_mrmr() -> Pipeline:
 
 
 MULTICLASS_MODELS: dict[str, ModelSpec] = {
+    "auto": ModelSpec(
+        "auto",
+        "the best of three families by inner-CV macro AUC, chosen inside every training fold: "
+        "multinomial L2 logistic regression on all features, the same on mRMR features, a "
+        f"random forest of {_AUTO_TREES} trees (the default)",
+        _auto,
+        list(AUTO_FAMILIES.values()),
+        families=tuple(AUTO_FAMILIES),
+    ),
     **{
         name: MODELS[name]
         for name in (
@@ -347,7 +368,8 @@ MULTICLASS_MODELS: dict[str, ModelSpec] = {
 }
 """Models of several classes (``--task multiclass``). Logistic regression is multinomial
 (one softmax over the classes) except in ``lr_ovr_mrmr``; ``lr_l1`` is left out (its
-liblinear solver fits two classes only)."""
+liblinear solver fits two classes only). ``auto`` is the two-class pipeline and families
+(:data:`AUTO_FAMILIES`), scored by macro AUC."""
 
 
 def _reg_prep() -> list[tuple[str, Any]]:
@@ -384,13 +406,43 @@ def _gradient_boosting_reg() -> Pipeline:
 
 _ALPHA_GRID = [float(a) for a in np.logspace(-2, 4, 7)]
 
+
+def _auto_forest_reg() -> RandomForestRegressor:
+    # sqrt, not the 1/3 that random_forest also tries: one 200-tree fit on 800 x 1,000 takes
+    # 1.7 s against 12.9 s, so auto's forest costs what the two-class one's does
+    return RandomForestRegressor(n_estimators=_AUTO_TREES, max_features="sqrt", n_jobs=1)
+
+
+REGRESSION_AUTO_FAMILIES: dict[str, dict[str, list[Any]]] = {
+    "ridge": {"decorr": _OFF, "select": _OFF, "clf__alpha": _ALPHA_GRID},
+    "ridge_mrmr": {"select__k": [5, 10, 20], "clf__alpha": _ALPHA_GRID},
+    "random_forest": {
+        "decorr": _OFF,
+        "select": _OFF,
+        "clf": [_auto_forest_reg()],
+        "clf__min_samples_leaf": [1, 5],
+    },
+}
+"""The families ``auto`` chooses among for a numeric outcome: sub-grids of ``ridge_mrmr``'s
+pipeline (ridge on every feature, ridge on the mRMR features, a forest of regression
+trees), as :data:`AUTO_FAMILIES` are of ``lr_l2_mrmr``'s."""
+
 REGRESSION_MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec(
+            "auto",
+            "the best of three families by inner-CV R², chosen inside every training fold: "
+            "ridge regression on all features, the same on mRMR features, a random forest "
+            f"of {_AUTO_TREES} regression trees (the default)",
+            _ridge_mrmr,
+            list(REGRESSION_AUTO_FAMILIES.values()),
+            families=tuple(REGRESSION_AUTO_FAMILIES),
+        ),
+        ModelSpec(
             "ridge_mrmr",
             "ridge regression on the top-k mRMR features after a Spearman |rho| > 0.9 filter "
-            "(the default)",
+            "(the default before auto)",
             _ridge_mrmr,
             {"select__k": [5, 10, 20], "clf__alpha": _ALPHA_GRID},
         ),

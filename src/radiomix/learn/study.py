@@ -768,11 +768,14 @@ def run_study(
         if settings.task != task_name:
             changes: dict[str, Any] = {"task": task_name}
             if settings.primary == DEFAULT_MODEL and DEFAULT_MODEL not in task_models(task_name):
-                # auto chooses among two-class families: the task's own default instead
+                # a task without the two-class default model: the task's own default
                 from radiomix.learn.tasks import get_task
 
                 changes["primary"] = get_task(task_name).default_primary
-                say(f"primary model: {changes['primary']} ({DEFAULT_MODEL} is for two classes)")
+                say(
+                    f"primary model: {changes['primary']} ({DEFAULT_MODEL} is not a "
+                    f"{task_name} model)"
+                )
             settings = dataclasses.replace(settings, **changes)
             say(f"task: {task_name} (read from the label column; --task sets it)")
         try:

@@ -10,6 +10,10 @@ Models (:data:`SURVIVAL_MODELS`)
 ===========================  =====================================================================
 name                         pipeline (grid)
 ===========================  =====================================================================
+auto                         chooses among three families by inner-CV Harrell's C inside every
+                             training fold (:data:`SURVIVAL_AUTO_FAMILIES`): ``coxnet``,
+                             ``random_survival_forest`` and ``gradient_boosting_survival``
+                             (each with its grid, below); by name, not the default (see below)
 coxnet                       impute, near-zero variance, scale, univariate Cox filter (top k of
                              the features after a Spearman 0.9 redundancy cover; k in 10/100),
                              elastic-net Cox (:class:`CoxElasticNet`: alpha as a fraction of
@@ -24,6 +28,14 @@ random_survival_forest       impute, NZV, scale, univariate Cox filter (k = 100)
 gradient_boosting_survival   impute, NZV, scale, univariate Cox filter (k = 30), gradient-boosted
                              Cox model of 100 trees of depth 2 (learning_rate 0.05/0.1)
 ===========================  =====================================================================
+
+``auto`` is ``coxnet``'s pipeline with two more sub-grids that put the random survival
+forest (filter k = 100) or the gradient-boosted Cox model (k = 30) in the elastic-net Cox
+model's place, as the two-class ``auto`` of :mod:`radiomix.learn.models` does with its
+forest: every candidate of every family is scored on the same inner splits of the outer
+training part, and the fold records the family it chose. It costs about the sum of its
+families, the survival forest most of it, which is why ``coxnet`` stays the default (see
+docs/learn.md for the measured cost).
 
 The feature selection is the **univariate Cox score test** (:func:`cox_score_z`): for each
 feature the standardised score statistic of a one-covariate Cox model at beta = 0 (the
@@ -83,6 +95,7 @@ from radiomix.learn.selectors import NearZeroVariance
 
 __all__ = [
     "DEFAULT_SURVIVAL_MODEL",
+    "SURVIVAL_AUTO_FAMILIES",
     "SURVIVAL_MODELS",
     "CoxElasticNet",
     "CoxScoreFilter",
@@ -354,20 +367,64 @@ def _shape_only_cox() -> Pipeline:
     return Pipeline([*_prep(), ("clf", CoxPHSurvivalAnalysis(alpha=10.0, ties="breslow"))])
 
 
+def _survival_forest() -> SurvivalForest:
+    return SurvivalForest(n_estimators=100, max_features="sqrt", min_samples_leaf=3)
+
+
 def _random_survival_forest() -> Pipeline:
     require_sksurv()
-    forest = SurvivalForest(n_estimators=100, max_features="sqrt", min_samples_leaf=3)
-    return Pipeline([*_prep(), ("select", CoxScoreFilter(k=100)), ("clf", forest)])
+    return Pipeline([*_prep(), ("select", CoxScoreFilter(k=100)), ("clf", _survival_forest())])
+
+
+def _auto() -> Pipeline:
+    """coxnet's pipeline; the forest's sub-grid of :data:`SURVIVAL_AUTO_FAMILIES` replaces
+    its model."""
+    require_sksurv()
+    return _coxnet()
+
+
+def _boosting() -> Any:
+    from sksurv.ensemble import GradientBoostingSurvivalAnalysis
+
+    return GradientBoostingSurvivalAnalysis(
+        loss="coxph", n_estimators=100, learning_rate=0.1, max_depth=2, subsample=0.8
+    )
+
+
+def _auto_families() -> dict[str, dict[str, list[Any]]]:
+    # without scikit-survival (a dependency) there are no trees to put in the grid; the
+    # pipeline's build then says how to install it
+    have = _ForestBase is not BaseEstimator
+    forest = [_survival_forest()] if have else ["passthrough"]
+    boosting = [_boosting()] if have else ["passthrough"]
+    return {
+        "coxnet": {
+            "select__k": [10, 100],
+            "clf__alpha_ratio": [0.3, 0.1, 0.03],
+            "clf__l1_ratio": [0.5, 0.9],
+        },
+        "random_survival_forest": {
+            "select__k": [100],
+            "clf": forest,
+            "clf__min_samples_leaf": [3, 10],
+        },
+        "gradient_boosting_survival": {
+            "select__k": [30],
+            "clf": boosting,
+            "clf__learning_rate": [0.05, 0.1],
+        },
+    }
+
+
+SURVIVAL_AUTO_FAMILIES: dict[str, dict[str, list[Any]]] = _auto_families()
+"""The families the survival ``auto`` chooses among: ``coxnet``'s grid, and sub-grids of its
+pipeline that put ``random_survival_forest``'s or ``gradient_boosting_survival``'s model
+(with its filter k and grid) in the elastic-net Cox model's place."""
 
 
 def _gradient_boosting_survival() -> Pipeline:
     require_sksurv()
-    from sksurv.ensemble import GradientBoostingSurvivalAnalysis
-
-    gb = GradientBoostingSurvivalAnalysis(
-        loss="coxph", n_estimators=100, learning_rate=0.1, max_depth=2, subsample=0.8
-    )
-    return Pipeline([*_prep(), ("select", CoxScoreFilter(k=30)), ("clf", gb)])
+    return Pipeline([*_prep(), ("select", CoxScoreFilter(k=30)), ("clf", _boosting())])
 
 
 def _specs() -> dict[str, Any]:
@@ -377,15 +434,21 @@ def _specs() -> dict[str, Any]:
         spec.name: spec
         for spec in (
             ModelSpec(
+                "auto",
+                "the best of three families by inner-CV Harrell's C, chosen inside every "
+                "training fold: the elastic-net Cox model (coxnet), the random survival "
+                "forest and the gradient-boosted Cox model, each on the top k features of "
+                "the univariate Cox filter",
+                _auto,
+                list(SURVIVAL_AUTO_FAMILIES.values()),
+                families=tuple(SURVIVAL_AUTO_FAMILIES),
+            ),
+            ModelSpec(
                 "coxnet",
                 "elastic-net Cox model on the top-k features of a univariate Cox filter "
                 "(Spearman 0.9 redundancy cover), alpha and l1_ratio tuned inside (the default)",
                 _coxnet,
-                {
-                    "select__k": [10, 100],
-                    "clf__alpha_ratio": [0.3, 0.1, 0.03],
-                    "clf__l1_ratio": [0.5, 0.9],
-                },
+                dict(SURVIVAL_AUTO_FAMILIES["coxnet"]),
             ),
             ModelSpec(
                 "shape_only_cox",
@@ -882,17 +945,25 @@ def make_survival_table(
     effect: float = 1.0,
     censoring: float = 0.3,
     random_state: int = 0,
+    signal: str = "linear",
 ) -> Any:
     """A synthetic survival table (for tests and benchmarks): standard normal features
     ``f000 ...``; exponential event times with hazard :math:`\\exp(\\beta \\sum_{j <
     m} x_j)` on the first ``n_informative`` features (``effect`` = beta; 0 informative:
     noise); independent exponential censoring times scaled to censor about ``censoring``
-    of the cases. Columns ``case_id``, ``time``, ``event`` and the features."""
+    of the cases. Columns ``case_id``, ``time``, ``event`` and the features.
+    ``signal="threshold"``: the log hazard is ``effect`` times
+    :func:`radiomix.learn.synthetic.threshold_signal` of those features instead of their
+    sum (the same variance; uncorrelated with every feature, so a Cox model sees nothing)."""
     import pandas as pd
 
+    from radiomix.learn.synthetic import _check_signal, threshold_signal
+
+    _check_signal(signal)
     rng = np.random.default_rng(random_state)
     X = rng.standard_normal((n_cases, n_features))
-    eta = effect * X[:, :n_informative].sum(axis=1)
+    Z = X[:, :n_informative]
+    eta = effect * (Z.sum(axis=1) if signal == "linear" else threshold_signal(Z))
     t_event = rng.exponential(1.0, n_cases) / np.exp(eta)
     if censoring > 0:
         # exponential censoring at rate r: P(C < T) ~ r / (r + hazard); solved on the mean

@@ -18,7 +18,9 @@ close to 0.5.
 
 :func:`make_nonlinear_table` draws a two-class table whose signal no linear model can see:
 products of pairs of features (``interaction``) or whether a feature is far from its mean
-in either direction (``threshold``); a tree ensemble finds it.
+in either direction (``threshold``); a tree ensemble finds it. :func:`make_regression_table`,
+:func:`make_multiclass_table` and :func:`radiomix.learn.survival.make_survival_table` take
+``signal="threshold"`` for the same kind of signal in the other tasks.
 """
 
 from __future__ import annotations
@@ -32,13 +34,36 @@ import pandas as pd
 from scipy import stats
 
 __all__ = [
+    "SIGNALS",
     "SyntheticOutcome",
     "SyntheticTable",
     "make_feature_table",
     "make_multiclass_table",
     "make_nonlinear_table",
     "make_regression_table",
+    "threshold_signal",
 ]
+
+#: the kinds of signal of the regression, multiclass and survival tables
+SIGNALS = ("linear", "threshold")
+
+#: P(|z| > 1) of a standard normal
+_P_BEYOND = 2.0 * float(stats.norm.sf(1.0))
+
+
+def _check_signal(signal: str) -> None:
+    if signal not in SIGNALS:
+        raise ValueError(f"unknown signal {signal!r} ({', '.join(SIGNALS)})")
+
+
+def threshold_signal(Z: np.ndarray) -> np.ndarray:
+    """Per row of standard normal columns ``Z``: :math:`\\sum_j (1[|z_j| > 1] - p) /
+    \\sqrt{p (1 - p)}` with :math:`p = P(|z| > 1)`. Mean 0 and variance ``m`` (as the sum
+    of ``m`` standard normals), and uncorrelated with every column: a linear model sees
+    nothing of it, a tree finds it."""
+    hit = (np.abs(np.asarray(Z, dtype=np.float64)) > 1.0).astype(np.float64)
+    return (hit - _P_BEYOND).sum(axis=1) / math.sqrt(_P_BEYOND * (1.0 - _P_BEYOND))
+
 
 _FAMILIES = ("statistics", "histogram", "glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm")
 
@@ -246,6 +271,7 @@ def make_regression_table(
     noise_sd: float = 1.0,
     random_state: int | None = 0,
     case_seed: int | None = None,
+    signal: str = "linear",
 ) -> SyntheticOutcome:
     """Draw a table whose ``volume_change`` is linear in a few features plus Gaussian noise.
 
@@ -254,12 +280,17 @@ def make_regression_table(
     :math:`\\varepsilon \\sim \\mathcal N(0, \\sigma^2)`, so the best achievable R² is
     :math:`m / (m + \\sigma^2)` for ``m`` informative features (0 with none: pure noise).
     ``case_seed`` draws another cohort of the same population (external validation).
+    ``signal="threshold"`` puts :func:`threshold_signal` of the informative features in
+    place of their sum (the same variance, so the same best R²; a linear model's is 0).
     """
+    _check_signal(signal)
     rng, names, inf_idx, X, scales = _layout(
         n_cases, n_features, n_informative, random_state, case_seed
     )
     X[:, inf_idx] = rng.normal(size=(n_cases, n_informative))
-    y = X[:, inf_idx].sum(axis=1) + noise_sd * rng.normal(size=n_cases)
+    Z = X[:, inf_idx]
+    truth = Z.sum(axis=1) if signal == "linear" else threshold_signal(Z)
+    y = truth + noise_sd * rng.normal(size=n_cases)
     table = _frame(X, names, scales)
     table["volume_change"] = 10.0 + 3.0 * y
     optimal = n_informative / (n_informative + noise_sd**2) if n_informative else 0.0
@@ -274,14 +305,19 @@ def make_multiclass_table(
     effect: float = 1.0,
     random_state: int | None = 0,
     case_seed: int | None = None,
+    signal: str = "linear",
 ) -> SyntheticOutcome:
     """Draw a table of ``n_classes`` equally frequent classes (``grade``: ``g1``, ``g2``, ...).
 
     Class ``k`` shifts the mean of informative feature ``j`` by ``effect`` when
     ``j % n_classes == k`` (each class has its own informative features); with
     ``n_informative=0`` the table is pure noise and every honest macro AUC is about 0.5.
-    ``case_seed`` draws another cohort of the same population.
+    ``case_seed`` draws another cohort of the same population. ``signal="threshold"``
+    widens instead of shifting: feature ``j`` has SD ``1 + effect`` in its class and 1 in
+    the others, mean 0 in every class, so a (multinomial) linear model sees nothing and a
+    tree finds the class by ``|x_j|``.
     """
+    _check_signal(signal)
     rng, names, inf_idx, X, scales = _layout(
         n_cases, n_features, n_informative, random_state, case_seed
     )
@@ -289,7 +325,10 @@ def make_multiclass_table(
     rng.shuffle(y)
     X[:, inf_idx] = rng.normal(size=(n_cases, n_informative))
     for j, col in enumerate(inf_idx):
-        X[:, col] += effect * (y == j % n_classes)
+        if signal == "linear":
+            X[:, col] += effect * (y == j % n_classes)
+        else:
+            X[:, col] *= np.where(y == j % n_classes, 1.0 + effect, 1.0)
     table = _frame(X, names, scales)
     table["grade"] = [f"g{k + 1}" for k in y]
     return SyntheticOutcome(table, [names[i] for i in inf_idx], "grade", effect)

@@ -17,6 +17,18 @@ outer fold ``f``:
 3. the winner is refitted on the whole outer-training part and predicts the outer test
    fold.
 
+A grid may be a list of sub-grids, one per model *family* (``families`` names them; the
+``auto`` model of each task): step 2 scores every family's candidates on the same inner
+splits, so the family is chosen inside each outer training part, and every
+:class:`TaskFold` records the family it chose and each family's best inner score, as the
+two-class engine does. An estimator that a grid puts in the pipeline (``auto``'s forests)
+is a template: each search works on a private copy whose unset ``random_state`` values
+(nested ones included) are set from the run's seed, exactly as the pipeline's own steps
+are, and the refit takes a copy of the winner; the template is never fitted. The outer
+folds of such a model give their outputs on one scale (:meth:`Task.family_output`: for a
+time to an event, the cumulative hazard summed over the grid times instead of each family's
+own risk score), since the pooled metrics compare cases of different folds.
+
 With ``scheme="leave-one-group-out"`` the outer loop is one repeat in which each group (a
 site) in turn is the test set (:func:`radiomix.learn.validation.logo_splits`); the inner
 loop stays group k-fold on the training part's groups (at most their number of folds).
@@ -47,10 +59,14 @@ from radiomix.errors import DataError
 from radiomix.learn.tasks import Task
 from radiomix.learn.validation import (
     Grid,
-    _candidates,
+    _best_per_part,
+    _candidates_by_part,
+    _family_names,
     _inner_predictions,
     _needs_names,
+    _seed_candidates,
     _seed_pipeline,
+    _with_params,
     logo_splits,
     seed_for,
     used_features,
@@ -96,6 +112,8 @@ class _Search:
     best_params: dict[str, Any]
     best_score: float
     n_convergence_warnings: int
+    family_index: int = 0
+    family_scores: list[float] = field(default_factory=list)
 
 
 def _search(
@@ -109,7 +127,8 @@ def _search(
     seed: int,
     n_out: int,
 ) -> _Search:
-    candidates = _candidates(grid)
+    candidates, part_of = _candidates_by_part(grid)
+    candidates = _seed_candidates(candidates, seed)
     splits = task_splits(task, y, groups, inner_folds, seed)
     counter = {"convergence": 0}
     oof = _inner_predictions(
@@ -124,12 +143,22 @@ def _search(
     )
     scores = _mean_scores(task, oof, y, splits)
     best = int(np.nanargmax(scores)) if np.isfinite(scores).any() else 0
-    return _Search(candidates[best], float(scores[best]), counter["convergence"])
+    return _Search(
+        candidates[best],
+        float(scores[best]),
+        counter["convergence"],
+        family_index=part_of[best],
+        family_scores=_best_per_part(scores, part_of),
+    )
 
 
 @dataclass
 class TaskFold:
-    """One outer fold of one repeat: its test cases' outputs and what the model used."""
+    """One outer fold of one repeat: its test cases' outputs and what the model used.
+
+    ``family``: the model family the inner loop chose (a grid of named families, ``auto``;
+    else ''), ``family_scores``: the best mean inner score of every family (the task's
+    score: macro AUC, R², Harrell's C)."""
 
     repeat: int
     fold: int
@@ -146,6 +175,8 @@ class TaskFold:
     cpu_seconds: float = 0.0
     cutoff: float = float("nan")
     permutation: Any = None  # FoldImportance (radiomix.learn.importance) or None
+    family: str = ""
+    family_scores: dict[str, float] = field(default_factory=dict)
 
 
 def _fit_fold(
@@ -164,6 +195,7 @@ def _fit_fold(
     random_state: int,
     n_out: int,
     importance: Mapping[str, int] | None = None,
+    families: Sequence[str] = (),
 ) -> TaskFold:
     with threadpool_limits(limits=1):
         t0 = time.perf_counter()
@@ -185,15 +217,20 @@ def _fit_fold(
             seed_for(random_state, repeat, fold, 1),
             n_out,
         )
-        final = clone(pipe).set_params(**search.best_params)
+        final = _with_params(pipe, search.best_params)
+        family, family_scores = _family_names(families, search.family_index, search.family_scores)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             final.fit(Xtr, y[train])
         n_conv = search.n_convergence_warnings + sum(
             issubclass(w.category, ConvergenceWarning) for w in caught
         )
-        out = task.output(final, Xte, n_out)
-        cutoff = task.cutoff(final, Xtr)
+        if families:  # pooled over folds that may have chosen other families: one scale
+            out = task.family_output(final, Xte, n_out)
+            cutoff = task.family_cutoff(final, Xtr)
+        else:
+            out = task.output(final, Xte, n_out)
+            cutoff = task.cutoff(final, Xtr)
         selected, weights, kind = used_features(final, columns)
         perm = None
         if importance is not None:  # the task's main score on the test fold
@@ -226,6 +263,8 @@ def _fit_fold(
             cpu_seconds=time.process_time() - c0,
             cutoff=cutoff,
             permutation=perm,
+            family=family,
+            family_scores=family_scores,
         )
 
 
@@ -296,6 +335,7 @@ def nested_cv_task(
     label_seed: int | None = None,
     scheme: str = "kfold",
     importance: Mapping[str, int] | None = None,
+    families: Sequence[str] = (),
 ) -> TaskCVResult:
     """Repeated nested cross-validation of an unfitted pipeline for ``task`` (module notes).
 
@@ -306,7 +346,8 @@ def nested_cv_task(
     ignored, at most the training part's groups as inner folds).
     ``importance`` (``n_repeats``, ``max_features``): the permutation importance of every
     outer test fold with the task's score (:mod:`radiomix.learn.importance`), in
-    ``TaskFold.permutation``.
+    ``TaskFold.permutation``. ``families``: the names of the sub-grids when ``grid`` is a
+    list of model families (``auto``): each fold records the family it chose.
     """
     t0 = time.perf_counter()
     yy = np.asarray(y)
@@ -354,6 +395,7 @@ def nested_cv_task(
             seed_for(*base, r),
             n_out,
             importance,
+            tuple(families),
         )
         for r, f, tr, te in jobs_list
     )
@@ -382,7 +424,8 @@ def nested_cv_task(
 
 @dataclass
 class TaskFitted:
-    """The final model of a task: tuned on all cases by the inner loop, refitted on all."""
+    """The final model of a task: tuned on all cases by the inner loop, refitted on all
+    (``family`` and ``family_scores`` as in :class:`TaskFold`)."""
 
     pipeline: Pipeline
     best_params: dict[str, Any]
@@ -390,6 +433,8 @@ class TaskFitted:
     selected: list[str]
     importance: np.ndarray | None
     importance_kind: str
+    family: str = ""
+    family_scores: dict[str, float] = field(default_factory=dict)
 
 
 def fit_final_task(
@@ -402,6 +447,7 @@ def fit_final_task(
     *,
     inner_folds: int = 5,
     random_state: int = 0,
+    families: Sequence[str] = (),
 ) -> TaskFitted:
     """The model to keep: hyper-parameters by cross-validation on all cases, then one fit
     on all of them (its performance is the nested-CV estimate, not the inner score)."""
@@ -420,9 +466,19 @@ def fit_final_task(
             seed_for(random_state, 10**6, 1),
             task.n_outputs(yy),
         )
-    final = clone(pipe).set_params(**search.best_params)
+    final = _with_params(pipe, search.best_params)
+    family, family_scores = _family_names(families, search.family_index, search.family_scores)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         final.fit(X, yy)
     selected, importance, kind = used_features(final, [str(c) for c in X.columns])
-    return TaskFitted(final, search.best_params, search.best_score, selected, importance, kind)
+    return TaskFitted(
+        final,
+        search.best_params,
+        search.best_score,
+        selected,
+        importance,
+        kind,
+        family=family,
+        family_scores=family_scores,
+    )

@@ -8,13 +8,16 @@ task's columns:
 ==================  ============================================================================
 ``metrics.json``    ``task``, ``primary``, ``models``, ``permutation``, ``comparison``, ``skipped``,
                     ``study`` (as for two classes; the metrics are the task's:
-                    :mod:`radiomix.learn.task_metrics`)
+                    :mod:`radiomix.learn.task_metrics`); for ``auto`` a model's
+                    ``family_counts`` and ``final.family`` / ``final.family_inner_<headline>``
 ``predictions.csv`` out-of-fold output of every case, per model and repeat: several classes
                     ``probability_<class>`` per class, ``predicted`` (class index) and
                     ``predicted_label``; regression ``predicted`` and ``residual``
 ``selection.csv``   as for two classes
 ``folds.csv``       per model, repeat and outer fold: sizes, chosen hyper-parameters, inner
-                    score, test score (``test_<headline>``)
+                    score, test score (``test_<headline>``); ``family`` (the family a model
+                    choosing among families, ``auto``, chose) and ``family_inner_<headline>``
+                    (every family's best mean inner score, JSON), empty for other models
 ``comparison.csv``  primary vs comparator, the headline per repeat and its difference
 ``permutation.csv`` the headline of every label permutation
 ``importance.csv``  the primary model's permutation importance on the outer test folds (drop of
@@ -144,6 +147,9 @@ def summarise_task_cv(
     out[f"{h}_fold_sd"] = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
     params = Counter(json.dumps(jsonable(f.best_params), sort_keys=True) for f in cv.folds)
     out["best_params_counts"] = dict(params.most_common())
+    families = Counter(f.family for f in cv.folds if f.family)
+    if families:  # a model choosing among families (auto): how often each was chosen
+        out["family_counts"] = dict(families.most_common())
     out["n_repeats"] = cv.repeats
     out["n_outer_fits"] = len(cv.folds)
     out["n_convergence_warnings"] = int(sum(f.n_convergence_warnings for f in cv.folds))
@@ -258,6 +264,7 @@ def _permutation(
             n_jobs=v.n_jobs,
             label_seed=i,
             scheme=v.scheme,
+            families=spec.families,
         )
         scores.append(float(np.median(cv.repeat_scores())))
         cpu += sum(f.cpu_seconds for f in cv.folds)
@@ -382,6 +389,7 @@ def run_task_study(
             n_jobs=v.n_jobs,
             scheme=v.scheme,
             importance=_importance_settings(settings, name),
+            families=spec.families,
         )
         summary: dict[str, Any] = {
             "model": name,
@@ -425,12 +433,22 @@ def run_task_study(
             data.groups,
             inner_folds=inner_final,
             random_state=v.random_state,
+            families=spec.families,
         )
         summary["final"] = {
             "best_params": jsonable(final.best_params),
             f"inner_{h}": final.inner_score,
             "n_features_used": len(final.selected),
         }
+        if final.family:
+            summary["final"]["family"] = final.family
+            summary["final"][f"family_inner_{h}"] = final.family_scores
+            counts = summary.get("family_counts", {})
+            say(
+                f"{name}: outer folds chose "
+                + ", ".join(f"{k} {n}x" for k, n in counts.items())
+                + f"; the final model: {final.family}"
+            )
         cut = task.cutoff(final.pipeline, X)
         if math.isfinite(cut):
             summary["final"]["risk_cutoff"] = cut
@@ -621,6 +639,8 @@ def _fold_rows(task: Task, run: TaskModelRun) -> list[dict[str, Any]]:
                 f"test_{h}": s,
                 "n_selected": len(f.selected),
                 "best_params": json.dumps(jsonable(f.best_params), sort_keys=True),
+                "family": f.family,
+                f"family_inner_{h}": json.dumps(jsonable(f.family_scores)) if f.family else "",
                 "convergence_warnings": f.n_convergence_warnings,
                 "seconds": round(f.seconds, 3),
                 "cpu_seconds": round(f.cpu_seconds, 3),

@@ -269,6 +269,17 @@ class Task:
         """A cut fitted on a fold's training cases (survival: their median risk); NaN."""
         return math.nan
 
+    def family_output(self, estimator: Any, X: Any, n_outputs: int) -> np.ndarray:
+        """:meth:`output` of an outer fold whose model family was chosen inside it
+        (``auto``): the outer folds' outputs are pooled, so they must share one scale
+        whichever family each fold chose (default: :meth:`output`, whose probabilities and
+        values already do)."""
+        return self.output(estimator, X, n_outputs)
+
+    def family_cutoff(self, estimator: Any, X_train: Any) -> float:
+        """:meth:`cutoff` on the scale of :meth:`family_output`."""
+        return self.cutoff(estimator, X_train)
+
     def target_columns(self, y: np.ndarray) -> dict[str, np.ndarray]:
         """Columns of a predictions table that hold the target."""
         return {"y": np.asarray(y)}
@@ -340,7 +351,7 @@ class MulticlassTask(Task):
     chance = 0.5
     metric_names = MULTICLASS_METRICS
     models = MULTICLASS_MODELS
-    default_primary = "lr_l2_mrmr"  # auto (the two-class default) chooses among binary families
+    default_primary = DEFAULT_MODEL  # auto: its families scored by macro AUC
     default_comparators = ("shape_only_lr",)
 
     def encode(
@@ -851,6 +862,38 @@ class SurvivalTask(Task):
         from radiomix.learn.survival import risk_scores
 
         return float(np.median(risk_scores(estimator, X_train)))
+
+    def _grid_hazard(self, surv: np.ndarray) -> np.ndarray | None:
+        """The cumulative hazard summed over the grid times, ``-sum log S(t)``, per row of
+        survival probabilities at :attr:`grid`; None when there is no grid or a model gives
+        no survival function."""
+        if not self.grid or surv.shape[1] != len(self.grid) or not np.isfinite(surv).all():
+            return None
+        return -np.log(np.clip(surv, 1e-300, 1.0)).sum(axis=1)
+
+    def family_output(self, estimator: Any, X: Any, n_outputs: int) -> np.ndarray:
+        """The risk of a fold that chose its family (``auto``) is the predicted cumulative
+        hazard summed over the grid's times: each family's own risk score has a scale of
+        its own (a Cox model's linear predictor, a survival forest's expected number of
+        events), which pooling across folds would mix. For a Cox-type model (the elastic-net
+        and the gradient-boosted Cox model) it is monotone in the linear predictor, so the
+        ranking within a fold is the model's own; the survival probabilities are
+        unchanged."""
+        out = self.output(estimator, X, n_outputs)
+        if out.ndim != 2:
+            return out
+        hazard = self._grid_hazard(out[:, 1 + len(self.horizons) :])
+        if hazard is not None:
+            out[:, 0] = hazard
+        return out
+
+    def family_cutoff(self, estimator: Any, X_train: Any) -> float:
+        from radiomix.learn.survival import survival_at
+
+        hazard = self._grid_hazard(survival_at(estimator, X_train, self.grid))
+        if hazard is None:
+            return self.cutoff(estimator, X_train)
+        return float(np.median(hazard))
 
     def check_folds(
         self,

@@ -358,11 +358,6 @@ def _search(
     scores = _mean_fold_auc(oof, y, splits)
     best = int(np.nanargmax(scores)) if np.isfinite(scores).any() else 0
     threshold = choose_threshold(y, oof[best], threshold_rule)
-    parts = np.asarray(part_of)
-    family_scores = []
-    for i in range(int(parts.max()) + 1):
-        s = scores[parts == i]
-        family_scores.append(float(np.nanmax(s)) if np.isfinite(s).any() else math.nan)
     return SearchResult(
         candidates[best],
         float(scores[best]),
@@ -370,19 +365,31 @@ def _search(
         scores,
         counter["convergence"],
         family_index=part_of[best],
-        family_scores=family_scores,
+        family_scores=_best_per_part(scores, part_of),
     )
 
 
-def _family_names(families: Sequence[str], search: SearchResult) -> tuple[str, dict[str, float]]:
+def _best_per_part(scores: np.ndarray, part_of: Sequence[int]) -> list[float]:
+    """The best mean inner score of each sub-grid (NaN where none is finite)."""
+    parts = np.asarray(part_of)
+    out = []
+    for i in range(int(parts.max()) + 1):
+        s = scores[parts == i]
+        out.append(float(np.nanmax(s)) if np.isfinite(s).any() else math.nan)
+    return out
+
+
+def _family_names(
+    families: Sequence[str], family_index: int, family_scores: Sequence[float]
+) -> tuple[str, dict[str, float]]:
     """The chosen family and every family's best inner score, by name ('' and {} unnamed)."""
     if not families:
         return "", {}
-    if len(families) != len(search.family_scores):
+    if len(families) != len(family_scores):
         raise ValueError(
-            f"{len(families)} family names for a grid of {len(search.family_scores)} sub-grids"
+            f"{len(families)} family names for a grid of {len(family_scores)} sub-grids"
         )
-    return families[search.family_index], dict(zip(families, search.family_scores, strict=True))
+    return families[family_index], dict(zip(families, family_scores, strict=True))
 
 
 @dataclass
@@ -461,7 +468,7 @@ def _fit_fold(
             threshold_rule,
         )
         final = _with_params(pipe, search.best_params)
-        family, family_scores = _family_names(families, search)
+        family, family_scores = _family_names(families, search.family_index, search.family_scores)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             final.fit(Xtr, y[train])
@@ -804,7 +811,7 @@ def fit_final(
             pipe, grid, X, yy, g, inner_folds, seed_for(random_state, 10**6, 1), threshold_rule
         )
     final = _with_params(pipe, search.best_params)
-    family, family_scores = _family_names(families, search)
+    family, family_scores = _family_names(families, search.family_index, search.family_scores)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         final.fit(X, yy)

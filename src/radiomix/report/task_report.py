@@ -553,6 +553,10 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         ]
     )
     final = pm.get("final") or {}
+    if pm.get("family_counts"):  # a model choosing among families inside the folds (auto)
+        chosen = ", ".join(f"{k} {n}x" for k, n in pm["family_counts"].items())
+        rows.append(["family chosen by the outer folds' inner loops", html.escape(chosen)])
+        rows.append(["final model: family", html.escape(str(final.get("family", "")))])
     rows.append(
         ["final model: hyper-parameters", html.escape(json.dumps(final.get("best_params", {})))]
     )
