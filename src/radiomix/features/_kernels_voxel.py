@@ -1,13 +1,12 @@
-"""Per-voxel texture matrices of voxel-based extraction (both profiles): numba kernels.
+"""Per-voxel texture matrices of voxel maps (both profiles): numba kernels.
 
-PyRadiomics (3.0.1, ``cMatrices`` with a ``kernelRadius``) computes, for every ROI voxel
-:math:`\\mathbf{c}`, the texture matrices of the *kernel* around it: the box
-:math:`[\\mathbf{c} - R, \\mathbf{c} + R]` clipped to the array (one plane thick along the
-``force2D`` axis). Only voxels of the box that are in the mask take part, and a neighbour
-counts only when it lies in the box too. Grey levels are those of the whole ROI (or, with
-``maskedKernel: false``, of the whole cropped image); every kernel here maps them to the
-columns of the levels present there (``remap``), which is what PyRadiomics' deletion of
-absent grey levels does.
+For every ROI voxel :math:`\\mathbf{c}`, the texture matrices of the *kernel* around it
+(:mod:`radiomix.extraction.voxel`): the box :math:`[\\mathbf{c} - R, \\mathbf{c} + R]`
+clipped to the array (one plane thick along a ``plane`` axis, PyRadiomics' ``force2D``).
+Only voxels of the box with a grey level take part, and a neighbour counts only when it
+lies in the box too (PyRadiomics 3.0.1's ``cMatrices`` with a ``kernelRadius``). Every
+kernel maps the grey levels to the matrix rows through ``remap``: IBSI's rows are the
+levels 1..N_g, PyRadiomics' only the levels present in the region.
 
 Every kernel takes
 
@@ -18,12 +17,14 @@ Every kernel takes
 ``centres``
     (n, 3) int64 voxel indices, the kernels' centres;
 ``radius``
-    the kernel radius :math:`R` (PyRadiomics' ``kernelRadius``);
+    the kernel radius :math:`R`;
 ``plane``
-    the ``force2D`` axis (the kernel is one voxel thick along it), or -1;
+    the axis along which the kernel is one voxel thick, or -1;
 
-and returns one matrix per centre. The plain-NumPy references (one box at a time through
-the segment-based builders) are in ``tests/compat/test_pyradiomics_voxel.py``.
+and returns one matrix per centre; the profiles' differences are the kernels' switches
+(``empty_single``, ``count_isolated``). The plain-NumPy references (one box at a time) are
+in ``tests/compat/test_pyradiomics_voxel.py``; the GLCM's NumPy twin for small maps is
+:func:`radiomix.features._kernels_numpy.kernel_cooccurrence_entries`.
 """
 
 from __future__ import annotations
@@ -31,10 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from radiomix.features._kernels_voxel_numpy import kernel_boxes  # NumPy; kept here too
-
 __all__ = [
-    "kernel_boxes",
     "kernel_glcm",
     "kernel_gldm",
     "kernel_glrlm",

@@ -61,6 +61,7 @@ from radiomix.features._kernels_numpy import zone_level_sizes
 from radiomix.features._texture import (  # noqa: F401 - NUMBA_MIN_*: the profile's names
     NUMBA_MIN_VOXELS,
     NUMBA_MIN_WORK,
+    angle_weights,
     neighbour_counts,
     neighbour_offsets,
     use_numba_kernels,
@@ -71,7 +72,6 @@ __all__ = [
     "CLASSES",
     "FEATURES",
     "PyradiomicsTextureOptions",
-    "angle_weights",
     "class_features",
     "compute_class",
     "default_features",
@@ -443,7 +443,7 @@ FIRSTORDER_FORMULAS: dict[str, Callable[..., np.ndarray]] = {
     "Uniformity": histogram.uniformity,
     "Variance": statistics.variance,
 }
-_HISTOGRAM_FEATURES = ("Entropy", "Uniformity")
+HISTOGRAM_FEATURES = ("Entropy", "Uniformity")
 
 
 def firstorder_features(
@@ -459,7 +459,7 @@ def firstorder_features(
         values, shift=shift, voxel_volume=float(np.prod(spacing)), excess_kurtosis=False
     )
     hist = histogram.GreyLevelHistogram(counts, epsilon=EPS)
-    return {n: FIRSTORDER_FORMULAS[n](hist if n in _HISTOGRAM_FEATURES else sample) for n in names}
+    return {n: FIRSTORDER_FORMULAS[n](hist if n in HISTOGRAM_FEATURES else sample) for n in names}
 
 
 def _firstorder(
@@ -585,24 +585,6 @@ def _texture_offsets(distances: tuple[int, ...], force2d: bool) -> np.ndarray:
     offsets = neighbour_offsets(distances, force2d, every_offset=True)
     offsets.flags.writeable = False
     return offsets
-
-
-def angle_weights(
-    offsets: np.ndarray, spacing: Sequence[float], norm: str, glcm: bool
-) -> np.ndarray:
-    """PyRadiomics' ``weightingNorm`` weights of the angles ``offsets``: the distance
-    :math:`d` of each (``spacing`` applied) in the norm; :math:`e^{-d^2}` for the GLCM,
-    :math:`d` for the GLRLM; 1 with ``no_weighting``."""
-    d = np.abs(offsets) * np.asarray(spacing, dtype=np.float64)
-    if norm == "infinity":
-        w = d.max(axis=1)
-        return np.exp(-(w**2)) if glcm else w
-    if norm == "euclidean":
-        return np.exp(-np.sum(d**2, axis=1)) if glcm else np.sqrt(np.sum(d**2, axis=1))
-    if norm == "manhattan":
-        w = d.sum(axis=1)
-        return np.exp(-(w**2)) if glcm else w
-    return np.ones(len(offsets))
 
 
 def _nanmean(values: np.ndarray) -> float:
