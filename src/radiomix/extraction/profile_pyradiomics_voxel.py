@@ -22,7 +22,6 @@ refusal of first order on a 2D image (PyRadiomics fails there).
 
 from __future__ import annotations
 
-import logging
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -45,8 +44,6 @@ __all__ = [
     "extract_voxel_results",
     "map_switches",
 ]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

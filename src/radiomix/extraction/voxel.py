@@ -1,41 +1,30 @@
 """Voxel-based feature maps: the engine's formulas on the kernel around every ROI voxel, one
 loop for both profiles.
 
-For every voxel :math:`\\mathbf{c}` of a ROI the *kernel* is the box
-:math:`[\\mathbf{c} - R, \\mathbf{c} + R]`, clipped to the array (one voxel thick along a
-``plane`` axis: PyRadiomics' force2D); the voxels of the box that take part are those with a
-grey level in the :class:`KernelGrid`. :func:`kernel_maps` maps one family over every
-kernel:
+The *kernel* of a ROI voxel :math:`\\mathbf{c}` is the box :math:`[\\mathbf{c} - R,
+\\mathbf{c} + R]` clipped to the array (one voxel thick along a ``plane`` axis,
+PyRadiomics' force2D); its voxels with a grey level in the :class:`KernelGrid` take part.
+:func:`kernel_maps` maps one family over every kernel: centres in chunks sized for memory
+(and PyRadiomics' batches within), each chunk's boxes (``_kernels_numpy.kernel_boxes``) or
+texture matrices (:mod:`radiomix.features._kernels_voxel`, numba, loaded on first use; small
+maps' GLCMs with NumPy, ``_kernels_numpy.kernel_cooccurrence_entries``, so that such a
+process never loads numba), the family's formulas on the chunk as a batch
+(``IntensitySample``, ``GreyLevelHistogram``, ``CooccurrenceMatrix``, ``ZoneMatrix``,
+``NGTDMatrix``, as for a ROI, a batch of one), the values filled into one array per map.
+Where the profiles differ, :class:`MapSwitches` names the switch (the ROI path's, table in
+docs/pyradiomics-profile.md); :class:`BatchFormula` lets a formula read a whole batch
+(PyRadiomics' JointAverage and MCC, :mod:`radiomix.features.pyradiomics_voxel`).
 
-1. centres in chunks sized for memory (about :data:`_CHUNK_ELEMENTS` float64 per matrix
-   stack) and, within them, PyRadiomics' batches (``MapSwitches.batch``);
-2. the kernels' intensities or grey levels (:func:`~radiomix.features._kernels_numpy.kernel_boxes`)
-   or their texture matrices (:mod:`radiomix.features._kernels_voxel`, numba, loaded on first
-   use; the GLCM of small maps with NumPy, :func:`~radiomix.features._kernels_numpy.kernel_cooccurrence_entries`,
-   so that such a process never loads numba);
-3. the family's formulas on the batch of kernels: :class:`~radiomix.features.statistics.IntensitySample`,
-   :class:`~radiomix.features.histogram.GreyLevelHistogram`,
-   :class:`~radiomix.features.glcm.CooccurrenceMatrix`,
-   :class:`~radiomix.features._zone_matrix.ZoneMatrix` (GLRLM, GLSZM, NGLDM),
-   :class:`~radiomix.features.ngtdm.NGTDMatrix`, as for a ROI (a batch of one);
-4. the values filled into one array per map, ``init_value`` where no kernel was evaluated.
-
-Where the profiles define a quantity differently, :class:`MapSwitches` names the switch (the
-ROI path's switches, table in docs/pyradiomics-profile.md); its defaults are the ``ibsi``
-profile's, :func:`radiomix.extraction.profile_pyradiomics_voxel.map_switches` sets
-PyRadiomics'. A formula may also read a whole batch of kernels (:class:`BatchFormula`:
-PyRadiomics' JointAverage and MCC, :mod:`radiomix.features.pyradiomics_voxel`).
-
-The ``ibsi`` profile (:func:`voxel_maps`): the case goes through the IBSI image processing
-chain once (:func:`pipeline.prepare_roi`: interpolation, re-segmentation, discretisation over
-the whole ROI), the kernels' voxels are those of the intensity mask, rows are the grey levels
-1..N_g, and a map's value at a voxel equals the ROI feature of that kernel. Families with
-maps: ``statistics``, ``histogram``, ``glcm`` and ``glrlm`` (``3D_avg`` and ``3D_comb``),
-``glszm``, ``ngtdm`` and ``ngldm`` (``3D``; distances and NGLDM coarseness from
-``texture``). Morphology and the GLDZM describe the ROI's shape, local intensity is a
-neighbourhood feature already, and the IVH needs the ROI's whole histogram: none has a
-per-kernel meaning. A map is a :class:`~radiomix.io.Volume` on the prepared ROI's grid
-(after interpolation, cropped to the ROI box plus margin), NaN outside the intensity mask.
+The ``ibsi`` profile's maps (:func:`voxel_maps`): the case goes through the IBSI image
+processing chain once (:func:`pipeline.prepare_roi`), the kernels' voxels are those of the
+intensity mask, the rows the grey levels 1..N_g, so a map's value at a voxel equals the ROI
+feature of that kernel. Families with maps: ``statistics``, ``histogram``, ``glcm`` and
+``glrlm`` (``3D_avg`` and ``3D_comb``), ``glszm``, ``ngtdm`` and ``ngldm`` (``3D``;
+distances and NGLDM coarseness from ``texture``). Morphology and the GLDZM describe the
+ROI's shape, local intensity is a neighbourhood feature already, and the IVH needs the ROI's
+whole histogram: none has a per-kernel meaning. A map is a :class:`~radiomix.io.Volume` on
+the prepared ROI's grid (cropped to the ROI box plus margin), NaN outside the intensity
+mask. The ``pyradiomics`` profile's: :mod:`radiomix.extraction.profile_pyradiomics_voxel`.
 """
 
 from __future__ import annotations
@@ -93,26 +82,12 @@ _kernels = lazy_module("radiomix.features._kernels_voxel")  # numba: ~0.5 s to l
 
 @dataclasses.dataclass(frozen=True)
 class KernelGrid:
-    """The arrays the kernels read (a ROI's crop after discretisation).
-
-    Parameters
-    ----------
-    values : ndarray of float (z, y, x)
-        Intensities; NaN where a voxel takes no part in the kernels.
-    levels : ndarray of int (z, y, x)
-        Grey levels (1-based) of the voxels that take part, 0 elsewhere.
-    rows : ndarray of int
-        The sorted grey levels that are the matrices' rows: 1..N_g (IBSI) or the levels
-        present (PyRadiomics, which drops absent grey levels).
-    n_levels : int
-        :math:`N_g` of the formulas: the discretisation's (IBSI) or the highest level
-        present (PyRadiomics).
-    radius : int
-        Kernel radius :math:`R` in voxels.
-    plane : int
-        The axis along which the kernels are one voxel thick (force2D), or -1.
-    spacing : (z, y, x) mm
-    """
+    """The arrays the kernels read (a ROI's crop after discretisation): ``values``
+    intensities (z, y, x), NaN where a voxel takes no part; ``levels`` their grey levels,
+    0 there; ``rows`` the sorted grey levels that are the matrices' rows (IBSI 1..N_g,
+    PyRadiomics the levels present); ``n_levels`` :math:`N_g` of the formulas (IBSI the
+    discretisation's, PyRadiomics the highest present); ``radius`` :math:`R`; ``plane`` the
+    axis along which the kernels are one voxel thick, or -1; ``spacing`` (z, y, x) mm."""
 
     values: np.ndarray
     levels: np.ndarray
@@ -135,54 +110,26 @@ class KernelGrid:
 
 @dataclasses.dataclass(frozen=True)
 class MapSwitches:
-    """How the kernels' matrices are counted and their maps formed. The defaults are the
-    ``ibsi`` profile's; PyRadiomics' values are in brackets.
+    """How the kernels' matrices are counted and the maps formed: the ROI path's switches,
+    per kernel. Defaults are the ``ibsi`` profile's, PyRadiomics' in brackets.
 
-    Parameters
-    ----------
-    distances : tuple of int
-        Neighbour distances of the GLCM, NGTDM and NGLDM (``texture.distance``;
-        ``distances``).
-    every_offset : bool
-        False: one matrix set per distance :math:`\\delta` (its maps named ``d2``, ...):
-        the GLCM offsets :math:`\\delta \\mathbf{u}` of the 13 directions, the NGTDM and
-        NGLDM neighbours the Chebyshev ball of radius :math:`\\delta` (norms
-        :math:`1..\\delta`). [True: PyRadiomics' angles (``cMatrices.generate_angles``):
-        one set for all distances, every offset whose Chebyshev norm is one of them, none
-        as long as the array along some axis.]
-    symmetric : bool
-        GLCM pairs counted in both orders [``symmetricalGLCM``].
-    glcm_conventions : GlcmConventions
-        The GLCM formulas' conventions [:data:`radiomix.features.glcm.PYRADIOMICS`].
-    combined : bool
-        GLCM and GLRLM maps of the directions' matrices merged (``3D_comb``) beside the
-        average over directions (``3D_avg``) [False: the average only].
-    weighting_norm : str or None
-        [``weightingNorm``: each kernel's directional matrices summed with their distance
-        weights (:func:`radiomix.features._texture.angle_weights`) before the formulas.]
-    empty_single_voxel_lines : bool
-        GLRLM: a direction along which no line of the kernel holds two voxels is emptied
-        [True, as PyRadiomics' C code does].
-    count_isolated : bool
-        NGTDM: voxels without a neighbour in the kernel count in :math:`n_i` [True].
-    coarseness_floor : float
-        NGTDM coarseness cap [0: only where :math:`\\sum p_i s_i = 0`].
-    log_epsilon : float
-        Inside the logarithm of the zone matrices' entropy [``np.spacing(1)``].
-    ngldm_alpha : float
-        NGLDM coarseness :math:`\\alpha` (``texture.ngldm_coarseness``; ``gldm_a``).
-    shift : float
-        Added to the intensities in energy, total energy, RMS [``voxelArrayShift``].
-    excess_kurtosis : bool
-        [False: kurtosis not in excess.]
-    histogram_epsilon : float
-        Inside the intensity histogram entropy's logarithm [``np.spacing(1)``].
-    batch : int
-        Kernels evaluated together (-1: all); only a :class:`BatchFormula` sees it
-        [``voxelBatch``].
-    init_value : float
-        The maps' value where no kernel was evaluated: outside the ROI, and where a
-        :class:`BatchFormula` fails for a batch [``initValue``].
+    - ``distances``: of the GLCM, NGTDM, NGLDM neighbours [``distances``];
+    - ``every_offset``: False, one matrix set per distance :math:`\\delta` (maps named
+      ``d2``, ...), GLCM offsets :math:`\\delta \\mathbf{u}`, NGTDM / NGLDM neighbours
+      the Chebyshev ball of radius :math:`\\delta`; [True: PyRadiomics' angles, one set
+      of every offset whose Chebyshev norm is a distance, none as long as the array];
+    - ``symmetric`` [``symmetricalGLCM``], ``glcm_conventions`` [``glcm.PYRADIOMICS``];
+    - ``combined``: GLCM / GLRLM ``3D_comb`` maps beside ``3D_avg`` [False];
+    - ``weighting_norm``: [``weightingNorm``: a kernel's directional matrices summed with
+      :func:`~radiomix.features._texture.angle_weights`];
+    - ``empty_single_voxel_lines`` (GLRLM) [True], ``count_isolated``,
+      ``coarseness_floor`` (NGTDM) [True, 0], ``log_epsilon`` (zone matrices' entropy),
+      ``histogram_epsilon`` [``np.spacing(1)`` both], ``ngldm_alpha`` [``gldm_a``],
+      ``shift`` [``voxelArrayShift``], ``excess_kurtosis`` [False];
+    - ``batch``: kernels evaluated together, -1 all; only a :class:`BatchFormula` sees it
+      [``voxelBatch``];
+    - ``init_value``: where no kernel was evaluated (outside the ROI; a batch where a
+      :class:`BatchFormula` fails) [``initValue``].
     """
 
     distances: tuple[int, ...] = (1,)
@@ -292,18 +239,18 @@ def _chunk(family: str, grid: KernelGrid, n_offsets: int) -> int:
 
 def _sparse_glcm(
     grid: KernelGrid,
-    n_centres: int,
+    n_kernels: int,
     n_offsets: int,
     formulas: Mapping[str, Formula],
-    switches: MapSwitches,
+    sw: MapSwitches,
 ) -> bool:
-    """Whether the GLCM counts take the NumPy counter (sparse; small work, and no dense
-    matrices needed: no ``weighting_norm``, no ``combined``, no formula that needs them)."""
-    if switches.weighting_norm is not None or switches.combined:
+    """Whether the GLCM counts take the NumPy counter: small work, and no dense matrices
+    needed (no ``weighting_norm``, no ``combined``, no batch formula that needs them)."""
+    if sw.weighting_norm is not None or sw.combined:
         return False
     if any(isinstance(f, BatchFormula) and f.needs_dense for f in formulas.values()):
         return False
-    return n_centres * grid.box_voxels * max(n_offsets, 1) <= GLCM_NUMPY_UP_TO
+    return n_kernels * grid.box_voxels * max(n_offsets, 1) <= GLCM_NUMPY_UP_TO
 
 
 def kernel_maps(
@@ -313,29 +260,19 @@ def kernel_maps(
     formulas: Mapping[str, Formula],
     switches: MapSwitches,
 ) -> dict[MapKey, np.ndarray]:
-    """Maps of one family: ``{key: array}`` (keys as :func:`map_keys`), each of the grid's
-    shape, holding the formula's value on the kernel around each of ``centres`` (n, 3) and
-    ``switches.init_value`` elsewhere; a map whose kernels were never evaluated (no centre)
-    is absent.
-
-    Parameters
-    ----------
-    family : str
-        One of :data:`VOXEL_FAMILIES`.
-    formulas : mapping
-        Map feature name -> the engine formula of the family's matrix object (or a
-        :class:`BatchFormula`, GLCM only).
-    """
+    """Maps of one of :data:`VOXEL_FAMILIES` over the kernels around ``centres`` (n, 3):
+    ``{key: array of the grid's shape}`` (keys as :func:`map_keys`), the value of each
+    formula of ``formulas`` (map feature name -> the engine formula on the family's matrix
+    object, or a :class:`BatchFormula`) at the centres, ``switches.init_value`` elsewhere;
+    none without centres."""
     if family not in VOXEL_FAMILIES:
         raise ValueError(f"{family!r} has no voxel maps; families: {', '.join(VOXEL_FAMILIES)}")
     shape = grid.levels.shape
     sets = kernel_offsets(family, shape, grid.plane, switches)
-    n_c = len(centres)
-    step = _chunk(family, grid, max((len(o) for _, o in sets), default=0))
+    n_c, n_off = len(centres), max((len(o) for _, o in sets), default=0)
+    step = _chunk(family, grid, n_off)
     size = n_c if switches.batch < 0 else int(switches.batch)
-    sparse = family == "glcm" and _sparse_glcm(
-        grid, n_c, max((len(o) for _, o in sets), default=0), formulas, switches
-    )
+    sparse = family == "glcm" and _sparse_glcm(grid, n_c, n_off, formulas, switches)
     remap = grid.remap()
     maps: dict[MapKey, np.ndarray] = {}
     with np.errstate(all="ignore"), warnings.catch_warnings():  # NaN, as the ROI formulas
@@ -359,10 +296,12 @@ def kernel_maps(
     return maps
 
 
-def _plain(formulas: Mapping[str, Formula], m: object) -> Iterator[tuple[MapKey, Any]]:
+def _plain(
+    formulas: Mapping[str, Formula], m: object, distance: int | None = None
+) -> Iterator[tuple[MapKey, Any]]:
     for name, f in formulas.items():
         assert not isinstance(f, BatchFormula), f"{name}: a batch formula is a GLCM one"
-        yield MapKey(name), np.asarray(f(m), dtype=np.float64)
+        yield MapKey(name, False, distance), np.asarray(f(m), dtype=np.float64)
 
 
 def _directional(
@@ -400,6 +339,16 @@ def _per_direction(
             yield key, nanmean_last(np.asarray(f(m), dtype=np.float64).reshape(-1, n).T)
 
 
+def _weighted(
+    by_angle: np.ndarray, offsets: np.ndarray, grid: KernelGrid, sw: MapSwitches, cooc: bool
+) -> np.ndarray:
+    """Per-direction matrices (A, n, ...), or with ``weighting_norm`` their weighted sum (1, n, ...)."""
+    if sw.weighting_norm is None:
+        return by_angle
+    w = angle_weights(offsets, grid.spacing, sw.weighting_norm, glcm=cooc)
+    return np.tensordot(w, by_angle, axes=(0, 0))[None]
+
+
 def _evaluate(
     family: str,
     grid: KernelGrid,
@@ -426,7 +375,7 @@ def _evaluate(
         flat = lv.ravel()
         keep = flat > 0
         counts = np.bincount(rows[keep] * g + remap[flat[keep]], minlength=n * g).reshape(n, g)
-        hist = histogram.GreyLevelHistogram(counts.astype(np.float64), sw.histogram_epsilon)
+        hist = histogram.GreyLevelHistogram(counts.astype(np.float64), epsilon=sw.histogram_epsilon)
         yield from _plain(formulas, hist)
     elif family == "glcm":
         for d, offs in sets:
@@ -443,10 +392,9 @@ def _evaluate(
             counts = kv.kernel_glcm(grid.levels, remap, cc, r, plane, offs, g)
             if sw.symmetric:
                 counts = counts + np.transpose(counts, (0, 2, 1, 3))
-            by_angle = np.moveaxis(counts.astype(np.float64, copy=False), 3, 0)  # (A, n, G, G)
-            if sw.weighting_norm is not None:
-                w = angle_weights(offs, grid.spacing, sw.weighting_norm, glcm=True)
-                by_angle = np.tensordot(w, by_angle, axes=(0, 0))[None]
+            by_angle = _weighted(
+                np.moveaxis(counts.astype(np.float64, copy=False), 3, 0), offs, grid, sw, True
+            )
 
             def build(c: np.ndarray) -> glcm.CooccurrenceMatrix:
                 return glcm.CooccurrenceMatrix.from_dense(
@@ -459,10 +407,7 @@ def _evaluate(
         counts = kv.kernel_glrlm(
             grid.levels, remap, cc, r, plane, offs, g, empty_single=sw.empty_single_voxel_lines
         )
-        by_angle = np.moveaxis(counts, 3, 0)  # (A, n, G, Nr)
-        if sw.weighting_norm is not None:
-            w = angle_weights(offs, grid.spacing, sw.weighting_norm, glcm=False)
-            by_angle = np.tensordot(w, by_angle, axes=(0, 0))[None]
+        by_angle = _weighted(np.moveaxis(counts, 3, 0), offs, grid, sw, False)  # (A, n, G, Nr)
         lengths = np.arange(1, counts.shape[2] + 1, dtype=np.float64)
 
         def build_runs(c: np.ndarray) -> ZoneMatrix:
@@ -487,14 +432,14 @@ def _evaluate(
                 m_t = ngtdm.NGTDMatrix.from_dense(
                     nt[:, :, 0], nt[:, :, 1], grid.rows, coarseness_floor=sw.coarseness_floor
                 )
-                yield from ((key._replace(distance=d), v) for key, v in _plain(formulas, m_t))
+                yield from _plain(formulas, m_t, d)
             else:  # ngldm
                 dep = kv.kernel_gldm(grid.levels, remap, cc, r, plane, offs, sw.ngldm_alpha, g)
                 deps = np.arange(1, dep.shape[2] + 1, dtype=np.float64)
                 m_z = ZoneMatrix.from_dense(
                     dep, grid.rows, deps, dep.sum(axis=(1, 2)), log_epsilon=sw.log_epsilon
                 )
-                yield from ((key._replace(distance=d), v) for key, v in _plain(formulas, m_z))
+                yield from _plain(formulas, m_z, d)
 
 
 # --------------------------------------------------------------------------- the ibsi profile

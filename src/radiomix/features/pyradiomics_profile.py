@@ -446,22 +446,6 @@ FIRSTORDER_FORMULAS: dict[str, Callable[..., np.ndarray]] = {
 HISTOGRAM_FEATURES = ("Entropy", "Uniformity")
 
 
-def firstorder_features(
-    values: np.ndarray,
-    counts: np.ndarray,
-    spacing: Sequence[float],
-    shift: float,
-    names: Sequence[str],
-) -> dict[str, np.ndarray]:
-    """PyRadiomics' first order ``names`` of a batch: ``values`` (B, K) the intensities (NaN
-    where a row has fewer), ``counts`` (B, G) the histogram of their binned grey levels."""
-    sample = statistics.IntensitySample(
-        values, shift=shift, voxel_volume=float(np.prod(spacing)), excess_kurtosis=False
-    )
-    hist = histogram.GreyLevelHistogram(counts, epsilon=EPS)
-    return {n: FIRSTORDER_FORMULAS[n](hist if n in HISTOGRAM_FEATURES else sample) for n in names}
-
-
 def _firstorder(
     values: np.ndarray,
     levels: np.ndarray,
@@ -470,10 +454,19 @@ def _firstorder(
     names: Sequence[str],
 ) -> dict[str, float]:
     """PyRadiomics' first order features of one ROI: ``values`` its intensities, ``levels``
-    their grey levels (PyRadiomics' binning)."""
+    their grey levels (PyRadiomics' binning), as a batch of one."""
+    sample = statistics.IntensitySample(
+        values.reshape(1, -1),
+        shift=shift,
+        voxel_volume=float(np.prod(spacing)),
+        excess_kurtosis=False,
+    )
     counts = np.bincount(levels.ravel()).astype(np.float64)[None, 1:]
-    res = firstorder_features(values.reshape(1, -1), counts, spacing, shift, names)
-    return {k: float(v[0]) for k, v in res.items()}
+    hist = histogram.GreyLevelHistogram(counts, epsilon=EPS)
+    return {
+        n: float(FIRSTORDER_FORMULAS[n](hist if n in HISTOGRAM_FEATURES else sample)[0])
+        for n in names
+    }
 
 
 # --------------------------------------------------------------------------- shape
