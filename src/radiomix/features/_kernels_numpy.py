@@ -147,6 +147,9 @@ def count_cells(
         dense = np.bincount(keys, weights=weights, minlength=n_cells)
         uniq = np.flatnonzero(dense)
         return uniq, dense[uniq].astype(np.float64)
+    if weights is None:
+        uniq, cnt = np.unique(keys, return_counts=True)
+        return uniq, cnt.astype(np.float64)
     uniq, inv = np.unique(keys, return_inverse=True)
     return uniq, np.bincount(inv.ravel(), weights=weights).astype(np.float64)
 
