@@ -225,6 +225,13 @@ def map_keys(family: str, names: Sequence[str], switches: MapSwitches) -> list[M
 # --------------------------------------------------------------------------- the loop
 
 
+class _Formulas(NamedTuple):
+    """A family's formulas: per kernel, and those reading a whole batch."""
+
+    plain: dict[str, Callable[[Any], np.ndarray]]
+    batch: dict[str, BatchFormula]
+
+
 def _chunk(family: str, grid: KernelGrid, n_offsets: int) -> int:
     """Kernels per work chunk: about :data:`_CHUNK_ELEMENTS` matrix elements."""
     g, k = len(grid.rows), grid.box_voxels
@@ -272,6 +279,14 @@ def kernel_maps(
     n_c, n_off = len(centres), max((len(o) for _, o in sets), default=0)
     step = _chunk(family, grid, n_off)
     size = n_c if switches.batch < 0 else int(switches.batch)
+    fs = _Formulas({}, {})
+    for name, f in formulas.items():  # (a protocol's isinstance is slow: once here)
+        if isinstance(f, BatchFormula):
+            fs.batch[name] = f
+        else:
+            fs.plain[name] = f
+    if fs.batch and family != "glcm":
+        raise ValueError(f"batch formulas are GLCM ones, not {family}'s: {sorted(fs.batch)}")
     sparse = family == "glcm" and _sparse_glcm(grid, n_c, n_off, formulas, switches)
     remap = grid.remap()
     maps: dict[MapKey, np.ndarray] = {}
@@ -282,12 +297,12 @@ def kernel_maps(
             parts: dict[MapKey, list[Any]] = {}
             for c0 in range(0, len(bc), step):
                 cc = bc[c0 : c0 + step]
-                for key, v in _evaluate(family, grid, cc, remap, formulas, switches, sets, sparse):
+                for key, v in _evaluate(family, grid, cc, remap, fs, switches, sets, sparse):
                     parts.setdefault(key, []).append(v)
             idx = (bc[:, 0], bc[:, 1], bc[:, 2])
             for key, vs in parts.items():
-                f = formulas[key.feature]
-                values = f.finish(vs) if isinstance(f, BatchFormula) else np.concatenate(vs)
+                batch = fs.batch.get(key.feature)
+                values = np.concatenate(vs) if batch is None else batch.finish(vs)
                 if values is None:
                     continue  # failed for this batch: its voxels keep init_value
                 if key not in maps:
@@ -296,16 +311,13 @@ def kernel_maps(
     return maps
 
 
-def _plain(
-    formulas: Mapping[str, Formula], m: object, distance: int | None = None
-) -> Iterator[tuple[MapKey, Any]]:
-    for name, f in formulas.items():
-        assert not isinstance(f, BatchFormula), f"{name}: a batch formula is a GLCM one"
+def _plain(fs: _Formulas, m: object, distance: int | None = None) -> Iterator[tuple[MapKey, Any]]:
+    for name, f in fs.plain.items():
         yield MapKey(name, False, distance), np.asarray(f(m), dtype=np.float64)
 
 
 def _directional(
-    formulas: Mapping[str, Formula],
+    fs: _Formulas,
     build: Callable[[np.ndarray], Any],
     by_angle: np.ndarray,
     distance: int | None,
@@ -316,27 +328,25 @@ def _directional(
     (``3D_comb``)."""
     n_a, n = by_angle.shape[:2]
     dense = by_angle.reshape(n_a * n, *by_angle.shape[2:])  # matrix a * n + v
-    yield from _per_direction(formulas, build(dense), dense, n, distance)
+    yield from _per_direction(fs, build(dense), dense, n, distance)
     if combined:
         m = build(by_angle.sum(axis=0))
-        for name, f in formulas.items():
-            if not isinstance(f, BatchFormula):
-                yield MapKey(name, True, distance), np.asarray(f(m), dtype=np.float64)
+        for name, f in fs.plain.items():
+            yield MapKey(name, True, distance), np.asarray(f(m), dtype=np.float64)
 
 
 def _per_direction(
-    formulas: Mapping[str, Formula],
+    fs: _Formulas,
     m: Any,
     dense: np.ndarray | None,
     n: int,
     distance: int | None,
 ) -> Iterator[tuple[MapKey, Any]]:
-    for name, f in formulas.items():
-        key = MapKey(name, False, distance)
-        if isinstance(f, BatchFormula):
-            yield key, f.pieces(m, dense, n)
-        else:
-            yield key, nanmean_last(np.asarray(f(m), dtype=np.float64).reshape(-1, n).T)
+    for name, f in fs.plain.items():
+        per_direction = np.asarray(f(m), dtype=np.float64).reshape(-1, n).T
+        yield MapKey(name, False, distance), nanmean_last(per_direction)
+    for name, b in fs.batch.items():
+        yield MapKey(name, False, distance), b.pieces(m, dense, n)
 
 
 def _weighted(
@@ -354,7 +364,7 @@ def _evaluate(
     grid: KernelGrid,
     cc: np.ndarray,
     remap: np.ndarray,
-    formulas: Mapping[str, Formula],
+    fs: _Formulas,
     sw: MapSwitches,
     sets: list[tuple[int | None, np.ndarray]],
     sparse: bool,
@@ -368,7 +378,7 @@ def _evaluate(
         sample = statistics.IntensitySample(
             x, shift=sw.shift, voxel_volume=volume, excess_kurtosis=sw.excess_kurtosis
         )
-        yield from _plain(formulas, sample)
+        yield from _plain(fs, sample)
     elif family == "histogram":
         lv = kernel_boxes(grid.levels, cc, r, plane, 0)
         rows = np.repeat(np.arange(n), lv.shape[1])
@@ -376,7 +386,7 @@ def _evaluate(
         keep = flat > 0
         counts = np.bincount(rows[keep] * g + remap[flat[keep]], minlength=n * g).reshape(n, g)
         hist = histogram.GreyLevelHistogram(counts.astype(np.float64), epsilon=sw.histogram_epsilon)
-        yield from _plain(formulas, hist)
+        yield from _plain(fs, hist)
     elif family == "glcm":
         for d, offs in sets:
             if sparse:
@@ -387,7 +397,7 @@ def _evaluate(
                 m = glcm.CooccurrenceMatrix(
                     b, lv_f[i], lv_f[j], cnt, grid.n_levels, len(offs) * n, sw.glcm_conventions
                 )
-                yield from _per_direction(formulas, m, None, n, d)
+                yield from _per_direction(fs, m, None, n, d)
                 continue
             counts = kv.kernel_glcm(grid.levels, remap, cc, r, plane, offs, g)
             if sw.symmetric:
@@ -401,7 +411,7 @@ def _evaluate(
                     c, grid.rows, grid.n_levels, sw.glcm_conventions
                 )
 
-            yield from _directional(formulas, build, by_angle, d, sw.combined)
+            yield from _directional(fs, build, by_angle, d, sw.combined)
     elif family == "glrlm":
         (_, offs) = sets[0]
         counts = kv.kernel_glrlm(
@@ -415,14 +425,14 @@ def _evaluate(
                 c, grid.rows, lengths, c.sum(axis=1) @ lengths, log_epsilon=sw.log_epsilon
             )
 
-        yield from _directional(formulas, build_runs, by_angle, None, sw.combined)
+        yield from _directional(fs, build_runs, by_angle, None, sw.combined)
     elif family == "glszm":
         counts = kv.kernel_glszm(grid.levels, remap, cc, r, plane, sets[0][1], g)
         sizes = np.arange(1, counts.shape[2] + 1, dtype=np.float64)
         zones = ZoneMatrix.from_dense(
             counts, grid.rows, sizes, counts.sum(axis=1) @ sizes, log_epsilon=sw.log_epsilon
         )
-        yield from _plain(formulas, zones)
+        yield from _plain(fs, zones)
     else:
         for d, offs in sets:
             if family == "ngtdm":
@@ -432,14 +442,14 @@ def _evaluate(
                 m_t = ngtdm.NGTDMatrix.from_dense(
                     nt[:, :, 0], nt[:, :, 1], grid.rows, coarseness_floor=sw.coarseness_floor
                 )
-                yield from _plain(formulas, m_t, d)
+                yield from _plain(fs, m_t, d)
             else:  # ngldm
                 dep = kv.kernel_gldm(grid.levels, remap, cc, r, plane, offs, sw.ngldm_alpha, g)
                 deps = np.arange(1, dep.shape[2] + 1, dtype=np.float64)
                 m_z = ZoneMatrix.from_dense(
                     dep, grid.rows, deps, dep.sum(axis=(1, 2)), log_epsilon=sw.log_epsilon
                 )
-                yield from _plain(formulas, m_z, d)
+                yield from _plain(fs, m_z, d)
 
 
 # --------------------------------------------------------------------------- the ibsi profile
