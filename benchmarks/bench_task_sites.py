@@ -9,9 +9,11 @@
    per-site Harrell's C, leave-one-site-out.
 4. Survival ``--clinical age,stage --compare clinical,radiomics,combined`` on 240 cases
    (tests/learn/test_survival_compare.py): C difference combined - clinical and its paired
-   bootstrap interval, where two radiomic features add to the hazard and where none does.
+   bootstrap interval, and the continuous NRI at the middle horizon with its interval,
+   where two radiomic features add to the hazard and where none does.
 
-Run: ``python benchmarks/bench_task_sites.py [--seeds 5]`` (from the repository root).
+Run: ``python benchmarks/bench_task_sites.py [--seeds 5] [--parts 1,2,3,4]`` (from the
+repository root).
 """
 
 from __future__ import annotations
@@ -39,8 +41,23 @@ def _span(values: list[float]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=5)
-    seeds = range(ap.parse_args().seeds)
+    ap.add_argument("--parts", default="1,2,3,4", help="which parts to run (default: all)")
+    args = ap.parse_args()
+    seeds = range(args.seeds)
+    parts = {int(p) for p in args.parts.split(",") if p.strip()}
     t0 = time.perf_counter()
+    if 1 in parts:
+        _regression_sites(seeds)
+    if 2 in parts:
+        _scanner_effects(seeds)
+    if 3 in parts:
+        _survival_sites(seeds)
+    if 4 in parts:
+        _survival_compare(seeds)
+    print(f"{time.perf_counter() - t0:.0f} s")
+
+
+def _regression_sites(seeds: range) -> None:
 
     pooled, s4, others, noise, noise_max = [], [], [], [], []
     for s in seeds:
@@ -56,6 +73,8 @@ def main() -> None:
     print(f"   pooled R² {_span(pooled)}; s4 (other relation) {_span(s4)}; s1-s3 {_span(others)}")
     print(f"   noise: pooled R² {_span(noise)}; best site {_span(noise_max)}")
 
+
+def _scanner_effects(seeds: range) -> None:
     raw, harm = [], []
     for s in seeds:
         df = regression_sites(s, shifted=None, effects=True)
@@ -64,6 +83,8 @@ def main() -> None:
         harm.append(run_study(df, cfg).metrics["primary"]["r2"])
     print(f"2. scanner effects: R² {_span(raw)} without ComBat, {_span(harm)} with")
 
+
+def _survival_sites(seeds: range) -> None:
     for effect in (1.0, 0.0):
         cs, lo, hi = [], [], []
         for s in seeds:
@@ -78,23 +99,39 @@ def main() -> None:
             f"{_span(hi)}"
         )
 
+
+def _where(lo: np.ndarray, hi: np.ndarray) -> str:
+    above, below = int((lo > 0).sum()), int((hi < 0).sum())
+    return f"CI above 0 in {above}, below 0 in {below}, covering 0 in {lo.size - above - below}"
+
+
+def _survival_compare(seeds: range) -> None:
     for rad in (0.6, 0.0):
         rows = []
         for s in seeds:
             c = run_study(clinical_survival(s, rad=rad), STUDY).metrics["compare"]
             m = c["combined_vs_clinical"]
-            rows.append((m["delta_c"], *m["delta_c_ci"]))
+            rows.append(
+                (
+                    m["delta_c"],
+                    *m["delta_c_ci"],
+                    m["nri"],
+                    *m["nri_ci"],
+                    m["nri_events"],
+                    m["nri_nonevents"],
+                )
+            )
         a = np.asarray(rows)
-        above = int((a[:, 1] > 0).sum())
-        below = int((a[:, 2] < 0).sum())
         print(
-            f"4. compare, radiomic effect {rad}: combined - clinical C {_span(list(a[:, 0]))}; "
-            f"CI above 0 in {above}, below 0 in {below}, covering 0 in "
-            f"{len(rows) - above - below} of {len(rows)}"
+            f"4. compare, radiomic effect {rad} (of {len(rows)}): combined - clinical C "
+            f"{_span(list(a[:, 0]))}, {_where(a[:, 1], a[:, 2])}; NRI {_span(list(a[:, 3]))}, "
+            f"{_where(a[:, 4], a[:, 5])}"
         )
-        for d, lo_, hi_ in rows:
-            print(f"   {d:+.3f} [{lo_:+.3f}, {hi_:+.3f}]")
-    print(f"{time.perf_counter() - t0:.0f} s")
+        for d, lo_, hi_, nri, nlo, nhi, ne, nn in rows:
+            print(
+                f"   C {d:+.3f} [{lo_:+.3f}, {hi_:+.3f}]; NRI {nri:+.2f} [{nlo:+.2f}, "
+                f"{nhi:+.2f}] (events {ne:+.2f}, non-events {nn:+.2f})"
+            )
 
 
 if __name__ == "__main__":

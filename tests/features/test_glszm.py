@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import arrays
 
 from radiomix.extraction.reference import load_reference_table, within_tolerance
 from radiomix.features import glszm
-from radiomix.features._kernels_zones import _reference_zone_table, zone_table
+from radiomix.features._kernels_zones import _reference_zone_table, edge_distance, zone_table
 from tests.conftest import digital_phantom_tags, require_shared
 
 ALL = ("2D", "2.5D", "3D")
@@ -210,6 +210,63 @@ def test_zone_kernel_many_levels():
     got = zone_table(lv, False)
     ref = _reference_zone_table(lv, False)
     np.testing.assert_array_equal(_sorted_rows(got), _sorted_rows(ref))
+
+
+@pytest.mark.parametrize("two_d", [False, True])
+@pytest.mark.parametrize("shape", [(1, 7, 9), (5, 1, 6), (4, 6, 1), (6, 17, 23)])
+def test_zone_kernel_flat_boxes_and_blocks(shape, two_d):
+    """Boxes one voxel thick along an axis, and blocky levels (large zones across planes)."""
+    rng = np.random.default_rng(sum(shape))
+    small = rng.integers(1, 4, size=tuple((n + 1) // 2 for n in shape))
+    lv = np.repeat(np.repeat(np.repeat(small, 2, 0), 2, 1), 2, 2)[
+        : shape[0], : shape[1], : shape[2]
+    ]
+    lv = np.where(rng.random(shape) < 0.2, 0, lv)
+    dist = edge_distance(lv > 0, two_d)
+    got = zone_table(lv, two_d, dist)
+    ref = _reference_zone_table(lv, two_d, dist)
+    np.testing.assert_array_equal(_sorted_rows(got), _sorted_rows(ref))
+    assert all(a.dtype == np.int64 for a in (got.level, got.size, got.distance, got.plane))
+
+
+@pytest.mark.parametrize("two_d", [False, True])
+def test_zone_kernel_levels_beyond_two_bytes_and_negative(two_d):
+    """Grey levels >= 2**16 are not folded onto smaller ones; levels < 0 are outside."""
+    lv = np.array([[[70_000, 70_000, 4_464], [-3, 4_464, 4_464], [-3, -3, 70_000]]])
+    lv = np.concatenate([lv, lv[:, ::-1]])
+    got = zone_table(lv, two_d)
+    ref = _reference_zone_table(lv, two_d)
+    np.testing.assert_array_equal(_sorted_rows(got), _sorted_rows(ref))
+    assert sorted(got.level.tolist()) == (
+        [4_464, 4_464, 70_000, 70_000, 70_000, 70_000] if two_d else [4_464, 70_000, 70_000]
+    )
+
+
+def test_zone_kernel_empty_roi_and_bad_input():
+    t = zone_table(np.zeros((2, 3, 4), dtype=np.int64), True)
+    assert t.n_zones == 0 and t.in_plane(0).n_zones == 0
+    assert zone_table(np.zeros((0, 3, 4), dtype=np.int64), False).n_zones == 0
+    with pytest.raises(ValueError, match="3D"):
+        zone_table(np.ones((3, 3), dtype=np.int64), False)
+    with pytest.raises(ValueError, match="integer"):
+        zone_table(np.ones((1, 3, 3)), False)
+    with pytest.raises(ValueError, match="distance map shape"):
+        zone_table(np.ones((1, 3, 3), dtype=np.int64), False, np.ones((1, 3, 4), dtype=np.int64))
+
+
+def test_zone_kernel_in_plane_rows():
+    """In-plane zones, plane by plane; a zone 8-connected across planes in 3D splits."""
+    lv = np.zeros((3, 3, 3), dtype=np.int64)
+    lv[0, 0, 0] = lv[2, 1, 1] = lv[2, 2, 2] = 1  # plane 2: one zone through the corner
+    lv[2, 0, 2] = 2
+    lv[1, 1, 1] = 1  # joins planes 0 and 2 in 3D
+    t3, t2 = zone_table(lv, False), zone_table(lv, True)
+    assert sorted(zip(t3.level.tolist(), t3.size.tolist(), strict=True)) == [(1, 4), (2, 1)]
+    assert t3.plane.tolist() == [-1, -1]
+    assert t2.plane.tolist() == [0, 1, 2, 2]
+    plane2 = t2.in_plane(2)
+    assert sorted(zip(plane2.level.tolist(), plane2.size.tolist(), strict=True)) == [(1, 2), (2, 1)]
+    assert t2.in_plane(1).size.tolist() == [1]
 
 
 @settings(max_examples=40, deadline=None)

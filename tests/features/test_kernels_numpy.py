@@ -1,6 +1,6 @@
 """The NumPy texture kernels (:mod:`radiomix.features._kernels_numpy`) against the numba ones
 (or, for the neighbour statistics, references): bit for bit the same arrays (dtype, shape,
-values), and zones as the same (level, size) pairs; importing them does not import numba."""
+values); importing them (or the zone kernel, which has no numba twin) does not import numba."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from radiomix.features import _kernels_glcm, _kernels_glrlm, _kernels_numpy
-from radiomix.features._kernels_zones import zone_table
 from radiomix.features.pyradiomics_profile import texture_offsets
 
 SHAPES = [(1, 7, 9), (5, 1, 6), (4, 6, 1), (8, 9, 10), (6, 17, 23)]
@@ -257,20 +256,6 @@ def test_max_run_length_matches_numba_module() -> None:
             )
 
 
-@pytest.mark.parametrize("two_d", [False, True], ids=["3d", "2d"])
-@pytest.mark.parametrize(("shape", "k", "pattern"), _level_cases())
-def test_zone_level_sizes_match_zone_table(
-    shape: tuple[int, ...], k: int, pattern: str, two_d: bool
-) -> None:
-    levels = _levels(shape, k, pattern)
-    level, size = _kernels_numpy.zone_level_sizes(levels, two_d)
-    assert level.dtype == size.dtype == np.int64
-    table = zone_table(levels, two_d)
-    got = sorted(zip(level.tolist(), size.tolist(), strict=True))
-    want = sorted(zip(table.level.tolist(), table.size.tolist(), strict=True))
-    assert got == want
-
-
 def test_empty_roi_matches_numba() -> None:
     levels = np.zeros((3, 4, 5), dtype=np.int64)
     off = OFFSET_SETS["3d-d1"]
@@ -291,8 +276,6 @@ def test_empty_roi_matches_numba() -> None:
         _kernels_numpy.run_length_counts(levels, off, 4),
         _kernels_glrlm.run_length_counts(levels, off, 4),
     )
-    level, size = _kernels_numpy.zone_level_sizes(levels, False)
-    assert level.size == size.size == 0
 
 
 def test_neighbour_kernels_refuse_a_2d_array() -> None:
@@ -302,22 +285,21 @@ def test_neighbour_kernels_refuse_a_2d_array() -> None:
         _neighbour_stats(flat, off, 0)
     with pytest.raises(ValueError, match="3D"):
         _kernels_numpy.cooccurrence_entries(flat, off)
-    with pytest.raises(ValueError, match="3D"):
-        _kernels_numpy.zone_level_sizes(flat, False)
 
 
 def test_import_does_not_import_numba() -> None:
     code = (
         "import sys\n"
         "import radiomix.features._kernels_numpy as k\n"
+        "from radiomix.features._kernels_zones import edge_distance, zone_table\n"
         "import numpy as np\n"
         "lv = np.arange(60).reshape(3, 4, 5) % 4\n"
         "off = np.array([[0, 0, 1], [1, 1, 1]])\n"
         "k.cooccurrence_entries(lv, off)\n"
         "k.neighbour_stats_roi(lv, np.concatenate([off, -off]), 0)\n"
         "k.run_length_counts(lv, off, 3)\n"
-        "k.zone_level_sizes(lv, False)\n"
-        "k.zone_level_sizes(lv, True)\n"
+        "zone_table(lv, False, edge_distance(lv > 0, False))\n"
+        "zone_table(lv, True)\n"
         "sys.exit(1 if 'numba' in sys.modules else 0)\n"
     )
     result = subprocess.run(

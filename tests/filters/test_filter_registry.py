@@ -115,6 +115,19 @@ def test_pyradiomics_filters_are_the_table_rows():
     assert len(rows) == len(PYRADIOMICS_IMAGE_TYPES) - 1  # every type but Original
 
 
+def test_pyradiomics_image_type_lists_agree():
+    """The filters cannot import extraction, so the registry keeps PyRadiomics' order of the
+    image types for ``filter --list``: it must be the settings' order, over the table's types."""
+    from radiomix.extraction.settings import PYRADIOMICS_IMAGE_TYPES as SETTINGS_ORDER
+    from radiomix.filters.pyradiomics import PYRADIOMICS_IMAGE_TYPES
+    from radiomix.filters.registry import _PYRADIOMICS_ORDER
+
+    assert ("Original", *_PYRADIOMICS_ORDER) == SETTINGS_ORDER
+    assert set(SETTINGS_ORDER) == set(PYRADIOMICS_IMAGE_TYPES)
+    listed = [n for n in FILTERS if n.startswith("pyradiomics_")]
+    assert listed == [PYRADIOMICS_IMAGE_TYPES[n].filter_name for n in _PYRADIOMICS_ORDER]
+
+
 def test_pyradiomics_wavelet_subbands_share_one_call_per_memo(monkeypatch):
     """The sub-bands of one ROI reuse one wavelet call through the caller's memo; another
     memo (another case, maybe in another thread) never sees it."""

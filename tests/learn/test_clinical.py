@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from radiomix.errors import DataError
-from radiomix.learn.clinical import ClinicalEncoder, coded_columns
+from radiomix.learn.clinical import ClinicalEncoder, UnseenCategoryWarning, coded_columns
 from radiomix.learn.compare import continuous_nri
 from radiomix.learn.metrics import delong_ci, delong_test, roc_auc
 from radiomix.learn.study import run_study
@@ -61,21 +61,55 @@ def clinical_table(seed: int = 0, n: int = 240, p: int = 20) -> pd.DataFrame:
 
 
 def test_clinical_encoder_imputes_scales_and_one_hot_encodes():
-    codes = category_codes(pd.Series(["I", "II", "III", "II", None, "IV"]))
-    assert np.isnan(codes[4]) and codes[1] == codes[3] and len(set(codes[:3])) == 3
-    X = pd.DataFrame({"age": [50.0, 60.0, np.nan, 70.0, 60.0, 40.0], "stage": codes})
+    X = pd.DataFrame(
+        {
+            "age": [50.0, 60.0, np.nan, 70.0, 60.0, 40.0],
+            "stage": ["II", "I", "III", "II", None, "IV"],
+        }
+    )
     enc = ClinicalEncoder(categorical=("stage",)).fit(X.iloc[:5])
-    out = enc.transform(X)
-    names = list(enc.get_feature_names_out())
-    assert names == ["age", "stage=0", "stage=1", "stage=2"]
+    with pytest.warns(UnseenCategoryWarning, match="stage: IV"):
+        out = enc.transform(X)
+    assert enc.unseen_ == {"stage": ["IV"]}
+    assert list(enc.get_feature_names_out()) == ["age", "stage=I", "stage=II", "stage=III"]
     # age: median 60 imputed, then standardised with the training mean / SD
     filled = np.array([50.0, 60.0, 60.0, 70.0, 60.0])
     assert out[2, 0] == pytest.approx((60.0 - filled.mean()) / filled.std())
     # the missing stage gets the most frequent training stage (II); IV (unseen) zeros
-    ii = int(np.flatnonzero(np.sort(np.unique(codes[:4])) == codes[1])[0])
-    assert out[4, 1 + ii] == 1.0 and out[4, 1:].sum() == 1.0
-    assert out[5, 1:].sum() == 0.0
-    assert (out[:4, 1:].sum(axis=1) == 1.0).all()
+    np.testing.assert_array_equal(
+        out[:, 1:], [[0, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 0], [0, 0, 0]]
+    )
+    assert enc.modes_["stage"] == category_codes(["II"])[0]
+
+
+def test_clinical_encoder_names_codes_by_their_text_and_orders_numbers_by_value():
+    """The study passes codes (a hash of the text) with the texts; numbers declared
+    categorical sort by value (2 before 10), text alphabetically; a code without a text
+    is named by its number."""
+    grade = pd.Series([1, 10, 2, 2, 10, 1, 2], dtype=float)
+    stage = pd.Series(["T2", "T1", "T3", "T1", "T2", "T2", "T1"])
+    coded = pd.DataFrame({"grade": grade, "stage": category_codes(stage)})
+    names = {"stage": ["T1", "T2", "T3", "T4"], "grade": ["1", "2", "10"]}
+    enc = ClinicalEncoder(categorical=("stage", "grade"), category_names=names)
+    enc.set_params(warn_unseen=False).fit(coded.assign(grade=category_codes(grade)))
+    assert list(enc.get_feature_names_out()) == [
+        "grade=1",
+        "grade=2",
+        "grade=10",
+        "stage=T1",
+        "stage=T2",
+        "stage=T3",
+    ]
+    # ties (T1 and T2 three times each): the first in order is the mode
+    assert enc.modes_["stage"] == category_codes(["T1"])[0]
+    # the same names from the text itself, and numbers taken as they are
+    direct = ClinicalEncoder(categorical=("stage", "grade")).fit(
+        pd.DataFrame({"grade": grade, "stage": stage})
+    )
+    assert list(direct.get_feature_names_out()) == list(enc.get_feature_names_out())
+    unnamed = ClinicalEncoder(categorical=("stage",)).fit(coded[["stage"]])
+    code = int(category_codes(["T1"])[0])
+    assert f"stage={code}" in list(unnamed.get_feature_names_out())
 
 
 def test_category_codes_are_stable_and_read_numbers_as_text():
@@ -200,14 +234,33 @@ def test_clinical_columns_are_always_kept(compare_run):
 
 
 def test_predict_with_clinical_columns(compare_run):
+    """A stage never seen in training (IV) is encoded as zeros in every stage column, with
+    a warning and the ``unseen_category`` column; the prediction is the model's on those
+    zeros."""
     bundle = compare_run.runs["combined"].bundle
     new = clinical_table(seed=5, n=20).drop(columns="label")
-    new.loc[0, "stage"] = "IV"  # a stage never seen in training: zeros
+    new.loc[0, "stage"] = "IV"
     new.loc[1, "age"] = np.nan
-    pred = bundle.predict_table(new)
+    with pytest.warns(UnseenCategoryWarning, match=r"'combined': stage=IV \(1 case\)"):
+        pred = bundle.predict_table(new)
     assert np.isfinite(pred["probability"]).all()
+    assert pred["unseen_category"].tolist() == ["stage=IV"] + [""] * 19
+    # by hand: the encoded inputs of the row with stage II, its stage columns set to 0
+    pipe = bundle.pipeline
+    X = bundle.check_features(new.assign(stage=new["stage"].replace("IV", "II")))
+    Z = pipe[:-1].transform(X.iloc[:1])
+    names = list(pipe[:-1].get_feature_names_out())
+    assert [n for n in names if n.startswith("stage=")] == ["stage=I", "stage=II", "stage=III"]
+    Z[:, [names.index(n) for n in names if n.startswith("stage=")]] = 0.0
+    assert pred["probability"].iloc[0] == pytest.approx(pipe[-1].predict_proba(Z)[0, 1], abs=1e-12)
     radiomics = compare_run.runs["radiomics"].bundle
     assert np.isfinite(radiomics.predict_table(new)["probability"]).all()  # age: not extra
+    assert "unseen_category" not in radiomics.predict_table(new).columns
+    # the clinical model takes a table with the radiomic features (not extra columns)
+    clinical = compare_run.runs["clinical"].bundle
+    with pytest.warns(UnseenCategoryWarning, match="stage=IV"):
+        clin = clinical.predict_table(new)
+    assert clin["unseen_category"].iloc[0] == "stage=IV"
     with pytest.raises(DataError, match="stage"):
         bundle.predict_table(new.drop(columns="stage"))
 
@@ -263,9 +316,13 @@ def test_clinical_with_harmonised_sites_and_a_new_site():
     train = df[df.site != "s4"]
     r = run_study(train, cfg)
     comb = r.runs["combined"].bundle
+    combat = comb.pipeline.named_steps["harmonise"]
+    assert isinstance(combat, ComBat) and comb.pipeline.steps[0][0] == "harmonise"
+    # ComBat first: the clinical columns pass through it unchanged to their encoder
+    assert combat.passthrough == ("age", "stage") and combat.covariates == ()
+    assert combat.features_ == [f"f{j:02d}" for j in range(30)]
     ct = comb.pipeline.named_steps["features"]
-    rem = {n: t for n, t, _ in ct.transformers_}["remainder"]
-    assert isinstance(rem.steps[0][1], ComBat)
+    assert [n for n, _, _ in ct.transformers_][:1] == ["clinical"]
     assert comb.features[-3:] == ["site", "age", "stage"]
     assert "site" not in r.runs["clinical"].bundle.features
     assert isinstance(r.runs["radiomics"].bundle.pipeline.steps[0][1], ComBat)

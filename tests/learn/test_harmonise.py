@@ -509,6 +509,10 @@ def test_sklearn_conventions():
         "max_iter": 1000,
         "exclude": (),
         "warn_unseen": True,
+        "categorical_covariates": (),
+        "impute_covariates": False,
+        "passthrough": (),
+        "drop_covariates": False,
     }
     twin = clone(est)
     assert twin is not est and twin.get_params() == params

@@ -241,6 +241,13 @@ def test_signal_gives_c_well_above_one_half_and_finds_the_features(surv_run):
     rg = pm["risk_groups"]
     assert rg["logrank_p"] < 1e-3 and rg["events_high"] > rg["events_low"]
     assert pm["calibration"]["error"] < 0.15
+    # calibration at the middle horizon with bootstrap intervals (coxnet: slope 1.14 [0.91,
+    # 1.39], observed / expected events 0.95 [0.80, 1.09]): calibrated within its intervals
+    cal = pm["calibration"]
+    assert cal["slope_ci"][0] < 1 < cal["slope_ci"][1]
+    assert cal["observed_expected_ci"][0] < 1 < cal["observed_expected_ci"][1]
+    assert cal["in_the_large_ci"][0] < 0 < cal["in_the_large_ci"][1]
+    assert cal["error_ci"][0] < cal["error"] < cal["error_ci"][1]
     # the two true features reach the model in (almost) every outer fit
     sel = pd.read_csv(root / "run" / "selection.csv")
     top = sel[sel["model"] == "coxnet"].sort_values("frequency", ascending=False)
@@ -411,12 +418,20 @@ def test_external_evaluation(surv_run, tmp_path):
         evaluate_external(root / "run", ext, "months", event="nope", out=tmp_path / "e2")
 
 
+def result_horizon(root) -> float:
+    m = json.loads((root / "run" / "metrics.json").read_text())
+    return float(m["primary"]["calibration"]["horizon"])
+
+
 def test_report(surv_run):
     _, _, root = surv_run
     path = build_report(root / "run")
     text = path.read_text()
     assert "Harrell" in text and "Kaplan-Meier" in text and "log-rank" in text
     assert "Uno" in text and "integrated Brier score" in text and "time-dependent AUC at" in text
+    h = format(result_horizon(root), ".4f")
+    assert f"calibration slope at {h} (Cox model on log(-log predicted))" in text
+    assert f"observed / expected events at {h}" in text
     for fig in ("km_risk_groups", "calibration", "td_auc", "permutation"):
         assert (root / "run" / "figures" / f"{fig}.png").is_file()
 

@@ -87,14 +87,18 @@ def _pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 @contextmanager
 def site_warnings(command: str) -> Iterator[None]:
-    """Sites a harmonised model never saw, as one line each on stderr (not a traceback)."""
+    """Sites a harmonised model never saw and clinical categories a model never saw, as one
+    line each on stderr (not a traceback)."""
+    from radiomix.learn.clinical import UnseenCategoryWarning
     from radiomix.learn.harmonise import UnseenBatchWarning
 
+    kinds = (UnseenBatchWarning, UnseenCategoryWarning)
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UnseenBatchWarning)
+        for kind in kinds:
+            warnings.simplefilter("always", kind)
         yield
     for w in caught:
-        if issubclass(w.category, UnseenBatchWarning):
+        if issubclass(w.category, kinds):
             print(f"radiomix {command}: warning: {w.message}", file=sys.stderr)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

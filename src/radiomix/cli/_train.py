@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -81,6 +82,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="ComBat removes each site's location only (accepts sites with one case)",
     )
     p.add_argument(
+        "--harmonise-covariates",
+        metavar="COL,COL",
+        help="columns whose effects ComBat keeps, e.g. age,stage (data.harmonise_covariates; "
+        "text columns one-hot encoded, missing values imputed inside the folds)",
+    )
+    p.add_argument(
         "--validation",
         metavar="SCHEME",
         help="kfold (default) or leave-one-group-out (each --group value, e.g. a site, in "
@@ -93,11 +100,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "columns one-hot encoded, numbers imputed and scaled, inside the folds)",
     )
     p.add_argument(
+        "--clinical-categorical",
+        metavar="COL,COL",
+        help="numeric clinical columns (or ComBat covariates) that hold categories, e.g. a "
+        "stage coded 1-4 (data.clinical_categorical; text columns are categories anyway)",
+    )
+    p.add_argument(
         "--compare",
         metavar="MODELS",
         help="clinical,radiomics,combined: train these models on the same splits and report "
         "the added value of the image (DeLong, NRI; survival: the C-index difference with a "
-        "paired bootstrap CI)",
+        "paired bootstrap CI and the NRI at the middle horizon)",
     )
     p.add_argument("--config", metavar="STUDY.yaml", help="study settings; see docs/learn.md")
     p.add_argument(
@@ -202,7 +215,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _site_and_clinical(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
-    """--harmonise, --validation, --clinical and --compare as config overrides."""
+    """--harmonise (and its options), --validation, --clinical, --clinical-categorical and
+    --compare as config overrides."""
     data: dict[str, Any] = overrides.setdefault("data", {})
     if args.harmonise is not None:
         data["harmonise"] = args.harmonise
@@ -210,12 +224,21 @@ def _site_and_clinical(args: argparse.Namespace, overrides: dict[str, Any]) -> N
         data["harmonise_protect_label"] = True
     if args.harmonise_mean_only:
         data["harmonise_mean_only"] = True
+    if args.harmonise_covariates is not None:
+        data["harmonise_covariates"] = _names(args.harmonise_covariates)
     if args.clinical is not None:
-        data["clinical"] = [c.strip() for c in args.clinical.split(",") if c.strip()]
+        data["clinical"] = _names(args.clinical)
+    if args.clinical_categorical is not None:
+        data["clinical_categorical"] = _names(args.clinical_categorical)
     if args.validation is not None:
         overrides["validation"]["scheme"] = args.validation
     if args.compare is not None:
         overrides["compare"] = [c.strip() for c in args.compare.split(",") if c.strip()]
+
+
+def _names(text: str) -> list[str]:
+    """COL,COL as a list of column names."""
+    return [c.strip() for c in text.split(",") if c.strip()]
 
 
 def _print_compare(metrics: dict[str, Any]) -> None:
@@ -257,6 +280,13 @@ def _survival_overrides(args: argparse.Namespace, overrides: dict[str, Any]) -> 
         overrides["task"] = "survival"
 
 
+def _signed(x: Any, spec: str) -> str:
+    """A number in ``spec``, "-" when missing or not finite."""
+    if x is None or not math.isfinite(float(x)):
+        return "-"
+    return format(x, spec)
+
+
 def _print_task(metrics: dict[str, Any], out: str) -> None:
     """The summary lines of a multiclass or regression run."""
     from radiomix.learn.tasks import get_task
@@ -286,10 +316,19 @@ def _print_task(metrics: dict[str, Any], out: str) -> None:
         )
     for c in (metrics.get("compare") or {}).values():
         lo, hi = c.get("delta_c_ci") or (None, None)
+        nri = ""
+        if "nri_horizon" in c:
+            nlo, nhi = c.get("nri_ci") or (None, None)
+            nri = (
+                f"; NRI at {c['nri_horizon']:g} {_signed(c.get('nri'), '+.2f')} "
+                f"[{_signed(nlo, '+.2f')}, {_signed(nhi, '+.2f')}] (events "
+                f"{_signed(c.get('nri_events'), '+.2f')}, non-events "
+                f"{_signed(c.get('nri_nonevents'), '+.2f')})"
+            )
         print(
             f"{c['new']} vs {c['old']}: Harrell's C {c['c_new']:.3f} vs {c['c_old']:.3f}, "
             f"difference {c['delta_c']:+.3f} [{'-' if lo is None else format(lo, '+.3f')}, "
-            f"{'-' if hi is None else format(hi, '+.3f')}] (paired bootstrap over cases)"
+            f"{'-' if hi is None else format(hi, '+.3f')}] (paired bootstrap over cases)" + nri
         )
     perm = metrics.get("permutation")
     if perm:

@@ -207,6 +207,54 @@ def _traceback_summary(exc: BaseException, frames: int = 6) -> str:
     return " | ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in tb)
 
 
+def _measured(
+    index: int, case_id: str, compute: Callable[[], Sequence[dict[str, Any]]]
+) -> CaseOutcome:
+    """Run one case's ``compute`` (its table rows) and give its outcome: the rows, or the
+    error's type, message and a traceback summary, with the wall and CPU time, the peak
+    memory and the worker. Never raises for a failing case (the batch goes on)."""
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    rows: tuple[dict[str, Any], ...] = ()
+    error_type = message = summary = ""
+    try:
+        rows = tuple(compute())
+    except Exception as exc:  # noqa: BLE001 - any failure of a case is recorded, by design
+        error_type, message, summary = (
+            type(exc).__name__,
+            str(exc) or repr(exc),
+            _traceback_summary(exc),
+        )
+    return CaseOutcome(
+        index,
+        case_id,
+        rows=rows,
+        error_type=error_type,
+        message=message,
+        traceback=summary,
+        seconds=time.perf_counter() - t0,
+        cpu_seconds=time.process_time() - c0,
+        peak_rss_mib=_peak_rss_mib(),
+        worker=_worker_name(),
+    )
+
+
+def _table_rows(
+    records: Sequence[Mapping[str, Any]], provenance: tuple[tuple[str, str], ...]
+) -> list[dict[str, Any]]:
+    """The output rows of one case's per-ROI records: ``roi``, the ``provenance_*`` columns
+    (the task's input hashes and settings hash, then the library versions), then the
+    record's columns as plain Python values (``case_id`` left out: the manifest gives it)."""
+    prov = {PROVENANCE_PREFIX + k: v for k, v in provenance}
+    prov.update({PROVENANCE_PREFIX + k: v for k, v in environment_versions().items()})
+    rows = []
+    for rec in records:
+        row: dict[str, Any] = {"roi": str(rec["roi"]), **prov}
+        row.update({str(k): _plain(v) for k, v in rec.items() if k not in ("roi", "case_id")})
+        rows.append(row)
+    return rows
+
+
 def run_case(task: CaseTask) -> CaseOutcome:
     """Extract one manifest row: every ROI of its label selection, or an error record.
 
@@ -216,9 +264,7 @@ def run_case(task: CaseTask) -> CaseOutcome:
     """
     from radiomix.extraction.api import extract_results, results_to_wide
 
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    try:
+    def compute() -> list[dict[str, Any]]:
         results = extract_results(
             task.image,
             task.mask,
@@ -227,38 +273,10 @@ def run_case(task: CaseTask) -> CaseOutcome:
             case_id=task.case_id,
             allow_background=task.allow_background,
         )
-        wide = results_to_wide(results)
-        versions = environment_versions()
-        prov = {PROVENANCE_PREFIX + k: v for k, v in task.provenance}
-        prov.update({PROVENANCE_PREFIX + k: v for k, v in versions.items()})
-        rows = []
-        for rec in wide.to_dict(orient="records"):
-            row: dict[str, Any] = {"roi": str(rec.pop("roi"))}
-            rec.pop("case_id", None)
-            row.update(prov)
-            row.update({str(k): _plain(v) for k, v in rec.items()})
-            rows.append(row)
-        return CaseOutcome(
-            task.index,
-            task.case_id,
-            rows=tuple(rows),
-            seconds=time.perf_counter() - t0,
-            cpu_seconds=time.process_time() - c0,
-            peak_rss_mib=_peak_rss_mib(),
-            worker=_worker_name(),
-        )
-    except Exception as exc:  # noqa: BLE001 - any failure of a case is recorded, by design
-        return CaseOutcome(
-            task.index,
-            task.case_id,
-            error_type=type(exc).__name__,
-            message=str(exc) or repr(exc),
-            traceback=_traceback_summary(exc),
-            seconds=time.perf_counter() - t0,
-            cpu_seconds=time.process_time() - c0,
-            peak_rss_mib=_peak_rss_mib(),
-            worker=_worker_name(),
-        )
+        records = results_to_wide(results).to_dict(orient="records")
+        return _table_rows(records, task.provenance)
+
+    return _measured(task.index, task.case_id, compute)
 
 
 @dataclass(frozen=True)
@@ -287,12 +305,10 @@ def run_multi_case(task: MultiCaseTask) -> CaseOutcome:
     error record. Pure and never raising for a bad case, as :func:`run_case`."""
     from radiomix.extraction.multimodal import multimodal_rows
 
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    try:
+    def compute() -> list[dict[str, Any]]:
         settings = dict(task.settings)
         first = task.images[0][0]
-        rows_in = multimodal_rows(
+        records = multimodal_rows(
             {m: path for m, path, _ in task.images},
             task.mask,
             task.mask_on,
@@ -304,39 +320,12 @@ def run_multi_case(task: MultiCaseTask) -> CaseOutcome:
             interpolation=task.interpolation,
             allow_background=task.allow_background,
         )
-        versions = environment_versions()
-        prov = {PROVENANCE_PREFIX + k: v for k, v in task.provenance}
-        prov.update({PROVENANCE_PREFIX + k: v for k, v in versions.items()})
-        rows = []
-        for rec in rows_in:
-            row: dict[str, Any] = {"roi": str(rec.pop("roi"))}
-            row.update(prov)
-            row.update({str(k): _plain(v) for k, v in rec.items()})
-            rows.append(row)
-        return CaseOutcome(
-            task.index,
-            task.case_id,
-            rows=tuple(rows),
-            seconds=time.perf_counter() - t0,
-            cpu_seconds=time.process_time() - c0,
-            peak_rss_mib=_peak_rss_mib(),
-            worker=_worker_name(),
-        )
-    except Exception as exc:  # noqa: BLE001 - any failure of a case is recorded, by design
-        return CaseOutcome(
-            task.index,
-            task.case_id,
-            error_type=type(exc).__name__,
-            message=str(exc) or repr(exc),
-            traceback=_traceback_summary(exc),
-            seconds=time.perf_counter() - t0,
-            cpu_seconds=time.process_time() - c0,
-            peak_rss_mib=_peak_rss_mib(),
-            worker=_worker_name(),
-        )
+        return _table_rows(records, task.provenance)
+
+    return _measured(task.index, task.case_id, compute)
 
 
-def _lost(task: CaseTask | MultiCaseTask, exc: BaseException) -> CaseOutcome:
+def _lost(task: CaseTask | MultiCaseTask | VoxelTask, exc: BaseException) -> CaseOutcome:
     return CaseOutcome(
         task.index,
         task.case_id,
@@ -929,31 +918,12 @@ def run_voxel_case(task: VoxelTask) -> CaseOutcome:
     """Compute one case's maps and write them; any error is returned, not raised (the
     batch goes on). The outcome's one row holds ``roi`` (the label), then the values with
     the maps' paths."""
-    t0 = time.perf_counter()
-    try:
+
+    def compute() -> list[dict[str, Any]]:
         label, values = task.compute(task.image, task.mask, task.label)
-        written = write_voxel_maps(values, task.row, task.maps)
-    except Exception as exc:  # noqa: BLE001 - recorded per case, the others go on
-        return CaseOutcome(
-            task.index,
-            task.case_id,
-            error_type=type(exc).__name__,
-            message=str(exc),
-            traceback=traceback.format_exc(),
-            seconds=time.perf_counter() - t0,
-            worker=_worker_name(),
-        )
-    return CaseOutcome(
-        task.index,
-        task.case_id,
-        rows=({"roi": str(label), **written},),
-        seconds=time.perf_counter() - t0,
-        worker=_worker_name(),
-    )
+        return [{"roi": str(label), **write_voxel_maps(values, task.row, task.maps)}]
 
-
-def _voxel_lost(task: VoxelTask, exc: BaseException) -> CaseOutcome:
-    return CaseOutcome(task.index, task.case_id, error_type=type(exc).__name__, message=str(exc))
+    return _measured(task.index, task.case_id, compute)
 
 
 @dataclass
@@ -1028,7 +998,7 @@ def run_voxel_batch(
     outcomes: list[CaseOutcome] = []
     progress.start(len(tasks), 0, executor.description)
     try:
-        for outcome in executor.map_unordered(run_voxel_case, tasks, _voxel_lost):
+        for outcome in executor.map_unordered(run_voxel_case, tasks, _lost):
             outcomes.append(outcome)
             progress.advance(outcome)
     finally:

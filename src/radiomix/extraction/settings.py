@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from radiomix._config import build, deep_merge, fail
+from radiomix.features import FAMILIES
 
 __all__ = [
     "ALL_FAMILIES",
@@ -53,20 +54,9 @@ __all__ = [
     "settings_to_yaml",
 ]
 
-ALL_FAMILIES = (
-    "morphology",
-    "morphology_2d",
-    "local_intensity",
-    "statistics",
-    "histogram",
-    "ivh",
-    "glcm",
-    "glrlm",
-    "glszm",
-    "gldzm",
-    "ngtdm",
-    "ngldm",
-)
+#: every feature family of the engine, in output order (the family table of
+#: :mod:`radiomix.features`)
+ALL_FAMILIES = FAMILIES
 #: families computed when a configuration names none: every IBSI 1 family. The 2D shape
 #: family (``morphology_2d``, planar ROIs only) is opt-in, e.g. in the ``ultrasound-2d`` preset.
 DEFAULT_FAMILIES = tuple(f for f in ALL_FAMILIES if f != "morphology_2d")

@@ -7,7 +7,7 @@ costs ~0.1-0.2 s just to import and to load its cached kernels: more than the ke
 on a small ROI (a 3 cm lesion is a box of some 40k voxels), so the ``pyradiomics`` profile
 takes these below :func:`radiomix.features._texture.use_numba_kernels`. They give the same
 results, bit for bit (same dtype, shape and values; tested against the numba kernels), with
-NumPy alone (and connected-components-3d's labelling for the zones):
+NumPy alone (the zones have one kernel for every ROI size, :mod:`._kernels_zones`):
 
 * :func:`cooccurrence_entries` and :func:`neighbour_stats_roi` take, per offset, the neighbours
   of the ROI voxels from the levels padded by the largest offset and raveled (the padding
@@ -16,8 +16,6 @@ NumPy alone (and connected-components-3d's labelling for the zones):
   dependent neighbours, the ROI neighbours and their level sum at once);
 * :func:`run_length_counts` finds, per direction, the ROI voxels where runs start and end,
   pairs them up along their lines and counts (level, length) with one ``bincount``;
-* :func:`zone_level_sizes` labels the zones of all grey levels in one call of
-  ``cc3d.connected_components`` (connected-components-3d): the profile's GLSZM zones;
 * voxel maps (:mod:`radiomix.extraction.voxel`): :func:`kernel_boxes` gathers each
   kernel's intensities or grey levels, :func:`kernel_cooccurrence_entries` counts the
   GLCMs of small maps' kernels without numba.
@@ -35,7 +33,7 @@ import numpy as np
 
 __all__ = ["cooccurrence_entries", "count_cells", "max_run_length"]
 __all__ += ["run_length_counts"]
-__all__ += ["neighbour_stats_roi", "run_length_arguments", "zone_level_sizes"]
+__all__ += ["neighbour_stats_roi", "run_length_arguments"]
 __all__ += ["kernel_boxes", "kernel_cooccurrence_entries"]
 
 
@@ -334,47 +332,6 @@ def _stable_order(key: np.ndarray) -> np.ndarray:
     # least significant half first, then stably by the other half
     order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
     return order[np.argsort((key[order] >> 16).astype(np.uint16), kind="stable")]
-
-
-# --------------------------------------------------------------------------- zones
-
-
-def zone_level_sizes(levels: np.ndarray, two_d: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Grey level and size of every zone (connected voxels of one grey level > 0).
-
-    NumPy twin of the ``level`` and ``size`` fields of
-    :func:`radiomix.features._kernels_zones.zone_table`: the same (level, size) pairs, in
-    another order (``levels`` and ``two_d`` as there; returns two int64 arrays: per zone,
-    its grey level and its number of voxels). One call of ``cc3d.connected_components``
-    (connected-components-3d), which labels the connected regions of equal value of all
-    grey levels at once (full connectivity, a 0.6 MiB import where scikit-image's labelling
-    pulls in SciPy); with ``two_d``, of one 2D image: the planes one below the other, an
-    empty row between each two, which no zone crosses.
-    """
-    import cc3d
-
-    levels = np.asarray(levels)
-    if levels.ndim != 3:
-        raise ValueError(f"levels must be 3D (z, y, x), got shape {levels.shape}")
-    if not np.issubdtype(levels.dtype, np.integer):
-        raise ValueError(f"levels must be integer grey levels, got dtype {levels.dtype}")
-    top = int(levels.max()) if levels.size else 0
-    small = np.uint16 if top < 2**16 else np.int64  # two bytes per voxel for cc3d
-    lv = levels.astype(small)
-    lv[levels <= 0] = 0
-    if two_d:  # the planes stacked into one image, an empty row after each
-        nz, ny, nx = lv.shape
-        stacked = np.zeros((nz, ny + 1, nx), dtype=small)
-        stacked[:, :ny] = lv
-        lv = stacked.reshape(nz * (ny + 1), nx)
-    lab = cc3d.connected_components(lv, connectivity=26 if lv.ndim == 3 else 8).ravel()
-    roi = np.flatnonzero(lv)
-    zones = lab[roi]
-    n = int(lab.max()) if lab.size else 0
-    size = np.bincount(zones, minlength=n + 1)[1:].astype(np.int64, copy=False)
-    level = np.zeros(n + 1, dtype=np.int64)
-    level[zones] = lv.ravel()[roi]
-    return level[1:], size
 
 
 # --------------------------------------------------------------------------- voxel kernels

@@ -2,9 +2,11 @@
 
 A *zone* is a set of connected voxels that share one grey level: 26-connected in 3D and
 8-connected in-plane (2D, 2.5D). :func:`zone_table` labels the zones of *all* grey levels in
-one union-find pass over the ROI (a numba kernel, linear in the number of voxels whatever the
-number of grey levels) and returns, per zone, its grey level, size, plane (for in-plane zones)
-and the minimum of a per-voxel distance map over its voxels.
+one call of ``cc3d.connected_components`` (connected-components-3d: one linear pass whatever
+the number of grey levels, no compiler to start) and returns, per zone, its grey level, size,
+plane (for in-plane zones) and the minimum of a per-voxel distance map over its voxels. It is
+the one zone kernel: IBSI's GLSZM and GLDZM and the ``pyradiomics`` profile's GLSZM count
+its zones.
 
 :func:`edge_distance` is that distance map: the city-block (6-connected in 3D, 4-connected
 in-plane) distance of each mask voxel to the nearest voxel outside the mask, voxels on the mask
@@ -18,9 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cc3d
 import numpy as np
-from numba import njit
-from scipy import ndimage
 
 __all__ = ["ZoneTable", "edge_distance", "zone_table"]
 
@@ -30,7 +31,7 @@ class ZoneTable:
     """One row per zone: grey level, size (voxels), minimum edge distance and plane index.
 
     ``plane`` is the index along axis 0 of the zone's plane for in-plane zones and -1 for 3D
-    zones. Rows are ordered by the zone's first voxel in raster order (so by plane).
+    zones. Rows of in-plane tables are sorted by plane (:meth:`in_plane` relies on it).
     """
 
     level: np.ndarray  # int64, (n_zones,)
@@ -50,88 +51,6 @@ class ZoneTable:
         )
 
 
-def _backward_offsets(two_d: bool) -> np.ndarray:
-    """Neighbour offsets (z, y, x) that precede a voxel in raster order (half neighbourhood)."""
-    offs = []
-    for dz in (-1, 0):
-        if two_d and dz != 0:
-            continue
-        for dy in (-1, 0, 1):
-            for dx in (-1, 0, 1):
-                if (dz, dy, dx) < (0, 0, 0):
-                    offs.append((dz, dy, dx))
-    return np.array(offs, dtype=np.int64)
-
-
-@njit(cache=True, nogil=True)
-def _find(parent: np.ndarray, i: int) -> int:  # pragma: no cover - compiled
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]  # path halving
-        i = parent[i]
-    return i
-
-
-@njit(cache=True, nogil=True)
-def _zone_kernel(
-    levels: np.ndarray, dist: np.ndarray, offsets: np.ndarray, two_d: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    nz, ny, nx = levels.shape
-    n = nz * ny * nx
-    flat = levels.ravel()
-    dflat = dist.ravel()
-    parent = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        parent[i] = i
-    n_off = offsets.shape[0]
-    # union with the already visited neighbours of equal grey level
-    for z in range(nz):
-        for y in range(ny):
-            for x in range(nx):
-                i = (z * ny + y) * nx + x
-                g = flat[i]
-                if g <= 0:
-                    continue
-                for k in range(n_off):
-                    zz = z + offsets[k, 0]
-                    yy = y + offsets[k, 1]
-                    xx = x + offsets[k, 2]
-                    if zz < 0 or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                        continue
-                    j = (zz * ny + yy) * nx + xx
-                    if flat[j] != g:
-                        continue
-                    ri = _find(parent, i)
-                    rj = _find(parent, j)
-                    if ri != rj:
-                        if ri < rj:
-                            parent[rj] = ri
-                        else:
-                            parent[ri] = rj
-    # compact zone ids in raster order of each zone's first voxel (its root: the smallest index)
-    zone_of = np.full(n, -1, dtype=np.int64)
-    n_zones = 0
-    for i in range(n):
-        if flat[i] > 0 and _find(parent, i) == i:
-            zone_of[i] = n_zones
-            n_zones += 1
-    level = np.zeros(n_zones, dtype=np.int64)
-    size = np.zeros(n_zones, dtype=np.int64)
-    mind = np.full(n_zones, np.iinfo(np.int64).max, dtype=np.int64)
-    plane = np.full(n_zones, -1, dtype=np.int64)
-    for i in range(n):
-        if flat[i] <= 0:
-            continue
-        r = _find(parent, i)
-        zid = zone_of[r]
-        if i == r:
-            level[zid] = flat[i]
-            if two_d:
-                plane[zid] = i // (ny * nx)
-        size[zid] += 1
-        mind[zid] = min(mind[zid], dflat[i])
-    return level, size, mind, plane
-
-
 def zone_table(levels: np.ndarray, two_d: bool, distance: np.ndarray | None = None) -> ZoneTable:
     """Zones of equal grey level of every grey level at once.
 
@@ -148,23 +67,57 @@ def zone_table(levels: np.ndarray, two_d: bool, distance: np.ndarray | None = No
     Returns
     -------
     ZoneTable
+        3D zones in the order of cc3d's labels; in-plane zones sorted (stably) by plane.
+
+    Notes
+    -----
+    With ``two_d`` the planes are labelled as one 2D image: the planes one below the other,
+    an empty row after each, which no zone crosses. The grey levels go to cc3d as two-byte
+    integers where they fit.
     """
     levels = np.asarray(levels)
     if levels.ndim != 3:
         raise ValueError(f"levels must be 3D (z, y, x), got shape {levels.shape}")
     if not np.issubdtype(levels.dtype, np.integer):
         raise ValueError(f"levels must be integer grey levels, got dtype {levels.dtype}")
-    lv = np.ascontiguousarray(levels, dtype=np.int64)
-    if distance is None:
-        dist = np.zeros(lv.shape, dtype=np.int64)
+    if distance is not None and np.shape(distance) != levels.shape:
+        raise ValueError(
+            f"distance map shape {np.shape(distance)} differs from levels shape {levels.shape}"
+        )
+    top = int(levels.max()) if levels.size else 0
+    if top <= 0:  # no ROI voxel
+        empty = np.zeros(0, dtype=np.int64)
+        return ZoneTable(empty, empty, empty, empty)
+    small = np.dtype(np.uint16 if top < 2**16 else np.uint64)
+    lv: np.ndarray = levels.astype(small)
+    if levels.min() < 0:
+        lv[levels < 0] = 0
+    inside = lv > 0
+    nz, ny, nx = lv.shape
+    if two_d:  # the planes stacked into one image, an empty row after each
+        stacked = np.zeros((nz, ny + 1, nx), dtype=small)
+        stacked[:, :ny] = lv
+        lab = cc3d.connected_components(stacked.reshape(nz * (ny + 1), nx), connectivity=8)
+        lab = lab.reshape(nz, ny + 1, nx)[:, :ny]
     else:
-        if distance.shape != levels.shape:
-            raise ValueError(
-                f"distance map shape {distance.shape} differs from levels shape {levels.shape}"
-            )
-        dist = np.ascontiguousarray(distance, dtype=np.int64)
-    level, size, mind, plane = _zone_kernel(lv, dist, _backward_offsets(two_d), bool(two_d))
-    return ZoneTable(level, size, mind, plane)
+        lab = cc3d.connected_components(lv, connectivity=26)
+    # per ROI voxel (raster order) its zone's label: sizes, the zone's grey level and minimum
+    # distance by label
+    zones = lab[inside].astype(np.intp)
+    n = int(zones.max())
+    size = np.bincount(zones, minlength=n + 1)[1:].astype(np.int64, copy=False)
+    level = np.zeros(n + 1, dtype=np.int64)
+    level[zones] = lv[inside]
+    mind = np.zeros(n + 1, dtype=np.int64)
+    if distance is not None:
+        mind[1:] = np.iinfo(np.int64).max
+        np.minimum.at(mind, zones, np.asarray(distance)[inside].astype(np.int64, copy=False))
+    if not two_d:
+        return ZoneTable(level[1:], size, mind[1:], np.full(n, -1, dtype=np.int64))
+    plane = np.zeros(n + 1, dtype=np.int64)  # every voxel of an in-plane zone lies in its plane
+    plane[zones] = np.repeat(np.arange(nz), np.count_nonzero(inside, axis=(1, 2)))
+    order = np.argsort(plane[1:], kind="stable")  # (cc3d numbers them in raster order: cheap)
+    return ZoneTable(level[1:][order], size[order], mind[1:][order], plane[1:][order])
 
 
 def edge_distance(mask: np.ndarray, two_d: bool) -> np.ndarray:
@@ -174,6 +127,8 @@ def edge_distance(mask: np.ndarray, two_d: bool) -> np.ndarray:
     beyond the array border count as outside the mask. Linear time
     (``scipy.ndimage.distance_transform_cdt``).
     """
+    from scipy import ndimage
+
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim != 3:
         raise ValueError(f"mask must be 3D (z, y, x), got shape {mask.shape}")
@@ -197,6 +152,8 @@ def _reference_zone_table(
 ) -> ZoneTable:
     """Plain SciPy reference of :func:`zone_table`: one ``ndimage.label`` per grey level
     (and per plane when ``two_d``). Rows sorted by (plane, level, size, distance)."""
+    from scipy import ndimage
+
     if distance is None:
         distance = np.zeros(levels.shape, dtype=np.int64)
     rows = []
@@ -217,6 +174,8 @@ def _reference_zone_table(
 
 def _reference_edge_distance(mask: np.ndarray, two_d: bool) -> np.ndarray:
     """Plain reference of :func:`edge_distance` by repeated erosion (IBSI's description)."""
+    from scipy import ndimage
+
     if two_d:
         structure = np.zeros((3, 3, 3), dtype=bool)
         structure[1] = ndimage.generate_binary_structure(2, 1)

@@ -41,10 +41,8 @@ def _load() -> None:
     import scipy.spatial  # noqa: F401 - the shape diameters' convex hulls (~0.07 s to import)
 
     from radiomix.features._kernels_neighbourhood import dependence_counts
-    from radiomix.features._kernels_zones import zone_table
 
     _load_pyradiomics()
-    zone_table(_LEVELS, False)
     dependence_counts(_LEVELS, 1, 0, False)
 
 

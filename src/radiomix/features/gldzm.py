@@ -22,17 +22,14 @@ slice matrices summed, ``3D`` one matrix of the volume.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
+from radiomix.features._kernels_zones import ZoneTable, edge_distance, zone_table
 from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
 from radiomix.features._zone_matrix import ZoneMatrix
 from radiomix.features.glszm import check_inputs, crop_box
-
-if TYPE_CHECKING:
-    from radiomix.features._kernels_zones import ZoneTable
 
 __all__ = ["FEATURES", "build_matrix", "compute"]
 
@@ -296,10 +293,6 @@ def compute(
         inner = tuple(
             slice(b.start - o.start, b.stop - o.start) for b, o in zip(box, outer, strict=True)
         )
-
-    # the numba kernels load on first use: importing the formulas (as the pyradiomics
-    # profile does) starts no compiler
-    from radiomix.features._kernels_zones import edge_distance, zone_table
 
     tables: dict[bool, ZoneTable] = {}
 

@@ -9,7 +9,7 @@ grey level :math:`i` and size :math:`j` (voxels). With :math:`N_s = \\sum_{ij} s
 The matrix (:class:`radiomix.features._zone_matrix.ZoneMatrix`, shared with the GLDZM, GLRLM
 and NGLDM) keeps only the grey levels and zone sizes that occur, as zone sizes can reach the
 ROI size. Zones of all grey levels are labelled in one linear pass
-(:func:`radiomix.features._kernels_zones.zone_table`).
+(:func:`radiomix.features._kernels_zones.zone_table`, the ``pyradiomics`` profile's too).
 
 Aggregation (see :mod:`radiomix.features._texture`): ``2D`` per slice averaged, ``2_5D``
 slice matrices summed, ``3D`` one matrix of the volume.
@@ -18,16 +18,13 @@ slice matrices summed, ``3D`` one matrix of the volume.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from radiomix.features._base import FeatureSpec, FeatureValue, values_from
+from radiomix.features._kernels_zones import ZoneTable, zone_table
 from radiomix.features._texture import SPATIAL_METHODS, ZONE_AGGREGATIONS, aggregate_zone
 from radiomix.features._zone_matrix import ZoneMatrix
-
-if TYPE_CHECKING:
-    from radiomix.features._kernels_zones import ZoneTable
 
 __all__ = ["FEATURES", "build_matrix", "check_inputs", "compute", "crop_box"]
 
@@ -311,10 +308,6 @@ def compute(
         if box is not None
         else np.zeros((0, 0, 0), dtype=np.int64)
     )
-
-    # the numba kernels load on first use: importing the formulas (as the pyradiomics
-    # profile does) starts no compiler
-    from radiomix.features._kernels_zones import zone_table
 
     tables: dict[bool, ZoneTable] = {}
 

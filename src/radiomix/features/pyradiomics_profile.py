@@ -57,7 +57,7 @@ from radiomix.features import (
     statistics,
 )
 from radiomix.features._base import FeatureSpec, FeatureValue
-from radiomix.features._kernels_numpy import zone_level_sizes
+from radiomix.features._kernels_zones import zone_table
 from radiomix.features._texture import (  # noqa: F401 - NUMBA_MIN_*: the profile's names
     NUMBA_MIN_VOXELS,
     NUMBA_MIN_WORK,
@@ -778,9 +778,8 @@ def _glszm(
 ) -> dict[str, float]:
     """PyRadiomics' GLSZM features: zones of equal grey level, 26-connected in 3D (8 with
     force2D, per plane); ZonePercentage :math:`N_z / N_p`."""
-    lv = np.ascontiguousarray(levels, dtype=np.int64)
-    zone_levels, sizes = zone_level_sizes(lv, opts.force2d)
-    m = glszm.build_matrix(zone_levels, sizes, float(np.sum(sizes)), log_epsilon=EPS)
+    zones = zone_table(levels, opts.force2d)
+    m = glszm.build_matrix(zones.level, zones.size, float(np.sum(zones.size)), log_epsilon=EPS)
     return {k: float(v[0]) for k, v in zone_features("glszm", m, names).items()}
 
 

@@ -15,10 +15,11 @@ from radiomix.errors import DataError
 from radiomix.learn.table import filter_columns
 
 if TYPE_CHECKING:
+    from radiomix.learn.config import DataSettings
     from radiomix.learn.models import ModelSpec
     from radiomix.learn.table import Dataset
 
-__all__ = ["holm", "model_columns", "selection_rows"]
+__all__ = ["holm", "model_columns", "selection_rows", "site_and_clinical_rules"]
 
 
 def holm(pvalues: list[float]) -> list[float]:
@@ -54,6 +55,46 @@ def model_columns(data: Dataset, spec: ModelSpec) -> list[str]:
     return cols + [c for c in spec.columns_added if c not in cols]
 
 
+def site_and_clinical_rules(data: DataSettings, spec: ModelSpec) -> dict[str, Any]:
+    """The bundle's column rules of the site, its covariates and the clinical columns;
+    ``radiomics`` is False for a model of the clinical columns alone (a table's radiomic
+    features are then not extra columns)."""
+    return {
+        "harmonise": data.harmonise,
+        "harmonise_covariates": list(data.harmonise_covariates),
+        "clinical": list(data.clinical),
+        "clinical_categorical": list(data.clinical_categorical),
+        "radiomics": spec.radiomics,
+    }
+
+
+def _row_names(run: Any) -> list[str]:
+    """The names of ``selection.csv``: the model's input columns, a categorical clinical
+    column replaced by the encoded columns its fits used (``stage=T1``, ``stage=T2``, in
+    the encoder's order)."""
+    from radiomix.learn.clinical import coded_columns, encoders, input_column
+
+    categorical = set(coded_columns(run.bundle.pipeline)) if run.bundle is not None else set()
+    encoded: dict[str, list[str]] = {}
+    for sel in [*(f.selected for f in run.cv.folds), run.final.selected]:
+        for name in sel:
+            col = input_column(str(name), categorical)
+            if col != name:
+                names = encoded.setdefault(col, [])
+                if name not in names:
+                    names.append(str(name))
+    order: dict[str, int] = {}
+    if encoded:
+        for enc in encoders(run.bundle.pipeline):
+            for name in enc.get_feature_names_out():
+                order.setdefault(str(name), len(order))
+    rows: list[str] = []
+    for col in run.features:
+        found = encoded.get(col)
+        rows.extend(sorted(found, key=lambda n: order.get(n, len(order))) if found else [col])
+    return rows
+
+
 def selection_rows(run: Any) -> list[dict[str, Any]]:
     """Rows of ``selection.csv`` for a :class:`ModelRun` (or a task study's run)."""
     n_fits = len(run.cv.folds)
@@ -70,7 +111,7 @@ def selection_rows(run: Any) -> list[dict[str, Any]]:
         final_imp = {n: float(v) for n, v in zip(fin.selected, fin.importance, strict=True)}
     final_sel = set(fin.selected)
     rows: list[dict[str, Any]] = []
-    for name in run.features:
+    for name in _row_names(run):
         vals = np.asarray(values.get(name, []), dtype=np.float64)
         rows.append(
             {

@@ -245,6 +245,8 @@ class ModelBundle:
         )
         known = set(self.features)
         extra = [c for c in candidates if c not in known]
+        if rules.get("radiomics") is False:  # clinical columns alone: features are not extra
+            extra = []
         if extra and not allow_extra:
             raise DataError(
                 f"the table has {len(extra)} feature columns the model {self.name!r} was not "
@@ -316,12 +318,50 @@ class ModelBundle:
             )
         return mask
 
+    def new_categories(self, table: pd.DataFrame) -> np.ndarray | None:
+        """Which rows of ``table`` hold a category of a clinical column (or of a ComBat
+        covariate) that the model never saw in training: per row the categories as
+        ``column=category`` (``"stage=T4"``, several joined by ``"; "``), "" for the other
+        rows; an :class:`~radiomix.learn.clinical.UnseenCategoryWarning` names them. The
+        model encodes such a category as zeros in every one of the column's category
+        columns (ComBat: the training mix of categories). None when the model has no
+        categorical column."""
+        from radiomix.learn.clinical import (
+            UnseenCategoryWarning,
+            coded_columns,
+            unseen_categories,
+        )
+
+        categorical = [c for c in coded_columns(self.pipeline) if c in table.columns]
+        if not categorical:
+            return None
+        X = code_columns(table[categorical], categorical)
+        found = unseen_categories(self.pipeline, X, table)
+        out = np.full(len(table), "", dtype=object)
+        listed = []
+        for column, cats in found.items():
+            for text, mask in cats.items():
+                tag = f"{column}={text}"
+                out[mask] = [f"{o}; {tag}" if o else tag for o in out[mask]]
+                listed.append(f"{tag} ({int(mask.sum())} case{'s' if mask.sum() > 1 else ''})")
+        if listed:
+            warnings.warn(
+                f"categories not in the training data of model {self.name!r}: "
+                f"{', '.join(listed)}; they match no training category (a clinical column "
+                "gets zeros in all its category columns, a ComBat covariate the training mix)",
+                UnseenCategoryWarning,
+                stacklevel=2,
+            )
+        return out
+
     def predict_table(self, table: pd.DataFrame, allow_extra: bool = False) -> pd.DataFrame:
         """Predictions for a feature table: ids, probability, threshold, predicted class.
 
         Columns: ``case_id`` and ``roi`` (when present), ``probability`` (of the positive
         class), ``threshold``, ``predicted`` (1 = positive) and ``predicted_label`` (the
-        label value), plus ``model``.
+        label value), plus ``model``; ``new_site`` for a harmonised model and
+        ``unseen_category`` for a model with categorical clinical columns
+        (:meth:`new_categories`).
         """
         ids = [c for c in ("case_id", "roi") if c in table.columns]
         if self.task != "binary":
@@ -341,6 +381,9 @@ class ModelBundle:
         new = self.new_sites(table)
         if new is not None:
             out["new_site"] = new
+        cats = self.new_categories(table)
+        if cats is not None:
+            out["unseen_category"] = cats
         return out
 
     def explain(
@@ -467,6 +510,9 @@ class ModelBundle:
         new = self.new_sites(table)
         if new is not None:
             out["new_site"] = new
+        cats = self.new_categories(table)
+        if cats is not None:
+            out["unseen_category"] = cats
         if self.task == "survival":
             from radiomix.learn.tasks import get_task
 

@@ -20,8 +20,11 @@ A study configuration (``radiomix train --config STUDY.yaml``) has these section
       harmonise: site                   # ComBat on this column inside the folds (--harmonise)
       harmonise_protect_label: false    # --harmonise-protect-label (see docs/harmonisation.md)
       harmonise_mean_only: false        # location only (sites with one case)
+      harmonise_covariates: []          # columns whose effects ComBat keeps
+                                        # (--harmonise-covariates age,stage)
       clinical: [age, stage]            # clinical columns beside the image (--clinical)
-      clinical_categorical: []          # numeric clinical columns to one-hot (text ones are)
+      clinical_categorical: []          # numeric clinical columns (or covariates) to treat
+                                        # as categories (text ones are; --clinical-categorical)
     compare: [clinical, radiomics, combined]   # --compare: the added value of the image
     validation:
       scheme: kfold                     # or leave-one-group-out (--validation; needs group)
@@ -127,12 +130,19 @@ class DataSettings:
         it keeps site effects as signal; docs/harmonisation.md).
     harmonise_mean_only : bool
         Remove each site's location only (accepts sites with one training case).
+    harmonise_covariates : list of str
+        Columns whose effects ComBat keeps (its protected covariates, e.g. age and stage):
+        numeric ones as they are, categorical ones (text, or named in
+        ``clinical_categorical``) one-hot with the first category as the reference; missing
+        values imputed inside the folds (training median / most frequent category). They
+        reach the model only when they are also ``clinical`` columns.
     clinical : list of str
         Clinical columns passed beside the radiomic features (never through the radiomic
         selection): numeric ones imputed and scaled, text ones one-hot encoded, inside the
         folds.
     clinical_categorical : list of str
-        Numeric clinical columns to treat as categories (e.g. a stage coded 1-4).
+        Numeric clinical columns (or ComBat covariates) to treat as categories (e.g. a
+        stage coded 1-4).
     """
 
     label: str | None = None
@@ -148,19 +158,39 @@ class DataSettings:
     harmonise_mean_only: bool = False
     clinical: tuple[str, ...] = ()
     clinical_categorical: tuple[str, ...] = ()
+    harmonise_covariates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         clin = list(self.clinical)
         if len(set(clin)) != len(clin):
             fail(f"data.clinical: names must be unique, got {clin}")
-        odd = [c for c in self.clinical_categorical if c not in clin]
+        covs = list(self.harmonise_covariates)
+        if len(set(covs)) != len(covs):
+            fail(f"data.harmonise_covariates: names must be unique, got {covs}")
+        if covs and self.harmonise is None:
+            fail(
+                "data.harmonise_covariates needs the site column: --harmonise COLUMN "
+                "(or data.harmonise)"
+            )
+        odd = [c for c in self.clinical_categorical if c not in clin and c not in covs]
         if odd:
-            fail(f"data.clinical_categorical names columns not in data.clinical: {odd}")
+            fail(
+                "data.clinical_categorical names columns in neither data.clinical nor "
+                f"data.harmonise_covariates: {odd}"
+            )
         roles = {"label": self.label, "group": self.group, "harmonise": self.harmonise}
         for c in clin:
             for role, col in roles.items():
                 if col is not None and c == col:
                     fail(f"data.clinical: {c!r} is also the {role} column")
+        roles = {"label": self.label, "group": self.group, "event": self.event}
+        for c in covs:
+            if c == self.harmonise:
+                fail(f"data.harmonise_covariates: {c!r} is the site column itself")
+            for role, col in roles.items():
+                if col is not None and c == col:
+                    hint = " (use --harmonise-protect-label)" if role == "label" else ""
+                    fail(f"data.harmonise_covariates: {c!r} is the {role} column{hint}")
         if self.harmonise is not None and self.harmonise == self.label:
             fail(f"data.harmonise: {self.harmonise!r} is the label column")
 
@@ -465,34 +495,51 @@ def _check_keys(pipe: Pipeline, keys: list[str], where: str) -> None:
             fail(f"{where}: {key!r} is not a parameter of the pipeline{did_you_mean(key, valid)}")
 
 
-def resolve_model(settings: StudySettings, name: str, *, any_task: bool = False) -> ModelSpec:
+def resolve_model(
+    settings: StudySettings,
+    name: str,
+    *,
+    any_task: bool = False,
+    category_names: Mapping[str, list[str]] | None = None,
+) -> ModelSpec:
     """The model ``name`` of a study: its built-in spec with the study's overrides applied.
 
     The built-in models are those of the study's task (two classes when it has none; with
     ``any_task``, the first task that has the base model: for checking settings before the
     task is known). Also adds the robustness filter in front of the pipeline when the
-    study has an ICC table.
+    study has an ICC table. ``category_names`` (per categorical clinical column, the texts
+    of its categories) names the encoded clinical columns (``stage=T2``).
     """
     if settings.compare and name in COMPARE_MODELS:
-        return _compare_model(settings, name, any_task=any_task)
+        return _compare_model(settings, name, any_task=any_task, category_names=category_names)
     spec = _resolve(settings, name, any_task=any_task)
     d = settings.data
     if d.clinical:
-        return _with_clinical(spec, d, name, radiomics=True)
+        return _with_clinical(spec, d, name, radiomics=True, category_names=category_names)
     if d.harmonise is not None:
         return _with_harmonise(spec, d)
     return spec
 
 
-def _combat(d: DataSettings) -> Any:
+def _combat(d: DataSettings, *, passthrough: tuple[str, ...] = (), drop: bool = True) -> Any:
+    """The study's ComBat step: the site column, the protected covariates (categorical ones
+    one-hot, missing values imputed inside the fold), ``passthrough`` columns carried
+    unchanged; ``drop``: the covariates leave the step (they reach the model only as
+    clinical columns)."""
     from radiomix.learn.harmonise import ComBat
 
     assert d.harmonise is not None
+    covariates = tuple(d.harmonise_covariates)
     return ComBat(
         batch=d.harmonise,
+        covariates=covariates,
+        categorical_covariates=tuple(c for c in covariates if c in d.clinical_categorical),
+        impute_covariates=True,
         protect_label=d.harmonise_protect_label,
         mean_only=d.harmonise_mean_only,
-        warn_unseen=False,  # the study reports unseen sites itself
+        warn_unseen=False,  # the study reports unseen sites and categories itself
+        passthrough=passthrough,
+        drop_covariates=drop,
     ).set_output(transform="pandas")
 
 
@@ -504,43 +551,52 @@ def _with_harmonise(spec: ModelSpec, d: DataSettings) -> ModelSpec:
         pipe = inner()
         return Pipeline([("harmonise", _combat(d)), *pipe.steps])
 
-    return dataclasses.replace(
-        spec,
-        build=build,
-        columns_removed=(str(d.harmonise),),
-        columns_added=(str(d.harmonise),),
-    )
+    site = (str(d.harmonise), *d.harmonise_covariates)
+    return dataclasses.replace(spec, build=build, columns_removed=site, columns_added=site)
 
 
-def _with_clinical(spec: ModelSpec, d: DataSettings, name: str, *, radiomics: bool) -> ModelSpec:
+def _with_clinical(
+    spec: ModelSpec,
+    d: DataSettings,
+    name: str,
+    *,
+    radiomics: bool,
+    category_names: Mapping[str, list[str]] | None = None,
+) -> ModelSpec:
     """The clinical columns beside the radiomic pipeline (``radiomics=True``: combined) or
     alone: a column transformer encodes them inside the folds (never selected); the
-    radiomic steps (ComBat first when harmonising) take the other columns."""
+    radiomic steps take the other columns. When harmonising, ComBat comes first: it
+    harmonises the radiomic features with its covariates protected and passes the clinical
+    columns through unchanged; covariates that are not clinical columns are dropped after
+    it."""
     from sklearn.compose import ColumnTransformer
 
     from radiomix.learn.clinical import ClinicalEncoder
 
     inner = spec.build
     clinical = list(d.clinical)
-    categorical = tuple(d.clinical_categorical)
+    categorical = tuple(c for c in d.clinical_categorical if c in clinical)
+    names = {c: list(v) for c, v in (category_names or {}).items() if c in categorical}
     harmonise = d.harmonise if radiomics else None
+    covariates = list(d.harmonise_covariates) if harmonise is not None else []
+    only_combat = [c for c in covariates if c not in clinical]
 
     def build() -> Pipeline:
         pipe = inner()
         *prep, last = pipe.steps
-        enc = ClinicalEncoder(categorical=categorical)
+        enc = ClinicalEncoder(categorical=categorical, category_names=names, warn_unseen=False)
         if not radiomics:
             return Pipeline([("clinical", enc), last])
-        rad_steps = list(prep)
-        if harmonise is not None:
-            rad_steps = [("harmonise", _combat(d)), *rad_steps]
-        remainder: Any = Pipeline(rad_steps) if rad_steps else "passthrough"
-        ct = ColumnTransformer(
-            [("clinical", enc, clinical)],
-            remainder=remainder,
-            verbose_feature_names_out=False,
-        )
-        return Pipeline([("features", ct), last])
+        remainder: Any = Pipeline(list(prep)) if prep else "passthrough"
+        parts: list[Any] = [("clinical", enc, clinical)]
+        if only_combat:
+            parts.append(("covariates", "drop", only_combat))
+        ct = ColumnTransformer(parts, remainder=remainder, verbose_feature_names_out=False)
+        if harmonise is None:
+            return Pipeline([("features", ct), last])
+        keep = tuple(c for c in clinical if c not in covariates)
+        combat = _combat(d, passthrough=keep, drop=False)
+        return Pipeline([("harmonise", combat), ("features", ct), last])
 
     last_name = spec.build().steps[-1][0]
     parts = []
@@ -555,8 +611,9 @@ def _with_clinical(spec: ModelSpec, d: DataSettings, name: str, *, radiomics: bo
         else:
             parts.append({k: v for k, v in part.items() if k.partition("__")[0] == last_name})
     grid: Any = parts[0] if len(parts) == 1 else parts
-    removed = (*clinical, *((str(d.harmonise),) if d.harmonise is not None else ()))
-    added = (*((str(harmonise),) if harmonise is not None else ()), *clinical)
+    site = (str(d.harmonise), *d.harmonise_covariates) if d.harmonise is not None else ()
+    removed = (*clinical, *site)
+    added = (*((str(harmonise), *only_combat) if harmonise is not None else ()), *clinical)
     what = "radiomic features and clinical columns" if radiomics else "clinical columns only"
     return dataclasses.replace(
         spec,
@@ -570,21 +627,31 @@ def _with_clinical(spec: ModelSpec, d: DataSettings, name: str, *, radiomics: bo
     )
 
 
-def _compare_model(settings: StudySettings, name: str, *, any_task: bool) -> ModelSpec:
-    """``clinical``, ``radiomics`` or ``combined``: the compare model's recipe."""
+def _compare_model(
+    settings: StudySettings,
+    name: str,
+    *,
+    any_task: bool,
+    category_names: Mapping[str, list[str]] | None = None,
+) -> ModelSpec:
+    """``clinical``, ``radiomics`` or ``combined``: the compare model's recipe (the
+    radiomics model harmonises with the same covariates, which then leave it)."""
     assert settings.compare_model is not None
     spec = _resolve(settings, settings.compare_model, any_task=any_task)
     d = settings.data
     if name == "radiomics":
         spec = _with_harmonise(spec, d) if d.harmonise is not None else spec
-        removed = (*d.clinical, *((str(d.harmonise),) if d.harmonise is not None else ()))
+        site = (str(d.harmonise), *d.harmonise_covariates) if d.harmonise is not None else ()
+        removed = (*d.clinical, *site)
         return dataclasses.replace(
             spec,
             name=name,
             description=f"{spec.description}; radiomic features only",
             columns_removed=removed,
         )
-    return _with_clinical(spec, d, name, radiomics=name == "combined")
+    return _with_clinical(
+        spec, d, name, radiomics=name == "combined", category_names=category_names
+    )
 
 
 def _resolve(settings: StudySettings, name: str, *, any_task: bool = False) -> ModelSpec:

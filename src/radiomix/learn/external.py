@@ -198,6 +198,8 @@ def evaluate_external(
         }
         if "new_site" in pred.columns:  # harmonised model: sites it never saw in training
             summary["harmonise"] = _new_sites(bundle, frame, pred["new_site"].to_numpy())
+        if "unseen_category" in pred.columns:
+            summary["unseen_categories"] = _unseen_categories(pred["unseen_category"])
         models[name] = summary
         pred["label"] = frame[label].to_numpy()
         pred["y"] = y
@@ -205,7 +207,7 @@ def evaluate_external(
             pred["group"] = groups
         ids = [c for c in ("case_id", "roi", "group") if c in pred.columns]
         rest = ["label", "y", "model", "probability", "threshold", "predicted", "predicted_label"]
-        rest += [c for c in ("new_site",) if c in pred.columns]
+        rest += [c for c in ("new_site", "unseen_category") if c in pred.columns]
         frames.append(pred[ids + rest])
         if name == primary:
             null, p_value = permutation_auc(y, prob, n_permutations, random_state)
@@ -273,6 +275,24 @@ def _new_sites(bundle: ModelBundle, frame: pd.DataFrame, new: np.ndarray) -> dic
         "note": (
             "sites not in the training data were harmonised with a location and scale "
             "estimated from their own features, without labels"
+        ),
+    }
+
+
+def _unseen_categories(tags: pd.Series) -> dict[str, Any]:
+    """The clinical categories of an external table that a model never saw in training
+    (the ``unseen_category`` column of its predictions): cases per ``column=category``."""
+    counts: dict[str, int] = {}
+    for tag in tags:
+        for part in filter(None, str(tag).split("; ")):
+            counts[part] = counts.get(part, 0) + 1
+    return {
+        "categories": dict(sorted(counts.items())),
+        "n_cases": int((tags.astype(str) != "").sum()),
+        "note": (
+            "categories not in the training data match no training category: a clinical "
+            "column gets zeros in all its category columns, a ComBat covariate the training "
+            "mix of categories"
         ),
     }
 
@@ -352,7 +372,7 @@ def _evaluate_task(
     perm: dict[str, Any] | None = None
     for name, bundle in bundles.items():
         values = bundle.predict_values(features, allow_extra=allow_extra)
-        summary = {"model": name}
+        summary: dict[str, Any] = {"model": name}
         summary |= task.summarise(
             y,
             values[None],
@@ -362,8 +382,12 @@ def _evaluate_task(
             level=level,
             random_state=random_state,
         )
-        models[name] = summary
         pred = bundle.predict_table(features, allow_extra=allow_extra)
+        if "new_site" in pred.columns:
+            summary["harmonise"] = _new_sites(bundle, features, pred["new_site"].to_numpy())
+        if "unseen_category" in pred.columns:
+            summary["unseen_categories"] = _unseen_categories(pred["unseen_category"])
+        models[name] = summary
         pred.insert(
             len([c for c in ("case_id", "roi") if c in pred.columns]),
             "label",

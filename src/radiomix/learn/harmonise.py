@@ -60,13 +60,29 @@ the same shrinkage. This needs its rows together in one call (at least two of th
 then part of what is removed: if the new site has far more (or fewer) positives than the
 training sites, its harmonised features are biased.
 
+Covariates
+----------
+``covariates`` name columns whose effects are kept (:math:`x_i` above: age, sex, stage, ...).
+A numeric covariate enters the design as it is; one named in ``categorical_covariates`` is
+one-hot encoded over the categories of the training data, sorted (numbers by value, text
+alphabetically), the first dropped as the reference level (as neuroCombat does; the
+adjusted features do not depend on which level is the reference). At transform time a site
+seen in fit is standardised with the case's own covariates and adjusted with the site's
+fitted location and scale; a category never seen in fit has no coefficient, so its
+indicator columns get their training means (the training mix of categories, the neutral
+choice that the protected label gets too) and the category is listed in
+``unseen_categories_``. Missing covariate values are an error unless ``impute_covariates``:
+then they get the training median (numeric) or most frequent category, as the clinical
+columns beside the features do (:class:`~radiomix.learn.clinical.ClinicalEncoder`), so that
+a case with one missing value can still be harmonised and predicted.
+
 Missing values and constant features
 ------------------------------------
 Missing (NaN) and infinite feature values are left out of every estimate, feature by
 feature, and stay missing in the output (impute after harmonising). A feature without
 within-batch variation on the training data (constant, constant within every batch, or
 observed fewer than two times) cannot be standardised: it passes through unchanged and is
-listed in ``passthrough_features_``. The batch and covariate columns must be complete.
+listed in ``passthrough_features_``. The batch column must be complete.
 
 References
 ----------
@@ -81,6 +97,7 @@ studies", J Nucl Med 63 (2022) 172-179.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import warnings
 from collections.abc import Hashable, Sequence
@@ -222,23 +239,63 @@ def _names(columns: Sequence[Hashable], limit: int = 10) -> str:
     return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
 
 
+def _level_key(value: Any) -> tuple[int, float, str]:
+    """Sort key of a category: numbers by value first, then text alphabetically."""
+    if isinstance(value, bool | np.bool_):
+        return (0, float(value), "")
+    if isinstance(value, Real):
+        return (0, float(value), "")
+    return (1, 0.0, str(value))
+
+
+def sorted_levels(values: Any) -> list[Any]:
+    """The distinct non-missing values of a categorical column, sorted (numbers by value,
+    then text)."""
+    s = pd.Series(values, dtype=object)
+    return sorted(pd.unique(s[s.notna()]), key=_level_key)
+
+
+@dataclass(frozen=True)
+class _Covariate:
+    """How one covariate enters the design: its levels (categorical; the first is the
+    reference), the value a missing entry gets, and the training means of its columns."""
+
+    name: str
+    levels: tuple[Any, ...] | None
+    fill: Any
+    means: np.ndarray
+
+    @property
+    def columns(self) -> list[str]:
+        if self.levels is None:
+            return [self.name]
+        return [f"{self.name}={v}" for v in self.levels[1:]]
+
+
 class ComBat(TransformerMixin, BaseEstimator):
     """ComBat harmonisation of features across batches (sites, scanners, protocols).
 
     X is a pandas DataFrame that holds the feature columns, the batch column named by
     ``batch`` and any ``covariates``. The output has every column but the batch column, in
-    the input order: the features harmonised, the covariates unchanged. So the step can sit
-    first in a :class:`~sklearn.pipeline.Pipeline` and be refitted in every training fold
-    (see the module documentation for the model and the formulas).
+    the input order: the features harmonised, the covariates and the ``passthrough``
+    columns unchanged (the covariates left out with ``drop_covariates``). So the step can
+    sit first in a :class:`~sklearn.pipeline.Pipeline` and be refitted in every training
+    fold (see the module documentation for the model and the formulas).
 
     Parameters
     ----------
     batch : str, default="site"
         Name of the batch column of X (any values; missing values are an error).
     covariates : sequence of str, default=()
-        Numeric columns of X whose effects are kept (e.g. age); one-hot encode a categorical
-        one first. They must be complete, also at transform time. Do not put the label here
-        when X is later cross-validated: use ``protect_label``.
+        Columns of X whose effects are kept (e.g. age, stage): numeric ones enter the
+        design as they are, those also named in ``categorical_covariates`` one-hot encoded.
+        Do not put the label here when X is later cross-validated: use ``protect_label``.
+    categorical_covariates : sequence of str, default=()
+        The covariates that are categories (any values, text or numbers): one indicator
+        column per training category but the first (the reference level).
+    impute_covariates : bool, default=False
+        Fill missing covariate values with the training median (numeric) or most frequent
+        category; False makes them an error (in fit and in transform).
     protect_label : bool, default=False
         Use ``y`` in :meth:`fit` as a protected covariate (one indicator per class but the
         first, or the value itself when ``y`` is continuous), so that a site's label mix is
@@ -262,7 +319,15 @@ class ComBat(TransformerMixin, BaseEstimator):
         leaves them out of ComBat by default).
     warn_unseen : bool, default=True
         Issue an :class:`UnseenBatchWarning` when :meth:`transform` meets a batch not seen in
-        fit (``unseen_batches_`` records it either way; the study code reports it itself).
+        fit, and an :class:`~radiomix.learn.clinical.UnseenCategoryWarning` for a covariate
+        category not seen in fit (``unseen_batches_`` and ``unseen_categories_`` record
+        them either way; the study code reports them itself).
+    passthrough : sequence of str, default=()
+        Columns carried to the output unchanged, neither harmonised nor part of the model
+        (e.g. clinical columns that later steps encode); any dtype.
+    drop_covariates : bool, default=False
+        Leave the covariate columns out of the output (they were needed for the
+        harmonisation only).
 
     Attributes
     ----------
@@ -271,7 +336,8 @@ class ComBat(TransformerMixin, BaseEstimator):
     batch_counts_ : ndarray of int
         Training rows per batch.
     features_ : list of str
-        The harmonised columns (every column but the batch and the covariates).
+        The harmonised columns (every column but the batch, the covariates and the
+        pass-through columns).
     passthrough_features_ : list of str
         Features without within-batch variation on the training data, left unchanged.
     excluded_features_ : list of str
@@ -279,9 +345,19 @@ class ComBat(TransformerMixin, BaseEstimator):
     grand_mean_ : ndarray, shape (n_features,)
         :math:`\\hat\\alpha` (NaN for pass-through features).
     coef_ : ndarray, shape (n_covariate_columns, n_features)
-        :math:`\\hat\\beta`: the covariate columns first, then the label's columns.
+        :math:`\\hat\\beta`: the covariates' design columns first (``covariate_columns_``),
+        then the label's columns.
+    covariate_columns_ : list of str
+        Names of the covariates' design columns: a numeric covariate by its name, a
+        categorical one as ``name=category`` per category but the reference.
+    covariate_levels_ : dict
+        Per categorical covariate: its training categories, sorted (the first is the
+        reference level).
+    covariate_fill_ : dict
+        Per covariate: the value a missing entry gets (``impute_covariates``).
     design_mean_ : ndarray, shape (n_covariate_columns,)
-        Training mean of each covariate column (the label's term at transform time).
+        Training mean of each design column (the label's term at transform time, and the
+        columns of a category not seen in fit).
     var_pooled_ : ndarray, shape (n_features,)
         :math:`\\hat\\sigma^2`.
     gamma_hat_, delta2_hat_ : ndarray, shape (n_batches, n_features)
@@ -297,6 +373,9 @@ class ComBat(TransformerMixin, BaseEstimator):
         (their location and scale were estimated from their own rows). Empty after fit.
     unseen_params_ : dict
         For each of those batches: ``{"n": rows, "gamma": ..., "delta2": ...}``.
+    unseen_categories_ : dict
+        Per categorical covariate: the categories of the last :meth:`transform` call not
+        seen in fit (their design columns got the training means). Empty after fit.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -317,6 +396,8 @@ class ComBat(TransformerMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "batch": [Hashable],
         "covariates": [list, tuple],
+        "categorical_covariates": [list, tuple],
+        "impute_covariates": ["boolean"],
         "protect_label": ["boolean"],
         "empirical_bayes": ["boolean"],
         "mean_only": ["boolean"],
@@ -324,6 +405,8 @@ class ComBat(TransformerMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "exclude": [list, tuple],
         "warn_unseen": ["boolean"],
+        "passthrough": [list, tuple],
+        "drop_covariates": ["boolean"],
     }
 
     def __init__(
@@ -337,6 +420,10 @@ class ComBat(TransformerMixin, BaseEstimator):
         max_iter: int = 1000,
         exclude: Sequence[str] = (),
         warn_unseen: bool = True,
+        categorical_covariates: Sequence[str] = (),
+        impute_covariates: bool = False,
+        passthrough: Sequence[str] = (),
+        drop_covariates: bool = False,
     ) -> None:
         self.batch = batch
         self.covariates = covariates
@@ -347,6 +434,10 @@ class ComBat(TransformerMixin, BaseEstimator):
         self.max_iter = max_iter
         self.exclude = exclude
         self.warn_unseen = warn_unseen
+        self.categorical_covariates = categorical_covariates
+        self.impute_covariates = impute_covariates
+        self.passthrough = passthrough
+        self.drop_covariates = drop_covariates
 
     # ------------------------------------------------------------------ input checks
 
@@ -361,8 +452,21 @@ class ComBat(TransformerMixin, BaseEstimator):
         missing = [c for c in self.covariates if c not in X.columns]
         if missing:
             raise HarmoniseError(f"X has no covariate column {_names(missing)}")
+        odd = [c for c in self.categorical_covariates if c not in self.covariates]
+        if odd:
+            raise HarmoniseError(
+                f"categorical_covariates {_names(odd)} are not in covariates (name them there too)"
+            )
         if self.batch in self.covariates:
             raise HarmoniseError(f"the batch column {self.batch!r} cannot also be a covariate")
+        lost = [c for c in self.passthrough if c not in X.columns]
+        if lost:
+            raise HarmoniseError(f"X has no pass-through column {_names(lost)}")
+        both = [c for c in self.passthrough if c == self.batch or c in self.covariates]
+        if both:
+            raise HarmoniseError(
+                f"pass-through columns {_names(both)} are also the batch or a covariate"
+            )
         if X.columns.has_duplicates:
             dup = X.columns[X.columns.duplicated()].unique()
             raise HarmoniseError(f"X has duplicated column names: {_names(list(dup))}")
@@ -377,24 +481,93 @@ class ComBat(TransformerMixin, BaseEstimator):
             )
         return values.to_numpy()
 
-    def _matrix(self, X: pd.DataFrame, columns: Sequence[Hashable], what: str) -> np.ndarray:
+    def _matrix(self, X: pd.DataFrame, columns: Sequence[Hashable]) -> np.ndarray:
+        """The feature columns as float64 (NaN for missing and infinite values)."""
         if not columns:
             return np.zeros((len(X), 0))
         sub = X[list(columns)]
         bad = [c for c in columns if not pd.api.types.is_numeric_dtype(sub[c])]
         if bad:
-            hint = " (one-hot encode a categorical covariate)" if what == "covariate" else ""
-            raise HarmoniseError(f"non-numeric {what} columns: {_names(bad)}{hint}")
+            raise HarmoniseError(f"non-numeric feature columns: {_names(bad)}")
         arr = np.array(sub.to_numpy(dtype=np.float64, na_value=np.nan), copy=True)
-        if what == "covariate":
-            incomplete = [
-                c for c, ok in zip(columns, np.isfinite(arr).all(axis=0), strict=True) if not ok
-            ]
-            if incomplete:
-                raise HarmoniseError(f"covariate columns with missing values: {_names(incomplete)}")
-        else:
-            arr[~np.isfinite(arr)] = np.nan
+        arr[~np.isfinite(arr)] = np.nan
         return arr
+
+    def _fit_covariates(self, X: pd.DataFrame) -> list[_Covariate]:
+        """How each covariate enters the design, from the training rows."""
+        categorical = set(self.categorical_covariates)
+        out = []
+        for c in self.covariates:
+            col = X[c]
+            if c in categorical:
+                levels = sorted_levels(col)
+                if not levels:
+                    raise HarmoniseError(
+                        f"covariate column {c!r} has no value in the training data"
+                    )
+                counts = pd.Series(col, dtype=object).value_counts()
+                fill = max(levels, key=lambda v: (counts.get(v, 0), -levels.index(v)))
+                out.append(_Covariate(str(c), tuple(levels), fill, np.zeros(0)))
+                continue
+            if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+                raise HarmoniseError(
+                    f"non-numeric covariate columns: {c!r} (name it in categorical_covariates "
+                    "to one-hot encode it)"
+                )
+            v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            ok = np.isfinite(v)
+            if not ok.any():
+                raise HarmoniseError(f"covariate column {c!r} has no value in the training data")
+            out.append(_Covariate(str(c), None, float(np.median(v[ok])), np.zeros(0)))
+        return out
+
+    def _design(
+        self, X: pd.DataFrame, specs: Sequence[_Covariate]
+    ) -> tuple[np.ndarray, dict[str, list[Any]]]:
+        """The covariates' design columns (n, q) and, per categorical covariate, the
+        categories not in its training levels (their columns get ``means``)."""
+        parts: list[np.ndarray] = []
+        unseen: dict[str, list[Any]] = {}
+        incomplete: list[str] = []
+        for spec in specs:
+            col = X[spec.name]
+            missing = col.isna().to_numpy()
+            if spec.levels is None:
+                if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+                    raise HarmoniseError(
+                        f"non-numeric covariate columns: {spec.name!r} (it was numeric in fit)"
+                    )
+                v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+                missing = ~np.isfinite(v)
+                if missing.any():
+                    if not self.impute_covariates:
+                        incomplete.append(spec.name)
+                        continue
+                    v = np.where(missing, spec.fill, v)
+                parts.append(v[:, None])
+                continue
+            values = col.to_numpy(dtype=object).copy()
+            if missing.any():
+                if not self.impute_covariates:
+                    incomplete.append(spec.name)
+                    continue
+                values[missing] = spec.fill
+            idx = pd.Index(list(spec.levels), dtype=object).get_indexer(values)
+            cols = (idx[:, None] == np.arange(1, len(spec.levels))[None, :]).astype(np.float64)
+            new = idx < 0
+            if new.any():
+                if spec.means.size == cols.shape[1]:
+                    cols[new] = spec.means
+                unseen[spec.name] = sorted(pd.unique(values[new]), key=_level_key)
+            parts.append(cols)
+        if incomplete:
+            raise HarmoniseError(
+                f"covariate columns with missing values: {_names(incomplete)} (fill them in, "
+                "or use impute_covariates=True)"
+            )
+        if not parts:
+            return np.zeros((len(X), 0)), unseen
+        return np.hstack(parts), unseen
 
     # ------------------------------------------------------------------------- fit
 
@@ -405,7 +578,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame, shape (n_samples, n_columns)
-            Features, the batch column and the covariates.
+            Features, the batch column, the covariates and the pass-through columns.
         y : array-like of shape (n_samples,), optional
             The label; used only when ``protect_label``.
 
@@ -417,11 +590,24 @@ class ComBat(TransformerMixin, BaseEstimator):
         n = len(X)
         batch = self._batch_values(X)
         covariates = list(self.covariates)
-        features = [c for c in X.columns if c != self.batch and c not in covariates]
+        skip = {self.batch, *covariates, *self.passthrough}
+        features = [c for c in X.columns if c not in skip]
         if not features:
-            raise HarmoniseError("X has no feature column besides the batch and the covariates")
-        Y = self._matrix(X, features, "feature")
-        C = self._matrix(X, covariates, "covariate")
+            raise HarmoniseError(
+                "X has no feature column besides the batch, the covariates and the "
+                "pass-through columns"
+            )
+        Y = self._matrix(X, features)
+        specs = self._fit_covariates(X)
+        C, _ = self._design(X, specs)
+        # the training means of the design columns: what a category never seen in fit gets
+        at = 0
+        fitted: list[_Covariate] = []
+        for spec in specs:
+            q = len(spec.columns)
+            fitted.append(dataclasses.replace(spec, means=C[:, at : at + q].mean(axis=0)))
+            at += q
+        n_cov_cols = C.shape[1]
         classes = np.array([])
         if self.protect_label:
             if y is None:
@@ -508,10 +694,14 @@ class ComBat(TransformerMixin, BaseEstimator):
         self._active = active
         self._columns = list(X.columns)
         self._features = features
+        self._covariate_specs = fitted
+        self.covariate_columns_ = [name for spec in fitted for name in spec.columns]
+        self.covariate_levels_ = {s.name: list(s.levels) for s in fitted if s.levels is not None}
+        self.covariate_fill_ = {s.name: s.fill for s in fitted}
         self.grand_mean_ = np.where(active, grand, np.nan)
         self.coef_ = np.where(active[None, :], beta, np.nan)
         self.design_mean_ = C.mean(axis=0)
-        self._n_label_cols = C.shape[1] - len(covariates)
+        self._n_label_cols = C.shape[1] - n_cov_cols
         self.var_pooled_ = var
         self.gamma_hat_, self.delta2_hat_ = gh, dh
         self.gamma_, self.delta2_ = g, d
@@ -519,6 +709,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         self.classes_ = classes
         self.unseen_batches_: list[Any] = []
         self.unseen_params_: dict[Any, dict[str, Any]] = {}
+        self.unseen_categories_: dict[str, list[Any]] = {}
         return self
 
     @staticmethod
@@ -529,12 +720,17 @@ class ComBat(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------- transform
 
-    def transform(self, X: Any) -> np.ndarray:
+    def _output_columns(self) -> list[Any]:
+        drop = {self.batch, *(self.covariates if self.drop_covariates else ())}
+        return [c for c in self._columns if c not in drop]
+
+    def transform(self, X: Any) -> np.ndarray | pd.DataFrame:
         """Harmonise X with the fitted model.
 
         Rows of a batch not seen in fit are harmonised with a location and scale estimated
         from those rows (no labels), recorded in ``unseen_batches_`` with an
-        :class:`UnseenBatchWarning`.
+        :class:`UnseenBatchWarning`; categories of a categorical covariate not seen in fit
+        are recorded in ``unseen_categories_``.
 
         Parameters
         ----------
@@ -543,8 +739,10 @@ class ComBat(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray, shape (n_samples, n_features_in_ - 1)
-            Every column but the batch column, in the training order.
+        ndarray or DataFrame, shape (n_samples, n_output_columns)
+            Every column but the batch column (and the covariates with
+            ``drop_covariates``), in the training order: a float64 array, or a DataFrame
+            (each column its own dtype) when a covariate or pass-through column holds text.
         """
         check_is_fitted(self)
         X = self._frame(X)
@@ -559,11 +757,10 @@ class ComBat(TransformerMixin, BaseEstimator):
                 f"X does not have the columns ComBat was fitted on: {'; '.join(parts)}"
             )
         batch = self._batch_values(X)
-        covariates = list(self.covariates)
-        Y = self._matrix(X, self._features, "feature")
-        C = self._matrix(X, covariates, "covariate")
+        Y = self._matrix(X, self._features)
+        C, new_categories = self._design(X, self._covariate_specs)
         if self._n_label_cols:
-            C = np.hstack([C, np.tile(self.design_mean_[len(covariates) :], (len(X), 1))])
+            C = np.hstack([C, np.tile(self.design_mean_[C.shape[1] :], (len(X), 1))])
         act = self._active
         grand, beta = self.grand_mean_[act], self.coef_[:, act]
         var = self.var_pooled_[act]
@@ -609,25 +806,66 @@ class ComBat(TransformerMixin, BaseEstimator):
                     UnseenBatchWarning,
                     stacklevel=2,
                 )
+        if new_categories and self.warn_unseen:
+            from radiomix.learn.clinical import UnseenCategoryWarning
+
+            listed = "; ".join(f"{c}: {_names(v)}" for c, v in new_categories.items())
+            warnings.warn(
+                f"ComBat: covariate categories not seen in fit ({listed}); their design "
+                "columns got the training means",
+                UnseenCategoryWarning,
+                stacklevel=2,
+            )
         self.unseen_batches_ = unseen
         self.unseen_params_ = params
+        self.unseen_categories_ = new_categories
 
         adj = (Z - gamma) / np.sqrt(delta2) * np.sqrt(var) + grand + C @ beta
         Yout = Y.copy()
         Yout[:, act] = adj
-        out = np.empty((len(X), len(self._columns) - 1))
-        pos = {c: i for i, c in enumerate(c for c in self._columns if c != self.batch)}
-        for j, c in enumerate(self._features):
-            out[:, pos[c]] = Yout[:, j]
-        cov = self._matrix(X, covariates, "covariate")
-        for j, c in enumerate(covariates):
-            out[:, pos[c]] = cov[:, j]
+        harmonised = dict(zip(self._features, Yout.T, strict=True))
+        columns = self._output_columns()
+        kept = [X[c] for c in columns if c not in harmonised]
+        numeric = all(
+            pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) for s in kept
+        )
+        if not numeric:  # text kept as it is, each column with its own dtype
+            return pd.DataFrame(
+                {c: harmonised[c] if c in harmonised else X[c].to_numpy() for c in columns},
+                index=X.index,
+            )
+        out = np.empty((len(X), len(columns)))
+        for j, c in enumerate(columns):
+            if c in harmonised:
+                out[:, j] = harmonised[c]
+            else:
+                out[:, j] = X[c].to_numpy(dtype=np.float64, na_value=np.nan)
         return out
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # a ComBat pickled (in a model bundle) before categorical covariates and
+        # pass-through columns existed: their defaults, its numeric covariates as specs
+        for key, value in (
+            ("categorical_covariates", ()),
+            ("impute_covariates", False),
+            ("passthrough", ()),
+            ("drop_covariates", False),
+        ):
+            state.setdefault(key, value)
+        if "batches_" in state and "_covariate_specs" not in state:
+            covs = [str(c) for c in state.get("covariates", ())]
+            state["_covariate_specs"] = [_Covariate(c, None, np.nan, np.zeros(0)) for c in covs]
+            state.setdefault("covariate_columns_", covs)
+            state.setdefault("covariate_levels_", {})
+            state.setdefault("covariate_fill_", dict.fromkeys(covs, np.nan))
+            state.setdefault("unseen_categories_", {})
+        super().__setstate__(state)
+
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Every input column but the batch column, in the training order."""
+        """Every input column but the batch column (and the covariates with
+        ``drop_covariates``), in the training order."""
         check_is_fitted(self)
-        return np.asarray([str(c) for c in self._columns if c != self.batch], dtype=object)
+        return np.asarray([str(c) for c in self._output_columns()], dtype=object)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from radiomix.learn.clinical import input_column
+
 __all__ = [
     "MAX_AGNOSTIC_CASES",
     "FoldImportance",
@@ -227,9 +229,12 @@ def aggregate(
     columns: Sequence[str],
     *,
     model: str = "",
+    categorical: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Per input feature over the outer folds (each with ``permutation``, a
-    :class:`FoldImportance` or None, and ``selected``, the features its model used).
+    :class:`FoldImportance` or None, and ``selected``, the features its model used; a
+    ``categorical`` column counts as used when one of its encoded columns, ``stage=T2``,
+    is).
 
     Returns
     -------
@@ -258,9 +263,11 @@ def aggregate(
         sd = np.where(counts > 1, np.sqrt(sq / np.maximum(counts - 1, 1)), np.nan)
     n_all = len(folds)
     used = np.zeros(len(cols))
+    cat = set(categorical)
     for f in folds:
-        for name in getattr(f, "selected", []) or []:
-            j = index.get(str(name))
+        names = {input_column(str(name), cat) for name in getattr(f, "selected", []) or []}
+        for name in names:
+            j = index.get(name)
             if j is not None:
                 used[j] += 1
     table = pd.DataFrame(

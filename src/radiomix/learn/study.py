@@ -62,7 +62,12 @@ import yaml
 
 from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import ConfigError, DataError
-from radiomix.learn._study_parts import holm, model_columns, selection_rows
+from radiomix.learn._study_parts import (
+    holm,
+    model_columns,
+    selection_rows,
+    site_and_clinical_rules,
+)
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.config import (
     StudySettings,
@@ -282,6 +287,9 @@ class StudyColumns:
     site_counts: dict[str, int] = dataclasses.field(default_factory=dict)
     clinical: list[str] = dataclasses.field(default_factory=list)
     categorical: list[str] = dataclasses.field(default_factory=list)
+    covariates: list[str] = dataclasses.field(default_factory=list)
+    categorical_covariates: list[str] = dataclasses.field(default_factory=list)
+    category_names: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     def site_name(self, code: Any) -> str:
         return self.site_codes.get(float(code), str(code))
@@ -296,6 +304,8 @@ class StudyColumns:
                 "protect_label": d.harmonise_protect_label,
                 "mean_only": d.harmonise_mean_only,
                 "sites": dict(self.site_counts),
+                "covariates": list(self.covariates),
+                "categorical_covariates": list(self.categorical_covariates),
             }
         if self.clinical:
             out["clinical"] = {
@@ -309,11 +319,15 @@ class StudyColumns:
 def study_columns(
     frame: pd.DataFrame, settings: StudySettings
 ) -> tuple[pd.DataFrame, StudySettings, StudyColumns]:
-    """Check and code the site (``data.harmonise``) and clinical (``data.clinical``) columns.
+    """Check and code the site (``data.harmonise``), its covariates
+    (``data.harmonise_covariates``) and the clinical (``data.clinical``) columns.
 
-    The site and the text clinical columns become numeric codes
+    The site and the categorical clinical columns and covariates (text, or named in
+    ``clinical_categorical``) become numeric codes
     (:func:`radiomix.learn.table.category_codes`) so that cross-validation can carry them
-    as floats; text clinical columns are added to ``clinical_categorical``.
+    as floats; text ones are added to ``clinical_categorical``. The texts of each
+    categorical clinical column's values are kept (``category_names``) to name its encoded
+    columns.
 
     Raises
     ------
@@ -321,12 +335,14 @@ def study_columns(
         A column is missing, the site column has missing values, or (without mean-only) a
         site has a single case.
     """
+    from radiomix.learn.clinical import text_key
     from radiomix.learn.table import category_codes, category_text, code_columns
 
     d = settings.data
     info = StudyColumns()
     if d.harmonise is None and not d.clinical:
         return frame, settings, info
+    covariates = list(d.harmonise_covariates)
     rows = frame[d.label].notna() if d.label in frame.columns else pd.Series(True, frame.index)
     if d.harmonise is not None:
         col = d.harmonise
@@ -366,18 +382,33 @@ def study_columns(
             f"clinical column(s) {', '.join(map(repr, missing))} not in the feature table "
             f"(columns include: {', '.join(map(str, frame.columns[:8]))} ...)"
         )
+    missing = [c for c in covariates if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"--harmonise-covariates: column(s) {', '.join(map(repr, missing))} not in the "
+            f"feature table (columns include: {', '.join(map(str, frame.columns[:8]))} ...)"
+        )
     categorical = list(d.clinical_categorical)
-    for c in d.clinical:
+    for c in [*d.clinical, *covariates]:
         dtype = frame[c].dtype
         numeric = pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
         if not numeric and c not in categorical:
             categorical.append(c)
+    for c in covariates:
+        if frame.loc[rows, c].notna().sum() == 0:
+            raise DataError(f"--harmonise-covariates: column {c!r} has no value")
     info.clinical = list(d.clinical)
     info.categorical = [c for c in d.clinical if c in categorical]
-    if tuple(info.categorical) != tuple(d.clinical_categorical):
+    info.covariates = covariates
+    info.categorical_covariates = [c for c in covariates if c in categorical]
+    info.category_names = {
+        c: sorted({t for v in frame[c] if (t := category_text(v)) is not None}, key=text_key)
+        for c in info.categorical
+    }
+    ordered = tuple(dict.fromkeys([*info.categorical, *info.categorical_covariates]))
+    if ordered != tuple(d.clinical_categorical):
         settings = dataclasses.replace(
-            settings,
-            data=dataclasses.replace(d, clinical_categorical=tuple(info.categorical)),
+            settings, data=dataclasses.replace(d, clinical_categorical=ordered)
         )
     if d.group is not None and d.group == d.harmonise:
         # the site is also the group: group by a copy of the names (the site column
@@ -389,7 +420,7 @@ def study_columns(
         settings = dataclasses.replace(
             settings, data=dataclasses.replace(settings.data, group=copy)
         )
-    coded = [*([d.harmonise] if d.harmonise is not None else []), *info.categorical]
+    coded = [*([d.harmonise] if d.harmonise is not None else []), *ordered]
     return code_columns(frame, coded), settings, info
 
 
@@ -753,14 +784,18 @@ def run_study(
                 out_dir=out_dir,
                 say=say,
                 t_start=t_start,
+                category_names=columns_info.category_names,
             )
         except HarmoniseError as exc:
             raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
+        extra = columns_info.to_dict(task_result.settings)
+        if extra:
+            task_result.metrics["study"].update(jsonable(extra))
         if columns_info.site is not None:
             _task_sites(task_result, columns_info)
-            if out_dir is not None:
-                text = json.dumps(task_result.metrics, indent=2) + "\n"
-                _write_text(out_dir / "metrics.json", text)
+        if extra and out_dir is not None:
+            text = json.dumps(task_result.metrics, indent=2) + "\n"
+            _write_text(out_dir / "metrics.json", text)
         if task_result.settings.data.group != group_given:  # the site is the group
             task_result.settings = as_given(task_result.settings)
             task_result.metrics["study"]["group"] = group_given
@@ -798,7 +833,7 @@ def run_study(
     runs: dict[str, ModelRun] = {}
     skipped: dict[str, str] = {}
     for name in settings.model_names:
-        spec = resolve_model(settings, name)
+        spec = resolve_model(settings, name, category_names=columns_info.category_names)
         cols = model_columns(data, spec)
         if not cols:
             if name == settings.primary:
@@ -920,9 +955,7 @@ def run_study(
                 "model_exclude": list(spec.exclude),
                 "label": d.label,
                 "group": group_given,
-                "harmonise": d.harmonise,
-                "clinical": list(d.clinical),
-                "clinical_categorical": list(d.clinical_categorical),
+                **site_and_clinical_rules(d, spec),
             },
             extraction_settings=extraction,
             versions=current_versions(),
@@ -1050,7 +1083,12 @@ def _explanations(
     info: dict[str, Any] = {"model": run.spec.name}
     tables: dict[str, pd.DataFrame] = {}
     if ex.importance:
-        tables["importance.csv"] = aggregate(run.cv.folds, run.features, model=run.spec.name)
+        tables["importance.csv"] = aggregate(
+            run.cv.folds,
+            run.features,
+            model=run.spec.name,
+            categorical=settings.data.clinical_categorical,
+        )
         info["permutation_importance"] = importance_info(
             run.cv.folds, score, ex.importance_repeats, ex.importance_max_features
         )

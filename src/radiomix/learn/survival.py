@@ -47,6 +47,14 @@ of bootstrap multiplicities one replicate):
 - :func:`brier_scores`: the IPCW Brier score of predicted survival probabilities at each
   time of a grid, and the integrated Brier score (trapezoidal, divided by the grid's span),
   as :func:`sksurv.metrics.brier_score` / ``integrated_brier_score``.
+- :func:`km_weighted`: the Kaplan-Meier estimate of being event-free at a horizon, as
+  :func:`sksurv.nonparametric.kaplan_meier_estimator` (a weight of 2 counts a case twice);
+- :func:`calibration_at`: calibration at a horizon: the observed (Kaplan-Meier) and mean
+  predicted event-free probability, their difference (calibration in the large), the ratio
+  of observed to expected events :math:`(1 - \\hat S_{KM}(t)) / \\overline{1 - \\hat S(t)}`,
+  and the calibration slope (:func:`cox_calibration_slope`);
+- :func:`calibration_error`: the mean absolute difference of predicted and observed
+  event-free probability over quantile groups of the prediction, weighted by group size.
 
 The censoring distribution is estimated once on all evaluated cases (not per bootstrap
 replicate): the intervals treat the weights as fixed.
@@ -80,10 +88,14 @@ __all__ = [
     "CoxScoreFilter",
     "SurvivalForest",
     "brier_scores",
+    "calibration_at",
+    "calibration_error",
     "censoring_survival",
+    "cox_calibration_slope",
     "cox_score_z",
     "harrell_c",
     "kaplan_meier",
+    "km_weighted",
     "logrank",
     "make_survival_table",
     "require_sksurv",
@@ -608,6 +620,42 @@ def kaplan_meier(event: np.ndarray, time: np.ndarray, conf: bool = False) -> tup
     return x, s
 
 
+def _row_blocks(w: np.ndarray) -> list[slice]:
+    """Rows of weights (B, n) taken at a time so that a (rows, n) array holds about
+    :data:`_PAIR_BLOCK` values (the bootstrap of a large table stays in bounded memory)."""
+    B, n = w.shape
+    step = max(1, _PAIR_BLOCK // max(n, 1))
+    return [slice(a, min(a + step, B)) for a in range(0, B, step)]
+
+
+def km_weighted(w: np.ndarray, event: np.ndarray, time: np.ndarray, horizon: float) -> np.ndarray:
+    r"""Kaplan-Meier estimate of being event-free at ``horizon`` under each row of case
+    weights ``w`` (B, n), shape (B,): :math:`\prod_{u \le t} (1 - d_u / n_u)` over the
+    event times, with the events :math:`d_u` at ``u`` and the cases :math:`n_u` still
+    followed at ``u`` summed with their weights (1 where no case of a row is at risk)."""
+    w = np.atleast_2d(np.asarray(w, dtype=np.float64))
+    rows = _row_blocks(w)
+    if len(rows) > 1:
+        return np.concatenate([km_weighted(w[r], event, time, horizon) for r in rows])
+    ev = np.asarray(event, dtype=bool)
+    t = np.asarray(time, dtype=np.float64)
+    order = np.argsort(t, kind="stable")
+    ts, es = t[order], ev[order]
+    times = np.unique(ts[es & (ts <= horizon)])
+    if times.size == 0:
+        return np.ones(w.shape[0])
+    ws = w[:, order]
+    first = np.searchsorted(ts, times, side="left")
+    last = np.searchsorted(ts, times, side="right")
+    # cases at risk at u: every case from the first of u's tie block on
+    at_risk = np.cumsum(ws[:, ::-1], axis=1)[:, ::-1][:, first]
+    cum_events = np.concatenate([np.zeros((w.shape[0], 1)), np.cumsum(ws * es, axis=1)], axis=1)
+    d = cum_events[:, last] - cum_events[:, first]
+    safe = np.where(at_risk > 0, at_risk, 1.0)
+    factor = np.where(at_risk > 0, 1.0 - d / safe, 1.0)
+    return np.clip(factor, 0.0, 1.0).prod(axis=1)
+
+
 def km_at(x: np.ndarray, s: np.ndarray, horizon: float) -> float:
     """A Kaplan-Meier curve's value at a time (1 before the first time)."""
     i = int(np.searchsorted(x, horizon, side="right")) - 1
@@ -629,21 +677,28 @@ def logrank(event: np.ndarray, time: np.ndarray, group: np.ndarray) -> tuple[flo
     return float(chi2), float(p)
 
 
+def calibration_parts(surv_h: np.ndarray, bins: int = 5) -> list[np.ndarray]:
+    """Quantile groups of the predicted event-free probability (case indices, lowest
+    prediction first): ``bins`` groups of at least 10 cases where there are enough
+    (cases with a non-finite prediction are left out)."""
+    p = np.asarray(surv_h, dtype=np.float64)
+    idx = np.flatnonzero(np.isfinite(p))
+    if not idx.size:
+        return []
+    order = idx[np.argsort(p[idx], kind="stable")]
+    parts = np.array_split(order, min(bins, max(1, order.size // 10)))
+    return [part for part in parts if part.size]
+
+
 def calibration_groups(
     event: np.ndarray, time: np.ndarray, surv_h: np.ndarray, horizon: float, bins: int = 5
 ) -> list[dict[str, float]]:
     """Predicted against observed (Kaplan-Meier) survival at ``horizon`` in quantile groups
-    of the prediction: mean predicted, observed with its 95% interval, cases."""
+    of the prediction (:func:`calibration_parts`): mean predicted, observed with its 95%
+    (log-log) interval, cases."""
     p = np.asarray(surv_h, dtype=np.float64)
-    ok = np.isfinite(p)
-    if not ok.any():
-        return []
-    idx = np.flatnonzero(ok)
-    order = idx[np.argsort(p[idx], kind="stable")]
     out = []
-    for part in np.array_split(order, min(bins, max(1, order.size // 10))):
-        if not part.size:
-            continue
+    for part in calibration_parts(p, bins):
         x, s, lo, hi = kaplan_meier(event[part], time[part], conf=True)
         i = int(np.searchsorted(x, horizon, side="right")) - 1
         out.append(
@@ -656,6 +711,167 @@ def calibration_groups(
             }
         )
     return out
+
+
+def calibration_error(
+    w: np.ndarray,
+    event: np.ndarray,
+    time: np.ndarray,
+    surv_h: np.ndarray,
+    horizon: float,
+    parts: Sequence[np.ndarray],
+) -> np.ndarray:
+    """Mean absolute difference of mean predicted and Kaplan-Meier event-free probability
+    at ``horizon`` over the groups ``parts`` (:func:`calibration_parts`), weighted by the
+    groups' case weights, under each row of ``w`` (B, n); shape (B,). The groups stay those
+    of the estimate in every resample."""
+    w = np.atleast_2d(np.asarray(w, dtype=np.float64))
+    ev = np.asarray(event, dtype=bool)
+    t = np.asarray(time, dtype=np.float64)
+    p = np.asarray(surv_h, dtype=np.float64)
+    if not parts:
+        return np.full(w.shape[0], np.nan)
+    num = np.zeros(w.shape[0])
+    den = np.zeros(w.shape[0])
+    for part in parts:
+        wp = w[:, part]
+        size = wp.sum(axis=1)
+        safe = np.where(size > 0, size, 1.0)
+        predicted = (wp @ p[part]) / safe
+        observed = km_weighted(wp, ev[part], t[part], horizon)
+        num += np.where(size > 0, size * np.abs(predicted - observed), 0.0)
+        den += size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+#: predicted event-free probabilities are kept below 1 - eps before the complementary
+#: log-log transform of :func:`cox_calibration_slope` (a forest may predict exactly 1: no
+#: event by the horizon in any of a case's leaves); at the other end only an exact 0 is
+#: moved, to the smallest positive double
+_CLOGLOG_EPS = 1e-6
+
+
+def cox_calibration_slope(
+    w: np.ndarray,
+    event: np.ndarray,
+    time: np.ndarray,
+    surv_h: np.ndarray,
+    horizon: float,
+    *,
+    max_iter: int = 50,
+    tol: float = 1e-9,
+) -> np.ndarray:
+    r"""Calibration slope at ``horizon`` under each row of case weights ``w`` (B, n), shape
+    (B,): the coefficient of a one-covariate Cox model (Breslow ties) of the follow-up
+    censored at the horizon on :math:`x = \log(-\log \hat S(t))`, the complementary
+    log-log of each case's predicted event probability by the horizon.
+
+    A Cox model predicts :math:`\hat S(t) = S_0(t)^{\exp(\eta)}`, so :math:`x =
+    \log H_0(t) + \eta` and the slope is the usual slope on the linear predictor; any model
+    with predicted probabilities has one. Ideal 1; below 1 the predictions are too spread
+    (overfitting), above 1 too narrow. Newton-Raphson from 0 with steps of at most 1 and
+    step halving while the partial likelihood falls, all rows at once; NaN where a row has
+    no event before the horizon, a constant prediction, or no convergence (a monotone
+    likelihood). Predictions are kept :data:`_CLOGLOG_EPS` below 1 (and above 0).
+    """
+    w = np.atleast_2d(np.asarray(w, dtype=np.float64))
+    rows = _row_blocks(w)
+    if len(rows) > 1:
+        return np.concatenate(
+            [
+                cox_calibration_slope(
+                    w[r], event, time, surv_h, horizon, max_iter=max_iter, tol=tol
+                )
+                for r in rows
+            ]
+        )
+    B = w.shape[0]
+    ev = np.asarray(event, dtype=bool)
+    t = np.asarray(time, dtype=np.float64)
+    s = np.asarray(surv_h, dtype=np.float64)
+    if not np.isfinite(s).all():
+        return np.full(B, np.nan)
+    x = np.log(-np.log(np.clip(s, np.finfo(np.float64).tiny, 1.0 - _CLOGLOG_EPS)))
+    x = x - x.mean()
+    d = ev & (t <= horizon)  # events after the horizon are censored at it
+    th = np.minimum(t, horizon)
+    order = np.argsort(-th, kind="stable")
+    ts, xs, ds, ws = th[order], x[order], d[order], w[:, order]
+    # the risk set of a time is every case at that time or later: the end of its tie block
+    last = (np.searchsorted(-ts, -ts, side="right") - 1)[ds]
+    xe = xs[ds]
+    we = ws[:, ds]  # (B, events)
+
+    def parts(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        eta = beta[:, None] * xs[None, :]
+        shift = eta.max(axis=1, keepdims=True)
+        r = ws * np.exp(eta - shift)
+        s0 = np.cumsum(r, axis=1)[:, last]
+        s1 = np.cumsum(r * xs, axis=1)[:, last]
+        s2 = np.cumsum(r * xs * xs, axis=1)[:, last]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m1 = s1 / s0
+            var = np.maximum(s2 / s0 - m1 * m1, 0.0)
+            loglik = (we * (beta[:, None] * xe[None, :] - shift - np.log(s0))).sum(axis=1)
+        U = (we * (xe[None, :] - m1)).sum(axis=1)
+        info = (we * var).sum(axis=1)
+        return loglik, U, info
+
+    beta = np.zeros(B)
+    loglik, U, info = parts(beta)
+    usable = (info > 1e-12) & np.isfinite(info)
+    done = ~usable
+    for _ in range(max_iter):
+        if done.all():
+            break
+        step = np.where(done, 0.0, U / np.where(info > 1e-12, info, 1.0))
+        step = np.clip(step, -1.0, 1.0)
+        for _halving in range(30):
+            trial = beta + step
+            ll, Ut, It = parts(trial)
+            worse = ~done & ~(ll >= loglik - 1e-12 * np.abs(loglik))
+            if not worse.any():
+                break
+            step = np.where(worse, step / 2.0, step)
+        moved = np.abs(step)
+        beta = np.where(done, beta, trial)
+        loglik = np.where(done, loglik, ll)
+        U = np.where(done, U, Ut)
+        info = np.where(done, info, It)
+        done |= moved < tol
+    converged = done & usable
+    return np.where(converged, beta, np.nan)
+
+
+def calibration_at(
+    w: np.ndarray, event: np.ndarray, time: np.ndarray, surv_h: np.ndarray, horizon: float
+) -> dict[str, np.ndarray]:
+    """Calibration at ``horizon`` of predicted event-free probabilities ``surv_h`` (n,)
+    under each row of case weights ``w`` (B, n); each value has shape (B,):
+
+    - ``observed_survival``: the Kaplan-Meier estimate (:func:`km_weighted`);
+    - ``predicted_survival``: the mean prediction;
+    - ``in_the_large``: observed minus mean predicted (ideal 0; below 0: the model
+      predicts too few events);
+    - ``observed_expected``: observed over expected events, :math:`(1 - \\hat S_{KM}) /
+      (1 - \bar{\\hat S})` (ideal 1);
+    - ``slope``: :func:`cox_calibration_slope` (ideal 1).
+    """
+    w = np.atleast_2d(np.asarray(w, dtype=np.float64))
+    p = np.asarray(surv_h, dtype=np.float64)
+    observed = km_weighted(w, event, time, horizon)
+    total = w.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        predicted = (w @ p) / total
+        oe = np.where(predicted < 1.0, (1.0 - observed) / (1.0 - predicted), np.nan)
+    return {
+        "observed_survival": observed,
+        "predicted_survival": predicted,
+        "in_the_large": observed - predicted,
+        "observed_expected": oe,
+        "slope": cox_calibration_slope(w, event, time, p, horizon),
+    }
 
 
 def make_survival_table(

@@ -38,7 +38,8 @@ first step of every pipeline, fitted on the training groups only.
 ``--compare clinical,radiomics,combined`` of a survival study adds ``compare`` to
 ``metrics.json`` and ``compare.csv``: per pair, Harrell's C of both models (pooled
 out-of-fold risk scores, median over repeats), their difference and its paired bootstrap
-interval over cases (:func:`radiomix.learn.compare.survival_compare_block`).
+interval over cases, and the Kaplan-Meier weighted continuous NRI at the middle horizon with
+its interval from the same resamples (:func:`radiomix.learn.compare.survival_compare_block`).
 
 Comparisons with the comparators use the median difference of the headline over repeats
 and the Nadeau-Bengio corrected resampled t-test over the outer folds (Holm-adjusted); the
@@ -52,7 +53,7 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,12 @@ import yaml
 
 from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import DataError
-from radiomix.learn._study_parts import holm, model_columns, selection_rows
+from radiomix.learn._study_parts import (
+    holm,
+    model_columns,
+    selection_rows,
+    site_and_clinical_rules,
+)
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.config import StudySettings, resolve_model, study_to_dict
 from radiomix.learn.metrics import corrected_resampled_ttest
@@ -290,8 +296,11 @@ def run_task_study(
     out_dir: Path | None,
     say: Callable[[str], None],
     t_start: float,
+    category_names: Mapping[str, list[str]] | None = None,
 ) -> TaskStudyResult:
-    """The study of :func:`radiomix.learn.study.run_study` for a task other than binary."""
+    """The study of :func:`radiomix.learn.study.run_study` for a task other than binary
+    (``category_names``: the texts of the categorical clinical columns, which name their
+    encoded columns)."""
 
     assert settings.task is not None
     task = get_task(settings.task)
@@ -342,7 +351,7 @@ def run_task_study(
     runs: dict[str, TaskModelRun] = {}
     skipped: dict[str, str] = {}
     for name in settings.model_names:
-        spec = resolve_model(settings, name)
+        spec = resolve_model(settings, name, category_names=category_names)
         cols = model_columns(data, spec)
         if not cols:
             if name == settings.primary:
@@ -441,6 +450,7 @@ def run_task_study(
                 "model_exclude": list(spec.exclude),
                 "label": d.label,
                 "group": d.group,
+                **site_and_clinical_rules(d, spec),
             },
             extraction_settings=extraction,
             versions=current_versions(),
@@ -480,12 +490,19 @@ def run_task_study(
             level=v.confidence,
             n_boot=min(v.bootstrap, 1000),
             random_state=seed_for(v.random_state, 77),
+            horizons=coding.get("horizons", ()),
         )
         for key, c in compare.items():
             lo, hi = c["delta_c_ci"]
+            nlo, nhi = c.get("nri_ci", (math.nan, math.nan))
             say(
                 f"{key}: Harrell's C {c['c_new']:.3f} vs {c['c_old']:.3f}, difference "
                 f"{c['delta_c']:+.3f} [{lo:+.3f}, {hi:+.3f}] (paired bootstrap)"
+                + (
+                    f"; NRI at {c['nri_horizon']:g} {c['nri']:+.2f} [{nlo:+.2f}, {nhi:+.2f}]"
+                    if "nri_horizon" in c
+                    else ""
+                )
             )
     permutation: dict[str, Any] | None = None
     perm_rows: list[dict[str, Any]] = []
@@ -642,6 +659,7 @@ def write_task_run(
         rows = [{k: c.get(k) for k in SURVIVAL_COMPARE_COLUMNS} for c in compare.values()]
         for row, c in zip(rows, compare.values(), strict=True):
             row["delta_c_ci_low"], row["delta_c_ci_high"] = c["delta_c_ci"]
+            row["nri_ci_low"], row["nri_ci_high"] = c.get("nri_ci", (None, None))
         write_table(pd.DataFrame(rows), out / "compare.csv")
     atomic_write_text(
         out / "config.yaml",

@@ -976,6 +976,7 @@ class SurvivalTask(Task):
             out[name] = _median(np.array([m[name][0] for m in per]))
         cs = np.array([m["harrell_c"][0] for m in per])
         out["harrell_c_repeats"] = cs.tolist()
+        W: np.ndarray | None = None
         if n_boot > 0:
             from radiomix.learn.task_metrics import stratified_weights
 
@@ -1009,6 +1010,7 @@ class SurvivalTask(Task):
                 "groups": groups_h,
                 "repeat": mid,
             }
+            out["calibration"] |= _calibration_cis(ev, t, outs[:, :, 1 + k], h, mid, W, level)
         else:
             out["calibration"] = None
         # risk groups at each fold's training median risk
@@ -1055,6 +1057,45 @@ class SurvivalTask(Task):
             f"{_num(rg.get('logrank_p'), '.2g')} ({summary.get('n_cases')} cases, "
             f"{summary.get('n_events')} events)"
         )
+
+
+def _calibration_cis(
+    event: np.ndarray,
+    time: np.ndarray,
+    surv_h: np.ndarray,
+    horizon: float,
+    mid: int,
+    W: np.ndarray | None,
+    level: float,
+) -> dict[str, Any]:
+    """The calibration at a horizon beside the estimate's fields: observed and mean
+    predicted event-free probability, observed / expected events and the calibration slope
+    (median over repeats), with the bootstrap intervals of these, of ``in_the_large`` and of
+    the quantile groups' ``error`` (median repeat; groups as in the estimate). ``surv_h``
+    (R, n): each repeat's predictions at ``horizon``; ``W`` the task's bootstrap weights
+    (None: no bootstrap)."""
+    from radiomix.learn import survival as sv
+
+    R, n = surv_h.shape
+    ones = np.ones((1, n))
+    est = [sv.calibration_at(ones, event, time, surv_h[r], horizon) for r in range(R)]
+    out: dict[str, Any] = {
+        name: _median(np.array([e[name][0] for e in est]))
+        for name in ("predicted_survival", "observed_expected", "slope")
+    }
+    out["slope_repeats"] = [float(e["slope"][0]) for e in est]
+    names = ("observed_survival", "predicted_survival", "in_the_large", "observed_expected")
+    if W is None:
+        for name in (*names, "slope", "error"):
+            out[f"{name}_ci"] = [math.nan, math.nan]
+        return out
+    boot = [sv.calibration_at(W, event, time, surv_h[r], horizon) for r in range(R)]
+    for name in (*names, "slope"):
+        out[f"{name}_ci"] = _ci_of(np.vstack([b[name] for b in boot]), level)
+    parts = sv.calibration_parts(surv_h[mid])
+    err = sv.calibration_error(W, event, time, surv_h[mid], horizon, parts)
+    out["error_ci"] = _ci_of(err[None], level)
+    return out
 
 
 def _event_indicator(event: pd.Series, column: str) -> np.ndarray:

@@ -394,12 +394,14 @@ def _clusters(f: Facts) -> Fill:
 
 def _harmonise(f: Facts) -> Fill:
     site = f.harmonised
+    covs = f.data_cfg.get("harmonise_covariates") or []
     if site:
         return Fill(
             ANSWERED,
-            f.first("sites", "settings"),
+            f.first("sites", "harmonise", "settings"),
             f"ComBat harmonisation across the sites of {_e(site)}, fitted inside the training "
-            "folds only",
+            "folds only"
+            + (f", covariates {_e(', '.join(map(str, covs)))} protected" if covs else ""),
         )
     return Fill(NOT_DONE, "", "no harmonisation or confounder adjustment (--harmonise COLUMN)")
 

@@ -732,6 +732,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
                 erow,
             )
             + "".join(sites.external_sites_note(em) for em in run.external.values())
+            + "".join(sites.external_categories_note(em) for em in run.external.values())
         )
     parts.append("<h2 id='settings'>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
     parts.insert(-1, checklist.checklist_section(run, parts, out_path))

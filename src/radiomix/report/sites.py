@@ -10,7 +10,15 @@ from typing import Any
 
 from radiomix.report._page import table as _table
 
-__all__ = ["compare_section", "external_sites_note", "sites_section", "validation_text"]
+__all__ = [
+    "compare_section",
+    "covariates_text",
+    "external_categories_note",
+    "external_sites_note",
+    "harmonise_paragraph",
+    "sites_section",
+    "validation_text",
+]
 
 
 def _f(v: Any, digits: int = 3) -> str:
@@ -48,21 +56,7 @@ def sites_section(metrics: Mapping[str, Any]) -> str:
         return ""
     parts = ["<h2 id='sites'>Sites</h2>"]
     if harm:
-        sites = harm.get("sites") or {}
-        label = (
-            " The label was protected (kept as a covariate); where label and site are "
-            "confounded this keeps site effects as signal and inflates the AUC."
-            if harm.get("protect_label")
-            else ""
-        )
-        parts.append(
-            f"<p id='harmonise'>The radiomic features were harmonised across the "
-            f"{len(sites)} sites of column {_f(harm.get('column'))} with ComBat (empirical "
-            "Bayes location and scale per site and feature"
-            + (", location only" if harm.get("mean_only") else "")
-            + "), the first step of every pipeline: it was fitted on the training folds "
-            f"only, never on a test fold.{label}</p>"
-        )
+        parts.append(harmonise_paragraph(harm))
         unseen = pm.get("unseen_sites") or []
         if unseen:
             names = sorted({s for u in unseen for s in u.get("sites", [])})
@@ -92,6 +86,59 @@ def sites_section(metrics: Mapping[str, Any]) -> str:
             + _table(["site", "cases", "positive", "ROC AUC"], rows, "per-site")
         )
     return "".join(parts)
+
+
+def harmonise_paragraph(harm: Mapping[str, Any]) -> str:
+    """How the radiomic features were harmonised (``metrics["study"]["harmonise"]``)."""
+    sites = harm.get("sites") or {}
+    label = (
+        " The label was protected (kept as a covariate); where label and site are "
+        "confounded this keeps site effects as signal and inflates the AUC."
+        if harm.get("protect_label")
+        else ""
+    )
+    return (
+        f"<p id='harmonise'>The radiomic features were harmonised across the "
+        f"{len(sites)} sites of column {_f(harm.get('column'))} with ComBat (empirical "
+        "Bayes location and scale per site and feature"
+        + (", location only" if harm.get("mean_only") else "")
+        + "), the first step of every pipeline: it was fitted on the training folds "
+        f"only, never on a test fold.{label}{covariates_text(harm)}</p>"
+    )
+
+
+def covariates_text(harm: Mapping[str, Any]) -> str:
+    """The sentence on ComBat's protected covariates ("" without any)."""
+    covs = [str(c) for c in harm.get("covariates") or []]
+    if not covs:
+        return ""
+    cat = set(map(str, harm.get("categorical_covariates") or []))
+    named = ", ".join(
+        html.escape(c)
+        + (" (categorical: one-hot, first category the reference)" if c in cat else "")
+        for c in covs
+    )
+    return (
+        f" ComBat kept the effects of the covariates {named}: the site effects were "
+        "estimated net of them, so that a site's mix of these covariates is not removed as "
+        "a site effect; their missing values were imputed inside the training folds "
+        "(median, most frequent category)."
+    )
+
+
+def external_categories_note(metrics: Mapping[str, Any]) -> str:
+    """An external evaluation's clinical categories the model never saw ("" if none)."""
+    u = (metrics.get("primary") or {}).get("unseen_categories") or {}
+    cats = u.get("categories") or {}
+    if not cats:
+        return ""
+    listed = ", ".join(f"{html.escape(str(k))} ({_f(v)})" for k, v in cats.items())
+    return (
+        f"<p class='warn'>{_f(u.get('n_cases'))} cases hold categories the model never saw "
+        f"in training: {listed}. They match no training category: a clinical column gets "
+        "zeros in all its category columns, a ComBat covariate the training mix of "
+        "categories.</p>"
+    )
 
 
 def compare_section(metrics: Mapping[str, Any]) -> str:

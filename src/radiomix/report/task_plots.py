@@ -7,6 +7,7 @@ R², Harrell's C) of the pooled out-of-fold predictions is closest to the median
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -246,11 +247,38 @@ def plot_km_risk_groups(frame: pd.DataFrame, name: str, p_value: float | None = 
 
 
 def plot_survival_calibration(
-    groups: Sequence[Mapping[str, Any]], horizon: float, name: str
+    groups: Sequence[Mapping[str, Any]],
+    horizon: float,
+    name: str,
+    summary: Mapping[str, Any] | None = None,
 ) -> Figure:
     """Calibration at a horizon: mean predicted against Kaplan-Meier observed event-free
-    probability in quantile groups of the prediction (95% intervals)."""
+    probability in quantile groups of the prediction (95% intervals); with ``summary``
+    (the run's ``calibration``), a box with the calibration slope and observed / expected
+    events and their intervals."""
     fig, ax = _subplots(figsize=(5.0, 4.8))
+    lines = []
+    for key, label in (
+        ("slope", "calibration slope"),
+        ("observed_expected", "observed / expected"),
+    ):
+        v = (summary or {}).get(key)
+        if v is None or not np.isfinite(v):
+            continue
+        lo, hi = (summary or {}).get(f"{key}_ci") or [math.nan, math.nan]
+        ci = f" [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) and np.isfinite(hi) else ""
+        lines.append(f"{label} {v:.2f}{ci}")
+    if lines:
+        ax.text(
+            0.97,
+            0.03,
+            "\n".join(lines),
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=7.5,
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7"},
+        )
     if groups:
         pr = np.array([g["predicted"] for g in groups], dtype=float)
         ob = np.array([g["observed"] for g in groups], dtype=float)

@@ -9,10 +9,12 @@ design; the primary model's metrics with 95% CIs (several classes: also sensitiv
 one-vs-rest AUC per class); figures (several classes: the confusion matrix and the
 one-vs-rest ROC curves; regression: the calibration plot, observed against predicted, with
 the residuals; survival: Kaplan-Meier curves of the risk groups split at the training median
-risk with the log-rank test, the calibration at a horizon and the time-dependent AUC);
+risk with the log-rank test, the calibration at a horizon with its slope and observed /
+expected events, and the time-dependent AUC);
 feature selection; each group of a leave-one-group-out run (the group's headline, or a note
 where it cannot be scored); the model comparison; the added value of the image of a
-survival ``--compare`` run (the C-index difference with its paired bootstrap interval); the
+survival ``--compare`` run (the C-index difference with its paired bootstrap interval and
+the Kaplan-Meier weighted continuous NRI at the middle horizon); the
 permutation check; external evaluations; the TRIPOD+AI / CLEAR checklist (:mod:`radiomix.report.checklist`); the settings.
 """
 
@@ -31,7 +33,7 @@ import pandas as pd
 from radiomix._outputs import atomic_write_text
 from radiomix.errors import ModelBundleError
 from radiomix.learn.tasks import get_task
-from radiomix.report import checklist, plots, task_plots
+from radiomix.report import checklist, plots, sites, task_plots
 
 if TYPE_CHECKING:
     from radiomix.report.html import RunData
@@ -82,6 +84,8 @@ class TaskView:
     warn: Callable[[Mapping[str, Any]], str | None] = lambda pm: None
     rows: Callable[[Mapping[str, Any]], list[tuple[str, str]]] = lambda pm: []
     """Further metric rows (key, label) that depend on the run (survival: per horizon)."""
+    cells: Callable[[Mapping[str, Any]], list[list[str]]] = lambda pm: []
+    """Further rows of the metric table, already formatted (survival: the calibration)."""
 
 
 def _regression_figures(
@@ -168,12 +172,15 @@ def _survival_figures(
         out.append(
             (
                 "calibration",
-                task_plots.plot_survival_calibration(cal["groups"], float(cal["horizon"]), name),
+                task_plots.plot_survival_calibration(
+                    cal["groups"], float(cal["horizon"]), name, summary=cal
+                ),
                 (
                     f"Calibration at {_f(cal.get('horizon'), 4)}: mean predicted event-free "
                     "probability against the Kaplan-Meier estimate in five quantile groups of "
-                    "the prediction (median repeat), with 95% intervals; the dotted diagonal is "
-                    "ideal."
+                    "the prediction (median repeat), with the Kaplan-Meier 95% (log-log) "
+                    "intervals; the dotted diagonal is ideal. The box gives the calibration "
+                    "slope and observed / expected events with their bootstrap intervals."
                 ),
             )
         )
@@ -197,6 +204,23 @@ def _survival_rows(pm: Mapping[str, Any]) -> list[tuple[str, str]]:
     for i, h in enumerate(pm.get("horizons") or []):
         rows.append((f"brier_t{i + 1}", f"Brier score at {_f(h, 4)}"))
     return rows
+
+
+def _survival_calibration_cells(pm: Mapping[str, Any]) -> list[list[str]]:
+    """The calibration at the middle horizon as rows of the metric table."""
+    cal = pm.get("calibration") or {}
+    if not cal:
+        return []
+    at = f"at {_f(cal.get('horizon'), 4)}"
+    rows = [
+        ("observed_survival", f"observed event-free probability {at} (Kaplan-Meier)"),
+        ("predicted_survival", f"mean predicted event-free probability {at}"),
+        ("in_the_large", f"calibration in the large {at} (observed - predicted)"),
+        ("observed_expected", f"observed / expected events {at}"),
+        ("slope", f"calibration slope {at} (Cox model on log(-log predicted))"),
+        ("error", f"mean absolute calibration error {at} (five groups, median repeat)"),
+    ]
+    return [[label, _ci(dict(cal), key)] for key, label in rows if key in cal]
 
 
 def _describe_survival(
@@ -223,9 +247,15 @@ def _describe_survival(
     if cal:
         text += (
             f" At {_f(cal.get('horizon'), 4)}, observed minus mean predicted event-free "
-            f"probability {_f(cal.get('in_the_large'))}, mean absolute calibration error over "
-            f"five groups {_f(cal.get('error'))}."
+            f"probability {_ci(dict(cal), 'in_the_large')}, mean absolute calibration error "
+            f"over five groups {_ci(dict(cal), 'error')}"
         )
+        if "slope" in cal:
+            text += (
+                f", calibration slope {_ci(dict(cal), 'slope', 2)}, observed / expected "
+                f"events {_ci(dict(cal), 'observed_expected', 2)}"
+            )
+        text += "."
     return text
 
 
@@ -302,6 +332,7 @@ VIEWS: dict[str, TaskView] = {
         describe=_describe_survival,
         warn=_warn_survival,
         rows=_survival_rows,
+        cells=_survival_calibration_cells,
     ),
 }
 """The report's view of each task other than binary."""
@@ -376,6 +407,14 @@ def task_findings(metrics: dict[str, Any]) -> list[str]:
                 else "this does not show that the image adds to the clinical variables."
             )
         )
+        if "nri_horizon" in main:
+            nlo, nhi = main.get("nri_ci") or [None, None]
+            out.append(
+                f"Continuous NRI at {_f(main.get('nri_horizon'), 4)} (Kaplan-Meier weighted): "
+                f"<b>{_f(main.get('nri'), 2)}</b> (95% paired bootstrap CI {_f(nlo, 2)} to "
+                f"{_f(nhi, 2)}; events {_f(main.get('nri_events'), 2)}, non-events "
+                f"{_f(main.get('nri_nonevents'), 2)})."
+            )
     for other, c in (metrics.get("comparison") or {}).items():
         out.append(
             f"Against <b>{html.escape(other)}</b>: difference {_f(c.get(f'delta_{h}'))} "
@@ -506,6 +545,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         )
     parts.append("<h2 id='design'>Cohort and design</h2>" + _table(["", ""], cohort))
     rows = [[lab, _ci(pm, key)] for key, lab in (*view.metrics, *view.rows(pm))]
+    rows.extend(view.cells(pm))
     rows.append(
         [
             f"{task.headline_label} per outer fold, mean (SD)",
@@ -544,6 +584,9 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         + "".join(_img(k, *images[k]) for k in figure_names)
         + "</div>"
     )
+    harm = (m.get("study") or {}).get("harmonise")
+    if harm:
+        parts.append("<h2 id='sites-harmonised'>Sites</h2>" + sites.harmonise_paragraph(harm))
     parts.append(_groups_section(pm, h, task.headline_label))
     parts.append(_survival_compare_section(m))
     parts.append(
@@ -604,6 +647,8 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         parts.append(
             "<h2 id='external'>External validation (frozen model)</h2>"
             + _table(["evaluation", "table", "cases", *[labels[k] for k in keys]], erow)
+            + "".join(sites.external_sites_note(em) for em in run.external.values())
+            + "".join(sites.external_categories_note(em) for em in run.external.values())
         )
     parts.append("<h2 id='settings'>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
     parts.insert(-1, checklist.checklist_section(run, parts, out_path))
@@ -623,9 +668,9 @@ def _groups_section(pm: Mapping[str, Any], h: str, label: str) -> str:
     from radiomix.report._page import table as _table
 
     rows_in = pm.get("per_group") or []
-    sites = pm.get("per_site") or []
-    if not rows_in and sites:
-        srows = [[_f(r.get("site")), _f(r.get("n_cases")), _f(r.get(h))] for r in sites]
+    site_rows = pm.get("per_site") or []
+    if not rows_in and site_rows:
+        srows = [[_f(r.get("site")), _f(r.get("n_cases")), _f(r.get(h))] for r in site_rows]
         return (
             "<h2 id='sites'>Per site</h2><p>Out-of-fold predictions of each site's cases "
             f"(median over repeats; ComBat fitted on the training folds): {html.escape(label)}."
@@ -666,34 +711,55 @@ def _survival_compare_section(m: Mapping[str, Any]) -> str:
     if not comp or m.get("task") != "survival":
         return ""
     rows = []
+    with_nri = any("nri_horizon" in c for c in comp.values())
+    horizon = next((c["nri_horizon"] for c in comp.values() if "nri_horizon" in c), None)
     for c in comp.values():
         lo, hi = c.get("delta_c_ci") or [None, None]
         pb = c.get("p_bootstrap")
-        rows.append(
-            [
-                f"{html.escape(str(c['new']))} vs {html.escape(str(c['old']))}",
-                _f(c.get("c_new")),
-                _f(c.get("c_old")),
-                f"{_f(c.get('delta_c'))} [{_f(lo)}, {_f(hi)}]",
-                "-" if pb is None else _p(pb).removeprefix("= "),
+        row = [
+            f"{html.escape(str(c['new']))} vs {html.escape(str(c['old']))}",
+            _f(c.get("c_new")),
+            _f(c.get("c_old")),
+            f"{_f(c.get('delta_c'))} [{_f(lo)}, {_f(hi)}]",
+            "-" if pb is None else _p(pb).removeprefix("= "),
+        ]
+        if with_nri:
+            nlo, nhi = c.get("nri_ci") or [None, None]
+            row += [
+                f"{_f(c.get('nri'), 2)} [{_f(nlo, 2)}, {_f(nhi, 2)}]",
+                f"{_f(c.get('nri_events'), 2)} / {_f(c.get('nri_nonevents'), 2)}",
             ]
-        )
+        rows.append(row)
+    head = [
+        "models",
+        "Harrell's C (first)",
+        "Harrell's C (second)",
+        "difference [95% paired bootstrap CI]",
+        "bootstrap p",
+    ]
+    if with_nri:
+        head += [
+            f"continuous NRI at {_f(horizon, 4)} [95% CI]",
+            "NRI events / non-events",
+        ]
+    nri_note = (
+        " NRI: the continuous net reclassification improvement at the middle horizon from "
+        "the predicted event-free probabilities (a case moves up when the first model "
+        "gives it more risk of the event by then), the event and non-event shares "
+        "Kaplan-Meier weighted (Pencina et al. 2011); median over repeats, interval from "
+        "the same resamples. It counts only the direction of each change, so read it beside "
+        "the C difference."
+        if with_nri
+        else ""
+    )
     return (
         "<h2 id='compare'>Added value of the image</h2>"
-        + _table(
-            [
-                "models",
-                "Harrell's C (first)",
-                "Harrell's C (second)",
-                "difference [95% paired bootstrap CI]",
-                "bootstrap p",
-            ],
-            rows,
-            "compare",
-        )
+        + _table(head, rows, "compare")
         + "<p class='muted'>The three models (clinical columns alone, radiomic features "
         "alone, both) were trained on the same outer splits. Harrell's C of the pooled "
         "out-of-fold risk scores, median over repeats; the interval resamples the cases "
         "(stratified by the event), the same resamples scoring both models, so it is paired. "
-        "It holds the fitted models fixed: it does not cover the variation of training.</p>"
+        "It holds the fitted models fixed: it does not cover the variation of training."
+        + nri_note
+        + "</p>"
     )
