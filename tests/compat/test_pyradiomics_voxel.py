@@ -303,14 +303,18 @@ def test_kernels_equal_numpy_references(seed: int) -> None:
     runs = pyradiomics_angles((1,), plane, shape, "glrlm")
     nb = pyradiomics_angles((1,), plane, shape, "glszm")
     glcm = kv.kernel_glcm(levels, remap, centres, r, plane, mono, ng)
+    both_orders = kv.kernel_glcm(levels, remap, centres, r, plane, mono, ng, symmetric=True)
+    np.testing.assert_array_equal(both_orders, glcm + np.swapaxes(glcm, 2, 3))
     glrlm = kv.kernel_glrlm(levels, remap, centres, r, plane, runs, ng)
     glszm = kv.kernel_glszm(levels, remap, centres, r, plane, nb, ng)
     gldm = kv.kernel_gldm(levels, remap, centres, r, plane, both, 0.0, ng)
     ngtdm = kv.kernel_ngtdm(levels, remap, centres, r, plane, both, ng)
     for v, c in enumerate(centres):
         box = _box(levels, c, r, plane)
-        np.testing.assert_array_equal(glcm[v], _ref_glcm(box, mono, ng))
-        np.testing.assert_array_equal(glrlm[v], _ref_glrlm(box, runs, ng, 2 * r + 1))
+        np.testing.assert_array_equal(np.moveaxis(glcm[:, v], 0, -1), _ref_glcm(box, mono, ng))
+        np.testing.assert_array_equal(
+            np.moveaxis(glrlm[:, v], 0, -1), _ref_glrlm(box, runs, ng, 2 * r + 1)
+        )
         zones = _ref_glszm(box, plane, ng)
         width = max(zones.shape[1], glszm.shape[2])
         np.testing.assert_array_equal(

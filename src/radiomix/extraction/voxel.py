@@ -353,11 +353,14 @@ def _per_direction(
 def _weighted(
     by_angle: np.ndarray, offsets: np.ndarray, grid: KernelGrid, sw: MapSwitches, cooc: bool
 ) -> np.ndarray:
-    """Per-direction matrices (A, n, ...), or with ``weighting_norm`` their weighted sum (1, n, ...)."""
+    """Per-direction matrices (A, n, ...), or with ``weighting_norm`` their weighted sum
+    (1, n, ...), summed as one dot product per element over its A directions (a
+    direction-innermost copy: the summation order the profile's values have always had)."""
     if sw.weighting_norm is None:
         return by_angle
     w = angle_weights(offsets, grid.spacing, sw.weighting_norm, glcm=cooc)
-    return np.tensordot(w, by_angle, axes=(0, 0))[None]
+    per_element = np.asfortranarray(by_angle.reshape(len(w), -1))  # (A, elements)
+    return np.dot(w.reshape(1, -1), per_element).reshape(1, *by_angle.shape[1:])
 
 
 def _held(hold: list[Any], counts: np.ndarray) -> np.ndarray:
@@ -413,12 +416,10 @@ def _evaluate(
                 )
                 yield from _per_direction(fs, m, None, n, d)
                 continue
-            counts = _held(hold, kv.kernel_glcm(grid.levels, remap, cc, r, plane, offs, g))
-            if sw.symmetric:
-                counts = counts + np.transpose(counts, (0, 2, 1, 3))
-            by_angle = _weighted(
-                np.moveaxis(counts.astype(np.float64, copy=False), 3, 0), offs, grid, sw, True
-            )
+            counts = kv.kernel_glcm(
+                grid.levels, remap, cc, r, plane, offs, g, symmetric=sw.symmetric
+            )  # (A, n, G, G)
+            by_angle = _weighted(_held(hold, counts), offs, grid, sw, True)
 
             def build(c: np.ndarray) -> glcm.CooccurrenceMatrix:
                 return glcm.CooccurrenceMatrix.from_dense(
@@ -428,14 +429,11 @@ def _evaluate(
             yield from _directional(fs, build, by_angle, d, sw.combined)
     elif family == "glrlm":
         (_, offs) = sets[0]
-        counts = _held(
-            hold,
-            kv.kernel_glrlm(
-                grid.levels, remap, cc, r, plane, offs, g, empty_single=sw.empty_single_voxel_lines
-            ),
-        )
-        by_angle = _weighted(np.moveaxis(counts, 3, 0), offs, grid, sw, False)  # (A, n, G, Nr)
-        lengths = np.arange(1, counts.shape[2] + 1, dtype=np.float64)
+        counts = kv.kernel_glrlm(
+            grid.levels, remap, cc, r, plane, offs, g, empty_single=sw.empty_single_voxel_lines
+        )  # (A, n, G, Nr)
+        by_angle = _weighted(_held(hold, counts), offs, grid, sw, False)
+        lengths = np.arange(1, counts.shape[3] + 1, dtype=np.float64)
 
         def build_runs(c: np.ndarray) -> ZoneMatrix:
             return ZoneMatrix.from_dense(

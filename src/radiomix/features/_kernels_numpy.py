@@ -380,8 +380,8 @@ def kernel_cooccurrence_entries(
         ``(b, i, j, count)`` sorted by ``(b, i, j)``, with ``b = a * n + v`` (direction
         ``a``, kernel ``v`` of the ``n`` centres), ``i``, ``j`` the matrix rows (``remap``
         of the grey levels) and ``count`` float64; ``symmetric`` adds each matrix's
-        transpose: the values and order of ``numpy.nonzero`` of the numba kernel's dense
-        counts, moved to (direction, kernel) order.
+        transpose: the values and order of ``numpy.nonzero`` of the numba kernel's counts
+        as (A * n, G, G) matrices.
     """
     lv = np.asarray(levels, dtype=np.int64)
     rm = np.asarray(remap, dtype=np.int64)
