@@ -3,8 +3,8 @@
 Fixtures: ``tests/data/pyradiomics_compat/expected_voxel.{json,npz}``, made by
 ``benchmarks/make_pyradiomics_voxel_fixtures.py`` in the PyRadiomics environment: every
 feature map of a few parameter sets on small ROIs, at the ROI's voxels, with the maps'
-geometry. Also the kernels of ``features/_kernels_voxel.py`` against plain NumPy
-references (one kernel box at a time), and the error handling.
+geometry. Also the kernels of ``features/_kernels_voxel.py`` (with PyRadiomics' angles)
+against plain NumPy references (one kernel box at a time), and the error handling.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from scipy import ndimage
 
 from radiomix.compat.featureextractor import RadiomicsFeatureExtractor
 from radiomix.errors import ConfigError
+from radiomix.extraction.profile_pyradiomics_voxel import VoxelSettings, map_switches
+from radiomix.extraction.voxel import KernelGrid, MapKey, kernel_maps, kernel_offsets
 from radiomix.features import _kernels_voxel as kv
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.features import pyradiomics_voxel as pv
@@ -150,24 +152,50 @@ def test_voxel_settings_as_keyword_arguments() -> None:
         RadiomicsFeatureExtractor(kernelRadius=0)
 
 
+def class_maps(
+    cls: str,
+    grid: KernelGrid,
+    centres: np.ndarray,
+    names: list[str],
+    *,
+    batch: int = -1,
+    options: prof.PyradiomicsTextureOptions | None = None,
+) -> dict[str, np.ndarray]:
+    """The maps of PyRadiomics' class ``cls``, as its voxel mode makes them."""
+    opts = options or prof.PyradiomicsTextureOptions()
+    switches = map_switches(opts, VoxelSettings(voxel_batch=batch))
+    out: dict[MapKey, np.ndarray] = {}
+    for family, formulas in pv.class_formulas(cls, names):
+        out.update(kernel_maps(family, grid, centres, formulas, switches))
+    return {n: out[MapKey(n)] for n in names}
+
+
+def pyradiomics_angles(
+    distances: tuple[int, ...], plane: int, shape: tuple[int, ...], family: str
+) -> np.ndarray:
+    """PyRadiomics' angles of ``family`` (one of each pair for GLCM / GLRLM, both signs
+    for GLSZM / GLDM / NGTDM)."""
+    switches = map_switches(prof.PyradiomicsTextureOptions(distances=distances), VoxelSettings())
+    return kernel_offsets(family, shape, plane, switches)[0][1]
+
+
 def test_voxel_batch_does_not_change_firstorder_or_texture_sums() -> None:
     rng = np.random.default_rng(3)
     levels = rng.integers(1, 4, size=(5, 6, 7))
     levels[rng.random(levels.shape) < 0.3] = 0
-    grid = pv.KernelGrid(
+    rows = np.unique(levels[levels > 0])
+    grid = KernelGrid(
         values=np.where(levels > 0, levels * 1.5, np.nan),
         levels=levels,
-        gray_levels=np.unique(levels[levels > 0]),
+        rows=rows,
+        n_levels=int(rows.max()),
         radius=1,
-        plane=-1,
-        spacing=(1.0, 1.0, 1.0),
     )
     centres = np.argwhere(levels > 0)
-    opts = prof.PyradiomicsTextureOptions()
     for cls in ("firstorder", "glszm", "ngtdm"):
         names = list(prof.default_features(cls))
-        a = pv.class_maps(cls, grid, centres, opts, names, batch=-1)
-        b = pv.class_maps(cls, grid, centres, opts, names, batch=4)
+        a = class_maps(cls, grid, centres, names, batch=-1)
+        b = class_maps(cls, grid, centres, names, batch=4)
         for n in names:
             np.testing.assert_allclose(a[n], b[n], rtol=1e-12, atol=1e-14)
 
@@ -270,19 +298,23 @@ def test_kernels_equal_numpy_references(seed: int) -> None:
     remap = np.maximum(np.arange(ng + 1) - 1, 0)
     centres = np.argwhere(levels > 0)
     dist = (1, 2) if seed % 2 else (1,)
-    mono = pv.angles(dist, plane, shape, bidirectional=False)
-    both = pv.angles(dist, plane, shape, bidirectional=True)
-    runs = pv.angles((1,), plane, shape, bidirectional=False)
-    nb = pv.angles((1,), plane, shape, bidirectional=True)
+    mono = pyradiomics_angles(dist, plane, shape, "glcm")
+    both = pyradiomics_angles(dist, plane, shape, "ngtdm")
+    runs = pyradiomics_angles((1,), plane, shape, "glrlm")
+    nb = pyradiomics_angles((1,), plane, shape, "glszm")
     glcm = kv.kernel_glcm(levels, remap, centres, r, plane, mono, ng)
+    both_orders = kv.kernel_glcm(levels, remap, centres, r, plane, mono, ng, symmetric=True)
+    np.testing.assert_array_equal(both_orders, glcm + np.swapaxes(glcm, 2, 3))
     glrlm = kv.kernel_glrlm(levels, remap, centres, r, plane, runs, ng)
     glszm = kv.kernel_glszm(levels, remap, centres, r, plane, nb, ng)
     gldm = kv.kernel_gldm(levels, remap, centres, r, plane, both, 0.0, ng)
     ngtdm = kv.kernel_ngtdm(levels, remap, centres, r, plane, both, ng)
     for v, c in enumerate(centres):
         box = _box(levels, c, r, plane)
-        np.testing.assert_array_equal(glcm[v], _ref_glcm(box, mono, ng))
-        np.testing.assert_array_equal(glrlm[v], _ref_glrlm(box, runs, ng, 2 * r + 1))
+        np.testing.assert_array_equal(np.moveaxis(glcm[:, v], 0, -1), _ref_glcm(box, mono, ng))
+        np.testing.assert_array_equal(
+            np.moveaxis(glrlm[:, v], 0, -1), _ref_glrlm(box, runs, ng, 2 * r + 1)
+        )
         zones = _ref_glszm(box, plane, ng)
         width = max(zones.shape[1], glszm.shape[2])
         np.testing.assert_array_equal(

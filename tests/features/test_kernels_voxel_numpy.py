@@ -1,5 +1,5 @@
-"""The NumPy voxel GLCM counter (small ROIs) against the numba kernel, count for count,
-and the maps it gives against the numba path's."""
+"""The NumPy voxel GLCM counter (small maps, ``_kernels_numpy.kernel_cooccurrence_entries``)
+against the numba kernel, count for count, and the maps it gives against the numba path's."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import sys
 import numpy as np
 import pytest
 
+from radiomix.extraction import voxel
+from radiomix.extraction.profile_pyradiomics_voxel import VoxelSettings, map_switches
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.features import pyradiomics_voxel as pv
+from radiomix.features._kernels_numpy import kernel_cooccurrence_entries
 from radiomix.features._kernels_voxel import kernel_glcm
-from radiomix.features._kernels_voxel_numpy import glcm_pair_counts
 
 
 def _case(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, np.ndarray, int]:
@@ -29,7 +31,9 @@ def _case(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, np.n
         centres = centres[:: 1 + seed % 4]
     radius = 1 + seed % 2
     plane = (-1, 0, 1, 2)[seed % 4]
-    offsets = pv.angles((1,) if seed % 3 else (1, 2), plane, shape, bidirectional=False)
+    options = prof.PyradiomicsTextureOptions(distances=(1,) if seed % 3 else (1, 2))
+    switches = map_switches(options, VoxelSettings())
+    offsets = voxel.kernel_offsets("glcm", shape, plane, switches)[0][1]
     return levels, remap, centres, radius, plane, offsets, len(present)
 
 
@@ -37,12 +41,10 @@ def _case(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, np.n
 @pytest.mark.parametrize("symmetric", [False, True])
 def test_sparse_counts_equal_the_numba_kernel(seed: int, symmetric: bool) -> None:
     levels, remap, centres, radius, plane, offsets, g = _case(seed)
-    dense = kernel_glcm(levels, remap, centres, radius, plane, offsets, g)
-    if symmetric:
-        dense = dense + np.transpose(dense, (0, 2, 1, 3))
-    flat = np.moveaxis(dense, 3, 0).reshape(-1, g, g)  # matrix a * n + v
+    dense = kernel_glcm(levels, remap, centres, radius, plane, offsets, g, symmetric=symmetric)
+    flat = dense.reshape(-1, g, g)  # matrix a * n + v
     want = np.nonzero(flat)
-    b, i, j, count = glcm_pair_counts(
+    b, i, j, count = kernel_cooccurrence_entries(
         levels, remap, centres, radius, plane, offsets, g, symmetric=symmetric
     )
     assert np.array_equal(b, want[0]) and np.array_equal(i, want[1])
@@ -59,12 +61,13 @@ def test_maps_equal_the_numba_path(monkeypatch: pytest.MonkeyPatch) -> None:
     levels[roi] = (
         np.floor(values[roi] / 25).astype(np.int64) - int(np.floor(values[roi].min() / 25)) + 1
     )
-    grid = pv.KernelGrid(
+    rows = np.unique(levels[roi])
+    grid = voxel.KernelGrid(
         values=np.where(roi, values, np.nan),
         levels=levels,
-        gray_levels=np.unique(levels[roi]),
+        rows=rows,
+        n_levels=int(rows.max()),
         radius=1,
-        plane=-1,
         spacing=(2.0, 0.8, 0.8),
     )
     centres = np.argwhere(roi)
@@ -72,16 +75,29 @@ def test_maps_equal_the_numba_path(monkeypatch: pytest.MonkeyPatch) -> None:
         distances=(1,), weighting_norm=None, gldm_a=0.0, force2d=False,
         voxel_array_shift=0.0, force2d_dimension=0,
     )  # fmt: skip
+    switches = map_switches(options, VoxelSettings(voxel_batch=50))
     names = [n for n in prof.default_features("glcm") if n != "MCC"]
-    assert pv.glcm_numpy_counts(grid, len(centres), 13, options, names)
-    sparse = pv.class_maps("glcm", grid, centres, options, names, batch=50)
-    monkeypatch.setattr(pv, "GLCM_NUMPY_UP_TO", -1)
-    assert not pv.glcm_numpy_counts(grid, len(centres), 13, options, names)
-    dense = pv.class_maps("glcm", grid, centres, options, names, batch=50)
-    for n in names:
-        np.testing.assert_array_equal(sparse[n], dense[n], err_msg=n)
+    ((family, formulas),) = pv.class_formulas("glcm", names)
+
+    def maps() -> dict[voxel.MapKey, np.ndarray]:
+        return voxel.kernel_maps(family, grid, centres, formulas, switches)
+
+    assert voxel._sparse_glcm(grid, len(centres), 13, formulas, switches)
+    sparse = maps()
+    monkeypatch.setattr(voxel, "GLCM_NUMPY_UP_TO", -1)
+    assert not voxel._sparse_glcm(grid, len(centres), 13, formulas, switches)
+    dense = maps()
+    assert set(sparse) == set(dense) == {voxel.MapKey(n) for n in names}
+    for key in sparse:
+        np.testing.assert_array_equal(sparse[key], dense[key], err_msg=key.feature)
     # MCC and weightingNorm take the dense counts
-    assert not pv.glcm_numpy_counts(grid, len(centres), 13, options, ["MCC"])
+    monkeypatch.setattr(voxel, "GLCM_NUMPY_UP_TO", 2_000_000)
+    ((_, with_mcc),) = pv.class_formulas("glcm", ["MCC"])
+    assert not voxel._sparse_glcm(grid, len(centres), 13, with_mcc, switches)
+    weighted = map_switches(
+        prof.PyradiomicsTextureOptions(weighting_norm="manhattan"), VoxelSettings()
+    )
+    assert not voxel._sparse_glcm(grid, len(centres), 13, formulas, weighted)
 
 
 def test_a_small_voxel_glcm_case_loads_no_numba(tmp_path) -> None:

@@ -6,18 +6,22 @@
         -> per image type (parameter file's order): filter on PyRadiomics' domain
            -> crop to the ROI box plus ``kernelRadius`` voxels per side (clipped to the image)
            -> PyRadiomics binning of the ROI (``maskedKernel: true``) or of the whole crop
-           -> firstorder and texture classes, one kernel per ROI voxel
-              (:mod:`radiomix.features.pyradiomics_voxel`)
+           -> firstorder and texture classes, one kernel per ROI voxel: the engine's
+              kernel loop (:func:`radiomix.extraction.voxel.kernel_maps`) with
+              PyRadiomics' switches (:func:`map_switches`) and the classes' formulas
+              (:func:`radiomix.features.pyradiomics_voxel.class_formulas`)
 
 Each feature gives a map on the padded crop's grid: the feature of each ROI voxel's kernel,
 ``initValue`` at the other voxels (and where PyRadiomics fails for a batch). Shape and
 shape2D are segment-based only: PyRadiomics computes no shape in voxel mode. The settings of
-the ``voxelSetting`` section are :class:`VoxelSettings`.
+the ``voxelSetting`` section are :class:`VoxelSettings`. PyRadiomics' voxel-only rules live
+here: ``maskedKernel`` (which voxels are binned and take part), ``initValue`` and
+``voxelBatch`` (switches of the loop), the force2D axis as the kernels' plane, and the
+refusal of first order on a 2D image (PyRadiomics fails there).
 """
 
 from __future__ import annotations
 
-import logging
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -27,13 +31,19 @@ import numpy as np
 from radiomix.errors import ConfigError
 from radiomix.extraction import profile_pyradiomics as pp
 from radiomix.extraction.settings import ExtractionSettings
+from radiomix.extraction.voxel import KernelGrid, MapKey, MapSwitches, kernel_maps
+from radiomix.features import glcm
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.features import pyradiomics_voxel as pv
 from radiomix.io import Volume
 
-__all__ = ["VoxelResult", "VoxelSettings", "extract_voxel_pyradiomics", "extract_voxel_results"]
-
-logger = logging.getLogger(__name__)
+__all__ = [
+    "VoxelResult",
+    "VoxelSettings",
+    "extract_voxel_pyradiomics",
+    "extract_voxel_results",
+    "map_switches",
+]
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,30 @@ class VoxelResult:
     ndim: int
 
 
+def map_switches(options: prof.PyradiomicsTextureOptions, voxel: VoxelSettings) -> MapSwitches:
+    """PyRadiomics' voxel mode as switches of the engine's kernel loop: its texture options
+    (an image type's own), its conventions (those of its ROI path) and ``voxelBatch`` /
+    ``initValue``."""
+    return MapSwitches(
+        distances=tuple(int(d) for d in options.distances),
+        every_offset=True,
+        symmetric=options.symmetrical_glcm,
+        glcm_conventions=glcm.PYRADIOMICS,
+        combined=False,
+        weighting_norm=options.weighting_norm,
+        empty_single_voxel_lines=True,
+        count_isolated=True,
+        coarseness_floor=0.0,
+        log_epsilon=prof.EPS,
+        ngldm_alpha=float(options.gldm_a),
+        shift=float(options.voxel_array_shift),
+        excess_kurtosis=False,
+        histogram_epsilon=prof.EPS,
+        batch=int(voxel.voxel_batch),
+        init_value=float(voxel.init_value),
+    )
+
+
 def _configuration(settings: ExtractionSettings) -> str:
     """``Configuration_Settings`` as PyRadiomics prints it in voxel mode: its settings
     dictionary with ``'voxelBased': True`` added last."""
@@ -122,9 +156,9 @@ def extract_voxel_pyradiomics(
     if not classes:
         return VoxelResult(pp.resolve_diagnostics(diag), maps, ndim)
     centres = np.argwhere(roi_crop)
-    # the classes of every (filtered) image run in a thread pool (NumPy and the numba
+    # the families of every (filtered) image run in a thread pool (NumPy and the numba
     # kernels release the GIL; RADIOMIX_THREADS, 1 in batch workers); results kept in order
-    jobs: list[tuple[str, str, list[str], Future[dict[str, np.ndarray]]]] = []
+    jobs: list[tuple[str, str, list[str], list[Future[dict[MapKey, np.ndarray]]]]] = []
     with pp._executor() as pool:
         for image_type, custom in ps.image_types:
             if image_type == "Original":
@@ -133,37 +167,41 @@ def extract_voxel_pyradiomics(
                 filtered, sub = pp._filtered(img, roi_arr, crop, image_type, dict(custom), settings)
                 images = {name: np.asarray(m)[sub] for name, m in filtered.items()}
             bin_width, bin_count, opts = pp.image_type_options(settings, dict(custom), ndim)
-            plane = opts.force2d_dimension if opts.force2d else -1
+            switches = map_switches(opts, voxel)
+            part = roi_crop if voxel.masked_kernel else np.ones(roi_crop.shape, dtype=bool)
             for name, mapped in images.items():
                 values = np.asarray(mapped, dtype=np.float64)
-                part = roi_crop if voxel.masked_kernel else np.ones(roi_crop.shape, dtype=bool)
                 levels = np.zeros(part.shape, dtype=np.int64)
                 levels[part] = pp.pyradiomics_levels(values[part], bin_width, bin_count)
-                grid = pv.KernelGrid(
+                # PyRadiomics keeps the levels present (bincount: np.unique would import
+                # numpy.ma, 15 ms, in a fresh process)
+                rows = np.flatnonzero(np.bincount(levels[part]))
+                grid = KernelGrid(
                     values=np.where(part, values, np.nan),
                     levels=levels,
-                    gray_levels=np.unique(levels[part]),
+                    rows=rows,
+                    n_levels=int(rows.max()),
                     radius=r,
-                    plane=plane,
+                    plane=opts.force2d_dimension if opts.force2d else -1,
                     spacing=tuple(float(s) for s in img.spacing),  # type: ignore[arg-type]
                 )
                 for cls, names in classes:
                     wanted = list(names) if names else list(prof.default_features(cls))
-                    fut = pool.submit(
-                        pv.class_maps,
-                        cls,
-                        grid,
-                        centres,
-                        opts,
-                        wanted,
-                        batch=voxel.voxel_batch,
-                        init_value=voxel.init_value,
-                    )
-                    jobs.append((name, cls, wanted, fut))
-        for name, cls, wanted, fut in jobs:
-            out = fut.result()
+                    futures = [
+                        pool.submit(kernel_maps, family, grid, centres, formulas, switches)
+                        for family, formulas in pv.class_formulas(cls, wanted)
+                        if formulas
+                    ]
+                    jobs.append((name, cls, wanted, futures))
+        for name, cls, wanted, futures in jobs:
+            out: dict[MapKey, np.ndarray] = {}
+            for fut in futures:
+                out.update(fut.result())
             for feature in wanted:
-                maps[f"{name}_{cls}_{feature}"] = geometry.with_array(out[feature])
+                arr = out.get(MapKey(feature))
+                if arr is None:  # no kernel evaluated
+                    arr = np.full(roi_crop.shape, float(voxel.init_value))
+                maps[f"{name}_{cls}_{feature}"] = geometry.with_array(arr)
     return VoxelResult(pp.resolve_diagnostics(diag), maps, ndim)
 
 
@@ -186,7 +224,8 @@ def extract_voxel_results(
 
     # (not GLCM's: small ROIs count it with NumPy, and a process that needs no other
     # kernel then never loads numba; a large one loads it on first use)
-    warm_up_voxel_kernels([cls for cls, _ in pp.enabled_classes(settings) if cls != "glcm"])
+    classes = [cls for cls, _ in pp.enabled_classes(settings) if cls in pv.CLASS_FAMILIES]
+    warm_up_voxel_kernels([f for cls in classes for f in pv.CLASS_FAMILIES[cls] if f != "glcm"])
     img = read_image(image)
     if dicom_roi_file(mask) is not None:
         raise ConfigError(

@@ -1,199 +1,478 @@
-"""Voxel-based feature maps of the ``ibsi`` profile: the engine's formulas on the kernel
-around every ROI voxel.
+"""Voxel-based feature maps: the engine's formulas on the kernel around every ROI voxel, one
+loop for both profiles.
 
-The case goes through the IBSI image processing chain once (:func:`pipeline.prepare_roi`:
-interpolation, re-segmentation, discretisation over the whole ROI); then, for every voxel
-of the intensity mask, the *kernel* is the box of Chebyshev radius :math:`R` around it,
-clipped to the array, and the voxels of the kernel that take part are those of the
-intensity mask. Each family's matrices are counted per kernel
-(:mod:`radiomix.features._kernels_voxel`, with IBSI's switches: every run counts, a voxel
-without neighbours stays out of the NGTDM) and evaluated by the family's own formulas on the
-batch of kernels, so a map's value at a voxel equals the ROI feature of that kernel.
+The *kernel* of a ROI voxel :math:`\\mathbf{c}` is the box :math:`[\\mathbf{c} - R,
+\\mathbf{c} + R]` clipped to the array (one voxel thick along a ``plane`` axis,
+PyRadiomics' force2D); its voxels with a grey level in the :class:`KernelGrid` take part.
+:func:`kernel_maps` maps one family over every kernel: centres in chunks sized for memory
+(and PyRadiomics' batches within), each chunk's boxes (``_kernels_numpy.kernel_boxes``) or
+texture matrices (:mod:`radiomix.features._kernels_voxel`, numba, loaded on first use; small
+maps' GLCMs with NumPy, ``_kernels_numpy.kernel_cooccurrence_entries``, so that such a
+process never loads numba), the family's formulas on the chunk as a batch
+(``IntensitySample``, ``GreyLevelHistogram``, ``CooccurrenceMatrix``, ``ZoneMatrix``,
+``NGTDMatrix``, as for a ROI, a batch of one), the values filled into one array per map.
+Where the profiles differ, :class:`MapSwitches` names the switch (the ROI path's, table in
+docs/pyradiomics-profile.md); :class:`BatchFormula` lets a formula read a whole batch
+(PyRadiomics' JointAverage and MCC, :mod:`radiomix.features.pyradiomics_voxel`).
 
-Families with maps: ``statistics``, ``histogram`` (grey levels of the whole ROI's
-discretisation, :math:`N_g` as for the ROI), ``glcm`` and ``glrlm`` (``3D_avg`` and
-``3D_comb``), ``glszm``, ``ngtdm`` and ``ngldm`` (``3D``; distances and NGLDM coarseness
-from ``texture``). Morphology and the GLDZM describe the ROI's shape, local intensity is a
-neighbourhood feature already, and the IVH needs the ROI's whole histogram: none has a
-per-kernel meaning here.
-
-A map is a :class:`~radiomix.io.Volume` on the prepared ROI's grid (after interpolation,
-cropped to the ROI box plus margin), NaN outside the intensity mask.
+The ``ibsi`` profile's maps (:func:`voxel_maps`): the case goes through the IBSI image
+processing chain once (:func:`pipeline.prepare_roi`), the kernels' voxels are those of the
+intensity mask, the rows the grey levels 1..N_g, so a map's value at a voxel equals the ROI
+feature of that kernel. Families with maps: ``statistics``, ``histogram``, ``glcm`` and
+``glrlm`` (``3D_avg`` and ``3D_comb``), ``glszm``, ``ngtdm`` and ``ngldm`` (``3D``;
+distances and NGLDM coarseness from ``texture``). Morphology and the GLDZM describe the
+ROI's shape, local intensity is a neighbourhood feature already, and the IVH needs the ROI's
+whole histogram: none has a per-kernel meaning. A map is a :class:`~radiomix.io.Volume` on
+the prepared ROI's grid (cropped to the ROI box plus margin), NaN outside the intensity
+mask. The ``pyradiomics`` profile's: :mod:`radiomix.extraction.profile_pyradiomics_voxel`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
+from radiomix._lazy import lazy_module
 from radiomix.errors import ConfigError
 from radiomix.extraction.records import PreparedRoi
 from radiomix.extraction.settings import ExtractionSettings, FeatureSettings
-from radiomix.features import (
-    family_module,
-    glcm,
-    glrlm,
-    glszm,
-    histogram,
-    ngldm,
-    ngtdm,
-    statistics,
-)
+from radiomix.features import family_module, glcm, histogram, ngtdm, statistics
 from radiomix.features._base import FeatureSpec, FeatureValue
-from radiomix.features._texture import directions, nanmean_last
+from radiomix.features._kernels_numpy import kernel_boxes, kernel_cooccurrence_entries
+from radiomix.features._texture import angle_weights, nanmean_last, neighbour_offsets
 from radiomix.features._zone_matrix import ZoneMatrix
 from radiomix.io import Volume
 
-__all__ = ["VOXEL_FAMILIES", "map_names", "voxel_case", "voxel_maps", "voxel_settings"]
+__all__ = [
+    "VOXEL_FAMILIES",
+    "BatchFormula",
+    "KernelGrid",
+    "MapKey",
+    "MapSwitches",
+    "kernel_maps",
+    "kernel_offsets",
+    "map_keys",
+    "map_names",
+    "voxel_case",
+    "voxel_maps",
+    "voxel_settings",
+]
 
-#: the families of the ``ibsi`` profile with voxel maps (module notes)
+#: the engine families with a per-kernel meaning (module notes)
 VOXEL_FAMILIES = ("statistics", "histogram", "glcm", "glrlm", "glszm", "ngtdm", "ngldm")
 
 #: work chunk: about this many float64 elements per kernel matrix stack
 _CHUNK_ELEMENTS = 4_000_000
 
+#: voxel GLCMs of at most this many kernel pair memberships (kernels x box voxels x
+#: directions) are counted with NumPy where no dense matrix is needed: below it, loading
+#: numba's kernel costs more than the NumPy counting (brain1 with exampleVoxel.yaml: 0.4
+#: million)
+GLCM_NUMPY_UP_TO = 2_000_000
 
-def _chebyshev_ball(distance: int) -> np.ndarray:
-    """Every (z, y, x) offset of Chebyshev norm 1..``distance`` (both signs)."""
-    r = np.arange(-distance, distance + 1)
-    grid = np.stack(np.meshgrid(r, r, r, indexing="ij"), -1).reshape(-1, 3)
-    return grid[np.abs(grid).max(axis=1) > 0].astype(np.int64)
-
-
-def _name(family: str, v: FeatureValue) -> str:
-    return f"original_{family}_{v.feature_name}"
+_kernels = lazy_module("radiomix.features._kernels_voxel")  # numba: ~0.5 s to load
 
 
-def _values(
-    specs: Sequence[FeatureSpec], results: dict[str, np.ndarray], aggregation: str | None, q: str
-) -> Iterator[tuple[str, np.ndarray]]:
-    for spec in specs:
-        yield _name(spec.family, FeatureValue(spec, 0.0, aggregation, q)), results[spec.name]
+# --------------------------------------------------------------------------- the loop's inputs
 
 
-def _evaluate(specs: Sequence[FeatureSpec], m: object) -> dict[str, np.ndarray]:
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return {s.name: np.asarray(s.compute(m), dtype=np.float64) for s in specs}
+@dataclasses.dataclass(frozen=True)
+class KernelGrid:
+    """The arrays the kernels read (a ROI's crop after discretisation): ``values``
+    intensities (z, y, x), NaN where a voxel takes no part; ``levels`` their grey levels,
+    0 there; ``rows`` the sorted grey levels that are the matrices' rows (IBSI 1..N_g,
+    PyRadiomics the levels present); ``n_levels`` :math:`N_g` of the formulas (IBSI the
+    discretisation's, PyRadiomics the highest present); ``radius`` :math:`R`; ``plane`` the
+    axis along which the kernels are one voxel thick, or -1; ``spacing`` (z, y, x) mm."""
+
+    values: np.ndarray
+    levels: np.ndarray
+    rows: np.ndarray
+    n_levels: int
+    radius: int
+    plane: int = -1
+    spacing: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+    def remap(self) -> np.ndarray:
+        """Matrix row of each grey level (``remap[level]``)."""
+        out = np.zeros(int(self.rows.max()) + 1, dtype=np.int64)
+        out[self.rows] = np.arange(len(self.rows))
+        return out
+
+    @property
+    def box_voxels(self) -> int:
+        return (2 * self.radius + 1) ** (2 if self.plane >= 0 else 3)
 
 
-def _directional(
-    specs: Sequence[FeatureSpec],
-    build: Callable[[np.ndarray], object],
-    per_angle: np.ndarray,
-    q: str,
-) -> Iterator[tuple[str, np.ndarray]]:
-    """``3D_avg`` (features per direction, averaged) and ``3D_comb`` (directions merged)
-    of per-kernel, per-direction matrices (n, ..., A)."""
-    n, n_a = per_angle.shape[0], per_angle.shape[-1]
-    by_angle = np.moveaxis(per_angle, -1, 0)  # (A, n, ...)
-    avg = _evaluate(specs, build(by_angle.reshape(n_a * n, *by_angle.shape[2:])))
-    yield from _values(
-        specs, {k: nanmean_last(v.reshape(n_a, n).T) for k, v in avg.items()}, "3D_avg", q
-    )
-    yield from _values(specs, _evaluate(specs, build(by_angle.sum(axis=0))), "3D_comb", q)
+@dataclasses.dataclass(frozen=True)
+class MapSwitches:
+    """How the kernels' matrices are counted and the maps formed: the ROI path's switches,
+    per kernel. Defaults are the ``ibsi`` profile's, PyRadiomics' in brackets.
+
+    - ``distances``: of the GLCM, NGTDM, NGLDM neighbours [``distances``];
+    - ``every_offset``: False, one matrix set per distance :math:`\\delta` (maps named
+      ``d2``, ...), GLCM offsets :math:`\\delta \\mathbf{u}`, NGTDM / NGLDM neighbours
+      the Chebyshev ball of radius :math:`\\delta`; [True: PyRadiomics' angles, one set
+      of every offset whose Chebyshev norm is a distance, none as long as the array];
+    - ``symmetric`` [``symmetricalGLCM``], ``glcm_conventions`` [``glcm.PYRADIOMICS``];
+    - ``combined``: GLCM / GLRLM ``3D_comb`` maps beside ``3D_avg`` [False];
+    - ``weighting_norm``: [``weightingNorm``: a kernel's directional matrices summed with
+      :func:`~radiomix.features._texture.angle_weights`];
+    - ``empty_single_voxel_lines`` (GLRLM) [True], ``count_isolated``,
+      ``coarseness_floor`` (NGTDM) [True, 0], ``log_epsilon`` (zone matrices' entropy),
+      ``histogram_epsilon`` [``np.spacing(1)`` both], ``ngldm_alpha`` [``gldm_a``],
+      ``shift`` [``voxelArrayShift``], ``excess_kurtosis`` [False];
+    - ``batch``: kernels evaluated together, -1 all; only a :class:`BatchFormula` sees it
+      [``voxelBatch``];
+    - ``init_value``: where no kernel was evaluated (outside the ROI; a batch where a
+      :class:`BatchFormula` fails) [``initValue``].
+    """
+
+    distances: tuple[int, ...] = (1,)
+    every_offset: bool = False
+    symmetric: bool = True
+    glcm_conventions: glcm.GlcmConventions = glcm.IBSI
+    combined: bool = True
+    weighting_norm: str | None = None
+    empty_single_voxel_lines: bool = False
+    count_isolated: bool = False
+    coarseness_floor: float = 1.0 / ngtdm.COARSENESS_CAP
+    log_epsilon: float = 0.0
+    ngldm_alpha: float = 0.0
+    shift: float = 0.0
+    excess_kurtosis: bool = True
+    histogram_epsilon: float = 0.0
+    batch: int = -1
+    init_value: float = float("nan")
 
 
-def _family_maps(
-    family: str,
-    p: PreparedRoi,
-    s: ExtractionSettings,
-    centres: np.ndarray,
-    radius: int,
-) -> Iterator[tuple[str, np.ndarray]]:
-    """(map name, values at ``centres``) of one family for one chunk of kernels."""
-    from radiomix.features import _kernels_voxel as kv
+@runtime_checkable
+class BatchFormula(Protocol):
+    """A GLCM formula whose value at a kernel depends on the other kernels of its batch
+    (``MapSwitches.batch``): :meth:`pieces` of each chunk's per-direction matrices (``m``
+    a batch of A x n matrices, direction-major; ``dense`` their dense counts (A * n, G, G)
+    where ``needs_dense``, else None), :meth:`finish` of a batch's pieces, in order: its
+    values, or None where the formula fails for the batch (its voxels keep
+    ``init_value``)."""
 
-    if p.levels is None:  # statistics only: no discretisation
-        lv = p.int_mask.astype(np.int64)
-        g = 1
-    else:
-        lv = np.where(p.int_mask, p.levels, 0).astype(np.int64)
-        g = int(p.n_levels)
-    remap = np.arange(-1, g, dtype=np.int64)  # grey level k -> matrix row k - 1
-    levels = np.arange(1, g + 1)
-    tx = s.texture
+    needs_dense: bool
+
+    def pieces(self, m: glcm.CooccurrenceMatrix, dense: np.ndarray | None, n: int) -> Any: ...
+
+    def finish(self, pieces: list[Any]) -> np.ndarray | None: ...
+
+
+Formula = Callable[[Any], np.ndarray] | BatchFormula
+
+
+class MapKey(NamedTuple):
+    """One map of a family: ``feature`` (the formula's name in the caller's table),
+    ``combined`` (``3D_comb``: the directions' matrices merged; else per direction and
+    averaged, or non-directional), ``distance`` (the distance of a per-distance matrix set;
+    None: one set for every distance, or no neighbours)."""
+
+    feature: str
+    combined: bool = False
+    distance: int | None = None
+
+
+# --------------------------------------------------------------------------- neighbours
+
+
+def kernel_offsets(
+    family: str, shape: Sequence[int], plane: int, switches: MapSwitches
+) -> list[tuple[int | None, np.ndarray]]:
+    """The neighbour offsets of ``family`` on an array of ``shape``: ``(distance, offsets)``
+    per matrix set (:class:`MapSwitches`: ``every_offset``, ``distances``); none along
+    ``plane``. GLCM and GLRLM take one of each opposite pair (a matrix per direction), the
+    others both signs (a voxel's neighbours)."""
+    ds = tuple(int(d) for d in switches.distances)
     if family in ("statistics", "histogram"):
-        x, box_levels = kv.kernel_boxes(
-            np.where(p.int_mask, p.image, np.nan), lv, centres, radius, -1
-        )
-        if family == "statistics":
-            sample = statistics.IntensitySample(x)
-            yield from _values(
-                statistics.FEATURES, _evaluate(statistics.FEATURES, sample), None, ""
-            )
-        else:
-            rows = np.repeat(np.arange(len(centres)), box_levels.shape[1])
-            flat = box_levels.ravel()
-            keep = flat > 0
-            per_level = np.bincount(
-                rows[keep] * g + flat[keep] - 1, minlength=len(centres) * g
-            ).reshape(len(centres), g)
-            hist = histogram.GreyLevelHistogram(per_level.astype(np.float64))
-            yield from _values(histogram.FEATURES, _evaluate(histogram.FEATURES, hist), None, "")
-        return
-    if family == "glcm":
-        for d in tx.distance:
-            q = f"d{d}" if d != 1 else ""
-            counts = kv.kernel_glcm(lv, remap, centres, radius, -1, directions(False) * d, g)
-            sym = counts + np.transpose(counts, (0, 2, 1, 3))
-
-            def build(c: np.ndarray) -> object:
-                return glcm.CooccurrenceMatrix.from_dense(c, levels, g)
-
-            yield from _directional(glcm.FEATURES, build, sym, q)
-        return
-    if family == "glrlm":
-        counts = kv.kernel_glrlm(
-            lv, remap, centres, radius, -1, directions(False), g, empty_single=False
-        )
-        lengths = np.arange(1, counts.shape[2] + 1)
-
-        def build_runs(c: np.ndarray) -> object:
-            return ZoneMatrix.from_dense(c, levels, lengths, c.sum(axis=1) @ lengths)
-
-        yield from _directional(glrlm.FEATURES, build_runs, counts, "")
-        return
-    if family == "glszm":
-        both = np.concatenate([directions(False), -directions(False)])
-        counts = kv.kernel_glszm(lv, remap, centres, radius, -1, both, g)
-        sizes = np.arange(1, counts.shape[2] + 1)
-        m = ZoneMatrix.from_dense(counts, levels, sizes, counts.sum(axis=1) @ sizes)
-        yield from _values(glszm.FEATURES, _evaluate(glszm.FEATURES, m), "3D", "")
-        return
-    for d in tx.distance:
-        ball = _chebyshev_ball(d)
-        if family == "ngtdm":
-            q = f"d{d}" if d != 1 else ""
-            counts = kv.kernel_ngtdm(lv, remap, centres, radius, -1, ball, g, count_isolated=False)
-            m_t = ngtdm.NGTDMatrix.from_dense(counts[:, :, 0], counts[:, :, 1], levels)
-            yield from _values(ngtdm.FEATURES, _evaluate(ngtdm.FEATURES, m_t), "3D", q)
-        else:  # ngldm
-            a = tx.ngldm_coarseness
-            parts = [f"d{d}"] if d != 1 else []
-            if a:
-                parts.append(f"a{a}")
-            counts = kv.kernel_gldm(lv, remap, centres, radius, -1, ball, float(a), g)
-            deps = np.arange(1, counts.shape[2] + 1)
-            m_z = ZoneMatrix.from_dense(counts, levels, deps, counts.sum(axis=(1, 2)))
-            yield from _values(
-                ngldm.FEATURES, _evaluate(ngldm.FEATURES, m_z), "3D", "_".join(parts)
-            )
+        return []
+    sets: list[tuple[int | None, np.ndarray]]
+    if family in ("glrlm", "glszm"):
+        sets = [(None, neighbour_offsets((1,), False))]
+    elif switches.every_offset:
+        sets = [(None, neighbour_offsets(ds, False, every_offset=True))]
+    elif family == "glcm":
+        sets = [(d, neighbour_offsets((d,), False)) for d in ds]
+    else:  # NGTDM, NGLDM: the Chebyshev ball of radius d
+        sets = [(d, neighbour_offsets(range(1, d + 1), False, every_offset=True)) for d in ds]
+    out: list[tuple[int | None, np.ndarray]] = []
+    for d, off in sets:
+        if plane >= 0:
+            off = off[off[:, plane] == 0]
+        if switches.every_offset:  # PyRadiomics' angles: none longer than the array
+            off = off[np.all(np.abs(off) < np.asarray(shape), axis=1)]
+        out.append((d, off if family in ("glcm", "glrlm") else np.concatenate([off, -off])))
+    return out
 
 
-def _chunk(family: str, g: int, radius: int) -> int:
-    k = (2 * radius + 1) ** 3
+def map_keys(family: str, names: Sequence[str], switches: MapSwitches) -> list[MapKey]:
+    """The maps :func:`kernel_maps` gives for ``family`` and the formulas ``names``, in
+    order: per distance set (GLCM, NGTDM, NGLDM without ``every_offset``), per aggregation
+    (``3D_avg`` then ``3D_comb`` for GLCM and GLRLM with ``combined``), per formula."""
+    per_distance = family in ("glcm", "ngtdm", "ngldm") and not switches.every_offset
+    sets: Sequence[int | None] = switches.distances if per_distance else (None,)
+    merged = (False, True) if family in ("glcm", "glrlm") and switches.combined else (False,)
+    return [MapKey(n, c, d) for d in sets for c in merged for n in names]
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+class _Formulas(NamedTuple):
+    """A family's formulas: per kernel, and those reading a whole batch."""
+
+    plain: dict[str, Callable[[Any], np.ndarray]]
+    batch: dict[str, BatchFormula]
+
+
+def _chunk(family: str, grid: KernelGrid, n_offsets: int) -> int:
+    """Kernels per work chunk: about :data:`_CHUNK_ELEMENTS` matrix elements."""
+    g, k = len(grid.rows), grid.box_voxels
     per = {
-        "glcm": g * g * 13,
-        "glrlm": g * (2 * radius + 1) * 13,
+        "glcm": g * g * max(n_offsets, 1),
+        "glrlm": g * (2 * grid.radius + 1) * 13,
         "statistics": k,
         "histogram": k + g,
     }.get(family, g * max(k, 27))
     return max(1, _CHUNK_ELEMENTS // max(per, 1))
+
+
+def _sparse_glcm(
+    grid: KernelGrid,
+    n_kernels: int,
+    n_offsets: int,
+    formulas: Mapping[str, Formula],
+    sw: MapSwitches,
+) -> bool:
+    """Whether the GLCM counts take the NumPy counter: small work, and no dense matrices
+    needed (no ``weighting_norm``, no ``combined``, no batch formula that needs them)."""
+    if sw.weighting_norm is not None or sw.combined:
+        return False
+    if any(isinstance(f, BatchFormula) and f.needs_dense for f in formulas.values()):
+        return False
+    return n_kernels * grid.box_voxels * max(n_offsets, 1) <= GLCM_NUMPY_UP_TO
+
+
+def kernel_maps(
+    family: str,
+    grid: KernelGrid,
+    centres: np.ndarray,
+    formulas: Mapping[str, Formula],
+    switches: MapSwitches,
+) -> dict[MapKey, np.ndarray]:
+    """Maps of one of :data:`VOXEL_FAMILIES` over the kernels around ``centres`` (n, 3):
+    ``{key: array of the grid's shape}`` (keys as :func:`map_keys`), the value of each
+    formula of ``formulas`` (map feature name -> the engine formula on the family's matrix
+    object, or a :class:`BatchFormula`) at the centres, ``switches.init_value`` elsewhere;
+    none without centres."""
+    if family not in VOXEL_FAMILIES:
+        raise ValueError(f"{family!r} has no voxel maps; families: {', '.join(VOXEL_FAMILIES)}")
+    shape = grid.levels.shape
+    sets = kernel_offsets(family, shape, grid.plane, switches)
+    n_c, n_off = len(centres), max((len(o) for _, o in sets), default=0)
+    step = _chunk(family, grid, n_off)
+    size = n_c if switches.batch < 0 else int(switches.batch)
+    fs = _Formulas({}, {})
+    for name, f in formulas.items():  # (a protocol's isinstance is slow: once here)
+        if isinstance(f, BatchFormula):
+            fs.batch[name] = f
+        else:
+            fs.plain[name] = f
+    if fs.batch and family != "glcm":
+        raise ValueError(f"batch formulas are GLCM ones, not {family}'s: {sorted(fs.batch)}")
+    sparse = family == "glcm" and _sparse_glcm(grid, n_c, n_off, formulas, switches)
+    remap = grid.remap()
+    hold: list[Any] = []
+    maps: dict[MapKey, np.ndarray] = {}
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # NaN, as the ROI formulas
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for b0 in range(0, n_c, max(size, 1)):
+            bc = centres[b0 : b0 + size]
+            parts: dict[MapKey, list[Any]] = {}
+            for c0 in range(0, len(bc), step):
+                cc = bc[c0 : c0 + step]
+                for key, v in _evaluate(family, grid, cc, remap, fs, switches, sets, sparse, hold):
+                    parts.setdefault(key, []).append(v)
+            idx = (bc[:, 0], bc[:, 1], bc[:, 2])
+            for key, vs in parts.items():
+                batch = fs.batch.get(key.feature)
+                values = np.concatenate(vs) if batch is None else batch.finish(vs)
+                if values is None:
+                    continue  # failed for this batch: its voxels keep init_value
+                if key not in maps:
+                    maps[key] = np.full(shape, float(switches.init_value))
+                maps[key][idx] = values
+    return maps
+
+
+def _plain(fs: _Formulas, m: object, distance: int | None = None) -> Iterator[tuple[MapKey, Any]]:
+    for name, f in fs.plain.items():
+        yield MapKey(name, False, distance), np.asarray(f(m), dtype=np.float64)
+
+
+def _directional(
+    fs: _Formulas,
+    build: Callable[[np.ndarray], Any],
+    by_angle: np.ndarray,
+    distance: int | None,
+    combined: bool,
+) -> Iterator[tuple[MapKey, Any]]:
+    """Maps of per-direction matrices (A, n, ...) of n kernels: per direction, averaged
+    over the non-empty ones (``3D_avg``), and with ``combined`` of the directions merged
+    (``3D_comb``)."""
+    n_a, n = by_angle.shape[:2]
+    dense = by_angle.reshape(n_a * n, *by_angle.shape[2:])  # matrix a * n + v
+    yield from _per_direction(fs, build(dense), dense, n, distance)
+    if combined:
+        m = build(by_angle.sum(axis=0))
+        for name, f in fs.plain.items():
+            yield MapKey(name, True, distance), np.asarray(f(m), dtype=np.float64)
+
+
+def _per_direction(
+    fs: _Formulas,
+    m: Any,
+    dense: np.ndarray | None,
+    n: int,
+    distance: int | None,
+) -> Iterator[tuple[MapKey, Any]]:
+    for name, f in fs.plain.items():
+        per_direction = np.asarray(f(m), dtype=np.float64).reshape(-1, n).T
+        yield MapKey(name, False, distance), nanmean_last(per_direction)
+    for name, b in fs.batch.items():
+        yield MapKey(name, False, distance), b.pieces(m, dense, n)
+
+
+def _weighted(
+    by_angle: np.ndarray, offsets: np.ndarray, grid: KernelGrid, sw: MapSwitches, cooc: bool
+) -> np.ndarray:
+    """Per-direction matrices (A, n, ...), or with ``weighting_norm`` their weighted sum
+    (1, n, ...), summed as one dot product per element over its A directions (a
+    direction-innermost copy: the summation order the profile's values have always had)."""
+    if sw.weighting_norm is None:
+        return by_angle
+    w = angle_weights(offsets, grid.spacing, sw.weighting_norm, glcm=cooc)
+    per_element = np.asfortranarray(by_angle.reshape(len(w), -1))  # (A, elements)
+    return np.dot(w.reshape(1, -1), per_element).reshape(1, *by_angle.shape[1:])
+
+
+def _held(hold: list[Any], counts: np.ndarray) -> np.ndarray:
+    """``counts``, kept in ``hold`` until the next chunk's are counted. Freed before those
+    are allocated, a chunk's arrays go back to the system and the next chunk's fault their
+    pages in again (glibc's malloc: 2-4x the page faults, about 5 % more CPU time on
+    lung2's texture maps)."""
+    hold[:] = [counts]
+    return counts
+
+
+def _evaluate(
+    family: str,
+    grid: KernelGrid,
+    cc: np.ndarray,
+    remap: np.ndarray,
+    fs: _Formulas,
+    sw: MapSwitches,
+    sets: list[tuple[int | None, np.ndarray]],
+    sparse: bool,
+    hold: list[Any],
+) -> Iterator[tuple[MapKey, Any]]:
+    """(map key, values or a batch formula's pieces) of one family for one chunk of kernels
+    (``hold``: :func:`_held`)."""
+    n, g, r, plane = len(cc), len(grid.rows), grid.radius, grid.plane
+    kv = _kernels
+    if family == "statistics":
+        x = _held(hold, kernel_boxes(grid.values, cc, r, plane, np.nan))
+        volume = float(np.prod(grid.spacing))
+        sample = statistics.IntensitySample(
+            x, shift=sw.shift, voxel_volume=volume, excess_kurtosis=sw.excess_kurtosis
+        )
+        yield from _plain(fs, sample)
+    elif family == "histogram":
+        lv = _held(hold, kernel_boxes(grid.levels, cc, r, plane, 0))
+        rows = np.repeat(np.arange(n), lv.shape[1])
+        flat = lv.ravel()
+        keep = flat > 0
+        per_level = np.bincount(rows[keep] * g + remap[flat[keep]], minlength=n * g)
+        hist = histogram.GreyLevelHistogram(
+            per_level.reshape(n, g).astype(np.float64), epsilon=sw.histogram_epsilon
+        )
+        yield from _plain(fs, hist)
+    elif family == "glcm":
+        for d, offs in sets:
+            if sparse:
+                b, i, j, cnt = kernel_cooccurrence_entries(
+                    grid.levels, remap, cc, r, plane, offs, g, symmetric=sw.symmetric
+                )
+                lv_f = grid.rows.astype(np.float64)
+                m = glcm.CooccurrenceMatrix(
+                    b, lv_f[i], lv_f[j], cnt, grid.n_levels, len(offs) * n, sw.glcm_conventions
+                )
+                yield from _per_direction(fs, m, None, n, d)
+                continue
+            counts = kv.kernel_glcm(
+                grid.levels, remap, cc, r, plane, offs, g, symmetric=sw.symmetric
+            )  # (A, n, G, G)
+            by_angle = _weighted(_held(hold, counts), offs, grid, sw, True)
+
+            def build(c: np.ndarray) -> glcm.CooccurrenceMatrix:
+                return glcm.CooccurrenceMatrix.from_dense(
+                    c, grid.rows, grid.n_levels, sw.glcm_conventions
+                )
+
+            yield from _directional(fs, build, by_angle, d, sw.combined)
+    elif family == "glrlm":
+        (_, offs) = sets[0]
+        counts = kv.kernel_glrlm(
+            grid.levels, remap, cc, r, plane, offs, g, empty_single=sw.empty_single_voxel_lines
+        )  # (A, n, G, Nr)
+        by_angle = _weighted(_held(hold, counts), offs, grid, sw, False)
+        lengths = np.arange(1, counts.shape[3] + 1, dtype=np.float64)
+
+        def build_runs(c: np.ndarray) -> ZoneMatrix:
+            return ZoneMatrix.from_dense(
+                c, grid.rows, lengths, c.sum(axis=1) @ lengths, log_epsilon=sw.log_epsilon
+            )
+
+        yield from _directional(fs, build_runs, by_angle, None, sw.combined)
+    elif family == "glszm":
+        counts = _held(hold, kv.kernel_glszm(grid.levels, remap, cc, r, plane, sets[0][1], g))
+        sizes = np.arange(1, counts.shape[2] + 1, dtype=np.float64)
+        zones = ZoneMatrix.from_dense(
+            counts, grid.rows, sizes, counts.sum(axis=1) @ sizes, log_epsilon=sw.log_epsilon
+        )
+        yield from _plain(fs, zones)
+    else:
+        for d, offs in sets:
+            if family == "ngtdm":
+                nt = _held(
+                    hold,
+                    kv.kernel_ngtdm(
+                        grid.levels, remap, cc, r, plane, offs, g, count_isolated=sw.count_isolated
+                    ),
+                )
+                m_t = ngtdm.NGTDMatrix.from_dense(
+                    nt[:, :, 0], nt[:, :, 1], grid.rows, coarseness_floor=sw.coarseness_floor
+                )
+                yield from _plain(fs, m_t, d)
+            else:  # ngldm
+                dep = _held(
+                    hold, kv.kernel_gldm(grid.levels, remap, cc, r, plane, offs, sw.ngldm_alpha, g)
+                )
+                deps = np.arange(1, dep.shape[2] + 1, dtype=np.float64)
+                m_z = ZoneMatrix.from_dense(
+                    dep, grid.rows, deps, dep.sum(axis=(1, 2)), log_epsilon=sw.log_epsilon
+                )
+                yield from _plain(fs, m_z, d)
+
+
+# --------------------------------------------------------------------------- the ibsi profile
 
 
 def voxel_settings(
@@ -222,42 +501,36 @@ def voxel_settings(
     return dataclasses.replace(settings, features=FeatureSettings(tuple(fams), True), filters=())
 
 
+def _switches(settings: ExtractionSettings) -> MapSwitches:
+    tx = settings.texture
+    return MapSwitches(
+        distances=tuple(int(d) for d in tx.distance), ngldm_alpha=float(tx.ngldm_coarseness)
+    )
+
+
+def _named(family: str, settings: ExtractionSettings) -> Iterator[tuple[str, FeatureSpec, MapKey]]:
+    """(map name, feature, key) of every map of ``family``, named as the wide table's
+    columns (``original_glcm_joint_max_3d_avg``), in order."""
+    specs = {s.name: s for s in family_module(family).FEATURES}
+    coarseness = settings.texture.ngldm_coarseness
+    for key in map_keys(family, list(specs), _switches(settings)):
+        if family in ("statistics", "histogram"):
+            aggregation = None
+        elif family in ("glcm", "glrlm"):
+            aggregation = "3D_comb" if key.combined else "3D_avg"
+        else:
+            aggregation = "3D"
+        q = [f"d{key.distance}"] if key.distance not in (None, 1) else []
+        if family == "ngldm" and coarseness:
+            q.append(f"a{coarseness}")
+        value = FeatureValue(specs[key.feature], 0.0, aggregation, "_".join(q))
+        yield f"original_{family}_{value.feature_name}", specs[key.feature], key
+
+
 def map_names(settings: ExtractionSettings) -> list[str]:
     """The names of the maps :func:`voxel_maps` writes for ``settings`` (its families, as
     :func:`voxel_settings` leaves them), in order."""
-    return [
-        n
-        for fam in settings.features.families
-        for n in _names_of(fam, family_module(fam).FEATURES, settings)
-    ]
-
-
-def _names_of(family: str, specs: Sequence[FeatureSpec], s: ExtractionSettings) -> list[str]:
-    tx = s.texture
-    if family in ("statistics", "histogram"):
-        return [_name(family, FeatureValue(sp, 0.0)) for sp in specs]
-    if family == "glrlm":
-        return [
-            _name(family, FeatureValue(sp, 0.0, agg))
-            for agg in ("3D_avg", "3D_comb")
-            for sp in specs
-        ]
-    if family == "glszm":
-        return [_name(family, FeatureValue(sp, 0.0, "3D")) for sp in specs]
-    out = []
-    for d in tx.distance:
-        q = [f"d{d}"] if d != 1 else []
-        if family == "glcm":
-            out += [
-                _name(family, FeatureValue(sp, 0.0, agg, "_".join(q)))
-                for agg in ("3D_avg", "3D_comb")
-                for sp in specs
-            ]
-        else:
-            if family == "ngldm" and tx.ngldm_coarseness:
-                q.append(f"a{tx.ngldm_coarseness}")
-            out += [_name(family, FeatureValue(sp, 0.0, "3D", "_".join(q))) for sp in specs]
-    return out
+    return [name for fam in settings.features.families for name, _, _ in _named(fam, settings)]
 
 
 def voxel_maps(
@@ -286,23 +559,35 @@ def voxel_maps(
         raise ConfigError(f"the kernel radius must be a positive integer, got {radius!r}")
     s = voxel_settings(settings, families)
     p = prepare_roi(image, mask, s, {})
+    grid = _grid(p, int(radius))
     centres = np.argwhere(p.int_mask)
-    shape = p.int_mask.shape
-    maps: dict[str, np.ndarray] = {}
-    for fam in s.features.families:
-        step = _chunk(fam, int(p.n_levels), int(radius))
-        for c0 in range(0, len(centres), step):
-            cc = centres[c0 : c0 + step]
-            idx = (cc[:, 0], cc[:, 1], cc[:, 2])
-            for name, values in _family_maps(fam, p, s, cc, int(radius)):
-                if name not in maps:
-                    maps[name] = np.full(shape, np.nan)
-                maps[name][idx] = values
     direction = p.direction if p.direction is not None else np.eye(3)
-    return {
-        name: Volume(arr, spacing=p.spacing, origin=p.origin, direction=direction)
-        for name, arr in maps.items()
-    }
+    out: dict[str, Volume] = {}
+    for fam in s.features.families:
+        named = list(_named(fam, s))
+        maps = kernel_maps(
+            fam, grid, centres, {k.feature: f.compute for _, f, k in named}, _switches(s)
+        )
+        for name, _, key in named:
+            arr = maps.get(key, np.full(p.int_mask.shape, np.nan))
+            out[name] = Volume(arr, spacing=p.spacing, origin=p.origin, direction=direction)
+    return out
+
+
+def _grid(p: PreparedRoi, radius: int) -> KernelGrid:
+    """The IBSI kernels' grid: the intensity mask's voxels, rows 1..N_g."""
+    if p.levels is None:  # statistics only: no discretisation
+        levels, g = p.int_mask.astype(np.int64), 1
+    else:
+        levels, g = np.where(p.int_mask, p.levels, 0).astype(np.int64), int(p.n_levels)
+    return KernelGrid(
+        values=np.where(p.int_mask, p.image, np.nan),
+        levels=levels,
+        rows=np.arange(1, g + 1),
+        n_levels=g,
+        radius=radius,
+        spacing=p.spacing,
+    )
 
 
 def voxel_case(
@@ -316,6 +601,7 @@ def voxel_case(
     :data:`radiomix.extraction.batch.VoxelCompute` once ``settings`` and ``radius`` are
     bound): the label mapped (``label``; without one, the mask's only label) and its maps as
     SimpleITK images, named as the wide table's columns."""
+    from radiomix.features._warmup import warm_up_voxel_kernels
     from radiomix.io import (
         check_geometry,
         mask_labels,
@@ -325,6 +611,7 @@ def voxel_case(
         to_sitk,
     )
 
+    warm_up_voxel_kernels(voxel_settings(settings, None).features.families)  # while reading
     img = read_image(image)
     msk = read_mask(mask, reference=img)
     check_geometry(img, msk)

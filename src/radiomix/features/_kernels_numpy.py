@@ -15,7 +15,10 @@ NumPy alone (the zones have one kernel for every ROI size, :mod:`._kernels_zones
   the latter is the ``pyradiomics`` profile's neighbour pass for its GLDM and NGTDM (the
   dependent neighbours, the ROI neighbours and their level sum at once);
 * :func:`run_length_counts` finds, per direction, the ROI voxels where runs start and end,
-  pairs them up along their lines and counts (level, length) with one ``bincount``.
+  pairs them up along their lines and counts (level, length) with one ``bincount``;
+* voxel maps (:mod:`radiomix.extraction.voxel`): :func:`kernel_boxes` gathers each
+  kernel's intensities or grey levels, :func:`kernel_cooccurrence_entries` counts the
+  GLCMs of small maps' kernels without numba.
 
 Sums of grey levels are formed in integers (int32 where they fit, else int64) and converted
 to float64 at the end: exact.
@@ -23,6 +26,7 @@ to float64 at the end: exact.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -30,6 +34,7 @@ import numpy as np
 __all__ = ["cooccurrence_entries", "count_cells", "max_run_length"]
 __all__ += ["run_length_counts"]
 __all__ += ["neighbour_stats_roi", "run_length_arguments"]
+__all__ += ["kernel_boxes", "kernel_cooccurrence_entries"]
 
 
 # --------------------------------------------------------------------------- neighbours
@@ -140,6 +145,9 @@ def count_cells(
         dense = np.bincount(keys, weights=weights, minlength=n_cells)
         uniq = np.flatnonzero(dense)
         return uniq, dense[uniq].astype(np.float64)
+    if weights is None:
+        uniq, cnt = np.unique(keys, return_counts=True)
+        return uniq, cnt.astype(np.float64)
     uniq, inv = np.unique(keys, return_inverse=True)
     return uniq, np.bincount(inv.ravel(), weights=weights).astype(np.float64)
 
@@ -324,3 +332,106 @@ def _stable_order(key: np.ndarray) -> np.ndarray:
     # least significant half first, then stably by the other half
     order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
     return order[np.argsort((key[order] >> 16).astype(np.uint16), kind="stable")]
+
+
+# --------------------------------------------------------------------------- voxel kernels
+
+
+def kernel_boxes(
+    values: np.ndarray, centres: np.ndarray, radius: int, plane: int, fill: float
+) -> np.ndarray:
+    """``values`` of each kernel's box as the rows of an (n, K) array: the box of radius
+    ``radius`` around each of ``centres`` (one plane thick along ``plane``, or -1), K its
+    voxels, ``fill`` where the box leaves the array (a voxel map's intensities and grey
+    levels; ``values`` holds NaN, or 0, where a voxel takes no part in the kernels)."""
+    r = int(radius)
+    rng = [np.arange(-r, r + 1) if d != plane else np.zeros(1, np.int64) for d in range(3)]
+    off = np.stack(np.meshgrid(*rng, indexing="ij"), -1).reshape(-1, 3)
+    padded = np.pad(values, r, constant_values=fill)
+    idx = np.asarray(centres, dtype=np.int64)[:, None, :] + r + off[None, :, :]
+    return padded[idx[..., 0], idx[..., 1], idx[..., 2]]
+
+
+def kernel_cooccurrence_entries(
+    levels: np.ndarray,
+    remap: np.ndarray,
+    centres: np.ndarray,
+    radius: int,
+    plane: int,
+    angles: np.ndarray,
+    n_levels: int,
+    *,
+    symmetric: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The GLCM counts of the kernels around ``centres``, as entries: NumPy twin of
+    :func:`radiomix.features._kernels_voxel.kernel_glcm` (arguments documented there), for
+    small voxel maps, where loading numba costs more than it saves.
+
+    Sparse and vectorised over the voxel pairs instead of looped over the kernels: a pair
+    :math:`(\\mathbf{p}, \\mathbf{p} + \\mathbf{a})` belongs to the kernel centred at
+    :math:`\\mathbf{c} = \\mathbf{p} - \\mathbf{d}` for every displacement
+    :math:`\\mathbf{d}` with :math:`\\lVert \\mathbf{d} \\rVert_\\infty \\le R` and
+    :math:`\\lVert \\mathbf{d} + \\mathbf{a} \\rVert_\\infty \\le R` (zero along
+    ``plane``), so one NumPy pass per (direction, displacement) finds them all.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        ``(b, i, j, count)`` sorted by ``(b, i, j)``, with ``b = a * n + v`` (direction
+        ``a``, kernel ``v`` of the ``n`` centres), ``i``, ``j`` the matrix rows (``remap``
+        of the grey levels) and ``count`` float64; ``symmetric`` adds each matrix's
+        transpose: the values and order of ``numpy.nonzero`` of the numba kernel's counts
+        as (A * n, G, G) matrices.
+    """
+    lv = np.asarray(levels, dtype=np.int64)
+    rm = np.asarray(remap, dtype=np.int64)
+    ce = np.asarray(centres, dtype=np.int64).reshape(-1, 3)
+    ang = np.asarray(angles, dtype=np.int64).reshape(-1, 3)
+    n, g, r = len(ce), int(n_levels), int(radius)
+    empty = np.zeros(0, dtype=np.int64)
+    if n == 0 or len(ang) == 0:
+        return empty, empty, empty, np.zeros(0)
+    shape = np.array(lv.shape)
+    # only pairs that some kernel of these centres can hold: the centres' box plus R
+    lo = np.maximum(ce.min(axis=0) - r, 0)
+    hi = np.minimum(ce.max(axis=0) + r + 1, shape)
+    if plane >= 0:
+        lo[plane], hi[plane] = ce[:, plane].min(), ce[:, plane].max() + 1
+    kernel_of = np.full(tuple(hi - lo), -1, dtype=np.int64)
+    kernel_of[tuple((ce - lo).T)] = np.arange(n)
+    free = [d for d in range(3) if d != plane]
+    keys: list[np.ndarray] = []
+    for a, off in enumerate(ang):
+        if plane >= 0 and off[plane] != 0:
+            continue  # the kernel box is one plane thick: no pair crosses planes
+        # pairs p, p + off, both inside the region and the array
+        p_lo = np.maximum(lo, lo - off)
+        p_hi = np.minimum(hi, hi - off)
+        if np.any(p_hi <= p_lo):
+            continue
+        first = lv[tuple(slice(a0, b0) for a0, b0 in zip(p_lo, p_hi, strict=True))]
+        second = lv[tuple(slice(a0 + o, b0 + o) for a0, b0, o in zip(p_lo, p_hi, off, strict=True))]
+        z, y, x = np.nonzero((first > 0) & (second > 0))
+        if not len(z):
+            continue
+        gi = rm[first[z, y, x]]
+        gj = rm[second[z, y, x]]
+        p = np.stack([z, y, x], axis=1) + (p_lo - lo)  # in region coordinates
+        for step in itertools.product(range(-r, r + 1), repeat=len(free)):
+            d = np.zeros(3, dtype=np.int64)
+            d[free] = step
+            if np.any(np.abs(d + off) > r):
+                continue  # the neighbour would leave that kernel's box
+            c = p - d
+            inside = np.all((c >= 0) & (c < hi - lo), axis=1)
+            v = np.full(len(c), -1, dtype=np.int64)
+            v[inside] = kernel_of[tuple(c[inside].T)]
+            hit = v >= 0
+            b = a * n + v[hit]
+            keys.append((b * g + gi[hit]) * g + gj[hit])
+            if symmetric:
+                keys.append((b * g + gj[hit]) * g + gi[hit])
+    if not keys:
+        return empty, empty, empty, np.zeros(0)
+    uniq, cnt = count_cells(np.concatenate(keys), len(ang) * n * g * g)
+    return uniq // (g * g), (uniq // g) % g, uniq % g, cnt

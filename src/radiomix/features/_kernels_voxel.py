@@ -1,13 +1,12 @@
-"""Per-voxel texture matrices of voxel-based extraction (both profiles): numba kernels.
+"""Per-voxel texture matrices of voxel maps (both profiles): numba kernels.
 
-PyRadiomics (3.0.1, ``cMatrices`` with a ``kernelRadius``) computes, for every ROI voxel
-:math:`\\mathbf{c}`, the texture matrices of the *kernel* around it: the box
-:math:`[\\mathbf{c} - R, \\mathbf{c} + R]` clipped to the array (one plane thick along the
-``force2D`` axis). Only voxels of the box that are in the mask take part, and a neighbour
-counts only when it lies in the box too. Grey levels are those of the whole ROI (or, with
-``maskedKernel: false``, of the whole cropped image); every kernel here maps them to the
-columns of the levels present there (``remap``), which is what PyRadiomics' deletion of
-absent grey levels does.
+For every ROI voxel :math:`\\mathbf{c}`, the texture matrices of the *kernel* around it
+(:mod:`radiomix.extraction.voxel`): the box :math:`[\\mathbf{c} - R, \\mathbf{c} + R]`
+clipped to the array (one plane thick along a ``plane`` axis, PyRadiomics' ``force2D``).
+Only voxels of the box with a grey level take part, and a neighbour counts only when it
+lies in the box too (PyRadiomics 3.0.1's ``cMatrices`` with a ``kernelRadius``). Every
+kernel maps the grey levels to the matrix rows through ``remap``: IBSI's rows are the
+levels 1..N_g, PyRadiomics' only the levels present in the region.
 
 Every kernel takes
 
@@ -18,12 +17,14 @@ Every kernel takes
 ``centres``
     (n, 3) int64 voxel indices, the kernels' centres;
 ``radius``
-    the kernel radius :math:`R` (PyRadiomics' ``kernelRadius``);
+    the kernel radius :math:`R`;
 ``plane``
-    the ``force2D`` axis (the kernel is one voxel thick along it), or -1;
+    the axis along which the kernel is one voxel thick, or -1;
 
-and returns one matrix per centre. The plain-NumPy references (one box at a time through
-the segment-based builders) are in ``tests/compat/test_pyradiomics_voxel.py``.
+and returns one matrix per centre; the profiles' differences are the kernels' switches
+(``empty_single``, ``count_isolated``). The plain-NumPy references (one box at a time) are
+in ``tests/compat/test_pyradiomics_voxel.py``; the GLCM's NumPy twin for small maps is
+:func:`radiomix.features._kernels_numpy.kernel_cooccurrence_entries`.
 """
 
 from __future__ import annotations
@@ -31,10 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from radiomix.features._kernels_voxel_numpy import kernel_boxes  # NumPy; kept here too
-
 __all__ = [
-    "kernel_boxes",
     "kernel_glcm",
     "kernel_gldm",
     "kernel_glrlm",
@@ -74,10 +72,11 @@ def _glcm_kernel(
     plane: int,
     angles: np.ndarray,
     n_levels: int,
+    symmetric: bool,
 ) -> np.ndarray:  # pragma: no cover - compiled; checked in the tests
     shape = levels.shape
     n_a = angles.shape[0]
-    out = np.zeros((centres.shape[0], n_levels, n_levels, n_a), dtype=np.float64)
+    out = np.zeros((n_a, centres.shape[0], n_levels, n_levels), dtype=np.float64)
     for v in range(centres.shape[0]):
         bb = _bounds(shape, centres[v], radius, plane)
         for z in range(bb[0], bb[3] + 1):
@@ -94,7 +93,9 @@ def _glcm_kernel(
                             continue
                         h = levels[qz, qy, qx]
                         if h > 0:
-                            out[v, remap[g], remap[h], a] += 1.0
+                            out[a, v, remap[g], remap[h]] += 1.0
+                            if symmetric:
+                                out[a, v, remap[h], remap[g]] += 1.0
     return out
 
 
@@ -112,7 +113,7 @@ def _glrlm_kernel(
 ) -> np.ndarray:  # pragma: no cover - compiled; checked in the tests
     shape = levels.shape
     n_a = angles.shape[0]
-    out = np.zeros((centres.shape[0], n_levels, max_run, n_a), dtype=np.float64)
+    out = np.zeros((n_a, centres.shape[0], n_levels, max_run), dtype=np.float64)
     start = np.empty(3, dtype=np.int64)
     for v in range(centres.shape[0]):
         bb = _bounds(shape, centres[v], radius, plane)
@@ -144,11 +145,11 @@ def _glrlm_kernel(
                                 elif h == gl:
                                     rl += 1
                                 else:
-                                    out[v, remap[gl], rl, a] += 1.0
+                                    out[a, v, remap[gl], rl] += 1.0
                                     gl = h
                                     rl = 0
                             elif gl > -1:
-                                out[v, remap[gl], rl, a] += 1.0
+                                out[a, v, remap[gl], rl] += 1.0
                                 gl = -1
                                 rl = 0
                             jz += angles[a, 0]
@@ -157,14 +158,14 @@ def _glrlm_kernel(
                             if not _inside(bb, jz, jy, jx):
                                 break
                         if gl > -1:
-                            out[v, remap[gl], rl, a] += 1.0
+                            out[a, v, remap[gl], rl] += 1.0
                         if elements > 1:
                             multi = True
             if empty_single and not multi:
                 # no line of the kernel holds two mask voxels along this angle: PyRadiomics
                 # treats the angle as out of the segmentation's plane and empties it
                 for g in range(n_levels):
-                    out[v, g, 0, a] = 0.0
+                    out[a, v, g, 0] = 0.0
     return out
 
 
@@ -323,16 +324,21 @@ def kernel_glcm(
     plane: int,
     angles: np.ndarray,
     n_levels: int,
+    *,
+    symmetric: bool = False,
 ) -> np.ndarray:
-    """One-way co-occurrence counts per kernel: shape (n, N_g, N_g, A).
+    """Co-occurrence counts per direction and kernel: shape (A, n, N_g, N_g), the
+    matrices of direction ``a`` and kernel ``v`` at ``[a, v]`` (``reshape(A * n, N_g,
+    N_g)``: matrix ``a * n + v``, as the formulas take a batch).
 
-    ``[v, remap[i], remap[j], a]`` counts the mask voxels :math:`\\mathbf{x}` of kernel
+    ``[a, v, remap[i], remap[j]]`` counts the mask voxels :math:`\\mathbf{x}` of kernel
     ``v`` with grey level :math:`i` whose neighbour :math:`\\mathbf{x} + \\mathbf{a}` (row
     ``a`` of ``angles``) is a mask voxel of the kernel with grey level :math:`j`
-    (PyRadiomics' ``calculate_glcm`` with a kernel); the symmetric GLCM adds the transpose.
+    (PyRadiomics' ``calculate_glcm`` with a kernel); ``symmetric`` counts each pair in both
+    orders too (the matrix plus its transpose).
     """
     lv, rm, ce, ang = _prepare(levels, remap, centres, angles)
-    return _glcm_kernel(lv, rm, ce, int(radius), int(plane), ang, int(n_levels))
+    return _glcm_kernel(lv, rm, ce, int(radius), int(plane), ang, int(n_levels), bool(symmetric))
 
 
 def kernel_glrlm(
@@ -346,9 +352,9 @@ def kernel_glrlm(
     *,
     empty_single: bool = True,
 ) -> np.ndarray:
-    """Run-length counts per kernel: shape (n, N_g, 2R + 1, A).
+    """Run-length counts per direction and kernel: shape (A, n, N_g, 2R + 1).
 
-    ``[v, remap[i], r - 1, a]`` counts the runs of grey level :math:`i` and length
+    ``[a, v, remap[i], r - 1]`` counts the runs of grey level :math:`i` and length
     :math:`r` along angle ``a`` inside kernel ``v``: consecutive mask voxels of one grey
     level on a line of the kernel (a voxel outside the mask ends a run). As PyRadiomics'
     ``calculate_glrlm`` does, an angle along which no line of the kernel holds two mask

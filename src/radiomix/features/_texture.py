@@ -38,6 +38,7 @@ __all__ = [
     "ZONE_AGGREGATIONS",
     "aggregate_directional",
     "aggregate_zone",
+    "angle_weights",
     "directions",
     "lattice_lines",
     "nanmean_last",
@@ -117,6 +118,25 @@ def neighbour_offsets(
     # one of each opposite pair: the first non-zero component positive
     first = grid[np.arange(len(grid)), np.argmax(grid != 0, axis=1)]
     return np.ascontiguousarray(grid[first > 0], dtype=np.int64).reshape(-1, 3)
+
+
+def angle_weights(
+    offsets: np.ndarray, spacing: Sequence[float], norm: str, glcm: bool
+) -> np.ndarray:
+    """PyRadiomics' ``weightingNorm`` weights of the angles ``offsets`` (the switch of
+    ``CooccurrenceMatrix.weighted`` / ``ZoneMatrix.weighted``, ROIs and voxel kernels):
+    the distance :math:`d` of each (``spacing`` applied) in the norm; :math:`e^{-d^2}` for
+    the GLCM, :math:`d` for the GLRLM; 1 with ``no_weighting``."""
+    d = np.abs(offsets) * np.asarray(spacing, dtype=np.float64)
+    if norm == "infinity":
+        w = d.max(axis=1)
+        return np.exp(-(w**2)) if glcm else w
+    if norm == "euclidean":
+        return np.exp(-np.sum(d**2, axis=1)) if glcm else np.sqrt(np.sum(d**2, axis=1))
+    if norm == "manhattan":
+        w = d.sum(axis=1)
+        return np.exp(-(w**2)) if glcm else w
+    return np.ones(len(offsets))
 
 
 def neighbour_counts(

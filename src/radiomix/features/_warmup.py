@@ -46,22 +46,22 @@ def _load() -> None:
     dependence_counts(_LEVELS, 1, 0, False)
 
 
-#: the voxel kernel each texture class needs (first order needs none)
-_VOXEL_KERNELS = ("glcm", "glrlm", "glszm", "gldm", "ngtdm")
+#: the engine families of voxel maps that have a numba kernel (:mod:`._kernels_voxel`)
+_VOXEL_KERNELS = ("glcm", "glrlm", "glszm", "ngldm", "ngtdm")
 
 
-def _load_voxel(classes: Collection[str] = _VOXEL_KERNELS) -> None:
+def _load_voxel(families: Collection[str] = _VOXEL_KERNELS) -> None:
     from radiomix.features import _kernels_voxel as kv
 
     levels = np.ones((3, 3, 3), dtype=np.int64)
     remap = np.zeros(2, dtype=np.int64)
     centres = np.array([[1, 1, 1]], dtype=np.int64)
     offsets = np.array([[0, 0, 1]], dtype=np.int64)
-    for cls in classes:
-        if cls == "gldm":
+    for fam in families:
+        if fam == "ngldm":
             kv.kernel_gldm(levels, remap, centres, 1, -1, offsets, 0.0, 1)
-        elif cls in _VOXEL_KERNELS:
-            getattr(kv, f"kernel_{cls}")(levels, remap, centres, 1, -1, offsets, 1)
+        elif fam in _VOXEL_KERNELS:
+            getattr(kv, f"kernel_{fam}")(levels, remap, centres, 1, -1, offsets, 1)
 
 
 def _run(load: Callable[[], None]) -> None:
@@ -101,11 +101,11 @@ def warm_up_pyradiomics_kernels() -> threading.Thread | None:
     return _start("pyradiomics-kernel", _load_pyradiomics)
 
 
-def warm_up_voxel_kernels(classes: Collection[str] | None = None) -> threading.Thread | None:
-    """The same for the kernels of voxel-based extraction
-    (:mod:`radiomix.features._kernels_voxel`): those of ``classes`` (default: every texture
-    class), each loaded once per process (a kernel costs about 0.1 s to load)."""
-    wanted = [c for c in (_VOXEL_KERNELS if classes is None else classes) if c in _VOXEL_KERNELS]
+def warm_up_voxel_kernels(families: Collection[str] | None = None) -> threading.Thread | None:
+    """The same for the kernels of voxel maps (:mod:`radiomix.features._kernels_voxel`):
+    those of the engine ``families`` (default: every texture family; the others
+    need none), each loaded once per process (a kernel costs about 0.1 s to load)."""
+    wanted = [f for f in (_VOXEL_KERNELS if families is None else families) if f in _VOXEL_KERNELS]
     with _lock:
         todo = tuple(c for c in wanted if f"voxel-{c}" not in _started)
     if not todo:

@@ -61,6 +61,7 @@ from radiomix.features._kernels_zones import zone_table
 from radiomix.features._texture import (  # noqa: F401 - NUMBA_MIN_*: the profile's names
     NUMBA_MIN_VOXELS,
     NUMBA_MIN_WORK,
+    angle_weights,
     neighbour_counts,
     neighbour_offsets,
     use_numba_kernels,
@@ -71,7 +72,6 @@ __all__ = [
     "CLASSES",
     "FEATURES",
     "PyradiomicsTextureOptions",
-    "angle_weights",
     "class_features",
     "compute_class",
     "default_features",
@@ -443,23 +443,7 @@ FIRSTORDER_FORMULAS: dict[str, Callable[..., np.ndarray]] = {
     "Uniformity": histogram.uniformity,
     "Variance": statistics.variance,
 }
-_HISTOGRAM_FEATURES = ("Entropy", "Uniformity")
-
-
-def firstorder_features(
-    values: np.ndarray,
-    counts: np.ndarray,
-    spacing: Sequence[float],
-    shift: float,
-    names: Sequence[str],
-) -> dict[str, np.ndarray]:
-    """PyRadiomics' first order ``names`` of a batch: ``values`` (B, K) the intensities (NaN
-    where a row has fewer), ``counts`` (B, G) the histogram of their binned grey levels."""
-    sample = statistics.IntensitySample(
-        values, shift=shift, voxel_volume=float(np.prod(spacing)), excess_kurtosis=False
-    )
-    hist = histogram.GreyLevelHistogram(counts, epsilon=EPS)
-    return {n: FIRSTORDER_FORMULAS[n](hist if n in _HISTOGRAM_FEATURES else sample) for n in names}
+HISTOGRAM_FEATURES = ("Entropy", "Uniformity")
 
 
 def _firstorder(
@@ -470,10 +454,19 @@ def _firstorder(
     names: Sequence[str],
 ) -> dict[str, float]:
     """PyRadiomics' first order features of one ROI: ``values`` its intensities, ``levels``
-    their grey levels (PyRadiomics' binning)."""
+    their grey levels (PyRadiomics' binning), as a batch of one."""
+    sample = statistics.IntensitySample(
+        values.reshape(1, -1),
+        shift=shift,
+        voxel_volume=float(np.prod(spacing)),
+        excess_kurtosis=False,
+    )
     counts = np.bincount(levels.ravel()).astype(np.float64)[None, 1:]
-    res = firstorder_features(values.reshape(1, -1), counts, spacing, shift, names)
-    return {k: float(v[0]) for k, v in res.items()}
+    hist = histogram.GreyLevelHistogram(counts, epsilon=EPS)
+    return {
+        n: float(FIRSTORDER_FORMULAS[n](hist if n in HISTOGRAM_FEATURES else sample)[0])
+        for n in names
+    }
 
 
 # --------------------------------------------------------------------------- shape
@@ -585,24 +578,6 @@ def _texture_offsets(distances: tuple[int, ...], force2d: bool) -> np.ndarray:
     offsets = neighbour_offsets(distances, force2d, every_offset=True)
     offsets.flags.writeable = False
     return offsets
-
-
-def angle_weights(
-    offsets: np.ndarray, spacing: Sequence[float], norm: str, glcm: bool
-) -> np.ndarray:
-    """PyRadiomics' ``weightingNorm`` weights of the angles ``offsets``: the distance
-    :math:`d` of each (``spacing`` applied) in the norm; :math:`e^{-d^2}` for the GLCM,
-    :math:`d` for the GLRLM; 1 with ``no_weighting``."""
-    d = np.abs(offsets) * np.asarray(spacing, dtype=np.float64)
-    if norm == "infinity":
-        w = d.max(axis=1)
-        return np.exp(-(w**2)) if glcm else w
-    if norm == "euclidean":
-        return np.exp(-np.sum(d**2, axis=1)) if glcm else np.sqrt(np.sum(d**2, axis=1))
-    if norm == "manhattan":
-        w = d.sum(axis=1)
-        return np.exp(-(w**2)) if glcm else w
-    return np.ones(len(offsets))
 
 
 def _nanmean(values: np.ndarray) -> float:
