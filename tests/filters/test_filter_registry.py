@@ -115,17 +115,18 @@ def test_pyradiomics_filters_are_the_table_rows():
     assert len(rows) == len(PYRADIOMICS_IMAGE_TYPES) - 1  # every type but Original
 
 
-def test_pyradiomics_image_type_lists_agree():
-    """The filters cannot import extraction, so the registry keeps PyRadiomics' order of the
-    image types for ``filter --list``: it must be the settings' order, over the table's types."""
-    from radiomix.extraction.settings import PYRADIOMICS_IMAGE_TYPES as SETTINGS_ORDER
+def test_pyradiomics_image_type_order_covers_the_table():
+    """The one ordered list of PyRadiomics' image types names every row of the filters'
+    table, and ``filter --list`` shows the registry's ``pyradiomics_*`` filters in it."""
+    from radiomix._pyradiomics_names import PYRADIOMICS_IMAGE_TYPE_ORDER
     from radiomix.filters.pyradiomics import PYRADIOMICS_IMAGE_TYPES
-    from radiomix.filters.registry import _PYRADIOMICS_ORDER
 
-    assert ("Original", *_PYRADIOMICS_ORDER) == SETTINGS_ORDER
-    assert set(SETTINGS_ORDER) == set(PYRADIOMICS_IMAGE_TYPES)
+    assert PYRADIOMICS_IMAGE_TYPE_ORDER[0] == "Original"
+    assert sorted(PYRADIOMICS_IMAGE_TYPE_ORDER) == sorted(PYRADIOMICS_IMAGE_TYPES)
     listed = [n for n in FILTERS if n.startswith("pyradiomics_")]
-    assert listed == [PYRADIOMICS_IMAGE_TYPES[n].filter_name for n in _PYRADIOMICS_ORDER]
+    assert listed == [
+        PYRADIOMICS_IMAGE_TYPES[n].filter_name for n in PYRADIOMICS_IMAGE_TYPE_ORDER[1:]
+    ]
 
 
 def test_pyradiomics_wavelet_subbands_share_one_call_per_memo(monkeypatch):

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from radiomix._config import build, deep_merge, fail
+from radiomix._pyradiomics_names import PYRADIOMICS_IMAGE_TYPE_ORDER
 from radiomix.features import FAMILIES
 
 __all__ = [
@@ -415,18 +416,7 @@ PYRADIOMICS_CLASSES = (
     "shape",
     "shape2D",
 )
-PYRADIOMICS_IMAGE_TYPES = (
-    "Original",
-    "LoG",
-    "Wavelet",
-    "Square",
-    "SquareRoot",
-    "Logarithm",
-    "Exponential",
-    "Gradient",
-    "LBP2D",
-    "LBP3D",
-)
+PYRADIOMICS_IMAGE_TYPES = PYRADIOMICS_IMAGE_TYPE_ORDER
 WEIGHTING_NORMS = ("manhattan", "euclidean", "infinity", "no_weighting")
 RESEGMENT_MODES = ("absolute", "relative", "sigma")
 

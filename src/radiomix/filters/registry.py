@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from radiomix._config import fail
+from radiomix._pyradiomics_names import PYRADIOMICS_IMAGE_TYPE_ORDER
 from radiomix.errors import ConfigError, InvalidImageError
 from radiomix.filters._boundary import canonical_boundary
 from radiomix.filters._common import POOLINGS, canonical_spatial, spacing3
@@ -616,20 +617,6 @@ def _pyradiomics_filter(t: PyRadiomicsImageType) -> FilterDefinition:
     )
 
 
-#: The filter order of ``radiomix filter --list`` (PyRadiomics' image types but Original).
-_PYRADIOMICS_ORDER = (
-    "LoG",
-    "Wavelet",
-    "Square",
-    "SquareRoot",
-    "Logarithm",
-    "Exponential",
-    "Gradient",
-    "LBP2D",
-    "LBP3D",
-)
-
-
 _POOLING = Param("pooling", "str", "max", "pooling of rotated responses", POOLINGS, expand=False)
 
 FILTERS: dict[str, FilterDefinition] = {
@@ -781,6 +768,9 @@ FILTERS: dict[str, FilterDefinition] = {
             _simoncelli_label,
             "radiomix.filters.wavelet",
         ),
-        *(_pyradiomics_filter(PYRADIOMICS_IMAGE_TYPES[n]) for n in _PYRADIOMICS_ORDER),
+        *(
+            _pyradiomics_filter(PYRADIOMICS_IMAGE_TYPES[n])
+            for n in PYRADIOMICS_IMAGE_TYPE_ORDER[1:]
+        ),
     )
 }
