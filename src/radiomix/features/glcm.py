@@ -36,6 +36,7 @@ from radiomix.features._texture import (
     DIRECTIONAL_AGGREGATIONS,
     SPATIAL_METHODS,
     aggregate_directional,
+    unique_integers,
     use_numba_kernels,
 )
 from radiomix.features.glszm import check_inputs, crop_box
@@ -382,7 +383,7 @@ def joint_maximum(m: CooccurrenceMatrix) -> np.ndarray:
     """
     out = np.full(m.n_batch, np.nan)
     if m.p.size:
-        out[np.unique(m.b)] = -np.inf
+        out[np.bincount(m.b, minlength=m.n_batch) > 0] = -np.inf
         np.maximum.at(out, m.b, m.p)
     return out
 
@@ -697,7 +698,7 @@ def maximal_correlation_coefficient(m: CooccurrenceMatrix) -> np.ndarray:
     gives NaN for a (rounding-)negative :math:`\\lambda_2`, one with complex eigenvalues
     the real part of its square root, as PyRadiomics computes it matrix by matrix.
     """
-    levels = np.unique(np.concatenate([m.i, m.j])).astype(np.int64)
+    levels = unique_integers(np.concatenate([m.i, m.j])).astype(np.int64)
     out = np.full(m.n_batch, np.nan)
     if levels.size < 2:
         return np.where(m.is_empty, np.nan, 1.0)

@@ -30,6 +30,7 @@ from radiomix.features._texture import (
     SPATIAL_METHODS,
     aggregate_directional,
     lattice_lines,
+    unique_integers,
     use_numba_kernels,
 )
 from radiomix.features._zone_matrix import ZoneMatrix
@@ -133,7 +134,7 @@ def directions_with_lines(
         if out[k]:
             continue
         key, _ = lattice_lines(pts, off)
-        out[k] = len(np.unique(key)) < len(key)
+        out[k] = len(unique_integers(key)) < len(key)
     return out
 
 

@@ -34,6 +34,7 @@ from radiomix.features._texture import (
     ZONE_AGGREGATIONS,
     aggregate_zone,
     neighbour_counts,
+    unique_integers,
 )
 
 __all__ = ["FEATURES", "NGTDMatrix", "build_matrix", "compute"]
@@ -90,7 +91,7 @@ class NGTDMatrix:
         """One matrix: the sum of every matrix (counts and sums added by grey level)."""
         if not matrices:
             return cls.empty()
-        levels = np.unique(np.concatenate([m.i for m in matrices]))
+        levels = unique_integers(np.concatenate([m.i for m in matrices]))
         n = np.zeros((1, levels.size))
         s = np.zeros((1, levels.size))
         for m in matrices:
