@@ -309,3 +309,28 @@ def test_2d_image_with_3d_mask(case, capsys):
     Image.fromarray(np.full((24, 24), 120, np.uint8)).save(tmp / "img2d.png")
     msg = _run_error(["extract", str(tmp / "img2d.png"), msk, "--out", str(tmp / "x.csv")], capsys)
     assert "2D" in msg
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "expected"),
+    [("pyradiomics", None, "1"), ("extract", None, "1"), ("extract", "3", "3"), ("train", None, "")],
+)
+def test_extraction_commands_run_one_blas_thread(command, given, expected):
+    """The extraction commands keep BLAS to one thread (their parallelism is their own)
+    unless the user set it; the learning commands leave it to BLAS."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    code = (
+        "import os\nfrom radiomix.cli.main import main\n"
+        f"try:\n    main([{command!r}, '--help'])\nexcept SystemExit:\n    pass\n"
+        "import sys\nsys.stderr.write('BLAS=' + os.environ.get('OPENBLAS_NUM_THREADS', ''))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stderr.strip().endswith(f"BLAS={expected}")

@@ -175,8 +175,19 @@ def test_segment_names_are_importable_lazily() -> None:
     assert _loaded_after(code, ("scipy.spatial",))["loaded"] == ["scipy.spatial"]
 
 
-#: what the PyRadiomics drop-in loads only when the case needs it (issue 4's light start)
-ON_USE = ("SimpleITK", "scipy", "numba", "skimage.feature", "pandas")
+#: what the PyRadiomics drop-in loads only when the case needs it (issue 4's light start):
+#: numpy.ma (~10 ms) comes with np.unique / np.percentile, the DICOM readers with DICOM
+ON_USE = (
+    "SimpleITK",
+    "scipy",
+    "numba",
+    "skimage.feature",
+    "pandas",
+    "numpy.ma",
+    "radiomix.io._dicom",
+    "radiomix.io._rtstruct",
+    "radiomix.io._seg",
+)
 
 
 @pytest.mark.parametrize("module", ["featureextractor", "imageoperations"])

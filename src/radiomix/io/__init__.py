@@ -6,7 +6,9 @@ Every array is in (z, y, x) order with spacing, origin and direction in the same
 
 from __future__ import annotations
 
-from radiomix.io._dicom import DicomSeriesInfo, SliceSpacingWarning, list_dicom_series
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from radiomix.io._masks import (
     check_geometry,
     check_roi,
@@ -24,10 +26,36 @@ from radiomix.io._readers import (
     to_sitk,
     to_sitk_2d,
 )
-from radiomix.io._rtstruct import RoiConversionWarning, read_rtstruct, rtstruct_roi_names
-from radiomix.io._seg import read_seg, seg_segment_labels
 from radiomix.io._volume import Volume
 from radiomix.io._writers import write_volume
+
+if TYPE_CHECKING:
+    from radiomix.io._dicom import DicomSeriesInfo, SliceSpacingWarning, list_dicom_series
+    from radiomix.io._rtstruct import RoiConversionWarning, read_rtstruct, rtstruct_roi_names
+    from radiomix.io._seg import read_seg, seg_segment_labels
+
+#: DICOM series, RTSTRUCT and SEG: their modules load on first use (~4 ms of every
+#: process's start that reads NRRD or NIfTI only)
+_DICOM_NAMES = {
+    "DicomSeriesInfo": "_dicom",
+    "SliceSpacingWarning": "_dicom",
+    "list_dicom_series": "_dicom",
+    "RoiConversionWarning": "_rtstruct",
+    "read_rtstruct": "_rtstruct",
+    "rtstruct_roi_names": "_rtstruct",
+    "read_seg": "_seg",
+    "seg_segment_labels": "_seg",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _DICOM_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'radiomix.io' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"radiomix.io.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DicomSeriesInfo",

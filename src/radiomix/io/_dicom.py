@@ -36,7 +36,6 @@ Slice order and spacing
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ import numpy as np
 
 from radiomix._lazy import lazy_module
 from radiomix.errors import ImageReadError
+from radiomix.io._readers import is_dicom_file, sitk_message
 
 sitk = lazy_module("SimpleITK")  # imported on first use (see radiomix._lazy)
 
@@ -88,16 +88,6 @@ _PRIMARY_MODALITIES = ("CT", "MR", "PT")
 
 class SliceSpacingWarning(UserWarning):
     """A DICOM series with non-uniform slice spacing was resampled onto a uniform grid."""
-
-
-def is_dicom_file(path: Path) -> bool:
-    """True when ``path`` carries the DICOM Part 10 preamble (``DICM`` at byte 128)."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(132)
-    except OSError:
-        return False
-    return len(head) == 132 and head[128:132] == b"DICM"
 
 
 @dataclass(frozen=True)
@@ -389,17 +379,6 @@ def _metadata(slices: list[_Slice], source: Path) -> dict[str, Any]:
         "n_files": len(slices),
         "sop_instance_uids": [s.sop_uid for s in slices],
     }
-
-
-def sitk_message(exc: Exception) -> str:
-    """SimpleITK's error text without its source-file banner, on one line."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    keep = [
-        re.sub(r"^(sitk::ERROR:|ITK ERROR: \w+\(0x[0-9a-fA-F]+\):)\s*", "", ln)
-        for ln in lines
-        if "Exception thrown" not in ln and not ln.startswith("Reason:")
-    ]
-    return " ".join(keep) or str(exc)
 
 
 def read_dicom_series(

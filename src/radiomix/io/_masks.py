@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,11 +16,11 @@ from radiomix.errors import (
     LabelNotFoundError,
     RoiTooSmallError,
 )
-from radiomix.io._dicom import is_dicom_file, list_dicom_series
-from radiomix.io._readers import ImageSource, read_source, voxel_index_text
-from radiomix.io._rtstruct import RoiSelector, read_rtstruct
-from radiomix.io._seg import read_seg
+from radiomix.io._readers import ImageSource, is_dicom_file, read_source, voxel_index_text
 from radiomix.io._volume import Volume
+
+if TYPE_CHECKING:
+    from radiomix.io._rtstruct import RoiSelector
 
 __all__ = [
     "check_geometry",
@@ -332,6 +333,8 @@ def dicom_roi_file(source: object) -> tuple[Path, str] | None:
         return (path, modality) if modality else None
     if not path.is_dir():
         return None
+    from radiomix.io._dicom import list_dicom_series  # the DICOM modules load for DICOM only
+
     found = [
         (file, s.modality)
         for s in list_dicom_series(path)
@@ -385,9 +388,15 @@ def read_rois(
     if found is not None:
         path, modality = found
         if modality == "RTSTRUCT":
+            from radiomix.io._rtstruct import read_rtstruct
+
             return read_rtstruct(path, reference, select)
+        from radiomix.io._seg import read_seg
+
         return read_seg(path, reference, select)
     if isinstance(source, str | Path) and Path(source).is_dir():
+        from radiomix.io._dicom import list_dicom_series
+
         series = [s for s in list_dicom_series(source) if s.is_image]
         if not series:
             raise ImageReadError(

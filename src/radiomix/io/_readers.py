@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import re
 import struct
 import warnings
 import zlib
@@ -20,13 +21,6 @@ import numpy as np
 
 from radiomix._lazy import is_sitk_image, lazy_module
 from radiomix.errors import ImageReadError, InvalidImageError
-from radiomix.io._dicom import (
-    NonUniformPolicy,
-    is_dicom_file,
-    read_dicom_file,
-    read_dicom_series,
-    sitk_message,
-)
 from radiomix.io._nrrd import read_nrrd
 from radiomix.io._volume import Volume
 
@@ -34,6 +28,8 @@ sitk = lazy_module("SimpleITK")  # imported on first use (see radiomix._lazy)
 
 if TYPE_CHECKING:
     import SimpleITK
+
+    from radiomix.io._dicom import NonUniformPolicy
 
 __all__ = [
     "ImageConversionWarning",
@@ -198,6 +194,27 @@ def _zyx(value: Any, name: str, fill: float, is_2d: bool) -> tuple[float, float,
     if name == "spacing" and np.any(values <= 0):
         raise ValueError(f"spacing must be positive, got {value!r}")
     return (float(values[0]), float(values[1]), float(values[2]))
+
+
+def sitk_message(exc: Exception) -> str:
+    """SimpleITK's error text without its source-file banner, on one line."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    keep = [
+        re.sub(r"^(sitk::ERROR:|ITK ERROR: \w+\(0x[0-9a-fA-F]+\):)\s*", "", ln)
+        for ln in lines
+        if "Exception thrown" not in ln and not ln.startswith("Reason:")
+    ]
+    return " ".join(keep) or str(exc)
+
+
+def is_dicom_file(path: Path) -> bool:
+    """True when ``path`` carries the DICOM Part 10 preamble (``DICM`` at byte 128)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+    except OSError:
+        return False
+    return len(head) == 132 and head[128:132] == b"DICM"
 
 
 def suffix_of(path: Path) -> str:
@@ -451,6 +468,8 @@ def _read_path(
     if not path.exists():
         raise ImageReadError(f"no such file or folder: {path}")
     if path.is_dir():
+        from radiomix.io._dicom import read_dicom_series  # DICOM only (its module ~4 ms)
+
         image, dicom_meta = read_dicom_series(path, series_uid, nonuniform=nonuniform)
         vol = from_sitk(image, for_mask=for_mask, what=str(path))
         return vol.with_array(vol.array, metadata=dicom_meta)
@@ -470,6 +489,8 @@ def _read_path(
         meta["format"] = fmt.lower()
         return Volume(array, metadata=meta)
     if suffix in DICOM_SUFFIXES or is_dicom_file(path):
+        from radiomix.io._dicom import read_dicom_file
+
         image, meta = read_dicom_file(path)
         vol = from_sitk(image, for_mask=for_mask, what=str(path))
         return vol.with_array(vol.array, metadata=meta)

@@ -8,8 +8,7 @@ import tempfile
 from pathlib import Path
 
 from radiomix._lazy import lazy_module
-from radiomix.io._dicom import sitk_message
-from radiomix.io._readers import VOLUME_FORMATS, suffix_of, to_sitk
+from radiomix.io._readers import VOLUME_FORMATS, sitk_message, suffix_of, to_sitk
 from radiomix.io._volume import Volume
 
 sitk = lazy_module("SimpleITK")  # imported on first use (see radiomix._lazy)
