@@ -34,27 +34,60 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-from radiomix.errors import ConfigError
-from radiomix.filters._boundary import BOUNDARY_MODES, canonical_boundary
-from radiomix.filters._engine import FilterPlan, run_plan, source_region
-from radiomix.filters.gabor import gabor_filter
-from radiomix.filters.laws import laws_filter
-from radiomix.filters.log import log_filter
-from radiomix.filters.mean import mean_filter
-from radiomix.filters.registry import (
-    FILTERS,
-    FilterDefinition,
-    ResolvedFilter,
-    expand_filter,
-    filter_names,
-    get_filter,
-    parse_filter,
-)
+    from radiomix.filters._boundary import BOUNDARY_MODES, canonical_boundary
+    from radiomix.filters._engine import FilterPlan, run_plan, source_region
+    from radiomix.filters.gabor import gabor_filter
+    from radiomix.filters.laws import laws_filter
+    from radiomix.filters.log import log_filter
+    from radiomix.filters.mean import mean_filter
+    from radiomix.filters.registry import (
+        FILTERS,
+        FilterDefinition,
+        ResolvedFilter,
+        expand_filter,
+        filter_names,
+        get_filter,
+        parse_filter,
+    )
+
+#: the package's names and their modules, imported on first use: the PyRadiomics
+#: profile reads only :mod:`radiomix.filters.pyradiomics`, and a case without filters
+#: needs none of them
+_NAMES = {
+    "BOUNDARY_MODES": "_boundary",
+    "canonical_boundary": "_boundary",
+    "FilterPlan": "_engine",
+    "run_plan": "_engine",
+    "source_region": "_engine",
+    "gabor_filter": "gabor",
+    "laws_filter": "laws",
+    "log_filter": "log",
+    "mean_filter": "mean",
+    "FILTERS": "registry",
+    "FilterDefinition": "registry",
+    "ResolvedFilter": "registry",
+    "expand_filter": "registry",
+    "filter_names": "registry",
+    "get_filter": "registry",
+    "parse_filter": "registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'radiomix.filters' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"radiomix.filters.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BOUNDARY_MODES",
@@ -103,6 +136,12 @@ def apply_filter(
         Unknown filter or parameter, a bad value, or a list value (which would make
         several maps).
     """
+    import numpy as np
+
+    from radiomix.errors import ConfigError
+    from radiomix.filters._engine import run_plan
+    from radiomix.filters.registry import expand_filter, parse_filter
+
     fname, prm = parse_filter({"filter": name, **params}, where="apply_filter")
     resolved = expand_filter(fname, prm)
     if len(resolved) != 1:
