@@ -34,6 +34,7 @@ from typing import Any, Self
 
 from radiomix import __version__
 from radiomix.compat.params import load_params, settings_from_params
+from radiomix.extraction.settings import PYRADIOMICS_CLASSES
 
 __all__ = [
     "__version__",
@@ -85,19 +86,7 @@ TEST_DATA_ENV = "RADIOMIX_PYRADIOMICS_DATA"
 #: the handler's level is INFO or DEBUG; None: no progress bars
 progressReporter: Callable[..., Any] | None = None
 
-_SUBMODULES = (
-    "base",
-    "featureextractor",
-    "imageoperations",
-    "firstorder",
-    "glcm",
-    "gldm",
-    "glrlm",
-    "glszm",
-    "ngtdm",
-    "shape",
-    "shape2D",
-)
+_SUBMODULES = ("base", "featureextractor", "imageoperations", *PYRADIOMICS_CLASSES)
 
 
 def __getattr__(name: str) -> Any:
