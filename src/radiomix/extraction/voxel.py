@@ -747,4 +747,6 @@ def voxel_case(
         raise ConfigError("label 0 is the background of a label map, not a region of interest")
     roi = select_label(msk, lab, strict=True)
     maps = voxel_maps(img, roi, settings, radius=radius)
-    return lab, {name: to_sitk(vol) for name, vol in maps.items()}
+    # each map's array is let go once converted: the two copies of every map are not held
+    # at once (a filtered configuration has hundreds of maps)
+    return lab, {name: to_sitk(maps.pop(name)) for name in list(maps)}
