@@ -76,6 +76,25 @@ def test_response_statistics_equal_whole_image_filtering(entry, whole, border):
     assert not any(c.startswith("original_") for c in table.columns)
 
 
+def test_filter_window_covers_the_final_crop_of_an_anisotropic_grid():
+    """Thick slices (6.5 mm, 0.78 mm in-plane, as MR brain series): the final crop's
+    margin (local intensity plus the coarsest voxel) reaches further in-plane than the
+    interpolation margin; the filters' window still covers it."""
+    sp = (6.5, 0.78, 0.78)
+    image = np.random.default_rng(5).normal(40.0, 25.0, (12, 90, 90)).round()
+    mask = np.zeros(image.shape, dtype=bool)
+    mask[4:8, 35:55, 38:52] = True
+    config = {
+        "features": {"original": False},
+        "filters": [{"filter": "log", "sigma": 3.0}],
+        "response_maps": {"families": ["statistics"]},
+    }
+    table = extract(image, mask, config=config, spacing=sp)
+    expected = log_filter(image, sp, sigma=3.0)[mask]
+    assert _stat(table, "log_s3mm") == pytest.approx(expected.mean(), rel=1e-10)
+    assert _stat(table, "log_s3mm", "min") == pytest.approx(expected.min(), rel=1e-10)
+
+
 def test_filtering_after_interpolation_uses_the_whole_interpolated_image():
     image, mask = _case(border=True)
     config = {

@@ -103,7 +103,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--kernel-radius",
         type=int,
         metavar="R",
-        help="--mode voxel with --config: kernel radius in voxels (default 1: 3x3x3 kernels)",
+        help=(
+            "--mode voxel with --config: kernel radius in voxels (default 1: 3x3x3 kernels, "
+            "3x3 in the slice for the 2D and 2.5D aggregations)"
+        ),
     )
     p.add_argument(
         "--out-dir",

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -54,6 +54,7 @@ __all__ = [
     "pick_filter",
     "response_features",
     "response_maps",
+    "response_roi",
 ]
 
 
@@ -211,6 +212,37 @@ def _discretise(values: np.ndarray, settings: ExtractionSettings) -> tuple[np.nd
     )
 
 
+def response_roi(
+    prepared: PreparedRoi,
+    image_type: str,
+    response: np.ndarray,
+    settings: ExtractionSettings,
+    families: Iterable[str],
+) -> PreparedRoi:
+    """The prepared ROI of one response map: its values in place of the image's and, where
+    one of ``families`` reads grey levels, their discretisation in the ROI
+    (``response_maps.discretisation``).
+
+    Raises
+    ------
+    InvalidImageError
+        The response holds a non-finite value in the ROI.
+    """
+    values = response[prepared.int_mask]
+    if not np.all(np.isfinite(values)):
+        raise InvalidImageError(
+            f"the {image_type} response map has non-finite values in the ROI "
+            "(check the filter parameters against the image intensities)"
+        )
+    levels = None
+    n_levels = 0
+    if needs_levels(families):
+        lv, n_levels = _discretise(values, settings)
+        levels = np.zeros(response.shape, dtype=np.int32)
+        levels[prepared.int_mask] = lv
+    return replace(prepared, image=response, levels=levels, n_levels=n_levels)
+
+
 def response_features(
     prepared: PreparedRoi,
     settings: ExtractionSettings,
@@ -219,21 +251,8 @@ def response_features(
 ) -> Iterator[tuple[str, str, FeatureValue]]:
     """``(image_type, family, value)`` of every response-map feature of a prepared ROI."""
     fams = settings.response_maps.families
-    texture = needs_levels(fams)
     for image_type, response in _timed_maps(prepared, settings, timings, clock):
-        values = response[prepared.int_mask]
-        if not np.all(np.isfinite(values)):
-            raise InvalidImageError(
-                f"the {image_type} response map has non-finite values in the ROI "
-                "(check the filter parameters against the image intensities)"
-            )
-        levels = None
-        n_levels = 0
-        if texture:
-            lv, n_levels = _discretise(values, settings)
-            levels = np.zeros(response.shape, dtype=np.int32)
-            levels[prepared.int_mask] = lv
-        p = replace(prepared, image=response, levels=levels, n_levels=n_levels)
+        p = response_roi(prepared, image_type, response, settings, fams)
         for family in fams:
             t0 = clock()
             for v in run_family(family, p, settings):

@@ -129,6 +129,17 @@ def _margin_mm(
     return tuple(_PEAK_RADIUS_MM + 2 * n + reach * s for s, n in zip(spacing, new, strict=True))
 
 
+def _filter_margin_mm(
+    margin: tuple[float, ...], new_spacing: tuple[float, float, float]
+) -> tuple[float, ...]:
+    """The margin the filters' window starts from: the final crop's (the ROI box plus
+    :data:`_PEAK_RADIUS_MM` and the coarsest voxel size, rounded up to whole voxels), plus
+    ``margin``'s interpolation support. Along the fine axes of an anisotropic grid the final
+    crop reaches beyond ``margin`` itself."""
+    coarsest = max(new_spacing)
+    return tuple(m + coarsest + n for m, n in zip(margin, new_spacing, strict=True))
+
+
 def _discretise(
     values: np.ndarray,
     settings: ExtractionSettings,
@@ -180,7 +191,8 @@ def prepare_roi(
     if settings.filters:
         from radiomix.extraction.filtered import crop_for_filters  # the filters: on use
 
-        cropped, crop_mask, crop_sl = crop_for_filters(image, roi, margin, settings, new_spacing)
+        wide = _filter_margin_mm(margin, new_spacing)
+        cropped, crop_mask, crop_sl = crop_for_filters(image, roi, wide, settings, new_spacing)
     else:
         cropped, crop_mask, crop_sl = crop_to_roi(image, roi, margin)
     check_finite(

@@ -19,12 +19,19 @@ The ``ibsi`` profile's maps (:func:`voxel_maps`): the case goes through the IBSI
 processing chain once (:func:`pipeline.prepare_roi`), the kernels' voxels are those of the
 intensity mask, the rows the grey levels 1..N_g, so a map's value at a voxel equals the ROI
 feature of that kernel. Families with maps: ``statistics``, ``histogram``, ``glcm`` and
-``glrlm`` (``3D_avg`` and ``3D_comb``), ``glszm``, ``ngtdm`` and ``ngldm`` (``3D``;
-distances and NGLDM coarseness from ``texture``). Morphology and the GLDZM describe the
-ROI's shape, local intensity is a neighbourhood feature already, and the IVH needs the ROI's
-whole histogram: none has a per-kernel meaning. A map is a :class:`~radiomix.io.Volume` on
-the prepared ROI's grid (cropped to the ROI box plus margin), NaN outside the intensity
-mask. The ``pyradiomics`` profile's: :mod:`radiomix.extraction.profile_pyradiomics_voxel`.
+``glrlm`` (``*_avg`` and ``*_comb``), ``glszm``, ``ngtdm`` and ``ngldm`` (distances and
+NGLDM coarseness from ``texture``), per aggregation of ``texture.spatial``: a 3D kernel is
+the box around the voxel, a 2D or 2.5D one the in-plane square of its slice (axis 0, as
+segment mode slices) with in-plane neighbours; a kernel has one slice, so its 2.5D maps
+(slices merged) equal its 2D ones. Statistics and histogram kernels are boxes, or squares
+where ``texture.spatial`` has no 3D. The configuration's ``filters`` run on the image as in
+segment mode (:mod:`radiomix.extraction.filtered`) and each response map gets the maps of
+``response_maps.families`` (its own discretisation), named ``<image type>_<family>_...``.
+Morphology and the GLDZM describe the ROI's shape, local intensity is a neighbourhood
+feature already, and the IVH needs the ROI's whole histogram: none has a per-kernel
+meaning. A map is a :class:`~radiomix.io.Volume` on the prepared ROI's grid (cropped to the
+ROI box plus margin), NaN outside the intensity mask. The ``pyradiomics`` profile's:
+:mod:`radiomix.extraction.profile_pyradiomics_voxel`.
 """
 
 from __future__ import annotations
@@ -43,7 +50,14 @@ from radiomix.extraction.settings import ExtractionSettings, FeatureSettings
 from radiomix.features import family_module, glcm, histogram, ngtdm, statistics
 from radiomix.features._base import FeatureSpec, FeatureValue
 from radiomix.features._kernels_numpy import kernel_boxes, kernel_cooccurrence_entries
-from radiomix.features._texture import angle_weights, nanmean_last, neighbour_offsets
+from radiomix.features._texture import (
+    DIRECTIONAL_AGGREGATIONS,
+    SPATIAL_METHODS,
+    ZONE_AGGREGATIONS,
+    angle_weights,
+    nanmean_last,
+    neighbour_offsets,
+)
 from radiomix.features._zone_matrix import ZoneMatrix
 from radiomix.io import Volume
 
@@ -474,31 +488,65 @@ def _evaluate(
 
 # --------------------------------------------------------------------------- the ibsi profile
 
+#: the kernel's plane per IBSI spatial method (:class:`KernelGrid`): 2D and 2.5D kernels
+#: are the in-plane square of the voxel's slice (axis 0, the slices of segment mode's 2D
+#: and 2.5D matrices), 3D ones the box
+_PLANES = {"2D": 0, "2.5D": 0, "3D": -1}
+
+
+class _MapName(NamedTuple):
+    """One map of the ``ibsi`` profile: its name (a wide-table column), the feature, its
+    key in :func:`kernel_maps`' answer and the plane of its kernels."""
+
+    name: str
+    spec: FeatureSpec
+    key: MapKey
+    plane: int
+
+
+def _mapped(families: Sequence[str]) -> list[str]:
+    return [f for f in families if f in VOXEL_FAMILIES]
+
 
 def voxel_settings(
     settings: ExtractionSettings, families: Sequence[str] | None
 ) -> ExtractionSettings:
-    """``settings`` with the families of the maps (default: those of ``features`` that
-    have maps); an error for a family without maps or another profile."""
+    """``settings`` with the families of the maps: ``families`` for the original image
+    (where ``features.original``) and every response map of ``filters``; by default those
+    of ``features`` and of ``response_maps`` that have maps. An error for a family without
+    maps, no family at all, or another profile."""
     if settings.profile != "ibsi":
         raise ConfigError(
             "voxel maps of the ibsi profile need profile: ibsi; the pyradiomics profile's "
             "maps come from its parameter file (radiomix extract --params P.yaml --mode voxel)"
         )
-    fams = (
-        list(families)
-        if families
-        else [f for f in settings.features.families if f in VOXEL_FAMILIES]
-    )
-    wrong = [f for f in fams if f not in VOXEL_FAMILIES]
-    if wrong:
+    if families:
+        wrong = [f for f in families if f not in VOXEL_FAMILIES]
+        if wrong:
+            raise ConfigError(
+                f"family {wrong[0]!r} has no voxel maps (a ROI-level feature); families with "
+                f"maps: {', '.join(VOXEL_FAMILIES)}"
+            )
+        original, response = list(families), list(families)
+    else:
+        original = _mapped(settings.features.families)
+        response = _mapped(settings.response_maps.families)
+    if not settings.features.original:
+        original = []
+    if not settings.filters:
+        response = []
+    if not original and not response:
+        where = "features.families" + (" or response_maps.families" if settings.filters else "")
+        off = "" if settings.features.original else " (features.original is false)"
         raise ConfigError(
-            f"family {wrong[0]!r} has no voxel maps (a ROI-level feature); families with "
-            f"maps: {', '.join(VOXEL_FAMILIES)}"
+            f"no family with voxel maps is configured{off}: name one of "
+            f"{', '.join(VOXEL_FAMILIES)} in {where}"
         )
-    if not fams:
-        raise ConfigError(f"no family with voxel maps is configured; choose among {VOXEL_FAMILIES}")
-    return dataclasses.replace(settings, features=FeatureSettings(tuple(fams), True), filters=())
+    return dataclasses.replace(
+        settings,
+        features=FeatureSettings(tuple(original), bool(original)),
+        response_maps=dataclasses.replace(settings.response_maps, families=tuple(response)),
+    )
 
 
 def _switches(settings: ExtractionSettings) -> MapSwitches:
@@ -508,29 +556,69 @@ def _switches(settings: ExtractionSettings) -> MapSwitches:
     )
 
 
-def _named(family: str, settings: ExtractionSettings) -> Iterator[tuple[str, FeatureSpec, MapKey]]:
-    """(map name, feature, key) of every map of ``family``, named as the wide table's
-    columns (``original_glcm_joint_max_3d_avg``), in order."""
+def _intensity_plane(settings: ExtractionSettings) -> int:
+    """The plane of the statistics and histogram kernels: the box where the texture has a
+    3D aggregation, else the in-plane square (a 2D study's kernels stay in their slice)."""
+    return -1 if "3D" in settings.texture.spatial else 0
+
+
+def _named(family: str, settings: ExtractionSettings, image_type: str) -> list[_MapName]:
+    """Every map of ``family`` on the image ``image_type`` (``original`` or a filter's),
+    named and ordered as segment mode's columns (``original_glcm_joint_max_3d_avg``): per
+    distance, per spatial method (2D, 2.5D, 3D of ``texture.spatial``), average before
+    combined, per feature."""
     specs = {s.name: s for s in family_module(family).FEATURES}
-    coarseness = settings.texture.ngldm_coarseness
-    for key in map_keys(family, list(specs), _switches(settings)):
-        if family in ("statistics", "histogram"):
-            aggregation = None
-        elif family in ("glcm", "glrlm"):
-            aggregation = "3D_comb" if key.combined else "3D_avg"
-        else:
-            aggregation = "3D"
+    keys = map_keys(family, list(specs), _switches(settings))
+
+    def name(key: MapKey, aggregation: str | None) -> str:
         q = [f"d{key.distance}"] if key.distance not in (None, 1) else []
-        if family == "ngldm" and coarseness:
-            q.append(f"a{coarseness}")
+        if family == "ngldm" and settings.texture.ngldm_coarseness:
+            q.append(f"a{settings.texture.ngldm_coarseness}")
         value = FeatureValue(specs[key.feature], 0.0, aggregation, "_".join(q))
-        yield f"original_{family}_{value.feature_name}", specs[key.feature], key
+        return f"{image_type}_{family}_{value.feature_name}"
+
+    if family in ("statistics", "histogram"):
+        plane = _intensity_plane(settings)
+        return [_MapName(name(k, None), specs[k.feature], k, plane) for k in keys]
+    out: list[_MapName] = []
+    methods = [m for m in SPATIAL_METHODS if m in settings.texture.spatial]
+    for d in dict.fromkeys(k.distance for k in keys):
+        for method in methods:
+            for k in keys:
+                if k.distance != d:
+                    continue
+                if family in ("glcm", "glrlm"):
+                    aggregation = DIRECTIONAL_AGGREGATIONS[method][int(k.combined)]
+                else:
+                    aggregation = ZONE_AGGREGATIONS[method]
+                out.append(_MapName(name(k, aggregation), specs[k.feature], k, _PLANES[method]))
+    return out
+
+
+def _images(settings: ExtractionSettings) -> list[tuple[str, tuple[str, ...]]]:
+    """(image type, families) of the maps of ``settings`` (as :func:`voxel_settings`
+    leaves them): the original image's, then each response map's in configuration order."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    if settings.features.original:
+        out.append(("original", settings.features.families))
+    if settings.filters and settings.response_maps.families:
+        from radiomix.extraction.filtered import configured_filters
+
+        out += [
+            (rf.image_type, settings.response_maps.families) for rf in configured_filters(settings)
+        ]
+    return out
 
 
 def map_names(settings: ExtractionSettings) -> list[str]:
     """The names of the maps :func:`voxel_maps` writes for ``settings`` (its families, as
     :func:`voxel_settings` leaves them), in order."""
-    return [name for fam in settings.features.families for name, _, _ in _named(fam, settings)]
+    return [
+        m.name
+        for image_type, fams in _images(settings)
+        for fam in fams
+        for m in _named(fam, settings, image_type)
+    ]
 
 
 def voxel_maps(
@@ -543,15 +631,20 @@ def voxel_maps(
 ) -> dict[str, Volume]:
     """Feature maps of one ROI (``mask`` boolean, on the image grid) with the ``ibsi``
     profile's settings: ``{map name: Volume}``, names as the wide table's columns
-    (``original_glcm_joint_max_3d_avg``).
+    (``original_glcm_joint_max_3d_avg``, ``log_s1_glcm_joint_max_3d_avg``), the original
+    image's maps first, then each response map's (``filters``, computed on the whole image
+    as in segment mode; families ``response_maps.families``).
 
     Parameters
     ----------
     radius : int
         Kernel radius :math:`R` in voxels (of the interpolated grid): the kernel of a voxel
-        is the box of :math:`(2R + 1)^3` voxels around it.
+        is the box of :math:`(2R + 1)^3` voxels around it, for the 2D and 2.5D
+        aggregations (``texture.spatial``) the square of :math:`(2R + 1)^2` voxels around
+        it in its slice.
     families : sequence of str, optional
-        Families to map (default: those of ``settings.features`` that have maps).
+        Families to map, on the original image and every response map (default: those of
+        ``features`` and ``response_maps`` that have maps).
     """
     from radiomix.extraction.pipeline import prepare_roi
 
@@ -559,22 +652,38 @@ def voxel_maps(
         raise ConfigError(f"the kernel radius must be a positive integer, got {radius!r}")
     s = voxel_settings(settings, families)
     p = prepare_roi(image, mask, s, {})
-    grid = _grid(p, int(radius))
     centres = np.argwhere(p.int_mask)
     direction = p.direction if p.direction is not None else np.eye(3)
     out: dict[str, Volume] = {}
-    for fam in s.features.families:
-        named = list(_named(fam, s))
-        maps = kernel_maps(
-            fam, grid, centres, {k.feature: f.compute for _, f, k in named}, _switches(s)
-        )
-        for name, _, key in named:
-            arr = maps.get(key, np.full(p.int_mask.shape, np.nan))
-            out[name] = Volume(arr, spacing=p.spacing, origin=p.origin, direction=direction)
+
+    def add(image_type: str, q: PreparedRoi, fams: Sequence[str]) -> None:
+        for fam in fams:
+            named = _named(fam, s, image_type)
+            formulas = {m.key.feature: m.spec.compute for m in named}
+            per_plane = {
+                plane: kernel_maps(
+                    fam, _grid(q, int(radius), plane), centres, formulas, _switches(s)
+                )
+                for plane in dict.fromkeys(m.plane for m in named)
+            }
+            for m in named:
+                arr = per_plane[m.plane].get(m.key)
+                if arr is None:
+                    arr = np.full(p.int_mask.shape, np.nan)
+                out[m.name] = Volume(arr, spacing=p.spacing, origin=p.origin, direction=direction)
+
+    if s.features.original:
+        add("original", p, s.features.families)
+    if s.filters and s.response_maps.families:
+        from radiomix.extraction.filtered import response_maps, response_roi
+
+        fams = s.response_maps.families
+        for image_type, response in response_maps(p, s):
+            add(image_type, response_roi(p, image_type, response, s, fams), fams)
     return out
 
 
-def _grid(p: PreparedRoi, radius: int) -> KernelGrid:
+def _grid(p: PreparedRoi, radius: int, plane: int = -1) -> KernelGrid:
     """The IBSI kernels' grid: the intensity mask's voxels, rows 1..N_g."""
     if p.levels is None:  # statistics only: no discretisation
         levels, g = p.int_mask.astype(np.int64), 1
@@ -586,6 +695,7 @@ def _grid(p: PreparedRoi, radius: int) -> KernelGrid:
         rows=np.arange(1, g + 1),
         n_levels=g,
         radius=radius,
+        plane=plane,
         spacing=p.spacing,
     )
 
@@ -611,7 +721,10 @@ def voxel_case(
         to_sitk,
     )
 
-    warm_up_voxel_kernels(voxel_settings(settings, None).features.families)  # while reading
+    s = voxel_settings(settings, None)
+    warm_up_voxel_kernels(
+        list(dict.fromkeys(f for _, fams in _images(s) for f in fams))
+    )  # while reading
     img = read_image(image)
     msk = read_mask(mask, reference=img)
     check_geometry(img, msk)
@@ -634,4 +747,6 @@ def voxel_case(
         raise ConfigError("label 0 is the background of a label map, not a region of interest")
     roi = select_label(msk, lab, strict=True)
     maps = voxel_maps(img, roi, settings, radius=radius)
-    return lab, {name: to_sitk(vol) for name, vol in maps.items()}
+    # each map's array is let go once converted: the two copies of every map are not held
+    # at once (a filtered configuration has hundreds of maps)
+    return lab, {name: to_sitk(maps.pop(name)) for name in list(maps)}
