@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable, Collection, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 if TYPE_CHECKING:
     import SimpleITK
 
-__all__ = ["is_sitk_image", "lazy_module"]
+__all__ = ["is_sitk_image", "lazy_module", "lazy_names"]
 
 
 class _LazyModule:
@@ -43,6 +44,30 @@ class _LazyModule:
 def lazy_module(name: str) -> Any:
     """A stand-in for module ``name`` that imports it on first attribute access."""
     return _LazyModule(name)
+
+
+def lazy_names(
+    package: str,
+    homes: Mapping[str, str],
+    namespace: dict[str, Any],
+    submodules: Collection[str] = (),
+) -> Callable[[str], Any]:
+    """A package's module ``__getattr__`` that imports its names on first use: ``homes``
+    maps each public name to the submodule defining it, ``submodules`` are submodules
+    reachable as attributes without importing them first; what is found is kept in the
+    package's ``namespace`` (its ``globals()``), so the lookup runs once per name."""
+
+    def __getattr__(name: str) -> Any:
+        if name in homes:
+            value = getattr(importlib.import_module(f"{package}.{homes[name]}"), name)
+        elif name in submodules:
+            value = importlib.import_module(f"{package}.{name}")
+        else:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        namespace[name] = value
+        return value
+
+    return __getattr__
 
 
 def is_sitk_image(value: Any) -> TypeGuard[SimpleITK.Image]:

@@ -34,9 +34,10 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from radiomix._lazy import lazy_names
 
 if TYPE_CHECKING:
     import numpy as np
@@ -80,13 +81,7 @@ _NAMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'radiomix.filters' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"radiomix.filters.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _NAMES, globals())
 
 
 __all__ = [

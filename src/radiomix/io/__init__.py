@@ -6,9 +6,9 @@ Every array is in (z, y, x) order with spacing, origin and direction in the same
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from radiomix._lazy import lazy_names
 from radiomix.io._masks import (
     check_geometry,
     check_roi,
@@ -48,13 +48,7 @@ _DICOM_NAMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _DICOM_NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'radiomix.io' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"radiomix.io.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _DICOM_NAMES, globals())
 
 
 __all__ = [

@@ -7,8 +7,9 @@ are returned as boolean :class:`~radiomix.io.Volume` objects on the image grid.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from radiomix._lazy import lazy_names
 
 if TYPE_CHECKING:
     from radiomix.segment._prompts import parse_coordinates, to_box, to_seeds
@@ -90,15 +91,7 @@ _SUBMODULES = frozenset(
 )
 
 
-def __getattr__(name: str) -> Any:
-    if name in _HOME:
-        value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-    elif name in _SUBMODULES:  # radiomix.segment.metrics, ... without importing them first
-        value = importlib.import_module(f"{__name__}.{name}")
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOME, globals(), _SUBMODULES)
 
 
 def __dir__() -> list[str]:
