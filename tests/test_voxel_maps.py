@@ -131,20 +131,29 @@ def test_pyradiomics_profile_is_pointed_to_its_parameter_file() -> None:
         voxel_maps(image, mask, s)
 
 
-def test_command_writes_the_maps_and_a_manifest_goes_on_past_a_bad_case(tmp_path) -> None:
-    import pandas as pd
-    import SimpleITK as sitk
-
-    from radiomix.cli.main import main
+def _case_files(tmp_path, config: str):
+    """The test case as NRRD files in ``tmp_path`` and a configuration file: (image, mask,
+    configuration path)."""
     from radiomix.io import write_volume
 
     image, mask = _case()
     write_volume(image, tmp_path / "img.nrrd")
     write_volume(mask.with_array(mask.array.astype(np.uint8)), tmp_path / "msk.nrrd")
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(
+    cfg.write_text(config)
+    return image, mask, cfg
+
+
+def test_command_writes_the_maps_and_a_manifest_goes_on_past_a_bad_case(tmp_path) -> None:
+    import pandas as pd
+    import SimpleITK as sitk
+
+    from radiomix.cli.main import main
+
+    image, mask, cfg = _case_files(
+        tmp_path,
         "discretisation: {method: fixed_bin_number, bin_count: 6}\n"
-        "features: {families: [statistics, glszm]}\n"
+        "features: {families: [statistics, glszm]}\n",
     )
     out = tmp_path / "maps.csv"
     argv = ["extract", str(tmp_path / "img.nrrd"), str(tmp_path / "msk.nrrd")]
@@ -371,18 +380,14 @@ def test_command_maps_a_2d_filtered_configuration(tmp_path) -> None:
     import SimpleITK as sitk
 
     from radiomix.cli.main import main
-    from radiomix.io import write_volume
 
-    image, mask = _case()
-    write_volume(image, tmp_path / "img.nrrd")
-    write_volume(mask.with_array(mask.array.astype(np.uint8)), tmp_path / "msk.nrrd")
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text(
+    image, mask, cfg = _case_files(
+        tmp_path,
         "discretisation: {method: fixed_bin_number, bin_count: 6}\n"
         "texture: {spatial: [2D]}\n"
         "features: {families: [glszm]}\n"
         "filters: [{filter: mean, support: 3}]\n"
-        "response_maps: {families: [statistics, glszm]}\n"
+        "response_maps: {families: [statistics, glszm]}\n",
     )
     out = tmp_path / "maps.csv"
     argv = ["extract", str(tmp_path / "img.nrrd"), str(tmp_path / "msk.nrrd"), "--mode", "voxel"]
