@@ -313,7 +313,12 @@ def test_2d_image_with_3d_mask(case, capsys):
 
 @pytest.mark.parametrize(
     ("command", "given", "expected"),
-    [("pyradiomics", None, "1"), ("extract", None, "1"), ("extract", "3", "3"), ("train", None, "")],
+    [
+        ("pyradiomics", None, "1"),
+        ("extract", None, "1"),
+        ("extract", "3", "3"),
+        ("train", None, ""),
+    ],
 )
 def test_extraction_commands_run_one_blas_thread(command, given, expected):
     """The extraction commands keep BLAS to one thread (their parallelism is their own)
