@@ -26,12 +26,10 @@ import functools
 import hashlib
 import logging
 import math
-import os
 import platform
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,10 +43,16 @@ from radiomix.errors import (
     GeometryMismatchError,
     RoiTooSmallError,
 )
+from radiomix.extraction.executors import (  # noqa: F401 - THREADS_ENV: the profile's name
+    THREADS_ENV,
+    extraction_threads,
+    thread_pool,
+)
 from radiomix.extraction.records import FeatureRecord, PyradiomicsRoi, RoiResult
 from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.io import Volume
+from radiomix.preprocess.crop import bounding_box
 from radiomix.preprocess.discretisation import discretise
 from radiomix.preprocess.normalise import normalise, normalise_statistics
 from radiomix.preprocess.resample import resample_onto, resampled_grid
@@ -229,11 +233,11 @@ def label_map_hash(label_map: np.ndarray) -> str:
 
 
 def in_background(fn: Callable[..., Any], *args: Any) -> Future[Any]:
-    """``fn(*args)`` on the process's pool of extraction threads (:func:`_executor`; hashing
+    """``fn(*args)`` on the process's pool of extraction threads (:func:`thread_pool`; hashing
     whole images: hashlib releases the GIL), so that it overlaps the features; at once in
     this thread where :func:`extraction_threads` is 1 (batch workers). Diagnostics hold the
     future until :func:`resolve_diagnostics`."""
-    return _executor().submit(fn, *args)
+    return thread_pool().submit(fn, *args)
 
 
 def resolve_diagnostics(diag: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +306,7 @@ def _mask_elements(
         f"Mask-{prefix}_Spacing": str(_xyz((float(s) for s in image.spacing), nd)),
         f"Mask-{prefix}_Size": str(_xyz((int(n) for n in roi.shape), nd)),
     }
-    box = _box(roi)
+    box = bounding_box(roi)
     lo = np.array([b.start for b in box])
     size = np.array([b.stop - b.start for b in box])
     crop = roi[box]
@@ -344,16 +348,6 @@ def _physical_point(volume: Volume, index: np.ndarray, nd: int) -> tuple[float, 
     return tuple(out)
 
 
-def _box(roi: np.ndarray) -> tuple[slice, slice, slice]:
-    """Bounding box of a non-empty boolean mask, from its projections (no index list)."""
-    out = []
-    for axis in range(3):
-        other = tuple(a for a in range(3) if a != axis)
-        nz = np.flatnonzero(roi.any(axis=other))
-        out.append(slice(int(nz[0]), int(nz[-1]) + 1))
-    return out[0], out[1], out[2]
-
-
 def check_roi(roi: np.ndarray, settings: ExtractionSettings) -> None:
     ps = settings.pyradiomics
     n = int(roi.sum())
@@ -362,7 +356,7 @@ def check_roi(roi: np.ndarray, settings: ExtractionSettings) -> None:
             f"label {ps.label} is not present in the mask: check the label (PyRadiomics "
             "setting 'label', or --label)"
         )
-    dims = sum(b.stop - b.start > 1 for b in _box(roi))
+    dims = sum(b.stop - b.start > 1 for b in bounding_box(roi))
     if dims < ps.minimum_roi_dimensions:
         raise RoiTooSmallError(
             f"the ROI extends over {dims} dimension(s), fewer than minimumROIDimensions = "
@@ -432,7 +426,7 @@ def resample_image(
     given = [float(v) for v in ps.resampled_spacing][::-1]
     missing: list[float | None] = [None] * (3 - nd)
     wanted = missing + [None if v == 0 else v for v in given]
-    grid = resampled_grid(mask, wanted, align="corner", box=_box(roi), pad=_pad(ps))
+    grid = resampled_grid(mask, wanted, align="corner", box=bounding_box(roi), pad=_pad(ps))
     current = image.spacing[3 - nd :]
     if np.allclose(np.array(current[::-1]), np.array(grid.spacing[3 - nd :][::-1])):
         if not _same_grid(image, mask, exact=True):
@@ -472,7 +466,7 @@ def _crop_box(image: Volume, roi: np.ndarray, pad: int) -> tuple[Volume, np.ndar
     voxel (ITK's arithmetic, as SimpleITK's crop computes it)."""
     crop = tuple(
         slice(max(b.start - pad, 0), min(b.stop + pad, n))
-        for b, n in zip(_box(roi), roi.shape, strict=True)
+        for b, n in zip(bounding_box(roi), roi.shape, strict=True)
     )
     start = np.array([c.start for c in crop], dtype=np.float64)
     origin = _physical_point(image, start, 3)[::-1]
@@ -638,7 +632,7 @@ def _check_roi_inside(
     """PyRadiomics' ``_checkROI``: the ROI's bounding box (its first and last voxel corners,
     through the mask's geometry) must lie in the image, within 1e-3 voxel. ``image_shape``
     (z, y, x): the image's size when ``img`` carries its geometry only."""
-    box = _box(roi)
+    box = bounding_box(roi)
     lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y, z
     size = np.array([b.stop - b.start for b in box][::-1], dtype=np.float64)
     corners = [
@@ -789,7 +783,7 @@ def image_type_options(
 def _filtered(
     image: Volume,
     roi: np.ndarray,
-    box: tuple[slice, slice, slice],
+    box: tuple[slice, ...],
     image_type: str,
     custom: dict[str, Any],
     settings: ExtractionSettings,
@@ -974,73 +968,6 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
     return PyradiomicsRoi(image, roi_arr, final_roi, shape_roi, diag, ndim)
 
 
-#: environment variable: threads one extraction of the profile uses (default: the CPUs this
-#: process may run on; the batch's worker processes set it to 1)
-THREADS_ENV = "RADIOMIX_THREADS"
-
-
-def extraction_threads() -> int:
-    """Threads for one ROI's image types and maps: ``RADIOMIX_THREADS`` or the usable CPUs."""
-    value = os.environ.get(THREADS_ENV, "").strip()
-    if value:
-        try:
-            n = int(value)
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise ConfigError(f"{THREADS_ENV} must be a positive whole number, got {value!r}")
-        return n
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
-        return max(1, os.cpu_count() or 1)
-
-
-class _InlineExecutor(Executor):
-    """Runs each submitted call at once in the calling thread (one thread: no pool)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        fut: Future[Any] = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - re-raised by result(), as a pool does
-            fut.set_exception(exc)
-        return fut
-
-
-class _SharedPool(Executor):
-    """The process's pool of extraction threads, lent to one case: ``with`` leaves it
-    running (starting threads for every case cost about a millisecond each, as much as a
-    small case's shape features). Tasks never wait on other tasks, so cases of several
-    calling threads can share it."""
-
-    def __init__(self, pool: ThreadPoolExecutor) -> None:
-        self._pool = pool
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        return self._pool.submit(fn, *args, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Nothing: the pool outlives the case (its threads end with the process)."""
-
-
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def _executor() -> Executor:
-    n = extraction_threads()
-    if n == 1:
-        return _InlineExecutor()
-    with _pools_lock:
-        pool = _pools.get(n)
-        if pool is None:
-            pool = _pools[n] = ThreadPoolExecutor(
-                max_workers=n, thread_name_prefix="radiomix-pyradiomics"
-            )
-    return _SharedPool(pool)
-
-
 def _map_count(
     image_types: Sequence[tuple[str, Any]], general: Sequence[tuple[str, Any]] | Mapping[str, Any]
 ) -> int:
@@ -1131,7 +1058,7 @@ def extract_handed_over(
     diag, ndim, spacing = prep.diagnostics, prep.ndim, prep.image.spacing
     # prep.roi (before re-segmentation) sets the filters' domain; box / crop_mask the
     # features'. Copies of the box: nothing here refers to the whole image and ROI.
-    box = _box(prep.final_roi)
+    box = bounding_box(prep.final_roi)
     box_voxels = math.prod(b.stop - b.start for b in box)
     numba = prof.use_numba_kernels(box_voxels, _map_count(ps.image_types, ps.filter_settings))
     if numba:
@@ -1234,7 +1161,7 @@ def extract_handed_over(
     # shape, every image type's filter and every map's features run on a pool of threads
     # (numba kernels, SimpleITK and NumPy's large-array work release the GIL); the records
     # keep PyRadiomics' order: shape, shape2D, then the image types and their maps in order
-    with _executor() as pool:
+    with thread_pool() as pool:
         shape_job = pool.submit(shape_task)
         map_jobs = {pool.submit(image_maps, t, c): k for k, (t, c) in enumerate(ps.image_types)}
         feature_jobs: list[list[Future[tuple[list[FeatureRecord], dict[str, float]]]]] = [
