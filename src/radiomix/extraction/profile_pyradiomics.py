@@ -95,17 +95,6 @@ _PLANAR_FORMATS = ("png", "jpeg", "tiff", "bmp")
 MASK_HASH_KEY = "pyradiomics_mask_hash"
 
 
-#: PyRadiomics' ``interpolator`` names -> SimpleITK interpolators (resolved on use)
-class _Interpolators:
-    def __getitem__(self, name: str) -> int:
-        import SimpleITK as sitk
-
-        return int(getattr(sitk, name))
-
-
-_INTERPOLATORS = _Interpolators()
-
-
 def enabled_classes(settings: ExtractionSettings) -> list[tuple[str, tuple[str, ...]]]:
     """(class, features) in PyRadiomics' output order: shape first, then the others in the
     parameter file's order (every class, in PyRadiomics' order, when none is named)."""
@@ -378,30 +367,17 @@ def resample_image(
 ) -> tuple[Volume, np.ndarray]:
     """PyRadiomics' ``resampleImage``: the image and ROI on its resampled grid.
 
-    The grid is corner-aligned with the original one (voxel corners of the first voxel
-    coincide: origin moved by half the spacing difference), covers the ROI's bounding box
-    plus ``padDistance`` new voxels (``floor((lo - 0.5) r - pad)`` to
-    ``ceil((lo + n - 0.5) r + pad)``, ``r`` = old / new spacing, clipped to the image), and
-    is interpolated by SimpleITK with the ``interpolator`` (image, into its own pixel type:
-    no rounding step of its own) and nearest neighbour (mask). Axes where the ROI is one
-    voxel thick, and axes given as 0, keep their spacing. When the new spacing equals the
-    old one, PyRadiomics only crops to the ROI box plus ``padDistance`` (after resampling
-    the mask onto the image grid, nearest neighbour). ``mask`` is the boolean ROI on its
-    own grid (usually the image's): the new grid follows the mask's geometry, the image is
-    interpolated at its points wherever the image lies.
-
-    ``resampledPixelSpacing`` holds one value per dimension of the mask as PyRadiomics reads
-    it (:func:`input_ndim`): a 2D image (one plane here) is resampled in 2D, with (x, y)
-    spacings, by 2D SimpleITK images, as PyRadiomics does; the plane keeps its z geometry.
-
-    ``voxelwise``: a voxel-wise map of the image that PyRadiomics applies to the whole image
-    before resampling (``normalize``), applied here to the part the resampling reads.
-
-    Raises
-    ------
-    ConfigError
-        The number of spacings differs from the mask's dimensionality (PyRadiomics asserts
-        this too).
+    The grid (:func:`radiomix.preprocess.resampled_grid` with ``align="corner"``) follows the
+    mask's geometry: corner-aligned with the mask's grid, covering the ROI's bounding box plus
+    ``padDistance`` new voxels, clipped; axes where the ROI is one voxel thick, and axes given
+    as 0, keep their spacing. SimpleITK interpolates the image with ``interpolator`` into its
+    own pixel type (no rounding step of its own) and the mask by nearest neighbour. Where the
+    new spacing equals the old one PyRadiomics only crops to the ROI box plus ``padDistance``
+    (after moving the mask onto the image grid, nearest neighbour). A 2D image (one plane here,
+    :func:`input_ndim`) is resampled in 2D with (x, y) spacings, as PyRadiomics does.
+    ``voxelwise``: a voxel-wise map PyRadiomics applies to the whole image before resampling
+    (``normalize``), applied here to the part the resampling reads. A spacing count other than
+    the mask's dimensionality is a ``ConfigError`` (PyRadiomics asserts it too).
     """
     from radiomix.io import to_sitk
 
@@ -481,21 +457,12 @@ def read_pyradiomics_mask(
     label_channel: int = 0,
 ) -> Volume:
     """The label map as PyRadiomics loads it: on its own grid where the source has a
-    geometry (image files, SimpleITK images, volumes); with the image's geometry where it
-    has none (arrays, 2D image files). :func:`extract_roi_pyradiomics` then applies
-    PyRadiomics' geometry rules (``geometryTolerance``, ``correctMask``, resampling).
-
-    A multi-component (vector) mask -- a SimpleITK image or a file SimpleITK reads with
-    several components per pixel, such as a segmentation with overlapping segments or a
-    colour PNG -- gives its component ``label_channel`` (PyRadiomics' ``getMask``); a scalar
-    mask ignores ``label_channel``. The volume records the mask's dimensionality as
-    PyRadiomics reads it (:data:`IMAGE_NDIM_KEY`). ``image`` may be None for a NIfTI, NRRD
-    or MetaImage file, which never needs it (the mask is then read while the image is).
-
-    Raises
-    ------
-    ConfigError
-        ``label_channel`` is not a component of a vector mask (PyRadiomics asserts this).
+    geometry (image files, SimpleITK images, volumes), with the image's where it has none
+    (arrays, 2D image files); the volume records the mask's dimensionality as PyRadiomics reads
+    it (:data:`IMAGE_NDIM_KEY`). A multi-component (vector) mask gives its component
+    ``label_channel`` (PyRadiomics' ``getMask``; a channel it lacks is a ``ConfigError``, which
+    PyRadiomics asserts); a scalar mask ignores it. ``image`` may be None for a NIfTI, NRRD or
+    MetaImage file (read while the image is).
     """
     from radiomix.io import read_mask
 
@@ -739,18 +706,13 @@ def pyradiomics_levels(
 def image_type_options(
     settings: ExtractionSettings, custom: Mapping[str, Any] | None = None, ndim: int = 3
 ) -> tuple[float | None, int | None, prof.PyradiomicsTextureOptions]:
-    """Binning and texture options of one image type's features.
-
-    PyRadiomics updates its settings with the image type's custom settings
-    (``imageType: {LoG: {binWidth: 5}}``) for that type's feature classes: ``binWidth``,
-    ``binCount`` (which wins over ``binWidth`` whenever set), ``voxelArrayShift``,
-    ``symmetricalGLCM``, ``weightingNorm``, ``distances``, ``gldm_a``, ``force2D``,
-    ``force2Ddimension``. ``ndim`` is the image's dimensionality as PyRadiomics reads it
-    (:func:`input_ndim`). Returns ``(bin_width, bin_count, options)``, one of the first two
-    None.
+    """``(bin_width, bin_count, options)`` of one image type's features (one of the first
+    two None): the settings updated with the type's custom settings, as PyRadiomics updates
+    them for that type's classes (``binWidth``, ``binCount``, which wins whenever set,
+    ``voxelArrayShift``, ``symmetricalGLCM``, ``weightingNorm``, ``distances``, ``gldm_a``,
+    ``force2D``, ``force2Ddimension``). ``ndim``: the image's dimensionality as PyRadiomics
+    reads it (:func:`input_ndim`).
     """
-    import dataclasses
-
     ps = settings.pyradiomics
     ds = settings.discretisation
     c = dict(custom or {})
@@ -951,8 +913,7 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
             diag.update(_mask_elements(image, roi_arr, "corrected", with_intensities=True))
         if pre_crop:  # PyRadiomics crops here (loadImage): later diagnostics see the crop
             check_roi(roi_arr, settings)
-            pad = int(dict(ps.filter_settings).get("padDistance", 5))
-            image, roi_arr = _crop_box(image, roi_arr, pad)
+            image, roi_arr = _crop_box(image, roi_arr, _pad(ps))
     check_roi(roi_arr, settings)
     if not on_grid:  # the caller could not check the intensities on another grid
         check_finite(image, what="image inside the ROI", within=roi_arr)
@@ -1018,23 +979,15 @@ def extract_roi_pyradiomics(
     roi: str = "1",
     clock: Callable[[], float] = time.perf_counter,
 ) -> RoiResult:
-    """Extract one ROI the way PyRadiomics 3.0.1 does (``Original`` image type).
+    """Extract one ROI the way PyRadiomics 3.0.1 does.
 
-    ``mask`` is the boolean ROI, on the image grid or (a mask file with its own geometry)
-    on its own grid: PyRadiomics' geometry check, ``correctMask`` and resampling decide
-    (:func:`on_image_grid`, :func:`resample_image`). Returns records with ``image_type``
-    ``"original"`` and ``family`` the PyRadiomics class, so that table columns read
-    ``original_<class>_<Feature>``; diagnostics carry PyRadiomics' names
-    (``Mask-original_Hash`` from ``mask.metadata[MASK_HASH_KEY]`` when it is set).
-
-    Preprocessing in PyRadiomics' order: label check; ``Image-original`` / ``Mask-original``
-    diagnostics (the mask's own geometry); ``normalize`` (whole image); resampling (grid
-    from the mask) or the geometry check with ``correctMask`` (``Mask-corrected_*``, not
-    written with ``preCrop``, where PyRadiomics corrects while cropping); ROI checks;
-    re-segmentation (``Mask-resegmented_*``, ROI checks again). Shape uses the ROI before
-    re-segmentation (unless ``resegmentShape``) cropped to the final ROI's bounding box, as
-    PyRadiomics does; the other classes the final ROI; the filters see PyRadiomics' domain
-    of the ROI before re-segmentation.
+    ``mask`` is the boolean ROI on the image grid or, for a mask file with its own geometry, on
+    its own grid (PyRadiomics' geometry check, ``correctMask`` and resampling decide). The
+    records carry PyRadiomics' names (``<image type>_<class>_<Feature>``, ``diagnostics_*``;
+    ``Mask-original_Hash`` from ``mask.metadata[MASK_HASH_KEY]`` when set). Preprocessing:
+    :func:`prepare_roi`. Shape uses the ROI before re-segmentation (unless ``resegmentShape``)
+    cropped to the final ROI's bounding box, as PyRadiomics does; the other classes the final
+    ROI; the filters see PyRadiomics' domain of the ROI before re-segmentation.
     """
     return extract_handed_over(
         Handover(image, mask), settings, case_id=case_id, roi=roi, clock=clock
@@ -1071,15 +1024,6 @@ def extract_handed_over(
     # the whole image and ROI, for the filters; dropped once every image type's maps exist
     whole: dict[str, Any] = {"image": prep.image, "roi": prep.roi}
     del prep
-    plane_axis = _plane_axis(settings, ndim)
-    options = prof.PyradiomicsTextureOptions(
-        distances=ps.distances,
-        weighting_norm=ps.weighting_norm,
-        gldm_a=ps.gldm_a,
-        force2d=plane_axis is not None,
-        voxel_array_shift=ps.voxel_array_shift,
-        force2d_dimension=plane_axis or 0,
-    )
     classes = enabled_classes(settings)
     timings["preprocess"] = clock() - t0
 
@@ -1141,7 +1085,7 @@ def extract_handed_over(
                 levels=None,
                 mask=planar[0],
                 spacing=planar[1],
-                options=options,
+                options=prof.PyradiomicsTextureOptions(),  # (shape2D reads none)
                 names=names or None,
             ):
                 out.append(FeatureRecord("original", "shape2D", v))
