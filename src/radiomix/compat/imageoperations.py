@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -455,36 +455,24 @@ def _pointwise(inputImage: SimpleITK.Image, name: str, kwargs: dict[str, Any]) -
     yield _like(mapped, inputImage), name, kwargs
 
 
-def getSquareImage(
-    inputImage: SimpleITK.Image, inputMask: SimpleITK.Image, **kwargs: Any
-) -> ImageResult:
-    """Yields :func:`radiomix.filters.pyradiomics.square_image` (float64), ``'square'``
-    and ``kwargs``."""
-    yield from _pointwise(inputImage, "square", kwargs)
+def _pointwise_getter(name: str, public: str) -> Callable[..., ImageResult]:
+    def getter(
+        inputImage: SimpleITK.Image, inputMask: SimpleITK.Image, **kwargs: Any
+    ) -> ImageResult:
+        yield from _pointwise(inputImage, name, kwargs)
+
+    getter.__name__ = getter.__qualname__ = public
+    getter.__doc__ = (
+        f"Yields :func:`radiomix.filters.pyradiomics.{name}_image` (float64), ``'{name}'`` "
+        "and ``kwargs``."
+    )
+    return getter
 
 
-def getSquareRootImage(
-    inputImage: SimpleITK.Image, inputMask: SimpleITK.Image, **kwargs: Any
-) -> ImageResult:
-    """Yields :func:`radiomix.filters.pyradiomics.squareroot_image` (float64),
-    ``'squareroot'`` and ``kwargs``."""
-    yield from _pointwise(inputImage, "squareroot", kwargs)
-
-
-def getLogarithmImage(
-    inputImage: SimpleITK.Image, inputMask: SimpleITK.Image, **kwargs: Any
-) -> ImageResult:
-    """Yields :func:`radiomix.filters.pyradiomics.logarithm_image` (float64),
-    ``'logarithm'`` and ``kwargs``."""
-    yield from _pointwise(inputImage, "logarithm", kwargs)
-
-
-def getExponentialImage(
-    inputImage: SimpleITK.Image, inputMask: SimpleITK.Image, **kwargs: Any
-) -> ImageResult:
-    """Yields :func:`radiomix.filters.pyradiomics.exponential_image` (float64),
-    ``'exponential'`` and ``kwargs``."""
-    yield from _pointwise(inputImage, "exponential", kwargs)
+getSquareImage = _pointwise_getter("square", "getSquareImage")
+getSquareRootImage = _pointwise_getter("squareroot", "getSquareRootImage")
+getLogarithmImage = _pointwise_getter("logarithm", "getLogarithmImage")
+getExponentialImage = _pointwise_getter("exponential", "getExponentialImage")
 
 
 def getGradientImage(
