@@ -60,17 +60,14 @@ def _with_ndim(source: ImageLike) -> ImageLike:
     import numpy as np
 
     from radiomix._lazy import is_sitk_image
-    from radiomix.extraction.profile_pyradiomics import IMAGE_NDIM_KEY
+    from radiomix.extraction.profile_pyradiomics import with_ndim
     from radiomix.io import read_image
 
     if is_sitk_image(source):
-        ndim = source.GetDimension()
-    elif isinstance(source, np.ndarray):
-        ndim = source.ndim
-    else:
-        return source
-    vol = read_image(source)
-    return vol.with_array(vol.array, metadata={**vol.metadata, IMAGE_NDIM_KEY: min(ndim, 3)})
+        return with_ndim(read_image(source), min(source.GetDimension(), 3))
+    if isinstance(source, np.ndarray):
+        return with_ndim(read_image(source), min(source.ndim, 3))
+    return source
 
 
 class RadiomicsFeatureExtractor:

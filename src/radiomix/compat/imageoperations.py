@@ -107,12 +107,10 @@ def _settings(kwargs: Mapping[str, Any], **given: Any) -> ExtractionSettings:
 def _volume(image: SimpleITK.Image, *, for_mask: bool = False) -> Volume:
     """A SimpleITK image as a volume that records its dimensionality (2D images are one
     plane: :func:`radiomix.extraction.profile_pyradiomics.input_ndim`)."""
-    from radiomix.extraction.profile_pyradiomics import IMAGE_NDIM_KEY
+    from radiomix.extraction.profile_pyradiomics import with_ndim
     from radiomix.io import from_sitk
 
-    vol = from_sitk(image, for_mask=for_mask)
-    ndim = min(image.GetDimension(), 3)
-    return vol.with_array(vol.array, metadata={**vol.metadata, IMAGE_NDIM_KEY: ndim})
+    return with_ndim(from_sitk(image, for_mask=for_mask), min(image.GetDimension(), 3))
 
 
 def _image(volume: Volume, ndim: int) -> SimpleITK.Image:

@@ -80,6 +80,7 @@ __all__ = [
     "resample_nearest",
     "resegment_roi",
     "resolve_diagnostics",
+    "with_ndim",
 ]
 
 logger = logging.getLogger(__name__)
@@ -137,7 +138,8 @@ def input_ndim(image: Volume) -> int:
     return 2
 
 
-def _with_ndim(image: Volume, ndim: int) -> Volume:
+def with_ndim(image: Volume, ndim: int) -> Volume:
+    """The volume recording ``ndim`` as its dimensionality (:data:`IMAGE_NDIM_KEY`)."""
     if image.metadata.get(IMAGE_NDIM_KEY) == ndim:
         return image
     return image.with_array(image.array, metadata={**image.metadata, IMAGE_NDIM_KEY: ndim})
@@ -474,7 +476,7 @@ def read_pyradiomics_mask(
     if isinstance(source, np.ndarray):
         assert image is not None  # (checked above)
         vol = read_mask(source, reference=image, spacing=spacing)
-        return _with_ndim(vol, input_ndim(image))
+        return with_ndim(vol, input_ndim(image))
     vector, meta = _vector_mask(source)
     if vector is not None:
         vol = read_mask(mask_channel(vector, label_channel, source), spacing=spacing)
@@ -482,12 +484,12 @@ def read_pyradiomics_mask(
     else:
         vol = read_mask(source, spacing=spacing)
     if is_sitk_image(source):
-        vol = _with_ndim(vol, min(source.GetDimension(), 3))
+        vol = with_ndim(vol, min(source.GetDimension(), 3))
     elif vol.array.shape[0] != 1 or "source" in vol.metadata or "format" in vol.metadata:
-        vol = _with_ndim(vol, input_ndim(vol))
+        vol = with_ndim(vol, input_ndim(vol))
     else:  # a volume of one plane with no file behind it: as the image
         assert image is not None  # (a file sets "source")
-        vol = _with_ndim(vol, input_ndim(image))
+        vol = with_ndim(vol, input_ndim(image))
     if vol.metadata.get("format") in _PLANAR_FORMATS:
         assert image is not None  # (not a volume format)
         return vol.with_array(
@@ -880,7 +882,7 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
             "setting 'label', or --label)"
         )
     ndim = input_ndim(image)
-    image = _with_ndim(image, ndim)
+    image = with_ndim(image, ndim)
     diag = (
         diagnostics(image, roi_arr, settings, mask_hash=mask.metadata.get(MASK_HASH_KEY))
         if ps.additional_info
@@ -902,7 +904,7 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
         image = normalize_image(image, settings)
     if resample:
         image, roi_arr = resample_image(image, mask.with_array(roi_arr), settings, voxelwise)
-        image = _with_ndim(image, ndim)
+        image = with_ndim(image, ndim)
         if ps.additional_info:
             diag.update(_image_elements(image, "interpolated"))
             diag.update(_mask_elements(image, roi_arr, "interpolated", with_intensities=True))
