@@ -1,27 +1,14 @@
 """``radiomics.imageoperations`` (PyRadiomics 3.0.1) on radiomix's engine.
 
-The same functions with PyRadiomics' signatures, arguments and results -- SimpleITK images
-in, SimpleITK images, arrays and tuples out -- so that a script ports by changing its import::
-
-    from radiomix.compat import imageoperations     # was: from radiomics import ...
-
-    for image, name, kwargs in imageoperations.getLoGImage(image, mask, sigma=[1.0, 3.0]):
-        ...
-
-Each function only translates: SimpleITK images become arrays or
-:class:`~radiomix.io.Volume` objects, PyRadiomics' keyword settings become the engine's
-settings, and the work is done by the ``pyradiomics`` profile's own functions -- the image
-types of :mod:`radiomix.filters.pyradiomics`, the preprocessing of
-:mod:`radiomix.extraction.profile_pyradiomics` and the bin edges of
-:mod:`radiomix.preprocess.discretisation` -- the ones the extractor runs. Where PyRadiomics
-raises ``ValueError`` (a missing label, a ROI too small, image and mask on different
-grids, ...), so do these functions.
-
-Not provided: ``generateAngles`` (not in PyRadiomics 3.0.1's ``imageoperations``, which
-has it in ``radiomics.base``' C extension), and the private helpers ``_checkROI``,
-``_correctMask`` and ``_swt3`` (see docs/pyradiomics-profile.md, "API surface").
-
-SimpleITK, SciPy and numba are imported inside the functions, not with this module.
+The same functions with PyRadiomics' signatures, arguments and results (SimpleITK images
+in; SimpleITK images, arrays and tuples out), so that a script ports by changing its import
+(``from radiomix.compat import imageoperations``). Each function only translates: the work
+is done by the functions the extractor runs (the image types of
+:mod:`radiomix.filters.pyradiomics`, the preprocessing of
+:mod:`radiomix.extraction.profile_pyradiomics`, PyRadiomics' bin edges of
+:mod:`radiomix.preprocess.discretisation`); where PyRadiomics raises ``ValueError``, so do
+these. What is not provided: docs/pyradiomics-profile.md, "API surface". SimpleITK, SciPy
+and numba are imported inside the functions, not with this module.
 """
 
 from __future__ import annotations
