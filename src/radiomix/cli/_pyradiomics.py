@@ -1,28 +1,11 @@
 """``radiomix pyradiomics``: PyRadiomics 3.0.1's command line on radiomix's engine.
 
-The arguments, defaults and outputs are those of the ``pyradiomics`` command of PyRadiomics
-3.0.1, so that a script calling ``pyradiomics ARGS`` runs unchanged as ``radiomix pyradiomics
-ARGS``:
-
-* input: one image and its mask, or a batch CSV with ``Image`` and ``Mask`` columns (and
-  optionally ``Label``, ``Label_channel``; every column is carried into the output); relative
-  paths in a batch are relative to the CSV's folder;
-* ``-f txt`` (default): ``Case-<N>_<name>: <value>`` lines; ``-f csv``: a header, then one
-  row per case (the header is written again when appending to an existing file, as
-  PyRadiomics does); ``-f json``: a list of one object per case, indented by 2;
-* ``-o FILE`` appends, standard output otherwise; ``-od DIR`` keeps each case's row as
-  ``features_<N>.csv`` (segment mode; an existing one is read back instead of recomputed) or
-  holds the voxel maps ``Case-<N>_<feature>.nrrd`` (voxel mode; the current folder without
-  it), whose paths the table holds;
-* a case that fails is logged and keeps only its input columns; the others go on and the
-  exit status stays 0, as in PyRadiomics. Exit status 1: the input is neither a batch with
-  Image and Mask columns nor an image with a mask; 2: bad arguments or an output that cannot
-  be opened; 3: the extraction could not start (a bad parameter file or setting, no case) or
-  another error stopped the run; 4: the log file cannot be opened; 255: interrupted.
-
-The values are radiomix's (the ``pyradiomics`` profile, equal to PyRadiomics' within 1e-6),
-written as their shortest repr, which reads back exactly (PyRadiomics' own text of a float).
-Differences that remain are listed in docs/pyradiomics-profile.md ("radiomix pyradiomics").
+The arguments, defaults, output layouts (txt, csv, json; ``-o`` appends, ``-od`` keeps each
+case's row or holds the voxel maps) and exit statuses are those of PyRadiomics 3.0.1's
+``pyradiomics`` command, so that a script calling ``pyradiomics ARGS`` runs unchanged as
+``radiomix pyradiomics ARGS``; a failed case is logged and keeps only its input columns.
+The values are the ``pyradiomics`` profile's, written as their shortest repr. Details and
+the differences that remain: docs/pyradiomics-profile.md, "radiomix pyradiomics".
 """
 
 from __future__ import annotations

@@ -1,20 +1,12 @@
 """``radiomix extract ... --mode voxel``: feature maps, one value per ROI voxel.
 
-With ``--params P.yaml`` PyRadiomics' voxel mode; with ``--config`` (the ``ibsi`` profile)
-the engine's maps of :mod:`radiomix.extraction.voxel` (kernel radius ``--kernel-radius``),
-named as the wide table's columns. As PyRadiomics' command line (``pyradiomics IMAGE MASK --mode voxel --out-dir DIR``) does,
-each case's feature maps (:meth:`RadiomicsFeatureExtractor.execute` with
-``voxelBased=True``) are written as compressed NRRD files named
-``Case-<row>_<feature>.nrrd`` in the maps folder (``<row>``: the manifest's 1-based data row,
-1 for IMAGE MASK), and the table (``--out``) holds one row per case: ``case_id``, ``roi``,
-the manifest's carried columns, the ``diagnostics_*`` values, then one column per feature
-holding the path of its map. A manifest's cases run through
-:func:`radiomix.extraction.batch.run_voxel_batch` on the executor of segment-based runs
-(``--jobs`` local worker processes, all cores by default, one thread each; ``--jobs 1`` in
-this process with the extraction threads; ``--scheduler`` a Dask cluster, whose workers
-must see the maps folder); a failed case is recorded in ``<out stem>.errors.csv`` and the
-others go on. This module parses the options, checks the outputs, gives the per-case
-computation (:func:`voxel_case`) and prints.
+With ``--params P.yaml`` PyRadiomics' voxel mode, with ``--config`` the ``ibsi`` profile's
+maps (:mod:`radiomix.extraction.voxel`, ``--kernel-radius``). Each case's maps are written
+as ``Case-<row>_<feature>.nrrd`` in the maps folder and the table holds one row per case
+with their paths; a manifest runs through :func:`radiomix.extraction.batch.run_voxel_batch`
+(docs/voxel-maps.md, docs/pyradiomics-profile.md "Voxel-based extraction"). This module
+parses the options, checks the outputs, gives the per-case computation (:func:`voxel_case`)
+and prints.
 """
 
 from __future__ import annotations

@@ -60,17 +60,14 @@ def _with_ndim(source: ImageLike) -> ImageLike:
     import numpy as np
 
     from radiomix._lazy import is_sitk_image
-    from radiomix.extraction.profile_pyradiomics import IMAGE_NDIM_KEY
+    from radiomix.extraction.profile_pyradiomics import with_ndim
     from radiomix.io import read_image
 
     if is_sitk_image(source):
-        ndim = source.GetDimension()
-    elif isinstance(source, np.ndarray):
-        ndim = source.ndim
-    else:
-        return source
-    vol = read_image(source)
-    return vol.with_array(vol.array, metadata={**vol.metadata, IMAGE_NDIM_KEY: min(ndim, 3)})
+        return with_ndim(read_image(source), min(source.GetDimension(), 3))
+    if isinstance(source, np.ndarray):
+        return with_ndim(read_image(source), min(source.ndim, 3))
+    return source
 
 
 class RadiomicsFeatureExtractor:
@@ -298,18 +295,23 @@ class RadiomicsFeatureExtractor:
         """The enabled classes but shape on one (already preprocessed, possibly filtered)
         image: ``{<imageTypeName>_<class>_<feature>: value}``, as PyRadiomics computes them
         with its feature classes (:mod:`radiomix.compat._classes`)."""
+        out: collections.OrderedDict[str, Any] = collections.OrderedDict()
+        for cls in self.enabledFeatures:
+            if not cls.startswith("shape"):
+                self._run_class(cls, image, mask, imageTypeName, kwargs, out)
+        return out
+
+    def _run_class(
+        self, cls: str, image: Any, mask: Any, prefix: str, kwargs: Any, out: dict[str, Any]
+    ) -> None:
+        """One enabled class through its feature class, into ``out`` (``<prefix>_<cls>_*``)."""
         from radiomix.compat._classes import feature_class
 
-        out: collections.OrderedDict[str, Any] = collections.OrderedDict()
-        for cls, names in self.enabledFeatures.items():
-            if cls.startswith("shape"):
-                continue
-            features = feature_class(cls)(image, mask, **kwargs)
-            for name in names or ():
-                features.enableFeatureByName(name)
-            for name, value in features.execute().items():
-                out[f"{imageTypeName}_{cls}_{name}"] = value
-        return out
+        features = feature_class(cls)(image, mask, **kwargs)
+        for name in self.enabledFeatures[cls] or ():
+            features.enableFeatureByName(name)
+        for name, value in features.execute().items():
+            out[f"{prefix}_{cls}_{name}"] = value
 
     def computeShape(
         self, image: Any, mask: Any, boundingBox: Any, **kwargs: Any
@@ -320,7 +322,6 @@ class RadiomicsFeatureExtractor:
         import numpy as np
 
         from radiomix.compat import imageoperations
-        from radiomix.compat._classes import feature_class
 
         out: collections.OrderedDict[str, Any] = collections.OrderedDict()
         cropped_image, cropped_mask = imageoperations.cropToTumorMask(image, mask, boundingBox)
@@ -344,11 +345,7 @@ class RadiomicsFeatureExtractor:
             else:
                 logger.warning("shape2D skipped: the mask is one voxel wide there")
         for cls in wanted:
-            features = feature_class(cls)(cropped_image, cropped_mask, **kwargs)
-            for name in self.enabledFeatures[cls] or ():
-                features.enableFeatureByName(name)
-            for name, value in features.execute().items():
-                out[f"original_{cls}_{name}"] = value
+            self._run_class(cls, cropped_image, cropped_mask, "original", kwargs, out)
         return out
 
     def _execute_voxel(

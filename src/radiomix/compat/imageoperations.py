@@ -1,34 +1,21 @@
 """``radiomics.imageoperations`` (PyRadiomics 3.0.1) on radiomix's engine.
 
-The same functions with PyRadiomics' signatures, arguments and results -- SimpleITK images
-in, SimpleITK images, arrays and tuples out -- so that a script ports by changing its import::
-
-    from radiomix.compat import imageoperations     # was: from radiomics import ...
-
-    for image, name, kwargs in imageoperations.getLoGImage(image, mask, sigma=[1.0, 3.0]):
-        ...
-
-Each function only translates: SimpleITK images become arrays or
-:class:`~radiomix.io.Volume` objects, PyRadiomics' keyword settings become the engine's
-settings, and the work is done by the ``pyradiomics`` profile's own functions -- the image
-types of :mod:`radiomix.filters.pyradiomics`, the preprocessing of
-:mod:`radiomix.extraction.profile_pyradiomics` and the bin edges of
-:mod:`radiomix.preprocess.discretisation` -- the ones the extractor runs. Where PyRadiomics
-raises ``ValueError`` (a missing label, a ROI too small, image and mask on different
-grids, ...), so do these functions.
-
-Not provided: ``generateAngles`` (not in PyRadiomics 3.0.1's ``imageoperations``, which
-has it in ``radiomics.base``' C extension), and the private helpers ``_checkROI``,
-``_correctMask`` and ``_swt3`` (see docs/pyradiomics-profile.md, "API surface").
-
-SimpleITK, SciPy and numba are imported inside the functions, not with this module.
+The same functions with PyRadiomics' signatures, arguments and results (SimpleITK images
+in; SimpleITK images, arrays and tuples out), so that a script ports by changing its import
+(``from radiomix.compat import imageoperations``). Each function only translates: the work
+is done by the functions the extractor runs (the image types of
+:mod:`radiomix.filters.pyradiomics`, the preprocessing of
+:mod:`radiomix.extraction.profile_pyradiomics`, PyRadiomics' bin edges of
+:mod:`radiomix.preprocess.discretisation`); where PyRadiomics raises ``ValueError``, so do
+these. What is not provided: docs/pyradiomics-profile.md, "API surface". SimpleITK, SciPy
+and numba are imported inside the functions, not with this module.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -107,12 +94,10 @@ def _settings(kwargs: Mapping[str, Any], **given: Any) -> ExtractionSettings:
 def _volume(image: SimpleITK.Image, *, for_mask: bool = False) -> Volume:
     """A SimpleITK image as a volume that records its dimensionality (2D images are one
     plane: :func:`radiomix.extraction.profile_pyradiomics.input_ndim`)."""
-    from radiomix.extraction.profile_pyradiomics import IMAGE_NDIM_KEY
+    from radiomix.extraction.profile_pyradiomics import with_ndim
     from radiomix.io import from_sitk
 
-    vol = from_sitk(image, for_mask=for_mask)
-    ndim = min(image.GetDimension(), 3)
-    return vol.with_array(vol.array, metadata={**vol.metadata, IMAGE_NDIM_KEY: ndim})
+    return with_ndim(from_sitk(image, for_mask=for_mask), min(image.GetDimension(), 3))
 
 
 def _image(volume: Volume, ndim: int) -> SimpleITK.Image:
@@ -455,36 +440,24 @@ def _pointwise(inputImage: SimpleITK.Image, name: str, kwargs: dict[str, Any]) -
     yield _like(mapped, inputImage), name, kwargs
 
 
-def getSquareImage(
-    inputImage: SimpleITK.Image, inputMask: SimpleITK.Image, **kwargs: Any
-) -> ImageResult:
-    """Yields :func:`radiomix.filters.pyradiomics.square_image` (float64), ``'square'``
-    and ``kwargs``."""
-    yield from _pointwise(inputImage, "square", kwargs)
+def _pointwise_getter(name: str, public: str) -> Callable[..., ImageResult]:
+    def getter(
+        inputImage: SimpleITK.Image, inputMask: SimpleITK.Image, **kwargs: Any
+    ) -> ImageResult:
+        yield from _pointwise(inputImage, name, kwargs)
+
+    getter.__name__ = getter.__qualname__ = public
+    getter.__doc__ = (
+        f"Yields :func:`radiomix.filters.pyradiomics.{name}_image` (float64), ``'{name}'`` "
+        "and ``kwargs``."
+    )
+    return getter
 
 
-def getSquareRootImage(
-    inputImage: SimpleITK.Image, inputMask: SimpleITK.Image, **kwargs: Any
-) -> ImageResult:
-    """Yields :func:`radiomix.filters.pyradiomics.squareroot_image` (float64),
-    ``'squareroot'`` and ``kwargs``."""
-    yield from _pointwise(inputImage, "squareroot", kwargs)
-
-
-def getLogarithmImage(
-    inputImage: SimpleITK.Image, inputMask: SimpleITK.Image, **kwargs: Any
-) -> ImageResult:
-    """Yields :func:`radiomix.filters.pyradiomics.logarithm_image` (float64),
-    ``'logarithm'`` and ``kwargs``."""
-    yield from _pointwise(inputImage, "logarithm", kwargs)
-
-
-def getExponentialImage(
-    inputImage: SimpleITK.Image, inputMask: SimpleITK.Image, **kwargs: Any
-) -> ImageResult:
-    """Yields :func:`radiomix.filters.pyradiomics.exponential_image` (float64),
-    ``'exponential'`` and ``kwargs``."""
-    yield from _pointwise(inputImage, "exponential", kwargs)
+getSquareImage = _pointwise_getter("square", "getSquareImage")
+getSquareRootImage = _pointwise_getter("squareroot", "getSquareRootImage")
+getLogarithmImage = _pointwise_getter("logarithm", "getLogarithmImage")
+getExponentialImage = _pointwise_getter("exponential", "getExponentialImage")
 
 
 def getGradientImage(

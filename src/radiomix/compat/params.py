@@ -133,7 +133,6 @@ _NO_EFFECT_HERE = {
     "resegmentMode": "resegmentRange",
     "resegmentShape": "resegmentRange",
 }
-_UNSUPPORTED: dict[str, str] = {}
 #: accepted with no effect: radiomix has no separate pure-Python implementation to switch to
 _ACCEPTED_NO_EFFECT = ("enableCExtensions",)
 #: settings an image type's custom settings may change for that type's features, as
@@ -178,9 +177,7 @@ _SITK2_INTERPOLATORS = {
     25: "sitkBSpline5",
     26: "sitkLabelLinear",
 }
-_ALL_SETTINGS = sorted(
-    _SUPPORTED | set(_NO_EFFECT_HERE) | set(_UNSUPPORTED) | set(_ACCEPTED_NO_EFFECT)
-)
+_ALL_SETTINGS = sorted(_SUPPORTED | set(_NO_EFFECT_HERE) | set(_ACCEPTED_NO_EFFECT))
 _VOXEL_SETTINGS = ("kernelRadius", "maskedKernel", "initValue", "voxelBatch")
 #: the ``voxelSetting`` section's keys (voxel-based extraction)
 VOXEL_SETTINGS = _VOXEL_SETTINGS
@@ -492,7 +489,9 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
     """
     s = params.effective_settings
     for it, custom in params.image_types.items():
-        _check_custom(it, custom, s)
+        _check_custom(it, custom, s)  # checks the feature settings' values, merged with s
+    if not params.image_types:
+        _check_feature_values(s)
     rps = s.get("resampledPixelSpacing")
     if rps is not None and (
         not isinstance(rps, list)
@@ -511,18 +510,10 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
             "setting label_channel must be a non-negative integer (the component of a "
             f"multi-component mask that holds the label map), got {channel!r}"
         )
-    for key, why in _UNSUPPORTED.items():
-        if key in s:
-            fail(f"setting {key!r} is not supported: {why}")
     force2d = _bool(s, "force2D")
     # PyRadiomics counts force2Ddimension in NumPy's (z, y, x) order: 0 axial, 1 coronal,
     # 2 sagittal planes (LBP2D slices along it even without force2D)
     force2d_dim = _number(s, "force2Ddimension", integer=True, positive=False)
-    if force2d_dim not in (0, 1, 2):
-        fail(
-            f"setting force2Ddimension must be 0, 1 or 2 (the axis across the planes, in "
-            f"(z, y, x) order: 0 axial, 1 coronal, 2 sagittal), got {s['force2Ddimension']!r}"
-        )
     if "binCount" in s and s["binCount"] is not None:
         disc = DiscretisationSettings(
             method="fixed_bin_number",
@@ -532,14 +523,7 @@ def params_to_settings(params: PyradiomicsParams, name: str = "pyradiomics") -> 
         width = _number(s, "binWidth", integer=False, positive=True) if "binWidth" in s else 25.0
         disc = DiscretisationSettings(method="fixed_bin_size", bin_width=width)
     wn = s.get("weightingNorm")
-    if wn is not None and wn not in _WEIGHTING:
-        fail(f"setting weightingNorm must be one of {_WEIGHTING} or null, got {wn!r}")
     distances = s.get("distances", [1])
-    if not isinstance(distances, list) or not distances:
-        fail(f"setting distances must be a list of positive integers, got {distances!r}")
-    for d in distances:
-        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-            fail(f"setting distances must be a list of positive integers, got {distances!r}")
     label = _number(s, "label", integer=True, positive=True)
     shift = (
         _number(s, "voxelArrayShift", integer=False, positive=False)

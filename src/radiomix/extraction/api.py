@@ -165,7 +165,7 @@ def _mask_read_ahead(
     costs more there than the overlap gains)."""
     if settings.profile != "pyradiomics" or not isinstance(mask, str | Path):
         return None
-    from radiomix.extraction.profile_pyradiomics import extraction_threads
+    from radiomix.extraction.executors import extraction_threads
 
     if extraction_threads() == 1:
         return None  # (the shared pool would run it inline)
@@ -174,10 +174,11 @@ def _mask_read_ahead(
     path = Path(mask).expanduser()
     if suffix_of(path) not in VOLUME_FORMATS or not path.is_file():
         return None
-    from radiomix.extraction.profile_pyradiomics import _executor, read_pyradiomics_mask
+    from radiomix.extraction.executors import thread_pool
+    from radiomix.extraction.profile_pyradiomics import read_pyradiomics_mask
 
     # on the process's pool of extraction threads (idle while the image is read)
-    return _executor().submit(
+    return thread_pool().submit(
         read_pyradiomics_mask,
         mask,
         None,

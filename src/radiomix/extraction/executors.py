@@ -19,37 +19,50 @@ here means the worker itself was lost; ``lost(task, exc)`` turns it into an erro
     submitted with ``retries`` and gathered with ``as_completed``, so each result reaches the
     cache as soon as it is done; a worker dying mid-run makes the scheduler run its cases
     elsewhere. The workers must have radiomix installed and see the input paths.
+
+Within one case, :func:`thread_pool` lends the process's pool of extraction threads
+(``RADIOMIX_THREADS`` of them, :func:`extraction_threads`; inline with one).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor as FuturesExecutor
 from typing import Any, Protocol, TypeVar
 
-from radiomix.errors import ExecutorError
+from radiomix.errors import ConfigError, ExecutorError
 
 __all__ = [
+    "THREADS_ENV",
     "DaskExecutor",
     "Executor",
     "InProcessExecutor",
     "LocalProcessExecutor",
     "WorkerLostError",
     "default_jobs",
+    "extraction_threads",
     "make_executor",
+    "thread_pool",
 ]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
+#: environment variable: threads one extraction uses (default: the CPUs this process may
+#: run on; the batch's worker processes set it to 1)
+THREADS_ENV = "RADIOMIX_THREADS"
+
+
 def _one_thread_per_case() -> None:
     """Worker start-up: the processes share the CPUs, so one extraction uses one thread
     (``RADIOMIX_THREADS``, read by the pyradiomics profile) unless the user set it."""
-    os.environ.setdefault("RADIOMIX_THREADS", "1")
+    os.environ.setdefault(THREADS_ENV, "1")
 
 
 class WorkerLostError(RuntimeError):
@@ -75,6 +88,67 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def extraction_threads() -> int:
+    """Threads for one ROI's image types and maps: ``RADIOMIX_THREADS`` or the usable CPUs."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return default_jobs()
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ConfigError(f"{THREADS_ENV} must be a positive whole number, got {value!r}")
+    return n
+
+
+class _InlineExecutor(FuturesExecutor):
+    """Runs each submitted call at once in the calling thread (one thread: no pool)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - re-raised by result(), as a pool does
+            fut.set_exception(exc)
+        return fut
+
+
+class _SharedPool(FuturesExecutor):
+    """The process's pool of extraction threads, lent to one case: ``with`` leaves it
+    running (starting threads for every case cost about a millisecond each, as much as a
+    small case's shape features). Tasks never wait on other tasks, so cases of several
+    calling threads can share it."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing: the pool outlives the case (its threads end with the process)."""
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def thread_pool() -> FuturesExecutor:
+    """The process's pool of :func:`extraction_threads` threads (one pool per size, kept
+    for the process), or an inline executor where that is 1."""
+    n = extraction_threads()
+    if n == 1:
+        return _InlineExecutor()
+    with _pools_lock:
+        pool = _pools.get(n)
+        if pool is None:
+            pool = _pools[n] = ThreadPoolExecutor(
+                max_workers=n, thread_name_prefix="radiomix-pyradiomics"
+            )
+    return _SharedPool(pool)
 
 
 class InProcessExecutor:

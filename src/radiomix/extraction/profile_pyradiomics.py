@@ -26,12 +26,10 @@ import functools
 import hashlib
 import logging
 import math
-import os
 import platform
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,10 +43,16 @@ from radiomix.errors import (
     GeometryMismatchError,
     RoiTooSmallError,
 )
+from radiomix.extraction.executors import (  # noqa: F401 - THREADS_ENV: the profile's name
+    THREADS_ENV,
+    extraction_threads,
+    thread_pool,
+)
 from radiomix.extraction.records import FeatureRecord, PyradiomicsRoi, RoiResult
 from radiomix.extraction.settings import ExtractionSettings
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.io import Volume
+from radiomix.preprocess.crop import bounding_box
 from radiomix.preprocess.discretisation import discretise
 from radiomix.preprocess.normalise import normalise, normalise_statistics
 from radiomix.preprocess.resample import resample_onto, resampled_grid
@@ -76,6 +80,7 @@ __all__ = [
     "resample_nearest",
     "resegment_roi",
     "resolve_diagnostics",
+    "with_ndim",
 ]
 
 logger = logging.getLogger(__name__)
@@ -89,17 +94,6 @@ _PLANAR_FORMATS = ("png", "jpeg", "tiff", "bmp")
 #: ``Volume.metadata`` key of a ROI mask that carries :func:`label_map_hash` of the label map
 #: it was selected from (set by :func:`radiomix.extraction.api.extract_results`)
 MASK_HASH_KEY = "pyradiomics_mask_hash"
-
-
-#: PyRadiomics' ``interpolator`` names -> SimpleITK interpolators (resolved on use)
-class _Interpolators:
-    def __getitem__(self, name: str) -> int:
-        import SimpleITK as sitk
-
-        return int(getattr(sitk, name))
-
-
-_INTERPOLATORS = _Interpolators()
 
 
 def enabled_classes(settings: ExtractionSettings) -> list[tuple[str, tuple[str, ...]]]:
@@ -144,7 +138,8 @@ def input_ndim(image: Volume) -> int:
     return 2
 
 
-def _with_ndim(image: Volume, ndim: int) -> Volume:
+def with_ndim(image: Volume, ndim: int) -> Volume:
+    """The volume recording ``ndim`` as its dimensionality (:data:`IMAGE_NDIM_KEY`)."""
     if image.metadata.get(IMAGE_NDIM_KEY) == ndim:
         return image
     return image.with_array(image.array, metadata={**image.metadata, IMAGE_NDIM_KEY: ndim})
@@ -229,11 +224,11 @@ def label_map_hash(label_map: np.ndarray) -> str:
 
 
 def in_background(fn: Callable[..., Any], *args: Any) -> Future[Any]:
-    """``fn(*args)`` on the process's pool of extraction threads (:func:`_executor`; hashing
+    """``fn(*args)`` on the process's pool of extraction threads (:func:`thread_pool`; hashing
     whole images: hashlib releases the GIL), so that it overlaps the features; at once in
     this thread where :func:`extraction_threads` is 1 (batch workers). Diagnostics hold the
     future until :func:`resolve_diagnostics`."""
-    return _executor().submit(fn, *args)
+    return thread_pool().submit(fn, *args)
 
 
 def resolve_diagnostics(diag: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +297,7 @@ def _mask_elements(
         f"Mask-{prefix}_Spacing": str(_xyz((float(s) for s in image.spacing), nd)),
         f"Mask-{prefix}_Size": str(_xyz((int(n) for n in roi.shape), nd)),
     }
-    box = _box(roi)
+    box = bounding_box(roi)
     lo = np.array([b.start for b in box])
     size = np.array([b.stop - b.start for b in box])
     crop = roi[box]
@@ -344,16 +339,6 @@ def _physical_point(volume: Volume, index: np.ndarray, nd: int) -> tuple[float, 
     return tuple(out)
 
 
-def _box(roi: np.ndarray) -> tuple[slice, slice, slice]:
-    """Bounding box of a non-empty boolean mask, from its projections (no index list)."""
-    out = []
-    for axis in range(3):
-        other = tuple(a for a in range(3) if a != axis)
-        nz = np.flatnonzero(roi.any(axis=other))
-        out.append(slice(int(nz[0]), int(nz[-1]) + 1))
-    return out[0], out[1], out[2]
-
-
 def check_roi(roi: np.ndarray, settings: ExtractionSettings) -> None:
     ps = settings.pyradiomics
     n = int(roi.sum())
@@ -362,7 +347,7 @@ def check_roi(roi: np.ndarray, settings: ExtractionSettings) -> None:
             f"label {ps.label} is not present in the mask: check the label (PyRadiomics "
             "setting 'label', or --label)"
         )
-    dims = sum(b.stop - b.start > 1 for b in _box(roi))
+    dims = sum(b.stop - b.start > 1 for b in bounding_box(roi))
     if dims < ps.minimum_roi_dimensions:
         raise RoiTooSmallError(
             f"the ROI extends over {dims} dimension(s), fewer than minimumROIDimensions = "
@@ -384,30 +369,17 @@ def resample_image(
 ) -> tuple[Volume, np.ndarray]:
     """PyRadiomics' ``resampleImage``: the image and ROI on its resampled grid.
 
-    The grid is corner-aligned with the original one (voxel corners of the first voxel
-    coincide: origin moved by half the spacing difference), covers the ROI's bounding box
-    plus ``padDistance`` new voxels (``floor((lo - 0.5) r - pad)`` to
-    ``ceil((lo + n - 0.5) r + pad)``, ``r`` = old / new spacing, clipped to the image), and
-    is interpolated by SimpleITK with the ``interpolator`` (image, into its own pixel type:
-    no rounding step of its own) and nearest neighbour (mask). Axes where the ROI is one
-    voxel thick, and axes given as 0, keep their spacing. When the new spacing equals the
-    old one, PyRadiomics only crops to the ROI box plus ``padDistance`` (after resampling
-    the mask onto the image grid, nearest neighbour). ``mask`` is the boolean ROI on its
-    own grid (usually the image's): the new grid follows the mask's geometry, the image is
-    interpolated at its points wherever the image lies.
-
-    ``resampledPixelSpacing`` holds one value per dimension of the mask as PyRadiomics reads
-    it (:func:`input_ndim`): a 2D image (one plane here) is resampled in 2D, with (x, y)
-    spacings, by 2D SimpleITK images, as PyRadiomics does; the plane keeps its z geometry.
-
-    ``voxelwise``: a voxel-wise map of the image that PyRadiomics applies to the whole image
-    before resampling (``normalize``), applied here to the part the resampling reads.
-
-    Raises
-    ------
-    ConfigError
-        The number of spacings differs from the mask's dimensionality (PyRadiomics asserts
-        this too).
+    The grid (:func:`radiomix.preprocess.resampled_grid` with ``align="corner"``) follows the
+    mask's geometry: corner-aligned with the mask's grid, covering the ROI's bounding box plus
+    ``padDistance`` new voxels, clipped; axes where the ROI is one voxel thick, and axes given
+    as 0, keep their spacing. SimpleITK interpolates the image with ``interpolator`` into its
+    own pixel type (no rounding step of its own) and the mask by nearest neighbour. Where the
+    new spacing equals the old one PyRadiomics only crops to the ROI box plus ``padDistance``
+    (after moving the mask onto the image grid, nearest neighbour). A 2D image (one plane here,
+    :func:`input_ndim`) is resampled in 2D with (x, y) spacings, as PyRadiomics does.
+    ``voxelwise``: a voxel-wise map PyRadiomics applies to the whole image before resampling
+    (``normalize``), applied here to the part the resampling reads. A spacing count other than
+    the mask's dimensionality is a ``ConfigError`` (PyRadiomics asserts it too).
     """
     from radiomix.io import to_sitk
 
@@ -432,7 +404,7 @@ def resample_image(
     given = [float(v) for v in ps.resampled_spacing][::-1]
     missing: list[float | None] = [None] * (3 - nd)
     wanted = missing + [None if v == 0 else v for v in given]
-    grid = resampled_grid(mask, wanted, align="corner", box=_box(roi), pad=_pad(ps))
+    grid = resampled_grid(mask, wanted, align="corner", box=bounding_box(roi), pad=_pad(ps))
     current = image.spacing[3 - nd :]
     if np.allclose(np.array(current[::-1]), np.array(grid.spacing[3 - nd :][::-1])):
         if not _same_grid(image, mask, exact=True):
@@ -472,7 +444,7 @@ def _crop_box(image: Volume, roi: np.ndarray, pad: int) -> tuple[Volume, np.ndar
     voxel (ITK's arithmetic, as SimpleITK's crop computes it)."""
     crop = tuple(
         slice(max(b.start - pad, 0), min(b.stop + pad, n))
-        for b, n in zip(_box(roi), roi.shape, strict=True)
+        for b, n in zip(bounding_box(roi), roi.shape, strict=True)
     )
     start = np.array([c.start for c in crop], dtype=np.float64)
     origin = _physical_point(image, start, 3)[::-1]
@@ -487,21 +459,12 @@ def read_pyradiomics_mask(
     label_channel: int = 0,
 ) -> Volume:
     """The label map as PyRadiomics loads it: on its own grid where the source has a
-    geometry (image files, SimpleITK images, volumes); with the image's geometry where it
-    has none (arrays, 2D image files). :func:`extract_roi_pyradiomics` then applies
-    PyRadiomics' geometry rules (``geometryTolerance``, ``correctMask``, resampling).
-
-    A multi-component (vector) mask -- a SimpleITK image or a file SimpleITK reads with
-    several components per pixel, such as a segmentation with overlapping segments or a
-    colour PNG -- gives its component ``label_channel`` (PyRadiomics' ``getMask``); a scalar
-    mask ignores ``label_channel``. The volume records the mask's dimensionality as
-    PyRadiomics reads it (:data:`IMAGE_NDIM_KEY`). ``image`` may be None for a NIfTI, NRRD
-    or MetaImage file, which never needs it (the mask is then read while the image is).
-
-    Raises
-    ------
-    ConfigError
-        ``label_channel`` is not a component of a vector mask (PyRadiomics asserts this).
+    geometry (image files, SimpleITK images, volumes), with the image's where it has none
+    (arrays, 2D image files); the volume records the mask's dimensionality as PyRadiomics reads
+    it (:data:`IMAGE_NDIM_KEY`). A multi-component (vector) mask gives its component
+    ``label_channel`` (PyRadiomics' ``getMask``; a channel it lacks is a ``ConfigError``, which
+    PyRadiomics asserts); a scalar mask ignores it. ``image`` may be None for a NIfTI, NRRD or
+    MetaImage file (read while the image is).
     """
     from radiomix.io import read_mask
 
@@ -513,7 +476,7 @@ def read_pyradiomics_mask(
     if isinstance(source, np.ndarray):
         assert image is not None  # (checked above)
         vol = read_mask(source, reference=image, spacing=spacing)
-        return _with_ndim(vol, input_ndim(image))
+        return with_ndim(vol, input_ndim(image))
     vector, meta = _vector_mask(source)
     if vector is not None:
         vol = read_mask(mask_channel(vector, label_channel, source), spacing=spacing)
@@ -521,12 +484,12 @@ def read_pyradiomics_mask(
     else:
         vol = read_mask(source, spacing=spacing)
     if is_sitk_image(source):
-        vol = _with_ndim(vol, min(source.GetDimension(), 3))
+        vol = with_ndim(vol, min(source.GetDimension(), 3))
     elif vol.array.shape[0] != 1 or "source" in vol.metadata or "format" in vol.metadata:
-        vol = _with_ndim(vol, input_ndim(vol))
+        vol = with_ndim(vol, input_ndim(vol))
     else:  # a volume of one plane with no file behind it: as the image
         assert image is not None  # (a file sets "source")
-        vol = _with_ndim(vol, input_ndim(image))
+        vol = with_ndim(vol, input_ndim(image))
     if vol.metadata.get("format") in _PLANAR_FORMATS:
         assert image is not None  # (not a volume format)
         return vol.with_array(
@@ -638,7 +601,7 @@ def _check_roi_inside(
     """PyRadiomics' ``_checkROI``: the ROI's bounding box (its first and last voxel corners,
     through the mask's geometry) must lie in the image, within 1e-3 voxel. ``image_shape``
     (z, y, x): the image's size when ``img`` carries its geometry only."""
-    box = _box(roi)
+    box = bounding_box(roi)
     lo = np.array([b.start for b in box][::-1], dtype=np.float64)  # x, y, z
     size = np.array([b.stop - b.start for b in box][::-1], dtype=np.float64)
     corners = [
@@ -745,18 +708,13 @@ def pyradiomics_levels(
 def image_type_options(
     settings: ExtractionSettings, custom: Mapping[str, Any] | None = None, ndim: int = 3
 ) -> tuple[float | None, int | None, prof.PyradiomicsTextureOptions]:
-    """Binning and texture options of one image type's features.
-
-    PyRadiomics updates its settings with the image type's custom settings
-    (``imageType: {LoG: {binWidth: 5}}``) for that type's feature classes: ``binWidth``,
-    ``binCount`` (which wins over ``binWidth`` whenever set), ``voxelArrayShift``,
-    ``symmetricalGLCM``, ``weightingNorm``, ``distances``, ``gldm_a``, ``force2D``,
-    ``force2Ddimension``. ``ndim`` is the image's dimensionality as PyRadiomics reads it
-    (:func:`input_ndim`). Returns ``(bin_width, bin_count, options)``, one of the first two
-    None.
+    """``(bin_width, bin_count, options)`` of one image type's features (one of the first
+    two None): the settings updated with the type's custom settings, as PyRadiomics updates
+    them for that type's classes (``binWidth``, ``binCount``, which wins whenever set,
+    ``voxelArrayShift``, ``symmetricalGLCM``, ``weightingNorm``, ``distances``, ``gldm_a``,
+    ``force2D``, ``force2Ddimension``). ``ndim``: the image's dimensionality as PyRadiomics
+    reads it (:func:`input_ndim`).
     """
-    import dataclasses
-
     ps = settings.pyradiomics
     ds = settings.discretisation
     c = dict(custom or {})
@@ -789,7 +747,7 @@ def image_type_options(
 def _filtered(
     image: Volume,
     roi: np.ndarray,
-    box: tuple[slice, slice, slice],
+    box: tuple[slice, ...],
     image_type: str,
     custom: dict[str, Any],
     settings: ExtractionSettings,
@@ -924,7 +882,7 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
             "setting 'label', or --label)"
         )
     ndim = input_ndim(image)
-    image = _with_ndim(image, ndim)
+    image = with_ndim(image, ndim)
     diag = (
         diagnostics(image, roi_arr, settings, mask_hash=mask.metadata.get(MASK_HASH_KEY))
         if ps.additional_info
@@ -946,7 +904,7 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
         image = normalize_image(image, settings)
     if resample:
         image, roi_arr = resample_image(image, mask.with_array(roi_arr), settings, voxelwise)
-        image = _with_ndim(image, ndim)
+        image = with_ndim(image, ndim)
         if ps.additional_info:
             diag.update(_image_elements(image, "interpolated"))
             diag.update(_mask_elements(image, roi_arr, "interpolated", with_intensities=True))
@@ -957,8 +915,7 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
             diag.update(_mask_elements(image, roi_arr, "corrected", with_intensities=True))
         if pre_crop:  # PyRadiomics crops here (loadImage): later diagnostics see the crop
             check_roi(roi_arr, settings)
-            pad = int(dict(ps.filter_settings).get("padDistance", 5))
-            image, roi_arr = _crop_box(image, roi_arr, pad)
+            image, roi_arr = _crop_box(image, roi_arr, _pad(ps))
     check_roi(roi_arr, settings)
     if not on_grid:  # the caller could not check the intensities on another grid
         check_finite(image, what="image inside the ROI", within=roi_arr)
@@ -972,73 +929,6 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
         if ps.resegment_shape:
             shape_roi = final_roi
     return PyradiomicsRoi(image, roi_arr, final_roi, shape_roi, diag, ndim)
-
-
-#: environment variable: threads one extraction of the profile uses (default: the CPUs this
-#: process may run on; the batch's worker processes set it to 1)
-THREADS_ENV = "RADIOMIX_THREADS"
-
-
-def extraction_threads() -> int:
-    """Threads for one ROI's image types and maps: ``RADIOMIX_THREADS`` or the usable CPUs."""
-    value = os.environ.get(THREADS_ENV, "").strip()
-    if value:
-        try:
-            n = int(value)
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise ConfigError(f"{THREADS_ENV} must be a positive whole number, got {value!r}")
-        return n
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
-        return max(1, os.cpu_count() or 1)
-
-
-class _InlineExecutor(Executor):
-    """Runs each submitted call at once in the calling thread (one thread: no pool)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        fut: Future[Any] = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - re-raised by result(), as a pool does
-            fut.set_exception(exc)
-        return fut
-
-
-class _SharedPool(Executor):
-    """The process's pool of extraction threads, lent to one case: ``with`` leaves it
-    running (starting threads for every case cost about a millisecond each, as much as a
-    small case's shape features). Tasks never wait on other tasks, so cases of several
-    calling threads can share it."""
-
-    def __init__(self, pool: ThreadPoolExecutor) -> None:
-        self._pool = pool
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        return self._pool.submit(fn, *args, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Nothing: the pool outlives the case (its threads end with the process)."""
-
-
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def _executor() -> Executor:
-    n = extraction_threads()
-    if n == 1:
-        return _InlineExecutor()
-    with _pools_lock:
-        pool = _pools.get(n)
-        if pool is None:
-            pool = _pools[n] = ThreadPoolExecutor(
-                max_workers=n, thread_name_prefix="radiomix-pyradiomics"
-            )
-    return _SharedPool(pool)
 
 
 def _map_count(
@@ -1091,23 +981,15 @@ def extract_roi_pyradiomics(
     roi: str = "1",
     clock: Callable[[], float] = time.perf_counter,
 ) -> RoiResult:
-    """Extract one ROI the way PyRadiomics 3.0.1 does (``Original`` image type).
+    """Extract one ROI the way PyRadiomics 3.0.1 does.
 
-    ``mask`` is the boolean ROI, on the image grid or (a mask file with its own geometry)
-    on its own grid: PyRadiomics' geometry check, ``correctMask`` and resampling decide
-    (:func:`on_image_grid`, :func:`resample_image`). Returns records with ``image_type``
-    ``"original"`` and ``family`` the PyRadiomics class, so that table columns read
-    ``original_<class>_<Feature>``; diagnostics carry PyRadiomics' names
-    (``Mask-original_Hash`` from ``mask.metadata[MASK_HASH_KEY]`` when it is set).
-
-    Preprocessing in PyRadiomics' order: label check; ``Image-original`` / ``Mask-original``
-    diagnostics (the mask's own geometry); ``normalize`` (whole image); resampling (grid
-    from the mask) or the geometry check with ``correctMask`` (``Mask-corrected_*``, not
-    written with ``preCrop``, where PyRadiomics corrects while cropping); ROI checks;
-    re-segmentation (``Mask-resegmented_*``, ROI checks again). Shape uses the ROI before
-    re-segmentation (unless ``resegmentShape``) cropped to the final ROI's bounding box, as
-    PyRadiomics does; the other classes the final ROI; the filters see PyRadiomics' domain
-    of the ROI before re-segmentation.
+    ``mask`` is the boolean ROI on the image grid or, for a mask file with its own geometry, on
+    its own grid (PyRadiomics' geometry check, ``correctMask`` and resampling decide). The
+    records carry PyRadiomics' names (``<image type>_<class>_<Feature>``, ``diagnostics_*``;
+    ``Mask-original_Hash`` from ``mask.metadata[MASK_HASH_KEY]`` when set). Preprocessing:
+    :func:`prepare_roi`. Shape uses the ROI before re-segmentation (unless ``resegmentShape``)
+    cropped to the final ROI's bounding box, as PyRadiomics does; the other classes the final
+    ROI; the filters see PyRadiomics' domain of the ROI before re-segmentation.
     """
     return extract_handed_over(
         Handover(image, mask), settings, case_id=case_id, roi=roi, clock=clock
@@ -1131,7 +1013,7 @@ def extract_handed_over(
     diag, ndim, spacing = prep.diagnostics, prep.ndim, prep.image.spacing
     # prep.roi (before re-segmentation) sets the filters' domain; box / crop_mask the
     # features'. Copies of the box: nothing here refers to the whole image and ROI.
-    box = _box(prep.final_roi)
+    box = bounding_box(prep.final_roi)
     box_voxels = math.prod(b.stop - b.start for b in box)
     numba = prof.use_numba_kernels(box_voxels, _map_count(ps.image_types, ps.filter_settings))
     if numba:
@@ -1144,15 +1026,6 @@ def extract_handed_over(
     # the whole image and ROI, for the filters; dropped once every image type's maps exist
     whole: dict[str, Any] = {"image": prep.image, "roi": prep.roi}
     del prep
-    plane_axis = _plane_axis(settings, ndim)
-    options = prof.PyradiomicsTextureOptions(
-        distances=ps.distances,
-        weighting_norm=ps.weighting_norm,
-        gldm_a=ps.gldm_a,
-        force2d=plane_axis is not None,
-        voxel_array_shift=ps.voxel_array_shift,
-        force2d_dimension=plane_axis or 0,
-    )
     classes = enabled_classes(settings)
     timings["preprocess"] = clock() - t0
 
@@ -1214,7 +1087,7 @@ def extract_handed_over(
                 levels=None,
                 mask=planar[0],
                 spacing=planar[1],
-                options=options,
+                options=prof.PyradiomicsTextureOptions(),  # (shape2D reads none)
                 names=names or None,
             ):
                 out.append(FeatureRecord("original", "shape2D", v))
@@ -1234,7 +1107,7 @@ def extract_handed_over(
     # shape, every image type's filter and every map's features run on a pool of threads
     # (numba kernels, SimpleITK and NumPy's large-array work release the GIL); the records
     # keep PyRadiomics' order: shape, shape2D, then the image types and their maps in order
-    with _executor() as pool:
+    with thread_pool() as pool:
         shape_job = pool.submit(shape_task)
         map_jobs = {pool.submit(image_maps, t, c): k for k, (t, c) in enumerate(ps.image_types)}
         feature_jobs: list[list[Future[tuple[list[FeatureRecord], dict[str, float]]]]] = [

@@ -30,12 +30,14 @@ import numpy as np
 
 from radiomix.errors import ConfigError
 from radiomix.extraction import profile_pyradiomics as pp
+from radiomix.extraction.executors import thread_pool
 from radiomix.extraction.settings import ExtractionSettings
 from radiomix.extraction.voxel import KernelGrid, MapKey, MapSwitches, kernel_maps
 from radiomix.features import glcm
 from radiomix.features import pyradiomics_profile as prof
 from radiomix.features import pyradiomics_voxel as pv
 from radiomix.io import Volume
+from radiomix.preprocess.crop import bounding_box
 
 __all__ = [
     "VoxelResult",
@@ -140,7 +142,7 @@ def extract_voxel_pyradiomics(
     if "Configuration_Settings" in diag:
         diag["Configuration_Settings"] = _configuration(settings)
     r = int(voxel.kernel_radius)
-    box = pp._box(final_roi)
+    box = bounding_box(final_roi)
     lo = [max(b.start - r, 0) for b in box]
     hi = [min(b.stop + r, n) for b, n in zip(box, final_roi.shape, strict=True)]
     crop = (slice(lo[0], hi[0]), slice(lo[1], hi[1]), slice(lo[2], hi[2]))
@@ -159,7 +161,7 @@ def extract_voxel_pyradiomics(
     # the families of every (filtered) image run in a thread pool (NumPy and the numba
     # kernels release the GIL; RADIOMIX_THREADS, 1 in batch workers); results kept in order
     jobs: list[tuple[str, str, list[str], list[Future[dict[MapKey, np.ndarray]]]]] = []
-    with pp._executor() as pool:
+    with thread_pool() as pool:
         for image_type, custom in ps.image_types:
             if image_type == "Original":
                 images = {"original": np.asarray(img.array)[crop]}

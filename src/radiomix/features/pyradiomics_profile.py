@@ -1,39 +1,13 @@
 """PyRadiomics' feature classes over the engine's formulas: the feature side of the
 ``pyradiomics`` profile.
 
-PyRadiomics (van Griethuysen et al., Cancer Research 77(21), 2017; version 3.0.1) defines
-seven feature classes for 3D ROIs: ``firstorder``, ``shape``, ``glcm``, ``glrlm``,
-``glszm``, ``gldm`` and ``ngtdm``, and ``shape2D`` for planar ROIs. Every feature of the
-eight is an engine formula: this module names them (``FIRSTORDER_FORMULAS``,
-``SHAPE_FORMULAS``, ``SHAPE2D_FORMULAS``, ``GLCM_FORMULAS``, ``ZONE_FORMULAS``,
-``NGTDM_FORMULAS``: PyRadiomics' name -> the engine family's function), builds each class's matrices with the engine's builders
-(:func:`~radiomix.features.glcm.cooccurrence_matrices`,
-:func:`~radiomix.features.glrlm.run_matrices`, ``glszm.build_matrix``,
-``ngldm.build_matrix``, ``ngtdm.build_matrix``) and turns on PyRadiomics' conventions, the
-engine's named switches (table in ``docs/pyradiomics-profile.md``, "The engine's
-switches"):
-
-* grey levels binned with PyRadiomics' edges (:func:`radiomix.preprocess.discretise`,
-  ``edges="pyradiomics"``); only the levels present take part, and :math:`N_g` of
-  IDMN/IDN is the highest level present (``CooccurrenceMatrix.n_levels``);
-* GLCM and GLRLM: one matrix per direction (13 in 3D, 4 with force2D), empty directions
-  dropped, features averaged (IBSI ``3D_avg``); ``weightingNorm`` sums the directions'
-  matrices with distance weights first; the GLCM's ``GlcmConventions`` are
-  :data:`radiomix.features.glcm.PYRADIOMICS`; a GLRLM direction without a line holding two
-  ROI voxels is emptied, as PyRadiomics' C code does;
-* GLCM angles: every offset of a Chebyshev norm in ``distances`` (``every_offset``);
-* GLDM: the NGLDM over the neighbours at the norms of ``distances`` (``norms``); NGTDM:
-  every ROI voxel counts in :math:`n_i` (``count_isolated``), coarseness 1e6 only where
-  :math:`\\sum p_i s_i = 0`;
-* firstorder: ``voxelArrayShift``, kurtosis not in excess, entropies with
-  ``np.spacing(1)``;
-* shape: the morphology family on the classic marching cubes mesh, axis lengths from the
-  population covariance of the voxel centres; 2D diameters within one plane;
-* shape2D: the 2D morphology family (:mod:`radiomix.features.morphology_2d`, the same
-  marching-squares outline), axis lengths from the population covariance of the pixel
-  centres.
-
-Every function here receives arrays; nothing reads files or settings trees.
+PyRadiomics 3.0.1 (van Griethuysen et al., Cancer Research 77(21), 2017) has the classes
+``firstorder``, ``shape``, ``glcm``, ``glrlm``, ``glszm``, ``gldm``, ``ngtdm`` and, for
+planar ROIs, ``shape2D``. Every feature is an engine formula: :data:`FORMULAS` names them
+(PyRadiomics' name -> the engine family's function); each class's matrices come from the
+engine's builders with PyRadiomics' conventions as the engine's named switches (the table
+in docs/pyradiomics-profile.md, "The engine's switches"). Every function here receives
+arrays; nothing reads files or settings trees.
 """
 
 from __future__ import annotations
@@ -71,6 +45,7 @@ from radiomix.features._zone_matrix import ZoneMatrix
 __all__ = [
     "CLASSES",
     "FEATURES",
+    "FORMULAS",
     "PyradiomicsTextureOptions",
     "class_features",
     "compute_class",
@@ -84,140 +59,6 @@ EPS = float(np.spacing(1))
 #: feature classes in PyRadiomics' order (``radiomics.getFeatureClasses()``: alphabetical);
 #: ``shape2D`` needs a planar ROI
 CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape", "shape2D")
-
-_NAMES: dict[str, list[str]] = {
-    "firstorder": [
-        "10Percentile",
-        "90Percentile",
-        "Energy",
-        "Entropy",
-        "InterquartileRange",
-        "Kurtosis",
-        "Maximum",
-        "Mean",
-        "MeanAbsoluteDeviation",
-        "Median",
-        "Minimum",
-        "Range",
-        "RobustMeanAbsoluteDeviation",
-        "RootMeanSquared",
-        "Skewness",
-        "StandardDeviation",
-        "TotalEnergy",
-        "Uniformity",
-        "Variance",
-    ],
-    "shape": [
-        "Compactness1",
-        "Compactness2",
-        "Elongation",
-        "Flatness",
-        "LeastAxisLength",
-        "MajorAxisLength",
-        "Maximum2DDiameterColumn",
-        "Maximum2DDiameterRow",
-        "Maximum2DDiameterSlice",
-        "Maximum3DDiameter",
-        "MeshVolume",
-        "MinorAxisLength",
-        "SphericalDisproportion",
-        "Sphericity",
-        "SurfaceArea",
-        "SurfaceVolumeRatio",
-        "VoxelVolume",
-    ],
-    "glcm": [
-        "Autocorrelation",
-        "ClusterProminence",
-        "ClusterShade",
-        "ClusterTendency",
-        "Contrast",
-        "Correlation",
-        "DifferenceAverage",
-        "DifferenceEntropy",
-        "DifferenceVariance",
-        "Id",
-        "Idm",
-        "Idmn",
-        "Idn",
-        "Imc1",
-        "Imc2",
-        "InverseVariance",
-        "JointAverage",
-        "JointEnergy",
-        "JointEntropy",
-        "MCC",
-        "MaximumProbability",
-        "SumAverage",
-        "SumEntropy",
-        "SumSquares",
-    ],
-    "glrlm": [
-        "GrayLevelNonUniformity",
-        "GrayLevelNonUniformityNormalized",
-        "GrayLevelVariance",
-        "HighGrayLevelRunEmphasis",
-        "LongRunEmphasis",
-        "LongRunHighGrayLevelEmphasis",
-        "LongRunLowGrayLevelEmphasis",
-        "LowGrayLevelRunEmphasis",
-        "RunEntropy",
-        "RunLengthNonUniformity",
-        "RunLengthNonUniformityNormalized",
-        "RunPercentage",
-        "RunVariance",
-        "ShortRunEmphasis",
-        "ShortRunHighGrayLevelEmphasis",
-        "ShortRunLowGrayLevelEmphasis",
-    ],
-    "glszm": [
-        "GrayLevelNonUniformity",
-        "GrayLevelNonUniformityNormalized",
-        "GrayLevelVariance",
-        "HighGrayLevelZoneEmphasis",
-        "LargeAreaEmphasis",
-        "LargeAreaHighGrayLevelEmphasis",
-        "LargeAreaLowGrayLevelEmphasis",
-        "LowGrayLevelZoneEmphasis",
-        "SizeZoneNonUniformity",
-        "SizeZoneNonUniformityNormalized",
-        "SmallAreaEmphasis",
-        "SmallAreaHighGrayLevelEmphasis",
-        "SmallAreaLowGrayLevelEmphasis",
-        "ZoneEntropy",
-        "ZonePercentage",
-        "ZoneVariance",
-    ],
-    "gldm": [
-        "DependenceEntropy",
-        "DependenceNonUniformity",
-        "DependenceNonUniformityNormalized",
-        "DependenceVariance",
-        "GrayLevelNonUniformity",
-        "GrayLevelVariance",
-        "HighGrayLevelEmphasis",
-        "LargeDependenceEmphasis",
-        "LargeDependenceHighGrayLevelEmphasis",
-        "LargeDependenceLowGrayLevelEmphasis",
-        "LowGrayLevelEmphasis",
-        "SmallDependenceEmphasis",
-        "SmallDependenceHighGrayLevelEmphasis",
-        "SmallDependenceLowGrayLevelEmphasis",
-    ],
-    "ngtdm": ["Busyness", "Coarseness", "Complexity", "Contrast", "Strength"],
-    "shape2D": [
-        "Elongation",
-        "MajorAxisLength",
-        "MaximumDiameter",
-        "MeshSurface",
-        "MinorAxisLength",
-        "Perimeter",
-        "PerimeterSurfaceRatio",
-        "PixelSurface",
-        "SphericalDisproportion",
-        "Sphericity",
-    ],
-}
 
 #: deprecated PyRadiomics features: not computed by ``enableAllFeatures``; computed when
 #: named, with PyRadiomics' warning (its getters return a value)
@@ -234,99 +75,7 @@ OMITTED: dict[str, tuple[str, ...]] = {
     "gldm": ("DependencePercentage", "GrayLevelNonUniformityNormalized"),
 }
 
-# IBSI codes of the features whose PyRadiomics definition equals the IBSI one (given the
-# profile's grey levels); the others carry ibsi_code None and a note
-_IBSI: dict[tuple[str, str], str] = {
-    ("firstorder", "10Percentile"): "QG58",
-    ("firstorder", "90Percentile"): "8DWT",
-    ("firstorder", "Energy"): "N8CA",
-    ("firstorder", "Entropy"): "TLU2",
-    ("firstorder", "InterquartileRange"): "SALO",
-    ("firstorder", "Maximum"): "84IY",
-    ("firstorder", "Mean"): "Q4LE",
-    ("firstorder", "MeanAbsoluteDeviation"): "4FUA",
-    ("firstorder", "Median"): "Y12H",
-    ("firstorder", "Minimum"): "1GSF",
-    ("firstorder", "Range"): "2OJQ",
-    ("firstorder", "RobustMeanAbsoluteDeviation"): "1128",
-    ("firstorder", "RootMeanSquared"): "5ZWQ",
-    ("firstorder", "Skewness"): "KE2A",
-    ("firstorder", "Uniformity"): "BJ5W",
-    ("firstorder", "Variance"): "ECT3",
-    ("shape", "MeshVolume"): "RNU0",
-    ("shape", "Compactness1"): "SKGS",
-    ("shape", "Compactness2"): "BQWJ",
-    ("shape", "SphericalDisproportion"): "KRCK",
-    ("shape", "VoxelVolume"): "YEKZ",
-    ("shape", "SurfaceArea"): "C0JK",
-    ("shape", "SurfaceVolumeRatio"): "2PR5",
-    ("shape", "Sphericity"): "QCFX",
-    ("shape", "Maximum3DDiameter"): "L0JK",
-    ("shape", "MajorAxisLength"): "TDIC",
-    ("shape", "MinorAxisLength"): "P9VJ",
-    ("shape", "LeastAxisLength"): "7J51",
-    ("shape", "Elongation"): "Q3CK",
-    ("shape", "Flatness"): "N17B",
-    ("glcm", "Autocorrelation"): "QWB0",
-    ("glcm", "ClusterProminence"): "AE86",
-    ("glcm", "ClusterShade"): "7NFM",
-    ("glcm", "ClusterTendency"): "DG8W",
-    ("glcm", "Contrast"): "ACUI",
-    ("glcm", "Correlation"): "NI2N",
-    ("glcm", "DifferenceAverage"): "TF7R",
-    ("glcm", "DifferenceEntropy"): "NTRS",
-    ("glcm", "DifferenceVariance"): "D3YU",
-    ("glcm", "Id"): "IB1Z",
-    ("glcm", "Idm"): "WF0Z",
-    ("glcm", "Imc1"): "R8DG",
-    ("glcm", "Imc2"): "JN9H",
-    ("glcm", "InverseVariance"): "E8JP",
-    ("glcm", "JointAverage"): "60VM",
-    ("glcm", "JointEnergy"): "8ZQL",
-    ("glcm", "JointEntropy"): "TU9B",
-    ("glcm", "MaximumProbability"): "GYBY",
-    ("glcm", "SumAverage"): "ZGXS",
-    ("glcm", "SumEntropy"): "P6QZ",
-    ("glcm", "SumSquares"): "UR99",
-    ("glrlm", "ShortRunEmphasis"): "22OV",
-    ("glrlm", "LongRunEmphasis"): "W4KF",
-    ("glrlm", "LowGrayLevelRunEmphasis"): "V3SW",
-    ("glrlm", "HighGrayLevelRunEmphasis"): "G3QZ",
-    ("glrlm", "ShortRunLowGrayLevelEmphasis"): "HTZT",
-    ("glrlm", "ShortRunHighGrayLevelEmphasis"): "GD3A",
-    ("glrlm", "LongRunLowGrayLevelEmphasis"): "IVPO",
-    ("glrlm", "LongRunHighGrayLevelEmphasis"): "3KUM",
-    ("glrlm", "GrayLevelNonUniformity"): "R5YN",
-    ("glrlm", "GrayLevelNonUniformityNormalized"): "OVBL",
-    ("glrlm", "RunLengthNonUniformity"): "W92Y",
-    ("glrlm", "RunLengthNonUniformityNormalized"): "IC23",
-    ("glrlm", "RunPercentage"): "9ZK5",
-    ("glrlm", "GrayLevelVariance"): "8CE5",
-    ("glrlm", "RunVariance"): "SXLW",
-    ("glrlm", "RunEntropy"): "HJ9O",
-    ("glszm", "SmallAreaEmphasis"): "5QRC",
-    ("glszm", "LargeAreaEmphasis"): "48P8",
-    ("glszm", "LowGrayLevelZoneEmphasis"): "XMSY",
-    ("glszm", "HighGrayLevelZoneEmphasis"): "5GN9",
-    ("glszm", "SmallAreaLowGrayLevelEmphasis"): "5RAI",
-    ("glszm", "SmallAreaHighGrayLevelEmphasis"): "HW1V",
-    ("glszm", "LargeAreaLowGrayLevelEmphasis"): "YH51",
-    ("glszm", "LargeAreaHighGrayLevelEmphasis"): "J17V",
-    ("glszm", "GrayLevelNonUniformity"): "JNSA",
-    ("glszm", "GrayLevelNonUniformityNormalized"): "Y1RO",
-    ("glszm", "SizeZoneNonUniformity"): "4JP3",
-    ("glszm", "SizeZoneNonUniformityNormalized"): "VB3A",
-    ("glszm", "ZonePercentage"): "P30P",
-    ("glszm", "GrayLevelVariance"): "BYLV",
-    ("glszm", "ZoneVariance"): "3NSA",
-    ("glszm", "ZoneEntropy"): "GU8N",
-    ("ngtdm", "Coarseness"): "QCDE",
-    ("ngtdm", "Contrast"): "65HE",
-    ("ngtdm", "Busyness"): "NQ30",
-    ("ngtdm", "Complexity"): "HDEZ",
-    ("ngtdm", "Strength"): "1X9X",
-}
-
+#: features IBSI lacks, or defines otherwise, and how
 _NOTES: dict[tuple[str, str], str] = {
     ("firstorder", "TotalEnergy"): "not in IBSI: Energy times the voxel volume (mm^3)",
     ("firstorder", "StandardDeviation"): "not in IBSI: the square root of Variance "
@@ -341,17 +90,13 @@ _NOTES: dict[tuple[str, str], str] = {
     "highest grey level present",
     ("glcm", "MCC"): "not in IBSI: maximal correlation coefficient (second largest eigenvalue)",
 }
-for _n in _NAMES["shape2D"]:
-    _NOTES[("shape2D", _n)] = (
-        "not in IBSI: IBSI 1 defines morphology in 3D only (PyRadiomics' 2D shape of a "
-        "planar ROI, marching-squares outline)"
-    )
-for _cls in ("gldm",):
-    for _n in _NAMES[_cls]:
-        _NOTES[(_cls, _n)] = (
-            "not in IBSI as such: the NGLDM feature with PyRadiomics' dependence count "
-            "(centre voxel included, so j starts at 1) and its normalisation"
-        )
+#: notes of every feature of a class
+_CLASS_NOTES = {
+    "shape2D": "not in IBSI: IBSI 1 defines morphology in 3D only (PyRadiomics' 2D shape of a "
+    "planar ROI, marching-squares outline)",
+    "gldm": "not in IBSI as such: the NGLDM feature with PyRadiomics' dependence count "
+    "(centre voxel included, so j starts at 1) and its normalisation",
+}
 
 
 @dataclass(frozen=True)
@@ -400,10 +145,10 @@ def _sort_key(name: str) -> str:
 
 
 def _spec(cls: str, name: str, fn: Callable[..., Any]) -> FeatureSpec:
-    code = _IBSI.get((cls, name))
-    note = _NOTES.get((cls, name), "")
-    if code is None and not note:
-        note = "not in IBSI"
+    # a feature without a note is defined as in IBSI (given the profile's grey levels): it
+    # carries its engine formula's IBSI code; one with a note differs and carries none
+    note = _NOTES.get((cls, name)) or _CLASS_NOTES.get(cls, "")
+    code = None if note else _IBSI_CODES.get(fn)
     return FeatureSpec(
         name=name,
         family=f"pyradiomics_{cls}",
@@ -411,7 +156,7 @@ def _spec(cls: str, name: str, fn: Callable[..., Any]) -> FeatureSpec:
         ibsi_tag=f"{cls}_{name}",
         compute=fn,
         ibsi_compliant=code is not None,
-        note=note,
+        note=note or ("" if code is not None else "not in IBSI"),
     )
 
 
@@ -619,12 +364,6 @@ GLCM_FORMULAS: dict[str, Callable[[glcm.CooccurrenceMatrix], np.ndarray]] = {
 }
 
 
-def glcm_features(m: glcm.CooccurrenceMatrix, names: Sequence[str]) -> dict[str, np.ndarray]:
-    """PyRadiomics' GLCM ``names`` on a batch of matrices, one value each."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {n: GLCM_FORMULAS[n](m) for n in names}
-
-
 def _glcm(
     levels: np.ndarray,
     present: np.ndarray,
@@ -655,7 +394,7 @@ def _glcm(
     )
     if opts.weighting_norm is not None:
         m = m.weighted(angle_weights(offsets, spacing, opts.weighting_norm, glcm=True))
-    return {k: _nanmean(v) for k, v in glcm_features(m, names).items()}
+    return {k: _nanmean(v) for k, v in _values("glcm", m, names).items()}
 
 
 # --------------------------------------------------------------------------- run / zone matrices
@@ -729,17 +468,10 @@ ZONE_FORMULAS: dict[str, tuple[tuple[FeatureSpec, ...], dict[str, str]]] = {
 }
 
 
-def zone_formula(cls: str, name: str) -> Callable[[ZoneMatrix], np.ndarray]:
-    """The one-engine formula of a PyRadiomics GLRLM / GLSZM / GLDM feature."""
-    specs, names = ZONE_FORMULAS[cls]
-    key = names[name]
-    return next(s.compute for s in specs if s.name == key)
-
-
-def zone_features(cls: str, m: ZoneMatrix, names: Sequence[str]) -> dict[str, np.ndarray]:
+def _values(cls: str, m: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
     """PyRadiomics' ``names`` of class ``cls`` on a batch of matrices, one value each."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return {n: zone_formula(cls, n)(m) for n in names}
+        return {n: FORMULAS[cls][n](m) for n in names}
 
 
 def _glrlm(
@@ -767,7 +499,7 @@ def _glrlm(
     )
     if opts.weighting_norm is not None:
         m = m.weighted(angle_weights(offsets, spacing, opts.weighting_norm, glcm=False))
-    return {k: _nanmean(v) for k, v in zone_features("glrlm", m, names).items()}
+    return {k: _nanmean(v) for k, v in _values("glrlm", m, names).items()}
 
 
 def _glszm(
@@ -780,7 +512,7 @@ def _glszm(
     force2D, per plane); ZonePercentage :math:`N_z / N_p`."""
     zones = zone_table(levels, opts.force2d)
     m = glszm.build_matrix(zones.level, zones.size, float(np.sum(zones.size)), log_epsilon=EPS)
-    return {k: float(v[0]) for k, v in zone_features("glszm", m, names).items()}
+    return {k: float(v[0]) for k, v in _values("glszm", m, names).items()}
 
 
 def _neighbour_sums(
@@ -822,7 +554,7 @@ def _gldm(
     n_dependence = 2 * len(texture_offsets(opts.distances, opts.force2d)) + 1  # j = 1..
     lv = levels[levels > 0]
     m = ngldm.build_matrix(lv, dep, int(present.max()), n_dependence, log_epsilon=EPS)
-    return {k: float(v[0]) for k, v in zone_features("gldm", m, names).items()}
+    return {k: float(v[0]) for k, v in _values("gldm", m, names).items()}
 
 
 #: PyRadiomics' NGTDM features and the one-engine formula of each
@@ -834,11 +566,6 @@ NGTDM_FORMULAS: dict[str, Callable[[ngtdm.NGTDMatrix], np.ndarray]] = {
     "Contrast": ngtdm.contrast,
     "Strength": ngtdm.strength,
 }
-
-
-def ngtdm_features(m: ngtdm.NGTDMatrix, names: Sequence[str]) -> dict[str, np.ndarray]:
-    """PyRadiomics' NGTDM ``names`` on a batch of matrices, one value each."""
-    return {n: NGTDM_FORMULAS[n](m) for n in names}
 
 
 def _ngtdm(
@@ -857,30 +584,39 @@ def _ngtdm(
     m = ngtdm.build_matrix(
         lv, c > 0, diff, int(present.max()), count_isolated=True, coarseness_floor=0.0
     )
-    return {k: float(v[0]) for k, v in ngtdm_features(m, names).items()}
+    return {k: float(v[0]) for k, v in _values("ngtdm", m, names).items()}
 
 
 # --------------------------------------------------------------------------- registry
 
 
-def _formula(cls: str, name: str) -> Callable[..., Any]:
-    """The function that defines a feature: its one-engine formula."""
-    if cls == "glcm":
-        return GLCM_FORMULAS[name]
-    if cls == "ngtdm":
-        return NGTDM_FORMULAS[name]
-    if cls == "firstorder":
-        return FIRSTORDER_FORMULAS[name]
-    if cls == "shape":
-        return SHAPE_FORMULAS[name]
-    if cls == "shape2D":
-        return SHAPE2D_FORMULAS[name]
-    return zone_formula(cls, name)
+#: the engine families' IBSI codes by formula function
+_IBSI_CODES: dict[Callable[..., Any], str | None] = {
+    spec.compute: spec.ibsi_code
+    for family in (statistics, histogram, morphology, glcm, glrlm, glszm, ngldm, ngtdm)
+    for spec in family.FEATURES
+}
 
+
+def _zone_formulas(cls: str) -> dict[str, Callable[[ZoneMatrix], np.ndarray]]:
+    specs, names = ZONE_FORMULAS[cls]
+    by_name = {s.name: s.compute for s in specs}
+    return {n: by_name[key] for n, key in names.items()}
+
+
+#: every class's features: PyRadiomics' name -> the one-engine formula
+FORMULAS: dict[str, dict[str, Callable[..., Any]]] = {
+    "firstorder": FIRSTORDER_FORMULAS,
+    "glcm": GLCM_FORMULAS,
+    **{cls: _zone_formulas(cls) for cls in ZONE_FORMULAS},
+    "ngtdm": NGTDM_FORMULAS,
+    "shape": SHAPE_FORMULAS,
+    "shape2D": SHAPE2D_FORMULAS,
+}
 
 #: every PyRadiomics feature of the profile, class by class in PyRadiomics' order
 FEATURES: dict[str, tuple[FeatureSpec, ...]] = {
-    cls: tuple(_spec(cls, n, _formula(cls, n)) for n in sorted(_NAMES[cls], key=_sort_key))
+    cls: tuple(_spec(cls, n, FORMULAS[cls][n]) for n in sorted(FORMULAS[cls], key=_sort_key))
     for cls in CLASSES
 }
 

@@ -108,7 +108,7 @@ class _MCC:
         return nanmean_last(np.sqrt(np.sort(eig.real, axis=2)[:, :, -2]))
 
 
-_BATCH = {"JointAverage": _JointAverage(), "MCC": _MCC()}
+_BATCH = {("glcm", "JointAverage"): _JointAverage(), ("glcm", "MCC"): _MCC()}
 
 
 def class_formulas(cls: str, names: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
@@ -123,8 +123,6 @@ def class_formulas(cls: str, names: Sequence[str]) -> list[tuple[str, dict[str, 
             ("statistics", {n: f[n] for n in names if n not in hist}),
             ("histogram", {n: f[n] for n in names if n in hist}),
         ]
-    if cls == "glcm":
-        return [("glcm", {n: _BATCH.get(n, prof.GLCM_FORMULAS[n]) for n in names})]
-    if cls == "ngtdm":
-        return [("ngtdm", {n: prof.NGTDM_FORMULAS[n] for n in names})]
-    return [(CLASS_FAMILIES[cls][0], {n: prof.zone_formula(cls, n) for n in names})]
+    return [
+        (CLASS_FAMILIES[cls][0], {n: _BATCH.get((cls, n), prof.FORMULAS[cls][n]) for n in names})
+    ]

@@ -1,66 +1,12 @@
 """PyRadiomics 3.0.1 image types, computed as PyRadiomics computes them.
 
-PyRadiomics derives "image types" from the (pre-processed) image with the generators
-``get<Type>Image`` of ``radiomics/imageoperations.py``. The functions here reproduce them on
-NumPy arrays in (z, y, x) order with spacing (z, y, x) in mm, to floating-point rounding, so
-that a PyRadiomics drop-in built on them gives the same feature values:
-
-=============  ===============================================  ==============================
-PyRadiomics    function                                         output names (PyRadiomics')
-=============  ===============================================  ==============================
-Original       :func:`original_image`                           ``original``
-LoG            :func:`log_images` / :func:`log_image`           ``log-sigma-<sigma>-mm-3D``
-Wavelet        :func:`wavelet_images`                           ``wavelet-LLH``, ..., ``wavelet-LLL``
-Square         :func:`square_image`                             ``square``
-SquareRoot     :func:`squareroot_image`                         ``squareroot``
-Logarithm      :func:`logarithm_image`                          ``logarithm``
-Exponential    :func:`exponential_image`                        ``exponential``
-Gradient       :func:`gradient_image`                           ``gradient``
-LBP2D          :func:`lbp2d_images`                             ``lbp-2D``
-LBP3D          :func:`lbp3d_images`                             ``lbp-3D-m1``, ..., ``lbp-3D-k``
-=============  ===============================================  ==============================
-
-:data:`PYRADIOMICS_IMAGE_TYPES` is the one table of them (:class:`PyRadiomicsImageType`: the
-PyRadiomics settings each reads with their defaults, its maps' names, the compute call);
-:func:`pyradiomics_images` runs one by its PyRadiomics name with PyRadiomics' settings,
-returning ``{name: map}`` in the order PyRadiomics yields them (the ``pyradiomics``
-profile), and the filter registry builds its ``pyradiomics_<type>`` entries of ``filters:``
-from the same rows (:mod:`radiomix.filters.registry`).
-
-Arrays and dtypes
------------------
-A 3D array is a 3D image; a 2D array (y, x) is a genuine 2D image, which PyRadiomics treats
-differently (LoG is applied in 2D, Wavelet uses two axes, LBP3D is unavailable). The
-dtype matters, as it does in PyRadiomics, which filters the image in its stored pixel type
-(an int16 CT stays int16, also through its resampling): LoG and Gradient return float32
-(SimpleITK's output type), Wavelet float64 (float32 for a float32 image, as PyWavelets
-does), Square, SquareRoot, Logarithm, Exponential float64, LBP2D the input dtype for 3D
-images (PyRadiomics writes each slice's float64 LBP back into the image array) and float64
-for 2D images, LBP3D float64 (its samples are taken in the image dtype, so an integer image
-gives rounded samples). Pass the array in the dtype PyRadiomics would see to get its numbers.
-
-Domain: padding and cropping in PyRadiomics
--------------------------------------------
-PyRadiomics pads nothing itself. Its filters run on the image as loaded, which is
-
-- the whole image, when neither resampling (``interpolator`` and ``resampledPixelSpacing``)
-  nor ``preCrop`` is set;
-- with ``preCrop`` (or resampling to the spacing the image already has) the image cropped to
-  the ROI's bounding box enlarged by ``padDistance`` voxels (default 5) on each side and
-  clipped to the image (:func:`pyradiomics_crop`);
-- with resampling, the resampled grid, which covers the ROI's bounding box plus
-  ``padDistance`` voxels of the new grid (``floor((lo - 0.5) r - pad)`` to
-  ``ceil((lo + size - 0.5) r + pad)`` with ``r`` = old/new spacing, clipped to
-  ``[0, ceil(n r) - 1]``).
-
-Each filter then uses its own boundary rule at the edges of that domain (LoG: ITK's
-recursive Gaussian, Wavelet: periodic, after wrap-padding odd axes by one voxel, Gradient:
-zero-flux Neumann, LBP2D: zero outside, LBP3D: the B-spline of the whole array with zero
-outside), and Square, SquareRoot, Logarithm and Exponential scale by the maximum absolute
-value *of the domain*. No type except Original is therefore local: to reproduce PyRadiomics
-a filter must see exactly its domain, no larger and no smaller (:func:`pyradiomics_margin`).
-Features are computed afterwards on the filtered image cropped to the ROI bounding box
-without padding.
+The functions reproduce PyRadiomics' ``get<Type>Image`` generators
+(``radiomics/imageoperations.py``) on NumPy arrays in (z, y, x) order, to floating-point
+rounding. :data:`PYRADIOMICS_IMAGE_TYPES` is the one table of them; :func:`pyradiomics_images`
+runs one by its PyRadiomics name and settings (the ``pyradiomics`` profile), and the filter
+registry builds its ``pyradiomics_<type>`` filters from the same rows. The functions, their
+output names and dtypes, and the domain each must see (PyRadiomics' crop, pad and boundary
+rules): docs/pyradiomics-profile.md, "Image types: functions, dtypes and domains".
 """
 
 from __future__ import annotations
@@ -307,39 +253,16 @@ def log_sigma_fits(shape: Sequence[int], spacing: Sequence[float], sigma: float)
 
 
 def log_image(image: np.ndarray, spacing: Sequence[float], sigma: float) -> np.ndarray:
-    """Laplacian of Gaussian as PyRadiomics' ``LoG`` image type (one sigma).
+    """Laplacian of Gaussian as PyRadiomics' ``LoG`` image type (one ``sigma`` in mm).
 
-    SimpleITK's ``LaplacianRecursiveGaussianImageFilter`` with ``sigma`` in mm, the image's
-    spacing and ``NormalizeAcrossScale`` on, i.e. the scale-normalised response
-    :math:`\\sigma^2 \\nabla^2 (G_\\sigma * I)` computed with Deriche's recursive (IIR)
-    Gaussian. A 2D array is filtered in 2D. ``force2D`` does not change LoG in PyRadiomics.
+    SimpleITK's ``LaplacianRecursiveGaussianImageFilter`` with the image's spacing and
+    ``NormalizeAcrossScale`` on: :math:`\\sigma^2 \\nabla^2 (G_\\sigma * I)` by Deriche's
+    recursive Gaussian (R. Deriche, INRIA RR-1893, 1993). A 2D array is filtered in 2D;
+    ``force2D`` does not change LoG in PyRadiomics. Returns float32 (SimpleITK's type).
 
-    Parameters
-    ----------
-    image : numpy.ndarray
-        2D (y, x) or 3D (z, y, x) image.
-    spacing : sequence of float
-        Voxel spacing in mm, in the same axis order.
-    sigma : float
-        Gaussian width in mm, > 0.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 response (SimpleITK's output type), same shape as ``image``.
-
-    Raises
-    ------
-    ConfigError
-        ``sigma`` is not a positive number, or ``spacing`` is invalid.
-    InvalidImageError
-        The image is too small for ``sigma`` (see :func:`log_sigma_fits`); PyRadiomics skips
-        such a sigma, :func:`log_images` does the same.
-
-    References
-    ----------
-    R. Deriche, "Recursively implementing the Gaussian and its derivatives", INRIA RR-1893,
-    1993. PyRadiomics documentation, "Image types: LoG".
+    Raises ``ConfigError`` for a bad ``sigma`` or ``spacing``, ``InvalidImageError`` where the
+    image is too small for ``sigma`` (:func:`log_sigma_fits`; PyRadiomics skips that sigma, as
+    :func:`log_images` does).
     """
     arr = _check_image(image)
     sp = _check_spacing(spacing, arr.ndim)
@@ -450,19 +373,12 @@ def log_images(
 ) -> dict[str, np.ndarray]:
     """PyRadiomics' ``LoG`` image type for several sigmas: ``{log-sigma-...: map}``.
 
-    Sigmas for which the image is too small (:func:`log_sigma_fits`) are skipped with a
-    logged warning, as PyRadiomics does; no sigma at all is applied to an image with an
-    axis shorter than 4 voxels. The order is that of ``sigmas``. An empty ``sigmas`` gives
-    an empty dict (PyRadiomics requires sigma to be set for LoG).
-
-    With ``box`` (one slice per axis, within the image) the maps cover only that region and
-    equal the whole image's maps there (:func:`_log_box`): the filter then reads a
-    neighbourhood of the box, not the whole image.
-
-    Raises
-    ------
-    ConfigError
-        A sigma is not a positive number (PyRadiomics' parameter schema rejects it).
+    Sigmas the image is too small for (:func:`log_sigma_fits`) are skipped with a logged
+    warning, as PyRadiomics does; an image with an axis under 4 voxels gets no sigma. The order
+    is that of ``sigmas``; an empty ``sigmas`` gives an empty dict. With ``box`` (one slice per
+    axis) the maps cover that region only and equal the whole image's maps there
+    (:func:`_log_box`). A sigma that is not a positive number is a ``ConfigError`` (PyRadiomics'
+    parameter schema rejects it).
     """
     arr = _check_image(image)
     sp = _check_spacing(spacing, arr.ndim)
@@ -549,50 +465,24 @@ def wavelet_images(
 ) -> dict[str, np.ndarray]:
     """PyRadiomics' ``Wavelet`` image type: undecimated wavelet sub-bands.
 
-    Every array axis (or every axis but ``force2d_dimension`` when ``force2d``) is
-    transformed with one level of PyWavelets' stationary transform ``swtn`` (periodic
-    boundaries). An axis of odd length is first extended by one voxel, a copy of its first
-    one (``wrap``), and every output is cropped back. ``start_level`` times, the
-    approximation replaces the image first; then, ``level`` times, one more level-1 ``swtn``
-    of the previous approximation yields the detail bands. (Each level repeats the level-1
-    filters; PyRadiomics does not dilate them as a true multi-level SWT would.)
+    Every array axis (every axis but ``force2d_dimension`` with ``force2d``) gets one level of
+    PyWavelets' stationary transform ``swtn`` (periodic), after an axis of odd length is
+    extended by a copy of its first voxel (``wrap``); outputs are cropped back. ``start_level``
+    times the approximation replaces the image first; then, ``level`` times, one more level-1
+    ``swtn`` of the previous approximation yields the detail bands (PyRadiomics repeats the
+    level-1 filters, it does not dilate them as a true multi-level SWT would).
 
-    Names: letters per transformed axis in the order x, y, z (the array's last axis first),
-    ``L`` for the low-pass (approximation) and ``H`` for the high-pass filter, so
-    ``wavelet-LLH`` is low-pass along x and y and high-pass along z. Bands of the i-th level
-    (i >= 2) are ``wavelet<i>-...``; the final approximation, ``wavelet-LLL`` (or
-    ``wavelet<level>-LLL``), comes last. The dict is in PyRadiomics' order: for each level
-    LLH, LHL, LHH, HLL, HLH, HHL, HHH, then the approximation. A 2D image gives two letters
-    (``LH``, ``HL``, ``HH``, ``LL``); ``force2d`` on a 3D image also gives two.
+    Names: one letter per transformed axis, x first (``L`` low-pass, ``H`` high-pass), prefix
+    ``wavelet-`` (``wavelet<i>-`` for level i >= 2); per level LLH, LHL, LHH, HLL, HLH, HHL, HHH,
+    then the final approximation (``wavelet-LLL``) last. A 2D image, or ``force2d``, gives two
+    letters. ``wavelet`` is a discrete PyWavelets wavelet (default coif1); ``force2d_dimension``
+    an array axis (0 = z). Returns float64 maps (float32 for a float32 image).
 
-    Parameters
-    ----------
-    image : numpy.ndarray
-        2D (y, x) or 3D (z, y, x) image.
-    wavelet : str or pywt.Wavelet
-        Discrete PyWavelets wavelet (PyRadiomics' ``wavelet``, default ``coif1``).
-    level : int
-        Number of levels yielded (``level``, >= 1).
-    start_level : int
-        Levels skipped first (``start_level``, >= 0).
-    force2d : bool
-        PyRadiomics' ``force2D``: leave the axis ``force2d_dimension`` untransformed.
-    force2d_dimension : int
-        PyRadiomics' ``force2Ddimension``, an array axis (0 = z, slices in the axial plane).
-    box : sequence of slice, optional
-        Region of the image (one slice per axis) whose values are wanted: the maps then
-        cover only that region and equal the whole image's maps there bit for bit. Each
-        output of the transform is a fixed sum over a window of ``dec_len`` samples (times
-        the number of levels applied), so the transform runs on the box plus that margin,
-        made of even length and read from the periodic signal PyRadiomics transforms (so a box
-        at the image's edge takes its margin from the opposite edge, as the whole-image
-        transform does); the whole axis is used only where the margin would span it.
-
-    Returns
-    -------
-    dict of str to numpy.ndarray
-        float64 (float32 for a float32 image) maps of the image's shape (of the box's shape
-        with ``box``).
+    ``box`` (one slice per axis): the maps cover that region only and equal the whole image's
+    there bit for bit. Each output is a fixed sum over ``dec_len`` samples per level applied, so
+    the transform runs on the box plus that margin, of even length, read from the periodic
+    signal PyRadiomics transforms (a box at an edge takes its margin from the opposite edge);
+    the whole axis is used where the margin would span it.
     """
     arr = _check_image(image)
     w = _wavelet(wavelet)
@@ -726,39 +616,16 @@ def lbp3d_images(
 ) -> dict[str, np.ndarray]:
     """PyRadiomics' ``LBP3D`` image type: rotation-invariant LBP with spherical harmonics.
 
-    For each ROI voxel, the image is sampled at the vertices of an icosphere of radius
-    ``icosphere_radius`` *voxels* (spacing is ignored, as in PyRadiomics) and ``icosphere_subdivision``
-    subdivisions (42 vertices by default) by cubic B-spline interpolation; the samples
-    are thresholded at the centre value, expanded in spherical harmonics up to degree
-    ``levels - 1``, and the L2 norm of each degree's component is the map ``lbp-3D-m<n+1>``;
-    ``lbp-3D-k`` is the kurtosis of the samples (NaN where they are all equal). The formulas
-    are in :func:`radiomix.filters._pyradiomics_lbp3d.lbp3d_roi_values`.
-
-    Parameters
-    ----------
-    image : numpy.ndarray
-        3D (z, y, x) image (PyRadiomics has no LBP3D for 2D images). Samples are taken in
-        its dtype (an integer image gives rounded samples, as in PyRadiomics).
-    mask : numpy.ndarray of bool, optional
-        ROI (non-zero voxels) of the image's shape. PyRadiomics computes only the voxels of
-        its label; elsewhere its maps hold uninitialised memory, here 0. None computes every
-        voxel.
-    levels : int
-        PyRadiomics' ``lbp3DLevels`` (>= 2; PyRadiomics 3.0.1 fails with 1).
-    icosphere_radius : float
-        ``lbp3DIcosphereRadius`` (> 0), in voxels.
-    icosphere_subdivision : int
-        ``lbp3DIcosphereSubdivision`` (>= 0).
-
-    Returns
-    -------
-    dict of str to numpy.ndarray
-        ``lbp-3D-m1`` ... ``lbp-3D-m<levels>`` and ``lbp-3D-k``, float64.
-
-    References
-    ----------
-    J. Banerjee, A. Moelker, W. J. Niessen, T. van Walsum, "3D LBP-based rotationally
-    invariant region description", ACCV 2012 Workshops, LNCS 7728, 2013.
+    For each ROI voxel the image is sampled by cubic B-spline at the vertices of an icosphere of
+    radius ``icosphere_radius`` *voxels* (spacing ignored, as in PyRadiomics) with
+    ``icosphere_subdivision`` subdivisions (42 vertices by default), in the image's dtype (an
+    integer image gives rounded samples); the samples, thresholded at the centre value, are
+    expanded in spherical harmonics up to degree ``levels - 1``: the L2 norm of degree n is map
+    ``lbp-3D-m<n+1>``, the samples' kurtosis ``lbp-3D-k`` (NaN where all are equal). Formulas:
+    :func:`radiomix.filters._pyradiomics_lbp3d.lbp3d_roi_values` (J. Banerjee et al., ACCV 2012
+    Workshops, LNCS 7728, 2013). ``mask``: the ROI (None: every voxel); PyRadiomics leaves the
+    other voxels uninitialised, here 0. ``levels`` >= 2 (PyRadiomics 3.0.1 fails with 1).
+    Returns float64 maps of a 3D image (PyRadiomics has no LBP3D for 2D).
     """
     arr = _check_image(image, ndims=(3,))
     n_levels = _integer(levels, "lbp3DLevels", 1)
@@ -801,25 +668,12 @@ def lbp3d_images(
 
 @dataclass(frozen=True)
 class FilterOption:
-    """A key of the IBSI pipeline's ``filters:`` entry ``pyradiomics_<type>`` (a snake_case
-    name for one PyRadiomics setting, or the choice of the output map).
-
-    Attributes
-    ----------
-    key : str
-        The key in the ``filters:`` entry.
-    kind : {"float", "int", "bool", "str"}
-    default : any
-        Value when the key is absent (ignored where ``required``).
-    doc : str
-        One line for ``radiomix filter --list`` and the documentation.
-    setting : str or None
-        The PyRadiomics setting it gives (a key of :attr:`PyRadiomicsImageType.parameters`);
-        None for the option that picks one of the type's maps (``all``: every map).
-    listed : bool
-        The PyRadiomics setting is a list of such values (LoG's ``sigma``).
-    required, choices, expand, normalise
-        As :class:`radiomix.filters.registry.Param`.
+    """A key of the IBSI pipeline's ``filters:`` entry ``pyradiomics_<type>``: a snake_case
+    name for one PyRadiomics setting (``setting``), or, with ``setting`` None, the choice of the
+    type's output map (``all``: every map). ``kind``: float, int, bool or str; ``doc``: one line
+    for ``radiomix filter --list``; ``listed``: the PyRadiomics setting is a list of such values
+    (LoG's ``sigma``); ``required``, ``choices``, ``expand``, ``normalise``: as
+    :class:`radiomix.filters.registry.Param`.
     """
 
     key: str
@@ -839,46 +693,19 @@ Settings = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class PyRadiomicsImageType:
-    """One PyRadiomics image type: the one description both the ``pyradiomics`` profile
-    (:func:`pyradiomics_images`) and the filter registry (``pyradiomics_<type>`` entries of
-    ``filters:``, :mod:`radiomix.filters.registry`) read.
+    """One PyRadiomics image type, read by the ``pyradiomics`` profile
+    (:func:`pyradiomics_images`) and the filter registry (``pyradiomics_<type>`` filters).
 
-    Attributes
-    ----------
-    name : str
-        PyRadiomics' name, as in a parameter file's ``imageType`` (``LoG``, ``Wavelet``, ...).
-    parameters : Mapping
-        The PyRadiomics settings the type reads, with PyRadiomics' defaults (``sigma`` has
-        none: without it LoG yields nothing).
-    outputs : str
-        The names of the maps it yields.
-    uses_spacing : bool
-        Whether the voxel spacing changes the result.
-    uses_mask : bool
-        Whether the ROI mask is needed (only LBP3D).
-    compute : callable
-        ``compute(image, spacing, mask, settings) -> {name: map}`` with PyRadiomics-named
-        settings (every key of ``parameters``, and ``box`` where ``box_aware``); use
-        :func:`pyradiomics_images`, which validates them.
-    box_aware : bool
-        ``compute`` takes a ``box`` setting and then reads only a neighbourhood of it.
-    check : callable, optional
-        ``check(image, settings)``: PyRadiomics' own checks and warnings of a parameter file
-        (``force2D`` with LBP), run by :func:`pyradiomics_images` before ``compute``.
-    title : str or None
-        The registry's title of ``pyradiomics_<name lowercased>``; None: not a filter there
-        (``Original``).
-    options : tuple of FilterOption
-        The keys of that filter entry.
-    label : callable
-        ``label(options) -> image_type`` name of a resolved filter (without the domain's
-        ``pad_distance`` suffix the registry adds).
-    output : callable, optional
-        ``output(options) -> map name``: the one of ``compute``'s maps a resolved filter
-        gives; None: the type yields one map.
-    every_output : callable, optional
-        ``every_output(options) -> values`` of the option that picks the map (the one with
-        ``setting`` None), in PyRadiomics' order, for its value ``all``.
+    ``name``: PyRadiomics' ``imageType`` name; ``parameters``: the PyRadiomics settings it reads
+    with their defaults (LoG's ``sigma`` has none); ``outputs``: its maps' names;
+    ``uses_spacing`` / ``uses_mask``: whether spacing or ROI matter; ``compute(image, spacing,
+    mask, settings) -> {name: map}`` with every key of ``parameters`` (and ``box`` where
+    ``box_aware``: it then reads only a neighbourhood of the box); ``check(image, settings)``:
+    PyRadiomics' own checks and warnings (``force2D`` with LBP). For the registry: ``title``
+    (None: not a filter, ``Original``), ``options``, ``label(options)`` (the resolved filter's
+    name without the domain suffix), ``output(options)`` (the map it gives; None: the only map)
+    and ``every_output(options)`` (the map option's values for ``all``, in PyRadiomics'
+    order).
     """
 
     name: str
@@ -1184,39 +1011,17 @@ def pyradiomics_images(
     settings: Mapping[str, Any] | None = None,
     box: Sequence[slice] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run one PyRadiomics image type with PyRadiomics-named settings.
+    """Run one PyRadiomics image type (a key of :data:`PYRADIOMICS_IMAGE_TYPES`) with
+    PyRadiomics-named settings: ``{PyRadiomics image name: map}`` in PyRadiomics' order (empty
+    for LoG when no sigma fits the image, as in PyRadiomics).
 
-    Parameters
-    ----------
-    image_type : str
-        PyRadiomics' name (a key of :data:`PYRADIOMICS_IMAGE_TYPES`).
-    image : numpy.ndarray
-        2D (y, x) or 3D (z, y, x) image, the domain PyRadiomics would filter (see the module
-        notes).
-    spacing : sequence of float
-        Spacing in mm in the array's axis order.
-    mask : numpy.ndarray, optional
-        ROI of the image's shape; LBP3D computes its voxels only (None: every voxel).
-    settings : Mapping, optional
-        Settings among the type's ``parameters`` (others raise); missing ones take
-        PyRadiomics' defaults.
-    box : sequence of slice, optional
-        The region of ``image`` whose values are wanted (one slice per axis; features need
-        only the ROI's bounding box). The maps then cover the box only, with the values the
-        whole domain's maps have there; LoG, Wavelet and Gradient read just a neighbourhood
-        of the box for them (see :func:`log_images`, :func:`wavelet_images`,
-        :func:`gradient_image`), the other types filter the domain and are cut to the box.
-
-    Returns
-    -------
-    dict of str to numpy.ndarray
-        ``{PyRadiomics image name: map}`` in the order PyRadiomics yields them. Empty for
-        LoG when no sigma fits the image, as in PyRadiomics.
-
-    Raises
-    ------
-    ConfigError
-        Unknown type or setting, or an invalid value.
+    ``image`` is the domain PyRadiomics would filter (docs/pyradiomics-profile.md, "Image
+    types"), ``spacing`` in the array's axis order, ``mask`` the ROI LBP3D computes (None: every
+    voxel); ``settings`` among the type's ``parameters`` (missing ones take PyRadiomics'
+    defaults). With ``box`` (one slice per axis) the maps cover the box only, with the whole
+    domain's values there: LoG, Wavelet and Gradient read a neighbourhood of it, the other types
+    filter the domain and are cut. An unknown type or setting, or an invalid value, is a
+    ``ConfigError``.
     """
     spec = _image_type(image_type)
     given = dict(settings or {})
@@ -1246,23 +1051,12 @@ def pyradiomics_images(
 
 
 def pyradiomics_margin(image_type: str, settings: Mapping[str, Any] | None = None) -> int | None:
-    """Voxels PyRadiomics keeps around the ROI's bounding box before applying a type.
-
-    Returns ``padDistance`` (default 5) when PyRadiomics crops the image before filtering
-    (``preCrop``, or resampling: ``interpolator`` and ``resampledPixelSpacing`` both set),
-    ``None`` when it filters the whole image, and 0 for ``Original``, which is the identity.
-    Every other type depends on the whole domain it is given (scaling by the domain's
-    maximum, periodic or recursive filters, spline prefiltering), so to reproduce
-    PyRadiomics the filter must see exactly that domain: crop with :func:`pyradiomics_crop`
-    (or use PyRadiomics' resampled grid), not with a margin of one's own.
-
-    Parameters
-    ----------
-    image_type : str
-        PyRadiomics image type name.
-    settings : Mapping, optional
-        PyRadiomics' settings (``padDistance``, ``preCrop``, ``interpolator``,
-        ``resampledPixelSpacing``; other keys are ignored).
+    """Voxels PyRadiomics keeps around the ROI's bounding box before applying a type:
+    ``padDistance`` (default 5) where it crops first (``preCrop``, or resampling:
+    ``interpolator`` and ``resampledPixelSpacing`` both set), None where it filters the whole
+    image, 0 for ``Original`` (the identity). Every other type depends on its whole domain, so
+    crop with :func:`pyradiomics_crop` (or PyRadiomics' resampled grid), not a margin of one's
+    own. Other keys of ``settings`` are ignored.
     """
     spec = _image_type(image_type)
     s = dict(settings or {})
@@ -1276,15 +1070,9 @@ def pyradiomics_margin(image_type: str, settings: Mapping[str, Any] | None = Non
 
 
 def pyradiomics_crop(mask: np.ndarray, pad_distance: int = 5) -> tuple[slice, ...]:
-    """The region PyRadiomics' ``cropToTumorMask`` keeps: ROI bounding box +- ``pad_distance``.
-
-    Per axis, from ``max(lo - pad, 0)`` to ``min(hi + pad, n - 1)`` inclusive, with
-    ``lo``, ``hi`` the first and last index of the ROI (non-zero voxels of ``mask``).
-
-    Raises
-    ------
-    EmptyMaskError
-        The mask has no ROI voxel.
+    """The region PyRadiomics' ``cropToTumorMask`` keeps: per axis ``max(lo - pad, 0)`` to
+    ``min(hi + pad, n - 1)`` inclusive, ``lo`` / ``hi`` the first / last ROI index (non-zero
+    voxels of ``mask``). An empty mask is an ``EmptyMaskError``.
     """
     roi = np.asarray(mask) != 0
     pad = _integer(pad_distance, "padDistance", 0)
