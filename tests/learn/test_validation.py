@@ -15,7 +15,9 @@ from radiomix.errors import DataError
 from radiomix.learn.metrics import roc_auc
 from radiomix.learn.selectors import MRMR, CorrelationFilter, NearZeroVariance
 from radiomix.learn.synthetic import make_feature_table
-from radiomix.learn.validation import _outer_splits, _search, fit_final, nested_cv, seed_for
+from radiomix.learn.task_cv import _search, seed_for, task_splits
+from radiomix.learn.tasks import BinaryTask
+from radiomix.learn.validation import fit_final, nested_cv
 
 
 def quick_pipeline() -> Pipeline:
@@ -40,7 +42,7 @@ def selected_on_all_data_first(X: np.ndarray, y: np.ndarray, k: int, repeats: in
     aucs = []
     for r in range(repeats):
         prob = np.empty(y.size)
-        for tr, te in _outer_splits(y, None, 5, seed_for(0, r)):
+        for tr, te in task_splits(BinaryTask(), y, None, 5, seed_for(0, r)):
             clf = Pipeline(
                 [("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))]
             )
@@ -173,7 +175,7 @@ def test_lean_search_equals_grid_search_cv():
         ]
     )
     grid = {"select__k": [3, 6, 12], "clf__C": [0.01, 0.3, 10.0]}
-    res = _search(pipe, grid, X, y, None, inner_folds=4, seed=3, threshold_rule="youden")
+    res = _search(BinaryTask(), pipe, grid, X, y, None, inner_folds=4, seed=3, n_out=0)
     splits = list(StratifiedKFold(4, shuffle=True, random_state=3).split(X, y))
     gs = GridSearchCV(pipe, grid, scoring="roc_auc", cv=splits).fit(X, y)
     np.testing.assert_allclose(res.scores, gs.cv_results_["mean_test_score"], atol=1e-12)

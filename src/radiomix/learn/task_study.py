@@ -78,9 +78,14 @@ from radiomix.learn.config import StudySettings, resolve_model, study_to_dict
 from radiomix.learn.metrics import corrected_resampled_ttest
 from radiomix.learn.models import ModelSpec
 from radiomix.learn.table import Dataset, file_sha256, prepare
-from radiomix.learn.task_cv import TaskCVResult, TaskFitted, fit_final_task, nested_cv_task
+from radiomix.learn.task_cv import (
+    TaskCVResult,
+    TaskFitted,
+    fit_final_task,
+    nested_cv_task,
+    seed_for,
+)
 from radiomix.learn.tasks import Task, get_task
-from radiomix.learn.validation import seed_for
 
 LOGO = "leave-one-group-out"
 

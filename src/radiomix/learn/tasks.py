@@ -14,12 +14,13 @@ regression    a number; the predicted value                                     
 survival      a time and an event indicator; a risk score and survival probabilities  Harrell's C
 ============  =====================================================================  =========
 
-``binary`` keeps its own engine (:mod:`radiomix.learn.validation` and
-:mod:`radiomix.learn.study`: the decision threshold, DeLong's tests, the run directory
-format every tool reads); the other tasks run the task-generic nested cross-validation of
-:mod:`radiomix.learn.task_cv` and write their run directory with
+Every task runs the nested cross-validation of :mod:`radiomix.learn.task_cv` (two classes
+through :func:`radiomix.learn.validation.nested_cv`, which adds the names the two-class
+tools read; :class:`BinaryTask` carries the threshold rule, :meth:`Task.threshold`). The
+run directory of two classes is written by :mod:`radiomix.learn.study` (the decision
+threshold, DeLong's tests, the format every tool reads), the others' by
 :mod:`radiomix.learn.task_study`. A new task is a new :class:`Task` subclass registered in
-:data:`TASKS`; nothing else branches on the task's name.
+:data:`TASKS`.
 
 ``survival`` (:class:`SurvivalTask`, models and metrics in :mod:`radiomix.learn.survival`)
 reads two columns: the time (``--time``, ``data.time``; it is the study's label column)
@@ -269,6 +270,11 @@ class Task:
         """A cut fitted on a fold's training cases (survival: their median risk); NaN."""
         return math.nan
 
+    def threshold(self, y: np.ndarray, inner_output: np.ndarray) -> float:
+        """The decision threshold chosen on the inner loop's pooled out-of-fold outputs of
+        the winning candidate (two classes: the threshold rule); NaN: none."""
+        return math.nan
+
     def family_output(self, estimator: Any, X: Any, n_outputs: int) -> np.ndarray:
         """:meth:`output` of an outer fold whose model family was chosen inside it
         (``auto``): the outer folds' outputs are pooled, so they must share one scale
@@ -313,7 +319,9 @@ class TaskInput:
 
 
 class BinaryTask(Task):
-    """Two classes: the original radiomix task (its engine is :mod:`~radiomix.learn.study`)."""
+    """Two classes: the probability of the positive class and the decision threshold that
+    ``threshold_rule`` (``youden``, ``sens@X``, ``spec@X``, ``fixed:X``) picks in the inner
+    loop (its study is :mod:`~radiomix.learn.study`)."""
 
     name = "binary"
     description = "two classes: probability of the positive class, tuned decision threshold"
@@ -323,6 +331,9 @@ class BinaryTask(Task):
     models = MODELS
     default_primary = DEFAULT_MODEL
     default_comparators = ("shape_only_lr",)
+
+    def __init__(self, threshold_rule: str = "youden") -> None:
+        self.threshold_rule = threshold_rule
 
     def encode(
         self, values: pd.Series, column: str, positive: Any = None
@@ -339,6 +350,37 @@ class BinaryTask(Task):
         from radiomix.learn.metrics import roc_auc
 
         return roc_auc(y, out) if np.unique(y).size == 2 else math.nan
+
+    def threshold(self, y: np.ndarray, inner_output: np.ndarray) -> float:
+        from radiomix.learn.metrics import choose_threshold
+
+        return choose_threshold(y, inner_output, self.threshold_rule)
+
+    def check_folds(
+        self,
+        y: np.ndarray,
+        groups: np.ndarray,
+        outer: int,
+        inner: int,
+        coding: Mapping[str, Any],
+    ) -> None:
+        needed = _needed_groups(outer, inner)
+        for cls, name in ((0, "negative"), (1, "positive")):
+            n_groups = np.unique(groups[y == cls]).size
+            if n_groups < needed:
+                raise DataError(
+                    f"only {n_groups} {name} cases (or groups) for {outer} outer x {inner} "
+                    f"inner folds; each class needs at least {needed} (use fewer folds or "
+                    "more data)"
+                )
+
+    def logo_training_problem(
+        self, y: np.ndarray, groups: np.ndarray, coding: Mapping[str, Any]
+    ) -> str | None:
+        for cls, name in ((0, "negative"), (1, "positive")):
+            if np.unique(groups[y == cls]).size < 2:
+                return f"{name} cases in fewer than 2 groups"
+        return None
 
 
 class MulticlassTask(Task):
