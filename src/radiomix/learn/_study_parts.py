@@ -1,25 +1,45 @@
 """Pieces both study engines write with (the two-class :mod:`~radiomix.learn.study` and the
 task engine's :mod:`~radiomix.learn.task_study`): a model's columns, Holm's adjustment,
-the rows of ``selection.csv``. Here so that neither study module imports the other for them.
+the fold statistics of a summary, the corrected resampled t-test of two models, the
+label-permutation check, the rows of ``selection.csv`` and ``folds.csv``, the frames of
+``predictions.csv`` and the files of a run directory. Here so that neither study module
+imports the other for them.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from radiomix._outputs import jsonable
 from radiomix.errors import DataError
+from radiomix.learn.metrics import corrected_resampled_ttest
 from radiomix.learn.table import filter_columns
 
 if TYPE_CHECKING:
-    from radiomix.learn.config import DataSettings
+    import pandas as pd
+
+    from radiomix.learn.config import DataSettings, StudySettings
     from radiomix.learn.models import ModelSpec
     from radiomix.learn.table import Dataset
+    from radiomix.learn.tasks import Task
 
-__all__ = ["holm", "model_columns", "selection_rows", "site_and_clinical_rules"]
+__all__ = [
+    "corrected_t",
+    "fit_summary",
+    "fold_score_summary",
+    "holm",
+    "model_columns",
+    "permutation_check",
+    "selection_rows",
+    "site_and_clinical_rules",
+]
 
 
 def holm(pvalues: list[float]) -> list[float]:
@@ -132,3 +152,106 @@ def selection_rows(run: Any) -> list[dict[str, Any]]:
         key=lambda r: (-float(r["frequency"]), -float(np.nan_to_num(r["mean_abs_importance"])))
     )
     return rows
+
+
+def fold_score_summary(scores: np.ndarray, headline: str) -> dict[str, float]:
+    """Mean and SD of the outer folds' scores (the SD of fold scores is not a standard
+    error: folds overlap in training data)."""
+    finite = scores[np.isfinite(scores)]
+    return {
+        f"{headline}_fold_mean": float(finite.mean()) if finite.size else math.nan,
+        f"{headline}_fold_sd": float(finite.std(ddof=1)) if finite.size > 1 else math.nan,
+    }
+
+
+def fit_summary(cv: Any) -> dict[str, Any]:
+    """What the outer fits chose and cost: hyper-parameters (and families, ``auto``) by how
+    often, the repeats and fits, convergence warnings, seconds."""
+    out: dict[str, Any] = {}
+    params = Counter(json.dumps(jsonable(f.best_params), sort_keys=True) for f in cv.folds)
+    out["best_params_counts"] = dict(params.most_common())
+    families = Counter(f.family for f in cv.folds if f.family)
+    if families:  # a model choosing among families (auto): how often each was chosen
+        out["family_counts"] = dict(families.most_common())
+    out["n_repeats"] = cv.repeats
+    out["n_outer_fits"] = len(cv.folds)
+    out["n_convergence_warnings"] = int(sum(f.n_convergence_warnings for f in cv.folds))
+    out["seconds"] = cv.seconds
+    out["cpu_seconds_folds"] = float(sum(f.cpu_seconds for f in cv.folds))
+    return out
+
+
+def corrected_t(primary: Any, other: Any) -> tuple[float, float]:
+    """Nadeau and Bengio's corrected resampled t-test of the outer folds' score differences
+    of two models run on the same splits (its statistic and p-value)."""
+    fa = primary.cv.fold_scores()
+    fb = other.cv.fold_scores()
+    m = min(fa.size, fb.size)
+    n_test = float(np.mean([f.test_index.size for f in primary.cv.folds]))
+    n_train = float(np.mean([f.n_train for f in primary.cv.folds]))
+    return corrected_resampled_ttest(fa[:m] - fb[:m], int(n_train), int(n_test))
+
+
+def permutation_check(
+    task: Task,
+    spec: ModelSpec,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray | None,
+    settings: StudySettings,
+    observed: float,
+    progress: Callable[[str], None],
+    *,
+    label: str,
+    coding: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The label-permutation check: the whole nested CV rerun on shuffled labels
+    (``validation.permutations`` times, ``permutation_repeats`` repeats each, splits of
+    their own), the headline of each (median over repeats) and the p-value of the observed
+    one; ``label`` names the headline in the progress lines, ``coding`` as in
+    :func:`~radiomix.learn.task_cv.nested_cv_task`. Returns the ``permutation`` block of
+    ``metrics.json`` and the rows of ``permutation.csv``."""
+    from radiomix.learn.task_cv import nested_cv_task, seed_for
+
+    v = settings.validation
+    h = task.headline
+    rng = np.random.default_rng(seed_for(v.random_state, 4242))
+    scores = []
+    cpu = 0.0
+    t0 = time.perf_counter()
+    for i in range(v.permutations):
+        cv = nested_cv_task(
+            task,
+            spec.build,
+            spec.grid,
+            X,
+            rng.permutation(y),
+            groups,
+            outer_folds=v.outer_folds,
+            inner_folds=v.inner_folds,
+            repeats=v.permutation_repeats,
+            random_state=v.random_state,
+            n_jobs=v.n_jobs,
+            label_seed=i,
+            scheme=v.scheme,
+            families=spec.families,
+            coding=coding,
+        )
+        scores.append(float(np.median(cv.repeat_scores())))
+        cpu += sum(f.cpu_seconds for f in cv.folds)
+        progress(f"permutation {i + 1}/{v.permutations}: {label} {scores[-1]:.3f}")
+    arr = np.asarray(scores)
+    summary = {
+        "model": spec.name,
+        h: float(np.median(arr)),
+        f"{h}_mean": float(arr.mean()),
+        f"{h}_max": float(arr.max()),
+        f"{h}s": arr.tolist(),
+        f"observed_{h}": observed,
+        "p_value": (1.0 + float((arr >= observed).sum())) / (1.0 + arr.size),
+        "n_permutations": int(arr.size),
+        "repeats_per_permutation": v.permutation_repeats,
+        "seconds": time.perf_counter() - t0,
+        "cpu_seconds_folds": cpu,
+    }
+    return summary, [{"permutation": i, h: s} for i, s in enumerate(scores)]

@@ -49,8 +49,6 @@ import json
 import logging
 import math
 import time
-import warnings
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,8 +61,12 @@ import yaml
 from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import ConfigError, DataError
 from radiomix.learn._study_parts import (
+    corrected_t,
+    fit_summary,
+    fold_score_summary,
     holm,
     model_columns,
+    permutation_check,
     selection_rows,
     site_and_clinical_rules,
 )
@@ -79,17 +81,15 @@ from radiomix.learn.config import (
 )
 from radiomix.learn.metrics import (
     METRIC_NAMES,
-    bootstrap_weights,
-    corrected_resampled_ttest,
     delong_ci,
     delong_test,
-    percentile_ci,
     roc_auc,
+    summarise_repeats,
     weighted_metrics,
 )
 from radiomix.learn.models import DEFAULT_MODEL, ModelSpec
 from radiomix.learn.table import Dataset, file_sha256, prepare, read_table
-from radiomix.learn.tasks import infer_task
+from radiomix.learn.tasks import BinaryTask, infer_task
 from radiomix.learn.validation import CVResult, fit_final, nested_cv, seed_for
 
 LOGO = "leave-one-group-out"
@@ -157,26 +157,16 @@ def summarise_predictions(
     """
     P = np.atleast_2d(probability)
     D = np.atleast_2d(predicted)
-    ones = np.ones((1, y.size))
-    per_repeat = [weighted_metrics(ones, y, P[r], D[r]) for r in range(P.shape[0])]
-    out: dict[str, Any] = {}
-    for name in METRIC_NAMES:
-        vals = np.array([m[name][0] for m in per_repeat])
-        out[name] = float(np.nanmedian(vals)) if np.isfinite(vals).any() else math.nan
-    aucs = np.array([m["auc"][0] for m in per_repeat])
-    out["auc_repeats"] = aucs.tolist()
-    if n_boot > 0:
-        W = bootstrap_weights(y, groups, n_boot, random_state)
-        boot = [weighted_metrics(W, y, P[r], D[r]) for r in range(P.shape[0])]
-        for name in METRIC_NAMES:
-            stack = np.vstack([b[name] for b in boot])  # (R, B)
-            with warnings.catch_warnings():  # all-NaN columns (degenerate resamples)
-                warnings.simplefilter("ignore", RuntimeWarning)
-                med = np.nanmedian(stack, axis=0)
-            out[f"{name}_ci"] = list(percentile_ci(med, level))
-    else:
-        for name in METRIC_NAMES:
-            out[f"{name}_ci"] = [math.nan, math.nan]
+    out, _, _ = summarise_repeats(
+        lambda w, r: weighted_metrics(w, y, P[r], D[r]),
+        P.shape[0],
+        y.size,
+        METRIC_NAMES,
+        "auc",
+        BinaryTask().bootstrap(y, groups, n_boot, random_state),
+        level,
+    )
+    aucs = np.asarray(out["auc_repeats"])
     mid = int(np.argmin(np.abs(aucs - np.median(aucs))))
     try:
         _, lo, hi, se = delong_ci(y, P[mid], level)
@@ -208,24 +198,11 @@ def summarise_cv(
         level=level,
         random_state=random_state,
     )
-    fold_auc = cv.fold_auc()
-    finite = fold_auc[np.isfinite(fold_auc)]
-    out["auc_fold_mean"] = float(finite.mean()) if finite.size else math.nan
-    out["auc_fold_sd"] = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
+    out |= fold_score_summary(cv.fold_auc(), "auc")
     thr = np.array([f.threshold for f in cv.folds])
     out["threshold"] = float(np.median(thr))
     out["threshold_range"] = [float(thr.min()), float(thr.max())]
-    params = Counter(json.dumps(jsonable(f.best_params), sort_keys=True) for f in cv.folds)
-    out["best_params_counts"] = dict(params.most_common())
-    families = Counter(f.family for f in cv.folds if f.family)
-    if families:  # a model choosing among families (auto): how often each was chosen
-        out["family_counts"] = dict(families.most_common())
-    out["n_repeats"] = cv.repeats
-    out["n_outer_fits"] = len(cv.folds)
-    out["n_convergence_warnings"] = int(sum(f.n_convergence_warnings for f in cv.folds))
-    out["seconds"] = cv.seconds
-    out["cpu_seconds_folds"] = float(sum(f.cpu_seconds for f in cv.folds))
-    return out
+    return out | fit_summary(cv)
 
 
 # ----------------------------------------------------------------------- the study
@@ -587,12 +564,7 @@ def _comparison(
                 "p_value": t.p_value,
             }
         )
-    fa = primary.cv.fold_auc()
-    fb = other.cv.fold_auc()
-    m = min(fa.size, fb.size)
-    n_test = float(np.mean([f.test_index.size for f in primary.cv.folds]))
-    n_train = float(np.mean([f.n_train for f in primary.cv.folds]))
-    t_stat, t_p = corrected_resampled_ttest(fa[:m] - fb[:m], int(n_train), int(n_test))
+    t_stat, t_p = corrected_t(primary, other)
     deltas = np.array([r["delta_auc"] for r in rows])
     pvals = np.array([r["p_value"] for r in rows])
     summary = {
@@ -605,60 +577,6 @@ def _comparison(
         "corrected_t": t_stat,
         "corrected_t_p": t_p,
     }
-    return summary, rows
-
-
-def _permutation(
-    spec: ModelSpec,
-    X: pd.DataFrame,
-    y: np.ndarray,
-    groups: np.ndarray | None,
-    settings: StudySettings,
-    observed: float,
-    progress: Callable[[str], None],
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    v = settings.validation
-    rng = np.random.default_rng(seed_for(v.random_state, 4242))
-    aucs = []
-    cpu = 0.0
-    t0 = time.perf_counter()
-    for i in range(v.permutations):
-        y_perm = rng.permutation(y)
-        cv = nested_cv(
-            spec.build,
-            spec.grid,
-            X,
-            y_perm,
-            groups,
-            outer_folds=v.outer_folds,
-            inner_folds=v.inner_folds,
-            repeats=v.permutation_repeats,
-            threshold_rule=v.threshold,
-            random_state=v.random_state,
-            n_jobs=v.n_jobs,
-            label_seed=i,
-            scheme=v.scheme,
-            families=spec.families,
-        )
-        aucs.append(float(np.median(cv.repeat_auc())))
-        cpu += sum(f.cpu_seconds for f in cv.folds)
-        progress(f"permutation {i + 1}/{v.permutations}: AUC {aucs[-1]:.3f}")
-    arr = np.asarray(aucs)
-    p_value = (1.0 + float((arr >= observed).sum())) / (1.0 + arr.size)
-    summary = {
-        "model": spec.name,
-        "auc": float(np.median(arr)),
-        "auc_mean": float(arr.mean()),
-        "auc_max": float(arr.max()),
-        "aucs": arr.tolist(),
-        "observed_auc": observed,
-        "p_value": p_value,
-        "n_permutations": int(arr.size),
-        "repeats_per_permutation": v.permutation_repeats,
-        "seconds": time.perf_counter() - t0,
-        "cpu_seconds_folds": cpu,
-    }
-    rows = [{"permutation": i, "auc": a} for i, a in enumerate(aucs)]
     return summary, rows
 
 
@@ -1012,7 +930,8 @@ def run_study(
     perm_rows: list[dict[str, Any]] = []
     if v.permutations > 0:
         say(f"{settings.primary}: label-permutation check, {v.permutations} permutations")
-        permutation, perm_rows = _permutation(
+        permutation, perm_rows = permutation_check(
+            BinaryTask(v.threshold),
             primary.spec,
             data.X[primary.features],
             data.y,
@@ -1020,6 +939,8 @@ def run_study(
             settings,
             primary.summary["auc"],
             say,
+            label="AUC",
+            coding={},  # the two-class fold checks, as in nested_cv
         )
 
     metrics: dict[str, Any] = {

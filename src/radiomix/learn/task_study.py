@@ -55,7 +55,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,14 +67,17 @@ import yaml
 from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import DataError
 from radiomix.learn._study_parts import (
+    corrected_t,
+    fit_summary,
+    fold_score_summary,
     holm,
     model_columns,
+    permutation_check,
     selection_rows,
     site_and_clinical_rules,
 )
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.config import StudySettings, resolve_model, study_to_dict
-from radiomix.learn.metrics import corrected_resampled_ttest
 from radiomix.learn.models import ModelSpec
 from radiomix.learn.table import Dataset, file_sha256, prepare
 from radiomix.learn.task_cv import (
@@ -145,22 +147,7 @@ def summarise_task_cv(
         random_state=random_state,
         cutoffs=cv.extra.get("cutoff"),
     )
-    fs = cv.fold_scores()
-    finite = fs[np.isfinite(fs)]
-    h = task.headline
-    out[f"{h}_fold_mean"] = float(finite.mean()) if finite.size else math.nan
-    out[f"{h}_fold_sd"] = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
-    params = Counter(json.dumps(jsonable(f.best_params), sort_keys=True) for f in cv.folds)
-    out["best_params_counts"] = dict(params.most_common())
-    families = Counter(f.family for f in cv.folds if f.family)
-    if families:  # a model choosing among families (auto): how often each was chosen
-        out["family_counts"] = dict(families.most_common())
-    out["n_repeats"] = cv.repeats
-    out["n_outer_fits"] = len(cv.folds)
-    out["n_convergence_warnings"] = int(sum(f.n_convergence_warnings for f in cv.folds))
-    out["seconds"] = cv.seconds
-    out["cpu_seconds_folds"] = float(sum(f.cpu_seconds for f in cv.folds))
-    return out
+    return out | fold_score_summary(cv.fold_scores(), task.headline) | fit_summary(cv)
 
 
 def per_group_rows(
@@ -220,12 +207,7 @@ def _comparison(
         }
         for r in range(min(a.size, b.size))
     ]
-    fa = primary.cv.fold_scores()
-    fb = other.cv.fold_scores()
-    m = min(fa.size, fb.size)
-    n_test = float(np.mean([f.test_index.size for f in primary.cv.folds]))
-    n_train = float(np.mean([f.n_train for f in primary.cv.folds]))
-    t_stat, t_p = corrected_resampled_ttest(fa[:m] - fb[:m], int(n_train), int(n_test))
+    t_stat, t_p = corrected_t(primary, other)
     deltas = np.array([r[f"delta_{h}"] for r in rows])
     summary = {
         "model_a": primary.spec.name,
@@ -236,59 +218,6 @@ def _comparison(
         "corrected_t_p": t_p,
     }
     return summary, rows
-
-
-def _permutation(
-    task: Task,
-    spec: ModelSpec,
-    X: pd.DataFrame,
-    y: np.ndarray,
-    groups: np.ndarray | None,
-    settings: StudySettings,
-    observed: float,
-    progress: Callable[[str], None],
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    v = settings.validation
-    h = task.headline
-    rng = np.random.default_rng(seed_for(v.random_state, 4242))
-    scores = []
-    cpu = 0.0
-    t0 = time.perf_counter()
-    for i in range(v.permutations):
-        cv = nested_cv_task(
-            task,
-            spec.build,
-            spec.grid,
-            X,
-            rng.permutation(y),
-            groups,
-            outer_folds=v.outer_folds,
-            inner_folds=v.inner_folds,
-            repeats=v.permutation_repeats,
-            random_state=v.random_state,
-            n_jobs=v.n_jobs,
-            label_seed=i,
-            scheme=v.scheme,
-            families=spec.families,
-        )
-        scores.append(float(np.median(cv.repeat_scores())))
-        cpu += sum(f.cpu_seconds for f in cv.folds)
-        progress(f"permutation {i + 1}/{v.permutations}: {task.headline_label} {scores[-1]:.3f}")
-    arr = np.asarray(scores)
-    summary = {
-        "model": spec.name,
-        h: float(np.median(arr)),
-        f"{h}_mean": float(arr.mean()),
-        f"{h}_max": float(arr.max()),
-        f"{h}s": arr.tolist(),
-        f"observed_{h}": observed,
-        "p_value": (1.0 + float((arr >= observed).sum())) / (1.0 + arr.size),
-        "n_permutations": int(arr.size),
-        "repeats_per_permutation": v.permutation_repeats,
-        "seconds": time.perf_counter() - t0,
-        "cpu_seconds_folds": cpu,
-    }
-    return summary, [{"permutation": i, h: s} for i, s in enumerate(scores)]
 
 
 def _importance_settings(settings: StudySettings, name: str) -> dict[str, int] | None:
@@ -531,7 +460,7 @@ def run_task_study(
     perm_rows: list[dict[str, Any]] = []
     if v.permutations > 0:
         say(f"{settings.primary}: label-permutation check, {v.permutations} permutations")
-        permutation, perm_rows = _permutation(
+        permutation, perm_rows = permutation_check(
             task,
             primary.spec,
             data.X[primary.features],
@@ -540,6 +469,7 @@ def run_task_study(
             settings,
             primary.summary[h],
             say,
+            label=task.headline_label,
         )
     metrics: dict[str, Any] = {
         "task": task.name,

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from radiomix.errors import ConfigError, DataError
+from radiomix.learn.metrics import median_ci, median_of, stratified_weights, summarise_repeats
 from radiomix.learn.models import (
     DEFAULT_MODEL,
     DEFAULT_REGRESSION_MODEL,
@@ -66,7 +67,6 @@ from radiomix.learn.task_metrics import (
     multiclass_metrics,
     r2_score,
     regression_metrics,
-    stratified_weights,
 )
 
 __all__ = [
@@ -101,21 +101,6 @@ def _needed_groups(outer: int, inner: int) -> int:
     """Groups a stratum needs: one per outer test fold, and enough in every outer training
     part for the inner folds (n (outer - 1) / outer >= inner)."""
     return max(outer, math.ceil(inner * outer / (outer - 1)))
-
-
-def _median(values: np.ndarray) -> float:
-    v = np.asarray(values, dtype=np.float64)
-    return float(np.nanmedian(v)) if np.isfinite(v).any() else math.nan
-
-
-def _ci_of(stack: np.ndarray, level: float) -> list[float]:
-    """Percentile interval of the per-resample medians over repeats; stack (R, B)."""
-    from radiomix.learn.metrics import percentile_ci
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(stack, axis=0)
-    return list(percentile_ci(med, level))
 
 
 class Task:
@@ -177,6 +162,15 @@ class Task:
     def strata(self, y: np.ndarray) -> np.ndarray:
         """What the folds and the bootstrap keep balanced."""
         return np.asarray(y)
+
+    def bootstrap(
+        self, y: np.ndarray, groups: np.ndarray | None, n_boot: int, random_state: int
+    ) -> np.ndarray | None:
+        """The case multiplicities of ``n_boot`` resamples stratified by :meth:`strata`
+        (whole groups with ``groups``); None without resamples."""
+        if n_boot <= 0:
+            return None
+        return stratified_weights(self.strata(y), groups, n_boot, random_state)
 
     def check_folds(
         self,
@@ -351,6 +345,14 @@ class BinaryTask(Task):
 
         return roc_auc(y, out) if np.unique(y).size == 2 else math.nan
 
+    def bootstrap(
+        self, y: np.ndarray, groups: np.ndarray | None, n_boot: int, random_state: int
+    ) -> np.ndarray | None:
+        """A group of tied classes counts as positive (:func:`bootstrap_weights`)."""
+        from radiomix.learn.metrics import bootstrap_weights
+
+        return bootstrap_weights(y, groups, n_boot, random_state) if n_boot > 0 else None
+
     def threshold(self, y: np.ndarray, inner_output: np.ndarray) -> float:
         from radiomix.learn.metrics import choose_threshold
 
@@ -494,34 +496,28 @@ class MulticlassTask(Task):
     ) -> dict[str, Any]:
         P = outputs if outputs.ndim == 3 else outputs[None]
         R, n, K = P.shape
-        ones = np.ones((1, n))
-        per = [multiclass_metrics(ones, y, P[r]) for r in range(R)]
-        out: dict[str, Any] = {}
-        for name in MULTICLASS_METRICS:
-            out[name] = _median(np.array([m[0][name][0] for m in per]))
-        aucs = np.array([m[0]["macro_auc"][0] for m in per])
-        out["macro_auc_repeats"] = aucs.tolist()
-        sens = np.array([m[1]["sensitivity"][0] for m in per])  # (R, K)
-        cauc = np.array([m[1]["auc"][0] for m in per])
-        boot = None
-        if n_boot > 0:
-            W = stratified_weights(y, groups, n_boot, random_state)
-            boot = [multiclass_metrics(W, y, P[r]) for r in range(R)]
-            for name in MULTICLASS_METRICS:
-                out[f"{name}_ci"] = _ci_of(np.vstack([b[0][name] for b in boot]), level)
-        else:
-            for name in MULTICLASS_METRICS:
-                out[f"{name}_ci"] = [math.nan, math.nan]
+
+        def metrics(w: np.ndarray, r: int) -> dict[str, np.ndarray]:
+            overall, classes = multiclass_metrics(w, y, P[r])
+            return {**overall, **classes}  # per class: sensitivity, auc (B, K)
+
+        W = self.bootstrap(y, groups, n_boot, random_state)
+        out, per, boot = summarise_repeats(
+            metrics, R, n, MULTICLASS_METRICS, self.headline, W, level
+        )
+        aucs = np.asarray(out["macro_auc_repeats"])
+        sens = np.array([m["sensitivity"][0] for m in per])  # (R, K)
+        cauc = np.array([m["auc"][0] for m in per])
         per_class: dict[str, Any] = {}
         for k, value in enumerate(coding["classes"]):
             entry: dict[str, Any] = {
                 "n_cases": int((y == k).sum()),
-                "sensitivity": _median(sens[:, k]),
-                "auc": _median(cauc[:, k]),
+                "sensitivity": median_of(sens[:, k]),
+                "auc": median_of(cauc[:, k]),
             }
             for key in ("sensitivity", "auc"):
                 entry[f"{key}_ci"] = (
-                    _ci_of(np.vstack([b[1][key][:, k] for b in boot]), level)
+                    median_ci(np.vstack([b[key][:, k] for b in boot]), level)
                     if boot is not None
                     else [math.nan, math.nan]
                 )
@@ -666,21 +662,15 @@ class RegressionTask(Task):
     ) -> dict[str, Any]:
         Yh = np.atleast_2d(outputs)
         R, n = Yh.shape
-        ones = np.ones((1, n))
-        per = [regression_metrics(ones, y, Yh[r]) for r in range(R)]
-        out: dict[str, Any] = {}
-        for name in REGRESSION_METRICS:
-            out[name] = _median(np.array([m[name][0] for m in per]))
-        r2 = np.array([m["r2"][0] for m in per])
-        out["r2_repeats"] = r2.tolist()
-        if n_boot > 0:
-            W = stratified_weights(self.strata(y), groups, n_boot, random_state)
-            boot = [regression_metrics(W, y, Yh[r]) for r in range(R)]
-            for name in REGRESSION_METRICS:
-                out[f"{name}_ci"] = _ci_of(np.vstack([b[name] for b in boot]), level)
-        else:
-            for name in REGRESSION_METRICS:
-                out[f"{name}_ci"] = [math.nan, math.nan]
+        out, _, _ = summarise_repeats(
+            lambda w, r: regression_metrics(w, y, Yh[r]),
+            R,
+            n,
+            REGRESSION_METRICS,
+            self.headline,
+            self.bootstrap(y, groups, n_boot, random_state),
+            level,
+        )
         out["n_cases"] = int(n)
         out["outcome_mean"] = float(np.mean(y))
         out["outcome_sd"] = float(np.std(y, ddof=1)) if n > 1 else math.nan
@@ -1053,25 +1043,11 @@ class SurvivalTask(Task):
                 m["ibs"] = nan
             return m
 
-        ones = np.ones((1, n))
-        per = [metrics(ones, outs[r]) for r in range(R)]
-        names = list(per[0])
-        out: dict[str, Any] = {}
-        for name in names:
-            out[name] = _median(np.array([m[name][0] for m in per]))
-        cs = np.array([m["harrell_c"][0] for m in per])
-        out["harrell_c_repeats"] = cs.tolist()
-        W: np.ndarray | None = None
-        if n_boot > 0:
-            from radiomix.learn.task_metrics import stratified_weights
-
-            W = stratified_weights(ev.astype(np.int8), groups, n_boot, random_state)
-            boot = [metrics(W, outs[r]) for r in range(R)]
-            for name in names:
-                out[f"{name}_ci"] = _ci_of(np.vstack([b[name] for b in boot]), level)
-        else:
-            for name in names:
-                out[f"{name}_ci"] = [math.nan, math.nan]
+        W = self.bootstrap(y, groups, n_boot, random_state)
+        out, _, _ = summarise_repeats(
+            lambda w, r: metrics(w, outs[r]), R, n, None, self.headline, W, level
+        )
+        cs = np.asarray(out["harrell_c_repeats"])
         out["horizons"] = hs
         out["horizons_rule"] = coding.get("horizons_rule")
         out["tau"] = tau
@@ -1090,7 +1066,7 @@ class SurvivalTask(Task):
             out["calibration"] = {
                 "horizon": h,
                 "observed_survival": observed,
-                "in_the_large": _median(np.array(citl)),
+                "in_the_large": median_of(np.array(citl)),
                 "error": float((sizes * diffs).sum() / sizes.sum()) if sizes.size else math.nan,
                 "groups": groups_h,
                 "repeat": mid,
@@ -1122,7 +1098,7 @@ class SurvivalTask(Task):
                 "logrank_chi2": chi2,
                 "logrank_p": p,
                 "logrank_p_repeats": ps,
-                "logrank_p_median": _median(np.array(ps)),
+                "logrank_p_median": median_of(np.array(ps)),
             }
         else:
             out["risk_groups"] = None
@@ -1165,7 +1141,7 @@ def _calibration_cis(
     ones = np.ones((1, n))
     est = [sv.calibration_at(ones, event, time, surv_h[r], horizon) for r in range(R)]
     out: dict[str, Any] = {
-        name: _median(np.array([e[name][0] for e in est]))
+        name: median_of(np.array([e[name][0] for e in est]))
         for name in ("predicted_survival", "observed_expected", "slope")
     }
     out["slope_repeats"] = [float(e["slope"][0]) for e in est]
@@ -1176,10 +1152,10 @@ def _calibration_cis(
         return out
     boot = [sv.calibration_at(W, event, time, surv_h[r], horizon) for r in range(R)]
     for name in (*names, "slope"):
-        out[f"{name}_ci"] = _ci_of(np.vstack([b[name] for b in boot]), level)
+        out[f"{name}_ci"] = median_ci(np.vstack([b[name] for b in boot]), level)
     parts = sv.calibration_parts(surv_h[mid])
     err = sv.calibration_error(W, event, time, surv_h[mid], horizon, parts)
-    out["error_ci"] = _ci_of(err[None], level)
+    out["error_ci"] = median_ci(err[None], level)
     return out
 
 
