@@ -12,33 +12,42 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
-from radiomix._outputs import jsonable
+from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import DataError
 from radiomix.learn.metrics import corrected_resampled_ttest
 from radiomix.learn.table import filter_columns
 
 if TYPE_CHECKING:
-    import pandas as pd
-
+    from radiomix.learn.bundle import ModelBundle
     from radiomix.learn.config import DataSettings, StudySettings
     from radiomix.learn.models import ModelSpec
     from radiomix.learn.table import Dataset
     from radiomix.learn.tasks import Task
 
 __all__ = [
+    "check_columns",
     "corrected_t",
+    "final_summary",
     "fit_summary",
+    "fold_head",
     "fold_score_summary",
+    "fold_tail",
     "holm",
+    "model_bundle",
     "model_columns",
     "permutation_check",
+    "prediction_frames",
     "selection_rows",
+    "selection_table",
     "site_and_clinical_rules",
+    "write_run_files",
 ]
 
 
@@ -255,3 +264,170 @@ def permutation_check(
         "cpu_seconds_folds": cpu,
     }
     return summary, [{"permutation": i, h: s} for i, s in enumerate(scores)]
+
+
+def check_columns(
+    name: str, cols: list[str], spec: ModelSpec, primary: str, say: Callable[[str], None]
+) -> str | None:
+    """Why a model is skipped (None: it runs): a comparator whose include / exclude patterns
+    match no feature column; a DataError for the primary model."""
+    if cols:
+        return None
+    if name == primary:
+        raise DataError(
+            f"the primary model {name!r} matches no feature column "
+            f"(include={list(spec.include)}, exclude={list(spec.exclude)})"
+        )
+    why = f"no feature column matches include={list(spec.include)} exclude={list(spec.exclude)}"
+    say(f"{name}: skipped ({why})")
+    return why
+
+
+def final_summary(
+    name: str,
+    final: Any,
+    headline: str,
+    summary: Mapping[str, Any],
+    say: Callable[[str], None],
+    threshold: float | None = None,
+) -> dict[str, Any]:
+    """The ``final`` block of a model's summary: the final model's hyper-parameters (its
+    threshold, two classes), inner score and features used, and for a model choosing among
+    families (``auto``) the family it chose and every family's inner score."""
+    out: dict[str, Any] = {"best_params": jsonable(final.best_params)}
+    if threshold is not None:
+        out["threshold"] = threshold
+    out[f"inner_{headline}"] = final.inner_score
+    out["n_features_used"] = len(final.selected)
+    if final.family:
+        out["family"] = final.family
+        out[f"family_inner_{headline}"] = final.family_scores
+        counts = summary.get("family_counts", {})
+        say(
+            f"{name}: outer folds chose "
+            + ", ".join(f"{k} {n}x" for k, n in counts.items())
+            + f"; the final model: {final.family}"
+        )
+    return out
+
+
+def fold_head(run: Any, f: Any) -> dict[str, Any]:
+    """The first columns of a ``folds.csv`` row: the model, repeat, fold, training size."""
+    return {"model": run.spec.name, "repeat": f.repeat, "fold": f.fold, "n_train": f.n_train}
+
+
+def fold_tail(f: Any, headline: str) -> dict[str, Any]:
+    """The last columns of a ``folds.csv`` row: features selected, the chosen
+    hyper-parameters and family, convergence warnings, seconds."""
+    return {
+        "n_selected": len(f.selected),
+        "best_params": json.dumps(jsonable(f.best_params), sort_keys=True),
+        "family": f.family,
+        f"family_inner_{headline}": json.dumps(jsonable(f.family_scores)) if f.family else "",
+        "convergence_warnings": f.n_convergence_warnings,
+        "seconds": round(f.seconds, 3),
+        "cpu_seconds": round(f.cpu_seconds, 3),
+    }
+
+
+def prediction_frames(
+    run: Any,
+    data: Dataset,
+    target: Mapping[str, Any],
+    columns: Callable[[int], Mapping[str, Any]],
+) -> pd.DataFrame:
+    """The rows of ``predictions.csv`` of one model: per repeat every case's ids, group,
+    label and ``target`` columns, the model, repeat and fold, then ``columns(repeat)``."""
+    base = data.ids.copy()
+    if data.groups is not None:
+        base["group"] = data.groups
+    base["label"] = data.label_values
+    for key, col in target.items():
+        base[key] = col
+    frames = []
+    for r in range(run.cv.repeats):
+        f = base.copy()
+        f["model"] = run.spec.name
+        f["repeat"] = r
+        f["fold"] = run.cv.fold[r]
+        for key, col in columns(r).items():
+            f[key] = col
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_run_files(
+    out: Path,
+    result: Any,
+    tables: Iterable[tuple[str, pd.DataFrame]],
+    config_text: str,
+) -> None:
+    """Write a run directory: its tables (``predictions.csv``, ``selection.csv``,
+    ``folds.csv``, ...), ``config.yaml``, every model's bundle (the primary one as
+    ``model.joblib``, the others in ``models/``) and ``metrics.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables:
+        write_table(frame, out / name)
+    atomic_write_text(out / "config.yaml", config_text)
+    for name, run in result.runs.items():
+        primary = name == result.settings.primary
+        run.bundle.save(out / "model.joblib" if primary else out / "models" / f"{name}.joblib")
+    atomic_write_text(out / "metrics.json", json.dumps(result.metrics, indent=2) + "\n")
+
+
+def selection_table(runs: Mapping[str, Any]) -> pd.DataFrame:
+    """``selection.csv`` of every model."""
+    return pd.DataFrame([row for r in runs.values() for row in selection_rows(r)])
+
+
+def model_bundle(
+    name: str,
+    final: Any,
+    cols: list[str],
+    spec: ModelSpec,
+    data: DataSettings,
+    *,
+    label: dict[str, Any],
+    threshold: float,
+    threshold_rule: str,
+    id_columns: Iterable[str],
+    group: str | None,
+    extraction: dict[str, Any] | None,
+    table_path: Path | None,
+    training: Mapping[str, Any],
+    task: str,
+) -> ModelBundle:
+    """The bundle of a model's final fit: its columns' rules (the study's and the model's
+    patterns, the site and clinical columns) and the training table's provenance
+    (``training``: the cases and what else the task counts)."""
+    from radiomix.learn.bundle import ModelBundle, created_now, current_versions
+    from radiomix.learn.table import file_sha256
+
+    return ModelBundle(
+        name=name,
+        pipeline=final.pipeline,
+        features=cols,
+        label=label,
+        threshold=threshold,
+        threshold_rule=threshold_rule,
+        best_params=final.best_params,
+        column_rules={
+            "id_columns": list(id_columns),
+            "include": list(data.include),
+            "exclude": list(data.exclude),
+            "model_include": list(spec.include),
+            "model_exclude": list(spec.exclude),
+            "label": data.label,
+            "group": group,
+            **site_and_clinical_rules(data, spec),
+        },
+        extraction_settings=extraction,
+        versions=current_versions(),
+        training={
+            "table": str(table_path) if table_path else None,
+            "table_sha256": file_sha256(table_path) if table_path else None,
+            **training,
+            "created": created_now(),
+        },
+        task=task,
+    )

@@ -56,26 +56,30 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import ConfigError, DataError
 from radiomix.learn._study_parts import (
+    check_columns,
     corrected_t,
+    final_summary,
     fit_summary,
+    fold_head,
     fold_score_summary,
+    fold_tail,
     holm,
+    model_bundle,
     model_columns,
     permutation_check,
-    selection_rows,
-    site_and_clinical_rules,
+    prediction_frames,
+    selection_table,
+    write_run_files,
 )
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.config import (
     StudySettings,
     load_study,
     resolve_model,
-    study_to_dict,
     study_to_yaml,
     task_models,
 )
@@ -490,16 +494,12 @@ def per_site_rows(
 
 def _fold_rows(run: ModelRun) -> list[dict[str, Any]]:
     y = run.cv.y
-    fold_auc = run.cv.fold_auc()
     rows = []
-    for f, auc in zip(run.cv.folds, fold_auc, strict=True):
+    for f, auc in zip(run.cv.folds, run.cv.fold_auc(), strict=True):
         yt = y[f.test_index]
         rows.append(
             {
-                "model": run.spec.name,
-                "repeat": f.repeat,
-                "fold": f.fold,
-                "n_train": f.n_train,
+                **fold_head(run, f),
                 "n_positive_train": f.n_positive_train,
                 "n_test": int(yt.size),
                 "n_positive_test": int(yt.sum()),
@@ -507,13 +507,7 @@ def _fold_rows(run: ModelRun) -> list[dict[str, Any]]:
                 "inner_auc": f.inner_score,
                 "threshold": f.threshold,
                 "test_auc": auc,
-                "n_selected": len(f.selected),
-                "best_params": json.dumps(jsonable(f.best_params), sort_keys=True),
-                "family": f.family,
-                "family_inner_auc": json.dumps(jsonable(f.family_scores)) if f.family else "",
-                "convergence_warnings": f.n_convergence_warnings,
-                "seconds": round(f.seconds, 3),
-                "cpu_seconds": round(f.cpu_seconds, 3),
+                **fold_tail(f, "auc"),
             }
         )
     return rows
@@ -521,26 +515,18 @@ def _fold_rows(run: ModelRun) -> list[dict[str, Any]]:
 
 def _prediction_rows(run: ModelRun, data: Dataset) -> pd.DataFrame:
     cv = run.cv
-    R = cv.probability.shape[0]
-    base = data.ids.copy()
-    if data.groups is not None:
-        base["group"] = data.groups
-    base["label"] = data.label_values
-    base["y"] = cv.y
-    frames = []
     pos, neg = data.coding.positive, data.coding.negative
-    for r in range(R):
-        f = base.copy()
-        f["model"] = run.spec.name
-        f["repeat"] = r
-        f["fold"] = cv.fold[r]
-        f["probability"] = cv.probability[r]
-        f["threshold"] = cv.threshold[r]
+
+    def columns(r: int) -> dict[str, Any]:
         pred = cv.predicted[r]
-        f["predicted"] = pred
-        f["predicted_label"] = np.where(pred == 1, pos, neg)
-        frames.append(f)
-    return pd.concat(frames, ignore_index=True)
+        return {
+            "probability": cv.probability[r],
+            "threshold": cv.threshold[r],
+            "predicted": pred,
+            "predicted_label": np.where(pred == 1, pos, neg),
+        }
+
+    return prediction_frames(run, data, {"y": cv.y}, columns)
 
 
 def _comparison(
@@ -756,17 +742,9 @@ def run_study(
     for name in settings.model_names:
         spec = resolve_model(settings, name, category_names=columns_info.category_names)
         cols = model_columns(data, spec)
-        if not cols:
-            if name == settings.primary:
-                raise DataError(
-                    f"the primary model {name!r} matches no feature column "
-                    f"(include={list(spec.include)}, exclude={list(spec.exclude)})"
-                )
-            skipped[name] = (
-                f"no feature column matches include={list(spec.include)} "
-                f"exclude={list(spec.exclude)}"
-            )
-            say(f"{name}: skipped ({skipped[name]})")
+        why = check_columns(name, cols, spec, settings.primary, say)
+        if why is not None:
+            skipped[name] = why
             continue
         ex = settings.explain
         importance = (
@@ -845,44 +823,21 @@ def run_study(
             )
         except HarmoniseError as exc:
             raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
-        summary["final"] = {
-            "best_params": jsonable(final.best_params),
-            "threshold": final.threshold,
-            "inner_auc": final.inner_score,
-            "n_features_used": len(final.selected),
-        }
-        if final.family:
-            summary["final"]["family"] = final.family
-            summary["final"]["family_inner_auc"] = final.family_scores
-            counts = summary.get("family_counts", {})
-            say(
-                f"{name}: outer folds chose "
-                + ", ".join(f"{k} {n}x" for k, n in counts.items())
-                + f"; the final model: {final.family}"
-            )
-        bundle = ModelBundle(
-            name=name,
-            pipeline=final.pipeline,
-            features=cols,
+        summary["final"] = final_summary(name, final, "auc", summary, say, final.threshold)
+        bundle = model_bundle(
+            name,
+            final,
+            cols,
+            spec,
+            d,
             label=data.coding.to_dict(),
             threshold=final.threshold,
             threshold_rule=v.threshold,
-            best_params=final.best_params,
-            column_rules={
-                "id_columns": list(d.id_columns),
-                "include": list(d.include),
-                "exclude": list(d.exclude),
-                "model_include": list(spec.include),
-                "model_exclude": list(spec.exclude),
-                "label": d.label,
-                "group": group_given,
-                **site_and_clinical_rules(d, spec),
-            },
-            extraction_settings=extraction,
-            versions=current_versions(),
+            id_columns=d.id_columns,
+            group=group_given,
+            extraction=extraction,
+            table_path=table_path,
             training={
-                "table": str(table_path) if table_path else None,
-                "table_sha256": file_sha256(table_path) if table_path else None,
                 "n_cases": int(data.y.size),
                 "n_positive": int(data.y.sum()),
                 **(
@@ -890,8 +845,8 @@ def run_study(
                     if columns_info.site is not None
                     else {}
                 ),
-                "created": created_now(),
             },
+            task="binary",
         )
         runs[name] = ModelRun(spec, cols, cv, summary, final, bundle)
 
@@ -1063,14 +1018,7 @@ def write_run(
     permutation_rows: list[dict[str, Any]],
 ) -> None:
     """Write the run directory of a study (see the module notes)."""
-    out.mkdir(parents=True, exist_ok=True)
     runs = result.runs
-    preds = pd.concat([_prediction_rows(r, result.data) for r in runs.values()], ignore_index=True)
-    _write_csv(out / "predictions.csv", preds)
-    sel = pd.DataFrame([row for r in runs.values() for row in selection_rows(r)])
-    _write_csv(out / "selection.csv", sel)
-    folds = pd.DataFrame([row for r in runs.values() for row in _fold_rows(r)])
-    _write_csv(out / "folds.csv", folds)
     comp_cols = [
         "model_a",
         "model_b",
@@ -1083,16 +1031,14 @@ def write_run(
         "z",
         "p_value",
     ]
-    _write_csv(out / "comparison.csv", pd.DataFrame(comparison_rows, columns=comp_cols))
-    _write_csv(
-        out / "permutation.csv", pd.DataFrame(permutation_rows, columns=["permutation", "auc"])
-    )
-    _write_text(
-        out / "config.yaml",
-        yaml.safe_dump(study_to_dict(result.settings), sort_keys=False, default_flow_style=None),
-    )
-    primary = result.settings.primary
-    for name, run in runs.items():
-        path = out / "model.joblib" if name == primary else out / "models" / f"{name}.joblib"
-        run.bundle.save(path)
-    _write_text(out / "metrics.json", json.dumps(result.metrics, indent=2) + "\n")
+    tables = [
+        (
+            "predictions.csv",
+            pd.concat([_prediction_rows(r, result.data) for r in runs.values()], ignore_index=True),
+        ),
+        ("selection.csv", selection_table(runs)),
+        ("folds.csv", pd.DataFrame([row for r in runs.values() for row in _fold_rows(r)])),
+        ("comparison.csv", pd.DataFrame(comparison_rows, columns=comp_cols)),
+        ("permutation.csv", pd.DataFrame(permutation_rows, columns=["permutation", "auc"])),
+    ]
+    write_run_files(out, result, tables, study_to_yaml(result.settings))

@@ -52,7 +52,6 @@ regression): the median null macro AUC must be about 0.5, the null R² at most a
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -62,22 +61,27 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from radiomix._outputs import atomic_write_text, jsonable, write_table
+from radiomix._outputs import jsonable
 from radiomix.errors import DataError
 from radiomix.learn._study_parts import (
+    check_columns,
     corrected_t,
+    final_summary,
     fit_summary,
+    fold_head,
     fold_score_summary,
+    fold_tail,
     holm,
+    model_bundle,
     model_columns,
     permutation_check,
-    selection_rows,
-    site_and_clinical_rules,
+    prediction_frames,
+    selection_table,
+    write_run_files,
 )
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
-from radiomix.learn.config import StudySettings, resolve_model, study_to_dict
+from radiomix.learn.config import StudySettings, resolve_model, study_to_yaml
 from radiomix.learn.models import ModelSpec
 from radiomix.learn.table import Dataset, file_sha256, prepare
 from radiomix.learn.task_cv import (
@@ -294,17 +298,9 @@ def run_task_study(
     for name in settings.model_names:
         spec = resolve_model(settings, name, category_names=category_names)
         cols = model_columns(data, spec)
-        if not cols:
-            if name == settings.primary:
-                raise DataError(
-                    f"the primary model {name!r} matches no feature column "
-                    f"(include={list(spec.include)}, exclude={list(spec.exclude)})"
-                )
-            skipped[name] = (
-                f"no feature column matches include={list(spec.include)} "
-                f"exclude={list(spec.exclude)}"
-            )
-            say(f"{name}: skipped ({skipped[name]})")
+        why = check_columns(name, cols, spec, settings.primary, say)
+        if why is not None:
+            skipped[name] = why
             continue
         outer = "leave-one-group-out" if logo else f"{v.repeats} x {v.outer_folds} outer"
         say(f"{name}: nested CV, {outer} x {v.inner_folds} inner folds, {len(cols)} features")
@@ -369,49 +365,24 @@ def run_task_study(
             random_state=v.random_state,
             families=spec.families,
         )
-        summary["final"] = {
-            "best_params": jsonable(final.best_params),
-            f"inner_{h}": final.inner_score,
-            "n_features_used": len(final.selected),
-        }
-        if final.family:
-            summary["final"]["family"] = final.family
-            summary["final"][f"family_inner_{h}"] = final.family_scores
-            counts = summary.get("family_counts", {})
-            say(
-                f"{name}: outer folds chose "
-                + ", ".join(f"{k} {n}x" for k, n in counts.items())
-                + f"; the final model: {final.family}"
-            )
+        summary["final"] = final_summary(name, final, h, summary, say)
         cut = task.cutoff(final.pipeline, X)
         if math.isfinite(cut):
             summary["final"]["risk_cutoff"] = cut
-        bundle = ModelBundle(
-            name=name,
-            pipeline=final.pipeline,
-            features=cols,
+        bundle = model_bundle(
+            name,
+            final,
+            cols,
+            spec,
+            d,
             label=jsonable(coding if not math.isfinite(cut) else {**coding, "risk_cutoff": cut}),
             threshold=math.nan,
             threshold_rule="none",
-            best_params=final.best_params,
-            column_rules={
-                "id_columns": list(id_columns),
-                "include": list(d.include),
-                "exclude": list(d.exclude),
-                "model_include": list(spec.include),
-                "model_exclude": list(spec.exclude),
-                "label": d.label,
-                "group": d.group,
-                **site_and_clinical_rules(d, spec),
-            },
-            extraction_settings=extraction,
-            versions=current_versions(),
-            training={
-                "table": str(table_path) if table_path else None,
-                "table_sha256": file_sha256(table_path) if table_path else None,
-                "n_cases": int(data.y.size),
-                "created": created_now(),
-            },
+            id_columns=id_columns,
+            group=d.group,
+            extraction=extraction,
+            table_path=table_path,
+            training={"n_cases": int(data.y.size)},
             task=task.name,
         )
         runs[name] = TaskModelRun(spec, cols, cv, summary, final, bundle)
@@ -519,66 +490,38 @@ def run_task_study(
 
 def _prediction_rows(task: Task, run: TaskModelRun, data: Dataset) -> pd.DataFrame:
     cv = run.cv
-    base = data.ids.copy()
-    if data.groups is not None:
-        base["group"] = data.groups
-    base["label"] = data.label_values
-    for key, col in task.target_columns(cv.y).items():
-        base[key] = col
-    frames = []
     coding = data.coding
     cutoffs = cv.extra.get("cutoff")
-    for r in range(cv.repeats):
-        f = base.copy()
-        f["model"] = run.spec.name
-        f["repeat"] = r
-        f["fold"] = cv.fold[r]
+
+    def columns(r: int) -> dict[str, Any]:
         out = cv.output[r]
         own = task.prediction_columns(out, coding, None if cutoffs is None else cutoffs[r])
         if own is not None:
-            for key, col in own.items():
-                f[key] = col
-        elif out.ndim == 2:
-            for k, c in enumerate(coding["classes"]):
-                f[f"probability_{c}"] = out[:, k]
+            return own
+        if out.ndim == 2:
+            cols = {f"probability_{c}": out[:, k] for k, c in enumerate(coding["classes"])}
             pred = np.argmax(out, axis=1)
-            f["predicted"] = pred
-            f["predicted_label"] = task.decode(coding, pred)
-        else:
-            f["predicted"] = out
-            f["residual"] = cv.y - out
-        frames.append(f)
-    return pd.concat(frames, ignore_index=True)
+            return {**cols, "predicted": pred, "predicted_label": task.decode(coding, pred)}
+        return {"predicted": out, "residual": cv.y - out}
+
+    return prediction_frames(run, data, task.target_columns(cv.y), columns)
 
 
 def _fold_rows(task: Task, run: TaskModelRun) -> list[dict[str, Any]]:
-
     h = task.headline
-    scores = run.cv.fold_scores()
+    logo = run.cv.extra.get("scheme") == LOGO
     rows = []
-    for f, s in zip(run.cv.folds, scores, strict=True):
+    for f, s in zip(run.cv.folds, run.cv.fold_scores(), strict=True):
+        test_groups = run.cv.groups[f.test_index]
         rows.append(
             {
-                "model": run.spec.name,
-                "repeat": f.repeat,
-                "fold": f.fold,
-                "n_train": f.n_train,
+                **fold_head(run, f),
                 "n_test": int(f.test_index.size),
-                "n_groups_test": int(np.unique(run.cv.groups[f.test_index]).size),
-                **(
-                    {"test_group": str(run.cv.groups[f.test_index][0])}
-                    if run.cv.extra.get("scheme") == LOGO
-                    else {}
-                ),
+                "n_groups_test": int(np.unique(test_groups).size),
+                **({"test_group": str(test_groups[0])} if logo else {}),
                 f"inner_{h}": f.inner_score,
                 f"test_{h}": s,
-                "n_selected": len(f.selected),
-                "best_params": json.dumps(jsonable(f.best_params), sort_keys=True),
-                "family": f.family,
-                f"family_inner_{h}": json.dumps(jsonable(f.family_scores)) if f.family else "",
-                "convergence_warnings": f.n_convergence_warnings,
-                "seconds": round(f.seconds, 3),
-                "cpu_seconds": round(f.cpu_seconds, 3),
+                **fold_tail(f, h),
             }
         )
     return rows
@@ -591,22 +534,18 @@ def write_task_run(
     permutation_rows: list[dict[str, Any]],
 ) -> None:
     """Write the run directory of a task study (see the module notes)."""
-
     task = result.task_spec or get_task(result.task)
     h = task.headline
-    out.mkdir(parents=True, exist_ok=True)
     runs = result.runs
-    preds = pd.concat(
-        [_prediction_rows(task, r, result.data) for r in runs.values()], ignore_index=True
-    )
-    write_table(preds, out / "predictions.csv")
-    sel = pd.DataFrame([row for r in runs.values() for row in selection_rows(r)])
-    write_table(sel, out / "selection.csv")
-    folds = pd.DataFrame([row for r in runs.values() for row in _fold_rows(task, r)])
-    write_table(folds, out / "folds.csv")
+    preds = [_prediction_rows(task, r, result.data) for r in runs.values()]
     comp_cols = ["model_a", "model_b", "repeat", f"{h}_a", f"{h}_b", f"delta_{h}"]
-    write_table(pd.DataFrame(comparison_rows, columns=comp_cols), out / "comparison.csv")
-    write_table(pd.DataFrame(permutation_rows, columns=["permutation", h]), out / "permutation.csv")
+    tables = [
+        ("predictions.csv", pd.concat(preds, ignore_index=True)),
+        ("selection.csv", selection_table(runs)),
+        ("folds.csv", pd.DataFrame([row for r in runs.values() for row in _fold_rows(task, r)])),
+        ("comparison.csv", pd.DataFrame(comparison_rows, columns=comp_cols)),
+        ("permutation.csv", pd.DataFrame(permutation_rows, columns=["permutation", h])),
+    ]
     compare = result.metrics.get("compare")
     if compare:
         from radiomix.learn.compare import SURVIVAL_COMPARE_COLUMNS
@@ -615,16 +554,5 @@ def write_task_run(
         for row, c in zip(rows, compare.values(), strict=True):
             row["delta_c_ci_low"], row["delta_c_ci_high"] = c["delta_c_ci"]
             row["nri_ci_low"], row["nri_ci_high"] = c.get("nri_ci", (None, None))
-        write_table(pd.DataFrame(rows), out / "compare.csv")
-    atomic_write_text(
-        out / "config.yaml",
-        yaml.safe_dump(study_to_dict(result.settings), sort_keys=False, default_flow_style=None),
-    )
-    for name, run in runs.items():
-        path = (
-            out / "model.joblib"
-            if name == result.settings.primary
-            else out / "models" / f"{name}.joblib"
-        )
-        run.bundle.save(path)
-    atomic_write_text(out / "metrics.json", json.dumps(result.metrics, indent=2) + "\n")
+        tables.append(("compare.csv", pd.DataFrame(rows)))
+    write_run_files(out, result, tables, study_to_yaml(result.settings))
