@@ -97,6 +97,28 @@ def _shown(values: Any, limit: int = 6) -> str:
     return text + (" ..." if len(vals) > limit else "")
 
 
+def _no_positive(positive: Any, task: str, why: str = "") -> None:
+    """The refusal of ``--positive`` by a task that has no positive class."""
+    if positive is not None:
+        raise ConfigError(
+            "--positive (data.positive) names the positive one of two classes; a "
+            f"{task} task has none{why}"
+        )
+
+
+def _numbers(values: pd.Series, what: str, hint: str) -> np.ndarray:
+    """A numeric column as floats; a DataError naming its text or infinite values
+    (``what``: the column, ``hint``: what the task needs)."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        text = [v for v in pd.unique(values) if not _is_number(v)]
+        raise DataError(f"{what} holds text ({_shown(text or pd.unique(values))}); {hint}")
+    v = values.to_numpy(dtype=np.float64)
+    if not np.isfinite(v).all():
+        raise DataError(f"{what} holds infinite values")
+    return v
+
+
 def _needed_groups(outer: int, inner: int) -> int:
     """Groups a stratum needs: one per outer test fold, and enough in every outer training
     part for the inner folds (n (outer - 1) / outer >= inner)."""
@@ -236,6 +258,12 @@ class Task:
 
         ``cutoffs`` (R, n): the cut of the fold that predicted each case (survival: the
         median training risk; see :meth:`cutoff`)."""
+        weights = self.bootstrap(y, groups, n_boot, random_state)
+        return self.summary(Scored(y, outputs, coding, weights, level, cutoffs))
+
+    def summary(self, s: Scored) -> dict[str, Any]:
+        """The task's metrics of :meth:`summarise` (median over repeats, intervals from
+        ``s.weights``: :func:`radiomix.learn.metrics.summarise_repeats`)."""
         raise NotImplementedError
 
     def details(self, summary: Mapping[str, Any]) -> str:
@@ -298,6 +326,20 @@ class Task:
     ) -> np.ndarray | None:
         """The target of an external table (None: read ``column`` like the training label)."""
         return None
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What a task's summary reads: the targets, the out-of-fold outputs (R, n[, K]), the
+    label's coding, the bootstrap's case multiplicities (B, n; None: no intervals), the
+    interval's level and the folds' cuts (R, n; survival)."""
+
+    y: np.ndarray
+    outputs: np.ndarray
+    coding: Mapping[str, Any]
+    weights: np.ndarray | None
+    level: float
+    cutoffs: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -401,11 +443,7 @@ class MulticlassTask(Task):
     def encode(
         self, values: pd.Series, column: str, positive: Any = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        if positive is not None:
-            raise ConfigError(
-                "--positive (data.positive) names the positive one of two classes; a "
-                "multiclass task has none"
-            )
+        _no_positive(positive, "multiclass")
         uniq = pd.unique(values)
         if len(uniq) < 3:
             raise DataError(
@@ -482,28 +520,17 @@ class MulticlassTask(Task):
             return f"no case of {_shown(absent)}: macro AUC over the {len(present)} classes present"
         return None
 
-    def summarise(
-        self,
-        y: np.ndarray,
-        outputs: np.ndarray,
-        groups: np.ndarray | None,
-        coding: Mapping[str, Any],
-        *,
-        n_boot: int,
-        level: float,
-        random_state: int,
-        cutoffs: np.ndarray | None = None,
-    ) -> dict[str, Any]:
-        P = outputs if outputs.ndim == 3 else outputs[None]
+    def summary(self, s: Scored) -> dict[str, Any]:
+        y, coding, level = s.y, s.coding, s.level
+        P = s.outputs if s.outputs.ndim == 3 else s.outputs[None]
         R, n, K = P.shape
 
         def metrics(w: np.ndarray, r: int) -> dict[str, np.ndarray]:
             overall, classes = multiclass_metrics(w, y, P[r])
             return {**overall, **classes}  # per class: sensitivity, auc (B, K)
 
-        W = self.bootstrap(y, groups, n_boot, random_state)
         out, per, boot = summarise_repeats(
-            metrics, R, n, MULTICLASS_METRICS, self.headline, W, level
+            metrics, R, n, MULTICLASS_METRICS, self.headline, s.weights, level
         )
         aucs = np.asarray(out["macro_auc_repeats"])
         sens = np.array([m["sensitivity"][0] for m in per])  # (R, K)
@@ -570,22 +597,13 @@ class RegressionTask(Task):
     def encode(
         self, values: pd.Series, column: str, positive: Any = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        if positive is not None:
-            raise ConfigError(
-                "--positive (data.positive) names the positive one of two classes; a "
-                "regression task has none"
-            )
-        dtype = values.dtype
-        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
-            text = [v for v in pd.unique(values) if not _is_number(v)]
-            raise DataError(
-                f"label column {column!r} holds text ({_shown(text or pd.unique(values))}); "
-                "--task regression needs a numeric outcome (use --task binary or multiclass "
-                "for classes)"
-            )
-        y = values.to_numpy(dtype=np.float64)
-        if not np.isfinite(y).all():
-            raise DataError(f"label column {column!r} holds infinite values")
+        _no_positive(positive, "regression")
+        y = _numbers(
+            values,
+            f"label column {column!r}",
+            "--task regression needs a numeric outcome (use --task binary or multiclass for "
+            "classes)",
+        )
         if np.unique(y).size < 2:
             raise DataError(f"label column {column!r} is constant: there is nothing to predict")
         return y, {
@@ -648,19 +666,9 @@ class RegressionTask(Task):
             return "a constant outcome: no R²"
         return None
 
-    def summarise(
-        self,
-        y: np.ndarray,
-        outputs: np.ndarray,
-        groups: np.ndarray | None,
-        coding: Mapping[str, Any],
-        *,
-        n_boot: int,
-        level: float,
-        random_state: int,
-        cutoffs: np.ndarray | None = None,
-    ) -> dict[str, Any]:
-        Yh = np.atleast_2d(outputs)
+    def summary(self, s: Scored) -> dict[str, Any]:
+        y = s.y
+        Yh = np.atleast_2d(s.outputs)
         R, n = Yh.shape
         out, _, _ = summarise_repeats(
             lambda w, r: regression_metrics(w, y, Yh[r]),
@@ -668,8 +676,8 @@ class RegressionTask(Task):
             n,
             REGRESSION_METRICS,
             self.headline,
-            self.bootstrap(y, groups, n_boot, random_state),
-            level,
+            s.weights,
+            s.level,
         )
         out["n_cases"] = int(n)
         out["outcome_mean"] = float(np.mean(y))
@@ -743,11 +751,7 @@ class SurvivalTask(Task):
         horizons = tuple(getattr(settings.validation, "horizons", ()) or ())
 
         def encode(values: pd.Series, column: str, positive: Any = None) -> Any:
-            if positive is not None:
-                raise ConfigError(
-                    "--positive (data.positive) names the positive one of two classes; a "
-                    "survival task has none (the event column says who had the event)"
-                )
+            _no_positive(positive, "survival", " (the event column says who had the event)")
             return self.encode_survival(values, events, column, str(event_col), horizons)
 
         return TaskInput(kept, str(time_col), encode, (str(event_col),), int((~keep).sum()))
@@ -775,16 +779,11 @@ class SurvivalTask(Task):
 
         if len(time) != len(event):  # pragma: no cover - read together
             raise DataError("the time and event columns differ in length")
-        dtype = time.dtype
-        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
-            text = [v for v in pd.unique(time) if not _is_number(v)]
-            raise DataError(
-                f"time column {time_col!r} holds text ({_shown(text or pd.unique(time))}); "
-                "--task survival needs numeric times (days, months, ...)"
-            )
-        t = time.to_numpy(dtype=np.float64)
-        if not np.isfinite(t).all():
-            raise DataError(f"time column {time_col!r} holds infinite values")
+        t = _numbers(
+            time,
+            f"time column {time_col!r}",
+            "--task survival needs numeric times (days, months, ...)",
+        )
         if (t < 0).any():
             raise DataError(
                 f"time column {time_col!r} holds negative times ({_shown(t[t < 0])}); times "
@@ -991,23 +990,13 @@ class SurvivalTask(Task):
 
     # ------------------------------------------------------------------ the numbers
 
-    def summarise(
-        self,
-        y: np.ndarray,
-        outputs: np.ndarray,
-        groups: np.ndarray | None,
-        coding: Mapping[str, Any],
-        *,
-        n_boot: int,
-        level: float,
-        random_state: int,
-        cutoffs: np.ndarray | None = None,
-    ) -> dict[str, Any]:
+    def summary(self, s: Scored) -> dict[str, Any]:
         from radiomix.learn import survival as sv
 
-        ev = np.asarray(y["event"], dtype=bool)
-        t = np.asarray(y["time"], dtype=np.float64)
-        outs = np.asarray(outputs, dtype=np.float64)
+        coding, level, cutoffs, W = s.coding, s.level, s.cutoffs, s.weights
+        ev = np.asarray(s.y["event"], dtype=bool)
+        t = np.asarray(s.y["time"], dtype=np.float64)
+        outs = np.asarray(s.outputs, dtype=np.float64)
         if outs.ndim == 2 and not len(coding.get("horizons", ())):
             outs = outs[:, :, None]
         elif outs.ndim == 2:
@@ -1043,7 +1032,6 @@ class SurvivalTask(Task):
                 m["ibs"] = nan
             return m
 
-        W = self.bootstrap(y, groups, n_boot, random_state)
         out, _, _ = summarise_repeats(
             lambda w, r: metrics(w, outs[r]), R, n, None, self.headline, W, level
         )
@@ -1057,8 +1045,8 @@ class SurvivalTask(Task):
         if H and outs.shape[2] > 1 and np.isfinite(outs[:, :, 1 : 1 + H]).all():
             k = H // 2
             h = hs[k]
-            x, s = sv.kaplan_meier(ev, t)
-            observed = sv.km_at(x, s, h)
+            km_t, km_s = sv.kaplan_meier(ev, t)
+            observed = sv.km_at(km_t, km_s, h)
             citl = [observed - float(np.mean(outs[r, :, 1 + k])) for r in range(R)]
             groups_h = sv.calibration_groups(ev, t, outs[mid, :, 1 + k], h)
             sizes = np.array([g["n_cases"] for g in groups_h], dtype=float)
