@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_columns",
+    "comparisons",
     "corrected_t",
     "final_summary",
     "fit_summary",
@@ -47,6 +48,9 @@ __all__ = [
     "selection_rows",
     "selection_table",
     "site_and_clinical_rules",
+    "study_provenance",
+    "subset_score",
+    "table_provenance",
     "write_run_files",
 ]
 
@@ -401,7 +405,6 @@ def model_bundle(
     patterns, the site and clinical columns) and the training table's provenance
     (``training``: the cases and what else the task counts)."""
     from radiomix.learn.bundle import ModelBundle, created_now, current_versions
-    from radiomix.learn.table import file_sha256
 
     return ModelBundle(
         name=name,
@@ -423,11 +426,71 @@ def model_bundle(
         },
         extraction_settings=extraction,
         versions=current_versions(),
-        training={
-            "table": str(table_path) if table_path else None,
-            "table_sha256": file_sha256(table_path) if table_path else None,
-            **training,
-            "created": created_now(),
-        },
+        training={**table_provenance(table_path), **training, "created": created_now()},
         task=task,
     )
+
+
+def comparisons(
+    runs: Mapping[str, Any],
+    primary: str,
+    compare: Callable[[Any, Any], tuple[dict[str, Any], list[dict[str, Any]]]],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The primary model against every other (``compare(primary_run, other_run)``: the
+    summary and the rows of ``comparison.csv``), the corrected t-test's p-values
+    Holm-adjusted over the comparators (``corrected_t_p_holm``)."""
+    summaries: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = []
+    for name, run in runs.items():
+        if name != primary:
+            summaries[name], part = compare(runs[primary], run)
+            rows.extend(part)
+    adjusted = holm([c["corrected_t_p"] for c in summaries.values()])
+    for c, p_adj in zip(summaries.values(), adjusted, strict=True):
+        c["corrected_t_p_holm"] = p_adj
+    return summaries, rows
+
+
+def subset_score(task: Task, cv: Any, idx: np.ndarray) -> float | None:
+    """The median over repeats of the task's score of the out-of-fold outputs of the cases
+    ``idx`` (a site, a left-out group); None where no repeat gives a finite one (one
+    class, no event, too few cases)."""
+    scores = []
+    for r in range(cv.repeats):
+        try:
+            scores.append(float(task.score(cv.y[idx], cv.output[r][idx])))
+        except (ValueError, ZeroDivisionError, IndexError):  # a part too small to score
+            scores.append(math.nan)
+    finite = [s for s in scores if math.isfinite(s)]
+    return float(np.median(finite)) if finite else None
+
+
+def table_provenance(table_path: Path | None) -> dict[str, Any]:
+    """The training table's path and SHA-256 (None for a table given in memory)."""
+    from radiomix.learn.table import file_sha256
+
+    return {
+        "table": str(table_path) if table_path else None,
+        "table_sha256": file_sha256(table_path) if table_path else None,
+    }
+
+
+def study_provenance(
+    settings: StudySettings, extraction: dict[str, Any] | None, seconds: float
+) -> dict[str, Any]:
+    """The last keys of the ``study`` block of ``metrics.json``: the intervals' settings,
+    the seed, the extraction settings' presence, the robustness table, versions, seconds
+    and the date."""
+    from radiomix.learn.bundle import created_now, current_versions
+
+    v = settings.validation
+    return {
+        "bootstrap": v.bootstrap,
+        "confidence": v.confidence,
+        "random_state": v.random_state,
+        "extraction_settings": extraction is not None,
+        "robustness_table": settings.robustness.icc_table,
+        "versions": current_versions(),
+        "seconds": seconds,
+        "created": created_now(),
+    }

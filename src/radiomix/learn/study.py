@@ -61,6 +61,7 @@ from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import ConfigError, DataError
 from radiomix.learn._study_parts import (
     check_columns,
+    comparisons,
     corrected_t,
     final_summary,
     fit_summary,
@@ -73,9 +74,12 @@ from radiomix.learn._study_parts import (
     permutation_check,
     prediction_frames,
     selection_table,
+    study_provenance,
+    subset_score,
+    table_provenance,
     write_run_files,
 )
-from radiomix.learn.bundle import ModelBundle, created_now, current_versions
+from radiomix.learn.bundle import ModelBundle
 from radiomix.learn.config import (
     StudySettings,
     load_study,
@@ -87,12 +91,11 @@ from radiomix.learn.metrics import (
     METRIC_NAMES,
     delong_ci,
     delong_test,
-    roc_auc,
     summarise_repeats,
     weighted_metrics,
 )
 from radiomix.learn.models import DEFAULT_MODEL, ModelSpec
-from radiomix.learn.table import Dataset, file_sha256, prepare, read_table
+from radiomix.learn.table import Dataset, prepare, read_table
 from radiomix.learn.tasks import BinaryTask, infer_task
 from radiomix.learn.validation import CVResult, fit_final, nested_cv, seed_for
 
@@ -438,18 +441,11 @@ def _task_sites(result: Any, info: StudyColumns) -> None:
         rows = []
         for code in pd.unique(sites):
             idx = np.flatnonzero(sites == code)
-            scores = []
-            for r in range(cv.repeats):
-                try:
-                    scores.append(float(cv.task.score(cv.y[idx], cv.output[r][idx])))
-                except (ValueError, ZeroDivisionError):  # a site too small to score
-                    scores.append(math.nan)
-            finite = [x for x in scores if math.isfinite(x)]
             rows.append(
                 {
                     "site": info.site_name(code),
                     "n_cases": int(idx.size),
-                    cv.task.headline: float(np.median(finite)) if finite else None,
+                    cv.task.headline: subset_score(cv.task, cv, idx),
                 }
             )
         rows.sort(key=lambda row: str(row["site"]))
@@ -475,17 +471,13 @@ def per_site_rows(
     rows = []
     for code in pd.unique(sites):
         idx = np.flatnonzero(sites == code)
-        yt = cv.y[idx]
-        aucs = [
-            roc_auc(yt, cv.probability[r, idx]) if np.unique(yt).size == 2 else math.nan
-            for r in range(cv.repeats)
-        ]
+        auc = subset_score(cv.task, cv, idx)
         rows.append(
             {
                 "site": names(code),
                 "n_cases": int(idx.size),
-                "n_positive": int(yt.sum()),
-                "auc": float(np.median(aucs)) if np.isfinite(aucs).any() else math.nan,
+                "n_positive": int(cv.y[idx].sum()),
+                "auc": math.nan if auc is None else auc,
             }
         )
     rows.sort(key=lambda r: str(r["site"]))
@@ -852,17 +844,9 @@ def run_study(
 
     primary = runs[settings.primary]
     explanations, explain_tables = _explanations(primary, data.X, data.ids, settings, say)
-    comparison: dict[str, Any] = {}
-    comparison_rows: list[dict[str, Any]] = []
-    for name, run in runs.items():
-        if name == settings.primary:
-            continue
-        summ, rows = _comparison(primary, run, v.confidence)
-        comparison[name] = summ
-        comparison_rows.extend(rows)
-    adjusted = holm([c["corrected_t_p"] for c in comparison.values()])
-    for c, p_adj in zip(comparison.values(), adjusted, strict=True):
-        c["corrected_t_p_holm"] = p_adj
+    comparison, comparison_rows = comparisons(
+        runs, settings.primary, lambda a, b: _comparison(a, b, v.confidence)
+    )
     compare: dict[str, Any] | None = None
     if settings.compare:
         from radiomix.learn.compare import compare_block
@@ -910,8 +894,7 @@ def run_study(
             "name": settings.name,
             "validation_scheme": v.scheme,
             **columns_info.to_dict(settings),
-            "table": str(table_path) if table_path else None,
-            "table_sha256": file_sha256(table_path) if table_path else None,
+            **table_provenance(table_path),
             "n_rows_dropped_missing_label": data.n_dropped,
             "n_infinite_values": data.n_infinite,
             "non_numeric_columns": data.non_numeric,
@@ -925,14 +908,7 @@ def run_study(
             "inner_folds": v.inner_folds,
             "repeats": repeats,
             "threshold_rule": v.threshold,
-            "bootstrap": v.bootstrap,
-            "confidence": v.confidence,
-            "random_state": v.random_state,
-            "extraction_settings": extraction is not None,
-            "robustness_table": settings.robustness.icc_table,
-            "versions": current_versions(),
-            "seconds": time.perf_counter() - t_start,
-            "created": created_now(),
+            **study_provenance(settings, extraction, time.perf_counter() - t_start),
         },
     }
     metrics = jsonable(metrics)

@@ -66,24 +66,27 @@ from radiomix._outputs import jsonable
 from radiomix.errors import DataError
 from radiomix.learn._study_parts import (
     check_columns,
+    comparisons,
     corrected_t,
     final_summary,
     fit_summary,
     fold_head,
     fold_score_summary,
     fold_tail,
-    holm,
     model_bundle,
     model_columns,
     permutation_check,
     prediction_frames,
     selection_table,
+    study_provenance,
+    subset_score,
+    table_provenance,
     write_run_files,
 )
-from radiomix.learn.bundle import ModelBundle, created_now, current_versions
+from radiomix.learn.bundle import ModelBundle
 from radiomix.learn.config import StudySettings, resolve_model, study_to_yaml
 from radiomix.learn.models import ModelSpec
-from radiomix.learn.table import Dataset, file_sha256, prepare
+from radiomix.learn.table import Dataset, prepare
 from radiomix.learn.task_cv import (
     TaskCVResult,
     TaskFitted,
@@ -167,14 +170,7 @@ def per_group_rows(
         idx = np.flatnonzero(g == u)
         yg = cv.y[idx]
         note = task.group_note(yg, coding)
-        scores = []
-        for r in range(cv.repeats):
-            try:
-                scores.append(float(task.score(yg, cv.output[r][idx])))
-            except (ValueError, ZeroDivisionError, IndexError):
-                scores.append(math.nan)
-        arr = np.asarray(scores)
-        value = float(np.median(arr[np.isfinite(arr)])) if np.isfinite(arr).any() else None
+        value = subset_score(task, cv, idx)
         if value is None and note is None:
             note = f"no {task.headline_label} could be computed"
         row: dict[str, Any] = {"group": str(u), "n_cases": int(idx.size)}
@@ -393,15 +389,9 @@ def run_task_study(
     explanations, explain_tables = _explanations(
         primary, data.X, data.ids, settings, say, score=task.headline_label
     )
-    comparison: dict[str, Any] = {}
-    comparison_rows: list[dict[str, Any]] = []
-    for name, run in runs.items():
-        if name != settings.primary:
-            comparison[name], rows = _comparison(task, primary, run)
-            comparison_rows.extend(rows)
-    adjusted = holm([c["corrected_t_p"] for c in comparison.values()])
-    for c, p_adj in zip(comparison.values(), adjusted, strict=True):
-        c["corrected_t_p_holm"] = p_adj
+    comparison, comparison_rows = comparisons(
+        runs, settings.primary, lambda a, b: _comparison(task, a, b)
+    )
     compare: dict[str, Any] | None = None
     if settings.compare and task.name == "survival":
         from radiomix.learn.compare import survival_compare_block
@@ -456,8 +446,7 @@ def run_task_study(
             "task": task.name,
             "validation_scheme": v.scheme,
             "headline": h,
-            "table": str(table_path) if table_path else None,
-            "table_sha256": file_sha256(table_path) if table_path else None,
+            **table_provenance(table_path),
             "n_rows_dropped_missing_label": data.n_dropped + reading.n_dropped,
             "n_infinite_values": data.n_infinite,
             "non_numeric_columns": data.non_numeric,
@@ -469,14 +458,7 @@ def run_task_study(
             "outer_folds": v.outer_folds,
             "inner_folds": v.inner_folds,
             "repeats": repeats,
-            "bootstrap": v.bootstrap,
-            "confidence": v.confidence,
-            "random_state": v.random_state,
-            "extraction_settings": extraction is not None,
-            "robustness_table": settings.robustness.icc_table,
-            "versions": current_versions(),
-            "seconds": time.perf_counter() - t_start,
-            "created": created_now(),
+            **study_provenance(settings, extraction, time.perf_counter() - t_start),
         },
     }
     metrics = jsonable(metrics)
