@@ -198,6 +198,19 @@ def test_final_model_threshold_comes_from_inner_out_of_fold_predictions():
     assert len(fit2.selected) == 5 and set(fit2.selected) <= set(X.columns)
 
 
+def test_two_class_leave_one_group_out_names_the_group_and_the_class():
+    # positives only in groups A and B: leaving A out leaves them in B alone
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(8, 2)))
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0])
+    groups = np.array(["A", "A", "B", "B", "C", "C", "D", "D"])
+    with pytest.raises(
+        DataError,
+        match=r"leaving out group 'A' leaves positive cases in fewer than 2 groups: the "
+        r"inner loop cannot tune \(merge small groups, or use --validation kfold\)",
+    ):
+        nested_cv(quick_pipeline(), None, X, y, groups, scheme="leave-one-group-out")
+
+
 def test_too_few_cases_for_the_folds_is_a_clear_error():
     X = pd.DataFrame(np.random.default_rng(0).normal(size=(20, 3)))
     y = np.r_[np.ones(4), np.zeros(16)].astype(int)
