@@ -24,6 +24,7 @@ from radiomix.learn.metrics import (
     parse_threshold_rule,
     percentile_ci,
     roc_auc,
+    stratified_weights,
     weighted_metrics,
 )
 from radiomix.learn.study import holm
@@ -205,6 +206,23 @@ def test_bootstrap_weights_stratified_and_clustered():
     assert boot.std(ddof=1) == pytest.approx(delong_ci(yy, p)[3], rel=0.12)
     lo, hi = percentile_ci(boot)
     assert lo < roc_auc(yy, p) < hi
+
+
+def test_a_group_of_tied_classes_is_drawn_with_the_positive_groups():
+    # groups: P (positive), T (one positive, one negative), N1, N2 (negative)
+    y = np.array([1, 1, 0, 0, 0])
+    groups = np.array(["P", "T", "T", "N1", "N2"])
+    W = bootstrap_weights(y, groups, 200, random_state=4)
+    np.testing.assert_array_equal(W, stratified_weights(y, groups, 200, 4, ties="last"))
+    np.testing.assert_array_equal(W[:, 1], W[:, 2])  # T is drawn whole
+    np.testing.assert_array_equal(W[:, 0] + W[:, 1], 2)  # two draws among {P, T}
+    np.testing.assert_array_equal(W[:, 3] + W[:, 4], 2)  # two among {N1, N2}
+    # ties="first" puts T with the negative groups: P alone in its stratum
+    F = stratified_weights(y, groups, 200, 4, ties="first")
+    np.testing.assert_array_equal(F[:, 0], 1)
+    np.testing.assert_array_equal(F[:, 1] + F[:, 3] + F[:, 4], 3)
+    with pytest.raises(ValueError, match="ties must be"):
+        stratified_weights(y, groups, 10, 0, ties="middle")
 
 
 def test_corrected_resampled_ttest_hand_computed():

@@ -15,7 +15,9 @@ from radiomix.errors import DataError
 from radiomix.learn.metrics import roc_auc
 from radiomix.learn.selectors import MRMR, CorrelationFilter, NearZeroVariance
 from radiomix.learn.synthetic import make_feature_table
-from radiomix.learn.validation import _outer_splits, _search, fit_final, nested_cv, seed_for
+from radiomix.learn.task_cv import _search, seed_for, task_splits
+from radiomix.learn.tasks import BinaryTask
+from radiomix.learn.validation import fit_final, nested_cv
 
 
 def quick_pipeline() -> Pipeline:
@@ -40,7 +42,7 @@ def selected_on_all_data_first(X: np.ndarray, y: np.ndarray, k: int, repeats: in
     aucs = []
     for r in range(repeats):
         prob = np.empty(y.size)
-        for tr, te in _outer_splits(y, None, 5, seed_for(0, r)):
+        for tr, te in task_splits(BinaryTask(), y, None, 5, seed_for(0, r)):
             clf = Pipeline(
                 [("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))]
             )
@@ -173,7 +175,7 @@ def test_lean_search_equals_grid_search_cv():
         ]
     )
     grid = {"select__k": [3, 6, 12], "clf__C": [0.01, 0.3, 10.0]}
-    res = _search(pipe, grid, X, y, None, inner_folds=4, seed=3, threshold_rule="youden")
+    res = _search(BinaryTask(), pipe, grid, X, y, None, inner_folds=4, seed=3, n_out=0)
     splits = list(StratifiedKFold(4, shuffle=True, random_state=3).split(X, y))
     gs = GridSearchCV(pipe, grid, scoring="roc_auc", cv=splits).fit(X, y)
     np.testing.assert_allclose(res.scores, gs.cv_results_["mean_test_score"], atol=1e-12)
@@ -194,6 +196,19 @@ def test_final_model_threshold_comes_from_inner_out_of_fold_predictions():
     # threshold is a different, honest number chosen without the final fit
     assert 0.0 < fit2.threshold < 1.0
     assert len(fit2.selected) == 5 and set(fit2.selected) <= set(X.columns)
+
+
+def test_two_class_leave_one_group_out_names_the_group_and_the_class():
+    # positives only in groups A and B: leaving A out leaves them in B alone
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(8, 2)))
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0])
+    groups = np.array(["A", "A", "B", "B", "C", "C", "D", "D"])
+    with pytest.raises(
+        DataError,
+        match=r"leaving out group 'A' leaves positive cases in fewer than 2 groups: the "
+        r"inner loop cannot tune \(merge small groups, or use --validation kfold\)",
+    ):
+        nested_cv(quick_pipeline(), None, X, y, groups, scheme="leave-one-group-out")
 
 
 def test_too_few_cases_for_the_folds_is_a_clear_error():

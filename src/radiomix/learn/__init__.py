@@ -10,16 +10,16 @@ its feature schema, label mapping, threshold and extraction settings.
 >>> result.metrics["primary"]["auc"], result.metrics["primary"]["auc_ci"]  # doctest: +SKIP
 
 Modules: :mod:`~radiomix.learn.selectors` (scikit-learn selectors),
-:mod:`~radiomix.learn.models` (named pipelines and grids), :mod:`~radiomix.learn.validation`
-(nested CV), :mod:`~radiomix.learn.metrics` (metrics, DeLong, bootstrap),
+:mod:`~radiomix.learn.models` (named pipelines and grids), :mod:`~radiomix.learn.task_cv`
+(nested CV of every task; :mod:`~radiomix.learn.validation` its two-class view),
+:mod:`~radiomix.learn.metrics` (metrics, DeLong, bootstrap),
 :mod:`~radiomix.learn.study` (a whole study and its run directory),
 :mod:`~radiomix.learn.external` (external validation), :mod:`~radiomix.learn.bundle`
 (saved models), :mod:`~radiomix.learn.config` (study settings),
 :mod:`~radiomix.learn.table` (feature tables), :mod:`~radiomix.learn.synthetic` (tables
 with a known answer), :mod:`~radiomix.learn.tasks` (the tasks: binary, multiclass,
-regression), :mod:`~radiomix.learn.task_cv`, :mod:`~radiomix.learn.task_metrics` and
-:mod:`~radiomix.learn.task_study` (nested CV, metrics and runs of the tasks other than two
-classes).
+regression, survival), :mod:`~radiomix.learn.task_metrics` and
+:mod:`~radiomix.learn.task_study` (metrics and runs of the tasks other than two classes).
 """
 
 from __future__ import annotations

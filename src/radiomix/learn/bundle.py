@@ -300,7 +300,7 @@ class ModelBundle:
         :class:`~radiomix.learn.harmonise.UnseenBatchWarning` names them). None when the
         model does not harmonise."""
         from radiomix.learn.harmonise import UnseenBatchWarning
-        from radiomix.learn.validation import _combat_step
+        from radiomix.learn.task_cv import _combat_step
 
         combat = _combat_step(self.pipeline)
         if combat is None or combat.batch not in table.columns:

@@ -264,7 +264,7 @@ def evaluate_external(
 def _new_sites(bundle: ModelBundle, frame: pd.DataFrame, new: np.ndarray) -> dict[str, Any]:
     """The sites of an external table a harmonised model never saw in training: ComBat
     estimated their location and scale from their own features, without labels."""
-    from radiomix.learn.validation import _combat_step
+    from radiomix.learn.task_cv import _combat_step
 
     column = str(_combat_step(bundle.pipeline).batch)
     names = frame[column].astype(str).to_numpy()

@@ -114,7 +114,7 @@ def permuted_columns(
 ) -> tuple[list[int], list[int]]:
     """Which input columns to shuffle and which have importance exactly 0 (see the module
     notes): (indices to shuffle, indices proven inert)."""
-    from radiomix.learn.validation import fitted_features
+    from radiomix.learn.task_cv import fitted_features
 
     cols = [str(c) for c in columns]
     reach: list[int] = list(range(len(cols)))

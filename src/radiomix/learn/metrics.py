@@ -46,8 +46,10 @@ Youden, Cancer 3 (1950) 32-35.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -67,6 +69,8 @@ __all__ = [
     "parse_threshold_rule",
     "percentile_ci",
     "roc_auc",
+    "stratified_weights",
+    "summarise_repeats",
     "weighted_metrics",
 ]
 
@@ -495,22 +499,45 @@ def bootstrap_weights(
     ndarray of float, shape (n_boot, n)
         How often each case was drawn in each resample.
     """
-    yy = _binary(y)
+    return stratified_weights(_binary(y), groups, n_boot, random_state, ties="last")
+
+
+def stratified_weights(
+    strata: np.ndarray,
+    groups: np.ndarray | None = None,
+    n_boot: int = 2000,
+    random_state: int | np.random.Generator | None = None,
+    *,
+    ties: str = "first",
+) -> np.ndarray:
+    """Case multiplicities of a bootstrap stratified by ``strata`` (cluster bootstrap with
+    ``groups``: whole groups are drawn, within strata of the group's most frequent stratum;
+    ``ties``: ``first`` gives a tied group the smallest such stratum, ``last`` the largest,
+    as :func:`bootstrap_weights` gives it the positive class).
+
+    For two or several classes the strata are the classes; for a numeric outcome its
+    quantile bins; for a time to an event the event indicator. Returns an array of shape
+    (n_boot, n).
+    """
+    s = np.asarray(strata)
     rng = np.random.default_rng(random_state)
     if groups is None:
-        gid = np.arange(yy.size)
+        gid = np.arange(s.size)
     else:
         _, gid = np.unique(np.asarray(groups), return_inverse=True)
     n_groups = int(gid.max()) + 1
-    # stratum of a group: its majority label (ties -> positive)
-    pos_count = np.bincount(gid, weights=yy, minlength=n_groups)
-    size = np.bincount(gid, minlength=n_groups)
-    stratum = (2 * pos_count >= size).astype(np.int8)
+    _, scode = np.unique(s, return_inverse=True)
+    counts_gs = np.zeros((n_groups, int(scode.max()) + 1))
+    np.add.at(counts_gs, (gid, scode), 1)
+    if ties == "last":
+        group_stratum = counts_gs.shape[1] - 1 - np.argmax(counts_gs[:, ::-1], axis=1)
+    elif ties == "first":
+        group_stratum = np.argmax(counts_gs, axis=1)
+    else:
+        raise ValueError(f"ties must be 'first' or 'last', got {ties!r}")
     counts = np.zeros((n_boot, n_groups))
-    for s in (0, 1):
-        members = np.flatnonzero(stratum == s)
-        if members.size == 0:
-            continue
+    for st in np.unique(group_stratum):
+        members = np.flatnonzero(group_stratum == st)
         draws = rng.multinomial(members.size, np.full(members.size, 1.0 / members.size), n_boot)
         counts[:, members] = draws
     return counts[:, gid]
@@ -524,6 +551,53 @@ def percentile_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float
         return math.nan, math.nan
     lo, hi = np.percentile(v, [50.0 * (1.0 - level), 50.0 * (1.0 + level)])
     return float(lo), float(hi)
+
+
+def median_of(values: np.ndarray) -> float:
+    """The median of the finite values (NaN when there is none)."""
+    v = np.asarray(values, dtype=np.float64)
+    return float(np.nanmedian(v)) if np.isfinite(v).any() else math.nan
+
+
+def median_ci(stack: np.ndarray, level: float) -> list[float]:
+    """Percentile interval of the per-resample medians over repeats; ``stack`` (R, B)."""
+    with warnings.catch_warnings():  # all-NaN columns (degenerate resamples)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(stack, axis=0)
+    return list(percentile_ci(med, level))
+
+
+def summarise_repeats(
+    metrics: Callable[[np.ndarray, int], Mapping[str, np.ndarray]],
+    repeats: int,
+    n: int,
+    names: Sequence[str] | None,
+    headline: str,
+    weights: np.ndarray | None,
+    level: float,
+) -> tuple[dict[str, Any], list[Mapping[str, np.ndarray]], list[Mapping[str, np.ndarray]] | None]:
+    """The summary every task reports: each metric's median over repeats (``name``), the
+    headline of every repeat (``<headline>_repeats``) and each metric's interval
+    (``name_ci``): the percentile interval, over the bootstrap resamples, of the median over
+    repeats, so that it covers the sampling of cases, not only the choice of splits.
+
+    ``metrics(w, r)``: the metrics of repeat ``r`` under the case weights ``w`` (B, n), each
+    an array (B,); ``names``: those summarised (None: every key, in order); ``weights``:
+    the bootstrap's case multiplicities (None: no bootstrap, NaN intervals). Returns the
+    summary and the metrics of every repeat, unweighted and under ``weights`` (or None).
+    """
+    per = [metrics(np.ones((1, n)), r) for r in range(repeats)]
+    keys = list(per[0]) if names is None else list(names)
+    out: dict[str, Any] = {k: median_of(np.array([m[k][0] for m in per])) for k in keys}
+    out[f"{headline}_repeats"] = np.array([m[headline][0] for m in per]).tolist()
+    boot = None if weights is None else [metrics(weights, r) for r in range(repeats)]
+    for k in keys:
+        out[f"{k}_ci"] = (
+            median_ci(np.vstack([b[k] for b in boot]), level)
+            if boot is not None
+            else [math.nan, math.nan]
+        )
+    return out, per, boot
 
 
 # ------------------------------------------------------------------------ thresholds

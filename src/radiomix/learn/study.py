@@ -49,8 +49,6 @@ import json
 import logging
 import math
 import time
-import warnings
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,38 +56,47 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from radiomix._outputs import atomic_write_text, jsonable, write_table
 from radiomix.errors import ConfigError, DataError
 from radiomix.learn._study_parts import (
+    check_columns,
+    comparisons,
+    corrected_t,
+    final_summary,
+    fit_summary,
+    fold_head,
+    fold_score_summary,
+    fold_tail,
     holm,
+    model_bundle,
     model_columns,
-    selection_rows,
-    site_and_clinical_rules,
+    permutation_check,
+    prediction_frames,
+    selection_table,
+    study_provenance,
+    subset_score,
+    table_provenance,
+    write_run_files,
 )
-from radiomix.learn.bundle import ModelBundle, created_now, current_versions
+from radiomix.learn.bundle import ModelBundle
 from radiomix.learn.config import (
     StudySettings,
     load_study,
     resolve_model,
-    study_to_dict,
     study_to_yaml,
     task_models,
 )
 from radiomix.learn.metrics import (
     METRIC_NAMES,
-    bootstrap_weights,
-    corrected_resampled_ttest,
     delong_ci,
     delong_test,
-    percentile_ci,
-    roc_auc,
+    summarise_repeats,
     weighted_metrics,
 )
 from radiomix.learn.models import DEFAULT_MODEL, ModelSpec
-from radiomix.learn.table import Dataset, file_sha256, prepare, read_table
-from radiomix.learn.tasks import infer_task
+from radiomix.learn.table import Dataset, prepare, read_table
+from radiomix.learn.tasks import BinaryTask, infer_task
 from radiomix.learn.validation import CVResult, fit_final, nested_cv, seed_for
 
 LOGO = "leave-one-group-out"
@@ -157,26 +164,16 @@ def summarise_predictions(
     """
     P = np.atleast_2d(probability)
     D = np.atleast_2d(predicted)
-    ones = np.ones((1, y.size))
-    per_repeat = [weighted_metrics(ones, y, P[r], D[r]) for r in range(P.shape[0])]
-    out: dict[str, Any] = {}
-    for name in METRIC_NAMES:
-        vals = np.array([m[name][0] for m in per_repeat])
-        out[name] = float(np.nanmedian(vals)) if np.isfinite(vals).any() else math.nan
-    aucs = np.array([m["auc"][0] for m in per_repeat])
-    out["auc_repeats"] = aucs.tolist()
-    if n_boot > 0:
-        W = bootstrap_weights(y, groups, n_boot, random_state)
-        boot = [weighted_metrics(W, y, P[r], D[r]) for r in range(P.shape[0])]
-        for name in METRIC_NAMES:
-            stack = np.vstack([b[name] for b in boot])  # (R, B)
-            with warnings.catch_warnings():  # all-NaN columns (degenerate resamples)
-                warnings.simplefilter("ignore", RuntimeWarning)
-                med = np.nanmedian(stack, axis=0)
-            out[f"{name}_ci"] = list(percentile_ci(med, level))
-    else:
-        for name in METRIC_NAMES:
-            out[f"{name}_ci"] = [math.nan, math.nan]
+    out, _, _ = summarise_repeats(
+        lambda w, r: weighted_metrics(w, y, P[r], D[r]),
+        P.shape[0],
+        y.size,
+        METRIC_NAMES,
+        "auc",
+        BinaryTask().bootstrap(y, groups, n_boot, random_state),
+        level,
+    )
+    aucs = np.asarray(out["auc_repeats"])
     mid = int(np.argmin(np.abs(aucs - np.median(aucs))))
     try:
         _, lo, hi, se = delong_ci(y, P[mid], level)
@@ -208,24 +205,11 @@ def summarise_cv(
         level=level,
         random_state=random_state,
     )
-    fold_auc = cv.fold_auc()
-    finite = fold_auc[np.isfinite(fold_auc)]
-    out["auc_fold_mean"] = float(finite.mean()) if finite.size else math.nan
-    out["auc_fold_sd"] = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
+    out |= fold_score_summary(cv.fold_auc(), "auc")
     thr = np.array([f.threshold for f in cv.folds])
     out["threshold"] = float(np.median(thr))
     out["threshold_range"] = [float(thr.min()), float(thr.max())]
-    params = Counter(json.dumps(jsonable(f.best_params), sort_keys=True) for f in cv.folds)
-    out["best_params_counts"] = dict(params.most_common())
-    families = Counter(f.family for f in cv.folds if f.family)
-    if families:  # a model choosing among families (auto): how often each was chosen
-        out["family_counts"] = dict(families.most_common())
-    out["n_repeats"] = cv.repeats
-    out["n_outer_fits"] = len(cv.folds)
-    out["n_convergence_warnings"] = int(sum(f.n_convergence_warnings for f in cv.folds))
-    out["seconds"] = cv.seconds
-    out["cpu_seconds_folds"] = float(sum(f.cpu_seconds for f in cv.folds))
-    return out
+    return out | fit_summary(cv)
 
 
 # ----------------------------------------------------------------------- the study
@@ -457,18 +441,11 @@ def _task_sites(result: Any, info: StudyColumns) -> None:
         rows = []
         for code in pd.unique(sites):
             idx = np.flatnonzero(sites == code)
-            scores = []
-            for r in range(cv.repeats):
-                try:
-                    scores.append(float(cv.task.score(cv.y[idx], cv.output[r][idx])))
-                except (ValueError, ZeroDivisionError):  # a site too small to score
-                    scores.append(math.nan)
-            finite = [x for x in scores if math.isfinite(x)]
             rows.append(
                 {
                     "site": info.site_name(code),
                     "n_cases": int(idx.size),
-                    cv.task.headline: float(np.median(finite)) if finite else None,
+                    cv.task.headline: subset_score(cv.task, cv, idx),
                 }
             )
         rows.sort(key=lambda row: str(row["site"]))
@@ -494,17 +471,13 @@ def per_site_rows(
     rows = []
     for code in pd.unique(sites):
         idx = np.flatnonzero(sites == code)
-        yt = cv.y[idx]
-        aucs = [
-            roc_auc(yt, cv.probability[r, idx]) if np.unique(yt).size == 2 else math.nan
-            for r in range(cv.repeats)
-        ]
+        auc = subset_score(cv.task, cv, idx)
         rows.append(
             {
                 "site": names(code),
                 "n_cases": int(idx.size),
-                "n_positive": int(yt.sum()),
-                "auc": float(np.median(aucs)) if np.isfinite(aucs).any() else math.nan,
+                "n_positive": int(cv.y[idx].sum()),
+                "auc": math.nan if auc is None else auc,
             }
         )
     rows.sort(key=lambda r: str(r["site"]))
@@ -513,16 +486,12 @@ def per_site_rows(
 
 def _fold_rows(run: ModelRun) -> list[dict[str, Any]]:
     y = run.cv.y
-    fold_auc = run.cv.fold_auc()
     rows = []
-    for f, auc in zip(run.cv.folds, fold_auc, strict=True):
+    for f, auc in zip(run.cv.folds, run.cv.fold_auc(), strict=True):
         yt = y[f.test_index]
         rows.append(
             {
-                "model": run.spec.name,
-                "repeat": f.repeat,
-                "fold": f.fold,
-                "n_train": f.n_train,
+                **fold_head(run, f),
                 "n_positive_train": f.n_positive_train,
                 "n_test": int(yt.size),
                 "n_positive_test": int(yt.sum()),
@@ -530,13 +499,7 @@ def _fold_rows(run: ModelRun) -> list[dict[str, Any]]:
                 "inner_auc": f.inner_score,
                 "threshold": f.threshold,
                 "test_auc": auc,
-                "n_selected": len(f.selected),
-                "best_params": json.dumps(jsonable(f.best_params), sort_keys=True),
-                "family": f.family,
-                "family_inner_auc": json.dumps(jsonable(f.family_scores)) if f.family else "",
-                "convergence_warnings": f.n_convergence_warnings,
-                "seconds": round(f.seconds, 3),
-                "cpu_seconds": round(f.cpu_seconds, 3),
+                **fold_tail(f, "auc"),
             }
         )
     return rows
@@ -544,26 +507,18 @@ def _fold_rows(run: ModelRun) -> list[dict[str, Any]]:
 
 def _prediction_rows(run: ModelRun, data: Dataset) -> pd.DataFrame:
     cv = run.cv
-    R = cv.probability.shape[0]
-    base = data.ids.copy()
-    if data.groups is not None:
-        base["group"] = data.groups
-    base["label"] = data.label_values
-    base["y"] = cv.y
-    frames = []
     pos, neg = data.coding.positive, data.coding.negative
-    for r in range(R):
-        f = base.copy()
-        f["model"] = run.spec.name
-        f["repeat"] = r
-        f["fold"] = cv.fold[r]
-        f["probability"] = cv.probability[r]
-        f["threshold"] = cv.threshold[r]
+
+    def columns(r: int) -> dict[str, Any]:
         pred = cv.predicted[r]
-        f["predicted"] = pred
-        f["predicted_label"] = np.where(pred == 1, pos, neg)
-        frames.append(f)
-    return pd.concat(frames, ignore_index=True)
+        return {
+            "probability": cv.probability[r],
+            "threshold": cv.threshold[r],
+            "predicted": pred,
+            "predicted_label": np.where(pred == 1, pos, neg),
+        }
+
+    return prediction_frames(run, data, {"y": cv.y}, columns)
 
 
 def _comparison(
@@ -587,12 +542,7 @@ def _comparison(
                 "p_value": t.p_value,
             }
         )
-    fa = primary.cv.fold_auc()
-    fb = other.cv.fold_auc()
-    m = min(fa.size, fb.size)
-    n_test = float(np.mean([f.test_index.size for f in primary.cv.folds]))
-    n_train = float(np.mean([f.n_train for f in primary.cv.folds]))
-    t_stat, t_p = corrected_resampled_ttest(fa[:m] - fb[:m], int(n_train), int(n_test))
+    t_stat, t_p = corrected_t(primary, other)
     deltas = np.array([r["delta_auc"] for r in rows])
     pvals = np.array([r["p_value"] for r in rows])
     summary = {
@@ -605,60 +555,6 @@ def _comparison(
         "corrected_t": t_stat,
         "corrected_t_p": t_p,
     }
-    return summary, rows
-
-
-def _permutation(
-    spec: ModelSpec,
-    X: pd.DataFrame,
-    y: np.ndarray,
-    groups: np.ndarray | None,
-    settings: StudySettings,
-    observed: float,
-    progress: Callable[[str], None],
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    v = settings.validation
-    rng = np.random.default_rng(seed_for(v.random_state, 4242))
-    aucs = []
-    cpu = 0.0
-    t0 = time.perf_counter()
-    for i in range(v.permutations):
-        y_perm = rng.permutation(y)
-        cv = nested_cv(
-            spec.build,
-            spec.grid,
-            X,
-            y_perm,
-            groups,
-            outer_folds=v.outer_folds,
-            inner_folds=v.inner_folds,
-            repeats=v.permutation_repeats,
-            threshold_rule=v.threshold,
-            random_state=v.random_state,
-            n_jobs=v.n_jobs,
-            label_seed=i,
-            scheme=v.scheme,
-            families=spec.families,
-        )
-        aucs.append(float(np.median(cv.repeat_auc())))
-        cpu += sum(f.cpu_seconds for f in cv.folds)
-        progress(f"permutation {i + 1}/{v.permutations}: AUC {aucs[-1]:.3f}")
-    arr = np.asarray(aucs)
-    p_value = (1.0 + float((arr >= observed).sum())) / (1.0 + arr.size)
-    summary = {
-        "model": spec.name,
-        "auc": float(np.median(arr)),
-        "auc_mean": float(arr.mean()),
-        "auc_max": float(arr.max()),
-        "aucs": arr.tolist(),
-        "observed_auc": observed,
-        "p_value": p_value,
-        "n_permutations": int(arr.size),
-        "repeats_per_permutation": v.permutation_repeats,
-        "seconds": time.perf_counter() - t0,
-        "cpu_seconds_folds": cpu,
-    }
-    rows = [{"permutation": i, "auc": a} for i, a in enumerate(aucs)]
     return summary, rows
 
 
@@ -838,17 +734,9 @@ def run_study(
     for name in settings.model_names:
         spec = resolve_model(settings, name, category_names=columns_info.category_names)
         cols = model_columns(data, spec)
-        if not cols:
-            if name == settings.primary:
-                raise DataError(
-                    f"the primary model {name!r} matches no feature column "
-                    f"(include={list(spec.include)}, exclude={list(spec.exclude)})"
-                )
-            skipped[name] = (
-                f"no feature column matches include={list(spec.include)} "
-                f"exclude={list(spec.exclude)}"
-            )
-            say(f"{name}: skipped ({skipped[name]})")
+        why = check_columns(name, cols, spec, settings.primary, say)
+        if why is not None:
+            skipped[name] = why
             continue
         ex = settings.explain
         importance = (
@@ -927,44 +815,21 @@ def run_study(
             )
         except HarmoniseError as exc:
             raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
-        summary["final"] = {
-            "best_params": jsonable(final.best_params),
-            "threshold": final.threshold,
-            "inner_auc": final.inner_score,
-            "n_features_used": len(final.selected),
-        }
-        if final.family:
-            summary["final"]["family"] = final.family
-            summary["final"]["family_inner_auc"] = final.family_scores
-            counts = summary.get("family_counts", {})
-            say(
-                f"{name}: outer folds chose "
-                + ", ".join(f"{k} {n}x" for k, n in counts.items())
-                + f"; the final model: {final.family}"
-            )
-        bundle = ModelBundle(
-            name=name,
-            pipeline=final.pipeline,
-            features=cols,
+        summary["final"] = final_summary(name, final, "auc", summary, say, final.threshold)
+        bundle = model_bundle(
+            name,
+            final,
+            cols,
+            spec,
+            d,
             label=data.coding.to_dict(),
             threshold=final.threshold,
             threshold_rule=v.threshold,
-            best_params=final.best_params,
-            column_rules={
-                "id_columns": list(d.id_columns),
-                "include": list(d.include),
-                "exclude": list(d.exclude),
-                "model_include": list(spec.include),
-                "model_exclude": list(spec.exclude),
-                "label": d.label,
-                "group": group_given,
-                **site_and_clinical_rules(d, spec),
-            },
-            extraction_settings=extraction,
-            versions=current_versions(),
+            id_columns=d.id_columns,
+            group=group_given,
+            extraction=extraction,
+            table_path=table_path,
             training={
-                "table": str(table_path) if table_path else None,
-                "table_sha256": file_sha256(table_path) if table_path else None,
                 "n_cases": int(data.y.size),
                 "n_positive": int(data.y.sum()),
                 **(
@@ -972,24 +837,16 @@ def run_study(
                     if columns_info.site is not None
                     else {}
                 ),
-                "created": created_now(),
             },
+            task="binary",
         )
         runs[name] = ModelRun(spec, cols, cv, summary, final, bundle)
 
     primary = runs[settings.primary]
     explanations, explain_tables = _explanations(primary, data.X, data.ids, settings, say)
-    comparison: dict[str, Any] = {}
-    comparison_rows: list[dict[str, Any]] = []
-    for name, run in runs.items():
-        if name == settings.primary:
-            continue
-        summ, rows = _comparison(primary, run, v.confidence)
-        comparison[name] = summ
-        comparison_rows.extend(rows)
-    adjusted = holm([c["corrected_t_p"] for c in comparison.values()])
-    for c, p_adj in zip(comparison.values(), adjusted, strict=True):
-        c["corrected_t_p_holm"] = p_adj
+    comparison, comparison_rows = comparisons(
+        runs, settings.primary, lambda a, b: _comparison(a, b, v.confidence)
+    )
     compare: dict[str, Any] | None = None
     if settings.compare:
         from radiomix.learn.compare import compare_block
@@ -1012,7 +869,8 @@ def run_study(
     perm_rows: list[dict[str, Any]] = []
     if v.permutations > 0:
         say(f"{settings.primary}: label-permutation check, {v.permutations} permutations")
-        permutation, perm_rows = _permutation(
+        permutation, perm_rows = permutation_check(
+            BinaryTask(v.threshold),
             primary.spec,
             data.X[primary.features],
             data.y,
@@ -1020,6 +878,8 @@ def run_study(
             settings,
             primary.summary["auc"],
             say,
+            label="AUC",
+            coding={},  # the two-class fold checks, as in nested_cv
         )
 
     metrics: dict[str, Any] = {
@@ -1034,8 +894,7 @@ def run_study(
             "name": settings.name,
             "validation_scheme": v.scheme,
             **columns_info.to_dict(settings),
-            "table": str(table_path) if table_path else None,
-            "table_sha256": file_sha256(table_path) if table_path else None,
+            **table_provenance(table_path),
             "n_rows_dropped_missing_label": data.n_dropped,
             "n_infinite_values": data.n_infinite,
             "non_numeric_columns": data.non_numeric,
@@ -1049,14 +908,7 @@ def run_study(
             "inner_folds": v.inner_folds,
             "repeats": repeats,
             "threshold_rule": v.threshold,
-            "bootstrap": v.bootstrap,
-            "confidence": v.confidence,
-            "random_state": v.random_state,
-            "extraction_settings": extraction is not None,
-            "robustness_table": settings.robustness.icc_table,
-            "versions": current_versions(),
-            "seconds": time.perf_counter() - t_start,
-            "created": created_now(),
+            **study_provenance(settings, extraction, time.perf_counter() - t_start),
         },
     }
     metrics = jsonable(metrics)
@@ -1142,14 +994,7 @@ def write_run(
     permutation_rows: list[dict[str, Any]],
 ) -> None:
     """Write the run directory of a study (see the module notes)."""
-    out.mkdir(parents=True, exist_ok=True)
     runs = result.runs
-    preds = pd.concat([_prediction_rows(r, result.data) for r in runs.values()], ignore_index=True)
-    _write_csv(out / "predictions.csv", preds)
-    sel = pd.DataFrame([row for r in runs.values() for row in selection_rows(r)])
-    _write_csv(out / "selection.csv", sel)
-    folds = pd.DataFrame([row for r in runs.values() for row in _fold_rows(r)])
-    _write_csv(out / "folds.csv", folds)
     comp_cols = [
         "model_a",
         "model_b",
@@ -1162,16 +1007,14 @@ def write_run(
         "z",
         "p_value",
     ]
-    _write_csv(out / "comparison.csv", pd.DataFrame(comparison_rows, columns=comp_cols))
-    _write_csv(
-        out / "permutation.csv", pd.DataFrame(permutation_rows, columns=["permutation", "auc"])
-    )
-    _write_text(
-        out / "config.yaml",
-        yaml.safe_dump(study_to_dict(result.settings), sort_keys=False, default_flow_style=None),
-    )
-    primary = result.settings.primary
-    for name, run in runs.items():
-        path = out / "model.joblib" if name == primary else out / "models" / f"{name}.joblib"
-        run.bundle.save(path)
-    _write_text(out / "metrics.json", json.dumps(result.metrics, indent=2) + "\n")
+    tables = [
+        (
+            "predictions.csv",
+            pd.concat([_prediction_rows(r, result.data) for r in runs.values()], ignore_index=True),
+        ),
+        ("selection.csv", selection_table(runs)),
+        ("folds.csv", pd.DataFrame([row for r in runs.values() for row in _fold_rows(r)])),
+        ("comparison.csv", pd.DataFrame(comparison_rows, columns=comp_cols)),
+        ("permutation.csv", pd.DataFrame(permutation_rows, columns=["permutation", "auc"])),
+    ]
+    write_run_files(out, result, tables, study_to_yaml(result.settings))

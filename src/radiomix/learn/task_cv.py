@@ -1,45 +1,59 @@
-"""Repeated nested cross-validation for any task of :mod:`radiomix.learn.tasks`.
+"""Repeated nested cross-validation, stratified and group-aware, for every task of
+:mod:`radiomix.learn.tasks`: the one engine of ``radiomix train``.
 
-The same design as the two-class engine (:mod:`radiomix.learn.validation`), with the
-task deciding what is predicted and how a candidate is scored. For every repeat ``r`` and
+The only way to estimate performance here is :func:`nested_cv_task` (for two classes
+:func:`radiomix.learn.validation.nested_cv`, its view with the names the two-class tools
+read), which takes an *unfitted* pipeline and a grid. The task decides what is predicted,
+how a candidate is scored and what the folds keep balanced. For every repeat ``r`` and
 outer fold ``f``:
 
 1. the outer split is ``StratifiedGroupKFold(outer_folds, shuffle=True)`` on the task's
    strata (the classes; for a numeric outcome its quantile bins; for a time to an event
-   the event indicator), seeded by
-   ``(random_state, r)``; a group never straddles training and test
-   (``StratifiedKFold`` without groups);
+   the event indicator), seeded by ``(random_state, r)``: a group (patient, near-duplicate
+   cluster) never straddles training and test. Without groups every case is its own group
+   and plain ``StratifiedKFold`` is used (the same thing, faster);
 2. on the outer-training part only, every grid candidate is cross-validated in an inner
    ``StratifiedGroupKFold(inner_folds)`` on the same kind of strata, computed from the
-   training part's labels; the best mean inner score wins (macro AUC, R², Harrell's C of
-   the risk score; ties: the first
-   in grid order). The inner search shares the lean step cache of the two-class engine;
-3. the winner is refitted on the whole outer-training part and predicts the outer test
+   training part's labels; the best mean inner score wins (ROC AUC, macro AUC, R²,
+   Harrell's C of the risk score; ties: the first in grid order);
+3. two classes: the decision threshold is chosen by the threshold rule (Youden by default)
+   on the pooled inner out-of-fold probabilities of the winning candidate
+   (:meth:`Task.threshold`), so the test fold never sees it; the other tasks have none
+   (several classes are called by their largest probability, a regression predicts a
+   value);
+4. the winner is refitted on the whole outer-training part and predicts the outer test
    fold.
+
+Every case therefore receives one out-of-fold output per repeat, made by a model that never
+saw it (with a threshold chosen without it).
 
 A grid may be a list of sub-grids, one per model *family* (``families`` names them; the
 ``auto`` model of each task): step 2 scores every family's candidates on the same inner
-splits, so the family is chosen inside each outer training part, and every
-:class:`TaskFold` records the family it chose and each family's best inner score, as the
-two-class engine does. An estimator that a grid puts in the pipeline (``auto``'s forests)
-is a template: each search works on a private copy whose unset ``random_state`` values
-(nested ones included) are set from the run's seed, exactly as the pipeline's own steps
-are, and the refit takes a copy of the winner; the template is never fitted. The outer
-folds of such a model give their outputs on one scale (:meth:`Task.family_output`: for a
-time to an event, the cumulative hazard summed over the grid times instead of each family's
-own risk score), since the pooled metrics compare cases of different folds.
+splits, so the family is chosen inside each outer training part like any other
+hyper-parameter, and every :class:`TaskFold` records the family it chose and each family's
+best inner score. An estimator that a grid puts in the pipeline (``auto``'s forests) is a
+template: each search works on a private copy whose unset ``random_state`` values (nested
+ones included) are set from the run's seed, exactly as the pipeline's own steps are, and
+the refit takes a copy of the winner; the template is never fitted. The outer folds of
+such a model give their outputs on one scale (:meth:`Task.family_output`: for a time to an
+event, the cumulative hazard summed over the grid times instead of each family's own risk
+score), since the pooled metrics compare cases of different folds.
 
 With ``scheme="leave-one-group-out"`` the outer loop is one repeat in which each group (a
-site) in turn is the test set (:func:`radiomix.learn.validation.logo_splits`); the inner
-loop stays group k-fold on the training part's groups (at most their number of folds).
+site) in turn is the test set (:func:`logo_splits`); the inner loop stays group k-fold on
+the training part's groups (at most their number of folds).
 
-There is no decision threshold: several classes are called by their largest probability,
-and a regression predicts a value. Work is spread over (repeat, outer fold) tasks with
-joblib; results depend only on ``random_state``.
+The inner search is a lean equivalent of ``GridSearchCV`` (same result, less work): the
+steps of a pipeline are fitted once per inner split and per distinct setting of the steps
+before them, so with the default grid (3 values of k x 11 values of C) the imputer, variance
+filter, scaler and correlation filter run once per inner split instead of 33 times, and mRMR
+three times. Work is spread over (repeat, outer fold) tasks with joblib; results depend only
+on ``random_state``, not on the number of processes.
 """
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -51,28 +65,287 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import ParameterGrid, StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from radiomix.errors import DataError
 from radiomix.learn.tasks import Task
-from radiomix.learn.validation import (
-    Grid,
-    _best_per_part,
-    _candidates_by_part,
-    _family_names,
-    _inner_predictions,
-    _needs_names,
-    _seed_candidates,
-    _seed_pipeline,
-    _with_params,
-    logo_splits,
-    seed_for,
-    used_features,
-)
 
-__all__ = ["TaskCVResult", "TaskFitted", "TaskFold", "fit_final_task", "nested_cv_task"]
+__all__ = [
+    "Grid",
+    "TaskCVResult",
+    "TaskFitted",
+    "TaskFold",
+    "fit_final_task",
+    "fitted_features",
+    "logo_splits",
+    "nested_cv_task",
+    "seed_for",
+    "task_splits",
+    "unseen_sites",
+    "used_features",
+]
+
+Grid = Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Sequence[Any]]]
+
+
+def seed_for(*keys: int) -> int:
+    """A 31-bit seed derived from integers (stable across platforms and NumPy versions)."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0] >> 1)
+
+
+def _seed_pipeline(pipe: Pipeline, seed: int) -> Pipeline:
+    """Give every unset ``random_state`` in the pipeline a fixed seed."""
+    params = pipe.get_params(deep=True)
+    fixed = {k: seed for k, v in params.items() if k.endswith("random_state") and v is None}
+    if fixed:
+        pipe.set_params(**fixed)
+    return pipe
+
+
+def _candidates_by_part(grid: Grid | None) -> tuple[list[dict[str, Any]], list[int]]:
+    """The candidates of a grid, and for each the index of the sub-grid it comes from."""
+    if not grid:
+        return [{}], [0]
+    parts = [grid] if isinstance(grid, Mapping) else list(grid)
+    cands: list[dict[str, Any]] = []
+    part_of: list[int] = []
+    for i, part in enumerate(parts):
+        for c in ParameterGrid(part):  # type: ignore[arg-type]
+            cands.append(dict(c))
+            part_of.append(i)
+    return cands, part_of
+
+
+def _is_estimator(value: Any) -> bool:
+    return hasattr(value, "get_params") and not isinstance(value, type)
+
+
+def _seed_candidates(candidates: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """Candidates whose estimator values (a step replaced by the grid: ``auto``'s forest) are
+    private copies with every unset ``random_state`` seeded, as :func:`_seed_pipeline` does
+    for the pipeline's own steps. One copy per distinct object, so that the inner search's
+    cache still sees equal steps as equal."""
+    memo: dict[int, Any] = {}
+
+    def seeded(v: Any) -> Any:
+        if not _is_estimator(v):
+            return v
+        if id(v) not in memo:
+            est = clone(v)
+            params = est.get_params(deep=True)
+            fixed = {k: seed for k, x in params.items() if k.endswith("random_state") and x is None}
+            memo[id(v)] = est.set_params(**fixed) if fixed else est
+        return memo[id(v)]
+
+    return [{k: seeded(v) for k, v in c.items()} for c in candidates]
+
+
+def _with_params(pipe: Pipeline, params: Mapping[str, Any]) -> Pipeline:
+    """A fresh copy of the pipeline with the chosen parameters; estimator values are copied
+    too, so that fitting never changes the candidate they came from."""
+    return clone(pipe).set_params(
+        **{k: clone(v) if _is_estimator(v) else v for k, v in params.items()}
+    )
+
+
+def _key(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return (type(value).__name__, value)
+
+
+def _split_params(pipe: Pipeline, cand: Mapping[str, Any]) -> list[dict[str, Any]]:
+    names = [n for n, _ in pipe.steps]
+    per_step: list[dict[str, Any]] = [{} for _ in names]
+    for key, value in cand.items():
+        step, _, sub = key.partition("__")
+        if step not in names:
+            raise ValueError(f"grid key {key!r} names no step of the pipeline ({names})")
+        per_step[names.index(step)][sub] = value
+    return per_step
+
+
+def _configured(step: Any, params: Mapping[str, Any]) -> Any:
+    """A fresh copy of a pipeline step with parameters (key '' replaces the step itself)."""
+    if "" in params:
+        step = params[""]
+        params = {k: v for k, v in params.items() if k}
+    if step is None or step == "passthrough":
+        return None
+    est = clone(step)
+    if params:
+        est.set_params(**params)
+    return est
+
+
+def _rows(X: pd.DataFrame | np.ndarray, idx: np.ndarray) -> Any:
+    return X.iloc[idx] if isinstance(X, pd.DataFrame) else X[idx]
+
+
+def _inner_predictions(
+    pipe: Pipeline,
+    candidates: list[dict[str, Any]],
+    X: pd.DataFrame | np.ndarray,
+    y: np.ndarray,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    counter: dict[str, int],
+    output: Callable[[Any, Any], np.ndarray],
+    width: int = 0,
+) -> np.ndarray:
+    """Out-of-fold outputs of every candidate over the inner splits, (n_cand, n), or
+    (n_cand, n, width) when ``output(fitted_last_step, X)`` gives ``width`` > 0 values per
+    case (:meth:`Task.search_output`)."""
+    shape = (len(candidates), y.size, width) if width else (len(candidates), y.size)
+    oof = np.full(shape, np.nan)
+    params = [_split_params(pipe, c) for c in candidates]
+    steps = pipe.steps
+    for tr, te in splits:
+        cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        X_tr, X_te, y_tr = _rows(X, tr), _rows(X, te), y[tr]
+        for ci, per_step in enumerate(params):
+            cur_tr, cur_te = X_tr, X_te
+            key: tuple[Any, ...] = ()
+            for si, (_, step) in enumerate(steps[:-1]):
+                key = (*key, tuple(sorted((k, _key(v)) for k, v in per_step[si].items())))
+                if key in cache:
+                    cur_tr, cur_te = cache[key]
+                    continue
+                est = _configured(step, per_step[si])
+                if est is not None:
+                    cur_tr = est.fit_transform(cur_tr, y_tr)
+                    cur_te = est.transform(cur_te)
+                cache[key] = (cur_tr, cur_te)
+            clf = _configured(steps[-1][1], per_step[-1])
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                clf.fit(cur_tr, y_tr)
+            counter["convergence"] += sum(
+                issubclass(w.category, ConvergenceWarning) for w in caught
+            )
+            oof[ci, te] = output(clf, cur_te)
+    return oof
+
+
+def _needs_names(pipe: Pipeline) -> bool:
+    """Whether a step matches features by column name (the robustness filter, ComBat's site
+    column, the clinical columns' transformer)."""
+    from sklearn.compose import ColumnTransformer
+
+    from radiomix.learn.clinical import ClinicalEncoder
+    from radiomix.learn.harmonise import ComBat
+    from radiomix.learn.selectors import RobustnessFilter
+
+    kinds = (RobustnessFilter, ComBat, ColumnTransformer, ClinicalEncoder)
+    return any(isinstance(step, kinds) for _, step in pipe.steps)
+
+
+def _combat_step(pipe: Any) -> Any:
+    """The ComBat step of a pipeline (first level or inside a column transformer's
+    remainder), or None."""
+    from radiomix.learn.harmonise import ComBat
+
+    for _, step in getattr(pipe, "steps", []):
+        if isinstance(step, ComBat):
+            return step
+        rem = getattr(step, "remainder_", None)
+        if rem is None:
+            rem = next(
+                (t for n, t, _ in getattr(step, "transformers_", []) if n == "remainder"), None
+            )
+        if isinstance(rem, Pipeline):
+            found = _combat_step(rem)
+            if found is not None:
+                return found
+    return None
+
+
+def unseen_sites(pipe: Any) -> list[Any]:
+    """Sites of the last prediction that the pipeline's ComBat had not seen in training
+    (harmonised from their own features, without labels); empty without ComBat."""
+    combat = _combat_step(pipe)
+    if combat is None:
+        return []
+    return list(getattr(combat, "unseen_batches_", []))
+
+
+def fitted_features(pipe: Pipeline, input_features: Sequence[str]) -> list[str]:
+    """Names of the features that reach the last step of a fitted pipeline."""
+    names = np.asarray(list(input_features), dtype=object)
+    for _, step in pipe.steps[:-1]:
+        if step is None or step == "passthrough":
+            continue
+        names = step.get_feature_names_out(names)
+    return [str(n) for n in names]
+
+
+def used_features(
+    pipe: Pipeline, input_features: Sequence[str]
+) -> tuple[list[str], np.ndarray | None, str]:
+    """Features the fitted model uses, their importance, and the kind of importance.
+
+    The features that reach the last step, less those it gives no weight: a zero
+    coefficient (L1 / elastic net) or a zero impurity importance (never split on). Models
+    without coefficients or importances (SVM, gradient boosting) use every feature they get.
+    """
+    names = fitted_features(pipe, input_features)
+    importance, kind = _importance(pipe)
+    if importance is None or importance.size != len(names):
+        return names, None, "none"
+    keep = importance != 0
+    return [n for n, k in zip(names, keep, strict=True) if k], importance[keep], kind
+
+
+def _importance(pipe: Pipeline) -> tuple[np.ndarray | None, str]:
+    """Per-feature importance of the last step: coefficients or impurity importances."""
+    clf = pipe.steps[-1][1]
+    coef = getattr(clf, "coef_", None)
+    if coef is None and hasattr(clf, "estimators_") and not hasattr(clf, "feature_importances_"):
+        # one vs rest: one binary model per class
+        parts = [getattr(e, "coef_", None) for e in clf.estimators_]
+        if parts and all(c is not None for c in parts):
+            coef = np.vstack([np.asarray(c, dtype=np.float64).reshape(1, -1) for c in parts])
+    if coef is not None:
+        arr = np.asarray(coef, dtype=np.float64)
+        if arr.ndim == 2 and arr.shape[0] > 1:  # several classes: one row per class
+            return np.abs(arr).mean(axis=0), "mean |coefficient| over classes"
+        return arr.ravel(), "coefficient"
+    imp = getattr(clf, "feature_importances_", None)
+    if imp is not None:
+        return np.asarray(imp, dtype=np.float64).ravel(), "impurity importance"
+    return None, "none"
+
+
+def _best_per_part(scores: np.ndarray, part_of: Sequence[int]) -> list[float]:
+    """The best mean inner score of each sub-grid (NaN where none is finite)."""
+    parts = np.asarray(part_of)
+    out = []
+    for i in range(int(parts.max()) + 1):
+        s = scores[parts == i]
+        out.append(float(np.nanmax(s)) if np.isfinite(s).any() else math.nan)
+    return out
+
+
+def _family_names(
+    families: Sequence[str], family_index: int, family_scores: Sequence[float]
+) -> tuple[str, dict[str, float]]:
+    """The chosen family and every family's best inner score, by name ('' and {} unnamed)."""
+    if not families:
+        return "", {}
+    if len(families) != len(family_scores):
+        raise ValueError(
+            f"{len(families)} family names for a grid of {len(family_scores)} sub-grids"
+        )
+    return families[family_index], dict(zip(families, family_scores, strict=True))
+
+
+def logo_splits(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Leave one group out: each group (a site) in turn is the test set, in sorted order."""
+    g = np.asarray(groups)
+    return [(np.flatnonzero(g != u), np.flatnonzero(g == u)) for u in np.unique(g)]
 
 
 def task_splits(
@@ -109,8 +382,13 @@ def _mean_scores(
 
 @dataclass
 class _Search:
+    """Outcome of the inner search on one training set: the winner, its mean inner score,
+    every candidate's (``scores``), the threshold of :meth:`Task.threshold` (NaN: none)."""
+
     best_params: dict[str, Any]
     best_score: float
+    scores: np.ndarray
+    threshold: float
     n_convergence_warnings: int
     family_index: int = 0
     family_scores: list[float] = field(default_factory=list)
@@ -146,6 +424,8 @@ def _search(
     return _Search(
         candidates[best],
         float(scores[best]),
+        scores,
+        task.threshold(y, oof[best]),
         counter["convergence"],
         family_index=part_of[best],
         family_scores=_best_per_part(scores, part_of),
@@ -156,9 +436,13 @@ def _search(
 class TaskFold:
     """One outer fold of one repeat: its test cases' outputs and what the model used.
 
+    ``selected`` and ``importance``: the features the refitted model uses and their weights
+    (see :func:`used_features`); ``inner_score``: the mean inner score of the chosen
+    candidate; ``threshold``: two classes, chosen on the inner out-of-fold probabilities
+    (NaN for the other tasks); ``unseen``: the test fold's sites its ComBat had not seen;
     ``family``: the model family the inner loop chose (a grid of named families, ``auto``;
     else ''), ``family_scores``: the best mean inner score of every family (the task's
-    score: macro AUC, R², Harrell's C)."""
+    score: ROC AUC, macro AUC, R², Harrell's C)."""
 
     repeat: int
     fold: int
@@ -177,6 +461,8 @@ class TaskFold:
     permutation: Any = None  # FoldImportance (radiomix.learn.importance) or None
     family: str = ""
     family_scores: dict[str, float] = field(default_factory=dict)
+    threshold: float = float("nan")
+    unseen: list[Any] = field(default_factory=list)
 
 
 def _fit_fold(
@@ -197,13 +483,16 @@ def _fit_fold(
     importance: Mapping[str, int] | None = None,
     families: Sequence[str] = (),
 ) -> TaskFold:
+    """One outer fold: inner search, test outputs (BLAS on one thread: on these small
+    problems its threads only spin and contend); with ``importance`` (``n_repeats``,
+    ``max_features``) the permutation importance of the test fold."""
     with threadpool_limits(limits=1):
         t0 = time.perf_counter()
         c0 = time.process_time()
         pipe = _seed_pipeline(build(), seed_for(random_state, repeat, fold, 2))
         Xtr: pd.DataFrame | np.ndarray = X[train]
         Xte: pd.DataFrame | np.ndarray = X[test]
-        if _needs_names(pipe):
+        if _needs_names(pipe):  # wide DataFrames cost validation time: only when names matter
             Xtr = pd.DataFrame(Xtr, columns=columns)
             Xte = pd.DataFrame(Xte, columns=columns)
         search = _search(
@@ -265,6 +554,8 @@ def _fit_fold(
             permutation=perm,
             family=family,
             family_scores=family_scores,
+            threshold=search.threshold,
+            unseen=unseen_sites(final),
         )
 
 
@@ -284,7 +575,9 @@ class TaskCVResult:
     groups : ndarray
     extra : dict
         ``cutoff`` (repeats, n): the cut fitted on the training part of the fold that
-        predicted each case (:meth:`Task.cutoff`; survival: the median training risk).
+        predicted each case (:meth:`Task.cutoff`; survival: the median training risk);
+        ``threshold`` (repeats, n): that fold's decision threshold (two classes);
+        ``scheme``.
     """
 
     task: Task
@@ -336,12 +629,14 @@ def nested_cv_task(
     scheme: str = "kfold",
     importance: Mapping[str, int] | None = None,
     families: Sequence[str] = (),
+    coding: Mapping[str, Any] | None = None,
 ) -> TaskCVResult:
     """Repeated nested cross-validation of an unfitted pipeline for ``task`` (module notes).
 
-    ``y`` is the task's target (:meth:`Task.encode`); the fold and group checks are the
-    caller's (:meth:`Task.check_folds`, :meth:`Task.check_logo`, which name the label's
-    values). ``label_seed`` gives the permutation check splits of its own. ``scheme``:
+    ``y`` is the task's target (:meth:`Task.encode`); with the label's ``coding`` the
+    task's fold and group checks run first (:meth:`Task.check_folds`,
+    :meth:`Task.check_logo`, which name the label's values), without it they are the
+    caller's. ``label_seed`` gives the permutation check splits of its own. ``scheme``:
     ``kfold`` or ``leave-one-group-out`` (needs ``groups``; one repeat, ``outer_folds``
     ignored, at most the training part's groups as inner folds).
     ``importance`` (``n_repeats``, ``max_features``): the permutation importance of every
@@ -363,9 +658,14 @@ def nested_cv_task(
         if groups is None:
             raise DataError("leave-one-group-out needs a group column (--group COLUMN)")
         repeats = 1
-        inner_folds = max(2, min(inner_folds, np.unique(g).size - 1))
+        if coding is not None:
+            inner_folds = task.check_logo(yy, g, inner_folds, coding)
+        else:
+            inner_folds = max(2, min(inner_folds, np.unique(g).size - 1))
     elif scheme != "kfold":
         raise DataError(f"unknown validation scheme {scheme!r} (kfold, leave-one-group-out)")
+    elif coding is not None:
+        task.check_folds(yy, g, outer_folds, inner_folds, coding)
     n_out = task.n_outputs(yy)
     columns = [str(c) for c in X.columns]
     Xa = X.to_numpy(dtype=np.float64)
@@ -403,10 +703,12 @@ def nested_cv_task(
     out = np.full(shape, np.nan)
     fold = np.full((repeats, n), -1, dtype=np.int64)
     cutoff = np.full((repeats, n), np.nan)
+    threshold = np.full((repeats, n), np.nan)
     for res in results:
         out[res.repeat, res.test_index] = res.output
         fold[res.repeat, res.test_index] = res.fold
         cutoff[res.repeat, res.test_index] = res.cutoff
+        threshold[res.repeat, res.test_index] = res.threshold
     if (fold < 0).any():  # pragma: no cover - every case is in exactly one test fold
         raise AssertionError("a case received no out-of-fold prediction")
     return TaskCVResult(
@@ -418,14 +720,15 @@ def nested_cv_task(
         yy,
         g,
         time.perf_counter() - t0,
-        extra={"cutoff": cutoff, "scheme": scheme},
+        extra={"cutoff": cutoff, "threshold": threshold, "scheme": scheme},
     )
 
 
 @dataclass
 class TaskFitted:
     """The final model of a task: tuned on all cases by the inner loop, refitted on all
-    (``family`` and ``family_scores`` as in :class:`TaskFold`)."""
+    (``selected``, ``importance``, ``threshold``, ``family`` and ``family_scores`` as in
+    :class:`TaskFold`)."""
 
     pipeline: Pipeline
     best_params: dict[str, Any]
@@ -435,6 +738,7 @@ class TaskFitted:
     importance_kind: str
     family: str = ""
     family_scores: dict[str, float] = field(default_factory=dict)
+    threshold: float = float("nan")
 
 
 def fit_final_task(
@@ -449,8 +753,9 @@ def fit_final_task(
     random_state: int = 0,
     families: Sequence[str] = (),
 ) -> TaskFitted:
-    """The model to keep: hyper-parameters by cross-validation on all cases, then one fit
-    on all of them (its performance is the nested-CV estimate, not the inner score)."""
+    """The model to keep: hyper-parameters (and the threshold of two classes) by
+    cross-validation on all cases, then one fit on all of them (its performance is the
+    nested-CV estimate, not the inner score)."""
     pipe = _seed_pipeline(clone(build()), seed_for(random_state, 10**6, 2))
     yy = np.asarray(y)
     g = None if groups is None else _groups_or_cases(groups, yy.size)
@@ -481,4 +786,5 @@ def fit_final_task(
         kind,
         family=family,
         family_scores=family_scores,
+        threshold=search.threshold,
     )

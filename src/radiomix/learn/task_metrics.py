@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from radiomix.learn.metrics import stratified_weights
+
 __all__ = [
     "MULTICLASS_METRICS",
     "REGRESSION_METRICS",
@@ -226,35 +228,3 @@ def r2_score(y: np.ndarray, yhat: np.ndarray) -> float:
     """Coefficient of determination :math:`1 - SSE/SST` (NaN for a constant outcome)."""
     yy = np.asarray(y, dtype=np.float64)
     return float(regression_metrics(np.ones((1, yy.size)), yy, yhat)["r2"][0])
-
-
-def stratified_weights(
-    strata: np.ndarray,
-    groups: np.ndarray | None = None,
-    n_boot: int = 2000,
-    random_state: int | np.random.Generator | None = None,
-) -> np.ndarray:
-    """Case multiplicities of a bootstrap stratified by ``strata`` (cluster bootstrap with
-    ``groups``: whole groups are drawn, within strata of the group's most frequent stratum).
-
-    For several classes the strata are the classes; for a numeric outcome its quantile
-    bins. Returns an array of shape (n_boot, n), like
-    :func:`radiomix.learn.metrics.bootstrap_weights` for two classes.
-    """
-    s = np.asarray(strata)
-    rng = np.random.default_rng(random_state)
-    if groups is None:
-        gid = np.arange(s.size)
-    else:
-        _, gid = np.unique(np.asarray(groups), return_inverse=True)
-    n_groups = int(gid.max()) + 1
-    _, scode = np.unique(s, return_inverse=True)
-    counts_gs = np.zeros((n_groups, int(scode.max()) + 1))
-    np.add.at(counts_gs, (gid, scode), 1)
-    group_stratum = np.argmax(counts_gs, axis=1)
-    counts = np.zeros((n_boot, n_groups))
-    for st in np.unique(group_stratum):
-        members = np.flatnonzero(group_stratum == st)
-        draws = rng.multinomial(members.size, np.full(members.size, 1.0 / members.size), n_boot)
-        counts[:, members] = draws
-    return counts[:, gid]

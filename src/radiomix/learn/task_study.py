@@ -52,10 +52,8 @@ regression): the median null macro AUC must be about 0.5, the null R² at most a
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,24 +61,40 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from radiomix._outputs import atomic_write_text, jsonable, write_table
+from radiomix._outputs import jsonable
 from radiomix.errors import DataError
 from radiomix.learn._study_parts import (
-    holm,
+    check_columns,
+    comparisons,
+    corrected_t,
+    final_summary,
+    fit_summary,
+    fold_head,
+    fold_score_summary,
+    fold_tail,
+    model_bundle,
     model_columns,
-    selection_rows,
-    site_and_clinical_rules,
+    permutation_check,
+    prediction_frames,
+    selection_table,
+    study_provenance,
+    subset_score,
+    table_provenance,
+    write_run_files,
 )
-from radiomix.learn.bundle import ModelBundle, created_now, current_versions
-from radiomix.learn.config import StudySettings, resolve_model, study_to_dict
-from radiomix.learn.metrics import corrected_resampled_ttest
+from radiomix.learn.bundle import ModelBundle
+from radiomix.learn.config import StudySettings, resolve_model, study_to_yaml
 from radiomix.learn.models import ModelSpec
-from radiomix.learn.table import Dataset, file_sha256, prepare
-from radiomix.learn.task_cv import TaskCVResult, TaskFitted, fit_final_task, nested_cv_task
+from radiomix.learn.table import Dataset, prepare
+from radiomix.learn.task_cv import (
+    TaskCVResult,
+    TaskFitted,
+    fit_final_task,
+    nested_cv_task,
+    seed_for,
+)
 from radiomix.learn.tasks import Task, get_task
-from radiomix.learn.validation import seed_for
 
 LOGO = "leave-one-group-out"
 
@@ -140,22 +154,7 @@ def summarise_task_cv(
         random_state=random_state,
         cutoffs=cv.extra.get("cutoff"),
     )
-    fs = cv.fold_scores()
-    finite = fs[np.isfinite(fs)]
-    h = task.headline
-    out[f"{h}_fold_mean"] = float(finite.mean()) if finite.size else math.nan
-    out[f"{h}_fold_sd"] = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
-    params = Counter(json.dumps(jsonable(f.best_params), sort_keys=True) for f in cv.folds)
-    out["best_params_counts"] = dict(params.most_common())
-    families = Counter(f.family for f in cv.folds if f.family)
-    if families:  # a model choosing among families (auto): how often each was chosen
-        out["family_counts"] = dict(families.most_common())
-    out["n_repeats"] = cv.repeats
-    out["n_outer_fits"] = len(cv.folds)
-    out["n_convergence_warnings"] = int(sum(f.n_convergence_warnings for f in cv.folds))
-    out["seconds"] = cv.seconds
-    out["cpu_seconds_folds"] = float(sum(f.cpu_seconds for f in cv.folds))
-    return out
+    return out | fold_score_summary(cv.fold_scores(), task.headline) | fit_summary(cv)
 
 
 def per_group_rows(
@@ -171,14 +170,7 @@ def per_group_rows(
         idx = np.flatnonzero(g == u)
         yg = cv.y[idx]
         note = task.group_note(yg, coding)
-        scores = []
-        for r in range(cv.repeats):
-            try:
-                scores.append(float(task.score(yg, cv.output[r][idx])))
-            except (ValueError, ZeroDivisionError, IndexError):
-                scores.append(math.nan)
-        arr = np.asarray(scores)
-        value = float(np.median(arr[np.isfinite(arr)])) if np.isfinite(arr).any() else None
+        value = subset_score(task, cv, idx)
         if value is None and note is None:
             note = f"no {task.headline_label} could be computed"
         row: dict[str, Any] = {"group": str(u), "n_cases": int(idx.size)}
@@ -215,12 +207,7 @@ def _comparison(
         }
         for r in range(min(a.size, b.size))
     ]
-    fa = primary.cv.fold_scores()
-    fb = other.cv.fold_scores()
-    m = min(fa.size, fb.size)
-    n_test = float(np.mean([f.test_index.size for f in primary.cv.folds]))
-    n_train = float(np.mean([f.n_train for f in primary.cv.folds]))
-    t_stat, t_p = corrected_resampled_ttest(fa[:m] - fb[:m], int(n_train), int(n_test))
+    t_stat, t_p = corrected_t(primary, other)
     deltas = np.array([r[f"delta_{h}"] for r in rows])
     summary = {
         "model_a": primary.spec.name,
@@ -231,59 +218,6 @@ def _comparison(
         "corrected_t_p": t_p,
     }
     return summary, rows
-
-
-def _permutation(
-    task: Task,
-    spec: ModelSpec,
-    X: pd.DataFrame,
-    y: np.ndarray,
-    groups: np.ndarray | None,
-    settings: StudySettings,
-    observed: float,
-    progress: Callable[[str], None],
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    v = settings.validation
-    h = task.headline
-    rng = np.random.default_rng(seed_for(v.random_state, 4242))
-    scores = []
-    cpu = 0.0
-    t0 = time.perf_counter()
-    for i in range(v.permutations):
-        cv = nested_cv_task(
-            task,
-            spec.build,
-            spec.grid,
-            X,
-            rng.permutation(y),
-            groups,
-            outer_folds=v.outer_folds,
-            inner_folds=v.inner_folds,
-            repeats=v.permutation_repeats,
-            random_state=v.random_state,
-            n_jobs=v.n_jobs,
-            label_seed=i,
-            scheme=v.scheme,
-            families=spec.families,
-        )
-        scores.append(float(np.median(cv.repeat_scores())))
-        cpu += sum(f.cpu_seconds for f in cv.folds)
-        progress(f"permutation {i + 1}/{v.permutations}: {task.headline_label} {scores[-1]:.3f}")
-    arr = np.asarray(scores)
-    summary = {
-        "model": spec.name,
-        h: float(np.median(arr)),
-        f"{h}_mean": float(arr.mean()),
-        f"{h}_max": float(arr.max()),
-        f"{h}s": arr.tolist(),
-        f"observed_{h}": observed,
-        "p_value": (1.0 + float((arr >= observed).sum())) / (1.0 + arr.size),
-        "n_permutations": int(arr.size),
-        "repeats_per_permutation": v.permutation_repeats,
-        "seconds": time.perf_counter() - t0,
-        "cpu_seconds_folds": cpu,
-    }
-    return summary, [{"permutation": i, h: s} for i, s in enumerate(scores)]
 
 
 def _importance_settings(settings: StudySettings, name: str) -> dict[str, int] | None:
@@ -360,17 +294,9 @@ def run_task_study(
     for name in settings.model_names:
         spec = resolve_model(settings, name, category_names=category_names)
         cols = model_columns(data, spec)
-        if not cols:
-            if name == settings.primary:
-                raise DataError(
-                    f"the primary model {name!r} matches no feature column "
-                    f"(include={list(spec.include)}, exclude={list(spec.exclude)})"
-                )
-            skipped[name] = (
-                f"no feature column matches include={list(spec.include)} "
-                f"exclude={list(spec.exclude)}"
-            )
-            say(f"{name}: skipped ({skipped[name]})")
+        why = check_columns(name, cols, spec, settings.primary, say)
+        if why is not None:
+            skipped[name] = why
             continue
         outer = "leave-one-group-out" if logo else f"{v.repeats} x {v.outer_folds} outer"
         say(f"{name}: nested CV, {outer} x {v.inner_folds} inner folds, {len(cols)} features")
@@ -435,49 +361,24 @@ def run_task_study(
             random_state=v.random_state,
             families=spec.families,
         )
-        summary["final"] = {
-            "best_params": jsonable(final.best_params),
-            f"inner_{h}": final.inner_score,
-            "n_features_used": len(final.selected),
-        }
-        if final.family:
-            summary["final"]["family"] = final.family
-            summary["final"][f"family_inner_{h}"] = final.family_scores
-            counts = summary.get("family_counts", {})
-            say(
-                f"{name}: outer folds chose "
-                + ", ".join(f"{k} {n}x" for k, n in counts.items())
-                + f"; the final model: {final.family}"
-            )
+        summary["final"] = final_summary(name, final, h, summary, say)
         cut = task.cutoff(final.pipeline, X)
         if math.isfinite(cut):
             summary["final"]["risk_cutoff"] = cut
-        bundle = ModelBundle(
-            name=name,
-            pipeline=final.pipeline,
-            features=cols,
+        bundle = model_bundle(
+            name,
+            final,
+            cols,
+            spec,
+            d,
             label=jsonable(coding if not math.isfinite(cut) else {**coding, "risk_cutoff": cut}),
             threshold=math.nan,
             threshold_rule="none",
-            best_params=final.best_params,
-            column_rules={
-                "id_columns": list(id_columns),
-                "include": list(d.include),
-                "exclude": list(d.exclude),
-                "model_include": list(spec.include),
-                "model_exclude": list(spec.exclude),
-                "label": d.label,
-                "group": d.group,
-                **site_and_clinical_rules(d, spec),
-            },
-            extraction_settings=extraction,
-            versions=current_versions(),
-            training={
-                "table": str(table_path) if table_path else None,
-                "table_sha256": file_sha256(table_path) if table_path else None,
-                "n_cases": int(data.y.size),
-                "created": created_now(),
-            },
+            id_columns=id_columns,
+            group=d.group,
+            extraction=extraction,
+            table_path=table_path,
+            training={"n_cases": int(data.y.size)},
             task=task.name,
         )
         runs[name] = TaskModelRun(spec, cols, cv, summary, final, bundle)
@@ -488,15 +389,9 @@ def run_task_study(
     explanations, explain_tables = _explanations(
         primary, data.X, data.ids, settings, say, score=task.headline_label
     )
-    comparison: dict[str, Any] = {}
-    comparison_rows: list[dict[str, Any]] = []
-    for name, run in runs.items():
-        if name != settings.primary:
-            comparison[name], rows = _comparison(task, primary, run)
-            comparison_rows.extend(rows)
-    adjusted = holm([c["corrected_t_p"] for c in comparison.values()])
-    for c, p_adj in zip(comparison.values(), adjusted, strict=True):
-        c["corrected_t_p_holm"] = p_adj
+    comparison, comparison_rows = comparisons(
+        runs, settings.primary, lambda a, b: _comparison(task, a, b)
+    )
     compare: dict[str, Any] | None = None
     if settings.compare and task.name == "survival":
         from radiomix.learn.compare import survival_compare_block
@@ -526,7 +421,7 @@ def run_task_study(
     perm_rows: list[dict[str, Any]] = []
     if v.permutations > 0:
         say(f"{settings.primary}: label-permutation check, {v.permutations} permutations")
-        permutation, perm_rows = _permutation(
+        permutation, perm_rows = permutation_check(
             task,
             primary.spec,
             data.X[primary.features],
@@ -535,6 +430,7 @@ def run_task_study(
             settings,
             primary.summary[h],
             say,
+            label=task.headline_label,
         )
     metrics: dict[str, Any] = {
         "task": task.name,
@@ -550,8 +446,7 @@ def run_task_study(
             "task": task.name,
             "validation_scheme": v.scheme,
             "headline": h,
-            "table": str(table_path) if table_path else None,
-            "table_sha256": file_sha256(table_path) if table_path else None,
+            **table_provenance(table_path),
             "n_rows_dropped_missing_label": data.n_dropped + reading.n_dropped,
             "n_infinite_values": data.n_infinite,
             "non_numeric_columns": data.non_numeric,
@@ -563,14 +458,7 @@ def run_task_study(
             "outer_folds": v.outer_folds,
             "inner_folds": v.inner_folds,
             "repeats": repeats,
-            "bootstrap": v.bootstrap,
-            "confidence": v.confidence,
-            "random_state": v.random_state,
-            "extraction_settings": extraction is not None,
-            "robustness_table": settings.robustness.icc_table,
-            "versions": current_versions(),
-            "seconds": time.perf_counter() - t_start,
-            "created": created_now(),
+            **study_provenance(settings, extraction, time.perf_counter() - t_start),
         },
     }
     metrics = jsonable(metrics)
@@ -584,66 +472,38 @@ def run_task_study(
 
 def _prediction_rows(task: Task, run: TaskModelRun, data: Dataset) -> pd.DataFrame:
     cv = run.cv
-    base = data.ids.copy()
-    if data.groups is not None:
-        base["group"] = data.groups
-    base["label"] = data.label_values
-    for key, col in task.target_columns(cv.y).items():
-        base[key] = col
-    frames = []
     coding = data.coding
     cutoffs = cv.extra.get("cutoff")
-    for r in range(cv.repeats):
-        f = base.copy()
-        f["model"] = run.spec.name
-        f["repeat"] = r
-        f["fold"] = cv.fold[r]
+
+    def columns(r: int) -> dict[str, Any]:
         out = cv.output[r]
         own = task.prediction_columns(out, coding, None if cutoffs is None else cutoffs[r])
         if own is not None:
-            for key, col in own.items():
-                f[key] = col
-        elif out.ndim == 2:
-            for k, c in enumerate(coding["classes"]):
-                f[f"probability_{c}"] = out[:, k]
+            return own
+        if out.ndim == 2:
+            cols = {f"probability_{c}": out[:, k] for k, c in enumerate(coding["classes"])}
             pred = np.argmax(out, axis=1)
-            f["predicted"] = pred
-            f["predicted_label"] = task.decode(coding, pred)
-        else:
-            f["predicted"] = out
-            f["residual"] = cv.y - out
-        frames.append(f)
-    return pd.concat(frames, ignore_index=True)
+            return {**cols, "predicted": pred, "predicted_label": task.decode(coding, pred)}
+        return {"predicted": out, "residual": cv.y - out}
+
+    return prediction_frames(run, data, task.target_columns(cv.y), columns)
 
 
 def _fold_rows(task: Task, run: TaskModelRun) -> list[dict[str, Any]]:
-
     h = task.headline
-    scores = run.cv.fold_scores()
+    logo = run.cv.extra.get("scheme") == LOGO
     rows = []
-    for f, s in zip(run.cv.folds, scores, strict=True):
+    for f, s in zip(run.cv.folds, run.cv.fold_scores(), strict=True):
+        test_groups = run.cv.groups[f.test_index]
         rows.append(
             {
-                "model": run.spec.name,
-                "repeat": f.repeat,
-                "fold": f.fold,
-                "n_train": f.n_train,
+                **fold_head(run, f),
                 "n_test": int(f.test_index.size),
-                "n_groups_test": int(np.unique(run.cv.groups[f.test_index]).size),
-                **(
-                    {"test_group": str(run.cv.groups[f.test_index][0])}
-                    if run.cv.extra.get("scheme") == LOGO
-                    else {}
-                ),
+                "n_groups_test": int(np.unique(test_groups).size),
+                **({"test_group": str(test_groups[0])} if logo else {}),
                 f"inner_{h}": f.inner_score,
                 f"test_{h}": s,
-                "n_selected": len(f.selected),
-                "best_params": json.dumps(jsonable(f.best_params), sort_keys=True),
-                "family": f.family,
-                f"family_inner_{h}": json.dumps(jsonable(f.family_scores)) if f.family else "",
-                "convergence_warnings": f.n_convergence_warnings,
-                "seconds": round(f.seconds, 3),
-                "cpu_seconds": round(f.cpu_seconds, 3),
+                **fold_tail(f, h),
             }
         )
     return rows
@@ -656,22 +516,18 @@ def write_task_run(
     permutation_rows: list[dict[str, Any]],
 ) -> None:
     """Write the run directory of a task study (see the module notes)."""
-
     task = result.task_spec or get_task(result.task)
     h = task.headline
-    out.mkdir(parents=True, exist_ok=True)
     runs = result.runs
-    preds = pd.concat(
-        [_prediction_rows(task, r, result.data) for r in runs.values()], ignore_index=True
-    )
-    write_table(preds, out / "predictions.csv")
-    sel = pd.DataFrame([row for r in runs.values() for row in selection_rows(r)])
-    write_table(sel, out / "selection.csv")
-    folds = pd.DataFrame([row for r in runs.values() for row in _fold_rows(task, r)])
-    write_table(folds, out / "folds.csv")
+    preds = [_prediction_rows(task, r, result.data) for r in runs.values()]
     comp_cols = ["model_a", "model_b", "repeat", f"{h}_a", f"{h}_b", f"delta_{h}"]
-    write_table(pd.DataFrame(comparison_rows, columns=comp_cols), out / "comparison.csv")
-    write_table(pd.DataFrame(permutation_rows, columns=["permutation", h]), out / "permutation.csv")
+    tables = [
+        ("predictions.csv", pd.concat(preds, ignore_index=True)),
+        ("selection.csv", selection_table(runs)),
+        ("folds.csv", pd.DataFrame([row for r in runs.values() for row in _fold_rows(task, r)])),
+        ("comparison.csv", pd.DataFrame(comparison_rows, columns=comp_cols)),
+        ("permutation.csv", pd.DataFrame(permutation_rows, columns=["permutation", h])),
+    ]
     compare = result.metrics.get("compare")
     if compare:
         from radiomix.learn.compare import SURVIVAL_COMPARE_COLUMNS
@@ -680,16 +536,5 @@ def write_task_run(
         for row, c in zip(rows, compare.values(), strict=True):
             row["delta_c_ci_low"], row["delta_c_ci_high"] = c["delta_c_ci"]
             row["nri_ci_low"], row["nri_ci_high"] = c.get("nri_ci", (None, None))
-        write_table(pd.DataFrame(rows), out / "compare.csv")
-    atomic_write_text(
-        out / "config.yaml",
-        yaml.safe_dump(study_to_dict(result.settings), sort_keys=False, default_flow_style=None),
-    )
-    for name, run in runs.items():
-        path = (
-            out / "model.joblib"
-            if name == result.settings.primary
-            else out / "models" / f"{name}.joblib"
-        )
-        run.bundle.save(path)
-    atomic_write_text(out / "metrics.json", json.dumps(result.metrics, indent=2) + "\n")
+        tables.append(("compare.csv", pd.DataFrame(rows)))
+    write_run_files(out, result, tables, study_to_yaml(result.settings))

@@ -14,12 +14,13 @@ regression    a number; the predicted value                                     
 survival      a time and an event indicator; a risk score and survival probabilities  Harrell's C
 ============  =====================================================================  =========
 
-``binary`` keeps its own engine (:mod:`radiomix.learn.validation` and
-:mod:`radiomix.learn.study`: the decision threshold, DeLong's tests, the run directory
-format every tool reads); the other tasks run the task-generic nested cross-validation of
-:mod:`radiomix.learn.task_cv` and write their run directory with
+Every task runs the nested cross-validation of :mod:`radiomix.learn.task_cv` (two classes
+through :func:`radiomix.learn.validation.nested_cv`, which adds the names the two-class
+tools read; :class:`BinaryTask` carries the threshold rule, :meth:`Task.threshold`). The
+run directory of two classes is written by :mod:`radiomix.learn.study` (the decision
+threshold, DeLong's tests, the format every tool reads), the others' by
 :mod:`radiomix.learn.task_study`. A new task is a new :class:`Task` subclass registered in
-:data:`TASKS`; nothing else branches on the task's name.
+:data:`TASKS`.
 
 ``survival`` (:class:`SurvivalTask`, models and metrics in :mod:`radiomix.learn.survival`)
 reads two columns: the time (``--time``, ``data.time``; it is the study's label column)
@@ -48,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from radiomix.errors import ConfigError, DataError
+from radiomix.learn.metrics import median_ci, median_of, stratified_weights, summarise_repeats
 from radiomix.learn.models import (
     DEFAULT_MODEL,
     DEFAULT_REGRESSION_MODEL,
@@ -65,7 +67,6 @@ from radiomix.learn.task_metrics import (
     multiclass_metrics,
     r2_score,
     regression_metrics,
-    stratified_weights,
 )
 
 __all__ = [
@@ -96,25 +97,32 @@ def _shown(values: Any, limit: int = 6) -> str:
     return text + (" ..." if len(vals) > limit else "")
 
 
+def _no_positive(positive: Any, task: str, why: str = "") -> None:
+    """The refusal of ``--positive`` by a task that has no positive class."""
+    if positive is not None:
+        raise ConfigError(
+            "--positive (data.positive) names the positive one of two classes; a "
+            f"{task} task has none{why}"
+        )
+
+
+def _numbers(values: pd.Series, what: str, hint: str) -> np.ndarray:
+    """A numeric column as floats; a DataError naming its text or infinite values
+    (``what``: the column, ``hint``: what the task needs)."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        text = [v for v in pd.unique(values) if not _is_number(v)]
+        raise DataError(f"{what} holds text ({_shown(text or pd.unique(values))}); {hint}")
+    v = values.to_numpy(dtype=np.float64)
+    if not np.isfinite(v).all():
+        raise DataError(f"{what} holds infinite values")
+    return v
+
+
 def _needed_groups(outer: int, inner: int) -> int:
     """Groups a stratum needs: one per outer test fold, and enough in every outer training
     part for the inner folds (n (outer - 1) / outer >= inner)."""
     return max(outer, math.ceil(inner * outer / (outer - 1)))
-
-
-def _median(values: np.ndarray) -> float:
-    v = np.asarray(values, dtype=np.float64)
-    return float(np.nanmedian(v)) if np.isfinite(v).any() else math.nan
-
-
-def _ci_of(stack: np.ndarray, level: float) -> list[float]:
-    """Percentile interval of the per-resample medians over repeats; stack (R, B)."""
-    from radiomix.learn.metrics import percentile_ci
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(stack, axis=0)
-    return list(percentile_ci(med, level))
 
 
 class Task:
@@ -176,6 +184,15 @@ class Task:
     def strata(self, y: np.ndarray) -> np.ndarray:
         """What the folds and the bootstrap keep balanced."""
         return np.asarray(y)
+
+    def bootstrap(
+        self, y: np.ndarray, groups: np.ndarray | None, n_boot: int, random_state: int
+    ) -> np.ndarray | None:
+        """The case multiplicities of ``n_boot`` resamples stratified by :meth:`strata`
+        (whole groups with ``groups``); None without resamples."""
+        if n_boot <= 0:
+            return None
+        return stratified_weights(self.strata(y), groups, n_boot, random_state)
 
     def check_folds(
         self,
@@ -241,6 +258,12 @@ class Task:
 
         ``cutoffs`` (R, n): the cut of the fold that predicted each case (survival: the
         median training risk; see :meth:`cutoff`)."""
+        weights = self.bootstrap(y, groups, n_boot, random_state)
+        return self.summary(Scored(y, outputs, coding, weights, level, cutoffs))
+
+    def summary(self, s: Scored) -> dict[str, Any]:
+        """The task's metrics of :meth:`summarise` (median over repeats, intervals from
+        ``s.weights``: :func:`radiomix.learn.metrics.summarise_repeats`)."""
         raise NotImplementedError
 
     def details(self, summary: Mapping[str, Any]) -> str:
@@ -267,6 +290,11 @@ class Task:
 
     def cutoff(self, estimator: Any, X_train: Any) -> float:
         """A cut fitted on a fold's training cases (survival: their median risk); NaN."""
+        return math.nan
+
+    def threshold(self, y: np.ndarray, inner_output: np.ndarray) -> float:
+        """The decision threshold chosen on the inner loop's pooled out-of-fold outputs of
+        the winning candidate (two classes: the threshold rule); NaN: none."""
         return math.nan
 
     def family_output(self, estimator: Any, X: Any, n_outputs: int) -> np.ndarray:
@@ -301,6 +329,20 @@ class Task:
 
 
 @dataclass(frozen=True)
+class Scored:
+    """What a task's summary reads: the targets, the out-of-fold outputs (R, n[, K]), the
+    label's coding, the bootstrap's case multiplicities (B, n; None: no intervals), the
+    interval's level and the folds' cuts (R, n; survival)."""
+
+    y: np.ndarray
+    outputs: np.ndarray
+    coding: Mapping[str, Any]
+    weights: np.ndarray | None
+    level: float
+    cutoffs: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class TaskInput:
     """What a study of a task reads: the table (rows it cannot use removed), the label
     column, the label reader, columns that are never features, rows dropped."""
@@ -313,7 +355,9 @@ class TaskInput:
 
 
 class BinaryTask(Task):
-    """Two classes: the original radiomix task (its engine is :mod:`~radiomix.learn.study`)."""
+    """Two classes: the probability of the positive class and the decision threshold that
+    ``threshold_rule`` (``youden``, ``sens@X``, ``spec@X``, ``fixed:X``) picks in the inner
+    loop (its study is :mod:`~radiomix.learn.study`)."""
 
     name = "binary"
     description = "two classes: probability of the positive class, tuned decision threshold"
@@ -323,6 +367,9 @@ class BinaryTask(Task):
     models = MODELS
     default_primary = DEFAULT_MODEL
     default_comparators = ("shape_only_lr",)
+
+    def __init__(self, threshold_rule: str = "youden") -> None:
+        self.threshold_rule = threshold_rule
 
     def encode(
         self, values: pd.Series, column: str, positive: Any = None
@@ -339,6 +386,45 @@ class BinaryTask(Task):
         from radiomix.learn.metrics import roc_auc
 
         return roc_auc(y, out) if np.unique(y).size == 2 else math.nan
+
+    def bootstrap(
+        self, y: np.ndarray, groups: np.ndarray | None, n_boot: int, random_state: int
+    ) -> np.ndarray | None:
+        """A group of tied classes counts as positive (:func:`bootstrap_weights`)."""
+        from radiomix.learn.metrics import bootstrap_weights
+
+        return bootstrap_weights(y, groups, n_boot, random_state) if n_boot > 0 else None
+
+    def threshold(self, y: np.ndarray, inner_output: np.ndarray) -> float:
+        from radiomix.learn.metrics import choose_threshold
+
+        return choose_threshold(y, inner_output, self.threshold_rule)
+
+    def check_folds(
+        self,
+        y: np.ndarray,
+        groups: np.ndarray,
+        outer: int,
+        inner: int,
+        coding: Mapping[str, Any],
+    ) -> None:
+        needed = _needed_groups(outer, inner)
+        for cls, name in ((0, "negative"), (1, "positive")):
+            n_groups = np.unique(groups[y == cls]).size
+            if n_groups < needed:
+                raise DataError(
+                    f"only {n_groups} {name} cases (or groups) for {outer} outer x {inner} "
+                    f"inner folds; each class needs at least {needed} (use fewer folds or "
+                    "more data)"
+                )
+
+    def logo_training_problem(
+        self, y: np.ndarray, groups: np.ndarray, coding: Mapping[str, Any]
+    ) -> str | None:
+        for cls, name in ((0, "negative"), (1, "positive")):
+            if np.unique(groups[y == cls]).size < 2:
+                return f"{name} cases in fewer than 2 groups"
+        return None
 
 
 class MulticlassTask(Task):
@@ -357,11 +443,7 @@ class MulticlassTask(Task):
     def encode(
         self, values: pd.Series, column: str, positive: Any = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        if positive is not None:
-            raise ConfigError(
-                "--positive (data.positive) names the positive one of two classes; a "
-                "multiclass task has none"
-            )
+        _no_positive(positive, "multiclass")
         uniq = pd.unique(values)
         if len(uniq) < 3:
             raise DataError(
@@ -438,48 +520,31 @@ class MulticlassTask(Task):
             return f"no case of {_shown(absent)}: macro AUC over the {len(present)} classes present"
         return None
 
-    def summarise(
-        self,
-        y: np.ndarray,
-        outputs: np.ndarray,
-        groups: np.ndarray | None,
-        coding: Mapping[str, Any],
-        *,
-        n_boot: int,
-        level: float,
-        random_state: int,
-        cutoffs: np.ndarray | None = None,
-    ) -> dict[str, Any]:
-        P = outputs if outputs.ndim == 3 else outputs[None]
+    def summary(self, s: Scored) -> dict[str, Any]:
+        y, coding, level = s.y, s.coding, s.level
+        P = s.outputs if s.outputs.ndim == 3 else s.outputs[None]
         R, n, K = P.shape
-        ones = np.ones((1, n))
-        per = [multiclass_metrics(ones, y, P[r]) for r in range(R)]
-        out: dict[str, Any] = {}
-        for name in MULTICLASS_METRICS:
-            out[name] = _median(np.array([m[0][name][0] for m in per]))
-        aucs = np.array([m[0]["macro_auc"][0] for m in per])
-        out["macro_auc_repeats"] = aucs.tolist()
-        sens = np.array([m[1]["sensitivity"][0] for m in per])  # (R, K)
-        cauc = np.array([m[1]["auc"][0] for m in per])
-        boot = None
-        if n_boot > 0:
-            W = stratified_weights(y, groups, n_boot, random_state)
-            boot = [multiclass_metrics(W, y, P[r]) for r in range(R)]
-            for name in MULTICLASS_METRICS:
-                out[f"{name}_ci"] = _ci_of(np.vstack([b[0][name] for b in boot]), level)
-        else:
-            for name in MULTICLASS_METRICS:
-                out[f"{name}_ci"] = [math.nan, math.nan]
+
+        def metrics(w: np.ndarray, r: int) -> dict[str, np.ndarray]:
+            overall, classes = multiclass_metrics(w, y, P[r])
+            return {**overall, **classes}  # per class: sensitivity, auc (B, K)
+
+        out, per, boot = summarise_repeats(
+            metrics, R, n, MULTICLASS_METRICS, self.headline, s.weights, level
+        )
+        aucs = np.asarray(out["macro_auc_repeats"])
+        sens = np.array([m["sensitivity"][0] for m in per])  # (R, K)
+        cauc = np.array([m["auc"][0] for m in per])
         per_class: dict[str, Any] = {}
         for k, value in enumerate(coding["classes"]):
             entry: dict[str, Any] = {
                 "n_cases": int((y == k).sum()),
-                "sensitivity": _median(sens[:, k]),
-                "auc": _median(cauc[:, k]),
+                "sensitivity": median_of(sens[:, k]),
+                "auc": median_of(cauc[:, k]),
             }
             for key in ("sensitivity", "auc"):
                 entry[f"{key}_ci"] = (
-                    _ci_of(np.vstack([b[1][key][:, k] for b in boot]), level)
+                    median_ci(np.vstack([b[key][:, k] for b in boot]), level)
                     if boot is not None
                     else [math.nan, math.nan]
                 )
@@ -532,22 +597,13 @@ class RegressionTask(Task):
     def encode(
         self, values: pd.Series, column: str, positive: Any = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        if positive is not None:
-            raise ConfigError(
-                "--positive (data.positive) names the positive one of two classes; a "
-                "regression task has none"
-            )
-        dtype = values.dtype
-        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
-            text = [v for v in pd.unique(values) if not _is_number(v)]
-            raise DataError(
-                f"label column {column!r} holds text ({_shown(text or pd.unique(values))}); "
-                "--task regression needs a numeric outcome (use --task binary or multiclass "
-                "for classes)"
-            )
-        y = values.to_numpy(dtype=np.float64)
-        if not np.isfinite(y).all():
-            raise DataError(f"label column {column!r} holds infinite values")
+        _no_positive(positive, "regression")
+        y = _numbers(
+            values,
+            f"label column {column!r}",
+            "--task regression needs a numeric outcome (use --task binary or multiclass for "
+            "classes)",
+        )
         if np.unique(y).size < 2:
             raise DataError(f"label column {column!r} is constant: there is nothing to predict")
         return y, {
@@ -610,35 +666,19 @@ class RegressionTask(Task):
             return "a constant outcome: no R²"
         return None
 
-    def summarise(
-        self,
-        y: np.ndarray,
-        outputs: np.ndarray,
-        groups: np.ndarray | None,
-        coding: Mapping[str, Any],
-        *,
-        n_boot: int,
-        level: float,
-        random_state: int,
-        cutoffs: np.ndarray | None = None,
-    ) -> dict[str, Any]:
-        Yh = np.atleast_2d(outputs)
+    def summary(self, s: Scored) -> dict[str, Any]:
+        y = s.y
+        Yh = np.atleast_2d(s.outputs)
         R, n = Yh.shape
-        ones = np.ones((1, n))
-        per = [regression_metrics(ones, y, Yh[r]) for r in range(R)]
-        out: dict[str, Any] = {}
-        for name in REGRESSION_METRICS:
-            out[name] = _median(np.array([m[name][0] for m in per]))
-        r2 = np.array([m["r2"][0] for m in per])
-        out["r2_repeats"] = r2.tolist()
-        if n_boot > 0:
-            W = stratified_weights(self.strata(y), groups, n_boot, random_state)
-            boot = [regression_metrics(W, y, Yh[r]) for r in range(R)]
-            for name in REGRESSION_METRICS:
-                out[f"{name}_ci"] = _ci_of(np.vstack([b[name] for b in boot]), level)
-        else:
-            for name in REGRESSION_METRICS:
-                out[f"{name}_ci"] = [math.nan, math.nan]
+        out, _, _ = summarise_repeats(
+            lambda w, r: regression_metrics(w, y, Yh[r]),
+            R,
+            n,
+            REGRESSION_METRICS,
+            self.headline,
+            s.weights,
+            s.level,
+        )
         out["n_cases"] = int(n)
         out["outcome_mean"] = float(np.mean(y))
         out["outcome_sd"] = float(np.std(y, ddof=1)) if n > 1 else math.nan
@@ -711,11 +751,7 @@ class SurvivalTask(Task):
         horizons = tuple(getattr(settings.validation, "horizons", ()) or ())
 
         def encode(values: pd.Series, column: str, positive: Any = None) -> Any:
-            if positive is not None:
-                raise ConfigError(
-                    "--positive (data.positive) names the positive one of two classes; a "
-                    "survival task has none (the event column says who had the event)"
-                )
+            _no_positive(positive, "survival", " (the event column says who had the event)")
             return self.encode_survival(values, events, column, str(event_col), horizons)
 
         return TaskInput(kept, str(time_col), encode, (str(event_col),), int((~keep).sum()))
@@ -743,16 +779,11 @@ class SurvivalTask(Task):
 
         if len(time) != len(event):  # pragma: no cover - read together
             raise DataError("the time and event columns differ in length")
-        dtype = time.dtype
-        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
-            text = [v for v in pd.unique(time) if not _is_number(v)]
-            raise DataError(
-                f"time column {time_col!r} holds text ({_shown(text or pd.unique(time))}); "
-                "--task survival needs numeric times (days, months, ...)"
-            )
-        t = time.to_numpy(dtype=np.float64)
-        if not np.isfinite(t).all():
-            raise DataError(f"time column {time_col!r} holds infinite values")
+        t = _numbers(
+            time,
+            f"time column {time_col!r}",
+            "--task survival needs numeric times (days, months, ...)",
+        )
         if (t < 0).any():
             raise DataError(
                 f"time column {time_col!r} holds negative times ({_shown(t[t < 0])}); times "
@@ -959,23 +990,13 @@ class SurvivalTask(Task):
 
     # ------------------------------------------------------------------ the numbers
 
-    def summarise(
-        self,
-        y: np.ndarray,
-        outputs: np.ndarray,
-        groups: np.ndarray | None,
-        coding: Mapping[str, Any],
-        *,
-        n_boot: int,
-        level: float,
-        random_state: int,
-        cutoffs: np.ndarray | None = None,
-    ) -> dict[str, Any]:
+    def summary(self, s: Scored) -> dict[str, Any]:
         from radiomix.learn import survival as sv
 
-        ev = np.asarray(y["event"], dtype=bool)
-        t = np.asarray(y["time"], dtype=np.float64)
-        outs = np.asarray(outputs, dtype=np.float64)
+        coding, level, cutoffs, W = s.coding, s.level, s.cutoffs, s.weights
+        ev = np.asarray(s.y["event"], dtype=bool)
+        t = np.asarray(s.y["time"], dtype=np.float64)
+        outs = np.asarray(s.outputs, dtype=np.float64)
         if outs.ndim == 2 and not len(coding.get("horizons", ())):
             outs = outs[:, :, None]
         elif outs.ndim == 2:
@@ -1011,25 +1032,10 @@ class SurvivalTask(Task):
                 m["ibs"] = nan
             return m
 
-        ones = np.ones((1, n))
-        per = [metrics(ones, outs[r]) for r in range(R)]
-        names = list(per[0])
-        out: dict[str, Any] = {}
-        for name in names:
-            out[name] = _median(np.array([m[name][0] for m in per]))
-        cs = np.array([m["harrell_c"][0] for m in per])
-        out["harrell_c_repeats"] = cs.tolist()
-        W: np.ndarray | None = None
-        if n_boot > 0:
-            from radiomix.learn.task_metrics import stratified_weights
-
-            W = stratified_weights(ev.astype(np.int8), groups, n_boot, random_state)
-            boot = [metrics(W, outs[r]) for r in range(R)]
-            for name in names:
-                out[f"{name}_ci"] = _ci_of(np.vstack([b[name] for b in boot]), level)
-        else:
-            for name in names:
-                out[f"{name}_ci"] = [math.nan, math.nan]
+        out, _, _ = summarise_repeats(
+            lambda w, r: metrics(w, outs[r]), R, n, None, self.headline, W, level
+        )
+        cs = np.asarray(out["harrell_c_repeats"])
         out["horizons"] = hs
         out["horizons_rule"] = coding.get("horizons_rule")
         out["tau"] = tau
@@ -1039,8 +1045,8 @@ class SurvivalTask(Task):
         if H and outs.shape[2] > 1 and np.isfinite(outs[:, :, 1 : 1 + H]).all():
             k = H // 2
             h = hs[k]
-            x, s = sv.kaplan_meier(ev, t)
-            observed = sv.km_at(x, s, h)
+            km_t, km_s = sv.kaplan_meier(ev, t)
+            observed = sv.km_at(km_t, km_s, h)
             citl = [observed - float(np.mean(outs[r, :, 1 + k])) for r in range(R)]
             groups_h = sv.calibration_groups(ev, t, outs[mid, :, 1 + k], h)
             sizes = np.array([g["n_cases"] for g in groups_h], dtype=float)
@@ -1048,7 +1054,7 @@ class SurvivalTask(Task):
             out["calibration"] = {
                 "horizon": h,
                 "observed_survival": observed,
-                "in_the_large": _median(np.array(citl)),
+                "in_the_large": median_of(np.array(citl)),
                 "error": float((sizes * diffs).sum() / sizes.sum()) if sizes.size else math.nan,
                 "groups": groups_h,
                 "repeat": mid,
@@ -1080,7 +1086,7 @@ class SurvivalTask(Task):
                 "logrank_chi2": chi2,
                 "logrank_p": p,
                 "logrank_p_repeats": ps,
-                "logrank_p_median": _median(np.array(ps)),
+                "logrank_p_median": median_of(np.array(ps)),
             }
         else:
             out["risk_groups"] = None
@@ -1123,7 +1129,7 @@ def _calibration_cis(
     ones = np.ones((1, n))
     est = [sv.calibration_at(ones, event, time, surv_h[r], horizon) for r in range(R)]
     out: dict[str, Any] = {
-        name: _median(np.array([e[name][0] for e in est]))
+        name: median_of(np.array([e[name][0] for e in est]))
         for name in ("predicted_survival", "observed_expected", "slope")
     }
     out["slope_repeats"] = [float(e["slope"][0]) for e in est]
@@ -1134,10 +1140,10 @@ def _calibration_cis(
         return out
     boot = [sv.calibration_at(W, event, time, surv_h[r], horizon) for r in range(R)]
     for name in (*names, "slope"):
-        out[f"{name}_ci"] = _ci_of(np.vstack([b[name] for b in boot]), level)
+        out[f"{name}_ci"] = median_ci(np.vstack([b[name] for b in boot]), level)
     parts = sv.calibration_parts(surv_h[mid])
     err = sv.calibration_error(W, event, time, surv_h[mid], horizon, parts)
-    out["error_ci"] = _ci_of(err[None], level)
+    out["error_ci"] = median_ci(err[None], level)
     return out
 
 

@@ -1,13 +1,30 @@
-"""Pieces of the report pages: the style sheet, tables and embedded figures (one place for
-the two-class report, the task reports and the sites section)."""
+"""Pieces of the report pages: the style sheet, numbers, tables, embedded figures, the
+sections every report has and the page itself (one place for the two-class report, the
+task reports and the sites section)."""
 
 from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Sequence
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
-__all__ = ["CSS", "img", "table"]
+from radiomix._outputs import atomic_write_text
+
+__all__ = [
+    "CSS",
+    "ci",
+    "external_section",
+    "final_model_rows",
+    "fmt",
+    "img",
+    "permutation_section",
+    "table",
+    "write_page",
+]
 
 
 CSS = """
@@ -42,3 +59,99 @@ def img(name: str, data: bytes, caption: str) -> str:
         f"<figure id='fig-{name}'{wide}><img alt='{html.escape(caption)}' "
         f"src='data:image/png;base64,{b64}'><figcaption>{html.escape(caption)}</figcaption></figure>"
     )
+
+
+def fmt(v: Any, digits: int = 3) -> str:
+    """A value as the report shows it: '-' for a missing or undefined number."""
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "-"
+        return f"{v:.{digits}f}"
+    return html.escape(str(v))
+
+
+def ci(m: Mapping[str, Any], key: str, digits: int = 3) -> str:
+    """A metric with its interval (``key`` and ``key_ci`` of a summary)."""
+    bounds = m.get(f"{key}_ci")
+    if not bounds or bounds[0] is None:
+        return fmt(m.get(key), digits)
+    return (
+        f"{fmt(m.get(key), digits)} <span class='ci'>[{fmt(bounds[0], digits)}, "
+        f"{fmt(bounds[1], digits)}]</span>"
+    )
+
+
+def final_model_rows(pm: Mapping[str, Any]) -> list[list[str]]:
+    """The metric table's rows on the final model: the family the folds and the final fit
+    chose (``auto``), its hyper-parameters and the features it uses."""
+    final = pm.get("final") or {}
+    rows = []
+    if pm.get("family_counts"):  # a model choosing among families inside the folds (auto)
+        chosen = ", ".join(f"{k} {n}x" for k, n in pm["family_counts"].items())
+        rows.append(["family chosen by the outer folds' inner loops", html.escape(chosen)])
+        rows.append(["final model: family", html.escape(str(final.get("family", "")))])
+    rows.append(
+        ["final model: hyper-parameters", html.escape(json.dumps(final.get("best_params", {})))]
+    )
+    rows.append(["final model: features used", fmt(final.get("n_features_used"))])
+    return rows
+
+
+def permutation_section(
+    perm: Mapping[str, Any], key: str, label: str, image: tuple[bytes, str]
+) -> str:
+    """The label-permutation check: the median null headline (``key``, named ``label``),
+    the permutations, the p-value and the figure."""
+    return (
+        f"<h2 id='permutation'>Label-permutation check</h2><p>Median null {label} "
+        f"{fmt(perm.get(key))} over {fmt(perm.get('n_permutations'))} permutations "
+        f"(p = {fmt(perm.get('p_value'), 3)}).</p><div class='figs'>"
+        + img("permutation", *image)
+        + "</div>"
+    )
+
+
+def external_section(
+    external: Mapping[str, Mapping[str, Any]],
+    header: Sequence[str],
+    cells: Callable[[Mapping[str, Any]], list[str]],
+) -> str:
+    """The external validations of a run: per evaluation its name, table and ``cells`` of
+    its primary model's summary (``header`` names them), with the sites' and categories'
+    notes ('' without any)."""
+    from radiomix.report import sites
+
+    if not external:
+        return ""
+    rows = [
+        [
+            html.escape(name),
+            html.escape(str(em.get("study", {}).get("table", ""))),
+            *cells(em.get("primary", {})),
+        ]
+        for name, em in external.items()
+    ]
+    return (
+        "<h2 id='external'>External validation (frozen model)</h2>"
+        + table(["evaluation", "table", *header], rows)
+        + "".join(sites.external_sites_note(em) for em in external.values())
+        + "".join(sites.external_categories_note(em) for em in external.values())
+    )
+
+
+def write_page(run: Any, parts: list[str], title: str, out_path: Path) -> Path:
+    """Write the report: its sections, the TRIPOD+AI / CLEAR checklist before the settings
+    (the last section), one self-contained HTML file."""
+    from radiomix.report import checklist
+
+    parts.insert(-1, checklist.checklist_section(run, parts, out_path))
+    doc = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>radiomix report: {title}</title><style>{CSS}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>\n"
+    )
+    atomic_write_text(out_path, doc)
+    return out_path

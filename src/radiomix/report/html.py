@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +28,16 @@ from typing import Any
 
 import pandas as pd
 
-from radiomix._outputs import atomic_write_text
 from radiomix.errors import ModelBundleError
-from radiomix.report import checklist, findings, plots, sites
-from radiomix.report._page import CSS
+from radiomix.report import findings, plots, sites
+from radiomix.report._page import ci as _ci
+from radiomix.report._page import (
+    external_section,
+    final_model_rows,
+    permutation_section,
+    write_page,
+)
+from radiomix.report._page import fmt as _fmt
 from radiomix.report._page import img as _img
 from radiomix.report._page import table as _table
 
@@ -107,23 +112,6 @@ def load_run(run_dir: str | Path) -> RunData:
         shap=optional("shap.csv"),
         shap_values=optional("shap_values.csv"),
     )
-
-
-def _fmt(v: Any, digits: int = 3) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return "-"
-        return f"{v:.{digits}f}"
-    return html.escape(str(v))
-
-
-def _ci(m: Mapping[str, Any], key: str, digits: int = 3) -> str:
-    ci = m.get(f"{key}_ci")
-    if not ci or ci[0] is None:
-        return _fmt(m.get(key), digits)
-    return f"{_fmt(m.get(key), digits)} <span class='ci'>[{_fmt(ci[0], digits)}, {_fmt(ci[1], digits)}]</span>"
 
 
 METRIC_LABELS = (
@@ -543,15 +531,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
             f"{_fmt(pm.get('threshold'))} ({_fmt((pm.get('threshold_range') or [None])[0])} to {_fmt((pm.get('threshold_range') or [None, None])[1])})",
         ]
     )
-    final = pm.get("final") or {}
-    if pm.get("family_counts"):  # a model choosing among families inside the folds (auto)
-        chosen = ", ".join(f"{k} {n}x" for k, n in pm["family_counts"].items())
-        rows.append(["family chosen by the outer folds' inner loops", html.escape(chosen)])
-        rows.append(["final model: family", html.escape(str(final.get("family", "")))])
-    rows.append(
-        ["final model: hyper-parameters", html.escape(json.dumps(final.get("best_params", {})))]
-    )
-    rows.append(["final model: features used", _fmt(final.get("n_features_used"))])
+    rows.extend(final_model_rows(pm))
     parts.append(
         f"<h2 id='performance'>Primary model: {html.escape(primary)}</h2><p>{html.escape(str(pm.get('description', '')))}</p>"
     )
@@ -690,37 +670,13 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         )
     # permutation
     if "permutation" in images and perm:
-        parts.append(
-            "<h2 id='permutation'>Label-permutation check</h2><p>Median null AUC "
-            f"{_fmt(perm.get('auc'))} over {_fmt(perm.get('n_permutations'))} permutations "
-            f"(p = {_fmt(perm.get('p_value'), 3)}).</p><div class='figs'>"
-            + _img("permutation", *images["permutation"])
-            + "</div>"
-        )
+        parts.append(permutation_section(perm, "auc", "AUC", images["permutation"]))
     # external
     if run.external:
-        erow = []
-        for name, em in run.external.items():
-            p_m = em.get("primary", {})
-            erow.append(
-                [
-                    html.escape(name),
-                    html.escape(str(em.get("study", {}).get("table", ""))),
-                    _fmt(p_m.get("n_cases")),
-                    _fmt(p_m.get("n_positive")),
-                    _ci(p_m, "auc"),
-                    _ci(p_m, "sensitivity"),
-                    _ci(p_m, "specificity"),
-                    _fmt(p_m.get("calibration_intercept"), 2),
-                    _fmt(p_m.get("calibration_slope"), 2),
-                ]
-            )
         parts.append(
-            "<h2 id='external'>External validation (frozen model)</h2>"
-            + _table(
+            external_section(
+                run.external,
                 [
-                    "evaluation",
-                    "table",
                     "cases",
                     "positive",
                     "ROC AUC",
@@ -729,18 +685,16 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
                     "cal. intercept",
                     "cal. slope",
                 ],
-                erow,
+                lambda p_m: [
+                    _fmt(p_m.get("n_cases")),
+                    _fmt(p_m.get("n_positive")),
+                    _ci(p_m, "auc"),
+                    _ci(p_m, "sensitivity"),
+                    _ci(p_m, "specificity"),
+                    _fmt(p_m.get("calibration_intercept"), 2),
+                    _fmt(p_m.get("calibration_slope"), 2),
+                ],
             )
-            + "".join(sites.external_sites_note(em) for em in run.external.values())
-            + "".join(sites.external_categories_note(em) for em in run.external.values())
         )
     parts.append("<h2 id='settings'>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
-    parts.insert(-1, checklist.checklist_section(run, parts, out_path))
-    doc = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>radiomix report: {title}</title><style>{CSS}</style></head><body>"
-        + "\n".join(parts)
-        + "</body></html>\n"
-    )
-    atomic_write_text(out_path, doc)
-    return out_path
+    return write_page(run, parts, title, out_path)

@@ -575,36 +575,53 @@ def plot_shap_classes(
     return fig
 
 
-def plot_model_comparison(metrics: Mapping[str, Mapping[str, Any]], primary: str) -> Figure:
-    """Forest plot of every model's AUC with its bootstrap 95% CI."""
+def plot_forest(
+    metrics: Mapping[str, Mapping[str, Any]], primary: str, key: str, label: str, chance: float
+) -> Figure:
+    """Forest plot of every model's headline (``key``, named ``label``) with its bootstrap
+    95% CI; dotted: ``chance``."""
     names = [primary] + [n for n in metrics if n != primary]
     fig, ax = _subplots(figsize=(6.2, 0.5 * len(names) + 1.4))
-    for i, name in enumerate(names[::-1]):
-        m = metrics[name]
-        auc = m.get("auc")
-        ci = m.get("auc_ci") or [None, None]
-        color = PRIMARY_COLOR if name == primary else "0.35"
-        if auc is None:
+    for i, n in enumerate(names[::-1]):
+        m = metrics[n]
+        v = m.get(key)
+        ci = m.get(f"{key}_ci") or [None, None]
+        color = PRIMARY_COLOR if n == primary else "0.35"
+        if v is None:
             continue
         if ci[0] is not None:
             ax.plot(ci, [i, i], color=color, lw=2)
-        ax.plot([auc], [i], "s", color=color, ms=8)
-    ax.axvline(0.5, color="grey", ls=":", lw=0.9)
+        ax.plot([v], [i], "s", color=color, ms=8)
+    ax.axvline(chance, color="grey", ls=":", lw=0.9)
     ax.set_yticks(range(len(names)), names[::-1])
-    ax.set(xlabel="ROC AUC (median over repeats, bootstrap 95% CI)", title="Model comparison")
-    lows = [
-        metrics[n]["auc_ci"][0]
-        for n in names
-        if (metrics[n].get("auc_ci") or [None])[0] is not None
-    ]
-    ax.set_xlim(min([0.45, *lows]) - 0.02, 1.0)
+    ax.set(xlabel=f"{label} (median over repeats, bootstrap 95% CI)", title="Model comparison")
     return fig
 
 
-def plot_permutation(null_aucs: Sequence[float], observed: float, p_value: float | None) -> Figure:
-    """Label-permutation check: null AUC distribution and the observed AUC."""
+def plot_model_comparison(metrics: Mapping[str, Mapping[str, Any]], primary: str) -> Figure:
+    """Forest plot of every model's AUC with its bootstrap 95% CI."""
+    fig = plot_forest(metrics, primary, "auc", "ROC AUC", 0.5)
+    lows = [
+        metrics[n]["auc_ci"][0]
+        for n in metrics
+        if (metrics[n].get("auc_ci") or [None])[0] is not None
+    ]
+    fig.axes[0].set_xlim(min([0.45, *lows]) - 0.02, 1.0)
+    return fig
+
+
+def plot_null(
+    values: Sequence[float],
+    observed: float,
+    p_value: float | None,
+    label: str,
+    chance: float,
+    short: str = "",
+) -> Figure:
+    """The permutation check: the headline (``label``; ``short`` in the legend) reached with
+    shuffled labels, and the observed one."""
     fig, ax = _subplots(figsize=(5.6, 3.8))
-    arr = np.asarray(null_aucs, dtype=float)
+    arr = np.asarray(values, dtype=float)
     ax.hist(
         arr,
         bins=max(5, min(30, arr.size)),
@@ -612,18 +629,20 @@ def plot_permutation(null_aucs: Sequence[float], observed: float, p_value: float
         edgecolor="white",
         label=f"permuted labels (n = {arr.size})",
     )
-    ax.axvline(observed, color=PRIMARY_COLOR, lw=2.2, label=f"observed AUC {observed:.3f}")
-    ax.axvline(0.5, color="black", ls=":", lw=0.9)
-    title = "Label-permutation check"
-    if p_value is not None:
-        title += f" (p = {p_value:.3g})"
-    ax.set(
-        xlabel="nested-CV ROC AUC",
-        ylabel="permutations",
-        title=title,
-        xlim=(min(0.3, arr.min(initial=0.5) - 0.05), 1.0),
-    )
+    observed_label = f"observed {short} {observed:.3f}" if short else f"observed {observed:.3f}"
+    ax.axvline(observed, color=PRIMARY_COLOR, lw=2.2, label=observed_label)
+    ax.axvline(chance, color="black", ls=":", lw=0.9)
+    title = "Label-permutation check" + (f" (p = {p_value:.3g})" if p_value is not None else "")
+    ax.set(xlabel=f"nested-CV {label}", ylabel="permutations", title=title)
     ax.legend(fontsize=7.5)
+    return fig
+
+
+def plot_permutation(null_aucs: Sequence[float], observed: float, p_value: float | None) -> Figure:
+    """Label-permutation check: null AUC distribution and the observed AUC."""
+    fig = plot_null(null_aucs, observed, p_value, "ROC AUC", 0.5, short="AUC")
+    arr = np.asarray(null_aucs, dtype=float)
+    fig.axes[0].set_xlim(min(0.3, arr.min(initial=0.5) - 0.05), 1.0)
     return fig
 
 

@@ -22,9 +22,7 @@ __all__ = [
     "class_probabilities",
     "median_repeat_task",
     "plot_confusion_multiclass",
-    "plot_forest",
     "plot_km_risk_groups",
-    "plot_null",
     "plot_ovr_roc",
     "plot_regression_calibration",
     "plot_survival_calibration",
@@ -162,49 +160,6 @@ def plot_ovr_roc(frame: pd.DataFrame, name: str, classes: Sequence[Any]) -> Figu
         ylim=(0, 1.01),
     )
     ax.legend(fontsize=7.5, loc="lower right")
-    return fig
-
-
-def plot_forest(
-    metrics: Mapping[str, Mapping[str, Any]], primary: str, key: str, label: str, chance: float
-) -> Figure:
-    """Forest plot of every model's headline with its bootstrap 95% CI."""
-    names = [primary] + [n for n in metrics if n != primary]
-    fig, ax = _subplots(figsize=(6.2, 0.5 * len(names) + 1.4))
-    for i, n in enumerate(names[::-1]):
-        m = metrics[n]
-        v = m.get(key)
-        ci = m.get(f"{key}_ci") or [None, None]
-        color = PRIMARY_COLOR if n == primary else "0.35"
-        if v is None:
-            continue
-        if ci[0] is not None:
-            ax.plot(ci, [i, i], color=color, lw=2)
-        ax.plot([v], [i], "s", color=color, ms=8)
-    ax.axvline(chance, color="grey", ls=":", lw=0.9)
-    ax.set_yticks(range(len(names)), names[::-1])
-    ax.set(xlabel=f"{label} (median over repeats, bootstrap 95% CI)", title="Model comparison")
-    return fig
-
-
-def plot_null(
-    values: Sequence[float], observed: float, p_value: float | None, label: str, chance: float
-) -> Figure:
-    """The permutation check: the headline reached with shuffled labels, and the observed."""
-    fig, ax = _subplots(figsize=(5.6, 3.8))
-    arr = np.asarray(values, dtype=float)
-    ax.hist(
-        arr,
-        bins=max(5, min(30, arr.size)),
-        color="0.6",
-        edgecolor="white",
-        label=f"permuted labels (n = {arr.size})",
-    )
-    ax.axvline(observed, color=PRIMARY_COLOR, lw=2.2, label=f"observed {observed:.3f}")
-    ax.axvline(chance, color="black", ls=":", lw=0.9)
-    title = "Label-permutation check" + (f" (p = {p_value:.3g})" if p_value is not None else "")
-    ax.set(xlabel=f"nested-CV {label}", ylabel="permutations", title=title)
-    ax.legend(fontsize=7.5)
     return fig
 
 

@@ -21,7 +21,6 @@ permutation check; external evaluations; the TRIPOD+AI / CLEAR checklist (:mod:`
 from __future__ import annotations
 
 import html
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,10 +29,19 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from radiomix._outputs import atomic_write_text
 from radiomix.errors import ModelBundleError
 from radiomix.learn.tasks import get_task
-from radiomix.report import checklist, plots, sites, task_plots
+from radiomix.report import plots, sites, task_plots
+from radiomix.report._page import ci as _ci
+from radiomix.report._page import (
+    external_section,
+    final_model_rows,
+    permutation_section,
+    write_page,
+)
+from radiomix.report._page import fmt as _f
+from radiomix.report._page import img as _img
+from radiomix.report._page import table as _table
 
 if TYPE_CHECKING:
     from radiomix.report.html import RunData
@@ -281,24 +289,6 @@ def _warn_regression(pm: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _f(v: Any, digits: int = 3) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.{digits}f}"
-    return html.escape(str(v))
-
-
-def _ci(m: dict[str, Any], key: str, digits: int = 3) -> str:
-    ci = m.get(f"{key}_ci") or [None, None]
-    if ci[0] is None:
-        return _f(m.get(key), digits)
-    return (
-        f"{_f(m.get(key), digits)} <span class='ci'>[{_f(ci[0], digits)}, "
-        f"{_f(ci[1], digits)}]</span>"
-    )
-
-
 def _p(v: Any) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "-"
@@ -424,17 +414,9 @@ def task_findings(metrics: dict[str, Any]) -> list[str]:
     return out
 
 
-def _img(name: str, data: bytes, caption: str) -> str:
-    from radiomix.report._page import img
-
-    return img(name, data, caption)
-
-
 def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
-    """Write the report of a multiclass or regression run (see the module notes)."""
-    from radiomix.report._page import CSS
-    from radiomix.report._page import table as _table
-
+    """Write the report of a multiclass, regression or survival run (see the module
+    notes)."""
     m = run.metrics
     task = get_task(m["task"])
     h = task.headline
@@ -467,7 +449,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
     )
     add(
         "model_comparison",
-        task_plots.plot_forest(models, primary, h, task.headline_label, task.chance),
+        plots.plot_forest(models, primary, h, task.headline_label, task.chance),
         f"{task.headline_label} of every model in the same nested cross-validation.",
     )
     from radiomix.report.html import explanation_images, explanations_section
@@ -477,7 +459,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
     if perm and len(run.permutation) and h in run.permutation.columns:
         add(
             "permutation",
-            task_plots.plot_null(
+            plots.plot_null(
                 run.permutation[h].tolist(),
                 float(perm.get(f"observed_{h}", pm.get(h, task.chance))),
                 perm.get("p_value"),
@@ -552,15 +534,7 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
             f"{_f(pm.get(f'{h}_fold_mean'))} ({_f(pm.get(f'{h}_fold_sd'))})",
         ]
     )
-    final = pm.get("final") or {}
-    if pm.get("family_counts"):  # a model choosing among families inside the folds (auto)
-        chosen = ", ".join(f"{k} {n}x" for k, n in pm["family_counts"].items())
-        rows.append(["family chosen by the outer folds' inner loops", html.escape(chosen)])
-        rows.append(["final model: family", html.escape(str(final.get("family", "")))])
-    rows.append(
-        ["final model: hyper-parameters", html.escape(json.dumps(final.get("best_params", {})))]
-    )
-    rows.append(["final model: features used", _f(final.get("n_features_used"))])
+    rows.extend(final_model_rows(pm))
     parts.append(
         f"<h2 id='performance'>Primary model: {html.escape(primary)}</h2>"
         f"<p>{html.escape(str(pm.get('description', '')))}</p>"
@@ -629,48 +603,22 @@ def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
         + "</div>"
     )
     if "permutation" in images and perm:
-        parts.append(
-            f"<h2 id='permutation'>Label-permutation check</h2><p>Median null {task.headline_label} "
-            f"{_f(perm.get(h))} over {_f(perm.get('n_permutations'))} permutations "
-            f"(p = {_f(perm.get('p_value'), 3)}).</p><div class='figs'>"
-            + _img("permutation", *images["permutation"])
-            + "</div>"
-        )
+        parts.append(permutation_section(perm, h, task.headline_label, images["permutation"]))
     if run.external:
-        erow = []
-        for name, em in run.external.items():
-            p_m = em.get("primary", {})
-            erow.append(
-                [
-                    html.escape(name),
-                    html.escape(str(em.get("study", {}).get("table", ""))),
-                    _f(p_m.get("n_cases")),
-                    *[_ci(p_m, k) for k in keys],
-                ]
-            )
         parts.append(
-            "<h2 id='external'>External validation (frozen model)</h2>"
-            + _table(["evaluation", "table", "cases", *[labels[k] for k in keys]], erow)
-            + "".join(sites.external_sites_note(em) for em in run.external.values())
-            + "".join(sites.external_categories_note(em) for em in run.external.values())
+            external_section(
+                run.external,
+                ["cases", *[labels[k] for k in keys]],
+                lambda p_m: [_f(p_m.get("n_cases")), *[_ci(p_m, k) for k in keys]],
+            )
         )
     parts.append("<h2 id='settings'>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
-    parts.insert(-1, checklist.checklist_section(run, parts, out_path))
-    doc = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>radiomix report: {title}</title><style>{CSS}</style></head><body>"
-        + "\n".join(parts)
-        + "</body></html>\n"
-    )
-    atomic_write_text(out_path, doc)
-    return out_path
+    return write_page(run, parts, title, out_path)
 
 
 def _groups_section(pm: Mapping[str, Any], h: str, label: str) -> str:
     """Each group of a leave-one-group-out run: its cases, headline and note; else the
     per-site scores of a harmonised k-fold run ("" if neither)."""
-    from radiomix.report._page import table as _table
-
     rows_in = pm.get("per_group") or []
     site_rows = pm.get("per_site") or []
     if not rows_in and site_rows:
@@ -709,8 +657,6 @@ def _groups_section(pm: Mapping[str, Any], h: str, label: str) -> str:
 
 def _survival_compare_section(m: Mapping[str, Any]) -> str:
     """The added value of the image in a survival --compare run ("" if none)."""
-    from radiomix.report._page import table as _table
-
     comp = m.get("compare")
     if not comp or m.get("task") != "survival":
         return ""
