@@ -425,3 +425,20 @@ def test_estimators_pickled_before_covariates_and_names_still_work():
     np.testing.assert_array_equal(
         old_enc.transform(pd.DataFrame({"stage": ["b", "c"]})), [[0.0, 1.0], [0.0, 0.0]]
     )
+
+
+def test_combat_and_the_clinical_encoder_order_levels_alike():
+    """Numeric-looking text ("9", "10") is ordered by its number in both ComBat's covariate
+    levels (the first is the reference) and the clinical encoder's columns, so the two name
+    the same levels the same way; text follows, alphabetically."""
+    from radiomix.learn.clinical import ClinicalEncoder
+
+    df = staged_reference().drop(columns="stage")
+    grade = np.array(["10", "9", "12"])[np.arange(len(df)) % 3]
+    df = df.assign(grade=grade)
+    model = ComBat(batch="site", covariates=("grade",), categorical_covariates=("grade",))
+    model.fit(df)
+    assert model.covariate_levels_ == {"grade": ["9", "10", "12"]}
+    assert model.covariate_columns_ == ["grade=10", "grade=12"]
+    enc = ClinicalEncoder(categorical=("grade",)).fit(df[["grade"]])
+    assert list(enc.get_feature_names_out()) == ["grade=9", "grade=10", "grade=12"]

@@ -35,7 +35,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from radiomix.learn.table import category_codes, category_text
+from radiomix.learn.table import category_codes, category_key, category_text
 
 __all__ = [
     "ClinicalEncoder",
@@ -50,15 +50,6 @@ __all__ = [
 class UnseenCategoryWarning(UserWarning):
     """A category of a clinical column (or a ComBat covariate) met at prediction time was
     not in the training data."""
-
-
-def text_key(text: str) -> tuple[int, float, str]:
-    """Sort key of a category's text: numbers by value first, then text alphabetically."""
-    try:
-        value = float(text)
-    except ValueError:
-        return (1, 0.0, text)
-    return (0, value, "") if np.isfinite(value) else (1, 0.0, text)
 
 
 def _as_codes(values: pd.Series) -> tuple[np.ndarray, dict[float, str]]:
@@ -163,7 +154,7 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
                 ok = np.isfinite(v)
                 vals, counts = np.unique(v[ok], return_counts=True)
                 texts = [self._text(c, float(k), seen) for k in vals]
-                order = sorted(range(vals.size), key=lambda i: text_key(texts[i]))
+                order = sorted(range(vals.size), key=lambda i: category_key(texts[i]))
                 self.categories_[c] = vals[order]
                 self.category_labels_[c] = [texts[i] for i in order]
                 ordered = counts[order]
@@ -195,7 +186,7 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
                 new = ok & ~np.isin(v, cats)
                 if new.any():
                     texts = {self._text(c, float(k), seen) for k in np.unique(v[new])}
-                    unseen[c] = sorted(texts, key=text_key)
+                    unseen[c] = sorted(texts, key=category_key)
                 v = np.where(ok, v, self.modes_[c])
                 parts.append((v[:, None] == cats[None, :]).astype(np.float64))
             else:
@@ -324,5 +315,5 @@ def unseen_categories(
             continue
         col = names[c] if c in names.columns else X[c]
         texts = np.array([category_text(v) or "" for v in col.to_numpy(dtype=object)], dtype=object)
-        out[c] = {t: mask & (texts == t) for t in sorted(set(texts[mask]), key=text_key)}
+        out[c] = {t: mask & (texts == t) for t in sorted(set(texts[mask]), key=category_key)}
     return out

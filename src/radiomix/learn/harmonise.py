@@ -112,6 +112,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from radiomix.learn.table import category_key
+
 __all__ = ["ComBat", "HarmoniseError", "UnseenBatchWarning"]
 
 
@@ -239,20 +241,11 @@ def _names(columns: Sequence[Hashable], limit: int = 10) -> str:
     return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
 
 
-def _level_key(value: Any) -> tuple[int, float, str]:
-    """Sort key of a category: numbers by value first, then text alphabetically."""
-    if isinstance(value, bool | np.bool_):
-        return (0, float(value), "")
-    if isinstance(value, Real):
-        return (0, float(value), "")
-    return (1, 0.0, str(value))
-
-
 def sorted_levels(values: Any) -> list[Any]:
     """The distinct non-missing values of a categorical column, sorted (numbers by value,
     then text)."""
     s = pd.Series(values, dtype=object)
-    return sorted(pd.unique(s[s.notna()]), key=_level_key)
+    return sorted(pd.unique(s[s.notna()]), key=category_key)
 
 
 @dataclass(frozen=True)
@@ -558,7 +551,7 @@ class ComBat(TransformerMixin, BaseEstimator):
             if new.any():
                 if spec.means.size == cols.shape[1]:
                     cols[new] = spec.means
-                unseen[spec.name] = sorted(pd.unique(values[new]), key=_level_key)
+                unseen[spec.name] = sorted(pd.unique(values[new]), key=category_key)
             parts.append(cols)
         if incomplete:
             raise HarmoniseError(

@@ -319,8 +319,7 @@ def study_columns(
         A column is missing, the site column has missing values, or (without mean-only) a
         site has a single case.
     """
-    from radiomix.learn.clinical import text_key
-    from radiomix.learn.table import category_codes, category_text, code_columns
+    from radiomix.learn.table import category_codes, category_key, category_text, code_columns
 
     d = settings.data
     info = StudyColumns()
@@ -386,7 +385,7 @@ def study_columns(
     info.covariates = covariates
     info.categorical_covariates = [c for c in covariates if c in categorical]
     info.category_names = {
-        c: sorted({t for v in frame[c] if (t := category_text(v)) is not None}, key=text_key)
+        c: sorted({t for v in frame[c] if (t := category_text(v)) is not None}, key=category_key)
         for c in info.categorical
     }
     ordered = tuple(dict.fromkeys([*info.categorical, *info.categorical_covariates]))

@@ -43,6 +43,7 @@ __all__ = [
     "Dataset",
     "LabelCoding",
     "category_codes",
+    "category_key",
     "category_text",
     "code_columns",
     "encode_labels",
@@ -103,6 +104,20 @@ def category_text(value: Any) -> str | None:
     if isinstance(value, np.generic):
         value = value.item()
     return str(value)
+
+
+def category_key(value: Any) -> tuple[int, float, str]:
+    """Sort key of a category, a value or its text: numbers by value first (numeric text,
+    "10", as its number: "9" before "10"), then text alphabetically. The one order of the
+    clinical encoder's levels and ComBat's covariate levels (the first is the reference)."""
+    if isinstance(value, bool | np.bool_ | int | float | np.integer | np.floating):
+        return (0, float(value), "")
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        return (1, 0.0, text)
+    return (0, number, "") if np.isfinite(number) else (1, 0.0, text)
 
 
 def category_codes(values: pd.Series | Sequence[Any]) -> np.ndarray:
