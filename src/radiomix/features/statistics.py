@@ -127,13 +127,13 @@ class IntensitySample:
             out = {q: _sorted_percentile(self._ordered, self.n, q) for q in qs}
             out[50] = _sorted_median(self._ordered, self.n)
         else:
-            # Every row full: the order statistics the five need, placed by one partition
-            # (np.percentile would sort as much and load numpy.ma for a check).
+            # Every row full: the order statistics the five read, placed by one partition
+            # (np.percentile partitions too, but loads numpy.ma, ~10 ms, for a check)
             n = self.x.shape[1]
             count = np.full(self.x.shape[0], n)
-            kth = sorted({min(int(q / 100.0 * (n - 1)) + d, n - 1) for q in qs for d in (0, 1)})
-            kth += [(n - 1) // 2, n // 2]
-            ordered = np.partition(self.x, sorted(set(kth)), axis=1)
+            kth = {min(int(q / 100.0 * (n - 1)) + d, n - 1) for q in qs for d in (0, 1)}
+            kth |= {(n - 1) // 2, n // 2}
+            ordered = np.partition(self.x, sorted(kth), axis=1)
             out = {q: _sorted_percentile(ordered, count, q) for q in qs}
             out[50] = _sorted_median(ordered, count)
         return out
