@@ -435,3 +435,30 @@ def test_command_line(tmp_path, capsys):
     ev = ["evaluate", str(run), "--external", str(table), "--label", "volume_change"]
     assert main(ev) == 0 and "R²" in capsys.readouterr().out
     assert main(["report", str(run)]) == 0
+
+
+def test_fold_checks_name_the_first_class_short_of_groups():
+    """Each class needs enough groups for the folds (5 outer x 3 inner: 5) and, leaving a
+    group out, at least 2 in the training part; the messages name the first class short."""
+    from radiomix.learn.tasks import BinaryTask
+
+    y = np.array([0] * 6 + [1] * 4 + [2] * 6)
+    groups = np.arange(y.size)
+    coding = {"classes": ["a", "b", "c"], "column": "grade"}
+    with pytest.raises(DataError, match=r"class 'b' of label column 'grade' has only 4 cases"):
+        get_task("multiclass").check_folds(y, groups, 5, 3, coding)
+    get_task("multiclass").check_folds(y, groups, 3, 2, coding)  # 3 groups each suffice
+    one_c = np.where(y == 2, 99, groups)  # class c in a single group
+    assert (
+        get_task("multiclass").logo_training_problem(y, one_c, coding)
+        == "class 'c' in fewer than 2 groups"
+    )
+    assert get_task("multiclass").logo_training_problem(y, groups, coding) is None
+
+    yb = np.array([0] * 3 + [1] * 8)
+    with pytest.raises(DataError, match=r"only 3 negative cases .* at least 5"):
+        BinaryTask().check_folds(yb, np.arange(yb.size), 5, 3, {})
+    single_pos = np.where(yb == 1, 7, np.arange(yb.size))
+    assert BinaryTask().logo_training_problem(yb, single_pos, {}) == (
+        "positive cases in fewer than 2 groups"
+    )

@@ -125,6 +125,22 @@ def _needed_groups(outer: int, inner: int) -> int:
     return max(outer, math.ceil(inner * outer / (outer - 1)))
 
 
+#: the two classes' names in the two-class messages, by code
+_BINARY_NAMES = ("negative", "positive")
+
+
+def _thin_class(
+    y: np.ndarray, groups: np.ndarray, n_classes: int, needed: int
+) -> tuple[int, int] | None:
+    """The first class (code 0..n_classes - 1) whose cases fall in fewer than ``needed``
+    groups, and its number of groups; None when every class has enough."""
+    for k in range(n_classes):
+        n_groups = np.unique(groups[y == k]).size
+        if n_groups < needed:
+            return k, n_groups
+    return None
+
+
 class Task:
     """What a kind of study needs (see the module notes); subclasses fill it in.
 
@@ -409,22 +425,20 @@ class BinaryTask(Task):
         coding: Mapping[str, Any],
     ) -> None:
         needed = _needed_groups(outer, inner)
-        for cls, name in ((0, "negative"), (1, "positive")):
-            n_groups = np.unique(groups[y == cls]).size
-            if n_groups < needed:
-                raise DataError(
-                    f"only {n_groups} {name} cases (or groups) for {outer} outer x {inner} "
-                    f"inner folds; each class needs at least {needed} (use fewer folds or "
-                    "more data)"
-                )
+        thin = _thin_class(y, groups, 2, needed)
+        if thin is not None:
+            k, n_groups = thin
+            raise DataError(
+                f"only {n_groups} {_BINARY_NAMES[k]} cases (or groups) for {outer} outer x "
+                f"{inner} inner folds; each class needs at least {needed} (use fewer folds or "
+                "more data)"
+            )
 
     def logo_training_problem(
         self, y: np.ndarray, groups: np.ndarray, coding: Mapping[str, Any]
     ) -> str | None:
-        for cls, name in ((0, "negative"), (1, "positive")):
-            if np.unique(groups[y == cls]).size < 2:
-                return f"{name} cases in fewer than 2 groups"
-        return None
+        thin = _thin_class(y, groups, 2, 2)
+        return None if thin is None else f"{_BINARY_NAMES[thin[0]]} cases in fewer than 2 groups"
 
 
 class MulticlassTask(Task):
@@ -492,23 +506,22 @@ class MulticlassTask(Task):
     ) -> None:
         needed = _needed_groups(outer, inner)
         classes = coding["classes"]
-        for k, value in enumerate(classes):
-            n_groups = np.unique(groups[y == k]).size
-            if n_groups < needed:
-                raise DataError(
-                    f"class {value!r} of label column {coding['column']!r} has only "
-                    f"{n_groups} cases (or groups) for {outer} outer x {inner} inner folds; "
-                    f"each class needs at least {needed} (merge or drop rare classes, use "
-                    "fewer folds, or more data)"
-                )
+        thin = _thin_class(y, groups, len(classes), needed)
+        if thin is not None:
+            k, n_groups = thin
+            raise DataError(
+                f"class {classes[k]!r} of label column {coding['column']!r} has only "
+                f"{n_groups} cases (or groups) for {outer} outer x {inner} inner folds; "
+                f"each class needs at least {needed} (merge or drop rare classes, use "
+                "fewer folds, or more data)"
+            )
 
     def logo_training_problem(
         self, y: np.ndarray, groups: np.ndarray, coding: Mapping[str, Any]
     ) -> str | None:
-        for k, value in enumerate(coding["classes"]):
-            if np.unique(groups[y == k]).size < 2:
-                return f"class {value!r} in fewer than 2 groups"
-        return None
+        classes = coding["classes"]
+        thin = _thin_class(y, groups, len(classes), 2)
+        return None if thin is None else f"class {classes[thin[0]]!r} in fewer than 2 groups"
 
     def group_note(self, y: np.ndarray, coding: Mapping[str, Any]) -> str | None:
         classes = list(coding["classes"])
