@@ -46,7 +46,7 @@ import numpy as np
 
 from radiomix._lazy import lazy_module
 from radiomix.errors import ImageReadError
-from radiomix.io._readers import is_dicom_file, sitk_message
+from radiomix.io._readers import sitk_message
 
 sitk = lazy_module("SimpleITK")  # imported on first use (see radiomix._lazy)
 
@@ -57,11 +57,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DicomSeriesInfo",
     "SliceSpacingWarning",
-    "is_dicom_file",
     "list_dicom_series",
     "read_dicom_file",
     "read_dicom_series",
-    "sitk_message",
 ]
 
 NonUniformPolicy = Literal["error", "resample"]

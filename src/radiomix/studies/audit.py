@@ -338,7 +338,7 @@ def _series_rows(folder: Path, skipped: list[str], case_id: str = "") -> list[di
 
 def _manifest_rows(path: Path, skipped: list[str]) -> list[dict[str, Any]]:
     from radiomix.extraction.manifest import read_manifest
-    from radiomix.io._dicom import is_dicom_file
+    from radiomix.io._readers import is_dicom_file
 
     manifest = read_manifest(path)
     rows: list[dict[str, Any]] = []
