@@ -149,6 +149,19 @@ def test_regression_combat_inside_the_training_sites():
     assert [u["sites"] for u in harm["unseen_sites"]] == [[s] for s in SITES]
 
 
+def test_the_site_as_group_is_named_as_given(tmp_path):
+    """The site as the group: metrics.json, the bundle and config.yaml name the column as
+    given ('site'), never its internal copy."""
+    import json
+
+    cfg = {**RIDGE, "data": {**RIDGE["data"], "harmonise": "site"}}
+    result = run_study(regression_sites(1, shifted=None, effects=True), cfg, out=tmp_path / "r")
+    written = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert written["study"]["group"] == result.metrics["study"]["group"] == "site"
+    assert result.runs["ridge_mrmr"].bundle.column_rules["group"] == "site"
+    assert "group: site\n" in (tmp_path / "r" / "config.yaml").read_text()
+
+
 def test_regression_permutation_check_under_leave_one_group_out():
     cfg = {**RIDGE, "validation": {**LOGO, "permutations": 3}}
     m = run_study(regression_sites(), cfg).metrics

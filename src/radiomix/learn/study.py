@@ -683,6 +683,7 @@ def run_study(
                 say=say,
                 t_start=t_start,
                 category_names=columns_info.category_names,
+                group_given=group_given,
             )
         except HarmoniseError as exc:
             raise _harmonise_error(exc, d.harmonise, columns_info.site_codes) from exc
@@ -696,7 +697,6 @@ def run_study(
             _write_text(out_dir / "metrics.json", text)
         if task_result.settings.data.group != group_given:  # the site is the group
             task_result.settings = as_given(task_result.settings)
-            task_result.metrics["study"]["group"] = group_given
             if out_dir is not None:
                 _write_text(out_dir / "config.yaml", study_to_yaml(task_result.settings))
         return task_result  # type: ignore[return-value]

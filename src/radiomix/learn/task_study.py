@@ -238,15 +238,18 @@ def run_task_study(
     say: Callable[[str], None],
     t_start: float,
     category_names: Mapping[str, list[str]] | None = None,
+    group_given: str | None = None,
 ) -> TaskStudyResult:
     """The study of :func:`radiomix.learn.study.run_study` for a task other than binary
     (``category_names``: the texts of the categorical clinical columns, which name their
-    encoded columns)."""
+    encoded columns; ``group_given``: the group column as given, when ``data.group`` is
+    its internal copy, the site as the group)."""
 
     assert settings.task is not None
     task = get_task(settings.task)
     d, v = settings.data, settings.validation
     assert d.label is not None
+    group_name = d.group if group_given is None else group_given
     reading = task.reader(frame, settings)
     id_columns = (*d.id_columns, *reading.not_features)
     data = prepare(
@@ -286,7 +289,7 @@ def run_task_study(
         assert data.groups is not None
         say(
             f"leave-one-group-out: each of {np.unique(data.groups).size} groups of "
-            f"{d.group!r} in turn is the test set (one repeat)"
+            f"{group_name!r} in turn is the test set (one repeat)"
         )
     h = task.headline
     runs: dict[str, TaskModelRun] = {}
@@ -375,7 +378,7 @@ def run_task_study(
             threshold=math.nan,
             threshold_rule="none",
             id_columns=id_columns,
-            group=d.group,
+            group=group_name,
             extraction=extraction,
             table_path=table_path,
             training={"n_cases": int(data.y.size)},
@@ -451,7 +454,7 @@ def run_task_study(
             "n_infinite_values": data.n_infinite,
             "non_numeric_columns": data.non_numeric,
             "label": coding,
-            "group": d.group,
+            "group": group_name,
             "n_groups": int(np.unique(data.groups).size) if data.groups is not None else None,
             "n_cases": int(data.y.size),
             "n_features": len(data.features),
