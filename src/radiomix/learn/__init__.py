@@ -13,13 +13,14 @@ Modules: :mod:`~radiomix.learn.selectors` (scikit-learn selectors),
 :mod:`~radiomix.learn.models` (named pipelines and grids), :mod:`~radiomix.learn.task_cv`
 (nested CV of every task; :mod:`~radiomix.learn.validation` its two-class view),
 :mod:`~radiomix.learn.metrics` (metrics, DeLong, bootstrap),
-:mod:`~radiomix.learn.study` (a whole study and its run directory),
+:mod:`~radiomix.learn.study` (a whole study: settings, table, site and clinical columns),
 :mod:`~radiomix.learn.external` (external validation), :mod:`~radiomix.learn.bundle`
 (saved models), :mod:`~radiomix.learn.config` (study settings),
 :mod:`~radiomix.learn.table` (feature tables), :mod:`~radiomix.learn.synthetic` (tables
 with a known answer), :mod:`~radiomix.learn.tasks` (the tasks: binary, multiclass,
 regression, survival), :mod:`~radiomix.learn.task_metrics` and
-:mod:`~radiomix.learn.task_study` (metrics and runs of the tasks other than two classes).
+:mod:`~radiomix.learn.task_study` (the one study loop of every task and its run
+directory).
 """
 
 from __future__ import annotations

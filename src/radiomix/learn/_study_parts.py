@@ -1,9 +1,9 @@
-"""Pieces both study engines write with (the two-class :mod:`~radiomix.learn.study` and the
-task engine's :mod:`~radiomix.learn.task_study`): a model's columns, Holm's adjustment,
-the fold statistics of a summary, the corrected resampled t-test of two models, the
+"""Pieces of the study loop (:func:`radiomix.learn.task_study.run_task_study`) and of the
+tasks' study hooks (:mod:`radiomix.learn.tasks`): a model's columns, Holm's adjustment, the
+fold statistics of a summary, the corrected resampled t-test of two models, the
 label-permutation check, the rows of ``selection.csv`` and ``folds.csv``, the frames of
-``predictions.csv`` and the files of a run directory. Here so that neither study module
-imports the other for them.
+``predictions.csv`` and the files of a run directory. Here so that the tasks reach them
+without the loop.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_columns",
+    "comparison",
     "comparisons",
     "corrected_t",
     "final_summary",
@@ -431,19 +432,49 @@ def model_bundle(
     )
 
 
-def comparisons(
-    runs: Mapping[str, Any],
-    primary: str,
-    compare: Callable[[Any, Any], tuple[dict[str, Any], list[dict[str, Any]]]],
+def comparison(
+    task: Task, primary: Any, other: Any, level: float
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The primary model against every other (``compare(primary_run, other_run)``: the
-    summary and the rows of ``comparison.csv``), the corrected t-test's p-values
-    Holm-adjusted over the comparators (``corrected_t_p_holm``)."""
+    """The primary model's run against another's: per repeat a row of ``comparison.csv``
+    (:meth:`Task.comparison_row`; two classes: the paired DeLong test), and the summary (the
+    headline's median difference over repeats, what the task adds, the corrected resampled
+    t-test over the outer folds)."""
+    h = task.headline
+    a, b = primary.spec.name, other.spec.name
+    rows = [
+        {
+            "model_a": a,
+            "model_b": b,
+            "repeat": r,
+            **task.comparison_row(primary.cv, other.cv, r, level),
+        }
+        for r in range(min(primary.cv.repeats, other.cv.repeats))
+    ]
+    t_stat, t_p = corrected_t(primary, other)
+    deltas = np.array([r[f"delta_{h}"] for r in rows])
+    summary = {
+        "model_a": a,
+        "model_b": b,
+        f"delta_{h}": float(np.median(deltas)),
+        f"delta_{h}_repeats": deltas.tolist(),
+        **task.comparison_summary(rows),
+        "corrected_t": t_stat,
+        "corrected_t_p": t_p,
+    }
+    return summary, rows
+
+
+def comparisons(
+    runs: Mapping[str, Any], primary: str, task: Task, level: float
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The primary model against every other (:func:`comparison`: the summaries and the
+    rows of ``comparison.csv``), the corrected t-test's p-values Holm-adjusted over the
+    comparators (``corrected_t_p_holm``)."""
     summaries: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     for name, run in runs.items():
         if name != primary:
-            summaries[name], part = compare(runs[primary], run)
+            summaries[name], part = comparison(task, runs[primary], run, level)
             rows.extend(part)
     adjusted = holm([c["corrected_t_p"] for c in summaries.values()])
     for c, p_adj in zip(summaries.values(), adjusted, strict=True):

@@ -292,7 +292,9 @@ class Dataset:
         Feature columns only, float64, infinite values replaced by NaN.
     y : ndarray of int8
         1 = positive class.
-    coding : LabelCoding
+    coding : LabelCoding or dict
+        :class:`LabelCoding` (two classes read by :func:`encode_labels`), or the coding of
+        the ``encode`` that read the label (a study's task: a dict, two classes too).
     groups : ndarray or None
     ids : DataFrame
         ``case_id`` (and ``roi`` when present) of every row, for predictions.

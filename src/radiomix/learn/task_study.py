@@ -1,9 +1,15 @@
-"""A study of several classes or of a numeric outcome, and its run directory.
+"""The one study loop of every task, and its run directory.
 
-:func:`radiomix.learn.study.run_study` hands a study here when its task is not ``binary``
-(see :mod:`radiomix.learn.tasks`). Everything is fitted inside the training folds as for two
-classes, by :mod:`radiomix.learn.task_cv`; the run directory has the same files, with the
-task's columns:
+:func:`radiomix.learn.study.run_study` reads the settings and the table and hands the study
+to :func:`run_task_study`, whatever its task (see :mod:`radiomix.learn.tasks`): the nested
+CV of :mod:`radiomix.learn.task_cv` of the primary model and the comparators, their
+summaries, the comparisons, the label-permutation check, the final fits and bundles, the
+explanations and the run directory. What differs by task comes from the task
+(:class:`~radiomix.learn.tasks.Task`: its summary, the columns of ``folds.csv``,
+``predictions.csv`` and ``comparison.csv``, each site's row, the ``compare`` block). Two
+classes keep their first layout (``Task.run_format`` 1; the files of
+:mod:`radiomix.learn.study`'s notes); the other tasks write the same files, with the task's
+columns:
 
 ==================  ============================================================================
 ``metrics.json``    ``task``, ``primary``, ``models``, ``permutation``, ``comparison``, ``skipped``,
@@ -52,22 +58,22 @@ regression): the median null macro AUC must be about 0.5, the null R² at most a
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from radiomix._outputs import jsonable
+from radiomix._outputs import jsonable, write_table
 from radiomix.errors import DataError
 from radiomix.learn._study_parts import (
     check_columns,
     comparisons,
-    corrected_t,
     final_summary,
     fit_summary,
     fold_head,
@@ -96,20 +102,29 @@ from radiomix.learn.task_cv import (
 )
 from radiomix.learn.tasks import Task, get_task
 
+if TYPE_CHECKING:
+    from radiomix.learn.study import StudyColumns
+
 LOGO = "leave-one-group-out"
 
 __all__ = [
+    "ModelRun",
+    "StudyResult",
     "TaskModelRun",
     "TaskStudyResult",
     "per_group_rows",
     "run_task_study",
+    "site_rows",
     "summarise_task_cv",
+    "write_explanations",
+    "write_run",
 ]
 
 
 @dataclass
-class TaskModelRun:
-    """Everything computed for one model of a task study."""
+class ModelRun:
+    """Everything computed for one model of a study (``cv``: two classes'
+    :class:`~radiomix.learn.validation.CVResult`, the others' :class:`TaskCVResult`)."""
 
     spec: ModelSpec
     features: list[str]
@@ -120,16 +135,23 @@ class TaskModelRun:
 
 
 @dataclass
-class TaskStudyResult:
-    """The outcome of a task study (the fields of :class:`~radiomix.learn.study.StudyResult`)."""
+class StudyResult:
+    """The outcome of a study (:func:`radiomix.learn.study.run_study`): its settings (the
+    group column as given), the prepared data, every model's run, ``metrics.json``, the run
+    directory, the task's name and the task."""
 
     settings: StudySettings
     data: Dataset
-    runs: dict[str, TaskModelRun]
+    runs: dict[str, ModelRun]
     metrics: dict[str, Any]
     out: Path | None
-    task: str = ""
+    task: str = "binary"
     task_spec: Task | None = None
+
+
+#: other names of a model's run and a study's result (the same classes)
+TaskModelRun = ModelRun
+TaskStudyResult = StudyResult
 
 
 def summarise_task_cv(
@@ -142,7 +164,8 @@ def summarise_task_cv(
     random_state: int,
     use_groups: bool,
 ) -> dict[str, Any]:
-    """The task's metrics with CIs, plus the fold statistics (as for two classes)."""
+    """The task's metrics with CIs (:meth:`Task.summarise`), the fold statistics, what the
+    task adds from its folds (two classes: the threshold) and what the fits chose."""
 
     out = task.summarise(
         cv.y,
@@ -153,8 +176,10 @@ def summarise_task_cv(
         level=level,
         random_state=random_state,
         cutoffs=cv.extra.get("cutoff"),
+        thresholds=cv.extra.get("threshold"),
     )
-    return out | fold_score_summary(cv.fold_scores(), task.headline) | fit_summary(cv)
+    out |= fold_score_summary(cv.fold_scores(), task.headline)
+    return out | task.cv_summary(cv) | fit_summary(cv)
 
 
 def per_group_rows(
@@ -190,34 +215,71 @@ def per_group_rows(
     return rows
 
 
-def _comparison(
-    task: Task, primary: TaskModelRun, other: TaskModelRun
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    h = task.headline
-    a = primary.cv.repeat_scores()
-    b = other.cv.repeat_scores()
-    rows = [
-        {
-            "model_a": primary.spec.name,
-            "model_b": other.spec.name,
-            "repeat": r,
-            f"{h}_a": float(a[r]),
-            f"{h}_b": float(b[r]),
-            f"delta_{h}": float(a[r] - b[r]),
-        }
-        for r in range(min(a.size, b.size))
-    ]
-    t_stat, t_p = corrected_t(primary, other)
-    deltas = np.array([r[f"delta_{h}"] for r in rows])
-    summary = {
-        "model_a": primary.spec.name,
-        "model_b": other.spec.name,
-        f"delta_{h}": float(np.median(deltas)),
-        f"delta_{h}_repeats": deltas.tolist(),
-        "corrected_t": t_stat,
-        "corrected_t_p": t_p,
+def site_rows(
+    task: Task, cv: TaskCVResult, sites: np.ndarray, names: Callable[[Any], str]
+) -> list[dict[str, Any]]:
+    """Each site's name, cases and :meth:`Task.site_row` (its score, median over repeats;
+    two classes: its positive cases and AUC), by name."""
+    rows = []
+    for code in pd.unique(sites):
+        idx = np.flatnonzero(sites == code)
+        rows.append({"site": names(code), "n_cases": int(idx.size), **task.site_row(cv, idx)})
+    rows.sort(key=lambda row: str(row["site"]))
+    return rows
+
+
+def _unseen(
+    cv: TaskCVResult, sites: np.ndarray, names: Callable[[Any], str], combat: bool
+) -> list[dict[str, Any]]:
+    """The test sites of each outer fold that its training part lacked (``combat``: those
+    its ComBat had not seen, ``TaskFold.unseen``)."""
+    out = []
+    for f in cv.folds:
+        if combat:
+            new = list(f.unseen)
+        else:
+            train = np.ones(sites.size, dtype=bool)
+            train[f.test_index] = False
+            new = sorted(set(sites[f.test_index].tolist()) - set(sites[train].tolist()))
+        if new:
+            out.append({"repeat": f.repeat, "fold": f.fold, "sites": [names(u) for u in new]})
+    return out
+
+
+def _by_site_and_group(
+    task: Task,
+    cv: TaskCVResult,
+    coding: dict[str, Any],
+    data: Dataset,
+    columns: StudyColumns | None,
+    logo: bool,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A model's ``per_group`` (leave-one-group-out), ``per_site`` and ``unseen_sites``
+    (harmonised): the keys before its ``final`` block and those after it (``run_format``)."""
+    site, name = (columns.site, columns.site_name) if columns is not None else (None, str)
+    if task.run_format == 1:  # per_site by site, else by left-out group; before final
+        if site is not None:
+            codes = data.X[site].to_numpy()
+            rows = site_rows(task, cv, codes, name)
+        elif logo:
+            assert data.groups is not None
+            codes = data.groups
+            rows = site_rows(task, cv, codes, str)
+        else:
+            return {}, {}
+        return {"per_site": rows, "unseen_sites": _unseen(cv, codes, name, combat=True)}, {}
+    before: dict[str, Any] = {}
+    if logo:
+        assert data.groups is not None
+        before["per_group"] = per_group_rows(task, cv, coding, data.groups)
+    if site is None:
+        return before, {}
+    sites = data.X[site].to_numpy()
+    after = {
+        "per_site": site_rows(task, cv, sites, name),
+        "unseen_sites": _unseen(cv, sites, name, combat=False),
     }
-    return summary, rows
+    return before, after
 
 
 def _importance_settings(settings: StudySettings, name: str) -> dict[str, int] | None:
@@ -239,17 +301,22 @@ def run_task_study(
     t_start: float,
     category_names: Mapping[str, list[str]] | None = None,
     group_given: str | None = None,
-) -> TaskStudyResult:
-    """The study of :func:`radiomix.learn.study.run_study` for a task other than binary
-    (``category_names``: the texts of the categorical clinical columns, which name their
-    encoded columns; ``group_given``: the group column as given, when ``data.group`` is
-    its internal copy, the site as the group)."""
+    columns: StudyColumns | None = None,
+) -> StudyResult:
+    """The study of :func:`radiomix.learn.study.run_study` (``settings.task``; None: two
+    classes) on a table whose site and clinical columns are coded (``columns``:
+    :func:`radiomix.learn.study.study_columns`; ``category_names``: the texts of the
+    categorical clinical columns, which name their encoded columns; ``group_given``: the
+    group column as given, when ``data.group`` is its internal copy, the site as the
+    group)."""
 
-    assert settings.task is not None
-    task = get_task(settings.task)
+    task = get_task(settings.task or "binary").for_study(settings)
     d, v = settings.data, settings.validation
     assert d.label is not None
     group_name = d.group if group_given is None else group_given
+    given = settings
+    if d.group != group_name:  # the settings to write: the group column as given
+        given = dataclasses.replace(settings, data=dataclasses.replace(d, group=group_name))
     reading = task.reader(frame, settings)
     id_columns = (*d.id_columns, *reading.not_features)
     data = prepare(
@@ -275,14 +342,8 @@ def run_task_study(
         inner_final = min(v.inner_folds, int(np.unique(data.groups).size))
     else:
         task.check_folds(data.y, groups_all, v.outer_folds, v.inner_folds, coding)
-    if "classes" in coding:
-        what = f"{len(coding['classes'])} classes"
-    elif "event" in coding:
-        what = f"time {coding['time']!r}, event {coding['event']!r} ({coding['n_events']} events)"
-    else:
-        what = f"outcome {d.label!r}"
     say(
-        f"{task.name}: {len(data.y)} cases, {what}, {len(data.features)} features"
+        f"{task.describe(data.y, coding, d.label)}, {len(data.features)} features"
         + (f", {np.unique(data.groups).size} groups" if data.groups is not None else "")
     )
     if logo:
@@ -291,8 +352,16 @@ def run_task_study(
             f"leave-one-group-out: each of {np.unique(data.groups).size} groups of "
             f"{group_name!r} in turn is the test set (one repeat)"
         )
+    first = task.run_format == 1
+    # what the intervals resample: the groups, but under leave-one-group-out the cases (the
+    # groups are a few sites, the fixed test sets: a cluster bootstrap of 3 to 10 sites says
+    # little), save in the first layout
+    boot_groups = data.groups if first or not logo else None
+    training: dict[str, Any] = {"n_cases": int(data.y.size), **task.case_counts(data.y)}
+    if first and columns is not None and columns.site is not None:
+        training["sites"] = dict(columns.site_counts)  # the bundles' training counts
     h = task.headline
-    runs: dict[str, TaskModelRun] = {}
+    runs: dict[str, ModelRun] = {}
     skipped: dict[str, str] = {}
     for name in settings.model_names:
         spec = resolve_model(settings, name, category_names=category_names)
@@ -302,7 +371,7 @@ def run_task_study(
             skipped[name] = why
             continue
         outer = "leave-one-group-out" if logo else f"{v.repeats} x {v.outer_folds} outer"
-        say(f"{name}: nested CV, {outer} x {v.inner_folds} inner folds, {len(cols)} features")
+        say(f"{name}: nested CV, {outer} x {v.inner_folds} inner folds, {len(cols)} columns")
         X = data.X[cols]
         cv = nested_cv_task(
             task,
@@ -320,6 +389,7 @@ def run_task_study(
             importance=_importance_settings(settings, name),
             families=spec.families,
         )
+        cv = task.view(cv)
         summary: dict[str, Any] = {
             "model": name,
             "description": spec.description,
@@ -332,13 +402,11 @@ def run_task_study(
             n_boot=v.bootstrap,
             level=v.confidence,
             random_state=seed_for(v.random_state, 99),
-            # leave-one-group-out: the groups are a few sites, the fixed test sets; the
-            # intervals resample cases (a cluster bootstrap of 3 to 10 sites says little)
-            use_groups=data.groups is not None and not logo,
+            use_groups=boot_groups is not None,
         )
-        if logo:
-            assert data.groups is not None
-            summary["per_group"] = per_group_rows(task, cv, coding, data.groups)
+        before_final, after_final = _by_site_and_group(task, cv, coding, data, columns, logo)
+        summary |= before_final
+        if "per_group" in summary:
             say(
                 f"{name}: per group "
                 + ", ".join(
@@ -364,10 +432,12 @@ def run_task_study(
             random_state=v.random_state,
             families=spec.families,
         )
-        summary["final"] = final_summary(name, final, h, summary, say)
+        threshold = final.threshold if task.threshold_rule != "none" else None
+        summary["final"] = final_summary(name, final, h, summary, say, threshold)
         cut = task.cutoff(final.pipeline, X)
         if math.isfinite(cut):
             summary["final"]["risk_cutoff"] = cut
+        summary |= after_final
         bundle = model_bundle(
             name,
             final,
@@ -375,51 +445,34 @@ def run_task_study(
             spec,
             d,
             label=jsonable(coding if not math.isfinite(cut) else {**coding, "risk_cutoff": cut}),
-            threshold=math.nan,
-            threshold_rule="none",
+            threshold=final.threshold,
+            threshold_rule=task.threshold_rule,
             id_columns=id_columns,
             group=group_name,
             extraction=extraction,
             table_path=table_path,
-            training={"n_cases": int(data.y.size)},
+            training=training,
             task=task.name,
         )
-        runs[name] = TaskModelRun(spec, cols, cv, summary, final, bundle)
+        runs[name] = ModelRun(spec, cols, cv, summary, final, bundle)
 
     primary = runs[settings.primary]
-    from radiomix.learn.study import _explanations, write_explanations
-
     explanations, explain_tables = _explanations(
         primary, data.X, data.ids, settings, say, score=task.headline_label
     )
-    comparison, comparison_rows = comparisons(
-        runs, settings.primary, lambda a, b: _comparison(task, a, b)
-    )
+    comparison, comparison_rows = comparisons(runs, settings.primary, task, v.confidence)
     compare: dict[str, Any] | None = None
-    if settings.compare and task.name == "survival":
-        from radiomix.learn.compare import survival_compare_block
-
-        compare = survival_compare_block(
+    if settings.compare:
+        compare = task.compare(
             runs,
             data.y,
-            None if logo else data.groups,
+            boot_groups,
+            coding,
+            say,
             level=v.confidence,
             n_boot=min(v.bootstrap, 1000),
             random_state=seed_for(v.random_state, 77),
-            horizons=coding.get("horizons", ()),
         )
-        for key, c in compare.items():
-            lo, hi = c["delta_c_ci"]
-            nlo, nhi = c.get("nri_ci", (math.nan, math.nan))
-            say(
-                f"{key}: Harrell's C {c['c_new']:.3f} vs {c['c_old']:.3f}, difference "
-                f"{c['delta_c']:+.3f} [{lo:+.3f}, {hi:+.3f}] (paired bootstrap)"
-                + (
-                    f"; NRI at {c['nri_horizon']:g} {c['nri']:+.2f} [{nlo:+.2f}, {nhi:+.2f}]"
-                    if "nri_horizon" in c
-                    else ""
-                )
-            )
     permutation: dict[str, Any] | None = None
     perm_rows: list[dict[str, Any]] = []
     if v.permutations > 0:
@@ -434,9 +487,33 @@ def run_task_study(
             primary.summary[h],
             say,
             label=task.headline_label,
+            coding={} if task.check_permuted else None,
         )
+    site_and_clinical = columns.to_dict(settings) if columns is not None else {}
+    study: dict[str, Any] = {
+        "name": settings.name,
+        **({} if first else {"task": task.name}),
+        "validation_scheme": v.scheme,
+        **(site_and_clinical if first else {"headline": h}),
+        **table_provenance(table_path),
+        "n_rows_dropped_missing_label": data.n_dropped + reading.n_dropped,
+        "n_infinite_values": data.n_infinite,
+        "non_numeric_columns": data.non_numeric,
+        "label": coding,
+        "group": group_name,
+        "n_groups": int(np.unique(data.groups).size) if data.groups is not None else None,
+        "n_cases": int(data.y.size),
+        **task.case_counts(data.y),
+        "n_features": len(data.features),
+        "outer_folds": v.outer_folds,
+        "inner_folds": v.inner_folds,
+        "repeats": repeats,
+        **({"threshold_rule": task.threshold_rule} if first else {}),
+        **study_provenance(settings, extraction, time.perf_counter() - t_start),
+        **({} if first else site_and_clinical),
+    }
     metrics: dict[str, Any] = {
-        "task": task.name,
+        **({} if first else {"task": task.name}),
         "primary": primary.summary,
         "models": {name: run.summary for name, run in runs.items()},
         "permutation": permutation,
@@ -444,43 +521,98 @@ def run_task_study(
         "compare": compare,
         "skipped": skipped,
         "explanations": explanations,
-        "study": {
-            "name": settings.name,
-            "task": task.name,
-            "validation_scheme": v.scheme,
-            "headline": h,
-            **table_provenance(table_path),
-            "n_rows_dropped_missing_label": data.n_dropped + reading.n_dropped,
-            "n_infinite_values": data.n_infinite,
-            "non_numeric_columns": data.non_numeric,
-            "label": coding,
-            "group": group_name,
-            "n_groups": int(np.unique(data.groups).size) if data.groups is not None else None,
-            "n_cases": int(data.y.size),
-            "n_features": len(data.features),
-            "outer_folds": v.outer_folds,
-            "inner_folds": v.inner_folds,
-            "repeats": repeats,
-            **study_provenance(settings, extraction, time.perf_counter() - t_start),
-        },
+        "study": study,
     }
     metrics = jsonable(metrics)
-    result = TaskStudyResult(settings, data, runs, metrics, out_dir, task.name, task)
+    result = StudyResult(given, data, runs, metrics, out_dir, task.name, task)
     if out_dir is not None:
-        write_task_run(result, out_dir, comparison_rows, perm_rows)
+        write_run(result, out_dir, comparison_rows, perm_rows)
         write_explanations(out_dir, explain_tables)
         say(f"run written to {out_dir}")
     return result
 
 
-def _prediction_rows(task: Task, run: TaskModelRun, data: Dataset) -> pd.DataFrame:
+def _explanations(
+    run: ModelRun,
+    X_all: pd.DataFrame,
+    ids: pd.DataFrame | None,
+    settings: StudySettings,
+    say: Callable[[str], None],
+    score: str = "ROC AUC",
+) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """Permutation importance of the primary model's outer folds and SHAP values of its
+    final fit (``settings.explain``): the ``explanations`` block of ``metrics.json`` and
+    the tables :func:`write_explanations` writes. A failing SHAP explainer is reported, not
+    raised: the study's numbers do not depend on it."""
+    from radiomix.learn.importance import aggregate, explain_final, importance_info
+
+    ex = settings.explain
+    info: dict[str, Any] = {"model": run.spec.name}
+    tables: dict[str, pd.DataFrame] = {}
+    if ex.importance:
+        tables["importance.csv"] = aggregate(
+            run.cv.folds,
+            run.features,
+            model=run.spec.name,
+            categorical=settings.data.clinical_categorical,
+        )
+        info["permutation_importance"] = importance_info(
+            run.cv.folds, score, ex.importance_repeats, ex.importance_max_features
+        )
+        top = tables["importance.csv"].head(3)
+        say(
+            f"{run.spec.name}: permutation importance on the outer folds in "
+            f"{info['permutation_importance']['seconds']:.1f} s (summed over the folds); top: "
+            + ", ".join(f"{r.feature} {r.mean_importance:.3f}" for r in top.itertuples())
+        )
+    if ex.shap:
+        X = X_all[run.features]
+        try:
+            shap_info, summary, values = explain_final(
+                run.bundle.pipeline,
+                X,
+                ids,
+                max_cases=ex.shap_cases,
+                max_background=ex.shap_background,
+                random_state=settings.validation.random_state,
+                class_names=(run.bundle.label or {}).get("classes"),
+            )
+        except Exception as exc:  # noqa: BLE001 - an explainer failing must not lose the study
+            info["shap"] = {"error": f"{type(exc).__name__}: {exc}"}
+            say(f"{run.spec.name}: no SHAP values ({exc})")
+        else:
+            summary.insert(0, "model", run.spec.name)
+            values.insert(0, "model", run.spec.name)
+            tables["shap.csv"] = summary
+            tables["shap_values.csv"] = values
+            info["shap"] = shap_info
+            say(
+                f"{run.spec.name}: SHAP values of the final model ({shap_info['scale']}, "
+                f"{shap_info['n_cases']} cases) in {shap_info['seconds']:.1f} s"
+            )
+    return info, tables
+
+
+def write_explanations(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
+    """Write the tables of :func:`_explanations` into a run directory."""
+    for name, frame in tables.items():
+        write_table(frame, out / name)
+
+
+def _prediction_rows(task: Task, run: ModelRun, data: Dataset) -> pd.DataFrame:
     cv = run.cv
     coding = data.coding
     cutoffs = cv.extra.get("cutoff")
+    thresholds = cv.extra.get("threshold")
 
     def columns(r: int) -> dict[str, Any]:
         out = cv.output[r]
-        own = task.prediction_columns(out, coding, None if cutoffs is None else cutoffs[r])
+        own = task.prediction_columns(
+            out,
+            coding,
+            None if cutoffs is None else cutoffs[r],
+            None if thresholds is None else thresholds[r],
+        )
         if own is not None:
             return own
         if out.ndim == 2:
@@ -492,52 +624,34 @@ def _prediction_rows(task: Task, run: TaskModelRun, data: Dataset) -> pd.DataFra
     return prediction_frames(run, data, task.target_columns(cv.y), columns)
 
 
-def _fold_rows(task: Task, run: TaskModelRun) -> list[dict[str, Any]]:
-    h = task.headline
-    logo = run.cv.extra.get("scheme") == LOGO
-    rows = []
-    for f, s in zip(run.cv.folds, run.cv.fold_scores(), strict=True):
-        test_groups = run.cv.groups[f.test_index]
-        rows.append(
-            {
-                **fold_head(run, f),
-                "n_test": int(f.test_index.size),
-                "n_groups_test": int(np.unique(test_groups).size),
-                **({"test_group": str(test_groups[0])} if logo else {}),
-                f"inner_{h}": f.inner_score,
-                f"test_{h}": s,
-                **fold_tail(f, h),
-            }
-        )
-    return rows
+def _fold_rows(task: Task, run: ModelRun) -> list[dict[str, Any]]:
+    return [
+        {**fold_head(run, f), **task.fold_columns(run.cv, f, s), **fold_tail(f, task.headline)}
+        for f, s in zip(run.cv.folds, run.cv.fold_scores(), strict=True)
+    ]
 
 
-def write_task_run(
-    result: TaskStudyResult,
+def write_run(
+    result: StudyResult,
     out: Path,
     comparison_rows: list[dict[str, Any]],
     permutation_rows: list[dict[str, Any]],
 ) -> None:
-    """Write the run directory of a task study (see the module notes)."""
+    """Write the run directory of a study (see the module notes)."""
     task = result.task_spec or get_task(result.task)
-    h = task.headline
     runs = result.runs
     preds = [_prediction_rows(task, r, result.data) for r in runs.values()]
-    comp_cols = ["model_a", "model_b", "repeat", f"{h}_a", f"{h}_b", f"delta_{h}"]
+    folds = [row for r in runs.values() for row in _fold_rows(task, r)]
+    comparison_columns = ["model_a", "model_b", "repeat", *task.comparison_columns()]
     tables = [
         ("predictions.csv", pd.concat(preds, ignore_index=True)),
         ("selection.csv", selection_table(runs)),
-        ("folds.csv", pd.DataFrame([row for r in runs.values() for row in _fold_rows(task, r)])),
-        ("comparison.csv", pd.DataFrame(comparison_rows, columns=comp_cols)),
-        ("permutation.csv", pd.DataFrame(permutation_rows, columns=["permutation", h])),
+        ("folds.csv", pd.DataFrame(folds)),
+        ("comparison.csv", pd.DataFrame(comparison_rows, columns=comparison_columns)),
+        ("permutation.csv", pd.DataFrame(permutation_rows, columns=["permutation", task.headline])),
     ]
     compare = result.metrics.get("compare")
-    if compare:
-        from radiomix.learn.compare import SURVIVAL_COMPARE_COLUMNS
-
-        rows = [{k: c.get(k) for k in SURVIVAL_COMPARE_COLUMNS} for c in compare.values()]
-        for row, c in zip(rows, compare.values(), strict=True):
-            row["delta_c_ci_low"], row["delta_c_ci_high"] = c["delta_c_ci"]
-            row["nri_ci_low"], row["nri_ci_high"] = c.get("nri_ci", (None, None))
-        tables.append(("compare.csv", pd.DataFrame(rows)))
+    table = task.compare_table(compare) if compare else None
+    if table is not None:
+        tables.append(("compare.csv", table))
     write_run_files(out, result, tables, study_to_yaml(result.settings))

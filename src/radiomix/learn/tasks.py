@@ -16,11 +16,13 @@ survival      a time and an event indicator; a risk score and survival probabili
 
 Every task runs the nested cross-validation of :mod:`radiomix.learn.task_cv` (two classes
 through :func:`radiomix.learn.validation.nested_cv`, which adds the names the two-class
-tools read; :class:`BinaryTask` carries the threshold rule, :meth:`Task.threshold`). The
-run directory of two classes is written by :mod:`radiomix.learn.study` (the decision
-threshold, DeLong's tests, the format every tool reads), the others' by
-:mod:`radiomix.learn.task_study`. A new task is a new :class:`Task` subclass registered in
-:data:`TASKS`.
+tools read; :class:`BinaryTask` carries the threshold rule, :meth:`Task.threshold`), and
+every study the one loop of :func:`radiomix.learn.task_study.run_task_study`; what a task's
+run directory holds comes from the task's study hooks (:meth:`Task.summary`,
+:meth:`Task.fold_columns`, :meth:`Task.comparison_row`, :meth:`Task.site_row`,
+:meth:`Task.compare`, ...; two classes: the decision threshold, DeLong's tests, each site's
+AUC and positives, in the first layout of ``Task.run_format``). A new task is a new
+:class:`Task` subclass registered in :data:`TASKS`.
 
 ``survival`` (:class:`SurvivalTask`, models and metrics in :mod:`radiomix.learn.survival`)
 reads two columns: the time (``--time``, ``data.time``; it is the study's label column)
@@ -49,7 +51,16 @@ import numpy as np
 import pandas as pd
 
 from radiomix.errors import ConfigError, DataError
-from radiomix.learn.metrics import median_ci, median_of, stratified_weights, summarise_repeats
+from radiomix.learn.metrics import (
+    METRIC_NAMES,
+    delong_ci,
+    delong_test,
+    median_ci,
+    median_of,
+    stratified_weights,
+    summarise_repeats,
+    weighted_metrics,
+)
 from radiomix.learn.models import (
     DEFAULT_MODEL,
     DEFAULT_REGRESSION_MODEL,
@@ -78,6 +89,7 @@ __all__ = [
     "SurvivalTask",
     "Task",
     "TaskInput",
+    "binary_summary",
     "get_task",
     "infer_task",
     "task_names",
@@ -158,6 +170,22 @@ class Task:
     models : mapping of name -> ModelSpec
     default_primary : str
     default_comparators : tuple of str
+    threshold_rule : str
+        How the decision threshold is chosen in the inner loop (two classes); ``none``.
+    run_format : int
+        The layout of the run directory. 2: ``task`` and ``headline`` in ``metrics.json``,
+        the site and clinical blocks last in its ``study`` block, ``per_group`` (leave one
+        group out) before a model's ``final`` block and ``per_site`` / ``unseen_sites``
+        (the sites a fold's training part lacked) after it, intervals that resample cases
+        under leave-one-group-out. 1, two classes' first layout, which the two-class tools
+        read: no ``task``; the site and clinical blocks after ``validation_scheme`` and
+        ``threshold_rule`` in the ``study`` block; ``per_site`` (by site, else by left-out
+        group) and ``unseen_sites`` (the sites a fold's ComBat had not seen) before
+        ``final``; the sites' counts in the bundles; whole groups resampled under
+        leave-one-group-out too.
+    check_permuted : bool
+        Whether the label-permutation check reruns the fold checks on each permutation's
+        labels (two classes: a permutation may leave a class in too few groups).
     """
 
     name: ClassVar[str] = ""
@@ -169,6 +197,9 @@ class Task:
     models: ClassVar[Mapping[str, ModelSpec]] = {}
     default_primary: ClassVar[str] = ""
     default_comparators: ClassVar[tuple[str, ...]] = ()
+    threshold_rule: str = "none"
+    run_format: ClassVar[int] = 2
+    check_permuted: ClassVar[bool] = False
 
     # ------------------------------------------------------------------ the label
 
@@ -269,13 +300,15 @@ class Task:
         level: float,
         random_state: int,
         cutoffs: np.ndarray | None = None,
+        thresholds: np.ndarray | None = None,
     ) -> dict[str, Any]:
         """Metrics (median over repeats) with bootstrap CIs of ``outputs`` (R, n[, K]).
 
         ``cutoffs`` (R, n): the cut of the fold that predicted each case (survival: the
-        median training risk; see :meth:`cutoff`)."""
+        median training risk; see :meth:`cutoff`); ``thresholds`` (R, n): that fold's
+        decision threshold (two classes)."""
         weights = self.bootstrap(y, groups, n_boot, random_state)
-        return self.summary(Scored(y, outputs, coding, weights, level, cutoffs))
+        return self.summary(Scored(y, outputs, coding, weights, level, cutoffs, thresholds))
 
     def summary(self, s: Scored) -> dict[str, Any]:
         """The task's metrics of :meth:`summarise` (median over repeats, intervals from
@@ -333,8 +366,10 @@ class Task:
         out: np.ndarray,
         coding: Mapping[str, Any],
         cutoff: np.ndarray | float | None = None,
+        threshold: np.ndarray | None = None,
     ) -> dict[str, Any] | None:
-        """Columns of a predictions table made from outputs (None: the caller's own)."""
+        """Columns of a predictions table made from outputs (None: the caller's own);
+        ``threshold``: each case's decision threshold (two classes)."""
         return None
 
     def external_target(
@@ -343,12 +378,103 @@ class Task:
         """The target of an external table (None: read ``column`` like the training label)."""
         return None
 
+    # ------------------------------------------------------------------ the study
+
+    def for_study(self, settings: Any) -> Task:
+        """The task set up for a study's settings (``StudySettings``; two classes: its
+        threshold rule)."""
+        return self
+
+    def describe(self, y: np.ndarray, coding: Mapping[str, Any], label: str) -> str:
+        """The start of the progress line that says what a study learns from."""
+        if "classes" in coding:
+            what = f"{len(coding['classes'])} classes"
+        elif "event" in coding:
+            what = (
+                f"time {coding['time']!r}, event {coding['event']!r} ({coding['n_events']} events)"
+            )
+        else:
+            what = f"outcome {label!r}"
+        return f"{self.name}: {y.size} cases, {what}"
+
+    def case_counts(self, y: np.ndarray) -> dict[str, int]:
+        """Counts of the cases beside ``n_cases`` in the ``study`` block and the bundles."""
+        return {}
+
+    def view(self, cv: Any) -> Any:
+        """A nested CV's result (``TaskCVResult``) under the names the task's tools read."""
+        return cv
+
+    def cv_summary(self, cv: Any) -> dict[str, Any]:
+        """What a model's summary adds from its outer folds (two classes: the threshold)."""
+        return {}
+
+    def fold_columns(self, cv: Any, fold: Any, score: float) -> dict[str, Any]:
+        """The middle columns of a ``folds.csv`` row: the test part and the scores."""
+        h = self.headline
+        test_groups = cv.groups[fold.test_index]
+        logo = cv.extra.get("scheme") == "leave-one-group-out"
+        return {
+            "n_test": int(fold.test_index.size),
+            "n_groups_test": int(np.unique(test_groups).size),
+            **({"test_group": str(test_groups[0])} if logo else {}),
+            f"inner_{h}": fold.inner_score,
+            f"test_{h}": score,
+        }
+
+    def site_row(self, cv: Any, idx: np.ndarray) -> dict[str, Any]:
+        """A site's entry of ``per_site`` beside its name and cases: its score."""
+        from radiomix.learn._study_parts import subset_score
+
+        return {self.headline: subset_score(self, cv, idx)}
+
+    def comparison_columns(self) -> list[str]:
+        """The columns of ``comparison.csv`` after ``model_a``, ``model_b``, ``repeat``."""
+        h = self.headline
+        return [f"{h}_a", f"{h}_b", f"delta_{h}"]
+
+    def comparison_row(self, a: Any, b: Any, r: int, level: float) -> dict[str, Any]:
+        """Two models' repeat ``r`` in ``comparison.csv`` (``a``, ``b``: their nested CV
+        results on the same cases; :meth:`comparison_columns`): the headline of each and
+        their difference."""
+        h = self.headline
+        score_a, score_b = self.score(a.y, a.output[r]), self.score(b.y, b.output[r])
+        return {
+            f"{h}_a": float(score_a),
+            f"{h}_b": float(score_b),
+            f"delta_{h}": float(score_a - score_b),
+        }
+
+    def comparison_summary(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """What the comparison of two models adds from its rows (two classes: DeLong's
+        p-values)."""
+        return {}
+
+    def compare(
+        self,
+        runs: Mapping[str, Any],
+        y: np.ndarray,
+        groups: np.ndarray | None,
+        coding: Mapping[str, Any],
+        say: Callable[[str], None],
+        **boot: Any,
+    ) -> dict[str, Any] | None:
+        """The ``compare`` block of ``--compare clinical,radiomics,combined`` (what the image
+        adds; ``boot``: ``level``, ``n_boot``, ``random_state`` of its intervals; None: the
+        task has none)."""
+        return None
+
+    def compare_table(self, block: Mapping[str, Any]) -> pd.DataFrame | None:
+        """``compare.csv`` of a ``compare`` block (None: none is written)."""
+        return None
+
 
 @dataclass(frozen=True)
 class Scored:
     """What a task's summary reads: the targets, the out-of-fold outputs (R, n[, K]), the
     label's coding, the bootstrap's case multiplicities (B, n; None: no intervals), the
-    interval's level and the folds' cuts (R, n; survival)."""
+    interval's level, the folds' cuts (R, n; survival) and decision thresholds (R, n; two
+    classes)."""
 
     y: np.ndarray
     outputs: np.ndarray
@@ -356,6 +482,7 @@ class Scored:
     weights: np.ndarray | None
     level: float
     cutoffs: np.ndarray | None = None
+    thresholds: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -373,7 +500,8 @@ class TaskInput:
 class BinaryTask(Task):
     """Two classes: the probability of the positive class and the decision threshold that
     ``threshold_rule`` (``youden``, ``sens@X``, ``spec@X``, ``fixed:X``) picks in the inner
-    loop (its study is :mod:`~radiomix.learn.study`)."""
+    loop. Its run directory keeps the first layout (``run_format`` 1), with DeLong's tests
+    and each site's AUC and positive cases."""
 
     name = "binary"
     description = "two classes: probability of the positive class, tuned decision threshold"
@@ -383,6 +511,8 @@ class BinaryTask(Task):
     models = MODELS
     default_primary = DEFAULT_MODEL
     default_comparators = ("shape_only_lr",)
+    run_format = 1
+    check_permuted = True
 
     def __init__(self, threshold_rule: str = "youden") -> None:
         self.threshold_rule = threshold_rule
@@ -439,6 +569,151 @@ class BinaryTask(Task):
     ) -> str | None:
         thin = _thin_class(y, groups, 2, 2)
         return None if thin is None else f"{_BINARY_NAMES[thin[0]]} cases in fewer than 2 groups"
+
+    def summary(self, s: Scored) -> dict[str, Any]:
+        """:func:`binary_summary` of the probabilities, each case called by the threshold
+        of the fold that predicted it (``s.thresholds``)."""
+        assert s.thresholds is not None
+        prob = np.atleast_2d(s.outputs)
+        called = (prob >= s.thresholds).astype(np.int8)
+        return binary_summary(s.y, prob, called, s.weights, s.level)
+
+    def prediction_columns(
+        self,
+        out: np.ndarray,
+        coding: Mapping[str, Any],
+        cutoff: np.ndarray | float | None = None,
+        threshold: np.ndarray | None = None,
+    ) -> dict[str, Any] | None:
+        assert threshold is not None
+        pred = (out >= threshold).astype(np.int8)
+        return {
+            "probability": out,
+            "threshold": threshold,
+            "predicted": pred,
+            "predicted_label": np.where(pred == 1, coding["positive"], coding["negative"]),
+        }
+
+    # ------------------------------------------------------------------ the study
+
+    def for_study(self, settings: Any) -> Task:
+        return BinaryTask(settings.validation.threshold)
+
+    def describe(self, y: np.ndarray, coding: Mapping[str, Any], label: str) -> str:
+        return f"{y.size} cases ({int(y.sum())} positive = {coding['positive']!r})"
+
+    def case_counts(self, y: np.ndarray) -> dict[str, int]:
+        return {"n_positive": int(y.sum())}
+
+    def view(self, cv: Any) -> Any:
+        """:class:`~radiomix.learn.validation.CVResult` (``probability``, ``threshold``,
+        ``predicted``; its folds' ``n_positive_train``)."""
+        from radiomix.learn.validation import binary_view
+
+        return binary_view(cv)
+
+    def cv_summary(self, cv: Any) -> dict[str, Any]:
+        """The median and the range of the outer folds' thresholds."""
+        thr = np.array([f.threshold for f in cv.folds])
+        return {
+            "threshold": float(np.median(thr)),
+            "threshold_range": [float(thr.min()), float(thr.max())],
+        }
+
+    def fold_columns(self, cv: Any, fold: Any, score: float) -> dict[str, Any]:
+        yt = cv.y[fold.test_index]
+        return {
+            "n_positive_train": fold.n_positive_train,
+            "n_test": int(yt.size),
+            "n_positive_test": int(yt.sum()),
+            "n_groups_test": int(np.unique(cv.groups[fold.test_index]).size),
+            "inner_auc": fold.inner_score,
+            "threshold": fold.threshold,
+            "test_auc": score,
+        }
+
+    def site_row(self, cv: Any, idx: np.ndarray) -> dict[str, Any]:
+        from radiomix.learn._study_parts import subset_score
+
+        auc = subset_score(self, cv, idx)
+        return {"n_positive": int(cv.y[idx].sum()), "auc": math.nan if auc is None else auc}
+
+    def comparison_columns(self) -> list[str]:
+        return ["auc_a", "auc_b", "delta_auc", "delta_ci_low", "delta_ci_high", "z", "p_value"]
+
+    def comparison_row(self, a: Any, b: Any, r: int, level: float) -> dict[str, Any]:
+        """The paired DeLong test of the two models' probabilities."""
+        t = delong_test(a.y, a.output[r], b.output[r], level)
+        return {
+            "auc_a": t.auc1,
+            "auc_b": t.auc2,
+            "delta_auc": t.delta,
+            "delta_ci_low": t.ci_low,
+            "delta_ci_high": t.ci_high,
+            "z": t.z,
+            "p_value": t.p_value,
+        }
+
+    def comparison_summary(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """The median and the first repeat's DeLong p-value."""
+        p = np.array([r["p_value"] for r in rows])
+        return {"delong_p_median": float(np.median(p)), "delong_p_first_repeat": float(p[0])}
+
+    def compare(
+        self,
+        runs: Mapping[str, Any],
+        y: np.ndarray,
+        groups: np.ndarray | None,
+        coding: Mapping[str, Any],
+        say: Callable[[str], None],
+        **boot: Any,
+    ) -> dict[str, Any] | None:
+        """DeLong's test and the continuous NRI of each pair
+        (:func:`radiomix.learn.compare.compare_block`)."""
+        from radiomix.learn.compare import compare_block
+
+        block = compare_block(dict(runs), y, groups, **boot)
+        for key, c in block.items():
+            say(
+                f"{key}: AUC {c['auc_new']:.3f} vs {c['auc_old']:.3f} (DeLong p = "
+                f"{c['delong_p']:.3g}), NRI {c['nri']:.2f}"
+            )
+        return block
+
+
+def binary_summary(
+    y: np.ndarray,
+    P: np.ndarray,
+    D: np.ndarray,
+    weights: np.ndarray | None,
+    level: float,
+) -> dict[str, Any]:
+    """The two-class metrics of probabilities ``P`` and predicted classes ``D`` (R, n):
+    every metric of :data:`~radiomix.learn.metrics.METRIC_NAMES` (median over repeats, its
+    interval from the bootstrap's ``weights``), ``auc_repeats``, DeLong's interval
+    (``auc_ci_delong``, ``auc_se_delong``) on the repeat whose AUC is closest to the
+    median, ``n_cases``, ``n_positive``."""
+    out, _, _ = summarise_repeats(
+        lambda w, r: weighted_metrics(w, y, P[r], D[r]),
+        P.shape[0],
+        y.size,
+        METRIC_NAMES,
+        "auc",
+        weights,
+        level,
+    )
+    aucs = np.asarray(out["auc_repeats"])
+    mid = int(np.argmin(np.abs(aucs - np.median(aucs))))
+    try:
+        _, lo, hi, se = delong_ci(y, P[mid], level)
+        out["auc_ci_delong"] = [lo, hi]
+        out["auc_se_delong"] = se
+    except ValueError:
+        out["auc_ci_delong"] = [math.nan, math.nan]
+        out["auc_se_delong"] = math.nan
+    out["n_cases"] = int(y.size)
+    out["n_positive"] = int(y.sum())
+    return out
 
 
 class MulticlassTask(Task):
@@ -989,6 +1264,7 @@ class SurvivalTask(Task):
         out: np.ndarray,
         coding: Mapping[str, Any],
         cutoff: np.ndarray | float | None = None,
+        threshold: np.ndarray | None = None,
     ) -> dict[str, Any] | None:
         o = np.asarray(out, dtype=np.float64)
         risk = o[:, 0] if o.ndim == 2 else o
@@ -1106,6 +1382,45 @@ class SurvivalTask(Task):
         out["n_cases"] = int(n)
         out["n_events"] = int(ev.sum())
         return out
+
+    def compare(
+        self,
+        runs: Mapping[str, Any],
+        y: np.ndarray,
+        groups: np.ndarray | None,
+        coding: Mapping[str, Any],
+        say: Callable[[str], None],
+        **boot: Any,
+    ) -> dict[str, Any] | None:
+        """Harrell's C difference with its paired bootstrap interval and the NRI at the
+        middle horizon of each pair (:func:`radiomix.learn.compare.survival_compare_block`)."""
+        from radiomix.learn.compare import survival_compare_block
+
+        horizons = coding.get("horizons", ())
+        block = survival_compare_block(dict(runs), y, groups, horizons=horizons, **boot)
+        for key, c in block.items():
+            lo, hi = c["delta_c_ci"]
+            nlo, nhi = c.get("nri_ci", (math.nan, math.nan))
+            say(
+                f"{key}: Harrell's C {c['c_new']:.3f} vs {c['c_old']:.3f}, difference "
+                f"{c['delta_c']:+.3f} [{lo:+.3f}, {hi:+.3f}] (paired bootstrap)"
+                + (
+                    f"; NRI at {c['nri_horizon']:g} {c['nri']:+.2f} [{nlo:+.2f}, {nhi:+.2f}]"
+                    if "nri_horizon" in c
+                    else ""
+                )
+            )
+        return block
+
+    def compare_table(self, block: Mapping[str, Any]) -> pd.DataFrame | None:
+        """One row a pair (:data:`radiomix.learn.compare.SURVIVAL_COMPARE_COLUMNS`)."""
+        from radiomix.learn.compare import SURVIVAL_COMPARE_COLUMNS
+
+        rows = [{k: c.get(k) for k in SURVIVAL_COMPARE_COLUMNS} for c in block.values()]
+        for row, c in zip(rows, block.values(), strict=True):
+            row["delta_c_ci_low"], row["delta_c_ci_high"] = c["delta_c_ci"]
+            row["nri_ci_low"], row["nri_ci_high"] = c.get("nri_ci", (None, None))
+        return pd.DataFrame(rows)
 
     def details(self, summary: Mapping[str, Any]) -> str:
         hs = summary.get("horizons") or []

@@ -44,6 +44,7 @@ __all__ = [
     "FittedModel",
     "FoldResult",
     "Grid",
+    "binary_view",
     "check_folds_possible",
     "check_logo_possible",
     "fit_final",
@@ -202,12 +203,18 @@ def nested_cv(
         families=families,
         coding={},  # the two-class checks name no label value
     )
-    n_positive = int(yy.sum())
+    return binary_view(cv)
+
+
+def binary_view(cv: TaskCVResult) -> CVResult:
+    """A two-class nested CV's result under the two-class names (:class:`CVResult`, its
+    folds :class:`FoldResult` with their training parts' positive cases)."""
+    n_positive = int(cv.y.sum())
     folds = [
         FoldResult(
             **{f.name: getattr(fold, f.name) for f in dataclasses.fields(fold)},
             # the outer training part is every case outside the test fold
-            n_positive_train=n_positive - int(yy[fold.test_index].sum()),
+            n_positive_train=n_positive - int(cv.y[fold.test_index].sum()),
         )
         for fold in cv.folds
     ]
