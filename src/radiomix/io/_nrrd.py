@@ -60,8 +60,8 @@ __all__ = ["nrrd_supported", "read_nrrd"]
 _MAGICS = frozenset(f"NRRD000{v}" for v in "12345")
 _HEADER_BLOCK = 1 << 16  # header read in 64 KiB steps ...
 _HEADER_MAX = 1 << 24  # ... up to 16 MiB (DWI headers with many key/value pairs are long)
-_IN_CHUNK = 1 << 18  # compressed bytes fed to the inflater at a time
-_OUT_CHUNK = 1 << 20  # most decompressed bytes held outside the array at a time
+_IN_CHUNK = 1 << 15  # compressed bytes fed to the inflater at a time
+_OUT_CHUNK = 1 << 16  # most decompressed bytes held outside the array at a time
 _DEFLATE_MAX_RATIO = 1032  # deflate cannot expand data more than this (RFC 1951 limit)
 _FIELD_SEP = " \t"
 
