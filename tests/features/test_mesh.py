@@ -101,7 +101,7 @@ def _masks() -> list[tuple[str, np.ndarray, np.ndarray]]:
     ("name", "mask", "spacing"), _masks(), ids=lambda v: v if isinstance(v, str) else ""
 )
 @pytest.mark.parametrize("method", ["classic", "lewiner"])
-@pytest.mark.parametrize("planes", ["all pairs at once", "plane by plane"])
+@pytest.mark.parametrize("planes", ["all pairs at once", "plane by plane", "lattice lines"])
 def test_diameters_equal_every_pair(
     name: str,
     mask: np.ndarray,
@@ -112,6 +112,8 @@ def test_diameters_equal_every_pair(
 ) -> None:
     if planes == "plane by plane":  # the search large ROIs take
         monkeypatch.setattr(mesh, "_ALL_PAIRS_UP_TO", -1)
+    if planes == "lattice lines":  # what many points left by _reaching go through
+        monkeypatch.setattr(mesh, "_LATTICE_ABOVE", -1)
     m = morphology.MorphologyData(
         np.zeros(mask.shape), mask, mask, tuple(float(s) for s in spacing), mesh_method=method
     )
@@ -152,3 +154,25 @@ def test_farthest_within_groups_compares_only_pairs_of_one_group() -> None:
     # the two farthest points overall lie in different groups: not counted
     assert _brute(pts) > want
     assert mesh._farthest_squared_within(pts[:1], np.array([1])) == 0.0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_reaching_keeps_every_farthest_pair(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 40, rng.integers(1, 8))
+    dim = int(rng.integers(2, 4))
+    if seed % 4 == 0:  # integer lattice points: ties of distances are common
+        pts = rng.integers(-6, 7, (int(sizes.sum()), dim)).astype(np.float64) * 0.7
+    elif seed % 4 == 1:  # points on circles: nearly every point is far from its centre
+        angle = rng.uniform(0, 2 * np.pi, int(sizes.sum()))
+        pts = np.c_[np.cos(angle), np.sin(angle), np.zeros((angle.size, dim - 2))] * 9.0
+    else:
+        pts = rng.normal(size=(int(sizes.sum()), dim)) * rng.uniform(0.5, 20.0, dim)
+    keep = mesh._reaching(pts, sizes)
+    groups = np.split(pts, np.cumsum(sizes)[:-1])
+    kept = np.split(keep, np.cumsum(sizes)[:-1])
+    want = max(_brute(g) if len(g) > 1 else 0.0 for g in groups)
+    got = max(_brute(g[k]) if k.sum() > 1 else 0.0 for g, k in zip(groups, kept, strict=True))
+    assert got == want
+    if seed % 4 >= 2 and len(pts) > 40:  # scattered points: most are dropped
+        assert keep.sum() < len(pts) / 2

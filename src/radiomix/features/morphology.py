@@ -585,8 +585,8 @@ def maximum_3d_diameter(m: MorphologyData) -> float:
 
     .. math:: F_{morph.diam} = \max_{k_1,k_2} \lVert \mathbf{v}_{k_1} - \mathbf{v}_{k_2}\rVert
 
-    over the mesh vertices (an exact search: vertices strictly inside a lattice segment of
-    the set are not compared, as they cannot be the farthest pair).
+    over the mesh vertices (an exact search over the vertices that can be the farthest
+    pair: :func:`radiomix.features._mesh.diameters`).
     """
     return m.diameters["3D"]
 
