@@ -6,15 +6,17 @@ and any ``external-*/`` evaluations) and writes ``report.html`` with every figur
 a base64 PNG (no file beside it is needed to view it, nothing is fetched from the network),
 plus the same figures as PNG files in ``figures/``. It never trains anything.
 
-Sections: what the study found (task, data, cohort flow, extraction preset and bins, the
-conclusion in sentences: :mod:`radiomix.report.findings`); cohort and design; the primary
-model's metrics with 95% CIs and its headline AUC explained; ROC with its bootstrap band and
-the operating point on the curve it lies on; precision-recall; calibration; confusion matrix;
-decision curve; for a BUSI study, example images with their outlines (the most confident
-errors first); selection frequency and importance of the top features under readable names;
-model comparison table and plot (a comparator that failed is flagged, not listed as a
-result); the label-permutation check; external validations; the TRIPOD+AI / CLEAR
-checklist (:mod:`radiomix.report.checklist`, also ``checklist.csv``); the resolved settings.
+One page for every task: :func:`build_report` lays out the sections in one order and the
+task's view (:data:`radiomix.report.task_report.VIEWS`) fills what differs by task. The
+sections: what the study found, in sentences (:mod:`radiomix.report.findings` for two
+classes); cohort and design; the primary model's metrics with 95% CIs; the task's figures
+(two classes: ROC, precision-recall, calibration, decision curve, confusion matrix and, for
+a BUSI study, example images), with the sites, groups and added value of the image where
+the run has them; feature selection under readable names; permutation importance and SHAP
+values; the model comparison table and plot (a comparator that failed is flagged, not
+listed as a result); the label-permutation check; external validations; the TRIPOD+AI /
+CLEAR checklist (:mod:`radiomix.report.checklist`, also ``checklist.csv``); the resolved
+settings.
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from radiomix.errors import ModelBundleError
-from radiomix.report import findings, plots, sites
-from radiomix.report._page import ci as _ci
+from radiomix.report import plots
 from radiomix.report._page import (
     external_section,
     final_model_rows,
@@ -41,7 +43,11 @@ from radiomix.report._page import fmt as _fmt
 from radiomix.report._page import img as _img
 from radiomix.report._page import table as _table
 
-__all__ = ["RunData", "build_report", "load_run"]
+if TYPE_CHECKING:
+    from radiomix.learn.tasks import Task
+    from radiomix.report.findings import StudyContext
+
+__all__ = ["Page", "RunData", "build_report", "load_run"]
 
 FIGURES = (
     "roc",
@@ -114,21 +120,64 @@ def load_run(run_dir: str | Path) -> RunData:
     )
 
 
-METRIC_LABELS = (
-    ("auc", "ROC AUC"),
-    ("pr_auc", "PR AUC (average precision)"),
-    ("balanced_accuracy", "balanced accuracy"),
-    ("sensitivity", "sensitivity"),
-    ("specificity", "specificity"),
-    ("ppv", "PPV"),
-    ("npv", "NPV"),
-    ("accuracy", "accuracy"),
-    ("f1", "F1"),
-    ("mcc", "MCC"),
-    ("brier", "Brier score"),
-    ("calibration_intercept", "calibration intercept"),
-    ("calibration_slope", "calibration slope"),
-)
+class Page:
+    """One run's report in the making: what every section reads (the task, the primary
+    model, its summary and out-of-fold predictions) and the figures drawn so far.
+
+    Parameters
+    ----------
+    run : RunData
+        The run directory, read.
+    fig_dir : Path
+        Folder of the figures' PNG files.
+    """
+
+    def __init__(self, run: RunData, fig_dir: Path) -> None:
+        from radiomix.learn.tasks import get_task
+
+        m = run.metrics
+        self.run = run
+        self.fig_dir = fig_dir
+        self.metrics = m
+        self.task: Task = get_task(str(m.get("task", "binary")))
+        self.study: dict[str, Any] = m.get("study", {})
+        self.label: dict[str, Any] = self.study.get("label", {})
+        self.primary: str = m["primary"]["model"]
+        self.models: dict[str, dict[str, Any]] = m.get("models", {})
+        self.pm: dict[str, Any] = self.models.get(self.primary, m["primary"])
+        pred = run.predictions
+        self.pred = pred[pred["model"] == self.primary]
+        if self.pred.empty:
+            raise ModelBundleError(
+                f"predictions.csv of {run.path} has no rows for {self.primary!r}"
+            )
+        self.images: dict[str, tuple[bytes, str]] = {}
+        #: the view's own figures, in the order drawn
+        self.own: list[str] = []
+
+    def add(self, name: str, fig: Any, caption: str) -> None:
+        """Draw a figure: its PNG in ``figures/`` and, with its caption, on the page."""
+        self.images[name] = (plots.save_png(fig, self.fig_dir / f"{name}.png"), caption)
+
+    def img(self, name: str) -> str:
+        """The figure ``name`` as HTML (embedded PNG and caption)."""
+        return _img(name, *self.images[name])
+
+    @cached_property
+    def context(self) -> StudyContext:
+        """The two-class study's context: class names, cohort flow, extraction, the cohort
+        manifest (:func:`radiomix.report.findings.load_context`)."""
+        from radiomix.report import findings
+
+        return findings.load_context(self.run.path, self.metrics)
+
+    @cached_property
+    def failed(self) -> dict[str, str]:
+        """The two-class models that did not learn, with the reason
+        (:func:`radiomix.report.findings.failed_models`)."""
+        from radiomix.report import findings
+
+        return findings.failed_models(self.run.predictions)
 
 
 def explanation_images(run: Any, ex: Mapping[str, Any], add: Any, score: str) -> None:
@@ -306,6 +355,9 @@ def explanations_section(
 def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write ``report.html`` (self-contained) and ``figures/*.png`` for a run directory.
 
+    The one page of every task: the sections in order, each filled by the task's view
+    (:data:`radiomix.report.task_report.VIEWS`).
+
     Parameters
     ----------
     run_dir : path
@@ -319,382 +371,85 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     Path
         The HTML file.
     """
+    from radiomix.report.task_report import VIEWS
+
     run = load_run(run_dir)
     out_path = Path(out) if out is not None else run.path / "report.html"
     fig_dir = out_path.parent / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
-    m = run.metrics
-    if m.get("task", "binary") != "binary":  # several classes or a number
-        from radiomix.report.task_report import build_task_report
-
-        return build_task_report(run, out_path, fig_dir)
-    study = m.get("study", {})
-    primary = m["primary"]["model"]
-    models: dict[str, dict[str, Any]] = m.get("models", {})
-    pred = run.predictions
-    by_model = dict(iter(pred.groupby("model", sort=False)))
-    if primary not in by_model:
-        raise ModelBundleError(f"predictions.csv of {run.path} has no rows for {primary!r}")
-    failed = findings.failed_models(pred)
-    # a comparator that failed is flagged in the text, not drawn as a result
-    others = {n: g for n, g in by_model.items() if n != primary and n not in failed}
-    label = study.get("label", {})
-    context = findings.load_context(run.path, m)
-    neg, pos = context.negative_name, context.positive_name
-
-    images: dict[str, tuple[bytes, str]] = {}
-
-    def add(name: str, fig: Any, caption: str) -> None:
-        images[name] = (plots.save_png(fig, fig_dir / f"{name}.png"), caption)
-
-    pm = models.get(primary, m["primary"])
-    add(
-        "roc",
-        plots.plot_roc(by_model[primary], primary, models, others),
-        "ROC of pooled out-of-fold predictions: thin lines one per repeat, bold the median "
-        "repeat (its AUC is the headline, median over repeats) with its 95% bootstrap band; "
-        "dashed: comparators. Circle: the operating point of the median repeat, each case "
-        "called at the threshold chosen inside the training part of its fold. As the folds' "
-        "thresholds differ, the point lies on the dotted curve (the same predictions as every "
-        "fold's threshold is moved by the same amount), which coincides with the bold one "
-        "when all folds chose the same threshold. The metrics table gives the median over "
-        "repeats instead of this one repeat.",
-    )
-    add(
-        "pr",
-        plots.plot_pr(by_model[primary], primary, models, others),
-        "Precision-recall of the median repeat; dotted: prevalence (a random model).",
-    )
-    add(
-        "calibration",
-        plots.plot_calibration(by_model[primary], primary, pm),
-        "Calibration of the out-of-fold probabilities (median repeat): ideal is the diagonal, "
-        "intercept 0 and slope 1; bottom: predicted probabilities by class.",
-    )
-    add(
-        "confusion",
-        plots.plot_confusion(by_model[primary], primary, neg, pos),
-        "Confusion matrix of the median repeat at the thresholds chosen inside the training folds "
-        "(counts and row percentages).",
-    )
-    add(
-        "decision_curve",
-        plots.plot_decision_curve(by_model[primary], primary, others),
-        "Decision curve: net benefit of acting on the model's prediction at each threshold "
-        "probability, against acting for all or for none.",
-    )
-    add(
-        "selection",
-        plots.plot_selection(run.selection, primary),
-        "How often each feature reached the classifier across all outer fits (selection is "
-        "refitted in every training fold), and its mean importance when selected.",
-    )
-    add(
-        "model_comparison",
-        plots.plot_model_comparison(
-            {n: mm for n, mm in models.items() if n not in failed or n == primary}, primary
-        ),
-        "ROC AUC of every model in the same nested cross-validation (same splits).",
-    )
+    page = Page(run, fig_dir)
+    view = VIEWS[page.task.name]
+    m, study, task, primary, pm = page.metrics, page.study, page.task, page.primary, page.pm
+    h = task.headline
+    for name, fig, caption in view.images(page):
+        page.add(name, fig, caption)
+        page.own.append(name)
+    page.add("selection", plots.plot_selection(run.selection, primary), view.selection_caption)
+    page.add("model_comparison", *view.comparison_figure(page))
     perm = m.get("permutation")
-    if perm and len(run.permutation):
-        add(
-            "permutation",
-            plots.plot_permutation(
-                run.permutation["auc"].tolist(),
-                float(perm.get("observed_auc", pm.get("auc", 0.5))),
-                perm.get("p_value"),
-            ),
-            "Nested CV of the primary model with randomly permuted labels: the AUCs an "
-            "unrelated label reaches; the observed AUC should lie far to the right.",
-        )
-    explanation_images(run, m.get("explanations") or {}, add, "ROC AUC")
-    examples: list[dict[str, Any]] = []
-    if context.manifest is not None and {"image", "mask"} <= set(context.manifest.columns):
-        examples = findings.example_cases(by_model[primary], context.manifest, pos, neg)
-        examples = [e for e in examples if Path(e["image"]).is_file() and Path(e["mask"]).is_file()]
-    if examples:
-        add(
-            "examples",
-            plots.plot_examples(examples),
-            "Cases of the median repeat with their lesion outlines: the most confident errors "
-            "first (red; probability furthest on the wrong side of its fold's threshold), "
-            "then the most confident correct calls (green). p: out-of-fold "
-            "probability of the positive class; t: the threshold of the fold that predicted it.",
-        )
+    if perm and len(run.permutation) and h in run.permutation.columns:
+        page.add("permutation", *view.permutation_figure(page, perm))
+    explanation_images(run, m.get("explanations") or {}, page.add, task.headline_label)
 
-    parts: list[str] = []
+    def section(*blocks: str) -> list[str]:
+        """A section's blocks: each on a line of its own, or one line (``view.lines``)."""
+        shown = [b for b in blocks if b]
+        return shown if view.lines else ["".join(shown)]
+
     title = html.escape(str(study.get("name", "study")))
-    parts.append(f"<h1>radiomix study report: {title}</h1>")
     versions = study.get("versions", {})
-    parts.append(
-        "<p class='muted' id='provenance'>Created "
-        + _fmt(study.get("created"))
-        + " by radiomix "
-        + _fmt(versions.get("radiomix"))
-        + " (scikit-learn "
-        + _fmt(versions.get("scikit-learn"))
-        + "). Every number is out-of-fold: features, selection, tuning and the decision "
-        "threshold were fitted inside the training folds of a repeated nested cross-validation.</p>"
-    )
-    # what the study found, in sentences
-    found = [
-        f"<p id='task'>{context.task}</p>",
-        f"<p id='data'>{context.data}</p>",
-        "<p id='cohort-flow'>Cohort: " + " ".join(context.cohort_flow) + "</p>",
+    parts = [
+        f"<h1>radiomix study report: {title}</h1>",
+        (
+            f"<p class='muted' id='provenance'>{view.lead(page)}Created "
+            f"{_fmt(study.get('created'))} by radiomix {_fmt(versions.get('radiomix'))} "
+            f"(scikit-learn {_fmt(versions.get('scikit-learn'))}). Every number is out-of-fold: "
+            f"{view.fitted} were fitted inside the training folds of a repeated nested "
+            "cross-validation.</p>"
+        ),
+        "<h2 id='findings'>What this study found</h2>" + view.findings(page),
+        *view.notes(page),
+        "<h2 id='design'>Cohort and design</h2>" + _table(["", ""], view.cohort(page)),
+        *section(
+            f"<h2 id='performance'>Primary model: {html.escape(primary)}</h2>"
+            f"<p>{html.escape(str(pm.get('description', '')))}</p>",
+            _table(
+                ["metric", "median over repeats [95% CI]"],
+                [*view.metric_rows(page), *final_model_rows(pm)],
+            ),
+        ),
+        *view.after_metrics(page),
     ]
-    if context.extraction:
-        found.append(f"<p id='extraction'>{context.extraction}</p>")
-    found.append(
-        "<div id='conclusion'>"
-        + "".join(f"<p>{t}</p>" for t in findings.conclusion(m, failed, pos, neg))
-        + "</div>"
+    warning = view.warn(pm)
+    if warning:
+        parts.append(f"<p class='warn'>{warning}</p>")
+    for head, names in view.figure_groups(page):
+        shown = [n for n in names if n in page.images]
+        if shown:
+            parts.append(f"{head}<div class='figs'>{''.join(map(page.img, shown))}</div>")
+    parts.extend(view.after_figures(page))
+    parts.extend(
+        section(
+            "<h2 id='selection'>Feature selection</h2><div class='figs'>"
+            + page.img("selection")
+            + "</div>",
+            view.selection_table(page),
+        )
     )
-    found.append(
-        f"<p id='headline'>{findings.headline_note(pm, run.folds[run.folds['model'] == primary], int(study.get('n_cases') or 0))}</p>"
+    parts.append(explanations_section(run, m.get("explanations") or {}, page.images))
+    parts.extend(
+        section(
+            "<h2 id='comparison'>Model comparison</h2>" + _table(*view.comparison_table(page)),
+            view.comparison_note,
+            "<div class='figs'>" + page.img("model_comparison") + "</div>",
+        )
     )
-    parts.append(
-        "<h2 id='findings'>What this study found</h2><div class='found'>"
-        + "".join(found)
-        + "</div>"
-    )
-    small = findings.small_cohort_note(m, context.adjustments)
-    if small:
-        parts.append(f"<p class='warn' id='small-cohort'>{small}</p>")
-    for name, why in failed.items():
+    parts.extend(view.after_comparison(page))
+    if "permutation" in page.images and perm:
         parts.append(
-            f"<p class='warn failed-model'>{html.escape(name)} failed: {html.escape(why)}. It "
-            "is left out of the figures, and its numbers in the comparison table are not a "
-            "result.</p>"
+            permutation_section(perm, h, view.null_label(page), page.images["permutation"])
         )
-    # cohort
-    folds = run.folds[run.folds["model"] == primary]
-    cohort = [
-        ("cases", _fmt(study.get("n_cases"))),
-        (f"positive ({html.escape(pos)})", _fmt(study.get("n_positive"))),
-        (
-            f"negative ({html.escape(neg)})",
-            _fmt((study.get("n_cases") or 0) - (study.get("n_positive") or 0)),
-        ),
-        ("positive class chosen by", _fmt(label.get("rule"))),
-        ("label column", _fmt(label.get("column"))),
-        (
-            "group column (kept within one fold)",
-            _fmt(study.get("group"))
-            + (f" ({study.get('n_groups')} groups)" if study.get("group") else ""),
-        ),
-        ("feature columns", _fmt(study.get("n_features"))),
-        ("rows dropped (missing label)", _fmt(study.get("n_rows_dropped_missing_label"))),
-        ("infinite values (treated as missing)", _fmt(study.get("n_infinite_values"))),
-        (
-            "validation",
-            f"{_fmt(study.get('repeats'))} repeats x {_fmt(study.get('outer_folds'))} outer folds x {_fmt(study.get('inner_folds'))} inner folds",
-        ),
-        ("threshold rule", _fmt(study.get("threshold_rule"))),
-        (
-            "confidence intervals",
-            f"{_fmt(study.get('confidence'), 2)}, {_fmt(study.get('bootstrap'))} bootstrap resamples",
-        ),
-        ("robustness (ICC) table", _fmt(study.get("robustness_table"))),
-        ("random state", _fmt(study.get("random_state"))),
-    ]
-    if len(folds):
-        cohort.append(
-            (
-                "positives per outer test fold",
-                f"{folds['n_positive_test'].min()} to {folds['n_positive_test'].max()} (of {folds['n_test'].min()} to {folds['n_test'].max()} cases)",
-            )
-        )
-    logo = sites.validation_text(study)
-    if logo:
-        cohort = [(k, logo if k == "validation" else v) for k, v in cohort]
-    parts.append("<h2 id='design'>Cohort and design</h2>" + _table(["", ""], cohort))
-    # primary metrics
-    rows = [[lab, _ci(pm, key)] for key, lab in METRIC_LABELS]
-    rows.insert(
-        1,
-        [
-            "ROC AUC, DeLong 95% CI (median repeat)",
-            f"[{_fmt((pm.get('auc_ci_delong') or [None])[0])}, {_fmt((pm.get('auc_ci_delong') or [None, None])[1])}]",
-        ],
-    )
-    rows.insert(
-        2,
-        [
-            "ROC AUC per outer fold, mean (SD): not the headline (see the summary)",
-            f"{_fmt(pm.get('auc_fold_mean'))} ({_fmt(pm.get('auc_fold_sd'))})",
-        ],
-    )
-    rows.append(
-        [
-            "decision threshold, median over folds (range)",
-            f"{_fmt(pm.get('threshold'))} ({_fmt((pm.get('threshold_range') or [None])[0])} to {_fmt((pm.get('threshold_range') or [None, None])[1])})",
-        ]
-    )
-    rows.extend(final_model_rows(pm))
-    parts.append(
-        f"<h2 id='performance'>Primary model: {html.escape(primary)}</h2><p>{html.escape(str(pm.get('description', '')))}</p>"
-    )
-    parts.append(_table(["metric", "median over repeats [95% CI]"], rows))
-    parts.append(sites.sites_section(m))
-    slope = pm.get("calibration_slope")
-    if slope is not None and slope < 0.8:
-        parts.append(
-            "<p class='warn'>Calibration slope below 0.8: the predicted probabilities are too "
-            "extreme (overfitting); recalibrate before using them as risks.</p>"
-        )
-    elif slope is not None and slope > 1.25:
-        parts.append(
-            "<p class='warn'>Calibration slope above 1.25: the predicted probabilities are too "
-            "moderate (strong regularisation); the ranking (AUC) is unaffected, but recalibrate "
-            "before using them as risks.</p>"
-        )
-    parts.append(
-        "<div class='figs'>"
-        + "".join(_img(k, *images[k]) for k in ("roc", "pr") if k in images)
-        + "</div>"
-    )
-    parts.append(
-        "<h2 id='calibration'>Calibration and clinical usefulness</h2><div class='figs'>"
-        + "".join(
-            _img(k, *images[k])
-            for k in ("calibration", "decision_curve", "confusion")
-            if k in images
-        )
-        + "</div>"
-    )
-    if "examples" in images:
-        parts.append(
-            "<h2>Example images</h2><div class='figs'>"
-            + _img("examples", *images["examples"])
-            + "</div>"
-        )
-    # selection
-    sel = run.selection[run.selection["model"] == primary].head(15)
-    from radiomix.features.names import describe_column
-
-    srows = []
-    for r in sel.itertuples():
-        desc = describe_column(str(r.feature))
-        srows.append(
-            [
-                html.escape(desc.readable if desc else str(r.feature)),
-                f"<code>{html.escape(str(r.feature))}</code>",
-                html.escape((desc.spec.ibsi_code or "not in IBSI") if desc else "-"),
-                _fmt(r.frequency, 2),
-                _fmt(r.mean_importance),
-                _fmt(r.sd_importance),
-                "yes" if bool(r.final_selected) else "",
-            ]
-        )
-    parts.append(
-        "<h2 id='selection'>Feature selection</h2>"
-        + "<div class='figs'>"
-        + _img("selection", *images["selection"])
-        + "</div>"
-    )
-    parts.append(
-        _table(
-            [
-                "feature",
-                "column",
-                "IBSI code",
-                "selection frequency",
-                "mean importance",
-                "SD",
-                "in final model",
-            ],
-            srows,
-        )
-    )
-    parts.append(explanations_section(run, m.get("explanations") or {}, images))
-    # comparison
-    comp = m.get("comparison", {})
-    crow = []
-    for name, mm in models.items():
-        c = comp.get(name, {})
-        if name in failed:
-            crow.append(
-                [
-                    html.escape(name) + (" (primary)" if name == primary else ""),
-                    f"<span class='failed'>failed: {html.escape(failed[name])}</span>",
-                    *([""] * 7),
-                ]
-            )
-            continue
-        crow.append(
-            [
-                html.escape(name) + (" (primary)" if name == primary else ""),
-                _ci(mm, "auc"),
-                _ci(mm, "pr_auc"),
-                _ci(mm, "balanced_accuracy"),
-                _ci(mm, "sensitivity"),
-                _ci(mm, "specificity"),
-                _ci(mm, "brier"),
-                _fmt(mm.get("calibration_slope"), 2),
-                ""
-                if name == primary
-                else f"{_fmt(c.get('delta_auc'))} (DeLong p {_fmt(c.get('delong_p_median'), 3)}; corrected t p {_fmt(c.get('corrected_t_p_holm'), 3)})",
-            ]
-        )
-    parts.append(
-        "<h2 id='comparison'>Model comparison</h2>"
-        + _table(
-            [
-                "model",
-                "ROC AUC",
-                "PR AUC",
-                "balanced accuracy",
-                "sensitivity",
-                "specificity",
-                "Brier",
-                "cal. slope",
-                "primary minus model: AUC (p)",
-            ],
-            crow,
-        )
-    )
-    parts.append(
-        "<p class='muted'>DeLong p: median over repeats of the paired DeLong test on pooled out-of-fold predictions; corrected t p: Nadeau-Bengio corrected resampled t-test over the outer folds, Holm-adjusted over comparators. Choosing the best of several models by these numbers is itself optimistic; the primary model is the pre-registered one.</p>"
-    )
-    parts.append(
-        "<div class='figs'>" + _img("model_comparison", *images["model_comparison"]) + "</div>"
-    )
-    parts.append(sites.compare_section(m))
-    skipped = m.get("skipped") or {}
-    if skipped:
-        parts.append(
-            "<p>Skipped: "
-            + "; ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in skipped.items())
-            + "</p>"
-        )
-    # permutation
-    if "permutation" in images and perm:
-        parts.append(permutation_section(perm, "auc", "AUC", images["permutation"]))
-    # external
     if run.external:
-        parts.append(
-            external_section(
-                run.external,
-                [
-                    "cases",
-                    "positive",
-                    "ROC AUC",
-                    "sensitivity",
-                    "specificity",
-                    "cal. intercept",
-                    "cal. slope",
-                ],
-                lambda p_m: [
-                    _fmt(p_m.get("n_cases")),
-                    _fmt(p_m.get("n_positive")),
-                    _ci(p_m, "auc"),
-                    _ci(p_m, "sensitivity"),
-                    _ci(p_m, "specificity"),
-                    _fmt(p_m.get("calibration_intercept"), 2),
-                    _fmt(p_m.get("calibration_slope"), 2),
-                ],
-            )
-        )
+        parts.append(external_section(run.external, *view.external_columns(page)))
     parts.append("<h2 id='settings'>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
     return write_page(run, parts, title, out_path)

@@ -4,10 +4,10 @@ per-site metrics, and the added value of the image (``--compare``)."""
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from radiomix.report._page import fmt as _f
 from radiomix.report._page import table as _table
 
 __all__ = [
@@ -19,14 +19,6 @@ __all__ = [
     "sites_section",
     "validation_text",
 ]
-
-
-def _f(v: Any, digits: int = 3) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.{digits}f}"
-    return html.escape(str(v))
 
 
 def _p(v: Any) -> str:

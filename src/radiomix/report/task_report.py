@@ -1,54 +1,61 @@
-"""The report of a multiclass, regression or survival run (``radiomix report`` on such a
-run).
+"""How the report shows each task: the views that fill the page's sections.
 
-:func:`radiomix.report.html.build_report` hands a run here when ``metrics.json`` names a
-task other than ``binary``. Same principles as the two-class report: one self-contained
-HTML file with the figures embedded (and written to ``figures/``), what the study found in
-sentences first, every number out of fold. Sections: what the study found; cohort and
-design; the primary model's metrics with 95% CIs (several classes: also sensitivity and
-one-vs-rest AUC per class); figures (several classes: the confusion matrix and the
-one-vs-rest ROC curves; regression: the calibration plot, observed against predicted, with
-the residuals; survival: Kaplan-Meier curves of the risk groups split at the training median
-risk with the log-rank test, the calibration at a horizon with its slope and observed /
-expected events, and the time-dependent AUC);
-feature selection; each group of a leave-one-group-out run (the group's headline, or a note
-where it cannot be scored); the model comparison; the added value of the image of a
-survival ``--compare`` run (the C-index difference with its paired bootstrap interval and
-the Kaplan-Meier weighted continuous NRI at the middle horizon); the
-permutation check; external evaluations; the TRIPOD+AI / CLEAR checklist (:mod:`radiomix.report.checklist`); the settings.
+:func:`radiomix.report.html.build_report` lays out one page for every task; the task's
+:class:`TaskView` in :data:`VIEWS` fills what differs. Two classes (:class:`BinaryView`):
+the findings of :mod:`radiomix.report.findings` with the small-cohort and failed-model
+warnings; the DeLong interval and the folds' thresholds; ROC with its bootstrap band and the
+operating point, precision-recall, calibration, decision curve, confusion matrix and, for a
+BUSI study, example images with their outlines (the most confident errors first); the sites
+and per-site AUCs after the metrics; the paired DeLong test in the comparison and the added
+value of the image after it. Several classes: also sensitivity and one-vs-rest AUC per
+class; the confusion matrix and the one-vs-rest ROC curves. Regression: the calibration
+plot, observed against predicted, with the residuals. Survival: Kaplan-Meier curves of the
+risk groups split at the training median risk with the log-rank test, the calibration at a
+horizon with its slope and observed / expected events, and the time-dependent AUC. For these
+three, after the figures: the harmonised sites, each group of a leave-one-group-out run (the
+group's headline, or a note where it cannot be scored) and the added value of the image of a
+survival ``--compare`` run (the C-index difference with its paired bootstrap interval and the
+Kaplan-Meier weighted continuous NRI at the middle horizon).
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
-from radiomix.errors import ModelBundleError
 from radiomix.learn.tasks import get_task
-from radiomix.report import plots, sites, task_plots
+from radiomix.report import findings, plots, sites, task_plots
 from radiomix.report._page import ci as _ci
-from radiomix.report._page import (
-    external_section,
-    final_model_rows,
-    permutation_section,
-    write_page,
-)
 from radiomix.report._page import fmt as _f
-from radiomix.report._page import img as _img
 from radiomix.report._page import table as _table
 
 if TYPE_CHECKING:
-    from radiomix.report.html import RunData
+    from radiomix.report.html import Page
 
-__all__ = ["METRIC_LABELS", "VIEWS", "TaskView", "build_task_report", "task_findings"]
+__all__ = ["METRIC_LABELS", "VIEWS", "BinaryView", "TaskView", "task_findings"]
 
 METRIC_LABELS = {
+    "binary": (
+        ("auc", "ROC AUC"),
+        ("pr_auc", "PR AUC (average precision)"),
+        ("balanced_accuracy", "balanced accuracy"),
+        ("sensitivity", "sensitivity"),
+        ("specificity", "specificity"),
+        ("ppv", "PPV"),
+        ("npv", "NPV"),
+        ("accuracy", "accuracy"),
+        ("f1", "F1"),
+        ("mcc", "MCC"),
+        ("brier", "Brier score"),
+        ("calibration_intercept", "calibration intercept"),
+        ("calibration_slope", "calibration slope"),
+    ),
     "multiclass": (
         ("macro_auc", "macro ROC AUC (one vs rest, mean over classes)"),
         ("micro_auc", "micro ROC AUC (all one-vs-rest decisions pooled)"),
@@ -76,24 +83,233 @@ METRIC_LABELS = {
 }
 
 
+def _design_rows(study: Mapping[str, Any], stratified: str) -> dict[str, tuple[str, str]]:
+    """The rows every task's cohort and design table has, in their order (``stratified``:
+    how the folds are stratified, '' to leave it unsaid)."""
+    group = study.get("group")
+    validation = sites.validation_text(study) or (
+        f"{_f(study.get('repeats'))} repeats x {_f(study.get('outer_folds'))} outer folds x "
+        f"{_f(study.get('inner_folds'))} inner folds"
+    )
+    return {
+        "cases": ("cases", _f(study.get("n_cases"))),
+        "label": ("label column", _f((study.get("label") or {}).get("column"))),
+        "group": (
+            "group column (kept within one fold)",
+            _f(group) + (f" ({study.get('n_groups')} groups)" if group else ""),
+        ),
+        "features": ("feature columns", _f(study.get("n_features"))),
+        "dropped": ("rows dropped (missing label)", _f(study.get("n_rows_dropped_missing_label"))),
+        "validation": (
+            "validation",
+            validation + (f", stratified {stratified}" if stratified else ""),
+        ),
+        "intervals": (
+            "confidence intervals",
+            f"{_f(study.get('confidence'), 2)}, {_f(study.get('bootstrap'))} bootstrap resamples",
+        ),
+        "random_state": ("random state", _f(study.get("random_state"))),
+    }
+
+
+def _no_figures(
+    med: pd.DataFrame, name: str, classes: list[Any], pm: Mapping[str, Any]
+) -> list[tuple[str, Any, str]]:
+    return []
+
+
 @dataclass(frozen=True)
 class TaskView:
-    """How the report shows one task: its metrics table, figures and sentences.
+    """How the report shows one task: what fills each section of the page.
 
-    A new task (survival) adds one entry to :data:`VIEWS`.
+    :func:`radiomix.report.html.build_report` lays out the page, one order of sections for
+    every task, and asks the view for what differs; the methods are these pieces in page
+    order. Their defaults are the multiclass, regression and survival pages', read from the
+    fields (a new task adds one entry to :data:`VIEWS`); :class:`BinaryView` overrides them
+    for two classes and reads only ``metrics`` and ``warn`` of the fields.
     """
 
     metrics: tuple[tuple[str, str], ...]
-    figures: Callable[[pd.DataFrame, str, list[Any], Mapping[str, Any]], list[tuple[str, Any, str]]]
-    section: str
-    stratified: str
-    leak_level: float
-    describe: Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], str]
+    figures: Callable[
+        [pd.DataFrame, str, list[Any], Mapping[str, Any]], list[tuple[str, Any, str]]
+    ] = _no_figures
+    """The task's own figures (name, figure, caption) from the median repeat."""
+    section: str = ""
+    stratified: str = ""
+    leak_level: float = math.nan
+    describe: Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], str] = (
+        lambda label, pm, study: ""
+    )
     warn: Callable[[Mapping[str, Any]], str | None] = lambda pm: None
+    """A warning under the metrics (None: none)."""
     rows: Callable[[Mapping[str, Any]], list[tuple[str, str]]] = lambda pm: []
     """Further metric rows (key, label) that depend on the run (survival: per horizon)."""
     cells: Callable[[Mapping[str, Any]], list[list[str]]] = lambda pm: []
     """Further rows of the metric table, already formatted (survival: the calibration)."""
+
+    fitted: ClassVar[str] = "features, selection and tuning"
+    """What the provenance line says was fitted inside the training folds."""
+    lines: ClassVar[bool] = False
+    """A section's heading and table, note and figure each on a line of its own in the HTML
+    (the two-class page), not on one line."""
+    selection_caption: ClassVar[str] = (
+        "How often each feature reached the model across all outer fits, and its mean "
+        "importance when selected."
+    )
+    comparison_note: ClassVar[str] = ""
+    """A note under the model comparison table."""
+
+    def lead(self, page: Page) -> str:
+        """What the provenance line says before the date."""
+        return f"Task: <b>{page.task.name}</b>. "
+
+    def findings(self, page: Page) -> str:
+        """The block of what the study found, in sentences."""
+        return (
+            "<div class='found' id='conclusion'>"
+            + "".join(
+                f"<p id='task'>{t}</p>" if i == 0 else f"<p>{t}</p>"
+                for i, t in enumerate(task_findings(page.metrics))
+            )
+            + "</div>"
+        )
+
+    def notes(self, page: Page) -> list[str]:
+        """Warnings under the findings."""
+        return []
+
+    def cohort(self, page: Page) -> list[tuple[str, str]]:
+        """The rows of the cohort and design table."""
+        rows = [("task", page.task.name), *_design_rows(page.study, self.stratified).values()]
+        classes = list(page.label.get("classes", []))
+        if classes:
+            counts = page.pm.get("class_counts") or []
+            rows.insert(
+                3,
+                (
+                    "classes (cases)",
+                    ", ".join(
+                        f"{html.escape(str(c))} ({n})"
+                        for c, n in zip(classes, counts, strict=False)
+                    ),
+                ),
+            )
+        return rows
+
+    def metric_rows(self, page: Page) -> list[list[str]]:
+        """The primary model's metric rows (the final model's follow)."""
+        pm, h = page.pm, page.task.headline
+        rows = [[lab, _ci(pm, key)] for key, lab in (*self.metrics, *self.rows(pm))]
+        rows.extend(self.cells(pm))
+        rows.append(
+            [
+                f"{page.task.headline_label} per outer fold, mean (SD)",
+                f"{_f(pm.get(f'{h}_fold_mean'))} ({_f(pm.get(f'{h}_fold_sd'))})",
+            ]
+        )
+        return rows
+
+    def after_metrics(self, page: Page) -> list[str]:
+        """Sections under the metric table (several classes: per class)."""
+        if not page.label.get("classes"):
+            return []
+        crow = [
+            [html.escape(str(c)), _f(v.get("n_cases")), _ci(v, "sensitivity"), _ci(v, "auc")]
+            for c, v in (page.pm.get("per_class") or {}).items()
+        ]
+        return [
+            "<h3 id='per-class'>Per class</h3>"
+            + _table(["class", "cases", "sensitivity [95% CI]", "one-vs-rest AUC [95% CI]"], crow)
+        ]
+
+    def images(self, page: Page) -> Iterable[tuple[str, Any, str]]:
+        """The task's own figures: name, figure, caption."""
+        classes = list(page.label.get("classes", []))
+        med = task_plots.median_repeat_task(page.pred, page.task.name, classes)
+        return self.figures(med, page.primary, classes, page.pm)
+
+    def figure_groups(self, page: Page) -> list[tuple[str, Sequence[str]]]:
+        """The task's figures as the page shows them: a heading and the figures under it
+        (a group none of whose figures was drawn is left out)."""
+        return [(f"<h2 id='task-figures'>{self.section}</h2>", page.own)]
+
+    def after_figures(self, page: Page) -> list[str]:
+        """Sections under the figures: the harmonised sites, the groups of a
+        leave-one-group-out run (or the sites' scores), the added value of the image."""
+        out = []
+        harm = page.study.get("harmonise")
+        if harm:
+            out.append("<h2 id='sites-harmonised'>Sites</h2>" + sites.harmonise_paragraph(harm))
+        out.append(_groups_section(page.pm, page.task.headline, page.task.headline_label))
+        out.append(_survival_compare_section(page.metrics))
+        return out
+
+    def selection_table(self, page: Page) -> str:
+        """The table under the selection figure ('' for none)."""
+        return ""
+
+    def comparison_figure(self, page: Page) -> tuple[Any, str]:
+        """Every model's headline with its interval, and the caption."""
+        t = page.task
+        return (
+            plots.plot_forest(page.models, page.primary, t.headline, t.headline_label, t.chance),
+            f"{t.headline_label} of every model in the same nested cross-validation.",
+        )
+
+    def permutation_figure(self, page: Page, perm: Mapping[str, Any]) -> tuple[Any, str]:
+        """The headlines of the permuted-label runs against the observed one, and the
+        caption."""
+        t, h = page.task, page.task.headline
+        return (
+            plots.plot_null(
+                page.run.permutation[h].tolist(),
+                float(perm.get(f"observed_{h}", page.pm.get(h, t.chance))),
+                perm.get("p_value"),
+                t.headline_label,
+                t.chance,
+            ),
+            (
+                "Nested CV of the primary model with randomly permuted labels; the observed value "
+                "should lie far to the right."
+            ),
+        )
+
+    def comparison_table(self, page: Page) -> tuple[list[str], list[list[str]]]:
+        """The model comparison table: header and rows."""
+        h, label = page.task.headline, page.task.headline_label
+        comp = page.metrics.get("comparison", {})
+        shown = self.metrics[:4]
+        rows = [
+            [html.escape(name) + (" (primary)" if name == page.primary else "")]
+            + [_ci(mm, k) for k, _ in shown]
+            + [
+                ""
+                if name == page.primary
+                else f"{_f(comp.get(name, {}).get(f'delta_{h}'))} (corrected t p "
+                f"{_p(comp.get(name, {}).get('corrected_t_p_holm'))})"
+            ]
+            for name, mm in page.models.items()
+        ]
+        return ["model", *[lab for _, lab in shown], f"primary minus model: {label} (p)"], rows
+
+    def after_comparison(self, page: Page) -> list[str]:
+        """Sections under the model comparison."""
+        return []
+
+    def null_label(self, page: Page) -> str:
+        """The headline's name in the permutation check's sentence."""
+        return page.task.headline_label
+
+    def external_columns(
+        self, page: Page
+    ) -> tuple[list[str], Callable[[Mapping[str, Any]], list[str]]]:
+        """The external validation table's columns: their names and the cells of an
+        evaluation's primary model."""
+        shown = self.metrics[:4]
+        return (
+            ["cases", *[lab for _, lab in shown]],
+            lambda p_m: [_f(p_m.get("n_cases")), *[_ci(p_m, k) for k, _ in shown]],
+        )
 
 
 def _regression_figures(
@@ -295,7 +511,348 @@ def _p(v: Any) -> str:
     return "&lt; 0.001" if v < 0.001 else f"= {v:.3f}"
 
 
+def _ends(interval: Any) -> list[Any]:
+    """An interval's two ends (None where missing)."""
+    return [*(interval or []), None, None][:2]
+
+
+def _warn_binary(pm: Mapping[str, Any]) -> str | None:
+    slope = pm.get("calibration_slope")
+    if slope is not None and slope < 0.8:
+        return (
+            "Calibration slope below 0.8: the predicted probabilities are too extreme "
+            "(overfitting); recalibrate before using them as risks."
+        )
+    if slope is not None and slope > 1.25:
+        return (
+            "Calibration slope above 1.25: the predicted probabilities are too moderate "
+            "(strong regularisation); the ranking (AUC) is unaffected, but recalibrate before "
+            "using them as risks."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class BinaryView(TaskView):
+    """How the report shows two classes (see the module notes)."""
+
+    fitted: ClassVar[str] = "features, selection, tuning and the decision threshold"
+    lines: ClassVar[bool] = True
+    selection_caption: ClassVar[str] = (
+        "How often each feature reached the classifier across all outer fits (selection is "
+        "refitted in every training fold), and its mean importance when selected."
+    )
+    comparison_note: ClassVar[str] = (
+        "<p class='muted'>DeLong p: median over repeats of the paired DeLong test on pooled "
+        "out-of-fold predictions; corrected t p: Nadeau-Bengio corrected resampled t-test over "
+        "the outer folds, Holm-adjusted over comparators. Choosing the best of several models "
+        "by these numbers is itself optimistic; the primary model is the pre-registered "
+        "one.</p>"
+    )
+
+    def lead(self, page: Page) -> str:
+        return ""
+
+    def findings(self, page: Page) -> str:
+        context, m = page.context, page.metrics
+        found = [
+            f"<p id='task'>{context.task}</p>",
+            f"<p id='data'>{context.data}</p>",
+            "<p id='cohort-flow'>Cohort: " + " ".join(context.cohort_flow) + "</p>",
+        ]
+        if context.extraction:
+            found.append(f"<p id='extraction'>{context.extraction}</p>")
+        conclusion = findings.conclusion(
+            m, page.failed, context.positive_name, context.negative_name
+        )
+        found.append(
+            "<div id='conclusion'>" + "".join(f"<p>{t}</p>" for t in conclusion) + "</div>"
+        )
+        folds = page.run.folds[page.run.folds["model"] == page.primary]
+        note = findings.headline_note(page.pm, folds, int(page.study.get("n_cases") or 0))
+        found.append(f"<p id='headline'>{note}</p>")
+        return "<div class='found'>" + "".join(found) + "</div>"
+
+    def notes(self, page: Page) -> list[str]:
+        out = []
+        small = findings.small_cohort_note(page.metrics, page.context.adjustments)
+        if small:
+            out.append(f"<p class='warn' id='small-cohort'>{small}</p>")
+        for name, why in page.failed.items():
+            out.append(
+                f"<p class='warn failed-model'>{html.escape(name)} failed: {html.escape(why)}. "
+                "It is left out of the figures, and its numbers in the comparison table are not "
+                "a result.</p>"
+            )
+        return out
+
+    def cohort(self, page: Page) -> list[tuple[str, str]]:
+        study = page.study
+        pos, neg = page.context.positive_name, page.context.negative_name
+        shared = _design_rows(study, "")
+        rows = [
+            shared["cases"],
+            (f"positive ({html.escape(pos)})", _f(study.get("n_positive"))),
+            (
+                f"negative ({html.escape(neg)})",
+                _f((study.get("n_cases") or 0) - (study.get("n_positive") or 0)),
+            ),
+            ("positive class chosen by", _f(page.label.get("rule"))),
+            shared["label"],
+            shared["group"],
+            shared["features"],
+            shared["dropped"],
+            ("infinite values (treated as missing)", _f(study.get("n_infinite_values"))),
+            shared["validation"],
+            ("threshold rule", _f(study.get("threshold_rule"))),
+            shared["intervals"],
+            ("robustness (ICC) table", _f(study.get("robustness_table"))),
+            shared["random_state"],
+        ]
+        folds = page.run.folds[page.run.folds["model"] == page.primary]
+        if len(folds):
+            tests, cases = folds["n_positive_test"], folds["n_test"]
+            rows.append(
+                (
+                    "positives per outer test fold",
+                    f"{tests.min()} to {tests.max()} (of {cases.min()} to {cases.max()} cases)",
+                )
+            )
+        return rows
+
+    def metric_rows(self, page: Page) -> list[list[str]]:
+        pm = page.pm
+        delong = _ends(pm.get("auc_ci_delong"))
+        low, high = _ends(pm.get("threshold_range"))
+        rows = [[lab, _ci(pm, key)] for key, lab in self.metrics]
+        rows[1:1] = [
+            [
+                "ROC AUC, DeLong 95% CI (median repeat)",
+                f"[{_f(delong[0])}, {_f(delong[1])}]",
+            ],
+            [
+                "ROC AUC per outer fold, mean (SD): not the headline (see the summary)",
+                f"{_f(pm.get('auc_fold_mean'))} ({_f(pm.get('auc_fold_sd'))})",
+            ],
+        ]
+        rows.append(
+            [
+                "decision threshold, median over folds (range)",
+                f"{_f(pm.get('threshold'))} ({_f(low)} to {_f(high)})",
+            ]
+        )
+        return rows
+
+    def after_metrics(self, page: Page) -> list[str]:
+        return [sites.sites_section(page.metrics)]
+
+    def images(self, page: Page) -> Iterator[tuple[str, Any, str]]:
+        primary, models, pm, med = page.primary, page.models, page.pm, page.pred
+        failed = page.failed
+        # a comparator that failed is flagged in the text, not drawn as a result
+        others = {
+            n: g
+            for n, g in page.run.predictions.groupby("model", sort=False)
+            if n != primary and n not in failed
+        }
+        pos, neg = page.context.positive_name, page.context.negative_name
+        yield (
+            "roc",
+            plots.plot_roc(med, primary, models, others),
+            (
+                "ROC of pooled out-of-fold predictions: thin lines one per repeat, bold the median "
+                "repeat (its AUC is the headline, median over repeats) with its 95% bootstrap "
+                "band; dashed: comparators. Circle: the operating point of the median repeat, each "
+                "case called at the threshold chosen inside the training part of its fold. As the "
+                "folds' thresholds differ, the point lies on the dotted curve (the same predictions "
+                "as every fold's threshold is moved by the same amount), which coincides with the "
+                "bold one when all folds chose the same threshold. The metrics table gives the "
+                "median over repeats instead of this one repeat."
+            ),
+        )
+        yield (
+            "pr",
+            plots.plot_pr(med, primary, models, others),
+            "Precision-recall of the median repeat; dotted: prevalence (a random model).",
+        )
+        yield (
+            "calibration",
+            plots.plot_calibration(med, primary, pm),
+            (
+                "Calibration of the out-of-fold probabilities (median repeat): ideal is the "
+                "diagonal, intercept 0 and slope 1; bottom: predicted probabilities by class."
+            ),
+        )
+        yield (
+            "confusion",
+            plots.plot_confusion(med, primary, neg, pos),
+            (
+                "Confusion matrix of the median repeat at the thresholds chosen inside the training "
+                "folds (counts and row percentages)."
+            ),
+        )
+        yield (
+            "decision_curve",
+            plots.plot_decision_curve(med, primary, others),
+            (
+                "Decision curve: net benefit of acting on the model's prediction at each threshold "
+                "probability, against acting for all or for none."
+            ),
+        )
+        manifest = page.context.manifest
+        if manifest is None or not {"image", "mask"} <= set(manifest.columns):
+            return
+        examples = [
+            e
+            for e in findings.example_cases(med, manifest, pos, neg)
+            if Path(e["image"]).is_file() and Path(e["mask"]).is_file()
+        ]
+        if examples:
+            yield (
+                "examples",
+                plots.plot_examples(examples),
+                (
+                    "Cases of the median repeat with their lesion outlines: the most confident "
+                    "errors first (red; probability furthest on the wrong side of its fold's "
+                    "threshold), then the most confident correct calls (green). p: out-of-fold "
+                    "probability of the positive class; t: the threshold of the fold that predicted "
+                    "it."
+                ),
+            )
+
+    def figure_groups(self, page: Page) -> list[tuple[str, Sequence[str]]]:
+        return [
+            ("", ("roc", "pr")),
+            (
+                "<h2 id='calibration'>Calibration and clinical usefulness</h2>",
+                ("calibration", "decision_curve", "confusion"),
+            ),
+            ("<h2>Example images</h2>", ("examples",)),
+        ]
+
+    def after_figures(self, page: Page) -> list[str]:
+        return []
+
+    def selection_table(self, page: Page) -> str:
+        from radiomix.features.names import describe_column
+
+        rows = []
+        for r in (
+            page.run.selection[page.run.selection["model"] == page.primary].head(15).itertuples()
+        ):
+            desc = describe_column(str(r.feature))
+            rows.append(
+                [
+                    html.escape(desc.readable if desc else str(r.feature)),
+                    f"<code>{html.escape(str(r.feature))}</code>",
+                    html.escape((desc.spec.ibsi_code or "not in IBSI") if desc else "-"),
+                    _f(r.frequency, 2),
+                    _f(r.mean_importance),
+                    _f(r.sd_importance),
+                    "yes" if bool(r.final_selected) else "",
+                ]
+            )
+        return _table(
+            [
+                "feature",
+                "column",
+                "IBSI code",
+                "selection frequency",
+                "mean importance",
+                "SD",
+                "in final model",
+            ],
+            rows,
+        )
+
+    def comparison_figure(self, page: Page) -> tuple[Any, str]:
+        failed = page.failed
+        shown = {n: mm for n, mm in page.models.items() if n not in failed or n == page.primary}
+        return (
+            plots.plot_model_comparison(shown, page.primary),
+            "ROC AUC of every model in the same nested cross-validation (same splits).",
+        )
+
+    def permutation_figure(self, page: Page, perm: Mapping[str, Any]) -> tuple[Any, str]:
+        return (
+            plots.plot_permutation(
+                page.run.permutation["auc"].tolist(),
+                float(perm.get("observed_auc", page.pm.get("auc", 0.5))),
+                perm.get("p_value"),
+            ),
+            (
+                "Nested CV of the primary model with randomly permuted labels: the AUCs an "
+                "unrelated label reaches; the observed AUC should lie far to the right."
+            ),
+        )
+
+    def comparison_table(self, page: Page) -> tuple[list[str], list[list[str]]]:
+        comp, failed, primary = page.metrics.get("comparison", {}), page.failed, page.primary
+        rows = []
+        for name, mm in page.models.items():
+            shown = html.escape(name) + (" (primary)" if name == primary else "")
+            if name in failed:
+                why = f"<span class='failed'>failed: {html.escape(failed[name])}</span>"
+                rows.append([shown, why, *([""] * 7)])
+                continue
+            c = comp.get(name, {})
+            rows.append(
+                [
+                    shown,
+                    *(_ci(mm, k) for k in ("auc", "pr_auc", "balanced_accuracy")),
+                    *(_ci(mm, k) for k in ("sensitivity", "specificity", "brier")),
+                    _f(mm.get("calibration_slope"), 2),
+                    ""
+                    if name == primary
+                    else f"{_f(c.get('delta_auc'))} (DeLong p {_f(c.get('delong_p_median'), 3)}; "
+                    f"corrected t p {_f(c.get('corrected_t_p_holm'), 3)})",
+                ]
+            )
+        header = [
+            "model",
+            "ROC AUC",
+            "PR AUC",
+            "balanced accuracy",
+            "sensitivity",
+            "specificity",
+            "Brier",
+            "cal. slope",
+            "primary minus model: AUC (p)",
+        ]
+        return header, rows
+
+    def after_comparison(self, page: Page) -> list[str]:
+        out = [sites.compare_section(page.metrics)]
+        skipped = page.metrics.get("skipped") or {}
+        if skipped:
+            out.append(
+                "<p>Skipped: "
+                + "; ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in skipped.items())
+                + "</p>"
+            )
+        return out
+
+    def null_label(self, page: Page) -> str:
+        return "AUC"
+
+    def external_columns(
+        self, page: Page
+    ) -> tuple[list[str], Callable[[Mapping[str, Any]], list[str]]]:
+        header = ["cases", "positive", "ROC AUC", "sensitivity", "specificity"]
+        return (
+            [*header, "cal. intercept", "cal. slope"],
+            lambda p_m: [
+                _f(p_m.get("n_cases")),
+                _f(p_m.get("n_positive")),
+                *(_ci(p_m, k) for k in ("auc", "sensitivity", "specificity")),
+                _f(p_m.get("calibration_intercept"), 2),
+                _f(p_m.get("calibration_slope"), 2),
+            ],
+        )
+
+
 VIEWS: dict[str, TaskView] = {
+    "binary": BinaryView(metrics=METRIC_LABELS["binary"], warn=_warn_binary),
     "multiclass": TaskView(
         metrics=METRIC_LABELS["multiclass"],
         figures=_multiclass_figures,
@@ -325,7 +882,7 @@ VIEWS: dict[str, TaskView] = {
         cells=_survival_calibration_cells,
     ),
 }
-"""The report's view of each task other than binary."""
+"""The report's view of each task."""
 
 
 def task_findings(metrics: dict[str, Any]) -> list[str]:
@@ -412,208 +969,6 @@ def task_findings(metrics: dict[str, Any]) -> list[str]:
             f"{_p(c.get('corrected_t_p_holm'))}, Holm-adjusted)."
         )
     return out
-
-
-def build_task_report(run: RunData, out_path: Path, fig_dir: Path) -> Path:
-    """Write the report of a multiclass, regression or survival run (see the module
-    notes)."""
-    m = run.metrics
-    task = get_task(m["task"])
-    h = task.headline
-    study = m.get("study", {})
-    label = study.get("label", {})
-    classes = list(label.get("classes", []))
-    primary = m["primary"]["model"]
-    models: dict[str, dict[str, Any]] = m.get("models", {})
-    pm = models.get(primary, m["primary"])
-    pred = run.predictions
-    pp = pred[pred["model"] == primary]
-    if pp.empty:
-        raise ModelBundleError(f"predictions.csv of {run.path} has no rows for {primary!r}")
-    med = task_plots.median_repeat_task(pp, task.name, classes)
-    images: dict[str, tuple[bytes, str]] = {}
-
-    def add(name: str, fig: Any, caption: str) -> None:
-        images[name] = (plots.save_png(fig, fig_dir / f"{name}.png"), caption)
-
-    view = VIEWS[task.name]
-    figure_names = []
-    for fig_name, fig, caption in view.figures(med, primary, classes, pm):
-        add(fig_name, fig, caption)
-        figure_names.append(fig_name)
-    add(
-        "selection",
-        plots.plot_selection(run.selection, primary),
-        "How often each feature reached the model across all outer fits, and its mean "
-        "importance when selected.",
-    )
-    add(
-        "model_comparison",
-        plots.plot_forest(models, primary, h, task.headline_label, task.chance),
-        f"{task.headline_label} of every model in the same nested cross-validation.",
-    )
-    from radiomix.report.html import explanation_images, explanations_section
-
-    explanation_images(run, m.get("explanations") or {}, add, task.headline_label)
-    perm = m.get("permutation")
-    if perm and len(run.permutation) and h in run.permutation.columns:
-        add(
-            "permutation",
-            plots.plot_null(
-                run.permutation[h].tolist(),
-                float(perm.get(f"observed_{h}", pm.get(h, task.chance))),
-                perm.get("p_value"),
-                task.headline_label,
-                task.chance,
-            ),
-            "Nested CV of the primary model with randomly permuted labels; the observed value "
-            "should lie far to the right.",
-        )
-    parts: list[str] = []
-    title = html.escape(str(study.get("name", "study")))
-    versions = study.get("versions", {})
-    parts.append(f"<h1>radiomix study report: {title}</h1>")
-    parts.append(
-        f"<p class='muted' id='provenance'>Task: <b>{task.name}</b>. Created {_f(study.get('created'))} by "
-        f"radiomix {_f(versions.get('radiomix'))} (scikit-learn "
-        f"{_f(versions.get('scikit-learn'))}). Every number is out-of-fold: features, "
-        "selection and tuning were fitted inside the training folds of a repeated nested "
-        "cross-validation.</p>"
-    )
-    parts.append(
-        "<h2 id='findings'>What this study found</h2><div class='found' id='conclusion'>"
-        + "".join(
-            f"<p id='task'>{t}</p>" if i == 0 else f"<p>{t}</p>"
-            for i, t in enumerate(task_findings(m))
-        )
-        + "</div>"
-    )
-    cohort = [
-        ("task", task.name),
-        ("cases", _f(study.get("n_cases"))),
-        ("label column", _f(label.get("column"))),
-        (
-            "group column (kept within one fold)",
-            _f(study.get("group"))
-            + (f" ({study.get('n_groups')} groups)" if study.get("group") else ""),
-        ),
-        ("feature columns", _f(study.get("n_features"))),
-        ("rows dropped (missing label)", _f(study.get("n_rows_dropped_missing_label"))),
-        (
-            "validation",
-            f"leave-one-group-out: each of {_f(study.get('n_groups'))} groups of "
-            f"{_f(study.get('group'))} in turn is the test set (one repeat) x "
-            f"{_f(study.get('inner_folds'))} inner folds at most, stratified " + view.stratified
-            if study.get("validation_scheme") == "leave-one-group-out"
-            else f"{_f(study.get('repeats'))} repeats x {_f(study.get('outer_folds'))} outer "
-            f"folds x {_f(study.get('inner_folds'))} inner folds, stratified " + view.stratified,
-        ),
-        (
-            "confidence intervals",
-            f"{_f(study.get('confidence'), 2)}, {_f(study.get('bootstrap'))} bootstrap resamples",
-        ),
-        ("random state", _f(study.get("random_state"))),
-    ]
-    if classes:
-        cohort.insert(
-            3,
-            (
-                "classes (cases)",
-                ", ".join(
-                    f"{html.escape(str(c))} ({n})"
-                    for c, n in zip(classes, pm.get("class_counts") or [], strict=False)
-                ),
-            ),
-        )
-    parts.append("<h2 id='design'>Cohort and design</h2>" + _table(["", ""], cohort))
-    rows = [[lab, _ci(pm, key)] for key, lab in (*view.metrics, *view.rows(pm))]
-    rows.extend(view.cells(pm))
-    rows.append(
-        [
-            f"{task.headline_label} per outer fold, mean (SD)",
-            f"{_f(pm.get(f'{h}_fold_mean'))} ({_f(pm.get(f'{h}_fold_sd'))})",
-        ]
-    )
-    rows.extend(final_model_rows(pm))
-    parts.append(
-        f"<h2 id='performance'>Primary model: {html.escape(primary)}</h2>"
-        f"<p>{html.escape(str(pm.get('description', '')))}</p>"
-        + _table(["metric", "median over repeats [95% CI]"], rows)
-    )
-    if classes:
-        crow = [
-            [
-                html.escape(str(c)),
-                _f(v.get("n_cases")),
-                _ci(v, "sensitivity"),
-                _ci(v, "auc"),
-            ]
-            for c, v in (pm.get("per_class") or {}).items()
-        ]
-        parts.append(
-            "<h3 id='per-class'>Per class</h3>"
-            + _table(["class", "cases", "sensitivity [95% CI]", "one-vs-rest AUC [95% CI]"], crow)
-        )
-    warning = view.warn(pm)
-    if warning:
-        parts.append(f"<p class='warn'>{warning}</p>")
-    parts.append(
-        f"<h2 id='task-figures'>{view.section}</h2><div class='figs'>"
-        + "".join(_img(k, *images[k]) for k in figure_names)
-        + "</div>"
-    )
-    harm = (m.get("study") or {}).get("harmonise")
-    if harm:
-        parts.append("<h2 id='sites-harmonised'>Sites</h2>" + sites.harmonise_paragraph(harm))
-    parts.append(_groups_section(pm, h, task.headline_label))
-    parts.append(_survival_compare_section(m))
-    parts.append(
-        "<h2 id='selection'>Feature selection</h2><div class='figs'>"
-        + _img("selection", *images["selection"])
-        + "</div>"
-    )
-    parts.append(explanations_section(run, m.get("explanations") or {}, images))
-    comp = m.get("comparison", {})
-    keys = [k for k, _ in view.metrics][:4]
-    labels = dict(view.metrics)
-    mrow = []
-    for name, mm in models.items():
-        c = comp.get(name, {})
-        mrow.append(
-            [html.escape(name) + (" (primary)" if name == primary else "")]
-            + [_ci(mm, k) for k in keys]
-            + [
-                ""
-                if name == primary
-                else f"{_f(c.get(f'delta_{h}'))} (corrected t p {_p(c.get('corrected_t_p_holm'))})"
-            ]
-        )
-    parts.append(
-        "<h2 id='comparison'>Model comparison</h2>"
-        + _table(
-            [
-                "model",
-                *[labels[k] for k in keys],
-                f"primary minus model: {task.headline_label} (p)",
-            ],
-            mrow,
-        )
-        + "<div class='figs'>"
-        + _img("model_comparison", *images["model_comparison"])
-        + "</div>"
-    )
-    if "permutation" in images and perm:
-        parts.append(permutation_section(perm, h, task.headline_label, images["permutation"]))
-    if run.external:
-        parts.append(
-            external_section(
-                run.external,
-                ["cases", *[labels[k] for k in keys]],
-                lambda p_m: [_f(p_m.get("n_cases")), *[_ci(p_m, k) for k in keys]],
-            )
-        )
-    parts.append("<h2 id='settings'>Settings</h2><pre>" + html.escape(run.config_text) + "</pre>")
-    return write_page(run, parts, title, out_path)
 
 
 def _groups_section(pm: Mapping[str, Any], h: str, label: str) -> str:
