@@ -170,6 +170,17 @@ def test_external_validation(small_run, tmp_path):
         evaluate_external(run, recoded, "diagnosis")
     m2 = evaluate_external(run, recoded, "diagnosis", positive=1, n_boot=0)
     assert m2["primary"]["auc"] == pytest.approx(m["primary"]["auc"])
+    # a label column of another name is the outcome, not a feature the model never saw
+    renamed = recoded.rename(columns={"diagnosis": "malignant"})
+    m3 = evaluate_external(run, renamed, "malignant", positive=1, n_boot=0)
+    assert m3["primary"]["auc"] == m2["primary"]["auc"]
+    assert m3["study"]["label"] == {
+        "column": "malignant",
+        "negative": "benign",
+        "positive": "malignant",
+    }
+    with pytest.raises(ConfigError, match="--event applies to survival; this run's task is binary"):
+        evaluate_external(run, ext, "diagnosis", event="diagnosis", n_boot=0)
 
 
 def test_permutation_auc_null():

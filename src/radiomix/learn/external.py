@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from radiomix._outputs import atomic_write_text, jsonable, write_table
-from radiomix.errors import DataError, ModelBundleError
+from radiomix.errors import ConfigError, DataError, ModelBundleError
 from radiomix.learn.bundle import ModelBundle, created_now, current_versions
 from radiomix.learn.metrics import roc_auc
 from radiomix.learn.study import summarise_predictions
@@ -162,12 +162,15 @@ def evaluate_external(
             t0=t0,
             event=event,
         )
+    if event is not None:
+        raise ConfigError("--event applies to survival; this run's task is binary")
     y = _encode(frame[label], bundles[primary], positive)
     if y.sum() == 0 or y.sum() == y.size:
         raise DataError(
             "the external table holds one class only; AUC and sensitivity/specificity need both"
         )
     groups = frame[group].astype(str).to_numpy() if group is not None else None
+    features = frame.drop(columns=[label])
     run_metrics: dict[str, Any] = {}
     if (run / "metrics.json").is_file():
         run_metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
@@ -179,7 +182,7 @@ def evaluate_external(
     frames = []
     perm: dict[str, Any] | None = None
     for name, bundle in bundles.items():
-        pred = bundle.predict_table(frame, allow_extra=allow_extra)
+        pred = bundle.predict_table(features, allow_extra=allow_extra)
         prob = pred["probability"].to_numpy()
         summary = summarise_predictions(
             y,
@@ -197,7 +200,7 @@ def evaluate_external(
             **summary,
         }
         if "new_site" in pred.columns:  # harmonised model: sites it never saw in training
-            summary["harmonise"] = _new_sites(bundle, frame, pred["new_site"].to_numpy())
+            summary["harmonise"] = _new_sites(bundle, features, pred["new_site"].to_numpy())
         if "unseen_category" in pred.columns:
             summary["unseen_categories"] = _unseen_categories(pred["unseen_category"])
         models[name] = summary
