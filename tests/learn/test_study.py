@@ -155,6 +155,7 @@ def test_external_validation(small_run, tmp_path):
     assert m["primary"]["n_cases"] == 120
     assert m["primary"]["auc"] > 0.8
     assert m["permutation"]["p_value"] < 0.01
+    assert m["permutation"]["observed_auc"] == m["primary"]["auc"]  # ranks = weighted sums
     written = json.loads((tmp_path / "ext" / "metrics.json").read_text())
     assert written["primary"]["auc"] == pytest.approx(m["primary"]["auc"])
     pred = pd.read_csv(tmp_path / "ext" / "predictions.csv")
