@@ -155,6 +155,7 @@ def test_external_validation(small_run, tmp_path):
     assert m["primary"]["n_cases"] == 120
     assert m["primary"]["auc"] > 0.8
     assert m["permutation"]["p_value"] < 0.01
+    assert m["permutation"]["observed_auc"] == m["primary"]["auc"]  # ranks = weighted sums
     written = json.loads((tmp_path / "ext" / "metrics.json").read_text())
     assert written["primary"]["auc"] == pytest.approx(m["primary"]["auc"])
     pred = pd.read_csv(tmp_path / "ext" / "predictions.csv")
@@ -170,6 +171,17 @@ def test_external_validation(small_run, tmp_path):
         evaluate_external(run, recoded, "diagnosis")
     m2 = evaluate_external(run, recoded, "diagnosis", positive=1, n_boot=0)
     assert m2["primary"]["auc"] == pytest.approx(m["primary"]["auc"])
+    # a label column of another name is the outcome, not a feature the model never saw
+    renamed = recoded.rename(columns={"diagnosis": "malignant"})
+    m3 = evaluate_external(run, renamed, "malignant", positive=1, n_boot=0)
+    assert m3["primary"]["auc"] == m2["primary"]["auc"]
+    assert m3["study"]["label"] == {
+        "column": "malignant",
+        "negative": "benign",
+        "positive": "malignant",
+    }
+    with pytest.raises(ConfigError, match="--event applies to survival; this run's task is binary"):
+        evaluate_external(run, ext, "diagnosis", event="diagnosis", n_boot=0)
 
 
 def test_permutation_auc_null():

@@ -68,6 +68,7 @@ __all__ = [
     "net_benefit",
     "parse_threshold_rule",
     "percentile_ci",
+    "permutation_auc",
     "roc_auc",
     "stratified_weights",
     "summarise_repeats",
@@ -147,6 +148,22 @@ def roc_auc(y: np.ndarray | Sequence[int], p: np.ndarray | Sequence[float]) -> f
         return math.nan
     r1 = float(stats.rankdata(pp)[yy == 1].sum())
     return (r1 - n1 * (n1 + 1) / 2.0) / (n1 * n0)
+
+
+def permutation_auc(
+    y: np.ndarray, p: np.ndarray, n_permutations: int = 2000, random_state: int = 0
+) -> tuple[np.ndarray, float]:
+    """Null AUCs of fixed scores against permuted labels, and the one-sided p-value
+    :math:`(1 + \\#\\{\\mathrm{AUC}_\\pi \\ge \\mathrm{AUC}\\}) / (1 + B)`."""
+    rng = np.random.default_rng(random_state)
+    ranks = stats.rankdata(p)
+    n1 = int(y.sum())
+    n0 = y.size - n1
+    Y = rng.permuted(np.tile(y.astype(bool), (n_permutations, 1)), axis=1)
+    null = ((Y * ranks).sum(axis=1) - n1 * (n1 + 1) / 2.0) / (n1 * n0)
+    observed = roc_auc(y, p)
+    p_value = (1.0 + float((null >= observed - 1e-12).sum())) / (1.0 + n_permutations)
+    return null, p_value
 
 
 # --------------------------------------------------------------------------- DeLong

@@ -63,7 +63,7 @@ from radiomix.errors import ConfigError, DataError
 from radiomix.learn._study_parts import holm
 from radiomix.learn.config import StudySettings, load_study, task_models
 from radiomix.learn.models import DEFAULT_MODEL
-from radiomix.learn.table import read_table
+from radiomix.learn.table import given_table
 from radiomix.learn.task_study import (
     ModelRun,
     StudyResult,
@@ -420,12 +420,7 @@ def run_study(
         raise DataError(
             f"{out_dir} already holds a run (metrics.json); choose another --out or --force"
         )
-    table_path: Path | None = None
-    if isinstance(table, pd.DataFrame):
-        frame = table
-    else:
-        table_path = Path(table)
-        frame = read_table(table_path)
+    frame, table_path = given_table(table)
     extraction: dict[str, Any] | None
     if extraction_settings is not None:
         extraction = load_extraction_settings(extraction_settings)

@@ -50,6 +50,7 @@ __all__ = [
     "feature_columns",
     "file_sha256",
     "filter_columns",
+    "given_table",
     "prepare",
     "read_table",
 ]
@@ -84,6 +85,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
         return pd.read_csv(p, low_memory=False)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot read feature table {p}: {exc}") from exc
+
+
+def given_table(table: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, Path | None]:
+    """A feature table given as a path (read by :func:`read_table`) or in memory, and its
+    path (None for a DataFrame)."""
+    if isinstance(table, pd.DataFrame):
+        return table, None
+    path = Path(table)
+    return read_table(path), path
 
 
 def file_sha256(path: str | Path) -> str:

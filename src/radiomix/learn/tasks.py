@@ -118,6 +118,12 @@ def _no_positive(positive: Any, task: str, why: str = "") -> None:
         )
 
 
+def _external_option(option: str, what: str, value: Any, task: str) -> None:
+    """The refusal of an option of ``radiomix evaluate`` that a task does not read."""
+    if value is not None:
+        raise ConfigError(f"{option} applies to {what}; this run's task is {task}")
+
+
 def _numbers(values: pd.Series, what: str, hint: str) -> np.ndarray:
     """A numeric column as floats; a DataError naming its text or infinite values
     (``what``: the column, ``hint``: what the task needs)."""
@@ -372,11 +378,37 @@ class Task:
         ``threshold``: each case's decision threshold (two classes)."""
         return None
 
+    # ------------------------------------------------------------------ an external table
+
     def external_target(
-        self, frame: pd.DataFrame, column: str, coding: Mapping[str, Any], event: str | None
-    ) -> np.ndarray | None:
-        """The target of an external table (None: read ``column`` like the training label)."""
-        return None
+        self,
+        frame: pd.DataFrame,
+        column: str,
+        coding: Mapping[str, Any],
+        event: str | None = None,
+        positive: Any = None,
+    ) -> np.ndarray:
+        """The target of an external table in the training coding (``column``: its label
+        column, survival's time; ``event``: survival's event column; ``positive``: the
+        positive one of two classes spelled otherwise than in training; the tasks without
+        them refuse them)."""
+        _external_option("--positive", "two classes", positive, self.name)
+        _external_option("--event", "survival", event, self.name)
+        y, _ = self.encode(frame[column], column)
+        return y
+
+    def decision_rule(self, bundle: Any) -> dict[str, Any]:
+        """What a frozen model's external summary names after the model (``bundle``:
+        ``ModelBundle``; two classes: its threshold and the threshold's rule)."""
+        return {}
+
+    def permutation_null(
+        self, y: np.ndarray, out: np.ndarray, n_permutations: int, random_state: int
+    ) -> np.ndarray:
+        """The headline of fixed outputs against ``n_permutations`` permutations of the
+        targets: the null of an external evaluation's label-permutation test."""
+        rng = np.random.default_rng(random_state)
+        return np.array([self.score(rng.permutation(y), out) for _ in range(n_permutations)])
 
     # ------------------------------------------------------------------ the study
 
@@ -594,6 +626,55 @@ class BinaryTask(Task):
             "predicted_label": np.where(pred == 1, coding["positive"], coding["negative"]),
         }
 
+    def external_target(
+        self,
+        frame: pd.DataFrame,
+        column: str,
+        coding: Mapping[str, Any],
+        event: str | None = None,
+        positive: Any = None,
+    ) -> np.ndarray:
+        """1 for the positive training value (compared as text), 0 for the negative one;
+        with ``positive``, 1 for that value and 0 for the other one."""
+        _external_option("--event", "survival", event, self.name)
+        text = frame[column].astype(str)
+        uniq = sorted(set(text))
+        if positive is not None:
+            pos = str(positive)
+            if pos not in uniq:
+                raise DataError(
+                    f"positive class {pos!r} is not a value of the label column ({uniq})"
+                )
+            if len(uniq) > 2:
+                raise DataError(f"the external label column has {len(uniq)} values: {uniq}")
+        else:
+            pos = str(coding.get("positive"))
+            known = {pos, str(coding.get("negative"))}
+            unknown = [u for u in uniq if u not in known]
+            if unknown:
+                raise DataError(
+                    f"external label values {unknown} are not the training values "
+                    f"{sorted(known)}; say which value is positive (--positive VALUE)"
+                )
+        y = (text == pos).to_numpy().astype(np.int8)
+        if y.sum() == 0 or y.sum() == y.size:
+            raise DataError(
+                "the external table holds one class only; AUC and sensitivity/specificity need both"
+            )
+        return y
+
+    def decision_rule(self, bundle: Any) -> dict[str, Any]:
+        return {"threshold": bundle.threshold, "threshold_rule": bundle.threshold_rule}
+
+    def permutation_null(
+        self, y: np.ndarray, out: np.ndarray, n_permutations: int, random_state: int
+    ) -> np.ndarray:
+        """The AUCs of :func:`~radiomix.learn.metrics.permutation_auc` (every permutation
+        at once, from the ranks)."""
+        from radiomix.learn.metrics import permutation_auc
+
+        return permutation_auc(y, out, n_permutations, random_state)[0]
+
     # ------------------------------------------------------------------ the study
 
     def for_study(self, settings: Any) -> Task:
@@ -754,6 +835,32 @@ class MulticlassTask(Task):
     def decode(self, coding: Mapping[str, Any], y: np.ndarray) -> np.ndarray:
         classes = np.asarray(coding["classes"], dtype=object)
         return classes[np.asarray(y, dtype=np.intp)]
+
+    def external_target(
+        self,
+        frame: pd.DataFrame,
+        column: str,
+        coding: Mapping[str, Any],
+        event: str | None = None,
+        positive: Any = None,
+    ) -> np.ndarray:
+        """The index of each case's training class (compared as text)."""
+        _external_option("--positive", "two classes", positive, self.name)
+        _external_option("--event", "survival", event, self.name)
+        classes = [str(c) for c in coding["classes"]]
+        text = frame[column].astype(str)
+        unknown = sorted(set(text) - set(classes))
+        if unknown:
+            raise DataError(
+                f"external label values {unknown} are not training classes {classes}; rename "
+                "them to the training values"
+            )
+        y = text.map({c: i for i, c in enumerate(classes)}).to_numpy().astype(np.int64)
+        if np.unique(y).size < 2:
+            raise DataError(
+                "the external table holds one class only; the one-vs-rest AUCs need at least two"
+            )
+        return y
 
     def n_outputs(self, y: np.ndarray) -> int:
         return int(np.max(y)) + 1
@@ -1123,8 +1230,16 @@ class SurvivalTask(Task):
         return SurvivalTask(tuple(coding.get("horizons", ())), tuple(coding.get("grid", ())))
 
     def external_target(
-        self, frame: pd.DataFrame, column: str, coding: Mapping[str, Any], event: str | None
-    ) -> np.ndarray | None:
+        self,
+        frame: pd.DataFrame,
+        column: str,
+        coding: Mapping[str, Any],
+        event: str | None = None,
+        positive: Any = None,
+    ) -> np.ndarray:
+        """The structured ``(event, time)`` target of the time column ``column`` and the
+        event column ``event`` (default: the training one's name)."""
+        _external_option("--positive", "two classes", positive, self.name)
         event_col = event or coding.get("event")
         if not event_col or event_col not in frame.columns:
             raise DataError(
