@@ -62,6 +62,36 @@ def test_threads_give_pyradiomics_values_in_its_order(case: str) -> None:
         ), k
 
 
+@pytest.mark.parametrize("case", ["ct_a", "mr_b"])
+def test_one_map_split_over_threads_keeps_values_and_order(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Original image alone is one map: its run lengths run beside the other classes
+    (two jobs), and the features come back in PyRadiomics' order, bit for bit."""
+    from radiomix.extraction import profile_pyradiomics as pp
+
+    classes = [(c, ()) for c in ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm")]
+    monkeypatch.setenv(THREADS_ENV, "2")
+    assert pp._class_groups(classes, 1) == [[classes[3]], classes[:3] + classes[4:]]
+    assert pp._class_groups(classes, 2) == [classes]  # several maps: one job per map
+    assert pp._class_groups(classes[:2], 1) == [classes[:2]]  # no run lengths: one job
+    monkeypatch.setenv(THREADS_ENV, "1")
+    assert pp._class_groups(classes, 1) == [classes]
+
+    expected = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))["default"][case]
+    runs = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv(THREADS_ENV, threads)
+        ext = featureextractor.RadiomicsFeatureExtractor(str(DATA / "params_default.yaml"))
+        runs[threads] = dict(
+            ext.execute(str(DATA / f"{case}_image.nrrd"), str(DATA / f"{case}_label.nrrd"))
+        )
+    feats = [k for k in expected if not k.startswith("diagnostics_")]
+    assert [k for k in runs["2"] if not k.startswith("diagnostics_")] == feats
+    for k in feats:
+        assert runs["1"][k] == runs["2"][k] or math.isnan(float(runs["1"][k])), k
+
+
 @pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
 def test_bad_thread_count_is_an_error_naming_the_variable(
     value: str, monkeypatch: pytest.MonkeyPatch

@@ -931,6 +931,25 @@ def prepare_roi(image: Volume, mask: Volume, settings: ExtractionSettings) -> Py
     return PyradiomicsRoi(image, roi_arr, final_roi, shape_roi, diag, ndim)
 
 
+#: the classes of one map, split in two jobs where a case has one map (the Original image
+#: alone): the run lengths beside the others, which take about as long together on a CT
+#: lesion, while shape runs on another thread; the GLDM and NGTDM share their counts
+_SPLIT_OFF = frozenset({"glrlm"})
+
+
+def _class_groups(
+    classes: list[tuple[str, tuple[str, ...]]], n_maps: int
+) -> list[list[tuple[str, tuple[str, ...]]]]:
+    """The groups of a map's ``classes`` that run as separate jobs of the thread pool: all
+    in one, unless the case has one map (``n_maps`` 1) and more than one thread, where
+    :data:`_SPLIT_OFF` runs beside the rest."""
+    if n_maps != 1 or extraction_threads() < 2:
+        return [classes]
+    apart = [c for c in classes if c[0] in _SPLIT_OFF]
+    rest = [c for c in classes if c[0] not in _SPLIT_OFF]
+    return [g for g in (apart, rest) if g] or [classes]
+
+
 def _map_count(
     image_types: Sequence[tuple[str, Any]], general: Sequence[tuple[str, Any]] | Mapping[str, Any]
 ) -> int:
@@ -1122,15 +1141,21 @@ def extract_handed_over(
                 whole.clear()  # every map is made: the whole image goes
             if image_type != "Original":
                 filter_times[f"filter_{image_type}"] = seconds
+            groups = _class_groups(others, len(maps) if len(ps.image_types) == 1 else 0)
             feature_jobs[k] = [
-                pool.submit(features, name, mapped, others, custom) for name, mapped in maps
+                [pool.submit(features, name, mapped, group, custom) for group in groups]
+                for name, mapped in maps
             ]
         records, shape_times = shape_job.result()
         timings.update(shape_times)
         timings.update(filter_times)
+        position = {cls: n for n, (cls, _) in enumerate(others)}
         for jobs in feature_jobs:
-            for fj in jobs:
-                recs, tms = fj.result()
-                records += recs
-                timings.update(tms)
+            for groups_of_map in jobs:
+                recs = []
+                for fj in groups_of_map:
+                    got, tms = fj.result()
+                    recs += got
+                    timings.update(tms)
+                records += sorted(recs, key=lambda r: position[r.family])  # (stable)
     return RoiResult(case_id, roi, records, resolve_diagnostics(diag), timings)
