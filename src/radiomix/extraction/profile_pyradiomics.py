@@ -1129,7 +1129,8 @@ def extract_handed_over(
     with thread_pool() as pool:
         shape_job = pool.submit(shape_task)
         map_jobs = {pool.submit(image_maps, t, c): k for k, (t, c) in enumerate(ps.image_types)}
-        feature_jobs: list[list[Future[tuple[list[FeatureRecord], dict[str, float]]]]] = [
+        # per image type, per map, the jobs of its class groups
+        feature_jobs: list[list[list[Future[tuple[list[FeatureRecord], dict[str, float]]]]]] = [
             [] for _ in ps.image_types
         ]
         filter_times: dict[str, float] = {}
