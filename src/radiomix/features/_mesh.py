@@ -151,6 +151,8 @@ def diameters(grid: np.ndarray, spacing: np.ndarray) -> dict[str, float]:
     or sagittal (Row) plane. Only the points that can reach the farthest distance
     (:func:`_reaching`) are compared, and of those, when many remain, the candidates of
     :func:`_extreme_candidates` (every lattice direction for 3D, the plane's four for 2D)."""
+    if len(grid) < 2:
+        return dict.fromkeys(("3D", "Slice", "Column", "Row"), 0.0)
     points = (grid / 2.0) * spacing
     one = np.array([len(grid)])
     idx = np.flatnonzero(_reaching(points, one))
@@ -204,7 +206,8 @@ def _reaching(points: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     distance :math:`L`; the largest such :math:`L` over the groups is reached, so a point
     with :math:`r_i + R_g < L` is in no farther pair and is dropped (with a margin far
     above the rounding). The farthest pair, and the value computed from it, stay the same;
-    of an 8 cm lesion's 36,000 mesh vertices a few dozen remain.
+    of an 8 cm CT lesion's 36,400 mesh vertices 900 remain (240 to 1,400 for the planes of
+    one orientation).
     """
     starts = np.cumsum(sizes) - sizes
     group = np.repeat(np.arange(len(sizes)), sizes)
